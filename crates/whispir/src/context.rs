@@ -1,0 +1,151 @@
+//! What every request of a client carries besides its own arguments:
+//! credentials and the API key.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+
+/// Name of the API-key header. Whispir's scheme calls it `Api-Key`, its
+/// documentation and examples send `x-api-key`; the SDK sends the latter.
+pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+
+/// How the client proves who it is. Whispir wants one of these **and** an
+/// API key on every request.
+#[derive(Clone)]
+pub enum Credentials {
+    /// HTTP Basic with a Whispir user name and password.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A bearer token, e.g. one from the auth endpoint.
+    Bearer(String),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Basic { user, .. } => f
+                .debug_struct("Basic")
+                .field("user", user)
+                .field("password", &"[redacted]")
+                .finish(),
+            Credentials::Bearer(_) => f.debug_tuple("Bearer").field(&"[redacted]").finish(),
+        }
+    }
+}
+
+/// A header value could not be built from a credential.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} contains characters that cannot be sent in an HTTP header")]
+pub struct InvalidCredential {
+    what: &'static str,
+}
+
+/// The per-client state the generated code hands to the hooks: ready-made,
+/// sensitive header values for authentication. Cheap to clone.
+#[derive(Clone)]
+pub struct ClientContext {
+    headers: Arc<AuthHeaders>,
+}
+
+struct AuthHeaders {
+    authorization: HeaderValue,
+    api_key: HeaderValue,
+}
+
+impl ClientContext {
+    /// Builds the context from credentials and the API key.
+    pub fn new(credentials: &Credentials, api_key: &str) -> Result<Self, InvalidCredential> {
+        let authorization = match credentials {
+            Credentials::Basic { user, password } => {
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                sensitive(&format!("Basic {token}"), "the user name or password")?
+            }
+            Credentials::Bearer(token) => {
+                sensitive(&format!("Bearer {token}"), "the bearer token")?
+            }
+        };
+        let api_key = sensitive(api_key, "the API key")?;
+        Ok(Self {
+            headers: Arc::new(AuthHeaders {
+                authorization,
+                api_key,
+            }),
+        })
+    }
+
+    /// Adds the authentication headers to a request.
+    pub(crate) fn authenticate(&self, request: &mut reqwest::Request) {
+        let headers = request.headers_mut();
+        headers.insert(AUTHORIZATION, self.headers.authorization.clone());
+        headers.insert(API_KEY_HEADER, self.headers.api_key.clone());
+    }
+}
+
+impl fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientContext")
+            .field("authorization", &"[redacted]")
+            .field("api_key", &"[redacted]")
+            .finish()
+    }
+}
+
+fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, InvalidCredential> {
+    let mut header = HeaderValue::from_str(value).map_err(|_| InvalidCredential { what })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let credentials = Credentials::Basic {
+            user: "ops".into(),
+            password: "hunter2-secret".into(),
+        };
+        let context = ClientContext::new(&credentials, "key-secret-123").expect("valid");
+        let shown = format!("{credentials:?} {context:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(!shown.contains("key-secret-123"), "{shown}");
+        let bearer = format!("{:?}", Credentials::Bearer("tok-secret".into()));
+        assert!(!bearer.contains("tok-secret"), "{bearer}");
+    }
+
+    #[test]
+    fn basic_credentials_become_a_basic_header() {
+        let credentials = Credentials::Basic {
+            user: "user".into(),
+            password: "pass".into(),
+        };
+        let context = ClientContext::new(&credentials, "key").expect("valid");
+        let mut request = reqwest::Request::new(
+            reqwest::Method::GET,
+            "https://api.au.whispir.com/messages".parse().expect("url"),
+        );
+        context.authenticate(&mut request);
+        let headers = request.headers();
+        assert_eq!(headers[AUTHORIZATION], "Basic dXNlcjpwYXNz");
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        assert_eq!(headers[&API_KEY_HEADER], "key");
+    }
+
+    #[test]
+    fn header_breaking_credentials_are_refused() {
+        let err = ClientContext::new(&Credentials::Bearer("a\nb".into()), "key")
+            .expect_err("newline cannot be sent");
+        assert_eq!(
+            err.to_string(),
+            "the bearer token contains characters that cannot be sent in an HTTP header"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! The bundle step: the project's spec plus the shared responses built from
+//! the code table, written as `openapi/bundled.json`.
+//!
+//! The bundle is the faithful description of the API (vendor media types,
+//! real error bodies); adapting it for progenitor happens later, in memory
+//! (see `adapt.rs`).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use crate::codes::{CodeClass, ResponseCode};
+use crate::spec::{HTTP_METHODS, SpecError, operations};
+
+/// Name of the schema of the classic JSON error body.
+pub const API_ERROR_SCHEMA: &str = "ApiError";
+/// Name of the schema of the newer JSON error body (`status`, `message`, `detail`).
+pub const API_ERROR_NEXT_GEN_SCHEMA: &str = "ApiErrorNextGen";
+
+/// Codes whose responses carry the quota headers.
+const QUOTA_HEADER_CODES: [u16; 2] = [403, 429];
+/// The only code the API answers with a plain-text body.
+const PLAIN_TEXT_CODE: u16 = 413;
+
+/// Name of the shared response for a code, e.g. `429TooManyRequests`.
+pub fn shared_response_name(code: &ResponseCode) -> String {
+    format!("{}{}", code.code, code.pascal_reason())
+}
+
+/// Builds the bundled spec from the project's spec and the code table.
+pub fn bundle(spec: &Value, table: &[ResponseCode]) -> Result<Value, SpecError> {
+    let mut bundled = spec.clone();
+    check_success_codes(&bundled, table)?;
+
+    let shared: Vec<&ResponseCode> = table
+        .iter()
+        .filter(|code| code.class == CodeClass::Unsuccessful || is_redirect(code.code))
+        .collect();
+
+    let responses = components_mut(&mut bundled, "responses")?;
+    for code in &shared {
+        let name = shared_response_name(code);
+        if responses.contains_key(&name) {
+            return Err(SpecError::new(format!(
+                "components/responses/{name} is built from the code table; remove it from the spec"
+            )));
+        }
+        responses.insert(name, shared_response(code));
+    }
+    components_mut(&mut bundled, "headers")?.extend(shared_headers());
+
+    let location_codes: BTreeSet<String> = table
+        .iter()
+        .filter(|code| code.class == CodeClass::Success && code.mentions_location_header())
+        .map(|code| code.code.to_string())
+        .collect();
+
+    for (path, method) in operation_keys(&bundled) {
+        let Some(operation) = bundled
+            .pointer_mut(&format!("/paths/{}/{method}", escape_pointer(&path)))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        let operation_id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("(no operationId)")
+            .to_string();
+        let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        else {
+            return Err(SpecError::new(format!(
+                "operation {operation_id} ({method} {path}) has no responses"
+            )));
+        };
+        for (status, response) in responses.iter_mut() {
+            if location_codes.contains(status) {
+                document_location(response);
+            }
+        }
+        for code in &shared {
+            if code.code == 304 && method != "get" {
+                continue;
+            }
+            let status = code.code.to_string();
+            if responses.contains_key(&status) {
+                return Err(SpecError::new(format!(
+                    "operation {operation_id} declares response {status} itself; \
+                     {status} comes from the code table, remove it from the operation"
+                )));
+            }
+            responses.insert(
+                status,
+                json!({ "$ref": format!("#/components/responses/{}", shared_response_name(code)) }),
+            );
+        }
+    }
+    Ok(sort_keys(bundled))
+}
+
+/// Every 2xx an operation declares must be a code the table knows.
+fn check_success_codes(spec: &Value, table: &[ResponseCode]) -> Result<(), SpecError> {
+    for op in operations(spec) {
+        for status in op.responses.keys() {
+            let known = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| table.iter().find(|row| row.code == code));
+            match known {
+                Some(row) if row.class == CodeClass::Success && !is_redirect(row.code) => {}
+                Some(_) => {
+                    return Err(SpecError::new(format!(
+                        "operation {} declares response {status}; that code comes from the \
+                         code table, remove it from the operation",
+                        op.operation_id
+                    )));
+                }
+                None => {
+                    return Err(SpecError::new(format!(
+                        "operation {} declares response {status}, which is not in the code table",
+                        op.operation_id
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_redirect(code: u16) -> bool {
+    (300..400).contains(&code)
+}
+
+fn operation_keys(spec: &Value) -> Vec<(String, String)> {
+    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            HTTP_METHODS
+                .iter()
+                .filter(move |method| item.get(**method).is_some())
+                .map(move |method| (path.clone(), (*method).to_string()))
+        })
+        .collect()
+}
+
+fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn components_mut<'a>(
+    spec: &'a mut Value,
+    kind: &str,
+) -> Result<&'a mut Map<String, Value>, SpecError> {
+    let root = spec
+        .as_object_mut()
+        .ok_or_else(|| SpecError::new("the spec is not a mapping"))?;
+    let components = root
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| SpecError::new("components is not a mapping"))?;
+    components
+        .entry(kind)
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| SpecError::new(format!("components/{kind} is not a mapping")))
+}
+
+/// The description of a response: the table's summary, then its remedies.
+fn description(code: &ResponseCode) -> String {
+    std::iter::once(code.summary.as_str())
+        .chain(code.remedies.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn shared_response(code: &ResponseCode) -> Value {
+    let mut response = Map::new();
+    response.insert("description".into(), json!(description(code)));
+    let mut headers = Map::new();
+    if code.mentions_location_header() {
+        headers.insert(
+            "Location".into(),
+            json!({ "$ref": "#/components/headers/Location" }),
+        );
+    }
+    if QUOTA_HEADER_CODES.contains(&code.code) {
+        for name in ["X-Error-Code", "X-Error-Detail", "Retry-After"] {
+            headers.insert(
+                name.into(),
+                json!({ "$ref": format!("#/components/headers/{name}") }),
+            );
+        }
+    }
+    if !headers.is_empty() {
+        response.insert("headers".into(), Value::Object(headers));
+    }
+    if code.class == CodeClass::Unsuccessful {
+        response.insert("content".into(), error_content(code.code));
+    }
+    Value::Object(response)
+}
+
+fn error_content(code: u16) -> Value {
+    if code == PLAIN_TEXT_CODE {
+        return json!({
+            "text/plain": {
+                "schema": { "type": "string" },
+                "example": "HTTP content length exceeded 10485760 bytes."
+            }
+        });
+    }
+    let schema = json!({
+        "oneOf": [
+            { "$ref": format!("#/components/schemas/{API_ERROR_SCHEMA}") },
+            { "$ref": format!("#/components/schemas/{API_ERROR_NEXT_GEN_SCHEMA}") }
+        ]
+    });
+    json!({
+        "application/json": { "schema": schema },
+        "application/xml": { "schema": { "type": "string" } }
+    })
+}
+
+fn shared_headers() -> Map<String, Value> {
+    let headers = json!({
+        "Location": {
+            "description": "URL of the resource the response is about: the created \
+                            resource (201), the accepted request (202) or the new \
+                            address (301, 302).",
+            "schema": { "type": "string", "format": "uri" }
+        },
+        "X-Error-Code": {
+            "description": "Machine-readable reason for a refusal. \
+                            ERR_403_DEVELOPER_OVER_QPS: the per-second quota was \
+                            exceeded, retry after the next second. \
+                            ERR_403_DEVELOPER_OVER_QPD: the daily quota is spent, \
+                            retry after it resets.",
+            "schema": { "type": "string" }
+        },
+        "X-Error-Detail": {
+            "description": "Human-readable detail of the refusal named by X-Error-Code.",
+            "schema": { "type": "string" }
+        },
+        "Retry-After": {
+            "description": "When to try again: a number of seconds or an HTTP date.",
+            "schema": { "type": "string" }
+        }
+    });
+    match headers {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn document_location(response: &mut Value) {
+    if let Some(response) = response.as_object_mut() {
+        let headers = response.entry("headers").or_insert_with(|| json!({}));
+        if let Some(headers) = headers.as_object_mut() {
+            headers
+                .entry("Location")
+                .or_insert_with(|| json!({ "$ref": "#/components/headers/Location" }));
+        }
+    }
+}
+
+/// Rebuilds every object with its keys in sorted order, whatever map type
+/// `serde_json` was built with, so the output never depends on insertion order.
+pub fn sort_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sort_keys(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+/// The bundle as written to disk: pretty-printed, sorted keys, trailing newline.
+pub fn to_pretty_json(bundled: &Value) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(bundled)?;
+    text.push('\n');
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests;

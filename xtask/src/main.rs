@@ -1,0 +1,184 @@
+//! `cargo xtask`: the whispir-rs generator.
+//!
+//! - `cargo xtask regen [--check] [--dump-adapted PATH]`: code table + spec →
+//!   `openapi/bundled.json`, `crates/whispir/src/generated.rs`,
+//!   `crates/whispir-errors/src/generated.rs`.
+//! - `cargo xtask codes [PATH]`: the parsed code table as JSON.
+
+mod adapt;
+mod bundle;
+mod check;
+mod codes;
+mod generate;
+mod spec;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use check::{GeneratedFile, Mode};
+
+/// The project's spec, relative to the root.
+const SPEC_PATH: &str = "openapi/whispir.yaml";
+/// The project's code table, relative to the root.
+const TABLE_PATH: &str = "openapi/response-codes.md";
+
+const USAGE: &str = "\
+usage:
+  cargo xtask regen [--check] [--dump-adapted PATH]
+      regenerate openapi/bundled.json and the generated Rust files;
+      --check writes nothing and fails when a file is stale;
+      --dump-adapted writes the spec as progenitor sees it, for debugging
+  cargo xtask codes [PATH]
+      print the code table (default openapi/response-codes.md) as JSON";
+
+/// Everything that can stop the xtask.
+#[derive(Debug, thiserror::Error)]
+pub enum XtaskError {
+    /// Bad command-line arguments.
+    #[error("{0}\n{USAGE}")]
+    Usage(String),
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The code table is malformed.
+    #[error(transparent)]
+    Table(#[from] codes::TableError),
+    /// The spec is malformed.
+    #[error("{file}: {source}")]
+    Spec {
+        /// The spec file.
+        file: String,
+        /// What is wrong.
+        source: spec::SpecError,
+    },
+    /// Generation failed.
+    #[error(transparent)]
+    Generate(#[from] generate::GenerateError),
+    /// JSON output failed.
+    #[error("cannot render JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// `--check` found stale files.
+    #[error("generated files are stale: {}\nrun `cargo xtask regen`", .0.join(", "))]
+    Stale(Vec<String>),
+}
+
+/// The workspace root, whatever the current directory.
+pub fn project_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Runs the whole pipeline in memory and returns every generated file.
+pub fn regen_files(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
+    Ok(regen_outputs(root)?.0)
+}
+
+fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value), XtaskError> {
+    let table = codes::read_table(&root.join(TABLE_PATH))?;
+    let spec = spec::read_spec(&root.join(SPEC_PATH))?;
+    let spec_error = |source| XtaskError::Spec {
+        file: SPEC_PATH.to_string(),
+        source,
+    };
+    let bundled = bundle::bundle(&spec, &table).map_err(spec_error)?;
+    let adapted = adapt::adapt(&bundled).map_err(spec_error)?;
+    let files = vec![
+        GeneratedFile {
+            path: "openapi/bundled.json",
+            contents: bundle::to_pretty_json(&bundled)?,
+        },
+        GeneratedFile {
+            path: "crates/whispir/src/generated.rs",
+            contents: generate::client_source(&adapted.spec, &adapted.media_types)?,
+        },
+        GeneratedFile {
+            path: "crates/whispir-errors/src/generated.rs",
+            contents: generate::code_table_source(&table)?,
+        },
+    ];
+    Ok((files, adapted.spec))
+}
+
+fn run(args: &[String]) -> Result<(), XtaskError> {
+    let root = project_root();
+    match args.first().map(String::as_str) {
+        Some("regen") => {
+            let mut mode = Mode::Write;
+            let mut dump = None;
+            let mut rest = args[1..].iter();
+            while let Some(arg) = rest.next() {
+                match arg.as_str() {
+                    "--check" => mode = Mode::Check,
+                    "--dump-adapted" => {
+                        let path = rest.next().ok_or_else(|| {
+                            XtaskError::Usage("--dump-adapted needs a PATH".into())
+                        })?;
+                        dump = Some(PathBuf::from(path));
+                    }
+                    other => return Err(XtaskError::Usage(format!("unknown argument {other:?}"))),
+                }
+            }
+            let (files, adapted) = regen_outputs(&root)?;
+            if let Some(path) = dump {
+                let text = bundle::to_pretty_json(&adapted)?;
+                std::fs::write(&path, text).map_err(|source| XtaskError::Write {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                eprintln!("wrote the adapted spec to {}", path.display());
+            }
+            let written = check::apply(&root, &files, mode)?;
+            match (mode, written.is_empty()) {
+                (Mode::Check, _) => eprintln!("generated files are up to date"),
+                (Mode::Write, true) => eprintln!("nothing to do: generated files are up to date"),
+                (Mode::Write, false) => {
+                    for path in written {
+                        eprintln!("wrote {path}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some("codes") => {
+            if args.len() > 2 {
+                return Err(XtaskError::Usage("codes takes at most one PATH".into()));
+            }
+            let path = args
+                .get(1)
+                .map_or_else(|| root.join(TABLE_PATH), PathBuf::from);
+            let table = codes::read_table(&path)?;
+            println!("{}", serde_json::to_string_pretty(&table)?);
+            Ok(())
+        }
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(XtaskError::Usage(format!("unknown command {other:?}"))),
+        None => Err(XtaskError::Usage("no command given".into())),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
