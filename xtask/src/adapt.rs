@@ -275,10 +275,11 @@ fn adapt_parameters(spec: &Value, params: &[Value]) -> Vec<Value> {
         })
         .map(|param| {
             let mut param = param.clone();
-            if param.get("in").and_then(Value::as_str) == Some("path") {
-                if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut) {
-                    schema.remove("pattern");
-                }
+            let is_path = param.get("in").and_then(Value::as_str) == Some("path");
+            if let Some(schema) = param.get_mut("schema").and_then(Value::as_object_mut)
+                && is_path
+            {
+                schema.remove("pattern");
             }
             param
         })

@@ -44,7 +44,11 @@ impl ResponseCode {
     pub fn mentions_location_header(&self) -> bool {
         std::iter::once(&self.summary)
             .chain(&self.remedies)
-            .any(|text| text.to_ascii_lowercase().contains("location header"))
+            .any(|text| {
+                text.to_ascii_lowercase()
+                    .replace(['\'', '"'], "")
+                    .contains("location header")
+            })
     }
 
     /// Reason phrase in PascalCase, e.g. `TooManyRequests`.
@@ -268,10 +272,8 @@ impl<'a> TableReader<'a> {
             Event::Text(text) | Event::Code(text) => self.push_text(&text),
             Event::SoftBreak => self.push_text(" "),
             Event::HardBreak => self.break_paragraph(),
-            Event::InlineHtml(html) | Event::Html(html) => {
-                if is_line_break_tag(&html) {
-                    self.break_paragraph();
-                }
+            Event::InlineHtml(html) | Event::Html(html) if is_line_break_tag(&html) => {
+                self.break_paragraph();
             }
             _ => {}
         }

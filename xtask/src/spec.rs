@@ -116,6 +116,7 @@ pub fn check(spec: &Value) -> Result<(), SpecError> {
     if spec.get("paths").and_then(Value::as_object).is_none() {
         return Err(SpecError::new("paths: missing or not a mapping"));
     }
+    check_refs(spec, spec, "#")?;
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
     for op in operations(spec) {
         let place = format!("{} {}", op.method.to_uppercase(), op.path);
@@ -138,7 +139,6 @@ pub fn check(spec: &Value) -> Result<(), SpecError> {
         }
         check_path_parameters(spec, &op, &place)?;
     }
-    check_refs(spec, spec, "#")?;
     Ok(())
 }
 

@@ -16,14 +16,18 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         reason: "Created",
         section: crate::code_table::TableSection::Successful,
         summary: "The resource was created.",
-        remedies: &["The URL of the new resource is in the 'Location' header of the response."],
+        remedies: &[
+            "The URL of the new resource is in the 'Location' header of the response.",
+        ],
     },
     crate::code_table::TableRow {
         code: 202u16,
         reason: "Accepted",
         section: crate::code_table::TableSection::Successful,
         summary: "The request was accepted and will be processed asynchronously.",
-        remedies: &["The URL to follow the request's progress is in the 'Location' header."],
+        remedies: &[
+            "The URL to follow the request's progress is in the 'Location' header.",
+        ],
     },
     crate::code_table::TableRow {
         code: 204u16,
@@ -131,7 +135,9 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         reason: "Unprocessable Entity",
         section: crate::code_table::TableSection::Unsuccessful,
         summary: "The request is well formed but cannot be carried out as it stands, for example a contact without a required email.",
-        remedies: &["Add the fields named in the error text of the response and send it again."],
+        remedies: &[
+            "Add the fields named in the error text of the response and send it again.",
+        ],
     },
     crate::code_table::TableRow {
         code: 429u16,
@@ -154,6 +160,8 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         reason: "Not Implemented",
         section: crate::code_table::TableSection::Unsuccessful,
         summary: "The HTTP method is not implemented for this resource.",
-        remedies: &["Check the documentation of the resource for the methods it supports."],
+        remedies: &[
+            "Check the documentation of the resource for the methods it supports.",
+        ],
     },
 ];

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod code_table;
+#[rustfmt::skip]
 mod generated;
 
 pub use code_table::{TableRow, TableSection};

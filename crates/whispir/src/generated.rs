@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -124,7 +124,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum DeliveryCategoryName {
         Sent,
@@ -146,7 +146,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for DeliveryCategoryName {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "Sent" => Ok(Self::Sent),
                 "Pending" => Ok(Self::Pending),
@@ -159,7 +161,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for DeliveryCategoryName {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -206,10 +210,7 @@ pub mod types {
         pub publish_to_web: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rule: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
     impl DeliveryReceipt {
@@ -226,10 +227,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         ///The channel.
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<DeliveryStatusType>,
     }
     impl DeliveryStatus {
@@ -249,7 +247,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum DeliveryStatusType {
         #[serde(rename = "sms")]
@@ -270,7 +268,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for DeliveryStatusType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "sms" => Ok(Self::Sms),
                 "email" => Ok(Self::Email),
@@ -281,7 +281,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for DeliveryStatusType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -310,10 +312,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<Attachments>,
         ///Whether the body is plain text or HTML.
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<EmailType>,
     }
     impl Email {
@@ -333,7 +332,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum EmailType {
         #[serde(rename = "text/plain")]
@@ -351,7 +350,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for EmailType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "text/plain" => Ok(Self::TextPlain),
                 "text/html" => Ok(Self::TextHtml),
@@ -361,7 +362,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for EmailType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -398,7 +401,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum FallbackChannel {
         #[serde(rename = "SMS")]
@@ -413,7 +416,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for FallbackChannel {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SMS" => Ok(Self::Sms),
                 _ => Err("invalid value".into()),
@@ -422,7 +427,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for FallbackChannel {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -534,8 +541,10 @@ pub mod types {
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
-        pub callback_parameters:
-            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        pub callback_parameters: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Creation time in milliseconds since the Unix epoch.
         #[serde(
             rename = "createdTime",
@@ -636,10 +645,7 @@ pub mod types {
         ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
         pub to: MessageTo,
         ///Reply handling of an SMS.
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<MessageType>,
         #[serde(
             rename = "validBody",
@@ -686,7 +692,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageBody {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 1570usize {
                 return Err("longer than 1570 characters".into());
             }
@@ -695,7 +703,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageBody {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -754,7 +764,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageEventId {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 48usize {
                 return Err("longer than 48 characters".into());
             }
@@ -763,7 +775,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageEventId {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -805,7 +819,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageLabel {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 48usize {
                 return Err("longer than 48 characters".into());
             }
@@ -814,7 +830,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageLabel {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -850,7 +868,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageListSortOrder {
         #[serde(rename = "asc")]
@@ -868,7 +886,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageListSortOrder {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "asc" => Ok(Self::Asc),
                 "desc" => Ok(Self::Desc),
@@ -878,7 +898,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageListSortOrder {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -902,7 +924,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageMessageType {
         #[serde(rename = "SCHEDULED")]
@@ -917,7 +939,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageMessageType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SCHEDULED" => Ok(Self::Scheduled),
                 _ => Err("invalid value".into()),
@@ -926,7 +950,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageMessageType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -968,10 +994,7 @@ pub mod types {
         )]
         pub response_message: ::std::option::Option<ReplyContent>,
         ///Reply category of a summary row.
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
     impl MessageResponse {
@@ -1007,7 +1030,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageResponseListFilter {
         #[serde(rename = "noresponse")]
@@ -1028,7 +1051,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageResponseListFilter {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "noresponse" => Ok(Self::Noresponse),
                 "notmatched" => Ok(Self::Notmatched),
@@ -1039,7 +1064,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageResponseListFilter {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1063,7 +1090,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageResponseListSortOrder {
         #[serde(rename = "asc")]
@@ -1081,7 +1108,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageResponseListSortOrder {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "asc" => Ok(Self::Asc),
                 "desc" => Ok(Self::Desc),
@@ -1091,11 +1120,14 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageResponseListSortOrder {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageResponseListSortOrder {
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MessageResponseListSortOrder {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1115,7 +1147,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageResponseListView {
         #[serde(rename = "summary")]
@@ -1133,7 +1165,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageResponseListView {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "summary" => Ok(Self::Summary),
                 "detailed" => Ok(Self::Detailed),
@@ -1143,7 +1177,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageResponseListView {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1172,7 +1208,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageScheduleType {
         #[serde(rename = "ONCE")]
@@ -1190,7 +1226,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageScheduleType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ONCE" => Ok(Self::Once),
                 "REPEAT" => Ok(Self::Repeat),
@@ -1200,7 +1238,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageScheduleType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1265,7 +1305,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageStatusListFilter {
         #[serde(rename = "default")]
@@ -1283,7 +1323,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageStatusListFilter {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "default" => Ok(Self::Default),
                 "responserule" => Ok(Self::Responserule),
@@ -1293,7 +1335,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageStatusListFilter {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1322,7 +1366,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageStatusListSortOrder {
         #[serde(rename = "asc")]
@@ -1340,7 +1384,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageStatusListSortOrder {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "asc" => Ok(Self::Asc),
                 "desc" => Ok(Self::Desc),
@@ -1350,7 +1396,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageStatusListSortOrder {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1374,7 +1422,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageStatusListView {
         #[serde(rename = "summary")]
@@ -1392,7 +1440,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageStatusListView {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "summary" => Ok(Self::Summary),
                 "detailed" => Ok(Self::Detailed),
@@ -1402,7 +1452,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageStatusListView {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1437,7 +1489,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageSubject {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 1570usize {
                 return Err("longer than 1570 characters".into());
             }
@@ -1446,7 +1500,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageSubject {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1488,7 +1544,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageTo {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 10000usize {
                 return Err("longer than 10000 characters".into());
             }
@@ -1497,7 +1555,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageTo {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1533,7 +1593,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum MessageType {
         #[serde(rename = "default")]
@@ -1554,7 +1614,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for MessageType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "default" => Ok(Self::Default),
                 "defaultNoReply" => Ok(Self::DefaultNoReply),
@@ -1565,7 +1627,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for MessageType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1673,7 +1737,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum PushOptionsNotifications {
         #[serde(rename = "enabled")]
@@ -1691,7 +1755,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for PushOptionsNotifications {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "enabled" => Ok(Self::Enabled),
                 "disabled" => Ok(Self::Disabled),
@@ -1701,7 +1767,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for PushOptionsNotifications {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1725,7 +1793,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum PushOptionsPriority {
         #[serde(rename = "NORMAL")]
@@ -1743,7 +1811,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for PushOptionsPriority {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "NORMAL" => Ok(Self::Normal),
                 "HIGH" => Ok(Self::High),
@@ -1753,7 +1823,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for PushOptionsPriority {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1820,7 +1892,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsCardTitle {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 200usize {
                 return Err("longer than 200 characters".into());
             }
@@ -1829,7 +1903,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsCardTitle {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1885,7 +1961,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsMediaFileUrl {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 1000usize {
                 return Err("longer than 1000 characters".into());
             }
@@ -1897,7 +1975,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsMediaFileUrl {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1933,7 +2013,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum RcsMediaHeight {
         #[serde(rename = "SHORT")]
@@ -1954,7 +2034,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsMediaHeight {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SHORT" => Ok(Self::Short),
                 "MEDIUM" => Ok(Self::Medium),
@@ -1965,7 +2047,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsMediaHeight {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2010,7 +2094,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum RcsRichCardCardOrientation {
         #[serde(rename = "VERTICAL")]
@@ -2028,7 +2112,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsRichCardCardOrientation {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VERTICAL" => Ok(Self::Vertical),
                 "HORIZONTAL" => Ok(Self::Horizontal),
@@ -2038,7 +2124,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsRichCardCardOrientation {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2062,7 +2150,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum RcsRichCardCardWidth {
         #[serde(rename = "SMALL")]
@@ -2080,7 +2168,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsRichCardCardWidth {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SMALL" => Ok(Self::Small),
                 "MEDIUM" => Ok(Self::Medium),
@@ -2090,7 +2180,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsRichCardCardWidth {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2118,7 +2210,10 @@ pub mod types {
             default,
             skip_serializing_if = "::serde_json::Map::is_empty"
         )]
-        pub share_location_action: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub share_location_action: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
         pub text: RcsSuggestionText,
         #[serde(
             rename = "urlAction",
@@ -2159,14 +2254,17 @@ pub mod types {
             &self.0
         }
     }
-    impl ::std::convert::From<RcsSuggestionDialActionPhoneNumber> for ::std::string::String {
+    impl ::std::convert::From<RcsSuggestionDialActionPhoneNumber>
+    for ::std::string::String {
         fn from(value: RcsSuggestionDialActionPhoneNumber) -> Self {
             value.0
         }
     }
     impl ::std::str::FromStr for RcsSuggestionDialActionPhoneNumber {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 25usize {
                 return Err("longer than 25 characters".into());
             }
@@ -2178,11 +2276,14 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsSuggestionDialActionPhoneNumber {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSuggestionDialActionPhoneNumber {
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsSuggestionDialActionPhoneNumber {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2220,7 +2321,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsSuggestionPostbackData {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 2000usize {
                 return Err("longer than 2000 characters".into());
             }
@@ -2229,7 +2332,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsSuggestionPostbackData {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2271,7 +2376,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsSuggestionText {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 25usize {
                 return Err("longer than 25 characters".into());
             }
@@ -2280,7 +2387,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsSuggestionText {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2333,7 +2442,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsSuggestionUrlActionUrl {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 1000usize {
                 return Err("longer than 1000 characters".into());
             }
@@ -2345,7 +2456,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsSuggestionUrlActionUrl {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2398,14 +2511,17 @@ pub mod types {
             &self.0
         }
     }
-    impl ::std::convert::From<RcsSuggestionViewLocationActionLabel> for ::std::string::String {
+    impl ::std::convert::From<RcsSuggestionViewLocationActionLabel>
+    for ::std::string::String {
         fn from(value: RcsSuggestionViewLocationActionLabel) -> Self {
             value.0
         }
     }
     impl ::std::str::FromStr for RcsSuggestionViewLocationActionLabel {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 200usize {
                 return Err("longer than 200 characters".into());
             }
@@ -2414,11 +2530,14 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsSuggestionViewLocationActionLabel {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSuggestionViewLocationActionLabel {
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsSuggestionViewLocationActionLabel {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2449,14 +2568,17 @@ pub mod types {
             &self.0
         }
     }
-    impl ::std::convert::From<RcsSuggestionViewLocationActionQuery> for ::std::string::String {
+    impl ::std::convert::From<RcsSuggestionViewLocationActionQuery>
+    for ::std::string::String {
         fn from(value: RcsSuggestionViewLocationActionQuery) -> Self {
             value.0
         }
     }
     impl ::std::str::FromStr for RcsSuggestionViewLocationActionQuery {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 2000usize {
                 return Err("longer than 2000 characters".into());
             }
@@ -2465,11 +2587,14 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsSuggestionViewLocationActionQuery {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSuggestionViewLocationActionQuery {
+    impl ::std::convert::TryFrom<::std::string::String>
+    for RcsSuggestionViewLocationActionQuery {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -2507,7 +2632,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for RcsText {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 2048usize {
                 return Err("longer than 2048 characters".into());
             }
@@ -2516,7 +2643,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for RcsText {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2598,7 +2727,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum ResourceScope {
         #[serde(rename = "private")]
@@ -2616,7 +2745,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for ResourceScope {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "private" => Ok(Self::Private),
                 "public" => Ok(Self::Public),
@@ -2626,7 +2757,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for ResourceScope {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2679,10 +2812,7 @@ pub mod types {
         pub body: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<SocialChannelId>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<SocialChannelType>,
     }
     impl SocialChannel {
@@ -2702,7 +2832,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum SocialChannelId {
         #[serde(rename = "social")]
@@ -2720,7 +2850,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for SocialChannelId {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "social" => Ok(Self::Social),
                 "social_long" => Ok(Self::SocialLong),
@@ -2730,7 +2862,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for SocialChannelId {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2754,7 +2888,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum SocialChannelType {
         #[serde(rename = "text/plain")]
@@ -2772,7 +2906,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for SocialChannelType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "text/plain" => Ok(Self::TextPlain),
                 "text/html" => Ok(Self::TextHtml),
@@ -2782,7 +2918,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for SocialChannelType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2873,7 +3011,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum WaContentButtonSubType {
         #[serde(rename = "quick_reply")]
@@ -2891,7 +3029,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for WaContentButtonSubType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "quick_reply" => Ok(Self::QuickReply),
                 "url" => Ok(Self::Url),
@@ -2901,7 +3041,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for WaContentButtonSubType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2968,10 +3110,7 @@ pub mod types {
         ///Content published on the web link.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub body: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<WebType>,
     }
     impl Web {
@@ -2991,7 +3130,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum WebType {
         #[serde(rename = "text/plain")]
@@ -3009,7 +3148,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for WebType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "text/plain" => Ok(Self::TextPlain),
                 "text/html" => Ok(Self::TextHtml),
@@ -3019,7 +3160,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for WebType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -3071,7 +3214,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for WhatsAppLanguage {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 5usize {
                 return Err("longer than 5 characters".into());
             }
@@ -3083,7 +3228,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for WhatsAppLanguage {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -3119,7 +3266,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum WhatsAppType {
         #[serde(rename = "template")]
@@ -3134,7 +3281,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for WhatsAppType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "template" => Ok(Self::Template),
                 _ => Err("invalid value".into()),
@@ -3143,7 +3292,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for WhatsAppType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -3189,7 +3340,9 @@ pub mod types {
             {
                 self.error_detail = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error_detail: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_detail: {e}")
+                    });
                 self
             }
             pub fn error_summary<T>(mut self, value: T) -> Self
@@ -3199,7 +3352,9 @@ pub mod types {
             {
                 self.error_summary = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error_summary: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_summary: {e}")
+                    });
                 self
             }
             pub fn error_text<T>(mut self, value: T) -> Self
@@ -3209,7 +3364,9 @@ pub mod types {
             {
                 self.error_text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error_text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for error_text: {e}")
+                    });
                 self
             }
         }
@@ -3244,7 +3401,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApiErrorNextGen {
             fn default() -> Self {
@@ -3263,7 +3423,9 @@ pub mod types {
             {
                 self.detail = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for detail: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for detail: {e}")
+                    });
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -3273,7 +3435,9 @@ pub mod types {
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -3283,7 +3447,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
@@ -3314,14 +3480,22 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            attachment_name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            deref_uri: ::std::result::Result<::std::string::String, ::std::string::String>,
+            attachment_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            deref_uri: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Attachment {
             fn default() -> Self {
                 Self {
                     attachment_desc: Ok(Default::default()),
-                    attachment_name: Err("no value supplied for attachment_name".to_string()),
+                    attachment_name: Err(
+                        "no value supplied for attachment_name".to_string(),
+                    ),
                     deref_uri: Err("no value supplied for deref_uri".to_string()),
                 }
             }
@@ -3332,9 +3506,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.attachment_desc = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for attachment_desc: {e}")
-                });
+                self.attachment_desc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attachment_desc: {e}"
+                        )
+                    });
                 self
             }
             pub fn attachment_name<T>(mut self, value: T) -> Self
@@ -3342,9 +3520,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.attachment_name = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for attachment_name: {e}")
-                });
+                self.attachment_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attachment_name: {e}"
+                        )
+                    });
                 self
             }
             pub fn deref_uri<T>(mut self, value: T) -> Self
@@ -3354,7 +3536,9 @@ pub mod types {
             {
                 self.deref_uri = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for deref_uri: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for deref_uri: {e}")
+                    });
                 self
             }
         }
@@ -3381,8 +3565,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Attachments {
-            attachment:
-                ::std::result::Result<::std::vec::Vec<super::Attachment>, ::std::string::String>,
+            attachment: ::std::result::Result<
+                ::std::vec::Vec<super::Attachment>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Attachments {
             fn default() -> Self {
@@ -3399,7 +3585,9 @@ pub mod types {
             {
                 self.attachment = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for attachment: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for attachment: {e}")
+                    });
                 self
             }
         }
@@ -3430,8 +3618,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            recipient_count:
-                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            recipient_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DeliveryCategory {
             fn default() -> Self {
@@ -3445,12 +3635,16 @@ pub mod types {
         impl DeliveryCategory {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeliveryCategoryName>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeliveryCategoryName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
@@ -3458,9 +3652,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.percentage_total = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for percentage_total: {e}")
-                });
+                self.percentage_total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for percentage_total: {e}"
+                        )
+                    });
                 self
             }
             pub fn recipient_count<T>(mut self, value: T) -> Self
@@ -3468,9 +3666,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.recipient_count = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for recipient_count: {e}")
-                });
+                self.recipient_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for recipient_count: {e}"
+                        )
+                    });
                 self
             }
         }
@@ -3497,10 +3699,22 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct DeliveryReceipt {
-            bool: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            expiry_day: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            expiry_hour: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            expiry_min: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            bool: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            expiry_day: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            expiry_hour: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            expiry_min: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             feed_ids: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3509,8 +3723,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            publish_to_web:
-                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            publish_to_web: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             rule: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3543,7 +3759,9 @@ pub mod types {
             {
                 self.bool = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for bool: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for bool: {e}")
+                    });
                 self
             }
             pub fn expiry_day<T>(mut self, value: T) -> Self
@@ -3553,7 +3771,9 @@ pub mod types {
             {
                 self.expiry_day = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for expiry_day: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for expiry_day: {e}")
+                    });
                 self
             }
             pub fn expiry_hour<T>(mut self, value: T) -> Self
@@ -3563,7 +3783,9 @@ pub mod types {
             {
                 self.expiry_hour = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for expiry_hour: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for expiry_hour: {e}")
+                    });
                 self
             }
             pub fn expiry_min<T>(mut self, value: T) -> Self
@@ -3573,7 +3795,9 @@ pub mod types {
             {
                 self.expiry_min = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for expiry_min: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for expiry_min: {e}")
+                    });
                 self
             }
             pub fn feed_ids<T>(mut self, value: T) -> Self
@@ -3583,7 +3807,9 @@ pub mod types {
             {
                 self.feed_ids = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for feed_ids: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for feed_ids: {e}")
+                    });
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -3593,7 +3819,9 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
             pub fn publish_to_web<T>(mut self, value: T) -> Self
@@ -3601,9 +3829,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.publish_to_web = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for publish_to_web: {e}")
-                });
+                self.publish_to_web = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for publish_to_web: {e}"
+                        )
+                    });
                 self
             }
             pub fn rule<T>(mut self, value: T) -> Self
@@ -3613,7 +3845,9 @@ pub mod types {
             {
                 self.rule = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for rule: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for rule: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -3623,7 +3857,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -3692,7 +3928,9 @@ pub mod types {
             {
                 self.destination = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for destination: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -3702,17 +3940,23 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeliveryStatusType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeliveryStatusType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -3776,7 +4020,9 @@ pub mod types {
             {
                 self.body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
                 self
             }
             pub fn footer<T>(mut self, value: T) -> Self
@@ -3786,7 +4032,9 @@ pub mod types {
             {
                 self.footer = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for footer: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for footer: {e}")
+                    });
                 self
             }
             pub fn opt_out_option<T>(mut self, value: T) -> Self
@@ -3794,9 +4042,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::OptOutOption>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.opt_out_option = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for opt_out_option: {e}")
-                });
+                self.opt_out_option = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for opt_out_option: {e}"
+                        )
+                    });
                 self
             }
             pub fn resources<T>(mut self, value: T) -> Self
@@ -3806,7 +4058,9 @@ pub mod types {
             {
                 self.resources = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resources: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resources: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -3816,7 +4070,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -3847,8 +4103,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Fallback {
-            channel: ::std::result::Result<super::FallbackChannel, ::std::string::String>,
-            template_name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            channel: ::std::result::Result<
+                super::FallbackChannel,
+                ::std::string::String,
+            >,
+            template_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Fallback {
             fn default() -> Self {
@@ -3866,7 +4128,9 @@ pub mod types {
             {
                 self.channel = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for channel: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
                 self
             }
             pub fn template_name<T>(mut self, value: T) -> Self
@@ -3876,7 +4140,9 @@ pub mod types {
             {
                 self.template_name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for template_name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for template_name: {e}")
+                    });
                 self
             }
         }
@@ -3926,12 +4192,16 @@ pub mod types {
         impl Features {
             pub fn alias_option<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::FeaturesAliasOption>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::FeaturesAliasOption>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias_option = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for alias_option: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for alias_option: {e}")
+                    });
                 self
             }
             pub fn fallback<T>(mut self, value: T) -> Self
@@ -3941,7 +4211,9 @@ pub mod types {
             {
                 self.fallback = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for fallback: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for fallback: {e}")
+                    });
                 self
             }
             pub fn push_options<T>(mut self, value: T) -> Self
@@ -3951,7 +4223,9 @@ pub mod types {
             {
                 self.push_options = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for push_options: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for push_options: {e}")
+                    });
                 self
             }
         }
@@ -3998,11 +4272,14 @@ pub mod types {
             {
                 self.alias_name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for alias_name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for alias_name: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<FeaturesAliasOption> for super::FeaturesAliasOption {
+        impl ::std::convert::TryFrom<FeaturesAliasOption>
+        for super::FeaturesAliasOption {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: FeaturesAliasOption,
@@ -4029,7 +4306,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            port: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            port: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             rel: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4058,7 +4338,9 @@ pub mod types {
             {
                 self.host = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for host: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for host: {e}")
+                    });
                 self
             }
             pub fn method<T>(mut self, value: T) -> Self
@@ -4068,7 +4350,9 @@ pub mod types {
             {
                 self.method = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for method: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for method: {e}")
+                    });
                 self
             }
             pub fn port<T>(mut self, value: T) -> Self
@@ -4078,7 +4362,9 @@ pub mod types {
             {
                 self.port = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for port: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for port: {e}")
+                    });
                 self
             }
             pub fn rel<T>(mut self, value: T) -> Self
@@ -4088,7 +4374,9 @@ pub mod types {
             {
                 self.rel = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for rel: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for rel: {e}")
+                    });
                 self
             }
             pub fn uri<T>(mut self, value: T) -> Self
@@ -4098,13 +4386,17 @@ pub mod types {
             {
                 self.uri = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for uri: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for uri: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<Link> for super::Link {
             type Error = super::error::ConversionError;
-            fn try_from(value: Link) -> ::std::result::Result<Self, super::error::ConversionError> {
+            fn try_from(
+                value: Link,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     host: value.host?,
                     method: value.method?,
@@ -4136,10 +4428,16 @@ pub mod types {
                 ::std::string::String,
             >,
             callback_parameters: ::std::result::Result<
-                ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
-            created_time: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            created_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             direction: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4148,8 +4446,10 @@ pub mod types {
                 ::std::option::Option<super::DeliveryReceipt>,
                 ::std::string::String,
             >,
-            email:
-                ::std::result::Result<::std::option::Option<super::Email>, ::std::string::String>,
+            email: ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                ::std::string::String,
+            >,
             event_id: ::std::result::Result<
                 ::std::option::Option<super::MessageEventId>,
                 ::std::string::String,
@@ -4166,7 +4466,10 @@ pub mod types {
                 ::std::option::Option<super::MessageLabel>,
                 ::std::string::String,
             >,
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             message_template_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4179,12 +4482,26 @@ pub mod types {
                 ::std::option::Option<super::MessageMessageType>,
                 ::std::string::String,
             >,
-            rcs: ::std::result::Result<::std::option::Option<super::Rcs>, ::std::string::String>,
-            repeat_days: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            repeat_hrs: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            repeat_min: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            repetition_count:
-                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            rcs: ::std::result::Result<
+                ::std::option::Option<super::Rcs>,
+                ::std::string::String,
+            >,
+            repeat_days: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            repeat_hrs: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            repeat_min: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            repetition_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             resource: ::std::result::Result<
                 ::std::option::Option<super::Resource>,
                 ::std::string::String,
@@ -4201,26 +4518,40 @@ pub mod types {
                 ::std::option::Option<super::MessageScheduleType>,
                 ::std::string::String,
             >,
-            social:
-                ::std::result::Result<::std::option::Option<super::Social>, ::std::string::String>,
+            social: ::std::result::Result<
+                ::std::option::Option<super::Social>,
+                ::std::string::String,
+            >,
             subject: ::std::result::Result<super::MessageSubject, ::std::string::String>,
             to: ::std::result::Result<super::MessageTo, ::std::string::String>,
             type_: ::std::result::Result<
                 ::std::option::Option<super::MessageType>,
                 ::std::string::String,
             >,
-            valid_body: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            valid_subject:
-                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            voice:
-                ::std::result::Result<::std::option::Option<super::Voice>, ::std::string::String>,
-            web: ::std::result::Result<::std::option::Option<super::Web>, ::std::string::String>,
+            valid_body: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            valid_subject: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            voice: ::std::result::Result<
+                ::std::option::Option<super::Voice>,
+                ::std::string::String,
+            >,
+            web: ::std::result::Result<
+                ::std::option::Option<super::Web>,
+                ::std::string::String,
+            >,
             whatsapp: ::std::result::Result<
                 ::std::option::Option<super::WhatsApp>,
                 ::std::string::String,
             >,
-            whatsapp_valid_message:
-                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            whatsapp_valid_message: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Message {
             fn default() -> Self {
@@ -4270,7 +4601,9 @@ pub mod types {
             {
                 self.body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
                 self
             }
             pub fn callback_id<T>(mut self, value: T) -> Self
@@ -4280,19 +4613,28 @@ pub mod types {
             {
                 self.callback_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for callback_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback_id: {e}")
+                    });
                 self
             }
             pub fn callback_parameters<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
                     >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.callback_parameters = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for callback_parameters: {e}")
-                });
+                self.callback_parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for callback_parameters: {e}"
+                        )
+                    });
                 self
             }
             pub fn created_time<T>(mut self, value: T) -> Self
@@ -4302,7 +4644,9 @@ pub mod types {
             {
                 self.created_time = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for created_time: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_time: {e}")
+                    });
                 self
             }
             pub fn direction<T>(mut self, value: T) -> Self
@@ -4312,17 +4656,23 @@ pub mod types {
             {
                 self.direction = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for direction: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for direction: {e}")
+                    });
                 self
             }
             pub fn dlr<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::DeliveryReceipt>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeliveryReceipt>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dlr = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for dlr: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for dlr: {e}")
+                    });
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -4332,7 +4682,9 @@ pub mod types {
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for email: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
                 self
             }
             pub fn event_id<T>(mut self, value: T) -> Self
@@ -4342,7 +4694,9 @@ pub mod types {
             {
                 self.event_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for event_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
                 self
             }
             pub fn features<T>(mut self, value: T) -> Self
@@ -4352,7 +4706,9 @@ pub mod types {
             {
                 self.features = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for features: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for features: {e}")
+                    });
                 self
             }
             pub fn from<T>(mut self, value: T) -> Self
@@ -4362,7 +4718,9 @@ pub mod types {
             {
                 self.from = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for from: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
                 self
             }
             pub fn label<T>(mut self, value: T) -> Self
@@ -4372,7 +4730,9 @@ pub mod types {
             {
                 self.label = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for label: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -4382,7 +4742,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn message_template_id<T>(mut self, value: T) -> Self
@@ -4390,9 +4752,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_template_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for message_template_id: {e}")
-                });
+                self.message_template_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_id: {e}"
+                        )
+                    });
                 self
             }
             pub fn message_template_name<T>(mut self, value: T) -> Self
@@ -4400,19 +4766,27 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_template_name = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for message_template_name: {e}")
-                });
+                self.message_template_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_name: {e}"
+                        )
+                    });
                 self
             }
             pub fn message_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::MessageMessageType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MessageMessageType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for message_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_type: {e}")
+                    });
                 self
             }
             pub fn rcs<T>(mut self, value: T) -> Self
@@ -4422,7 +4796,9 @@ pub mod types {
             {
                 self.rcs = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for rcs: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for rcs: {e}")
+                    });
                 self
             }
             pub fn repeat_days<T>(mut self, value: T) -> Self
@@ -4432,7 +4808,9 @@ pub mod types {
             {
                 self.repeat_days = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for repeat_days: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for repeat_days: {e}")
+                    });
                 self
             }
             pub fn repeat_hrs<T>(mut self, value: T) -> Self
@@ -4442,7 +4820,9 @@ pub mod types {
             {
                 self.repeat_hrs = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for repeat_hrs: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for repeat_hrs: {e}")
+                    });
                 self
             }
             pub fn repeat_min<T>(mut self, value: T) -> Self
@@ -4452,7 +4832,9 @@ pub mod types {
             {
                 self.repeat_min = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for repeat_min: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for repeat_min: {e}")
+                    });
                 self
             }
             pub fn repetition_count<T>(mut self, value: T) -> Self
@@ -4460,9 +4842,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.repetition_count = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for repetition_count: {e}")
-                });
+                self.repetition_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for repetition_count: {e}"
+                        )
+                    });
                 self
             }
             pub fn resource<T>(mut self, value: T) -> Self
@@ -4472,7 +4858,9 @@ pub mod types {
             {
                 self.resource = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
                 self
             }
             pub fn response_count<T>(mut self, value: T) -> Self
@@ -4480,9 +4868,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_count = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for response_count: {e}")
-                });
+                self.response_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_count: {e}"
+                        )
+                    });
                 self
             }
             pub fn schedule_date<T>(mut self, value: T) -> Self
@@ -4492,17 +4884,23 @@ pub mod types {
             {
                 self.schedule_date = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for schedule_date: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for schedule_date: {e}")
+                    });
                 self
             }
             pub fn schedule_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::MessageScheduleType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MessageScheduleType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.schedule_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for schedule_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for schedule_type: {e}")
+                    });
                 self
             }
             pub fn social<T>(mut self, value: T) -> Self
@@ -4512,7 +4910,9 @@ pub mod types {
             {
                 self.social = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for social: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for social: {e}")
+                    });
                 self
             }
             pub fn subject<T>(mut self, value: T) -> Self
@@ -4522,7 +4922,9 @@ pub mod types {
             {
                 self.subject = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for subject: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
                 self
             }
             pub fn to<T>(mut self, value: T) -> Self
@@ -4542,7 +4944,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
             pub fn valid_body<T>(mut self, value: T) -> Self
@@ -4552,7 +4956,9 @@ pub mod types {
             {
                 self.valid_body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for valid_body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for valid_body: {e}")
+                    });
                 self
             }
             pub fn valid_subject<T>(mut self, value: T) -> Self
@@ -4562,7 +4968,9 @@ pub mod types {
             {
                 self.valid_subject = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for valid_subject: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for valid_subject: {e}")
+                    });
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
@@ -4572,7 +4980,9 @@ pub mod types {
             {
                 self.voice = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for voice: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for voice: {e}")
+                    });
                 self
             }
             pub fn web<T>(mut self, value: T) -> Self
@@ -4582,7 +4992,9 @@ pub mod types {
             {
                 self.web = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for web: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for web: {e}")
+                    });
                 self
             }
             pub fn whatsapp<T>(mut self, value: T) -> Self
@@ -4592,7 +5004,9 @@ pub mod types {
             {
                 self.whatsapp = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for whatsapp: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for whatsapp: {e}")
+                    });
                 self
             }
             pub fn whatsapp_valid_message<T>(mut self, value: T) -> Self
@@ -4600,9 +5014,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.whatsapp_valid_message = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for whatsapp_valid_message: {e}")
-                });
+                self.whatsapp_valid_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for whatsapp_valid_message: {e}"
+                        )
+                    });
                 self
             }
         }
@@ -4691,8 +5109,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageCollection {
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
-            messages: ::std::result::Result<::std::vec::Vec<super::Message>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            messages: ::std::result::Result<
+                ::std::vec::Vec<super::Message>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4715,7 +5139,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn messages<T>(mut self, value: T) -> Self
@@ -4725,7 +5151,9 @@ pub mod types {
             {
                 self.messages = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for messages: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for messages: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -4735,7 +5163,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
@@ -4766,7 +5196,10 @@ pub mod types {
                 ::std::option::Option<super::Responder>,
                 ::std::string::String,
             >,
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             percentage_total: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4809,7 +5242,9 @@ pub mod types {
             {
                 self.from = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for from: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -4819,7 +5254,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
@@ -4827,9 +5264,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.percentage_total = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for percentage_total: {e}")
-                });
+                self.percentage_total = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for percentage_total: {e}"
+                        )
+                    });
                 self
             }
             pub fn response_category<T>(mut self, value: T) -> Self
@@ -4837,9 +5278,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_category = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for response_category: {e}")
-                });
+                self.response_category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_category: {e}"
+                        )
+                    });
                 self
             }
             pub fn response_count<T>(mut self, value: T) -> Self
@@ -4847,9 +5292,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_count = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for response_count: {e}")
-                });
+                self.response_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_count: {e}"
+                        )
+                    });
                 self
             }
             pub fn response_message<T>(mut self, value: T) -> Self
@@ -4857,9 +5306,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::ReplyContent>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_message = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for response_message: {e}")
-                });
+                self.response_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_message: {e}"
+                        )
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -4869,7 +5322,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -4904,7 +5359,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageResponseCollection {
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             messageresponses: ::std::result::Result<
                 ::std::vec::Vec<super::MessageResponse>,
                 ::std::string::String,
@@ -4931,7 +5389,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn messageresponses<T>(mut self, value: T) -> Self
@@ -4939,9 +5399,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::MessageResponse>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.messageresponses = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for messageresponses: {e}")
-                });
+                self.messageresponses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for messageresponses: {e}"
+                        )
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -4951,11 +5415,14 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<MessageResponseCollection> for super::MessageResponseCollection {
+        impl ::std::convert::TryFrom<MessageResponseCollection>
+        for super::MessageResponseCollection {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: MessageResponseCollection,
@@ -4967,7 +5434,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::MessageResponseCollection> for MessageResponseCollection {
+        impl ::std::convert::From<super::MessageResponseCollection>
+        for MessageResponseCollection {
             fn from(value: super::MessageResponseCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -4986,7 +5454,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5015,7 +5486,9 @@ pub mod types {
             {
                 self.categories = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for categories: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for categories: {e}")
+                    });
                 self
             }
             pub fn info<T>(mut self, value: T) -> Self
@@ -5025,7 +5498,9 @@ pub mod types {
             {
                 self.info = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for info: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for info: {e}")
+                    });
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -5035,7 +5510,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -5045,7 +5522,9 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5055,7 +5534,9 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
@@ -5086,9 +5567,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct MessageStatusCollection {
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
-            message_statuses:
-                ::std::result::Result<::std::vec::Vec<super::MessageStatus>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            message_statuses: ::std::result::Result<
+                ::std::vec::Vec<super::MessageStatus>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5111,7 +5597,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn message_statuses<T>(mut self, value: T) -> Self
@@ -5119,9 +5607,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::MessageStatus>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_statuses = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for message_statuses: {e}")
-                });
+                self.message_statuses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_statuses: {e}"
+                        )
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5131,11 +5623,14 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<MessageStatusCollection> for super::MessageStatusCollection {
+        impl ::std::convert::TryFrom<MessageStatusCollection>
+        for super::MessageStatusCollection {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: MessageStatusCollection,
@@ -5147,7 +5642,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::MessageStatusCollection> for MessageStatusCollection {
+        impl ::std::convert::From<super::MessageStatusCollection>
+        for MessageStatusCollection {
             fn from(value: super::MessageStatusCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -5181,9 +5677,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.one_click_api_mapping = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for one_click_api_mapping: {e}")
-                });
+                self.one_click_api_mapping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for one_click_api_mapping: {e}"
+                        )
+                    });
                 self
             }
             pub fn rms_unsubscribe_url<T>(mut self, value: T) -> Self
@@ -5191,9 +5691,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rms_unsubscribe_url = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for rms_unsubscribe_url: {e}")
-                });
+                self.rms_unsubscribe_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rms_unsubscribe_url: {e}"
+                        )
+                    });
                 self
             }
         }
@@ -5260,12 +5764,16 @@ pub mod types {
         impl PushOptions {
             pub fn apns<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PushOptionsApns>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PushOptionsApns>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.apns = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for apns: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for apns: {e}")
+                    });
                 self
             }
             pub fn app_id<T>(mut self, value: T) -> Self
@@ -5275,19 +5783,23 @@ pub mod types {
             {
                 self.app_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for app_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for app_id: {e}")
+                    });
                 self
             }
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for data: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
                 self
             }
             pub fn escalation_mins<T>(mut self, value: T) -> Self
@@ -5295,9 +5807,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.escalation_mins = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for escalation_mins: {e}")
-                });
+                self.escalation_mins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for escalation_mins: {e}"
+                        )
+                    });
                 self
             }
             pub fn fcm<T>(mut self, value: T) -> Self
@@ -5307,27 +5823,37 @@ pub mod types {
             {
                 self.fcm = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for fcm: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for fcm: {e}")
+                    });
                 self
             }
             pub fn notifications<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PushOptionsNotifications>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PushOptionsNotifications>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.notifications = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for notifications: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for notifications: {e}")
+                    });
                 self
             }
             pub fn priority<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PushOptionsPriority>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PushOptionsPriority>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.priority = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for priority: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for priority: {e}")
+                    });
                 self
             }
         }
@@ -5387,7 +5913,9 @@ pub mod types {
             {
                 self.action = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for action: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
                 self
             }
             pub fn sound<T>(mut self, value: T) -> Self
@@ -5397,7 +5925,9 @@ pub mod types {
             {
                 self.sound = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for sound: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for sound: {e}")
+                    });
                 self
             }
         }
@@ -5457,7 +5987,9 @@ pub mod types {
             {
                 self.action = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for action: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
                 self
             }
             pub fn android_channel_id<T>(mut self, value: T) -> Self
@@ -5465,9 +5997,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.android_channel_id = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for android_channel_id: {e}")
-                });
+                self.android_channel_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for android_channel_id: {e}"
+                        )
+                    });
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
@@ -5477,7 +6013,9 @@ pub mod types {
             {
                 self.image = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for image: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
                 self
             }
             pub fn sound<T>(mut self, value: T) -> Self
@@ -5487,7 +6025,9 @@ pub mod types {
             {
                 self.sound = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for sound: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for sound: {e}")
+                    });
                 self
             }
         }
@@ -5524,10 +6064,14 @@ pub mod types {
                 ::std::option::Option<super::RcsRichCard>,
                 ::std::string::String,
             >,
-            suggestions:
-                ::std::result::Result<::std::vec::Vec<super::RcsSuggestion>, ::std::string::String>,
-            text:
-                ::std::result::Result<::std::option::Option<super::RcsText>, ::std::string::String>,
+            suggestions: ::std::result::Result<
+                ::std::vec::Vec<super::RcsSuggestion>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<super::RcsText>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Rcs {
             fn default() -> Self {
@@ -5547,7 +6091,9 @@ pub mod types {
             {
                 self.media = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for media: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for media: {e}")
+                    });
                 self
             }
             pub fn rich_card<T>(mut self, value: T) -> Self
@@ -5557,7 +6103,9 @@ pub mod types {
             {
                 self.rich_card = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for rich_card: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for rich_card: {e}")
+                    });
                 self
             }
             pub fn suggestions<T>(mut self, value: T) -> Self
@@ -5567,7 +6115,9 @@ pub mod types {
             {
                 self.suggestions = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for suggestions: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for suggestions: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -5577,13 +6127,17 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<Rcs> for super::Rcs {
             type Error = super::error::ConversionError;
-            fn try_from(value: Rcs) -> ::std::result::Result<Self, super::error::ConversionError> {
+            fn try_from(
+                value: Rcs,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     media: value.media?,
                     rich_card: value.rich_card?,
@@ -5608,8 +6162,10 @@ pub mod types {
                 ::std::option::Option<super::RcsMedia>,
                 ::std::string::String,
             >,
-            suggestions:
-                ::std::result::Result<::std::vec::Vec<super::RcsSuggestion>, ::std::string::String>,
+            suggestions: ::std::result::Result<
+                ::std::vec::Vec<super::RcsSuggestion>,
+                ::std::string::String,
+            >,
             title: ::std::result::Result<
                 ::std::option::Option<super::RcsCardTitle>,
                 ::std::string::String,
@@ -5632,7 +6188,9 @@ pub mod types {
             {
                 self.media = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for media: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for media: {e}")
+                    });
                 self
             }
             pub fn suggestions<T>(mut self, value: T) -> Self
@@ -5642,7 +6200,9 @@ pub mod types {
             {
                 self.suggestions = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for suggestions: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for suggestions: {e}")
+                    });
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
@@ -5652,7 +6212,9 @@ pub mod types {
             {
                 self.title = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for title: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
                 self
             }
         }
@@ -5679,7 +6241,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RcsMedia {
-            file_url: ::std::result::Result<super::RcsMediaFileUrl, ::std::string::String>,
+            file_url: ::std::result::Result<
+                super::RcsMediaFileUrl,
+                ::std::string::String,
+            >,
             height: ::std::result::Result<
                 ::std::option::Option<super::RcsMediaHeight>,
                 ::std::string::String,
@@ -5701,7 +6266,9 @@ pub mod types {
             {
                 self.file_url = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for file_url: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_url: {e}")
+                    });
                 self
             }
             pub fn height<T>(mut self, value: T) -> Self
@@ -5711,7 +6278,9 @@ pub mod types {
             {
                 self.height = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for height: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for height: {e}")
+                    });
                 self
             }
         }
@@ -5744,7 +6313,10 @@ pub mod types {
                 ::std::option::Option<super::RcsRichCardCardWidth>,
                 ::std::string::String,
             >,
-            cards: ::std::result::Result<::std::vec::Vec<super::RcsCard>, ::std::string::String>,
+            cards: ::std::result::Result<
+                ::std::vec::Vec<super::RcsCard>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RcsRichCard {
             fn default() -> Self {
@@ -5759,23 +6331,31 @@ pub mod types {
             pub fn card_orientation<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<super::RcsRichCardCardOrientation>,
-                    >,
+                    ::std::option::Option<super::RcsRichCardCardOrientation>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_orientation = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for card_orientation: {e}")
-                });
+                self.card_orientation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for card_orientation: {e}"
+                        )
+                    });
                 self
             }
             pub fn card_width<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsRichCardCardWidth>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsRichCardCardWidth>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.card_width = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for card_width: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_width: {e}")
+                    });
                 self
             }
             pub fn cards<T>(mut self, value: T) -> Self
@@ -5785,7 +6365,9 @@ pub mod types {
             {
                 self.cards = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for cards: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards: {e}")
+                    });
                 self
             }
         }
@@ -5816,8 +6398,10 @@ pub mod types {
                 ::std::option::Option<super::RcsSuggestionDialAction>,
                 ::std::string::String,
             >,
-            postback_data:
-                ::std::result::Result<super::RcsSuggestionPostbackData, ::std::string::String>,
+            postback_data: ::std::result::Result<
+                super::RcsSuggestionPostbackData,
+                ::std::string::String,
+            >,
             share_location_action: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
@@ -5836,7 +6420,9 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     dial_action: Ok(Default::default()),
-                    postback_data: Err("no value supplied for postback_data".to_string()),
+                    postback_data: Err(
+                        "no value supplied for postback_data".to_string(),
+                    ),
                     share_location_action: Ok(Default::default()),
                     text: Err("no value supplied for text".to_string()),
                     url_action: Ok(Default::default()),
@@ -5847,12 +6433,16 @@ pub mod types {
         impl RcsSuggestion {
             pub fn dial_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsSuggestionDialAction>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsSuggestionDialAction>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dial_action = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for dial_action: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for dial_action: {e}")
+                    });
                 self
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
@@ -5862,19 +6452,25 @@ pub mod types {
             {
                 self.postback_data = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for postback_data: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for postback_data: {e}")
+                    });
                 self
             }
             pub fn share_location_action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.share_location_action = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for share_location_action: {e}")
-                });
+                self.share_location_action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for share_location_action: {e}"
+                        )
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -5884,29 +6480,39 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
             pub fn url_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsSuggestionUrlAction>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::RcsSuggestionUrlAction>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_action = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for url_action: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for url_action: {e}")
+                    });
                 self
             }
             pub fn view_location_action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<super::RcsSuggestionViewLocationAction>,
-                    >,
+                    ::std::option::Option<super::RcsSuggestionViewLocationAction>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.view_location_action = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for view_location_action: {e}")
-                });
+                self.view_location_action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for view_location_action: {e}"
+                        )
+                    });
                 self
             }
         }
@@ -5959,11 +6565,14 @@ pub mod types {
             {
                 self.phone_number = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for phone_number: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<RcsSuggestionDialAction> for super::RcsSuggestionDialAction {
+        impl ::std::convert::TryFrom<RcsSuggestionDialAction>
+        for super::RcsSuggestionDialAction {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: RcsSuggestionDialAction,
@@ -5973,7 +6582,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::RcsSuggestionDialAction> for RcsSuggestionDialAction {
+        impl ::std::convert::From<super::RcsSuggestionDialAction>
+        for RcsSuggestionDialAction {
             fn from(value: super::RcsSuggestionDialAction) -> Self {
                 Self {
                     phone_number: Ok(value.phone_number),
@@ -5982,7 +6592,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RcsSuggestionUrlAction {
-            url: ::std::result::Result<super::RcsSuggestionUrlActionUrl, ::std::string::String>,
+            url: ::std::result::Result<
+                super::RcsSuggestionUrlActionUrl,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RcsSuggestionUrlAction {
             fn default() -> Self {
@@ -5999,11 +6612,14 @@ pub mod types {
             {
                 self.url = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for url: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<RcsSuggestionUrlAction> for super::RcsSuggestionUrlAction {
+        impl ::std::convert::TryFrom<RcsSuggestionUrlAction>
+        for super::RcsSuggestionUrlAction {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: RcsSuggestionUrlAction,
@@ -6011,7 +6627,8 @@ pub mod types {
                 Ok(Self { url: value.url? })
             }
         }
-        impl ::std::convert::From<super::RcsSuggestionUrlAction> for RcsSuggestionUrlAction {
+        impl ::std::convert::From<super::RcsSuggestionUrlAction>
+        for RcsSuggestionUrlAction {
             fn from(value: super::RcsSuggestionUrlAction) -> Self {
                 Self { url: Ok(value.url) }
             }
@@ -6022,8 +6639,14 @@ pub mod types {
                 ::std::option::Option<super::RcsSuggestionViewLocationActionLabel>,
                 ::std::string::String,
             >,
-            latitude: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            longitude: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
             query: ::std::result::Result<
                 ::std::option::Option<super::RcsSuggestionViewLocationActionQuery>,
                 ::std::string::String,
@@ -6043,13 +6666,15 @@ pub mod types {
             pub fn label<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<super::RcsSuggestionViewLocationActionLabel>,
-                    >,
+                    ::std::option::Option<super::RcsSuggestionViewLocationActionLabel>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for label: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -6059,7 +6684,9 @@ pub mod types {
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for latitude: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -6069,25 +6696,28 @@ pub mod types {
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for longitude: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
                 self
             }
             pub fn query<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<super::RcsSuggestionViewLocationActionQuery>,
-                    >,
+                    ::std::option::Option<super::RcsSuggestionViewLocationActionQuery>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.query = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for query: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for query: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<RcsSuggestionViewLocationAction>
-            for super::RcsSuggestionViewLocationAction
-        {
+        for super::RcsSuggestionViewLocationAction {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: RcsSuggestionViewLocationAction,
@@ -6101,8 +6731,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::RcsSuggestionViewLocationAction>
-            for RcsSuggestionViewLocationAction
-        {
+        for RcsSuggestionViewLocationAction {
             fn from(value: super::RcsSuggestionViewLocationAction) -> Self {
                 Self {
                     label: Ok(value.label),
@@ -6149,7 +6778,9 @@ pub mod types {
             {
                 self.acknowledged = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for acknowledged: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for acknowledged: {e}")
+                    });
                 self
             }
             pub fn channel<T>(mut self, value: T) -> Self
@@ -6159,7 +6790,9 @@ pub mod types {
             {
                 self.channel = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for channel: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
                 self
             }
             pub fn content<T>(mut self, value: T) -> Self
@@ -6169,7 +6802,9 @@ pub mod types {
             {
                 self.content = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for content: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
                 self
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
@@ -6179,7 +6814,9 @@ pub mod types {
             {
                 self.undeliverable = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for undeliverable: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for undeliverable: {e}")
+                    });
                 self
             }
         }
@@ -6216,8 +6853,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            link: ::std::result::Result<::std::option::Option<super::Links>, ::std::string::String>,
-            mime_type: ::std::result::Result<::std::string::String, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            mime_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             scope: ::std::result::Result<super::ResourceScope, ::std::string::String>,
         }
@@ -6241,7 +6884,9 @@ pub mod types {
             {
                 self.deref_uri = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for deref_uri: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for deref_uri: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -6261,7 +6906,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn mime_type<T>(mut self, value: T) -> Self
@@ -6271,7 +6918,9 @@ pub mod types {
             {
                 self.mime_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for mime_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for mime_type: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -6281,7 +6930,9 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
@@ -6291,7 +6942,9 @@ pub mod types {
             {
                 self.scope = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for scope: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
                 self
             }
         }
@@ -6364,7 +7017,9 @@ pub mod types {
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for email: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
                 self
             }
             pub fn mobile<T>(mut self, value: T) -> Self
@@ -6374,7 +7029,9 @@ pub mod types {
             {
                 self.mobile = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for mobile: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for mobile: {e}")
+                    });
                 self
             }
             pub fn mri<T>(mut self, value: T) -> Self
@@ -6384,7 +7041,9 @@ pub mod types {
             {
                 self.mri = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for mri: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for mri: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -6394,7 +7053,9 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
@@ -6404,7 +7065,9 @@ pub mod types {
             {
                 self.voice = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for voice: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for voice: {e}")
+                    });
                 self
             }
         }
@@ -6435,8 +7098,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Social {
-            social:
-                ::std::result::Result<::std::vec::Vec<super::SocialChannel>, ::std::string::String>,
+            social: ::std::result::Result<
+                ::std::vec::Vec<super::SocialChannel>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Social {
             fn default() -> Self {
@@ -6453,7 +7118,9 @@ pub mod types {
             {
                 self.social = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for social: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for social: {e}")
+                    });
                 self
             }
         }
@@ -6462,16 +7129,12 @@ pub mod types {
             fn try_from(
                 value: Social,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    social: value.social?,
-                })
+                Ok(Self { social: value.social? })
             }
         }
         impl ::std::convert::From<super::Social> for Social {
             fn from(value: super::Social) -> Self {
-                Self {
-                    social: Ok(value.social),
-                }
+                Self { social: Ok(value.social) }
             }
         }
         #[derive(Clone, Debug)]
@@ -6506,12 +7169,16 @@ pub mod types {
             {
                 self.body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::SocialChannelId>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SocialChannelId>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -6521,12 +7188,16 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::SocialChannelType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SocialChannelType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -6592,7 +7263,9 @@ pub mod types {
             {
                 self.body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
                 self
             }
             pub fn footer<T>(mut self, value: T) -> Self
@@ -6602,7 +7275,9 @@ pub mod types {
             {
                 self.footer = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for footer: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for footer: {e}")
+                    });
                 self
             }
             pub fn header<T>(mut self, value: T) -> Self
@@ -6612,7 +7287,9 @@ pub mod types {
             {
                 self.header = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for header: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
                 self
             }
             pub fn other<T>(mut self, value: T) -> Self
@@ -6622,7 +7299,9 @@ pub mod types {
             {
                 self.other = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for other: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for other: {e}")
+                    });
                 self
             }
             pub fn resources<T>(mut self, value: T) -> Self
@@ -6632,7 +7311,9 @@ pub mod types {
             {
                 self.resources = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resources: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resources: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -6642,7 +7323,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -6705,7 +7388,9 @@ pub mod types {
             {
                 self.body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
                 self
             }
             pub fn button<T>(mut self, value: T) -> Self
@@ -6715,17 +7400,23 @@ pub mod types {
             {
                 self.button = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for button: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for button: {e}")
+                    });
                 self
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WaContentHeader>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WaContentHeader>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for header: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
                 self
             }
         }
@@ -6772,7 +7463,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
@@ -6786,9 +7479,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::WaContentBodyItem> for WaContentBodyItem {
             fn from(value: super::WaContentBodyItem) -> Self {
-                Self {
-                    text: Ok(value.text),
-                }
+                Self { text: Ok(value.text) }
             }
         }
         #[derive(Clone, Debug)]
@@ -6798,7 +7489,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            sub_type: ::std::result::Result<super::WaContentButtonSubType, ::std::string::String>,
+            sub_type: ::std::result::Result<
+                super::WaContentButtonSubType,
+                ::std::string::String,
+            >,
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -6822,7 +7516,9 @@ pub mod types {
             {
                 self.index = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for index: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for index: {e}")
+                    });
                 self
             }
             pub fn payload<T>(mut self, value: T) -> Self
@@ -6832,7 +7528,9 @@ pub mod types {
             {
                 self.payload = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for payload: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
                 self
             }
             pub fn sub_type<T>(mut self, value: T) -> Self
@@ -6842,7 +7540,9 @@ pub mod types {
             {
                 self.sub_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for sub_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for sub_type: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -6852,7 +7552,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
@@ -6916,7 +7618,9 @@ pub mod types {
             {
                 self.document = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for document: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for document: {e}")
+                    });
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
@@ -6926,17 +7630,23 @@ pub mod types {
             {
                 self.image = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for image: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for image: {e}")
+                    });
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WaContentHeaderLocation>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WaContentHeaderLocation>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for location: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for location: {e}")
+                    });
                 self
             }
             pub fn video<T>(mut self, value: T) -> Self
@@ -6946,7 +7656,9 @@ pub mod types {
             {
                 self.video = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for video: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for video: {e}")
+                    });
                 self
             }
         }
@@ -6979,8 +7691,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            latitude: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            longitude: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -7004,7 +7722,9 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -7014,7 +7734,9 @@ pub mod types {
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for latitude: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -7024,7 +7746,9 @@ pub mod types {
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for longitude: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -7034,11 +7758,14 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<WaContentHeaderLocation> for super::WaContentHeaderLocation {
+        impl ::std::convert::TryFrom<WaContentHeaderLocation>
+        for super::WaContentHeaderLocation {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: WaContentHeaderLocation,
@@ -7051,7 +7778,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::WaContentHeaderLocation> for WaContentHeaderLocation {
+        impl ::std::convert::From<super::WaContentHeaderLocation>
+        for WaContentHeaderLocation {
             fn from(value: super::WaContentHeaderLocation) -> Self {
                 Self {
                     address: Ok(value.address),
@@ -7083,7 +7811,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
         }
@@ -7097,9 +7827,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::WaMediaLink> for WaMediaLink {
             fn from(value: super::WaMediaLink) -> Self {
-                Self {
-                    link: Ok(value.link),
-                }
+                Self { link: Ok(value.link) }
             }
         }
         #[derive(Clone, Debug)]
@@ -7108,8 +7836,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_:
-                ::std::result::Result<::std::option::Option<super::WebType>, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::WebType>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Web {
             fn default() -> Self {
@@ -7127,7 +7857,9 @@ pub mod types {
             {
                 self.body = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for body: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -7137,13 +7869,17 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<Web> for super::Web {
             type Error = super::error::ConversionError;
-            fn try_from(value: Web) -> ::std::result::Result<Self, super::error::ConversionError> {
+            fn try_from(
+                value: Web,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     body: value.body?,
                     type_: value.type_?,
@@ -7194,17 +7930,23 @@ pub mod types {
             {
                 self.content = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for content: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
                 self
             }
             pub fn language<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WhatsAppLanguage>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::WhatsAppLanguage>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.language = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for language: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -7214,7 +7956,9 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn parameters<T>(mut self, value: T) -> Self
@@ -7224,7 +7968,9 @@ pub mod types {
             {
                 self.parameters = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for parameters: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -7234,7 +7980,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -7270,12 +8018,18 @@ pub mod types {
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
         impl ::std::error::Error for ConversionError {}
         impl ::std::fmt::Display for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Display::fmt(&self.0, f)
             }
         }
         impl ::std::fmt::Debug for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Debug::fmt(&self.0, f)
             }
         }
@@ -7312,9 +8066,7 @@ impl Client {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(30u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
+            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
@@ -7357,132 +8109,131 @@ const _: () = {
     fn assert_client_hooks()
     where
         Client: ClientHooks<crate::context::ClientContext>,
-    {
-    }
+    {}
 };
 impl Client {
     /**List messages
 
-    Pages through the messages sent from the workspace, newest first by default.
+Pages through the messages sent from the workspace, newest first by default.
 
-    Sends a `GET` request to `/workspaces/{workspaceId}/messages`
+Sends a `GET` request to `/workspaces/{workspaceId}/messages`
 
-    Arguments:
-    - `workspace_id`: Id of the workspace (hexadecimal).
-    - `limit`: Page size; the API returns at most 20 items per page.
-    - `offset`: Number of items to skip before the page starts.
-    - `sort_fields`: Comma-separated names of the fields to sort by.
-    - `sort_order`: Sort direction.
-    ```ignore
-    let response = client.message_list()
-        .workspace_id(workspace_id)
-        .limit(limit)
-        .offset(offset)
-        .sort_fields(sort_fields)
-        .sort_order(sort_order)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.message_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
     pub fn message_list(&self) -> builder::MessageList<'_> {
         builder::MessageList::new(self)
     }
     /**Send a message
 
-    Sends a message to one or more recipients on the channels its body fields fill (SMS body, email, voice, web, WhatsApp, RCS), or schedules it for later. A template can stand in for the content.
+Sends a message to one or more recipients on the channels its body fields fill (SMS body, email, voice, web, WhatsApp, RCS), or schedules it for later. A template can stand in for the content.
 
-    Sends a `POST` request to `/workspaces/{workspaceId}/messages`
+Sends a `POST` request to `/workspaces/{workspaceId}/messages`
 
-    Arguments:
-    - `workspace_id`: Id of the workspace (hexadecimal).
-    - `body`
-    ```ignore
-    let response = client.message_create()
-        .workspace_id(workspace_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.message_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
     pub fn message_create(&self) -> builder::MessageCreate<'_> {
         builder::MessageCreate::new(self)
     }
     /**Get a message
 
-    Reads one message as it was sent.
+Reads one message as it was sent.
 
-    Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}`
+Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}`
 
-    Arguments:
-    - `workspace_id`: Id of the workspace (hexadecimal).
-    - `message_id`: Id of the message (hexadecimal).
-    ```ignore
-    let response = client.message_retrieve()
-        .workspace_id(workspace_id)
-        .message_id(message_id)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `message_id`: Id of the message (hexadecimal).
+```ignore
+let response = client.message_retrieve()
+    .workspace_id(workspace_id)
+    .message_id(message_id)
+    .send()
+    .await;
+```*/
     pub fn message_retrieve(&self) -> builder::MessageRetrieve<'_> {
         builder::MessageRetrieve::new(self)
     }
     /**Get the replies to a message
 
-    Counts the replies per category (summary view) or lists each reply with its sender (detailed view).
+Counts the replies per category (summary view) or lists each reply with its sender (detailed view).
 
-    Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messageresponses`
+Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messageresponses`
 
-    Arguments:
-    - `workspace_id`: Id of the workspace (hexadecimal).
-    - `message_id`: Id of the message (hexadecimal).
-    - `filter`: Only replies that did not come, did not match a rule, or matched a response rule.
-    - `limit`: Page size; the API returns at most 20 items per page.
-    - `offset`: Number of items to skip before the page starts.
-    - `sort_fields`: Comma-separated names of the fields to sort by.
-    - `sort_order`: Sort direction.
-    - `view`: Counts only, or one entry per recipient.
-    ```ignore
-    let response = client.message_response_list()
-        .workspace_id(workspace_id)
-        .message_id(message_id)
-        .filter(filter)
-        .limit(limit)
-        .offset(offset)
-        .sort_fields(sort_fields)
-        .sort_order(sort_order)
-        .view(view)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `message_id`: Id of the message (hexadecimal).
+- `filter`: Only replies that did not come, did not match a rule, or matched a response rule.
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `view`: Counts only, or one entry per recipient.
+```ignore
+let response = client.message_response_list()
+    .workspace_id(workspace_id)
+    .message_id(message_id)
+    .filter(filter)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .view(view)
+    .send()
+    .await;
+```*/
     pub fn message_response_list(&self) -> builder::MessageResponseList<'_> {
         builder::MessageResponseList::new(self)
     }
     /**Get the delivery status of a message
 
-    Counts recipients per delivery state (summary view) or lists each recipient's state per channel (detailed view).
+Counts recipients per delivery state (summary view) or lists each recipient's state per channel (detailed view).
 
-    Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messagestatus`
+Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messagestatus`
 
-    Arguments:
-    - `workspace_id`: Id of the workspace (hexadecimal).
-    - `message_id`: Id of the message (hexadecimal).
-    - `filter`: Group the states by the default categories or by response rule.
-    - `limit`: Page size; the API returns at most 20 items per page.
-    - `offset`: Number of items to skip before the page starts.
-    - `sort_fields`: Comma-separated names of the fields to sort by.
-    - `sort_order`: Sort direction.
-    - `view`: Counts only, or one entry per recipient.
-    ```ignore
-    let response = client.message_status_list()
-        .workspace_id(workspace_id)
-        .message_id(message_id)
-        .filter(filter)
-        .limit(limit)
-        .offset(offset)
-        .sort_fields(sort_fields)
-        .sort_order(sort_order)
-        .view(view)
-        .send()
-        .await;
-    ```*/
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `message_id`: Id of the message (hexadecimal).
+- `filter`: Group the states by the default categories or by response rule.
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `view`: Counts only, or one entry per recipient.
+```ignore
+let response = client.message_status_list()
+    .workspace_id(workspace_id)
+    .message_id(message_id)
+    .filter(filter)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .view(view)
+    .send()
+    .await;
+```*/
     pub fn message_status_list(&self) -> builder::MessageStatusList<'_> {
         builder::MessageStatusList::new(self)
     }
@@ -7493,12 +8244,12 @@ pub mod builder {
     use super::types;
     #[allow(unused_imports)]
     use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
+        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
+        RequestBuilderExt, ResponseValue,
     };
     /**Builder for [`Client::message_list`]
 
-    [`Client::message_list`]: super::Client::message_list*/
+[`Client::message_list`]: super::Client::message_list*/
     #[derive(Debug, Clone)]
     pub struct MessageList<'a> {
         client: &'a super::Client,
@@ -7523,18 +8274,25 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for workspace_id failed".to_string()
-            });
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed".to_string()
-            });
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
@@ -7551,47 +8309,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for sort_fields failed".to_string()
-            });
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageListSortOrder>,
         {
-            self.sort_order = value.try_into().map(Some).map_err(|_| {
-                "conversion to `MessageListSortOrder` for sort_order failed".to_string()
-            });
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageListSortOrder` for sort_order failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}/messages`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::MessageCollection>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                limit,
-                offset,
-                sort_fields,
-                sort_order,
-            } = self;
+            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
             let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
             let sort_order = sort_order.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/workspaces/{}/messages",
-                client.baseurl,
-                encode_path(&workspace_id.to_string()),
+                "{}/workspaces/{}/messages", client.baseurl, encode_path(& workspace_id
+                .to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7602,14 +8363,8 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new(
-                    "sortFields",
-                    &sort_fields,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "sortOrder",
-                    &sort_order,
-                ))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -7638,7 +8393,7 @@ pub mod builder {
     }
     /**Builder for [`Client::message_create`]
 
-    [`Client::message_create`]: super::Client::message_create*/
+[`Client::message_create`]: super::Client::message_create*/
     #[derive(Debug, Clone)]
     pub struct MessageCreate<'a> {
         client: &'a super::Client,
@@ -7657,9 +8412,12 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for workspace_id failed".to_string()
-            });
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -7682,25 +8440,23 @@ pub mod builder {
         }
         ///Sends a `POST` request to `/workspaces/{workspaceId}/messages`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                body,
-            } = self;
+            let Self { client, workspace_id, body } = self;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/workspaces/{}/messages",
-                client.baseurl,
-                encode_path(&workspace_id.to_string()),
+                "{}/workspaces/{}/messages", client.baseurl, encode_path(& workspace_id
+                .to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7735,7 +8491,7 @@ pub mod builder {
     }
     /**Builder for [`Client::message_retrieve`]
 
-    [`Client::message_retrieve`]: super::Client::message_retrieve*/
+[`Client::message_retrieve`]: super::Client::message_retrieve*/
     #[derive(Debug, Clone)]
     pub struct MessageRetrieve<'a> {
         client: &'a super::Client,
@@ -7754,40 +8510,45 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for workspace_id failed".to_string()
-            });
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn message_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.message_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for message_id failed".to_string()
-            });
+            self.message_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Message>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                message_id,
-            } = self;
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Message>, Error<ByteStream>> {
+            let Self { client, workspace_id, message_id } = self;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
             let message_id = message_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/workspaces/{}/messages/{}",
-                client.baseurl,
-                encode_path(&workspace_id.to_string()),
-                encode_path(&message_id.to_string()),
+                "{}/workspaces/{}/messages/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& message_id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7824,7 +8585,7 @@ pub mod builder {
     }
     /**Builder for [`Client::message_response_list`]
 
-    [`Client::message_response_list`]: super::Client::message_response_list*/
+[`Client::message_response_list`]: super::Client::message_response_list*/
     #[derive(Debug, Clone)]
     pub struct MessageResponseList<'a> {
         client: &'a super::Client,
@@ -7855,36 +8616,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for workspace_id failed".to_string()
-            });
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn message_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.message_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for message_id failed".to_string()
-            });
+            self.message_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListFilter>,
         {
-            self.filter = value.try_into().map(Some).map_err(|_| {
-                "conversion to `MessageResponseListFilter` for filter failed".to_string()
-            });
+            self.filter = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageResponseListFilter` for filter failed"
+                        .to_string()
+                });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed".to_string()
-            });
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
@@ -7901,18 +8676,26 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for sort_fields failed".to_string()
-            });
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListSortOrder>,
         {
-            self.sort_order = value.try_into().map(Some).map_err(|_| {
-                "conversion to `MessageResponseListSortOrder` for sort_order failed".to_string()
-            });
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageResponseListSortOrder` for sort_order failed"
+                        .to_string()
+                });
             self
         }
         pub fn view<V>(mut self, value: V) -> Self
@@ -7922,7 +8705,9 @@ pub mod builder {
             self.view = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `MessageResponseListView` for view failed".to_string());
+                .map_err(|_| {
+                    "conversion to `MessageResponseListView` for view failed".to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messageresponses`
@@ -7949,16 +8734,18 @@ pub mod builder {
             let sort_order = sort_order.map_err(Error::InvalidRequest)?;
             let view = view.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/workspaces/{}/messages/{}/messageresponses",
-                client.baseurl,
-                encode_path(&workspace_id.to_string()),
-                encode_path(&message_id.to_string()),
+                "{}/workspaces/{}/messages/{}/messageresponses", client.baseurl,
+                encode_path(& workspace_id.to_string()), encode_path(& message_id
+                .to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7970,14 +8757,8 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("filter", &filter))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new(
-                    "sortFields",
-                    &sort_fields,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "sortOrder",
-                    &sort_order,
-                ))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                 .query(&progenitor_client::QueryParam::new("view", &view))
                 .headers(header_map)
                 .build()?;
@@ -8007,7 +8788,7 @@ pub mod builder {
     }
     /**Builder for [`Client::message_status_list`]
 
-    [`Client::message_status_list`]: super::Client::message_status_list*/
+[`Client::message_status_list`]: super::Client::message_status_list*/
     #[derive(Debug, Clone)]
     pub struct MessageStatusList<'a> {
         client: &'a super::Client,
@@ -8038,36 +8819,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for workspace_id failed".to_string()
-            });
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn message_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.message_id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for message_id failed".to_string()
-            });
+            self.message_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
             self
         }
         pub fn filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListFilter>,
         {
-            self.filter = value.try_into().map(Some).map_err(|_| {
-                "conversion to `MessageStatusListFilter` for filter failed".to_string()
-            });
+            self.filter = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageStatusListFilter` for filter failed"
+                        .to_string()
+                });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed".to_string()
-            });
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
@@ -8084,18 +8879,26 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for sort_fields failed".to_string()
-            });
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListSortOrder>,
         {
-            self.sort_order = value.try_into().map(Some).map_err(|_| {
-                "conversion to `MessageStatusListSortOrder` for sort_order failed".to_string()
-            });
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageStatusListSortOrder` for sort_order failed"
+                        .to_string()
+                });
             self
         }
         pub fn view<V>(mut self, value: V) -> Self
@@ -8105,7 +8908,9 @@ pub mod builder {
             self.view = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `MessageStatusListView` for view failed".to_string());
+                .map_err(|_| {
+                    "conversion to `MessageStatusListView` for view failed".to_string()
+                });
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messagestatus`
@@ -8132,16 +8937,18 @@ pub mod builder {
             let sort_order = sort_order.map_err(Error::InvalidRequest)?;
             let view = view.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/workspaces/{}/messages/{}/messagestatus",
-                client.baseurl,
-                encode_path(&workspace_id.to_string()),
-                encode_path(&message_id.to_string()),
+                "{}/workspaces/{}/messages/{}/messagestatus", client.baseurl,
+                encode_path(& workspace_id.to_string()), encode_path(& message_id
+                .to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8153,14 +8960,8 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("filter", &filter))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new(
-                    "sortFields",
-                    &sort_fields,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "sortOrder",
-                    &sort_order,
-                ))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                 .query(&progenitor_client::QueryParam::new("view", &view))
                 .headers(header_map)
                 .build()?;

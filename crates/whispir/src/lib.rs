@@ -20,6 +20,7 @@ pub mod media_types;
     clippy::panic,
     rust_2018_idioms
 )]
+#[rustfmt::skip]
 mod generated;
 
 pub use context::{ClientContext, Credentials, InvalidCredential};

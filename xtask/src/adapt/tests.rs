@@ -1,1 +1,163 @@
 use super::*;
+
+fn bundled() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "t", "version": "1" },
+        "paths": {
+            "/things/{thingId}": {
+                "parameters": [ { "$ref": "#/components/parameters/thingId" } ],
+                "put": {
+                    "operationId": "thingUpdate",
+                    "parameters": [
+                        { "$ref": "#/components/parameters/Thing-Accept" },
+                        { "name": "Content-Type", "in": "header", "required": true,
+                          "schema": { "type": "string", "enum": ["application/vnd.whispir.thing-v1+json", "application/vnd.whispir.thing-v1+xml"] } },
+                        { "name": "x-api-key", "in": "header", "required": true, "schema": { "type": "string" } },
+                        { "name": "verbose", "in": "query", "schema": { "type": "boolean" } }
+                    ],
+                    "requestBody": { "content": {
+                        "application/vnd.whispir.thing-v1+xml": { "schema": { "type": "string" } },
+                        "application/vnd.whispir.thing-v1+json": { "schema": { "$ref": "#/components/schemas/Thing" } }
+                    } },
+                    "responses": {
+                        "200": { "description": "ok", "content": { "application/vnd.whispir.thing-v1+json": { "schema": { "$ref": "#/components/schemas/Thing" } } } },
+                        "301": { "$ref": "#/components/responses/301MovedPermanently" },
+                        "404": { "$ref": "#/components/responses/404NotFound" }
+                    }
+                },
+                "post": {
+                    "operationId": "thingSend",
+                    "responses": {
+                        "200": { "description": "sent", "content": { "application/vnd.whispir.thing-v1+json": { "schema": { "$ref": "#/components/schemas/Thing" } } } },
+                        "202": { "description": "queued", "content": { "application/vnd.whispir.thing-v1+json": { "schema": { "type": "string" } } } }
+                    }
+                }
+            }
+        },
+        "components": {
+            "parameters": {
+                "thingId": { "name": "thingId", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-F0-9]+$" } },
+                "Thing-Accept": { "name": "Accept", "in": "header", "required": true, "schema": { "type": "string", "default": "application/vnd.whispir.thing-v1+json" } }
+            },
+            "responses": {
+                "301MovedPermanently": { "description": "moved" },
+                "404NotFound": { "description": "missing", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ApiError" } } } }
+            },
+            "schemas": {
+                "Thing": { "type": "object", "properties": { "when": { "type": "string", "pattern": "^\\d+$" } } },
+                "ApiError": { "type": "object" }
+            }
+        }
+    })
+}
+
+fn adapted() -> Adapted {
+    adapt(&bundled()).expect("adapts")
+}
+
+#[test]
+fn vendor_json_bodies_become_application_json() {
+    let spec = adapted().spec;
+    let put = &spec["paths"]["/things/{thingId}"]["put"];
+    let body = put["requestBody"]["content"].as_object().expect("content");
+    assert_eq!(body.keys().collect::<Vec<_>>(), vec!["application/json"]);
+    assert_eq!(
+        body["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Thing"
+    );
+    assert!(put["responses"]["200"]["content"]["application/json"].is_object());
+}
+
+#[test]
+fn error_responses_become_one_raw_stream() {
+    let spec = adapted().spec;
+    let missing = &spec["paths"]["/things/{thingId}"]["put"]["responses"]["404"];
+    assert_eq!(
+        missing["content"],
+        json!({ "application/octet-stream": {} })
+    );
+    assert_eq!(missing["description"], "missing");
+}
+
+#[test]
+fn redirects_are_left_to_the_client() {
+    let spec = adapted().spec;
+    assert!(
+        spec["paths"]["/things/{thingId}"]["put"]["responses"]
+            .get("301")
+            .is_none()
+    );
+}
+
+#[test]
+fn mixed_success_bodies_become_raw_streams() {
+    let spec = adapted().spec;
+    let responses = &spec["paths"]["/things/{thingId}"]["post"]["responses"];
+    for code in ["200", "202"] {
+        assert_eq!(
+            responses[code]["content"],
+            json!({ "application/octet-stream": {} }),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn client_headers_are_removed_and_other_parameters_kept() {
+    let spec = adapted().spec;
+    let params = spec["paths"]["/things/{thingId}"]["put"]["parameters"]
+        .as_array()
+        .expect("params");
+    let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, vec!["verbose"]);
+}
+
+#[test]
+fn patterns_are_dropped_from_parameters_and_schemas() {
+    let spec = adapted().spec;
+    let path_param = &spec["paths"]["/things/{thingId}"]["parameters"][0];
+    assert_eq!(path_param["name"], "thingId");
+    assert!(path_param["schema"].get("pattern").is_none());
+    assert!(
+        spec["components"]["schemas"]["Thing"]["properties"]["when"]
+            .get("pattern")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_media_table_takes_declared_headers_then_bodies() {
+    let media = adapted().media_types;
+    assert_eq!(
+        media,
+        vec![
+            OperationMediaTypes {
+                operation_id: "thingSend".into(),
+                method_name: "thing_send".into(),
+                accept: "application/vnd.whispir.thing-v1+json".into(),
+                content_type: None,
+            },
+            OperationMediaTypes {
+                operation_id: "thingUpdate".into(),
+                method_name: "thing_update".into(),
+                accept: "application/vnd.whispir.thing-v1+json".into(),
+                content_type: Some("application/vnd.whispir.thing-v1+json".into()),
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_faithful_bundle_is_left_untouched() {
+    let original = bundled();
+    let _ = adapt(&original).expect("adapts");
+    assert_eq!(original, bundled());
+}
+
+#[test]
+fn the_adapted_spec_reads_as_openapi() {
+    let spec = adapted().spec;
+    let parsed: Result<openapiv3::OpenAPI, _> = serde_json::from_value(spec);
+    assert!(parsed.is_ok(), "{parsed:?}");
+}
