@@ -13,9 +13,12 @@
 //!   raw byte stream for all of them (progenitor needs one success type);
 //! - `Accept`, `Content-Type`, API-key and `Authorization` header parameters
 //!   are removed (the client sets them);
-//! - `pattern` is dropped from parameters and schemas: on a path parameter it
-//!   creates a newtype per operation, on a field a regex-checked newtype that
-//!   would reject a server's slightly different format at deserialization.
+//! - `pattern` is dropped from parameters and schemas, and `minLength` /
+//!   `maxLength` from schemas: on a path parameter a pattern creates a
+//!   newtype per operation; on a field these create checked newtypes that
+//!   would refuse a response the server really sent (a longer subject, a
+//!   different date format) at deserialization. The server validates
+//!   requests; the faithful bundle keeps the constraints for other tools.
 
 use std::collections::BTreeSet;
 
@@ -100,7 +103,7 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
     }
 
     if let Some(schemas) = spec.pointer_mut("/components/schemas") {
-        remove_patterns(schemas);
+        remove_string_constraints(schemas);
     }
     if let Some(components) = spec.get_mut("components").and_then(Value::as_object_mut) {
         // Everything these held has been inlined into the operations above.
@@ -286,16 +289,22 @@ fn adapt_parameters(spec: &Value, params: &[Value]) -> Vec<Value> {
         .collect()
 }
 
-/// Removes `pattern` from every schema below `value`.
-fn remove_patterns(value: &mut Value) {
+/// String constraints removed from the generator's schemas.
+const STRING_CONSTRAINTS: [&str; 3] = ["pattern", "minLength", "maxLength"];
+
+/// Removes string constraints from every schema below `value`.
+fn remove_string_constraints(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            if map.get("pattern").is_some_and(Value::is_string) {
-                map.remove("pattern");
+            for key in STRING_CONSTRAINTS {
+                // A property named like a keyword holds an object, not a value.
+                if map.get(key).is_some_and(|v| v.is_string() || v.is_number()) {
+                    map.remove(key);
+                }
             }
-            map.values_mut().for_each(remove_patterns);
+            map.values_mut().for_each(remove_string_constraints);
         }
-        Value::Array(items) => items.iter_mut().for_each(remove_patterns),
+        Value::Array(items) => items.iter_mut().for_each(remove_string_constraints),
         _ => {}
     }
 }

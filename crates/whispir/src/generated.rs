@@ -528,7 +528,7 @@ pub mod types {
     pub struct Message {
         ///SMS text.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub body: ::std::option::Option<MessageBody>,
+        pub body: ::std::option::Option<::std::string::String>,
         ///Callback to notify of replies and delivery events.
         #[serde(
             rename = "callbackId",
@@ -563,7 +563,7 @@ pub mod types {
             rename = "eventId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub event_id: ::std::option::Option<MessageEventId>,
+        pub event_id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub features: ::std::option::Option<Features>,
         ///Sender, as the API reports it.
@@ -571,7 +571,7 @@ pub mod types {
         pub from: ::std::option::Option<::std::string::String>,
         ///Free label for reports.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<MessageLabel>,
+        pub label: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
         ///Template whose content replaces the message's own.
@@ -641,9 +641,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub social: ::std::option::Option<Social>,
         ///Subject of the message (the first line of an SMS unless the type says otherwise).
-        pub subject: MessageSubject,
+        pub subject: ::std::string::String,
         ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
-        pub to: MessageTo,
+        pub to: ::std::string::String,
         ///Reply handling of an SMS.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<MessageType>,
@@ -674,61 +674,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///SMS text.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct MessageBody(::std::string::String);
-    impl ::std::ops::Deref for MessageBody {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageBody> for ::std::string::String {
-        fn from(value: MessageBody) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageBody {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1570usize {
-                return Err("longer than 1570 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageBody {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageBody {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageBody {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///One page of messages with links to the neighbouring pages.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -744,116 +689,6 @@ pub mod types {
     impl MessageCollection {
         pub fn builder() -> builder::MessageCollection {
             Default::default()
-        }
-    }
-    ///Event the message belongs to.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct MessageEventId(::std::string::String);
-    impl ::std::ops::Deref for MessageEventId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageEventId> for ::std::string::String {
-        fn from(value: MessageEventId) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageEventId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 48usize {
-                return Err("longer than 48 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageEventId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageEventId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageEventId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Free label for reports.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct MessageLabel(::std::string::String);
-    impl ::std::ops::Deref for MessageLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageLabel> for ::std::string::String {
-        fn from(value: MessageLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 48usize {
-                return Err("longer than 48 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`MessageListSortOrder`
@@ -1471,116 +1306,6 @@ pub mod types {
             MessageStatusListView::Summary
         }
     }
-    ///Subject of the message (the first line of an SMS unless the type says otherwise).
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct MessageSubject(::std::string::String);
-    impl ::std::ops::Deref for MessageSubject {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageSubject> for ::std::string::String {
-        fn from(value: MessageSubject) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageSubject {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1570usize {
-                return Err("longer than 1570 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageSubject {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageSubject {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageSubject {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct MessageTo(::std::string::String);
-    impl ::std::ops::Deref for MessageTo {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<MessageTo> for ::std::string::String {
-        fn from(value: MessageTo) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for MessageTo {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 10000usize {
-                return Err("longer than 10000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageTo {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for MessageTo {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///Reply handling of an SMS.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(
@@ -1851,7 +1576,7 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<RcsSuggestion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub text: ::std::option::Option<RcsText>,
+        pub text: ::std::option::Option<::std::string::String>,
     }
     impl Rcs {
         pub fn builder() -> builder::Rcs {
@@ -1867,66 +1592,11 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub suggestions: ::std::vec::Vec<RcsSuggestion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<RcsCardTitle>,
+        pub title: ::std::option::Option<::std::string::String>,
     }
     impl RcsCard {
         pub fn builder() -> builder::RcsCard {
             Default::default()
-        }
-    }
-    ///`RcsCardTitle`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsCardTitle(::std::string::String);
-    impl ::std::ops::Deref for RcsCardTitle {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsCardTitle> for ::std::string::String {
-        fn from(value: RcsCardTitle) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsCardTitle {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsCardTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsCardTitle {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsCardTitle {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsMedia`
@@ -1934,71 +1604,13 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RcsMedia {
         #[serde(rename = "fileUrl")]
-        pub file_url: RcsMediaFileUrl,
+        pub file_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<RcsMediaHeight>,
     }
     impl RcsMedia {
         pub fn builder() -> builder::RcsMedia {
             Default::default()
-        }
-    }
-    ///`RcsMediaFileUrl`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsMediaFileUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsMediaFileUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsMediaFileUrl> for ::std::string::String {
-        fn from(value: RcsMediaFileUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsMediaFileUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 10usize {
-                return Err("shorter than 10 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsMediaFileUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsMediaFileUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsMediaFileUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsMediaHeight`
@@ -2204,7 +1816,7 @@ pub mod types {
         )]
         pub dial_action: ::std::option::Option<RcsSuggestionDialAction>,
         #[serde(rename = "postbackData")]
-        pub postback_data: RcsSuggestionPostbackData,
+        pub postback_data: ::std::string::String,
         #[serde(
             rename = "shareLocationAction",
             default,
@@ -2214,7 +1826,7 @@ pub mod types {
             ::std::string::String,
             ::serde_json::Value,
         >,
-        pub text: RcsSuggestionText,
+        pub text: ::std::string::String,
         #[serde(
             rename = "urlAction",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2236,250 +1848,22 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RcsSuggestionDialAction {
         #[serde(rename = "phoneNumber")]
-        pub phone_number: RcsSuggestionDialActionPhoneNumber,
+        pub phone_number: ::std::string::String,
     }
     impl RcsSuggestionDialAction {
         pub fn builder() -> builder::RcsSuggestionDialAction {
             Default::default()
         }
     }
-    ///`RcsSuggestionDialActionPhoneNumber`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsSuggestionDialActionPhoneNumber(::std::string::String);
-    impl ::std::ops::Deref for RcsSuggestionDialActionPhoneNumber {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSuggestionDialActionPhoneNumber>
-    for ::std::string::String {
-        fn from(value: RcsSuggestionDialActionPhoneNumber) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSuggestionDialActionPhoneNumber {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            if value.chars().count() < 3usize {
-                return Err("shorter than 3 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSuggestionDialActionPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSuggestionDialActionPhoneNumber {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionDialActionPhoneNumber {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsSuggestionPostbackData`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsSuggestionPostbackData(::std::string::String);
-    impl ::std::ops::Deref for RcsSuggestionPostbackData {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSuggestionPostbackData> for ::std::string::String {
-        fn from(value: RcsSuggestionPostbackData) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSuggestionPostbackData {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSuggestionPostbackData {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionPostbackData {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsSuggestionText`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsSuggestionText(::std::string::String);
-    impl ::std::ops::Deref for RcsSuggestionText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSuggestionText> for ::std::string::String {
-        fn from(value: RcsSuggestionText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSuggestionText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 25usize {
-                return Err("longer than 25 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSuggestionText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`RcsSuggestionUrlAction`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RcsSuggestionUrlAction {
-        pub url: RcsSuggestionUrlActionUrl,
+        pub url: ::std::string::String,
     }
     impl RcsSuggestionUrlAction {
         pub fn builder() -> builder::RcsSuggestionUrlAction {
             Default::default()
-        }
-    }
-    ///`RcsSuggestionUrlActionUrl`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsSuggestionUrlActionUrl(::std::string::String);
-    impl ::std::ops::Deref for RcsSuggestionUrlActionUrl {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSuggestionUrlActionUrl> for ::std::string::String {
-        fn from(value: RcsSuggestionUrlActionUrl) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSuggestionUrlActionUrl {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1000usize {
-                return Err("longer than 1000 characters".into());
-            }
-            if value.chars().count() < 10usize {
-                return Err("shorter than 10 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSuggestionUrlActionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsSuggestionUrlActionUrl {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionUrlActionUrl {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`RcsSuggestionViewLocationAction`
@@ -2487,186 +1871,17 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct RcsSuggestionViewLocationAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub label: ::std::option::Option<RcsSuggestionViewLocationActionLabel>,
+        pub label: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: ::std::option::Option<f64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: ::std::option::Option<f64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub query: ::std::option::Option<RcsSuggestionViewLocationActionQuery>,
+        pub query: ::std::option::Option<::std::string::String>,
     }
     impl RcsSuggestionViewLocationAction {
         pub fn builder() -> builder::RcsSuggestionViewLocationAction {
             Default::default()
-        }
-    }
-    ///`RcsSuggestionViewLocationActionLabel`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsSuggestionViewLocationActionLabel(::std::string::String);
-    impl ::std::ops::Deref for RcsSuggestionViewLocationActionLabel {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSuggestionViewLocationActionLabel>
-    for ::std::string::String {
-        fn from(value: RcsSuggestionViewLocationActionLabel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSuggestionViewLocationActionLabel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 200usize {
-                return Err("longer than 200 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSuggestionViewLocationActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSuggestionViewLocationActionLabel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionViewLocationActionLabel {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsSuggestionViewLocationActionQuery`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsSuggestionViewLocationActionQuery(::std::string::String);
-    impl ::std::ops::Deref for RcsSuggestionViewLocationActionQuery {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsSuggestionViewLocationActionQuery>
-    for ::std::string::String {
-        fn from(value: RcsSuggestionViewLocationActionQuery) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsSuggestionViewLocationActionQuery {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
-                return Err("longer than 2000 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsSuggestionViewLocationActionQuery {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RcsSuggestionViewLocationActionQuery {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionViewLocationActionQuery {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///`RcsText`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct RcsText(::std::string::String);
-    impl ::std::ops::Deref for RcsText {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<RcsText> for ::std::string::String {
-        fn from(value: RcsText) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for RcsText {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2048usize {
-                return Err("longer than 2048 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsText {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for RcsText {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`ReplyContent`
@@ -3182,7 +2397,7 @@ pub mod types {
         pub content: ::std::option::Option<WaContent>,
         ///Language code of the template, e.g. en_US.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub language: ::std::option::Option<WhatsAppLanguage>,
+        pub language: ::std::option::Option<::std::string::String>,
         ///Name of the approved template.
         pub name: ::std::string::String,
         ///Values for the template's placeholders, in order.
@@ -3194,64 +2409,6 @@ pub mod types {
     impl WhatsApp {
         pub fn builder() -> builder::WhatsApp {
             Default::default()
-        }
-    }
-    ///Language code of the template, e.g. en_US.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct WhatsAppLanguage(::std::string::String);
-    impl ::std::ops::Deref for WhatsAppLanguage {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<WhatsAppLanguage> for ::std::string::String {
-        fn from(value: WhatsAppLanguage) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppLanguage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 5usize {
-                return Err("longer than 5 characters".into());
-            }
-            if value.chars().count() < 2usize {
-                return Err("shorter than 2 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppLanguage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppLanguage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for WhatsAppLanguage {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///`WhatsAppType`
@@ -4420,7 +3577,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Message {
             body: ::std::result::Result<
-                ::std::option::Option<super::MessageBody>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             callback_id: ::std::result::Result<
@@ -4451,7 +3608,7 @@ pub mod types {
                 ::std::string::String,
             >,
             event_id: ::std::result::Result<
-                ::std::option::Option<super::MessageEventId>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             features: ::std::result::Result<
@@ -4463,7 +3620,7 @@ pub mod types {
                 ::std::string::String,
             >,
             label: ::std::result::Result<
-                ::std::option::Option<super::MessageLabel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             link: ::std::result::Result<
@@ -4522,8 +3679,8 @@ pub mod types {
                 ::std::option::Option<super::Social>,
                 ::std::string::String,
             >,
-            subject: ::std::result::Result<super::MessageSubject, ::std::string::String>,
-            to: ::std::result::Result<super::MessageTo, ::std::string::String>,
+            subject: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
                 ::std::option::Option<super::MessageType>,
                 ::std::string::String,
@@ -4596,7 +3753,7 @@ pub mod types {
         impl Message {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::MessageBody>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
@@ -4689,7 +3846,7 @@ pub mod types {
             }
             pub fn event_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::MessageEventId>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.event_id = value
@@ -4725,7 +3882,7 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::MessageLabel>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -4917,7 +4074,7 @@ pub mod types {
             }
             pub fn subject<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageSubject>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subject = value
@@ -4929,7 +4086,7 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::MessageTo>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
@@ -6069,7 +5226,7 @@ pub mod types {
                 ::std::string::String,
             >,
             text: ::std::result::Result<
-                ::std::option::Option<super::RcsText>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -6122,7 +5279,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsText>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -6167,7 +5324,7 @@ pub mod types {
                 ::std::string::String,
             >,
             title: ::std::result::Result<
-                ::std::option::Option<super::RcsCardTitle>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -6207,7 +5364,7 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsCardTitle>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
@@ -6242,7 +5399,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsMedia {
             file_url: ::std::result::Result<
-                super::RcsMediaFileUrl,
+                ::std::string::String,
                 ::std::string::String,
             >,
             height: ::std::result::Result<
@@ -6261,7 +5418,7 @@ pub mod types {
         impl RcsMedia {
             pub fn file_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsMediaFileUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.file_url = value
@@ -6399,14 +5556,14 @@ pub mod types {
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
-                super::RcsSuggestionPostbackData,
+                ::std::string::String,
                 ::std::string::String,
             >,
             share_location_action: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
-            text: ::std::result::Result<super::RcsSuggestionText, ::std::string::String>,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
             url_action: ::std::result::Result<
                 ::std::option::Option<super::RcsSuggestionUrlAction>,
                 ::std::string::String,
@@ -6447,7 +5604,7 @@ pub mod types {
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSuggestionPostbackData>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.postback_data = value
@@ -6475,7 +5632,7 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSuggestionText>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
@@ -6546,7 +5703,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsSuggestionDialAction {
             phone_number: ::std::result::Result<
-                super::RcsSuggestionDialActionPhoneNumber,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
@@ -6560,7 +5717,7 @@ pub mod types {
         impl RcsSuggestionDialAction {
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSuggestionDialActionPhoneNumber>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.phone_number = value
@@ -6592,10 +5749,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RcsSuggestionUrlAction {
-            url: ::std::result::Result<
-                super::RcsSuggestionUrlActionUrl,
-                ::std::string::String,
-            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RcsSuggestionUrlAction {
             fn default() -> Self {
@@ -6607,7 +5761,7 @@ pub mod types {
         impl RcsSuggestionUrlAction {
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::RcsSuggestionUrlActionUrl>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
@@ -6636,7 +5790,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsSuggestionViewLocationAction {
             label: ::std::result::Result<
-                ::std::option::Option<super::RcsSuggestionViewLocationActionLabel>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             latitude: ::std::result::Result<
@@ -6648,7 +5802,7 @@ pub mod types {
                 ::std::string::String,
             >,
             query: ::std::result::Result<
-                ::std::option::Option<super::RcsSuggestionViewLocationActionQuery>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -6665,9 +5819,7 @@ pub mod types {
         impl RcsSuggestionViewLocationAction {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSuggestionViewLocationActionLabel>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
@@ -6703,9 +5855,7 @@ pub mod types {
             }
             pub fn query<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsSuggestionViewLocationActionQuery>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.query = value
@@ -7901,7 +7051,7 @@ pub mod types {
                 ::std::string::String,
             >,
             language: ::std::result::Result<
-                ::std::option::Option<super::WhatsAppLanguage>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -7937,9 +7087,7 @@ pub mod types {
             }
             pub fn language<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::WhatsAppLanguage>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.language = value
