@@ -1,9 +1,21 @@
-//! Status codes of the Whispir API: what each one means and what to do about
-//! it, derived from the project's code table (`openapi/response-codes.md`).
+//! Status codes of the Whispir API: what each one means, how to classify
+//! it, what the error bodies say, and the one error type of the SDK.
+//!
+//! The list of codes and their texts is derived from the project's code
+//! table (`openapi/response-codes.md`); the classification is handwritten
+//! and checked against it.
 #![deny(missing_docs)]
 
+pub mod body;
+pub mod class;
 pub mod code_table;
+pub mod error;
+pub mod progenitor;
 #[rustfmt::skip]
 mod generated;
+pub mod retry_after;
 
+pub use body::{ApiErrorBody, DEFAULT_BODY_LIMIT, RawBody, parse_error_body};
+pub use class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 pub use code_table::{TableRow, TableSection};
+pub use error::{Error, ErrorHeaders, Result, SendState, TransportKind};

@@ -24,4 +24,12 @@ pub mod media_types;
 mod generated;
 
 pub use context::{ClientContext, Credentials, InvalidCredential};
-pub use generated::{ByteStream, Client, Error, ResponseValue, builder, types};
+pub use generated::{ByteStream, Client, ResponseValue, builder, types};
+pub use whispir_errors::{
+    ApiErrorBody, ErrorClass, ForbiddenReason, RawBody, RetryPolicy, SendState, TransportKind,
+};
+pub use whispir_errors::{Error, Result};
+
+/// The error the generated methods return before conversion; `?` in a
+/// function returning [`Result`] turns it into an [`Error`].
+pub type GeneratedError = progenitor_client::Error<ByteStream>;
