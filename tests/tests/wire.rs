@@ -135,21 +135,23 @@ async fn error_responses_keep_status_headers_and_body() {
         .mount(&server)
         .await;
 
-    let err = client(&server)
+    let err: whispir::Error = client(&server)
         .message_retrieve()
         .workspace_id("AB12")
         .message_id("CD34")
         .send()
         .await
-        .expect_err("403");
-    match err {
-        whispir::Error::ErrorResponse(response) => {
-            assert_eq!(response.status(), 403);
-            assert_eq!(
-                response.headers()["x-error-code"],
-                "ERR_403_DEVELOPER_OVER_QPS"
-            );
-        }
-        other => panic!("expected an error response, got {other:?}"),
-    }
+        .map(|_| ())
+        .expect_err("403")
+        .into();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(
+        err.headers().and_then(|h| h.error_code.as_deref()),
+        Some("ERR_403_DEVELOPER_OVER_QPS")
+    );
+    assert!(err.is_throttled());
+    assert_eq!(
+        err.api_error(),
+        Some(&whispir::ApiErrorBody::Html("Developer Over Qps".into()))
+    );
 }

@@ -156,10 +156,11 @@ pub fn parse_error_body(content_type: Option<&str>, body: &[u8]) -> ApiErrorBody
             let start = start.to_ascii_lowercase();
             start.starts_with("<!doctype html") || start.starts_with("<html")
         });
-    if trimmed.starts_with(b"<") && !looks_like_html {
-        if let Some(xml) = parse_xml(&text) {
-            return xml;
-        }
+    if trimmed.starts_with(b"<")
+        && !looks_like_html
+        && let Some(xml) = parse_xml(&text)
+    {
+        return xml;
     }
     if trimmed.starts_with(b"<") || looks_like_html {
         return ApiErrorBody::Html(shorten(&visible_text(&text)));

@@ -1,0 +1,189 @@
+//! What users see for every unsuccessful code of the table with every body
+//! form a server or a proxy may send, driven through the real client
+//! against a local mock server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use whispir::{Client, ClientContext, Credentials};
+use whispir_errors::{TableRow, TableSection};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// The body forms, with a content type and a body for a given status.
+fn body_forms(code: u16) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        (
+            "json",
+            "application/vnd.whispir.message-v1+json",
+            format!(
+                r#"{{"errorSummary":"The request failed with {code}","errorText":"Error {code}","errorDetail":"com.whispir.api.ApiException: {code}"}}"#
+            ),
+        ),
+        (
+            "nextgen",
+            "application/json",
+            format!(
+                r#"{{"status":{code},"message":"The request failed with {code}","detail":"more about {code}"}}"#
+            ),
+        ),
+        (
+            "xml",
+            "application/vnd.whispir.message-v1+xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ns2:error xmlns:ns2=\"http://schemas.api.whispir.com\"><errorSummary>The request failed with {code}</errorSummary><errorText>Error {code}</errorText></ns2:error>"
+            ),
+        ),
+        (
+            "text",
+            "text/plain",
+            format!("The request failed with {code}."),
+        ),
+        (
+            "html",
+            "text/html",
+            format!(
+                "<html><head><title>{code}</title></head><body><h1>Gateway says {code}</h1></body></html>"
+            ),
+        ),
+        ("empty", "application/json", String::new()),
+        (
+            "garbage",
+            "application/json",
+            "{\"errorSummary\": \"cut off mid-\u{fffd}".to_string(),
+        ),
+    ]
+}
+
+fn client(server: &MockServer) -> Client {
+    let credentials = Credentials::Basic {
+        user: "user".into(),
+        password: "pass".into(),
+    };
+    let context = ClientContext::new(&credentials, "key").expect("valid");
+    Client::new_with_client(&server.uri(), reqwest::Client::new(), context)
+}
+
+async fn rendered(server: &MockServer, id: &str) -> String {
+    let err: whispir::Error = client(server)
+        .message_retrieve()
+        .workspace_id("AB12")
+        .message_id(id)
+        .send()
+        .await
+        .map(|_| ())
+        .expect_err("an error status")
+        .into();
+    format!("display: {err}\n\nalternate:\n{err:#}\n\ndebug:\n{err:#?}\n")
+}
+
+#[tokio::test]
+async fn every_unsuccessful_code_with_every_body_form() {
+    let server = MockServer::start().await;
+    let mut cases = Vec::new();
+    for row in TableRow::all()
+        .iter()
+        .filter(|row| row.section == TableSection::Unsuccessful)
+    {
+        for (form, content_type, body) in body_forms(row.code) {
+            let id = format!("{}-{form}", row.code);
+            let mut response = ResponseTemplate::new(row.code)
+                .insert_header("content-type", content_type)
+                .insert_header("x-request-id", "req-0001")
+                .set_body_bytes(body.into_bytes());
+            if row.code == 429 {
+                response = response.insert_header("retry-after", "3");
+            }
+            Mock::given(method("GET"))
+                .and(path(format!("/workspaces/AB12/messages/{id}")))
+                .respond_with(response)
+                .mount(&server)
+                .await;
+            cases.push(id);
+        }
+    }
+    assert_eq!(cases.len(), 11 * 7, "every (code, body form) pair");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/errors");
+    settings.set_prepend_module_to_snapshot(false);
+    let _guard = settings.bind_to_scope();
+    for id in cases {
+        insta::assert_snapshot!(id.clone(), rendered(&server, &id).await);
+    }
+}
+
+#[tokio::test]
+async fn forbidden_quota_headers_and_gateway_errors() {
+    let server = MockServer::start().await;
+    let cases = [
+        (
+            "403-over-qps",
+            ResponseTemplate::new(403)
+                .insert_header("x-error-code", "ERR_403_DEVELOPER_OVER_QPS")
+                .insert_header("x-error-detail", "Account Over Queries Per Second Limit"),
+        ),
+        (
+            "403-over-qpd",
+            ResponseTemplate::new(403)
+                .insert_header("x-error-code", "ERR_403_DEVELOPER_OVER_QPD")
+                .insert_header("retry-after", "3600"),
+        ),
+        (
+            "403-https-required",
+            ResponseTemplate::new(403).set_body_string("<h1>Service Requires SSL</h1>"),
+        ),
+        (
+            "403-invalid-api-key",
+            ResponseTemplate::new(403).set_body_string("<h1>Developer Inactive</h1>"),
+        ),
+        (
+            "502-proxy-html",
+            ResponseTemplate::new(502)
+                .insert_header("content-type", "text/html")
+                .set_body_string(
+                    "<html><body><h1>502 Bad Gateway</h1><hr><center>nginx</center></body></html>",
+                ),
+        ),
+        (
+            "503-empty",
+            ResponseTemplate::new(503).insert_header("retry-after", "120"),
+        ),
+    ];
+    for (id, response) in &cases {
+        Mock::given(method("GET"))
+            .and(path(format!("/workspaces/AB12/messages/{id}")))
+            .respond_with(response.clone())
+            .mount(&server)
+            .await;
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/errors");
+    settings.set_prepend_module_to_snapshot(false);
+    let _guard = settings.bind_to_scope();
+    for (id, _) in &cases {
+        insta::assert_snapshot!(id.to_string(), rendered(&server, id).await);
+    }
+}
+
+#[tokio::test]
+async fn a_huge_error_body_is_capped_not_buffered() {
+    let server = MockServer::start().await;
+    let huge = vec![b'x'; 4 * 1024 * 1024];
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/huge"))
+        .respond_with(ResponseTemplate::new(500).set_body_bytes(huge))
+        .mount(&server)
+        .await;
+    let err: whispir::Error = client(&server)
+        .message_retrieve()
+        .workspace_id("AB12")
+        .message_id("huge")
+        .send()
+        .await
+        .map(|_| ())
+        .expect_err("500")
+        .into();
+    let raw = err.raw_body().expect("raw body");
+    assert_eq!(raw.bytes().len(), whispir_errors::DEFAULT_BODY_LIMIT);
+    assert!(raw.is_truncated());
+    assert_eq!(err.operation(), Some("messageRetrieve"));
+    assert_eq!(err.method(), Some(&reqwest::Method::GET));
+}

@@ -1,0 +1,69 @@
+//! No credential ever appears in an error's Display, alternate Display or Debug.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use whispir::{Client, ClientContext, Credentials, types};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRETS: [&str; 4] = ["urlsecret", "pwdsecret", "keysecret", "bodysecret"];
+
+fn context() -> ClientContext {
+    let credentials = Credentials::Basic {
+        user: "ops".into(),
+        password: "pwdsecret".into(),
+    };
+    ClientContext::new(&credentials, "keysecret").expect("valid")
+}
+
+fn assert_clean(err: &whispir::Error) {
+    let shown = format!("{err}\n{err:#}\n{err:?}\n{err:#?}");
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+    }
+}
+
+async fn send(client: &Client) -> whispir::Error {
+    let message = types::Message::builder()
+        .to("61400000001")
+        .subject("bodysecret")
+        .body(Some("bodysecret".to_string()));
+    client
+        .message_create()
+        .workspace_id("AB12")
+        .body(message)
+        .send()
+        .await
+        .map(|_| ())
+        .expect_err("fails")
+        .into()
+}
+
+#[tokio::test]
+async fn error_responses_show_no_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_string("{\"errorSummary\":\"Unauthorized\"}"),
+        )
+        .mount(&server)
+        .await;
+    let url = server.uri().replacen("http://", "http://ops:urlsecret@", 1);
+    let client = Client::new_with_client(&url, reqwest::Client::new(), context());
+    let err = send(&client).await;
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    assert_clean(&err);
+}
+
+#[tokio::test]
+async fn transport_errors_show_no_credentials() {
+    // A port nothing listens on: connection refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let url = format!("http://ops:urlsecret@127.0.0.1:{port}");
+    let client = Client::new_with_client(&url, reqwest::Client::new(), context());
+    let err = send(&client).await;
+    assert!(err.is_transport(), "{err:?}");
+    assert_eq!(err.send_state(), Some(whispir::SendState::NotSent));
+    assert_clean(&err);
+}
