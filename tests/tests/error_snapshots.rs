@@ -54,10 +54,7 @@ fn body_forms(code: u16) -> Vec<(&'static str, &'static str, String)> {
 }
 
 fn client(server: &MockServer) -> Client {
-    let credentials = Credentials::Basic {
-        user: "user".into(),
-        password: "pass".into(),
-    };
+    let credentials = Credentials::basic("user", "pass");
     let context = ClientContext::new(&credentials, "key").expect("valid");
     Client::new_with_client(&server.uri(), reqwest::Client::new(), context)
 }

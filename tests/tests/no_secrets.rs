@@ -8,10 +8,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const SECRETS: [&str; 4] = ["urlsecret", "pwdsecret", "keysecret", "bodysecret"];
 
 fn context() -> ClientContext {
-    let credentials = Credentials::Basic {
-        user: "ops".into(),
-        password: "pwdsecret".into(),
-    };
+    let credentials = Credentials::basic("ops", "pwdsecret");
     ClientContext::new(&credentials, "keysecret").expect("valid")
 }
 

@@ -8,10 +8,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 const MESSAGE_TYPE: &str = "application/vnd.whispir.message-v1+json";
 
 fn client(server: &MockServer) -> Client {
-    let credentials = Credentials::Basic {
-        user: "user".into(),
-        password: "pass".into(),
-    };
+    let credentials = Credentials::basic("user", "pass");
     let context = ClientContext::new(&credentials, "test-api-key").expect("valid credentials");
     Client::new_with_client(&server.uri(), reqwest::Client::new(), context)
 }
@@ -120,6 +117,8 @@ async fn requests_carry_no_generator_header_and_no_body_type_on_reads() {
     let headers = &requests[0].headers;
     assert!(!headers.contains_key("api-version"));
     assert!(!headers.contains_key("content-type"));
+    let user_agent = headers["user-agent"].to_str().expect("ascii");
+    assert!(user_agent.starts_with("whispir-rs/"), "{user_agent}");
 }
 
 #[tokio::test]

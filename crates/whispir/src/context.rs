@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use secrecy::{ExposeSecret as _, SecretString};
 
 /// Name of the API-key header. Whispir's scheme calls it `Api-Key`, its
 /// documentation and examples send `x-api-key`; the SDK sends the latter.
@@ -20,10 +21,25 @@ pub enum Credentials {
         /// The user name.
         user: String,
         /// The password.
-        password: String,
+        password: SecretString,
     },
     /// A bearer token, e.g. one from the auth endpoint.
-    Bearer(String),
+    Bearer(SecretString),
+}
+
+impl Credentials {
+    /// Basic credentials from a user name and password.
+    pub fn basic(user: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials::Basic {
+            user: user.into(),
+            password: SecretString::from(password.into()),
+        }
+    }
+
+    /// Bearer credentials from a token.
+    pub fn bearer(token: impl Into<String>) -> Self {
+        Credentials::Bearer(SecretString::from(token.into()))
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -56,26 +72,44 @@ pub struct ClientContext {
 struct AuthHeaders {
     authorization: HeaderValue,
     api_key: HeaderValue,
+    user_agent: HeaderValue,
 }
+
+/// The `User-Agent` the SDK sends: `whispir-rs/<version>`.
+pub const DEFAULT_USER_AGENT: &str = concat!("whispir-rs/", env!("CARGO_PKG_VERSION"));
 
 impl ClientContext {
     /// Builds the context from credentials and the API key.
     pub fn new(credentials: &Credentials, api_key: &str) -> Result<Self, InvalidCredential> {
+        Self::with_user_agent(credentials, api_key, DEFAULT_USER_AGENT)
+    }
+
+    /// Like [`ClientContext::new`], with another `User-Agent`.
+    pub fn with_user_agent(
+        credentials: &Credentials,
+        api_key: &str,
+        user_agent: &str,
+    ) -> Result<Self, InvalidCredential> {
         let authorization = match credentials {
             Credentials::Basic { user, password } => {
-                let token =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                let token = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{}", password.expose_secret()));
                 sensitive(&format!("Basic {token}"), "the user name or password")?
             }
-            Credentials::Bearer(token) => {
-                sensitive(&format!("Bearer {token}"), "the bearer token")?
-            }
+            Credentials::Bearer(token) => sensitive(
+                &format!("Bearer {}", token.expose_secret()),
+                "the bearer token",
+            )?,
         };
         let api_key = sensitive(api_key, "the API key")?;
+        let user_agent = HeaderValue::from_str(user_agent).map_err(|_| InvalidCredential {
+            what: "the user agent",
+        })?;
         Ok(Self {
             headers: Arc::new(AuthHeaders {
                 authorization,
                 api_key,
+                user_agent,
             }),
         })
     }
@@ -85,6 +119,7 @@ impl ClientContext {
         let headers = request.headers_mut();
         headers.insert(AUTHORIZATION, self.headers.authorization.clone());
         headers.insert(API_KEY_HEADER, self.headers.api_key.clone());
+        headers.insert(USER_AGENT, self.headers.user_agent.clone());
     }
 }
 
@@ -109,24 +144,18 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let credentials = Credentials::Basic {
-            user: "ops".into(),
-            password: "hunter2-secret".into(),
-        };
+        let credentials = Credentials::basic("ops", "hunter2-secret");
         let context = ClientContext::new(&credentials, "key-secret-123").expect("valid");
         let shown = format!("{credentials:?} {context:?}");
         assert!(!shown.contains("hunter2-secret"), "{shown}");
         assert!(!shown.contains("key-secret-123"), "{shown}");
-        let bearer = format!("{:?}", Credentials::Bearer("tok-secret".into()));
+        let bearer = format!("{:?}", Credentials::bearer("tok-secret"));
         assert!(!bearer.contains("tok-secret"), "{bearer}");
     }
 
     #[test]
     fn basic_credentials_become_a_basic_header() {
-        let credentials = Credentials::Basic {
-            user: "user".into(),
-            password: "pass".into(),
-        };
+        let credentials = Credentials::basic("user", "pass");
         let context = ClientContext::new(&credentials, "key").expect("valid");
         let mut request = reqwest::Request::new(
             reqwest::Method::GET,
@@ -141,7 +170,7 @@ mod tests {
 
     #[test]
     fn header_breaking_credentials_are_refused() {
-        let err = ClientContext::new(&Credentials::Bearer("a\nb".into()), "key")
+        let err = ClientContext::new(&Credentials::bearer("a\nb"), "key")
             .expect_err("newline cannot be sent");
         assert_eq!(
             err.to_string(),

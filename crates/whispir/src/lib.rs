@@ -6,6 +6,7 @@
 //! handwritten modules) the behaviour around requests.
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod context;
 mod hooks;
 pub mod media_types;
@@ -23,6 +24,7 @@ pub mod media_types;
 #[rustfmt::skip]
 mod generated;
 
+pub use client::{BuildError, ClientBuilder, Region};
 pub use context::{ClientContext, Credentials, InvalidCredential};
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
 pub use whispir_errors::{

@@ -1,0 +1,301 @@
+//! Building a client: region or base URL, credentials, API key, timeouts.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::context::{ClientContext, Credentials, DEFAULT_USER_AGENT, InvalidCredential};
+use crate::generated::Client;
+
+/// Whispir's regional API hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Region {
+    /// Australia: `https://api.au.whispir.com`.
+    Au,
+    /// Asia Pacific (Singapore): `https://api.ap.whispir.com`.
+    Ap,
+    /// Asia Pacific 1: `https://api.ap1.whispir.com`.
+    Ap1,
+    /// New Zealand: `https://api.nz.whispir.com`.
+    Nz,
+    /// United States: `https://api.us.whispir.com`.
+    Us,
+    /// Italy: `https://api.it.whispir.com`.
+    It,
+    /// Education: `https://api.education.whispir.com`.
+    Education,
+}
+
+impl Region {
+    /// Every region.
+    pub const ALL: [Region; 7] = [
+        Region::Au,
+        Region::Ap,
+        Region::Ap1,
+        Region::Nz,
+        Region::Us,
+        Region::It,
+        Region::Education,
+    ];
+
+    /// The region's short name, as in its host name (`au`, `ap1`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Region::Au => "au",
+            Region::Ap => "ap",
+            Region::Ap1 => "ap1",
+            Region::Nz => "nz",
+            Region::Us => "us",
+            Region::It => "it",
+            Region::Education => "education",
+        }
+    }
+
+    /// The region's base URL.
+    pub fn base_url(self) -> String {
+        format!("https://api.{}.whispir.com", self.name())
+    }
+}
+
+impl FromStr for Region {
+    type Err = BuildError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let wanted = name.trim().to_ascii_lowercase();
+        Region::ALL
+            .into_iter()
+            .find(|region| region.name() == wanted)
+            .ok_or_else(|| BuildError::UnknownRegion(name.to_string()))
+    }
+}
+
+/// Why a client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No credentials were given.
+    #[error("no credentials: set basic credentials or a bearer token")]
+    MissingCredentials,
+    /// No API key was given.
+    #[error("no API key: Whispir needs one on every request")]
+    MissingApiKey,
+    /// The region name is not one of Whispir's.
+    #[error("unknown region {0:?}: expected one of au, ap, ap1, nz, us, it, education")]
+    UnknownRegion(String),
+    /// The base URL cannot be used.
+    #[error("base URL {url:?} {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given (without credentials).
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A credential cannot be sent in a header.
+    #[error(transparent)]
+    InvalidCredential(#[from] InvalidCredential),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client")]
+    Http(#[source] reqwest::Error),
+    /// An environment variable is missing or unusable.
+    #[error("environment variable {name} {reason}")]
+    Environment {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// Builds a [`Client`]. Start with [`Client::builder`].
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    base_url: Option<Result<String, BuildError>>,
+    credentials: Option<Credentials>,
+    api_key: Option<SecretString>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    http_client: Option<reqwest::Client>,
+}
+
+/// Connect timeout unless set otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Per-request timeout unless set otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl ClientBuilder {
+    /// Send requests to a region's host (the default is [`Region::Au`]).
+    pub fn region(mut self, region: Region) -> Self {
+        self.base_url = Some(Ok(region.base_url()));
+        self
+    }
+
+    /// Send requests to another base URL: `https://…`, or `http://` on a
+    /// loopback address for local servers and tests.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(Ok(url.into()));
+        self
+    }
+
+    /// The credentials: [`Credentials::basic`] or [`Credentials::bearer`].
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The API key sent as `x-api-key`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long a whole request may take (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` header (default `whispir-rs/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Reuse an existing `reqwest::Client` (its pool, proxy and TLS
+    /// settings). The timeouts of this builder are then not applied.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client, BuildError> {
+        let base_url = match self.base_url {
+            Some(url) => check_base_url(&url?)?,
+            None => Region::Au.base_url(),
+        };
+        let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
+        let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
+        let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
+        let context =
+            ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+                .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                .build()
+                .map_err(BuildError::Http)?,
+        };
+        Ok(Client::new_with_client(&base_url, http, context))
+    }
+}
+
+/// Checks a base URL and returns it without a trailing slash.
+fn check_base_url(raw: &str) -> Result<String, BuildError> {
+    let invalid = |reason| BuildError::InvalidBaseUrl {
+        url: raw.split('@').next_back().unwrap_or_default().to_string(),
+        reason,
+    };
+    let url = url::Url::parse(raw).map_err(|_| invalid("is not a valid URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "must not contain credentials: use the builder's credentials",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(invalid(
+                "uses plain HTTP: Whispir refuses it (403); use https",
+            ));
+        }
+        _ => return Err(invalid("must use https")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+impl Client {
+    /// A builder for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment: `WHISPIR_API_KEY`, then
+    /// `WHISPIR_USERNAME` and `WHISPIR_PASSWORD` or `WHISPIR_TOKEN`, and
+    /// optionally `WHISPIR_BASE_URL` or `WHISPIR_REGION`.
+    pub fn from_env() -> Result<Client, BuildError> {
+        Self::builder_from(|name| std::env::var(name).ok())?.build()
+    }
+
+    /// A builder filled from a variable lookup (the environment, in
+    /// [`Client::from_env`]); further settings can be added before `build`.
+    pub fn builder_from(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ClientBuilder, BuildError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let mut builder = Self::builder();
+        let api_key = get("WHISPIR_API_KEY").ok_or(BuildError::Environment {
+            name: "WHISPIR_API_KEY",
+            reason: "is not set",
+        })?;
+        builder = builder.api_key(api_key);
+        builder = match (
+            get("WHISPIR_TOKEN"),
+            get("WHISPIR_USERNAME"),
+            get("WHISPIR_PASSWORD"),
+        ) {
+            (Some(token), None, None) => builder.credentials(Credentials::bearer(token)),
+            (None, Some(user), Some(password)) => {
+                builder.credentials(Credentials::basic(user, password))
+            }
+            (Some(_), _, _) => {
+                return Err(BuildError::Environment {
+                    name: "WHISPIR_TOKEN",
+                    reason: "is set together with WHISPIR_USERNAME/WHISPIR_PASSWORD: set one or the other",
+                });
+            }
+            (None, Some(_), None) => {
+                return Err(BuildError::Environment {
+                    name: "WHISPIR_PASSWORD",
+                    reason: "is not set",
+                });
+            }
+            (None, None, _) => {
+                return Err(BuildError::Environment {
+                    name: "WHISPIR_USERNAME",
+                    reason: "is not set (nor WHISPIR_TOKEN)",
+                });
+            }
+        };
+        if let Some(url) = get("WHISPIR_BASE_URL") {
+            builder = builder.base_url(url);
+        } else if let Some(region) = get("WHISPIR_REGION") {
+            builder = builder.region(region.parse()?);
+        }
+        Ok(builder)
+    }
+}
+
+#[cfg(test)]
+mod tests;
