@@ -9,6 +9,655 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`Activity`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct Activity {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub action: ::std::option::Option<ActivityAction>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fullname: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub module: ::std::option::Option<ActivityModule>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub time: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workspaceName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub workspace_name: ::std::option::Option<::std::string::String>,
+    }
+    impl Activity {
+        pub fn builder() -> builder::Activity {
+            Default::default()
+        }
+    }
+    ///`ActivityAction`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityAction {
+        Create,
+        Update,
+        Move,
+        Copy,
+        Draft,
+        Send,
+        Modified,
+        Delete,
+        #[serde(rename = "Contact Import File")]
+        ContactImportFile,
+        Login,
+        Approve,
+        Reject,
+        Dispatch,
+        Register,
+        Accept,
+        Closed,
+        Map,
+        #[serde(rename = "Un-map")]
+        UnMap,
+        Logout,
+    }
+    impl ::std::fmt::Display for ActivityAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Create => f.write_str("Create"),
+                Self::Update => f.write_str("Update"),
+                Self::Move => f.write_str("Move"),
+                Self::Copy => f.write_str("Copy"),
+                Self::Draft => f.write_str("Draft"),
+                Self::Send => f.write_str("Send"),
+                Self::Modified => f.write_str("Modified"),
+                Self::Delete => f.write_str("Delete"),
+                Self::ContactImportFile => f.write_str("Contact Import File"),
+                Self::Login => f.write_str("Login"),
+                Self::Approve => f.write_str("Approve"),
+                Self::Reject => f.write_str("Reject"),
+                Self::Dispatch => f.write_str("Dispatch"),
+                Self::Register => f.write_str("Register"),
+                Self::Accept => f.write_str("Accept"),
+                Self::Closed => f.write_str("Closed"),
+                Self::Map => f.write_str("Map"),
+                Self::UnMap => f.write_str("Un-map"),
+                Self::Logout => f.write_str("Logout"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Create" => Ok(Self::Create),
+                "Update" => Ok(Self::Update),
+                "Move" => Ok(Self::Move),
+                "Copy" => Ok(Self::Copy),
+                "Draft" => Ok(Self::Draft),
+                "Send" => Ok(Self::Send),
+                "Modified" => Ok(Self::Modified),
+                "Delete" => Ok(Self::Delete),
+                "Contact Import File" => Ok(Self::ContactImportFile),
+                "Login" => Ok(Self::Login),
+                "Approve" => Ok(Self::Approve),
+                "Reject" => Ok(Self::Reject),
+                "Dispatch" => Ok(Self::Dispatch),
+                "Register" => Ok(Self::Register),
+                "Accept" => Ok(Self::Accept),
+                "Closed" => Ok(Self::Closed),
+                "Map" => Ok(Self::Map),
+                "Un-map" => Ok(Self::UnMap),
+                "Logout" => Ok(Self::Logout),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ActivityCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ActivityCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub activities: ::std::vec::Vec<Activity>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+    }
+    impl ActivityCollection {
+        pub fn builder() -> builder::ActivityCollection {
+            Default::default()
+        }
+    }
+    ///`ActivityListAction`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityListAction {
+        Create,
+        Update,
+        Move,
+        Copy,
+        Draft,
+        Send,
+        Modified,
+        Delete,
+        #[serde(rename = "Contact Import File")]
+        ContactImportFile,
+        Login,
+        Approve,
+        Reject,
+        Dispatch,
+        Register,
+        Accept,
+        Closed,
+        Map,
+        #[serde(rename = "Un-map")]
+        UnMap,
+    }
+    impl ::std::fmt::Display for ActivityListAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Create => f.write_str("Create"),
+                Self::Update => f.write_str("Update"),
+                Self::Move => f.write_str("Move"),
+                Self::Copy => f.write_str("Copy"),
+                Self::Draft => f.write_str("Draft"),
+                Self::Send => f.write_str("Send"),
+                Self::Modified => f.write_str("Modified"),
+                Self::Delete => f.write_str("Delete"),
+                Self::ContactImportFile => f.write_str("Contact Import File"),
+                Self::Login => f.write_str("Login"),
+                Self::Approve => f.write_str("Approve"),
+                Self::Reject => f.write_str("Reject"),
+                Self::Dispatch => f.write_str("Dispatch"),
+                Self::Register => f.write_str("Register"),
+                Self::Accept => f.write_str("Accept"),
+                Self::Closed => f.write_str("Closed"),
+                Self::Map => f.write_str("Map"),
+                Self::UnMap => f.write_str("Un-map"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityListAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Create" => Ok(Self::Create),
+                "Update" => Ok(Self::Update),
+                "Move" => Ok(Self::Move),
+                "Copy" => Ok(Self::Copy),
+                "Draft" => Ok(Self::Draft),
+                "Send" => Ok(Self::Send),
+                "Modified" => Ok(Self::Modified),
+                "Delete" => Ok(Self::Delete),
+                "Contact Import File" => Ok(Self::ContactImportFile),
+                "Login" => Ok(Self::Login),
+                "Approve" => Ok(Self::Approve),
+                "Reject" => Ok(Self::Reject),
+                "Dispatch" => Ok(Self::Dispatch),
+                "Register" => Ok(Self::Register),
+                "Accept" => Ok(Self::Accept),
+                "Closed" => Ok(Self::Closed),
+                "Map" => Ok(Self::Map),
+                "Un-map" => Ok(Self::UnMap),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityListAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityListAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ActivityListModule`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityListModule {
+        System,
+        Message,
+        #[serde(rename = "Scheduled Message")]
+        ScheduledMessage,
+        User,
+        Contact,
+        DistributionList,
+        Template,
+        Workspace,
+        Event,
+        WebService,
+        Settings,
+        Conversation,
+        Gateway,
+        #[serde(rename = "Workspace Mapping")]
+        WorkspaceMapping,
+        Folders,
+        Team,
+        #[serde(rename = "RSS")]
+        Rss,
+        #[serde(rename = "API Mapping")]
+        ApiMapping,
+        Asset,
+        Instruction,
+    }
+    impl ::std::fmt::Display for ActivityListModule {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::System => f.write_str("System"),
+                Self::Message => f.write_str("Message"),
+                Self::ScheduledMessage => f.write_str("Scheduled Message"),
+                Self::User => f.write_str("User"),
+                Self::Contact => f.write_str("Contact"),
+                Self::DistributionList => f.write_str("DistributionList"),
+                Self::Template => f.write_str("Template"),
+                Self::Workspace => f.write_str("Workspace"),
+                Self::Event => f.write_str("Event"),
+                Self::WebService => f.write_str("WebService"),
+                Self::Settings => f.write_str("Settings"),
+                Self::Conversation => f.write_str("Conversation"),
+                Self::Gateway => f.write_str("Gateway"),
+                Self::WorkspaceMapping => f.write_str("Workspace Mapping"),
+                Self::Folders => f.write_str("Folders"),
+                Self::Team => f.write_str("Team"),
+                Self::Rss => f.write_str("RSS"),
+                Self::ApiMapping => f.write_str("API Mapping"),
+                Self::Asset => f.write_str("Asset"),
+                Self::Instruction => f.write_str("Instruction"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityListModule {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "System" => Ok(Self::System),
+                "Message" => Ok(Self::Message),
+                "Scheduled Message" => Ok(Self::ScheduledMessage),
+                "User" => Ok(Self::User),
+                "Contact" => Ok(Self::Contact),
+                "DistributionList" => Ok(Self::DistributionList),
+                "Template" => Ok(Self::Template),
+                "Workspace" => Ok(Self::Workspace),
+                "Event" => Ok(Self::Event),
+                "WebService" => Ok(Self::WebService),
+                "Settings" => Ok(Self::Settings),
+                "Conversation" => Ok(Self::Conversation),
+                "Gateway" => Ok(Self::Gateway),
+                "Workspace Mapping" => Ok(Self::WorkspaceMapping),
+                "Folders" => Ok(Self::Folders),
+                "Team" => Ok(Self::Team),
+                "RSS" => Ok(Self::Rss),
+                "API Mapping" => Ok(Self::ApiMapping),
+                "Asset" => Ok(Self::Asset),
+                "Instruction" => Ok(Self::Instruction),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityListModule {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityListModule {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ActivityListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ActivityListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ActivityListStatus`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityListStatus {
+        Successful,
+        Failed,
+        Rejected,
+    }
+    impl ::std::fmt::Display for ActivityListStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Successful => f.write_str("Successful"),
+                Self::Failed => f.write_str("Failed"),
+                Self::Rejected => f.write_str("Rejected"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityListStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Successful" => Ok(Self::Successful),
+                "Failed" => Ok(Self::Failed),
+                "Rejected" => Ok(Self::Rejected),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityListStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityListStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ActivityModule`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityModule {
+        System,
+        Message,
+        #[serde(rename = "Scheduled Message")]
+        ScheduledMessage,
+        User,
+        Contact,
+        #[serde(rename = "Distribution List")]
+        DistributionList,
+        Template,
+        Workspace,
+        Event,
+        WebService,
+        Settings,
+        Conversation,
+        Gateway,
+        #[serde(rename = "Workspace Mapping")]
+        WorkspaceMapping,
+        Folders,
+        Team,
+        #[serde(rename = "RSS")]
+        Rss,
+        #[serde(rename = "API Mapping")]
+        ApiMapping,
+        Asset,
+        Instruction,
+    }
+    impl ::std::fmt::Display for ActivityModule {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::System => f.write_str("System"),
+                Self::Message => f.write_str("Message"),
+                Self::ScheduledMessage => f.write_str("Scheduled Message"),
+                Self::User => f.write_str("User"),
+                Self::Contact => f.write_str("Contact"),
+                Self::DistributionList => f.write_str("Distribution List"),
+                Self::Template => f.write_str("Template"),
+                Self::Workspace => f.write_str("Workspace"),
+                Self::Event => f.write_str("Event"),
+                Self::WebService => f.write_str("WebService"),
+                Self::Settings => f.write_str("Settings"),
+                Self::Conversation => f.write_str("Conversation"),
+                Self::Gateway => f.write_str("Gateway"),
+                Self::WorkspaceMapping => f.write_str("Workspace Mapping"),
+                Self::Folders => f.write_str("Folders"),
+                Self::Team => f.write_str("Team"),
+                Self::Rss => f.write_str("RSS"),
+                Self::ApiMapping => f.write_str("API Mapping"),
+                Self::Asset => f.write_str("Asset"),
+                Self::Instruction => f.write_str("Instruction"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityModule {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "System" => Ok(Self::System),
+                "Message" => Ok(Self::Message),
+                "Scheduled Message" => Ok(Self::ScheduledMessage),
+                "User" => Ok(Self::User),
+                "Contact" => Ok(Self::Contact),
+                "Distribution List" => Ok(Self::DistributionList),
+                "Template" => Ok(Self::Template),
+                "Workspace" => Ok(Self::Workspace),
+                "Event" => Ok(Self::Event),
+                "WebService" => Ok(Self::WebService),
+                "Settings" => Ok(Self::Settings),
+                "Conversation" => Ok(Self::Conversation),
+                "Gateway" => Ok(Self::Gateway),
+                "Workspace Mapping" => Ok(Self::WorkspaceMapping),
+                "Folders" => Ok(Self::Folders),
+                "Team" => Ok(Self::Team),
+                "RSS" => Ok(Self::Rss),
+                "API Mapping" => Ok(Self::ApiMapping),
+                "Asset" => Ok(Self::Asset),
+                "Instruction" => Ok(Self::Instruction),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityModule {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ActivityModule {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ActivityWorkspaceListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ActivityWorkspaceListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ActivityWorkspaceListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityWorkspaceListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ActivityWorkspaceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ActivityWorkspaceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///The error body most endpoints answer with.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -87,6 +736,1974 @@ pub mod types {
     impl Attachments {
         pub fn builder() -> builder::Attachments {
             Default::default()
+        }
+    }
+    ///`Auth`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct Auth {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl Auth {
+        pub fn builder() -> builder::Auth {
+            Default::default()
+        }
+    }
+    ///`Callback`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Callback {
+        pub auth: CallbackAuth,
+        pub callbacks: CallbackCallbacks,
+        #[serde(rename = "contentType")]
+        pub content_type: CallbackContentType,
+        pub email: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        pub name: ::std::string::String,
+        #[serde(rename = "removeHTML")]
+        pub remove_html: CallbackRemoveHtml,
+        #[serde(rename = "retriesEnabled")]
+        pub retries_enabled: bool,
+        pub url: ::std::string::String,
+    }
+    impl Callback {
+        pub fn builder() -> builder::Callback {
+            Default::default()
+        }
+    }
+    ///`CallbackAuth`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CallbackAuth {
+        pub key: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: CallbackAuthType,
+    }
+    impl CallbackAuth {
+        pub fn builder() -> builder::CallbackAuth {
+            Default::default()
+        }
+    }
+    ///`CallbackAuthType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackAuthType {
+        #[serde(rename = "queryparam")]
+        Queryparam,
+        #[serde(rename = "httpheader")]
+        Httpheader,
+        #[serde(rename = "basicauth")]
+        Basicauth,
+        #[serde(rename = "bearertoken")]
+        Bearertoken,
+    }
+    impl ::std::fmt::Display for CallbackAuthType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Queryparam => f.write_str("queryparam"),
+                Self::Httpheader => f.write_str("httpheader"),
+                Self::Basicauth => f.write_str("basicauth"),
+                Self::Bearertoken => f.write_str("bearertoken"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackAuthType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "queryparam" => Ok(Self::Queryparam),
+                "httpheader" => Ok(Self::Httpheader),
+                "basicauth" => Ok(Self::Basicauth),
+                "bearertoken" => Ok(Self::Bearertoken),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackAuthType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackAuthType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for CallbackAuthType {
+        fn default() -> Self {
+            CallbackAuthType::Queryparam
+        }
+    }
+    ///`CallbackCall`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CallbackCall {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callback: ::std::option::Option<CallbackCallCallback>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub from: ::std::option::Option<Responder>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "messageLocation",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_location: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "responseMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub response_message: ::std::option::Option<Response>,
+        pub status: CallbackCallStatus,
+    }
+    impl CallbackCall {
+        pub fn builder() -> builder::CallbackCall {
+            Default::default()
+        }
+    }
+    ///`CallbackCallCallback`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct CallbackCallCallback {
+        #[serde(
+            rename = "attemptedDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attempted_date: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "statusCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_code: ::std::option::Option<i64>,
+        #[serde(
+            rename = "statusMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_message: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl CallbackCallCallback {
+        pub fn builder() -> builder::CallbackCallCallback {
+            Default::default()
+        }
+    }
+    ///`CallbackCallCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct CallbackCallCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub calls: ::std::vec::Vec<CallbackCall>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl CallbackCallCollection {
+        pub fn builder() -> builder::CallbackCallCollection {
+            Default::default()
+        }
+    }
+    ///`CallbackCallListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackCallListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for CallbackCallListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackCallListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallbackCallListStatus`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackCallListStatus {
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "FAILED")]
+        Failed,
+    }
+    impl ::std::fmt::Display for CallbackCallListStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Failed => f.write_str("FAILED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallListStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUCCESS" => Ok(Self::Success),
+                "FAILED" => Ok(Self::Failed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackCallListStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallListStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallbackCallStatus`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackCallStatus {
+        #[serde(rename = "SUCCESS")]
+        Success,
+        #[serde(rename = "FAILED")]
+        Failed,
+    }
+    impl ::std::fmt::Display for CallbackCallStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Success => f.write_str("SUCCESS"),
+                Self::Failed => f.write_str("FAILED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "SUCCESS" => Ok(Self::Success),
+                "FAILED" => Ok(Self::Failed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackCallStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallbackCallUpdateId`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CallbackCallUpdateId(::std::string::String);
+    impl ::std::ops::Deref for CallbackCallUpdateId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CallbackCallUpdateId> for ::std::string::String {
+        fn from(value: CallbackCallUpdateId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallUpdateId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 32usize {
+                return Err("longer than 32 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackCallUpdateId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallUpdateId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCallUpdateId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`CallbackCallbacks`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CallbackCallbacks {
+        pub reply: CallbackCallbacksReply,
+        pub undeliverable: CallbackCallbacksUndeliverable,
+    }
+    impl CallbackCallbacks {
+        pub fn builder() -> builder::CallbackCallbacks {
+            Default::default()
+        }
+    }
+    ///`CallbackCallbacksReply`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackCallbacksReply {
+        #[serde(rename = "enabled")]
+        Enabled,
+        #[serde(rename = "disabled")]
+        Disabled,
+    }
+    impl ::std::fmt::Display for CallbackCallbacksReply {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Enabled => f.write_str("enabled"),
+                Self::Disabled => f.write_str("disabled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallbacksReply {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "enabled" => Ok(Self::Enabled),
+                "disabled" => Ok(Self::Disabled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackCallbacksReply {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallbacksReply {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for CallbackCallbacksReply {
+        fn default() -> Self {
+            CallbackCallbacksReply::Disabled
+        }
+    }
+    ///`CallbackCallbacksUndeliverable`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackCallbacksUndeliverable {
+        #[serde(rename = "enabled")]
+        Enabled,
+        #[serde(rename = "disabled")]
+        Disabled,
+    }
+    impl ::std::fmt::Display for CallbackCallbacksUndeliverable {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Enabled => f.write_str("enabled"),
+                Self::Disabled => f.write_str("disabled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallbacksUndeliverable {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "enabled" => Ok(Self::Enabled),
+                "disabled" => Ok(Self::Disabled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackCallbacksUndeliverable {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CallbackCallbacksUndeliverable {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for CallbackCallbacksUndeliverable {
+        fn default() -> Self {
+            CallbackCallbacksUndeliverable::Disabled
+        }
+    }
+    ///`CallbackCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct CallbackCollection {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub callbacks: ::std::option::Option<::std::vec::Vec<Callback>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl CallbackCollection {
+        pub fn builder() -> builder::CallbackCollection {
+            Default::default()
+        }
+    }
+    ///`CallbackContentType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackContentType {
+        #[serde(rename = "json")]
+        Json,
+        #[serde(rename = "xml")]
+        Xml,
+    }
+    impl ::std::fmt::Display for CallbackContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Json => f.write_str("json"),
+                Self::Xml => f.write_str("xml"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackContentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "json" => Ok(Self::Json),
+                "xml" => Ok(Self::Xml),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackContentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallbackListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for CallbackListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CallbackRemoveHtml`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CallbackRemoveHtml {
+        #[serde(rename = "enabled")]
+        Enabled,
+        #[serde(rename = "disabled")]
+        Disabled,
+    }
+    impl ::std::fmt::Display for CallbackRemoveHtml {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Enabled => f.write_str("enabled"),
+                Self::Disabled => f.write_str("disabled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackRemoveHtml {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "enabled" => Ok(Self::Enabled),
+                "disabled" => Ok(Self::Disabled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CallbackRemoveHtml {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CallbackRemoveHtml {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for CallbackRemoveHtml {
+        fn default() -> Self {
+            CallbackRemoveHtml::Disabled
+        }
+    }
+    ///`Contact`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Contact {
+        #[serde(
+            rename = "businessUnit",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub business_unit: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "companyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub company_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub department: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub devices: ::std::vec::Vec<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "firstName")]
+        pub first_name: ::std::string::String,
+        #[serde(
+            rename = "jobTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub job_title: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastModifiedTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_modified_time: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "lastName")]
+        pub last_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub locations: ::std::vec::Vec<ContactLocationsItem>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub messagingoptions: ::std::vec::Vec<ContactMessagingoptionsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mri: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_first_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_last_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherMobile",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_mobile: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherPhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherPhoneAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_phone_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_title: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalCountry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalEmailAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_email_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalEmailAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_email_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalFax1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_fax1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalFaxAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_fax_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhone2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhoneAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhoneAreaCode2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone_area_code2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPostCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_post_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_state: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalSuburb",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_suburb: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role2: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<ContactStatus>,
+        #[serde(
+            rename = "teamName1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_name1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "teamName2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_name2: ::std::option::Option<::std::string::String>,
+        pub timezone: ::std::string::String,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<ContactType>,
+        #[serde(
+            rename = "workAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_address2: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "workCountry")]
+        pub work_country: ::std::string::String,
+        #[serde(rename = "workEmailAddress1")]
+        pub work_email_address1: ::std::string::String,
+        #[serde(
+            rename = "workEmailAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_email_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workFax1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_fax1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workFaxAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_fax_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "workMobilePhone1")]
+        pub work_mobile_phone1: ::std::string::String,
+        #[serde(
+            rename = "workMobilePhone2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_mobile_phone2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workOtherPhone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_other_phone: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhone2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhoneAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhoneAreaCode2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone_area_code2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_post_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalPostCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_post_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_state: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalSuburb",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_suburb: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workSatellitePhone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_satellite_phone: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_state: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workSuburb",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_suburb: ::std::option::Option<::std::string::String>,
+    }
+    impl Contact {
+        pub fn builder() -> builder::Contact {
+            Default::default()
+        }
+    }
+    ///`ContactCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ContactCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub contacts: ::std::vec::Vec<Contact>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactCollection {
+        pub fn builder() -> builder::ContactCollection {
+            Default::default()
+        }
+    }
+    ///`ContactDeleteAction`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactDeleteAction {
+        #[serde(rename = "deleteAll")]
+        DeleteAll,
+    }
+    impl ::std::fmt::Display for ContactDeleteAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DeleteAll => f.write_str("deleteAll"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactDeleteAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "deleteAll" => Ok(Self::DeleteAll),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactDeleteAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactDeleteAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ContactListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactLocationsItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ContactLocationsItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub latitude: ::std::option::Option<f64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub longitude: ::std::option::Option<f64>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactLocationsItem {
+        pub fn builder() -> builder::ContactLocationsItem {
+            Default::default()
+        }
+    }
+    ///`ContactMessagingoptionsItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ContactMessagingoptionsItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<ContactMessagingoptionsItemChannel>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub enabled: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub primary: ::std::option::Option<ContactMessagingoptionsItemPrimary>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub secondary: ::std::option::Option<ContactMessagingoptionsItemSecondary>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tertiary: ::std::option::Option<ContactMessagingoptionsItemTertiary>,
+    }
+    impl ContactMessagingoptionsItem {
+        pub fn builder() -> builder::ContactMessagingoptionsItem {
+            Default::default()
+        }
+    }
+    ///`ContactMessagingoptionsItemChannel`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactMessagingoptionsItemChannel {
+        #[serde(rename = "sms")]
+        Sms,
+        #[serde(rename = "email")]
+        Email,
+        #[serde(rename = "voice")]
+        Voice,
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sms => f.write_str("sms"),
+                Self::Email => f.write_str("email"),
+                Self::Voice => f.write_str("voice"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sms" => Ok(Self::Sms),
+                "email" => Ok(Self::Email),
+                "voice" => Ok(Self::Voice),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ContactMessagingoptionsItemChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactMessagingoptionsItemPrimary`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactMessagingoptionsItemPrimary {
+        WorkMobilePhone1,
+        WorkMobilePhone2,
+        WorkEmailAddress1,
+        WorkEmailAddress2,
+        PersonalMobilePhone1,
+        PersonalEmailAddress1,
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemPrimary {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WorkMobilePhone1 => f.write_str("WorkMobilePhone1"),
+                Self::WorkMobilePhone2 => f.write_str("WorkMobilePhone2"),
+                Self::WorkEmailAddress1 => f.write_str("WorkEmailAddress1"),
+                Self::WorkEmailAddress2 => f.write_str("WorkEmailAddress2"),
+                Self::PersonalMobilePhone1 => f.write_str("PersonalMobilePhone1"),
+                Self::PersonalEmailAddress1 => f.write_str("PersonalEmailAddress1"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemPrimary {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WorkMobilePhone1" => Ok(Self::WorkMobilePhone1),
+                "WorkMobilePhone2" => Ok(Self::WorkMobilePhone2),
+                "WorkEmailAddress1" => Ok(Self::WorkEmailAddress1),
+                "WorkEmailAddress2" => Ok(Self::WorkEmailAddress2),
+                "PersonalMobilePhone1" => Ok(Self::PersonalMobilePhone1),
+                "PersonalEmailAddress1" => Ok(Self::PersonalEmailAddress1),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemPrimary {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ContactMessagingoptionsItemPrimary {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactMessagingoptionsItemSecondary`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactMessagingoptionsItemSecondary {
+        WorkMobilePhone1,
+        WorkMobilePhone2,
+        WorkEmailAddress1,
+        WorkEmailAddress2,
+        PersonalMobilePhone1,
+        PersonalEmailAddress1,
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemSecondary {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WorkMobilePhone1 => f.write_str("WorkMobilePhone1"),
+                Self::WorkMobilePhone2 => f.write_str("WorkMobilePhone2"),
+                Self::WorkEmailAddress1 => f.write_str("WorkEmailAddress1"),
+                Self::WorkEmailAddress2 => f.write_str("WorkEmailAddress2"),
+                Self::PersonalMobilePhone1 => f.write_str("PersonalMobilePhone1"),
+                Self::PersonalEmailAddress1 => f.write_str("PersonalEmailAddress1"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemSecondary {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WorkMobilePhone1" => Ok(Self::WorkMobilePhone1),
+                "WorkMobilePhone2" => Ok(Self::WorkMobilePhone2),
+                "WorkEmailAddress1" => Ok(Self::WorkEmailAddress1),
+                "WorkEmailAddress2" => Ok(Self::WorkEmailAddress2),
+                "PersonalMobilePhone1" => Ok(Self::PersonalMobilePhone1),
+                "PersonalEmailAddress1" => Ok(Self::PersonalEmailAddress1),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemSecondary {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ContactMessagingoptionsItemSecondary {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactMessagingoptionsItemTertiary`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactMessagingoptionsItemTertiary {
+        WorkMobilePhone1,
+        WorkMobilePhone2,
+        WorkEmailAddress1,
+        WorkEmailAddress2,
+        PersonalMobilePhone1,
+        PersonalEmailAddress1,
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemTertiary {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::WorkMobilePhone1 => f.write_str("WorkMobilePhone1"),
+                Self::WorkMobilePhone2 => f.write_str("WorkMobilePhone2"),
+                Self::WorkEmailAddress1 => f.write_str("WorkEmailAddress1"),
+                Self::WorkEmailAddress2 => f.write_str("WorkEmailAddress2"),
+                Self::PersonalMobilePhone1 => f.write_str("PersonalMobilePhone1"),
+                Self::PersonalEmailAddress1 => f.write_str("PersonalEmailAddress1"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemTertiary {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "WorkMobilePhone1" => Ok(Self::WorkMobilePhone1),
+                "WorkMobilePhone2" => Ok(Self::WorkMobilePhone2),
+                "WorkEmailAddress1" => Ok(Self::WorkEmailAddress1),
+                "WorkEmailAddress2" => Ok(Self::WorkEmailAddress2),
+                "PersonalMobilePhone1" => Ok(Self::PersonalMobilePhone1),
+                "PersonalEmailAddress1" => Ok(Self::PersonalEmailAddress1),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemTertiary {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ContactMessagingoptionsItemTertiary {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactRetrieveSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactRetrieveSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ContactRetrieveSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactRetrieveSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactRetrieveSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactRetrieveSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactStatus`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactStatus {
+        A,
+        D,
+    }
+    impl ::std::fmt::Display for ContactStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::A => f.write_str("A"),
+                Self::D => f.write_str("D"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "A" => Ok(Self::A),
+                "D" => Ok(Self::D),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ContactType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactType {
+        #[serde(rename = "PROJECT")]
+        Project,
+        #[serde(rename = "COMPANY")]
+        Company,
+    }
+    impl ::std::fmt::Display for ContactType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Project => f.write_str("PROJECT"),
+                Self::Company => f.write_str("COMPANY"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PROJECT" => Ok(Self::Project),
+                "COMPANY" => Ok(Self::Company),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CustomList`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct CustomList {
+        #[serde(
+            rename = "createdDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_date: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub customlabellists: ::std::vec::Vec<CustomListCustomlabellistsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub linked: ::std::option::Option<CustomListLinked>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "sortType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sort_type: ::std::option::Option<CustomListSortType>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<CustomListType>,
+    }
+    impl CustomList {
+        pub fn builder() -> builder::CustomList {
+            Default::default()
+        }
+    }
+    ///`CustomListCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct CustomListCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub customlabels: ::std::vec::Vec<CustomList>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl CustomListCollection {
+        pub fn builder() -> builder::CustomListCollection {
+            Default::default()
+        }
+    }
+    ///`CustomListCustomlabellistsItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct CustomListCustomlabellistsItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl CustomListCustomlabellistsItem {
+        pub fn builder() -> builder::CustomListCustomlabellistsItem {
+            Default::default()
+        }
+    }
+    ///`CustomListLinked`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomListLinked {
+        #[serde(rename = "disabled")]
+        Disabled,
+        #[serde(rename = "enabled")]
+        Enabled,
+    }
+    impl ::std::fmt::Display for CustomListLinked {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Disabled => f.write_str("disabled"),
+                Self::Enabled => f.write_str("enabled"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListLinked {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "disabled" => Ok(Self::Disabled),
+                "enabled" => Ok(Self::Enabled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomListLinked {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomListLinked {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CustomListListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomListListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for CustomListListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomListListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomListListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CustomListListType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomListListType {
+        #[serde(rename = "INCIDENT")]
+        Incident,
+        #[serde(rename = "MESSAGE")]
+        Message,
+        #[serde(rename = "CONTACT")]
+        Contact,
+        #[serde(rename = "RSS")]
+        Rss,
+    }
+    impl ::std::fmt::Display for CustomListListType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Incident => f.write_str("INCIDENT"),
+                Self::Message => f.write_str("MESSAGE"),
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Rss => f.write_str("RSS"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListListType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INCIDENT" => Ok(Self::Incident),
+                "MESSAGE" => Ok(Self::Message),
+                "CONTACT" => Ok(Self::Contact),
+                "RSS" => Ok(Self::Rss),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomListListType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomListListType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CustomListSortType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomListSortType {
+        #[serde(rename = "As Displayed")]
+        AsDisplayed,
+        Ascending,
+        Descending,
+    }
+    impl ::std::fmt::Display for CustomListSortType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AsDisplayed => f.write_str("As Displayed"),
+                Self::Ascending => f.write_str("Ascending"),
+                Self::Descending => f.write_str("Descending"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListSortType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "As Displayed" => Ok(Self::AsDisplayed),
+                "Ascending" => Ok(Self::Ascending),
+                "Descending" => Ok(Self::Descending),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomListSortType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomListSortType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`CustomListType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomListType {
+        #[serde(rename = "INCIDENT")]
+        Incident,
+        #[serde(rename = "MESSAGE")]
+        Message,
+        #[serde(rename = "CONTACT")]
+        Contact,
+        #[serde(rename = "RSS")]
+        Rss,
+    }
+    impl ::std::fmt::Display for CustomListType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Incident => f.write_str("INCIDENT"),
+                Self::Message => f.write_str("MESSAGE"),
+                Self::Contact => f.write_str("CONTACT"),
+                Self::Rss => f.write_str("RSS"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "INCIDENT" => Ok(Self::Incident),
+                "MESSAGE" => Ok(Self::Message),
+                "CONTACT" => Ok(Self::Contact),
+                "RSS" => Ok(Self::Rss),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomListType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomListType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`DeliveryCategory`
@@ -295,6 +2912,237 @@ pub mod types {
             value.parse()
         }
     }
+    ///`DistributionList`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct DistributionList {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "contactIds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub contact_ids: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "distListIds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub dist_list_ids: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub distlistdetails: ::std::vec::Vec<DistributionListDistlistdetailsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "memberCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub member_count: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mri: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rules: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", default = "defaults::distribution_list_type")]
+        pub type_: DistributionListType,
+        #[serde(
+            rename = "userIds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_ids: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub visibility: ::std::option::Option<::std::string::String>,
+    }
+    impl DistributionList {
+        pub fn builder() -> builder::DistributionList {
+            Default::default()
+        }
+    }
+    ///`DistributionListCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct DistributionListCollection {
+        #[serde(
+            rename = "distributionLists",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub distribution_lists: ::std::vec::Vec<
+            DistributionListCollectionDistributionListsItem,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl DistributionListCollection {
+        pub fn builder() -> builder::DistributionListCollection {
+            Default::default()
+        }
+    }
+    ///`DistributionListCollectionDistributionListsItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct DistributionListCollectionDistributionListsItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "memberCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub member_count: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mri: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub visibility: ::std::option::Option<::std::string::String>,
+    }
+    impl DistributionListCollectionDistributionListsItem {
+        pub fn builder() -> builder::DistributionListCollectionDistributionListsItem {
+            Default::default()
+        }
+    }
+    ///`DistributionListDistlistdetailsItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct DistributionListDistlistdetailsItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl DistributionListDistlistdetailsItem {
+        pub fn builder() -> builder::DistributionListDistlistdetailsItem {
+            Default::default()
+        }
+    }
+    ///`DistributionListListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DistributionListListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for DistributionListListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DistributionListListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DistributionListListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for DistributionListListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`DistributionListType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum DistributionListType {
+        #[serde(rename = "static")]
+        Static,
+        #[serde(rename = "dynamic")]
+        Dynamic,
+    }
+    impl ::std::fmt::Display for DistributionListType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Static => f.write_str("static"),
+                Self::Dynamic => f.write_str("dynamic"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DistributionListType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "static" => Ok(Self::Static),
+                "dynamic" => Ok(Self::Dynamic),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for DistributionListType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for DistributionListType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for DistributionListType {
+        fn default() -> Self {
+            DistributionListType::Static
+        }
+    }
     ///`Email`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -374,6 +3222,252 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Event`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Event {
+        #[serde(
+            rename = "eventFormList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub event_form_list: ::std::vec::Vec<EventEventFormListItem>,
+        #[serde(rename = "eventLabel")]
+        pub event_label: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        pub status: EventStatus,
+    }
+    impl Event {
+        pub fn builder() -> builder::Event {
+            Default::default()
+        }
+    }
+    ///`EventCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct EventCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub events: ::std::vec::Vec<Event>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl EventCollection {
+        pub fn builder() -> builder::EventCollection {
+            Default::default()
+        }
+    }
+    ///`EventEventFormListItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct EventEventFormListItem {
+        #[serde(
+            rename = "eventFieldList",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub event_field_list: ::std::vec::Vec<EventEventFormListItemEventFieldListItem>,
+        #[serde(
+            rename = "formName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub form_name: ::std::option::Option<::std::string::String>,
+    }
+    impl EventEventFormListItem {
+        pub fn builder() -> builder::EventEventFormListItem {
+            Default::default()
+        }
+    }
+    ///`EventEventFormListItemEventFieldListItem`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct EventEventFormListItemEventFieldListItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl EventEventFormListItemEventFieldListItem {
+        pub fn builder() -> builder::EventEventFormListItemEventFieldListItem {
+            Default::default()
+        }
+    }
+    ///`EventListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EventListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for EventListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EventListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EventListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`EventRetrieveSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EventRetrieveSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for EventRetrieveSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventRetrieveSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EventRetrieveSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EventRetrieveSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`EventStatus`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum EventStatus {
+        Open,
+        Active,
+        Resolved,
+    }
+    impl ::std::fmt::Display for EventStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Open => f.write_str("Open"),
+                Self::Active => f.write_str("Active"),
+                Self::Resolved => f.write_str("Resolved"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "Open" => Ok(Self::Open),
+                "Active" => Ok(Self::Active),
+                "Resolved" => Ok(Self::Resolved),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for EventStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for EventStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for EventStatus {
+        fn default() -> Self {
+            EventStatus::Open
         }
     }
     ///Channel used when the primary one (e.g. RCS or WhatsApp) cannot deliver.
@@ -476,6 +3570,319 @@ pub mod types {
     impl FeaturesAliasOption {
         pub fn builder() -> builder::FeaturesAliasOption {
             Default::default()
+        }
+    }
+    ///`Import`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Import {
+        #[serde(rename = "importMode")]
+        pub import_mode: ImportImportMode,
+        #[serde(rename = "importOptions")]
+        pub import_options: ImportImportOptions,
+        #[serde(rename = "importType")]
+        pub import_type: ::std::string::String,
+        #[serde(rename = "resourceId")]
+        pub resource_id: ::std::string::String,
+    }
+    impl Import {
+        pub fn builder() -> builder::Import {
+            Default::default()
+        }
+    }
+    ///`ImportImportMode`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ImportImportMode {
+        #[serde(rename = "replace")]
+        Replace,
+        #[serde(rename = "duplicate")]
+        Duplicate,
+        #[serde(rename = "ignore")]
+        Ignore,
+    }
+    impl ::std::fmt::Display for ImportImportMode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Replace => f.write_str("replace"),
+                Self::Duplicate => f.write_str("duplicate"),
+                Self::Ignore => f.write_str("ignore"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ImportImportMode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "replace" => Ok(Self::Replace),
+                "duplicate" => Ok(Self::Duplicate),
+                "ignore" => Ok(Self::Ignore),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ImportImportMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ImportImportMode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ImportImportOptions`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ImportImportOptions {
+        #[serde(rename = "fieldMapping")]
+        pub field_mapping: ImportImportOptionsFieldMapping,
+    }
+    impl ImportImportOptions {
+        pub fn builder() -> builder::ImportImportOptions {
+            Default::default()
+        }
+    }
+    ///`ImportImportOptionsFieldMapping`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ImportImportOptionsFieldMapping {
+        #[serde(rename = "firstName")]
+        pub first_name: ::std::string::String,
+        #[serde(rename = "lastName")]
+        pub last_name: ::std::string::String,
+        pub timezone: ::std::string::String,
+        #[serde(rename = "workCountry")]
+        pub work_country: ::std::string::String,
+        #[serde(rename = "workMobilePhone1")]
+        pub work_mobile_phone1: ::std::string::String,
+    }
+    impl ImportImportOptionsFieldMapping {
+        pub fn builder() -> builder::ImportImportOptionsFieldMapping {
+            Default::default()
+        }
+    }
+    ///`Key`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Key {
+        #[serde(
+            rename = "createdTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_time: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "lastModifiedTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_modified_time: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub secret: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: KeyType,
+    }
+    impl Key {
+        pub fn builder() -> builder::Key {
+            Default::default()
+        }
+    }
+    ///`KeyCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct KeyCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub keys: ::std::vec::Vec<Key>,
+    }
+    impl KeyCollection {
+        pub fn builder() -> builder::KeyCollection {
+            Default::default()
+        }
+    }
+    ///`KeyListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum KeyListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for KeyListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KeyListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KeyListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KeyListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KeyRetrieveSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum KeyRetrieveSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for KeyRetrieveSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KeyRetrieveSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KeyRetrieveSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KeyRetrieveSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`KeyType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum KeyType {
+        #[serde(rename = "basic")]
+        Basic,
+    }
+    impl ::std::fmt::Display for KeyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Basic => f.write_str("basic"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KeyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "basic" => Ok(Self::Basic),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KeyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KeyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`Link`
@@ -1386,6 +4793,37 @@ pub mod types {
             Default::default()
         }
     }
+    ///`Otp`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Otp {
+        pub channel: ::std::string::String,
+        #[serde(rename = "codeLength")]
+        pub code_length: i64,
+        #[serde(rename = "expiresAt")]
+        pub expires_at: ::std::string::String,
+        pub id: ::std::string::String,
+        pub links: OtpLinks,
+        pub status: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl Otp {
+        pub fn builder() -> builder::Otp {
+            Default::default()
+        }
+    }
+    ///`OtpLinks`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct OtpLinks {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub verify: ::std::option::Option<::std::string::String>,
+    }
+    impl OtpLinks {
+        pub fn builder() -> builder::OtpLinks {
+            Default::default()
+        }
+    }
     ///`PushOptions`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1930,6 +5368,132 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ResourceCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ResourceCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub resources: ::std::vec::Vec<Resource>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl ResourceCollection {
+        pub fn builder() -> builder::ResourceCollection {
+            Default::default()
+        }
+    }
+    ///`ResourceListScope`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ResourceListScope {
+        #[serde(rename = "private")]
+        Private,
+        #[serde(rename = "public")]
+        Public,
+    }
+    impl ::std::fmt::Display for ResourceListScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Private => f.write_str("private"),
+                Self::Public => f.write_str("public"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResourceListScope {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "private" => Ok(Self::Private),
+                "public" => Ok(Self::Public),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResourceListScope {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResourceListScope {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ResourceListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ResourceListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ResourceListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResourceListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResourceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResourceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///Who can read the resource.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(
@@ -2004,6 +5568,365 @@ pub mod types {
     }
     impl Responder {
         pub fn builder() -> builder::Responder {
+            Default::default()
+        }
+    }
+    ///`Response`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Response {
+        pub acknowledged: ::std::string::String,
+        pub channel: ResponseChannel,
+        pub content: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub undeliverable: ::std::option::Option<::std::string::String>,
+    }
+    impl Response {
+        pub fn builder() -> builder::Response {
+            Default::default()
+        }
+    }
+    ///`ResponseChannel`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ResponseChannel {
+        #[serde(rename = "sms")]
+        Sms,
+        #[serde(rename = "email")]
+        Email,
+        #[serde(rename = "voice")]
+        Voice,
+        #[serde(rename = "N/A")]
+        NA,
+    }
+    impl ::std::fmt::Display for ResponseChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sms => f.write_str("sms"),
+                Self::Email => f.write_str("email"),
+                Self::Voice => f.write_str("voice"),
+                Self::NA => f.write_str("N/A"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResponseChannel {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sms" => Ok(Self::Sms),
+                "email" => Ok(Self::Email),
+                "voice" => Ok(Self::Voice),
+                "N/A" => Ok(Self::NA),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResponseChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResponseChannel {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ResponseRule`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ResponseRule {
+        pub name: ::std::string::String,
+        #[serde(rename = "responseTemplatePatterns")]
+        pub response_template_patterns: ResponseRuleResponseTemplatePatterns,
+    }
+    impl ResponseRule {
+        pub fn builder() -> builder::ResponseRule {
+            Default::default()
+        }
+    }
+    ///`ResponseRuleCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ResponseRuleCollection {
+        #[serde(rename = "responseRules")]
+        pub response_rules: ::std::vec::Vec<ResponseRule>,
+        pub status: ::std::string::String,
+    }
+    impl ResponseRuleCollection {
+        pub fn builder() -> builder::ResponseRuleCollection {
+            Default::default()
+        }
+    }
+    ///`ResponseRuleListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ResponseRuleListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ResponseRuleListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResponseRuleListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ResponseRuleListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ResponseRuleListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ResponseRuleResponseTemplatePatterns`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ResponseRuleResponseTemplatePatterns {
+        pub colour: ::std::string::String,
+        pub name: ::std::string::String,
+        pub pattern: ::std::string::String,
+        #[serde(rename = "spokenVoicePrompt")]
+        pub spoken_voice_prompt: ::std::string::String,
+        #[serde(rename = "textPrompt")]
+        pub text_prompt: ::std::string::String,
+        #[serde(rename = "voicePrompt")]
+        pub voice_prompt: ::std::string::String,
+    }
+    impl ResponseRuleResponseTemplatePatterns {
+        pub fn builder() -> builder::ResponseRuleResponseTemplatePatterns {
+            Default::default()
+        }
+    }
+    ///`Scenario`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Scenario {
+        #[serde(
+            rename = "allowedUserIds",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub allowed_user_ids: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "allowedUsers",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub allowed_users: ::std::option::Option<ScenarioAllowedUsers>,
+        pub description: ::serde_json::Value,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<Email>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub label: ::std::option::Option<::std::string::String>,
+        pub message: Message,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub social: ::std::option::Option<Social>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub subject: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub voice: ::std::option::Option<Voice>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub web: ::std::option::Option<Web>,
+    }
+    impl Scenario {
+        pub fn builder() -> builder::Scenario {
+            Default::default()
+        }
+    }
+    ///`ScenarioAllowedUsers`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ScenarioAllowedUsers {
+        #[serde(rename = "EVERYONE")]
+        Everyone,
+        #[serde(rename = "SELECTEDUSERS")]
+        Selectedusers,
+    }
+    impl ::std::fmt::Display for ScenarioAllowedUsers {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Everyone => f.write_str("EVERYONE"),
+                Self::Selectedusers => f.write_str("SELECTEDUSERS"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScenarioAllowedUsers {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "EVERYONE" => Ok(Self::Everyone),
+                "SELECTEDUSERS" => Ok(Self::Selectedusers),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ScenarioAllowedUsers {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ScenarioAllowedUsers {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`ScenarioCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct ScenarioCollection {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scenarios: ::std::vec::Vec<Scenario>,
+    }
+    impl ScenarioCollection {
+        pub fn builder() -> builder::ScenarioCollection {
+            Default::default()
+        }
+    }
+    ///`ScenarioListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ScenarioListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for ScenarioListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScenarioListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ScenarioListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ScenarioListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SendCodeCreateBody`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SendCodeCreateBody {
+        pub channel: ::std::string::String,
+        #[serde(rename = "codeLength")]
+        pub code_length: i64,
+        #[serde(rename = "expiresIn")]
+        pub expires_in: i64,
+        pub to: ::std::string::String,
+        #[serde(rename = "workspaceId")]
+        pub workspace_id: ::std::string::String,
+    }
+    impl SendCodeCreateBody {
+        pub fn builder() -> builder::SendCodeCreateBody {
             Default::default()
         }
     }
@@ -2145,6 +6068,624 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`Template`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Template {
+        pub body: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub dlr: ::std::option::Option<DeliveryReceipt>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<Email>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub features: ::std::option::Option<Features>,
+        #[serde(default = "defaults::template_id")]
+        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "messageTemplateDescription",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_template_description: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "messageTemplateName")]
+        pub message_template_name: ::std::string::String,
+        #[serde(
+            rename = "responseTemplateId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub response_template_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub social: ::std::option::Option<Social>,
+        pub subject: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub voice: ::std::option::Option<Voice>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub web: ::std::option::Option<Web>,
+    }
+    impl Template {
+        pub fn builder() -> builder::Template {
+            Default::default()
+        }
+    }
+    ///`TemplateCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct TemplateCollection {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        pub messagetemplates: ::std::vec::Vec<Template>,
+        pub status: ::std::string::String,
+    }
+    impl TemplateCollection {
+        pub fn builder() -> builder::TemplateCollection {
+            Default::default()
+        }
+    }
+    ///`TemplateListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TemplateListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for TemplateListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`User`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct User {
+        #[serde(
+            rename = "businessUnit",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub business_unit: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "companyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub company_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub department: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub division: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "firstName")]
+        pub first_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "jobTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub job_title: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "lastName")]
+        pub last_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "middleName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub middle_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nickname: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_first_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_last_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherMobile",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_mobile: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherPhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherPhoneAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_phone_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "otherTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub other_title: ::std::option::Option<::std::string::String>,
+        pub password: ::std::string::String,
+        #[serde(
+            rename = "personalAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalCountry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalEmailAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_email_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalEmailAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_email_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalFax1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_fax1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalFaxAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_fax_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhone2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhoneAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPhoneAreaCode2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_phone_area_code2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalPostCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_post_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_state: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "personalSuburb",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub personal_suburb: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role1: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub role2: ::std::option::Option<::std::string::String>,
+        #[serde(default = "defaults::user_status")]
+        pub status: UserStatus,
+        #[serde(
+            rename = "teamName1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_name1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "teamName2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub team_name2: ::std::option::Option<::std::string::String>,
+        pub timezone: ::std::string::String,
+        #[serde(rename = "userName")]
+        pub user_name: ::std::string::String,
+        #[serde(
+            rename = "workAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_address2: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "workCountry")]
+        pub work_country: ::std::string::String,
+        #[serde(
+            rename = "workEmailAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_email_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workEmailAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_email_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workFax1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_fax1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workFaxAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_fax_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workMobilePhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_mobile_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workMobilePhone2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_mobile_phone2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workOtherPhone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_other_phone: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhone1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhone2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhoneAreaCode1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone_area_code1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPhoneAreaCode2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_phone_area_code2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_post_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalAddress1",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_address1: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalAddress2",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_address2: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalPostCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_post_code: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_state: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workPostalSuburb",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_postal_suburb: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workSatellitePhone",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_satellite_phone: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workState",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_state: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "workSuburb",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub work_suburb: ::std::option::Option<::std::string::String>,
+    }
+    impl User {
+        pub fn builder() -> builder::User {
+            Default::default()
+        }
+    }
+    ///`UserCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct UserCollection {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub users: ::std::vec::Vec<User>,
+    }
+    impl UserCollection {
+        pub fn builder() -> builder::UserCollection {
+            Default::default()
+        }
+    }
+    ///`UserListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for UserListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UserStatus`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserStatus {
+        #[serde(rename = "ACTIVE")]
+        Active,
+        A,
+        #[serde(rename = "INACTIVE")]
+        Inactive,
+        I,
+        #[serde(rename = "PENDING")]
+        Pending,
+        P,
+        #[serde(rename = "SUSPENDED")]
+        Suspended,
+        B,
+        #[serde(rename = "DELETED")]
+        Deleted,
+        D,
+    }
+    impl ::std::fmt::Display for UserStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Active => f.write_str("ACTIVE"),
+                Self::A => f.write_str("A"),
+                Self::Inactive => f.write_str("INACTIVE"),
+                Self::I => f.write_str("I"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::P => f.write_str("P"),
+                Self::Suspended => f.write_str("SUSPENDED"),
+                Self::B => f.write_str("B"),
+                Self::Deleted => f.write_str("DELETED"),
+                Self::D => f.write_str("D"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ACTIVE" => Ok(Self::Active),
+                "A" => Ok(Self::A),
+                "INACTIVE" => Ok(Self::Inactive),
+                "I" => Ok(Self::I),
+                "PENDING" => Ok(Self::Pending),
+                "P" => Ok(Self::P),
+                "SUSPENDED" => Ok(Self::Suspended),
+                "B" => Ok(Self::B),
+                "DELETED" => Ok(Self::Deleted),
+                "D" => Ok(Self::D),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::default::Default for UserStatus {
+        fn default() -> Self {
+            UserStatus::Pending
+        }
+    }
+    ///`UserWorkspaceListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserWorkspaceListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for UserWorkspaceListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserWorkspaceListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserWorkspaceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserWorkspaceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`VerifyCodeCreateBody`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct VerifyCodeCreateBody {
+        pub code: ::std::string::String,
+        pub to: ::std::string::String,
+    }
+    impl VerifyCodeCreateBody {
+        pub fn builder() -> builder::VerifyCodeCreateBody {
+            Default::default()
         }
     }
     ///`Voice`
@@ -2463,8 +7004,346 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Workspace`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Workspace {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub billingcostcentre: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(rename = "projectName")]
+        pub project_name: ::std::string::String,
+        #[serde(
+            rename = "projectNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub project_number: ::std::option::Option<::std::string::String>,
+        pub status: ::std::string::String,
+    }
+    impl Workspace {
+        pub fn builder() -> builder::Workspace {
+            Default::default()
+        }
+    }
+    ///`WorkspaceCollection`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct WorkspaceCollection {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub workspaces: ::std::vec::Vec<Workspace>,
+    }
+    impl WorkspaceCollection {
+        pub fn builder() -> builder::WorkspaceCollection {
+            Default::default()
+        }
+    }
+    ///`WorkspaceListSortOrder`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum WorkspaceListSortOrder {
+        #[serde(rename = "asc")]
+        Asc,
+        #[serde(rename = "desc")]
+        Desc,
+    }
+    impl ::std::fmt::Display for WorkspaceListSortOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Asc => f.write_str("asc"),
+                Self::Desc => f.write_str("desc"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WorkspaceListSortOrder {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "asc" => Ok(Self::Asc),
+                "desc" => Ok(Self::Desc),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for WorkspaceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for WorkspaceListSortOrder {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct Activity {
+            action: ::std::result::Result<
+                ::std::option::Option<super::ActivityAction>,
+                ::std::string::String,
+            >,
+            fullname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            module: ::std::result::Result<
+                ::std::option::Option<super::ActivityModule>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            workspace_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Activity {
+            fn default() -> Self {
+                Self {
+                    action: Ok(Default::default()),
+                    fullname: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    module: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    time: Ok(Default::default()),
+                    user: Ok(Default::default()),
+                    workspace_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl Activity {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ActivityAction>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn fullname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fullname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fullname: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn module<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ActivityModule>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.module = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for module: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for time: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+            pub fn workspace_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for workspace_name: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Activity> for super::Activity {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Activity,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    fullname: value.fullname?,
+                    link: value.link?,
+                    module: value.module?,
+                    status: value.status?,
+                    time: value.time?,
+                    user: value.user?,
+                    workspace_name: value.workspace_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Activity> for Activity {
+            fn from(value: super::Activity) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    fullname: Ok(value.fullname),
+                    link: Ok(value.link),
+                    module: Ok(value.module),
+                    status: Ok(value.status),
+                    time: Ok(value.time),
+                    user: Ok(value.user),
+                    workspace_name: Ok(value.workspace_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ActivityCollection {
+            activities: ::std::result::Result<
+                ::std::vec::Vec<super::Activity>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ActivityCollection {
+            fn default() -> Self {
+                Self {
+                    activities: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                }
+            }
+        }
+        impl ActivityCollection {
+            pub fn activities<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Activity>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.activities = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for activities: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ActivityCollection> for super::ActivityCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ActivityCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    activities: value.activities?,
+                    link: value.link?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ActivityCollection> for ActivityCollection {
+            fn from(value: super::ActivityCollection) -> Self {
+                Self {
+                    activities: Ok(value.activities),
+                    link: Ok(value.link),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct ApiError {
             error_detail: ::std::result::Result<
@@ -2762,6 +7641,2785 @@ pub mod types {
             fn from(value: super::Attachments) -> Self {
                 Self {
                     attachment: Ok(value.attachment),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Auth {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            token: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Auth {
+            fn default() -> Self {
+                Self {
+                    link: Ok(Default::default()),
+                    token: Ok(Default::default()),
+                }
+            }
+        }
+        impl Auth {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn token<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Auth> for super::Auth {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Auth,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    link: value.link?,
+                    token: value.token?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Auth> for Auth {
+            fn from(value: super::Auth) -> Self {
+                Self {
+                    link: Ok(value.link),
+                    token: Ok(value.token),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Callback {
+            auth: ::std::result::Result<super::CallbackAuth, ::std::string::String>,
+            callbacks: ::std::result::Result<
+                super::CallbackCallbacks,
+                ::std::string::String,
+            >,
+            content_type: ::std::result::Result<
+                super::CallbackContentType,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            remove_html: ::std::result::Result<
+                super::CallbackRemoveHtml,
+                ::std::string::String,
+            >,
+            retries_enabled: ::std::result::Result<bool, ::std::string::String>,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Callback {
+            fn default() -> Self {
+                Self {
+                    auth: Err("no value supplied for auth".to_string()),
+                    callbacks: Err("no value supplied for callbacks".to_string()),
+                    content_type: Err("no value supplied for content_type".to_string()),
+                    email: Err("no value supplied for email".to_string()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    remove_html: Err("no value supplied for remove_html".to_string()),
+                    retries_enabled: Err(
+                        "no value supplied for retries_enabled".to_string(),
+                    ),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl Callback {
+            pub fn auth<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackAuth>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth: {e}")
+                    });
+                self
+            }
+            pub fn callbacks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackCallbacks>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callbacks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callbacks: {e}")
+                    });
+                self
+            }
+            pub fn content_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackContentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content_type: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn remove_html<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackRemoveHtml>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.remove_html = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for remove_html: {e}")
+                    });
+                self
+            }
+            pub fn retries_enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.retries_enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for retries_enabled: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Callback> for super::Callback {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Callback,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth: value.auth?,
+                    callbacks: value.callbacks?,
+                    content_type: value.content_type?,
+                    email: value.email?,
+                    id: value.id?,
+                    link: value.link?,
+                    name: value.name?,
+                    remove_html: value.remove_html?,
+                    retries_enabled: value.retries_enabled?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Callback> for Callback {
+            fn from(value: super::Callback) -> Self {
+                Self {
+                    auth: Ok(value.auth),
+                    callbacks: Ok(value.callbacks),
+                    content_type: Ok(value.content_type),
+                    email: Ok(value.email),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    name: Ok(value.name),
+                    remove_html: Ok(value.remove_html),
+                    retries_enabled: Ok(value.retries_enabled),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallbackAuth {
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<super::CallbackAuthType, ::std::string::String>,
+        }
+        impl ::std::default::Default for CallbackAuth {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CallbackAuth {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackAuthType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallbackAuth> for super::CallbackAuth {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallbackAuth,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallbackAuth> for CallbackAuth {
+            fn from(value: super::CallbackAuth) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallbackCall {
+            callback: ::std::result::Result<
+                ::std::option::Option<super::CallbackCallCallback>,
+                ::std::string::String,
+            >,
+            from: ::std::result::Result<
+                ::std::option::Option<super::Responder>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_location: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            response_message: ::std::result::Result<
+                ::std::option::Option<super::Response>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::CallbackCallStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallbackCall {
+            fn default() -> Self {
+                Self {
+                    callback: Ok(Default::default()),
+                    from: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    message_location: Ok(Default::default()),
+                    response_message: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl CallbackCall {
+            pub fn callback<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CallbackCallCallback>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callback = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callback: {e}")
+                    });
+                self
+            }
+            pub fn from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Responder>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for from: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn message_location<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_location = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_location: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn response_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Response>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackCallStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallbackCall> for super::CallbackCall {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallbackCall,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callback: value.callback?,
+                    from: value.from?,
+                    id: value.id?,
+                    link: value.link?,
+                    message_id: value.message_id?,
+                    message_location: value.message_location?,
+                    response_message: value.response_message?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallbackCall> for CallbackCall {
+            fn from(value: super::CallbackCall) -> Self {
+                Self {
+                    callback: Ok(value.callback),
+                    from: Ok(value.from),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    message_id: Ok(value.message_id),
+                    message_location: Ok(value.message_location),
+                    response_message: Ok(value.response_message),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallbackCallCallback {
+            attempted_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status_code: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            status_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallbackCallCallback {
+            fn default() -> Self {
+                Self {
+                    attempted_date: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    status_code: Ok(Default::default()),
+                    status_message: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallbackCallCallback {
+            pub fn attempted_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempted_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attempted_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn status_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status_code: {e}")
+                    });
+                self
+            }
+            pub fn status_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallbackCallCallback>
+        for super::CallbackCallCallback {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallbackCallCallback,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempted_date: value.attempted_date?,
+                    id: value.id?,
+                    name: value.name?,
+                    status_code: value.status_code?,
+                    status_message: value.status_message?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallbackCallCallback> for CallbackCallCallback {
+            fn from(value: super::CallbackCallCallback) -> Self {
+                Self {
+                    attempted_date: Ok(value.attempted_date),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    status_code: Ok(value.status_code),
+                    status_message: Ok(value.status_message),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallbackCallCollection {
+            calls: ::std::result::Result<
+                ::std::vec::Vec<super::CallbackCall>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallbackCallCollection {
+            fn default() -> Self {
+                Self {
+                    calls: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallbackCallCollection {
+            pub fn calls<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CallbackCall>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.calls = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for calls: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallbackCallCollection>
+        for super::CallbackCallCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallbackCallCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    calls: value.calls?,
+                    link: value.link?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallbackCallCollection>
+        for CallbackCallCollection {
+            fn from(value: super::CallbackCallCollection) -> Self {
+                Self {
+                    calls: Ok(value.calls),
+                    link: Ok(value.link),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallbackCallbacks {
+            reply: ::std::result::Result<
+                super::CallbackCallbacksReply,
+                ::std::string::String,
+            >,
+            undeliverable: ::std::result::Result<
+                super::CallbackCallbacksUndeliverable,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallbackCallbacks {
+            fn default() -> Self {
+                Self {
+                    reply: Err("no value supplied for reply".to_string()),
+                    undeliverable: Err("no value supplied for undeliverable".to_string()),
+                }
+            }
+        }
+        impl CallbackCallbacks {
+            pub fn reply<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackCallbacksReply>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reply = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reply: {e}")
+                    });
+                self
+            }
+            pub fn undeliverable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CallbackCallbacksUndeliverable>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.undeliverable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for undeliverable: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallbackCallbacks> for super::CallbackCallbacks {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallbackCallbacks,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    reply: value.reply?,
+                    undeliverable: value.undeliverable?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallbackCallbacks> for CallbackCallbacks {
+            fn from(value: super::CallbackCallbacks) -> Self {
+                Self {
+                    reply: Ok(value.reply),
+                    undeliverable: Ok(value.undeliverable),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CallbackCollection {
+            callbacks: ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Callback>>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CallbackCollection {
+            fn default() -> Self {
+                Self {
+                    callbacks: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl CallbackCollection {
+            pub fn callbacks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Callback>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.callbacks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for callbacks: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CallbackCollection> for super::CallbackCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CallbackCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    callbacks: value.callbacks?,
+                    link: value.link?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CallbackCollection> for CallbackCollection {
+            fn from(value: super::CallbackCollection) -> Self {
+                Self {
+                    callbacks: Ok(value.callbacks),
+                    link: Ok(value.link),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Contact {
+            business_unit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            department: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            devices: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            division: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            job_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_modified_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            locations: ::std::result::Result<
+                ::std::vec::Vec<super::ContactLocationsItem>,
+                ::std::string::String,
+            >,
+            messagingoptions: ::std::result::Result<
+                ::std::vec::Vec<super::ContactMessagingoptionsItem>,
+                ::std::string::String,
+            >,
+            mri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_mobile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_phone_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_email_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_email_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_fax1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_fax_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone_area_code2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_suburb: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::ContactStatus>,
+                ::std::string::String,
+            >,
+            team_name1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team_name2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::ContactType>,
+                ::std::string::String,
+            >,
+            work_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_country: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_email_address1: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_email_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_fax1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_fax_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_mobile_phone1: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_mobile_phone2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_other_phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone_area_code2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_suburb: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_satellite_phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_suburb: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Contact {
+            fn default() -> Self {
+                Self {
+                    business_unit: Ok(Default::default()),
+                    company_name: Ok(Default::default()),
+                    department: Ok(Default::default()),
+                    devices: Ok(Default::default()),
+                    division: Ok(Default::default()),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    job_title: Ok(Default::default()),
+                    last_modified_time: Ok(Default::default()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    link: Ok(Default::default()),
+                    locations: Ok(Default::default()),
+                    messagingoptions: Ok(Default::default()),
+                    mri: Ok(Default::default()),
+                    other_first_name: Ok(Default::default()),
+                    other_last_name: Ok(Default::default()),
+                    other_mobile: Ok(Default::default()),
+                    other_phone1: Ok(Default::default()),
+                    other_phone_area_code1: Ok(Default::default()),
+                    other_title: Ok(Default::default()),
+                    personal_address1: Ok(Default::default()),
+                    personal_address2: Ok(Default::default()),
+                    personal_country: Ok(Default::default()),
+                    personal_email_address1: Ok(Default::default()),
+                    personal_email_address2: Ok(Default::default()),
+                    personal_fax1: Ok(Default::default()),
+                    personal_fax_area_code1: Ok(Default::default()),
+                    personal_phone1: Ok(Default::default()),
+                    personal_phone2: Ok(Default::default()),
+                    personal_phone_area_code1: Ok(Default::default()),
+                    personal_phone_area_code2: Ok(Default::default()),
+                    personal_post_code: Ok(Default::default()),
+                    personal_state: Ok(Default::default()),
+                    personal_suburb: Ok(Default::default()),
+                    role1: Ok(Default::default()),
+                    role2: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    team_name1: Ok(Default::default()),
+                    team_name2: Ok(Default::default()),
+                    timezone: Err("no value supplied for timezone".to_string()),
+                    type_: Ok(Default::default()),
+                    work_address1: Ok(Default::default()),
+                    work_address2: Ok(Default::default()),
+                    work_country: Err("no value supplied for work_country".to_string()),
+                    work_email_address1: Err(
+                        "no value supplied for work_email_address1".to_string(),
+                    ),
+                    work_email_address2: Ok(Default::default()),
+                    work_fax1: Ok(Default::default()),
+                    work_fax_area_code1: Ok(Default::default()),
+                    work_mobile_phone1: Err(
+                        "no value supplied for work_mobile_phone1".to_string(),
+                    ),
+                    work_mobile_phone2: Ok(Default::default()),
+                    work_other_phone: Ok(Default::default()),
+                    work_phone1: Ok(Default::default()),
+                    work_phone2: Ok(Default::default()),
+                    work_phone_area_code1: Ok(Default::default()),
+                    work_phone_area_code2: Ok(Default::default()),
+                    work_post_code: Ok(Default::default()),
+                    work_postal_address1: Ok(Default::default()),
+                    work_postal_address2: Ok(Default::default()),
+                    work_postal_post_code: Ok(Default::default()),
+                    work_postal_state: Ok(Default::default()),
+                    work_postal_suburb: Ok(Default::default()),
+                    work_satellite_phone: Ok(Default::default()),
+                    work_state: Ok(Default::default()),
+                    work_suburb: Ok(Default::default()),
+                }
+            }
+        }
+        impl Contact {
+            pub fn business_unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for business_unit: {e}")
+                    });
+                self
+            }
+            pub fn company_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_name: {e}")
+                    });
+                self
+            }
+            pub fn department<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for department: {e}")
+                    });
+                self
+            }
+            pub fn devices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.devices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for devices: {e}")
+                    });
+                self
+            }
+            pub fn division<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn job_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for job_title: {e}")
+                    });
+                self
+            }
+            pub fn last_modified_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_modified_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_modified_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn locations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ContactLocationsItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.locations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for locations: {e}")
+                    });
+                self
+            }
+            pub fn messagingoptions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ContactMessagingoptionsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.messagingoptions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for messagingoptions: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mri: {e}")
+                    });
+                self
+            }
+            pub fn other_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for other_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn other_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for other_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn other_mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_mobile: {e}")
+                    });
+                self
+            }
+            pub fn other_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_phone1: {e}")
+                    });
+                self
+            }
+            pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_phone_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for other_phone_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn other_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_title: {e}")
+                    });
+                self
+            }
+            pub fn personal_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_country: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_email_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_email_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_email_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_email_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_email_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_email_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_fax1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_fax1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for personal_fax1: {e}")
+                    });
+                self
+            }
+            pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_fax_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_fax_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone_area_code2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone_area_code2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_state: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_suburb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_suburb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_suburb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn role1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role1: {e}")
+                    });
+                self
+            }
+            pub fn role2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role2: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ContactStatus>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn team_name1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_name1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_name1: {e}")
+                    });
+                self
+            }
+            pub fn team_name2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_name2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_name2: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::ContactType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn work_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_address1: {e}")
+                    });
+                self
+            }
+            pub fn work_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_address2: {e}")
+                    });
+                self
+            }
+            pub fn work_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_country: {e}")
+                    });
+                self
+            }
+            pub fn work_email_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_email_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_email_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_email_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_email_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_email_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_fax1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_fax1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_fax1: {e}")
+                    });
+                self
+            }
+            pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_fax_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_fax_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_mobile_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_mobile_phone1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_mobile_phone2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_mobile_phone2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_other_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_other_phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_other_phone: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_phone1: {e}")
+                    });
+                self
+            }
+            pub fn work_phone2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_phone2: {e}")
+                    });
+                self
+            }
+            pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_phone_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone_area_code2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_phone_area_code2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_state: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_suburb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_suburb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_suburb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_satellite_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_satellite_phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_satellite_phone: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_state: {e}")
+                    });
+                self
+            }
+            pub fn work_suburb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_suburb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_suburb: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Contact> for super::Contact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Contact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    business_unit: value.business_unit?,
+                    company_name: value.company_name?,
+                    department: value.department?,
+                    devices: value.devices?,
+                    division: value.division?,
+                    first_name: value.first_name?,
+                    job_title: value.job_title?,
+                    last_modified_time: value.last_modified_time?,
+                    last_name: value.last_name?,
+                    link: value.link?,
+                    locations: value.locations?,
+                    messagingoptions: value.messagingoptions?,
+                    mri: value.mri?,
+                    other_first_name: value.other_first_name?,
+                    other_last_name: value.other_last_name?,
+                    other_mobile: value.other_mobile?,
+                    other_phone1: value.other_phone1?,
+                    other_phone_area_code1: value.other_phone_area_code1?,
+                    other_title: value.other_title?,
+                    personal_address1: value.personal_address1?,
+                    personal_address2: value.personal_address2?,
+                    personal_country: value.personal_country?,
+                    personal_email_address1: value.personal_email_address1?,
+                    personal_email_address2: value.personal_email_address2?,
+                    personal_fax1: value.personal_fax1?,
+                    personal_fax_area_code1: value.personal_fax_area_code1?,
+                    personal_phone1: value.personal_phone1?,
+                    personal_phone2: value.personal_phone2?,
+                    personal_phone_area_code1: value.personal_phone_area_code1?,
+                    personal_phone_area_code2: value.personal_phone_area_code2?,
+                    personal_post_code: value.personal_post_code?,
+                    personal_state: value.personal_state?,
+                    personal_suburb: value.personal_suburb?,
+                    role1: value.role1?,
+                    role2: value.role2?,
+                    status: value.status?,
+                    team_name1: value.team_name1?,
+                    team_name2: value.team_name2?,
+                    timezone: value.timezone?,
+                    type_: value.type_?,
+                    work_address1: value.work_address1?,
+                    work_address2: value.work_address2?,
+                    work_country: value.work_country?,
+                    work_email_address1: value.work_email_address1?,
+                    work_email_address2: value.work_email_address2?,
+                    work_fax1: value.work_fax1?,
+                    work_fax_area_code1: value.work_fax_area_code1?,
+                    work_mobile_phone1: value.work_mobile_phone1?,
+                    work_mobile_phone2: value.work_mobile_phone2?,
+                    work_other_phone: value.work_other_phone?,
+                    work_phone1: value.work_phone1?,
+                    work_phone2: value.work_phone2?,
+                    work_phone_area_code1: value.work_phone_area_code1?,
+                    work_phone_area_code2: value.work_phone_area_code2?,
+                    work_post_code: value.work_post_code?,
+                    work_postal_address1: value.work_postal_address1?,
+                    work_postal_address2: value.work_postal_address2?,
+                    work_postal_post_code: value.work_postal_post_code?,
+                    work_postal_state: value.work_postal_state?,
+                    work_postal_suburb: value.work_postal_suburb?,
+                    work_satellite_phone: value.work_satellite_phone?,
+                    work_state: value.work_state?,
+                    work_suburb: value.work_suburb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Contact> for Contact {
+            fn from(value: super::Contact) -> Self {
+                Self {
+                    business_unit: Ok(value.business_unit),
+                    company_name: Ok(value.company_name),
+                    department: Ok(value.department),
+                    devices: Ok(value.devices),
+                    division: Ok(value.division),
+                    first_name: Ok(value.first_name),
+                    job_title: Ok(value.job_title),
+                    last_modified_time: Ok(value.last_modified_time),
+                    last_name: Ok(value.last_name),
+                    link: Ok(value.link),
+                    locations: Ok(value.locations),
+                    messagingoptions: Ok(value.messagingoptions),
+                    mri: Ok(value.mri),
+                    other_first_name: Ok(value.other_first_name),
+                    other_last_name: Ok(value.other_last_name),
+                    other_mobile: Ok(value.other_mobile),
+                    other_phone1: Ok(value.other_phone1),
+                    other_phone_area_code1: Ok(value.other_phone_area_code1),
+                    other_title: Ok(value.other_title),
+                    personal_address1: Ok(value.personal_address1),
+                    personal_address2: Ok(value.personal_address2),
+                    personal_country: Ok(value.personal_country),
+                    personal_email_address1: Ok(value.personal_email_address1),
+                    personal_email_address2: Ok(value.personal_email_address2),
+                    personal_fax1: Ok(value.personal_fax1),
+                    personal_fax_area_code1: Ok(value.personal_fax_area_code1),
+                    personal_phone1: Ok(value.personal_phone1),
+                    personal_phone2: Ok(value.personal_phone2),
+                    personal_phone_area_code1: Ok(value.personal_phone_area_code1),
+                    personal_phone_area_code2: Ok(value.personal_phone_area_code2),
+                    personal_post_code: Ok(value.personal_post_code),
+                    personal_state: Ok(value.personal_state),
+                    personal_suburb: Ok(value.personal_suburb),
+                    role1: Ok(value.role1),
+                    role2: Ok(value.role2),
+                    status: Ok(value.status),
+                    team_name1: Ok(value.team_name1),
+                    team_name2: Ok(value.team_name2),
+                    timezone: Ok(value.timezone),
+                    type_: Ok(value.type_),
+                    work_address1: Ok(value.work_address1),
+                    work_address2: Ok(value.work_address2),
+                    work_country: Ok(value.work_country),
+                    work_email_address1: Ok(value.work_email_address1),
+                    work_email_address2: Ok(value.work_email_address2),
+                    work_fax1: Ok(value.work_fax1),
+                    work_fax_area_code1: Ok(value.work_fax_area_code1),
+                    work_mobile_phone1: Ok(value.work_mobile_phone1),
+                    work_mobile_phone2: Ok(value.work_mobile_phone2),
+                    work_other_phone: Ok(value.work_other_phone),
+                    work_phone1: Ok(value.work_phone1),
+                    work_phone2: Ok(value.work_phone2),
+                    work_phone_area_code1: Ok(value.work_phone_area_code1),
+                    work_phone_area_code2: Ok(value.work_phone_area_code2),
+                    work_post_code: Ok(value.work_post_code),
+                    work_postal_address1: Ok(value.work_postal_address1),
+                    work_postal_address2: Ok(value.work_postal_address2),
+                    work_postal_post_code: Ok(value.work_postal_post_code),
+                    work_postal_state: Ok(value.work_postal_state),
+                    work_postal_suburb: Ok(value.work_postal_suburb),
+                    work_satellite_phone: Ok(value.work_satellite_phone),
+                    work_state: Ok(value.work_state),
+                    work_suburb: Ok(value.work_suburb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCollection {
+            contacts: ::std::result::Result<
+                ::std::vec::Vec<super::Contact>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCollection {
+            fn default() -> Self {
+                Self {
+                    contacts: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCollection {
+            pub fn contacts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Contact>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contacts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contacts: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCollection> for super::ContactCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    contacts: value.contacts?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCollection> for ContactCollection {
+            fn from(value: super::ContactCollection) -> Self {
+                Self {
+                    contacts: Ok(value.contacts),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactLocationsItem {
+            latitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            longitude: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactLocationsItem {
+            fn default() -> Self {
+                Self {
+                    latitude: Ok(Default::default()),
+                    longitude: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactLocationsItem {
+            pub fn latitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.latitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for latitude: {e}")
+                    });
+                self
+            }
+            pub fn longitude<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.longitude = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for longitude: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactLocationsItem>
+        for super::ContactLocationsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactLocationsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    latitude: value.latitude?,
+                    longitude: value.longitude?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactLocationsItem> for ContactLocationsItem {
+            fn from(value: super::ContactLocationsItem) -> Self {
+                Self {
+                    latitude: Ok(value.latitude),
+                    longitude: Ok(value.longitude),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactMessagingoptionsItem {
+            channel: ::std::result::Result<
+                ::std::option::Option<super::ContactMessagingoptionsItemChannel>,
+                ::std::string::String,
+            >,
+            enabled: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            primary: ::std::result::Result<
+                ::std::option::Option<super::ContactMessagingoptionsItemPrimary>,
+                ::std::string::String,
+            >,
+            secondary: ::std::result::Result<
+                ::std::option::Option<super::ContactMessagingoptionsItemSecondary>,
+                ::std::string::String,
+            >,
+            tertiary: ::std::result::Result<
+                ::std::option::Option<super::ContactMessagingoptionsItemTertiary>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactMessagingoptionsItem {
+            fn default() -> Self {
+                Self {
+                    channel: Ok(Default::default()),
+                    enabled: Ok(Default::default()),
+                    primary: Ok(Default::default()),
+                    secondary: Ok(Default::default()),
+                    tertiary: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactMessagingoptionsItem {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactMessagingoptionsItemChannel>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn enabled<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.enabled = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for enabled: {e}")
+                    });
+                self
+            }
+            pub fn primary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactMessagingoptionsItemPrimary>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.primary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for primary: {e}")
+                    });
+                self
+            }
+            pub fn secondary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactMessagingoptionsItemSecondary>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.secondary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for secondary: {e}")
+                    });
+                self
+            }
+            pub fn tertiary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactMessagingoptionsItemTertiary>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tertiary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tertiary: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactMessagingoptionsItem>
+        for super::ContactMessagingoptionsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactMessagingoptionsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    enabled: value.enabled?,
+                    primary: value.primary?,
+                    secondary: value.secondary?,
+                    tertiary: value.tertiary?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactMessagingoptionsItem>
+        for ContactMessagingoptionsItem {
+            fn from(value: super::ContactMessagingoptionsItem) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    enabled: Ok(value.enabled),
+                    primary: Ok(value.primary),
+                    secondary: Ok(value.secondary),
+                    tertiary: Ok(value.tertiary),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomList {
+            created_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            customlabellists: ::std::result::Result<
+                ::std::vec::Vec<super::CustomListCustomlabellistsItem>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            linked: ::std::result::Result<
+                ::std::option::Option<super::CustomListLinked>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sort_type: ::std::result::Result<
+                ::std::option::Option<super::CustomListSortType>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::CustomListType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomList {
+            fn default() -> Self {
+                Self {
+                    created_date: Ok(Default::default()),
+                    customlabellists: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    linked: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    sort_type: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl CustomList {
+            pub fn created_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_date: {e}")
+                    });
+                self
+            }
+            pub fn customlabellists<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::CustomListCustomlabellistsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customlabellists = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for customlabellists: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn linked<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CustomListLinked>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.linked = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for linked: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn sort_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CustomListSortType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sort_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sort_type: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::CustomListType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomList> for super::CustomList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_date: value.created_date?,
+                    customlabellists: value.customlabellists?,
+                    id: value.id?,
+                    link: value.link?,
+                    linked: value.linked?,
+                    name: value.name?,
+                    sort_type: value.sort_type?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomList> for CustomList {
+            fn from(value: super::CustomList) -> Self {
+                Self {
+                    created_date: Ok(value.created_date),
+                    customlabellists: Ok(value.customlabellists),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    linked: Ok(value.linked),
+                    name: Ok(value.name),
+                    sort_type: Ok(value.sort_type),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomListCollection {
+            customlabels: ::std::result::Result<
+                ::std::vec::Vec<super::CustomList>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomListCollection {
+            fn default() -> Self {
+                Self {
+                    customlabels: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl CustomListCollection {
+            pub fn customlabels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomList>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.customlabels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for customlabels: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomListCollection>
+        for super::CustomListCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomListCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    customlabels: value.customlabels?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomListCollection> for CustomListCollection {
+            fn from(value: super::CustomListCollection) -> Self {
+                Self {
+                    customlabels: Ok(value.customlabels),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomListCustomlabellistsItem {
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomListCustomlabellistsItem {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl CustomListCustomlabellistsItem {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomListCustomlabellistsItem>
+        for super::CustomListCustomlabellistsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomListCustomlabellistsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomListCustomlabellistsItem>
+        for CustomListCustomlabellistsItem {
+            fn from(value: super::CustomListCustomlabellistsItem) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    value: Ok(value.value),
                 }
             }
         }
@@ -3139,6 +10797,630 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct DistributionList {
+            access: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            contact_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            dist_list_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            distlistdetails: ::std::result::Result<
+                ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            member_count: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            rules: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::DistributionListType,
+                ::std::string::String,
+            >,
+            user_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            visibility: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DistributionList {
+            fn default() -> Self {
+                Self {
+                    access: Ok(Default::default()),
+                    contact_ids: Ok(Default::default()),
+                    dist_list_ids: Ok(Default::default()),
+                    distlistdetails: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    member_count: Ok(Default::default()),
+                    mri: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    rules: Ok(Default::default()),
+                    type_: Ok(super::defaults::distribution_list_type()),
+                    user_ids: Ok(Default::default()),
+                    visibility: Ok(Default::default()),
+                }
+            }
+        }
+        impl DistributionList {
+            pub fn access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access: {e}")
+                    });
+                self
+            }
+            pub fn contact_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contact_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contact_ids: {e}")
+                    });
+                self
+            }
+            pub fn dist_list_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dist_list_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dist_list_ids: {e}")
+                    });
+                self
+            }
+            pub fn distlistdetails<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.distlistdetails = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for distlistdetails: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn member_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.member_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for member_count: {e}")
+                    });
+                self
+            }
+            pub fn mri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mri: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn rules<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rules = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rules: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::DistributionListType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_ids: {e}")
+                    });
+                self
+            }
+            pub fn visibility<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.visibility = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for visibility: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DistributionList> for super::DistributionList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DistributionList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access: value.access?,
+                    contact_ids: value.contact_ids?,
+                    dist_list_ids: value.dist_list_ids?,
+                    distlistdetails: value.distlistdetails?,
+                    id: value.id?,
+                    link: value.link?,
+                    member_count: value.member_count?,
+                    mri: value.mri?,
+                    name: value.name?,
+                    rules: value.rules?,
+                    type_: value.type_?,
+                    user_ids: value.user_ids?,
+                    visibility: value.visibility?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DistributionList> for DistributionList {
+            fn from(value: super::DistributionList) -> Self {
+                Self {
+                    access: Ok(value.access),
+                    contact_ids: Ok(value.contact_ids),
+                    dist_list_ids: Ok(value.dist_list_ids),
+                    distlistdetails: Ok(value.distlistdetails),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    member_count: Ok(value.member_count),
+                    mri: Ok(value.mri),
+                    name: Ok(value.name),
+                    rules: Ok(value.rules),
+                    type_: Ok(value.type_),
+                    user_ids: Ok(value.user_ids),
+                    visibility: Ok(value.visibility),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DistributionListCollection {
+            distribution_lists: ::std::result::Result<
+                ::std::vec::Vec<super::DistributionListCollectionDistributionListsItem>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DistributionListCollection {
+            fn default() -> Self {
+                Self {
+                    distribution_lists: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl DistributionListCollection {
+            pub fn distribution_lists<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        super::DistributionListCollectionDistributionListsItem,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.distribution_lists = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for distribution_lists: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DistributionListCollection>
+        for super::DistributionListCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DistributionListCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    distribution_lists: value.distribution_lists?,
+                    link: value.link?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DistributionListCollection>
+        for DistributionListCollection {
+            fn from(value: super::DistributionListCollection) -> Self {
+                Self {
+                    distribution_lists: Ok(value.distribution_lists),
+                    link: Ok(value.link),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DistributionListCollectionDistributionListsItem {
+            access: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            member_count: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            visibility: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for DistributionListCollectionDistributionListsItem {
+            fn default() -> Self {
+                Self {
+                    access: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    member_count: Ok(Default::default()),
+                    mri: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    visibility: Ok(Default::default()),
+                }
+            }
+        }
+        impl DistributionListCollectionDistributionListsItem {
+            pub fn access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn member_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.member_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for member_count: {e}")
+                    });
+                self
+            }
+            pub fn mri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mri: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn visibility<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.visibility = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for visibility: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DistributionListCollectionDistributionListsItem>
+        for super::DistributionListCollectionDistributionListsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DistributionListCollectionDistributionListsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access: value.access?,
+                    id: value.id?,
+                    link: value.link?,
+                    member_count: value.member_count?,
+                    mri: value.mri?,
+                    name: value.name?,
+                    visibility: value.visibility?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DistributionListCollectionDistributionListsItem>
+        for DistributionListCollectionDistributionListsItem {
+            fn from(
+                value: super::DistributionListCollectionDistributionListsItem,
+            ) -> Self {
+                Self {
+                    access: Ok(value.access),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    member_count: Ok(value.member_count),
+                    mri: Ok(value.mri),
+                    name: Ok(value.name),
+                    visibility: Ok(value.visibility),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DistributionListDistlistdetailsItem {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DistributionListDistlistdetailsItem {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl DistributionListDistlistdetailsItem {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DistributionListDistlistdetailsItem>
+        for super::DistributionListDistlistdetailsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DistributionListDistlistdetailsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    link: value.link?,
+                    name: value.name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DistributionListDistlistdetailsItem>
+        for DistributionListDistlistdetailsItem {
+            fn from(value: super::DistributionListDistlistdetailsItem) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    name: Ok(value.name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Email {
             body: ::std::result::Result<::std::string::String, ::std::string::String>,
             footer: ::std::result::Result<
@@ -3255,6 +11537,326 @@ pub mod types {
                     opt_out_option: Ok(value.opt_out_option),
                     resources: Ok(value.resources),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Event {
+            event_form_list: ::std::result::Result<
+                ::std::vec::Vec<super::EventEventFormListItem>,
+                ::std::string::String,
+            >,
+            event_label: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::EventStatus, ::std::string::String>,
+        }
+        impl ::std::default::Default for Event {
+            fn default() -> Self {
+                Self {
+                    event_form_list: Ok(Default::default()),
+                    event_label: Err("no value supplied for event_label".to_string()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl Event {
+            pub fn event_form_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::EventEventFormListItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_form_list = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for event_form_list: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn event_label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_label: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::EventStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Event> for super::Event {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Event,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_form_list: value.event_form_list?,
+                    event_label: value.event_label?,
+                    id: value.id?,
+                    link: value.link?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Event> for Event {
+            fn from(value: super::Event) -> Self {
+                Self {
+                    event_form_list: Ok(value.event_form_list),
+                    event_label: Ok(value.event_label),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventCollection {
+            events: ::std::result::Result<
+                ::std::vec::Vec<super::Event>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventCollection {
+            fn default() -> Self {
+                Self {
+                    events: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventCollection {
+            pub fn events<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Event>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.events = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for events: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventCollection> for super::EventCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    events: value.events?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventCollection> for EventCollection {
+            fn from(value: super::EventCollection) -> Self {
+                Self {
+                    events: Ok(value.events),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventEventFormListItem {
+            event_field_list: ::std::result::Result<
+                ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
+                ::std::string::String,
+            >,
+            form_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventEventFormListItem {
+            fn default() -> Self {
+                Self {
+                    event_field_list: Ok(Default::default()),
+                    form_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventEventFormListItem {
+            pub fn event_field_list<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_field_list = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for event_field_list: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn form_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.form_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for form_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventEventFormListItem>
+        for super::EventEventFormListItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventEventFormListItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    event_field_list: value.event_field_list?,
+                    form_name: value.form_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventEventFormListItem>
+        for EventEventFormListItem {
+            fn from(value: super::EventEventFormListItem) -> Self {
+                Self {
+                    event_field_list: Ok(value.event_field_list),
+                    form_name: Ok(value.form_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct EventEventFormListItemEventFieldListItem {
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for EventEventFormListItemEventFieldListItem {
+            fn default() -> Self {
+                Self {
+                    name: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                }
+            }
+        }
+        impl EventEventFormListItemEventFieldListItem {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<EventEventFormListItemEventFieldListItem>
+        for super::EventEventFormListItemEventFieldListItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: EventEventFormListItemEventFieldListItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::EventEventFormListItemEventFieldListItem>
+        for EventEventFormListItemEventFieldListItem {
+            fn from(value: super::EventEventFormListItemEventFieldListItem) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    value: Ok(value.value),
                 }
             }
         }
@@ -3451,6 +12053,446 @@ pub mod types {
                 Self {
                     alias_name: Ok(value.alias_name),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Import {
+            import_mode: ::std::result::Result<
+                super::ImportImportMode,
+                ::std::string::String,
+            >,
+            import_options: ::std::result::Result<
+                super::ImportImportOptions,
+                ::std::string::String,
+            >,
+            import_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            resource_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Import {
+            fn default() -> Self {
+                Self {
+                    import_mode: Err("no value supplied for import_mode".to_string()),
+                    import_options: Err(
+                        "no value supplied for import_options".to_string(),
+                    ),
+                    import_type: Err("no value supplied for import_type".to_string()),
+                    resource_id: Err("no value supplied for resource_id".to_string()),
+                }
+            }
+        }
+        impl Import {
+            pub fn import_mode<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImportImportMode>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.import_mode = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for import_mode: {e}")
+                    });
+                self
+            }
+            pub fn import_options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImportImportOptions>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.import_options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for import_options: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn import_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.import_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for import_type: {e}")
+                    });
+                self
+            }
+            pub fn resource_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Import> for super::Import {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Import,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    import_mode: value.import_mode?,
+                    import_options: value.import_options?,
+                    import_type: value.import_type?,
+                    resource_id: value.resource_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Import> for Import {
+            fn from(value: super::Import) -> Self {
+                Self {
+                    import_mode: Ok(value.import_mode),
+                    import_options: Ok(value.import_options),
+                    import_type: Ok(value.import_type),
+                    resource_id: Ok(value.resource_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ImportImportOptions {
+            field_mapping: ::std::result::Result<
+                super::ImportImportOptionsFieldMapping,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ImportImportOptions {
+            fn default() -> Self {
+                Self {
+                    field_mapping: Err("no value supplied for field_mapping".to_string()),
+                }
+            }
+        }
+        impl ImportImportOptions {
+            pub fn field_mapping<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImportImportOptionsFieldMapping>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field_mapping = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for field_mapping: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImportImportOptions>
+        for super::ImportImportOptions {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImportImportOptions,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    field_mapping: value.field_mapping?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ImportImportOptions> for ImportImportOptions {
+            fn from(value: super::ImportImportOptions) -> Self {
+                Self {
+                    field_mapping: Ok(value.field_mapping),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ImportImportOptionsFieldMapping {
+            first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_country: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_mobile_phone1: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ImportImportOptionsFieldMapping {
+            fn default() -> Self {
+                Self {
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    timezone: Err("no value supplied for timezone".to_string()),
+                    work_country: Err("no value supplied for work_country".to_string()),
+                    work_mobile_phone1: Err(
+                        "no value supplied for work_mobile_phone1".to_string(),
+                    ),
+                }
+            }
+        }
+        impl ImportImportOptionsFieldMapping {
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn work_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_country: {e}")
+                    });
+                self
+            }
+            pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_mobile_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_mobile_phone1: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImportImportOptionsFieldMapping>
+        for super::ImportImportOptionsFieldMapping {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImportImportOptionsFieldMapping,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    timezone: value.timezone?,
+                    work_country: value.work_country?,
+                    work_mobile_phone1: value.work_mobile_phone1?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ImportImportOptionsFieldMapping>
+        for ImportImportOptionsFieldMapping {
+            fn from(value: super::ImportImportOptionsFieldMapping) -> Self {
+                Self {
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    timezone: Ok(value.timezone),
+                    work_country: Ok(value.work_country),
+                    work_mobile_phone1: Ok(value.work_mobile_phone1),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Key {
+            created_time: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            last_modified_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            secret: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::KeyType, ::std::string::String>,
+        }
+        impl ::std::default::Default for Key {
+            fn default() -> Self {
+                Self {
+                    created_time: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    last_modified_time: Ok(Default::default()),
+                    secret: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl Key {
+            pub fn created_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_time: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_modified_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_modified_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_modified_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for secret: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KeyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Key> for super::Key {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Key,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_time: value.created_time?,
+                    id: value.id?,
+                    last_modified_time: value.last_modified_time?,
+                    secret: value.secret?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Key> for Key {
+            fn from(value: super::Key) -> Self {
+                Self {
+                    created_time: Ok(value.created_time),
+                    id: Ok(value.id),
+                    last_modified_time: Ok(value.last_modified_time),
+                    secret: Ok(value.secret),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KeyCollection {
+            keys: ::std::result::Result<
+                ::std::vec::Vec<super::Key>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KeyCollection {
+            fn default() -> Self {
+                Self {
+                    keys: Ok(Default::default()),
+                }
+            }
+        }
+        impl KeyCollection {
+            pub fn keys<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Key>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.keys = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for keys: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KeyCollection> for super::KeyCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KeyCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { keys: value.keys? })
+            }
+        }
+        impl ::std::convert::From<super::KeyCollection> for KeyCollection {
+            fn from(value: super::KeyCollection) -> Self {
+                Self { keys: Ok(value.keys) }
             }
         }
         #[derive(Clone, Debug)]
@@ -4878,6 +13920,184 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Otp {
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            code_length: ::std::result::Result<i64, ::std::string::String>,
+            expires_at: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            links: ::std::result::Result<super::OtpLinks, ::std::string::String>,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Otp {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    code_length: Err("no value supplied for code_length".to_string()),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    links: Err("no value supplied for links".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl Otp {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn code_length<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_length = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code_length: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::OtpLinks>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Otp> for super::Otp {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Otp,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    code_length: value.code_length?,
+                    expires_at: value.expires_at?,
+                    id: value.id?,
+                    links: value.links?,
+                    status: value.status?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Otp> for Otp {
+            fn from(value: super::Otp) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    code_length: Ok(value.code_length),
+                    expires_at: Ok(value.expires_at),
+                    id: Ok(value.id),
+                    links: Ok(value.links),
+                    status: Ok(value.status),
+                    to: Ok(value.to),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OtpLinks {
+            verify: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OtpLinks {
+            fn default() -> Self {
+                Self {
+                    verify: Ok(Default::default()),
+                }
+            }
+        }
+        impl OtpLinks {
+            pub fn verify<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verify = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verify: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OtpLinks> for super::OtpLinks {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OtpLinks,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { verify: value.verify? })
+            }
+        }
+        impl ::std::convert::From<super::OtpLinks> for OtpLinks {
+            fn from(value: super::OtpLinks) -> Self {
+                Self { verify: Ok(value.verify) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PushOptions {
             apns: ::std::result::Result<
                 ::std::option::Option<super::PushOptionsApns>,
@@ -6126,6 +15346,70 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ResourceCollection {
+            resources: ::std::result::Result<
+                ::std::vec::Vec<super::Resource>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResourceCollection {
+            fn default() -> Self {
+                Self {
+                    resources: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl ResourceCollection {
+            pub fn resources<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Resource>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resources = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resources: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResourceCollection> for super::ResourceCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResourceCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    resources: value.resources?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResourceCollection> for ResourceCollection {
+            fn from(value: super::ResourceCollection) -> Self {
+                Self {
+                    resources: Ok(value.resources),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Responder {
             email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6243,6 +15527,776 @@ pub mod types {
                     mri: Ok(value.mri),
                     name: Ok(value.name),
                     voice: Ok(value.voice),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Response {
+            acknowledged: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            channel: ::std::result::Result<
+                super::ResponseChannel,
+                ::std::string::String,
+            >,
+            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            undeliverable: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Response {
+            fn default() -> Self {
+                Self {
+                    acknowledged: Err("no value supplied for acknowledged".to_string()),
+                    channel: Err("no value supplied for channel".to_string()),
+                    content: Err("no value supplied for content".to_string()),
+                    undeliverable: Ok(Default::default()),
+                }
+            }
+        }
+        impl Response {
+            pub fn acknowledged<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.acknowledged = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for acknowledged: {e}")
+                    });
+                self
+            }
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResponseChannel>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn undeliverable<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.undeliverable = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for undeliverable: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Response> for super::Response {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Response,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    acknowledged: value.acknowledged?,
+                    channel: value.channel?,
+                    content: value.content?,
+                    undeliverable: value.undeliverable?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Response> for Response {
+            fn from(value: super::Response) -> Self {
+                Self {
+                    acknowledged: Ok(value.acknowledged),
+                    channel: Ok(value.channel),
+                    content: Ok(value.content),
+                    undeliverable: Ok(value.undeliverable),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResponseRule {
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            response_template_patterns: ::std::result::Result<
+                super::ResponseRuleResponseTemplatePatterns,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResponseRule {
+            fn default() -> Self {
+                Self {
+                    name: Err("no value supplied for name".to_string()),
+                    response_template_patterns: Err(
+                        "no value supplied for response_template_patterns".to_string(),
+                    ),
+                }
+            }
+        }
+        impl ResponseRule {
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn response_template_patterns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ResponseRuleResponseTemplatePatterns>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response_template_patterns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_template_patterns: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResponseRule> for super::ResponseRule {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResponseRule,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    name: value.name?,
+                    response_template_patterns: value.response_template_patterns?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResponseRule> for ResponseRule {
+            fn from(value: super::ResponseRule) -> Self {
+                Self {
+                    name: Ok(value.name),
+                    response_template_patterns: Ok(value.response_template_patterns),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResponseRuleCollection {
+            response_rules: ::std::result::Result<
+                ::std::vec::Vec<super::ResponseRule>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ResponseRuleCollection {
+            fn default() -> Self {
+                Self {
+                    response_rules: Err(
+                        "no value supplied for response_rules".to_string(),
+                    ),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl ResponseRuleCollection {
+            pub fn response_rules<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ResponseRule>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response_rules = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_rules: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResponseRuleCollection>
+        for super::ResponseRuleCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResponseRuleCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    response_rules: value.response_rules?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResponseRuleCollection>
+        for ResponseRuleCollection {
+            fn from(value: super::ResponseRuleCollection) -> Self {
+                Self {
+                    response_rules: Ok(value.response_rules),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResponseRuleResponseTemplatePatterns {
+            colour: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            pattern: ::std::result::Result<::std::string::String, ::std::string::String>,
+            spoken_voice_prompt: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            text_prompt: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            voice_prompt: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResponseRuleResponseTemplatePatterns {
+            fn default() -> Self {
+                Self {
+                    colour: Err("no value supplied for colour".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    pattern: Err("no value supplied for pattern".to_string()),
+                    spoken_voice_prompt: Err(
+                        "no value supplied for spoken_voice_prompt".to_string(),
+                    ),
+                    text_prompt: Err("no value supplied for text_prompt".to_string()),
+                    voice_prompt: Err("no value supplied for voice_prompt".to_string()),
+                }
+            }
+        }
+        impl ResponseRuleResponseTemplatePatterns {
+            pub fn colour<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.colour = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for colour: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn pattern<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pattern = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pattern: {e}")
+                    });
+                self
+            }
+            pub fn spoken_voice_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.spoken_voice_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for spoken_voice_prompt: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn text_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text_prompt: {e}")
+                    });
+                self
+            }
+            pub fn voice_prompt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.voice_prompt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for voice_prompt: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResponseRuleResponseTemplatePatterns>
+        for super::ResponseRuleResponseTemplatePatterns {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResponseRuleResponseTemplatePatterns,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    colour: value.colour?,
+                    name: value.name?,
+                    pattern: value.pattern?,
+                    spoken_voice_prompt: value.spoken_voice_prompt?,
+                    text_prompt: value.text_prompt?,
+                    voice_prompt: value.voice_prompt?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResponseRuleResponseTemplatePatterns>
+        for ResponseRuleResponseTemplatePatterns {
+            fn from(value: super::ResponseRuleResponseTemplatePatterns) -> Self {
+                Self {
+                    colour: Ok(value.colour),
+                    name: Ok(value.name),
+                    pattern: Ok(value.pattern),
+                    spoken_voice_prompt: Ok(value.spoken_voice_prompt),
+                    text_prompt: Ok(value.text_prompt),
+                    voice_prompt: Ok(value.voice_prompt),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Scenario {
+            allowed_user_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            allowed_users: ::std::result::Result<
+                ::std::option::Option<super::ScenarioAllowedUsers>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::serde_json::Value,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                ::std::string::String,
+            >,
+            label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<super::Message, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            social: ::std::result::Result<
+                ::std::option::Option<super::Social>,
+                ::std::string::String,
+            >,
+            subject: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            voice: ::std::result::Result<
+                ::std::option::Option<super::Voice>,
+                ::std::string::String,
+            >,
+            web: ::std::result::Result<
+                ::std::option::Option<super::Web>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Scenario {
+            fn default() -> Self {
+                Self {
+                    allowed_user_ids: Ok(Default::default()),
+                    allowed_users: Ok(Default::default()),
+                    description: Err("no value supplied for description".to_string()),
+                    email: Ok(Default::default()),
+                    label: Ok(Default::default()),
+                    message: Err("no value supplied for message".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    social: Ok(Default::default()),
+                    subject: Ok(Default::default()),
+                    to: Ok(Default::default()),
+                    voice: Ok(Default::default()),
+                    web: Ok(Default::default()),
+                }
+            }
+        }
+        impl Scenario {
+            pub fn allowed_user_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_user_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allowed_user_ids: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn allowed_users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ScenarioAllowedUsers>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for allowed_users: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::serde_json::Value>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Message>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn social<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.social = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for social: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn voice<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.voice = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for voice: {e}")
+                    });
+                self
+            }
+            pub fn web<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.web = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for web: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Scenario> for super::Scenario {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Scenario,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    allowed_user_ids: value.allowed_user_ids?,
+                    allowed_users: value.allowed_users?,
+                    description: value.description?,
+                    email: value.email?,
+                    label: value.label?,
+                    message: value.message?,
+                    name: value.name?,
+                    social: value.social?,
+                    subject: value.subject?,
+                    to: value.to?,
+                    voice: value.voice?,
+                    web: value.web?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Scenario> for Scenario {
+            fn from(value: super::Scenario) -> Self {
+                Self {
+                    allowed_user_ids: Ok(value.allowed_user_ids),
+                    allowed_users: Ok(value.allowed_users),
+                    description: Ok(value.description),
+                    email: Ok(value.email),
+                    label: Ok(value.label),
+                    message: Ok(value.message),
+                    name: Ok(value.name),
+                    social: Ok(value.social),
+                    subject: Ok(value.subject),
+                    to: Ok(value.to),
+                    voice: Ok(value.voice),
+                    web: Ok(value.web),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ScenarioCollection {
+            scenarios: ::std::result::Result<
+                ::std::vec::Vec<super::Scenario>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ScenarioCollection {
+            fn default() -> Self {
+                Self {
+                    scenarios: Ok(Default::default()),
+                }
+            }
+        }
+        impl ScenarioCollection {
+            pub fn scenarios<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Scenario>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scenarios = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scenarios: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ScenarioCollection> for super::ScenarioCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ScenarioCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    scenarios: value.scenarios?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ScenarioCollection> for ScenarioCollection {
+            fn from(value: super::ScenarioCollection) -> Self {
+                Self {
+                    scenarios: Ok(value.scenarios),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SendCodeCreateBody {
+            channel: ::std::result::Result<::std::string::String, ::std::string::String>,
+            code_length: ::std::result::Result<i64, ::std::string::String>,
+            expires_in: ::std::result::Result<i64, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SendCodeCreateBody {
+            fn default() -> Self {
+                Self {
+                    channel: Err("no value supplied for channel".to_string()),
+                    code_length: Err("no value supplied for code_length".to_string()),
+                    expires_in: Err("no value supplied for expires_in".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                }
+            }
+        }
+        impl SendCodeCreateBody {
+            pub fn channel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.channel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for channel: {e}")
+                    });
+                self
+            }
+            pub fn code_length<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_length = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code_length: {e}")
+                    });
+                self
+            }
+            pub fn expires_in<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_in = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SendCodeCreateBody> for super::SendCodeCreateBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SendCodeCreateBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    channel: value.channel?,
+                    code_length: value.code_length?,
+                    expires_in: value.expires_in?,
+                    to: value.to?,
+                    workspace_id: value.workspace_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SendCodeCreateBody> for SendCodeCreateBody {
+            fn from(value: super::SendCodeCreateBody) -> Self {
+                Self {
+                    channel: Ok(value.channel),
+                    code_length: Ok(value.code_length),
+                    expires_in: Ok(value.expires_in),
+                    to: Ok(value.to),
+                    workspace_id: Ok(value.workspace_id),
                 }
             }
         }
@@ -6369,6 +16423,1801 @@ pub mod types {
                     body: Ok(value.body),
                     id: Ok(value.id),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Template {
+            body: ::std::result::Result<::std::string::String, ::std::string::String>,
+            dlr: ::std::result::Result<
+                ::std::option::Option<super::DeliveryReceipt>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                ::std::string::String,
+            >,
+            features: ::std::result::Result<
+                ::std::option::Option<super::Features>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            message_template_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_template_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            response_template_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            social: ::std::result::Result<
+                ::std::option::Option<super::Social>,
+                ::std::string::String,
+            >,
+            subject: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tags: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            voice: ::std::result::Result<
+                ::std::option::Option<super::Voice>,
+                ::std::string::String,
+            >,
+            web: ::std::result::Result<
+                ::std::option::Option<super::Web>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Template {
+            fn default() -> Self {
+                Self {
+                    body: Err("no value supplied for body".to_string()),
+                    dlr: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    features: Ok(Default::default()),
+                    id: Ok(super::defaults::template_id()),
+                    link: Ok(Default::default()),
+                    message_template_description: Ok(Default::default()),
+                    message_template_name: Err(
+                        "no value supplied for message_template_name".to_string(),
+                    ),
+                    response_template_id: Ok(Default::default()),
+                    social: Ok(Default::default()),
+                    subject: Err("no value supplied for subject".to_string()),
+                    tags: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    voice: Ok(Default::default()),
+                    web: Ok(Default::default()),
+                }
+            }
+        }
+        impl Template {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn dlr<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::DeliveryReceipt>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.dlr = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for dlr: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn features<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Features>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.features = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for features: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn message_template_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_template_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn message_template_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_template_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for message_template_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn response_template_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response_template_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for response_template_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn social<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.social = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for social: {e}")
+                    });
+                self
+            }
+            pub fn subject<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.subject = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for subject: {e}")
+                    });
+                self
+            }
+            pub fn tags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tags = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tags: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn voice<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.voice = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for voice: {e}")
+                    });
+                self
+            }
+            pub fn web<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.web = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for web: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Template> for super::Template {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Template,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    dlr: value.dlr?,
+                    email: value.email?,
+                    features: value.features?,
+                    id: value.id?,
+                    link: value.link?,
+                    message_template_description: value.message_template_description?,
+                    message_template_name: value.message_template_name?,
+                    response_template_id: value.response_template_id?,
+                    social: value.social?,
+                    subject: value.subject?,
+                    tags: value.tags?,
+                    type_: value.type_?,
+                    voice: value.voice?,
+                    web: value.web?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Template> for Template {
+            fn from(value: super::Template) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    dlr: Ok(value.dlr),
+                    email: Ok(value.email),
+                    features: Ok(value.features),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    message_template_description: Ok(value.message_template_description),
+                    message_template_name: Ok(value.message_template_name),
+                    response_template_id: Ok(value.response_template_id),
+                    social: Ok(value.social),
+                    subject: Ok(value.subject),
+                    tags: Ok(value.tags),
+                    type_: Ok(value.type_),
+                    voice: Ok(value.voice),
+                    web: Ok(value.web),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCollection {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            messagetemplates: ::std::result::Result<
+                ::std::vec::Vec<super::Template>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TemplateCollection {
+            fn default() -> Self {
+                Self {
+                    link: Ok(Default::default()),
+                    messagetemplates: Err(
+                        "no value supplied for messagetemplates".to_string(),
+                    ),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl TemplateCollection {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn messagetemplates<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Template>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.messagetemplates = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for messagetemplates: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCollection> for super::TemplateCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    link: value.link?,
+                    messagetemplates: value.messagetemplates?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCollection> for TemplateCollection {
+            fn from(value: super::TemplateCollection) -> Self {
+                Self {
+                    link: Ok(value.link),
+                    messagetemplates: Ok(value.messagetemplates),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct User {
+            business_unit: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            department: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            division: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            job_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            middle_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nickname: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_mobile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_phone_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            other_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            password: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            personal_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_email_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_email_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_fax1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_fax_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_phone_area_code2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            personal_suburb: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            role2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<super::UserStatus, ::std::string::String>,
+            team_name1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            team_name2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            timezone: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            user_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_country: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            work_email_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_email_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_fax1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_fax_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_mobile_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_mobile_phone2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_other_phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone_area_code1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_phone_area_code2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_address1: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_address2: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_postal_suburb: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_satellite_phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            work_suburb: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for User {
+            fn default() -> Self {
+                Self {
+                    business_unit: Ok(Default::default()),
+                    company_name: Ok(Default::default()),
+                    department: Ok(Default::default()),
+                    division: Ok(Default::default()),
+                    first_name: Err("no value supplied for first_name".to_string()),
+                    id: Ok(Default::default()),
+                    job_title: Ok(Default::default()),
+                    last_name: Err("no value supplied for last_name".to_string()),
+                    link: Ok(Default::default()),
+                    middle_name: Ok(Default::default()),
+                    nickname: Ok(Default::default()),
+                    other_first_name: Ok(Default::default()),
+                    other_last_name: Ok(Default::default()),
+                    other_mobile: Ok(Default::default()),
+                    other_phone1: Ok(Default::default()),
+                    other_phone_area_code1: Ok(Default::default()),
+                    other_title: Ok(Default::default()),
+                    password: Err("no value supplied for password".to_string()),
+                    personal_address1: Ok(Default::default()),
+                    personal_address2: Ok(Default::default()),
+                    personal_country: Ok(Default::default()),
+                    personal_email_address1: Ok(Default::default()),
+                    personal_email_address2: Ok(Default::default()),
+                    personal_fax1: Ok(Default::default()),
+                    personal_fax_area_code1: Ok(Default::default()),
+                    personal_phone1: Ok(Default::default()),
+                    personal_phone2: Ok(Default::default()),
+                    personal_phone_area_code1: Ok(Default::default()),
+                    personal_phone_area_code2: Ok(Default::default()),
+                    personal_post_code: Ok(Default::default()),
+                    personal_state: Ok(Default::default()),
+                    personal_suburb: Ok(Default::default()),
+                    role1: Ok(Default::default()),
+                    role2: Ok(Default::default()),
+                    status: Ok(super::defaults::user_status()),
+                    team_name1: Ok(Default::default()),
+                    team_name2: Ok(Default::default()),
+                    timezone: Err("no value supplied for timezone".to_string()),
+                    user_name: Err("no value supplied for user_name".to_string()),
+                    work_address1: Ok(Default::default()),
+                    work_address2: Ok(Default::default()),
+                    work_country: Err("no value supplied for work_country".to_string()),
+                    work_email_address1: Ok(Default::default()),
+                    work_email_address2: Ok(Default::default()),
+                    work_fax1: Ok(Default::default()),
+                    work_fax_area_code1: Ok(Default::default()),
+                    work_mobile_phone1: Ok(Default::default()),
+                    work_mobile_phone2: Ok(Default::default()),
+                    work_other_phone: Ok(Default::default()),
+                    work_phone1: Ok(Default::default()),
+                    work_phone2: Ok(Default::default()),
+                    work_phone_area_code1: Ok(Default::default()),
+                    work_phone_area_code2: Ok(Default::default()),
+                    work_post_code: Ok(Default::default()),
+                    work_postal_address1: Ok(Default::default()),
+                    work_postal_address2: Ok(Default::default()),
+                    work_postal_post_code: Ok(Default::default()),
+                    work_postal_state: Ok(Default::default()),
+                    work_postal_suburb: Ok(Default::default()),
+                    work_satellite_phone: Ok(Default::default()),
+                    work_state: Ok(Default::default()),
+                    work_suburb: Ok(Default::default()),
+                }
+            }
+        }
+        impl User {
+            pub fn business_unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for business_unit: {e}")
+                    });
+                self
+            }
+            pub fn company_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_name: {e}")
+                    });
+                self
+            }
+            pub fn department<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.department = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for department: {e}")
+                    });
+                self
+            }
+            pub fn division<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.division = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for division: {e}")
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn job_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.job_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for job_title: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn middle_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.middle_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for middle_name: {e}")
+                    });
+                self
+            }
+            pub fn nickname<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nickname = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nickname: {e}")
+                    });
+                self
+            }
+            pub fn other_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for other_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn other_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for other_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn other_mobile<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_mobile = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_mobile: {e}")
+                    });
+                self
+            }
+            pub fn other_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_phone1: {e}")
+                    });
+                self
+            }
+            pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_phone_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for other_phone_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn other_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.other_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for other_title: {e}")
+                    });
+                self
+            }
+            pub fn password<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for password: {e}")
+                    });
+                self
+            }
+            pub fn personal_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_country: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_email_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_email_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_email_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_email_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_email_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_email_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_fax1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_fax1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for personal_fax1: {e}")
+                    });
+                self
+            }
+            pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_fax_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_fax_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_phone_area_code2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_phone_area_code2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_state: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn personal_suburb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.personal_suburb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for personal_suburb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn role1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role1: {e}")
+                    });
+                self
+            }
+            pub fn role2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.role2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for role2: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn team_name1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_name1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_name1: {e}")
+                    });
+                self
+            }
+            pub fn team_name2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.team_name2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for team_name2: {e}")
+                    });
+                self
+            }
+            pub fn timezone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timezone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timezone: {e}")
+                    });
+                self
+            }
+            pub fn user_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_name: {e}")
+                    });
+                self
+            }
+            pub fn work_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_address1: {e}")
+                    });
+                self
+            }
+            pub fn work_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_address2: {e}")
+                    });
+                self
+            }
+            pub fn work_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_country: {e}")
+                    });
+                self
+            }
+            pub fn work_email_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_email_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_email_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_email_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_email_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_email_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_fax1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_fax1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_fax1: {e}")
+                    });
+                self
+            }
+            pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_fax_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_fax_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_mobile_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_mobile_phone1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_mobile_phone2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_mobile_phone2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_other_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_other_phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_other_phone: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_phone1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_phone1: {e}")
+                    });
+                self
+            }
+            pub fn work_phone2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_phone2: {e}")
+                    });
+                self
+            }
+            pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone_area_code1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_phone_area_code1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_phone_area_code2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_phone_area_code2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_address1<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_address1 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_address1: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_address2<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_address2 = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_address2: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_post_code: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_state: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_postal_suburb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_postal_suburb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_postal_suburb: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_satellite_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_satellite_phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for work_satellite_phone: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn work_state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_state: {e}")
+                    });
+                self
+            }
+            pub fn work_suburb<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.work_suburb = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for work_suburb: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<User> for super::User {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: User,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    business_unit: value.business_unit?,
+                    company_name: value.company_name?,
+                    department: value.department?,
+                    division: value.division?,
+                    first_name: value.first_name?,
+                    id: value.id?,
+                    job_title: value.job_title?,
+                    last_name: value.last_name?,
+                    link: value.link?,
+                    middle_name: value.middle_name?,
+                    nickname: value.nickname?,
+                    other_first_name: value.other_first_name?,
+                    other_last_name: value.other_last_name?,
+                    other_mobile: value.other_mobile?,
+                    other_phone1: value.other_phone1?,
+                    other_phone_area_code1: value.other_phone_area_code1?,
+                    other_title: value.other_title?,
+                    password: value.password?,
+                    personal_address1: value.personal_address1?,
+                    personal_address2: value.personal_address2?,
+                    personal_country: value.personal_country?,
+                    personal_email_address1: value.personal_email_address1?,
+                    personal_email_address2: value.personal_email_address2?,
+                    personal_fax1: value.personal_fax1?,
+                    personal_fax_area_code1: value.personal_fax_area_code1?,
+                    personal_phone1: value.personal_phone1?,
+                    personal_phone2: value.personal_phone2?,
+                    personal_phone_area_code1: value.personal_phone_area_code1?,
+                    personal_phone_area_code2: value.personal_phone_area_code2?,
+                    personal_post_code: value.personal_post_code?,
+                    personal_state: value.personal_state?,
+                    personal_suburb: value.personal_suburb?,
+                    role1: value.role1?,
+                    role2: value.role2?,
+                    status: value.status?,
+                    team_name1: value.team_name1?,
+                    team_name2: value.team_name2?,
+                    timezone: value.timezone?,
+                    user_name: value.user_name?,
+                    work_address1: value.work_address1?,
+                    work_address2: value.work_address2?,
+                    work_country: value.work_country?,
+                    work_email_address1: value.work_email_address1?,
+                    work_email_address2: value.work_email_address2?,
+                    work_fax1: value.work_fax1?,
+                    work_fax_area_code1: value.work_fax_area_code1?,
+                    work_mobile_phone1: value.work_mobile_phone1?,
+                    work_mobile_phone2: value.work_mobile_phone2?,
+                    work_other_phone: value.work_other_phone?,
+                    work_phone1: value.work_phone1?,
+                    work_phone2: value.work_phone2?,
+                    work_phone_area_code1: value.work_phone_area_code1?,
+                    work_phone_area_code2: value.work_phone_area_code2?,
+                    work_post_code: value.work_post_code?,
+                    work_postal_address1: value.work_postal_address1?,
+                    work_postal_address2: value.work_postal_address2?,
+                    work_postal_post_code: value.work_postal_post_code?,
+                    work_postal_state: value.work_postal_state?,
+                    work_postal_suburb: value.work_postal_suburb?,
+                    work_satellite_phone: value.work_satellite_phone?,
+                    work_state: value.work_state?,
+                    work_suburb: value.work_suburb?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::User> for User {
+            fn from(value: super::User) -> Self {
+                Self {
+                    business_unit: Ok(value.business_unit),
+                    company_name: Ok(value.company_name),
+                    department: Ok(value.department),
+                    division: Ok(value.division),
+                    first_name: Ok(value.first_name),
+                    id: Ok(value.id),
+                    job_title: Ok(value.job_title),
+                    last_name: Ok(value.last_name),
+                    link: Ok(value.link),
+                    middle_name: Ok(value.middle_name),
+                    nickname: Ok(value.nickname),
+                    other_first_name: Ok(value.other_first_name),
+                    other_last_name: Ok(value.other_last_name),
+                    other_mobile: Ok(value.other_mobile),
+                    other_phone1: Ok(value.other_phone1),
+                    other_phone_area_code1: Ok(value.other_phone_area_code1),
+                    other_title: Ok(value.other_title),
+                    password: Ok(value.password),
+                    personal_address1: Ok(value.personal_address1),
+                    personal_address2: Ok(value.personal_address2),
+                    personal_country: Ok(value.personal_country),
+                    personal_email_address1: Ok(value.personal_email_address1),
+                    personal_email_address2: Ok(value.personal_email_address2),
+                    personal_fax1: Ok(value.personal_fax1),
+                    personal_fax_area_code1: Ok(value.personal_fax_area_code1),
+                    personal_phone1: Ok(value.personal_phone1),
+                    personal_phone2: Ok(value.personal_phone2),
+                    personal_phone_area_code1: Ok(value.personal_phone_area_code1),
+                    personal_phone_area_code2: Ok(value.personal_phone_area_code2),
+                    personal_post_code: Ok(value.personal_post_code),
+                    personal_state: Ok(value.personal_state),
+                    personal_suburb: Ok(value.personal_suburb),
+                    role1: Ok(value.role1),
+                    role2: Ok(value.role2),
+                    status: Ok(value.status),
+                    team_name1: Ok(value.team_name1),
+                    team_name2: Ok(value.team_name2),
+                    timezone: Ok(value.timezone),
+                    user_name: Ok(value.user_name),
+                    work_address1: Ok(value.work_address1),
+                    work_address2: Ok(value.work_address2),
+                    work_country: Ok(value.work_country),
+                    work_email_address1: Ok(value.work_email_address1),
+                    work_email_address2: Ok(value.work_email_address2),
+                    work_fax1: Ok(value.work_fax1),
+                    work_fax_area_code1: Ok(value.work_fax_area_code1),
+                    work_mobile_phone1: Ok(value.work_mobile_phone1),
+                    work_mobile_phone2: Ok(value.work_mobile_phone2),
+                    work_other_phone: Ok(value.work_other_phone),
+                    work_phone1: Ok(value.work_phone1),
+                    work_phone2: Ok(value.work_phone2),
+                    work_phone_area_code1: Ok(value.work_phone_area_code1),
+                    work_phone_area_code2: Ok(value.work_phone_area_code2),
+                    work_post_code: Ok(value.work_post_code),
+                    work_postal_address1: Ok(value.work_postal_address1),
+                    work_postal_address2: Ok(value.work_postal_address2),
+                    work_postal_post_code: Ok(value.work_postal_post_code),
+                    work_postal_state: Ok(value.work_postal_state),
+                    work_postal_suburb: Ok(value.work_postal_suburb),
+                    work_satellite_phone: Ok(value.work_satellite_phone),
+                    work_state: Ok(value.work_state),
+                    work_suburb: Ok(value.work_suburb),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserCollection {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            users: ::std::result::Result<
+                ::std::vec::Vec<super::User>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserCollection {
+            fn default() -> Self {
+                Self {
+                    link: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    users: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserCollection {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn users<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::User>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.users = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for users: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserCollection> for super::UserCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    link: value.link?,
+                    status: value.status?,
+                    users: value.users?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserCollection> for UserCollection {
+            fn from(value: super::UserCollection) -> Self {
+                Self {
+                    link: Ok(value.link),
+                    status: Ok(value.status),
+                    users: Ok(value.users),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VerifyCodeCreateBody {
+            code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for VerifyCodeCreateBody {
+            fn default() -> Self {
+                Self {
+                    code: Err("no value supplied for code".to_string()),
+                    to: Err("no value supplied for to".to_string()),
+                }
+            }
+        }
+        impl VerifyCodeCreateBody {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.to = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VerifyCodeCreateBody>
+        for super::VerifyCodeCreateBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VerifyCodeCreateBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    to: value.to?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VerifyCodeCreateBody> for VerifyCodeCreateBody {
+            fn from(value: super::VerifyCodeCreateBody) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    to: Ok(value.to),
                 }
             }
         }
@@ -7159,6 +19008,222 @@ pub mod types {
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct Workspace {
+            billingcostcentre: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            project_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            project_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for Workspace {
+            fn default() -> Self {
+                Self {
+                    billingcostcentre: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    project_name: Err("no value supplied for project_name".to_string()),
+                    project_number: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl Workspace {
+            pub fn billingcostcentre<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.billingcostcentre = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for billingcostcentre: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn project_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_name: {e}")
+                    });
+                self
+            }
+            pub fn project_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for project_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Workspace> for super::Workspace {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Workspace,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    billingcostcentre: value.billingcostcentre?,
+                    id: value.id?,
+                    link: value.link?,
+                    project_name: value.project_name?,
+                    project_number: value.project_number?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Workspace> for Workspace {
+            fn from(value: super::Workspace) -> Self {
+                Self {
+                    billingcostcentre: Ok(value.billingcostcentre),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    project_name: Ok(value.project_name),
+                    project_number: Ok(value.project_number),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WorkspaceCollection {
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            workspaces: ::std::result::Result<
+                ::std::vec::Vec<super::Workspace>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WorkspaceCollection {
+            fn default() -> Self {
+                Self {
+                    status: Ok(Default::default()),
+                    workspaces: Ok(Default::default()),
+                }
+            }
+        }
+        impl WorkspaceCollection {
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn workspaces<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Workspace>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspaces = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspaces: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WorkspaceCollection>
+        for super::WorkspaceCollection {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WorkspaceCollection,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    status: value.status?,
+                    workspaces: value.workspaces?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WorkspaceCollection> for WorkspaceCollection {
+            fn from(value: super::WorkspaceCollection) -> Self {
+                Self {
+                    status: Ok(value.status),
+                    workspaces: Ok(value.workspaces),
+                }
+            }
+        }
+    }
+    /// Generation of default values for serde.
+    pub mod defaults {
+        pub(super) fn distribution_list_type() -> super::DistributionListType {
+            super::DistributionListType::Static
+        }
+        pub(super) fn template_id() -> ::std::string::String {
+            "7DB65E1D8853D1C8".to_string()
+        }
+        pub(super) fn user_status() -> super::UserStatus {
+            super::UserStatus::Pending
+        }
     }
     /// Error types.
     pub mod error {
@@ -7260,6 +19325,814 @@ const _: () = {
     {}
 };
 impl Client {
+    /**List activitys
+
+Sends a `GET` request to `/activities`
+
+Arguments:
+- `end_time`
+- `start_time`
+- `action`
+- `description`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `module`
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `status`
+- `user`
+- `workspace`
+```ignore
+let response = client.activity_list()
+    .end_time(end_time)
+    .start_time(start_time)
+    .action(action)
+    .description(description)
+    .limit(limit)
+    .module(module)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .status(status)
+    .user(user)
+    .workspace(workspace)
+    .send()
+    .await;
+```*/
+    pub fn activity_list(&self) -> builder::ActivityList<'_> {
+        builder::ActivityList::new(self)
+    }
+    /**Create a activity
+
+Sends a `POST` request to `/activities`
+
+```ignore
+let response = client.activity_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn activity_create(&self) -> builder::ActivityCreate<'_> {
+        builder::ActivityCreate::new(self)
+    }
+    /**Create a auth
+
+Sends a `POST` request to `/auth`
+
+```ignore
+let response = client.auth_create()
+    .send()
+    .await;
+```*/
+    pub fn auth_create(&self) -> builder::AuthCreate<'_> {
+        builder::AuthCreate::new(self)
+    }
+    /**Get a auth verification
+
+Sends a `GET` request to `/auth/verify`
+
+```ignore
+let response = client.auth_verification_retrieve()
+    .send()
+    .await;
+```*/
+    pub fn auth_verification_retrieve(&self) -> builder::AuthVerificationRetrieve<'_> {
+        builder::AuthVerificationRetrieve::new(self)
+    }
+    /**List callbacks
+
+Sends a `GET` request to `/callbacks`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.callback_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn callback_list(&self) -> builder::CallbackList<'_> {
+        builder::CallbackList::new(self)
+    }
+    /**Create a callback
+
+Sends a `POST` request to `/callbacks`
+
+```ignore
+let response = client.callback_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn callback_create(&self) -> builder::CallbackCreate<'_> {
+        builder::CallbackCreate::new(self)
+    }
+    /**Get a callback
+
+Sends a `GET` request to `/callbacks/{callbackId}`
+
+```ignore
+let response = client.callback_retrieve()
+    .callback_id(callback_id)
+    .send()
+    .await;
+```*/
+    pub fn callback_retrieve(&self) -> builder::CallbackRetrieve<'_> {
+        builder::CallbackRetrieve::new(self)
+    }
+    /**Update a callback
+
+Sends a `PUT` request to `/callbacks/{callbackId}`
+
+```ignore
+let response = client.callback_update()
+    .callback_id(callback_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn callback_update(&self) -> builder::CallbackUpdate<'_> {
+        builder::CallbackUpdate::new(self)
+    }
+    /**Delete a callback
+
+Sends a `DELETE` request to `/callbacks/{callbackId}`
+
+```ignore
+let response = client.callback_delete()
+    .callback_id(callback_id)
+    .send()
+    .await;
+```*/
+    pub fn callback_delete(&self) -> builder::CallbackDelete<'_> {
+        builder::CallbackDelete::new(self)
+    }
+    /**List callback calls
+
+Sends a `GET` request to `/callbacks/{callbackId}/calls`
+
+Arguments:
+- `callback_id`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `status`
+```ignore
+let response = client.callback_call_list()
+    .callback_id(callback_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn callback_call_list(&self) -> builder::CallbackCallList<'_> {
+        builder::CallbackCallList::new(self)
+    }
+    /**Update a callback call
+
+Sends a `PUT` request to `/callbacks/{callbackId}/calls`
+
+```ignore
+let response = client.callback_call_update()
+    .callback_id(callback_id)
+    .id(id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn callback_call_update(&self) -> builder::CallbackCallUpdate<'_> {
+        builder::CallbackCallUpdate::new(self)
+    }
+    /**List custom lists
+
+Sends a `GET` request to `/customlists`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `name`
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `type_`
+```ignore
+let response = client.custom_list_list()
+    .limit(limit)
+    .name(name)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .type_(type_)
+    .send()
+    .await;
+```*/
+    pub fn custom_list_list(&self) -> builder::CustomListList<'_> {
+        builder::CustomListList::new(self)
+    }
+    /**Get a custom list
+
+Sends a `GET` request to `/customlists/{customlistId}`
+
+```ignore
+let response = client.custom_list_retrieve()
+    .customlist_id(customlist_id)
+    .send()
+    .await;
+```*/
+    pub fn custom_list_retrieve(&self) -> builder::CustomListRetrieve<'_> {
+        builder::CustomListRetrieve::new(self)
+    }
+    /**List keys
+
+Sends a `GET` request to `/keys`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.key_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn key_list(&self) -> builder::KeyList<'_> {
+        builder::KeyList::new(self)
+    }
+    /**Create a key
+
+Sends a `POST` request to `/keys`
+
+```ignore
+let response = client.key_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn key_create(&self) -> builder::KeyCreate<'_> {
+        builder::KeyCreate::new(self)
+    }
+    /**Get a key
+
+Sends a `GET` request to `/keys/{keyId}`
+
+Arguments:
+- `key_id`
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.key_retrieve()
+    .key_id(key_id)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn key_retrieve(&self) -> builder::KeyRetrieve<'_> {
+        builder::KeyRetrieve::new(self)
+    }
+    /**Update a key
+
+Sends a `PUT` request to `/keys/{keyId}`
+
+```ignore
+let response = client.key_update()
+    .key_id(key_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn key_update(&self) -> builder::KeyUpdate<'_> {
+        builder::KeyUpdate::new(self)
+    }
+    /**Delete a key
+
+Sends a `DELETE` request to `/keys/{keyId}`
+
+```ignore
+let response = client.key_delete()
+    .key_id(key_id)
+    .send()
+    .await;
+```*/
+    pub fn key_delete(&self) -> builder::KeyDelete<'_> {
+        builder::KeyDelete::new(self)
+    }
+    /**Create a send code
+
+Sends a `POST` request to `/otp/send-code`
+
+```ignore
+let response = client.send_code_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn send_code_create(&self) -> builder::SendCodeCreate<'_> {
+        builder::SendCodeCreate::new(self)
+    }
+    /**Create a verify code
+
+Sends a `POST` request to `/otp/{otpId}/verify-code`
+
+```ignore
+let response = client.verify_code_create()
+    .otp_id(otp_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn verify_code_create(&self) -> builder::VerifyCodeCreate<'_> {
+        builder::VerifyCodeCreate::new(self)
+    }
+    /**List users
+
+Sends a `GET` request to `/users`
+
+Arguments:
+- `fieldname`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.user_list()
+    .fieldname(fieldname)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn user_list(&self) -> builder::UserList<'_> {
+        builder::UserList::new(self)
+    }
+    /**Create a user
+
+Sends a `POST` request to `/users`
+
+```ignore
+let response = client.user_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_create(&self) -> builder::UserCreate<'_> {
+        builder::UserCreate::new(self)
+    }
+    /**Delete a users
+
+Sends a `DELETE` request to `/users`
+
+```ignore
+let response = client.users_delete()
+    .send()
+    .await;
+```*/
+    pub fn users_delete(&self) -> builder::UsersDelete<'_> {
+        builder::UsersDelete::new(self)
+    }
+    /**Get a user
+
+Sends a `GET` request to `/users/{userId}`
+
+```ignore
+let response = client.user_retrieve()
+    .user_id(user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_retrieve(&self) -> builder::UserRetrieve<'_> {
+        builder::UserRetrieve::new(self)
+    }
+    /**Update a user
+
+Sends a `PUT` request to `/users/{userId}`
+
+```ignore
+let response = client.user_update()
+    .user_id(user_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_update(&self) -> builder::UserUpdate<'_> {
+        builder::UserUpdate::new(self)
+    }
+    /**Delete a user
+
+Sends a `DELETE` request to `/users/{userId}`
+
+```ignore
+let response = client.user_delete()
+    .user_id(user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_delete(&self) -> builder::UserDelete<'_> {
+        builder::UserDelete::new(self)
+    }
+    /**List workspaces
+
+Sends a `GET` request to `/workspaces`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.workspace_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn workspace_list(&self) -> builder::WorkspaceList<'_> {
+        builder::WorkspaceList::new(self)
+    }
+    /**Create a workspace
+
+Sends a `POST` request to `/workspaces`
+
+```ignore
+let response = client.workspace_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn workspace_create(&self) -> builder::WorkspaceCreate<'_> {
+        builder::WorkspaceCreate::new(self)
+    }
+    /**Get a workspace
+
+Sends a `GET` request to `/workspaces/{workspaceId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+```ignore
+let response = client.workspace_retrieve()
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn workspace_retrieve(&self) -> builder::WorkspaceRetrieve<'_> {
+        builder::WorkspaceRetrieve::new(self)
+    }
+    /**Update a workspace
+
+Sends a `PUT` request to `/workspaces/{workspaceId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.workspace_update()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn workspace_update(&self) -> builder::WorkspaceUpdate<'_> {
+        builder::WorkspaceUpdate::new(self)
+    }
+    /**List activity workspaces
+
+Sends a `GET` request to `/workspaces/{workspaceId}/activities`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.activity_workspace_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn activity_workspace_list(&self) -> builder::ActivityWorkspaceList<'_> {
+        builder::ActivityWorkspaceList::new(self)
+    }
+    /**List contacts
+
+Sends a `GET` request to `/workspaces/{workspaceId}/contacts`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `custom_fields`
+- `fieldname`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.contact_list()
+    .workspace_id(workspace_id)
+    .custom_fields(custom_fields)
+    .fieldname(fieldname)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn contact_list(&self) -> builder::ContactList<'_> {
+        builder::ContactList::new(self)
+    }
+    /**Create a contact
+
+Sends a `POST` request to `/workspaces/{workspaceId}/contacts`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.contact_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn contact_create(&self) -> builder::ContactCreate<'_> {
+        builder::ContactCreate::new(self)
+    }
+    /**Get a contact
+
+Sends a `GET` request to `/workspaces/{workspaceId}/contacts/{contactId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `contact_id`
+- `fields`
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.contact_retrieve()
+    .workspace_id(workspace_id)
+    .contact_id(contact_id)
+    .fields(fields)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn contact_retrieve(&self) -> builder::ContactRetrieve<'_> {
+        builder::ContactRetrieve::new(self)
+    }
+    /**Update a contact
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/contacts/{contactId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `contact_id`
+- `body`
+```ignore
+let response = client.contact_update()
+    .workspace_id(workspace_id)
+    .contact_id(contact_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn contact_update(&self) -> builder::ContactUpdate<'_> {
+        builder::ContactUpdate::new(self)
+    }
+    /**Delete a contact
+
+Sends a `DELETE` request to `/workspaces/{workspaceId}/contacts/{contactId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `contact_id`
+- `action`
+```ignore
+let response = client.contact_delete()
+    .workspace_id(workspace_id)
+    .contact_id(contact_id)
+    .action(action)
+    .send()
+    .await;
+```*/
+    pub fn contact_delete(&self) -> builder::ContactDelete<'_> {
+        builder::ContactDelete::new(self)
+    }
+    /**List distribution lists
+
+Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `description`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `name`
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.distribution_list_list()
+    .workspace_id(workspace_id)
+    .description(description)
+    .limit(limit)
+    .name(name)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_list(&self) -> builder::DistributionListList<'_> {
+        builder::DistributionListList::new(self)
+    }
+    /**Create a distribution list
+
+Sends a `POST` request to `/workspaces/{workspaceId}/distributionlists`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.distribution_list_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_create(&self) -> builder::DistributionListCreate<'_> {
+        builder::DistributionListCreate::new(self)
+    }
+    /**Get a distribution list
+
+Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `distributionlist_id`
+```ignore
+let response = client.distribution_list_retrieve()
+    .workspace_id(workspace_id)
+    .distributionlist_id(distributionlist_id)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_retrieve(&self) -> builder::DistributionListRetrieve<'_> {
+        builder::DistributionListRetrieve::new(self)
+    }
+    /**Update a distribution list
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `distributionlist_id`
+- `body`
+```ignore
+let response = client.distribution_list_update()
+    .workspace_id(workspace_id)
+    .distributionlist_id(distributionlist_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_update(&self) -> builder::DistributionListUpdate<'_> {
+        builder::DistributionListUpdate::new(self)
+    }
+    /**Delete a distribution list
+
+Sends a `DELETE` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `distributionlist_id`
+```ignore
+let response = client.distribution_list_delete()
+    .workspace_id(workspace_id)
+    .distributionlist_id(distributionlist_id)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_delete(&self) -> builder::DistributionListDelete<'_> {
+        builder::DistributionListDelete::new(self)
+    }
+    /**List events
+
+Sends a `GET` request to `/workspaces/{workspaceId}/events`
+
+Arguments:
+- `workspace_id`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `event_type`
+```ignore
+let response = client.event_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .event_type(event_type)
+    .send()
+    .await;
+```*/
+    pub fn event_list(&self) -> builder::EventList<'_> {
+        builder::EventList::new(self)
+    }
+    /**Create a event
+
+Sends a `POST` request to `/workspaces/{workspaceId}/events`
+
+```ignore
+let response = client.event_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn event_create(&self) -> builder::EventCreate<'_> {
+        builder::EventCreate::new(self)
+    }
+    /**Get a event
+
+Sends a `GET` request to `/workspaces/{workspaceId}/events/{eventId}`
+
+Arguments:
+- `workspace_id`
+- `event_id`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.event_retrieve()
+    .workspace_id(workspace_id)
+    .event_id(event_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn event_retrieve(&self) -> builder::EventRetrieve<'_> {
+        builder::EventRetrieve::new(self)
+    }
+    /**Update a event
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/events/{eventId}`
+
+```ignore
+let response = client.event_update()
+    .workspace_id(workspace_id)
+    .event_id(event_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn event_update(&self) -> builder::EventUpdate<'_> {
+        builder::EventUpdate::new(self)
+    }
+    /**Create a import
+
+Sends a `POST` request to `/workspaces/{workspaceId}/imports`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.import_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn import_create(&self) -> builder::ImportCreate<'_> {
+        builder::ImportCreate::new(self)
+    }
     /**List messages
 
 Pages through the messages sent from the workspace, newest first by default.
@@ -7385,6 +20258,422 @@ let response = client.message_status_list()
     pub fn message_status_list(&self) -> builder::MessageStatusList<'_> {
         builder::MessageStatusList::new(self)
     }
+    /**List resources
+
+Sends a `GET` request to `/workspaces/{workspaceId}/resources`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `name`
+- `offset`: Number of items to skip before the page starts.
+- `scope`
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.resource_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .name(name)
+    .offset(offset)
+    .scope(scope)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn resource_list(&self) -> builder::ResourceList<'_> {
+        builder::ResourceList::new(self)
+    }
+    /**Create a resource
+
+Sends a `POST` request to `/workspaces/{workspaceId}/resources`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.resource_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn resource_create(&self) -> builder::ResourceCreate<'_> {
+        builder::ResourceCreate::new(self)
+    }
+    /**Get a resource
+
+Sends a `GET` request to `/workspaces/{workspaceId}/resources/{resourceId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `resource_id`
+```ignore
+let response = client.resource_retrieve()
+    .workspace_id(workspace_id)
+    .resource_id(resource_id)
+    .send()
+    .await;
+```*/
+    pub fn resource_retrieve(&self) -> builder::ResourceRetrieve<'_> {
+        builder::ResourceRetrieve::new(self)
+    }
+    /**Update a resource
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/resources/{resourceId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `resource_id`
+- `body`
+```ignore
+let response = client.resource_update()
+    .workspace_id(workspace_id)
+    .resource_id(resource_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn resource_update(&self) -> builder::ResourceUpdate<'_> {
+        builder::ResourceUpdate::new(self)
+    }
+    /**Delete a resource
+
+Sends a `DELETE` request to `/workspaces/{workspaceId}/resources/{resourceId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `resource_id`
+```ignore
+let response = client.resource_delete()
+    .workspace_id(workspace_id)
+    .resource_id(resource_id)
+    .send()
+    .await;
+```*/
+    pub fn resource_delete(&self) -> builder::ResourceDelete<'_> {
+        builder::ResourceDelete::new(self)
+    }
+    /**List response rules
+
+Sends a `GET` request to `/workspaces/{workspaceId}/responserules`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.response_rule_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_list(&self) -> builder::ResponseRuleList<'_> {
+        builder::ResponseRuleList::new(self)
+    }
+    /**Create a response rule
+
+Sends a `POST` request to `/workspaces/{workspaceId}/responserules`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.response_rule_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_create(&self) -> builder::ResponseRuleCreate<'_> {
+        builder::ResponseRuleCreate::new(self)
+    }
+    /**Get a response rule
+
+Sends a `GET` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `response_rule_id`
+```ignore
+let response = client.response_rule_retrieve()
+    .workspace_id(workspace_id)
+    .response_rule_id(response_rule_id)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_retrieve(&self) -> builder::ResponseRuleRetrieve<'_> {
+        builder::ResponseRuleRetrieve::new(self)
+    }
+    /**Update a response rule
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `response_rule_id`
+- `body`
+```ignore
+let response = client.response_rule_update()
+    .workspace_id(workspace_id)
+    .response_rule_id(response_rule_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_update(&self) -> builder::ResponseRuleUpdate<'_> {
+        builder::ResponseRuleUpdate::new(self)
+    }
+    /**Delete a response rule
+
+Sends a `DELETE` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `response_rule_id`
+```ignore
+let response = client.response_rule_delete()
+    .workspace_id(workspace_id)
+    .response_rule_id(response_rule_id)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_delete(&self) -> builder::ResponseRuleDelete<'_> {
+        builder::ResponseRuleDelete::new(self)
+    }
+    /**List scenarios
+
+Sends a `GET` request to `/workspaces/{workspaceId}/scenarios`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.scenario_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn scenario_list(&self) -> builder::ScenarioList<'_> {
+        builder::ScenarioList::new(self)
+    }
+    /**Create a scenario
+
+Sends a `POST` request to `/workspaces/{workspaceId}/scenarios`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.scenario_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn scenario_create(&self) -> builder::ScenarioCreate<'_> {
+        builder::ScenarioCreate::new(self)
+    }
+    /**Get a scenario
+
+Sends a `GET` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `scenario_id`
+```ignore
+let response = client.scenario_retrieve()
+    .workspace_id(workspace_id)
+    .scenario_id(scenario_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_retrieve(&self) -> builder::ScenarioRetrieve<'_> {
+        builder::ScenarioRetrieve::new(self)
+    }
+    /**Update a scenario
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `scenario_id`
+- `body`
+```ignore
+let response = client.scenario_update()
+    .workspace_id(workspace_id)
+    .scenario_id(scenario_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn scenario_update(&self) -> builder::ScenarioUpdate<'_> {
+        builder::ScenarioUpdate::new(self)
+    }
+    /**Create a scenario run
+
+Sends a `POST` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `scenario_id`
+```ignore
+let response = client.scenario_run_create()
+    .workspace_id(workspace_id)
+    .scenario_id(scenario_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_run_create(&self) -> builder::ScenarioRunCreate<'_> {
+        builder::ScenarioRunCreate::new(self)
+    }
+    /**Delete a scenario
+
+Sends a `DELETE` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `scenario_id`
+```ignore
+let response = client.scenario_delete()
+    .workspace_id(workspace_id)
+    .scenario_id(scenario_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_delete(&self) -> builder::ScenarioDelete<'_> {
+        builder::ScenarioDelete::new(self)
+    }
+    /**List templates
+
+Sends a `GET` request to `/workspaces/{workspaceId}/templates`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.template_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn template_list(&self) -> builder::TemplateList<'_> {
+        builder::TemplateList::new(self)
+    }
+    /**Create a template
+
+Sends a `POST` request to `/workspaces/{workspaceId}/templates`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `body`
+```ignore
+let response = client.template_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn template_create(&self) -> builder::TemplateCreate<'_> {
+        builder::TemplateCreate::new(self)
+    }
+    /**Get a template
+
+Sends a `GET` request to `/workspaces/{workspaceId}/templates/{templateId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `template_id`
+```ignore
+let response = client.template_retrieve()
+    .workspace_id(workspace_id)
+    .template_id(template_id)
+    .send()
+    .await;
+```*/
+    pub fn template_retrieve(&self) -> builder::TemplateRetrieve<'_> {
+        builder::TemplateRetrieve::new(self)
+    }
+    /**Update a template
+
+Sends a `PUT` request to `/workspaces/{workspaceId}/templates/{templateId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `template_id`
+- `body`
+```ignore
+let response = client.template_update()
+    .workspace_id(workspace_id)
+    .template_id(template_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn template_update(&self) -> builder::TemplateUpdate<'_> {
+        builder::TemplateUpdate::new(self)
+    }
+    /**Delete a template
+
+Sends a `DELETE` request to `/workspaces/{workspaceId}/templates/{templateId}`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `template_id`
+```ignore
+let response = client.template_delete()
+    .workspace_id(workspace_id)
+    .template_id(template_id)
+    .send()
+    .await;
+```*/
+    pub fn template_delete(&self) -> builder::TemplateDelete<'_> {
+        builder::TemplateDelete::new(self)
+    }
+    /**List user workspaces
+
+Sends a `GET` request to `/workspaces/{workspaceId}/users`
+
+Arguments:
+- `workspace_id`: Id of the workspace (hexadecimal).
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+```ignore
+let response = client.user_workspace_list()
+    .workspace_id(workspace_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .send()
+    .await;
+```*/
+    pub fn user_workspace_list(&self) -> builder::UserWorkspaceList<'_> {
+        builder::UserWorkspaceList::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -7395,6 +20684,5101 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::activity_list`]
+
+[`Client::activity_list`]: super::Client::activity_list*/
+    #[derive(Debug, Clone)]
+    pub struct ActivityList<'a> {
+        client: &'a super::Client,
+        end_time: Result<Option<::std::string::String>, String>,
+        start_time: Result<Option<::std::string::String>, String>,
+        action: Result<Option<types::ActivityListAction>, String>,
+        description: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        module: Result<Option<types::ActivityListModule>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ActivityListSortOrder>, String>,
+        status: Result<Option<types::ActivityListStatus>, String>,
+        user: Result<Option<::std::string::String>, String>,
+        workspace: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ActivityList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                end_time: Ok(None),
+                start_time: Ok(None),
+                action: Ok(None),
+                description: Ok(None),
+                limit: Ok(None),
+                module: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                status: Ok(None),
+                user: Ok(None),
+                workspace: Ok(None),
+            }
+        }
+        pub fn end_time<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.end_time = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for end_time failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn start_time<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.start_time = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for start_time failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn action<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ActivityListAction>,
+        {
+            self.action = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ActivityListAction` for action failed".to_string()
+                });
+            self
+        }
+        pub fn description<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.description = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for description failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn module<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ActivityListModule>,
+        {
+            self.module = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ActivityListModule` for module failed".to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ActivityListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ActivityListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ActivityListStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ActivityListStatus` for status failed".to_string()
+                });
+            self
+        }
+        pub fn user<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/activities`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self {
+                client,
+                end_time,
+                start_time,
+                action,
+                description,
+                limit,
+                module,
+                offset,
+                sort_fields,
+                sort_order,
+                status,
+                user,
+                workspace,
+            } = self;
+            let end_time = end_time.map_err(Error::InvalidRequest)?;
+            let start_time = start_time.map_err(Error::InvalidRequest)?;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let description = description.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let module = module.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let user = user.map_err(Error::InvalidRequest)?;
+            let workspace = workspace.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/activities", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("End time", &end_time))
+                .query(&progenitor_client::QueryParam::new("Start time", &start_time))
+                .query(&progenitor_client::QueryParam::new("action", &action))
+                .query(&progenitor_client::QueryParam::new("description", &description))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("module", &module))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("user", &user))
+                .query(&progenitor_client::QueryParam::new("workspace", &workspace))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activity_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::activity_create`]
+
+[`Client::activity_create`]: super::Client::activity_create*/
+    #[derive(Debug, Clone)]
+    pub struct ActivityCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::Activity, String>,
+    }
+    impl<'a> ActivityCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Activity>,
+            <V as std::convert::TryInto<types::Activity>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Activity` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Activity) -> types::builder::Activity,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/activities`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Activity>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::Activity::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/activities", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activity_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::auth_create`]
+
+[`Client::auth_create`]: super::Client::auth_create*/
+    #[derive(Debug, Clone)]
+    pub struct AuthCreate<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> AuthCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `POST` request to `/auth`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Auth>, Error<ByteStream>> {
+            let Self { client } = self;
+            let url = format!("{}/auth", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "auth_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::auth_verification_retrieve`]
+
+[`Client::auth_verification_retrieve`]: super::Client::auth_verification_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct AuthVerificationRetrieve<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> AuthVerificationRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/auth/verify`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client } = self;
+            let url = format!("{}/auth/verify", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "auth_verification_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_list`]
+
+[`Client::callback_list`]: super::Client::callback_list*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::CallbackListSortOrder>, String>,
+    }
+    impl<'a> CallbackList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CallbackListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CallbackListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/callbacks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CallbackCollection>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/callbacks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_create`]
+
+[`Client::callback_create`]: super::Client::callback_create*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::Callback, String>,
+    }
+    impl<'a> CallbackCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Callback>,
+            <V as std::convert::TryInto<types::Callback>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Callback) -> types::builder::Callback,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/callbacks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Callback>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::Callback::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/callbacks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_retrieve`]
+
+[`Client::callback_retrieve`]: super::Client::callback_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackRetrieve<'a> {
+        client: &'a super::Client,
+        callback_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CallbackRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                callback_id: Err("callback_id was not initialized".to_string()),
+            }
+        }
+        pub fn callback_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.callback_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for callback_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/callbacks/{callbackId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Callback>, Error<ByteStream>> {
+            let Self { client, callback_id } = self;
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_update`]
+
+[`Client::callback_update`]: super::Client::callback_update*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackUpdate<'a> {
+        client: &'a super::Client,
+        callback_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Callback, String>,
+    }
+    impl<'a> CallbackUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                callback_id: Err("callback_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn callback_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.callback_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for callback_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Callback>,
+            <V as std::convert::TryInto<types::Callback>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Callback) -> types::builder::Callback,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/callbacks/{callbackId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, callback_id, body } = self;
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Callback::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_delete`]
+
+[`Client::callback_delete`]: super::Client::callback_delete*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackDelete<'a> {
+        client: &'a super::Client,
+        callback_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CallbackDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                callback_id: Err("callback_id was not initialized".to_string()),
+            }
+        }
+        pub fn callback_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.callback_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for callback_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/callbacks/{callbackId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, callback_id } = self;
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "callback_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_call_list`]
+
+[`Client::callback_call_list`]: super::Client::callback_call_list*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackCallList<'a> {
+        client: &'a super::Client,
+        callback_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::CallbackCallListSortOrder>, String>,
+        status: Result<Option<types::CallbackCallListStatus>, String>,
+    }
+    impl<'a> CallbackCallList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                callback_id: Err("callback_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn callback_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.callback_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for callback_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CallbackCallListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CallbackCallListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CallbackCallListStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CallbackCallListStatus` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/callbacks/{callbackId}/calls`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CallbackCallCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                callback_id,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                status,
+            } = self;
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_call_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::callback_call_update`]
+
+[`Client::callback_call_update`]: super::Client::callback_call_update*/
+    #[derive(Debug, Clone)]
+    pub struct CallbackCallUpdate<'a> {
+        client: &'a super::Client,
+        callback_id: Result<::std::string::String, String>,
+        id: Result<types::CallbackCallUpdateId, String>,
+        body: Result<types::builder::CallbackCall, String>,
+    }
+    impl<'a> CallbackCallUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                callback_id: Err("callback_id was not initialized".to_string()),
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn callback_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.callback_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for callback_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CallbackCallUpdateId>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CallbackCallUpdateId` for id failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CallbackCall>,
+            <V as std::convert::TryInto<types::CallbackCall>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CallbackCall` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CallbackCall,
+            ) -> types::builder::CallbackCall,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/callbacks/{callbackId}/calls`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, callback_id, id, body } = self;
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CallbackCall::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("id", &id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_call_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::custom_list_list`]
+
+[`Client::custom_list_list`]: super::Client::custom_list_list*/
+    #[derive(Debug, Clone)]
+    pub struct CustomListList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        name: Result<Option<::std::string::String>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::CustomListListSortOrder>, String>,
+        type_: Result<Option<types::CustomListListType>, String>,
+    }
+    impl<'a> CustomListList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                name: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                type_: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CustomListListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CustomListListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CustomListListType>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CustomListListType` for type_ failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/customlists`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomListCollection>, Error<ByteStream>> {
+            let Self { client, limit, name, offset, sort_fields, sort_order, type_ } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/customlists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "custom_list_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::custom_list_retrieve`]
+
+[`Client::custom_list_retrieve`]: super::Client::custom_list_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct CustomListRetrieve<'a> {
+        client: &'a super::Client,
+        customlist_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CustomListRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                customlist_id: Err("customlist_id was not initialized".to_string()),
+            }
+        }
+        pub fn customlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.customlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for customlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/customlists/{customlistId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomList>, Error<ByteStream>> {
+            let Self { client, customlist_id } = self;
+            let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/customlists/{}", client.baseurl, encode_path(& customlist_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "custom_list_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::key_list`]
+
+[`Client::key_list`]: super::Client::key_list*/
+    #[derive(Debug, Clone)]
+    pub struct KeyList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::KeyListSortOrder>, String>,
+    }
+    impl<'a> KeyList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KeyListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `KeyListSortOrder` for sort_order failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/keys`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::KeyCollection>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::key_create`]
+
+[`Client::key_create`]: super::Client::key_create*/
+    #[derive(Debug, Clone)]
+    pub struct KeyCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::Key, String>,
+    }
+    impl<'a> KeyCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Key>,
+            <V as std::convert::TryInto<types::Key>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Key) -> types::builder::Key,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/keys`
+        pub async fn send(self) -> Result<ResponseValue<types::Key>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::key_retrieve`]
+
+[`Client::key_retrieve`]: super::Client::key_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct KeyRetrieve<'a> {
+        client: &'a super::Client,
+        key_id: Result<::std::string::String, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::KeyRetrieveSortOrder>, String>,
+    }
+    impl<'a> KeyRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                key_id: Err("key_id was not initialized".to_string()),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KeyRetrieveSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `KeyRetrieveSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/keys/{keyId}`
+        pub async fn send(self) -> Result<ResponseValue<types::Key>, Error<ByteStream>> {
+            let Self { client, key_id, sort_fields, sort_order } = self;
+            let key_id = key_id.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::key_update`]
+
+[`Client::key_update`]: super::Client::key_update*/
+    #[derive(Debug, Clone)]
+    pub struct KeyUpdate<'a> {
+        client: &'a super::Client,
+        key_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Key, String>,
+    }
+    impl<'a> KeyUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                key_id: Err("key_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Key>,
+            <V as std::convert::TryInto<types::Key>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Key) -> types::builder::Key,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/keys/{keyId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, key_id, body } = self;
+            let key_id = key_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::key_delete`]
+
+[`Client::key_delete`]: super::Client::key_delete*/
+    #[derive(Debug, Clone)]
+    pub struct KeyDelete<'a> {
+        client: &'a super::Client,
+        key_id: Result<::std::string::String, String>,
+    }
+    impl<'a> KeyDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                key_id: Err("key_id was not initialized".to_string()),
+            }
+        }
+        pub fn key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/keys/{keyId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, key_id } = self;
+            let key_id = key_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "key_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::send_code_create`]
+
+[`Client::send_code_create`]: super::Client::send_code_create*/
+    #[derive(Debug, Clone)]
+    pub struct SendCodeCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::SendCodeCreateBody, String>,
+    }
+    impl<'a> SendCodeCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SendCodeCreateBody>,
+            <V as std::convert::TryInto<
+                types::SendCodeCreateBody,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `SendCodeCreateBody` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::SendCodeCreateBody,
+            ) -> types::builder::SendCodeCreateBody,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/otp/send-code`
+        pub async fn send(self) -> Result<ResponseValue<types::Otp>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::SendCodeCreateBody::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/otp/send-code", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "send_code_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::verify_code_create`]
+
+[`Client::verify_code_create`]: super::Client::verify_code_create*/
+    #[derive(Debug, Clone)]
+    pub struct VerifyCodeCreate<'a> {
+        client: &'a super::Client,
+        otp_id: Result<::std::string::String, String>,
+        body: Result<types::builder::VerifyCodeCreateBody, String>,
+    }
+    impl<'a> VerifyCodeCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                otp_id: Err("otp_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn otp_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.otp_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for otp_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::VerifyCodeCreateBody>,
+            <V as std::convert::TryInto<
+                types::VerifyCodeCreateBody,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `VerifyCodeCreateBody` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::VerifyCodeCreateBody,
+            ) -> types::builder::VerifyCodeCreateBody,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/otp/{otpId}/verify-code`
+        pub async fn send(self) -> Result<ResponseValue<types::Otp>, Error<ByteStream>> {
+            let Self { client, otp_id, body } = self;
+            let otp_id = otp_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyCodeCreateBody::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/otp/{}/verify-code", client.baseurl, encode_path(& otp_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_code_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_list`]
+
+[`Client::user_list`]: super::Client::user_list*/
+    #[derive(Debug, Clone)]
+    pub struct UserList<'a> {
+        client: &'a super::Client,
+        fieldname: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::UserListSortOrder>, String>,
+    }
+    impl<'a> UserList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                fieldname: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn fieldname<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fieldname = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for fieldname failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserListSortOrder` for sort_order failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCollection>, Error<ByteStream>> {
+            let Self { client, fieldname, limit, offset, sort_fields, sort_order } = self;
+            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_create`]
+
+[`Client::user_create`]: super::Client::user_create*/
+    #[derive(Debug, Clone)]
+    pub struct UserCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::User, String>,
+    }
+    impl<'a> UserCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::User>,
+            <V as std::convert::TryInto<types::User>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `User` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::User) -> types::builder::User,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::users_delete`]
+
+[`Client::users_delete`]: super::Client::users_delete*/
+    #[derive(Debug, Clone)]
+    pub struct UsersDelete<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> UsersDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `DELETE` request to `/users`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client } = self;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "users_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_retrieve`]
+
+[`Client::user_retrieve`]: super::Client::user_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct UserRetrieve<'a> {
+        client: &'a super::Client,
+        user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/users/{userId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<ByteStream>> {
+            let Self { client, user_id } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_update`]
+
+[`Client::user_update`]: super::Client::user_update*/
+    #[derive(Debug, Clone)]
+    pub struct UserUpdate<'a> {
+        client: &'a super::Client,
+        user_id: Result<::std::string::String, String>,
+        body: Result<types::builder::User, String>,
+    }
+    impl<'a> UserUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::User>,
+            <V as std::convert::TryInto<types::User>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `User` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::User) -> types::builder::User,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/users/{userId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, user_id, body } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_delete`]
+
+[`Client::user_delete`]: super::Client::user_delete*/
+    #[derive(Debug, Clone)]
+    pub struct UserDelete<'a> {
+        client: &'a super::Client,
+        user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/users/{userId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, user_id } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "user_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::workspace_list`]
+
+[`Client::workspace_list`]: super::Client::workspace_list*/
+    #[derive(Debug, Clone)]
+    pub struct WorkspaceList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::WorkspaceListSortOrder>, String>,
+    }
+    impl<'a> WorkspaceList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::WorkspaceListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `WorkspaceListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WorkspaceCollection>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/workspaces", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::workspace_create`]
+
+[`Client::workspace_create`]: super::Client::workspace_create*/
+    #[derive(Debug, Clone)]
+    pub struct WorkspaceCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::Workspace, String>,
+    }
+    impl<'a> WorkspaceCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Workspace>,
+            <V as std::convert::TryInto<types::Workspace>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `Workspace` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Workspace) -> types::builder::Workspace,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Workspace>, Error<ByteStream>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::Workspace::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/workspaces", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::workspace_retrieve`]
+
+[`Client::workspace_retrieve`]: super::Client::workspace_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct WorkspaceRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+    }
+    impl<'a> WorkspaceRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Workspace>, Error<ByteStream>> {
+            let Self { client, workspace_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::workspace_update`]
+
+[`Client::workspace_update`]: super::Client::workspace_update*/
+    #[derive(Debug, Clone)]
+    pub struct WorkspaceUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Workspace, String>,
+    }
+    impl<'a> WorkspaceUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Workspace>,
+            <V as std::convert::TryInto<types::Workspace>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `Workspace` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Workspace) -> types::builder::Workspace,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Workspace::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::activity_workspace_list`]
+
+[`Client::activity_workspace_list`]: super::Client::activity_workspace_list*/
+    #[derive(Debug, Clone)]
+    pub struct ActivityWorkspaceList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ActivityWorkspaceListSortOrder>, String>,
+    }
+    impl<'a> ActivityWorkspaceList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ActivityWorkspaceListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ActivityWorkspaceListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/activities`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ActivityCollection>, Error<ByteStream>> {
+            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/activities", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activity_workspace_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_list`]
+
+[`Client::contact_list`]: super::Client::contact_list*/
+    #[derive(Debug, Clone)]
+    pub struct ContactList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        custom_fields: Result<Option<bool>, String>,
+        fieldname: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ContactListSortOrder>, String>,
+    }
+    impl<'a> ContactList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                custom_fields: Ok(None),
+                fieldname: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn custom_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.custom_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for custom_fields failed".to_string()
+                });
+            self
+        }
+        pub fn fieldname<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fieldname = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for fieldname failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ContactListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ContactListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/contacts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ContactCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                workspace_id,
+                custom_fields,
+                fieldname,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+            } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
+            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/contacts", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("customFields", &custom_fields),
+                )
+                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_create`]
+
+[`Client::contact_create`]: super::Client::contact_create*/
+    #[derive(Debug, Clone)]
+    pub struct ContactCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Contact, String>,
+    }
+    impl<'a> ContactCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Contact>,
+            <V as std::convert::TryInto<types::Contact>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/contacts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/contacts", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_retrieve`]
+
+[`Client::contact_retrieve`]: super::Client::contact_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ContactRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        contact_id: Result<::std::string::String, String>,
+        fields: Result<Option<::std::string::String>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ContactRetrieveSortOrder>, String>,
+    }
+    impl<'a> ContactRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                contact_id: Err("contact_id was not initialized".to_string()),
+                fields: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for contact_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ContactRetrieveSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ContactRetrieveSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/contacts/{contactId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
+            let Self {
+                client,
+                workspace_id,
+                contact_id,
+                fields,
+                sort_fields,
+                sort_order,
+            } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let fields = fields.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/contacts/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("fields", &fields))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_update`]
+
+[`Client::contact_update`]: super::Client::contact_update*/
+    #[derive(Debug, Clone)]
+    pub struct ContactUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        contact_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Contact, String>,
+    }
+    impl<'a> ContactUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                contact_id: Err("contact_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for contact_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Contact>,
+            <V as std::convert::TryInto<types::Contact>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/contacts/{contactId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, contact_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/contacts/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_delete`]
+
+[`Client::contact_delete`]: super::Client::contact_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ContactDelete<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        contact_id: Result<::std::string::String, String>,
+        action: Result<Option<types::ContactDeleteAction>, String>,
+    }
+    impl<'a> ContactDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                contact_id: Err("contact_id was not initialized".to_string()),
+                action: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for contact_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn action<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ContactDeleteAction>,
+        {
+            self.action = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ContactDeleteAction` for action failed".to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/contacts/{contactId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, contact_id, action } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/contacts/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("action", &action))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_list`]
+
+[`Client::distribution_list_list`]: super::Client::distribution_list_list*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        description: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        name: Result<Option<::std::string::String>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::DistributionListListSortOrder>, String>,
+    }
+    impl<'a> DistributionListList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                description: Ok(None),
+                limit: Ok(None),
+                name: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn description<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.description = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for description failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DistributionListListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `DistributionListListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DistributionListCollection>,
+            Error<ByteStream>,
+        > {
+            let Self {
+                client,
+                workspace_id,
+                description,
+                limit,
+                name,
+                offset,
+                sort_fields,
+                sort_order,
+            } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let description = description.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/distributionlists", client.baseurl, encode_path(&
+                workspace_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("description", &description))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_create`]
+
+[`Client::distribution_list_create`]: super::Client::distribution_list_create*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::DistributionList, String>,
+    }
+    impl<'a> DistributionListCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DistributionList>,
+            <V as std::convert::TryInto<
+                types::DistributionList,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DistributionList` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DistributionList,
+            ) -> types::builder::DistributionList,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/distributionlists`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/distributionlists", client.baseurl, encode_path(&
+                workspace_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_retrieve`]
+
+[`Client::distribution_list_retrieve`]: super::Client::distribution_list_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        distributionlist_id: Result<::std::string::String, String>,
+    }
+    impl<'a> DistributionListRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                distributionlist_id: Err(
+                    "distributionlist_id was not initialized".to_string(),
+                ),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn distributionlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.distributionlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
+            let Self { client, workspace_id, distributionlist_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/distributionlists/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& distributionlist_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_update`]
+
+[`Client::distribution_list_update`]: super::Client::distribution_list_update*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        distributionlist_id: Result<::std::string::String, String>,
+        body: Result<types::builder::DistributionList, String>,
+    }
+    impl<'a> DistributionListUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                distributionlist_id: Err(
+                    "distributionlist_id was not initialized".to_string(),
+                ),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn distributionlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.distributionlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DistributionList>,
+            <V as std::convert::TryInto<
+                types::DistributionList,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DistributionList` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DistributionList,
+            ) -> types::builder::DistributionList,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, distributionlist_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/distributionlists/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& distributionlist_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_delete`]
+
+[`Client::distribution_list_delete`]: super::Client::distribution_list_delete*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListDelete<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        distributionlist_id: Result<::std::string::String, String>,
+    }
+    impl<'a> DistributionListDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                distributionlist_id: Err(
+                    "distributionlist_id was not initialized".to_string(),
+                ),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn distributionlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.distributionlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, distributionlist_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/distributionlists/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& distributionlist_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_list`]
+
+[`Client::event_list`]: super::Client::event_list*/
+    #[derive(Debug, Clone)]
+    pub struct EventList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::EventListSortOrder>, String>,
+        event_type: Result<::std::string::String, String>,
+    }
+    impl<'a> EventList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                event_type: Err("event_type was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EventListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `EventListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn event_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.event_type = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for event_type failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EventCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                workspace_id,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                event_type,
+            } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let event_type = event_type.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("eventType", event_type.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_create`]
+
+[`Client::event_create`]: super::Client::event_create*/
+    #[derive(Debug, Clone)]
+    pub struct EventCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Event, String>,
+    }
+    impl<'a> EventCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Event>,
+            <V as std::convert::TryInto<types::Event>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_retrieve`]
+
+[`Client::event_retrieve`]: super::Client::event_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct EventRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        event_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::EventRetrieveSortOrder>, String>,
+    }
+    impl<'a> EventRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                event_id: Err("event_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn event_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.event_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for event_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EventRetrieveSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `EventRetrieveSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/events/{eventId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
+            let Self {
+                client,
+                workspace_id,
+                event_id,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+            } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let event_id = event_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/events/{}", client.baseurl, encode_path(& workspace_id
+                .to_string()), encode_path(& event_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_update`]
+
+[`Client::event_update`]: super::Client::event_update*/
+    #[derive(Debug, Clone)]
+    pub struct EventUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        event_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Event, String>,
+    }
+    impl<'a> EventUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                event_id: Err("event_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn event_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.event_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for event_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Event>,
+            <V as std::convert::TryInto<types::Event>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/events/{eventId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, event_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let event_id = event_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/events/{}", client.baseurl, encode_path(& workspace_id
+                .to_string()), encode_path(& event_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::import_create`]
+
+[`Client::import_create`]: super::Client::import_create*/
+    #[derive(Debug, Clone)]
+    pub struct ImportCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Import, String>,
+    }
+    impl<'a> ImportCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Import>,
+            <V as std::convert::TryInto<types::Import>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Import` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Import) -> types::builder::Import,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/imports`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/imports", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "import_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::message_list`]
 
 [`Client::message_list`]: super::Client::message_list*/
@@ -8137,6 +26521,2426 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::resource_list`]
+
+[`Client::resource_list`]: super::Client::resource_list*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        name: Result<Option<::std::string::String>, String>,
+        offset: Result<Option<u32>, String>,
+        scope: Result<Option<types::ResourceListScope>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ResourceListSortOrder>, String>,
+    }
+    impl<'a> ResourceList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                name: Ok(None),
+                offset: Ok(None),
+                scope: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn scope<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceListScope>,
+        {
+            self.scope = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ResourceListScope` for scope failed".to_string()
+                });
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ResourceListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/resources`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ResourceCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                workspace_id,
+                limit,
+                name,
+                offset,
+                scope,
+                sort_fields,
+                sort_order,
+            } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/resources", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_create`]
+
+[`Client::resource_create`]: super::Client::resource_create*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Resource, String>,
+    }
+    impl<'a> ResourceCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Resource>,
+            <V as std::convert::TryInto<types::Resource>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/resources`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/resources", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_retrieve`]
+
+[`Client::resource_retrieve`]: super::Client::resource_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        resource_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ResourceRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                resource_id: Err("resource_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn resource_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/resources/{resourceId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+            let Self { client, workspace_id, resource_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/resources/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& resource_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_update`]
+
+[`Client::resource_update`]: super::Client::resource_update*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        resource_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Resource, String>,
+    }
+    impl<'a> ResourceUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                resource_id: Err("resource_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn resource_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Resource>,
+            <V as std::convert::TryInto<types::Resource>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/resources/{resourceId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+            let Self { client, workspace_id, resource_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/resources/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& resource_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_delete`]
+
+[`Client::resource_delete`]: super::Client::resource_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceDelete<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        resource_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ResourceDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                resource_id: Err("resource_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn resource_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/resources/{resourceId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, resource_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/resources/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& resource_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "resource_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_list`]
+
+[`Client::response_rule_list`]: super::Client::response_rule_list*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ResponseRuleListSortOrder>, String>,
+    }
+    impl<'a> ResponseRuleList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResponseRuleListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ResponseRuleListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/responserules`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ResponseRuleCollection>, Error<ByteStream>> {
+            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/responserules", client.baseurl, encode_path(&
+                workspace_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_create`]
+
+[`Client::response_rule_create`]: super::Client::response_rule_create*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::ResponseRule, String>,
+    }
+    impl<'a> ResponseRuleCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResponseRule>,
+            <V as std::convert::TryInto<types::ResponseRule>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ResponseRule` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResponseRule,
+            ) -> types::builder::ResponseRule,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/responserules`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/responserules", client.baseurl, encode_path(&
+                workspace_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_retrieve`]
+
+[`Client::response_rule_retrieve`]: super::Client::response_rule_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        response_rule_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ResponseRuleRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                response_rule_id: Err("response_rule_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn response_rule_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.response_rule_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for response_rule_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ResponseRule>, Error<ByteStream>> {
+            let Self { client, workspace_id, response_rule_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/responserules/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& response_rule_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_update`]
+
+[`Client::response_rule_update`]: super::Client::response_rule_update*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        response_rule_id: Result<::std::string::String, String>,
+        body: Result<types::builder::ResponseRule, String>,
+    }
+    impl<'a> ResponseRuleUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                response_rule_id: Err(
+                    "response_rule_id was not initialized".to_string(),
+                ),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn response_rule_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.response_rule_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for response_rule_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResponseRule>,
+            <V as std::convert::TryInto<types::ResponseRule>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ResponseRule` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResponseRule,
+            ) -> types::builder::ResponseRule,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, response_rule_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/responserules/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& response_rule_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_delete`]
+
+[`Client::response_rule_delete`]: super::Client::response_rule_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleDelete<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        response_rule_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ResponseRuleDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                response_rule_id: Err("response_rule_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn response_rule_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.response_rule_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for response_rule_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, response_rule_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/responserules/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& response_rule_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_list`]
+
+[`Client::scenario_list`]: super::Client::scenario_list*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ScenarioListSortOrder>, String>,
+    }
+    impl<'a> ScenarioList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ScenarioListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ScenarioListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/scenarios`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ScenarioCollection>, Error<ByteStream>> {
+            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/scenarios", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_create`]
+
+[`Client::scenario_create`]: super::Client::scenario_create*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Scenario, String>,
+    }
+    impl<'a> ScenarioCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Scenario>,
+            <V as std::convert::TryInto<types::Scenario>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/scenarios`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/scenarios", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_retrieve`]
+
+[`Client::scenario_retrieve`]: super::Client::scenario_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        scenario_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ScenarioRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Scenario>, Error<ByteStream>> {
+            let Self { client, workspace_id, scenario_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_update`]
+
+[`Client::scenario_update`]: super::Client::scenario_update*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        scenario_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Scenario, String>,
+    }
+    impl<'a> ScenarioUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Scenario>,
+            <V as std::convert::TryInto<types::Scenario>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, scenario_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_run_create`]
+
+[`Client::scenario_run_create`]: super::Client::scenario_run_create*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioRunCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        scenario_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ScenarioRunCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, scenario_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_run_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_delete`]
+
+[`Client::scenario_delete`]: super::Client::scenario_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioDelete<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        scenario_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ScenarioDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, scenario_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_list`]
+
+[`Client::template_list`]: super::Client::template_list*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::TemplateListSortOrder>, String>,
+    }
+    impl<'a> TemplateList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TemplateListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/templates`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/templates", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_create`]
+
+[`Client::template_create`]: super::Client::template_create*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Template, String>,
+    }
+    impl<'a> TemplateCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Template>,
+            <V as std::convert::TryInto<types::Template>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/workspaces/{workspaceId}/templates`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/templates", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_retrieve`]
+
+[`Client::template_retrieve`]: super::Client::template_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateRetrieve<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        template_id: Result<::std::string::String, String>,
+    }
+    impl<'a> TemplateRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                template_id: Err("template_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn template_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.template_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for template_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/templates/{templateId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
+            let Self { client, workspace_id, template_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/templates/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& template_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_update`]
+
+[`Client::template_update`]: super::Client::template_update*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateUpdate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        template_id: Result<::std::string::String, String>,
+        body: Result<types::builder::Template, String>,
+    }
+    impl<'a> TemplateUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                template_id: Err("template_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn template_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.template_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for template_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Template>,
+            <V as std::convert::TryInto<types::Template>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/workspaces/{workspaceId}/templates/{templateId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, template_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/templates/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& template_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_delete`]
+
+[`Client::template_delete`]: super::Client::template_delete*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateDelete<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        template_id: Result<::std::string::String, String>,
+    }
+    impl<'a> TemplateDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                template_id: Err("template_id was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn template_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.template_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for template_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/templates/{templateId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, template_id } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/templates/{}", client.baseurl, encode_path(&
+                workspace_id.to_string()), encode_path(& template_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "template_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_workspace_list`]
+
+[`Client::user_workspace_list`]: super::Client::user_workspace_list*/
+    #[derive(Debug, Clone)]
+    pub struct UserWorkspaceList<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::UserWorkspaceListSortOrder>, String>,
+    }
+    impl<'a> UserWorkspaceList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserWorkspaceListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserWorkspaceListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/workspaces/{workspaceId}/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCollection>, Error<ByteStream>> {
+            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/users", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_workspace_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -8144,6 +28948,210 @@ pub mod prelude {
 }
 /// The vendor media types of every operation, sorted by method name.
 pub(crate) static OPERATION_MEDIA_TYPES: &[crate::media_types::OperationMediaTypes] = &[
+    crate::media_types::OperationMediaTypes {
+        operation_id: "activityCreate",
+        method_name: "activity_create",
+        accept: "application/vnd.whispir.activity-v1+json",
+        content_type: Some("application/vnd.whispir.activity-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "activityList",
+        method_name: "activity_list",
+        accept: "application/vnd.whispir.activity-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "activityWorkspaceList",
+        method_name: "activity_workspace_list",
+        accept: "application/vnd.whispir.activity-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "authCreate",
+        method_name: "auth_create",
+        accept: "application/vnd.whispir.auth-v1+json",
+        content_type: Some("application/vnd.whispir.auth-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "authVerificationRetrieve",
+        method_name: "auth_verification_retrieve",
+        accept: "application/vnd.whispir.auth-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackCallList",
+        method_name: "callback_call_list",
+        accept: "application/vnd.whispir.api-call-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackCallUpdate",
+        method_name: "callback_call_update",
+        accept: "application/vnd.whispir.api-call-v1+json",
+        content_type: Some("application/vnd.whispir.api-call-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackCreate",
+        method_name: "callback_create",
+        accept: "application/vnd.whispir.api-callback-v1+json",
+        content_type: Some("application/vnd.whispir.api-callback-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackDelete",
+        method_name: "callback_delete",
+        accept: "application/vnd.whispir.api-callback-v1+json",
+        content_type: Some("application/vnd.whispir.api-callback-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackList",
+        method_name: "callback_list",
+        accept: "application/vnd.whispir.api-callback-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackRetrieve",
+        method_name: "callback_retrieve",
+        accept: "application/vnd.whispir.api-callback-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "callbackUpdate",
+        method_name: "callback_update",
+        accept: "application/vnd.whispir.api-callback-v1+json",
+        content_type: Some("application/vnd.whispir.api-callback-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "contactCreate",
+        method_name: "contact_create",
+        accept: "application/vnd.whispir.contact-v1+json",
+        content_type: Some("application/vnd.whispir.contact-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "contactDelete",
+        method_name: "contact_delete",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "contactList",
+        method_name: "contact_list",
+        accept: "application/vnd.whispir.contact-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "contactRetrieve",
+        method_name: "contact_retrieve",
+        accept: "application/vnd.whispir.contact-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "contactUpdate",
+        method_name: "contact_update",
+        accept: "application/vnd.whispir.contact-v1+json",
+        content_type: Some("application/vnd.whispir.contact-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "customListList",
+        method_name: "custom_list_list",
+        accept: "application/vnd.whispir.customlist-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "customListRetrieve",
+        method_name: "custom_list_retrieve",
+        accept: "application/vnd.whispir.customlist-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "distributionListCreate",
+        method_name: "distribution_list_create",
+        accept: "application/vnd.whispir.distributionlist-v1+json",
+        content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "distributionListDelete",
+        method_name: "distribution_list_delete",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "distributionListList",
+        method_name: "distribution_list_list",
+        accept: "application/vnd.whispir.distributionlist-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "distributionListRetrieve",
+        method_name: "distribution_list_retrieve",
+        accept: "application/vnd.whispir.distributionlist-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "distributionListUpdate",
+        method_name: "distribution_list_update",
+        accept: "application/vnd.whispir.distributionlist-v1+json",
+        content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "eventCreate",
+        method_name: "event_create",
+        accept: "application/vnd.whispir.event-v1+json",
+        content_type: Some("application/vnd.whispir.event-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "eventList",
+        method_name: "event_list",
+        accept: "application/vnd.whispir.event-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "eventRetrieve",
+        method_name: "event_retrieve",
+        accept: "application/vnd.whispir.event-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "eventUpdate",
+        method_name: "event_update",
+        accept: "application/vnd.whispir.event-v1+json",
+        content_type: Some("application/vnd.whispir.event-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "importCreate",
+        method_name: "import_create",
+        accept: "application/vnd.whispir.importcontact-v1+json",
+        content_type: Some("application/vnd.whispir.importcontact-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "keyCreate",
+        method_name: "key_create",
+        accept: "application/json",
+        content_type: Some("application/json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "keyDelete",
+        method_name: "key_delete",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "keyList",
+        method_name: "key_list",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "keyRetrieve",
+        method_name: "key_retrieve",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "keyUpdate",
+        method_name: "key_update",
+        accept: "application/json",
+        content_type: Some("application/json"),
+    },
     crate::media_types::OperationMediaTypes {
         operation_id: "messageCreate",
         method_name: "message_create",
@@ -8173,5 +29181,209 @@ pub(crate) static OPERATION_MEDIA_TYPES: &[crate::media_types::OperationMediaTyp
         method_name: "message_status_list",
         accept: "application/vnd.whispir.messagestatus-v1+json",
         content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "resourceCreate",
+        method_name: "resource_create",
+        accept: "application/vnd.whispir.resource-v1+json",
+        content_type: Some("application/vnd.whispir.resource-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "resourceDelete",
+        method_name: "resource_delete",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "resourceList",
+        method_name: "resource_list",
+        accept: "application/vnd.whispir.resource-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "resourceRetrieve",
+        method_name: "resource_retrieve",
+        accept: "application/vnd.whispir.resource-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "resourceUpdate",
+        method_name: "resource_update",
+        accept: "application/vnd.whispir.resource-v1+json",
+        content_type: Some("application/vnd.whispir.resource-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "responseRuleCreate",
+        method_name: "response_rule_create",
+        accept: "application/vnd.whispir.responserule-v1+json",
+        content_type: Some("application/vnd.whispir.responserule-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "responseRuleDelete",
+        method_name: "response_rule_delete",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "responseRuleList",
+        method_name: "response_rule_list",
+        accept: "application/vnd.whispir.responserule-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "responseRuleRetrieve",
+        method_name: "response_rule_retrieve",
+        accept: "application/vnd.whispir.responserule-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "responseRuleUpdate",
+        method_name: "response_rule_update",
+        accept: "application/vnd.whispir.responserule-v1+json",
+        content_type: Some("application/vnd.whispir.responserule-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "scenarioCreate",
+        method_name: "scenario_create",
+        accept: "application/vnd.whispir.scenario-v1+json",
+        content_type: Some("application/vnd.whispir.scenario-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "scenarioDelete",
+        method_name: "scenario_delete",
+        accept: "application/json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "scenarioList",
+        method_name: "scenario_list",
+        accept: "application/vnd.whispir.scenario-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "scenarioRetrieve",
+        method_name: "scenario_retrieve",
+        accept: "application/vnd.whispir.scenario-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "scenarioRunCreate",
+        method_name: "scenario_run_create",
+        accept: "application/vnd.whispir.scenario-v1+json",
+        content_type: Some("application/vnd.whispir.scenario-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "scenarioUpdate",
+        method_name: "scenario_update",
+        accept: "application/vnd.whispir.scenario-v1+json",
+        content_type: Some("application/vnd.whispir.scenario-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "sendCodeCreate",
+        method_name: "send_code_create",
+        accept: "application/json",
+        content_type: Some("application/json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "templateCreate",
+        method_name: "template_create",
+        accept: "application/vnd.whispir.template-v1+json",
+        content_type: Some("application/vnd.whispir.template-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "templateDelete",
+        method_name: "template_delete",
+        accept: "application/vnd.whispir.template-v1+json",
+        content_type: Some("application/vnd.whispir.template-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "templateList",
+        method_name: "template_list",
+        accept: "application/vnd.whispir.template-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "templateRetrieve",
+        method_name: "template_retrieve",
+        accept: "application/vnd.whispir.template-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "templateUpdate",
+        method_name: "template_update",
+        accept: "application/vnd.whispir.template-v1+json",
+        content_type: Some("application/vnd.whispir.template-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "userCreate",
+        method_name: "user_create",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: Some("application/vnd.whispir.user-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "userDelete",
+        method_name: "user_delete",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: Some("application/vnd.whispir.user-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "userList",
+        method_name: "user_list",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "userRetrieve",
+        method_name: "user_retrieve",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "userUpdate",
+        method_name: "user_update",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: Some("application/vnd.whispir.user-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "userWorkspaceList",
+        method_name: "user_workspace_list",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "usersDelete",
+        method_name: "users_delete",
+        accept: "application/vnd.whispir.user-v1+json",
+        content_type: Some("application/vnd.whispir.user-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "verifyCodeCreate",
+        method_name: "verify_code_create",
+        accept: "application/json",
+        content_type: Some("application/json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "workspaceCreate",
+        method_name: "workspace_create",
+        accept: "application/vnd.whispir.workspace-v1+json",
+        content_type: Some("application/vnd.whispir.workspace-v1+json"),
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "workspaceList",
+        method_name: "workspace_list",
+        accept: "application/vnd.whispir.workspace-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "workspaceRetrieve",
+        method_name: "workspace_retrieve",
+        accept: "application/vnd.whispir.workspace-v1+json",
+        content_type: None,
+    },
+    crate::media_types::OperationMediaTypes {
+        operation_id: "workspaceUpdate",
+        method_name: "workspace_update",
+        accept: "application/vnd.whispir.workspace-v1+json",
+        content_type: Some("application/vnd.whispir.workspace-v1+json"),
     },
 ];
