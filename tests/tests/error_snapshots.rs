@@ -184,3 +184,31 @@ async fn a_huge_error_body_is_capped_not_buffered() {
     assert_eq!(err.operation(), Some("messageRetrieve"));
     assert_eq!(err.method(), Some(&reqwest::Method::GET));
 }
+
+#[tokio::test]
+async fn the_error_body_limit_is_configurable() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("x".repeat(1000)))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .credentials(Credentials::basic("user", "pass"))
+        .api_key("key")
+        .error_body_limit(100)
+        .build()
+        .expect("builds");
+    let err: whispir::Error = client
+        .message_retrieve()
+        .workspace_id("AB12")
+        .message_id("CD34")
+        .send()
+        .await
+        .map(|_| ())
+        .expect_err("400")
+        .into();
+    let raw = err.raw_body().expect("raw");
+    assert_eq!(raw.bytes().len(), 100);
+    assert!(raw.is_truncated());
+}

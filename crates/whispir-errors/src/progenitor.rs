@@ -58,7 +58,8 @@ fn collect_ready(mut stream: ByteStream, limit: usize) -> (bytes::Bytes, bool) {
 
 fn error_response(status: StatusCode, mut headers: HeaderMap, body: ByteStream) -> Error {
     let (operation, method, truncated) = take_markers(&mut headers);
-    let (bytes, cut) = collect_ready(body, crate::DEFAULT_BODY_LIMIT);
+    // The client's exec hook already cut the body at its configured limit.
+    let (bytes, cut) = collect_ready(body, usize::MAX);
     Error::from_response(
         operation.as_deref(),
         method,

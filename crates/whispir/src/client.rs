@@ -117,6 +117,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
+    error_body_limit: Option<usize>,
 }
 
 /// Connect timeout unless set otherwise.
@@ -168,6 +169,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Keep at most this many bytes of an error body (default 64 KiB).
+    pub fn error_body_limit(mut self, limit: usize) -> Self {
+        self.error_body_limit = Some(limit);
+        self
+    }
+
     /// Reuse an existing `reqwest::Client` (its pool, proxy and TLS
     /// settings). The timeouts of this builder are then not applied.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -184,8 +191,11 @@ impl ClientBuilder {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
         let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
-        let context =
+        let mut context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?;
+        if let Some(limit) = self.error_body_limit {
+            context = context.with_error_body_limit(limit);
+        }
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()

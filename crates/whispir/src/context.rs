@@ -67,6 +67,7 @@ pub struct InvalidCredential {
 #[derive(Clone)]
 pub struct ClientContext {
     headers: Arc<AuthHeaders>,
+    error_body_limit: usize,
 }
 
 struct AuthHeaders {
@@ -111,7 +112,20 @@ impl ClientContext {
                 api_key,
                 user_agent,
             }),
+            error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
         })
+    }
+
+    /// Keep at most `limit` bytes of an error body (default 64 KiB); the
+    /// rest is never read.
+    pub fn with_error_body_limit(mut self, limit: usize) -> Self {
+        self.error_body_limit = limit;
+        self
+    }
+
+    /// How many bytes of an error body are kept.
+    pub fn error_body_limit(&self) -> usize {
+        self.error_body_limit
     }
 
     /// Adds the authentication headers to a request.

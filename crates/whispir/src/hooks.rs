@@ -5,7 +5,6 @@
 use futures::StreamExt as _;
 use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
-use whispir_errors::DEFAULT_BODY_LIMIT;
 use whispir_errors::progenitor::{METHOD_HEADER, OPERATION_HEADER, TRUNCATED_HEADER};
 
 use crate::context::ClientContext;
@@ -48,7 +47,10 @@ impl ClientHooks<ClientContext> for Client {
         }
         let operation = OperationMediaTypes::for_method(info.operation_id)
             .map_or(info.operation_id, |media| media.operation_id);
-        Ok(buffer_error_response(response, operation, &method, DEFAULT_BODY_LIMIT).await)
+        Ok(
+            buffer_error_response(response, operation, &method, self.inner.error_body_limit())
+                .await,
+        )
     }
 }
 
