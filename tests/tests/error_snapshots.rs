@@ -3,8 +3,9 @@
 //! against a local mock server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use whispir::{Client, ClientContext, Credentials};
+use whispir::{Client, Credentials};
 use whispir_errors::{TableRow, TableSection};
+use whispir_tests::{mock_client, retrieve_error};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -53,22 +54,8 @@ fn body_forms(code: u16) -> Vec<(&'static str, &'static str, String)> {
     ]
 }
 
-fn client(server: &MockServer) -> Client {
-    let credentials = Credentials::basic("user", "pass");
-    let context = ClientContext::new(&credentials, "key").expect("valid");
-    Client::new_with_client(&server.uri(), reqwest::Client::new(), context)
-}
-
 async fn rendered(server: &MockServer, id: &str) -> String {
-    let err: whispir::Error = client(server)
-        .message_retrieve()
-        .workspace_id("AB12")
-        .message_id(id)
-        .send()
-        .await
-        .map(|_| ())
-        .expect_err("an error status")
-        .into();
+    let err = retrieve_error(&mock_client(&server.uri()), id).await;
     format!("display: {err}\n\nalternate:\n{err:#}\n\ndebug:\n{err:#?}\n")
 }
 
@@ -169,15 +156,7 @@ async fn a_huge_error_body_is_capped_not_buffered() {
         .respond_with(ResponseTemplate::new(500).set_body_bytes(huge))
         .mount(&server)
         .await;
-    let err: whispir::Error = client(&server)
-        .message_retrieve()
-        .workspace_id("AB12")
-        .message_id("huge")
-        .send()
-        .await
-        .map(|_| ())
-        .expect_err("500")
-        .into();
+    let err = retrieve_error(&mock_client(&server.uri()), "huge").await;
     let raw = err.raw_body().expect("raw body");
     assert_eq!(raw.bytes().len(), whispir_errors::DEFAULT_BODY_LIMIT);
     assert!(raw.is_truncated());
@@ -199,15 +178,7 @@ async fn the_error_body_limit_is_configurable() {
         .error_body_limit(100)
         .build()
         .expect("builds");
-    let err: whispir::Error = client
-        .message_retrieve()
-        .workspace_id("AB12")
-        .message_id("CD34")
-        .send()
-        .await
-        .map(|_| ())
-        .expect_err("400")
-        .into();
+    let err = retrieve_error(&client, "CD34").await;
     let raw = err.raw_body().expect("raw");
     assert_eq!(raw.bytes().len(), 100);
     assert!(raw.is_truncated());

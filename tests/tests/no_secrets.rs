@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use whispir::{Client, ClientContext, Credentials, types};
+use whispir_tests::expect_error;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -24,15 +25,14 @@ async fn send(client: &Client) -> whispir::Error {
         .to("61400000001")
         .subject("bodysecret")
         .body(Some("bodysecret".to_string()));
-    client
-        .message_create()
-        .workspace_id("AB12")
-        .body(message)
-        .send()
-        .await
-        .map(|_| ())
-        .expect_err("fails")
-        .into()
+    expect_error(
+        client
+            .message_create()
+            .workspace_id("AB12")
+            .body(message)
+            .send()
+            .await,
+    )
 }
 
 #[tokio::test]

@@ -1,16 +1,15 @@
 //! What a generated call puts on the wire, checked against a local mock server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use whispir::{Client, ClientContext, Credentials, types};
+use whispir::{Client, types};
+use whispir_tests::{mock_client, retrieve_error};
 use wiremock::matchers::{body_json, header, header_exists, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const MESSAGE_TYPE: &str = "application/vnd.whispir.message-v1+json";
 
 fn client(server: &MockServer) -> Client {
-    let credentials = Credentials::basic("user", "pass");
-    let context = ClientContext::new(&credentials, "test-api-key").expect("valid credentials");
-    Client::new_with_client(&server.uri(), reqwest::Client::new(), context)
+    mock_client(&server.uri())
 }
 
 #[tokio::test]
@@ -134,15 +133,7 @@ async fn error_responses_keep_status_headers_and_body() {
         .mount(&server)
         .await;
 
-    let err: whispir::Error = client(&server)
-        .message_retrieve()
-        .workspace_id("AB12")
-        .message_id("CD34")
-        .send()
-        .await
-        .map(|_| ())
-        .expect_err("403")
-        .into();
+    let err = retrieve_error(&client(&server), "CD34").await;
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(
         err.headers().and_then(|h| h.error_code.as_deref()),
