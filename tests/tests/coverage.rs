@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use whispir::media_types::OperationMediaTypes;
+use whispir::operations::OperationSpec;
 
 fn bundled() -> serde_json::Value {
     serde_json::from_str(include_str!("../../openapi/bundled.json")).expect("bundled.json is JSON")
@@ -29,7 +29,7 @@ fn the_whole_api_is_described() {
 
 #[test]
 fn every_operation_has_vendor_media_types() {
-    let table: BTreeSet<String> = OperationMediaTypes::all()
+    let table: BTreeSet<String> = OperationSpec::all()
         .iter()
         .map(|m| m.operation_id.to_string())
         .collect();

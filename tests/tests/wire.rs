@@ -145,3 +145,32 @@ async fn error_responses_keep_status_headers_and_body() {
         Some(&whispir::ApiErrorBody::Html("Developer Over Qps".into()))
     );
 }
+
+#[tokio::test]
+async fn without_a_workspace_calls_go_to_the_unscoped_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .and(query_param("limit", "5"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({ "status": "No records found" })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server)
+        .message_list()
+        .limit(5u32)
+        .send()
+        .await
+        .expect("200")
+        .into_inner();
+    assert!(page.messages.is_empty());
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(
+        requests[0].url.query(),
+        Some("limit=5"),
+        "no workspaceId left in the query"
+    );
+}

@@ -38,51 +38,53 @@ const CLIENT_HEADERS: [&str; 5] = [
 
 /// The media types one operation sends and accepts on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperationMediaTypes {
+pub struct OperationSpec {
     /// The operation's id in the spec, e.g. `messageCreate`.
     pub operation_id: String,
     /// The name progenitor gives the operation and passes to the hooks,
     /// e.g. `message_create`.
     pub method_name: String,
+    /// The HTTP method, upper case.
+    pub http_method: String,
     /// Value of the `Accept` header.
     pub accept: String,
     /// Value of the `Content-Type` header, when the operation sends one.
     pub content_type: Option<String>,
+    /// The operation was moved from `/workspaces/{workspaceId}/…` to its
+    /// unscoped path with an optional `workspaceId` query parameter, which
+    /// the client turns back into the path prefix.
+    pub workspace_scoped: bool,
 }
 
-/// The generator's copy of the spec and the media-type table.
+/// The generator's copy of the spec and the per-operation facts the client
+/// applies on the wire.
 #[derive(Debug)]
 pub struct Adapted {
     /// The spec progenitor reads.
     pub spec: Value,
-    /// Media types per operation, sorted by method name.
-    pub media_types: Vec<OperationMediaTypes>,
+    /// One entry per operation, sorted by method name.
+    pub operations: Vec<OperationSpec>,
 }
+
+/// The path prefix of workspace-scoped resources.
+pub const WORKSPACE_PREFIX: &str = "/workspaces/{workspaceId}/";
+/// The parameter naming the workspace.
+pub const WORKSPACE_PARAM: &str = "workspaceId";
 
 /// Adapts a bundled spec for progenitor.
 pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
     let mut spec = bundled.clone();
-    let mut media_types = Vec::new();
-    let path_names: Vec<String> = bundled
-        .get("paths")
-        .and_then(Value::as_object)
-        .map(|paths| paths.keys().cloned().collect())
-        .unwrap_or_default();
+    let mut operations = Vec::new();
+    let Some(paths) = bundled.get("paths").and_then(Value::as_object) else {
+        return Err(SpecError::new("paths: missing or not a mapping"));
+    };
+    let mut new_paths = Map::new();
 
-    for path in &path_names {
-        let Some(item) = bundled.pointer(&format!("/paths/{}", pointer_segment(path))) else {
-            continue;
-        };
-        let mut new_item = item.clone();
-        let Some(new_map) = new_item.as_object_mut() else {
-            return Err(SpecError::new(format!("paths/{path} is not a mapping")));
-        };
-        if let Some(params) = item.get("parameters").and_then(Value::as_array) {
-            new_map.insert(
-                "parameters".into(),
-                Value::Array(adapt_parameters(bundled, params)),
-            );
-        }
+    for (path, item) in paths {
+        let path_params = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
         for method in HTTP_METHODS {
             let Some(operation) = item.get(method).and_then(Value::as_object) else {
                 continue;
@@ -93,14 +95,42 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
                 .unwrap_or_default()
                 .to_string();
             let place = format!("{operation_id} ({} {path})", method.to_uppercase());
-            let (adapted, media) = adapt_operation(bundled, operation, &operation_id, &place)?;
-            new_map.insert(method.to_string(), Value::Object(adapted));
-            media_types.push(media);
-        }
-        if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
-            paths.insert(path.clone(), new_item);
+            // Path-level parameters move into each operation, so that one
+            // path item can be split between a scoped and an unscoped path.
+            let mut merged = operation.clone();
+            let own = operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            let all_params: Vec<Value> = path_params.iter().chain(own).cloned().collect();
+            merged.insert("parameters".into(), Value::Array(all_params));
+
+            let unscoped = path
+                .strip_prefix(WORKSPACE_PREFIX)
+                .map(|rest| format!("/{rest}"))
+                .filter(|unscoped| {
+                    paths
+                        .get(unscoped)
+                        .and_then(|other| other.get(method))
+                        .is_none()
+                });
+            let (adapted, facts) = adapt_operation(
+                bundled,
+                &merged,
+                &operation_id,
+                method,
+                unscoped.is_some(),
+                &place,
+            )?;
+            let target = unscoped.unwrap_or_else(|| path.clone());
+            let entry = new_paths.entry(target).or_insert_with(|| json!({}));
+            if let Some(entry) = entry.as_object_mut() {
+                entry.insert(method.to_string(), Value::Object(adapted));
+            }
+            operations.push(facts);
         }
     }
+    spec["paths"] = Value::Object(new_paths);
 
     if let Some(schemas) = spec.pointer_mut("/components/schemas") {
         remove_string_constraints(schemas);
@@ -117,20 +147,18 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
             components.remove(kind);
         }
     }
-    media_types.sort_by(|a, b| a.method_name.cmp(&b.method_name));
-    Ok(Adapted { spec, media_types })
-}
-
-fn pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
+    Ok(Adapted { spec, operations })
 }
 
 fn adapt_operation(
     spec: &Value,
     operation: &Map<String, Value>,
     operation_id: &str,
+    method: &str,
+    workspace_scoped: bool,
     place: &str,
-) -> Result<(Map<String, Value>, OperationMediaTypes), SpecError> {
+) -> Result<(Map<String, Value>, OperationSpec), SpecError> {
     let mut adapted = operation.clone();
     let own_params = operation
         .get("parameters")
@@ -184,10 +212,21 @@ fn adapt_operation(
         None => None,
     };
 
-    adapted.insert(
-        "parameters".into(),
-        Value::Array(adapt_parameters(spec, own_params)),
-    );
+    let mut params = adapt_parameters(spec, own_params);
+    if workspace_scoped {
+        params.retain(|param| param.get("name").and_then(Value::as_str) != Some(WORKSPACE_PARAM));
+        params.insert(
+            0,
+            json!({
+                "name": WORKSPACE_PARAM,
+                "in": "query",
+                "required": false,
+                "description": "The workspace to act in; without it, the company's default workspace.",
+                "schema": { "type": "string" }
+            }),
+        );
+    }
+    adapted.insert("parameters".into(), Value::Array(params));
 
     let responses = operation
         .get("responses")
@@ -254,11 +293,13 @@ fn adapt_operation(
     let content_type = declared_header("content-type").or(request_content);
     Ok((
         adapted,
-        OperationMediaTypes {
+        OperationSpec {
             operation_id: operation_id.to_string(),
             method_name: operation_id.to_snake_case(),
+            http_method: method.to_uppercase(),
             accept,
             content_type,
+            workspace_scoped,
         },
     ))
 }

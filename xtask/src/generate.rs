@@ -6,7 +6,7 @@ use progenitor_impl::{
 };
 use quote::quote;
 
-use crate::adapt::OperationMediaTypes;
+use crate::adapt::OperationSpec;
 use crate::codes::{CodeClass, ResponseCode};
 
 /// The progenitor version the generated code comes from; it must match the
@@ -58,7 +58,7 @@ fn settings() -> GenerationSettings {
 /// Generates `crates/whispir/src/generated.rs`.
 pub fn client_source(
     adapted_spec: &serde_json::Value,
-    media_types: &[OperationMediaTypes],
+    operations: &[OperationSpec],
 ) -> Result<String, GenerateError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(adapted_spec.clone())?;
 
@@ -85,11 +85,11 @@ pub fn client_source(
     }
     let mut generator = Generator::new(&settings);
     let client = run_progenitor(&mut generator, &spec)?;
-    let media = media_table(media_types);
+    let table = operation_table(operations);
 
     let file: syn::File = syn::parse2(quote! {
         #client
-        #media
+        #table
     })?;
     Ok(format!(
         "{}{}",
@@ -120,27 +120,32 @@ fn run_progenitor(
     }
 }
 
-fn media_table(media_types: &[OperationMediaTypes]) -> TokenStream {
-    let rows = media_types.iter().map(|row| {
+fn operation_table(operations: &[OperationSpec]) -> TokenStream {
+    let rows = operations.iter().map(|row| {
         let id = &row.operation_id;
         let method = &row.method_name;
+        let http_method = &row.http_method;
         let accept = &row.accept;
+        let workspace_scoped = row.workspace_scoped;
         let content_type = match &row.content_type {
             Some(ct) => quote! { Some(#ct) },
             None => quote! { None },
         };
         quote! {
-            crate::media_types::OperationMediaTypes {
+            crate::operations::OperationSpec {
                 operation_id: #id,
                 method_name: #method,
+                http_method: #http_method,
                 accept: #accept,
                 content_type: #content_type,
+                workspace_scoped: #workspace_scoped,
             }
         }
     });
     quote! {
-        /// The vendor media types of every operation, sorted by method name.
-        pub(crate) static OPERATION_MEDIA_TYPES: &[crate::media_types::OperationMediaTypes] = &[
+        /// What the client needs to know about every operation beyond the
+        /// generated code, sorted by method name.
+        pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
             #(#rows),*
         ];
     }

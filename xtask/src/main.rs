@@ -102,7 +102,7 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         },
         GeneratedFile {
             path: "crates/whispir/src/generated.rs",
-            contents: generate::client_source(&adapted.spec, &adapted.media_types)?,
+            contents: generate::client_source(&adapted.spec, &adapted.operations)?,
         },
         GeneratedFile {
             path: "crates/whispir-errors/src/generated.rs",

@@ -19513,6 +19513,111 @@ let response = client.callback_call_update()
     pub fn callback_call_update(&self) -> builder::CallbackCallUpdate<'_> {
         builder::CallbackCallUpdate::new(self)
     }
+    /**List contacts
+
+Sends a `GET` request to `/contacts`
+
+Arguments:
+- `custom_fields`
+- `fieldname`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.contact_list()
+    .custom_fields(custom_fields)
+    .fieldname(fieldname)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn contact_list(&self) -> builder::ContactList<'_> {
+        builder::ContactList::new(self)
+    }
+    /**Create a contact
+
+Sends a `POST` request to `/contacts`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.contact_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn contact_create(&self) -> builder::ContactCreate<'_> {
+        builder::ContactCreate::new(self)
+    }
+    /**Get a contact
+
+Sends a `GET` request to `/contacts/{contactId}`
+
+Arguments:
+- `contact_id`
+- `fields`
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.contact_retrieve()
+    .contact_id(contact_id)
+    .fields(fields)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn contact_retrieve(&self) -> builder::ContactRetrieve<'_> {
+        builder::ContactRetrieve::new(self)
+    }
+    /**Update a contact
+
+Sends a `PUT` request to `/contacts/{contactId}`
+
+Arguments:
+- `contact_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.contact_update()
+    .contact_id(contact_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn contact_update(&self) -> builder::ContactUpdate<'_> {
+        builder::ContactUpdate::new(self)
+    }
+    /**Delete a contact
+
+Sends a `DELETE` request to `/contacts/{contactId}`
+
+Arguments:
+- `contact_id`
+- `action`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.contact_delete()
+    .contact_id(contact_id)
+    .action(action)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn contact_delete(&self) -> builder::ContactDelete<'_> {
+        builder::ContactDelete::new(self)
+    }
     /**List custom lists
 
 Sends a `GET` request to `/customlists`
@@ -19550,6 +19655,206 @@ let response = client.custom_list_retrieve()
 ```*/
     pub fn custom_list_retrieve(&self) -> builder::CustomListRetrieve<'_> {
         builder::CustomListRetrieve::new(self)
+    }
+    /**List distribution lists
+
+Sends a `GET` request to `/distributionlists`
+
+Arguments:
+- `description`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `name`
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.distribution_list_list()
+    .description(description)
+    .limit(limit)
+    .name(name)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_list(&self) -> builder::DistributionListList<'_> {
+        builder::DistributionListList::new(self)
+    }
+    /**Create a distribution list
+
+Sends a `POST` request to `/distributionlists`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.distribution_list_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_create(&self) -> builder::DistributionListCreate<'_> {
+        builder::DistributionListCreate::new(self)
+    }
+    /**Get a distribution list
+
+Sends a `GET` request to `/distributionlists/{distributionlistId}`
+
+Arguments:
+- `distributionlist_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.distribution_list_retrieve()
+    .distributionlist_id(distributionlist_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_retrieve(&self) -> builder::DistributionListRetrieve<'_> {
+        builder::DistributionListRetrieve::new(self)
+    }
+    /**Update a distribution list
+
+Sends a `PUT` request to `/distributionlists/{distributionlistId}`
+
+Arguments:
+- `distributionlist_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.distribution_list_update()
+    .distributionlist_id(distributionlist_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_update(&self) -> builder::DistributionListUpdate<'_> {
+        builder::DistributionListUpdate::new(self)
+    }
+    /**Delete a distribution list
+
+Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
+
+Arguments:
+- `distributionlist_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.distribution_list_delete()
+    .distributionlist_id(distributionlist_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn distribution_list_delete(&self) -> builder::DistributionListDelete<'_> {
+        builder::DistributionListDelete::new(self)
+    }
+    /**List events
+
+Sends a `GET` request to `/events`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `event_type`
+```ignore
+let response = client.event_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .event_type(event_type)
+    .send()
+    .await;
+```*/
+    pub fn event_list(&self) -> builder::EventList<'_> {
+        builder::EventList::new(self)
+    }
+    /**Create a event
+
+Sends a `POST` request to `/events`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.event_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn event_create(&self) -> builder::EventCreate<'_> {
+        builder::EventCreate::new(self)
+    }
+    /**Get a event
+
+Sends a `GET` request to `/events/{eventId}`
+
+Arguments:
+- `event_id`
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.event_retrieve()
+    .event_id(event_id)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn event_retrieve(&self) -> builder::EventRetrieve<'_> {
+        builder::EventRetrieve::new(self)
+    }
+    /**Update a event
+
+Sends a `PUT` request to `/events/{eventId}`
+
+Arguments:
+- `event_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.event_update()
+    .event_id(event_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn event_update(&self) -> builder::EventUpdate<'_> {
+        builder::EventUpdate::new(self)
+    }
+    /**Create a import
+
+Sends a `POST` request to `/imports`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.import_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn import_create(&self) -> builder::ImportCreate<'_> {
+        builder::ImportCreate::new(self)
     }
     /**List keys
 
@@ -19631,6 +19936,131 @@ let response = client.key_delete()
     pub fn key_delete(&self) -> builder::KeyDelete<'_> {
         builder::KeyDelete::new(self)
     }
+    /**List messages
+
+Pages through the messages sent from the workspace, newest first by default.
+
+Sends a `GET` request to `/messages`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.message_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn message_list(&self) -> builder::MessageList<'_> {
+        builder::MessageList::new(self)
+    }
+    /**Send a message
+
+Sends a message to one or more recipients on the channels its body fields fill (SMS body, email, voice, web, WhatsApp, RCS), or schedules it for later. A template can stand in for the content.
+
+Sends a `POST` request to `/messages`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.message_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn message_create(&self) -> builder::MessageCreate<'_> {
+        builder::MessageCreate::new(self)
+    }
+    /**Get a message
+
+Reads one message as it was sent.
+
+Sends a `GET` request to `/messages/{messageId}`
+
+Arguments:
+- `message_id`: Id of the message (hexadecimal).
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.message_retrieve()
+    .message_id(message_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn message_retrieve(&self) -> builder::MessageRetrieve<'_> {
+        builder::MessageRetrieve::new(self)
+    }
+    /**Get the replies to a message
+
+Counts the replies per category (summary view) or lists each reply with its sender (detailed view).
+
+Sends a `GET` request to `/messages/{messageId}/messageresponses`
+
+Arguments:
+- `message_id`: Id of the message (hexadecimal).
+- `filter`: Only replies that did not come, did not match a rule, or matched a response rule.
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `view`: Counts only, or one entry per recipient.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.message_response_list()
+    .message_id(message_id)
+    .filter(filter)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .view(view)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn message_response_list(&self) -> builder::MessageResponseList<'_> {
+        builder::MessageResponseList::new(self)
+    }
+    /**Get the delivery status of a message
+
+Counts recipients per delivery state (summary view) or lists each recipient's state per channel (detailed view).
+
+Sends a `GET` request to `/messages/{messageId}/messagestatus`
+
+Arguments:
+- `message_id`: Id of the message (hexadecimal).
+- `filter`: Group the states by the default categories or by response rule.
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `view`: Counts only, or one entry per recipient.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.message_status_list()
+    .message_id(message_id)
+    .filter(filter)
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .view(view)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn message_status_list(&self) -> builder::MessageStatusList<'_> {
+        builder::MessageStatusList::new(self)
+    }
     /**Create a send code
 
 Sends a `POST` request to `/otp/send-code`
@@ -19657,6 +20087,399 @@ let response = client.verify_code_create()
 ```*/
     pub fn verify_code_create(&self) -> builder::VerifyCodeCreate<'_> {
         builder::VerifyCodeCreate::new(self)
+    }
+    /**List resources
+
+Sends a `GET` request to `/resources`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `name`
+- `offset`: Number of items to skip before the page starts.
+- `scope`
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.resource_list()
+    .limit(limit)
+    .name(name)
+    .offset(offset)
+    .scope(scope)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn resource_list(&self) -> builder::ResourceList<'_> {
+        builder::ResourceList::new(self)
+    }
+    /**Create a resource
+
+Sends a `POST` request to `/resources`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.resource_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn resource_create(&self) -> builder::ResourceCreate<'_> {
+        builder::ResourceCreate::new(self)
+    }
+    /**Get a resource
+
+Sends a `GET` request to `/resources/{resourceId}`
+
+Arguments:
+- `resource_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.resource_retrieve()
+    .resource_id(resource_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn resource_retrieve(&self) -> builder::ResourceRetrieve<'_> {
+        builder::ResourceRetrieve::new(self)
+    }
+    /**Update a resource
+
+Sends a `PUT` request to `/resources/{resourceId}`
+
+Arguments:
+- `resource_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.resource_update()
+    .resource_id(resource_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn resource_update(&self) -> builder::ResourceUpdate<'_> {
+        builder::ResourceUpdate::new(self)
+    }
+    /**Delete a resource
+
+Sends a `DELETE` request to `/resources/{resourceId}`
+
+Arguments:
+- `resource_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.resource_delete()
+    .resource_id(resource_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn resource_delete(&self) -> builder::ResourceDelete<'_> {
+        builder::ResourceDelete::new(self)
+    }
+    /**List response rules
+
+Sends a `GET` request to `/responserules`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.response_rule_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_list(&self) -> builder::ResponseRuleList<'_> {
+        builder::ResponseRuleList::new(self)
+    }
+    /**Create a response rule
+
+Sends a `POST` request to `/responserules`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.response_rule_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_create(&self) -> builder::ResponseRuleCreate<'_> {
+        builder::ResponseRuleCreate::new(self)
+    }
+    /**Get a response rule
+
+Sends a `GET` request to `/responserules/{responseRuleId}`
+
+Arguments:
+- `response_rule_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.response_rule_retrieve()
+    .response_rule_id(response_rule_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_retrieve(&self) -> builder::ResponseRuleRetrieve<'_> {
+        builder::ResponseRuleRetrieve::new(self)
+    }
+    /**Update a response rule
+
+Sends a `PUT` request to `/responserules/{responseRuleId}`
+
+Arguments:
+- `response_rule_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.response_rule_update()
+    .response_rule_id(response_rule_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_update(&self) -> builder::ResponseRuleUpdate<'_> {
+        builder::ResponseRuleUpdate::new(self)
+    }
+    /**Delete a response rule
+
+Sends a `DELETE` request to `/responserules/{responseRuleId}`
+
+Arguments:
+- `response_rule_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.response_rule_delete()
+    .response_rule_id(response_rule_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn response_rule_delete(&self) -> builder::ResponseRuleDelete<'_> {
+        builder::ResponseRuleDelete::new(self)
+    }
+    /**List scenarios
+
+Sends a `GET` request to `/scenarios`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.scenario_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_list(&self) -> builder::ScenarioList<'_> {
+        builder::ScenarioList::new(self)
+    }
+    /**Create a scenario
+
+Sends a `POST` request to `/scenarios`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.scenario_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn scenario_create(&self) -> builder::ScenarioCreate<'_> {
+        builder::ScenarioCreate::new(self)
+    }
+    /**Get a scenario
+
+Sends a `GET` request to `/scenarios/{scenarioId}`
+
+Arguments:
+- `scenario_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.scenario_retrieve()
+    .scenario_id(scenario_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_retrieve(&self) -> builder::ScenarioRetrieve<'_> {
+        builder::ScenarioRetrieve::new(self)
+    }
+    /**Update a scenario
+
+Sends a `PUT` request to `/scenarios/{scenarioId}`
+
+Arguments:
+- `scenario_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.scenario_update()
+    .scenario_id(scenario_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn scenario_update(&self) -> builder::ScenarioUpdate<'_> {
+        builder::ScenarioUpdate::new(self)
+    }
+    /**Create a scenario run
+
+Sends a `POST` request to `/scenarios/{scenarioId}`
+
+Arguments:
+- `scenario_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.scenario_run_create()
+    .scenario_id(scenario_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_run_create(&self) -> builder::ScenarioRunCreate<'_> {
+        builder::ScenarioRunCreate::new(self)
+    }
+    /**Delete a scenario
+
+Sends a `DELETE` request to `/scenarios/{scenarioId}`
+
+Arguments:
+- `scenario_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.scenario_delete()
+    .scenario_id(scenario_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn scenario_delete(&self) -> builder::ScenarioDelete<'_> {
+        builder::ScenarioDelete::new(self)
+    }
+    /**List templates
+
+Sends a `GET` request to `/templates`
+
+Arguments:
+- `limit`: Page size; the API returns at most 20 items per page.
+- `offset`: Number of items to skip before the page starts.
+- `sort_fields`: Comma-separated names of the fields to sort by.
+- `sort_order`: Sort direction.
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.template_list()
+    .limit(limit)
+    .offset(offset)
+    .sort_fields(sort_fields)
+    .sort_order(sort_order)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn template_list(&self) -> builder::TemplateList<'_> {
+        builder::TemplateList::new(self)
+    }
+    /**Create a template
+
+Sends a `POST` request to `/templates`
+
+Arguments:
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.template_create()
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn template_create(&self) -> builder::TemplateCreate<'_> {
+        builder::TemplateCreate::new(self)
+    }
+    /**Get a template
+
+Sends a `GET` request to `/templates/{templateId}`
+
+Arguments:
+- `template_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.template_retrieve()
+    .template_id(template_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn template_retrieve(&self) -> builder::TemplateRetrieve<'_> {
+        builder::TemplateRetrieve::new(self)
+    }
+    /**Update a template
+
+Sends a `PUT` request to `/templates/{templateId}`
+
+Arguments:
+- `template_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+- `body`
+```ignore
+let response = client.template_update()
+    .template_id(template_id)
+    .workspace_id(workspace_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn template_update(&self) -> builder::TemplateUpdate<'_> {
+        builder::TemplateUpdate::new(self)
+    }
+    /**Delete a template
+
+Sends a `DELETE` request to `/templates/{templateId}`
+
+Arguments:
+- `template_id`
+- `workspace_id`: The workspace to act in; without it, the company's default workspace.
+```ignore
+let response = client.template_delete()
+    .template_id(template_id)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn template_delete(&self) -> builder::TemplateDelete<'_> {
+        builder::TemplateDelete::new(self)
     }
     /**List users
 
@@ -19834,822 +20657,6 @@ let response = client.activity_workspace_list()
 ```*/
     pub fn activity_workspace_list(&self) -> builder::ActivityWorkspaceList<'_> {
         builder::ActivityWorkspaceList::new(self)
-    }
-    /**List contacts
-
-Sends a `GET` request to `/workspaces/{workspaceId}/contacts`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `custom_fields`
-- `fieldname`
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.contact_list()
-    .workspace_id(workspace_id)
-    .custom_fields(custom_fields)
-    .fieldname(fieldname)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn contact_list(&self) -> builder::ContactList<'_> {
-        builder::ContactList::new(self)
-    }
-    /**Create a contact
-
-Sends a `POST` request to `/workspaces/{workspaceId}/contacts`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.contact_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn contact_create(&self) -> builder::ContactCreate<'_> {
-        builder::ContactCreate::new(self)
-    }
-    /**Get a contact
-
-Sends a `GET` request to `/workspaces/{workspaceId}/contacts/{contactId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `contact_id`
-- `fields`
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.contact_retrieve()
-    .workspace_id(workspace_id)
-    .contact_id(contact_id)
-    .fields(fields)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn contact_retrieve(&self) -> builder::ContactRetrieve<'_> {
-        builder::ContactRetrieve::new(self)
-    }
-    /**Update a contact
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/contacts/{contactId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `contact_id`
-- `body`
-```ignore
-let response = client.contact_update()
-    .workspace_id(workspace_id)
-    .contact_id(contact_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn contact_update(&self) -> builder::ContactUpdate<'_> {
-        builder::ContactUpdate::new(self)
-    }
-    /**Delete a contact
-
-Sends a `DELETE` request to `/workspaces/{workspaceId}/contacts/{contactId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `contact_id`
-- `action`
-```ignore
-let response = client.contact_delete()
-    .workspace_id(workspace_id)
-    .contact_id(contact_id)
-    .action(action)
-    .send()
-    .await;
-```*/
-    pub fn contact_delete(&self) -> builder::ContactDelete<'_> {
-        builder::ContactDelete::new(self)
-    }
-    /**List distribution lists
-
-Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `description`
-- `limit`: Page size; the API returns at most 20 items per page.
-- `name`
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.distribution_list_list()
-    .workspace_id(workspace_id)
-    .description(description)
-    .limit(limit)
-    .name(name)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn distribution_list_list(&self) -> builder::DistributionListList<'_> {
-        builder::DistributionListList::new(self)
-    }
-    /**Create a distribution list
-
-Sends a `POST` request to `/workspaces/{workspaceId}/distributionlists`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.distribution_list_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn distribution_list_create(&self) -> builder::DistributionListCreate<'_> {
-        builder::DistributionListCreate::new(self)
-    }
-    /**Get a distribution list
-
-Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `distributionlist_id`
-```ignore
-let response = client.distribution_list_retrieve()
-    .workspace_id(workspace_id)
-    .distributionlist_id(distributionlist_id)
-    .send()
-    .await;
-```*/
-    pub fn distribution_list_retrieve(&self) -> builder::DistributionListRetrieve<'_> {
-        builder::DistributionListRetrieve::new(self)
-    }
-    /**Update a distribution list
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `distributionlist_id`
-- `body`
-```ignore
-let response = client.distribution_list_update()
-    .workspace_id(workspace_id)
-    .distributionlist_id(distributionlist_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn distribution_list_update(&self) -> builder::DistributionListUpdate<'_> {
-        builder::DistributionListUpdate::new(self)
-    }
-    /**Delete a distribution list
-
-Sends a `DELETE` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `distributionlist_id`
-```ignore
-let response = client.distribution_list_delete()
-    .workspace_id(workspace_id)
-    .distributionlist_id(distributionlist_id)
-    .send()
-    .await;
-```*/
-    pub fn distribution_list_delete(&self) -> builder::DistributionListDelete<'_> {
-        builder::DistributionListDelete::new(self)
-    }
-    /**List events
-
-Sends a `GET` request to `/workspaces/{workspaceId}/events`
-
-Arguments:
-- `workspace_id`
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-- `event_type`
-```ignore
-let response = client.event_list()
-    .workspace_id(workspace_id)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .event_type(event_type)
-    .send()
-    .await;
-```*/
-    pub fn event_list(&self) -> builder::EventList<'_> {
-        builder::EventList::new(self)
-    }
-    /**Create a event
-
-Sends a `POST` request to `/workspaces/{workspaceId}/events`
-
-```ignore
-let response = client.event_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn event_create(&self) -> builder::EventCreate<'_> {
-        builder::EventCreate::new(self)
-    }
-    /**Get a event
-
-Sends a `GET` request to `/workspaces/{workspaceId}/events/{eventId}`
-
-Arguments:
-- `workspace_id`
-- `event_id`
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.event_retrieve()
-    .workspace_id(workspace_id)
-    .event_id(event_id)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn event_retrieve(&self) -> builder::EventRetrieve<'_> {
-        builder::EventRetrieve::new(self)
-    }
-    /**Update a event
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/events/{eventId}`
-
-```ignore
-let response = client.event_update()
-    .workspace_id(workspace_id)
-    .event_id(event_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn event_update(&self) -> builder::EventUpdate<'_> {
-        builder::EventUpdate::new(self)
-    }
-    /**Create a import
-
-Sends a `POST` request to `/workspaces/{workspaceId}/imports`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.import_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn import_create(&self) -> builder::ImportCreate<'_> {
-        builder::ImportCreate::new(self)
-    }
-    /**List messages
-
-Pages through the messages sent from the workspace, newest first by default.
-
-Sends a `GET` request to `/workspaces/{workspaceId}/messages`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.message_list()
-    .workspace_id(workspace_id)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn message_list(&self) -> builder::MessageList<'_> {
-        builder::MessageList::new(self)
-    }
-    /**Send a message
-
-Sends a message to one or more recipients on the channels its body fields fill (SMS body, email, voice, web, WhatsApp, RCS), or schedules it for later. A template can stand in for the content.
-
-Sends a `POST` request to `/workspaces/{workspaceId}/messages`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.message_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn message_create(&self) -> builder::MessageCreate<'_> {
-        builder::MessageCreate::new(self)
-    }
-    /**Get a message
-
-Reads one message as it was sent.
-
-Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `message_id`: Id of the message (hexadecimal).
-```ignore
-let response = client.message_retrieve()
-    .workspace_id(workspace_id)
-    .message_id(message_id)
-    .send()
-    .await;
-```*/
-    pub fn message_retrieve(&self) -> builder::MessageRetrieve<'_> {
-        builder::MessageRetrieve::new(self)
-    }
-    /**Get the replies to a message
-
-Counts the replies per category (summary view) or lists each reply with its sender (detailed view).
-
-Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messageresponses`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `message_id`: Id of the message (hexadecimal).
-- `filter`: Only replies that did not come, did not match a rule, or matched a response rule.
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-- `view`: Counts only, or one entry per recipient.
-```ignore
-let response = client.message_response_list()
-    .workspace_id(workspace_id)
-    .message_id(message_id)
-    .filter(filter)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .view(view)
-    .send()
-    .await;
-```*/
-    pub fn message_response_list(&self) -> builder::MessageResponseList<'_> {
-        builder::MessageResponseList::new(self)
-    }
-    /**Get the delivery status of a message
-
-Counts recipients per delivery state (summary view) or lists each recipient's state per channel (detailed view).
-
-Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messagestatus`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `message_id`: Id of the message (hexadecimal).
-- `filter`: Group the states by the default categories or by response rule.
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-- `view`: Counts only, or one entry per recipient.
-```ignore
-let response = client.message_status_list()
-    .workspace_id(workspace_id)
-    .message_id(message_id)
-    .filter(filter)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .view(view)
-    .send()
-    .await;
-```*/
-    pub fn message_status_list(&self) -> builder::MessageStatusList<'_> {
-        builder::MessageStatusList::new(self)
-    }
-    /**List resources
-
-Sends a `GET` request to `/workspaces/{workspaceId}/resources`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `limit`: Page size; the API returns at most 20 items per page.
-- `name`
-- `offset`: Number of items to skip before the page starts.
-- `scope`
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.resource_list()
-    .workspace_id(workspace_id)
-    .limit(limit)
-    .name(name)
-    .offset(offset)
-    .scope(scope)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn resource_list(&self) -> builder::ResourceList<'_> {
-        builder::ResourceList::new(self)
-    }
-    /**Create a resource
-
-Sends a `POST` request to `/workspaces/{workspaceId}/resources`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.resource_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn resource_create(&self) -> builder::ResourceCreate<'_> {
-        builder::ResourceCreate::new(self)
-    }
-    /**Get a resource
-
-Sends a `GET` request to `/workspaces/{workspaceId}/resources/{resourceId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `resource_id`
-```ignore
-let response = client.resource_retrieve()
-    .workspace_id(workspace_id)
-    .resource_id(resource_id)
-    .send()
-    .await;
-```*/
-    pub fn resource_retrieve(&self) -> builder::ResourceRetrieve<'_> {
-        builder::ResourceRetrieve::new(self)
-    }
-    /**Update a resource
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/resources/{resourceId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `resource_id`
-- `body`
-```ignore
-let response = client.resource_update()
-    .workspace_id(workspace_id)
-    .resource_id(resource_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn resource_update(&self) -> builder::ResourceUpdate<'_> {
-        builder::ResourceUpdate::new(self)
-    }
-    /**Delete a resource
-
-Sends a `DELETE` request to `/workspaces/{workspaceId}/resources/{resourceId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `resource_id`
-```ignore
-let response = client.resource_delete()
-    .workspace_id(workspace_id)
-    .resource_id(resource_id)
-    .send()
-    .await;
-```*/
-    pub fn resource_delete(&self) -> builder::ResourceDelete<'_> {
-        builder::ResourceDelete::new(self)
-    }
-    /**List response rules
-
-Sends a `GET` request to `/workspaces/{workspaceId}/responserules`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.response_rule_list()
-    .workspace_id(workspace_id)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn response_rule_list(&self) -> builder::ResponseRuleList<'_> {
-        builder::ResponseRuleList::new(self)
-    }
-    /**Create a response rule
-
-Sends a `POST` request to `/workspaces/{workspaceId}/responserules`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.response_rule_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn response_rule_create(&self) -> builder::ResponseRuleCreate<'_> {
-        builder::ResponseRuleCreate::new(self)
-    }
-    /**Get a response rule
-
-Sends a `GET` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `response_rule_id`
-```ignore
-let response = client.response_rule_retrieve()
-    .workspace_id(workspace_id)
-    .response_rule_id(response_rule_id)
-    .send()
-    .await;
-```*/
-    pub fn response_rule_retrieve(&self) -> builder::ResponseRuleRetrieve<'_> {
-        builder::ResponseRuleRetrieve::new(self)
-    }
-    /**Update a response rule
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `response_rule_id`
-- `body`
-```ignore
-let response = client.response_rule_update()
-    .workspace_id(workspace_id)
-    .response_rule_id(response_rule_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn response_rule_update(&self) -> builder::ResponseRuleUpdate<'_> {
-        builder::ResponseRuleUpdate::new(self)
-    }
-    /**Delete a response rule
-
-Sends a `DELETE` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `response_rule_id`
-```ignore
-let response = client.response_rule_delete()
-    .workspace_id(workspace_id)
-    .response_rule_id(response_rule_id)
-    .send()
-    .await;
-```*/
-    pub fn response_rule_delete(&self) -> builder::ResponseRuleDelete<'_> {
-        builder::ResponseRuleDelete::new(self)
-    }
-    /**List scenarios
-
-Sends a `GET` request to `/workspaces/{workspaceId}/scenarios`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.scenario_list()
-    .workspace_id(workspace_id)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn scenario_list(&self) -> builder::ScenarioList<'_> {
-        builder::ScenarioList::new(self)
-    }
-    /**Create a scenario
-
-Sends a `POST` request to `/workspaces/{workspaceId}/scenarios`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.scenario_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn scenario_create(&self) -> builder::ScenarioCreate<'_> {
-        builder::ScenarioCreate::new(self)
-    }
-    /**Get a scenario
-
-Sends a `GET` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `scenario_id`
-```ignore
-let response = client.scenario_retrieve()
-    .workspace_id(workspace_id)
-    .scenario_id(scenario_id)
-    .send()
-    .await;
-```*/
-    pub fn scenario_retrieve(&self) -> builder::ScenarioRetrieve<'_> {
-        builder::ScenarioRetrieve::new(self)
-    }
-    /**Update a scenario
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `scenario_id`
-- `body`
-```ignore
-let response = client.scenario_update()
-    .workspace_id(workspace_id)
-    .scenario_id(scenario_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn scenario_update(&self) -> builder::ScenarioUpdate<'_> {
-        builder::ScenarioUpdate::new(self)
-    }
-    /**Create a scenario run
-
-Sends a `POST` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `scenario_id`
-```ignore
-let response = client.scenario_run_create()
-    .workspace_id(workspace_id)
-    .scenario_id(scenario_id)
-    .send()
-    .await;
-```*/
-    pub fn scenario_run_create(&self) -> builder::ScenarioRunCreate<'_> {
-        builder::ScenarioRunCreate::new(self)
-    }
-    /**Delete a scenario
-
-Sends a `DELETE` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `scenario_id`
-```ignore
-let response = client.scenario_delete()
-    .workspace_id(workspace_id)
-    .scenario_id(scenario_id)
-    .send()
-    .await;
-```*/
-    pub fn scenario_delete(&self) -> builder::ScenarioDelete<'_> {
-        builder::ScenarioDelete::new(self)
-    }
-    /**List templates
-
-Sends a `GET` request to `/workspaces/{workspaceId}/templates`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `limit`: Page size; the API returns at most 20 items per page.
-- `offset`: Number of items to skip before the page starts.
-- `sort_fields`: Comma-separated names of the fields to sort by.
-- `sort_order`: Sort direction.
-```ignore
-let response = client.template_list()
-    .workspace_id(workspace_id)
-    .limit(limit)
-    .offset(offset)
-    .sort_fields(sort_fields)
-    .sort_order(sort_order)
-    .send()
-    .await;
-```*/
-    pub fn template_list(&self) -> builder::TemplateList<'_> {
-        builder::TemplateList::new(self)
-    }
-    /**Create a template
-
-Sends a `POST` request to `/workspaces/{workspaceId}/templates`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `body`
-```ignore
-let response = client.template_create()
-    .workspace_id(workspace_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn template_create(&self) -> builder::TemplateCreate<'_> {
-        builder::TemplateCreate::new(self)
-    }
-    /**Get a template
-
-Sends a `GET` request to `/workspaces/{workspaceId}/templates/{templateId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `template_id`
-```ignore
-let response = client.template_retrieve()
-    .workspace_id(workspace_id)
-    .template_id(template_id)
-    .send()
-    .await;
-```*/
-    pub fn template_retrieve(&self) -> builder::TemplateRetrieve<'_> {
-        builder::TemplateRetrieve::new(self)
-    }
-    /**Update a template
-
-Sends a `PUT` request to `/workspaces/{workspaceId}/templates/{templateId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `template_id`
-- `body`
-```ignore
-let response = client.template_update()
-    .workspace_id(workspace_id)
-    .template_id(template_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn template_update(&self) -> builder::TemplateUpdate<'_> {
-        builder::TemplateUpdate::new(self)
-    }
-    /**Delete a template
-
-Sends a `DELETE` request to `/workspaces/{workspaceId}/templates/{templateId}`
-
-Arguments:
-- `workspace_id`: Id of the workspace (hexadecimal).
-- `template_id`
-```ignore
-let response = client.template_delete()
-    .workspace_id(workspace_id)
-    .template_id(template_id)
-    .send()
-    .await;
-```*/
-    pub fn template_delete(&self) -> builder::TemplateDelete<'_> {
-        builder::TemplateDelete::new(self)
     }
     /**List user workspaces
 
@@ -21887,6 +21894,666 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::contact_list`]
+
+[`Client::contact_list`]: super::Client::contact_list*/
+    #[derive(Debug, Clone)]
+    pub struct ContactList<'a> {
+        client: &'a super::Client,
+        custom_fields: Result<Option<bool>, String>,
+        fieldname: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ContactListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ContactList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                custom_fields: Ok(None),
+                fieldname: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn custom_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.custom_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for custom_fields failed".to_string()
+                });
+            self
+        }
+        pub fn fieldname<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fieldname = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for fieldname failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ContactListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ContactListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/contacts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ContactCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                custom_fields,
+                fieldname,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                workspace_id,
+            } = self;
+            let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
+            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/contacts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("customFields", &custom_fields),
+                )
+                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_create`]
+
+[`Client::contact_create`]: super::Client::contact_create*/
+    #[derive(Debug, Clone)]
+    pub struct ContactCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Contact, String>,
+    }
+    impl<'a> ContactCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Contact>,
+            <V as std::convert::TryInto<types::Contact>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/contacts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/contacts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_retrieve`]
+
+[`Client::contact_retrieve`]: super::Client::contact_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ContactRetrieve<'a> {
+        client: &'a super::Client,
+        contact_id: Result<::std::string::String, String>,
+        fields: Result<Option<::std::string::String>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ContactRetrieveSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ContactRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                contact_id: Err("contact_id was not initialized".to_string()),
+                fields: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for contact_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ContactRetrieveSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ContactRetrieveSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/contacts/{contactId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
+            let Self {
+                client,
+                contact_id,
+                fields,
+                sort_fields,
+                sort_order,
+                workspace_id,
+            } = self;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let fields = fields.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("fields", &fields))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_update`]
+
+[`Client::contact_update`]: super::Client::contact_update*/
+    #[derive(Debug, Clone)]
+    pub struct ContactUpdate<'a> {
+        client: &'a super::Client,
+        contact_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Contact, String>,
+    }
+    impl<'a> ContactUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                contact_id: Err("contact_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for contact_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Contact>,
+            <V as std::convert::TryInto<types::Contact>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/contacts/{contactId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, contact_id, workspace_id, body } = self;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::contact_delete`]
+
+[`Client::contact_delete`]: super::Client::contact_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ContactDelete<'a> {
+        client: &'a super::Client,
+        contact_id: Result<::std::string::String, String>,
+        action: Result<Option<types::ContactDeleteAction>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ContactDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                contact_id: Err("contact_id was not initialized".to_string()),
+                action: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn contact_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.contact_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for contact_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn action<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ContactDeleteAction>,
+        {
+            self.action = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ContactDeleteAction` for action failed".to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/contacts/{contactId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, contact_id, action, workspace_id } = self;
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("action", &action))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::custom_list_list`]
 
 [`Client::custom_list_list`]: super::Client::custom_list_list*/
@@ -22110,6 +22777,1268 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_list`]
+
+[`Client::distribution_list_list`]: super::Client::distribution_list_list*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListList<'a> {
+        client: &'a super::Client,
+        description: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        name: Result<Option<::std::string::String>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::DistributionListListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> DistributionListList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                description: Ok(None),
+                limit: Ok(None),
+                name: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn description<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.description = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for description failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DistributionListListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `DistributionListListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/distributionlists`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DistributionListCollection>,
+            Error<ByteStream>,
+        > {
+            let Self {
+                client,
+                description,
+                limit,
+                name,
+                offset,
+                sort_fields,
+                sort_order,
+                workspace_id,
+            } = self;
+            let description = description.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/distributionlists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("description", &description))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_create`]
+
+[`Client::distribution_list_create`]: super::Client::distribution_list_create*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::DistributionList, String>,
+    }
+    impl<'a> DistributionListCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DistributionList>,
+            <V as std::convert::TryInto<
+                types::DistributionList,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DistributionList` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DistributionList,
+            ) -> types::builder::DistributionList,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/distributionlists`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/distributionlists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_retrieve`]
+
+[`Client::distribution_list_retrieve`]: super::Client::distribution_list_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListRetrieve<'a> {
+        client: &'a super::Client,
+        distributionlist_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> DistributionListRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                distributionlist_id: Err(
+                    "distributionlist_id was not initialized".to_string(),
+                ),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn distributionlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.distributionlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/distributionlists/{distributionlistId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
+            let Self { client, distributionlist_id, workspace_id } = self;
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/distributionlists/{}", client.baseurl, encode_path(&
+                distributionlist_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_update`]
+
+[`Client::distribution_list_update`]: super::Client::distribution_list_update*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListUpdate<'a> {
+        client: &'a super::Client,
+        distributionlist_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::DistributionList, String>,
+    }
+    impl<'a> DistributionListUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                distributionlist_id: Err(
+                    "distributionlist_id was not initialized".to_string(),
+                ),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn distributionlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.distributionlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::DistributionList>,
+            <V as std::convert::TryInto<
+                types::DistributionList,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `DistributionList` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::DistributionList,
+            ) -> types::builder::DistributionList,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/distributionlists/{distributionlistId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, distributionlist_id, workspace_id, body } = self;
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/distributionlists/{}", client.baseurl, encode_path(&
+                distributionlist_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::distribution_list_delete`]
+
+[`Client::distribution_list_delete`]: super::Client::distribution_list_delete*/
+    #[derive(Debug, Clone)]
+    pub struct DistributionListDelete<'a> {
+        client: &'a super::Client,
+        distributionlist_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> DistributionListDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                distributionlist_id: Err(
+                    "distributionlist_id was not initialized".to_string(),
+                ),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn distributionlist_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.distributionlist_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, distributionlist_id, workspace_id } = self;
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/distributionlists/{}", client.baseurl, encode_path(&
+                distributionlist_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_list`]
+
+[`Client::event_list`]: super::Client::event_list*/
+    #[derive(Debug, Clone)]
+    pub struct EventList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::EventListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        event_type: Result<::std::string::String, String>,
+    }
+    impl<'a> EventList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+                event_type: Err("event_type was not initialized".to_string()),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EventListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `EventListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn event_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.event_type = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for event_type failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EventCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                workspace_id,
+                event_type,
+            } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let event_type = event_type.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/events", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("eventType", event_type.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_create`]
+
+[`Client::event_create`]: super::Client::event_create*/
+    #[derive(Debug, Clone)]
+    pub struct EventCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Event, String>,
+    }
+    impl<'a> EventCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Event>,
+            <V as std::convert::TryInto<types::Event>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/events", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_retrieve`]
+
+[`Client::event_retrieve`]: super::Client::event_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct EventRetrieve<'a> {
+        client: &'a super::Client,
+        event_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::EventRetrieveSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> EventRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                event_id: Err("event_id was not initialized".to_string()),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn event_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.event_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for event_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::EventRetrieveSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `EventRetrieveSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/events/{eventId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
+            let Self {
+                client,
+                event_id,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                workspace_id,
+            } = self;
+            let event_id = event_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::event_update`]
+
+[`Client::event_update`]: super::Client::event_update*/
+    #[derive(Debug, Clone)]
+    pub struct EventUpdate<'a> {
+        client: &'a super::Client,
+        event_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Event, String>,
+    }
+    impl<'a> EventUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                event_id: Err("event_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn event_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.event_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for event_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Event>,
+            <V as std::convert::TryInto<types::Event>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/events/{eventId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, event_id, workspace_id, body } = self;
+            let event_id = event_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::import_create`]
+
+[`Client::import_create`]: super::Client::import_create*/
+    #[derive(Debug, Clone)]
+    pub struct ImportCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Import, String>,
+    }
+    impl<'a> ImportCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Import>,
+            <V as std::convert::TryInto<types::Import>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Import` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Import) -> types::builder::Import,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/imports`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/imports", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "import_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
                 400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22607,6 +24536,749 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::message_list`]
+
+[`Client::message_list`]: super::Client::message_list*/
+    #[derive(Debug, Clone)]
+    pub struct MessageList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::MessageListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> MessageList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/messages`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::MessageCollection>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/messages", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::message_create`]
+
+[`Client::message_create`]: super::Client::message_create*/
+    #[derive(Debug, Clone)]
+    pub struct MessageCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Message, String>,
+    }
+    impl<'a> MessageCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Message>,
+            <V as std::convert::TryInto<types::Message>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Message` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Message) -> types::builder::Message,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/messages`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/messages", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::message_retrieve`]
+
+[`Client::message_retrieve`]: super::Client::message_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct MessageRetrieve<'a> {
+        client: &'a super::Client,
+        message_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> MessageRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                message_id: Err("message_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn message_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/messages/{messageId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Message>, Error<ByteStream>> {
+            let Self { client, message_id, workspace_id } = self;
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/messages/{}", client.baseurl, encode_path(& message_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::message_response_list`]
+
+[`Client::message_response_list`]: super::Client::message_response_list*/
+    #[derive(Debug, Clone)]
+    pub struct MessageResponseList<'a> {
+        client: &'a super::Client,
+        message_id: Result<::std::string::String, String>,
+        filter: Result<Option<types::MessageResponseListFilter>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::MessageResponseListSortOrder>, String>,
+        view: Result<Option<types::MessageResponseListView>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> MessageResponseList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                message_id: Err("message_id was not initialized".to_string()),
+                filter: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                view: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn message_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn filter<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageResponseListFilter>,
+        {
+            self.filter = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageResponseListFilter` for filter failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageResponseListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageResponseListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn view<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageResponseListView>,
+        {
+            self.view = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageResponseListView` for view failed".to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/messages/{messageId}/messageresponses`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::MessageResponseCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                message_id,
+                filter,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                view,
+                workspace_id,
+            } = self;
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let view = view.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/messages/{}/messageresponses", client.baseurl, encode_path(&
+                message_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("view", &view))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_response_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::message_status_list`]
+
+[`Client::message_status_list`]: super::Client::message_status_list*/
+    #[derive(Debug, Clone)]
+    pub struct MessageStatusList<'a> {
+        client: &'a super::Client,
+        message_id: Result<::std::string::String, String>,
+        filter: Result<Option<types::MessageStatusListFilter>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::MessageStatusListSortOrder>, String>,
+        view: Result<Option<types::MessageStatusListView>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> MessageStatusList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                message_id: Err("message_id was not initialized".to_string()),
+                filter: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                view: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn message_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn filter<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageStatusListFilter>,
+        {
+            self.filter = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageStatusListFilter` for filter failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageStatusListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageStatusListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn view<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageStatusListView>,
+        {
+            self.view = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `MessageStatusListView` for view failed".to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/messages/{messageId}/messagestatus`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::MessageStatusCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                message_id,
+                filter,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                view,
+                workspace_id,
+            } = self;
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let view = view.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/messages/{}/messagestatus", client.baseurl, encode_path(& message_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("view", &view))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_status_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::send_code_create`]
 
 [`Client::send_code_create`]: super::Client::send_code_create*/
@@ -22794,6 +25466,2324 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_list`]
+
+[`Client::resource_list`]: super::Client::resource_list*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        name: Result<Option<::std::string::String>, String>,
+        offset: Result<Option<u32>, String>,
+        scope: Result<Option<types::ResourceListScope>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ResourceListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ResourceList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                name: Ok(None),
+                offset: Ok(None),
+                scope: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn scope<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceListScope>,
+        {
+            self.scope = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ResourceListScope` for scope failed".to_string()
+                });
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ResourceListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/resources`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ResourceCollection>, Error<ByteStream>> {
+            let Self {
+                client,
+                limit,
+                name,
+                offset,
+                scope,
+                sort_fields,
+                sort_order,
+                workspace_id,
+            } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/resources", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_create`]
+
+[`Client::resource_create`]: super::Client::resource_create*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Resource, String>,
+    }
+    impl<'a> ResourceCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Resource>,
+            <V as std::convert::TryInto<types::Resource>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/resources`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/resources", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_retrieve`]
+
+[`Client::resource_retrieve`]: super::Client::resource_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceRetrieve<'a> {
+        client: &'a super::Client,
+        resource_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ResourceRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                resource_id: Err("resource_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn resource_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/resources/{resourceId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+            let Self { client, resource_id, workspace_id } = self;
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/resources/{}", client.baseurl, encode_path(& resource_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_update`]
+
+[`Client::resource_update`]: super::Client::resource_update*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceUpdate<'a> {
+        client: &'a super::Client,
+        resource_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Resource, String>,
+    }
+    impl<'a> ResourceUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                resource_id: Err("resource_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn resource_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Resource>,
+            <V as std::convert::TryInto<types::Resource>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/resources/{resourceId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+            let Self { client, resource_id, workspace_id, body } = self;
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/resources/{}", client.baseurl, encode_path(& resource_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::resource_delete`]
+
+[`Client::resource_delete`]: super::Client::resource_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceDelete<'a> {
+        client: &'a super::Client,
+        resource_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ResourceDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                resource_id: Err("resource_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn resource_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.resource_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for resource_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/resources/{resourceId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, resource_id, workspace_id } = self;
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/resources/{}", client.baseurl, encode_path(& resource_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_list`]
+
+[`Client::response_rule_list`]: super::Client::response_rule_list*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ResponseRuleListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ResponseRuleList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResponseRuleListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ResponseRuleListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/responserules`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ResponseRuleCollection>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/responserules", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_create`]
+
+[`Client::response_rule_create`]: super::Client::response_rule_create*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::ResponseRule, String>,
+    }
+    impl<'a> ResponseRuleCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResponseRule>,
+            <V as std::convert::TryInto<types::ResponseRule>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ResponseRule` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResponseRule,
+            ) -> types::builder::ResponseRule,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/responserules`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/responserules", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_retrieve`]
+
+[`Client::response_rule_retrieve`]: super::Client::response_rule_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleRetrieve<'a> {
+        client: &'a super::Client,
+        response_rule_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ResponseRuleRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                response_rule_id: Err(
+                    "response_rule_id was not initialized".to_string(),
+                ),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn response_rule_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.response_rule_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for response_rule_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/responserules/{responseRuleId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ResponseRule>, Error<ByteStream>> {
+            let Self { client, response_rule_id, workspace_id } = self;
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_update`]
+
+[`Client::response_rule_update`]: super::Client::response_rule_update*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleUpdate<'a> {
+        client: &'a super::Client,
+        response_rule_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::ResponseRule, String>,
+    }
+    impl<'a> ResponseRuleUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                response_rule_id: Err(
+                    "response_rule_id was not initialized".to_string(),
+                ),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn response_rule_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.response_rule_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for response_rule_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResponseRule>,
+            <V as std::convert::TryInto<types::ResponseRule>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ResponseRule` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResponseRule,
+            ) -> types::builder::ResponseRule,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/responserules/{responseRuleId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, response_rule_id, workspace_id, body } = self;
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::response_rule_delete`]
+
+[`Client::response_rule_delete`]: super::Client::response_rule_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ResponseRuleDelete<'a> {
+        client: &'a super::Client,
+        response_rule_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ResponseRuleDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                response_rule_id: Err(
+                    "response_rule_id was not initialized".to_string(),
+                ),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn response_rule_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.response_rule_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for response_rule_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/responserules/{responseRuleId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, response_rule_id, workspace_id } = self;
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_list`]
+
+[`Client::scenario_list`]: super::Client::scenario_list*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::ScenarioListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ScenarioList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ScenarioListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ScenarioListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/scenarios`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ScenarioCollection>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/scenarios", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_create`]
+
+[`Client::scenario_create`]: super::Client::scenario_create*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Scenario, String>,
+    }
+    impl<'a> ScenarioCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Scenario>,
+            <V as std::convert::TryInto<types::Scenario>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/scenarios`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/scenarios", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_retrieve`]
+
+[`Client::scenario_retrieve`]: super::Client::scenario_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioRetrieve<'a> {
+        client: &'a super::Client,
+        scenario_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ScenarioRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/scenarios/{scenarioId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Scenario>, Error<ByteStream>> {
+            let Self { client, scenario_id, workspace_id } = self;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_update`]
+
+[`Client::scenario_update`]: super::Client::scenario_update*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioUpdate<'a> {
+        client: &'a super::Client,
+        scenario_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Scenario, String>,
+    }
+    impl<'a> ScenarioUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Scenario>,
+            <V as std::convert::TryInto<types::Scenario>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/scenarios/{scenarioId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, scenario_id, workspace_id, body } = self;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_run_create`]
+
+[`Client::scenario_run_create`]: super::Client::scenario_run_create*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioRunCreate<'a> {
+        client: &'a super::Client,
+        scenario_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ScenarioRunCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/scenarios/{scenarioId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, scenario_id, workspace_id } = self;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_run_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::scenario_delete`]
+
+[`Client::scenario_delete`]: super::Client::scenario_delete*/
+    #[derive(Debug, Clone)]
+    pub struct ScenarioDelete<'a> {
+        client: &'a super::Client,
+        scenario_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ScenarioDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                scenario_id: Err("scenario_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn scenario_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.scenario_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for scenario_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/scenarios/{scenarioId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, scenario_id, workspace_id } = self;
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_list`]
+
+[`Client::template_list`]: super::Client::template_list*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        offset: Result<Option<u32>, String>,
+        sort_fields: Result<Option<::std::string::String>, String>,
+        sort_order: Result<Option<types::TemplateListSortOrder>, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> TemplateList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                offset: Ok(None),
+                sort_fields: Ok(None),
+                sort_order: Ok(None),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<u32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self
+        }
+        pub fn sort_fields<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.sort_fields = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for sort_fields failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateListSortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TemplateListSortOrder` for sort_order failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/templates`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/templates", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_create`]
+
+[`Client::template_create`]: super::Client::template_create*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateCreate<'a> {
+        client: &'a super::Client,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Template, String>,
+    }
+    impl<'a> TemplateCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Template>,
+            <V as std::convert::TryInto<types::Template>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/templates`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
+            let Self { client, workspace_id, body } = self;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/templates", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_retrieve`]
+
+[`Client::template_retrieve`]: super::Client::template_retrieve*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateRetrieve<'a> {
+        client: &'a super::Client,
+        template_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> TemplateRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                template_id: Err("template_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn template_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.template_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for template_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/templates/{templateId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
+            let Self { client, template_id, workspace_id } = self;
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/templates/{}", client.baseurl, encode_path(& template_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_update`]
+
+[`Client::template_update`]: super::Client::template_update*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateUpdate<'a> {
+        client: &'a super::Client,
+        template_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::Template, String>,
+    }
+    impl<'a> TemplateUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                template_id: Err("template_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn template_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.template_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for template_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::Template>,
+            <V as std::convert::TryInto<types::Template>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/templates/{templateId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, template_id, workspace_id, body } = self;
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/templates/{}", client.baseurl, encode_path(& template_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_delete`]
+
+[`Client::template_delete`]: super::Client::template_delete*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateDelete<'a> {
+        client: &'a super::Client,
+        template_id: Result<::std::string::String, String>,
+        workspace_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> TemplateDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                template_id: Err("template_id was not initialized".to_string()),
+                workspace_id: Ok(None),
+            }
+        }
+        pub fn template_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.template_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for template_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/templates/{templateId}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+            let Self { client, template_id, workspace_id } = self;
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/templates/{}", client.baseurl, encode_path(& template_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
                 400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -23862,4941 +28852,6 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::contact_list`]
-
-[`Client::contact_list`]: super::Client::contact_list*/
-    #[derive(Debug, Clone)]
-    pub struct ContactList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        custom_fields: Result<Option<bool>, String>,
-        fieldname: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::ContactListSortOrder>, String>,
-    }
-    impl<'a> ContactList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                custom_fields: Ok(None),
-                fieldname: Ok(None),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn custom_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<bool>,
-        {
-            self.custom_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for custom_fields failed".to_string()
-                });
-            self
-        }
-        pub fn fieldname<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.fieldname = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for fieldname failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ContactListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ContactListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/contacts`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ContactCollection>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                custom_fields,
-                fieldname,
-                limit,
-                offset,
-                sort_fields,
-                sort_order,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
-            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/contacts", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("customFields", &custom_fields),
-                )
-                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::contact_create`]
-
-[`Client::contact_create`]: super::Client::contact_create*/
-    #[derive(Debug, Clone)]
-    pub struct ContactCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Contact, String>,
-    }
-    impl<'a> ContactCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Contact>,
-            <V as std::convert::TryInto<types::Contact>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/contacts`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/contacts", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::contact_retrieve`]
-
-[`Client::contact_retrieve`]: super::Client::contact_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct ContactRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        contact_id: Result<::std::string::String, String>,
-        fields: Result<Option<::std::string::String>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::ContactRetrieveSortOrder>, String>,
-    }
-    impl<'a> ContactRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                contact_id: Err("contact_id was not initialized".to_string()),
-                fields: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn contact_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.contact_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for contact_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ContactRetrieveSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ContactRetrieveSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/contacts/{contactId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                contact_id,
-                fields,
-                sort_fields,
-                sort_order,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/contacts/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& contact_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::contact_update`]
-
-[`Client::contact_update`]: super::Client::contact_update*/
-    #[derive(Debug, Clone)]
-    pub struct ContactUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        contact_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Contact, String>,
-    }
-    impl<'a> ContactUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                contact_id: Err("contact_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn contact_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.contact_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for contact_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Contact>,
-            <V as std::convert::TryInto<types::Contact>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/contacts/{contactId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, contact_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/contacts/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& contact_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::contact_delete`]
-
-[`Client::contact_delete`]: super::Client::contact_delete*/
-    #[derive(Debug, Clone)]
-    pub struct ContactDelete<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        contact_id: Result<::std::string::String, String>,
-        action: Result<Option<types::ContactDeleteAction>, String>,
-    }
-    impl<'a> ContactDelete<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                contact_id: Err("contact_id was not initialized".to_string()),
-                action: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn contact_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.contact_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for contact_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn action<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ContactDeleteAction>,
-        {
-            self.action = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ContactDeleteAction` for action failed".to_string()
-                });
-            self
-        }
-        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/contacts/{contactId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, contact_id, action } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let action = action.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/contacts/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& contact_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("action", &action))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::distribution_list_list`]
-
-[`Client::distribution_list_list`]: super::Client::distribution_list_list*/
-    #[derive(Debug, Clone)]
-    pub struct DistributionListList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        description: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        name: Result<Option<::std::string::String>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::DistributionListListSortOrder>, String>,
-    }
-    impl<'a> DistributionListList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                description: Ok(None),
-                limit: Ok(None),
-                name: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn description<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.description = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for description failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn name<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.name = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for name failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DistributionListListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `DistributionListListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::DistributionListCollection>,
-            Error<ByteStream>,
-        > {
-            let Self {
-                client,
-                workspace_id,
-                description,
-                limit,
-                name,
-                offset,
-                sort_fields,
-                sort_order,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let description = description.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/distributionlists", client.baseurl, encode_path(&
-                workspace_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("description", &description))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::distribution_list_create`]
-
-[`Client::distribution_list_create`]: super::Client::distribution_list_create*/
-    #[derive(Debug, Clone)]
-    pub struct DistributionListCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::DistributionList, String>,
-    }
-    impl<'a> DistributionListCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DistributionList>,
-            <V as std::convert::TryInto<
-                types::DistributionList,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `DistributionList` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DistributionList,
-            ) -> types::builder::DistributionList,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/distributionlists`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/distributionlists", client.baseurl, encode_path(&
-                workspace_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::distribution_list_retrieve`]
-
-[`Client::distribution_list_retrieve`]: super::Client::distribution_list_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct DistributionListRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        distributionlist_id: Result<::std::string::String, String>,
-    }
-    impl<'a> DistributionListRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                distributionlist_id: Err(
-                    "distributionlist_id was not initialized".to_string(),
-                ),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn distributionlist_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.distributionlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
-            let Self { client, workspace_id, distributionlist_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let distributionlist_id = distributionlist_id
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/distributionlists/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& distributionlist_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::distribution_list_update`]
-
-[`Client::distribution_list_update`]: super::Client::distribution_list_update*/
-    #[derive(Debug, Clone)]
-    pub struct DistributionListUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        distributionlist_id: Result<::std::string::String, String>,
-        body: Result<types::builder::DistributionList, String>,
-    }
-    impl<'a> DistributionListUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                distributionlist_id: Err(
-                    "distributionlist_id was not initialized".to_string(),
-                ),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn distributionlist_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.distributionlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::DistributionList>,
-            <V as std::convert::TryInto<
-                types::DistributionList,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `DistributionList` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::DistributionList,
-            ) -> types::builder::DistributionList,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, distributionlist_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let distributionlist_id = distributionlist_id
-                .map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/distributionlists/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& distributionlist_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::distribution_list_delete`]
-
-[`Client::distribution_list_delete`]: super::Client::distribution_list_delete*/
-    #[derive(Debug, Clone)]
-    pub struct DistributionListDelete<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        distributionlist_id: Result<::std::string::String, String>,
-    }
-    impl<'a> DistributionListDelete<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                distributionlist_id: Err(
-                    "distributionlist_id was not initialized".to_string(),
-                ),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn distributionlist_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.distributionlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/distributionlists/{distributionlistId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, distributionlist_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let distributionlist_id = distributionlist_id
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/distributionlists/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& distributionlist_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::event_list`]
-
-[`Client::event_list`]: super::Client::event_list*/
-    #[derive(Debug, Clone)]
-    pub struct EventList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::EventListSortOrder>, String>,
-        event_type: Result<::std::string::String, String>,
-    }
-    impl<'a> EventList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-                event_type: Err("event_type was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::EventListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `EventListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn event_type<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.event_type = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_type failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/events`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::EventCollection>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                limit,
-                offset,
-                sort_fields,
-                sort_order,
-                event_type,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let event_type = event_type.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            header_map.append("eventType", event_type.to_string().try_into()?);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::event_create`]
-
-[`Client::event_create`]: super::Client::event_create*/
-    #[derive(Debug, Clone)]
-    pub struct EventCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Event, String>,
-    }
-    impl<'a> EventCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Event>,
-            <V as std::convert::TryInto<types::Event>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/events`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::event_retrieve`]
-
-[`Client::event_retrieve`]: super::Client::event_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct EventRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        event_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::EventRetrieveSortOrder>, String>,
-    }
-    impl<'a> EventRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                event_id: Err("event_id was not initialized".to_string()),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn event_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.event_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::EventRetrieveSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `EventRetrieveSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/events/{eventId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                event_id,
-                limit,
-                offset,
-                sort_fields,
-                sort_order,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let event_id = event_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/events/{}", client.baseurl, encode_path(& workspace_id
-                .to_string()), encode_path(& event_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::event_update`]
-
-[`Client::event_update`]: super::Client::event_update*/
-    #[derive(Debug, Clone)]
-    pub struct EventUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        event_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Event, String>,
-    }
-    impl<'a> EventUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                event_id: Err("event_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn event_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.event_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Event>,
-            <V as std::convert::TryInto<types::Event>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/events/{eventId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, event_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let event_id = event_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/events/{}", client.baseurl, encode_path(& workspace_id
-                .to_string()), encode_path(& event_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::import_create`]
-
-[`Client::import_create`]: super::Client::import_create*/
-    #[derive(Debug, Clone)]
-    pub struct ImportCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Import, String>,
-    }
-    impl<'a> ImportCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Import>,
-            <V as std::convert::TryInto<types::Import>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Import` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Import) -> types::builder::Import,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/imports`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/imports", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "import_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::message_list`]
-
-[`Client::message_list`]: super::Client::message_list*/
-    #[derive(Debug, Clone)]
-    pub struct MessageList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::MessageListSortOrder>, String>,
-    }
-    impl<'a> MessageList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/messages`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::MessageCollection>, Error<ByteStream>> {
-            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/messages", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::message_create`]
-
-[`Client::message_create`]: super::Client::message_create*/
-    #[derive(Debug, Clone)]
-    pub struct MessageCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Message, String>,
-    }
-    impl<'a> MessageCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Message>,
-            <V as std::convert::TryInto<types::Message>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Message` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Message) -> types::builder::Message,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/messages`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/messages", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                202u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::message_retrieve`]
-
-[`Client::message_retrieve`]: super::Client::message_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct MessageRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        message_id: Result<::std::string::String, String>,
-    }
-    impl<'a> MessageRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                message_id: Err("message_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn message_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for message_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Message>, Error<ByteStream>> {
-            let Self { client, workspace_id, message_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/messages/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& message_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::message_response_list`]
-
-[`Client::message_response_list`]: super::Client::message_response_list*/
-    #[derive(Debug, Clone)]
-    pub struct MessageResponseList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        message_id: Result<::std::string::String, String>,
-        filter: Result<Option<types::MessageResponseListFilter>, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::MessageResponseListSortOrder>, String>,
-        view: Result<Option<types::MessageResponseListView>, String>,
-    }
-    impl<'a> MessageResponseList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                message_id: Err("message_id was not initialized".to_string()),
-                filter: Ok(None),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-                view: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn message_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for message_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn filter<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageResponseListFilter>,
-        {
-            self.filter = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageResponseListFilter` for filter failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageResponseListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageResponseListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn view<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageResponseListView>,
-        {
-            self.view = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageResponseListView` for view failed".to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messageresponses`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::MessageResponseCollection>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                message_id,
-                filter,
-                limit,
-                offset,
-                sort_fields,
-                sort_order,
-                view,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let view = view.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/messages/{}/messageresponses", client.baseurl,
-                encode_path(& workspace_id.to_string()), encode_path(& message_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("view", &view))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_response_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::message_status_list`]
-
-[`Client::message_status_list`]: super::Client::message_status_list*/
-    #[derive(Debug, Clone)]
-    pub struct MessageStatusList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        message_id: Result<::std::string::String, String>,
-        filter: Result<Option<types::MessageStatusListFilter>, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::MessageStatusListSortOrder>, String>,
-        view: Result<Option<types::MessageStatusListView>, String>,
-    }
-    impl<'a> MessageStatusList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                message_id: Err("message_id was not initialized".to_string()),
-                filter: Ok(None),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-                view: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn message_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for message_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn filter<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageStatusListFilter>,
-        {
-            self.filter = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageStatusListFilter` for filter failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageStatusListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageStatusListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn view<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::MessageStatusListView>,
-        {
-            self.view = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageStatusListView` for view failed".to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/messages/{messageId}/messagestatus`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::MessageStatusCollection>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                message_id,
-                filter,
-                limit,
-                offset,
-                sort_fields,
-                sort_order,
-                view,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let view = view.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/messages/{}/messagestatus", client.baseurl,
-                encode_path(& workspace_id.to_string()), encode_path(& message_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("view", &view))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_status_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::resource_list`]
-
-[`Client::resource_list`]: super::Client::resource_list*/
-    #[derive(Debug, Clone)]
-    pub struct ResourceList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        name: Result<Option<::std::string::String>, String>,
-        offset: Result<Option<u32>, String>,
-        scope: Result<Option<types::ResourceListScope>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::ResourceListSortOrder>, String>,
-    }
-    impl<'a> ResourceList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                limit: Ok(None),
-                name: Ok(None),
-                offset: Ok(None),
-                scope: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn name<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.name = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for name failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn scope<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ResourceListScope>,
-        {
-            self.scope = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ResourceListScope` for scope failed".to_string()
-                });
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ResourceListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ResourceListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/resources`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ResourceCollection>, Error<ByteStream>> {
-            let Self {
-                client,
-                workspace_id,
-                limit,
-                name,
-                offset,
-                scope,
-                sort_fields,
-                sort_order,
-            } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/resources", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("scope", &scope))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::resource_create`]
-
-[`Client::resource_create`]: super::Client::resource_create*/
-    #[derive(Debug, Clone)]
-    pub struct ResourceCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Resource, String>,
-    }
-    impl<'a> ResourceCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Resource>,
-            <V as std::convert::TryInto<types::Resource>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/resources`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/resources", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::resource_retrieve`]
-
-[`Client::resource_retrieve`]: super::Client::resource_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct ResourceRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        resource_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ResourceRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                resource_id: Err("resource_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn resource_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.resource_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for resource_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/resources/{resourceId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
-            let Self { client, workspace_id, resource_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/resources/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& resource_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::resource_update`]
-
-[`Client::resource_update`]: super::Client::resource_update*/
-    #[derive(Debug, Clone)]
-    pub struct ResourceUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        resource_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Resource, String>,
-    }
-    impl<'a> ResourceUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                resource_id: Err("resource_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn resource_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.resource_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for resource_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Resource>,
-            <V as std::convert::TryInto<types::Resource>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/resources/{resourceId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
-            let Self { client, workspace_id, resource_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/resources/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& resource_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::resource_delete`]
-
-[`Client::resource_delete`]: super::Client::resource_delete*/
-    #[derive(Debug, Clone)]
-    pub struct ResourceDelete<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        resource_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ResourceDelete<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                resource_id: Err("resource_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn resource_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.resource_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for resource_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/resources/{resourceId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, resource_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/resources/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& resource_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "resource_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::response_rule_list`]
-
-[`Client::response_rule_list`]: super::Client::response_rule_list*/
-    #[derive(Debug, Clone)]
-    pub struct ResponseRuleList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::ResponseRuleListSortOrder>, String>,
-    }
-    impl<'a> ResponseRuleList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ResponseRuleListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ResponseRuleListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/responserules`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ResponseRuleCollection>, Error<ByteStream>> {
-            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/responserules", client.baseurl, encode_path(&
-                workspace_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::response_rule_create`]
-
-[`Client::response_rule_create`]: super::Client::response_rule_create*/
-    #[derive(Debug, Clone)]
-    pub struct ResponseRuleCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::ResponseRule, String>,
-    }
-    impl<'a> ResponseRuleCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ResponseRule>,
-            <V as std::convert::TryInto<types::ResponseRule>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ResponseRule` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ResponseRule,
-            ) -> types::builder::ResponseRule,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/responserules`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/responserules", client.baseurl, encode_path(&
-                workspace_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::response_rule_retrieve`]
-
-[`Client::response_rule_retrieve`]: super::Client::response_rule_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct ResponseRuleRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        response_rule_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ResponseRuleRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                response_rule_id: Err("response_rule_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn response_rule_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.response_rule_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for response_rule_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ResponseRule>, Error<ByteStream>> {
-            let Self { client, workspace_id, response_rule_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/responserules/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& response_rule_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::response_rule_update`]
-
-[`Client::response_rule_update`]: super::Client::response_rule_update*/
-    #[derive(Debug, Clone)]
-    pub struct ResponseRuleUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        response_rule_id: Result<::std::string::String, String>,
-        body: Result<types::builder::ResponseRule, String>,
-    }
-    impl<'a> ResponseRuleUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                response_rule_id: Err(
-                    "response_rule_id was not initialized".to_string(),
-                ),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn response_rule_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.response_rule_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for response_rule_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ResponseRule>,
-            <V as std::convert::TryInto<types::ResponseRule>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ResponseRule` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ResponseRule,
-            ) -> types::builder::ResponseRule,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, response_rule_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/responserules/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& response_rule_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::response_rule_delete`]
-
-[`Client::response_rule_delete`]: super::Client::response_rule_delete*/
-    #[derive(Debug, Clone)]
-    pub struct ResponseRuleDelete<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        response_rule_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ResponseRuleDelete<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                response_rule_id: Err("response_rule_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn response_rule_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.response_rule_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for response_rule_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/responserules/{responseRuleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, response_rule_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/responserules/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& response_rule_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::scenario_list`]
-
-[`Client::scenario_list`]: super::Client::scenario_list*/
-    #[derive(Debug, Clone)]
-    pub struct ScenarioList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::ScenarioListSortOrder>, String>,
-    }
-    impl<'a> ScenarioList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ScenarioListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ScenarioListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/scenarios`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ScenarioCollection>, Error<ByteStream>> {
-            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/scenarios", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::scenario_create`]
-
-[`Client::scenario_create`]: super::Client::scenario_create*/
-    #[derive(Debug, Clone)]
-    pub struct ScenarioCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Scenario, String>,
-    }
-    impl<'a> ScenarioCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Scenario>,
-            <V as std::convert::TryInto<types::Scenario>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/scenarios`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/scenarios", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::scenario_retrieve`]
-
-[`Client::scenario_retrieve`]: super::Client::scenario_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct ScenarioRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        scenario_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ScenarioRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                scenario_id: Err("scenario_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn scenario_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Scenario>, Error<ByteStream>> {
-            let Self { client, workspace_id, scenario_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::scenario_update`]
-
-[`Client::scenario_update`]: super::Client::scenario_update*/
-    #[derive(Debug, Clone)]
-    pub struct ScenarioUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        scenario_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Scenario, String>,
-    }
-    impl<'a> ScenarioUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                scenario_id: Err("scenario_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn scenario_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Scenario>,
-            <V as std::convert::TryInto<types::Scenario>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, scenario_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::scenario_run_create`]
-
-[`Client::scenario_run_create`]: super::Client::scenario_run_create*/
-    #[derive(Debug, Clone)]
-    pub struct ScenarioRunCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        scenario_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ScenarioRunCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                scenario_id: Err("scenario_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn scenario_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, scenario_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.post(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_run_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::scenario_delete`]
-
-[`Client::scenario_delete`]: super::Client::scenario_delete*/
-    #[derive(Debug, Clone)]
-    pub struct ScenarioDelete<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        scenario_id: Result<::std::string::String, String>,
-    }
-    impl<'a> ScenarioDelete<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                scenario_id: Err("scenario_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn scenario_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/scenarios/{scenarioId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, scenario_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/scenarios/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& scenario_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::template_list`]
-
-[`Client::template_list`]: super::Client::template_list*/
-    #[derive(Debug, Clone)]
-    pub struct TemplateList<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        offset: Result<Option<u32>, String>,
-        sort_fields: Result<Option<::std::string::String>, String>,
-        sort_order: Result<Option<types::TemplateListSortOrder>, String>,
-    }
-    impl<'a> TemplateList<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                limit: Ok(None),
-                offset: Ok(None),
-                sort_fields: Ok(None),
-                sort_order: Ok(None),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<u32>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
-            self
-        }
-        pub fn sort_fields<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::TemplateListSortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `TemplateListSortOrder` for sort_order failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/templates`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/templates", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::template_create`]
-
-[`Client::template_create`]: super::Client::template_create*/
-    #[derive(Debug, Clone)]
-    pub struct TemplateCreate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Template, String>,
-    }
-    impl<'a> TemplateCreate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Template>,
-            <V as std::convert::TryInto<types::Template>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/workspaces/{workspaceId}/templates`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
-            let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/templates", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::template_retrieve`]
-
-[`Client::template_retrieve`]: super::Client::template_retrieve*/
-    #[derive(Debug, Clone)]
-    pub struct TemplateRetrieve<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        template_id: Result<::std::string::String, String>,
-    }
-    impl<'a> TemplateRetrieve<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                template_id: Err("template_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn template_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.template_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for template_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/workspaces/{workspaceId}/templates/{templateId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
-            let Self { client, workspace_id, template_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/templates/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& template_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::template_update`]
-
-[`Client::template_update`]: super::Client::template_update*/
-    #[derive(Debug, Clone)]
-    pub struct TemplateUpdate<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        template_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Template, String>,
-    }
-    impl<'a> TemplateUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                template_id: Err("template_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn template_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.template_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for template_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::Template>,
-            <V as std::convert::TryInto<types::Template>>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/workspaces/{workspaceId}/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, template_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/templates/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& template_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::template_delete`]
-
-[`Client::template_delete`]: super::Client::template_delete*/
-    #[derive(Debug, Clone)]
-    pub struct TemplateDelete<'a> {
-        client: &'a super::Client,
-        workspace_id: Result<::std::string::String, String>,
-        template_id: Result<::std::string::String, String>,
-    }
-    impl<'a> TemplateDelete<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                workspace_id: Err("workspace_id was not initialized".to_string()),
-                template_id: Err("template_id was not initialized".to_string()),
-            }
-        }
-        pub fn workspace_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn template_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.template_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for template_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `DELETE` request to `/workspaces/{workspaceId}/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
-            let Self { client, workspace_id, template_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/templates/{}", client.baseurl, encode_path(&
-                workspace_id.to_string()), encode_path(& template_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "template_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
     /**Builder for [`Client::user_workspace_list`]
 
 [`Client::user_workspace_list`]: super::Client::user_workspace_list*/
@@ -28946,444 +29001,591 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// The vendor media types of every operation, sorted by method name.
-pub(crate) static OPERATION_MEDIA_TYPES: &[crate::media_types::OperationMediaTypes] = &[
-    crate::media_types::OperationMediaTypes {
+/// What the client needs to know about every operation beyond the
+/// generated code, sorted by method name.
+pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
+    crate::operations::OperationSpec {
         operation_id: "activityCreate",
         method_name: "activity_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: Some("application/vnd.whispir.activity-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "activityList",
         method_name: "activity_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "activityWorkspaceList",
         method_name: "activity_workspace_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "authCreate",
         method_name: "auth_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.auth-v1+json",
         content_type: Some("application/vnd.whispir.auth-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "authVerificationRetrieve",
         method_name: "auth_verification_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.auth-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackCallList",
         method_name: "callback_call_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.api-call-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackCallUpdate",
         method_name: "callback_call_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.api-call-v1+json",
         content_type: Some("application/vnd.whispir.api-call-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackCreate",
         method_name: "callback_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackDelete",
         method_name: "callback_delete",
+        http_method: "DELETE",
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackList",
         method_name: "callback_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackRetrieve",
         method_name: "callback_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "callbackUpdate",
         method_name: "callback_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "contactCreate",
         method_name: "contact_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: Some("application/vnd.whispir.contact-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "contactDelete",
         method_name: "contact_delete",
+        http_method: "DELETE",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "contactList",
         method_name: "contact_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "contactRetrieve",
         method_name: "contact_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "contactUpdate",
         method_name: "contact_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: Some("application/vnd.whispir.contact-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "customListList",
         method_name: "custom_list_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.customlist-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "customListRetrieve",
         method_name: "custom_list_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.customlist-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "distributionListCreate",
         method_name: "distribution_list_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "distributionListDelete",
         method_name: "distribution_list_delete",
+        http_method: "DELETE",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "distributionListList",
         method_name: "distribution_list_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "distributionListRetrieve",
         method_name: "distribution_list_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "distributionListUpdate",
         method_name: "distribution_list_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "eventCreate",
         method_name: "event_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.event-v1+json",
         content_type: Some("application/vnd.whispir.event-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "eventList",
         method_name: "event_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.event-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "eventRetrieve",
         method_name: "event_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.event-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "eventUpdate",
         method_name: "event_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.event-v1+json",
         content_type: Some("application/vnd.whispir.event-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "importCreate",
         method_name: "import_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.importcontact-v1+json",
         content_type: Some("application/vnd.whispir.importcontact-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "keyCreate",
         method_name: "key_create",
+        http_method: "POST",
         accept: "application/json",
         content_type: Some("application/json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "keyDelete",
         method_name: "key_delete",
+        http_method: "DELETE",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "keyList",
         method_name: "key_list",
+        http_method: "GET",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "keyRetrieve",
         method_name: "key_retrieve",
+        http_method: "GET",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "keyUpdate",
         method_name: "key_update",
+        http_method: "PUT",
         accept: "application/json",
         content_type: Some("application/json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "messageCreate",
         method_name: "message_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.message-v1+json",
         content_type: Some("application/vnd.whispir.message-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "messageList",
         method_name: "message_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.message-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "messageResponseList",
         method_name: "message_response_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.messageresponse-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "messageRetrieve",
         method_name: "message_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.message-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "messageStatusList",
         method_name: "message_status_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.messagestatus-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "resourceCreate",
         method_name: "resource_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: Some("application/vnd.whispir.resource-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "resourceDelete",
         method_name: "resource_delete",
+        http_method: "DELETE",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "resourceList",
         method_name: "resource_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "resourceRetrieve",
         method_name: "resource_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "resourceUpdate",
         method_name: "resource_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: Some("application/vnd.whispir.resource-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "responseRuleCreate",
         method_name: "response_rule_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: Some("application/vnd.whispir.responserule-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "responseRuleDelete",
         method_name: "response_rule_delete",
+        http_method: "DELETE",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "responseRuleList",
         method_name: "response_rule_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "responseRuleRetrieve",
         method_name: "response_rule_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "responseRuleUpdate",
         method_name: "response_rule_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: Some("application/vnd.whispir.responserule-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "scenarioCreate",
         method_name: "scenario_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "scenarioDelete",
         method_name: "scenario_delete",
+        http_method: "DELETE",
         accept: "application/json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "scenarioList",
         method_name: "scenario_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "scenarioRetrieve",
         method_name: "scenario_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "scenarioRunCreate",
         method_name: "scenario_run_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "scenarioUpdate",
         method_name: "scenario_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "sendCodeCreate",
         method_name: "send_code_create",
+        http_method: "POST",
         accept: "application/json",
         content_type: Some("application/json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "templateCreate",
         method_name: "template_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "templateDelete",
         method_name: "template_delete",
+        http_method: "DELETE",
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "templateList",
         method_name: "template_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.template-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "templateRetrieve",
         method_name: "template_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.template-v1+json",
         content_type: None,
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "templateUpdate",
         method_name: "template_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
+        workspace_scoped: true,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "userCreate",
         method_name: "user_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "userDelete",
         method_name: "user_delete",
+        http_method: "DELETE",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "userList",
         method_name: "user_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "userRetrieve",
         method_name: "user_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "userUpdate",
         method_name: "user_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "userWorkspaceList",
         method_name: "user_workspace_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "usersDelete",
         method_name: "users_delete",
+        http_method: "DELETE",
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "verifyCodeCreate",
         method_name: "verify_code_create",
+        http_method: "POST",
         accept: "application/json",
         content_type: Some("application/json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "workspaceCreate",
         method_name: "workspace_create",
+        http_method: "POST",
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: Some("application/vnd.whispir.workspace-v1+json"),
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "workspaceList",
         method_name: "workspace_list",
+        http_method: "GET",
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "workspaceRetrieve",
         method_name: "workspace_retrieve",
+        http_method: "GET",
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: None,
+        workspace_scoped: false,
     },
-    crate::media_types::OperationMediaTypes {
+    crate::operations::OperationSpec {
         operation_id: "workspaceUpdate",
         method_name: "workspace_update",
+        http_method: "PUT",
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: Some("application/vnd.whispir.workspace-v1+json"),
+        workspace_scoped: false,
     },
 ];

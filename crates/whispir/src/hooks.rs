@@ -9,7 +9,7 @@ use whispir_errors::progenitor::{METHOD_HEADER, OPERATION_HEADER, TRUNCATED_HEAD
 
 use crate::context::ClientContext;
 use crate::generated::Client;
-use crate::media_types::OperationMediaTypes;
+use crate::operations::OperationSpec;
 
 /// progenitor adds this header to every request. Whispir versions its API
 /// through media types, so the header is noise on the wire and is removed.
@@ -22,11 +22,14 @@ impl ClientHooks<ClientContext> for Client {
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         request.headers_mut().remove(GENERATOR_VERSION_HEADER);
-        match OperationMediaTypes::for_method(info.operation_id) {
-            Some(media) => media.apply(request),
+        match OperationSpec::for_method(info.operation_id) {
+            Some(spec) => {
+                spec.apply_media_types(request);
+                spec.apply_workspace(request, self.baseurl());
+            }
             None => {
                 return Err(progenitor_client::Error::InvalidRequest(format!(
-                    "no media types are known for operation {}; run `cargo xtask regen`",
+                    "no facts are known for operation {}; run `cargo xtask regen`",
                     info.operation_id
                 )));
             }
@@ -45,8 +48,8 @@ impl ClientHooks<ClientContext> for Client {
         if response.status().is_success() {
             return Ok(response);
         }
-        let operation = OperationMediaTypes::for_method(info.operation_id)
-            .map_or(info.operation_id, |media| media.operation_id);
+        let operation = OperationSpec::for_method(info.operation_id)
+            .map_or(info.operation_id, |spec| spec.operation_id);
         Ok(
             buffer_error_response(response, operation, &method, self.inner.error_body_limit())
                 .await,

@@ -9,7 +9,7 @@
 pub mod client;
 pub mod context;
 mod hooks;
-pub mod media_types;
+pub mod operations;
 
 #[allow(
     missing_docs,

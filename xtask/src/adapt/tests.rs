@@ -110,13 +110,17 @@ fn client_headers_are_removed_and_other_parameters_kept() {
         .as_array()
         .expect("params");
     let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, vec!["verbose"]);
+    assert_eq!(
+        names,
+        vec!["thingId", "verbose"],
+        "path-level parameters move into the operation"
+    );
 }
 
 #[test]
 fn string_constraints_are_dropped_from_parameters_and_schemas() {
     let spec = adapted().spec;
-    let path_param = &spec["paths"]["/things/{thingId}"]["parameters"][0];
+    let path_param = &spec["paths"]["/things/{thingId}"]["put"]["parameters"][0];
     assert_eq!(path_param["name"], "thingId");
     assert!(path_param["schema"].get("pattern").is_none());
     assert!(
@@ -128,21 +132,25 @@ fn string_constraints_are_dropped_from_parameters_and_schemas() {
 
 #[test]
 fn the_media_table_takes_declared_headers_then_bodies() {
-    let media = adapted().media_types;
+    let operations = adapted().operations;
     assert_eq!(
-        media,
+        operations,
         vec![
-            OperationMediaTypes {
+            OperationSpec {
                 operation_id: "thingSend".into(),
                 method_name: "thing_send".into(),
+                http_method: "POST".into(),
                 accept: "application/vnd.whispir.thing-v1+json".into(),
                 content_type: None,
+                workspace_scoped: false,
             },
-            OperationMediaTypes {
+            OperationSpec {
                 operation_id: "thingUpdate".into(),
                 method_name: "thing_update".into(),
+                http_method: "PUT".into(),
                 accept: "application/vnd.whispir.thing-v1+json".into(),
                 content_type: Some("application/vnd.whispir.thing-v1+json".into()),
+                workspace_scoped: false,
             },
         ]
     );
@@ -160,4 +168,74 @@ fn the_adapted_spec_reads_as_openapi() {
     let spec = adapted().spec;
     let parsed: Result<openapiv3::OpenAPI, _> = serde_json::from_value(spec);
     assert!(parsed.is_ok(), "{parsed:?}");
+}
+
+fn workspace_spec() -> Value {
+    let op =
+        |id: &str| json!({ "operationId": id, "responses": { "204": { "description": "done" } } });
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "t", "version": "1" },
+        "paths": {
+            "/workspaces/{workspaceId}/things": {
+                "parameters": [ { "name": "workspaceId", "in": "path", "required": true, "schema": { "type": "string" } } ],
+                "get": op("thingWorkspaceList"),
+                "post": op("thingCreate")
+            },
+            "/things": { "get": op("thingList") },
+            "/workspaces/{workspaceId}": {
+                "parameters": [ { "name": "workspaceId", "in": "path", "required": true, "schema": { "type": "string" } } ],
+                "get": op("workspaceRetrieve")
+            }
+        }
+    })
+}
+
+#[test]
+fn workspace_scoped_operations_move_to_their_unscoped_path() {
+    let adapted = adapt(&workspace_spec()).expect("adapts");
+    let create = &adapted.spec["paths"]["/things"]["post"];
+    assert_eq!(create["operationId"], "thingCreate");
+    assert_eq!(
+        create["parameters"][0],
+        json!({
+            "name": "workspaceId", "in": "query", "required": false,
+            "description": "The workspace to act in; without it, the company's default workspace.",
+            "schema": { "type": "string" }
+        })
+    );
+    let scoped: Vec<(&str, bool)> = adapted
+        .operations
+        .iter()
+        .map(|op| (op.operation_id.as_str(), op.workspace_scoped))
+        .collect();
+    assert_eq!(
+        scoped,
+        vec![
+            ("thingCreate", true),
+            ("thingList", false),
+            ("thingWorkspaceList", false),
+            ("workspaceRetrieve", false)
+        ]
+    );
+}
+
+#[test]
+fn a_scoped_operation_whose_unscoped_twin_exists_stays_scoped() {
+    let adapted = adapt(&workspace_spec()).expect("adapts");
+    let paths = adapted.spec["paths"].as_object().expect("paths");
+    assert_eq!(paths["/things"]["get"]["operationId"], "thingList");
+    assert_eq!(
+        paths["/workspaces/{workspaceId}/things"]["get"]["operationId"],
+        "thingWorkspaceList"
+    );
+    assert!(
+        paths["/workspaces/{workspaceId}/things"]
+            .get("post")
+            .is_none()
+    );
+    assert_eq!(
+        paths["/workspaces/{workspaceId}"]["get"]["operationId"],
+        "workspaceRetrieve"
+    );
 }
