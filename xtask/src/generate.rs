@@ -86,10 +86,13 @@ pub fn client_source(
     let mut generator = Generator::new(&settings);
     let client = run_progenitor(&mut generator, &spec)?;
     let table = operation_table(operations);
+    let lists =
+        crate::pagination::list_request_impls(&crate::pagination::list_operations(adapted_spec));
 
     let file: syn::File = syn::parse2(quote! {
         #client
         #table
+        #lists
     })?;
     Ok(format!(
         "{}{}",

@@ -10,6 +10,7 @@ mod bundle;
 mod check;
 mod codes;
 mod generate;
+mod pagination;
 mod spec;
 
 use std::path::{Path, PathBuf};

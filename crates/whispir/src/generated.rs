@@ -153,6 +153,9 @@ pub mod types {
         pub activities: ::std::vec::Vec<Activity>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
+        ///Paging summary, e.g. "1 to 20 of 45", or "No records found" on an empty page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
     }
     impl ActivityCollection {
         pub fn builder() -> builder::ActivityCollection {
@@ -1769,6 +1772,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub contacts: ::std::vec::Vec<Contact>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
     impl ContactCollection {
@@ -2387,6 +2392,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub customlabels: ::std::vec::Vec<CustomList>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
     impl CustomListCollection {
@@ -2968,9 +2975,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub distribution_lists: ::std::vec::Vec<
-            DistributionListCollectionDistributionListsItem,
-        >,
+        pub distribution_lists: ::std::vec::Vec<DistributionListSummary>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2978,32 +2983,6 @@ pub mod types {
     }
     impl DistributionListCollection {
         pub fn builder() -> builder::DistributionListCollection {
-            Default::default()
-        }
-    }
-    ///`DistributionListCollectionDistributionListsItem`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct DistributionListCollectionDistributionListsItem {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub access: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub link: ::std::option::Option<Links>,
-        #[serde(
-            rename = "memberCount",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub member_count: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mri: ::std::option::Option<::std::string::String>,
-        pub name: ::std::string::String,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub visibility: ::std::option::Option<::std::string::String>,
-    }
-    impl DistributionListCollectionDistributionListsItem {
-        pub fn builder() -> builder::DistributionListCollectionDistributionListsItem {
             Default::default()
         }
     }
@@ -3080,6 +3059,32 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`DistributionListSummary`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct DistributionListSummary {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub access: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "memberCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub member_count: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mri: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub visibility: ::std::option::Option<::std::string::String>,
+    }
+    impl DistributionListSummary {
+        pub fn builder() -> builder::DistributionListSummary {
+            Default::default()
         }
     }
     ///`DistributionListType`
@@ -3253,6 +3258,8 @@ pub mod types {
     pub struct EventCollection {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub events: ::std::vec::Vec<Event>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
@@ -3715,6 +3722,11 @@ pub mod types {
     pub struct KeyCollection {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub keys: ::std::vec::Vec<Key>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        ///Paging summary, e.g. "1 to 20 of 45", or "No records found" on an empty page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
     }
     impl KeyCollection {
         pub fn builder() -> builder::KeyCollection {
@@ -5372,6 +5384,8 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ResourceCollection {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub resources: ::std::vec::Vec<Resource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5665,11 +5679,18 @@ pub mod types {
     }
     ///`ResponseRuleCollection`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ResponseRuleCollection {
-        #[serde(rename = "responseRules")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(
+            rename = "responseRules",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
         pub response_rules: ::std::vec::Vec<ResponseRule>,
-        pub status: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
     }
     impl ResponseRuleCollection {
         pub fn builder() -> builder::ResponseRuleCollection {
@@ -5848,8 +5869,13 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ScenarioCollection {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scenarios: ::std::vec::Vec<Scenario>,
+        ///Paging summary, e.g. "1 to 20 of 45", or "No records found" on an empty page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
     }
     impl ScenarioCollection {
         pub fn builder() -> builder::ScenarioCollection {
@@ -6116,12 +6142,14 @@ pub mod types {
     }
     ///`TemplateCollection`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct TemplateCollection {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
-        pub messagetemplates: ::std::vec::Vec<Template>,
-        pub status: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub messagetemplates: ::std::option::Option<::std::vec::Vec<Template>>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
     }
     impl TemplateCollection {
         pub fn builder() -> builder::TemplateCollection {
@@ -7033,6 +7061,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct WorkspaceCollection {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub link: ::std::option::Option<Links>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub workspaces: ::std::vec::Vec<Workspace>,
@@ -7290,12 +7320,17 @@ pub mod types {
                 ::std::option::Option<super::Links>,
                 ::std::string::String,
             >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ActivityCollection {
             fn default() -> Self {
                 Self {
                     activities: Ok(Default::default()),
                     link: Ok(Default::default()),
+                    status: Ok(Default::default()),
                 }
             }
         }
@@ -7324,6 +7359,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ActivityCollection> for super::ActivityCollection {
             type Error = super::error::ConversionError;
@@ -7333,6 +7380,7 @@ pub mod types {
                 Ok(Self {
                     activities: value.activities?,
                     link: value.link?,
+                    status: value.status?,
                 })
             }
         }
@@ -7341,6 +7389,7 @@ pub mod types {
                 Self {
                     activities: Ok(value.activities),
                     link: Ok(value.link),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -9835,6 +9884,10 @@ pub mod types {
                 ::std::vec::Vec<super::Contact>,
                 ::std::string::String,
             >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -9844,6 +9897,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     contacts: Ok(Default::default()),
+                    link: Ok(Default::default()),
                     status: Ok(Default::default()),
                 }
             }
@@ -9858,6 +9912,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for contacts: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
                     });
                 self
             }
@@ -9881,6 +9947,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     contacts: value.contacts?,
+                    link: value.link?,
                     status: value.status?,
                 })
             }
@@ -9889,6 +9956,7 @@ pub mod types {
             fn from(value: super::ContactCollection) -> Self {
                 Self {
                     contacts: Ok(value.contacts),
+                    link: Ok(value.link),
                     status: Ok(value.status),
                 }
             }
@@ -10298,6 +10366,10 @@ pub mod types {
                 ::std::vec::Vec<super::CustomList>,
                 ::std::string::String,
             >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -10307,6 +10379,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     customlabels: Ok(Default::default()),
+                    link: Ok(Default::default()),
                     status: Ok(Default::default()),
                 }
             }
@@ -10321,6 +10394,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for customlabels: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
                     });
                 self
             }
@@ -10345,6 +10430,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     customlabels: value.customlabels?,
+                    link: value.link?,
                     status: value.status?,
                 })
             }
@@ -10353,6 +10439,7 @@ pub mod types {
             fn from(value: super::CustomListCollection) -> Self {
                 Self {
                     customlabels: Ok(value.customlabels),
+                    link: Ok(value.link),
                     status: Ok(value.status),
                 }
             }
@@ -11071,7 +11158,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DistributionListCollection {
             distribution_lists: ::std::result::Result<
-                ::std::vec::Vec<super::DistributionListCollectionDistributionListsItem>,
+                ::std::vec::Vec<super::DistributionListSummary>,
                 ::std::string::String,
             >,
             link: ::std::result::Result<
@@ -11096,9 +11183,7 @@ pub mod types {
             pub fn distribution_lists<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        super::DistributionListCollectionDistributionListsItem,
-                    >,
+                    ::std::vec::Vec<super::DistributionListSummary>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11156,165 +11241,6 @@ pub mod types {
                     distribution_lists: Ok(value.distribution_lists),
                     link: Ok(value.link),
                     status: Ok(value.status),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DistributionListCollectionDistributionListsItem {
-            access: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            link: ::std::result::Result<
-                ::std::option::Option<super::Links>,
-                ::std::string::String,
-            >,
-            member_count: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            mri: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            visibility: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default
-        for DistributionListCollectionDistributionListsItem {
-            fn default() -> Self {
-                Self {
-                    access: Ok(Default::default()),
-                    id: Ok(Default::default()),
-                    link: Ok(Default::default()),
-                    member_count: Ok(Default::default()),
-                    mri: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
-                    visibility: Ok(Default::default()),
-                }
-            }
-        }
-        impl DistributionListCollectionDistributionListsItem {
-            pub fn access<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.access = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access: {e}")
-                    });
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn link<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.link = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
-                self
-            }
-            pub fn member_count<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.member_count = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for member_count: {e}")
-                    });
-                self
-            }
-            pub fn mri<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.mri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mri: {e}")
-                    });
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-            pub fn visibility<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.visibility = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for visibility: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DistributionListCollectionDistributionListsItem>
-        for super::DistributionListCollectionDistributionListsItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DistributionListCollectionDistributionListsItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    access: value.access?,
-                    id: value.id?,
-                    link: value.link?,
-                    member_count: value.member_count?,
-                    mri: value.mri?,
-                    name: value.name?,
-                    visibility: value.visibility?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DistributionListCollectionDistributionListsItem>
-        for DistributionListCollectionDistributionListsItem {
-            fn from(
-                value: super::DistributionListCollectionDistributionListsItem,
-            ) -> Self {
-                Self {
-                    access: Ok(value.access),
-                    id: Ok(value.id),
-                    link: Ok(value.link),
-                    member_count: Ok(value.member_count),
-                    mri: Ok(value.mri),
-                    name: Ok(value.name),
-                    visibility: Ok(value.visibility),
                 }
             }
         }
@@ -11417,6 +11343,162 @@ pub mod types {
                     link: Ok(value.link),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DistributionListSummary {
+            access: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            member_count: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            visibility: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DistributionListSummary {
+            fn default() -> Self {
+                Self {
+                    access: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    member_count: Ok(Default::default()),
+                    mri: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    visibility: Ok(Default::default()),
+                }
+            }
+        }
+        impl DistributionListSummary {
+            pub fn access<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.access = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for access: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn member_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.member_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for member_count: {e}")
+                    });
+                self
+            }
+            pub fn mri<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mri = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mri: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn visibility<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.visibility = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for visibility: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DistributionListSummary>
+        for super::DistributionListSummary {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DistributionListSummary,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    access: value.access?,
+                    id: value.id?,
+                    link: value.link?,
+                    member_count: value.member_count?,
+                    mri: value.mri?,
+                    name: value.name?,
+                    visibility: value.visibility?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DistributionListSummary>
+        for DistributionListSummary {
+            fn from(value: super::DistributionListSummary) -> Self {
+                Self {
+                    access: Ok(value.access),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    member_count: Ok(value.member_count),
+                    mri: Ok(value.mri),
+                    name: Ok(value.name),
+                    visibility: Ok(value.visibility),
                 }
             }
         }
@@ -11666,6 +11748,10 @@ pub mod types {
                 ::std::vec::Vec<super::Event>,
                 ::std::string::String,
             >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -11675,6 +11761,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     events: Ok(Default::default()),
+                    link: Ok(Default::default()),
                     status: Ok(Default::default()),
                 }
             }
@@ -11689,6 +11776,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for events: {e}")
+                    });
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
                     });
                 self
             }
@@ -11712,6 +11811,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     events: value.events?,
+                    link: value.link?,
                     status: value.status?,
                 })
             }
@@ -11720,6 +11820,7 @@ pub mod types {
             fn from(value: super::EventCollection) -> Self {
                 Self {
                     events: Ok(value.events),
+                    link: Ok(value.link),
                     status: Ok(value.status),
                 }
             }
@@ -12460,11 +12561,21 @@ pub mod types {
                 ::std::vec::Vec<super::Key>,
                 ::std::string::String,
             >,
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for KeyCollection {
             fn default() -> Self {
                 Self {
                     keys: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    status: Ok(Default::default()),
                 }
             }
         }
@@ -12481,18 +12592,50 @@ pub mod types {
                     });
                 self
             }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<KeyCollection> for super::KeyCollection {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: KeyCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { keys: value.keys? })
+                Ok(Self {
+                    keys: value.keys?,
+                    link: value.link?,
+                    status: value.status?,
+                })
             }
         }
         impl ::std::convert::From<super::KeyCollection> for KeyCollection {
             fn from(value: super::KeyCollection) -> Self {
-                Self { keys: Ok(value.keys) }
+                Self {
+                    keys: Ok(value.keys),
+                    link: Ok(value.link),
+                    status: Ok(value.status),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -15347,6 +15490,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ResourceCollection {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             resources: ::std::result::Result<
                 ::std::vec::Vec<super::Resource>,
                 ::std::string::String,
@@ -15359,12 +15506,25 @@ pub mod types {
         impl ::std::default::Default for ResourceCollection {
             fn default() -> Self {
                 Self {
+                    link: Ok(Default::default()),
                     resources: Ok(Default::default()),
                     status: Ok(Default::default()),
                 }
             }
         }
         impl ResourceCollection {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
             pub fn resources<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Resource>>,
@@ -15396,6 +15556,7 @@ pub mod types {
                 value: ResourceCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    link: value.link?,
                     resources: value.resources?,
                     status: value.status?,
                 })
@@ -15404,6 +15565,7 @@ pub mod types {
         impl ::std::convert::From<super::ResourceCollection> for ResourceCollection {
             fn from(value: super::ResourceCollection) -> Self {
                 Self {
+                    link: Ok(value.link),
                     resources: Ok(value.resources),
                     status: Ok(value.status),
                 }
@@ -15696,23 +15858,41 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ResponseRuleCollection {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             response_rules: ::std::result::Result<
                 ::std::vec::Vec<super::ResponseRule>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResponseRuleCollection {
             fn default() -> Self {
                 Self {
-                    response_rules: Err(
-                        "no value supplied for response_rules".to_string(),
-                    ),
-                    status: Err("no value supplied for status".to_string()),
+                    link: Ok(Default::default()),
+                    response_rules: Ok(Default::default()),
+                    status: Ok(Default::default()),
                 }
             }
         }
         impl ResponseRuleCollection {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
             pub fn response_rules<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ResponseRule>>,
@@ -15729,7 +15909,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -15747,6 +15927,7 @@ pub mod types {
                 value: ResponseRuleCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    link: value.link?,
                     response_rules: value.response_rules?,
                     status: value.status?,
                 })
@@ -15756,6 +15937,7 @@ pub mod types {
         for ResponseRuleCollection {
             fn from(value: super::ResponseRuleCollection) -> Self {
                 Self {
+                    link: Ok(value.link),
                     response_rules: Ok(value.response_rules),
                     status: Ok(value.status),
                 }
@@ -16150,19 +16332,41 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ScenarioCollection {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             scenarios: ::std::result::Result<
                 ::std::vec::Vec<super::Scenario>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for ScenarioCollection {
             fn default() -> Self {
                 Self {
+                    link: Ok(Default::default()),
                     scenarios: Ok(Default::default()),
+                    status: Ok(Default::default()),
                 }
             }
         }
         impl ScenarioCollection {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
             pub fn scenarios<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Scenario>>,
@@ -16175,6 +16379,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ScenarioCollection> for super::ScenarioCollection {
             type Error = super::error::ConversionError;
@@ -16182,14 +16398,18 @@ pub mod types {
                 value: ScenarioCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    link: value.link?,
                     scenarios: value.scenarios?,
+                    status: value.status?,
                 })
             }
         }
         impl ::std::convert::From<super::ScenarioCollection> for ScenarioCollection {
             fn from(value: super::ScenarioCollection) -> Self {
                 Self {
+                    link: Ok(value.link),
                     scenarios: Ok(value.scenarios),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -16743,19 +16963,20 @@ pub mod types {
                 ::std::string::String,
             >,
             messagetemplates: ::std::result::Result<
-                ::std::vec::Vec<super::Template>,
+                ::std::option::Option<::std::vec::Vec<super::Template>>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TemplateCollection {
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
-                    messagetemplates: Err(
-                        "no value supplied for messagetemplates".to_string(),
-                    ),
-                    status: Err("no value supplied for status".to_string()),
+                    messagetemplates: Ok(Default::default()),
+                    status: Ok(Default::default()),
                 }
             }
         }
@@ -16774,7 +16995,9 @@ pub mod types {
             }
             pub fn messagetemplates<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Template>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::vec::Vec<super::Template>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.messagetemplates = value
@@ -16788,7 +17011,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -19149,6 +19372,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct WorkspaceCollection {
+            link: ::std::result::Result<
+                ::std::option::Option<super::Links>,
+                ::std::string::String,
+            >,
             status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -19161,12 +19388,25 @@ pub mod types {
         impl ::std::default::Default for WorkspaceCollection {
             fn default() -> Self {
                 Self {
+                    link: Ok(Default::default()),
                     status: Ok(Default::default()),
                     workspaces: Ok(Default::default()),
                 }
             }
         }
         impl WorkspaceCollection {
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
+                self
+            }
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -19199,6 +19439,7 @@ pub mod types {
                 value: WorkspaceCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    link: value.link?,
                     status: value.status?,
                     workspaces: value.workspaces?,
                 })
@@ -19207,6 +19448,7 @@ pub mod types {
         impl ::std::convert::From<super::WorkspaceCollection> for WorkspaceCollection {
             fn from(value: super::WorkspaceCollection) -> Self {
                 Self {
+                    link: Ok(value.link),
                     status: Ok(value.status),
                     workspaces: Ok(value.workspaces),
                 }
@@ -20879,7 +21121,9 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/activities`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ActivityCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 end_time,
@@ -20920,6 +21164,10 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
                 .query(&progenitor_client::QueryParam::new("End time", &end_time))
                 .query(&progenitor_client::QueryParam::new("Start time", &start_time))
                 .query(&progenitor_client::QueryParam::new("action", &action))
@@ -20942,7 +21190,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200u16 => ResponseValue::from_response(response).await,
                 400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -27346,7 +27594,9 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/templates`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TemplateCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
@@ -27366,6 +27616,10 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("offset", &offset))
                 .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
@@ -27381,7 +27635,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200u16 => ResponseValue::from_response(response).await,
                 400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -29589,3 +29843,402 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         workspace_scoped: false,
     },
 ];
+impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
+    type Item = types::Activity;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.activities, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityWorkspaceList<'a> {
+    type Item = types::Activity;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.activities, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackCallList<'a> {
+    type Item = types::CallbackCall;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.calls, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackList<'a> {
+    type Item = types::Callback;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.callbacks, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::ContactList<'a> {
+    type Item = types::Contact;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.contacts, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::CustomListList<'a> {
+    type Item = types::CustomList;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.customlabels, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::DistributionListList<'a> {
+    type Item = types::DistributionListSummary;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.distribution_lists, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::EventList<'a> {
+    type Item = types::Event;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.events, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::KeyList<'a> {
+    type Item = types::Key;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.keys, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::MessageList<'a> {
+    type Item = types::Message;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.messages, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::MessageResponseList<'a> {
+    type Item = types::MessageResponse;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.messageresponses, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::MessageStatusList<'a> {
+    type Item = types::MessageStatus;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.message_statuses, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::ResourceList<'a> {
+    type Item = types::Resource;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.resources, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::ResponseRuleList<'a> {
+    type Item = types::ResponseRule;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.response_rules, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::ScenarioList<'a> {
+    type Item = types::Scenario;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.scenarios, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::TemplateList<'a> {
+    type Item = types::Template;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.messagetemplates, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::UserList<'a> {
+    type Item = types::User;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.users, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::UserWorkspaceList<'a> {
+    type Item = types::User;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.users, rels))
+        })
+    }
+}
+impl<'a> crate::pagination::ListRequest<'a> for builder::WorkspaceList<'a> {
+    type Item = types::Workspace;
+    fn window(self, limit: u32, offset: u32) -> Self {
+        self.limit(limit).offset(offset)
+    }
+    fn fetch_page(
+        self,
+    ) -> ::futures::future::BoxFuture<
+        'a,
+        Result<crate::pagination::Page<Self::Item>, crate::Error>,
+    > {
+        Box::pin(async move {
+            let page = self.send().await?.into_inner();
+            let rels = page
+                .link
+                .as_ref()
+                .map(|links| links.iter().map(|link| link.rel.as_deref()));
+            Ok(crate::pagination::Page::new(page.workspaces, rels))
+        })
+    }
+}

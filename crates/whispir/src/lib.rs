@@ -10,6 +10,7 @@ pub mod client;
 pub mod context;
 mod hooks;
 pub mod operations;
+pub mod pagination;
 
 #[allow(
     missing_docs,
@@ -27,6 +28,7 @@ mod generated;
 pub use client::{BuildError, ClientBuilder, Region};
 pub use context::{ClientContext, Credentials, InvalidCredential};
 pub use generated::{ByteStream, Client, ResponseValue, builder, types};
+pub use pagination::{ListStream, MAX_PAGE_SIZE};
 pub use whispir_errors::{
     ApiErrorBody, ErrorClass, ForbiddenReason, RawBody, RetryPolicy, SendState, TransportKind,
 };
