@@ -64,6 +64,8 @@ pub struct Adapted {
     pub spec: Value,
     /// One entry per operation, sorted by method name.
     pub operations: Vec<OperationSpec>,
+    /// The string enums, generated as open enums.
+    pub enums: Vec<crate::enums::OpenEnum>,
 }
 
 /// The path prefix of workspace-scoped resources.
@@ -148,7 +150,12 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
         }
     }
     operations.sort_by(|a, b| a.method_name.cmp(&b.method_name));
-    Ok(Adapted { spec, operations })
+    let enums = crate::enums::hoist_enums(&mut spec)?;
+    Ok(Adapted {
+        spec,
+        operations,
+        enums,
+    })
 }
 
 fn adapt_operation(

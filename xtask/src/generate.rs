@@ -2,12 +2,13 @@
 
 use proc_macro2::TokenStream;
 use progenitor_impl::{
-    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypePatch,
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
 };
 use quote::quote;
 
 use crate::adapt::OperationSpec;
 use crate::codes::{CodeClass, ResponseCode};
+use crate::enums::OpenEnum;
 
 /// The progenitor version the generated code comes from; it must match the
 /// exact pin in the workspace `Cargo.toml` (a test checks it).
@@ -59,11 +60,28 @@ fn settings() -> GenerationSettings {
 pub fn client_source(
     adapted_spec: &serde_json::Value,
     operations: &[OperationSpec],
+    enums: &[OpenEnum],
 ) -> Result<String, GenerateError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(adapted_spec.clone())?;
 
     // First pass: learn the names of all generated types, so that the second
     // pass can give each one the conditional `JsonSchema` derive.
+    let settings = || {
+        let mut settings = settings();
+        for open in enums {
+            settings.with_replacement(
+                &open.name,
+                crate::enums::rust_path(open),
+                [
+                    TypeImpl::Display,
+                    TypeImpl::FromStr,
+                    TypeImpl::FromStringIrrefutable,
+                ]
+                .into_iter(),
+            );
+        }
+        settings
+    };
     let type_names = {
         let mut generator = Generator::new(&settings());
         run_progenitor(&mut generator, &spec)?;
@@ -86,11 +104,13 @@ pub fn client_source(
     let mut generator = Generator::new(&settings);
     let client = run_progenitor(&mut generator, &spec)?;
     let table = operation_table(operations);
+    let enum_module = crate::enums::enum_module(enums);
     let lists =
         crate::pagination::list_request_impls(&crate::pagination::list_operations(adapted_spec));
 
     let file: syn::File = syn::parse2(quote! {
         #client
+        #enum_module
         #table
         #lists
     })?;
@@ -213,7 +233,8 @@ mod tests {
 
     #[test]
     fn a_spec_progenitor_cannot_read_is_an_error_not_a_crash() {
-        let err = client_source(&serde_json::json!({ "openapi": 3 }), &[]).expect_err("invalid");
+        let err =
+            client_source(&serde_json::json!({ "openapi": 3 }), &[], &[]).expect_err("invalid");
         assert!(
             err.to_string()
                 .starts_with("the adapted spec is not a valid OpenAPI 3.0 document"),

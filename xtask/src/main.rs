@@ -9,6 +9,7 @@ mod adapt;
 mod bundle;
 mod check;
 mod codes;
+mod enums;
 mod generate;
 mod pagination;
 mod spec;
@@ -103,7 +104,7 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         },
         GeneratedFile {
             path: "crates/whispir/src/generated.rs",
-            contents: generate::client_source(&adapted.spec, &adapted.operations)?,
+            contents: generate::client_source(&adapted.spec, &adapted.operations, &adapted.enums)?,
         },
         GeneratedFile {
             path: "crates/whispir-errors/src/generated.rs",

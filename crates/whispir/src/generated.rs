@@ -14,13 +14,13 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Activity {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub action: ::std::option::Option<ActivityAction>,
+        pub action: ::std::option::Option<crate::generated::enums::ActivityAction>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fullname: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub module: ::std::option::Option<ActivityModule>,
+        pub module: ::std::option::Option<crate::generated::enums::ActivityModule>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -36,113 +36,6 @@ pub mod types {
     impl Activity {
         pub fn builder() -> builder::Activity {
             Default::default()
-        }
-    }
-    ///`ActivityAction`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ActivityAction {
-        Create,
-        Update,
-        Move,
-        Copy,
-        Draft,
-        Send,
-        Modified,
-        Delete,
-        #[serde(rename = "Contact Import File")]
-        ContactImportFile,
-        Login,
-        Approve,
-        Reject,
-        Dispatch,
-        Register,
-        Accept,
-        Closed,
-        Map,
-        #[serde(rename = "Un-map")]
-        UnMap,
-        Logout,
-    }
-    impl ::std::fmt::Display for ActivityAction {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Create => f.write_str("Create"),
-                Self::Update => f.write_str("Update"),
-                Self::Move => f.write_str("Move"),
-                Self::Copy => f.write_str("Copy"),
-                Self::Draft => f.write_str("Draft"),
-                Self::Send => f.write_str("Send"),
-                Self::Modified => f.write_str("Modified"),
-                Self::Delete => f.write_str("Delete"),
-                Self::ContactImportFile => f.write_str("Contact Import File"),
-                Self::Login => f.write_str("Login"),
-                Self::Approve => f.write_str("Approve"),
-                Self::Reject => f.write_str("Reject"),
-                Self::Dispatch => f.write_str("Dispatch"),
-                Self::Register => f.write_str("Register"),
-                Self::Accept => f.write_str("Accept"),
-                Self::Closed => f.write_str("Closed"),
-                Self::Map => f.write_str("Map"),
-                Self::UnMap => f.write_str("Un-map"),
-                Self::Logout => f.write_str("Logout"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ActivityAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "Create" => Ok(Self::Create),
-                "Update" => Ok(Self::Update),
-                "Move" => Ok(Self::Move),
-                "Copy" => Ok(Self::Copy),
-                "Draft" => Ok(Self::Draft),
-                "Send" => Ok(Self::Send),
-                "Modified" => Ok(Self::Modified),
-                "Delete" => Ok(Self::Delete),
-                "Contact Import File" => Ok(Self::ContactImportFile),
-                "Login" => Ok(Self::Login),
-                "Approve" => Ok(Self::Approve),
-                "Reject" => Ok(Self::Reject),
-                "Dispatch" => Ok(Self::Dispatch),
-                "Register" => Ok(Self::Register),
-                "Accept" => Ok(Self::Accept),
-                "Closed" => Ok(Self::Closed),
-                "Map" => Ok(Self::Map),
-                "Un-map" => Ok(Self::UnMap),
-                "Logout" => Ok(Self::Logout),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActivityAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ActivityAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ActivityCollection`
@@ -491,119 +384,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ActivityModule`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ActivityModule {
-        System,
-        Message,
-        #[serde(rename = "Scheduled Message")]
-        ScheduledMessage,
-        User,
-        Contact,
-        #[serde(rename = "Distribution List")]
-        DistributionList,
-        Template,
-        Workspace,
-        Event,
-        WebService,
-        Settings,
-        Conversation,
-        Gateway,
-        #[serde(rename = "Workspace Mapping")]
-        WorkspaceMapping,
-        Folders,
-        Team,
-        #[serde(rename = "RSS")]
-        Rss,
-        #[serde(rename = "API Mapping")]
-        ApiMapping,
-        Asset,
-        Instruction,
-    }
-    impl ::std::fmt::Display for ActivityModule {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::System => f.write_str("System"),
-                Self::Message => f.write_str("Message"),
-                Self::ScheduledMessage => f.write_str("Scheduled Message"),
-                Self::User => f.write_str("User"),
-                Self::Contact => f.write_str("Contact"),
-                Self::DistributionList => f.write_str("Distribution List"),
-                Self::Template => f.write_str("Template"),
-                Self::Workspace => f.write_str("Workspace"),
-                Self::Event => f.write_str("Event"),
-                Self::WebService => f.write_str("WebService"),
-                Self::Settings => f.write_str("Settings"),
-                Self::Conversation => f.write_str("Conversation"),
-                Self::Gateway => f.write_str("Gateway"),
-                Self::WorkspaceMapping => f.write_str("Workspace Mapping"),
-                Self::Folders => f.write_str("Folders"),
-                Self::Team => f.write_str("Team"),
-                Self::Rss => f.write_str("RSS"),
-                Self::ApiMapping => f.write_str("API Mapping"),
-                Self::Asset => f.write_str("Asset"),
-                Self::Instruction => f.write_str("Instruction"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ActivityModule {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "System" => Ok(Self::System),
-                "Message" => Ok(Self::Message),
-                "Scheduled Message" => Ok(Self::ScheduledMessage),
-                "User" => Ok(Self::User),
-                "Contact" => Ok(Self::Contact),
-                "Distribution List" => Ok(Self::DistributionList),
-                "Template" => Ok(Self::Template),
-                "Workspace" => Ok(Self::Workspace),
-                "Event" => Ok(Self::Event),
-                "WebService" => Ok(Self::WebService),
-                "Settings" => Ok(Self::Settings),
-                "Conversation" => Ok(Self::Conversation),
-                "Gateway" => Ok(Self::Gateway),
-                "Workspace Mapping" => Ok(Self::WorkspaceMapping),
-                "Folders" => Ok(Self::Folders),
-                "Team" => Ok(Self::Team),
-                "RSS" => Ok(Self::Rss),
-                "API Mapping" => Ok(Self::ApiMapping),
-                "Asset" => Ok(Self::Asset),
-                "Instruction" => Ok(Self::Instruction),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ActivityModule {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ActivityModule {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`ActivityWorkspaceListSortOrder`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(
@@ -762,7 +542,7 @@ pub mod types {
         pub auth: CallbackAuth,
         pub callbacks: CallbackCallbacks,
         #[serde(rename = "contentType")]
-        pub content_type: CallbackContentType,
+        pub content_type: crate::generated::enums::CallbackContentType,
         pub email: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -770,7 +550,7 @@ pub mod types {
         pub link: ::std::option::Option<Links>,
         pub name: ::std::string::String,
         #[serde(rename = "removeHTML")]
-        pub remove_html: CallbackRemoveHtml,
+        pub remove_html: crate::generated::enums::CallbackRemoveHtml,
         #[serde(rename = "retriesEnabled")]
         pub retries_enabled: bool,
         pub url: ::std::string::String,
@@ -786,80 +566,11 @@ pub mod types {
     pub struct CallbackAuth {
         pub key: ::std::string::String,
         #[serde(rename = "type")]
-        pub type_: CallbackAuthType,
+        pub type_: crate::generated::enums::CallbackAuthType,
     }
     impl CallbackAuth {
         pub fn builder() -> builder::CallbackAuth {
             Default::default()
-        }
-    }
-    ///`CallbackAuthType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CallbackAuthType {
-        #[serde(rename = "queryparam")]
-        Queryparam,
-        #[serde(rename = "httpheader")]
-        Httpheader,
-        #[serde(rename = "basicauth")]
-        Basicauth,
-        #[serde(rename = "bearertoken")]
-        Bearertoken,
-    }
-    impl ::std::fmt::Display for CallbackAuthType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Queryparam => f.write_str("queryparam"),
-                Self::Httpheader => f.write_str("httpheader"),
-                Self::Basicauth => f.write_str("basicauth"),
-                Self::Bearertoken => f.write_str("bearertoken"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CallbackAuthType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "queryparam" => Ok(Self::Queryparam),
-                "httpheader" => Ok(Self::Httpheader),
-                "basicauth" => Ok(Self::Basicauth),
-                "bearertoken" => Ok(Self::Bearertoken),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallbackAuthType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallbackAuthType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for CallbackAuthType {
-        fn default() -> Self {
-            CallbackAuthType::Queryparam
         }
     }
     ///`CallbackCall`
@@ -889,7 +600,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub response_message: ::std::option::Option<Response>,
-        pub status: CallbackCallStatus,
+        pub status: crate::generated::enums::CallbackCallStatus,
     }
     impl CallbackCall {
         pub fn builder() -> builder::CallbackCall {
@@ -1055,62 +766,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`CallbackCallStatus`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CallbackCallStatus {
-        #[serde(rename = "SUCCESS")]
-        Success,
-        #[serde(rename = "FAILED")]
-        Failed,
-    }
-    impl ::std::fmt::Display for CallbackCallStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Success => f.write_str("SUCCESS"),
-                Self::Failed => f.write_str("FAILED"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CallbackCallStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SUCCESS" => Ok(Self::Success),
-                "FAILED" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallbackCallStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`CallbackCallUpdateId`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -1170,135 +825,12 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CallbackCallbacks {
-        pub reply: CallbackCallbacksReply,
-        pub undeliverable: CallbackCallbacksUndeliverable,
+        pub reply: crate::generated::enums::CallbackCallbacksReply,
+        pub undeliverable: crate::generated::enums::CallbackCallbacksUndeliverable,
     }
     impl CallbackCallbacks {
         pub fn builder() -> builder::CallbackCallbacks {
             Default::default()
-        }
-    }
-    ///`CallbackCallbacksReply`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CallbackCallbacksReply {
-        #[serde(rename = "enabled")]
-        Enabled,
-        #[serde(rename = "disabled")]
-        Disabled,
-    }
-    impl ::std::fmt::Display for CallbackCallbacksReply {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Enabled => f.write_str("enabled"),
-                Self::Disabled => f.write_str("disabled"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CallbackCallbacksReply {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "enabled" => Ok(Self::Enabled),
-                "disabled" => Ok(Self::Disabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallbackCallbacksReply {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallbackCallbacksReply {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for CallbackCallbacksReply {
-        fn default() -> Self {
-            CallbackCallbacksReply::Disabled
-        }
-    }
-    ///`CallbackCallbacksUndeliverable`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CallbackCallbacksUndeliverable {
-        #[serde(rename = "enabled")]
-        Enabled,
-        #[serde(rename = "disabled")]
-        Disabled,
-    }
-    impl ::std::fmt::Display for CallbackCallbacksUndeliverable {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Enabled => f.write_str("enabled"),
-                Self::Disabled => f.write_str("disabled"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CallbackCallbacksUndeliverable {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "enabled" => Ok(Self::Enabled),
-                "disabled" => Ok(Self::Disabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallbackCallbacksUndeliverable {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CallbackCallbacksUndeliverable {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for CallbackCallbacksUndeliverable {
-        fn default() -> Self {
-            CallbackCallbacksUndeliverable::Disabled
         }
     }
     ///`CallbackCollection`
@@ -1315,62 +847,6 @@ pub mod types {
     impl CallbackCollection {
         pub fn builder() -> builder::CallbackCollection {
             Default::default()
-        }
-    }
-    ///`CallbackContentType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CallbackContentType {
-        #[serde(rename = "json")]
-        Json,
-        #[serde(rename = "xml")]
-        Xml,
-    }
-    impl ::std::fmt::Display for CallbackContentType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Json => f.write_str("json"),
-                Self::Xml => f.write_str("xml"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CallbackContentType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "json" => Ok(Self::Json),
-                "xml" => Ok(Self::Xml),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallbackContentType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallbackContentType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`CallbackListSortOrder`
@@ -1427,67 +903,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-    ///`CallbackRemoveHtml`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CallbackRemoveHtml {
-        #[serde(rename = "enabled")]
-        Enabled,
-        #[serde(rename = "disabled")]
-        Disabled,
-    }
-    impl ::std::fmt::Display for CallbackRemoveHtml {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Enabled => f.write_str("enabled"),
-                Self::Disabled => f.write_str("disabled"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CallbackRemoveHtml {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "enabled" => Ok(Self::Enabled),
-                "disabled" => Ok(Self::Disabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CallbackRemoveHtml {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CallbackRemoveHtml {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for CallbackRemoveHtml {
-        fn default() -> Self {
-            CallbackRemoveHtml::Disabled
         }
     }
     ///`Contact`
@@ -1639,7 +1054,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role2: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<ContactStatus>,
+        pub status: ::std::option::Option<crate::generated::enums::ContactStatus>,
         #[serde(
             rename = "teamName1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1652,7 +1067,7 @@ pub mod types {
         pub team_name2: ::std::option::Option<::std::string::String>,
         pub timezone: ::std::string::String,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<ContactType>,
+        pub type_: ::std::option::Option<crate::generated::enums::ContactType>,
         #[serde(
             rename = "workAddress1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1910,281 +1325,27 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ContactMessagingoptionsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub channel: ::std::option::Option<ContactMessagingoptionsItemChannel>,
+        pub channel: ::std::option::Option<
+            crate::generated::enums::ContactMessagingoptionsItemChannel,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enabled: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub primary: ::std::option::Option<ContactMessagingoptionsItemPrimary>,
+        pub primary: ::std::option::Option<
+            crate::generated::enums::ContactMessagingoptionsItemPrimary,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub secondary: ::std::option::Option<ContactMessagingoptionsItemSecondary>,
+        pub secondary: ::std::option::Option<
+            crate::generated::enums::ContactMessagingoptionsItemSecondary,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tertiary: ::std::option::Option<ContactMessagingoptionsItemTertiary>,
+        pub tertiary: ::std::option::Option<
+            crate::generated::enums::ContactMessagingoptionsItemTertiary,
+        >,
     }
     impl ContactMessagingoptionsItem {
         pub fn builder() -> builder::ContactMessagingoptionsItem {
             Default::default()
-        }
-    }
-    ///`ContactMessagingoptionsItemChannel`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ContactMessagingoptionsItemChannel {
-        #[serde(rename = "sms")]
-        Sms,
-        #[serde(rename = "email")]
-        Email,
-        #[serde(rename = "voice")]
-        Voice,
-    }
-    impl ::std::fmt::Display for ContactMessagingoptionsItemChannel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sms => f.write_str("sms"),
-                Self::Email => f.write_str("email"),
-                Self::Voice => f.write_str("voice"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ContactMessagingoptionsItemChannel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sms" => Ok(Self::Sms),
-                "email" => Ok(Self::Email),
-                "voice" => Ok(Self::Voice),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemChannel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ContactMessagingoptionsItemChannel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ContactMessagingoptionsItemPrimary`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ContactMessagingoptionsItemPrimary {
-        WorkMobilePhone1,
-        WorkMobilePhone2,
-        WorkEmailAddress1,
-        WorkEmailAddress2,
-        PersonalMobilePhone1,
-        PersonalEmailAddress1,
-    }
-    impl ::std::fmt::Display for ContactMessagingoptionsItemPrimary {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::WorkMobilePhone1 => f.write_str("WorkMobilePhone1"),
-                Self::WorkMobilePhone2 => f.write_str("WorkMobilePhone2"),
-                Self::WorkEmailAddress1 => f.write_str("WorkEmailAddress1"),
-                Self::WorkEmailAddress2 => f.write_str("WorkEmailAddress2"),
-                Self::PersonalMobilePhone1 => f.write_str("PersonalMobilePhone1"),
-                Self::PersonalEmailAddress1 => f.write_str("PersonalEmailAddress1"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ContactMessagingoptionsItemPrimary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "WorkMobilePhone1" => Ok(Self::WorkMobilePhone1),
-                "WorkMobilePhone2" => Ok(Self::WorkMobilePhone2),
-                "WorkEmailAddress1" => Ok(Self::WorkEmailAddress1),
-                "WorkEmailAddress2" => Ok(Self::WorkEmailAddress2),
-                "PersonalMobilePhone1" => Ok(Self::PersonalMobilePhone1),
-                "PersonalEmailAddress1" => Ok(Self::PersonalEmailAddress1),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemPrimary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ContactMessagingoptionsItemPrimary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ContactMessagingoptionsItemSecondary`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ContactMessagingoptionsItemSecondary {
-        WorkMobilePhone1,
-        WorkMobilePhone2,
-        WorkEmailAddress1,
-        WorkEmailAddress2,
-        PersonalMobilePhone1,
-        PersonalEmailAddress1,
-    }
-    impl ::std::fmt::Display for ContactMessagingoptionsItemSecondary {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::WorkMobilePhone1 => f.write_str("WorkMobilePhone1"),
-                Self::WorkMobilePhone2 => f.write_str("WorkMobilePhone2"),
-                Self::WorkEmailAddress1 => f.write_str("WorkEmailAddress1"),
-                Self::WorkEmailAddress2 => f.write_str("WorkEmailAddress2"),
-                Self::PersonalMobilePhone1 => f.write_str("PersonalMobilePhone1"),
-                Self::PersonalEmailAddress1 => f.write_str("PersonalEmailAddress1"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ContactMessagingoptionsItemSecondary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "WorkMobilePhone1" => Ok(Self::WorkMobilePhone1),
-                "WorkMobilePhone2" => Ok(Self::WorkMobilePhone2),
-                "WorkEmailAddress1" => Ok(Self::WorkEmailAddress1),
-                "WorkEmailAddress2" => Ok(Self::WorkEmailAddress2),
-                "PersonalMobilePhone1" => Ok(Self::PersonalMobilePhone1),
-                "PersonalEmailAddress1" => Ok(Self::PersonalEmailAddress1),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemSecondary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ContactMessagingoptionsItemSecondary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ContactMessagingoptionsItemTertiary`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ContactMessagingoptionsItemTertiary {
-        WorkMobilePhone1,
-        WorkMobilePhone2,
-        WorkEmailAddress1,
-        WorkEmailAddress2,
-        PersonalMobilePhone1,
-        PersonalEmailAddress1,
-    }
-    impl ::std::fmt::Display for ContactMessagingoptionsItemTertiary {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::WorkMobilePhone1 => f.write_str("WorkMobilePhone1"),
-                Self::WorkMobilePhone2 => f.write_str("WorkMobilePhone2"),
-                Self::WorkEmailAddress1 => f.write_str("WorkEmailAddress1"),
-                Self::WorkEmailAddress2 => f.write_str("WorkEmailAddress2"),
-                Self::PersonalMobilePhone1 => f.write_str("PersonalMobilePhone1"),
-                Self::PersonalEmailAddress1 => f.write_str("PersonalEmailAddress1"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ContactMessagingoptionsItemTertiary {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "WorkMobilePhone1" => Ok(Self::WorkMobilePhone1),
-                "WorkMobilePhone2" => Ok(Self::WorkMobilePhone2),
-                "WorkEmailAddress1" => Ok(Self::WorkEmailAddress1),
-                "WorkEmailAddress2" => Ok(Self::WorkEmailAddress2),
-                "PersonalMobilePhone1" => Ok(Self::PersonalMobilePhone1),
-                "PersonalEmailAddress1" => Ok(Self::PersonalEmailAddress1),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactMessagingoptionsItemTertiary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ContactMessagingoptionsItemTertiary {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ContactRetrieveSortOrder`
@@ -2243,116 +1404,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ContactStatus`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ContactStatus {
-        A,
-        D,
-    }
-    impl ::std::fmt::Display for ContactStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::A => f.write_str("A"),
-                Self::D => f.write_str("D"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ContactStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "A" => Ok(Self::A),
-                "D" => Ok(Self::D),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ContactType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ContactType {
-        #[serde(rename = "PROJECT")]
-        Project,
-        #[serde(rename = "COMPANY")]
-        Company,
-    }
-    impl ::std::fmt::Display for ContactType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Project => f.write_str("PROJECT"),
-                Self::Company => f.write_str("COMPANY"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ContactType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "PROJECT" => Ok(Self::Project),
-                "COMPANY" => Ok(Self::Company),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ContactType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ContactType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`CustomList`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -2369,16 +1420,18 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub linked: ::std::option::Option<CustomListLinked>,
+        pub linked: ::std::option::Option<crate::generated::enums::CustomListLinked>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "sortType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub sort_type: ::std::option::Option<CustomListSortType>,
+        pub sort_type: ::std::option::Option<
+            crate::generated::enums::CustomListSortType,
+        >,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<CustomListType>,
+        pub type_: ::std::option::Option<crate::generated::enums::CustomListType>,
     }
     impl CustomList {
         pub fn builder() -> builder::CustomList {
@@ -2413,62 +1466,6 @@ pub mod types {
     impl CustomListCustomlabellistsItem {
         pub fn builder() -> builder::CustomListCustomlabellistsItem {
             Default::default()
-        }
-    }
-    ///`CustomListLinked`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CustomListLinked {
-        #[serde(rename = "disabled")]
-        Disabled,
-        #[serde(rename = "enabled")]
-        Enabled,
-    }
-    impl ::std::fmt::Display for CustomListLinked {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Disabled => f.write_str("disabled"),
-                Self::Enabled => f.write_str("enabled"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CustomListLinked {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "disabled" => Ok(Self::Disabled),
-                "enabled" => Ok(Self::Enabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CustomListLinked {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CustomListLinked {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`CustomListListSortOrder`
@@ -2591,135 +1588,12 @@ pub mod types {
             value.parse()
         }
     }
-    ///`CustomListSortType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CustomListSortType {
-        #[serde(rename = "As Displayed")]
-        AsDisplayed,
-        Ascending,
-        Descending,
-    }
-    impl ::std::fmt::Display for CustomListSortType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::AsDisplayed => f.write_str("As Displayed"),
-                Self::Ascending => f.write_str("Ascending"),
-                Self::Descending => f.write_str("Descending"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CustomListSortType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "As Displayed" => Ok(Self::AsDisplayed),
-                "Ascending" => Ok(Self::Ascending),
-                "Descending" => Ok(Self::Descending),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CustomListSortType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CustomListSortType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`CustomListType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum CustomListType {
-        #[serde(rename = "INCIDENT")]
-        Incident,
-        #[serde(rename = "MESSAGE")]
-        Message,
-        #[serde(rename = "CONTACT")]
-        Contact,
-        #[serde(rename = "RSS")]
-        Rss,
-    }
-    impl ::std::fmt::Display for CustomListType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Incident => f.write_str("INCIDENT"),
-                Self::Message => f.write_str("MESSAGE"),
-                Self::Contact => f.write_str("CONTACT"),
-                Self::Rss => f.write_str("RSS"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CustomListType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "INCIDENT" => Ok(Self::Incident),
-                "MESSAGE" => Ok(Self::Message),
-                "CONTACT" => Ok(Self::Contact),
-                "RSS" => Ok(Self::Rss),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CustomListType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CustomListType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`DeliveryCategory`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct DeliveryCategory {
-        ///Sent, Pending, Received, Acknowledged or Undeliverable.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<DeliveryCategoryName>,
+        pub name: ::std::option::Option<crate::generated::enums::DeliveryCategoryName>,
         #[serde(
             rename = "percentageTotal",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2734,69 +1608,6 @@ pub mod types {
     impl DeliveryCategory {
         pub fn builder() -> builder::DeliveryCategory {
             Default::default()
-        }
-    }
-    ///Sent, Pending, Received, Acknowledged or Undeliverable.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeliveryCategoryName {
-        Sent,
-        Pending,
-        Received,
-        Acknowledged,
-        Undeliverable,
-    }
-    impl ::std::fmt::Display for DeliveryCategoryName {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sent => f.write_str("Sent"),
-                Self::Pending => f.write_str("Pending"),
-                Self::Received => f.write_str("Received"),
-                Self::Acknowledged => f.write_str("Acknowledged"),
-                Self::Undeliverable => f.write_str("Undeliverable"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeliveryCategoryName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "Sent" => Ok(Self::Sent),
-                "Pending" => Ok(Self::Pending),
-                "Received" => Ok(Self::Received),
-                "Acknowledged" => Ok(Self::Acknowledged),
-                "Undeliverable" => Ok(Self::Undeliverable),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeliveryCategoryName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeliveryCategoryName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`DeliveryReceipt`
@@ -2850,73 +1661,12 @@ pub mod types {
         pub destination: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
-        ///The channel.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<DeliveryStatusType>,
+        pub type_: ::std::option::Option<crate::generated::enums::DeliveryStatusType>,
     }
     impl DeliveryStatus {
         pub fn builder() -> builder::DeliveryStatus {
             Default::default()
-        }
-    }
-    ///The channel.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeliveryStatusType {
-        #[serde(rename = "sms")]
-        Sms,
-        #[serde(rename = "email")]
-        Email,
-        #[serde(rename = "voice")]
-        Voice,
-    }
-    impl ::std::fmt::Display for DeliveryStatusType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sms => f.write_str("sms"),
-                Self::Email => f.write_str("email"),
-                Self::Voice => f.write_str("voice"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeliveryStatusType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sms" => Ok(Self::Sms),
-                "email" => Ok(Self::Email),
-                "voice" => Ok(Self::Voice),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeliveryStatusType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DeliveryStatusType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`DistributionList`
@@ -2951,8 +1701,8 @@ pub mod types {
         pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rules: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type", default = "defaults::distribution_list_type")]
-        pub type_: DistributionListType,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::generated::enums::DistributionListType>,
         #[serde(
             rename = "userIds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3087,67 +1837,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`DistributionListType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DistributionListType {
-        #[serde(rename = "static")]
-        Static,
-        #[serde(rename = "dynamic")]
-        Dynamic,
-    }
-    impl ::std::fmt::Display for DistributionListType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Static => f.write_str("static"),
-                Self::Dynamic => f.write_str("dynamic"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DistributionListType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "static" => Ok(Self::Static),
-                "dynamic" => Ok(Self::Dynamic),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DistributionListType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for DistributionListType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for DistributionListType {
-        fn default() -> Self {
-            DistributionListType::Static
-        }
-    }
     ///`Email`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -3164,69 +1853,12 @@ pub mod types {
         pub opt_out_option: ::std::option::Option<OptOutOption>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<Attachments>,
-        ///Whether the body is plain text or HTML.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<EmailType>,
+        pub type_: ::std::option::Option<crate::generated::enums::EmailType>,
     }
     impl Email {
         pub fn builder() -> builder::Email {
             Default::default()
-        }
-    }
-    ///Whether the body is plain text or HTML.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum EmailType {
-        #[serde(rename = "text/plain")]
-        TextPlain,
-        #[serde(rename = "text/html")]
-        TextHtml,
-    }
-    impl ::std::fmt::Display for EmailType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::TextPlain => f.write_str("text/plain"),
-                Self::TextHtml => f.write_str("text/html"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for EmailType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "text/plain" => Ok(Self::TextPlain),
-                "text/html" => Ok(Self::TextHtml),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EmailType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EmailType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`Event`
@@ -3245,7 +1877,7 @@ pub mod types {
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
-        pub status: EventStatus,
+        pub status: crate::generated::enums::EventStatus,
     }
     impl Event {
         pub fn builder() -> builder::Event {
@@ -3415,131 +2047,17 @@ pub mod types {
             value.parse()
         }
     }
-    ///`EventStatus`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum EventStatus {
-        Open,
-        Active,
-        Resolved,
-    }
-    impl ::std::fmt::Display for EventStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Open => f.write_str("Open"),
-                Self::Active => f.write_str("Active"),
-                Self::Resolved => f.write_str("Resolved"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for EventStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "Open" => Ok(Self::Open),
-                "Active" => Ok(Self::Active),
-                "Resolved" => Ok(Self::Resolved),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for EventStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for EventStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for EventStatus {
-        fn default() -> Self {
-            EventStatus::Open
-        }
-    }
     ///Channel used when the primary one (e.g. RCS or WhatsApp) cannot deliver.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Fallback {
-        pub channel: FallbackChannel,
+        pub channel: crate::generated::enums::FallbackChannel,
         #[serde(rename = "templateName")]
         pub template_name: ::std::string::String,
     }
     impl Fallback {
         pub fn builder() -> builder::Fallback {
             Default::default()
-        }
-    }
-    ///`FallbackChannel`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum FallbackChannel {
-        #[serde(rename = "SMS")]
-        Sms,
-    }
-    impl ::std::fmt::Display for FallbackChannel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sms => f.write_str("SMS"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for FallbackChannel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SMS" => Ok(Self::Sms),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FallbackChannel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FallbackChannel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`Features`
@@ -3584,7 +2102,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Import {
         #[serde(rename = "importMode")]
-        pub import_mode: ImportImportMode,
+        pub import_mode: crate::generated::enums::ImportImportMode,
         #[serde(rename = "importOptions")]
         pub import_options: ImportImportOptions,
         #[serde(rename = "importType")]
@@ -3595,66 +2113,6 @@ pub mod types {
     impl Import {
         pub fn builder() -> builder::Import {
             Default::default()
-        }
-    }
-    ///`ImportImportMode`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ImportImportMode {
-        #[serde(rename = "replace")]
-        Replace,
-        #[serde(rename = "duplicate")]
-        Duplicate,
-        #[serde(rename = "ignore")]
-        Ignore,
-    }
-    impl ::std::fmt::Display for ImportImportMode {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Replace => f.write_str("replace"),
-                Self::Duplicate => f.write_str("duplicate"),
-                Self::Ignore => f.write_str("ignore"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ImportImportMode {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "replace" => Ok(Self::Replace),
-                "duplicate" => Ok(Self::Duplicate),
-                "ignore" => Ok(Self::Ignore),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ImportImportMode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ImportImportMode {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ImportImportOptions`
@@ -3709,7 +2167,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type")]
-        pub type_: KeyType,
+        pub type_: crate::generated::enums::KeyType,
     }
     impl Key {
         pub fn builder() -> builder::Key {
@@ -3845,58 +2303,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`KeyType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum KeyType {
-        #[serde(rename = "basic")]
-        Basic,
-    }
-    impl ::std::fmt::Display for KeyType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Basic => f.write_str("basic"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for KeyType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "basic" => Ok(Self::Basic),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for KeyType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for KeyType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`Link`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -4005,12 +2411,13 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub message_template_name: ::std::option::Option<::std::string::String>,
-        ///Set to SCHEDULED to send later.
         #[serde(
             rename = "messageType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub message_type: ::std::option::Option<MessageMessageType>,
+        pub message_type: ::std::option::Option<
+            crate::generated::enums::MessageMessageType,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rcs: ::std::option::Option<Rcs>,
         ///Days between repetitions.
@@ -4051,21 +2458,21 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub schedule_date: ::std::option::Option<::std::string::String>,
-        ///Send once or repeatedly.
         #[serde(
             rename = "scheduleType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub schedule_type: ::std::option::Option<MessageScheduleType>,
+        pub schedule_type: ::std::option::Option<
+            crate::generated::enums::MessageScheduleType,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub social: ::std::option::Option<Social>,
         ///Subject of the message (the first line of an SMS unless the type says otherwise).
         pub subject: ::std::string::String,
         ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
         pub to: ::std::string::String,
-        ///Reply handling of an SMS.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<MessageType>,
+        pub type_: ::std::option::Option<crate::generated::enums::MessageType>,
         #[serde(
             rename = "validBody",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4159,58 +2566,6 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for MessageListSortOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///Set to SCHEDULED to send later.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum MessageMessageType {
-        #[serde(rename = "SCHEDULED")]
-        Scheduled,
-    }
-    impl ::std::fmt::Display for MessageMessageType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Scheduled => f.write_str("SCHEDULED"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for MessageMessageType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SCHEDULED" => Ok(Self::Scheduled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageMessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageMessageType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -4450,62 +2805,6 @@ pub mod types {
             MessageResponseListView::Summary
         }
     }
-    ///Send once or repeatedly.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum MessageScheduleType {
-        #[serde(rename = "ONCE")]
-        Once,
-        #[serde(rename = "REPEAT")]
-        Repeat,
-    }
-    impl ::std::fmt::Display for MessageScheduleType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Once => f.write_str("ONCE"),
-                Self::Repeat => f.write_str("REPEAT"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for MessageScheduleType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ONCE" => Ok(Self::Once),
-                "REPEAT" => Ok(Self::Repeat),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageScheduleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageScheduleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///Delivery counts per category (summary) or one recipient's states (detailed).
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -4725,66 +3024,6 @@ pub mod types {
             MessageStatusListView::Summary
         }
     }
-    ///Reply handling of an SMS.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum MessageType {
-        #[serde(rename = "default")]
-        Default,
-        #[serde(rename = "defaultNoReply")]
-        DefaultNoReply,
-        #[serde(rename = "noDlr")]
-        NoDlr,
-    }
-    impl ::std::fmt::Display for MessageType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Default => f.write_str("default"),
-                Self::DefaultNoReply => f.write_str("defaultNoReply"),
-                Self::NoDlr => f.write_str("noDlr"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for MessageType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "default" => Ok(Self::Default),
-                "defaultNoReply" => Ok(Self::DefaultNoReply),
-                "noDlr" => Ok(Self::NoDlr),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`OptOutOption`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -4856,9 +3095,13 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fcm: ::std::option::Option<PushOptionsFcm>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub notifications: ::std::option::Option<PushOptionsNotifications>,
+        pub notifications: ::std::option::Option<
+            crate::generated::enums::PushOptionsNotifications,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub priority: ::std::option::Option<PushOptionsPriority>,
+        pub priority: ::std::option::Option<
+            crate::generated::enums::PushOptionsPriority,
+        >,
     }
     impl PushOptions {
         pub fn builder() -> builder::PushOptions {
@@ -4898,118 +3141,6 @@ pub mod types {
     impl PushOptionsFcm {
         pub fn builder() -> builder::PushOptionsFcm {
             Default::default()
-        }
-    }
-    ///`PushOptionsNotifications`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum PushOptionsNotifications {
-        #[serde(rename = "enabled")]
-        Enabled,
-        #[serde(rename = "disabled")]
-        Disabled,
-    }
-    impl ::std::fmt::Display for PushOptionsNotifications {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Enabled => f.write_str("enabled"),
-                Self::Disabled => f.write_str("disabled"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for PushOptionsNotifications {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "enabled" => Ok(Self::Enabled),
-                "disabled" => Ok(Self::Disabled),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PushOptionsNotifications {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PushOptionsNotifications {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`PushOptionsPriority`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum PushOptionsPriority {
-        #[serde(rename = "NORMAL")]
-        Normal,
-        #[serde(rename = "HIGH")]
-        High,
-    }
-    impl ::std::fmt::Display for PushOptionsPriority {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Normal => f.write_str("NORMAL"),
-                Self::High => f.write_str("HIGH"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for PushOptionsPriority {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "NORMAL" => Ok(Self::Normal),
-                "HIGH" => Ok(Self::High),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for PushOptionsPriority {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for PushOptionsPriority {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`Rcs`
@@ -5056,71 +3187,11 @@ pub mod types {
         #[serde(rename = "fileUrl")]
         pub file_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub height: ::std::option::Option<RcsMediaHeight>,
+        pub height: ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
     }
     impl RcsMedia {
         pub fn builder() -> builder::RcsMedia {
             Default::default()
-        }
-    }
-    ///`RcsMediaHeight`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum RcsMediaHeight {
-        #[serde(rename = "SHORT")]
-        Short,
-        #[serde(rename = "MEDIUM")]
-        Medium,
-        #[serde(rename = "TALL")]
-        Tall,
-    }
-    impl ::std::fmt::Display for RcsMediaHeight {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Short => f.write_str("SHORT"),
-                Self::Medium => f.write_str("MEDIUM"),
-                Self::Tall => f.write_str("TALL"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RcsMediaHeight {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SHORT" => Ok(Self::Short),
-                "MEDIUM" => Ok(Self::Medium),
-                "TALL" => Ok(Self::Tall),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsMediaHeight {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsMediaHeight {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`RcsRichCard`
@@ -5131,129 +3202,21 @@ pub mod types {
             rename = "cardOrientation",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub card_orientation: ::std::option::Option<RcsRichCardCardOrientation>,
+        pub card_orientation: ::std::option::Option<
+            crate::generated::enums::RcsRichCardCardOrientation,
+        >,
         #[serde(
             rename = "cardWidth",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub card_width: ::std::option::Option<RcsRichCardCardWidth>,
+        pub card_width: ::std::option::Option<
+            crate::generated::enums::RcsRichCardCardWidth,
+        >,
         pub cards: ::std::vec::Vec<RcsCard>,
     }
     impl RcsRichCard {
         pub fn builder() -> builder::RcsRichCard {
             Default::default()
-        }
-    }
-    ///`RcsRichCardCardOrientation`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum RcsRichCardCardOrientation {
-        #[serde(rename = "VERTICAL")]
-        Vertical,
-        #[serde(rename = "HORIZONTAL")]
-        Horizontal,
-    }
-    impl ::std::fmt::Display for RcsRichCardCardOrientation {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Vertical => f.write_str("VERTICAL"),
-                Self::Horizontal => f.write_str("HORIZONTAL"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RcsRichCardCardOrientation {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "VERTICAL" => Ok(Self::Vertical),
-                "HORIZONTAL" => Ok(Self::Horizontal),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsRichCardCardOrientation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsRichCardCardOrientation {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`RcsRichCardCardWidth`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum RcsRichCardCardWidth {
-        #[serde(rename = "SMALL")]
-        Small,
-        #[serde(rename = "MEDIUM")]
-        Medium,
-    }
-    impl ::std::fmt::Display for RcsRichCardCardWidth {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Small => f.write_str("SMALL"),
-                Self::Medium => f.write_str("MEDIUM"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RcsRichCardCardWidth {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SMALL" => Ok(Self::Small),
-                "MEDIUM" => Ok(Self::Medium),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RcsRichCardCardWidth {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RcsRichCardCardWidth {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`RcsSuggestion`
@@ -5372,8 +3335,7 @@ pub mod types {
         pub mime_type: ::std::string::String,
         ///File name.
         pub name: ::std::string::String,
-        ///Who can read the resource.
-        pub scope: ResourceScope,
+        pub scope: crate::generated::enums::ResourceScope,
     }
     impl Resource {
         pub fn builder() -> builder::Resource {
@@ -5508,62 +3470,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///Who can read the resource.
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ResourceScope {
-        #[serde(rename = "private")]
-        Private,
-        #[serde(rename = "public")]
-        Public,
-    }
-    impl ::std::fmt::Display for ResourceScope {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Private => f.write_str("private"),
-                Self::Public => f.write_str("public"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ResourceScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "private" => Ok(Self::Private),
-                "public" => Ok(Self::Public),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`Responder`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -5590,7 +3496,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Response {
         pub acknowledged: ::std::string::String,
-        pub channel: ResponseChannel,
+        pub channel: crate::generated::enums::ResponseChannel,
         pub content: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub undeliverable: ::std::option::Option<::std::string::String>,
@@ -5598,70 +3504,6 @@ pub mod types {
     impl Response {
         pub fn builder() -> builder::Response {
             Default::default()
-        }
-    }
-    ///`ResponseChannel`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ResponseChannel {
-        #[serde(rename = "sms")]
-        Sms,
-        #[serde(rename = "email")]
-        Email,
-        #[serde(rename = "voice")]
-        Voice,
-        #[serde(rename = "N/A")]
-        NA,
-    }
-    impl ::std::fmt::Display for ResponseChannel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sms => f.write_str("sms"),
-                Self::Email => f.write_str("email"),
-                Self::Voice => f.write_str("voice"),
-                Self::NA => f.write_str("N/A"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ResponseChannel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sms" => Ok(Self::Sms),
-                "email" => Ok(Self::Email),
-                "voice" => Ok(Self::Voice),
-                "N/A" => Ok(Self::NA),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResponseChannel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResponseChannel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ResponseRule`
@@ -5785,7 +3627,9 @@ pub mod types {
             rename = "allowedUsers",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub allowed_users: ::std::option::Option<ScenarioAllowedUsers>,
+        pub allowed_users: ::std::option::Option<
+            crate::generated::enums::ScenarioAllowedUsers,
+        >,
         pub description: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<Email>,
@@ -5807,62 +3651,6 @@ pub mod types {
     impl Scenario {
         pub fn builder() -> builder::Scenario {
             Default::default()
-        }
-    }
-    ///`ScenarioAllowedUsers`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ScenarioAllowedUsers {
-        #[serde(rename = "EVERYONE")]
-        Everyone,
-        #[serde(rename = "SELECTEDUSERS")]
-        Selectedusers,
-    }
-    impl ::std::fmt::Display for ScenarioAllowedUsers {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Everyone => f.write_str("EVERYONE"),
-                Self::Selectedusers => f.write_str("SELECTEDUSERS"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScenarioAllowedUsers {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "EVERYONE" => Ok(Self::Everyone),
-                "SELECTEDUSERS" => Ok(Self::Selectedusers),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScenarioAllowedUsers {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScenarioAllowedUsers {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`ScenarioCollection`
@@ -5975,125 +3763,13 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub body: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<SocialChannelId>,
+        pub id: ::std::option::Option<crate::generated::enums::SocialChannelId>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<SocialChannelType>,
+        pub type_: ::std::option::Option<crate::generated::enums::SocialChannelType>,
     }
     impl SocialChannel {
         pub fn builder() -> builder::SocialChannel {
             Default::default()
-        }
-    }
-    ///`SocialChannelId`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum SocialChannelId {
-        #[serde(rename = "social")]
-        Social,
-        #[serde(rename = "social_long")]
-        SocialLong,
-    }
-    impl ::std::fmt::Display for SocialChannelId {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Social => f.write_str("social"),
-                Self::SocialLong => f.write_str("social_long"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SocialChannelId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "social" => Ok(Self::Social),
-                "social_long" => Ok(Self::SocialLong),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SocialChannelId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SocialChannelId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`SocialChannelType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum SocialChannelType {
-        #[serde(rename = "text/plain")]
-        TextPlain,
-        #[serde(rename = "text/html")]
-        TextHtml,
-    }
-    impl ::std::fmt::Display for SocialChannelType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::TextPlain => f.write_str("text/plain"),
-                Self::TextHtml => f.write_str("text/html"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SocialChannelType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "text/plain" => Ok(Self::TextPlain),
-                "text/html" => Ok(Self::TextHtml),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SocialChannelType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SocialChannelType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`Template`
@@ -6355,8 +4031,8 @@ pub mod types {
         pub role1: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role2: ::std::option::Option<::std::string::String>,
-        #[serde(default = "defaults::user_status")]
-        pub status: UserStatus,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<crate::generated::enums::UserStatus>,
         #[serde(
             rename = "teamName1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -6560,94 +4236,6 @@ pub mod types {
             value.parse()
         }
     }
-    ///`UserStatus`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum UserStatus {
-        #[serde(rename = "ACTIVE")]
-        Active,
-        A,
-        #[serde(rename = "INACTIVE")]
-        Inactive,
-        I,
-        #[serde(rename = "PENDING")]
-        Pending,
-        P,
-        #[serde(rename = "SUSPENDED")]
-        Suspended,
-        B,
-        #[serde(rename = "DELETED")]
-        Deleted,
-        D,
-    }
-    impl ::std::fmt::Display for UserStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Active => f.write_str("ACTIVE"),
-                Self::A => f.write_str("A"),
-                Self::Inactive => f.write_str("INACTIVE"),
-                Self::I => f.write_str("I"),
-                Self::Pending => f.write_str("PENDING"),
-                Self::P => f.write_str("P"),
-                Self::Suspended => f.write_str("SUSPENDED"),
-                Self::B => f.write_str("B"),
-                Self::Deleted => f.write_str("DELETED"),
-                Self::D => f.write_str("D"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UserStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ACTIVE" => Ok(Self::Active),
-                "A" => Ok(Self::A),
-                "INACTIVE" => Ok(Self::Inactive),
-                "I" => Ok(Self::I),
-                "PENDING" => Ok(Self::Pending),
-                "P" => Ok(Self::P),
-                "SUSPENDED" => Ok(Self::Suspended),
-                "B" => Ok(Self::B),
-                "DELETED" => Ok(Self::Deleted),
-                "D" => Ok(Self::D),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UserStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for UserStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::default::Default for UserStatus {
-        fn default() -> Self {
-            UserStatus::Pending
-        }
-    }
     ///`UserWorkspaceListSortOrder`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(
@@ -6774,69 +4362,13 @@ pub mod types {
         pub index: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub payload: ::std::option::Option<::std::string::String>,
-        pub sub_type: WaContentButtonSubType,
+        pub sub_type: crate::generated::enums::WaContentButtonSubType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
     }
     impl WaContentButton {
         pub fn builder() -> builder::WaContentButton {
             Default::default()
-        }
-    }
-    ///`WaContentButtonSubType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum WaContentButtonSubType {
-        #[serde(rename = "quick_reply")]
-        QuickReply,
-        #[serde(rename = "url")]
-        Url,
-    }
-    impl ::std::fmt::Display for WaContentButtonSubType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::QuickReply => f.write_str("quick_reply"),
-                Self::Url => f.write_str("url"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for WaContentButtonSubType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "quick_reply" => Ok(Self::QuickReply),
-                "url" => Ok(Self::Url),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WaContentButtonSubType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WaContentButtonSubType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`WaContentHeader`
@@ -6895,67 +4427,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub body: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
-        pub type_: ::std::option::Option<WebType>,
+        pub type_: ::std::option::Option<crate::generated::enums::WebType>,
     }
     impl Web {
         pub fn builder() -> builder::Web {
             Default::default()
-        }
-    }
-    ///`WebType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum WebType {
-        #[serde(rename = "text/plain")]
-        TextPlain,
-        #[serde(rename = "text/html")]
-        TextHtml,
-    }
-    impl ::std::fmt::Display for WebType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::TextPlain => f.write_str("text/plain"),
-                Self::TextHtml => f.write_str("text/html"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for WebType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "text/plain" => Ok(Self::TextPlain),
-                "text/html" => Ok(Self::TextHtml),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WebType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WebType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///A WhatsApp template message.
@@ -6973,63 +4449,11 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub parameters: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
-        pub type_: WhatsAppType,
+        pub type_: crate::generated::enums::WhatsAppType,
     }
     impl WhatsApp {
         pub fn builder() -> builder::WhatsApp {
             Default::default()
-        }
-    }
-    ///`WhatsAppType`
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum WhatsAppType {
-        #[serde(rename = "template")]
-        Template,
-    }
-    impl ::std::fmt::Display for WhatsAppType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Template => f.write_str("template"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for WhatsAppType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "template" => Ok(Self::Template),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for WhatsAppType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for WhatsAppType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`Workspace`
@@ -7133,7 +4557,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Activity {
             action: ::std::result::Result<
-                ::std::option::Option<super::ActivityAction>,
+                ::std::option::Option<crate::generated::enums::ActivityAction>,
                 ::std::string::String,
             >,
             fullname: ::std::result::Result<
@@ -7145,7 +4569,7 @@ pub mod types {
                 ::std::string::String,
             >,
             module: ::std::result::Result<
-                ::std::option::Option<super::ActivityModule>,
+                ::std::option::Option<crate::generated::enums::ActivityModule>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -7182,7 +4606,9 @@ pub mod types {
         impl Activity {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ActivityAction>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::ActivityAction>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -7218,7 +4644,9 @@ pub mod types {
             }
             pub fn module<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ActivityModule>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::ActivityModule>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.module = value
@@ -7765,7 +5193,7 @@ pub mod types {
                 ::std::string::String,
             >,
             content_type: ::std::result::Result<
-                super::CallbackContentType,
+                crate::generated::enums::CallbackContentType,
                 ::std::string::String,
             >,
             email: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -7779,7 +5207,7 @@ pub mod types {
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             remove_html: ::std::result::Result<
-                super::CallbackRemoveHtml,
+                crate::generated::enums::CallbackRemoveHtml,
                 ::std::string::String,
             >,
             retries_enabled: ::std::result::Result<bool, ::std::string::String>,
@@ -7830,7 +5258,7 @@ pub mod types {
             }
             pub fn content_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallbackContentType>,
+                T: ::std::convert::TryInto<crate::generated::enums::CallbackContentType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content_type = value
@@ -7888,7 +5316,7 @@ pub mod types {
             }
             pub fn remove_html<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallbackRemoveHtml>,
+                T: ::std::convert::TryInto<crate::generated::enums::CallbackRemoveHtml>,
                 T::Error: ::std::fmt::Display,
             {
                 self.remove_html = value
@@ -7963,7 +5391,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CallbackAuth {
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
-            type_: ::std::result::Result<super::CallbackAuthType, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::generated::enums::CallbackAuthType,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CallbackAuth {
             fn default() -> Self {
@@ -7988,7 +5419,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallbackAuthType>,
+                T: ::std::convert::TryInto<crate::generated::enums::CallbackAuthType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -8049,7 +5480,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                super::CallbackCallStatus,
+                crate::generated::enums::CallbackCallStatus,
                 ::std::string::String,
             >,
         }
@@ -8158,7 +5589,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallbackCallStatus>,
+                T: ::std::convert::TryInto<crate::generated::enums::CallbackCallStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -8431,11 +5862,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CallbackCallbacks {
             reply: ::std::result::Result<
-                super::CallbackCallbacksReply,
+                crate::generated::enums::CallbackCallbacksReply,
                 ::std::string::String,
             >,
             undeliverable: ::std::result::Result<
-                super::CallbackCallbacksUndeliverable,
+                crate::generated::enums::CallbackCallbacksUndeliverable,
                 ::std::string::String,
             >,
         }
@@ -8450,7 +5881,9 @@ pub mod types {
         impl CallbackCallbacks {
             pub fn reply<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallbackCallbacksReply>,
+                T: ::std::convert::TryInto<
+                    crate::generated::enums::CallbackCallbacksReply,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.reply = value
@@ -8462,7 +5895,9 @@ pub mod types {
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CallbackCallbacksUndeliverable>,
+                T: ::std::convert::TryInto<
+                    crate::generated::enums::CallbackCallbacksUndeliverable,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.undeliverable = value
@@ -8722,7 +6157,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::ContactStatus>,
+                ::std::option::Option<crate::generated::enums::ContactStatus>,
                 ::std::string::String,
             >,
             team_name1: ::std::result::Result<
@@ -8738,7 +6173,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::ContactType>,
+                ::std::option::Option<crate::generated::enums::ContactType>,
                 ::std::string::String,
             >,
             work_address1: ::std::result::Result<
@@ -9372,7 +6807,9 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ContactStatus>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::ContactStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -9420,7 +6857,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ContactType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::ContactType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -10048,7 +7487,9 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ContactMessagingoptionsItem {
             channel: ::std::result::Result<
-                ::std::option::Option<super::ContactMessagingoptionsItemChannel>,
+                ::std::option::Option<
+                    crate::generated::enums::ContactMessagingoptionsItemChannel,
+                >,
                 ::std::string::String,
             >,
             enabled: ::std::result::Result<
@@ -10056,15 +7497,21 @@ pub mod types {
                 ::std::string::String,
             >,
             primary: ::std::result::Result<
-                ::std::option::Option<super::ContactMessagingoptionsItemPrimary>,
+                ::std::option::Option<
+                    crate::generated::enums::ContactMessagingoptionsItemPrimary,
+                >,
                 ::std::string::String,
             >,
             secondary: ::std::result::Result<
-                ::std::option::Option<super::ContactMessagingoptionsItemSecondary>,
+                ::std::option::Option<
+                    crate::generated::enums::ContactMessagingoptionsItemSecondary,
+                >,
                 ::std::string::String,
             >,
             tertiary: ::std::result::Result<
-                ::std::option::Option<super::ContactMessagingoptionsItemTertiary>,
+                ::std::option::Option<
+                    crate::generated::enums::ContactMessagingoptionsItemTertiary,
+                >,
                 ::std::string::String,
             >,
         }
@@ -10083,7 +7530,9 @@ pub mod types {
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ContactMessagingoptionsItemChannel>,
+                    ::std::option::Option<
+                        crate::generated::enums::ContactMessagingoptionsItemChannel,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10109,7 +7558,9 @@ pub mod types {
             pub fn primary<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ContactMessagingoptionsItemPrimary>,
+                    ::std::option::Option<
+                        crate::generated::enums::ContactMessagingoptionsItemPrimary,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10123,7 +7574,9 @@ pub mod types {
             pub fn secondary<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ContactMessagingoptionsItemSecondary>,
+                    ::std::option::Option<
+                        crate::generated::enums::ContactMessagingoptionsItemSecondary,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10137,7 +7590,9 @@ pub mod types {
             pub fn tertiary<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ContactMessagingoptionsItemTertiary>,
+                    ::std::option::Option<
+                        crate::generated::enums::ContactMessagingoptionsItemTertiary,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10195,7 +7650,7 @@ pub mod types {
                 ::std::string::String,
             >,
             linked: ::std::result::Result<
-                ::std::option::Option<super::CustomListLinked>,
+                ::std::option::Option<crate::generated::enums::CustomListLinked>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -10203,11 +7658,11 @@ pub mod types {
                 ::std::string::String,
             >,
             sort_type: ::std::result::Result<
-                ::std::option::Option<super::CustomListSortType>,
+                ::std::option::Option<crate::generated::enums::CustomListSortType>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::CustomListType>,
+                ::std::option::Option<crate::generated::enums::CustomListType>,
                 ::std::string::String,
             >,
         }
@@ -10279,7 +7734,7 @@ pub mod types {
             pub fn linked<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CustomListLinked>,
+                    ::std::option::Option<crate::generated::enums::CustomListLinked>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10305,7 +7760,7 @@ pub mod types {
             pub fn sort_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CustomListSortType>,
+                    ::std::option::Option<crate::generated::enums::CustomListSortType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10318,7 +7773,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CustomListType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::CustomListType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -10513,7 +7970,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct DeliveryCategory {
             name: ::std::result::Result<
-                ::std::option::Option<super::DeliveryCategoryName>,
+                ::std::option::Option<crate::generated::enums::DeliveryCategoryName>,
                 ::std::string::String,
             >,
             percentage_total: ::std::result::Result<
@@ -10538,7 +7995,7 @@ pub mod types {
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeliveryCategoryName>,
+                    ::std::option::Option<crate::generated::enums::DeliveryCategoryName>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10809,7 +8266,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::DeliveryStatusType>,
+                ::std::option::Option<crate::generated::enums::DeliveryStatusType>,
                 ::std::string::String,
             >,
         }
@@ -10850,7 +8307,7 @@ pub mod types {
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeliveryStatusType>,
+                    ::std::option::Option<crate::generated::enums::DeliveryStatusType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10923,7 +8380,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                super::DistributionListType,
+                ::std::option::Option<crate::generated::enums::DistributionListType>,
                 ::std::string::String,
             >,
             user_ids: ::std::result::Result<
@@ -10948,7 +8405,7 @@ pub mod types {
                     mri: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     rules: Ok(Default::default()),
-                    type_: Ok(super::defaults::distribution_list_type()),
+                    type_: Ok(Default::default()),
                     user_ids: Ok(Default::default()),
                     visibility: Ok(Default::default()),
                 }
@@ -11079,7 +8536,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DistributionListType>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::DistributionListType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11518,7 +8977,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::EmailType>,
+                ::std::option::Option<crate::generated::enums::EmailType>,
                 ::std::string::String,
             >,
         }
@@ -11586,7 +9045,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::EmailType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::EmailType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -11640,7 +9101,10 @@ pub mod types {
                 ::std::option::Option<super::Links>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::EventStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                crate::generated::enums::EventStatus,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Event {
             fn default() -> Self {
@@ -11706,7 +9170,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::EventStatus>,
+                T: ::std::convert::TryInto<crate::generated::enums::EventStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -11964,7 +9428,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Fallback {
             channel: ::std::result::Result<
-                super::FallbackChannel,
+                crate::generated::enums::FallbackChannel,
                 ::std::string::String,
             >,
             template_name: ::std::result::Result<
@@ -11983,7 +9447,7 @@ pub mod types {
         impl Fallback {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::FallbackChannel>,
+                T: ::std::convert::TryInto<crate::generated::enums::FallbackChannel>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -12159,7 +9623,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Import {
             import_mode: ::std::result::Result<
-                super::ImportImportMode,
+                crate::generated::enums::ImportImportMode,
                 ::std::string::String,
             >,
             import_options: ::std::result::Result<
@@ -12190,7 +9654,7 @@ pub mod types {
         impl Import {
             pub fn import_mode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ImportImportMode>,
+                T: ::std::convert::TryInto<crate::generated::enums::ImportImportMode>,
                 T::Error: ::std::fmt::Display,
             {
                 self.import_mode = value
@@ -12453,7 +9917,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<super::KeyType, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::generated::enums::KeyType,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Key {
             fn default() -> Self {
@@ -12519,7 +9986,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::KeyType>,
+                T: ::std::convert::TryInto<crate::generated::enums::KeyType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -12821,7 +10288,7 @@ pub mod types {
                 ::std::string::String,
             >,
             message_type: ::std::result::Result<
-                ::std::option::Option<super::MessageMessageType>,
+                ::std::option::Option<crate::generated::enums::MessageMessageType>,
                 ::std::string::String,
             >,
             rcs: ::std::result::Result<
@@ -12857,7 +10324,7 @@ pub mod types {
                 ::std::string::String,
             >,
             schedule_type: ::std::result::Result<
-                ::std::option::Option<super::MessageScheduleType>,
+                ::std::option::Option<crate::generated::enums::MessageScheduleType>,
                 ::std::string::String,
             >,
             social: ::std::result::Result<
@@ -12867,7 +10334,7 @@ pub mod types {
             subject: ::std::result::Result<::std::string::String, ::std::string::String>,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
-                ::std::option::Option<super::MessageType>,
+                ::std::option::Option<crate::generated::enums::MessageType>,
                 ::std::string::String,
             >,
             valid_body: ::std::result::Result<
@@ -13120,7 +10587,7 @@ pub mod types {
             pub fn message_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessageMessageType>,
+                    ::std::option::Option<crate::generated::enums::MessageMessageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13234,7 +10701,7 @@ pub mod types {
             pub fn schedule_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessageScheduleType>,
+                    ::std::option::Option<crate::generated::enums::MessageScheduleType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13281,7 +10748,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::MessageType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::MessageType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -14260,11 +11729,11 @@ pub mod types {
                 ::std::string::String,
             >,
             notifications: ::std::result::Result<
-                ::std::option::Option<super::PushOptionsNotifications>,
+                ::std::option::Option<crate::generated::enums::PushOptionsNotifications>,
                 ::std::string::String,
             >,
             priority: ::std::result::Result<
-                ::std::option::Option<super::PushOptionsPriority>,
+                ::std::option::Option<crate::generated::enums::PushOptionsPriority>,
                 ::std::string::String,
             >,
         }
@@ -14351,7 +11820,9 @@ pub mod types {
             pub fn notifications<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PushOptionsNotifications>,
+                    ::std::option::Option<
+                        crate::generated::enums::PushOptionsNotifications,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14365,7 +11836,7 @@ pub mod types {
             pub fn priority<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PushOptionsPriority>,
+                    ::std::option::Option<crate::generated::enums::PushOptionsPriority>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14766,7 +12237,7 @@ pub mod types {
                 ::std::string::String,
             >,
             height: ::std::result::Result<
-                ::std::option::Option<super::RcsMediaHeight>,
+                ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
                 ::std::string::String,
             >,
         }
@@ -14793,7 +12264,9 @@ pub mod types {
             }
             pub fn height<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsMediaHeight>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.height = value
@@ -14826,11 +12299,13 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct RcsRichCard {
             card_orientation: ::std::result::Result<
-                ::std::option::Option<super::RcsRichCardCardOrientation>,
+                ::std::option::Option<
+                    crate::generated::enums::RcsRichCardCardOrientation,
+                >,
                 ::std::string::String,
             >,
             card_width: ::std::result::Result<
-                ::std::option::Option<super::RcsRichCardCardWidth>,
+                ::std::option::Option<crate::generated::enums::RcsRichCardCardWidth>,
                 ::std::string::String,
             >,
             cards: ::std::result::Result<
@@ -14851,7 +12326,9 @@ pub mod types {
             pub fn card_orientation<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsRichCardCardOrientation>,
+                    ::std::option::Option<
+                        crate::generated::enums::RcsRichCardCardOrientation,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14867,7 +12344,7 @@ pub mod types {
             pub fn card_width<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::RcsRichCardCardWidth>,
+                    ::std::option::Option<crate::generated::enums::RcsRichCardCardWidth>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15375,7 +12852,10 @@ pub mod types {
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            scope: ::std::result::Result<super::ResourceScope, ::std::string::String>,
+            scope: ::std::result::Result<
+                crate::generated::enums::ResourceScope,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Resource {
             fn default() -> Self {
@@ -15450,7 +12930,7 @@ pub mod types {
             }
             pub fn scope<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResourceScope>,
+                T: ::std::convert::TryInto<crate::generated::enums::ResourceScope>,
                 T::Error: ::std::fmt::Display,
             {
                 self.scope = value
@@ -15699,7 +13179,7 @@ pub mod types {
                 ::std::string::String,
             >,
             channel: ::std::result::Result<
-                super::ResponseChannel,
+                crate::generated::enums::ResponseChannel,
                 ::std::string::String,
             >,
             content: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -15733,7 +13213,7 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ResponseChannel>,
+                T: ::std::convert::TryInto<crate::generated::enums::ResponseChannel>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -16087,7 +13567,7 @@ pub mod types {
                 ::std::string::String,
             >,
             allowed_users: ::std::result::Result<
-                ::std::option::Option<super::ScenarioAllowedUsers>,
+                ::std::option::Option<crate::generated::enums::ScenarioAllowedUsers>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -16161,7 +13641,7 @@ pub mod types {
             pub fn allowed_users<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ScenarioAllowedUsers>,
+                    ::std::option::Option<crate::generated::enums::ScenarioAllowedUsers>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16568,11 +14048,11 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<super::SocialChannelId>,
+                ::std::option::Option<crate::generated::enums::SocialChannelId>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::SocialChannelType>,
+                ::std::option::Option<crate::generated::enums::SocialChannelType>,
                 ::std::string::String,
             >,
         }
@@ -16601,7 +14081,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SocialChannelId>,
+                    ::std::option::Option<crate::generated::enums::SocialChannelId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16613,7 +14093,7 @@ pub mod types {
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SocialChannelType>,
+                    ::std::option::Option<crate::generated::enums::SocialChannelType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17181,7 +14661,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<super::UserStatus, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<crate::generated::enums::UserStatus>,
+                ::std::string::String,
+            >,
             team_name1: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -17328,7 +14811,7 @@ pub mod types {
                     personal_suburb: Ok(Default::default()),
                     role1: Ok(Default::default()),
                     role2: Ok(Default::default()),
-                    status: Ok(super::defaults::user_status()),
+                    status: Ok(Default::default()),
                     team_name1: Ok(Default::default()),
                     team_name2: Ok(Default::default()),
                     timezone: Err("no value supplied for timezone".to_string()),
@@ -17800,7 +15283,9 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UserStatus>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::UserStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -18712,7 +16197,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sub_type: ::std::result::Result<
-                super::WaContentButtonSubType,
+                crate::generated::enums::WaContentButtonSubType,
                 ::std::string::String,
             >,
             text: ::std::result::Result<
@@ -18757,7 +16242,9 @@ pub mod types {
             }
             pub fn sub_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WaContentButtonSubType>,
+                T: ::std::convert::TryInto<
+                    crate::generated::enums::WaContentButtonSubType,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.sub_type = value
@@ -19059,7 +16546,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                ::std::option::Option<super::WebType>,
+                ::std::option::Option<crate::generated::enums::WebType>,
                 ::std::string::String,
             >,
         }
@@ -19086,7 +16573,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebType>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::WebType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -19131,7 +16620,10 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            type_: ::std::result::Result<super::WhatsAppType, ::std::string::String>,
+            type_: ::std::result::Result<
+                crate::generated::enums::WhatsAppType,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WhatsApp {
             fn default() -> Self {
@@ -19195,7 +16687,7 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::WhatsAppType>,
+                T: ::std::convert::TryInto<crate::generated::enums::WhatsAppType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -19457,14 +16949,8 @@ pub mod types {
     }
     /// Generation of default values for serde.
     pub mod defaults {
-        pub(super) fn distribution_list_type() -> super::DistributionListType {
-            super::DistributionListType::Static
-        }
         pub(super) fn template_id() -> ::std::string::String {
             "7DB65E1D8853D1C8".to_string()
-        }
-        pub(super) fn user_status() -> super::UserStatus {
-            super::UserStatus::Pending
         }
     }
     /// Error types.
@@ -29254,6 +26740,3794 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// String enums of the API. Each keeps a value this SDK does not know
+/// yet in `Unknown`, so a new value from the server never breaks
+/// deserialization.
+pub mod enums {
+    ///Values of `Activity.action`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ActivityAction {
+        ///`Create`
+        Create,
+        ///`Update`
+        Update,
+        ///`Move`
+        Move,
+        ///`Copy`
+        Copy,
+        ///`Draft`
+        Draft,
+        ///`Send`
+        Send,
+        ///`Modified`
+        Modified,
+        ///`Delete`
+        Delete,
+        ///`Contact Import File`
+        ContactImportFile,
+        ///`Login`
+        Login,
+        ///`Approve`
+        Approve,
+        ///`Reject`
+        Reject,
+        ///`Dispatch`
+        Dispatch,
+        ///`Register`
+        Register,
+        ///`Accept`
+        Accept,
+        ///`Closed`
+        Closed,
+        ///`Map`
+        Map,
+        ///`Un-map`
+        UnMap,
+        ///`Logout`
+        Logout,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ActivityAction {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Create => "Create",
+                Self::Update => "Update",
+                Self::Move => "Move",
+                Self::Copy => "Copy",
+                Self::Draft => "Draft",
+                Self::Send => "Send",
+                Self::Modified => "Modified",
+                Self::Delete => "Delete",
+                Self::ContactImportFile => "Contact Import File",
+                Self::Login => "Login",
+                Self::Approve => "Approve",
+                Self::Reject => "Reject",
+                Self::Dispatch => "Dispatch",
+                Self::Register => "Register",
+                Self::Accept => "Accept",
+                Self::Closed => "Closed",
+                Self::Map => "Map",
+                Self::UnMap => "Un-map",
+                Self::Logout => "Logout",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ActivityAction {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "Create" => Self::Create,
+                "Update" => Self::Update,
+                "Move" => Self::Move,
+                "Copy" => Self::Copy,
+                "Draft" => Self::Draft,
+                "Send" => Self::Send,
+                "Modified" => Self::Modified,
+                "Delete" => Self::Delete,
+                "Contact Import File" => Self::ContactImportFile,
+                "Login" => Self::Login,
+                "Approve" => Self::Approve,
+                "Reject" => Self::Reject,
+                "Dispatch" => Self::Dispatch,
+                "Register" => Self::Register,
+                "Accept" => Self::Accept,
+                "Closed" => Self::Closed,
+                "Map" => Self::Map,
+                "Un-map" => Self::UnMap,
+                "Logout" => Self::Logout,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ActivityAction {
+        fn from(value: &str) -> Self {
+            match value {
+                "Create" => Self::Create,
+                "Update" => Self::Update,
+                "Move" => Self::Move,
+                "Copy" => Self::Copy,
+                "Draft" => Self::Draft,
+                "Send" => Self::Send,
+                "Modified" => Self::Modified,
+                "Delete" => Self::Delete,
+                "Contact Import File" => Self::ContactImportFile,
+                "Login" => Self::Login,
+                "Approve" => Self::Approve,
+                "Reject" => Self::Reject,
+                "Dispatch" => Self::Dispatch,
+                "Register" => Self::Register,
+                "Accept" => Self::Accept,
+                "Closed" => Self::Closed,
+                "Map" => Self::Map,
+                "Un-map" => Self::UnMap,
+                "Logout" => Self::Logout,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityAction {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ActivityAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ActivityAction {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ActivityAction {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ActivityAction {
+        fn schema_name() -> ::std::string::String {
+            "ActivityAction".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Activity.module`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ActivityModule {
+        ///`System`
+        System,
+        ///`Message`
+        Message,
+        ///`Scheduled Message`
+        ScheduledMessage,
+        ///`User`
+        User,
+        ///`Contact`
+        Contact,
+        ///`Distribution List`
+        DistributionList,
+        ///`Template`
+        Template,
+        ///`Workspace`
+        Workspace,
+        ///`Event`
+        Event,
+        ///`WebService`
+        WebService,
+        ///`Settings`
+        Settings,
+        ///`Conversation`
+        Conversation,
+        ///`Gateway`
+        Gateway,
+        ///`Workspace Mapping`
+        WorkspaceMapping,
+        ///`Folders`
+        Folders,
+        ///`Team`
+        Team,
+        ///`RSS`
+        Rss,
+        ///`API Mapping`
+        ApiMapping,
+        ///`Asset`
+        Asset,
+        ///`Instruction`
+        Instruction,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ActivityModule {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::System => "System",
+                Self::Message => "Message",
+                Self::ScheduledMessage => "Scheduled Message",
+                Self::User => "User",
+                Self::Contact => "Contact",
+                Self::DistributionList => "Distribution List",
+                Self::Template => "Template",
+                Self::Workspace => "Workspace",
+                Self::Event => "Event",
+                Self::WebService => "WebService",
+                Self::Settings => "Settings",
+                Self::Conversation => "Conversation",
+                Self::Gateway => "Gateway",
+                Self::WorkspaceMapping => "Workspace Mapping",
+                Self::Folders => "Folders",
+                Self::Team => "Team",
+                Self::Rss => "RSS",
+                Self::ApiMapping => "API Mapping",
+                Self::Asset => "Asset",
+                Self::Instruction => "Instruction",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ActivityModule {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "System" => Self::System,
+                "Message" => Self::Message,
+                "Scheduled Message" => Self::ScheduledMessage,
+                "User" => Self::User,
+                "Contact" => Self::Contact,
+                "Distribution List" => Self::DistributionList,
+                "Template" => Self::Template,
+                "Workspace" => Self::Workspace,
+                "Event" => Self::Event,
+                "WebService" => Self::WebService,
+                "Settings" => Self::Settings,
+                "Conversation" => Self::Conversation,
+                "Gateway" => Self::Gateway,
+                "Workspace Mapping" => Self::WorkspaceMapping,
+                "Folders" => Self::Folders,
+                "Team" => Self::Team,
+                "RSS" => Self::Rss,
+                "API Mapping" => Self::ApiMapping,
+                "Asset" => Self::Asset,
+                "Instruction" => Self::Instruction,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ActivityModule {
+        fn from(value: &str) -> Self {
+            match value {
+                "System" => Self::System,
+                "Message" => Self::Message,
+                "Scheduled Message" => Self::ScheduledMessage,
+                "User" => Self::User,
+                "Contact" => Self::Contact,
+                "Distribution List" => Self::DistributionList,
+                "Template" => Self::Template,
+                "Workspace" => Self::Workspace,
+                "Event" => Self::Event,
+                "WebService" => Self::WebService,
+                "Settings" => Self::Settings,
+                "Conversation" => Self::Conversation,
+                "Gateway" => Self::Gateway,
+                "Workspace Mapping" => Self::WorkspaceMapping,
+                "Folders" => Self::Folders,
+                "Team" => Self::Team,
+                "RSS" => Self::Rss,
+                "API Mapping" => Self::ApiMapping,
+                "Asset" => Self::Asset,
+                "Instruction" => Self::Instruction,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ActivityModule {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ActivityModule {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ActivityModule {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ActivityModule {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ActivityModule {
+        fn schema_name() -> ::std::string::String {
+            "ActivityModule".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Callback.auth.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CallbackAuthType {
+        ///`queryparam`
+        Queryparam,
+        ///`httpheader`
+        Httpheader,
+        ///`basicauth`
+        Basicauth,
+        ///`bearertoken`
+        Bearertoken,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CallbackAuthType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Queryparam => "queryparam",
+                Self::Httpheader => "httpheader",
+                Self::Basicauth => "basicauth",
+                Self::Bearertoken => "bearertoken",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CallbackAuthType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "queryparam" => Self::Queryparam,
+                "httpheader" => Self::Httpheader,
+                "basicauth" => Self::Basicauth,
+                "bearertoken" => Self::Bearertoken,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CallbackAuthType {
+        fn from(value: &str) -> Self {
+            match value {
+                "queryparam" => Self::Queryparam,
+                "httpheader" => Self::Httpheader,
+                "basicauth" => Self::Basicauth,
+                "bearertoken" => Self::Bearertoken,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackAuthType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CallbackAuthType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CallbackAuthType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackAuthType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CallbackAuthType {
+        fn schema_name() -> ::std::string::String {
+            "CallbackAuthType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `CallbackCall.status`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CallbackCallStatus {
+        ///`SUCCESS`
+        Success,
+        ///`FAILED`
+        Failed,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CallbackCallStatus {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Success => "SUCCESS",
+                Self::Failed => "FAILED",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CallbackCallStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SUCCESS" => Self::Success,
+                "FAILED" => Self::Failed,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CallbackCallStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "SUCCESS" => Self::Success,
+                "FAILED" => Self::Failed,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CallbackCallStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CallbackCallStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCallStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CallbackCallStatus {
+        fn schema_name() -> ::std::string::String {
+            "CallbackCallStatus".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Callback.callbacks.reply`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CallbackCallbacksReply {
+        ///`enabled`
+        Enabled,
+        ///`disabled`
+        Disabled,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CallbackCallbacksReply {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enabled => "enabled",
+                Self::Disabled => "disabled",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CallbackCallbacksReply {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CallbackCallbacksReply {
+        fn from(value: &str) -> Self {
+            match value {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallbacksReply {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CallbackCallbacksReply {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CallbackCallbacksReply {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCallbacksReply {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CallbackCallbacksReply {
+        fn schema_name() -> ::std::string::String {
+            "CallbackCallbacksReply".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Callback.callbacks.undeliverable`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CallbackCallbacksUndeliverable {
+        ///`enabled`
+        Enabled,
+        ///`disabled`
+        Disabled,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CallbackCallbacksUndeliverable {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enabled => "enabled",
+                Self::Disabled => "disabled",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CallbackCallbacksUndeliverable {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CallbackCallbacksUndeliverable {
+        fn from(value: &str) -> Self {
+            match value {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackCallbacksUndeliverable {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CallbackCallbacksUndeliverable {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CallbackCallbacksUndeliverable {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCallbacksUndeliverable {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CallbackCallbacksUndeliverable {
+        fn schema_name() -> ::std::string::String {
+            "CallbackCallbacksUndeliverable".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Callback.contentType`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CallbackContentType {
+        ///`json`
+        Json,
+        ///`xml`
+        Xml,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CallbackContentType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Json => "json",
+                Self::Xml => "xml",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CallbackContentType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "json" => Self::Json,
+                "xml" => Self::Xml,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CallbackContentType {
+        fn from(value: &str) -> Self {
+            match value {
+                "json" => Self::Json,
+                "xml" => Self::Xml,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackContentType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CallbackContentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CallbackContentType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackContentType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CallbackContentType {
+        fn schema_name() -> ::std::string::String {
+            "CallbackContentType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Callback.removeHTML`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CallbackRemoveHtml {
+        ///`enabled`
+        Enabled,
+        ///`disabled`
+        Disabled,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CallbackRemoveHtml {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enabled => "enabled",
+                Self::Disabled => "disabled",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CallbackRemoveHtml {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CallbackRemoveHtml {
+        fn from(value: &str) -> Self {
+            match value {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CallbackRemoveHtml {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CallbackRemoveHtml {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CallbackRemoveHtml {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackRemoveHtml {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CallbackRemoveHtml {
+        fn schema_name() -> ::std::string::String {
+            "CallbackRemoveHtml".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Contact.messagingoptions[].channel`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ContactMessagingoptionsItemChannel {
+        ///`sms`
+        Sms,
+        ///`email`
+        Email,
+        ///`voice`
+        Voice,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ContactMessagingoptionsItemChannel {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Sms => "sms",
+                Self::Email => "email",
+                Self::Voice => "voice",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ContactMessagingoptionsItemChannel {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "sms" => Self::Sms,
+                "email" => Self::Email,
+                "voice" => Self::Voice,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ContactMessagingoptionsItemChannel {
+        fn from(value: &str) -> Self {
+            match value {
+                "sms" => Self::Sms,
+                "email" => Self::Email,
+                "voice" => Self::Voice,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemChannel {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ContactMessagingoptionsItemChannel {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactMessagingoptionsItemChannel {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ContactMessagingoptionsItemChannel {
+        fn schema_name() -> ::std::string::String {
+            "ContactMessagingoptionsItemChannel".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Contact.messagingoptions[].primary`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ContactMessagingoptionsItemPrimary {
+        ///`WorkMobilePhone1`
+        WorkMobilePhone1,
+        ///`WorkMobilePhone2`
+        WorkMobilePhone2,
+        ///`WorkEmailAddress1`
+        WorkEmailAddress1,
+        ///`WorkEmailAddress2`
+        WorkEmailAddress2,
+        ///`PersonalMobilePhone1`
+        PersonalMobilePhone1,
+        ///`PersonalEmailAddress1`
+        PersonalEmailAddress1,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ContactMessagingoptionsItemPrimary {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::WorkMobilePhone1 => "WorkMobilePhone1",
+                Self::WorkMobilePhone2 => "WorkMobilePhone2",
+                Self::WorkEmailAddress1 => "WorkEmailAddress1",
+                Self::WorkEmailAddress2 => "WorkEmailAddress2",
+                Self::PersonalMobilePhone1 => "PersonalMobilePhone1",
+                Self::PersonalEmailAddress1 => "PersonalEmailAddress1",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ContactMessagingoptionsItemPrimary {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "WorkMobilePhone1" => Self::WorkMobilePhone1,
+                "WorkMobilePhone2" => Self::WorkMobilePhone2,
+                "WorkEmailAddress1" => Self::WorkEmailAddress1,
+                "WorkEmailAddress2" => Self::WorkEmailAddress2,
+                "PersonalMobilePhone1" => Self::PersonalMobilePhone1,
+                "PersonalEmailAddress1" => Self::PersonalEmailAddress1,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ContactMessagingoptionsItemPrimary {
+        fn from(value: &str) -> Self {
+            match value {
+                "WorkMobilePhone1" => Self::WorkMobilePhone1,
+                "WorkMobilePhone2" => Self::WorkMobilePhone2,
+                "WorkEmailAddress1" => Self::WorkEmailAddress1,
+                "WorkEmailAddress2" => Self::WorkEmailAddress2,
+                "PersonalMobilePhone1" => Self::PersonalMobilePhone1,
+                "PersonalEmailAddress1" => Self::PersonalEmailAddress1,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemPrimary {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemPrimary {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ContactMessagingoptionsItemPrimary {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactMessagingoptionsItemPrimary {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ContactMessagingoptionsItemPrimary {
+        fn schema_name() -> ::std::string::String {
+            "ContactMessagingoptionsItemPrimary".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Contact.messagingoptions[].secondary`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ContactMessagingoptionsItemSecondary {
+        ///`WorkMobilePhone1`
+        WorkMobilePhone1,
+        ///`WorkMobilePhone2`
+        WorkMobilePhone2,
+        ///`WorkEmailAddress1`
+        WorkEmailAddress1,
+        ///`WorkEmailAddress2`
+        WorkEmailAddress2,
+        ///`PersonalMobilePhone1`
+        PersonalMobilePhone1,
+        ///`PersonalEmailAddress1`
+        PersonalEmailAddress1,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ContactMessagingoptionsItemSecondary {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::WorkMobilePhone1 => "WorkMobilePhone1",
+                Self::WorkMobilePhone2 => "WorkMobilePhone2",
+                Self::WorkEmailAddress1 => "WorkEmailAddress1",
+                Self::WorkEmailAddress2 => "WorkEmailAddress2",
+                Self::PersonalMobilePhone1 => "PersonalMobilePhone1",
+                Self::PersonalEmailAddress1 => "PersonalEmailAddress1",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ContactMessagingoptionsItemSecondary {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "WorkMobilePhone1" => Self::WorkMobilePhone1,
+                "WorkMobilePhone2" => Self::WorkMobilePhone2,
+                "WorkEmailAddress1" => Self::WorkEmailAddress1,
+                "WorkEmailAddress2" => Self::WorkEmailAddress2,
+                "PersonalMobilePhone1" => Self::PersonalMobilePhone1,
+                "PersonalEmailAddress1" => Self::PersonalEmailAddress1,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ContactMessagingoptionsItemSecondary {
+        fn from(value: &str) -> Self {
+            match value {
+                "WorkMobilePhone1" => Self::WorkMobilePhone1,
+                "WorkMobilePhone2" => Self::WorkMobilePhone2,
+                "WorkEmailAddress1" => Self::WorkEmailAddress1,
+                "WorkEmailAddress2" => Self::WorkEmailAddress2,
+                "PersonalMobilePhone1" => Self::PersonalMobilePhone1,
+                "PersonalEmailAddress1" => Self::PersonalEmailAddress1,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemSecondary {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemSecondary {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ContactMessagingoptionsItemSecondary {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactMessagingoptionsItemSecondary {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ContactMessagingoptionsItemSecondary {
+        fn schema_name() -> ::std::string::String {
+            "ContactMessagingoptionsItemSecondary".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Contact.messagingoptions[].tertiary`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ContactMessagingoptionsItemTertiary {
+        ///`WorkMobilePhone1`
+        WorkMobilePhone1,
+        ///`WorkMobilePhone2`
+        WorkMobilePhone2,
+        ///`WorkEmailAddress1`
+        WorkEmailAddress1,
+        ///`WorkEmailAddress2`
+        WorkEmailAddress2,
+        ///`PersonalMobilePhone1`
+        PersonalMobilePhone1,
+        ///`PersonalEmailAddress1`
+        PersonalEmailAddress1,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ContactMessagingoptionsItemTertiary {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::WorkMobilePhone1 => "WorkMobilePhone1",
+                Self::WorkMobilePhone2 => "WorkMobilePhone2",
+                Self::WorkEmailAddress1 => "WorkEmailAddress1",
+                Self::WorkEmailAddress2 => "WorkEmailAddress2",
+                Self::PersonalMobilePhone1 => "PersonalMobilePhone1",
+                Self::PersonalEmailAddress1 => "PersonalEmailAddress1",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ContactMessagingoptionsItemTertiary {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "WorkMobilePhone1" => Self::WorkMobilePhone1,
+                "WorkMobilePhone2" => Self::WorkMobilePhone2,
+                "WorkEmailAddress1" => Self::WorkEmailAddress1,
+                "WorkEmailAddress2" => Self::WorkEmailAddress2,
+                "PersonalMobilePhone1" => Self::PersonalMobilePhone1,
+                "PersonalEmailAddress1" => Self::PersonalEmailAddress1,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ContactMessagingoptionsItemTertiary {
+        fn from(value: &str) -> Self {
+            match value {
+                "WorkMobilePhone1" => Self::WorkMobilePhone1,
+                "WorkMobilePhone2" => Self::WorkMobilePhone2,
+                "WorkEmailAddress1" => Self::WorkEmailAddress1,
+                "WorkEmailAddress2" => Self::WorkEmailAddress2,
+                "PersonalMobilePhone1" => Self::PersonalMobilePhone1,
+                "PersonalEmailAddress1" => Self::PersonalEmailAddress1,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactMessagingoptionsItemTertiary {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ContactMessagingoptionsItemTertiary {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ContactMessagingoptionsItemTertiary {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactMessagingoptionsItemTertiary {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ContactMessagingoptionsItemTertiary {
+        fn schema_name() -> ::std::string::String {
+            "ContactMessagingoptionsItemTertiary".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Contact.status`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ContactStatus {
+        ///`A`
+        A,
+        ///`D`
+        D,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ContactStatus {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::A => "A",
+                Self::D => "D",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ContactStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "A" => Self::A,
+                "D" => Self::D,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ContactStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "A" => Self::A,
+                "D" => Self::D,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ContactStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ContactStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ContactStatus {
+        fn schema_name() -> ::std::string::String {
+            "ContactStatus".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Contact.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ContactType {
+        ///`PROJECT`
+        Project,
+        ///`COMPANY`
+        Company,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ContactType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Project => "PROJECT",
+                Self::Company => "COMPANY",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ContactType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "PROJECT" => Self::Project,
+                "COMPANY" => Self::Company,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ContactType {
+        fn from(value: &str) -> Self {
+            match value {
+                "PROJECT" => Self::Project,
+                "COMPANY" => Self::Company,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ContactType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ContactType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ContactType {
+        fn schema_name() -> ::std::string::String {
+            "ContactType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `CustomList.linked`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CustomListLinked {
+        ///`disabled`
+        Disabled,
+        ///`enabled`
+        Enabled,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CustomListLinked {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Disabled => "disabled",
+                Self::Enabled => "enabled",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CustomListLinked {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "disabled" => Self::Disabled,
+                "enabled" => Self::Enabled,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CustomListLinked {
+        fn from(value: &str) -> Self {
+            match value {
+                "disabled" => Self::Disabled,
+                "enabled" => Self::Enabled,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListLinked {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CustomListLinked {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CustomListLinked {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CustomListLinked {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CustomListLinked {
+        fn schema_name() -> ::std::string::String {
+            "CustomListLinked".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `CustomList.sortType`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CustomListSortType {
+        ///`As Displayed`
+        AsDisplayed,
+        ///`Ascending`
+        Ascending,
+        ///`Descending`
+        Descending,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CustomListSortType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::AsDisplayed => "As Displayed",
+                Self::Ascending => "Ascending",
+                Self::Descending => "Descending",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CustomListSortType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "As Displayed" => Self::AsDisplayed,
+                "Ascending" => Self::Ascending,
+                "Descending" => Self::Descending,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CustomListSortType {
+        fn from(value: &str) -> Self {
+            match value {
+                "As Displayed" => Self::AsDisplayed,
+                "Ascending" => Self::Ascending,
+                "Descending" => Self::Descending,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListSortType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CustomListSortType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CustomListSortType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CustomListSortType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CustomListSortType {
+        fn schema_name() -> ::std::string::String {
+            "CustomListSortType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `CustomList.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CustomListType {
+        ///`INCIDENT`
+        Incident,
+        ///`MESSAGE`
+        Message,
+        ///`CONTACT`
+        Contact,
+        ///`RSS`
+        Rss,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl CustomListType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Incident => "INCIDENT",
+                Self::Message => "MESSAGE",
+                Self::Contact => "CONTACT",
+                Self::Rss => "RSS",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CustomListType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "INCIDENT" => Self::Incident,
+                "MESSAGE" => Self::Message,
+                "CONTACT" => Self::Contact,
+                "RSS" => Self::Rss,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for CustomListType {
+        fn from(value: &str) -> Self {
+            match value {
+                "INCIDENT" => Self::Incident,
+                "MESSAGE" => Self::Message,
+                "CONTACT" => Self::Contact,
+                "RSS" => Self::Rss,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomListType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for CustomListType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for CustomListType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CustomListType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for CustomListType {
+        fn schema_name() -> ::std::string::String {
+            "CustomListType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `DeliveryCategory.name`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum DeliveryCategoryName {
+        ///`Sent`
+        Sent,
+        ///`Pending`
+        Pending,
+        ///`Received`
+        Received,
+        ///`Acknowledged`
+        Acknowledged,
+        ///`Undeliverable`
+        Undeliverable,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl DeliveryCategoryName {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Sent => "Sent",
+                Self::Pending => "Pending",
+                Self::Received => "Received",
+                Self::Acknowledged => "Acknowledged",
+                Self::Undeliverable => "Undeliverable",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DeliveryCategoryName {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "Sent" => Self::Sent,
+                "Pending" => Self::Pending,
+                "Received" => Self::Received,
+                "Acknowledged" => Self::Acknowledged,
+                "Undeliverable" => Self::Undeliverable,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for DeliveryCategoryName {
+        fn from(value: &str) -> Self {
+            match value {
+                "Sent" => Self::Sent,
+                "Pending" => Self::Pending,
+                "Received" => Self::Received,
+                "Acknowledged" => Self::Acknowledged,
+                "Undeliverable" => Self::Undeliverable,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeliveryCategoryName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DeliveryCategoryName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for DeliveryCategoryName {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeliveryCategoryName {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for DeliveryCategoryName {
+        fn schema_name() -> ::std::string::String {
+            "DeliveryCategoryName".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `DeliveryStatus.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum DeliveryStatusType {
+        ///`sms`
+        Sms,
+        ///`email`
+        Email,
+        ///`voice`
+        Voice,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl DeliveryStatusType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Sms => "sms",
+                Self::Email => "email",
+                Self::Voice => "voice",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DeliveryStatusType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "sms" => Self::Sms,
+                "email" => Self::Email,
+                "voice" => Self::Voice,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for DeliveryStatusType {
+        fn from(value: &str) -> Self {
+            match value {
+                "sms" => Self::Sms,
+                "email" => Self::Email,
+                "voice" => Self::Voice,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DeliveryStatusType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DeliveryStatusType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for DeliveryStatusType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeliveryStatusType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for DeliveryStatusType {
+        fn schema_name() -> ::std::string::String {
+            "DeliveryStatusType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `DistributionList.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum DistributionListType {
+        ///`static`
+        Static,
+        ///`dynamic`
+        Dynamic,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl DistributionListType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Static => "static",
+                Self::Dynamic => "dynamic",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for DistributionListType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "static" => Self::Static,
+                "dynamic" => Self::Dynamic,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for DistributionListType {
+        fn from(value: &str) -> Self {
+            match value {
+                "static" => Self::Static,
+                "dynamic" => Self::Dynamic,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for DistributionListType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for DistributionListType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for DistributionListType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionListType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for DistributionListType {
+        fn schema_name() -> ::std::string::String {
+            "DistributionListType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Email.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum EmailType {
+        ///`text/plain`
+        TextPlain,
+        ///`text/html`
+        TextHtml,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl EmailType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::TextPlain => "text/plain",
+                Self::TextHtml => "text/html",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for EmailType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "text/plain" => Self::TextPlain,
+                "text/html" => Self::TextHtml,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for EmailType {
+        fn from(value: &str) -> Self {
+            match value {
+                "text/plain" => Self::TextPlain,
+                "text/html" => Self::TextHtml,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EmailType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for EmailType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for EmailType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EmailType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for EmailType {
+        fn schema_name() -> ::std::string::String {
+            "EmailType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Event.status`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum EventStatus {
+        ///`Open`
+        Open,
+        ///`Active`
+        Active,
+        ///`Resolved`
+        Resolved,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl EventStatus {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Open => "Open",
+                Self::Active => "Active",
+                Self::Resolved => "Resolved",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for EventStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "Open" => Self::Open,
+                "Active" => Self::Active,
+                "Resolved" => Self::Resolved,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for EventStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "Open" => Self::Open,
+                "Active" => Self::Active,
+                "Resolved" => Self::Resolved,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for EventStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for EventStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for EventStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for EventStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for EventStatus {
+        fn schema_name() -> ::std::string::String {
+            "EventStatus".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Fallback.channel`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum FallbackChannel {
+        ///`SMS`
+        Sms,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl FallbackChannel {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Sms => "SMS",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FallbackChannel {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SMS" => Self::Sms,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for FallbackChannel {
+        fn from(value: &str) -> Self {
+            match value {
+                "SMS" => Self::Sms,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FallbackChannel {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for FallbackChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for FallbackChannel {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FallbackChannel {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for FallbackChannel {
+        fn schema_name() -> ::std::string::String {
+            "FallbackChannel".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Import.importMode`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ImportImportMode {
+        ///`replace`
+        Replace,
+        ///`duplicate`
+        Duplicate,
+        ///`ignore`
+        Ignore,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ImportImportMode {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Replace => "replace",
+                Self::Duplicate => "duplicate",
+                Self::Ignore => "ignore",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImportImportMode {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "replace" => Self::Replace,
+                "duplicate" => Self::Duplicate,
+                "ignore" => Self::Ignore,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImportImportMode {
+        fn from(value: &str) -> Self {
+            match value {
+                "replace" => Self::Replace,
+                "duplicate" => Self::Duplicate,
+                "ignore" => Self::Ignore,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ImportImportMode {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ImportImportMode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ImportImportMode {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ImportImportMode {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ImportImportMode {
+        fn schema_name() -> ::std::string::String {
+            "ImportImportMode".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Key.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KeyType {
+        ///`basic`
+        Basic,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl KeyType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Basic => "basic",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KeyType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "basic" => Self::Basic,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for KeyType {
+        fn from(value: &str) -> Self {
+            match value {
+                "basic" => Self::Basic,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KeyType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for KeyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for KeyType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KeyType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for KeyType {
+        fn schema_name() -> ::std::string::String {
+            "KeyType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Message.messageType`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum MessageMessageType {
+        ///`SCHEDULED`
+        Scheduled,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl MessageMessageType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Scheduled => "SCHEDULED",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageMessageType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SCHEDULED" => Self::Scheduled,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for MessageMessageType {
+        fn from(value: &str) -> Self {
+            match value {
+                "SCHEDULED" => Self::Scheduled,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageMessageType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for MessageMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for MessageMessageType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageMessageType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for MessageMessageType {
+        fn schema_name() -> ::std::string::String {
+            "MessageMessageType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Message.scheduleType`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum MessageScheduleType {
+        ///`ONCE`
+        Once,
+        ///`REPEAT`
+        Repeat,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl MessageScheduleType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Once => "ONCE",
+                Self::Repeat => "REPEAT",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageScheduleType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "ONCE" => Self::Once,
+                "REPEAT" => Self::Repeat,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for MessageScheduleType {
+        fn from(value: &str) -> Self {
+            match value {
+                "ONCE" => Self::Once,
+                "REPEAT" => Self::Repeat,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageScheduleType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for MessageScheduleType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for MessageScheduleType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageScheduleType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for MessageScheduleType {
+        fn schema_name() -> ::std::string::String {
+            "MessageScheduleType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Message.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum MessageType {
+        ///`default`
+        Default,
+        ///`defaultNoReply`
+        DefaultNoReply,
+        ///`noDlr`
+        NoDlr,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl MessageType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Default => "default",
+                Self::DefaultNoReply => "defaultNoReply",
+                Self::NoDlr => "noDlr",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "default" => Self::Default,
+                "defaultNoReply" => Self::DefaultNoReply,
+                "noDlr" => Self::NoDlr,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for MessageType {
+        fn from(value: &str) -> Self {
+            match value {
+                "default" => Self::Default,
+                "defaultNoReply" => Self::DefaultNoReply,
+                "noDlr" => Self::NoDlr,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for MessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for MessageType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for MessageType {
+        fn schema_name() -> ::std::string::String {
+            "MessageType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `PushOptions.notifications`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum PushOptionsNotifications {
+        ///`enabled`
+        Enabled,
+        ///`disabled`
+        Disabled,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl PushOptionsNotifications {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enabled => "enabled",
+                Self::Disabled => "disabled",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PushOptionsNotifications {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for PushOptionsNotifications {
+        fn from(value: &str) -> Self {
+            match value {
+                "enabled" => Self::Enabled,
+                "disabled" => Self::Disabled,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PushOptionsNotifications {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for PushOptionsNotifications {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for PushOptionsNotifications {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PushOptionsNotifications {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for PushOptionsNotifications {
+        fn schema_name() -> ::std::string::String {
+            "PushOptionsNotifications".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `PushOptions.priority`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum PushOptionsPriority {
+        ///`NORMAL`
+        Normal,
+        ///`HIGH`
+        High,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl PushOptionsPriority {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Normal => "NORMAL",
+                Self::High => "HIGH",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PushOptionsPriority {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "NORMAL" => Self::Normal,
+                "HIGH" => Self::High,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for PushOptionsPriority {
+        fn from(value: &str) -> Self {
+            match value {
+                "NORMAL" => Self::Normal,
+                "HIGH" => Self::High,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PushOptionsPriority {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for PushOptionsPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for PushOptionsPriority {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PushOptionsPriority {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for PushOptionsPriority {
+        fn schema_name() -> ::std::string::String {
+            "PushOptionsPriority".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `RcsMedia.height`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum RcsMediaHeight {
+        ///`SHORT`
+        Short,
+        ///`MEDIUM`
+        Medium,
+        ///`TALL`
+        Tall,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl RcsMediaHeight {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Short => "SHORT",
+                Self::Medium => "MEDIUM",
+                Self::Tall => "TALL",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RcsMediaHeight {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SHORT" => Self::Short,
+                "MEDIUM" => Self::Medium,
+                "TALL" => Self::Tall,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for RcsMediaHeight {
+        fn from(value: &str) -> Self {
+            match value {
+                "SHORT" => Self::Short,
+                "MEDIUM" => Self::Medium,
+                "TALL" => Self::Tall,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsMediaHeight {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for RcsMediaHeight {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for RcsMediaHeight {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsMediaHeight {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for RcsMediaHeight {
+        fn schema_name() -> ::std::string::String {
+            "RcsMediaHeight".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `RcsRichCard.cardOrientation`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum RcsRichCardCardOrientation {
+        ///`VERTICAL`
+        Vertical,
+        ///`HORIZONTAL`
+        Horizontal,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl RcsRichCardCardOrientation {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Vertical => "VERTICAL",
+                Self::Horizontal => "HORIZONTAL",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RcsRichCardCardOrientation {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "VERTICAL" => Self::Vertical,
+                "HORIZONTAL" => Self::Horizontal,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for RcsRichCardCardOrientation {
+        fn from(value: &str) -> Self {
+            match value {
+                "VERTICAL" => Self::Vertical,
+                "HORIZONTAL" => Self::Horizontal,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsRichCardCardOrientation {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for RcsRichCardCardOrientation {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for RcsRichCardCardOrientation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsRichCardCardOrientation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for RcsRichCardCardOrientation {
+        fn schema_name() -> ::std::string::String {
+            "RcsRichCardCardOrientation".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `RcsRichCard.cardWidth`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum RcsRichCardCardWidth {
+        ///`SMALL`
+        Small,
+        ///`MEDIUM`
+        Medium,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl RcsRichCardCardWidth {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Small => "SMALL",
+                Self::Medium => "MEDIUM",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RcsRichCardCardWidth {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SMALL" => Self::Small,
+                "MEDIUM" => Self::Medium,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for RcsRichCardCardWidth {
+        fn from(value: &str) -> Self {
+            match value {
+                "SMALL" => Self::Small,
+                "MEDIUM" => Self::Medium,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RcsRichCardCardWidth {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for RcsRichCardCardWidth {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for RcsRichCardCardWidth {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsRichCardCardWidth {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for RcsRichCardCardWidth {
+        fn schema_name() -> ::std::string::String {
+            "RcsRichCardCardWidth".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Resource.scope`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ResourceScope {
+        ///`private`
+        Private,
+        ///`public`
+        Public,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ResourceScope {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Private => "private",
+                Self::Public => "public",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceScope {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "private" => Self::Private,
+                "public" => Self::Public,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceScope {
+        fn from(value: &str) -> Self {
+            match value {
+                "private" => Self::Private,
+                "public" => Self::Public,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResourceScope {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ResourceScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ResourceScope {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResourceScope {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ResourceScope {
+        fn schema_name() -> ::std::string::String {
+            "ResourceScope".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Response.channel`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ResponseChannel {
+        ///`sms`
+        Sms,
+        ///`email`
+        Email,
+        ///`voice`
+        Voice,
+        ///`N/A`
+        NA,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ResponseChannel {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Sms => "sms",
+                Self::Email => "email",
+                Self::Voice => "voice",
+                Self::NA => "N/A",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResponseChannel {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "sms" => Self::Sms,
+                "email" => Self::Email,
+                "voice" => Self::Voice,
+                "N/A" => Self::NA,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResponseChannel {
+        fn from(value: &str) -> Self {
+            match value {
+                "sms" => Self::Sms,
+                "email" => Self::Email,
+                "voice" => Self::Voice,
+                "N/A" => Self::NA,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResponseChannel {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ResponseChannel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ResponseChannel {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResponseChannel {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ResponseChannel {
+        fn schema_name() -> ::std::string::String {
+            "ResponseChannel".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Scenario.allowedUsers`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ScenarioAllowedUsers {
+        ///`EVERYONE`
+        Everyone,
+        ///`SELECTEDUSERS`
+        Selectedusers,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl ScenarioAllowedUsers {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Everyone => "EVERYONE",
+                Self::Selectedusers => "SELECTEDUSERS",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScenarioAllowedUsers {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "EVERYONE" => Self::Everyone,
+                "SELECTEDUSERS" => Self::Selectedusers,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ScenarioAllowedUsers {
+        fn from(value: &str) -> Self {
+            match value {
+                "EVERYONE" => Self::Everyone,
+                "SELECTEDUSERS" => Self::Selectedusers,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScenarioAllowedUsers {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ScenarioAllowedUsers {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ScenarioAllowedUsers {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScenarioAllowedUsers {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for ScenarioAllowedUsers {
+        fn schema_name() -> ::std::string::String {
+            "ScenarioAllowedUsers".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `SocialChannel.id`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum SocialChannelId {
+        ///`social`
+        Social,
+        ///`social_long`
+        SocialLong,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl SocialChannelId {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Social => "social",
+                Self::SocialLong => "social_long",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SocialChannelId {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "social" => Self::Social,
+                "social_long" => Self::SocialLong,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for SocialChannelId {
+        fn from(value: &str) -> Self {
+            match value {
+                "social" => Self::Social,
+                "social_long" => Self::SocialLong,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SocialChannelId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for SocialChannelId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for SocialChannelId {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SocialChannelId {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for SocialChannelId {
+        fn schema_name() -> ::std::string::String {
+            "SocialChannelId".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `SocialChannel.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum SocialChannelType {
+        ///`text/plain`
+        TextPlain,
+        ///`text/html`
+        TextHtml,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl SocialChannelType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::TextPlain => "text/plain",
+                Self::TextHtml => "text/html",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SocialChannelType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "text/plain" => Self::TextPlain,
+                "text/html" => Self::TextHtml,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for SocialChannelType {
+        fn from(value: &str) -> Self {
+            match value {
+                "text/plain" => Self::TextPlain,
+                "text/html" => Self::TextHtml,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SocialChannelType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for SocialChannelType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for SocialChannelType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SocialChannelType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for SocialChannelType {
+        fn schema_name() -> ::std::string::String {
+            "SocialChannelType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `User.status`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum UserStatus {
+        ///`ACTIVE`
+        Active,
+        ///`A`
+        A,
+        ///`INACTIVE`
+        Inactive,
+        ///`I`
+        I,
+        ///`PENDING`
+        Pending,
+        ///`P`
+        P,
+        ///`SUSPENDED`
+        Suspended,
+        ///`B`
+        B,
+        ///`DELETED`
+        Deleted,
+        ///`D`
+        D,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl UserStatus {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Active => "ACTIVE",
+                Self::A => "A",
+                Self::Inactive => "INACTIVE",
+                Self::I => "I",
+                Self::Pending => "PENDING",
+                Self::P => "P",
+                Self::Suspended => "SUSPENDED",
+                Self::B => "B",
+                Self::Deleted => "DELETED",
+                Self::D => "D",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for UserStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "ACTIVE" => Self::Active,
+                "A" => Self::A,
+                "INACTIVE" => Self::Inactive,
+                "I" => Self::I,
+                "PENDING" => Self::Pending,
+                "P" => Self::P,
+                "SUSPENDED" => Self::Suspended,
+                "B" => Self::B,
+                "DELETED" => Self::Deleted,
+                "D" => Self::D,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for UserStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "ACTIVE" => Self::Active,
+                "A" => Self::A,
+                "INACTIVE" => Self::Inactive,
+                "I" => Self::I,
+                "PENDING" => Self::Pending,
+                "P" => Self::P,
+                "SUSPENDED" => Self::Suspended,
+                "B" => Self::B,
+                "DELETED" => Self::Deleted,
+                "D" => Self::D,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for UserStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for UserStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for UserStatus {
+        fn schema_name() -> ::std::string::String {
+            "UserStatus".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `WaContentButton.sub_type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum WaContentButtonSubType {
+        ///`quick_reply`
+        QuickReply,
+        ///`url`
+        Url,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl WaContentButtonSubType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::QuickReply => "quick_reply",
+                Self::Url => "url",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WaContentButtonSubType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "quick_reply" => Self::QuickReply,
+                "url" => Self::Url,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WaContentButtonSubType {
+        fn from(value: &str) -> Self {
+            match value {
+                "quick_reply" => Self::QuickReply,
+                "url" => Self::Url,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WaContentButtonSubType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WaContentButtonSubType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WaContentButtonSubType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaContentButtonSubType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for WaContentButtonSubType {
+        fn schema_name() -> ::std::string::String {
+            "WaContentButtonSubType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Web.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum WebType {
+        ///`text/plain`
+        TextPlain,
+        ///`text/html`
+        TextHtml,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl WebType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::TextPlain => "text/plain",
+                Self::TextHtml => "text/html",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WebType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "text/plain" => Self::TextPlain,
+                "text/html" => Self::TextHtml,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WebType {
+        fn from(value: &str) -> Self {
+            match value {
+                "text/plain" => Self::TextPlain,
+                "text/html" => Self::TextHtml,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WebType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WebType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WebType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WebType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for WebType {
+        fn schema_name() -> ::std::string::String {
+            "WebType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `WhatsApp.type`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum WhatsAppType {
+        ///`template`
+        Template,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl WhatsAppType {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Template => "template",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WhatsAppType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "template" => Self::Template,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for WhatsAppType {
+        fn from(value: &str) -> Self {
+            match value {
+                "template" => Self::Template,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for WhatsAppType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for WhatsAppType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for WhatsAppType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WhatsAppType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for WhatsAppType {
+        fn schema_name() -> ::std::string::String {
+            "WhatsAppType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
 }
 /// What the client needs to know about every operation beyond the
 /// generated code, sorted by method name.

@@ -27,7 +27,7 @@ mod generated;
 
 pub use client::{BuildError, ClientBuilder, Region};
 pub use context::{ClientContext, Credentials, InvalidCredential};
-pub use generated::{ByteStream, Client, ResponseValue, builder, types};
+pub use generated::{ByteStream, Client, ResponseValue, builder, enums, types};
 pub use pagination::{ListStream, MAX_PAGE_SIZE};
 pub use whispir_errors::{
     ApiErrorBody, ErrorClass, ForbiddenReason, RawBody, RetryPolicy, SendState, TransportKind,
