@@ -9,6 +9,8 @@ use whispir::{Client, ClientContext, Credentials, GeneratedError};
 pub const TEST_USER: &str = "user";
 /// The password the mock clients authenticate with.
 pub const TEST_PASSWORD: &str = "pass";
+/// The `Authorization` header the mock clients send (`user:pass`, Basic).
+pub const TEST_AUTHORIZATION: &str = "Basic dXNlcjpwYXNz";
 /// The API key the mock clients send.
 pub const TEST_API_KEY: &str = "test-api-key";
 

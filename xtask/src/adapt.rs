@@ -104,7 +104,18 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
                 .get("parameters")
                 .and_then(Value::as_array)
                 .map_or(&[][..], Vec::as_slice);
-            let all_params: Vec<Value> = path_params.iter().chain(own).cloned().collect();
+            // An operation-level parameter overrides a path-level one of the
+            // same name and location (OpenAPI semantics).
+            let key = |param: &Value| {
+                resolve(bundled, param).map(|p| (p.get("name").cloned(), p.get("in").cloned()))
+            };
+            let own_keys: Vec<_> = own.iter().map(key).collect();
+            let all_params: Vec<Value> = path_params
+                .iter()
+                .filter(|param| !own_keys.contains(&key(param)))
+                .chain(own)
+                .cloned()
+                .collect();
             merged.insert("parameters".into(), Value::Array(all_params));
 
             let unscoped = path

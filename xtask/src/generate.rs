@@ -174,6 +174,15 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
     }
 }
 
+/// Generates `tests/tests/operations/generated.rs`: one wire check per operation.
+pub fn wire_test_source(
+    adapted_spec: &serde_json::Value,
+    operations: &[OperationSpec],
+) -> Result<String, GenerateError> {
+    let file: syn::File = syn::parse2(crate::wire_tests::test_file(adapted_spec, operations))?;
+    Ok(format!("{}{}", header(""), prettyplease::unparse(&file)))
+}
+
 /// Generates `crates/whispir-errors/src/generated.rs`: the code table as data.
 pub fn code_table_source(table: &[ResponseCode]) -> Result<String, GenerateError> {
     let rows = table.iter().map(|row| {

@@ -13,6 +13,7 @@ mod enums;
 mod generate;
 mod pagination;
 mod spec;
+mod wire_tests;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -105,6 +106,10 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         GeneratedFile {
             path: "crates/whispir/src/generated.rs",
             contents: generate::client_source(&adapted.spec, &adapted.operations, &adapted.enums)?,
+        },
+        GeneratedFile {
+            path: "tests/tests/operations/generated.rs",
+            contents: generate::wire_test_source(&adapted.spec, &adapted.operations)?,
         },
         GeneratedFile {
             path: "crates/whispir-errors/src/generated.rs",

@@ -117,6 +117,14 @@ pub fn check(spec: &Value) -> Result<(), SpecError> {
         return Err(SpecError::new("paths: missing or not a mapping"));
     }
     check_refs(spec, spec, "#")?;
+    if let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
+        for (name, schema) in schemas {
+            check_schema(schema, &format!("components/schemas/{name}"))?;
+        }
+    }
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
     for op in operations(spec) {
         let place = format!("{} {}", op.method.to_uppercase(), op.path);
@@ -138,6 +146,40 @@ pub fn check(spec: &Value) -> Result<(), SpecError> {
             )));
         }
         check_path_parameters(spec, &op, &place)?;
+    }
+    Ok(())
+}
+
+/// Checks that keep generated types honest: a required property must be
+/// declared, and a read-only property must not have a default (the client
+/// would send the default back in every request body).
+fn check_schema(schema: &Value, at: &str) -> Result<(), SpecError> {
+    let Some(map) = schema.as_object() else {
+        return Ok(());
+    };
+    let properties = map.get("properties").and_then(Value::as_object);
+    if let (Some(required), Some(properties)) =
+        (map.get("required").and_then(Value::as_array), properties)
+    {
+        for name in required.iter().filter_map(Value::as_str) {
+            if !properties.contains_key(name) {
+                return Err(SpecError::new(format!(
+                    "{at}: required property {name} is not declared in properties"
+                )));
+            }
+        }
+    }
+    for (name, property) in properties.into_iter().flatten() {
+        let read_only = property.get("readOnly").and_then(Value::as_bool) == Some(true);
+        if read_only && property.get("default").is_some() {
+            return Err(SpecError::new(format!(
+                "{at}/properties/{name}: a read-only property must not have a default"
+            )));
+        }
+        check_schema(property, &format!("{at}/properties/{name}"))?;
+    }
+    if let Some(items) = map.get("items") {
+        check_schema(items, &format!("{at}/items"))?;
     }
     Ok(())
 }

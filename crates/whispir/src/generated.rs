@@ -3630,7 +3630,8 @@ pub mod types {
         pub allowed_users: ::std::option::Option<
             crate::generated::enums::ScenarioAllowedUsers,
         >,
-        pub description: ::serde_json::Value,
+        ///What the scenario is for.
+        pub description: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<Email>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3783,8 +3784,8 @@ pub mod types {
         pub email: ::std::option::Option<Email>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub features: ::std::option::Option<Features>,
-        #[serde(default = "defaults::template_id")]
-        pub id: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
         #[serde(
@@ -13571,7 +13572,7 @@ pub mod types {
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::serde_json::Value,
+                ::std::string::String,
                 ::std::string::String,
             >,
             email: ::std::result::Result<
@@ -13654,7 +13655,7 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::serde_json::Value>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -14141,7 +14142,10 @@ pub mod types {
                 ::std::option::Option<super::Features>,
                 ::std::string::String,
             >,
-            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             link: ::std::result::Result<
                 ::std::option::Option<super::Links>,
                 ::std::string::String,
@@ -14187,7 +14191,7 @@ pub mod types {
                     dlr: Ok(Default::default()),
                     email: Ok(Default::default()),
                     features: Ok(Default::default()),
-                    id: Ok(super::defaults::template_id()),
+                    id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     message_template_description: Ok(Default::default()),
                     message_template_name: Err(
@@ -14256,7 +14260,7 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -16945,12 +16949,6 @@ pub mod types {
                     workspaces: Ok(value.workspaces),
                 }
             }
-        }
-    }
-    /// Generation of default values for serde.
-    pub mod defaults {
-        pub(super) fn template_id() -> ::std::string::String {
-            "7DB65E1D8853D1C8".to_string()
         }
     }
     /// Error types.

@@ -239,3 +239,20 @@ fn a_scoped_operation_whose_unscoped_twin_exists_stays_scoped() {
         "workspaceRetrieve"
     );
 }
+
+#[test]
+fn an_operation_parameter_overrides_the_path_level_one() {
+    let mut spec = bundled();
+    spec["paths"]["/things/{thingId}"]["put"]["parameters"]
+        .as_array_mut()
+        .expect("params")
+        .push(json!({ "name": "thingId", "in": "path", "required": true, "schema": { "type": "integer" } }));
+    let adapted = adapt(&spec).expect("adapts");
+    let params = adapted.spec["paths"]["/things/{thingId}"]["put"]["parameters"]
+        .as_array()
+        .expect("params")
+        .clone();
+    let thing_ids: Vec<&Value> = params.iter().filter(|p| p["name"] == "thingId").collect();
+    assert_eq!(thing_ids.len(), 1);
+    assert_eq!(thing_ids[0]["schema"]["type"], "integer");
+}

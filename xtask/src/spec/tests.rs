@@ -99,3 +99,25 @@ fn the_project_spec_passes_the_checks() {
     let spec = read_spec(&crate::project_root().join(crate::SPEC_PATH)).expect("valid");
     assert!(!operations(&spec).is_empty());
 }
+
+#[test]
+fn a_required_property_must_be_declared() {
+    let text = MINIMAL.to_string()
+        + "  schemas:\n    Thing: { type: object, required: [name, description], properties: { name: { type: string } } }\n";
+    let err = parse(&text).expect_err("undeclared");
+    assert!(
+        err.contains("components/schemas/Thing: required property description is not declared"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_read_only_property_must_not_have_a_default() {
+    let text = MINIMAL.to_string()
+        + "  schemas:\n    Thing: { type: object, properties: { id: { type: string, readOnly: true, default: AB } } }\n";
+    let err = parse(&text).expect_err("default");
+    assert!(
+        err.contains("Thing/properties/id: a read-only property must not have a default"),
+        "{err}"
+    );
+}
