@@ -10,6 +10,7 @@ mod bundle;
 mod check;
 mod codes;
 mod enums;
+mod examples;
 mod generate;
 mod pagination;
 mod spec;
@@ -97,6 +98,7 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         source,
     };
     let bundled = bundle::bundle(&spec, &table).map_err(spec_error)?;
+    examples::check_examples(&bundled).map_err(spec_error)?;
     let adapted = adapt::adapt(&bundled).map_err(spec_error)?;
     let files = vec![
         GeneratedFile {
