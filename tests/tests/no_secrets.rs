@@ -62,5 +62,16 @@ async fn transport_errors_show_no_credentials() {
     let err = send(&client).await;
     assert!(err.is_transport(), "{err:?}");
     assert_eq!(err.send_state(), Some(whispir::SendState::NotSent));
+    assert_eq!(err.operation(), Some("messageCreate"));
+    assert_eq!(err.method(), Some(&reqwest::Method::POST));
+    assert!(
+        err.is_retryable(),
+        "a send that never left may be sent again"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("messageCreate: could not connect; the request was not sent"),
+        "{err}"
+    );
     assert_clean(&err);
 }

@@ -69,20 +69,112 @@ fn error_response(status: StatusCode, mut headers: HeaderMap, body: ByteStream) 
     )
 }
 
+/// What a reqwest error says about the request, from its flags. `None` for
+/// a request that could not even be built.
+fn transport_kind(err: &reqwest::Error) -> Option<(TransportKind, SendState)> {
+    if err.is_connect() {
+        // Connecting failed (also by timing out): nothing was sent.
+        Some((TransportKind::Connect, SendState::NotSent))
+    } else if err.is_timeout() {
+        Some((TransportKind::Timeout, SendState::MaybeSent))
+    } else if err.is_body() || err.is_decode() {
+        Some((TransportKind::Body, SendState::MaybeSent))
+    } else if err.is_builder() {
+        None
+    } else {
+        Some((TransportKind::Other, SendState::MaybeSent))
+    }
+}
+
 /// Classifies a reqwest error and strips its URL (it may hold credentials).
 pub fn from_reqwest(operation: Option<&str>, method: Option<Method>, err: reqwest::Error) -> Error {
-    let (kind, sent) = if err.is_connect() {
-        (TransportKind::Connect, SendState::NotSent)
-    } else if err.is_timeout() {
-        (TransportKind::Timeout, SendState::MaybeSent)
-    } else if err.is_body() || err.is_decode() {
-        (TransportKind::Body, SendState::MaybeSent)
-    } else if err.is_builder() {
-        return Error::invalid_request(operation, err.without_url().to_string());
-    } else {
-        (TransportKind::Other, SendState::MaybeSent)
+    match transport_kind(&err) {
+        Some((kind, sent)) => Error::transport(operation, method, kind, sent, err.without_url()),
+        None => Error::invalid_request(operation, err.without_url().to_string()),
+    }
+}
+
+/// Starts the `Error::Custom` message in which the client's post hook
+/// reports a transport failure together with its operation and method
+/// (progenitor passes a reqwest error on without them).
+const TRANSPORT_MARKER: &str = "whispir-rs transport failure ";
+
+/// A transport failure as the post hook reports it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TransportReport {
+    operation: String,
+    method: String,
+    kind: Option<String>,
+    not_sent: bool,
+    causes: Vec<String>,
+}
+
+/// The report of a transport failure of `operation` for the post hook.
+/// Only the error's causes are kept, never its URL (it may hold credentials).
+pub fn transport_report(operation: &str, method: &str, err: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let classified = transport_kind(err);
+    let report = TransportReport {
+        operation: operation.to_string(),
+        method: method.to_string(),
+        kind: classified.map(|(kind, _)| format!("{kind:?}")),
+        not_sent: matches!(classified, Some((_, SendState::NotSent))),
+        causes,
     };
-    Error::transport(operation, method, kind, sent, err.without_url())
+    format!(
+        "{TRANSPORT_MARKER}{}",
+        serde_json::to_string(&report).unwrap_or_default()
+    )
+}
+
+/// The causes of a transport failure, outermost first.
+#[derive(Debug)]
+struct TransportCauses(Vec<String>);
+
+impl std::fmt::Display for TransportCauses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("no further detail")
+        } else {
+            f.write_str(&self.0.join(": "))
+        }
+    }
+}
+
+impl std::error::Error for TransportCauses {}
+
+fn from_transport_report(json: &str) -> Option<Error> {
+    let report: TransportReport = serde_json::from_str(json).ok()?;
+    let method = Method::from_bytes(report.method.as_bytes()).ok();
+    let kind = match report.kind.as_deref() {
+        Some("Connect") => TransportKind::Connect,
+        Some("Timeout") => TransportKind::Timeout,
+        Some("Body") => TransportKind::Body,
+        Some(_) => TransportKind::Other,
+        None => {
+            return Some(Error::invalid_request(
+                Some(&report.operation),
+                TransportCauses(report.causes).to_string(),
+            ));
+        }
+    };
+    let sent = if report.not_sent {
+        SendState::NotSent
+    } else {
+        SendState::MaybeSent
+    };
+    Some(Error::transport(
+        Some(&report.operation),
+        method,
+        kind,
+        sent,
+        TransportCauses(report.causes),
+    ))
 }
 
 impl From<progenitor_client::Error<ByteStream>> for Error {
@@ -109,9 +201,11 @@ impl From<progenitor_client::Error<ByteStream>> for Error {
                 let raw = RawBody::new(bytes.slice(..bytes.len().min(limit)), truncated);
                 Error::decode(None, None, None, raw, err)
             }
-            P::InvalidRequest(message) | P::Custom(message) => {
-                Error::invalid_request(None, message)
-            }
+            P::Custom(message) => message
+                .strip_prefix(TRANSPORT_MARKER)
+                .and_then(from_transport_report)
+                .unwrap_or_else(|| Error::invalid_request(None, message)),
+            P::InvalidRequest(message) => Error::invalid_request(None, message),
         }
     }
 }

@@ -5,7 +5,9 @@
 use futures::StreamExt as _;
 use progenitor_client::{ClientHooks, ClientInfo as _, OperationInfo};
 use reqwest::header::{HeaderName, HeaderValue};
-use whispir_errors::progenitor::{METHOD_HEADER, OPERATION_HEADER, TRUNCATED_HEADER};
+use whispir_errors::progenitor::{
+    METHOD_HEADER, OPERATION_HEADER, TRUNCATED_HEADER, transport_report,
+};
 
 use crate::context::ClientContext;
 use crate::generated::Client;
@@ -36,6 +38,25 @@ impl ClientHooks<ClientContext> for Client {
         }
         self.inner.authenticate(request);
         Ok(())
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let Err(err) = result else {
+            return Ok(());
+        };
+        // Carry the operation and method with a transport failure; the
+        // generated code would pass the bare reqwest error on without them.
+        let (operation, method) = OperationSpec::for_method(info.operation_id)
+            .map_or((info.operation_id, ""), |spec| {
+                (spec.operation_id, spec.http_method)
+            });
+        Err(progenitor_client::Error::Custom(transport_report(
+            operation, method, err,
+        )))
     }
 
     async fn exec(
