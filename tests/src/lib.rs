@@ -3,7 +3,7 @@
 //! error. Test-only code: it panics loudly when a test's premise is wrong.
 #![allow(clippy::panic, clippy::expect_used)]
 
-use whispir::{Client, ClientContext, Credentials, GeneratedError};
+use whispir::{CallOptions, Client, ClientContext, Credentials, GeneratedError, RetryConfig};
 
 /// The user name the mock clients authenticate with.
 pub const TEST_USER: &str = "user";
@@ -15,12 +15,30 @@ pub const TEST_AUTHORIZATION: &str = "Basic dXNlcjpwYXNz";
 pub const TEST_API_KEY: &str = "test-api-key";
 
 /// A client with test credentials for `base_url` (any URL, also with
-/// credentials in it, unlike the builder).
+/// credentials in it, unlike the builder), without retries so that every
+/// test sees exactly the answer it mounted.
 pub fn mock_client(base_url: &str) -> Client {
+    mock_client_with(
+        base_url,
+        CallOptions {
+            retry: RetryConfig::disabled(),
+            ..CallOptions::default()
+        },
+    )
+}
+
+/// A client with test credentials and the given call options, using a
+/// reqwest client that leaves redirects to the SDK.
+pub fn mock_client_with(base_url: &str, options: CallOptions) -> Client {
     let credentials = Credentials::basic(TEST_USER, TEST_PASSWORD);
-    let context =
-        ClientContext::new(&credentials, TEST_API_KEY).expect("test credentials are valid");
-    Client::new_with_client(base_url, reqwest::Client::new(), context)
+    let context = ClientContext::new(&credentials, TEST_API_KEY)
+        .expect("test credentials are valid")
+        .with_options(options);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a reqwest client");
+    Client::new_with_client(base_url, http, context)
 }
 
 /// The SDK error of a call that must fail.

@@ -107,6 +107,7 @@ struct Inner {
     kind: Kind,
     operation: Option<String>,
     method: Option<Method>,
+    note: Option<String>,
 }
 
 /// Everything that can go wrong with a Whispir call: an error status with
@@ -198,8 +199,21 @@ impl Error {
                 kind,
                 operation: operation.map(str::to_string),
                 method,
+                note: None,
             }),
         }
+    }
+
+    /// Adds what the SDK itself has to say, e.g. why a redirect was not
+    /// followed or that the request was never sent.
+    pub fn with_note(mut self, note: Option<String>) -> Self {
+        self.inner.note = note;
+        self
+    }
+
+    /// What the SDK itself said about the failure, if anything.
+    pub fn note(&self) -> Option<&str> {
+        self.inner.note.as_deref()
     }
 
     /// The HTTP status, when there was a response.
@@ -391,6 +405,9 @@ impl fmt::Display for Error {
                     };
                     write!(f, " ({what})")?;
                 }
+                if let Some(note) = &self.inner.note {
+                    write!(f, ": {}", one_line(note))?;
+                }
                 if let Some(message) = response.body.message() {
                     write!(f, ": {}", one_line(message))?;
                 } else if let Some(detail) = &response.headers.error_detail {
@@ -455,6 +472,7 @@ impl fmt::Debug for Error {
         debug
             .field("operation", &self.inner.operation)
             .field("method", &self.inner.method)
+            .field("note", &self.inner.note)
             .field("class", &self.class())
             .field("retryable", &self.is_retryable());
         match &self.inner.kind {

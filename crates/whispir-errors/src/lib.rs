@@ -13,9 +13,11 @@ pub mod error;
 pub mod progenitor;
 #[rustfmt::skip]
 mod generated;
+pub mod location;
 pub mod retry_after;
 
 pub use body::{ApiErrorBody, DEFAULT_BODY_LIMIT, RawBody, parse_error_body};
 pub use class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 pub use code_table::{TableRow, TableSection};
 pub use error::{Error, ErrorHeaders, Result, SendState, TransportKind};
+pub use location::{LocationError, is_downgrade, resolve_location, resource_id, same_origin};

@@ -18,23 +18,31 @@ pub const OPERATION_HEADER: &str = "x-whispir-rs-operation";
 pub const METHOD_HEADER: &str = "x-whispir-rs-method";
 /// Marks a response whose body was cut at the limit.
 pub const TRUNCATED_HEADER: &str = "x-whispir-rs-truncated";
+/// Carries what the client itself has to say about a response, e.g. why a
+/// redirect was not followed or that a request was never sent.
+pub const NOTE_HEADER: &str = "x-whispir-rs-note";
 
-const MARKERS: [&str; 3] = [OPERATION_HEADER, METHOD_HEADER, TRUNCATED_HEADER];
+/// What the client's hooks marked a response with.
+struct Markers {
+    operation: Option<String>,
+    method: Option<Method>,
+    truncated: bool,
+    note: Option<String>,
+}
 
-/// Takes the marker headers out of a header map: operation, method, truncated.
-fn take_markers(headers: &mut HeaderMap) -> (Option<String>, Option<Method>, bool) {
+/// Takes the marker headers out of a header map.
+fn take_markers(headers: &mut HeaderMap) -> Markers {
     let mut take = |name: &str| {
         headers
             .remove(name)
-            .and_then(|value| value.to_str().ok().map(str::to_string))
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
     };
-    let operation = take(OPERATION_HEADER);
-    let method = take(METHOD_HEADER).and_then(|m| Method::from_bytes(m.as_bytes()).ok());
-    let truncated = take(TRUNCATED_HEADER).is_some();
-    for name in MARKERS {
-        headers.remove(name);
+    Markers {
+        operation: take(OPERATION_HEADER),
+        method: take(METHOD_HEADER).and_then(|m| Method::from_bytes(m.as_bytes()).ok()),
+        truncated: take(TRUNCATED_HEADER).is_some(),
+        note: take(NOTE_HEADER),
     }
-    (operation, method, truncated)
 }
 
 /// Collects a body that is already in memory. A stream that would wait is
@@ -57,16 +65,17 @@ fn collect_ready(mut stream: ByteStream, limit: usize) -> (bytes::Bytes, bool) {
 }
 
 fn error_response(status: StatusCode, mut headers: HeaderMap, body: ByteStream) -> Error {
-    let (operation, method, truncated) = take_markers(&mut headers);
+    let markers = take_markers(&mut headers);
     // The client's exec hook already cut the body at its configured limit.
     let (bytes, cut) = collect_ready(body, usize::MAX);
     Error::from_response(
-        operation.as_deref(),
-        method,
+        markers.operation.as_deref(),
+        markers.method,
         status,
         &headers,
-        RawBody::new(bytes, truncated || cut),
+        RawBody::new(bytes, markers.truncated || cut),
     )
+    .with_note(markers.note)
 }
 
 /// What a reqwest error says about the request, from its flags. `None` for

@@ -5,8 +5,14 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use crate::context::{ClientContext, Credentials, DEFAULT_USER_AGENT, InvalidCredential};
+use std::num::NonZeroUsize;
+
+use crate::context::{
+    CallOptions, ClientContext, Credentials, DEFAULT_USER_AGENT, InvalidCredential,
+};
 use crate::generated::Client;
+use crate::rate_limit::Plan;
+use crate::retry::RetryConfig;
 
 /// Whispir's regional API hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,7 +123,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     user_agent: Option<String>,
     http_client: Option<reqwest::Client>,
-    error_body_limit: Option<usize>,
+    options: CallOptions,
 }
 
 /// Connect timeout unless set otherwise.
@@ -171,12 +177,43 @@ impl ClientBuilder {
 
     /// Keep at most this many bytes of an error body (default 64 KiB).
     pub fn error_body_limit(mut self, limit: usize) -> Self {
-        self.error_body_limit = Some(limit);
+        self.options.error_body_limit = limit;
+        self
+    }
+
+    /// How to retry (default: 3 attempts; [`RetryConfig::disabled`] for none).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.options.retry = retry;
+        self
+    }
+
+    /// Size of the retry budget shared by all clones (default 500 tokens;
+    /// a retry costs 5, or 10 after a transport failure; a success earns 1).
+    pub fn retry_budget(mut self, tokens: u32) -> Self {
+        self.options.retry_budget = tokens;
+        self
+    }
+
+    /// Hold requests to the account's plan: waits instead of sending a
+    /// request the API would refuse, and fails fast without sending once the
+    /// daily budget is spent. Off by default.
+    pub fn rate_limit(mut self, plan: Plan) -> Self {
+        self.options.rate_limit = Some(plan);
+        self
+    }
+
+    /// Cache up to `capacity` GET responses and revalidate them with
+    /// `ETag`/`Last-Modified`, answering a 304 with the cached value. Off by
+    /// default; `0` turns it off.
+    pub fn response_cache(mut self, capacity: usize) -> Self {
+        self.options.response_cache = NonZeroUsize::new(capacity);
         self
     }
 
     /// Reuse an existing `reqwest::Client` (its pool, proxy and TLS
-    /// settings). The timeouts of this builder are then not applied.
+    /// settings). The timeouts of this builder are then not applied; build
+    /// it with `redirect(reqwest::redirect::Policy::none())` so that the SDK
+    /// follows redirects with its own rules.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -191,16 +228,16 @@ impl ClientBuilder {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
         let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
-        let mut context =
-            ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?;
-        if let Some(limit) = self.error_body_limit {
-            context = context.with_error_body_limit(limit);
-        }
+        let context =
+            ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
+                .with_options(self.options);
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                 .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+                // The SDK follows redirects itself (see `redirect`).
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(BuildError::Http)?,
         };

@@ -8,6 +8,13 @@ use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use std::num::NonZeroUsize;
+
+use crate::cache::ResponseCache;
+use crate::rate_limit::{Plan, RateLimiter};
+use crate::redirect::RedirectMemory;
+use crate::retry::{RetryBudget, RetryConfig};
+
 /// Name of the API-key header. Whispir's scheme calls it `Api-Key`, its
 /// documentation and examples send `x-api-key`; the SDK sends the latter.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
@@ -63,11 +70,62 @@ pub struct InvalidCredential {
 }
 
 /// The per-client state the generated code hands to the hooks: ready-made,
-/// sensitive header values for authentication. Cheap to clone.
+/// sensitive header values for authentication, and the behaviour around
+/// every call (retries, rate limit, redirects, cache), shared by all clones.
 #[derive(Clone)]
 pub struct ClientContext {
     headers: Arc<AuthHeaders>,
-    error_body_limit: usize,
+    policy: Arc<CallPolicy>,
+}
+
+/// How a client behaves around each call. Plain configuration; the client
+/// builds its shared state (retry budget, limiter, caches) from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallOptions {
+    /// Retries (default: 3 attempts, see [`RetryConfig`]).
+    pub retry: RetryConfig,
+    /// Tokens of the retry budget shared by all clones (default 500).
+    pub retry_budget: u32,
+    /// Client-side rate limit for the account's plan (default: none).
+    pub rate_limit: Option<Plan>,
+    /// Capacity of the 304 response cache (default: off).
+    pub response_cache: Option<NonZeroUsize>,
+    /// Bytes of an error body kept (default 64 KiB); the rest is never read.
+    pub error_body_limit: usize,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryConfig::default(),
+            retry_budget: 500,
+            rate_limit: None,
+            response_cache: None,
+            error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// The shared state built from [`CallOptions`].
+#[derive(Debug)]
+pub(crate) struct CallPolicy {
+    pub(crate) options: CallOptions,
+    pub(crate) budget: RetryBudget,
+    pub(crate) limiter: Option<RateLimiter>,
+    pub(crate) redirects: RedirectMemory,
+    pub(crate) cache: Option<ResponseCache>,
+}
+
+impl CallPolicy {
+    fn new(options: CallOptions) -> Self {
+        Self {
+            budget: RetryBudget::new(options.retry_budget),
+            limiter: options.rate_limit.map(RateLimiter::new),
+            redirects: RedirectMemory::default(),
+            cache: options.response_cache.map(ResponseCache::new),
+            options,
+        }
+    }
 }
 
 struct AuthHeaders {
@@ -112,20 +170,34 @@ impl ClientContext {
                 api_key,
                 user_agent,
             }),
-            error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
+            policy: Arc::new(CallPolicy::new(CallOptions::default())),
         })
     }
 
-    /// Keep at most `limit` bytes of an error body (default 64 KiB); the
-    /// rest is never read.
-    pub fn with_error_body_limit(mut self, limit: usize) -> Self {
-        self.error_body_limit = limit;
+    /// The same credentials with other call options (and fresh shared state
+    /// built from them).
+    pub fn with_options(mut self, options: CallOptions) -> Self {
+        self.policy = Arc::new(CallPolicy::new(options));
         self
     }
 
-    /// How many bytes of an error body are kept.
-    pub fn error_body_limit(&self) -> usize {
-        self.error_body_limit
+    /// The call options.
+    pub fn options(&self) -> &CallOptions {
+        &self.policy.options
+    }
+
+    pub(crate) fn policy(&self) -> &CallPolicy {
+        &self.policy
+    }
+
+    /// The client-side rate limiter, when a plan was set.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.policy.limiter.as_ref()
+    }
+
+    /// Tokens left in the retry budget.
+    pub fn retry_budget_remaining(&self) -> u32 {
+        self.policy.budget.remaining()
     }
 
     /// Adds the authentication headers to a request.
@@ -142,6 +214,7 @@ impl fmt::Debug for ClientContext {
         f.debug_struct("ClientContext")
             .field("authorization", &"[redacted]")
             .field("api_key", &"[redacted]")
+            .field("options", &self.policy.options)
             .finish()
     }
 }

@@ -27,11 +27,16 @@
 //! the wire, workspace scoping, paging streams and the error type.
 #![deny(missing_docs)]
 
+mod cache;
 pub mod client;
 pub mod context;
+mod execute;
 mod hooks;
 pub mod operations;
 pub mod pagination;
+pub mod rate_limit;
+mod redirect;
+pub mod retry;
 
 #[allow(
     missing_docs,
@@ -47,9 +52,11 @@ pub mod pagination;
 mod generated;
 
 pub use client::{BuildError, ClientBuilder, Region};
-pub use context::{ClientContext, Credentials, InvalidCredential};
+pub use context::{CallOptions, ClientContext, Credentials, InvalidCredential};
 pub use generated::{ByteStream, Client, ResponseValue, builder, enums, types};
 pub use pagination::{ListStream, MAX_PAGE_SIZE};
+pub use rate_limit::{Plan, RateLimiter};
+pub use retry::RetryConfig;
 pub use whispir_errors::{
     ApiErrorBody, ErrorClass, ForbiddenReason, RawBody, RetryPolicy, SendState, TransportKind,
 };

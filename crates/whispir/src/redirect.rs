@@ -1,0 +1,156 @@
+//! Following 301 and 302 in the SDK instead of in reqwest.
+//!
+//! The API did not act on a redirected request, so it is sent again with
+//! the same method and body to the `Location`, at most [`MAX_HOPS`] times.
+//! Credentials never leave their origin: a hop to another scheme, host or
+//! port drops `Authorization`, `x-api-key` and cookies; a hop from HTTPS to
+//! plain HTTP is refused. A 301 is remembered for the client's lifetime (the
+//! old URL should no longer be used) and logged; a 302 is not.
+
+use std::collections::HashSet;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+
+use lru::LruCache;
+use reqwest::header::{AUTHORIZATION, COOKIE, HeaderValue};
+use reqwest::{StatusCode, Url};
+use whispir_errors::progenitor::NOTE_HEADER;
+use whispir_errors::{is_downgrade, resolve_location, same_origin};
+
+use crate::context::API_KEY_HEADER;
+
+/// The most redirects one call follows.
+pub const MAX_HOPS: usize = 5;
+
+/// How many permanent redirects a client remembers.
+const REMEMBERED_REDIRECTS: NonZeroUsize = match NonZeroUsize::new(256) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
+
+/// The permanent redirects a client has seen: old URL (without query) →
+/// new URL (without query). Shared by all clones of a client.
+#[derive(Debug)]
+pub(crate) struct RedirectMemory {
+    permanent: Mutex<LruCache<String, Url>>,
+}
+
+impl Default for RedirectMemory {
+    fn default() -> Self {
+        Self {
+            permanent: Mutex::new(LruCache::new(REMEMBERED_REDIRECTS)),
+        }
+    }
+}
+
+fn without_query(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+impl RedirectMemory {
+    fn remember(&self, from: &Url, to: &Url) {
+        if let Ok(mut permanent) = self.permanent.lock() {
+            permanent.put(without_query(from).to_string(), without_query(to));
+        }
+    }
+
+    /// Sends a request for a URL that moved permanently to its new place,
+    /// keeping the query, and drops credentials if that is another origin.
+    pub(crate) fn rewrite(&self, request: &mut reqwest::Request) {
+        let key = without_query(request.url()).to_string();
+        let moved = self
+            .permanent
+            .lock()
+            .ok()
+            .and_then(|mut permanent| permanent.get(&key).cloned());
+        let Some(mut target) = moved else {
+            return;
+        };
+        target.set_query(request.url().query());
+        if is_downgrade(request.url(), &target) {
+            return;
+        }
+        if !same_origin(request.url(), &target) {
+            strip_credentials(request);
+        }
+        *request.url_mut() = target;
+    }
+}
+
+fn strip_credentials(request: &mut reqwest::Request) {
+    let headers = request.headers_mut();
+    headers.remove(AUTHORIZATION);
+    headers.remove(API_KEY_HEADER);
+    headers.remove(COOKIE);
+}
+
+fn is_followed(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 307 | 308)
+}
+
+/// Marks a redirect response the client did not follow with the reason.
+fn refuse(mut response: reqwest::Response, reason: &str) -> reqwest::Response {
+    if let Ok(value) = HeaderValue::from_str(&format!("redirect not followed: {reason}")) {
+        response.headers_mut().insert(NOTE_HEADER, value);
+    }
+    response
+}
+
+/// Sends a request and follows the redirects it gets.
+pub(crate) async fn send_following_redirects(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    memory: &RedirectMemory,
+) -> reqwest::Result<reqwest::Response> {
+    let mut current = request;
+    let mut visited: HashSet<Url> = HashSet::new();
+    visited.insert(without_query(current.url()));
+    let mut hops = 0;
+    loop {
+        let next = current.try_clone();
+        let from = current.url().clone();
+        let response = http.execute(current).await?;
+        let status = response.status();
+        if !is_followed(status) {
+            return Ok(response);
+        }
+        let Some(mut next) = next else {
+            return Ok(refuse(response, "the request body cannot be sent twice"));
+        };
+        let to = match resolve_location(&from, response.headers()) {
+            Ok(to) => to,
+            Err(err) => return Ok(refuse(response, &err.to_string())),
+        };
+        if hops == MAX_HOPS {
+            return Ok(refuse(response, &format!("more than {MAX_HOPS} redirects")));
+        }
+        if !visited.insert(without_query(&to)) {
+            return Ok(refuse(
+                response,
+                &format!("redirect loop back to {}", without_query(&to)),
+            ));
+        }
+        if is_downgrade(&from, &to) {
+            return Ok(refuse(response, "it would leave https for plain http"));
+        }
+        if status == StatusCode::MOVED_PERMANENTLY {
+            tracing::warn!(
+                old = %without_query(&from),
+                new = %without_query(&to),
+                "Whispir moved a resource permanently; the SDK uses the new URL from now on"
+            );
+            memory.remember(&from, &to);
+        } else {
+            tracing::debug!(from = %without_query(&from), to = %without_query(&to), "following a redirect");
+        }
+        if !same_origin(&from, &to) {
+            strip_credentials(&mut next);
+        }
+        *next.url_mut() = to;
+        current = next;
+        hops += 1;
+    }
+}

@@ -1,0 +1,245 @@
+//! When a request is sent again, and how long to wait before.
+//!
+//! The decision follows the error classification of `whispir-errors`:
+//! idempotent requests (GET, PUT, DELETE) are retried on connection
+//! failures, timeouts and 5xx gateway answers; a message send (any POST) is
+//! retried only when the server provably did not act on it (connection
+//! refused, 408, 429, 403 over the per-second quota, a redirect). A retry
+//! budget shared by all clones of a client stops retry storms when the
+//! service is down.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use backon::{BackoffBuilder as _, ExponentialBuilder};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use whispir_errors::{RetryPolicy, classify};
+
+/// How the client retries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryConfig {
+    /// Attempts in all, the first included (1 disables retries).
+    pub max_attempts: u32,
+    /// Wait before the first retry; it doubles each time, with full jitter.
+    pub initial_backoff: Duration,
+    /// The longest wait between two attempts.
+    pub max_backoff: Duration,
+    /// No retry starts later than this after the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// No retries at all.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The waits before retries 1, 2, … without jitter.
+    pub(crate) fn backoff_caps(&self) -> impl Iterator<Item = Duration> {
+        ExponentialBuilder::default()
+            .with_min_delay(self.initial_backoff)
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0)
+            .with_max_times(usize::try_from(self.max_attempts.saturating_sub(1)).unwrap_or(0))
+            .build()
+    }
+}
+
+/// What happened to one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A response arrived.
+    Response(StatusCode),
+    /// Connecting failed: nothing was sent.
+    NotSent,
+    /// The request may have reached the server (timeout, reset, broken body).
+    MaybeSent,
+}
+
+/// Whether an outcome may be retried for a request with `method`.
+pub(crate) fn retryable(method: &Method, outcome: Outcome, headers: &HeaderMap) -> bool {
+    let policy = match outcome {
+        Outcome::NotSent => RetryPolicy::Always,
+        Outcome::MaybeSent => RetryPolicy::IdempotentOnly,
+        Outcome::Response(status) if status.is_success() => RetryPolicy::Never,
+        // Redirects are followed, not retried.
+        Outcome::Response(status) if status.is_redirection() => RetryPolicy::Never,
+        Outcome::Response(status) => classify(status, headers, "").retry,
+    };
+    policy.allows(method)
+}
+
+/// The wait before the next attempt: the server's `Retry-After` when it
+/// gave one, else a full-jitter draw below the exponential cap.
+pub(crate) fn wait_before_retry(cap: Duration, retry_after: Option<Duration>) -> Duration {
+    match retry_after {
+        Some(wait) => wait,
+        None => {
+            let cap_ms = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+            Duration::from_millis(fastrand::u64(0..=cap_ms))
+        }
+    }
+}
+
+/// A token bucket in the style of the AWS SDKs: every retry costs tokens,
+/// every success earns one back, and an empty bucket means no retries until
+/// calls succeed again. Shared by all clones of a client.
+#[derive(Debug)]
+pub struct RetryBudget {
+    tokens: Mutex<u32>,
+    capacity: u32,
+}
+
+/// Tokens a retry after a timeout or connection failure costs.
+const TRANSPORT_RETRY_COST: u32 = 10;
+/// Tokens any other retry costs.
+const RETRY_COST: u32 = 5;
+/// Tokens a success returns.
+const SUCCESS_REFUND: u32 = 1;
+
+impl RetryBudget {
+    /// A full bucket of `capacity` tokens (the AWS default is 500).
+    pub fn new(capacity: u32) -> Self {
+        Self {
+            tokens: Mutex::new(capacity),
+            capacity,
+        }
+    }
+
+    /// Takes the cost of a retry; `false` (and nothing taken) when the
+    /// bucket cannot pay it.
+    pub(crate) fn try_spend(&self, outcome: Outcome) -> bool {
+        let cost = match outcome {
+            Outcome::Response(_) => RETRY_COST,
+            Outcome::NotSent | Outcome::MaybeSent => TRANSPORT_RETRY_COST,
+        };
+        let Ok(mut tokens) = self.tokens.lock() else {
+            return false;
+        };
+        if *tokens >= cost {
+            *tokens -= cost;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Returns a token after a success.
+    pub(crate) fn refund(&self) {
+        if let Ok(mut tokens) = self.tokens.lock() {
+            *tokens = (*tokens + SUCCESS_REFUND).min(self.capacity);
+        }
+    }
+
+    /// Tokens left.
+    pub fn remaining(&self) -> u32 {
+        self.tokens.lock().map_or(0, |tokens| *tokens)
+    }
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self::new(500)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn status(code: u16) -> Outcome {
+        Outcome::Response(StatusCode::from_u16(code).expect("status"))
+    }
+
+    #[test]
+    fn a_post_is_retried_only_when_the_server_did_not_act() {
+        let none = HeaderMap::new();
+        let mut qps = HeaderMap::new();
+        qps.insert(
+            "x-error-code",
+            HeaderValue::from_static("ERR_403_DEVELOPER_OVER_QPS"),
+        );
+        assert!(retryable(&Method::POST, Outcome::NotSent, &none));
+        assert!(retryable(&Method::POST, status(429), &none));
+        assert!(retryable(&Method::POST, status(403), &qps));
+        assert!(retryable(&Method::POST, status(408), &none));
+        assert!(!retryable(&Method::POST, Outcome::MaybeSent, &none));
+        for code in [500, 502, 503, 504, 400, 403, 422] {
+            assert!(!retryable(&Method::POST, status(code), &none), "{code}");
+        }
+    }
+
+    #[test]
+    fn idempotent_requests_are_retried_on_server_and_transport_failures() {
+        let none = HeaderMap::new();
+        for method in [Method::GET, Method::PUT, Method::DELETE] {
+            assert!(retryable(&method, Outcome::MaybeSent, &none));
+            for code in [500, 502, 503, 504, 429] {
+                assert!(retryable(&method, status(code), &none), "{method} {code}");
+            }
+            for code in [200, 301, 400, 404, 422, 501] {
+                assert!(!retryable(&method, status(code), &none), "{method} {code}");
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_stops_at_the_attempt_limit() {
+        let config = RetryConfig {
+            max_attempts: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(300),
+            max_elapsed: Duration::from_secs(10),
+        };
+        let caps: Vec<u128> = config.backoff_caps().map(|d| d.as_millis()).collect();
+        assert_eq!(caps, vec![100, 200, 300, 300]);
+        assert_eq!(RetryConfig::disabled().backoff_caps().count(), 0);
+    }
+
+    #[test]
+    fn full_jitter_stays_below_the_cap_and_retry_after_wins() {
+        for _ in 0..1000 {
+            assert!(
+                wait_before_retry(Duration::from_millis(50), None) <= Duration::from_millis(50)
+            );
+        }
+        let server = Some(Duration::from_secs(7));
+        assert_eq!(
+            wait_before_retry(Duration::from_millis(50), server),
+            Duration::from_secs(7)
+        );
+    }
+
+    #[test]
+    fn an_empty_budget_stops_retries_until_successes_refill_it() {
+        let budget = RetryBudget::new(20);
+        assert!(budget.try_spend(Outcome::MaybeSent));
+        assert!(budget.try_spend(Outcome::NotSent));
+        assert!(!budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)));
+        assert_eq!(budget.remaining(), 0);
+        for _ in 0..5 {
+            budget.refund();
+        }
+        assert!(budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)));
+        for _ in 0..100 {
+            budget.refund();
+        }
+        assert_eq!(budget.remaining(), 20, "never above capacity");
+    }
+}
