@@ -60,3 +60,18 @@ pub async fn retrieve_error(client: &Client, message_id: &str) -> whispir::Error
             .await,
     )
 }
+
+pub mod faulty_server;
+
+/// Call options that retry quickly, for tests of retry behaviour.
+pub fn fast_retries(max_attempts: u32) -> CallOptions {
+    CallOptions {
+        retry: RetryConfig {
+            max_attempts,
+            initial_backoff: std::time::Duration::from_millis(5),
+            max_backoff: std::time::Duration::from_millis(20),
+            max_elapsed: std::time::Duration::from_secs(10),
+        },
+        ..CallOptions::default()
+    }
+}

@@ -46,6 +46,8 @@ pub struct OperationSpec {
     pub method_name: String,
     /// The HTTP method, upper case.
     pub http_method: String,
+    /// The path template the generated code calls, e.g. `/messages/{messageId}`.
+    pub path: String,
     /// Value of the `Accept` header.
     pub accept: String,
     /// Value of the `Content-Type` header, when the operation sends one.
@@ -127,7 +129,7 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
                         .and_then(|other| other.get(method))
                         .is_none()
                 });
-            let (adapted, facts) = adapt_operation(
+            let (adapted, mut facts) = adapt_operation(
                 bundled,
                 &merged,
                 &operation_id,
@@ -136,6 +138,7 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
                 &place,
             )?;
             let target = unscoped.unwrap_or_else(|| path.clone());
+            facts.path.clone_from(&target);
             let entry = new_paths.entry(target).or_insert_with(|| json!({}));
             if let Some(entry) = entry.as_object_mut() {
                 entry.insert(method.to_string(), Value::Object(adapted));
@@ -315,6 +318,7 @@ fn adapt_operation(
             operation_id: operation_id.to_string(),
             method_name: operation_id.to_snake_case(),
             http_method: method.to_uppercase(),
+            path: String::new(),
             accept,
             content_type,
             workspace_scoped,

@@ -148,6 +148,7 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
         let id = &row.operation_id;
         let method = &row.method_name;
         let http_method = &row.http_method;
+        let path = &row.path;
         let accept = &row.accept;
         let workspace_scoped = row.workspace_scoped;
         let content_type = match &row.content_type {
@@ -159,6 +160,7 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
                 operation_id: #id,
                 method_name: #method,
                 http_method: #http_method,
+                path: #path,
                 accept: #accept,
                 content_type: #content_type,
                 workspace_scoped: #workspace_scoped,

@@ -95,6 +95,10 @@ enum Kind {
         source: BoxError,
     },
     InvalidRequest(String),
+    Protocol {
+        status: Option<StatusCode>,
+        message: String,
+    },
     Decode {
         status: Option<StatusCode>,
         raw: RawBody,
@@ -174,6 +178,23 @@ impl Error {
         Self::new(Kind::InvalidRequest(message.into()), operation, None)
     }
 
+    /// A response that breaks the API's contract, e.g. a 201 without a
+    /// usable `Location`.
+    pub fn protocol(
+        operation: Option<&str>,
+        status: Option<StatusCode>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            Kind::Protocol {
+                status,
+                message: message.into(),
+            },
+            operation,
+            None,
+        )
+    }
+
     /// A success status (when known) whose body could not be decoded.
     pub fn decode(
         operation: Option<&str>,
@@ -220,7 +241,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match &self.inner.kind {
             Kind::Response(response) => Some(response.status),
-            Kind::Decode { status, .. } => *status,
+            Kind::Decode { status, .. } | Kind::Protocol { status, .. } => *status,
             _ => None,
         }
     }
@@ -232,6 +253,7 @@ impl Error {
             Kind::Transport { .. } => ErrorClass::Transport,
             Kind::InvalidRequest(_) => ErrorClass::InvalidRequest,
             Kind::Decode { .. } => ErrorClass::Success,
+            Kind::Protocol { .. } => ErrorClass::ServerError,
         }
     }
 
@@ -247,7 +269,9 @@ impl Error {
                 sent: SendState::MaybeSent,
                 ..
             } => RetryPolicy::IdempotentOnly,
-            Kind::InvalidRequest(_) | Kind::Decode { .. } => RetryPolicy::Never,
+            Kind::InvalidRequest(_) | Kind::Decode { .. } | Kind::Protocol { .. } => {
+                RetryPolicy::Never
+            }
         }
     }
 
@@ -428,6 +452,12 @@ impl fmt::Display for Error {
                 write!(f, "{what}; {sent}")?;
             }
             Kind::InvalidRequest(message) => write!(f, "invalid request: {}", one_line(message))?,
+            Kind::Protocol { status, message } => {
+                if let Some(status) = status {
+                    write!(f, "{} {}: ", status.as_u16(), Self::reason_phrase(*status))?;
+                }
+                write!(f, "unexpected response: {}", one_line(message))?;
+            }
             Kind::Decode { status, .. } => {
                 if let Some(status) = status {
                     write!(f, "{} {}: ", status.as_u16(), Self::reason_phrase(*status))?;
@@ -492,6 +522,11 @@ impl fmt::Debug for Error {
             }
             Kind::InvalidRequest(message) => {
                 debug.field("invalid_request", message);
+            }
+            Kind::Protocol { status, message } => {
+                debug
+                    .field("status", &status.map(|s| s.as_u16()))
+                    .field("protocol", message);
             }
             Kind::Decode {
                 status,

@@ -288,6 +288,19 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// The client's credentials, options and shared state (limiter, budget).
+    pub fn context(&self) -> &ClientContext {
+        &self.inner
+    }
+
+    /// Requests left today under the configured plan (`None` without a
+    /// plan or without a daily cap).
+    pub fn remaining_today(&self) -> Option<u32> {
+        self.inner
+            .rate_limiter()
+            .and_then(|limiter| limiter.remaining_today())
+    }
+
     /// A client configured from the environment: `WHISPIR_API_KEY`, then
     /// `WHISPIR_USERNAME` and `WHISPIR_PASSWORD` or `WHISPIR_TOKEN`, and
     /// optionally `WHISPIR_BASE_URL` or `WHISPIR_REGION`.

@@ -22,6 +22,9 @@ pub struct OperationSpec {
     pub method_name: &'static str,
     /// The HTTP method, e.g. `POST`.
     pub http_method: &'static str,
+    /// The path template the generated code calls, e.g. `/messages/{messageId}`
+    /// (workspace-scoped operations without their `/workspaces/{id}` prefix).
+    pub path: &'static str,
     /// The `Accept` header the operation sends.
     pub accept: &'static str,
     /// The `Content-Type` header, for operations that send one.
@@ -46,6 +49,29 @@ impl OperationSpec {
         OPERATIONS
             .iter()
             .find(|row| row.operation_id == operation_id)
+    }
+
+    /// The operation that reads (GETs) the resource at `path`, e.g. the
+    /// retrieve operation for `/workspaces/AB/contacts/CD`. The workspace
+    /// prefix is optional.
+    pub fn reading(path: &str) -> Option<&'static OperationSpec> {
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let unscoped = match segments.as_slice() {
+            ["workspaces", _, rest @ ..] if !rest.is_empty() => rest,
+            all => all,
+        };
+        let matches = |spec: &&OperationSpec, wanted: &[&str]| {
+            let template: Vec<&str> = spec.path.trim_matches('/').split('/').collect();
+            template.len() == wanted.len()
+                && template
+                    .iter()
+                    .zip(wanted)
+                    .all(|(t, w)| t.starts_with('{') || t == w)
+        };
+        let gets = || OPERATIONS.iter().filter(|spec| spec.http_method == "GET");
+        gets()
+            .find(|spec| !spec.workspace_scoped && matches(spec, &segments))
+            .or_else(|| gets().find(|spec| spec.workspace_scoped && matches(spec, unscoped)))
     }
 
     /// Every operation, sorted by method name.
@@ -159,6 +185,17 @@ mod tests {
                 spec.accept
             );
         }
+    }
+
+    #[test]
+    fn the_reading_operation_of_a_resource_url_is_found() {
+        let contact = OperationSpec::reading("/workspaces/AB12/contacts/CD34").expect("contact");
+        assert_eq!(contact.operation_id, "contactRetrieve");
+        let message = OperationSpec::reading("/messages/CD34").expect("message");
+        assert_eq!(message.operation_id, "messageRetrieve");
+        let workspace = OperationSpec::reading("/workspaces/AB12").expect("workspace");
+        assert_eq!(workspace.operation_id, "workspaceRetrieve");
+        assert!(OperationSpec::reading("/nowhere/at/all").is_none());
     }
 
     #[test]

@@ -154,3 +154,65 @@ pub(crate) async fn send_following_redirects(
         hops += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(url: &str) -> reqwest::Request {
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"));
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, HeaderValue::from_static("Basic x"));
+        request
+            .headers_mut()
+            .insert(API_KEY_HEADER, HeaderValue::from_static("key"));
+        request
+    }
+
+    fn url(text: &str) -> Url {
+        text.parse().expect("url")
+    }
+
+    #[test]
+    fn a_remembered_move_keeps_the_query_and_same_origin_credentials() {
+        let memory = RedirectMemory::default();
+        memory.remember(
+            &url("https://api.au.whispir.com/messages/A?x=1"),
+            &url("https://api.au.whispir.com/v2/messages/A"),
+        );
+        let mut req = request("https://api.au.whispir.com/messages/A?limit=5");
+        memory.rewrite(&mut req);
+        assert_eq!(
+            req.url().as_str(),
+            "https://api.au.whispir.com/v2/messages/A?limit=5"
+        );
+        assert!(req.headers().contains_key(AUTHORIZATION));
+    }
+
+    #[test]
+    fn a_remembered_move_to_another_origin_drops_credentials() {
+        let memory = RedirectMemory::default();
+        memory.remember(
+            &url("https://api.au.whispir.com/messages/A"),
+            &url("https://api.us.whispir.com/messages/A"),
+        );
+        let mut req = request("https://api.au.whispir.com/messages/A");
+        memory.rewrite(&mut req);
+        assert_eq!(req.url().host_str(), Some("api.us.whispir.com"));
+        assert!(!req.headers().contains_key(AUTHORIZATION));
+        assert!(!req.headers().contains_key(API_KEY_HEADER));
+    }
+
+    #[test]
+    fn a_remembered_downgrade_is_not_applied() {
+        let memory = RedirectMemory::default();
+        memory.remember(
+            &url("https://api.au.whispir.com/messages/A"),
+            &url("http://api.au.whispir.com/messages/A"),
+        );
+        let mut req = request("https://api.au.whispir.com/messages/A");
+        memory.rewrite(&mut req);
+        assert_eq!(req.url().scheme(), "https");
+    }
+}

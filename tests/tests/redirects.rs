@@ -1,0 +1,187 @@
+//! 301 and 302 are followed by the SDK: same method and body, at most five
+//! hops, no loops, credentials only within their origin, 301s remembered.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use whispir::types::Message;
+use whispir_tests::{TEST_API_KEY, TEST_AUTHORIZATION, expect_error, mock_client};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn redirect(status: u16, to: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).insert_header("location", to)
+}
+
+fn message_json() -> serde_json::Value {
+    serde_json::json!({ "to": "61400000001", "subject": "Hello" })
+}
+
+#[tokio::test]
+async fn a_same_origin_redirect_resends_method_body_and_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/messages"))
+        .respond_with(redirect(302, "/v2/messages"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/messages"))
+        .and(header("authorization", TEST_AUTHORIZATION))
+        .and(header("x-api-key", TEST_API_KEY))
+        .and(body_json(message_json()))
+        .respond_with(ResponseTemplate::new(202).insert_header("location", "/v2/messages/AB"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let body: Message = serde_json::from_value(message_json()).unwrap();
+    let response = mock_client(&server.uri())
+        .message_create()
+        .body(body)
+        .send()
+        .await
+        .expect("followed");
+    assert_eq!(response.status(), 202);
+}
+
+#[tokio::test]
+async fn a_cross_origin_redirect_drops_both_credentials() {
+    let first = MockServer::start().await;
+    let second = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/messages/AB"))
+        .respond_with(redirect(301, &format!("{}/moved/AB", second.uri())))
+        .mount(&first)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/moved/AB"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message_json()))
+        .expect(1)
+        .mount(&second)
+        .await;
+    mock_client(&first.uri())
+        .message_retrieve()
+        .message_id("AB")
+        .send()
+        .await
+        .expect("followed");
+    let requests: Vec<Request> = second.received_requests().await.expect("recorded");
+    let headers = &requests[0].headers;
+    assert!(
+        !headers.contains_key("authorization"),
+        "Authorization leaked to another origin"
+    );
+    assert!(
+        !headers.contains_key("x-api-key"),
+        "x-api-key leaked to another origin"
+    );
+    assert_eq!(headers["accept"], "application/vnd.whispir.message-v1+json");
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_stopped() {
+    let server = MockServer::start().await;
+    Mock::given(path("/messages/A"))
+        .respond_with(redirect(302, "/messages/B"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/messages/B"))
+        .respond_with(redirect(302, "/messages/A"))
+        .mount(&server)
+        .await;
+    let err = expect_error(
+        mock_client(&server.uri())
+            .message_retrieve()
+            .message_id("A")
+            .send()
+            .await,
+    );
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(302));
+    assert!(
+        err.note().is_some_and(|n| n.contains("redirect loop")),
+        "{err}"
+    );
+    assert_eq!(server.received_requests().await.expect("recorded").len(), 2);
+}
+
+#[tokio::test]
+async fn more_than_five_hops_are_refused() {
+    let server = MockServer::start().await;
+    for hop in 0..10 {
+        Mock::given(path(format!("/messages/H{hop}")))
+            .respond_with(redirect(302, &format!("/messages/H{}", hop + 1)))
+            .mount(&server)
+            .await;
+    }
+    let err = expect_error(
+        mock_client(&server.uri())
+            .message_retrieve()
+            .message_id("H0")
+            .send()
+            .await,
+    );
+    assert!(
+        err.to_string()
+            .contains("redirect not followed: more than 5 redirects"),
+        "{err}"
+    );
+    assert_eq!(
+        server.received_requests().await.expect("recorded").len(),
+        6,
+        "the first request and five hops"
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_redirect_is_remembered_and_a_temporary_one_is_not() {
+    let server = MockServer::start().await;
+    Mock::given(path("/messages/OLD"))
+        .respond_with(redirect(301, "/messages/NEW"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/messages/TMP"))
+        .respond_with(redirect(302, "/messages/NEW"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/messages/NEW"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(message_json()))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    for id in ["OLD", "OLD", "TMP", "TMP"] {
+        client
+            .message_retrieve()
+            .message_id(id)
+            .send()
+            .await
+            .expect("followed");
+    }
+    // Clones share what the client learnt.
+    let clone = client.clone();
+    let err = expect_error(clone.message_retrieve().message_id("UNKNOWN").send().await);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+}
+
+#[tokio::test]
+async fn a_redirect_without_location_is_reported() {
+    let server = MockServer::start().await;
+    Mock::given(path("/messages/A"))
+        .respond_with(ResponseTemplate::new(301))
+        .mount(&server)
+        .await;
+    let err = expect_error(
+        mock_client(&server.uri())
+            .message_retrieve()
+            .message_id("A")
+            .send()
+            .await,
+    );
+    assert!(
+        err.to_string()
+            .contains("redirect not followed: the response has no Location header"),
+        "{err}"
+    );
+    assert_eq!(err.class(), whispir::ErrorClass::Redirect);
+}

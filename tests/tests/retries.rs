@@ -1,0 +1,304 @@
+//! Retries, the retry budget and the plan-aware rate limiter, against
+//! local servers. Timing assertions are lower bounds only: the client may
+//! never be faster than the waits it owes, however fast the machine.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use whispir::types::Message;
+use whispir::{CallOptions, ErrorClass, Plan};
+use whispir_tests::faulty_server::{Fault, FaultyServer};
+use whispir_tests::{expect_error, fast_retries, mock_client_with};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn message() -> Message {
+    serde_json::from_value(serde_json::json!({ "to": "61400000001", "subject": "Hello" })).unwrap()
+}
+
+fn ok_message() -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(serde_json::json!({ "to": "61400000001", "subject": "Hello" }))
+}
+
+async fn mount_sequence(
+    server: &MockServer,
+    http_method: &str,
+    first: ResponseTemplate,
+    times: u64,
+    then: ResponseTemplate,
+) {
+    Mock::given(method(http_method))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+    Mock::given(method(http_method))
+        .respond_with(then)
+        .with_priority(2)
+        .mount(server)
+        .await;
+}
+
+async fn requests(server: &MockServer) -> usize {
+    server.received_requests().await.expect("recorded").len()
+}
+
+#[tokio::test]
+async fn a_read_is_retried_on_503_until_it_succeeds() {
+    let server = MockServer::start().await;
+    mount_sequence(&server, "GET", ResponseTemplate::new(503), 2, ok_message()).await;
+    let client = mock_client_with(&server.uri(), fast_retries(3));
+    client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(requests(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_send_is_not_resent_after_a_500() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        "POST",
+        ResponseTemplate::new(500),
+        1,
+        ResponseTemplate::new(202),
+    )
+    .await;
+    let client = mock_client_with(&server.uri(), fast_retries(5));
+    let err = expect_error(client.message_create().body(message()).send().await);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
+    assert!(!err.is_retryable());
+    assert_eq!(requests(&server).await, 1, "a duplicated SMS costs money");
+}
+
+#[tokio::test]
+async fn a_send_is_not_resent_after_a_reset_mid_response() {
+    let server = FaultyServer::start(|_| Fault::ResetAfterActing).await;
+    let client = mock_client_with(&server.uri, fast_retries(5));
+    let body: Message =
+        serde_json::from_value(serde_json::json!({ "to": "1", "subject": "reset-1" })).unwrap();
+    let err = expect_error(client.message_create().body(body).send().await);
+    assert!(err.is_transport(), "{err:?}");
+    assert_eq!(err.send_state(), Some(whispir::SendState::MaybeSent));
+    assert!(
+        err.to_string()
+            .contains("may or may not have reached the server"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 1);
+    assert_eq!(server.acted_on("reset-1"), 1);
+}
+
+#[tokio::test]
+async fn a_send_is_resent_after_429_and_403_over_qps() {
+    for refusal in [
+        ResponseTemplate::new(429),
+        ResponseTemplate::new(403).insert_header("x-error-code", "ERR_403_DEVELOPER_OVER_QPS"),
+    ] {
+        let server = MockServer::start().await;
+        mount_sequence(&server, "POST", refusal, 1, ResponseTemplate::new(202)).await;
+        let client = mock_client_with(&server.uri(), fast_retries(3));
+        let response = client
+            .message_create()
+            .body(message())
+            .send()
+            .await
+            .expect("resent");
+        assert_eq!(response.status(), 202);
+        assert_eq!(requests(&server).await, 2);
+    }
+}
+
+#[tokio::test]
+async fn retry_after_in_seconds_is_waited_out() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        "GET",
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        1,
+        ok_message(),
+    )
+    .await;
+    let client = mock_client_with(&server.uri(), fast_retries(3));
+    let start = Instant::now();
+    client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("second attempt");
+    assert!(
+        start.elapsed() >= Duration::from_millis(990),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_waited_out() {
+    let server = MockServer::start().await;
+    let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    mount_sequence(
+        &server,
+        "GET",
+        ResponseTemplate::new(503).insert_header("retry-after", later.as_str()),
+        1,
+        ok_message(),
+    )
+    .await;
+    let client = mock_client_with(&server.uri(), fast_retries(3));
+    let start = Instant::now();
+    client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("second attempt");
+    // HTTP dates have whole seconds: at least one of the two remains.
+    assert!(
+        start.elapsed() >= Duration::from_millis(990),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_empty_retry_budget_stops_retry_storms() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        retry_budget: 5,
+        ..fast_retries(10)
+    };
+    let client = mock_client_with(&server.uri(), options);
+    let err = expect_error(client.message_retrieve().message_id("A").send().await);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        requests(&server).await,
+        2,
+        "one retry paid for, then the budget is empty"
+    );
+    expect_error(client.message_retrieve().message_id("A").send().await);
+    assert_eq!(
+        requests(&server).await,
+        3,
+        "no retries while the budget is empty"
+    );
+    assert_eq!(client.context().retry_budget_remaining(), 0);
+}
+
+fn plan(per_second: u32, per_day: Option<u32>) -> Plan {
+    Plan::new(
+        NonZeroU32::new(per_second).unwrap(),
+        per_day.and_then(NonZeroU32::new),
+    )
+}
+
+#[tokio::test]
+async fn the_limiter_holds_a_burst_of_100_calls_to_the_plan_rate() {
+    let server = MockServer::start().await;
+    Mock::given(path("/messages/A"))
+        .respond_with(ok_message())
+        .expect(100)
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        rate_limit: Some(plan(50, None)),
+        ..fast_retries(1)
+    };
+    let client = mock_client_with(&server.uri(), options);
+    let start = Instant::now();
+    let calls = (0..100).map(|_| {
+        let client = client.clone();
+        async move {
+            client
+                .message_retrieve()
+                .message_id("A")
+                .send()
+                .await
+                .map(|_| ())
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results.iter().all(Result::is_ok));
+    // 50 at once, then one every 20 ms: the 100th cannot leave before ~1 s.
+    assert!(
+        start.elapsed() >= Duration::from_millis(950),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_spent_daily_budget_fails_fast_without_sending() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        rate_limit: Some(plan(1000, Some(2))),
+        ..fast_retries(3)
+    };
+    let client = mock_client_with(&server.uri(), options);
+    for _ in 0..2 {
+        client
+            .message_create()
+            .body(message())
+            .send()
+            .await
+            .expect("within budget");
+    }
+    let err = expect_error(client.message_create().body(message()).send().await);
+    assert_eq!(err.class(), ErrorClass::Throttling);
+    assert!(!err.is_retryable());
+    assert!(
+        err.note().is_some_and(|n| n.starts_with("not sent")),
+        "{err}"
+    );
+    assert_eq!(client.remaining_today(), Some(0));
+}
+
+#[tokio::test]
+async fn a_quota_refusal_from_the_server_holds_the_next_calls() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        "GET",
+        ResponseTemplate::new(429).insert_header("retry-after", "1"),
+        1,
+        ok_message(),
+    )
+    .await;
+    let options = CallOptions {
+        rate_limit: Some(plan(1000, None)),
+        ..fast_retries(1)
+    };
+    let client = mock_client_with(&server.uri(), options);
+    let refused = expect_error(client.message_retrieve().message_id("A").send().await);
+    assert!(refused.is_throttled());
+    let start = Instant::now();
+    client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("after the pause");
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "the server's view wins: {:?}",
+        start.elapsed()
+    );
+}
