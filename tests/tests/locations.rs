@@ -1,0 +1,312 @@
+//! 201 Created and 202 Accepted: following the `Location`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::time::Duration;
+
+use whispir::types::{Contact, Message};
+use whispir::{Accepted, Created, WaitOptions, WaitOutcome};
+use whispir_tests::{TEST_API_KEY, fast_retries, mock_client, mock_client_with};
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn contact_json() -> serde_json::Value {
+    serde_json::json!({
+        "firstName": "Ana", "lastName": "Ruiz", "timezone": "Australia/Melbourne",
+        "workCountry": "Australia", "workEmailAddress1": "ana@example.com", "workMobilePhone1": "61400000002"
+    })
+}
+
+#[tokio::test]
+async fn a_created_resource_is_found_by_its_relative_location_and_fetched() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/workspaces/AB12/contacts"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("location", "/workspaces/AB12/contacts/CD34")
+                .set_body_json(contact_json()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/contacts/CD34"))
+        .and(header("accept", "application/vnd.whispir.contact-v1+json"))
+        .and(header("x-api-key", TEST_API_KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(contact_json()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let body: Contact = serde_json::from_value(contact_json()).unwrap();
+    let response = client
+        .contact_create()
+        .workspace_id("AB12")
+        .body(body)
+        .send()
+        .await
+        .expect("201");
+    let created = Created::from_response(&response).expect("a Location");
+    assert_eq!(created.id(), Some("CD34"));
+    assert_eq!(
+        created.location().as_str(),
+        format!("{}/workspaces/AB12/contacts/CD34", server.uri())
+    );
+    let contact: Contact = created.fetch(&client).await.expect("fetched");
+    assert_eq!(contact.first_name, "Ana");
+}
+
+#[tokio::test]
+async fn a_created_answer_without_location_is_reported() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(contact_json()))
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let body: Contact = serde_json::from_value(contact_json()).unwrap();
+    let response = client
+        .contact_create()
+        .body(body)
+        .send()
+        .await
+        .expect("201");
+    let err = Created::from_response(&response).expect_err("no Location");
+    assert_eq!(
+        err.to_string(),
+        "201 created: unexpected response: a created resource: the response has no Location header"
+    );
+}
+
+#[tokio::test]
+async fn credentials_are_not_sent_to_a_created_resource_elsewhere() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header(
+                    "location",
+                    format!("{}/contacts/CD34", elsewhere.uri()).as_str(),
+                )
+                .set_body_json(contact_json()),
+        )
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let body: Contact = serde_json::from_value(contact_json()).unwrap();
+    let response = client
+        .contact_create()
+        .body(body)
+        .send()
+        .await
+        .expect("201");
+    let created = Created::from_response(&response).expect("a Location");
+    let err = created
+        .fetch::<Contact>(&client)
+        .await
+        .expect_err("another origin");
+    assert!(
+        err.to_string().contains("does not send credentials there"),
+        "{err}"
+    );
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .expect("recorded")
+            .is_empty()
+    );
+}
+
+fn status_page(pending: i64, sent: i64) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "messageStatuses": [{ "categories": [
+            { "name": "Sent", "recipientCount": sent },
+            { "name": "Pending", "recipientCount": pending }
+        ] }]
+    }))
+}
+
+async fn accepted(server: &MockServer) -> Accepted {
+    Mock::given(method("POST"))
+        .and(path("/workspaces/AB12/messages"))
+        .respond_with(
+            ResponseTemplate::new(202).insert_header("location", "/workspaces/AB12/messages/CD34"),
+        )
+        .mount(server)
+        .await;
+    let client = mock_client(&server.uri());
+    let message: Message =
+        serde_json::from_value(serde_json::json!({ "to": "61400000001", "subject": "Hi" }))
+            .unwrap();
+    let response = client
+        .message_create()
+        .workspace_id("AB12")
+        .body(message)
+        .send()
+        .await
+        .expect("202");
+    let accepted = Accepted::from_response(&response).expect("a message Location");
+    assert_eq!(
+        (accepted.workspace_id(), accepted.message_id()),
+        (Some("AB12"), "CD34")
+    );
+    accepted
+}
+
+fn quick(deadline: Duration) -> WaitOptions {
+    WaitOptions {
+        deadline,
+        initial_interval: Duration::from_millis(10),
+        max_interval: Duration::from_millis(40),
+    }
+}
+
+#[tokio::test]
+async fn waiting_polls_until_no_recipient_is_pending() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    let status_path = || path("/workspaces/AB12/messages/CD34/messagestatus");
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(status_page(2, 0))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(status_page(0, 2))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let outcome = accepted
+        .wait(&mock_client(&server.uri()), quick(Duration::from_secs(10)))
+        .await
+        .expect("polled");
+    let WaitOutcome::Finished(status) = outcome else {
+        panic!("finished expected")
+    };
+    assert_eq!(
+        status.message_statuses[0].categories[0].recipient_count,
+        Some(2)
+    );
+    let polls = server
+        .received_requests()
+        .await
+        .expect("recorded")
+        .iter()
+        .filter(|r| r.url.path().ends_with("messagestatus"))
+        .count();
+    assert_eq!(polls, 3);
+}
+
+#[tokio::test]
+async fn waiting_stops_at_the_deadline_with_the_last_status() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(status_page(1, 0))
+        .mount(&server)
+        .await;
+    let outcome = accepted
+        .wait(
+            &mock_client(&server.uri()),
+            quick(Duration::from_millis(100)),
+        )
+        .await
+        .expect("polled");
+    assert!(
+        matches!(outcome, WaitOutcome::DeadlineReached(Some(_))),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn waiting_is_cancel_safe_and_can_resume() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(status_page(1, 0))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(status_page(0, 1))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    // Dropped mid-way: polling stops.
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(15),
+        accepted.wait(&client, quick(Duration::from_secs(10))),
+    )
+    .await;
+    assert!(dropped.is_err());
+    let outcome = accepted
+        .wait(&client, quick(Duration::from_secs(10)))
+        .await
+        .expect("resumed");
+    assert!(matches!(outcome, WaitOutcome::Finished(_)));
+}
+
+#[tokio::test]
+async fn waiting_rides_out_throttling_and_fails_on_real_errors() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(status_page(0, 1))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = mock_client_with(&server.uri(), fast_retries(1));
+    let outcome = accepted
+        .wait(&client, quick(Duration::from_secs(10)))
+        .await
+        .expect("throttling is waited out");
+    assert!(matches!(outcome, WaitOutcome::Finished(_)));
+
+    let failing = MockServer::start().await;
+    let accepted = self::accepted(&failing).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&failing)
+        .await;
+    let err = accepted
+        .wait(&mock_client(&failing.uri()), quick(Duration::from_secs(10)))
+        .await
+        .expect_err("404");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
+}
+
+#[tokio::test]
+async fn only_a_202_can_be_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let message: Message =
+        serde_json::from_value(serde_json::json!({ "to": "1", "subject": "x" })).unwrap();
+    let response = client
+        .message_create()
+        .body(message)
+        .send()
+        .await
+        .expect("200");
+    let err = Accepted::from_response(&response).expect_err("a 200 is not accepted");
+    assert!(
+        err.to_string()
+            .contains("a 200 means the message was scheduled"),
+        "{err}"
+    );
+}
