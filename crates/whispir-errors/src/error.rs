@@ -307,6 +307,21 @@ impl Error {
         )
     }
 
+    /// Whether the server may have carried the request out although the call
+    /// failed: a transport failure after sending, a 5xx answer (but 501), or
+    /// a success whose body could not be read. For a message send this means
+    /// the message may have gone out: check before sending it again.
+    pub fn may_have_been_processed(&self) -> bool {
+        match &self.inner.kind {
+            Kind::Transport { sent, .. } => *sent == SendState::MaybeSent,
+            Kind::Response(response) => {
+                response.status.is_server_error() && response.status != StatusCode::NOT_IMPLEMENTED
+            }
+            Kind::Decode { .. } | Kind::Protocol { .. } => true,
+            Kind::InvalidRequest(_) => false,
+        }
+    }
+
     /// For a transport failure, whether the request may have reached the server.
     pub fn send_state(&self) -> Option<SendState> {
         match &self.inner.kind {
@@ -436,6 +451,14 @@ impl fmt::Display for Error {
                     write!(f, ": {}", one_line(message))?;
                 } else if let Some(detail) = &response.headers.error_detail {
                     write!(f, ": {}", one_line(detail))?;
+                }
+                let unsafe_method = self
+                    .inner
+                    .method
+                    .as_ref()
+                    .is_some_and(|m| !m.is_idempotent());
+                if unsafe_method && self.may_have_been_processed() {
+                    write!(f, "; the request may or may not have been carried out")?;
                 }
             }
             Kind::Transport { kind, sent, .. } => {

@@ -190,3 +190,22 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_failed_send_says_whether_it_may_have_happened() {
+    let failed = response_error(500, &[], "", Method::POST);
+    assert!(failed.may_have_been_processed());
+    assert_eq!(
+        failed.to_string(),
+        "messageCreate: 500 internal server error; the request may or may not have been carried out"
+    );
+    let read = response_error(500, &[], "", Method::GET);
+    assert_eq!(
+        read.to_string(),
+        "messageCreate: 500 internal server error",
+        "a read is simply retried"
+    );
+    let refused = response_error(429, &[], "", Method::POST);
+    assert!(!refused.may_have_been_processed());
+    assert!(!response_error(501, &[], "", Method::POST).may_have_been_processed());
+}

@@ -1,0 +1,108 @@
+//! The opt-in 304 cache: revalidated GETs return the cached typed value.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use whispir::CallOptions;
+use whispir_tests::{mock_client, mock_client_with};
+use wiremock::matchers::{header, method};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+async fn server_with_etag() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304).insert_header("etag", "\"v1\""))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .insert_header("last-modified", "Wed, 25 Nov 2026 10:00:00 GMT")
+                .set_body_json(serde_json::json!({ "to": "61400000001", "subject": "cached" })),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn a_not_modified_answer_returns_the_cached_value() {
+    let server = server_with_etag().await;
+    let options = CallOptions {
+        response_cache: std::num::NonZeroUsize::new(16),
+        ..CallOptions::default()
+    };
+    let client = mock_client_with(&server.uri(), options);
+    let first = client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("200")
+        .into_inner();
+    let second = client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("304 → cached")
+        .into_inner();
+    assert_eq!(first.subject, "cached");
+    assert_eq!(second.subject, "cached");
+    let requests: Vec<Request> = server.received_requests().await.expect("recorded");
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].headers["if-none-match"], "\"v1\"");
+    assert_eq!(
+        requests[1].headers["if-modified-since"],
+        "Wed, 25 Nov 2026 10:00:00 GMT"
+    );
+}
+
+#[tokio::test]
+async fn the_cache_is_off_by_default() {
+    let server = server_with_etag().await;
+    let client = mock_client(&server.uri());
+    for _ in 0..2 {
+        client
+            .message_retrieve()
+            .message_id("A")
+            .send()
+            .await
+            .expect("200");
+    }
+    let requests: Vec<Request> = server.received_requests().await.expect("recorded");
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.headers.contains_key("if-none-match"))
+    );
+}
+
+#[tokio::test]
+async fn different_resources_are_cached_apart() {
+    let server = server_with_etag().await;
+    let options = CallOptions {
+        response_cache: std::num::NonZeroUsize::new(16),
+        ..CallOptions::default()
+    };
+    let client = mock_client_with(&server.uri(), options);
+    client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("200");
+    client
+        .message_retrieve()
+        .message_id("B")
+        .send()
+        .await
+        .expect("200");
+    let requests: Vec<Request> = server.received_requests().await.expect("recorded");
+    assert!(
+        !requests[1].headers.contains_key("if-none-match"),
+        "B was never cached"
+    );
+}
