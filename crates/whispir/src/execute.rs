@@ -132,7 +132,12 @@ async fn attempts(
         let headers = result
             .as_ref()
             .map_or(&empty, |response| response.headers());
-        let retry_after = retry_after_of(&result);
+        let succeeded = matches!(outcome, Outcome::Response(status) if status.is_success());
+        let retry_after = if succeeded {
+            None
+        } else {
+            retry_after_of(&result)
+        };
         if let (Some(limiter), Ok(response)) = (&policy.limiter, &result)
             && is_quota_refusal(response)
         {
@@ -142,7 +147,7 @@ async fn attempts(
         let wanted =
             retryable(method, outcome, headers) && copy.is_some() && attempt < retry.max_attempts;
         if !wanted {
-            if matches!(outcome, Outcome::Response(status) if status.is_success()) {
+            if succeeded {
                 policy.budget.refund();
             }
             span.record("retry", "no");

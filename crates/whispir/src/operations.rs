@@ -121,14 +121,27 @@ impl OperationSpec {
         } else {
             url.query_pairs_mut().clear().extend_pairs(kept);
         }
-        let base_path = reqwest::Url::parse(base_url)
-            .map(|base| base.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
+        let base_path = base_path(base_url);
         let path = url.path().to_string();
         let rest = path.strip_prefix(&base_path).unwrap_or(&path);
         let segment = percent_encoding::utf8_percent_encode(&workspace, PATH_SEGMENT);
         url.set_path(&format!("{base_path}/workspaces/{segment}{rest}"));
     }
+}
+
+/// The path of a base URL without its trailing slash, without parsing the
+/// whole URL again on every call: `https://h:1/proxy/` → `/proxy`.
+fn base_path(base_url: &str) -> &str {
+    let after_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("", |slash| &after_scheme[slash..])
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/')
 }
 
 /// Characters escaped in a path segment (RFC 3986 segment rules).
@@ -224,6 +237,14 @@ mod tests {
             req.url().as_str(),
             "http://127.0.0.1:9/proxy/workspaces/a%2Fb/messages/CD34"
         );
+    }
+
+    #[test]
+    fn base_paths_are_read_without_parsing() {
+        assert_eq!(base_path("https://api.au.whispir.com"), "");
+        assert_eq!(base_path("https://api.au.whispir.com/"), "");
+        assert_eq!(base_path("http://127.0.0.1:9/proxy/"), "/proxy");
+        assert_eq!(base_path("http://127.0.0.1:9/a/b?x=1"), "/a/b");
     }
 
     #[test]

@@ -60,12 +60,15 @@ impl RedirectMemory {
     /// Sends a request for a URL that moved permanently to its new place,
     /// keeping the query, and drops credentials if that is another origin.
     pub(crate) fn rewrite(&self, request: &mut reqwest::Request) {
-        let key = without_query(request.url()).to_string();
-        let moved = self
-            .permanent
-            .lock()
-            .ok()
-            .and_then(|mut permanent| permanent.get(&key).cloned());
+        let moved = self.permanent.lock().ok().and_then(|mut permanent| {
+            // Most clients never see a 301: skip building the key.
+            if permanent.is_empty() {
+                return None;
+            }
+            permanent
+                .get(&without_query(request.url()).to_string())
+                .cloned()
+        });
         let Some(mut target) = moved else {
             return;
         };
