@@ -123,7 +123,7 @@ impl OperationSpec {
         }
         let base_path = base_path(base_url);
         let path = url.path().to_string();
-        let rest = path.strip_prefix(&base_path).unwrap_or(&path);
+        let rest = path.strip_prefix(base_path).unwrap_or(&path);
         let segment = percent_encoding::utf8_percent_encode(&workspace, PATH_SEGMENT);
         url.set_path(&format!("{base_path}/workspaces/{segment}{rest}"));
     }
