@@ -54,10 +54,16 @@ impl Plan {
         self.per_day.map(NonZeroU32::get)
     }
 
-    /// The per-second quota: `per_second` cells per second, a burst of at
-    /// most one second's worth.
+    /// The per-second quota: requests evenly spaced just under the plan
+    /// rate, without bursts, so that no one-second window (fixed or
+    /// sliding) ever holds more than the plan allows.
     pub(crate) fn quota(&self) -> Quota {
-        Quota::per_second(self.per_second)
+        let period =
+            Duration::from_secs(1).mul_f64(SPACING_MARGIN / f64::from(self.per_second.get()));
+        Quota::with_period(period).map_or_else(
+            || Quota::per_second(self.per_second),
+            |q| q.allow_burst(NonZeroU32::MIN),
+        )
     }
 }
 
@@ -90,6 +96,11 @@ struct DailyWindow {
 }
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Requests are spaced this much wider than the plan rate: a burst-free
+/// schedule at exactly the rate could still fit one request too many into
+/// a sliding second whose start coincides with a send.
+const SPACING_MARGIN: f64 = 1.003;
 
 impl RateLimiter {
     /// A limiter for a plan.
@@ -206,25 +217,28 @@ mod tests {
             if limiter.check().is_ok() {
                 admitted_at.push(now);
             } else {
-                clock.advance(Duration::from_millis(10));
-                now += Duration::from_millis(10);
+                clock.advance(Duration::from_micros(100));
+                now += Duration::from_micros(100);
             }
         }
-        // One second's worth at once, then one every 100 ms.
-        assert_eq!(admitted_at.iter().filter(|t| t.is_zero()).count(), 10);
+        // No burst: one at once, then one every ~100 ms.
+        assert_eq!(admitted_at.iter().filter(|t| t.is_zero()).count(), 1);
         assert!(
-            admitted_at[99] >= Duration::from_millis(8_990),
+            admitted_at[99] >= Duration::from_millis(9_900),
             "{:?}",
             admitted_at[99]
         );
-        for window in 1..9u64 {
-            let start = Duration::from_secs(window);
-            let in_window = admitted_at
+        // No sliding one-second window holds more than the plan's 10.
+        for (i, start) in admitted_at.iter().enumerate() {
+            let in_window = admitted_at[i..]
                 .iter()
-                .filter(|t| **t >= start && **t < start + Duration::from_secs(1))
+                .take_while(|t| **t < *start + Duration::from_secs(1))
                 .count();
-            assert!(in_window <= 10, "second {window}: {in_window}");
+            assert!(in_window <= 10, "window from {start:?}: {in_window}");
         }
+        // And the rate stays within 0.5 % of the plan.
+        let rate = 99.0 / admitted_at[99].as_secs_f64();
+        assert!(rate >= 9.95, "{rate}");
     }
 
     #[tokio::test]
