@@ -121,12 +121,7 @@ struct TransportReport {
 /// The report of a transport failure of `operation` for the post hook.
 /// Only the error's causes are kept, never its URL (it may hold credentials).
 pub fn transport_report(operation: &str, method: &str, err: &reqwest::Error) -> String {
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
+    let causes = causes(err);
     let classified = transport_kind(err);
     let report = TransportReport {
         operation: operation.to_string(),
@@ -139,6 +134,18 @@ pub fn transport_report(operation: &str, method: &str, err: &reqwest::Error) -> 
         "{TRANSPORT_MARKER}{}",
         serde_json::to_string(&report).unwrap_or_default()
     )
+}
+
+/// The causes of a reqwest error, outermost first. The error's own text is
+/// left out: it holds the request URL, which may hold credentials.
+pub fn causes(err: &reqwest::Error) -> Vec<String> {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    causes
 }
 
 /// The causes of a transport failure, outermost first.

@@ -44,7 +44,8 @@ pub(crate) async fn execute(
         let response = match result {
             Ok(response) => response,
             Err(err) => {
-                tracing::info!(error = %err.without_url_ref(), "the call failed without a response");
+                let causes = whispir_errors::progenitor::causes(&err).join(": ");
+                tracing::info!(error = %causes, "the call failed without a response");
                 return Err(err);
             }
         };
@@ -53,34 +54,16 @@ pub(crate) async fn execute(
         if response.status().is_success() {
             return Ok(response);
         }
-        Ok(buffer_error_response(response, operation, &method, policy.options.error_body_limit).await)
+        Ok(buffer_error_response(
+            response,
+            operation,
+            &method,
+            policy.options.error_body_limit,
+        )
+        .await)
     }
     .instrument(span)
     .await
-}
-
-/// A reqwest error's text without its URL (it may hold credentials).
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut text = String::new();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        if text.is_empty() {
-            "request failed".to_string()
-        } else {
-            text
-        }
-    }
 }
 
 /// The attempts of one call, with the retry decisions between them.
