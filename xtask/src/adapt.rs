@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 use heck::ToSnakeCase as _;
 use serde_json::{Map, Value, json};
 
-use crate::spec::{HTTP_METHODS, SpecError, resolve};
+use crate::spec::{SpecError, resolve};
 
 /// Header parameters the client sets itself.
 const CLIENT_HEADERS: [&str; 5] = [
@@ -84,67 +84,56 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
     };
     let mut new_paths = Map::new();
 
-    for (path, item) in paths {
-        let path_params = item
+    for op in crate::spec::operations(bundled) {
+        let (path, method, operation) = (op.path, op.method, op.operation);
+        let operation_id = op.operation_id.to_string();
+        let path_params = op.path_parameters;
+        let place = format!("{operation_id} ({} {path})", method.to_uppercase());
+        // Path-level parameters move into each operation, so that one
+        // path item can be split between a scoped and an unscoped path.
+        let mut merged = operation.clone();
+        let own = operation
             .get("parameters")
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
-        for method in HTTP_METHODS {
-            let Some(operation) = item.get(method).and_then(Value::as_object) else {
-                continue;
-            };
-            let operation_id = operation
-                .get("operationId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let place = format!("{operation_id} ({} {path})", method.to_uppercase());
-            // Path-level parameters move into each operation, so that one
-            // path item can be split between a scoped and an unscoped path.
-            let mut merged = operation.clone();
-            let own = operation
-                .get("parameters")
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            // An operation-level parameter overrides a path-level one of the
-            // same name and location (OpenAPI semantics).
-            let key = |param: &Value| {
-                resolve(bundled, param).map(|p| (p.get("name").cloned(), p.get("in").cloned()))
-            };
-            let own_keys: Vec<_> = own.iter().map(key).collect();
-            let all_params: Vec<Value> = path_params
-                .iter()
-                .filter(|param| !own_keys.contains(&key(param)))
-                .chain(own)
-                .cloned()
-                .collect();
-            merged.insert("parameters".into(), Value::Array(all_params));
+        // An operation-level parameter overrides a path-level one of the
+        // same name and location (OpenAPI semantics).
+        let key = |param: &Value| {
+            resolve(bundled, param).map(|p| (p.get("name").cloned(), p.get("in").cloned()))
+        };
+        let own_keys: Vec<_> = own.iter().map(key).collect();
+        let all_params: Vec<Value> = path_params
+            .iter()
+            .filter(|param| !own_keys.contains(&key(param)))
+            .chain(own)
+            .cloned()
+            .collect();
+        merged.insert("parameters".into(), Value::Array(all_params));
 
-            let unscoped = path
-                .strip_prefix(WORKSPACE_PREFIX)
-                .map(|rest| format!("/{rest}"))
-                .filter(|unscoped| {
-                    paths
-                        .get(unscoped)
-                        .and_then(|other| other.get(method))
-                        .is_none()
-                });
-            let (adapted, mut facts) = adapt_operation(
-                bundled,
-                &merged,
-                &operation_id,
-                method,
-                unscoped.is_some(),
-                &place,
-            )?;
-            let target = unscoped.unwrap_or_else(|| path.clone());
-            facts.path.clone_from(&target);
-            let entry = new_paths.entry(target).or_insert_with(|| json!({}));
-            if let Some(entry) = entry.as_object_mut() {
-                entry.insert(method.to_string(), Value::Object(adapted));
-            }
-            operations.push(facts);
+        let unscoped = path
+            .strip_prefix(WORKSPACE_PREFIX)
+            .map(|rest| format!("/{rest}"))
+            .filter(|unscoped| {
+                paths
+                    .get(unscoped)
+                    .and_then(|other| other.get(method))
+                    .is_none()
+            });
+        let (adapted, mut facts) = adapt_operation(
+            bundled,
+            &merged,
+            &operation_id,
+            method,
+            unscoped.is_some(),
+            &place,
+        )?;
+        let target = unscoped.unwrap_or_else(|| path.to_string());
+        facts.path.clone_from(&target);
+        let entry = new_paths.entry(target).or_insert_with(|| json!({}));
+        if let Some(entry) = entry.as_object_mut() {
+            entry.insert(method.to_string(), Value::Object(adapted));
         }
+        operations.push(facts);
     }
     spec["paths"] = Value::Object(new_paths);
 

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::codes::{CodeClass, ResponseCode};
-use crate::spec::{HTTP_METHODS, SpecError, operations};
+use crate::spec::{SpecError, operations};
 
 /// Name of the schema of the classic JSON error body.
 pub const API_ERROR_SCHEMA: &str = "ApiError";
@@ -55,7 +55,11 @@ pub fn bundle(spec: &Value, table: &[ResponseCode]) -> Result<Value, SpecError> 
         .map(|code| code.code.to_string())
         .collect();
 
-    for (path, method) in operation_keys(&bundled) {
+    let keys: Vec<(String, &str)> = operations(&bundled)
+        .iter()
+        .map(|op| (op.path.to_string(), op.method))
+        .collect();
+    for (path, method) in keys {
         let Some(operation) = bundled
             .pointer_mut(&format!("/paths/{}/{method}", escape_pointer(&path)))
             .and_then(Value::as_object_mut)
@@ -131,21 +135,6 @@ fn check_success_codes(spec: &Value, table: &[ResponseCode]) -> Result<(), SpecE
 
 fn is_redirect(code: u16) -> bool {
     (300..400).contains(&code)
-}
-
-fn operation_keys(spec: &Value) -> Vec<(String, String)> {
-    let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    paths
-        .iter()
-        .flat_map(|(path, item)| {
-            HTTP_METHODS
-                .iter()
-                .filter(move |method| item.get(**method).is_some())
-                .map(move |method| (path.clone(), (*method).to_string()))
-        })
-        .collect()
 }
 
 fn escape_pointer(segment: &str) -> String {
