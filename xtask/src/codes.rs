@@ -104,10 +104,10 @@ impl fmt::Display for TableError {
 /// Reads and parses a code table file.
 pub fn read_table(path: &Path) -> Result<Vec<ResponseCode>, crate::XtaskError> {
     let text = std::fs::read_to_string(path).map_err(|source| crate::XtaskError::Read {
-        path: path.display().to_string(),
+        path: crate::shown_path(path),
         source,
     })?;
-    Ok(parse_table(&path.display().to_string(), &text)?)
+    Ok(parse_table(&crate::shown_path(path), &text)?)
 }
 
 /// Parses the text of a code table; `file` names it in errors.

@@ -85,6 +85,15 @@ pub fn project_root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
+/// A path as errors show it: relative to the project root when inside it,
+/// so messages name `openapi/whispir.yaml`, not a machine's absolute path.
+pub fn shown_path(path: &Path) -> String {
+    path.strip_prefix(project_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
 /// Runs the whole pipeline in memory and returns every generated file.
 pub fn regen_files(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
     Ok(regen_outputs(root)?.0)

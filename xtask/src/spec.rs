@@ -81,10 +81,10 @@ pub fn operations(spec: &Value) -> Vec<OperationRef<'_>> {
 /// Reads a YAML spec into a JSON value (YAML 1.2 booleans only).
 pub fn read_spec(path: &Path) -> Result<Value, crate::XtaskError> {
     let text = std::fs::read_to_string(path).map_err(|source| crate::XtaskError::Read {
-        path: path.display().to_string(),
+        path: crate::shown_path(path),
         source,
     })?;
-    parse_spec(&path.display().to_string(), &text)
+    parse_spec(&crate::shown_path(path), &text)
 }
 
 /// Parses YAML text of a spec; `file` names it in errors.

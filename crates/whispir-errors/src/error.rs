@@ -405,7 +405,26 @@ impl Error {
             );
         }
         let row = TableRow::lookup(self.status()?.as_u16())?;
-        Some(row.remedies.join("\n"))
+        // A 403 has four meanings; when the SDK knows which one applies, the
+        // paragraph of the table about it is the advice.
+        let keyword = match self.forbidden_reason() {
+            Some(ForbiddenReason::Permission) => Some("permission"),
+            Some(ForbiddenReason::HttpsRequired) => Some("https"),
+            Some(ForbiddenReason::InvalidApiKey) => Some("api key"),
+            Some(ForbiddenReason::OverQueriesPerSecond | ForbiddenReason::OverQueriesPerDay) => {
+                Some("quota")
+            }
+            None => None,
+        };
+        let specific = keyword.and_then(|keyword| {
+            row.remedies
+                .iter()
+                .find(|remedy| remedy.to_ascii_lowercase().contains(keyword))
+        });
+        Some(match specific {
+            Some(remedy) => (*remedy).to_string(),
+            None => row.remedies.join("\n"),
+        })
     }
 
     fn reason_phrase(status: StatusCode) -> String {

@@ -121,3 +121,14 @@ fn a_read_only_property_must_not_have_a_default() {
         "{err}"
     );
 }
+
+#[test]
+fn errors_name_project_files_relative_to_the_root() {
+    let path = crate::project_root().join("openapi/no-such-spec.yaml");
+    let err = read_spec(&path).expect_err("missing");
+    assert!(
+        err.to_string()
+            .starts_with("cannot read openapi/no-such-spec.yaml:"),
+        "{err}"
+    );
+}

@@ -209,3 +209,20 @@ fn a_failed_send_says_whether_it_may_have_happened() {
     assert!(!refused.may_have_been_processed());
     assert!(!response_error(501, &[], "", Method::POST).may_have_been_processed());
 }
+
+#[test]
+fn a_forbidden_remedy_is_the_one_for_its_meaning() {
+    let https = response_error(403, &[], "<h1>Service Requires SSL</h1>", Method::GET);
+    let remedy = https.remedy().expect("a remedy");
+    assert!(
+        remedy.contains("HTTPS") && !remedy.contains('\n'),
+        "{remedy}"
+    );
+    let quota = response_error(
+        403,
+        &[("x-error-code", "ERR_403_DEVELOPER_OVER_QPD")],
+        "",
+        Method::GET,
+    );
+    assert!(quota.remedy().expect("a remedy").contains("quota"));
+}
