@@ -17051,7 +17051,9 @@ const _: () = {
     {}
 };
 impl Client {
-    /**List activitys
+    /**List activities
+
+Pages through the activity log of the company, filtered by action, module, user, workspace, status or time.
 
 Sends a `GET` request to `/activities`
 
@@ -17088,7 +17090,9 @@ let response = client.activity_list()
     pub fn activity_list(&self) -> builder::ActivityList<'_> {
         builder::ActivityList::new(self)
     }
-    /**Create a activity
+    /**Log an activity
+
+Adds an entry to the activity log.
 
 Sends a `POST` request to `/activities`
 
@@ -17101,7 +17105,9 @@ let response = client.activity_create()
     pub fn activity_create(&self) -> builder::ActivityCreate<'_> {
         builder::ActivityCreate::new(self)
     }
-    /**Create a auth
+    /**Get an auth token
+
+Exchanges credentials for a token to use as a Bearer credential.
 
 Sends a `POST` request to `/auth`
 
@@ -17113,7 +17119,9 @@ let response = client.auth_create()
     pub fn auth_create(&self) -> builder::AuthCreate<'_> {
         builder::AuthCreate::new(self)
     }
-    /**Get a auth verification
+    /**Check an auth token
+
+Tells whether the token of the request is still valid.
 
 Sends a `GET` request to `/auth/verify`
 
@@ -17126,6 +17134,8 @@ let response = client.auth_verification_retrieve()
         builder::AuthVerificationRetrieve::new(self)
     }
     /**List callbacks
+
+Pages through the registered callbacks.
 
 Sends a `GET` request to `/callbacks`
 
@@ -17146,7 +17156,9 @@ let response = client.callback_list()
     pub fn callback_list(&self) -> builder::CallbackList<'_> {
         builder::CallbackList::new(self)
     }
-    /**Create a callback
+    /**Register a callback
+
+Registers a URL that Whispir calls with replies and delivery events of messages that name it.
 
 Sends a `POST` request to `/callbacks`
 
@@ -17161,6 +17173,8 @@ let response = client.callback_create()
     }
     /**Get a callback
 
+Reads one callback registration.
+
 Sends a `GET` request to `/callbacks/{callbackId}`
 
 ```ignore
@@ -17172,7 +17186,9 @@ let response = client.callback_retrieve()
     pub fn callback_retrieve(&self) -> builder::CallbackRetrieve<'_> {
         builder::CallbackRetrieve::new(self)
     }
-    /**Update a callback
+    /**Replace a callback
+
+Changes the URL, authentication or events of a callback.
 
 Sends a `PUT` request to `/callbacks/{callbackId}`
 
@@ -17188,6 +17204,8 @@ let response = client.callback_update()
     }
     /**Delete a callback
 
+Removes a callback registration.
+
 Sends a `DELETE` request to `/callbacks/{callbackId}`
 
 ```ignore
@@ -17199,7 +17217,9 @@ let response = client.callback_delete()
     pub fn callback_delete(&self) -> builder::CallbackDelete<'_> {
         builder::CallbackDelete::new(self)
     }
-    /**List callback calls
+    /**List the calls of a callback
+
+Pages through the deliveries Whispir made to a callback, with their outcome.
 
 Sends a `GET` request to `/callbacks/{callbackId}/calls`
 
@@ -17224,7 +17244,9 @@ let response = client.callback_call_list()
     pub fn callback_call_list(&self) -> builder::CallbackCallList<'_> {
         builder::CallbackCallList::new(self)
     }
-    /**Update a callback call
+    /**Mark callback calls
+
+Sets the status of calls of a callback, for example to have failed ones retried.
 
 Sends a `PUT` request to `/callbacks/{callbackId}/calls`
 
@@ -17240,6 +17262,8 @@ let response = client.callback_call_update()
         builder::CallbackCallUpdate::new(self)
     }
     /**List contacts
+
+Pages through the contacts, optionally searching by field values.
 
 Sends a `GET` request to `/contacts`
 
@@ -17268,6 +17292,8 @@ let response = client.contact_list()
     }
     /**Create a contact
 
+Adds a person with their phone numbers, email addresses and messaging preferences.
+
 Sends a `POST` request to `/contacts`
 
 Arguments:
@@ -17284,6 +17310,8 @@ let response = client.contact_create()
         builder::ContactCreate::new(self)
     }
     /**Get a contact
+
+Reads one contact.
 
 Sends a `GET` request to `/contacts/{contactId}`
 
@@ -17306,7 +17334,9 @@ let response = client.contact_retrieve()
     pub fn contact_retrieve(&self) -> builder::ContactRetrieve<'_> {
         builder::ContactRetrieve::new(self)
     }
-    /**Update a contact
+    /**Replace a contact
+
+Replaces the details of a contact.
 
 Sends a `PUT` request to `/contacts/{contactId}`
 
@@ -17327,6 +17357,8 @@ let response = client.contact_update()
     }
     /**Delete a contact
 
+Removes a contact.
+
 Sends a `DELETE` request to `/contacts/{contactId}`
 
 Arguments:
@@ -17345,6 +17377,8 @@ let response = client.contact_delete()
         builder::ContactDelete::new(self)
     }
     /**List custom lists
+
+Pages through the custom value lists used by forms and events.
 
 Sends a `GET` request to `/customlists`
 
@@ -17371,6 +17405,8 @@ let response = client.custom_list_list()
     }
     /**Get a custom list
 
+Reads one custom value list and its items.
+
 Sends a `GET` request to `/customlists/{customlistId}`
 
 ```ignore
@@ -17383,6 +17419,8 @@ let response = client.custom_list_retrieve()
         builder::CustomListRetrieve::new(self)
     }
     /**List distribution lists
+
+Pages through the distribution lists, optionally by name or description.
 
 Sends a `GET` request to `/distributionlists`
 
@@ -17411,6 +17449,8 @@ let response = client.distribution_list_list()
     }
     /**Create a distribution list
 
+Groups contacts (statically, or by rules for a dynamic list) so one send reaches them all.
+
 Sends a `POST` request to `/distributionlists`
 
 Arguments:
@@ -17428,6 +17468,8 @@ let response = client.distribution_list_create()
     }
     /**Get a distribution list
 
+Reads one distribution list and its members.
+
 Sends a `GET` request to `/distributionlists/{distributionlistId}`
 
 Arguments:
@@ -17443,7 +17485,9 @@ let response = client.distribution_list_retrieve()
     pub fn distribution_list_retrieve(&self) -> builder::DistributionListRetrieve<'_> {
         builder::DistributionListRetrieve::new(self)
     }
-    /**Update a distribution list
+    /**Replace a distribution list
+
+Changes the members or settings of a distribution list.
 
 Sends a `PUT` request to `/distributionlists/{distributionlistId}`
 
@@ -17464,6 +17508,8 @@ let response = client.distribution_list_update()
     }
     /**Delete a distribution list
 
+Removes a distribution list; its contacts stay.
+
 Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
 
 Arguments:
@@ -17480,6 +17526,8 @@ let response = client.distribution_list_delete()
         builder::DistributionListDelete::new(self)
     }
     /**List events
+
+Pages through the events (incidents, issues, places, assets) of a kind.
 
 Sends a `GET` request to `/events`
 
@@ -17504,7 +17552,9 @@ let response = client.event_list()
     pub fn event_list(&self) -> builder::EventList<'_> {
         builder::EventList::new(self)
     }
-    /**Create a event
+    /**Create an event
+
+Records an event that messages can then be linked to.
 
 Sends a `POST` request to `/events`
 
@@ -17521,7 +17571,9 @@ let response = client.event_create()
     pub fn event_create(&self) -> builder::EventCreate<'_> {
         builder::EventCreate::new(self)
     }
-    /**Get a event
+    /**Get an event
+
+Reads one event.
 
 Sends a `GET` request to `/events/{eventId}`
 
@@ -17546,7 +17598,9 @@ let response = client.event_retrieve()
     pub fn event_retrieve(&self) -> builder::EventRetrieve<'_> {
         builder::EventRetrieve::new(self)
     }
-    /**Update a event
+    /**Replace an event
+
+Changes the details or status of an event.
 
 Sends a `PUT` request to `/events/{eventId}`
 
@@ -17565,7 +17619,9 @@ let response = client.event_update()
     pub fn event_update(&self) -> builder::EventUpdate<'_> {
         builder::EventUpdate::new(self)
     }
-    /**Create a import
+    /**Import contacts
+
+Imports contacts from a stored resource (CSV, JSON or XML), mapping its columns to contact fields.
 
 Sends a `POST` request to `/imports`
 
@@ -17582,7 +17638,9 @@ let response = client.import_create()
     pub fn import_create(&self) -> builder::ImportCreate<'_> {
         builder::ImportCreate::new(self)
     }
-    /**List keys
+    /**List API keys
+
+Pages through the keys of the account.
 
 Sends a `GET` request to `/keys`
 
@@ -17603,7 +17661,9 @@ let response = client.key_list()
     pub fn key_list(&self) -> builder::KeyList<'_> {
         builder::KeyList::new(self)
     }
-    /**Create a key
+    /**Create an API key
+
+Issues a new key for an application.
 
 Sends a `POST` request to `/keys`
 
@@ -17616,7 +17676,9 @@ let response = client.key_create()
     pub fn key_create(&self) -> builder::KeyCreate<'_> {
         builder::KeyCreate::new(self)
     }
-    /**Get a key
+    /**Get an API key
+
+Reads one key and its settings.
 
 Sends a `GET` request to `/keys/{keyId}`
 
@@ -17635,7 +17697,9 @@ let response = client.key_retrieve()
     pub fn key_retrieve(&self) -> builder::KeyRetrieve<'_> {
         builder::KeyRetrieve::new(self)
     }
-    /**Update a key
+    /**Replace an API key
+
+Changes the settings of a key.
 
 Sends a `PUT` request to `/keys/{keyId}`
 
@@ -17649,7 +17713,9 @@ let response = client.key_update()
     pub fn key_update(&self) -> builder::KeyUpdate<'_> {
         builder::KeyUpdate::new(self)
     }
-    /**Delete a key
+    /**Delete an API key
+
+Revokes a key.
 
 Sends a `DELETE` request to `/keys/{keyId}`
 
@@ -17787,7 +17853,9 @@ let response = client.message_status_list()
     pub fn message_status_list(&self) -> builder::MessageStatusList<'_> {
         builder::MessageStatusList::new(self)
     }
-    /**Create a send code
+    /**Send a one-time code
+
+Sends a verification code to a phone number or email address.
 
 Sends a `POST` request to `/otp/send-code`
 
@@ -17800,7 +17868,9 @@ let response = client.send_code_create()
     pub fn send_code_create(&self) -> builder::SendCodeCreate<'_> {
         builder::SendCodeCreate::new(self)
     }
-    /**Create a verify code
+    /**Verify a one-time code
+
+Checks a code the recipient entered against the one that was sent.
 
 Sends a `POST` request to `/otp/{otpId}/verify-code`
 
@@ -17815,6 +17885,8 @@ let response = client.verify_code_create()
         builder::VerifyCodeCreate::new(self)
     }
     /**List resources
+
+Pages through the stored files, optionally filtered by scope or name.
 
 Sends a `GET` request to `/resources`
 
@@ -17841,7 +17913,9 @@ let response = client.resource_list()
     pub fn resource_list(&self) -> builder::ResourceList<'_> {
         builder::ResourceList::new(self)
     }
-    /**Create a resource
+    /**Upload a resource
+
+Stores a file (base64 content with its name and media type) for use in messages, imports and templates.
 
 Sends a `POST` request to `/resources`
 
@@ -17860,6 +17934,8 @@ let response = client.resource_create()
     }
     /**Get a resource
 
+Reads one stored file and its metadata.
+
 Sends a `GET` request to `/resources/{resourceId}`
 
 Arguments:
@@ -17875,7 +17951,9 @@ let response = client.resource_retrieve()
     pub fn resource_retrieve(&self) -> builder::ResourceRetrieve<'_> {
         builder::ResourceRetrieve::new(self)
     }
-    /**Update a resource
+    /**Replace a resource
+
+Replaces the content or metadata of a stored file.
 
 Sends a `PUT` request to `/resources/{resourceId}`
 
@@ -17896,6 +17974,8 @@ let response = client.resource_update()
     }
     /**Delete a resource
 
+Removes a stored file.
+
 Sends a `DELETE` request to `/resources/{resourceId}`
 
 Arguments:
@@ -17912,6 +17992,8 @@ let response = client.resource_delete()
         builder::ResourceDelete::new(self)
     }
     /**List response rules
+
+Pages through the response rules.
 
 Sends a `GET` request to `/responserules`
 
@@ -17936,6 +18018,8 @@ let response = client.response_rule_list()
     }
     /**Create a response rule
 
+Defines how replies to templated messages are grouped, by matching their text.
+
 Sends a `POST` request to `/responserules`
 
 Arguments:
@@ -17953,6 +18037,8 @@ let response = client.response_rule_create()
     }
     /**Get a response rule
 
+Reads one response rule.
+
 Sends a `GET` request to `/responserules/{responseRuleId}`
 
 Arguments:
@@ -17968,7 +18054,9 @@ let response = client.response_rule_retrieve()
     pub fn response_rule_retrieve(&self) -> builder::ResponseRuleRetrieve<'_> {
         builder::ResponseRuleRetrieve::new(self)
     }
-    /**Update a response rule
+    /**Replace a response rule
+
+Replaces the matching settings of a response rule.
 
 Sends a `PUT` request to `/responserules/{responseRuleId}`
 
@@ -17989,6 +18077,8 @@ let response = client.response_rule_update()
     }
     /**Delete a response rule
 
+Removes a response rule.
+
 Sends a `DELETE` request to `/responserules/{responseRuleId}`
 
 Arguments:
@@ -18005,6 +18095,8 @@ let response = client.response_rule_delete()
         builder::ResponseRuleDelete::new(self)
     }
     /**List scenarios
+
+Pages through the saved scenarios.
 
 Sends a `GET` request to `/scenarios`
 
@@ -18029,6 +18121,8 @@ let response = client.scenario_list()
     }
     /**Create a scenario
 
+Saves a message (or template) with its recipients so it can be sent with one call.
+
 Sends a `POST` request to `/scenarios`
 
 Arguments:
@@ -18046,6 +18140,8 @@ let response = client.scenario_create()
     }
     /**Get a scenario
 
+Reads one scenario.
+
 Sends a `GET` request to `/scenarios/{scenarioId}`
 
 Arguments:
@@ -18061,7 +18157,9 @@ let response = client.scenario_retrieve()
     pub fn scenario_retrieve(&self) -> builder::ScenarioRetrieve<'_> {
         builder::ScenarioRetrieve::new(self)
     }
-    /**Update a scenario
+    /**Replace a scenario
+
+Changes the message or recipients of a scenario.
 
 Sends a `PUT` request to `/scenarios/{scenarioId}`
 
@@ -18080,7 +18178,9 @@ let response = client.scenario_update()
     pub fn scenario_update(&self) -> builder::ScenarioUpdate<'_> {
         builder::ScenarioUpdate::new(self)
     }
-    /**Create a scenario run
+    /**Run a scenario
+
+Sends the scenario's message to its recipients now.
 
 Sends a `POST` request to `/scenarios/{scenarioId}`
 
@@ -18099,6 +18199,8 @@ let response = client.scenario_run_create()
     }
     /**Delete a scenario
 
+Removes a scenario.
+
 Sends a `DELETE` request to `/scenarios/{scenarioId}`
 
 Arguments:
@@ -18114,7 +18216,9 @@ let response = client.scenario_delete()
     pub fn scenario_delete(&self) -> builder::ScenarioDelete<'_> {
         builder::ScenarioDelete::new(self)
     }
-    /**List templates
+    /**List message templates
+
+Pages through the saved message templates.
 
 Sends a `GET` request to `/templates`
 
@@ -18137,7 +18241,9 @@ let response = client.template_list()
     pub fn template_list(&self) -> builder::TemplateList<'_> {
         builder::TemplateList::new(self)
     }
-    /**Create a template
+    /**Create a message template
+
+Saves message content (subject, body, channel parts) under a name so sends can refer to it.
 
 Sends a `POST` request to `/templates`
 
@@ -18154,7 +18260,9 @@ let response = client.template_create()
     pub fn template_create(&self) -> builder::TemplateCreate<'_> {
         builder::TemplateCreate::new(self)
     }
-    /**Get a template
+    /**Get a message template
+
+Reads one saved template.
 
 Sends a `GET` request to `/templates/{templateId}`
 
@@ -18171,7 +18279,9 @@ let response = client.template_retrieve()
     pub fn template_retrieve(&self) -> builder::TemplateRetrieve<'_> {
         builder::TemplateRetrieve::new(self)
     }
-    /**Update a template
+    /**Replace a message template
+
+Replaces the content of a saved template; sends that use it pick up the change.
 
 Sends a `PUT` request to `/templates/{templateId}`
 
@@ -18190,7 +18300,9 @@ let response = client.template_update()
     pub fn template_update(&self) -> builder::TemplateUpdate<'_> {
         builder::TemplateUpdate::new(self)
     }
-    /**Delete a template
+    /**Delete a message template
+
+Removes a saved template.
 
 Sends a `DELETE` request to `/templates/{templateId}`
 
@@ -18208,6 +18320,8 @@ let response = client.template_delete()
         builder::TemplateDelete::new(self)
     }
     /**List users
+
+Pages through the users of the company.
 
 Sends a `GET` request to `/users`
 
@@ -18232,6 +18346,8 @@ let response = client.user_list()
     }
     /**Create a user
 
+Adds a user who can sign in to Whispir and use the API.
+
 Sends a `POST` request to `/users`
 
 ```ignore
@@ -18243,7 +18359,9 @@ let response = client.user_create()
     pub fn user_create(&self) -> builder::UserCreate<'_> {
         builder::UserCreate::new(self)
     }
-    /**Delete a users
+    /**Delete users
+
+Removes several users at once.
 
 Sends a `DELETE` request to `/users`
 
@@ -18257,6 +18375,8 @@ let response = client.users_delete()
     }
     /**Get a user
 
+Reads one user.
+
 Sends a `GET` request to `/users/{userId}`
 
 ```ignore
@@ -18268,7 +18388,9 @@ let response = client.user_retrieve()
     pub fn user_retrieve(&self) -> builder::UserRetrieve<'_> {
         builder::UserRetrieve::new(self)
     }
-    /**Update a user
+    /**Replace a user
+
+Changes the details or status of a user.
 
 Sends a `PUT` request to `/users/{userId}`
 
@@ -18284,6 +18406,8 @@ let response = client.user_update()
     }
     /**Delete a user
 
+Removes one user.
+
 Sends a `DELETE` request to `/users/{userId}`
 
 ```ignore
@@ -18296,6 +18420,8 @@ let response = client.user_delete()
         builder::UserDelete::new(self)
     }
     /**List workspaces
+
+Pages through the workspaces the user can see.
 
 Sends a `GET` request to `/workspaces`
 
@@ -18318,6 +18444,8 @@ let response = client.workspace_list()
     }
     /**Create a workspace
 
+Creates a separate area of the account with its own contacts, messages and settings.
+
 Sends a `POST` request to `/workspaces`
 
 ```ignore
@@ -18330,6 +18458,8 @@ let response = client.workspace_create()
         builder::WorkspaceCreate::new(self)
     }
     /**Get a workspace
+
+Reads one workspace.
 
 Sends a `GET` request to `/workspaces/{workspaceId}`
 
@@ -18344,7 +18474,9 @@ let response = client.workspace_retrieve()
     pub fn workspace_retrieve(&self) -> builder::WorkspaceRetrieve<'_> {
         builder::WorkspaceRetrieve::new(self)
     }
-    /**Update a workspace
+    /**Replace a workspace
+
+Changes the name or settings of a workspace.
 
 Sends a `PUT` request to `/workspaces/{workspaceId}`
 
@@ -18361,7 +18493,9 @@ let response = client.workspace_update()
     pub fn workspace_update(&self) -> builder::WorkspaceUpdate<'_> {
         builder::WorkspaceUpdate::new(self)
     }
-    /**List activity workspaces
+    /**List the activities of a workspace
+
+Pages through the activity log of one workspace.
 
 Sends a `GET` request to `/workspaces/{workspaceId}/activities`
 
@@ -18384,7 +18518,9 @@ let response = client.activity_workspace_list()
     pub fn activity_workspace_list(&self) -> builder::ActivityWorkspaceList<'_> {
         builder::ActivityWorkspaceList::new(self)
     }
-    /**List user workspaces
+    /**List the users of a workspace
+
+Pages through the users who have access to one workspace.
 
 Sends a `GET` request to `/workspaces/{workspaceId}/users`
 
