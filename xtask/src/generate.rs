@@ -32,6 +32,9 @@ pub enum GenerateError {
     /// The generated tokens are not a Rust file.
     #[error("the generated code does not parse as Rust: {0}")]
     Syntax(#[from] syn::Error),
+    /// progenitor's output has a shape the rewrite passes do not know.
+    #[error(transparent)]
+    Shape(#[from] crate::response_handling::ShapeError),
 }
 
 fn header(what: &str) -> String {
@@ -47,7 +50,7 @@ fn settings() -> GenerationSettings {
     settings
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
-        .with_hooks(HooksMode::Expected)
+        .with_hooks(HooksMode::Optional)
         .with_inner_type(quote! { crate::context::ClientContext })
         .with_map_type("::std::collections::BTreeMap")
         // The handwritten builder always supplies its own reqwest client;
@@ -108,12 +111,14 @@ pub fn client_source(
     let lists =
         crate::pagination::list_request_impls(&crate::pagination::list_operations(adapted_spec));
 
-    let file: syn::File = syn::parse2(quote! {
+    let mut file: syn::File = syn::parse2(quote! {
         #client
         #enum_module
         #table
         #lists
     })?;
+    crate::response_handling::rewrite(&mut file)?;
+    crate::model_setters::rewrite(&mut file)?;
     Ok(format!(
         "{}{}",
         header(&format!(" with progenitor {PROGENITOR_VERSION}")),

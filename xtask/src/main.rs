@@ -12,7 +12,9 @@ mod codes;
 mod enums;
 mod examples;
 mod generate;
+mod model_setters;
 mod pagination;
+mod response_handling;
 mod spec;
 mod wire_tests;
 

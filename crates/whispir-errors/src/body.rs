@@ -115,6 +115,43 @@ impl ApiErrorBody {
         }
     }
 
+    /// The API's own words on one line, for `Display`: the summary and the
+    /// error text of a classic body (`errorSummary: errorText`, whichever
+    /// are present and different), the NextGen `message`, or the text of a
+    /// text or HTML body; each part trimmed.
+    pub fn text_line(&self) -> Option<String> {
+        let present = |part: &Option<String>| {
+            part.as_deref()
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(str::to_string)
+        };
+        match self {
+            ApiErrorBody::Classic {
+                summary,
+                text,
+                detail,
+            }
+            | ApiErrorBody::Xml {
+                summary,
+                text,
+                detail,
+            } => match (present(summary), present(text)) {
+                (Some(summary), Some(text)) if summary != text => {
+                    Some(format!("{summary}: {text}"))
+                }
+                (Some(summary), _) => Some(summary),
+                (None, Some(text)) => Some(text),
+                (None, None) => present(detail),
+            },
+            ApiErrorBody::NextGen {
+                message, detail, ..
+            } => present(message).or_else(|| present(detail)),
+            ApiErrorBody::Text(text) | ApiErrorBody::Html(text) => present(&Some(text.clone())),
+            ApiErrorBody::Empty | ApiErrorBody::Unrecognized => None,
+        }
+    }
+
     /// The technical detail, when the body has one besides the message.
     pub fn detail(&self) -> Option<&str> {
         match self {

@@ -8,6 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::body::{ApiErrorBody, RawBody, parse_error_body};
 use crate::class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 use crate::code_table::TableRow;
+use crate::refusal::Refusal;
 use crate::retry_after::parse_retry_after;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -104,6 +105,7 @@ enum Kind {
         raw: RawBody,
         source: BoxError,
     },
+    Refused(Refusal),
 }
 
 #[derive(Debug)]
@@ -111,7 +113,7 @@ struct Inner {
     kind: Kind,
     operation: Option<String>,
     method: Option<Method>,
-    note: Option<String>,
+    attempts: u32,
 }
 
 /// Everything that can go wrong with a Whispir call: an error status with
@@ -214,27 +216,53 @@ impl Error {
         )
     }
 
+    /// A request the client refused to send (or to send on), for a reason
+    /// of its own: see [`Refusal`].
+    pub fn refused(operation: Option<&str>, method: Option<Method>, refusal: Refusal) -> Self {
+        Self::new(Kind::Refused(refusal), operation, method)
+    }
+
     fn new(kind: Kind, operation: Option<&str>, method: Option<Method>) -> Self {
         Self {
             inner: Box::new(Inner {
                 kind,
                 operation: operation.map(str::to_string),
                 method,
-                note: None,
+                attempts: 0,
             }),
         }
     }
 
-    /// Adds what the SDK itself has to say, e.g. why a redirect was not
-    /// followed or that the request was never sent.
-    pub fn with_note(mut self, note: Option<String>) -> Self {
-        self.inner.note = note;
+    /// Records the operation and method of the call, where the error does
+    /// not know them yet.
+    pub fn with_call(mut self, operation: &str, method: &Method) -> Self {
+        if self.inner.operation.is_none() {
+            self.inner.operation = Some(operation.to_string());
+        }
+        if self.inner.method.is_none() {
+            self.inner.method = Some(method.clone());
+        }
         self
     }
 
-    /// What the SDK itself said about the failure, if anything.
-    pub fn note(&self) -> Option<&str> {
-        self.inner.note.as_deref()
+    /// Records how many times the request was sent (0: never).
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = attempts;
+        self
+    }
+
+    /// How many times the client sent the request before giving up; 0 when
+    /// it was never sent (refused, or arguments rejected).
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// Why the client refused to send the request, for a client-side refusal.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match &self.inner.kind {
+            Kind::Refused(refusal) => Some(refusal),
+            _ => None,
+        }
     }
 
     /// The HTTP status, when there was a response.
@@ -242,6 +270,7 @@ impl Error {
         match &self.inner.kind {
             Kind::Response(response) => Some(response.status),
             Kind::Decode { status, .. } | Kind::Protocol { status, .. } => *status,
+            Kind::Refused(refusal) => refusal.status(),
             _ => None,
         }
     }
@@ -254,6 +283,7 @@ impl Error {
             Kind::InvalidRequest(_) => ErrorClass::InvalidRequest,
             Kind::Decode { .. } => ErrorClass::Success,
             Kind::Protocol { .. } => ErrorClass::ServerError,
+            Kind::Refused(refusal) => refusal.class(),
         }
     }
 
@@ -269,9 +299,10 @@ impl Error {
                 sent: SendState::MaybeSent,
                 ..
             } => RetryPolicy::IdempotentOnly,
-            Kind::InvalidRequest(_) | Kind::Decode { .. } | Kind::Protocol { .. } => {
-                RetryPolicy::Never
-            }
+            Kind::InvalidRequest(_)
+            | Kind::Decode { .. }
+            | Kind::Protocol { .. }
+            | Kind::Refused(_) => RetryPolicy::Never,
         }
     }
 
@@ -286,9 +317,57 @@ impl Error {
         }
     }
 
-    /// Whether the plan's quota was hit (429, or 403 with an over-quota code).
+    /// Whether the plan's quota was hit (429, or 403 with an over-quota
+    /// code), or the client's own daily budget for the plan is spent.
     pub fn is_throttled(&self) -> bool {
         self.class() == ErrorClass::Throttling
+    }
+
+    /// Whether the credentials or the API key were refused: a 401, or a 403
+    /// naming an invalid API key.
+    pub fn is_auth(&self) -> bool {
+        self.class() == ErrorClass::Auth
+            || self.forbidden_reason() == Some(ForbiddenReason::InvalidApiKey)
+    }
+
+    /// Whether the account lacks the permission for the action (403).
+    pub fn is_forbidden(&self) -> bool {
+        self.forbidden_reason() == Some(ForbiddenReason::Permission)
+    }
+
+    /// Whether the resource (or the workspace it was looked for in) does
+    /// not exist: a 404.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Whether the API refused the request's content: 400, 413, 415 or 422.
+    /// The API's own text ([`Error::api_error`], also in `Display`) names
+    /// what to fix.
+    pub fn is_invalid(&self) -> bool {
+        matches!(
+            self.status().map(|s| s.as_u16()),
+            Some(400 | 413 | 415 | 422)
+        ) && matches!(self.inner.kind, Kind::Response(_))
+    }
+
+    /// Whether a 5xx came back: the service or a gateway failed.
+    pub fn is_server_error(&self) -> bool {
+        matches!(
+            self.class(),
+            ErrorClass::ServerError | ErrorClass::NotImplemented
+        ) && matches!(self.inner.kind, Kind::Response(_))
+    }
+
+    /// Whether the SDK refused the arguments before sending anything.
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self.inner.kind, Kind::InvalidRequest(_))
+    }
+
+    /// Whether the request succeeded but its answer could not be decoded
+    /// (the API carried the request out).
+    pub fn is_decode(&self) -> bool {
+        matches!(self.inner.kind, Kind::Decode { .. })
     }
 
     /// Whether no response came back (connection, timeout, broken body).
@@ -318,7 +397,7 @@ impl Error {
                 response.status.is_server_error() && response.status != StatusCode::NOT_IMPLEMENTED
             }
             Kind::Decode { .. } | Kind::Protocol { .. } => true,
-            Kind::InvalidRequest(_) => false,
+            Kind::InvalidRequest(_) | Kind::Refused(_) => false,
         }
     }
 
@@ -333,6 +412,9 @@ impl Error {
     /// How long the server asked the client to wait (`Retry-After`). A
     /// per-second quota breach without the header means the next second.
     pub fn retry_after(&self) -> Option<Duration> {
+        if let Kind::Refused(refusal) = &self.inner.kind {
+            return refusal.retry_after();
+        }
         let Kind::Response(response) = &self.inner.kind else {
             return None;
         };
@@ -390,6 +472,17 @@ impl Error {
 
     /// What to do about it, from the code table (one paragraph per line).
     pub fn remedy(&self) -> Option<String> {
+        if let Kind::Refused(refusal) = &self.inner.kind {
+            return Some(refusal.remedy().to_string());
+        }
+        if let Kind::Decode { .. } = &self.inner.kind {
+            return Some(
+                "the API carried the request out; do not send it again. Read the result with \
+                 the matching retrieve or list operation, and report the body that could not be \
+                 decoded (raw_body) to the SDK's maintainers"
+                    .to_string(),
+            );
+        }
         if let Kind::Transport { sent, .. } = &self.inner.kind {
             return Some(
                 match sent {
@@ -436,8 +529,95 @@ impl Error {
     }
 }
 
+/// Whitespace (newlines included) folded to single spaces, ends trimmed.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The page of Whispir's documentation that explains every status code.
+pub const CODE_TABLE_URL: &str = "https://developers.whispir.com/docs/http-response-codes";
+
+impl Error {
+    fn fmt_response(&self, f: &mut fmt::Formatter<'_>, response: &ResponseError) -> fmt::Result {
+        write!(
+            f,
+            "{} {}",
+            response.status.as_u16(),
+            Self::reason_phrase(response.status)
+        )?;
+        if let Some(reason) = response.classification.forbidden {
+            let what = match reason {
+                ForbiddenReason::OverQueriesPerSecond => "over the per-second quota",
+                ForbiddenReason::OverQueriesPerDay => "daily quota spent",
+                ForbiddenReason::HttpsRequired => "https required",
+                ForbiddenReason::InvalidApiKey => "invalid api key",
+                ForbiddenReason::Permission => "missing permission",
+            };
+            write!(f, " ({what})")?;
+        }
+        if let Some(text) = response.body.text_line() {
+            write!(f, ": {}", one_line(&text))?;
+        } else if let Some(detail) = &response.headers.error_detail {
+            write!(f, ": {}", one_line(detail))?;
+        }
+        let unsafe_method = self
+            .inner
+            .method
+            .as_ref()
+            .is_some_and(|m| !m.is_idempotent());
+        if unsafe_method && self.may_have_been_processed() {
+            write!(f, "; the request may or may not have been carried out")?;
+        }
+        Ok(())
+    }
+
+    fn fmt_detail(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = |label: &str, text: &str| -> fmt::Result {
+            let text = one_line(text);
+            if text.is_empty() {
+                Ok(())
+            } else {
+                write!(f, "\n  {label}: {text}")
+            }
+        };
+        if let Kind::Response(response) = &self.inner.kind {
+            let shown = response.body.text_line();
+            if let Some(detail) = response.body.detail()
+                && shown.as_deref() != Some(detail.trim())
+            {
+                line("detail", detail)?;
+            }
+            if let Some(code) = &response.headers.error_code {
+                line("error code", code)?;
+            }
+            if let Some(id) = &response.headers.request_id {
+                line("request id", id)?;
+            }
+            if response.raw.is_truncated() {
+                line("body", "cut at the client's error body limit")?;
+            }
+        }
+        if let Some(method) = &self.inner.method {
+            line("method", method.as_str())?;
+        }
+        if self.inner.attempts > 0 {
+            line("attempts", &self.inner.attempts.to_string())?;
+        }
+        if let Some(remedy) = self.remedy() {
+            for paragraph in remedy.lines() {
+                line("remedy", paragraph)?;
+            }
+            if matches!(self.inner.kind, Kind::Response(_)) {
+                line("see", CODE_TABLE_URL)?;
+            }
+        }
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            line("caused by", &cause.to_string())?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Error {
@@ -446,40 +626,7 @@ impl fmt::Display for Error {
             write!(f, "{operation}: ")?;
         }
         match &self.inner.kind {
-            Kind::Response(response) => {
-                write!(
-                    f,
-                    "{} {}",
-                    response.status.as_u16(),
-                    Self::reason_phrase(response.status)
-                )?;
-                if let Some(reason) = response.classification.forbidden {
-                    let what = match reason {
-                        ForbiddenReason::OverQueriesPerSecond => "over the per-second quota",
-                        ForbiddenReason::OverQueriesPerDay => "daily quota spent",
-                        ForbiddenReason::HttpsRequired => "https required",
-                        ForbiddenReason::InvalidApiKey => "invalid api key",
-                        ForbiddenReason::Permission => "missing permission",
-                    };
-                    write!(f, " ({what})")?;
-                }
-                if let Some(note) = &self.inner.note {
-                    write!(f, ": {}", one_line(note))?;
-                }
-                if let Some(message) = response.body.message() {
-                    write!(f, ": {}", one_line(message))?;
-                } else if let Some(detail) = &response.headers.error_detail {
-                    write!(f, ": {}", one_line(detail))?;
-                }
-                let unsafe_method = self
-                    .inner
-                    .method
-                    .as_ref()
-                    .is_some_and(|m| !m.is_idempotent());
-                if unsafe_method && self.may_have_been_processed() {
-                    write!(f, "; the request may or may not have been carried out")?;
-                }
-            }
+            Kind::Response(response) => self.fmt_response(f, response)?,
             Kind::Transport { kind, sent, .. } => {
                 let what = match kind {
                     TransportKind::Connect => "could not connect",
@@ -504,35 +651,18 @@ impl fmt::Display for Error {
                 if let Some(status) = status {
                     write!(f, "{} {}: ", status.as_u16(), Self::reason_phrase(*status))?;
                 }
-                write!(f, "the response body could not be decoded")?;
+                write!(
+                    f,
+                    "the request was carried out, but the response body could not be decoded"
+                )?;
             }
+            Kind::Refused(refusal) => write!(f, "{refusal}")?,
+        }
+        if self.inner.attempts > 1 {
+            write!(f, " (after {} attempts)", self.inner.attempts)?;
         }
         if f.alternate() {
-            if let Kind::Response(response) = &self.inner.kind {
-                if let Some(detail) = response
-                    .body
-                    .detail()
-                    .filter(|d| Some(*d) != response.body.message())
-                {
-                    write!(f, "\n  detail: {}", one_line(detail))?;
-                }
-                if let Some(code) = &response.headers.error_code {
-                    write!(f, "\n  error code: {code}")?;
-                }
-                if let Some(id) = &response.headers.request_id {
-                    write!(f, "\n  request id: {id}")?;
-                }
-            }
-            if let Some(remedy) = self.remedy() {
-                for line in remedy.lines() {
-                    write!(f, "\n  remedy: {line}")?;
-                }
-            }
-            let mut source = std::error::Error::source(self);
-            while let Some(cause) = source {
-                write!(f, "\n  caused by: {cause}")?;
-                source = cause.source();
-            }
+            self.fmt_detail(f)?;
         }
         Ok(())
     }
@@ -544,7 +674,7 @@ impl fmt::Debug for Error {
         debug
             .field("operation", &self.inner.operation)
             .field("method", &self.inner.method)
-            .field("note", &self.inner.note)
+            .field("attempts", &self.inner.attempts)
             .field("class", &self.class())
             .field("retryable", &self.is_retryable());
         match &self.inner.kind {
@@ -579,6 +709,9 @@ impl fmt::Debug for Error {
                     .field("status", &status.map(|s| s.as_u16()))
                     .field("raw", raw)
                     .field("source", source);
+            }
+            Kind::Refused(refusal) => {
+                debug.field("refused", refusal);
             }
         }
         debug.finish()

@@ -10,14 +10,16 @@ pub mod body;
 pub mod class;
 pub mod code_table;
 pub mod error;
-pub mod progenitor;
 #[rustfmt::skip]
 mod generated;
 pub mod location;
+pub mod refusal;
 pub mod retry_after;
+pub mod transport;
 
 pub use body::{ApiErrorBody, DEFAULT_BODY_LIMIT, RawBody, parse_error_body};
 pub use class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 pub use code_table::{TableRow, TableSection};
-pub use error::{Error, ErrorHeaders, Result, SendState, TransportKind};
+pub use error::{CODE_TABLE_URL, Error, ErrorHeaders, Result, SendState, TransportKind};
+pub use refusal::{RedirectRefusal, Refusal};
 pub use location::{LocationError, is_downgrade, resolve_location, resource_id, same_origin};

@@ -122,7 +122,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
     user_agent: Option<String>,
-    http_client: Option<reqwest::Client>,
+    http_client: Option<reqwest::ClientBuilder>,
     options: CallOptions,
 }
 
@@ -181,6 +181,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Read at most this many bytes of a success body (default 16 MiB); a
+    /// longer one is an error naming the limit and the operation.
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.options.body_limit = limit;
+        self
+    }
+
+    /// All call options at once (retries, budget, rate limit, cache, body
+    /// limits), replacing what earlier setters chose.
+    pub fn call_options(mut self, options: CallOptions) -> Self {
+        self.options = options;
+        self
+    }
+
     /// How to retry (default: 3 attempts; [`RetryConfig::disabled`] for none).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.options.retry = retry;
@@ -210,12 +224,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Reuse an existing `reqwest::Client` (its pool, proxy and TLS
-    /// settings). The timeouts of this builder are then not applied; build
-    /// it with `redirect(reqwest::redirect::Policy::none())` so that the SDK
-    /// follows redirects with its own rules.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
+    /// Start from a `reqwest::ClientBuilder` of your own (proxy, TLS roots,
+    /// pool settings). The SDK still sets what it relies on: its timeouts
+    /// (the defaults, or those given to this builder) and no redirect
+    /// following by reqwest (the SDK follows redirects by its own rules,
+    /// which never send a body or credentials to another origin).
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http_client = Some(builder);
         self
     }
 
@@ -231,16 +246,15 @@ impl ClientBuilder {
         let context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
                 .with_options(self.options);
-        let http = match self.http_client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-                .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-                // The SDK follows redirects itself (see `redirect`).
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(BuildError::Http)?,
-        };
+        let http = self
+            .http_client
+            .unwrap_or_default()
+            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
+            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            // The SDK follows redirects itself (see `redirect`).
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(BuildError::Http)?;
         Ok(Client::new_with_client(&base_url, http, context))
     }
 }

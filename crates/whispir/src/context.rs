@@ -92,7 +92,13 @@ pub struct CallOptions {
     pub response_cache: Option<NonZeroUsize>,
     /// Bytes of an error body kept (default 64 KiB); the rest is never read.
     pub error_body_limit: usize,
+    /// Bytes of a success body read at most (default 16 MiB); a longer body
+    /// is an error that names the limit (the request was carried out).
+    pub body_limit: usize,
 }
+
+/// How many bytes of a success body are read unless set otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 impl Default for CallOptions {
     fn default() -> Self {
@@ -102,6 +108,7 @@ impl Default for CallOptions {
             rate_limit: None,
             response_cache: None,
             error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
+            body_limit: DEFAULT_BODY_LIMIT,
         }
     }
 }

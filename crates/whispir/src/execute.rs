@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderName, HeaderValue, LOCATION};
+use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument as _;
-use whispir_errors::progenitor::{METHOD_HEADER, NOTE_HEADER, OPERATION_HEADER, TRUNCATED_HEADER};
-use whispir_errors::{ForbiddenReason, classify, resolve_location};
+use whispir_errors::transport::from_reqwest;
+use whispir_errors::{Error, ForbiddenReason, RawBody, Refusal, classify};
 
 use crate::cache::ResponseCache;
 use crate::context::{CallPolicy, ClientContext};
@@ -17,13 +17,24 @@ use crate::rate_limit::Admission;
 use crate::redirect::send_following_redirects;
 use crate::retry::{Outcome, retryable, wait_before_retry};
 
-/// Runs one call of `operation` (the spec's operation id).
+/// Why an attempt ended without a response to hand on.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Below HTTP: connecting, sending or reading failed.
+    Transport(reqwest::Error),
+    /// The client refused to send the request, or to follow a redirect.
+    Refused(Refusal),
+}
+
+/// Runs one call of `operation` (the spec's operation id) and returns its
+/// successful (2xx or 304-from-cache) response. Every other outcome is an
+/// [`Error`] naming the operation, method and attempts.
 pub(crate) async fn execute(
     http: &reqwest::Client,
     context: &ClientContext,
     request: reqwest::Request,
     operation: &'static str,
-) -> reqwest::Result<reqwest::Response> {
+) -> Result<reqwest::Response, Error> {
     let span = tracing::info_span!(
         "whispir.call",
         operation,
@@ -38,41 +49,43 @@ pub(crate) async fn execute(
     async move {
         let started = Instant::now();
         let method = request.method().clone();
-        let result = attempts(http, policy, request, &method).await;
+        let (result, attempts) = attempts(http, policy, request, &method).await;
         let span = tracing::Span::current();
         span.record("elapsed_ms", started.elapsed().as_millis());
         let response = match result {
             Ok(response) => response,
-            Err(err) => {
-                let causes = whispir_errors::progenitor::causes(&err).join(": ");
+            Err(Failure::Transport(err)) => {
+                let causes = whispir_errors::transport::causes(&err).join(": ");
                 tracing::info!(error = %causes, "the call failed without a response");
-                return Err(err);
+                return Err(from_reqwest(Some(operation), Some(method), err).with_attempts(attempts));
+            }
+            Err(Failure::Refused(refusal)) => {
+                tracing::info!(%refusal, "the client refused the call");
+                return Err(
+                    Error::refused(Some(operation), Some(method), refusal).with_attempts(attempts)
+                );
             }
         };
         span.record("status", response.status().as_u16());
-        let response = absolute_location(response);
         if response.status().is_success() {
             return Ok(response);
         }
-        Ok(buffer_error_response(
-            response,
-            operation,
-            &method,
-            policy.options.error_body_limit,
-        )
-        .await)
+        Err(error_response(response, operation, method, policy.options.error_body_limit)
+            .await
+            .with_attempts(attempts))
     }
     .instrument(span)
     .await
 }
 
-/// The attempts of one call, with the retry decisions between them.
+/// The attempts of one call, with the retry decisions between them, and
+/// how many times the request was sent.
 async fn attempts(
     http: &reqwest::Client,
     policy: &CallPolicy,
     mut request: reqwest::Request,
     method: &Method,
-) -> reqwest::Result<reqwest::Response> {
+) -> (Result<reqwest::Response, Failure>, u32) {
     let span = tracing::Span::current();
     let started = Instant::now();
     policy.redirects.rewrite(&mut request);
@@ -86,30 +99,26 @@ async fn attempts(
     let retry = &policy.options.retry;
     let mut caps = retry.backoff_caps();
     let mut attempt: u32 = 0;
-    let mut original = Some(request);
+    let mut current = request;
     loop {
-        attempt += 1;
-        span.record("attempt", attempt);
-        let Some(current) = original.take() else {
-            // Unreachable in practice: the loop only continues with a copy.
-            return Ok(local_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &[],
-                "the request was lost before sending",
-            ));
-        };
         if let Some(limiter) = &policy.limiter
             && let Admission::DailyBudgetSpent { resets_in } = limiter.acquire().await
         {
-            return Ok(daily_budget_spent(resets_in));
+            return (Err(Failure::Refused(Refusal::DailyBudgetSpent { resets_in })), attempt);
         }
+        attempt += 1;
+        span.record("attempt", attempt);
         // A copy for a possible retry; a body that cannot be copied is sent once.
         let copy = current.try_clone();
         let result = send_following_redirects(http, current, &policy.redirects).await;
         let outcome = match &result {
             Ok(response) => Outcome::Response(response.status()),
-            Err(err) if err.is_connect() => Outcome::NotSent,
-            Err(_) => Outcome::MaybeSent,
+            Err(Failure::Transport(err)) if err.is_connect() => Outcome::NotSent,
+            Err(Failure::Transport(_)) => Outcome::MaybeSent,
+            Err(Failure::Refused(_)) => {
+                span.record("retry", "no");
+                return (result, attempt);
+            }
         };
         let empty = reqwest::header::HeaderMap::new();
         let headers = result
@@ -129,46 +138,50 @@ async fn attempts(
         }
         let wanted =
             retryable(method, outcome, headers) && copy.is_some() && attempt < retry.max_attempts;
+        let settle = |result| settle_cache(policy, cache_key.as_deref(), result);
         if !wanted {
             if succeeded {
                 policy.budget.refund();
             }
             span.record("retry", "no");
-            return settle_cache(policy, cache_key.as_deref(), result).await;
+            return (settle(result).await, attempt);
         }
-        let Some(cap) = caps.next() else {
-            return settle_cache(policy, cache_key.as_deref(), result).await;
+        let (Some(cap), Some(copy)) = (caps.next(), copy) else {
+            return (settle(result).await, attempt);
         };
         let wait = wait_before_retry(cap, retry_after);
         if started.elapsed() + wait > retry.max_elapsed {
             span.record("retry", "out of time");
-            return settle_cache(policy, cache_key.as_deref(), result).await;
+            return (settle(result).await, attempt);
         }
         if !policy.budget.try_spend(outcome) {
             span.record("retry", "budget exhausted");
             tracing::warn!("retry budget exhausted; not retrying");
-            return settle_cache(policy, cache_key.as_deref(), result).await;
+            return (settle(result).await, attempt);
         }
         span.record("retry", "yes");
         tracing::info!(attempt, ?outcome, wait_ms = wait.as_millis(), "retrying");
         drop(result);
         tokio::time::sleep(wait).await;
-        original = copy;
+        current = copy;
     }
 }
 
 async fn settle_cache(
     policy: &CallPolicy,
     key: Option<&str>,
-    result: reqwest::Result<reqwest::Response>,
-) -> reqwest::Result<reqwest::Response> {
+    result: Result<reqwest::Response, Failure>,
+) -> Result<reqwest::Response, Failure> {
     match (&policy.cache, key, result) {
-        (Some(cache), Some(key), Ok(response)) => cache.settle(key, response).await,
+        (Some(cache), Some(key), Ok(response)) => cache
+            .settle(key, response)
+            .await
+            .map_err(Failure::Transport),
         (_, _, result) => result,
     }
 }
 
-fn retry_after_of(result: &reqwest::Result<reqwest::Response>) -> Option<Duration> {
+fn retry_after_of(result: &Result<reqwest::Response, Failure>) -> Option<Duration> {
     let response = result.as_ref().ok()?;
     let wait = whispir_errors::retry_after::parse_retry_after(
         response.headers(),
@@ -186,101 +199,41 @@ fn is_quota_refusal(response: &reqwest::Response) -> bool {
             == Some(ForbiddenReason::OverQueriesPerSecond)
 }
 
-/// A response made up by the client, marked with a note.
-fn local_response(
-    status: StatusCode,
-    headers: &[(&'static str, String)],
-    note: &str,
-) -> reqwest::Response {
-    let mut response = http::Response::new(reqwest::Body::from(Vec::new()));
-    *response.status_mut() = status;
-    for (name, value) in headers {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            response.headers_mut().insert(*name, value);
-        }
-    }
-    if let Ok(value) = HeaderValue::from_str(note) {
-        response.headers_mut().insert(NOTE_HEADER, value);
-    }
-    reqwest::Response::from(response)
-}
-
-/// The answer for a request the daily budget does not allow: the refusal
-/// the API would send, never sent.
-fn daily_budget_spent(resets_in: Duration) -> reqwest::Response {
-    let hours = resets_in.as_secs().div_ceil(3600);
-    local_response(
-        StatusCode::FORBIDDEN,
-        &[
-            ("x-error-code", "ERR_403_DEVELOPER_OVER_QPD".to_string()),
-            ("retry-after", resets_in.as_secs().to_string()),
-        ],
-        &format!(
-            "not sent: the client's daily request budget is spent (it resets in about {hours} h)"
-        ),
-    )
-}
-
-/// Makes a relative `Location` absolute, against the URL that answered.
-fn absolute_location(mut response: reqwest::Response) -> reqwest::Response {
-    if !response.headers().contains_key(LOCATION) {
-        return response;
-    }
-    if let Ok(absolute) = resolve_location(response.url(), response.headers())
-        && let Ok(value) = HeaderValue::from_str(absolute.as_str())
-    {
-        response.headers_mut().insert(LOCATION, value);
-    }
-    response
-}
-
-/// Replaces the body of an error response with at most `limit` bytes held
-/// in memory (the rest is never read), and marks the response with the
-/// operation and method so the error conversion can name them.
-async fn buffer_error_response(
+/// Reads at most `limit` bytes of a body; the rest is never read (dropping
+/// the stream closes the connection instead of reading a huge body to its
+/// end). The flag says whether the body was longer, or broke off.
+pub(crate) async fn read_capped(
     response: reqwest::Response,
-    operation: &str,
-    method: &Method,
     limit: usize,
-) -> reqwest::Response {
+) -> Result<(Bytes, bool), reqwest::Error> {
     use futures::StreamExt as _;
-    let status = response.status();
-    let version = response.version();
-    let mut headers = response.headers().clone();
     let mut body = Vec::new();
-    let mut truncated = false;
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            // The body broke off: keep what arrived, say it is incomplete.
-            truncated = true;
-            break;
-        };
+        let chunk = chunk?;
         let room = limit.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if chunk.len() > room {
-            truncated = true;
-            break;
+            return Ok((body.into(), true));
         }
     }
-    // Dropping the stream closes the connection instead of reading a huge
-    // body to its end.
-    drop(stream);
-    headers.remove(reqwest::header::CONTENT_LENGTH);
-    headers.remove(reqwest::header::TRANSFER_ENCODING);
-    let mut mark = |name: &'static str, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), value);
-        }
+    Ok((body.into(), false))
+}
+
+/// The SDK error for an error answer, with at most `limit` bytes of its
+/// body held in memory.
+async fn error_response(
+    response: reqwest::Response,
+    operation: &str,
+    method: Method,
+    limit: usize,
+) -> Error {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let raw = match read_capped(response, limit).await {
+        Ok((bytes, cut)) => RawBody::new(bytes, cut),
+        // The body broke off: what arrived is lost with the stream; say so.
+        Err(_) => RawBody::new(Bytes::new(), true),
     };
-    mark(OPERATION_HEADER, operation);
-    mark(METHOD_HEADER, method.as_str());
-    if truncated {
-        mark(TRUNCATED_HEADER, "1");
-    }
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    reqwest::Response::from(rebuilt)
+    Error::from_response(Some(operation), Some(method), status, &headers, raw)
 }

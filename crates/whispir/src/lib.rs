@@ -28,15 +28,17 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod call;
 pub mod client;
 pub mod context;
 mod execute;
-mod hooks;
 pub mod location;
+pub mod models;
 pub mod operations;
 pub mod pagination;
 pub mod rate_limit;
 mod redirect;
+pub mod response;
 pub mod retry;
 
 #[allow(
@@ -54,22 +56,32 @@ mod generated;
 
 pub use client::{BuildError, ClientBuilder, Region};
 pub use context::{CallOptions, ClientContext, Credentials, InvalidCredential};
-pub use generated::{ByteStream, Client, ResponseValue, builder, enums, types};
-pub use location::{Accepted, Created, WaitOptions, WaitOutcome};
+pub use generated::{Client, builder, enums, types};
+pub use location::{Accepted, Created, MessageSent, WaitOptions, WaitOutcome};
+pub use models::IntoField;
 pub use pagination::{ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{Plan, RateLimiter};
+pub use response::Response;
 pub use retry::RetryConfig;
 pub use whispir_errors::{
-    ApiErrorBody, ErrorClass, ForbiddenReason, RawBody, RetryPolicy, SendState, TransportKind,
+    ApiErrorBody, ErrorClass, ErrorHeaders, ForbiddenReason, RawBody, RedirectRefusal, Refusal,
+    RetryPolicy, SendState, TransportKind,
 };
 pub use whispir_errors::{Error, Result};
 
-/// The error the generated methods return before conversion; `?` in a
-/// function returning [`Result`] turns it into an [`Error`].
-pub type GeneratedError = progenitor_client::Error<ByteStream>;
+/// The HTTP client the SDK is built on, for [`ClientBuilder::http_client`].
+pub use reqwest;
 
 impl From<BuildError> for Error {
     fn from(err: BuildError) -> Self {
         Error::invalid_request(None, format!("the client cannot be built: {err}"))
+    }
+}
+
+impl From<types::error::ConversionError> for Error {
+    /// A model builder that is missing a required field, or has a value
+    /// of the wrong form, when it is turned into its model with `?`.
+    fn from(err: types::error::ConversionError) -> Self {
+        Error::invalid_request(None, format!("the model cannot be built: {err}"))
     }
 }

@@ -3,35 +3,17 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-use whispir_errors::{Error, RawBody, resolve_location, resource_id, same_origin};
+use whispir_errors::{Error, resource_id, same_origin};
 
-use crate::ResponseValue;
-use crate::execute::execute;
+use crate::call::get_json;
 use crate::generated::Client;
 use crate::operations::OperationSpec;
-use crate::types::MessageStatusCollection;
-
-fn location_of<T>(response: &ResponseValue<T>, what: &str) -> Result<Url, Error> {
-    let status = response.status();
-    // The client made every Location absolute; a relative one left here had
-    // nothing to resolve against.
-    let base = Url::parse("whispir-rs:/")
-        .map_err(|err| Error::protocol(None, Some(status), err.to_string()))?;
-    let url = resolve_location(&base, response.headers())
-        .map_err(|err| Error::protocol(None, Some(status), format!("{what}: {err}")))?;
-    if url.scheme() == "whispir-rs" {
-        return Err(Error::protocol(
-            None,
-            Some(status),
-            format!("{what}: the Location {} is not an absolute URL", url.path()),
-        ));
-    }
-    Ok(url)
-}
+use crate::response::Response;
+use crate::types::{Message, MessageStatusCollection};
 
 /// A resource the API created (201): its URL and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +23,15 @@ pub struct Created {
 }
 
 impl Created {
-    /// Reads the `Location` of a 201 answer.
-    pub fn from_response<T>(response: &ResponseValue<T>) -> Result<Self, Error> {
-        let location = location_of(response, "a created resource")?;
+    /// The created resource of a 201 answer, from its `Location`.
+    pub fn from_response<T>(response: &Response<T>) -> Result<Self, Error> {
+        let location = response.location().cloned().ok_or_else(|| {
+            Error::protocol(
+                None,
+                Some(response.status()),
+                "the answer has no usable Location header",
+            )
+        })?;
         let id = resource_id(&location).map(str::to_string);
         Ok(Self { location, id })
     }
@@ -82,49 +70,10 @@ impl Created {
         let spec = OperationSpec::reading(path).ok_or_else(|| {
             Error::invalid_request(None, format!("no operation reads resources at {path}"))
         })?;
-        get_json(client, self.location.clone(), spec).await
+        Ok(get_json::<T>(client, self.location.clone(), spec)
+            .await?
+            .into_inner())
     }
-}
-
-async fn get_json<T: DeserializeOwned>(
-    client: &Client,
-    url: Url,
-    spec: &OperationSpec,
-) -> Result<T, Error> {
-    let mut request = reqwest::Request::new(Method::GET, url);
-    request
-        .headers_mut()
-        .insert(ACCEPT, HeaderValue::from_static(spec.accept));
-    client.inner.authenticate(&mut request);
-    let response = execute(&client.client, &client.inner, request, spec.operation_id)
-        .await
-        .map_err(|err| {
-            whispir_errors::progenitor::from_reqwest(
-                Some(spec.operation_id),
-                Some(Method::GET),
-                err,
-            )
-        })?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(
-            progenitor_client::Error::<crate::ByteStream>::UnexpectedResponse(response).into(),
-        );
-    }
-    let bytes = response.bytes().await.map_err(|err| {
-        whispir_errors::progenitor::from_reqwest(Some(spec.operation_id), Some(Method::GET), err)
-    })?;
-    serde_json::from_slice(&bytes).map_err(|err| {
-        let limit = whispir_errors::DEFAULT_BODY_LIMIT;
-        let raw = RawBody::new(bytes.slice(..bytes.len().min(limit)), bytes.len() > limit);
-        Error::decode(
-            Some(spec.operation_id),
-            Some(Method::GET),
-            Some(status),
-            raw,
-            err,
-        )
-    })
 }
 
 /// How [`Accepted::wait`] polls.
@@ -157,6 +106,86 @@ pub enum WaitOutcome {
     DeadlineReached(Option<MessageStatusCollection>),
 }
 
+/// What a message send came back with: accepted for sending (202, with
+/// the message's `Location`), or scheduled (200, echoing the message).
+#[derive(Debug, Clone)]
+pub struct MessageSent {
+    status: StatusCode,
+    headers: HeaderMap,
+    location: Option<Url>,
+    accepted: Option<Accepted>,
+    scheduled: Option<Message>,
+}
+
+impl MessageSent {
+    pub(crate) fn new(
+        status: StatusCode,
+        headers: HeaderMap,
+        location: Option<Url>,
+        scheduled: Option<Message>,
+    ) -> Self {
+        let accepted = location.clone().and_then(|url| match Accepted::from_location(url) {
+            Ok(accepted) => Some(accepted),
+            Err(err) => {
+                tracing::warn!(%err, "the message was sent but its Location names no message");
+                None
+            }
+        });
+        Self {
+            status,
+            headers,
+            location,
+            accepted,
+            scheduled,
+        }
+    }
+
+    /// The status: `202 Accepted` for a message being sent, `200 OK` for a
+    /// scheduled one.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The message's URL, from the `Location` header.
+    pub fn location(&self) -> Option<&Url> {
+        self.location.as_ref()
+    }
+
+    /// The message id, from its `Location`.
+    pub fn message_id(&self) -> Option<&str> {
+        self.accepted.as_ref().map(Accepted::message_id)
+    }
+
+    /// The accepted message, to follow its delivery.
+    pub fn accepted(&self) -> Option<&Accepted> {
+        self.accepted.as_ref()
+    }
+
+    /// The scheduled message the API echoed (a 200 answer).
+    pub fn scheduled(&self) -> Option<&Message> {
+        self.scheduled.as_ref()
+    }
+
+    /// Polls the message's delivery status until no recipient is pending or
+    /// the deadline passes; see [`Accepted::wait`].
+    pub async fn wait(&self, client: &Client, options: WaitOptions) -> Result<WaitOutcome, Error> {
+        match &self.accepted {
+            Some(accepted) => accepted.wait(client, options).await,
+            None => Err(Error::protocol(
+                Some("messageCreate"),
+                Some(self.status),
+                "the answer names no message to follow (no usable Location header); \
+                 a scheduled message is sent later",
+            )),
+        }
+    }
+}
+
 /// A message send the API accepted (202), to be followed by its `Location`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
@@ -166,29 +195,22 @@ pub struct Accepted {
 }
 
 impl Accepted {
-    /// Reads the `Location` of a 202 answer to a message send.
-    pub fn from_response<T>(response: &ResponseValue<T>) -> Result<Self, Error> {
-        if response.status() != StatusCode::ACCEPTED {
-            return Err(Error::protocol(
-                Some("messageCreate"),
-                Some(response.status()),
-                "only a 202 Accepted answer can be followed; a 200 means the message was scheduled",
-            ));
-        }
-        let location = location_of(response, "an accepted message")?;
+    /// The accepted message at `location`, a message URL such as
+    /// `https://api.au.whispir.com/workspaces/AB/messages/CD`.
+    pub fn from_location(location: Url) -> Result<Self, Error> {
         let segments: Vec<&str> = location
             .path_segments()
             .map(Iterator::collect)
             .unwrap_or_default();
         let (workspace_id, message_id) = match segments.as_slice() {
-            [.., "workspaces", workspace, "messages", id] => {
+            [.., "workspaces", workspace, "messages", id] if !id.is_empty() => {
                 (Some((*workspace).to_string()), (*id).to_string())
             }
-            [.., "messages", id] => (None, (*id).to_string()),
+            [.., "messages", id] if !id.is_empty() => (None, (*id).to_string()),
             _ => {
                 return Err(Error::protocol(
                     Some("messageCreate"),
-                    Some(response.status()),
+                    None,
                     format!("the Location {location} is not a message URL"),
                 ));
             }
@@ -240,7 +262,6 @@ impl Accepted {
                     last = Some(status);
                 }
                 Err(err) => {
-                    let err = Error::from(err);
                     if !err.is_retryable() {
                         return Err(err);
                     }

@@ -1,23 +1,26 @@
-//! Following 301 and 302 in the SDK instead of in reqwest.
+//! Following 301, 302, 307 and 308 in the SDK instead of in reqwest.
 //!
 //! The API did not act on a redirected request, so it is sent again with
 //! the same method and body to the `Location`, at most [`MAX_HOPS`] times.
-//! Credentials never leave their origin: a hop to another scheme, host or
-//! port drops `Authorization`, `x-api-key` and cookies; a hop from HTTPS to
-//! plain HTTP is refused. A 301 is remembered for the client's lifetime (the
-//! old URL should no longer be used) and logged; a 302 is not.
+//! Nothing leaves its origin: a request with a body (a message, a contact)
+//! is never sent to another scheme, host or port, and a body-less request
+//! going there loses `Authorization`, `x-api-key` and cookies; a hop from
+//! HTTPS to plain HTTP is refused. Each refusal is a typed
+//! [`Refusal::Redirect`]. A 301 or 308 is remembered for the client's
+//! lifetime (the old URL should no longer be used) and logged; a 302 or
+//! 307 is not.
 
 use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use lru::LruCache;
-use reqwest::header::{AUTHORIZATION, COOKIE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, COOKIE};
 use reqwest::{StatusCode, Url};
-use whispir_errors::progenitor::NOTE_HEADER;
-use whispir_errors::{is_downgrade, resolve_location, same_origin};
+use whispir_errors::{RedirectRefusal, Refusal, is_downgrade, resolve_location, same_origin};
 
 use crate::context::API_KEY_HEADER;
+use crate::execute::Failure;
 
 /// The most redirects one call follows.
 pub const MAX_HOPS: usize = 5;
@@ -77,6 +80,11 @@ impl RedirectMemory {
             return;
         }
         if !same_origin(request.url(), &target) {
+            if request.body().is_some() {
+                // A body is never sent to another origin; the API says so
+                // again with its redirect, which is then refused.
+                return;
+            }
             strip_credentials(request);
         }
         *request.url_mut() = target;
@@ -94,52 +102,57 @@ fn is_followed(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 307 | 308)
 }
 
-/// Marks a redirect response the client did not follow with the reason.
-fn refuse(mut response: reqwest::Response, reason: &str) -> reqwest::Response {
-    if let Ok(value) = HeaderValue::from_str(&format!("redirect not followed: {reason}")) {
-        response.headers_mut().insert(NOTE_HEADER, value);
-    }
-    response
+fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Response, Failure> {
+    tracing::warn!(status = status.as_u16(), ?reason, "a redirect was not followed");
+    Err(Failure::Refused(Refusal::Redirect { status, reason }))
 }
 
-/// Sends a request and follows the redirects it gets.
+/// Sends a request and follows the redirects it gets. A request with a body
+/// (a message, a contact) is never sent to another origin.
 pub(crate) async fn send_following_redirects(
     http: &reqwest::Client,
     request: reqwest::Request,
     memory: &RedirectMemory,
-) -> reqwest::Result<reqwest::Response> {
+) -> Result<reqwest::Response, Failure> {
     let mut current = request;
     let mut visited: HashSet<Url> = HashSet::new();
     visited.insert(without_query(current.url()));
     let mut hops = 0;
     loop {
         let next = current.try_clone();
+        let has_body = current.body().is_some();
         let from = current.url().clone();
-        let response = http.execute(current).await?;
+        let response = http.execute(current).await.map_err(Failure::Transport)?;
         let status = response.status();
         if !is_followed(status) {
             return Ok(response);
         }
         let Some(mut next) = next else {
-            return Ok(refuse(response, "the request body cannot be sent twice"));
+            return refuse(status, RedirectRefusal::BodyNotReplayable);
         };
         let to = match resolve_location(&from, response.headers()) {
             Ok(to) => to,
-            Err(err) => return Ok(refuse(response, &err.to_string())),
+            Err(err) => return refuse(status, RedirectRefusal::BadLocation(err.to_string())),
         };
         if hops == MAX_HOPS {
-            return Ok(refuse(response, &format!("more than {MAX_HOPS} redirects")));
+            return refuse(status, RedirectRefusal::TooManyHops { limit: MAX_HOPS });
         }
         if !visited.insert(without_query(&to)) {
-            return Ok(refuse(
-                response,
-                &format!("redirect loop back to {}", without_query(&to)),
-            ));
+            return refuse(status, RedirectRefusal::Loop);
         }
         if is_downgrade(&from, &to) {
-            return Ok(refuse(response, "it would leave https for plain http"));
+            return refuse(status, RedirectRefusal::Downgrade);
         }
-        if status == StatusCode::MOVED_PERMANENTLY {
+        let cross_origin = !same_origin(&from, &to);
+        if cross_origin && has_body {
+            return refuse(
+                status,
+                RedirectRefusal::BodyToOtherOrigin {
+                    origin: to.origin().ascii_serialization(),
+                },
+            );
+        }
+        if status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::PERMANENT_REDIRECT {
             tracing::warn!(
                 old = %without_query(&from),
                 new = %without_query(&to),
@@ -149,7 +162,7 @@ pub(crate) async fn send_following_redirects(
         } else {
             tracing::debug!(from = %without_query(&from), to = %without_query(&to), "following a redirect");
         }
-        if !same_origin(&from, &to) {
+        if cross_origin {
             strip_credentials(&mut next);
         }
         *next.url_mut() = to;

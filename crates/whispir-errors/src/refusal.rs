@@ -1,0 +1,160 @@
+//! Requests the client itself refused to send, or to send on: typed facts
+//! of the client, never something a server's answer could fake.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::class::ErrorClass;
+
+/// Why the client did not send a request, or did not follow a redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The daily request budget of the configured plan is spent; the
+    /// request was not sent.
+    DailyBudgetSpent {
+        /// How long until the budget resets.
+        resets_in: Duration,
+    },
+    /// The rate limiter (or a pause the API asked for) would make the call
+    /// wait longer than its remaining time; the request was not sent.
+    PauseTooLong {
+        /// How long the call would have had to wait.
+        wait: Duration,
+    },
+    /// The API answered with a redirect the client would not follow. The
+    /// request was not sent to the redirect's target.
+    Redirect {
+        /// The redirect status (301, 302, 307 or 308).
+        status: StatusCode,
+        /// Why it was not followed.
+        reason: RedirectRefusal,
+    },
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedirectRefusal {
+    /// The redirect points to another origin and the request has a body
+    /// (e.g. a message): its content is never sent elsewhere.
+    BodyToOtherOrigin {
+        /// The origin the API pointed to, e.g. `https://example.com`.
+        origin: String,
+    },
+    /// The redirect would leave HTTPS for plain HTTP.
+    Downgrade,
+    /// The redirects lead back to a URL already visited.
+    Loop,
+    /// More redirects than the client follows for one call.
+    TooManyHops {
+        /// The most redirects one call follows.
+        limit: usize,
+    },
+    /// The `Location` header is missing or is not a usable URL.
+    BadLocation(String),
+    /// The request body is a stream that cannot be sent a second time.
+    BodyNotReplayable,
+}
+
+impl Refusal {
+    /// The status of the answer that led to the refusal, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Refusal::Redirect { status, .. } => Some(*status),
+            Refusal::DailyBudgetSpent { .. } | Refusal::PauseTooLong { .. } => None,
+        }
+    }
+
+    /// How the refusal is classified.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Refusal::DailyBudgetSpent { .. } | Refusal::PauseTooLong { .. } => {
+                ErrorClass::Throttling
+            }
+            Refusal::Redirect { .. } => ErrorClass::Redirect,
+        }
+    }
+
+    /// How long to wait before the request can be sent.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Refusal::DailyBudgetSpent { resets_in } => Some(*resets_in),
+            Refusal::PauseTooLong { wait } => Some(*wait),
+            Refusal::Redirect { .. } => None,
+        }
+    }
+
+    /// What to do about it.
+    pub fn remedy(&self) -> &'static str {
+        match self {
+            Refusal::DailyBudgetSpent { .. } => {
+                "the plan's daily budget is spent: send again after it resets (retry_after), \
+                 or raise the plan"
+            }
+            Refusal::PauseTooLong { .. } => {
+                "the API asked the client to slow down for longer than this call may take: \
+                 send again after retry_after, or give the call more time"
+            }
+            Refusal::Redirect { reason, .. } => match reason {
+                RedirectRefusal::BodyToOtherOrigin { .. } => {
+                    "the request was not sent to the other origin; check the base URL and \
+                     region of the client, then send it again if it is right"
+                }
+                RedirectRefusal::Downgrade => {
+                    "the API pointed to plain HTTP, which Whispir refuses; check the base URL \
+                     and any proxy in between"
+                }
+                RedirectRefusal::Loop | RedirectRefusal::TooManyHops { .. } => {
+                    "the redirects do not lead anywhere; check the base URL, and report the \
+                     URL to Whispir support if it is right"
+                }
+                RedirectRefusal::BadLocation(_) => {
+                    "the redirect cannot be followed; check the base URL, and report it to \
+                     Whispir support if it is right"
+                }
+                RedirectRefusal::BodyNotReplayable => {
+                    "send the request again to the URL in the Location header with a body \
+                     that can be sent twice"
+                }
+            },
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::DailyBudgetSpent { resets_in } => write!(
+                f,
+                "not sent: the plan's daily request budget is spent (it resets in about {} h)",
+                resets_in.as_secs().div_ceil(3600)
+            ),
+            Refusal::PauseTooLong { wait } => write!(
+                f,
+                "not sent: the API asked to pause {} s, longer than the call's remaining time",
+                wait.as_secs_f64().ceil()
+            ),
+            Refusal::Redirect { status, reason } => {
+                write!(f, "{} redirect not followed: ", status.as_u16())?;
+                match reason {
+                    RedirectRefusal::BodyToOtherOrigin { origin } => write!(
+                        f,
+                        "the API redirected the request to {origin}; its body was not sent there"
+                    ),
+                    RedirectRefusal::Downgrade => f.write_str("it would leave https for plain http"),
+                    RedirectRefusal::Loop => f.write_str("redirect loop"),
+                    RedirectRefusal::TooManyHops { limit } => {
+                        write!(f, "more than {limit} redirects")
+                    }
+                    RedirectRefusal::BadLocation(why) => write!(f, "bad Location: {why}"),
+                    RedirectRefusal::BodyNotReplayable => {
+                        f.write_str("the request body cannot be sent twice")
+                    }
+                }
+            }
+        }
+    }
+}

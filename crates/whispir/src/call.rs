@@ -1,0 +1,233 @@
+//! The calls every generated `send()` makes once progenitor's code has
+//! built the request: Whispir's media types, workspace and credentials are
+//! put on it, [`execute`] runs it, and the answer is decoded into a typed
+//! [`Response`] or one [`Error`].
+//!
+//! `cargo xtask regen` rewrites the response handling of the generated
+//! methods to call these functions (see `xtask/src/response_handling.rs`).
+
+use bytes::Bytes;
+use reqwest::header::HeaderValue;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use whispir_errors::transport::from_reqwest;
+use whispir_errors::{Error, RawBody, resolve_location};
+
+use crate::execute::{execute, read_capped};
+use crate::generated::{ByteStream, Client};
+use crate::location::MessageSent;
+use crate::operations::OperationSpec;
+use crate::response::Response;
+
+/// A request as the generated code built it, or why it could not.
+pub(crate) type Built = Result<reqwest::Request, progenitor_client::Error<ByteStream>>;
+
+/// progenitor adds this header to every request. Whispir versions its API
+/// through media types, so the header is noise on the wire and is removed.
+const GENERATOR_VERSION_HEADER: &str = "api-version";
+
+/// A successful answer, before its body is read.
+pub(crate) struct Answer {
+    pub(crate) spec: &'static OperationSpec,
+    pub(crate) method: Method,
+    pub(crate) response: reqwest::Response,
+}
+
+impl Answer {
+    /// The absolute `Location` of the answer, when it has a usable one.
+    fn location(&self) -> Option<reqwest::Url> {
+        if !self.response.headers().contains_key(reqwest::header::LOCATION) {
+            return None;
+        }
+        match resolve_location(self.response.url(), self.response.headers()) {
+            Ok(url) => Some(url),
+            Err(err) => {
+                tracing::warn!(operation = self.spec.operation_id, %err, "unusable Location header");
+                None
+            }
+        }
+    }
+
+    /// The body, at most `limit` bytes; a longer or broken body is an error
+    /// that says the request was carried out.
+    async fn bytes(self, limit: usize) -> Result<(Parts, Bytes), Error> {
+        let parts = Parts {
+            location: self.location(),
+            status: self.response.status(),
+            headers: self.response.headers().clone(),
+            spec: self.spec,
+            method: self.method,
+        };
+        match read_capped(self.response, limit).await {
+            Ok((bytes, false)) => Ok((parts, bytes)),
+            Ok((bytes, true)) => {
+                let source = BodyTooLarge { limit };
+                Err(parts.decode_error(bytes, true, source))
+            }
+            Err(err) => Err(parts.decode_error(Bytes::new(), true, err.without_url())),
+        }
+    }
+}
+
+/// What is kept of an answer once its body is being read.
+pub(crate) struct Parts {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) location: Option<reqwest::Url>,
+    pub(crate) spec: &'static OperationSpec,
+    pub(crate) method: Method,
+}
+
+impl Parts {
+    fn decode_error(
+        &self,
+        bytes: Bytes,
+        truncated: bool,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        let limit = whispir_errors::DEFAULT_BODY_LIMIT;
+        let cut = bytes.len() > limit;
+        let raw = RawBody::new(bytes.slice(..bytes.len().min(limit)), truncated || cut);
+        Error::decode(
+            Some(self.spec.operation_id),
+            Some(self.method.clone()),
+            Some(self.status),
+            raw,
+            source,
+        )
+    }
+
+    pub(crate) fn into_response<T>(self, body: T) -> Response<T> {
+        Response::new(self.status, self.headers, self.location, body)
+    }
+}
+
+/// A success body longer than the client accepts.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the response body is longer than the client's limit of {limit} bytes (ClientBuilder::body_limit)"
+)]
+struct BodyTooLarge {
+    limit: usize,
+}
+
+/// Sends the request of the generated method `method_name` and returns its
+/// successful answer.
+pub(crate) async fn run(client: &Client, method_name: &str, built: Built) -> Result<Answer, Error> {
+    let spec = OperationSpec::for_method(method_name).ok_or_else(|| {
+        Error::invalid_request(
+            Some(method_name),
+            "no facts are known for this operation; run `cargo xtask regen`",
+        )
+    })?;
+    let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
+    let mut request = built.map_err(|err| build_error(spec, &method, err))?;
+    prepare(client, spec, &mut request);
+    let response = execute(&client.client, &client.inner, request, spec.operation_id).await?;
+    Ok(Answer {
+        spec,
+        method,
+        response,
+    })
+}
+
+/// Puts what the generated code cannot know on a request: the vendor media
+/// types, the workspace in the path, and the credentials.
+fn prepare(client: &Client, spec: &OperationSpec, request: &mut reqwest::Request) {
+    request.headers_mut().remove(GENERATOR_VERSION_HEADER);
+    spec.apply_media_types(request);
+    spec.apply_workspace(request, &client.baseurl);
+    client.inner.authenticate(request);
+}
+
+fn build_error(
+    spec: &OperationSpec,
+    method: &Method,
+    err: progenitor_client::Error<ByteStream>,
+) -> Error {
+    use progenitor_client::Error as P;
+    let operation = Some(spec.operation_id);
+    match err {
+        P::InvalidRequest(message) => Error::invalid_request(operation, message),
+        P::CommunicationError(err) => from_reqwest(operation, Some(method.clone()), err),
+        other => Error::invalid_request(operation, other.to_string()),
+    }
+    .with_call(spec.operation_id, method)
+}
+
+/// An operation answered with a JSON body of type `T`.
+pub(crate) async fn json<T: DeserializeOwned>(
+    client: &Client,
+    method_name: &str,
+    built: Built,
+) -> Result<Response<T>, Error> {
+    let answer = run(client, method_name, built).await?;
+    decode_json(answer, client.inner.options().body_limit).await
+}
+
+async fn decode_json<T: DeserializeOwned>(answer: Answer, limit: usize) -> Result<Response<T>, Error> {
+    let (parts, bytes) = answer.bytes(limit).await?;
+    match serde_json::from_slice(&bytes) {
+        Ok(body) => Ok(parts.into_response(body)),
+        Err(err) => Err(parts.decode_error(bytes, false, err)),
+    }
+}
+
+/// An operation answered without a body to read (204, or a body that is
+/// not needed).
+pub(crate) async fn empty(
+    client: &Client,
+    method_name: &str,
+    built: Built,
+) -> Result<Response<()>, Error> {
+    let answer = run(client, method_name, built).await?;
+    let location = answer.location();
+    let Answer { response, .. } = answer;
+    Ok(Response::new(
+        response.status(),
+        response.headers().clone(),
+        location,
+        (),
+    ))
+}
+
+/// `messageCreate`: a message accepted for sending (202 with `Location`),
+/// or scheduled (200 echoing the message).
+pub(crate) async fn message_sent(
+    client: &Client,
+    method_name: &str,
+    built: Built,
+) -> Result<MessageSent, Error> {
+    let answer = run(client, method_name, built).await?;
+    let limit = client.inner.options().body_limit;
+    // The message was sent: from here on nothing may turn into an error
+    // that hides it. A body that cannot be read only loses the echo.
+    let location = answer.location();
+    let status = answer.response.status();
+    let headers = answer.response.headers().clone();
+    let scheduled = match read_capped(answer.response, limit).await {
+        Ok((bytes, false)) => serde_json::from_slice(&bytes).ok(),
+        _ => None,
+    };
+    Ok(MessageSent::new(status, headers, location, scheduled))
+}
+
+/// Sends a GET for `url` with the media type of `spec` and decodes the body.
+pub(crate) async fn get_json<T: DeserializeOwned>(
+    client: &Client,
+    url: reqwest::Url,
+    spec: &'static OperationSpec,
+) -> Result<Response<T>, Error> {
+    let mut request = reqwest::Request::new(Method::GET, url);
+    request
+        .headers_mut()
+        .insert(reqwest::header::ACCEPT, HeaderValue::from_static(spec.accept));
+    client.inner.authenticate(&mut request);
+    let response = execute(&client.client, &client.inner, request, spec.operation_id).await?;
+    let answer = Answer {
+        spec,
+        method: Method::GET,
+        response,
+    };
+    decode_json(answer, client.inner.options().body_limit).await
+}

@@ -1,0 +1,144 @@
+//! Building models by hand: the [`IntoField`] conversions every optional
+//! field's setter takes, and shortcuts for the everyday messages.
+
+use std::convert::Infallible;
+use std::fmt::Display;
+
+use crate::enums::EmailType;
+use crate::types::{Email, Message, builder};
+
+/// A value an optional field of a model builder takes: the value itself
+/// (`.body("Your order shipped.")`), an `Option` of it (`.body(None)`), a
+/// `&str` or `&String` for text, or the builder of a nested model (alone or
+/// in a `Vec`), checked when the model is built.
+pub trait IntoField<T> {
+    /// Why the value cannot be used.
+    type Error: Display;
+
+    /// The field's value.
+    fn into_field(self) -> Result<T, Self::Error>;
+}
+
+impl<T> IntoField<Option<T>> for T {
+    type Error = Infallible;
+
+    fn into_field(self) -> Result<Option<T>, Infallible> {
+        Ok(Some(self))
+    }
+}
+
+impl<T> IntoField<Option<T>> for Option<T> {
+    type Error = Infallible;
+
+    fn into_field(self) -> Result<Option<T>, Infallible> {
+        Ok(self)
+    }
+}
+
+impl IntoField<Option<String>> for &str {
+    type Error = Infallible;
+
+    fn into_field(self) -> Result<Option<String>, Infallible> {
+        Ok(Some(self.to_string()))
+    }
+}
+
+impl IntoField<Option<String>> for &String {
+    type Error = Infallible;
+
+    fn into_field(self) -> Result<Option<String>, Infallible> {
+        Ok(Some(self.clone()))
+    }
+}
+
+impl Message {
+    /// An SMS to `to` (a mobile number such as `61400000001`, or a contact,
+    /// user or distribution-list MRI; several separated by `,`).
+    ///
+    /// Whispir puts an SMS together from the message's subject (its first
+    /// line) and body (the rest): the first line of `text` becomes the
+    /// subject, the remaining lines the body.
+    pub fn sms(to: impl Into<String>, text: &str) -> builder::Message {
+        let (subject, body) = match text.split_once('\n') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (text, None),
+        };
+        Message::builder()
+            .to(to.into())
+            .subject(subject)
+            .body(body.map(str::to_string))
+    }
+
+    /// A plain-text email to `to` (an address, or contact, user or
+    /// distribution-list MRIs separated by `,`).
+    pub fn email(to: impl Into<String>, subject: &str, body: &str) -> builder::Message {
+        Message::builder().to(to.into()).subject(subject).email(
+            Email::builder()
+                .body(body)
+                .type_(EmailType::TextPlain),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_sms_splits_its_first_line_into_the_subject() {
+        let message: Message = Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm.")
+            .try_into()
+            .expect("complete");
+        assert_eq!(message.to, "61400000001");
+        assert_eq!(message.subject, "Reminder");
+        assert_eq!(message.body.as_deref(), Some("Your appointment is at 3 pm."));
+    }
+
+    #[test]
+    fn a_one_line_sms_is_all_subject() {
+        let message: Message = Message::sms("61400000001", "Your code is 123456")
+            .try_into()
+            .expect("complete");
+        assert_eq!(message.subject, "Your code is 123456");
+        assert_eq!(message.body, None);
+    }
+
+    #[test]
+    fn an_email_carries_a_plain_text_body() {
+        let message: Message = Message::email("ops@example.com", "Alert", "Disk full")
+            .try_into()
+            .expect("complete");
+        let email = message.email.expect("email channel");
+        assert_eq!(email.body, "Disk full");
+        assert_eq!(email.type_, Some(EmailType::TextPlain));
+    }
+
+    #[test]
+    fn optional_fields_take_text_values_options_and_builders() {
+        let label = String::from("orders");
+        let message: Message = Message::builder()
+            .to("61400000001")
+            .subject("Hi")
+            .body("text")
+            .label(&label)
+            .callback_id(None)
+            .email(Email::builder().body("b"))
+            .try_into()
+            .expect("complete");
+        assert_eq!(message.body.as_deref(), Some("text"));
+        assert_eq!(message.label.as_deref(), Some("orders"));
+        assert_eq!(message.callback_id, None);
+        assert_eq!(message.email.map(|e| e.body).as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn an_incomplete_nested_builder_fails_when_the_model_is_built() {
+        let built: Result<Message, _> = Message::builder()
+            .to("61400000001")
+            .subject("Hi")
+            .email(Email::builder())
+            .try_into();
+        let err = built.expect_err("the email has no body");
+        assert!(err.to_string().contains("email"), "{err}");
+    }
+}

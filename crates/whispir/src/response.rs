@@ -1,0 +1,86 @@
+//! The answer of a successful call: the typed body with the status, the
+//! headers and the `Location` of a created or accepted resource.
+
+use std::ops::Deref;
+
+use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, Url};
+
+/// A successful answer: the decoded body, plus what the API said around it.
+/// It dereferences to the body; [`Response::into_inner`] takes it out.
+#[derive(Debug, Clone)]
+pub struct Response<T> {
+    status: StatusCode,
+    headers: HeaderMap,
+    location: Option<Url>,
+    body: T,
+}
+
+impl<T> Response<T> {
+    pub(crate) fn new(
+        status: StatusCode,
+        headers: HeaderMap,
+        location: Option<Url>,
+        body: T,
+    ) -> Self {
+        Self {
+            status,
+            headers,
+            location,
+            body,
+        }
+    }
+
+    /// The status, e.g. `201 Created`.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The absolute URL in the `Location` header: where a created (201) or
+    /// accepted (202) resource lives. `None` when the API sent none, or one
+    /// that is not a URL.
+    pub fn location(&self) -> Option<&Url> {
+        self.location.as_ref()
+    }
+
+    /// The id of a created or accepted resource: the last segment of its
+    /// `Location`.
+    pub fn id(&self) -> Option<&str> {
+        self.location
+            .as_ref()
+            .and_then(|url| whispir_errors::resource_id(url))
+    }
+
+    /// The body.
+    pub fn body(&self) -> &T {
+        &self.body
+    }
+
+    /// The body, taken out.
+    pub fn into_inner(self) -> T {
+        self.body
+    }
+
+    /// The body with another type, keeping the rest.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            status: self.status,
+            headers: self.headers,
+            location: self.location,
+            body: f(self.body),
+        }
+    }
+}
+
+impl<T> Deref for Response<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.body
+    }
+}

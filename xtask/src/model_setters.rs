@@ -1,0 +1,215 @@
+//! Setters of the generated model builders that read well: an optional
+//! field takes its value as it is (`.body("Your order shipped.")`, a
+//! nested builder, `None`), not only an `Option` of the exact type.
+//!
+//! progenitor writes every setter as `fn f<T>(self, value: T) where T:
+//! TryInto<Option<X>>`. This pass replaces that bound of optional fields
+//! with the SDK's `IntoField<Option<X>>` (see `crates/whispir/src/models.rs`),
+//! and adds, for every builder, the `IntoField` conversions that let a
+//! builder stand for its model (alone or in a list). Required fields keep
+//! progenitor's `TryInto`, which already takes `&str` and builders.
+
+use proc_macro2::Ident;
+use syn::visit_mut::VisitMut;
+use syn::{ImplItem, Item, TypeParamBound, WherePredicate, parse_quote};
+
+use crate::response_handling::{ShapeError, text};
+
+const TRY_INTO: &str = "::std::convert::TryInto";
+const OPTION: &str = "::std::option::Option<";
+
+/// Renames `value.try_into()` to `value.into_field()` in a setter body.
+struct RenameTryInto {
+    renamed: usize,
+}
+
+impl VisitMut for RenameTryInto {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        if call.method == "try_into" && text(&call.receiver) == "value" {
+            call.method = Ident::new("into_field", call.method.span());
+            self.renamed += 1;
+        }
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+    }
+}
+
+/// Rewrites the optional-field setters in `types::builder` and adds the
+/// builder conversions. Returns how many setters were rewritten.
+pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| shape("generated client", "no `mod types`"))?;
+    let builder = types
+        .1
+        .iter_mut()
+        .find_map(|item| match item {
+            Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| shape("mod types", "no `mod builder`"))?;
+    let mut rewritten = 0;
+    let mut builders = Vec::new();
+    for item in builder.1.iter_mut() {
+        match item {
+            Item::Struct(model) => builders.push(model.ident.clone()),
+            Item::Impl(block) if block.trait_.is_none() => {
+                let place = text(&block.self_ty);
+                for member in &mut block.items {
+                    if let ImplItem::Fn(setter) = member {
+                        rewritten += rewrite_setter(&place, setter)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if builders.is_empty() {
+        return Err(shape("mod types::builder", "no builder structs"));
+    }
+    for model in &builders {
+        builder.1.push(parse_quote! {
+            impl crate::models::IntoField<::std::option::Option<super::#model>> for #model {
+                type Error = super::error::ConversionError;
+                fn into_field(self) -> ::std::result::Result<::std::option::Option<super::#model>, Self::Error> {
+                    super::#model::try_from(self).map(::std::option::Option::Some)
+                }
+            }
+        });
+        builder.1.push(parse_quote! {
+            impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::#model>>>
+                for ::std::vec::Vec<#model>
+            {
+                type Error = super::error::ConversionError;
+                fn into_field(self) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<super::#model>>, Self::Error> {
+                    self.into_iter()
+                        .map(super::#model::try_from)
+                        .collect::<::std::result::Result<_, _>>()
+                        .map(::std::option::Option::Some)
+                }
+            }
+        });
+    }
+    Ok(rewritten)
+}
+
+fn shape(place: &str, problem: &str) -> ShapeError {
+    ShapeError {
+        place: place.to_string(),
+        problem: problem.to_string(),
+    }
+}
+
+/// Rewrites one setter when it sets an optional field; 1 if it did.
+fn rewrite_setter(place: &str, setter: &mut syn::ImplItemFn) -> Result<usize, ShapeError> {
+    let Some(clause) = &mut setter.sig.generics.where_clause else {
+        return Ok(0);
+    };
+    let mut optional = false;
+    for predicate in &mut clause.predicates {
+        let WherePredicate::Type(bound) = predicate else {
+            continue;
+        };
+        if text(&bound.bounded_ty) != "T" {
+            continue;
+        }
+        for each in &mut bound.bounds {
+            let TypeParamBound::Trait(trait_bound) = each else {
+                continue;
+            };
+            let written = text(&trait_bound.path);
+            let Some(target) = written.strip_prefix(&format!("{TRY_INTO}<")) else {
+                continue;
+            };
+            if target.starts_with(OPTION) {
+                let Some(segment) = trait_bound.path.segments.last_mut() else {
+                    continue;
+                };
+                let arguments = segment.arguments.clone();
+                trait_bound.path = parse_quote!(crate::models::IntoField);
+                if let Some(last) = trait_bound.path.segments.last_mut() {
+                    last.arguments = arguments;
+                }
+                optional = true;
+            }
+        }
+    }
+    if !optional {
+        return Ok(0);
+    }
+    let mut rename = RenameTryInto { renamed: 0 };
+    rename.visit_block_mut(&mut setter.block);
+    if rename.renamed != 1 {
+        return Err(shape(
+            &format!("{place}::{}", setter.sig.ident),
+            &format!("expected one `value.try_into()`, found {}", rename.renamed),
+        ));
+    }
+    Ok(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(source: &str) -> syn::File {
+        syn::parse_str(source).expect("parses")
+    }
+
+    const BUILDER: &str = r#"
+        pub mod types {
+            pub mod builder {
+                pub struct Email { body: Result<Option<String>, String> }
+                impl Email {
+                    pub fn body<T>(mut self, value: T) -> Self
+                    where
+                        T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                        T::Error: ::std::fmt::Display,
+                    {
+                        self.body = value.try_into().map_err(|e| format!("{e}"));
+                        self
+                    }
+                    pub fn to<T>(mut self, value: T) -> Self
+                    where
+                        T: ::std::convert::TryInto<::std::string::String>,
+                        T::Error: ::std::fmt::Display,
+                    {
+                        self.to = value.try_into().map_err(|e| format!("{e}"));
+                        self
+                    }
+                }
+            }
+        }
+    "#;
+
+    #[test]
+    fn optional_setters_take_into_field_and_required_ones_keep_try_into() {
+        let mut parsed = file(BUILDER);
+        assert_eq!(rewrite(&mut parsed).expect("rewrites"), 1);
+        let out = text(&parsed);
+        assert!(
+            out.contains("T:crate::models::IntoField<::std::option::Option<::std::string::String>>"),
+            "{out}"
+        );
+        assert!(out.contains("value.into_field()"), "{out}");
+        assert!(out.contains("T:::std::convert::TryInto<::std::string::String>"), "{out}");
+        assert!(out.contains("implcrate::models::IntoField<::std::option::Option<super::Email>>forEmail"));
+    }
+
+    #[test]
+    fn a_setter_of_another_shape_is_refused_by_name() {
+        let source = BUILDER.replace("self.body = value.try_into()", "self.body = other.try_into()");
+        let err = rewrite(&mut file(&source)).expect_err("unknown shape");
+        assert!(err.to_string().starts_with("Email::body: unexpected shape"), "{err}");
+    }
+
+    #[test]
+    fn output_without_model_builders_is_refused() {
+        let err = rewrite(&mut file("pub mod types {}")).expect_err("no builders");
+        assert!(err.to_string().contains("no `mod builder`"), "{err}");
+    }
+}

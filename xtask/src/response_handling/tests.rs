@@ -1,0 +1,175 @@
+use super::*;
+
+/// A `send()` as progenitor 0.15.1 writes it, with `ARMS` for its arms.
+const SEND: &str = r#"
+    impl Client {
+        pub fn new(baseurl: &str, inner: Inner) -> Self { build() }
+        pub fn new_with_client(baseurl: &str, client: reqwest::Client, inner: Inner) -> Self { build() }
+    }
+    pub mod builder {
+        impl<'a> MessageRetrieve<'a> {
+            pub async fn send(self) -> Result<ResponseValue<RETURNED>, Error<ByteStream>> {
+                let Self { client, message_id } = self;
+                let message_id = message_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/messages/{}", client.baseurl, encode_path(&message_id.to_string()));
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).headers(header_map).build()?;
+                let info = OperationInfo { operation_id: "OPERATION" };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    ARMS
+                    400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            }
+        }
+    }
+"#;
+
+fn generated(returned: &str, operation: &str, arms: &str) -> syn::File {
+    let source = SEND
+        .replace("RETURNED", returned)
+        .replace("OPERATION", operation)
+        .replace("ARMS", arms);
+    syn::parse_str(&source).expect("the sample parses")
+}
+
+fn rewritten(returned: &str, operation: &str, arms: &str) -> Result<String, ShapeError> {
+    let mut file = generated(returned, operation, arms);
+    rewrite(&mut file)?;
+    Ok(text(&file))
+}
+
+#[test]
+fn a_typed_answer_is_decoded_by_the_handwritten_json_call() {
+    let out = rewritten(
+        "types::Message",
+        "message_retrieve",
+        "200u16 => ResponseValue::from_response(response).await,",
+    )
+    .expect("rewrites");
+    assert!(
+        out.contains("->::std::result::Result<crate::response::Response<types::Message>,crate::Error>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("crate::call::json::<types::Message>(client,\"message_retrieve\",request).await"),
+        "{out}"
+    );
+    // The request building is kept as generated, inside the closure.
+    assert!(out.contains("letmessage_id=message_id.map_err(Error::InvalidRequest)?;"), "{out}");
+    assert!(out.contains(".build()?;Ok(request)})();"), "{out}");
+    // Nothing of progenitor's response handling is left.
+    for gone in ["client.pre(", "client.exec(", "client.post(", "ResponseValue::"] {
+        assert!(!out.contains(gone), "{gone} left in {out}");
+    }
+}
+
+#[test]
+fn a_bodiless_answer_is_decoded_as_empty() {
+    let out = rewritten(
+        "()",
+        "contact_delete",
+        "204u16 => Ok(ResponseValue::empty(response)),",
+    )
+    .expect("rewrites");
+    assert!(out.contains("crate::response::Response<()>"), "{out}");
+    assert!(out.contains("crate::call::empty(client,\"contact_delete\",request)"), "{out}");
+}
+
+#[test]
+fn a_stream_answer_goes_to_its_handwritten_outcome() {
+    let out = rewritten(
+        "ByteStream",
+        "message_create",
+        "200u16 => Ok(ResponseValue::stream(response)), 202u16 => Ok(ResponseValue::stream(response)),",
+    )
+    .expect("rewrites");
+    assert!(out.contains("Result<crate::location::MessageSent,crate::Error>"), "{out}");
+    assert!(out.contains("crate::call::message_sent(client,\"message_create\",request)"), "{out}");
+}
+
+#[test]
+fn a_stream_answer_without_an_outcome_is_refused_by_name() {
+    let err = rewritten(
+        "ByteStream",
+        "resource_create",
+        "200u16 => Ok(ResponseValue::stream(response)),",
+    )
+    .expect_err("no outcome");
+    assert_eq!(
+        err.to_string(),
+        "resource_create: unexpected shape of progenitor's output: answers with a raw stream, but has no handwritten outcome"
+    );
+}
+
+#[test]
+fn mixed_success_shapes_are_refused() {
+    let err = rewritten(
+        "types::Message",
+        "message_retrieve",
+        "200u16 => ResponseValue::from_response(response).await, 204u16 => Ok(ResponseValue::empty(response)),",
+    )
+    .expect_err("mixed");
+    assert!(err.to_string().contains("success arms decode both"), "{err}");
+}
+
+#[test]
+fn an_unknown_statement_in_the_handling_is_refused_by_name() {
+    let source = SEND
+        .replace("RETURNED", "()")
+        .replace("OPERATION", "contact_delete")
+        .replace("ARMS", "204u16 => Ok(ResponseValue::empty(response)),")
+        .replace("client.post(&result, &info).await?;", "client.audit(&result).await?;");
+    let mut file: syn::File = syn::parse_str(&source).expect("parses");
+    let err = rewrite(&mut file).expect_err("unknown statement");
+    assert!(
+        err.to_string()
+            .starts_with("contact_delete: unexpected shape of progenitor's output: `client.audit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_arm_is_refused() {
+    let err = rewritten(
+        "()",
+        "contact_delete",
+        "204u16 => Ok(ResponseValue::upgrade(response)),",
+    )
+    .expect_err("unknown arm");
+    assert!(err.to_string().contains("unknown arm"), "{err}");
+}
+
+#[test]
+fn another_return_type_is_refused() {
+    let source = SEND
+        .replace("Result<ResponseValue<RETURNED>, Error<ByteStream>>", "Result<(), String>")
+        .replace("OPERATION", "contact_delete")
+        .replace("ARMS", "");
+    let mut file: syn::File = syn::parse_str(&source).expect("parses");
+    let err = rewrite(&mut file).expect_err("unknown return type");
+    assert!(err.to_string().contains("`send` returns `Result<(),String>`"), "{err}");
+}
+
+#[test]
+fn the_generated_constructors_are_no_way_around_the_builder() {
+    let out = rewritten(
+        "()",
+        "contact_delete",
+        "204u16 => Ok(ResponseValue::empty(response)),",
+    )
+    .expect("rewrites");
+    assert!(!out.contains("fnnew(baseurl:&str"), "{out}");
+    assert!(out.contains("pub(crate)fnnew_with_client("), "{out}");
+}
+
+#[test]
+fn output_without_send_methods_is_refused() {
+    let mut file: syn::File = syn::parse_str("pub mod builder {}").expect("parses");
+    let err = rewrite(&mut file).expect_err("nothing to rewrite");
+    assert!(err.to_string().contains("no `send` method"), "{err}");
+}
