@@ -3,7 +3,7 @@
 //! error. Test-only code: it panics loudly when a test's premise is wrong.
 #![allow(clippy::panic, clippy::expect_used)]
 
-use whispir::{CallOptions, Client, ClientContext, Credentials, GeneratedError, RetryConfig};
+use whispir::{CallOptions, Client, Credentials, RetryConfig};
 
 /// The user name the mock clients authenticate with.
 pub const TEST_USER: &str = "user";
@@ -14,9 +14,8 @@ pub const TEST_AUTHORIZATION: &str = "Basic dXNlcjpwYXNz";
 /// The API key the mock clients send.
 pub const TEST_API_KEY: &str = "test-api-key";
 
-/// A client with test credentials for `base_url` (any URL, also with
-/// credentials in it, unlike the builder), without retries so that every
-/// test sees exactly the answer it mounted.
+/// A client with test credentials for `base_url` (a loopback URL),
+/// without retries so that every test sees exactly the answer it mounted.
 pub fn mock_client(base_url: &str) -> Client {
     mock_client_with(
         base_url,
@@ -27,25 +26,27 @@ pub fn mock_client(base_url: &str) -> Client {
     )
 }
 
-/// A client with test credentials and the given call options, using a
-/// reqwest client that leaves redirects to the SDK.
+/// A builder with test credentials for `base_url` and the given call options.
+pub fn mock_builder(base_url: &str, options: CallOptions) -> whispir::ClientBuilder {
+    Client::builder()
+        .base_url(base_url)
+        .credentials(Credentials::basic(TEST_USER, TEST_PASSWORD))
+        .api_key(TEST_API_KEY)
+        .call_options(options)
+}
+
+/// A client with test credentials and the given call options.
 pub fn mock_client_with(base_url: &str, options: CallOptions) -> Client {
-    let credentials = Credentials::basic(TEST_USER, TEST_PASSWORD);
-    let context = ClientContext::new(&credentials, TEST_API_KEY)
-        .expect("test credentials are valid")
-        .with_options(options);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    mock_builder(base_url, options)
         .build()
-        .expect("a reqwest client");
-    Client::new_with_client(base_url, http, context)
+        .expect("a loopback test client builds")
 }
 
 /// The SDK error of a call that must fail.
-pub fn expect_error<T>(result: Result<T, GeneratedError>) -> whispir::Error {
+pub fn expect_error<T>(result: Result<T, whispir::Error>) -> whispir::Error {
     match result {
         Ok(_) => panic!("the call succeeded but the test expects an error"),
-        Err(err) => err.into(),
+        Err(err) => err,
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use whispir::{CallOptions, Client, ClientContext, Credentials};
-use whispir_tests::{TEST_API_KEY, expect_error};
+use whispir::CallOptions;
+use whispir_tests::{expect_error, mock_builder};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// An HTTPS server on 127.0.0.1 with a throwaway self-signed certificate
@@ -65,15 +65,10 @@ async fn a_redirect_from_https_to_http_is_refused() {
         .await;
     let base = https_redirecting_to(format!("{}/messages/A", plain.uri())).await;
 
-    let http = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .redirect(reqwest::redirect::Policy::none())
+    let client = mock_builder(&base, CallOptions::default())
+        .http_client(reqwest::Client::builder().danger_accept_invalid_certs(true))
         .build()
         .unwrap();
-    let context = ClientContext::new(&Credentials::basic("user", "pass"), TEST_API_KEY)
-        .unwrap()
-        .with_options(CallOptions::default());
-    let client = Client::new_with_client(&base, http, context);
 
     let err = expect_error(client.message_retrieve().message_id("A").send().await);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(302));

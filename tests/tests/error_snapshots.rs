@@ -183,3 +183,73 @@ async fn the_error_body_limit_is_configurable() {
     assert_eq!(raw.bytes().len(), 100);
     assert!(raw.is_truncated());
 }
+
+/// What users see for failures that are not an error status: the API's
+/// field-by-field error text, a success body that does not decode, a
+/// transport failure, and the client's own refusals.
+#[tokio::test]
+async fn client_side_outcomes_and_the_api_error_text() {
+    use std::num::NonZeroU32;
+    use whispir::{CallOptions, Plan};
+
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/422-field-errors"))
+        .respond_with(
+            ResponseTemplate::new(422)
+                .insert_header("content-type", "application/vnd.whispir.message-v1+json")
+                .set_body_string(
+                    r#"{"errorSummary":"Your request did not contain all of the information required to perform this method. Please check your request for the required fields to be passed in.","errorText":"firstName is mandatory \n lastName is mandatory"}"#,
+                ),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/200-undecodable"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"to\": 42"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/302-loop"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", "/workspaces/AB12/messages/302-loop"),
+        )
+        .mount(&server)
+        .await;
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/errors");
+    settings.set_prepend_module_to_snapshot(false);
+    let _guard = settings.bind_to_scope();
+    for id in ["422-field-errors", "200-undecodable", "302-loop"] {
+        insta::assert_snapshot!(id.to_string(), rendered(&server, id).await);
+    }
+
+    // Nothing listens on this port: connection refused.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let refused = retrieve_error(&mock_client(&format!("http://127.0.0.1:{port}")), "X").await;
+    let shown = format!("display: {refused}\n\nalternate:\n{refused:#}\n");
+    // The cause names the OS error, which differs between systems.
+    let shown = shown
+        .lines()
+        .filter(|line| !line.contains("caused by"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    insta::assert_snapshot!("transport-refused", shown);
+
+    let one_a_day = CallOptions {
+        rate_limit: Some(Plan::new(
+            NonZeroU32::new(5).expect("5"),
+            NonZeroU32::new(1),
+        )),
+        ..whispir_tests::fast_retries(1)
+    };
+    let client = whispir_tests::mock_client_with(&server.uri(), one_a_day);
+    let _first = retrieve_error(&client, "422-field-errors").await;
+    let budget = retrieve_error(&client, "422-field-errors").await;
+    let shown = format!("display: {budget}\n\nalternate:\n{budget:#}\n")
+        .replace("resets in about 24 h", "resets in about N h");
+    insta::assert_snapshot!("refused-daily-budget", shown);
+}

@@ -8,10 +8,10 @@
 use std::time::Duration;
 
 use futures::StreamExt as _;
+use whispir::CallOptions;
 use whispir::types::Message;
-use whispir::{CallOptions, Client, ClientContext, Credentials};
 use whispir_tests::faulty_server::{Fault, FaultyServer};
-use whispir_tests::{TEST_API_KEY, fast_retries};
+use whispir_tests::{fast_retries, mock_builder};
 
 const SENDS: usize = 1000;
 
@@ -41,19 +41,14 @@ struct Tally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_send_is_lost_silently_or_duplicated() {
     let server = FaultyServer::start(fault_for).await;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(200))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let options = CallOptions {
         retry_budget: 1_000_000,
         ..fast_retries(4)
     };
-    let context = ClientContext::new(&Credentials::basic("user", "pass"), TEST_API_KEY)
-        .unwrap()
-        .with_options(options);
-    let client = Client::new_with_client(&server.uri, http, context);
+    let client = mock_builder(&server.uri, options)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
 
     let outcomes: Vec<(String, Result<(), whispir::Error>)> = futures::stream::iter(0..SENDS)
         .map(|i| {
@@ -64,13 +59,7 @@ async fn no_send_is_lost_silently_or_duplicated() {
                     serde_json::json!({ "to": "61400000001", "subject": subject }),
                 )
                 .unwrap();
-                let result = client
-                    .message_create()
-                    .body(body)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(whispir::Error::from);
+                let result = client.message_create().body(body).send().await.map(|_| ());
                 (subject, result)
             }
         })

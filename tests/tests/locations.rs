@@ -45,6 +45,9 @@ async fn a_created_resource_is_found_by_its_relative_location_and_fetched() {
         .send()
         .await
         .expect("201");
+    // The typed body and the new resource's id, without a second step.
+    assert_eq!(response.first_name, "Ana");
+    assert_eq!(response.id(), Some("CD34"));
     let created = Created::from_response(&response).expect("a Location");
     assert_eq!(created.id(), Some("CD34"));
     assert_eq!(
@@ -70,10 +73,13 @@ async fn a_created_answer_without_location_is_reported() {
         .send()
         .await
         .expect("201");
+    assert_eq!(response.first_name, "Ana", "the typed body is there");
+    assert_eq!(response.location(), None);
+    assert_eq!(response.id(), None);
     let err = Created::from_response(&response).expect_err("no Location");
     assert_eq!(
         err.to_string(),
-        "201 created: unexpected response: a created resource: the response has no Location header"
+        "201 created: unexpected response: the answer has no usable Location header"
     );
 }
 
@@ -139,14 +145,24 @@ async fn accepted(server: &MockServer) -> Accepted {
     let message: Message =
         serde_json::from_value(serde_json::json!({ "to": "61400000001", "subject": "Hi" }))
             .unwrap();
-    let response = client
+    let sent = client
         .message_create()
         .workspace_id("AB12")
         .body(message)
         .send()
         .await
         .expect("202");
-    let accepted = Accepted::from_response(&response).expect("a message Location");
+    assert_eq!(sent.status().as_u16(), 202);
+    assert_eq!(
+        sent.message_id(),
+        Some("CD34"),
+        "the id comes without a second step"
+    );
+    assert_eq!(
+        sent.location().map(|url| url.path()),
+        Some("/workspaces/AB12/messages/CD34")
+    );
+    let accepted = sent.accepted().cloned().expect("a message Location");
     assert_eq!(
         (accepted.workspace_id(), accepted.message_id()),
         (Some("AB12"), "CD34")
@@ -288,25 +304,32 @@ async fn waiting_rides_out_throttling_and_fails_on_real_errors() {
 }
 
 #[tokio::test]
-async fn only_a_202_can_be_followed() {
+async fn a_scheduled_message_comes_back_typed_and_has_nothing_to_follow() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "to": "1", "subject": "x", "messageType": "SCHEDULED"
+        })))
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
     let message: Message =
         serde_json::from_value(serde_json::json!({ "to": "1", "subject": "x" })).unwrap();
-    let response = client
+    let sent = client
         .message_create()
         .body(message)
         .send()
         .await
         .expect("200");
-    let err = Accepted::from_response(&response).expect_err("a 200 is not accepted");
+    assert_eq!(sent.scheduled().map(|m| m.subject.as_str()), Some("x"));
+    assert_eq!(sent.message_id(), None);
+    let err = sent
+        .wait(&client, quick(Duration::from_millis(50)))
+        .await
+        .expect_err("nothing to follow");
     assert!(
         err.to_string()
-            .contains("a 200 means the message was scheduled"),
+            .contains("a scheduled message is sent later"),
         "{err}"
     );
 }

@@ -1,16 +1,20 @@
 //! No credential ever appears in an error's Display, alternate Display or Debug.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use whispir::{Client, ClientContext, Credentials, types};
+use whispir::{Client, Credentials, types};
 use whispir_tests::expect_error;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRETS: [&str; 4] = ["urlsecret", "pwdsecret", "keysecret", "bodysecret"];
 
-fn context() -> ClientContext {
-    let credentials = Credentials::basic("ops", "pwdsecret");
-    ClientContext::new(&credentials, "keysecret").expect("valid")
+fn client(base_url: &str) -> Client {
+    Client::builder()
+        .base_url(base_url)
+        .credentials(Credentials::basic("ops", "pwdsecret"))
+        .api_key("keysecret")
+        .build()
+        .expect("a loopback client")
 }
 
 fn assert_clean(err: &whispir::Error) {
@@ -44,9 +48,7 @@ async fn error_responses_show_no_credentials() {
         )
         .mount(&server)
         .await;
-    let url = server.uri().replacen("http://", "http://ops:urlsecret@", 1);
-    let client = Client::new_with_client(&url, reqwest::Client::new(), context());
-    let err = send(&client).await;
+    let err = send(&client(&server.uri())).await;
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_clean(&err);
 }
@@ -57,9 +59,7 @@ async fn transport_errors_show_no_credentials() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
-    let url = format!("http://ops:urlsecret@127.0.0.1:{port}");
-    let client = Client::new_with_client(&url, reqwest::Client::new(), context());
-    let err = send(&client).await;
+    let err = send(&client(&format!("http://127.0.0.1:{port}"))).await;
     assert!(err.is_transport(), "{err:?}");
     assert_eq!(err.send_state(), Some(whispir::SendState::NotSent));
     assert_eq!(err.operation(), Some("messageCreate"));
@@ -74,4 +74,19 @@ async fn transport_errors_show_no_credentials() {
         "{err}"
     );
     assert_clean(&err);
+}
+
+#[test]
+fn a_base_url_with_credentials_is_refused_without_showing_them() {
+    let err = Client::builder()
+        .base_url("http://ops:urlsecret@127.0.0.1:9")
+        .credentials(Credentials::basic("ops", "pwdsecret"))
+        .api_key("keysecret")
+        .build()
+        .expect_err("credentials belong in the builder");
+    let shown = format!("{err}\n{err:?}");
+    assert!(shown.contains("must not contain credentials"), "{shown}");
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{secret} leaked:\n{shown}");
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use whispir::types::Message;
+use whispir::{RedirectRefusal, Refusal};
 use whispir_tests::{TEST_API_KEY, TEST_AUTHORIZATION, expect_error, mock_client};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -97,9 +98,17 @@ async fn a_redirect_loop_is_stopped() {
     );
     assert_eq!(err.status().map(|s| s.as_u16()), Some(302));
     assert!(
-        err.note().is_some_and(|n| n.contains("redirect loop")),
+        matches!(
+            err.refusal(),
+            Some(Refusal::Redirect {
+                reason: RedirectRefusal::Loop,
+                ..
+            })
+        ),
         "{err}"
     );
+    assert!(err.to_string().contains("redirect loop"), "{err}");
+    assert!(!err.is_retryable(), "a loop stays a loop");
     assert_eq!(server.received_requests().await.expect("recorded").len(), 2);
 }
 
@@ -180,8 +189,9 @@ async fn a_redirect_without_location_is_reported() {
     );
     assert!(
         err.to_string()
-            .contains("redirect not followed: the response has no Location header"),
+            .contains("redirect not followed: bad Location: the response has no Location header"),
         "{err}"
     );
+    assert!(!err.is_retryable());
     assert_eq!(err.class(), whispir::ErrorClass::Redirect);
 }

@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use whispir::types::Message;
-use whispir::{CallOptions, ErrorClass, Plan};
+use whispir::{CallOptions, ErrorClass, Plan, Refusal};
 use whispir_tests::faulty_server::{Fault, FaultyServer};
 use whispir_tests::{expect_error, fast_retries, mock_client_with};
 use wiremock::matchers::{method, path};
@@ -265,9 +265,11 @@ async fn a_spent_daily_budget_fails_fast_without_sending() {
     assert_eq!(err.class(), ErrorClass::Throttling);
     assert!(!err.is_retryable());
     assert!(
-        err.note().is_some_and(|n| n.starts_with("not sent")),
+        matches!(err.refusal(), Some(Refusal::DailyBudgetSpent { .. })),
         "{err}"
     );
+    assert_eq!(err.attempts(), 0, "never sent");
+    assert!(err.to_string().contains("not sent"), "{err}");
     assert_eq!(client.remaining_today(), Some(0));
 }
 

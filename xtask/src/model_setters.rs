@@ -192,19 +192,34 @@ mod tests {
         assert_eq!(rewrite(&mut parsed).expect("rewrites"), 1);
         let out = text(&parsed);
         assert!(
-            out.contains("T:crate::models::IntoField<::std::option::Option<::std::string::String>>"),
+            out.contains(
+                "T:crate::models::IntoField<::std::option::Option<::std::string::String>>"
+            ),
             "{out}"
         );
         assert!(out.contains("value.into_field()"), "{out}");
-        assert!(out.contains("T:::std::convert::TryInto<::std::string::String>"), "{out}");
-        assert!(out.contains("implcrate::models::IntoField<::std::option::Option<super::Email>>forEmail"));
+        assert!(
+            out.contains("T:::std::convert::TryInto<::std::string::String>"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "implcrate::models::IntoField<::std::option::Option<super::Email>>forEmail"
+            )
+        );
     }
 
     #[test]
     fn a_setter_of_another_shape_is_refused_by_name() {
-        let source = BUILDER.replace("self.body = value.try_into()", "self.body = other.try_into()");
+        let source = BUILDER.replace(
+            "self.body = value.try_into()",
+            "self.body = other.try_into()",
+        );
         let err = rewrite(&mut file(&source)).expect_err("unknown shape");
-        assert!(err.to_string().starts_with("Email::body: unexpected shape"), "{err}");
+        assert!(
+            err.to_string().starts_with("Email::body: unexpected shape"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -188,7 +188,10 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
     }
     for (stmt, expected) in rest.iter().zip(HANDLING) {
         if text(stmt) != expected {
-            return Err(shape(place, format!("`{}` instead of `{expected}`", text(stmt))));
+            return Err(shape(
+                place,
+                format!("`{}` instead of `{expected}`", text(stmt)),
+            ));
         }
     }
     let decoding = decoding(place, &rest[HANDLING.len()])?;
@@ -196,11 +199,19 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
         return Err(shape(place, "no request building before `let info`"));
     };
     if !text(first).starts_with("letSelf{") {
-        return Err(shape(place, "the first statement does not destructure `self`"));
+        return Err(shape(
+            place,
+            "the first statement does not destructure `self`",
+        ));
     }
     match building.last() {
         Some(last) if text(last).contains("letmutrequest=client.client.") => {}
-        _ => return Err(shape(place, "the request is not built right before `let info`")),
+        _ => {
+            return Err(shape(
+                place,
+                "the request is not built right before `let info`",
+            ));
+        }
     }
 
     let (output, call): (Type, TokenStream) = match decoding {
@@ -217,7 +228,10 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
                 .iter()
                 .find(|(name, _, _)| *name == operation)
                 .ok_or_else(|| {
-                    shape(place, "answers with a raw stream, but has no handwritten outcome")
+                    shape(
+                        place,
+                        "answers with a raw stream, but has no handwritten outcome",
+                    )
                 })?;
             let outcome: Type = syn::parse_str(outcome)
                 .map_err(|err| shape(place, format!("outcome type: {err}")))?;
@@ -297,7 +311,10 @@ fn decoding(place: &str, stmt: &Stmt) -> Result<Decoding, ShapeError> {
             (None, this) => Some(this),
             (Some(a), b) if a == b => Some(a),
             (Some(a), b) => {
-                return Err(shape(place, format!("success arms decode both {a:?} and {b:?}")));
+                return Err(shape(
+                    place,
+                    format!("success arms decode both {a:?} and {b:?}"),
+                ));
             }
         };
     }

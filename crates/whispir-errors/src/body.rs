@@ -138,7 +138,13 @@ impl ApiErrorBody {
                 detail,
             } => match (present(summary), present(text)) {
                 (Some(summary), Some(text)) if summary != text => {
-                    Some(format!("{summary}: {text}"))
+                    // A summary that ends a sentence needs no colon.
+                    let joint = if summary.ends_with(['.', '!', '?', ':']) {
+                        " "
+                    } else {
+                        ": "
+                    };
+                    Some(format!("{summary}{joint}{text}"))
                 }
                 (Some(summary), _) => Some(summary),
                 (None, Some(text)) => Some(text),

@@ -21,5 +21,5 @@ pub use body::{ApiErrorBody, DEFAULT_BODY_LIMIT, RawBody, parse_error_body};
 pub use class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 pub use code_table::{TableRow, TableSection};
 pub use error::{CODE_TABLE_URL, Error, ErrorHeaders, Result, SendState, TransportKind};
-pub use refusal::{RedirectRefusal, Refusal};
 pub use location::{LocationError, is_downgrade, resolve_location, resource_id, same_origin};
+pub use refusal::{RedirectRefusal, Refusal};

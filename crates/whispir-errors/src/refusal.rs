@@ -144,7 +144,9 @@ impl fmt::Display for Refusal {
                         f,
                         "the API redirected the request to {origin}; its body was not sent there"
                     ),
-                    RedirectRefusal::Downgrade => f.write_str("it would leave https for plain http"),
+                    RedirectRefusal::Downgrade => {
+                        f.write_str("it would leave https for plain http")
+                    }
                     RedirectRefusal::Loop => f.write_str("redirect loop"),
                     RedirectRefusal::TooManyHops { limit } => {
                         write!(f, "more than {limit} redirects")

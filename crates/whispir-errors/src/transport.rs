@@ -60,6 +60,9 @@ mod tests {
         assert!(err.is_retryable());
         let shown = format!("{err:#}");
         assert!(!shown.contains("secret"), "{shown}");
-        assert!(shown.starts_with("messageList: could not connect"), "{shown}");
+        assert!(
+            shown.starts_with("messageList: could not connect"),
+            "{shown}"
+        );
     }
 }

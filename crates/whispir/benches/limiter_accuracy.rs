@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
-use whispir::{CallOptions, Client, ClientContext, Credentials, Plan, RetryConfig};
+use whispir::{CallOptions, Client, Credentials, Plan, RetryConfig};
 
 const RUN: Duration = Duration::from_secs(20);
 
@@ -59,10 +59,13 @@ async fn main() {
         retry: RetryConfig::disabled(),
         ..CallOptions::default()
     };
-    let context = ClientContext::new(&Credentials::basic("u", "p"), "k")
-        .unwrap()
-        .with_options(options);
-    let client = Client::new_with_client(&base, reqwest::Client::new(), context);
+    let client = Client::builder()
+        .base_url(&base)
+        .credentials(Credentials::basic("u", "p"))
+        .api_key("k")
+        .call_options(options)
+        .build()
+        .unwrap();
 
     // Eight callers as fast as they can; the limiter paces them all.
     let start = Instant::now();

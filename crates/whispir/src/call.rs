@@ -36,7 +36,11 @@ pub(crate) struct Answer {
 impl Answer {
     /// The absolute `Location` of the answer, when it has a usable one.
     fn location(&self) -> Option<reqwest::Url> {
-        if !self.response.headers().contains_key(reqwest::header::LOCATION) {
+        if !self
+            .response
+            .headers()
+            .contains_key(reqwest::header::LOCATION)
+        {
             return None;
         }
         match resolve_location(self.response.url(), self.response.headers()) {
@@ -165,7 +169,10 @@ pub(crate) async fn json<T: DeserializeOwned>(
     decode_json(answer, client.inner.options().body_limit).await
 }
 
-async fn decode_json<T: DeserializeOwned>(answer: Answer, limit: usize) -> Result<Response<T>, Error> {
+async fn decode_json<T: DeserializeOwned>(
+    answer: Answer,
+    limit: usize,
+) -> Result<Response<T>, Error> {
     let (parts, bytes) = answer.bytes(limit).await?;
     match serde_json::from_slice(&bytes) {
         Ok(body) => Ok(parts.into_response(body)),
@@ -219,9 +226,10 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
     spec: &'static OperationSpec,
 ) -> Result<Response<T>, Error> {
     let mut request = reqwest::Request::new(Method::GET, url);
-    request
-        .headers_mut()
-        .insert(reqwest::header::ACCEPT, HeaderValue::from_static(spec.accept));
+    request.headers_mut().insert(
+        reqwest::header::ACCEPT,
+        HeaderValue::from_static(spec.accept),
+    );
     client.inner.authenticate(&mut request);
     let response = execute(&client.client, &client.inner, request, spec.operation_id).await?;
     let answer = Answer {

@@ -57,7 +57,9 @@ pub(crate) async fn execute(
             Err(Failure::Transport(err)) => {
                 let causes = whispir_errors::transport::causes(&err).join(": ");
                 tracing::info!(error = %causes, "the call failed without a response");
-                return Err(from_reqwest(Some(operation), Some(method), err).with_attempts(attempts));
+                return Err(
+                    from_reqwest(Some(operation), Some(method), err).with_attempts(attempts)
+                );
             }
             Err(Failure::Refused(refusal)) => {
                 tracing::info!(%refusal, "the client refused the call");
@@ -70,9 +72,11 @@ pub(crate) async fn execute(
         if response.status().is_success() {
             return Ok(response);
         }
-        Err(error_response(response, operation, method, policy.options.error_body_limit)
-            .await
-            .with_attempts(attempts))
+        Err(
+            error_response(response, operation, method, policy.options.error_body_limit)
+                .await
+                .with_attempts(attempts),
+        )
     }
     .instrument(span)
     .await
@@ -104,7 +108,10 @@ async fn attempts(
         if let Some(limiter) = &policy.limiter
             && let Admission::DailyBudgetSpent { resets_in } = limiter.acquire().await
         {
-            return (Err(Failure::Refused(Refusal::DailyBudgetSpent { resets_in })), attempt);
+            return (
+                Err(Failure::Refused(Refusal::DailyBudgetSpent { resets_in })),
+                attempt,
+            );
         }
         attempt += 1;
         span.record("attempt", attempt);

@@ -6,18 +6,23 @@
 //!
 //! # async fn run() -> whispir::Result<()> {
 //! let client = Client::from_env()?; // WHISPIR_API_KEY, WHISPIR_USERNAME/PASSWORD, WHISPIR_REGION
-//! let sms = Message::builder().to("61400000001").subject("Hello").body(Some("Your order shipped.".to_string()));
-//! client.message_create().body(sms).send().await?;
-//! let mut messages = std::pin::pin!(client.message_list().stream());
-//! while let Some(message) = futures::TryStreamExt::try_next(&mut messages).await? {
+//! let sent = client
+//!     .message_create()
+//!     .body(Message::sms("61400000001", "Your order shipped."))
+//!     .send()
+//!     .await?;
+//! println!("accepted: message {:?}", sent.message_id());
+//! let mut messages = client.message_list().stream();
+//! while let Some(message) = messages.try_next().await? {
 //!     println!("{} <- {}", message.to, message.subject);
 //! }
 //! # Ok(()) }
 //! ```
 //!
 //! Every operation of the API is a method of [`Client`] returning a request
-//! builder; `.send().await` runs it, and `?` turns a failure into an
-//! [`Error`] that says what happened, whether a retry is safe, and what to do.
+//! builder; `.send().await` runs it and returns a typed [`Response`] (or,
+//! for a message send, a [`MessageSent`]) or one [`Error`] that says what
+//! happened in the API's own words, whether a retry is safe, and what to do.
 //! Workspace-scoped calls take an optional `.workspace_id(…)`; without it
 //! they act in the company's default workspace.
 //!
@@ -59,7 +64,7 @@ pub use context::{CallOptions, ClientContext, Credentials, InvalidCredential};
 pub use generated::{Client, builder, enums, types};
 pub use location::{Accepted, Created, MessageSent, WaitOptions, WaitOutcome};
 pub use models::IntoField;
-pub use pagination::{ListStream, MAX_PAGE_SIZE};
+pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{Plan, RateLimiter};
 pub use response::Response;
 pub use retry::RetryConfig;

@@ -124,13 +124,15 @@ impl MessageSent {
         location: Option<Url>,
         scheduled: Option<Message>,
     ) -> Self {
-        let accepted = location.clone().and_then(|url| match Accepted::from_location(url) {
-            Ok(accepted) => Some(accepted),
-            Err(err) => {
-                tracing::warn!(%err, "the message was sent but its Location names no message");
-                None
-            }
-        });
+        let accepted = location
+            .clone()
+            .and_then(|url| match Accepted::from_location(url) {
+                Ok(accepted) => Some(accepted),
+                Err(err) => {
+                    tracing::warn!(%err, "the message was sent but its Location names no message");
+                    None
+                }
+            });
         Self {
             status,
             headers,

@@ -72,11 +72,10 @@ impl Message {
     /// A plain-text email to `to` (an address, or contact, user or
     /// distribution-list MRIs separated by `,`).
     pub fn email(to: impl Into<String>, subject: &str, body: &str) -> builder::Message {
-        Message::builder().to(to.into()).subject(subject).email(
-            Email::builder()
-                .body(body)
-                .type_(EmailType::TextPlain),
-        )
+        Message::builder()
+            .to(to.into())
+            .subject(subject)
+            .email(Email::builder().body(body).type_(EmailType::TextPlain))
     }
 }
 
@@ -86,12 +85,16 @@ mod tests {
 
     #[test]
     fn an_sms_splits_its_first_line_into_the_subject() {
-        let message: Message = Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm.")
-            .try_into()
-            .expect("complete");
+        let message: Message =
+            Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm.")
+                .try_into()
+                .expect("complete");
         assert_eq!(message.to, "61400000001");
         assert_eq!(message.subject, "Reminder");
-        assert_eq!(message.body.as_deref(), Some("Your appointment is at 3 pm."));
+        assert_eq!(
+            message.body.as_deref(),
+            Some("Your appointment is at 3 pm.")
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! The [`ListRequest`] implementations for the generated list builders are
 //! written by `cargo xtask regen`.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use futures::stream::{self, Stream};
@@ -82,22 +85,55 @@ impl<T> PageItems<T> for Option<Vec<T>> {
     }
 }
 
+/// The items of a list, fetched page by page as they are read. It is a
+/// [`Stream`]; [`Items::try_next`] reads it without further imports.
+#[must_use = "an item stream does nothing until it is read"]
+pub struct Items<'a, T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'a>>,
+}
+
+impl<T> std::fmt::Debug for Items<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Items").finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> Items<'a, T> {
+    /// The next item, `None` after the last one.
+    pub async fn try_next(&mut self) -> Result<Option<T>, Error> {
+        self.inner.next().await.transpose()
+    }
+
+    /// Every remaining item, in order (stops at the first error).
+    pub async fn try_collect(mut self) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        while let Some(item) = self.try_next().await? {
+            all.push(item);
+        }
+        Ok(all)
+    }
+}
+
+impl<T> Stream for Items<'_, T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
 /// Streams the items of a list request, page by page.
 pub trait ListStream<'a>: ListRequest<'a> {
-    /// All items, in pages of [`MAX_PAGE_SIZE`], starting at offset 0.
-    fn stream(self) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a {
+    /// All items, in pages of [`MAX_PAGE_SIZE`].
+    fn stream(self) -> Items<'a, Self::Item> {
         self.stream_pages_of(MAX_PAGE_SIZE)
     }
 
-    /// All items, in pages of `page_size` (clamped to 1..=20). A failed page
-    /// ends the stream after yielding its error.
-    fn stream_pages_of(
-        self,
-        page_size: u32,
-    ) -> impl Stream<Item = Result<Self::Item, Error>> + Send + 'a {
+    /// All items, in pages of `page_size` (1 to [`MAX_PAGE_SIZE`]).
+    fn stream_pages_of(self, page_size: u32) -> Items<'a, Self::Item> {
         let limit = page_size.clamp(1, MAX_PAGE_SIZE);
         let state = Some((self, 0u32));
-        stream::unfold(state, move |state| async move {
+        let pages = stream::unfold(state, move |state| async move {
             let (request, offset) = state?;
             match request.clone().window(limit, offset).fetch_page().await {
                 Err(err) => Some((stream::iter(vec![Err(err)]), None)),
@@ -111,8 +147,10 @@ pub trait ListStream<'a>: ListRequest<'a> {
                     Some((stream::iter(items), next))
                 }
             }
-        })
-        .flatten()
+        });
+        Items {
+            inner: Box::pin(pages.flatten()),
+        }
     }
 }
 

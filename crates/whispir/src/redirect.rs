@@ -103,7 +103,11 @@ fn is_followed(status: StatusCode) -> bool {
 }
 
 fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Response, Failure> {
-    tracing::warn!(status = status.as_u16(), ?reason, "a redirect was not followed");
+    tracing::warn!(
+        status = status.as_u16(),
+        ?reason,
+        "a redirect was not followed"
+    );
     Err(Failure::Refused(Refusal::Redirect { status, reason }))
 }
 
@@ -174,6 +178,7 @@ pub(crate) async fn send_following_redirects(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     fn request(url: &str) -> reqwest::Request {
         let mut request = reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"));

@@ -52,18 +52,30 @@ fn a_typed_answer_is_decoded_by_the_handwritten_json_call() {
     )
     .expect("rewrites");
     assert!(
-        out.contains("->::std::result::Result<crate::response::Response<types::Message>,crate::Error>"),
+        out.contains(
+            "->::std::result::Result<crate::response::Response<types::Message>,crate::Error>"
+        ),
         "{out}"
     );
     assert!(
-        out.contains("crate::call::json::<types::Message>(client,\"message_retrieve\",request).await"),
+        out.contains(
+            "crate::call::json::<types::Message>(client,\"message_retrieve\",request).await"
+        ),
         "{out}"
     );
     // The request building is kept as generated, inside the closure.
-    assert!(out.contains("letmessage_id=message_id.map_err(Error::InvalidRequest)?;"), "{out}");
+    assert!(
+        out.contains("letmessage_id=message_id.map_err(Error::InvalidRequest)?;"),
+        "{out}"
+    );
     assert!(out.contains(".build()?;Ok(request)})();"), "{out}");
     // Nothing of progenitor's response handling is left.
-    for gone in ["client.pre(", "client.exec(", "client.post(", "ResponseValue::"] {
+    for gone in [
+        "client.pre(",
+        "client.exec(",
+        "client.post(",
+        "ResponseValue::",
+    ] {
         assert!(!out.contains(gone), "{gone} left in {out}");
     }
 }
@@ -77,7 +89,10 @@ fn a_bodiless_answer_is_decoded_as_empty() {
     )
     .expect("rewrites");
     assert!(out.contains("crate::response::Response<()>"), "{out}");
-    assert!(out.contains("crate::call::empty(client,\"contact_delete\",request)"), "{out}");
+    assert!(
+        out.contains("crate::call::empty(client,\"contact_delete\",request)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -88,8 +103,14 @@ fn a_stream_answer_goes_to_its_handwritten_outcome() {
         "200u16 => Ok(ResponseValue::stream(response)), 202u16 => Ok(ResponseValue::stream(response)),",
     )
     .expect("rewrites");
-    assert!(out.contains("Result<crate::location::MessageSent,crate::Error>"), "{out}");
-    assert!(out.contains("crate::call::message_sent(client,\"message_create\",request)"), "{out}");
+    assert!(
+        out.contains("Result<crate::location::MessageSent,crate::Error>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("crate::call::message_sent(client,\"message_create\",request)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -114,7 +135,10 @@ fn mixed_success_shapes_are_refused() {
         "200u16 => ResponseValue::from_response(response).await, 204u16 => Ok(ResponseValue::empty(response)),",
     )
     .expect_err("mixed");
-    assert!(err.to_string().contains("success arms decode both"), "{err}");
+    assert!(
+        err.to_string().contains("success arms decode both"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -123,7 +147,10 @@ fn an_unknown_statement_in_the_handling_is_refused_by_name() {
         .replace("RETURNED", "()")
         .replace("OPERATION", "contact_delete")
         .replace("ARMS", "204u16 => Ok(ResponseValue::empty(response)),")
-        .replace("client.post(&result, &info).await?;", "client.audit(&result).await?;");
+        .replace(
+            "client.post(&result, &info).await?;",
+            "client.audit(&result).await?;",
+        );
     let mut file: syn::File = syn::parse_str(&source).expect("parses");
     let err = rewrite(&mut file).expect_err("unknown statement");
     assert!(
@@ -147,12 +174,19 @@ fn an_unknown_arm_is_refused() {
 #[test]
 fn another_return_type_is_refused() {
     let source = SEND
-        .replace("Result<ResponseValue<RETURNED>, Error<ByteStream>>", "Result<(), String>")
+        .replace(
+            "Result<ResponseValue<RETURNED>, Error<ByteStream>>",
+            "Result<(), String>",
+        )
         .replace("OPERATION", "contact_delete")
         .replace("ARMS", "");
     let mut file: syn::File = syn::parse_str(&source).expect("parses");
     let err = rewrite(&mut file).expect_err("unknown return type");
-    assert!(err.to_string().contains("`send` returns `Result<(),String>`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`send` returns `Result<(),String>`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -30,8 +30,78 @@ fn display_is_one_lowercase_line_with_the_server_message() {
     );
     assert_eq!(
         err.to_string(),
-        "messageCreate: 404 not found: The message was not found"
+        "messageCreate: 404 not found: The message was not found: Not Found"
     );
+}
+
+#[test]
+fn display_shows_the_api_error_text_on_one_trimmed_line() {
+    let err = response_error(
+        422,
+        &[],
+        r#"{"errorSummary":" Your request did not contain all of the information required ","errorText":"firstName is mandatory \n lastName is mandatory"}"#,
+        Method::POST,
+    );
+    assert_eq!(
+        err.to_string(),
+        "messageCreate: 422 unprocessable entity: Your request did not contain all of the \
+         information required: firstName is mandatory lastName is mandatory"
+    );
+    let alternate = format!("{err:#}");
+    assert!(
+        alternate.contains("firstName is mandatory lastName is mandatory"),
+        "{alternate}"
+    );
+    assert!(!alternate.contains("\n\n"), "no empty lines: {alternate}");
+    assert!(
+        alternate.contains("\n  see: https://developers.whispir.com/docs/http-response-codes"),
+        "{alternate}"
+    );
+}
+
+#[test]
+fn display_shows_the_nextgen_message() {
+    let err = response_error(
+        400,
+        &[],
+        r#"{"status":400,"message":"  limit must be at most 20\n","detail":"limit=50"}"#,
+        Method::GET,
+    );
+    assert_eq!(
+        err.to_string(),
+        "messageCreate: 400 bad request: limit must be at most 20"
+    );
+    assert!(format!("{err:#}").contains("\n  detail: limit=50"));
+}
+
+#[test]
+fn attempts_show_in_both_forms() {
+    let err = response_error(503, &[], "", Method::GET).with_attempts(3);
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(
+        err.to_string(),
+        "messageCreate: 503 service unavailable (after 3 attempts)"
+    );
+    assert!(format!("{err:#}").contains("\n  attempts: 3"));
+}
+
+#[test]
+fn predicates_name_what_people_branch_on() {
+    assert!(response_error(401, &[], "", Method::GET).is_auth());
+    assert!(
+        response_error(
+            403,
+            &[("x-error-code", "ERR_403_DEVELOPER_INVALID_API_KEY")],
+            "",
+            Method::GET
+        )
+        .is_auth()
+            || response_error(403, &[], "Invalid API key", Method::GET).is_auth()
+    );
+    assert!(response_error(404, &[], "", Method::GET).is_not_found());
+    assert!(response_error(422, &[], "", Method::POST).is_invalid());
+    assert!(response_error(502, &[], "", Method::GET).is_server_error());
+    assert!(!response_error(404, &[], "", Method::GET).is_auth());
 }
 
 #[test]
@@ -39,7 +109,7 @@ fn alternate_display_adds_the_remedy_from_the_table() {
     let err = response_error(404, &[], "", Method::GET);
     let text = format!("{err:#}");
     assert!(
-        text.starts_with("messageCreate: 404 not found\n  remedy: "),
+        text.starts_with("messageCreate: 404 not found\n  method: GET\n  remedy: "),
         "{text}"
     );
     let remedies = TableRow::lookup(404).expect("404").remedies;
