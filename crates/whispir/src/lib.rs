@@ -62,6 +62,11 @@ mod generated;
 pub use client::{BuildError, ClientBuilder, Region};
 pub use context::{CallOptions, ClientContext, Credentials, InvalidCredential};
 pub use generated::{Client, builder, enums, types};
+
+/// The README's examples, compiled as doc tests so that they keep working.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
 pub use location::{Accepted, Created, MessageSent, WaitOptions, WaitOutcome};
 pub use models::IntoField;
 pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
