@@ -54,11 +54,11 @@ impl Answer {
 
     /// The body, at most `limit` bytes; a longer or broken body is an error
     /// that says the request was carried out.
-    async fn bytes(self, limit: usize) -> Result<(Parts, Bytes), Error> {
+    async fn bytes(mut self, limit: usize) -> Result<(Parts, Bytes), Error> {
         let parts = Parts {
             location: self.location(),
             status: self.response.status(),
-            headers: self.response.headers().clone(),
+            headers: std::mem::take(self.response.headers_mut()),
             spec: self.spec,
             method: self.method,
         };
@@ -189,13 +189,9 @@ pub(crate) async fn empty(
 ) -> Result<Response<()>, Error> {
     let answer = run(client, method_name, built).await?;
     let location = answer.location();
-    let Answer { response, .. } = answer;
-    Ok(Response::new(
-        response.status(),
-        response.headers().clone(),
-        location,
-        (),
-    ))
+    let Answer { mut response, .. } = answer;
+    let headers = std::mem::take(response.headers_mut());
+    Ok(Response::new(response.status(), headers, location, ()))
 }
 
 /// `messageCreate`: a message accepted for sending (202 with `Location`),
@@ -210,9 +206,10 @@ pub(crate) async fn message_sent(
     // The message was sent: from here on nothing may turn into an error
     // that hides it. A body that cannot be read only loses the echo.
     let location = answer.location();
-    let status = answer.response.status();
-    let headers = answer.response.headers().clone();
-    let scheduled = match read_capped(answer.response, limit).await {
+    let Answer { mut response, .. } = answer;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let scheduled = match read_capped(response, limit).await {
         Ok((bytes, false)) => serde_json::from_slice(&bytes).ok(),
         _ => None,
     };

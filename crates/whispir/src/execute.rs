@@ -103,6 +103,7 @@ async fn attempts(
     let retry = &policy.options.retry;
     let mut caps = retry.backoff_caps();
     let mut attempt: u32 = 0;
+    let mut retry_cost = None;
     let mut current = request;
     loop {
         if let Some(limiter) = &policy.limiter
@@ -117,7 +118,8 @@ async fn attempts(
         span.record("attempt", attempt);
         // A copy for a possible retry; a body that cannot be copied is sent once.
         let copy = current.try_clone();
-        let result = send_following_redirects(http, current, &policy.redirects).await;
+        let result =
+            send_following_redirects(http, current, copy.as_ref(), &policy.redirects).await;
         let outcome = match &result {
             Ok(response) => Outcome::Response(response.status()),
             Err(Failure::Transport(err)) if err.is_connect() => Outcome::NotSent,
@@ -148,7 +150,7 @@ async fn attempts(
         let settle = |result| settle_cache(policy, cache_key.as_deref(), result);
         if !wanted {
             if succeeded {
-                policy.budget.refund();
+                policy.budget.refund(retry_cost);
             }
             span.record("retry", "no");
             return (settle(result).await, attempt);
@@ -161,7 +163,8 @@ async fn attempts(
             span.record("retry", "out of time");
             return (settle(result).await, attempt);
         }
-        if !policy.budget.try_spend(outcome) {
+        retry_cost = policy.budget.try_spend(outcome);
+        if retry_cost.is_none() {
             span.record("retry", "budget exhausted");
             tracing::warn!("retry budget exhausted; not retrying");
             return (settle(result).await, attempt);

@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lru::LruCache;
 use reqwest::header::{AUTHORIZATION, COOKIE};
@@ -36,12 +37,16 @@ const REMEMBERED_REDIRECTS: NonZeroUsize = match NonZeroUsize::new(256) {
 #[derive(Debug)]
 pub(crate) struct RedirectMemory {
     permanent: Mutex<LruCache<String, Url>>,
+    /// Whether anything was ever remembered: most clients never see a
+    /// permanent redirect, and their calls skip the lock.
+    used: AtomicBool,
 }
 
 impl Default for RedirectMemory {
     fn default() -> Self {
         Self {
             permanent: Mutex::new(LruCache::new(REMEMBERED_REDIRECTS)),
+            used: AtomicBool::new(false),
         }
     }
 }
@@ -57,17 +62,17 @@ impl RedirectMemory {
     fn remember(&self, from: &Url, to: &Url) {
         if let Ok(mut permanent) = self.permanent.lock() {
             permanent.put(without_query(from).to_string(), without_query(to));
+            self.used.store(true, Ordering::Release);
         }
     }
 
     /// Sends a request for a URL that moved permanently to its new place,
     /// keeping the query, and drops credentials if that is another origin.
     pub(crate) fn rewrite(&self, request: &mut reqwest::Request) {
+        if !self.used.load(Ordering::Acquire) {
+            return;
+        }
         let moved = self.permanent.lock().ok().and_then(|mut permanent| {
-            // Most clients never see a 301: skip building the key.
-            if permanent.is_empty() {
-                return None;
-            }
             permanent
                 .get(&without_query(request.url()).to_string())
                 .cloned()
@@ -111,26 +116,34 @@ fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Respon
     Err(Failure::Refused(Refusal::Redirect { status, reason }))
 }
 
-/// Sends a request and follows the redirects it gets. A request with a body
-/// (a message, a contact) is never sent to another origin.
+/// Sends a request and follows the redirects it gets. `template` is a copy
+/// of the request to send again on a redirect (without one, a redirect
+/// cannot be followed). A request with a body (a message, a contact) is
+/// never sent to another origin.
 pub(crate) async fn send_following_redirects(
     http: &reqwest::Client,
     request: reqwest::Request,
+    template: Option<&reqwest::Request>,
     memory: &RedirectMemory,
 ) -> Result<reqwest::Response, Failure> {
     let mut current = request;
-    let mut visited: HashSet<Url> = HashSet::new();
-    visited.insert(without_query(current.url()));
+    // Built on the first redirect only: most calls are never redirected.
+    let mut visited: Option<HashSet<Url>> = None;
+    let mut spare: Option<reqwest::Request> = None;
     let mut hops = 0;
     loop {
-        let next = current.try_clone();
         let has_body = current.body().is_some();
-        let from = current.url().clone();
         let response = http.execute(current).await.map_err(Failure::Transport)?;
         let status = response.status();
         if !is_followed(status) {
             return Ok(response);
         }
+        // reqwest follows nothing itself: the response's URL is the request's.
+        let from = response.url().clone();
+        let next = match spare.take() {
+            Some(next) => Some(next),
+            None => template.and_then(reqwest::Request::try_clone),
+        };
         let Some(mut next) = next else {
             return refuse(status, RedirectRefusal::BodyNotReplayable);
         };
@@ -141,6 +154,7 @@ pub(crate) async fn send_following_redirects(
         if hops == MAX_HOPS {
             return refuse(status, RedirectRefusal::TooManyHops { limit: MAX_HOPS });
         }
+        let visited = visited.get_or_insert_with(|| HashSet::from([without_query(&from)]));
         if !visited.insert(without_query(&to)) {
             return refuse(status, RedirectRefusal::Loop);
         }
@@ -170,6 +184,7 @@ pub(crate) async fn send_following_redirects(
             strip_credentials(&mut next);
         }
         *next.url_mut() = to;
+        spare = next.try_clone();
         current = next;
         hops += 1;
     }

@@ -8,7 +8,7 @@
 //! budget shared by all clones of a client stops retry storms when the
 //! service is down.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder as _, ExponentialBuilder};
@@ -97,11 +97,12 @@ pub(crate) fn wait_before_retry(cap: Duration, retry_after: Option<Duration>) ->
 }
 
 /// A token bucket in the style of the AWS SDKs: every retry costs tokens,
-/// every success earns one back, and an empty bucket means no retries until
-/// calls succeed again. Shared by all clones of a client.
+/// a success earns one back (a success after a retry earns that retry's
+/// cost back), and an empty bucket means no retries until calls succeed
+/// again. Shared by all clones of a client; lock-free.
 #[derive(Debug)]
 pub struct RetryBudget {
-    tokens: Mutex<u32>,
+    tokens: AtomicU32,
     capacity: u32,
 }
 
@@ -109,46 +110,49 @@ pub struct RetryBudget {
 const TRANSPORT_RETRY_COST: u32 = 10;
 /// Tokens any other retry costs.
 const RETRY_COST: u32 = 5;
-/// Tokens a success returns.
+/// Tokens a success at the first attempt returns.
 const SUCCESS_REFUND: u32 = 1;
 
 impl RetryBudget {
     /// A full bucket of `capacity` tokens (the AWS default is 500).
     pub fn new(capacity: u32) -> Self {
         Self {
-            tokens: Mutex::new(capacity),
+            tokens: AtomicU32::new(capacity),
             capacity,
         }
     }
 
-    /// Takes the cost of a retry; `false` (and nothing taken) when the
-    /// bucket cannot pay it.
-    pub(crate) fn try_spend(&self, outcome: Outcome) -> bool {
+    /// Takes the cost of a retry and returns it; `None` (and nothing taken)
+    /// when the bucket cannot pay it.
+    pub(crate) fn try_spend(&self, outcome: Outcome) -> Option<u32> {
         let cost = match outcome {
             Outcome::Response(_) => RETRY_COST,
             Outcome::NotSent | Outcome::MaybeSent => TRANSPORT_RETRY_COST,
         };
-        let Ok(mut tokens) = self.tokens.lock() else {
-            return false;
-        };
-        if *tokens >= cost {
-            *tokens -= cost;
-            true
-        } else {
-            false
-        }
+        self.tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |tokens| {
+                tokens.checked_sub(cost)
+            })
+            .ok()
+            .map(|_| cost)
     }
 
-    /// Returns a token after a success.
-    pub(crate) fn refund(&self) {
-        if let Ok(mut tokens) = self.tokens.lock() {
-            *tokens = (*tokens + SUCCESS_REFUND).min(self.capacity);
-        }
+    /// Returns tokens after a success: the cost of the retry that
+    /// succeeded, or one for a success at the first attempt.
+    pub(crate) fn refund(&self, retry_cost: Option<u32>) {
+        let refund = retry_cost.unwrap_or(SUCCESS_REFUND);
+        let capacity = self.capacity;
+        // The closure always returns `Some`, so the update cannot fail.
+        let _ = self
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |tokens| {
+                Some(tokens.saturating_add(refund).min(capacity))
+            });
     }
 
     /// Tokens left.
     pub fn remaining(&self) -> u32 {
-        self.tokens.lock().map_or(0, |tokens| *tokens)
+        self.tokens.load(Ordering::Acquire)
     }
 }
 
@@ -229,17 +233,52 @@ mod tests {
     #[test]
     fn an_empty_budget_stops_retries_until_successes_refill_it() {
         let budget = RetryBudget::new(20);
-        assert!(budget.try_spend(Outcome::MaybeSent));
-        assert!(budget.try_spend(Outcome::NotSent));
-        assert!(!budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)));
+        assert_eq!(budget.try_spend(Outcome::MaybeSent), Some(10));
+        assert_eq!(budget.try_spend(Outcome::NotSent), Some(10));
+        assert_eq!(
+            budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)),
+            None
+        );
         assert_eq!(budget.remaining(), 0);
         for _ in 0..5 {
-            budget.refund();
+            budget.refund(None);
         }
-        assert!(budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)));
+        assert_eq!(
+            budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)),
+            Some(5)
+        );
         for _ in 0..100 {
-            budget.refund();
+            budget.refund(None);
         }
         assert_eq!(budget.remaining(), 20, "never above capacity");
+    }
+
+    #[test]
+    fn a_retry_that_succeeds_returns_its_cost() {
+        let budget = RetryBudget::new(100);
+        let cost = budget.try_spend(Outcome::MaybeSent);
+        assert_eq!(budget.remaining(), 90);
+        budget.refund(cost);
+        assert_eq!(budget.remaining(), 100);
+    }
+
+    #[test]
+    fn concurrent_spending_never_goes_below_zero() {
+        let budget = std::sync::Arc::new(RetryBudget::new(1000));
+        let spent: u32 = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    let budget = &budget;
+                    scope.spawn(move || {
+                        (0..100)
+                            .filter_map(|_| budget.try_spend(Outcome::MaybeSent))
+                            .sum::<u32>()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
+        });
+        assert_eq!(spent, 1000);
+        assert_eq!(budget.remaining(), 0);
     }
 }
