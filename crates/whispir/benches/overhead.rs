@@ -104,9 +104,17 @@ fn overhead(c: &mut Criterion) {
             .send()
             .await
             .unwrap();
-        let location = response.headers().get("location").cloned();
+        // What a user needs of the answer: the message's URL and id.
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| response.url().join(value).ok());
+        let id = location
+            .as_ref()
+            .and_then(|url| url.path_segments()?.next_back().map(str::to_string));
         let bytes = response.bytes().await.unwrap();
-        black_box((location, bytes))
+        black_box((location, id, bytes))
     };
     let sdk_post = || async {
         let sent = client

@@ -209,8 +209,12 @@ pub(crate) async fn message_sent(
     let Answer { mut response, .. } = answer;
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
+    // The body is read in any case, so that the connection can be reused;
+    // only a JSON object can be the scheduled message's echo.
     let scheduled = match read_capped(response, limit).await {
-        Ok((bytes, false)) => serde_json::from_slice(&bytes).ok(),
+        Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
+            serde_json::from_slice(&bytes).ok()
+        }
         _ => None,
     };
     Ok(MessageSent::new(status, headers, location, scheduled))

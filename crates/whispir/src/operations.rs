@@ -101,6 +101,9 @@ impl OperationSpec {
             return;
         }
         let url = request.url_mut();
+        if !url.query().is_some_and(|query| query.contains(WORKSPACE_QUERY)) {
+            return;
+        }
         let mut workspace = None;
         let kept: Vec<(String, String)> = url
             .query_pairs()
