@@ -15,6 +15,34 @@
 //!
 //! Nothing here panics on what a request carries, and every read is
 //! bounded in size and time.
+//!
+//! # What Whispir sends
+//!
+//! When a callback is registered, Whispir checks its URL with one `GET`,
+//! which must answer 200. After that, each event is a `POST` to the URL
+//! with the callback's key where its `auth.type` says (`?auth=KEY`,
+//! `X-Whispir-Callback-Key: KEY`, `Authorization: Basic KEY` or
+//! `Authorization: Bearer KEY`) and a body in the callback's
+//! `contentType`. As JSON:
+//!
+//! ```json
+//! {
+//!   "messageid": "5F1C2A9B3D7E4C60A1B2C3D4E5F60718",
+//!   "messagelocation": "https://api.au.whispir.com/messages/5F1C2A9B3D7E4C60A1B2C3D4E5F60718",
+//!   "from": {"name": "Ada Lovelace", "mri": "Ada_Lovelace.100200.Sandbox@Contact.whispir.com",
+//!            "mobile": "+61400111222", "email": "ada@example.com", "voice": "+61400111222"},
+//!   "responseMessage": {"channel": "SMS", "acknowledged": "14/03/24 09:41", "content": "Confirmed"},
+//!   "customParameters": {"orderId": "ORD-42"}
+//! }
+//! ```
+//!
+//! A delivery failure has `undeliverable` (a timestamp) where a reply has
+//! `acknowledged`. As XML, the same fields are the children of
+//! `<ns2:deliveryResponse xmlns:ns2="http://schemas.api.whispir.com">`, and
+//! each custom parameter is an `<entry><key>..</key><value>..</value></entry>`
+//! inside `<customParameters>`. Whispir treats any answer but 200 as a
+//! failure and, with `retriesEnabled`, tries again about every five minutes
+//! for a day.
 #![deny(missing_docs)]
 
 mod auth;

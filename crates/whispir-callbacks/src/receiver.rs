@@ -147,6 +147,9 @@ impl Receiver {
     /// Like [`verify_and_parse`](Self::verify_and_parse) for a request whose
     /// body has yet to arrive: the checks on the head come first, then at
     /// most the size limit is read, within the body timeout.
+    ///
+    /// The timeout is Tokio's: call this inside a Tokio runtime with timers
+    /// enabled, as axum and hyper servers are.
     pub async fn receive<B>(&self, request: Request<B>) -> Result<Callback, CallbackError>
     where
         B: Body,
@@ -179,7 +182,6 @@ impl Receiver {
             return Err(CallbackError::method_not_allowed(method.clone()));
         }
         if !is_authorised(uri.query(), headers, &self.accepted) {
-            tracing::warn!("refused a callback request that carries no accepted key");
             return Err(CallbackError::unauthorized());
         }
         let content_type = headers.get(CONTENT_TYPE);

@@ -101,3 +101,47 @@ async fn other_methods_answer_405_with_allow() {
         Some(&b"GET, HEAD, POST"[..])
     );
 }
+
+/// Collects everything logged while it is the default subscriber.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn neither_the_key_nor_a_guess_is_ever_logged() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let (mut accepting, _) = service(false);
+    let (mut failing, _) = service(true);
+    accepting
+        .call(post("Bearer k3y"))
+        .await
+        .expect("infallible");
+    accepting
+        .call(post("Bearer guess-42"))
+        .await
+        .expect("infallible");
+    failing.call(post("Bearer k3y")).await.expect("infallible");
+
+    let logged = String::from_utf8_lossy(&captured.0.lock().expect("lock")).into_owned();
+    assert!(logged.contains("refused a callback request"), "{logged}");
+    assert!(logged.contains("answering 500"), "{logged}");
+    assert!(!logged.contains("k3y"), "{logged}");
+    assert!(!logged.contains("guess-42"), "{logged}");
+}
