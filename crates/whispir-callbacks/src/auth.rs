@@ -2,16 +2,18 @@
 //! request carries one of the keys this service accepts.
 //!
 //! Keys are held in `secrecy` types, never printed, and compared in
-//! constant time: both sides are copied into fixed-size buffers and
-//! compared whole with `subtle`, lengths included, so neither the content
-//! nor the length of an accepted key shows in the time a check takes.
+//! constant time: both sides sit in zero-padded buffers of the longest key
+//! and are compared whole with `subtle`, lengths included, so neither the
+//! content nor the length of an accepted key shows in the time a check
+//! takes.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
@@ -125,7 +127,12 @@ pub enum KeyError {
 /// One key registered with Whispir for a callback. Its text is never
 /// shown by `Debug` and is wiped from memory when dropped.
 #[derive(Clone)]
-pub struct CallbackKey(SecretString);
+pub struct CallbackKey {
+    // Padded with zeros to the longest key, so that comparing against it
+    // touches the same bytes whatever its length.
+    padded: Arc<SecretBox<[u8; MAX_KEY_BYTES]>>,
+    len: usize,
+}
 
 impl CallbackKey {
     /// Checks and wraps a key: 1 to [`MAX_KEY_BYTES`] bytes of visible
@@ -142,13 +149,31 @@ impl CallbackKey {
         if let Some(position) = bytes.iter().position(|b| !b.is_ascii_graphic()) {
             return Err(KeyError::InvalidCharacter { position });
         }
-        Ok(Self(key))
+        let mut padded = SecretBox::new(Box::new([0u8; MAX_KEY_BYTES]));
+        if let Some(start) = padded.expose_secret_mut().get_mut(..bytes.len()) {
+            start.copy_from_slice(bytes);
+        }
+        Ok(Self {
+            padded: Arc::new(padded),
+            len: bytes.len(),
+        })
     }
 
     /// Whether `presented` is this key, in time that depends only on the
-    /// length of `presented`.
+    /// length of `presented` (and not at all beyond [`MAX_KEY_BYTES`]):
+    /// it is padded like the key and the two buffers are compared whole,
+    /// lengths included.
     fn matches(&self, presented: &[u8]) -> Choice {
-        constant_time_eq(presented, self.0.expose_secret().as_bytes())
+        let mut given = [0u8; MAX_KEY_BYTES];
+        let Some(start) = given.get_mut(..presented.len()) else {
+            // Longer than any key can be: nothing secret decides this.
+            return Choice::from(0);
+        };
+        start.copy_from_slice(presented);
+        let same = given.ct_eq(self.padded.expose_secret())
+            & (presented.len() as u64).ct_eq(&(self.len as u64));
+        given.zeroize();
+        same
     }
 }
 
@@ -228,33 +253,6 @@ fn single_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
     let mut values = headers.get_all(name).iter();
     let first = values.next()?;
     values.next().is_none().then(|| first.as_bytes())
-}
-
-/// Compares two byte strings in time that depends only on the length of
-/// `presented` (and only up to [`MAX_KEY_BYTES`]): both are padded into
-/// fixed buffers that are compared whole, and the lengths compared too.
-fn constant_time_eq(presented: &[u8], expected: &[u8]) -> Choice {
-    if presented.len() > MAX_KEY_BYTES {
-        // Longer than any key can be: nothing secret decides this.
-        return Choice::from(0);
-    }
-    let mut left = [0u8; MAX_KEY_BYTES];
-    let mut right = [0u8; MAX_KEY_BYTES];
-    let copied = match (
-        left.get_mut(..presented.len()),
-        right.get_mut(..expected.len()),
-    ) {
-        (Some(l), Some(r)) => {
-            l.copy_from_slice(presented);
-            r.copy_from_slice(expected);
-            Choice::from(1)
-        }
-        _ => Choice::from(0),
-    };
-    let same = left.ct_eq(&right) & (presented.len() as u64).ct_eq(&(expected.len() as u64));
-    left.zeroize();
-    right.zeroize();
-    same & copied
 }
 
 #[cfg(test)]

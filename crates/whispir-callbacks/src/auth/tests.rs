@@ -197,16 +197,19 @@ fn a_key_is_never_shown() {
 }
 
 #[test]
-fn constant_time_eq_compares_content_and_length() {
-    assert!(bool::from(constant_time_eq(b"abc", b"abc")));
-    assert!(!bool::from(constant_time_eq(b"abc", b"abd")));
-    assert!(!bool::from(constant_time_eq(b"abc", b"abc\0")));
-    assert!(!bool::from(constant_time_eq(b"abc\0", b"abc")));
-    assert!(!bool::from(constant_time_eq(b"", b"a")));
-    let long = vec![b'a'; MAX_KEY_BYTES + 1];
-    assert!(!bool::from(constant_time_eq(&long, &long)));
-    let max = vec![b'a'; MAX_KEY_BYTES];
-    assert!(bool::from(constant_time_eq(&max, &max)));
+fn matching_compares_content_and_length() {
+    let matches = |key: &str, presented: &[u8]| {
+        bool::from(CallbackKey::new(key).expect("key").matches(presented))
+    };
+    assert!(matches("abc", b"abc"));
+    assert!(!matches("abc", b"abd"));
+    assert!(!matches("abc", b"abc\0"));
+    assert!(!matches("abc", b"ab"));
+    assert!(!matches("abc", b""));
+    let max = "a".repeat(MAX_KEY_BYTES);
+    assert!(matches(&max, max.as_bytes()));
+    assert!(!matches(&max, &vec![b'a'; MAX_KEY_BYTES + 1]));
+    assert!(!matches(&max, &vec![b'a'; MAX_KEY_BYTES - 1]));
 }
 
 #[test]
