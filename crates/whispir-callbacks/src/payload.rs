@@ -19,7 +19,12 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Callback {
     /// The id Whispir gave the message when it was sent.
-    #[serde(rename = "messageid", alias = "messageId", alias = "messageID")]
+    #[serde(
+        rename = "messageid",
+        alias = "messageId",
+        alias = "messageID",
+        deserialize_with = "message_id"
+    )]
     pub message_id: String,
     /// The URL of that message in the Whispir API.
     #[serde(
@@ -235,6 +240,15 @@ impl Callback {
     }
 }
 
+/// The message id: without one a callback cannot be tied to anything.
+fn message_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let id = String::deserialize(deserializer)?;
+    if id.is_empty() {
+        return Err(de::Error::custom("messageid is empty"));
+    }
+    Ok(id)
+}
+
 /// A text field where an empty string (or an empty XML element) means
 /// "not given".
 fn non_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
@@ -255,7 +269,7 @@ fn custom_parameters<'de, D: Deserializer<'de>>(
         Value::Null => {}
         // An empty XML element arrives as an empty string.
         Value::String(text) if text.trim().is_empty() => {}
-        Value::Object(map) if map.len() == 1 && map.contains_key("entry") => {
+        Value::Object(map) if map.len() == 1 && map.get("entry").is_some_and(is_entry_list) => {
             if let Some(entries) = map.get("entry") {
                 collect_entries(entries, &mut out).map_err(de::Error::custom)?;
             }
@@ -275,6 +289,19 @@ fn custom_parameters<'de, D: Deserializer<'de>>(
         }
     }
     Ok(out)
+}
+
+/// Whether `value` is one `{"key": ..}` entry or a list of them, rather than
+/// a parameter that happens to be named `entry`.
+fn is_entry_list(value: &Value) -> bool {
+    let is_entry = |item: &Value| {
+        item.as_object()
+            .is_some_and(|fields| fields.contains_key("key"))
+    };
+    match value {
+        Value::Array(items) => !items.is_empty() && items.iter().all(is_entry),
+        single => is_entry(single),
+    }
 }
 
 /// Reads `{"key": K, "value": V}` entries, one or a list of them.

@@ -120,18 +120,31 @@ fn custom_parameters_as_entries_are_read() {
 }
 
 #[test]
+fn a_parameter_named_entry_is_an_ordinary_parameter() {
+    let callback = parse(r#"{"messageid": "A1", "customParameters": {"entry": "front door"}}"#);
+    assert_eq!(callback.custom_parameter("entry"), Some("front door"));
+    let callback = parse(r#"{"messageid": "A1", "customParameters": {"entry": ["a", "b"]}}"#);
+    assert_eq!(callback.custom_parameter("entry"), Some(r#"["a","b"]"#));
+}
+
+#[test]
 fn custom_parameters_of_another_type_are_malformed() {
     let result = serde_json::from_str::<Callback>(r#"{"messageid": "A1", "customParameters": 7}"#);
     assert!(result.is_err());
+    let result =
+        serde_json::from_str::<Callback>(r#"{"messageid": "A1", "customParameters": [7]}"#);
+    assert!(result.is_err());
     let result = serde_json::from_str::<Callback>(
-        r#"{"messageid": "A1", "customParameters": {"entry": [{"value": "no key"}]}}"#,
+        r#"{"messageid": "A1", "customParameters": {"entry": {"key": null, "value": "v"}}}"#,
     );
     assert!(result.is_err());
 }
 
 #[test]
-fn a_missing_message_id_is_malformed() {
+fn a_missing_or_empty_message_id_is_malformed() {
     assert!(serde_json::from_str::<Callback>(r#"{"from": {}}"#).is_err());
+    assert!(serde_json::from_str::<Callback>(r#"{"messageid": ""}"#).is_err());
+    assert!(serde_json::from_str::<Callback>(r#"{"messageid": null}"#).is_err());
 }
 
 #[test]
