@@ -254,3 +254,24 @@ async fn whispirs_registration_probe_is_answered_200() {
         .expect("answers");
     assert_eq!(response.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn a_chunked_body_is_cut_off_at_the_limit() {
+    let server = start().await;
+    // No Content-Length: the limit is enforced while reading, 1 KiB at a time.
+    let chunks = (0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024]));
+    for path in ["/service", "/extractor"] {
+        let response = server
+            .client
+            .post(format!("{}{path}", server.base))
+            .header("X-Whispir-Callback-Key", key_for(AuthMode::HttpHeader))
+            .header(CONTENT_TYPE, "application/json")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(
+                chunks.clone(),
+            )))
+            .send()
+            .await
+            .expect("the receiver answers");
+        assert_eq!(response.status().as_u16(), 413, "{path}");
+    }
+}
