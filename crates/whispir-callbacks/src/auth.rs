@@ -1,0 +1,259 @@
+//! The four ways Whispir presents a callback's key, and the check that a
+//! request carries one of the keys this service accepts.
+//!
+//! Keys are held in `secrecy` types, never printed, and compared in
+//! constant time: both sides sit in zero-padded buffers of the longest key
+//! and are compared whole with `subtle`, lengths included, so neither the
+//! content nor the length of an accepted key shows in the time a check
+//! takes.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
+use secrecy::{ExposeSecret, ExposeSecretMut, SecretBox, SecretString};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroize;
+
+/// The header Whispir sets in the `httpheader` mode.
+pub const CALLBACK_KEY_HEADER: &str = "x-whispir-callback-key";
+
+/// The query parameter Whispir sets in the `queryparam` mode (matched
+/// without regard to case: Whispir's pages write it `auth` and `Auth`).
+pub const QUERY_PARAMETER: &str = "auth";
+
+/// The longest key accepted, in bytes. Whispir allows 128 characters.
+pub const MAX_KEY_BYTES: usize = 512;
+
+/// Where Whispir puts the key, as chosen by the callback's `auth.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMode {
+    /// `queryparam`: `?auth=KEY` on the callback URL.
+    QueryParam,
+    /// `httpheader`: `X-Whispir-Callback-Key: KEY`.
+    HttpHeader,
+    /// `basicauth`: `Authorization: Basic KEY`, the key sent as registered.
+    BasicAuth,
+    /// `bearertoken`: `Authorization: Bearer KEY`.
+    BearerToken,
+}
+
+impl AuthMode {
+    /// Every mode, in Whispir's order.
+    pub const ALL: [AuthMode; 4] = [
+        AuthMode::QueryParam,
+        AuthMode::HttpHeader,
+        AuthMode::BasicAuth,
+        AuthMode::BearerToken,
+    ];
+
+    /// This mode's place in [`AuthMode::ALL`].
+    const fn index(self) -> usize {
+        match self {
+            Self::QueryParam => 0,
+            Self::HttpHeader => 1,
+            Self::BasicAuth => 2,
+            Self::BearerToken => 3,
+        }
+    }
+
+    /// The name Whispir uses for this mode in a callback's `auth.type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueryParam => "queryparam",
+            Self::HttpHeader => "httpheader",
+            Self::BasicAuth => "basicauth",
+            Self::BearerToken => "bearertoken",
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of Whispir's four `auth.type` values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown callback auth type {0:?}: expected queryparam, httpheader, basicauth or bearertoken"
+)]
+pub struct UnknownAuthMode(String);
+
+impl FromStr for AuthMode {
+    type Err = UnknownAuthMode;
+
+    /// Reads Whispir's name for a mode; `querystring`, the name in
+    /// Whispir's older pages, means `queryparam`.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let mode = match name.trim().to_ascii_lowercase().as_str() {
+            "queryparam" | "querystring" => Self::QueryParam,
+            "httpheader" => Self::HttpHeader,
+            "basicauth" => Self::BasicAuth,
+            "bearertoken" => Self::BearerToken,
+            _ => return Err(UnknownAuthMode(name.to_owned())),
+        };
+        Ok(mode)
+    }
+}
+
+/// Why a key was refused when it was configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key is empty: it would let anyone in.
+    #[error("the callback key is empty; give the key registered with Whispir")]
+    Empty,
+    /// The key is longer than [`MAX_KEY_BYTES`].
+    #[error("the callback key is longer than {max} bytes")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The key has a character that cannot travel in a header unchanged.
+    #[error(
+        "the callback key has a character outside visible ASCII at byte {position}; \
+         Whispir sends keys in headers and URLs, use letters, digits and punctuation"
+    )]
+    InvalidCharacter {
+        /// Where, counted in bytes from the start.
+        position: usize,
+    },
+}
+
+/// One key registered with Whispir for a callback. Its text is never
+/// shown by `Debug` and is wiped from memory when dropped.
+#[derive(Clone)]
+pub struct CallbackKey {
+    // Padded with zeros to the longest key, so that comparing against it
+    // touches the same bytes whatever its length.
+    padded: Arc<SecretBox<[u8; MAX_KEY_BYTES]>>,
+    len: usize,
+}
+
+impl CallbackKey {
+    /// Checks and wraps a key: 1 to [`MAX_KEY_BYTES`] bytes of visible
+    /// ASCII.
+    pub fn new(key: impl Into<SecretString>) -> Result<Self, KeyError> {
+        let key: SecretString = key.into();
+        let bytes = key.expose_secret().as_bytes();
+        if bytes.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        if bytes.len() > MAX_KEY_BYTES {
+            return Err(KeyError::TooLong { max: MAX_KEY_BYTES });
+        }
+        if let Some(position) = bytes.iter().position(|b| !b.is_ascii_graphic()) {
+            return Err(KeyError::InvalidCharacter { position });
+        }
+        let mut padded = SecretBox::new(Box::new([0u8; MAX_KEY_BYTES]));
+        if let Some(start) = padded.expose_secret_mut().get_mut(..bytes.len()) {
+            start.copy_from_slice(bytes);
+        }
+        Ok(Self {
+            padded: Arc::new(padded),
+            len: bytes.len(),
+        })
+    }
+
+    /// Whether `presented` is this key, in time that depends only on the
+    /// length of `presented` (and not at all beyond [`MAX_KEY_BYTES`]):
+    /// it is padded like the key and the two buffers are compared whole,
+    /// lengths included.
+    fn matches(&self, presented: &[u8]) -> Choice {
+        let mut given = [0u8; MAX_KEY_BYTES];
+        let Some(start) = given.get_mut(..presented.len()) else {
+            // Longer than any key can be: nothing secret decides this.
+            return Choice::from(0);
+        };
+        start.copy_from_slice(presented);
+        let same = given.ct_eq(self.padded.expose_secret())
+            & (presented.len() as u64).ct_eq(&(self.len as u64));
+        given.zeroize();
+        same
+    }
+}
+
+impl fmt::Debug for CallbackKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallbackKey([REDACTED])")
+    }
+}
+
+/// A key this service accepts, and where Whispir puts it.
+#[derive(Debug, Clone)]
+pub struct AcceptedKey {
+    /// Where the key travels.
+    pub mode: AuthMode,
+    /// The key.
+    pub key: CallbackKey,
+}
+
+/// Whether the request's URL query and headers carry one of `accepted`.
+///
+/// Every accepted key is compared, whatever the outcome of the others, and
+/// the request's credential is read the same way for each mode, so the time
+/// taken tells nothing about which key or which part failed. A credential
+/// given twice (two `auth` parameters, two headers) counts as absent.
+pub(crate) fn is_authorised(
+    query: Option<&str>,
+    headers: &HeaderMap,
+    accepted: &[AcceptedKey],
+) -> bool {
+    let mut presented: [Option<Vec<u8>>; 4] = Default::default();
+    for (slot, mode) in presented.iter_mut().zip(AuthMode::ALL) {
+        *slot = credential(mode, query, headers);
+    }
+    let mut any = Choice::from(0);
+    for accepted in accepted {
+        if let Some(Some(credential)) = presented.get(accepted.mode.index()) {
+            any |= accepted.key.matches(credential);
+        }
+    }
+    for credential in presented.iter_mut().flatten() {
+        credential.zeroize();
+    }
+    bool::from(any)
+}
+
+/// The credential the request carries for `mode`, if exactly one is there.
+fn credential(mode: AuthMode, query: Option<&str>, headers: &HeaderMap) -> Option<Vec<u8>> {
+    match mode {
+        AuthMode::QueryParam => {
+            let mut values = form_urlencoded::parse(query?.as_bytes())
+                .filter(|(name, _)| name.eq_ignore_ascii_case(QUERY_PARAMETER))
+                .map(|(_, value)| value.into_owned().into_bytes());
+            let first = values.next()?;
+            values.next().is_none().then_some(first)
+        }
+        AuthMode::HttpHeader => {
+            single_header(headers, CALLBACK_KEY_HEADER).map(|value| value.trim_ascii().to_vec())
+        }
+        AuthMode::BasicAuth => authorization(headers, "basic"),
+        AuthMode::BearerToken => authorization(headers, "bearer"),
+    }
+}
+
+/// The token of an `Authorization: <scheme> <token>` header, the scheme
+/// matched without regard to case.
+fn authorization(headers: &HeaderMap, scheme: &str) -> Option<Vec<u8>> {
+    let value = single_header(headers, AUTHORIZATION.as_str())?.trim_ascii();
+    let split = value.iter().position(|b| *b == b' ' || *b == b'\t')?;
+    let (given, token) = value.split_at(split);
+    given
+        .eq_ignore_ascii_case(scheme.as_bytes())
+        .then(|| token.trim_ascii().to_vec())
+}
+
+/// A header's value if it appears exactly once.
+fn single_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?;
+    values.next().is_none().then(|| first.as_bytes())
+}
+
+#[cfg(test)]
+mod tests;
