@@ -82,6 +82,11 @@ pub use whispir_errors::{Error, Result};
 /// The HTTP client the SDK is built on, for [`ClientBuilder::http_client`].
 pub use reqwest;
 
+/// Receiving Whispir's callbacks: typed payloads, key verification, an axum
+/// extractor and a `tower::Service` (feature `callbacks`).
+#[cfg(feature = "callbacks")]
+pub use whispir_callbacks as callbacks;
+
 impl From<BuildError> for Error {
     fn from(err: BuildError) -> Self {
         Error::invalid_request(None, format!("the client cannot be built: {err}"))
