@@ -62,6 +62,12 @@ pub async fn retrieve_error(client: &Client, message_id: &str) -> whispir::Error
     )
 }
 
+/// A message id of the documented form (upper-case hex) that spells
+/// `name`, so that a test can name its cases freely.
+pub fn hex_id(name: &str) -> String {
+    name.bytes().map(|byte| format!("{byte:02X}")).collect()
+}
+
 pub mod faulty_server;
 
 /// Call options that retry quickly, for tests of retry behaviour.

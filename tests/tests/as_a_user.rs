@@ -145,12 +145,12 @@ async fn a_client_side_refusal_reaches_anyhow_typed() {
 async fn an_inline_match_branches_on_the_predicates() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/messages/GONE"))
+        .and(path("/messages/0DE1"))
         .respond_with(ResponseTemplate::new(404))
         .mount(&server)
         .await;
     let client = client(&server.uri());
-    let what = match client.message_retrieve().message_id("GONE").send().await {
+    let what = match client.message_retrieve().message_id("0DE1").send().await {
         Ok(message) => format!("found {}", message.subject),
         Err(e) if e.is_not_found() => "gone".to_string(),
         Err(e) if e.is_throttled() => "later".to_string(),

@@ -5,7 +5,7 @@
 
 use whispir::{Client, Credentials};
 use whispir_errors::{TableRow, TableSection};
-use whispir_tests::{mock_client, retrieve_error};
+use whispir_tests::{hex_id, mock_client, retrieve_error};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -55,7 +55,7 @@ fn body_forms(code: u16) -> Vec<(&'static str, &'static str, String)> {
 }
 
 async fn rendered(server: &MockServer, id: &str) -> String {
-    let err = retrieve_error(&mock_client(&server.uri()), id).await;
+    let err = retrieve_error(&mock_client(&server.uri()), &hex_id(id)).await;
     format!("display: {err}\n\nalternate:\n{err:#}\n\ndebug:\n{err:#?}\n")
 }
 
@@ -77,7 +77,7 @@ async fn every_unsuccessful_code_with_every_body_form() {
                 response = response.insert_header("retry-after", "3");
             }
             Mock::given(method("GET"))
-                .and(path(format!("/workspaces/AB12/messages/{id}")))
+                .and(path(format!("/workspaces/AB12/messages/{}", hex_id(&id))))
                 .respond_with(response)
                 .mount(&server)
                 .await;
@@ -133,7 +133,7 @@ async fn forbidden_quota_headers_and_gateway_errors() {
     ];
     for (id, response) in &cases {
         Mock::given(method("GET"))
-            .and(path(format!("/workspaces/AB12/messages/{id}")))
+            .and(path(format!("/workspaces/AB12/messages/{}", hex_id(&id))))
             .respond_with(response.clone())
             .mount(&server)
             .await;
@@ -152,11 +152,14 @@ async fn a_huge_error_body_is_capped_not_buffered() {
     let server = MockServer::start().await;
     let huge = vec![b'x'; 4 * 1024 * 1024];
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/huge"))
+        .and(path(format!(
+            "/workspaces/AB12/messages/{}",
+            hex_id("huge")
+        )))
         .respond_with(ResponseTemplate::new(500).set_body_bytes(huge))
         .mount(&server)
         .await;
-    let err = retrieve_error(&mock_client(&server.uri()), "huge").await;
+    let err = retrieve_error(&mock_client(&server.uri()), &hex_id("huge")).await;
     let raw = err.raw_body().expect("raw body");
     assert_eq!(raw.bytes().len(), whispir_errors::DEFAULT_BODY_LIMIT);
     assert!(raw.is_truncated());
@@ -194,7 +197,7 @@ async fn client_side_outcomes_and_the_api_error_text() {
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/422-field-errors"))
+        .and(path(format!("/workspaces/AB12/messages/{}", hex_id("422-field-errors"))))
         .respond_with(
             ResponseTemplate::new(422)
                 .insert_header("content-type", "application/vnd.whispir.message-v1+json")
@@ -205,16 +208,22 @@ async fn client_side_outcomes_and_the_api_error_text() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/200-undecodable"))
+        .and(path(format!(
+            "/workspaces/AB12/messages/{}",
+            hex_id("200-undecodable")
+        )))
         .respond_with(ResponseTemplate::new(200).set_body_string("{\"to\": 42"))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/302-loop"))
-        .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("location", "/workspaces/AB12/messages/302-loop"),
-        )
+        .and(path(format!(
+            "/workspaces/AB12/messages/{}",
+            hex_id("302-loop")
+        )))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("/workspaces/AB12/messages/{}", hex_id("302-loop")),
+        ))
         .mount(&server)
         .await;
     let mut settings = insta::Settings::clone_current();
@@ -229,7 +238,7 @@ async fn client_side_outcomes_and_the_api_error_text() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
-    let refused = retrieve_error(&mock_client(&format!("http://127.0.0.1:{port}")), "X").await;
+    let refused = retrieve_error(&mock_client(&format!("http://127.0.0.1:{port}")), "0A").await;
     let shown = format!("display: {refused}\n\nalternate:\n{refused:#}\n");
     // The cause names the OS error, which differs between systems.
     let shown = shown
@@ -247,8 +256,8 @@ async fn client_side_outcomes_and_the_api_error_text() {
         ..whispir_tests::fast_retries(1)
     };
     let client = whispir_tests::mock_client_with(&server.uri(), one_a_day);
-    let _first = retrieve_error(&client, "422-field-errors").await;
-    let budget = retrieve_error(&client, "422-field-errors").await;
+    let _first = retrieve_error(&client, &hex_id("422-field-errors")).await;
+    let budget = retrieve_error(&client, &hex_id("422-field-errors")).await;
     let shown = format!("display: {budget}\n\nalternate:\n{budget:#}\n")
         .replace("resets in about 24 h", "resets in about N h");
     insta::assert_snapshot!("refused-daily-budget", shown);

@@ -116,15 +116,15 @@ async fn a_redirect_loop_is_stopped() {
 async fn more_than_five_hops_are_refused() {
     let server = MockServer::start().await;
     for hop in 0..10 {
-        Mock::given(path(format!("/messages/H{hop}")))
-            .respond_with(redirect(302, &format!("/messages/H{}", hop + 1)))
+        Mock::given(path(format!("/messages/B{hop}")))
+            .respond_with(redirect(302, &format!("/messages/B{}", hop + 1)))
             .mount(&server)
             .await;
     }
     let err = expect_error(
         mock_client(&server.uri())
             .message_retrieve()
-            .message_id("H0")
+            .message_id("B0")
             .send()
             .await,
     );
@@ -143,23 +143,23 @@ async fn more_than_five_hops_are_refused() {
 #[tokio::test]
 async fn a_permanent_redirect_is_remembered_and_a_temporary_one_is_not() {
     let server = MockServer::start().await;
-    Mock::given(path("/messages/OLD"))
-        .respond_with(redirect(301, "/messages/NEW"))
+    Mock::given(path("/messages/01D"))
+        .respond_with(redirect(301, "/messages/0EE"))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(path("/messages/TMP"))
-        .respond_with(redirect(302, "/messages/NEW"))
+    Mock::given(path("/messages/0E"))
+        .respond_with(redirect(302, "/messages/0EE"))
         .expect(2)
         .mount(&server)
         .await;
-    Mock::given(path("/messages/NEW"))
+    Mock::given(path("/messages/0EE"))
         .respond_with(ResponseTemplate::new(200).set_body_json(message_json()))
         .expect(4)
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    for id in ["OLD", "OLD", "TMP", "TMP"] {
+    for id in ["01D", "01D", "0E", "0E"] {
         client
             .message_retrieve()
             .message_id(id)
@@ -169,7 +169,7 @@ async fn a_permanent_redirect_is_remembered_and_a_temporary_one_is_not() {
     }
     // Clones share what the client learnt.
     let clone = client.clone();
-    let err = expect_error(clone.message_retrieve().message_id("UNKNOWN").send().await);
+    let err = expect_error(clone.message_retrieve().message_id("0BAD").send().await);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
 }
 

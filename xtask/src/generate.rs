@@ -64,6 +64,7 @@ pub fn client_source(
     adapted_spec: &serde_json::Value,
     operations: &[OperationSpec],
     enums: &[OpenEnum],
+    path_patterns: &crate::path_segments::PathPatterns,
 ) -> Result<String, GenerateError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(adapted_spec.clone())?;
 
@@ -118,6 +119,7 @@ pub fn client_source(
         #lists
     })?;
     crate::response_handling::rewrite(&mut file)?;
+    crate::path_segments::rewrite(&mut file, path_patterns)?;
     crate::model_setters::rewrite(&mut file)?;
     Ok(format!(
         "{}{}",
@@ -249,8 +251,13 @@ mod tests {
 
     #[test]
     fn a_spec_progenitor_cannot_read_is_an_error_not_a_crash() {
-        let err =
-            client_source(&serde_json::json!({ "openapi": 3 }), &[], &[]).expect_err("invalid");
+        let err = client_source(
+            &serde_json::json!({ "openapi": 3 }),
+            &[],
+            &[],
+            &Default::default(),
+        )
+        .expect_err("invalid");
         assert!(
             err.to_string()
                 .starts_with("the adapted spec is not a valid OpenAPI 3.0 document"),

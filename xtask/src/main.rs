@@ -14,6 +14,7 @@ mod examples;
 mod generate;
 mod model_setters;
 mod pagination;
+mod path_segments;
 mod response_handling;
 mod spec;
 mod wire_tests;
@@ -118,7 +119,12 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         },
         GeneratedFile {
             path: "crates/whispir/src/generated.rs",
-            contents: generate::client_source(&adapted.spec, &adapted.operations, &adapted.enums)?,
+            contents: generate::client_source(
+                &adapted.spec,
+                &adapted.operations,
+                &adapted.enums,
+                &path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
+            )?,
         },
         GeneratedFile {
             path: "tests/tests/operations/generated.rs",

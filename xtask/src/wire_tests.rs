@@ -138,6 +138,8 @@ fn operation_test(
         let value = format!("P{index}");
         match location {
             "path" => {
+                // Upper-case hex: the form ids are documented to have.
+                let value = format!("A{index}");
                 expected_path = expected_path.replace(&format!("{{{name}}}"), &value);
                 setters.push(quote! { .#setter(#value) });
             }

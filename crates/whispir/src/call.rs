@@ -126,11 +126,19 @@ pub(crate) async fn run(client: &Client, method_name: &str, built: Built) -> Res
     })?;
     let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
     let mut request = built.map_err(|err| build_error(spec, &method, err))?;
-    prepare(client, spec, &mut request);
+    prepare(client, spec, &mut request).map_err(|message| {
+        Error::invalid_request(Some(spec.operation_id), message)
+            .with_call(spec.operation_id, &method)
+    })?;
     // Boxed: the call path's future is large, and every `.await` above it
     // would move it again (measured: the biggest cost at 256 concurrent calls).
-    let response =
-        Box::pin(execute(&client.client, &client.inner, request, spec.operation_id)).await?;
+    let response = Box::pin(execute(
+        &client.client,
+        &client.inner,
+        request,
+        spec.operation_id,
+    ))
+    .await?;
     Ok(Answer {
         spec,
         method,
@@ -140,11 +148,16 @@ pub(crate) async fn run(client: &Client, method_name: &str, built: Built) -> Res
 
 /// Puts what the generated code cannot know on a request: the vendor media
 /// types, the workspace in the path, and the credentials.
-fn prepare(client: &Client, spec: &OperationSpec, request: &mut reqwest::Request) {
+fn prepare(
+    client: &Client,
+    spec: &OperationSpec,
+    request: &mut reqwest::Request,
+) -> Result<(), String> {
     request.headers_mut().remove(GENERATOR_VERSION_HEADER);
     spec.apply_media_types(request);
-    spec.apply_workspace(request, &client.baseurl);
+    spec.apply_workspace(request, &client.baseurl)?;
     client.inner.authenticate(request);
+    Ok(())
 }
 
 fn build_error(

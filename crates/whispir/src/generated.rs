@@ -22285,8 +22285,9 @@ pub mod builder {
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
-                    .to_string()),
+                    "{}/callbacks/{}", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -22375,8 +22376,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
-                    .to_string()),
+                    "{}/callbacks/{}", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -22436,8 +22438,9 @@ pub mod builder {
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
-                    .to_string()),
+                    "{}/callbacks/{}", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -22580,8 +22583,9 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let status = status.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
-                    .to_string()),
+                    "{}/callbacks/{}/calls", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -22697,8 +22701,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
-                    .to_string()),
+                    "{}/callbacks/{}/calls", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -23110,8 +23115,9 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/contacts/{}", client.baseurl, encode_path(& contact_id
-                    .to_string()),
+                    "{}/contacts/{}", client.baseurl, crate
+                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -23222,8 +23228,9 @@ pub mod builder {
                     .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/contacts/{}", client.baseurl, encode_path(& contact_id
-                    .to_string()),
+                    "{}/contacts/{}", client.baseurl, crate
+                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -23317,8 +23324,9 @@ pub mod builder {
                 let action = action.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/contacts/{}", client.baseurl, encode_path(& contact_id
-                    .to_string()),
+                    "{}/contacts/{}", client.baseurl, crate
+                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -23536,8 +23544,9 @@ pub mod builder {
             > {
                 let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/customlists/{}", client.baseurl, encode_path(& customlist_id
-                    .to_string()),
+                    "{}/customlists/{}", client.baseurl, crate
+                    ::segments::encode("customlist_id", & customlist_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -23911,8 +23920,10 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, encode_path(&
-                    distributionlist_id.to_string()),
+                    "{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::encode("distributionlist_id", & distributionlist_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -24031,8 +24042,10 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, encode_path(&
-                    distributionlist_id.to_string()),
+                    "{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::encode("distributionlist_id", & distributionlist_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -24114,8 +24127,10 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, encode_path(&
-                    distributionlist_id.to_string()),
+                    "{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::encode("distributionlist_id", & distributionlist_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -24517,7 +24532,9 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
+                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
+                    & event_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -24628,7 +24645,9 @@ pub mod builder {
                     .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
+                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
+                    & event_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -24993,7 +25012,9 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
+                    key_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -25083,7 +25104,9 @@ pub mod builder {
                     .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
+                    key_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -25143,7 +25166,9 @@ pub mod builder {
             > {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
+                    key_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -25440,8 +25465,10 @@ pub mod builder {
                 let message_id = message_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/messages/{}", client.baseurl, encode_path(& message_id
-                    .to_string()),
+                    "{}/messages/{}", client.baseurl, crate
+                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -25629,8 +25656,10 @@ pub mod builder {
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/messages/{}/messageresponses", client.baseurl, encode_path(&
-                    message_id.to_string()),
+                    "{}/messages/{}/messageresponses", client.baseurl, crate
+                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -25828,8 +25857,10 @@ pub mod builder {
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/messages/{}/messagestatus", client.baseurl, encode_path(&
-                    message_id.to_string()),
+                    "{}/messages/{}/messagestatus", client.baseurl, crate
+                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -26018,8 +26049,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/otp/{}/verify-code", client.baseurl, encode_path(& otp_id
-                    .to_string()),
+                    "{}/otp/{}/verify-code", client.baseurl, crate
+                    ::segments::encode("otp_id", & otp_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -26377,8 +26409,9 @@ pub mod builder {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/resources/{}", client.baseurl, encode_path(& resource_id
-                    .to_string()),
+                    "{}/resources/{}", client.baseurl, crate
+                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -26489,8 +26522,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/resources/{}", client.baseurl, encode_path(& resource_id
-                    .to_string()),
+                    "{}/resources/{}", client.baseurl, crate
+                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -26574,8 +26608,9 @@ pub mod builder {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/resources/{}", client.baseurl, encode_path(& resource_id
-                    .to_string()),
+                    "{}/resources/{}", client.baseurl, crate
+                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -26887,8 +26922,10 @@ pub mod builder {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
-                    .to_string()),
+                    "{}/responserules/{}", client.baseurl, crate
+                    ::segments::encode("response_rule_id", & response_rule_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27004,8 +27041,10 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
-                    .to_string()),
+                    "{}/responserules/{}", client.baseurl, crate
+                    ::segments::encode("response_rule_id", & response_rule_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27086,8 +27125,10 @@ pub mod builder {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
-                    .to_string()),
+                    "{}/responserules/{}", client.baseurl, crate
+                    ::segments::encode("response_rule_id", & response_rule_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27393,8 +27434,9 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                    .to_string()),
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27502,8 +27544,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                    .to_string()),
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27582,8 +27625,9 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                    .to_string()),
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27661,8 +27705,9 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                    .to_string()),
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -27976,8 +28021,9 @@ pub mod builder {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/templates/{}", client.baseurl, encode_path(& template_id
-                    .to_string()),
+                    "{}/templates/{}", client.baseurl, crate
+                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28085,8 +28131,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/templates/{}", client.baseurl, encode_path(& template_id
-                    .to_string()),
+                    "{}/templates/{}", client.baseurl, crate
+                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28165,8 +28212,9 @@ pub mod builder {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/templates/{}", client.baseurl, encode_path(& template_id
-                    .to_string()),
+                    "{}/templates/{}", client.baseurl, crate
+                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28473,7 +28521,9 @@ pub mod builder {
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
+                    user_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28559,7 +28609,9 @@ pub mod builder {
                     .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
+                    user_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28619,7 +28671,9 @@ pub mod builder {
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
+                    user_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28874,8 +28928,9 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
-                    .to_string()),
+                    "{}/workspaces/{}", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -28966,8 +29021,9 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
-                    .to_string()),
+                    "{}/workspaces/{}", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -29091,8 +29147,9 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/workspaces/{}/activities", client.baseurl, encode_path(&
-                    workspace_id.to_string()),
+                    "{}/workspaces/{}/activities", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -29228,8 +29285,9 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/workspaces/{}/users", client.baseurl, encode_path(& workspace_id
-                    .to_string()),
+                    "{}/workspaces/{}/users", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map

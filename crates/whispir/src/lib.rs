@@ -45,6 +45,7 @@ pub mod rate_limit;
 mod redirect;
 pub mod response;
 pub mod retry;
+mod segments;
 
 #[allow(
     missing_docs,

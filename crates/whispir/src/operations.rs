@@ -96,13 +96,21 @@ impl OperationSpec {
     /// Moves the `workspaceId` query parameter of a workspace-scoped
     /// operation into the path: `{base}/messages?workspaceId=AB` becomes
     /// `{base}/workspaces/AB/messages`. `base_url` is the client's base URL.
-    pub(crate) fn apply_workspace(&self, request: &mut reqwest::Request, base_url: &str) {
+    /// A workspace id that cannot be one path segment is refused.
+    pub(crate) fn apply_workspace(
+        &self,
+        request: &mut reqwest::Request,
+        base_url: &str,
+    ) -> Result<(), String> {
         if !self.workspace_scoped {
-            return;
+            return Ok(());
         }
         let url = request.url_mut();
-        if !url.query().is_some_and(|query| query.contains(WORKSPACE_QUERY)) {
-            return;
+        if !url
+            .query()
+            .is_some_and(|query| query.contains(WORKSPACE_QUERY))
+        {
+            return Ok(());
         }
         let mut workspace = None;
         let kept: Vec<(String, String)> = url
@@ -117,8 +125,9 @@ impl OperationSpec {
             })
             .collect();
         let Some(workspace) = workspace else {
-            return;
+            return Ok(());
         };
+        let segment = crate::segments::encode_workspace(&workspace)?;
         if kept.is_empty() {
             url.set_query(None);
         } else {
@@ -127,8 +136,8 @@ impl OperationSpec {
         let base_path = base_path(base_url);
         let path = url.path().to_string();
         let rest = path.strip_prefix(base_path).unwrap_or(&path);
-        let segment = percent_encoding::utf8_percent_encode(&workspace, PATH_SEGMENT);
         url.set_path(&format!("{base_path}/workspaces/{segment}{rest}"));
+        Ok(())
     }
 }
 
@@ -146,20 +155,6 @@ fn base_path(base_url: &str) -> &str {
         .unwrap_or_default()
         .trim_end_matches('/')
 }
-
-/// Characters escaped in a path segment (RFC 3986 segment rules).
-const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'<')
-    .add(b'>')
-    .add(b'`')
-    .add(b'?')
-    .add(b'{')
-    .add(b'}')
-    .add(b'/')
-    .add(b'%');
 
 #[cfg(test)]
 mod tests {
@@ -224,7 +219,8 @@ mod tests {
         let spec = OperationSpec::for_method("message_list").expect("listed");
         let mut req =
             request("https://api.au.whispir.com/messages?limit=20&workspaceId=AB12&offset=0");
-        spec.apply_workspace(&mut req, "https://api.au.whispir.com");
+        spec.apply_workspace(&mut req, "https://api.au.whispir.com")
+            .expect("a valid workspace");
         assert_eq!(
             req.url().as_str(),
             "https://api.au.whispir.com/workspaces/AB12/messages?limit=20&offset=0"
@@ -232,14 +228,25 @@ mod tests {
     }
 
     #[test]
-    fn a_base_path_and_odd_ids_are_kept_intact() {
+    fn a_base_path_is_kept_and_odd_workspace_ids_are_refused() {
         let spec = OperationSpec::for_method("message_retrieve").expect("listed");
-        let mut req = request("http://127.0.0.1:9/proxy/messages/CD34?workspaceId=a%2Fb");
-        spec.apply_workspace(&mut req, "http://127.0.0.1:9/proxy/");
+        let mut req = request("http://127.0.0.1:9/proxy/messages/CD34?workspaceId=AB12");
+        spec.apply_workspace(&mut req, "http://127.0.0.1:9/proxy/")
+            .expect("a valid workspace");
         assert_eq!(
             req.url().as_str(),
-            "http://127.0.0.1:9/proxy/workspaces/a%2Fb/messages/CD34"
+            "http://127.0.0.1:9/proxy/workspaces/AB12/messages/CD34"
         );
+        for odd in ["a%2Fb", "..", "", "%2E%2E"] {
+            let mut req = request(&format!(
+                "http://127.0.0.1:9/messages/CD34?workspaceId={odd}"
+            ));
+            assert!(
+                spec.apply_workspace(&mut req, "http://127.0.0.1:9")
+                    .is_err(),
+                "{odd}"
+            );
+        }
     }
 
     #[test]
@@ -254,7 +261,8 @@ mod tests {
     fn without_a_workspace_the_unscoped_path_is_used() {
         let spec = OperationSpec::for_method("message_list").expect("listed");
         let mut req = request("https://api.au.whispir.com/messages?limit=5");
-        spec.apply_workspace(&mut req, "https://api.au.whispir.com");
+        spec.apply_workspace(&mut req, "https://api.au.whispir.com")
+            .expect("a valid workspace");
         assert_eq!(
             req.url().as_str(),
             "https://api.au.whispir.com/messages?limit=5"

@@ -152,7 +152,7 @@ async fn callback_create_sends_what_the_spec_says() {
 async fn callback_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/callbacks/P0"))
+        .and(path("/callbacks/A0"))
         .and(header("accept", "application/vnd.whispir.api-callback-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -171,7 +171,7 @@ async fn callback_retrieve_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.callback_retrieve().callback_id("P0").send().await;
+    let response = client.callback_retrieve().callback_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -186,7 +186,7 @@ async fn callback_update_sends_what_the_spec_says() {
     let typed: whispir::types::Callback = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/callbacks/P0"))
+        .and(path("/callbacks/A0"))
         .and(header("accept", "application/vnd.whispir.api-callback-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -197,14 +197,14 @@ async fn callback_update_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.callback_update().callback_id("P0").body(typed).send().await;
+    let response = client.callback_update().callback_id("A0").body(typed).send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
 async fn callback_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/callbacks/P0"))
+        .and(path("/callbacks/A0"))
         .and(header("accept", "application/vnd.whispir.api-callback-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -214,14 +214,14 @@ async fn callback_delete_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.callback_delete().callback_id("P0").send().await;
+    let response = client.callback_delete().callback_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
 async fn callback_call_list_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/callbacks/P4/calls"))
+        .and(path("/callbacks/A4/calls"))
         .and(header("accept", "application/vnd.whispir.api-call-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -235,7 +235,7 @@ async fn callback_call_list_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.callback_call_list().callback_id("P4").send().await;
+    let response = client.callback_call_list().callback_id("A4").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -250,7 +250,7 @@ async fn callback_call_update_sends_what_the_spec_says() {
         )
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/callbacks/P0/calls"))
+        .and(path("/callbacks/A0/calls"))
         .and(header("accept", "application/vnd.whispir.api-call-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -264,7 +264,7 @@ async fn callback_call_update_sends_what_the_spec_says() {
     let client = mock_client(&server.uri());
     let response = client
         .callback_call_update()
-        .callback_id("P0")
+        .callback_id("A0")
         .id("P1")
         .body(typed)
         .send()
@@ -332,7 +332,7 @@ async fn contact_create_sends_what_the_spec_says() {
 async fn contact_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/contacts/P1"))
+        .and(path("/workspaces/AB12/contacts/A1"))
         .and(header("accept", "application/vnd.whispir.contact-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -354,7 +354,7 @@ async fn contact_retrieve_sends_what_the_spec_says() {
     let response = client
         .contact_retrieve()
         .workspace_id("AB12")
-        .contact_id("P1")
+        .contact_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -371,7 +371,7 @@ async fn contact_update_sends_what_the_spec_says() {
     let typed: whispir::types::Contact = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/contacts/P1"))
+        .and(path("/workspaces/AB12/contacts/A1"))
         .and(header("accept", "application/vnd.whispir.contact-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -385,7 +385,7 @@ async fn contact_update_sends_what_the_spec_says() {
     let response = client
         .contact_update()
         .workspace_id("AB12")
-        .contact_id("P1")
+        .contact_id("A1")
         .body(typed)
         .send()
         .await;
@@ -395,7 +395,7 @@ async fn contact_update_sends_what_the_spec_says() {
 async fn contact_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/workspaces/AB12/contacts/P1"))
+        .and(path("/workspaces/AB12/contacts/A1"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -407,7 +407,7 @@ async fn contact_delete_sends_what_the_spec_says() {
     let response = client
         .contact_delete()
         .workspace_id("AB12")
-        .contact_id("P1")
+        .contact_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -437,7 +437,7 @@ async fn custom_list_list_sends_what_the_spec_says() {
 async fn custom_list_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/customlists/P0"))
+        .and(path("/customlists/A0"))
         .and(header("accept", "application/vnd.whispir.customlist-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -451,7 +451,7 @@ async fn custom_list_retrieve_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.custom_list_retrieve().customlist_id("P0").send().await;
+    let response = client.custom_list_retrieve().customlist_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -514,7 +514,7 @@ async fn distribution_list_create_sends_what_the_spec_says() {
 async fn distribution_list_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/distributionlists/P1"))
+        .and(path("/workspaces/AB12/distributionlists/A1"))
         .and(header("accept", "application/vnd.whispir.distributionlist-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -532,7 +532,7 @@ async fn distribution_list_retrieve_sends_what_the_spec_says() {
     let response = client
         .distribution_list_retrieve()
         .workspace_id("AB12")
-        .distributionlist_id("P1")
+        .distributionlist_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -547,7 +547,7 @@ async fn distribution_list_update_sends_what_the_spec_says() {
         )
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/distributionlists/P1"))
+        .and(path("/workspaces/AB12/distributionlists/A1"))
         .and(header("accept", "application/vnd.whispir.distributionlist-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -561,7 +561,7 @@ async fn distribution_list_update_sends_what_the_spec_says() {
     let response = client
         .distribution_list_update()
         .workspace_id("AB12")
-        .distributionlist_id("P1")
+        .distributionlist_id("A1")
         .body(typed)
         .send()
         .await;
@@ -571,7 +571,7 @@ async fn distribution_list_update_sends_what_the_spec_says() {
 async fn distribution_list_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/workspaces/AB12/distributionlists/P1"))
+        .and(path("/workspaces/AB12/distributionlists/A1"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -583,7 +583,7 @@ async fn distribution_list_delete_sends_what_the_spec_says() {
     let response = client
         .distribution_list_delete()
         .workspace_id("AB12")
-        .distributionlist_id("P1")
+        .distributionlist_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -651,7 +651,7 @@ async fn event_create_sends_what_the_spec_says() {
 async fn event_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/events/P1"))
+        .and(path("/workspaces/AB12/events/A1"))
         .and(header("accept", "application/vnd.whispir.event-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -671,7 +671,7 @@ async fn event_retrieve_sends_what_the_spec_says() {
     let response = client
         .event_retrieve()
         .workspace_id("AB12")
-        .event_id("P1")
+        .event_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -686,7 +686,7 @@ async fn event_update_sends_what_the_spec_says() {
     let typed: whispir::types::Event = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/events/P1"))
+        .and(path("/workspaces/AB12/events/A1"))
         .and(header("accept", "application/vnd.whispir.event-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -700,7 +700,7 @@ async fn event_update_sends_what_the_spec_says() {
     let response = client
         .event_update()
         .workspace_id("AB12")
-        .event_id("P1")
+        .event_id("A1")
         .body(typed)
         .send()
         .await;
@@ -787,7 +787,7 @@ async fn key_create_sends_what_the_spec_says() {
 async fn key_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/keys/P0"))
+        .and(path("/keys/A0"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -802,7 +802,7 @@ async fn key_retrieve_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.key_retrieve().key_id("P0").send().await;
+    let response = client.key_retrieve().key_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -815,7 +815,7 @@ async fn key_update_sends_what_the_spec_says() {
     let typed: whispir::types::Key = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/keys/P0"))
+        .and(path("/keys/A0"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -826,14 +826,14 @@ async fn key_update_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.key_update().key_id("P0").body(typed).send().await;
+    let response = client.key_update().key_id("A0").body(typed).send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
 async fn key_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/keys/P0"))
+        .and(path("/keys/A0"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -842,7 +842,7 @@ async fn key_delete_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.key_delete().key_id("P0").send().await;
+    let response = client.key_delete().key_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -894,7 +894,7 @@ async fn message_create_sends_what_the_spec_says() {
 async fn message_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/P1"))
+        .and(path("/workspaces/AB12/messages/A1"))
         .and(header("accept", "application/vnd.whispir.message-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -914,7 +914,7 @@ async fn message_retrieve_sends_what_the_spec_says() {
     let response = client
         .message_retrieve()
         .workspace_id("AB12")
-        .message_id("P1")
+        .message_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -923,7 +923,7 @@ async fn message_retrieve_sends_what_the_spec_says() {
 async fn message_response_list_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/P1/messageresponses"))
+        .and(path("/workspaces/AB12/messages/A1/messageresponses"))
         .and(header("accept", "application/vnd.whispir.messageresponse-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -940,7 +940,7 @@ async fn message_response_list_sends_what_the_spec_says() {
     let response = client
         .message_response_list()
         .workspace_id("AB12")
-        .message_id("P1")
+        .message_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -949,7 +949,7 @@ async fn message_response_list_sends_what_the_spec_says() {
 async fn message_status_list_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/messages/P1/messagestatus"))
+        .and(path("/workspaces/AB12/messages/A1/messagestatus"))
         .and(header("accept", "application/vnd.whispir.messagestatus-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -966,7 +966,7 @@ async fn message_status_list_sends_what_the_spec_says() {
     let response = client
         .message_status_list()
         .workspace_id("AB12")
-        .message_id("P1")
+        .message_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1021,7 +1021,7 @@ async fn verify_code_create_sends_what_the_spec_says() {
         )
         .unwrap();
     Mock::given(method("POST"))
-        .and(path("/otp/P0/verify-code"))
+        .and(path("/otp/A0/verify-code"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1042,7 +1042,7 @@ async fn verify_code_create_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.verify_code_create().otp_id("P0").body(typed).send().await;
+    let response = client.verify_code_create().otp_id("A0").body(typed).send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -1107,7 +1107,7 @@ async fn resource_create_sends_what_the_spec_says() {
 async fn resource_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/resources/P1"))
+        .and(path("/workspaces/AB12/resources/A1"))
         .and(header("accept", "application/vnd.whispir.resource-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1127,7 +1127,7 @@ async fn resource_retrieve_sends_what_the_spec_says() {
     let response = client
         .resource_retrieve()
         .workspace_id("AB12")
-        .resource_id("P1")
+        .resource_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1142,7 +1142,7 @@ async fn resource_update_sends_what_the_spec_says() {
     let typed: whispir::types::Resource = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/resources/P1"))
+        .and(path("/workspaces/AB12/resources/A1"))
         .and(header("accept", "application/vnd.whispir.resource-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1164,7 +1164,7 @@ async fn resource_update_sends_what_the_spec_says() {
     let response = client
         .resource_update()
         .workspace_id("AB12")
-        .resource_id("P1")
+        .resource_id("A1")
         .body(typed)
         .send()
         .await;
@@ -1174,7 +1174,7 @@ async fn resource_update_sends_what_the_spec_says() {
 async fn resource_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/workspaces/AB12/resources/P1"))
+        .and(path("/workspaces/AB12/resources/A1"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1186,7 +1186,7 @@ async fn resource_delete_sends_what_the_spec_says() {
     let response = client
         .resource_delete()
         .workspace_id("AB12")
-        .resource_id("P1")
+        .resource_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1249,7 +1249,7 @@ async fn response_rule_create_sends_what_the_spec_says() {
 async fn response_rule_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/responserules/P1"))
+        .and(path("/workspaces/AB12/responserules/A1"))
         .and(header("accept", "application/vnd.whispir.responserule-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1271,7 +1271,7 @@ async fn response_rule_retrieve_sends_what_the_spec_says() {
     let response = client
         .response_rule_retrieve()
         .workspace_id("AB12")
-        .response_rule_id("P1")
+        .response_rule_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1290,7 +1290,7 @@ async fn response_rule_update_sends_what_the_spec_says() {
         )
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/responserules/P1"))
+        .and(path("/workspaces/AB12/responserules/A1"))
         .and(header("accept", "application/vnd.whispir.responserule-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1304,7 +1304,7 @@ async fn response_rule_update_sends_what_the_spec_says() {
     let response = client
         .response_rule_update()
         .workspace_id("AB12")
-        .response_rule_id("P1")
+        .response_rule_id("A1")
         .body(typed)
         .send()
         .await;
@@ -1314,7 +1314,7 @@ async fn response_rule_update_sends_what_the_spec_says() {
 async fn response_rule_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/workspaces/AB12/responserules/P1"))
+        .and(path("/workspaces/AB12/responserules/A1"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1326,7 +1326,7 @@ async fn response_rule_delete_sends_what_the_spec_says() {
     let response = client
         .response_rule_delete()
         .workspace_id("AB12")
-        .response_rule_id("P1")
+        .response_rule_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1387,7 +1387,7 @@ async fn scenario_create_sends_what_the_spec_says() {
 async fn scenario_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/scenarios/P1"))
+        .and(path("/workspaces/AB12/scenarios/A1"))
         .and(header("accept", "application/vnd.whispir.scenario-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1409,7 +1409,7 @@ async fn scenario_retrieve_sends_what_the_spec_says() {
     let response = client
         .scenario_retrieve()
         .workspace_id("AB12")
-        .scenario_id("P1")
+        .scenario_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1426,7 +1426,7 @@ async fn scenario_update_sends_what_the_spec_says() {
     let typed: whispir::types::Scenario = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/scenarios/P1"))
+        .and(path("/workspaces/AB12/scenarios/A1"))
         .and(header("accept", "application/vnd.whispir.scenario-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1440,7 +1440,7 @@ async fn scenario_update_sends_what_the_spec_says() {
     let response = client
         .scenario_update()
         .workspace_id("AB12")
-        .scenario_id("P1")
+        .scenario_id("A1")
         .body(typed)
         .send()
         .await;
@@ -1450,7 +1450,7 @@ async fn scenario_update_sends_what_the_spec_says() {
 async fn scenario_run_create_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/workspaces/AB12/scenarios/P1"))
+        .and(path("/workspaces/AB12/scenarios/A1"))
         .and(header("accept", "application/vnd.whispir.scenario-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1463,7 +1463,7 @@ async fn scenario_run_create_sends_what_the_spec_says() {
     let response = client
         .scenario_run_create()
         .workspace_id("AB12")
-        .scenario_id("P1")
+        .scenario_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1472,7 +1472,7 @@ async fn scenario_run_create_sends_what_the_spec_says() {
 async fn scenario_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/workspaces/AB12/scenarios/P1"))
+        .and(path("/workspaces/AB12/scenarios/A1"))
         .and(header("accept", "application/json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1484,7 +1484,7 @@ async fn scenario_delete_sends_what_the_spec_says() {
     let response = client
         .scenario_delete()
         .workspace_id("AB12")
-        .scenario_id("P1")
+        .scenario_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1551,7 +1551,7 @@ async fn template_create_sends_what_the_spec_says() {
 async fn template_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/AB12/templates/P1"))
+        .and(path("/workspaces/AB12/templates/A1"))
         .and(header("accept", "application/vnd.whispir.template-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1571,7 +1571,7 @@ async fn template_retrieve_sends_what_the_spec_says() {
     let response = client
         .template_retrieve()
         .workspace_id("AB12")
-        .template_id("P1")
+        .template_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1586,7 +1586,7 @@ async fn template_update_sends_what_the_spec_says() {
     let typed: whispir::types::Template = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/AB12/templates/P1"))
+        .and(path("/workspaces/AB12/templates/A1"))
         .and(header("accept", "application/vnd.whispir.template-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1600,7 +1600,7 @@ async fn template_update_sends_what_the_spec_says() {
     let response = client
         .template_update()
         .workspace_id("AB12")
-        .template_id("P1")
+        .template_id("A1")
         .body(typed)
         .send()
         .await;
@@ -1610,7 +1610,7 @@ async fn template_update_sends_what_the_spec_says() {
 async fn template_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/workspaces/AB12/templates/P1"))
+        .and(path("/workspaces/AB12/templates/A1"))
         .and(header("accept", "application/vnd.whispir.template-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1623,7 +1623,7 @@ async fn template_delete_sends_what_the_spec_says() {
     let response = client
         .template_delete()
         .workspace_id("AB12")
-        .template_id("P1")
+        .template_id("A1")
         .send()
         .await;
     assert!(response.is_ok(), "{:?}", response.err());
@@ -1706,7 +1706,7 @@ async fn users_delete_sends_what_the_spec_says() {
 async fn user_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/users/P0"))
+        .and(path("/users/A0"))
         .and(header("accept", "application/vnd.whispir.user-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1725,7 +1725,7 @@ async fn user_retrieve_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.user_retrieve().user_id("P0").send().await;
+    let response = client.user_retrieve().user_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -1740,7 +1740,7 @@ async fn user_update_sends_what_the_spec_says() {
     let typed: whispir::types::User = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/users/P0"))
+        .and(path("/users/A0"))
         .and(header("accept", "application/vnd.whispir.user-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1751,14 +1751,14 @@ async fn user_update_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.user_update().user_id("P0").body(typed).send().await;
+    let response = client.user_update().user_id("A0").body(typed).send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
 async fn user_delete_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("DELETE"))
-        .and(path("/users/P0"))
+        .and(path("/users/A0"))
         .and(header("accept", "application/vnd.whispir.user-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1768,7 +1768,7 @@ async fn user_delete_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.user_delete().user_id("P0").send().await;
+    let response = client.user_delete().user_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -1828,7 +1828,7 @@ async fn workspace_create_sends_what_the_spec_says() {
 async fn workspace_retrieve_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/P0"))
+        .and(path("/workspaces/A0"))
         .and(header("accept", "application/vnd.whispir.workspace-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1845,7 +1845,7 @@ async fn workspace_retrieve_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.workspace_retrieve().workspace_id("P0").send().await;
+    let response = client.workspace_retrieve().workspace_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
@@ -1858,7 +1858,7 @@ async fn workspace_update_sends_what_the_spec_says() {
     let typed: whispir::types::Workspace = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
-        .and(path("/workspaces/P0"))
+        .and(path("/workspaces/A0"))
         .and(header("accept", "application/vnd.whispir.workspace-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1869,14 +1869,14 @@ async fn workspace_update_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.workspace_update().workspace_id("P0").body(typed).send().await;
+    let response = client.workspace_update().workspace_id("A0").body(typed).send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
 async fn activity_workspace_list_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/P0/activities"))
+        .and(path("/workspaces/A0/activities"))
         .and(header("accept", "application/vnd.whispir.activity-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1890,14 +1890,14 @@ async fn activity_workspace_list_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.activity_workspace_list().workspace_id("P0").send().await;
+    let response = client.activity_workspace_list().workspace_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }
 #[tokio::test]
 async fn user_workspace_list_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/workspaces/P0/users"))
+        .and(path("/workspaces/A0/users"))
         .and(header("accept", "application/vnd.whispir.user-v1+json"))
         .and(header("authorization", TEST_AUTHORIZATION))
         .and(header("x-api-key", TEST_API_KEY))
@@ -1911,6 +1911,6 @@ async fn user_workspace_list_sends_what_the_spec_says() {
         .mount(&server)
         .await;
     let client = mock_client(&server.uri());
-    let response = client.user_workspace_list().workspace_id("P0").send().await;
+    let response = client.user_workspace_list().workspace_id("A0").send().await;
     assert!(response.is_ok(), "{:?}", response.err());
 }

@@ -1,0 +1,124 @@
+//! Path arguments stay in their segment: every id a user passes becomes
+//! exactly one path segment under its documented prefix, or the request is
+//! refused before anything is sent.
+//!
+//! The generated code calls [`encode`] for every path parameter (see
+//! `xtask/src/path_segments.rs`); the workspace id goes through
+//! [`encode_workspace`].
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`)
+/// is percent-encoded, `/ \ ? # %` included.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The characters of a workspace id: the spec documents `^[A-F0-9]+$`.
+pub(crate) const WORKSPACE_ID_CHARACTERS: &str = "ABCDEF0123456789";
+
+/// The longest argument quoted back in an error.
+const QUOTED: usize = 40;
+
+fn quoted(value: &str) -> String {
+    let mut shown: String = value.chars().take(QUOTED).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
+/// `value` as one path segment for the parameter `name`, or why it cannot
+/// be one: empty, `.` or `..`, or outside the characters `allowed` by the
+/// parameter's documented pattern.
+pub(crate) fn encode(name: &str, value: &str, allowed: Option<&str>) -> Result<String, String> {
+    if value.is_empty() {
+        return Err(format!("{name} is empty"));
+    }
+    if value == "." || value == ".." {
+        return Err(format!(
+            "{name} {} would leave its place in the URL",
+            quoted(value)
+        ));
+    }
+    if let Some(allowed) = allowed
+        && let Some(bad) = value.chars().find(|c| !allowed.contains(*c))
+    {
+        return Err(format!(
+            "{name} {} has {bad:?}, which its documented form does not allow (only {allowed})",
+            quoted(value)
+        ));
+    }
+    Ok(utf8_percent_encode(value, NOT_UNRESERVED).to_string())
+}
+
+/// A workspace id as one path segment, or why it cannot be one.
+pub(crate) fn encode_workspace(value: &str) -> Result<String, String> {
+    encode("workspace_id", value, Some(WORKSPACE_ID_CHARACTERS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_and_empty_ids_are_refused() {
+        for value in ["", ".", ".."] {
+            assert!(encode("contact_id", value, None).is_err(), "{value:?}");
+        }
+        let err = encode("contact_id", "..", None).expect_err("dot-dot");
+        assert_eq!(err, "contact_id \"..\" would leave its place in the URL");
+    }
+
+    #[test]
+    fn separators_and_escapes_are_encoded() {
+        assert_eq!(
+            encode("contact_id", "..\\users\\U1", None).as_deref(),
+            Ok("..%5Cusers%5CU1")
+        );
+        assert_eq!(
+            encode("contact_id", "a/b?c#d%e", None).as_deref(),
+            Ok("a%2Fb%3Fc%23d%25e")
+        );
+        assert_eq!(
+            encode("contact_id", "%2e%2e", None).as_deref(),
+            Ok("%252e%252e")
+        );
+        assert_eq!(
+            encode("contact_id", "Ab-1._~", None).as_deref(),
+            Ok("Ab-1._~")
+        );
+        assert_eq!(encode("contact_id", "é", None).as_deref(), Ok("%C3%A9"));
+    }
+
+    #[test]
+    fn a_documented_pattern_is_enforced() {
+        assert_eq!(encode_workspace("AB12").as_deref(), Ok("AB12"));
+        let err = encode_workspace("ab12").expect_err("lowercase");
+        assert!(err.starts_with("workspace_id \"ab12\" has 'a'"), "{err}");
+        assert!(encode_workspace("..").is_err());
+    }
+
+    #[test]
+    fn the_workspace_characters_are_the_spec_s() {
+        let bundled: serde_json::Value =
+            serde_json::from_str(include_str!("../../../openapi/bundled.json")).expect("json");
+        let mut seen = 0;
+        let mut check = |param: &serde_json::Value| {
+            if param.get("name").and_then(|n| n.as_str()) == Some("workspaceId")
+                && let Some(pattern) = param.pointer("/schema/pattern").and_then(|p| p.as_str())
+            {
+                assert!(pattern.starts_with("^[A-F0-9]+"), "{pattern}");
+                seen += 1;
+            }
+        };
+        for item in bundled["paths"].as_object().expect("paths").values() {
+            for param in item["parameters"].as_array().into_iter().flatten() {
+                check(param);
+            }
+        }
+        assert!(seen > 0, "the spec documents the workspace id's form");
+    }
+}

@@ -1,0 +1,342 @@
+//! Every path argument stays in its segment.
+//!
+//! progenitor puts a path parameter into the URL with its `encode_path`,
+//! which leaves `.`, `..` and `\` alone: `url` then resolves dot segments
+//! and reads `\` as `/`, so `contact_id("..\\users\\U1")` would act on
+//! `/users/U1`. This pass replaces every `encode_path(&x.to_string())` in the
+//! generated `send()` methods with the SDK's checked encoder,
+//! `crate::segments::encode("x", &x.to_string(), allowed)?`, which refuses
+//! `""`, `.`, `..` and values outside the parameter's documented pattern
+//! before anything is sent, and percent-encodes everything outside RFC
+//! 3986's unreserved set.
+//!
+//! Workspace ids are not in this pass: the generated code passes them as a
+//! query parameter, and the client moves them into the path with the same
+//! check (`crates/whispir/src/segments.rs`).
+//!
+//! Documented patterns must have the form `^[CLASS]+$` (a character class of
+//! single characters and ranges): the allowed characters are spelled out
+//! in the generated code, so the SDK needs no regex engine. Another form is
+//! an error naming the operation and parameter.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, ImplItem, Item, LitStr, parse_quote};
+
+use crate::response_handling::{ShapeError, text};
+
+/// Per generated method name, per parameter (Rust name), the characters
+/// its documented pattern allows.
+pub type PathPatterns = BTreeMap<String, BTreeMap<String, String>>;
+
+fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
+    ShapeError {
+        place: place.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// The characters a `^[CLASS]+$` pattern allows, e.g. `^[A-F0-9]+$` →
+/// `ABCDEF0123456789`.
+pub fn allowed_characters(pattern: &str) -> Option<String> {
+    let class = pattern.strip_prefix("^[")?.strip_suffix("]+$")?;
+    let chars: Vec<char> = class.chars().collect();
+    let mut allowed = String::new();
+    let mut index = 0;
+    while index < chars.len() {
+        let first = chars[index];
+        if matches!(first, '\\' | '^' | '[' | ']') {
+            return None;
+        }
+        if chars.get(index + 1) == Some(&'-') && index + 2 < chars.len() {
+            let last = chars[index + 2];
+            if last < first {
+                return None;
+            }
+            allowed.extend(first..=last);
+            index += 3;
+        } else {
+            allowed.push(first);
+            index += 1;
+        }
+    }
+    (!allowed.is_empty()).then_some(allowed)
+}
+
+/// The documented path patterns of the bundled spec, by generated method
+/// name and Rust parameter name. Workspace ids are listed under `""`.
+pub fn path_patterns(bundled: &serde_json::Value) -> Result<PathPatterns, ShapeError> {
+    let mut patterns = PathPatterns::new();
+    let parameters = bundled.pointer("/components/parameters");
+    let resolve = |param: &serde_json::Value| -> serde_json::Value {
+        match param.get("$ref").and_then(serde_json::Value::as_str) {
+            Some(reference) => reference
+                .rsplit('/')
+                .next()
+                .and_then(|name| parameters.and_then(|all| all.get(name)))
+                .cloned()
+                .unwrap_or_default(),
+            None => param.clone(),
+        }
+    };
+    let Some(paths) = bundled.get("paths").and_then(serde_json::Value::as_object) else {
+        return Ok(patterns);
+    };
+    for item in paths.values() {
+        let shared: Vec<serde_json::Value> = item
+            .get("parameters")
+            .and_then(serde_json::Value::as_array)
+            .map(|all| all.iter().map(&resolve).collect())
+            .unwrap_or_default();
+        let Some(operations) = item.as_object() else {
+            continue;
+        };
+        for (method, operation) in operations {
+            if method == "parameters" {
+                continue;
+            }
+            let Some(id) = operation
+                .get("operationId")
+                .and_then(serde_json::Value::as_str)
+            else {
+                continue;
+            };
+            let own: Vec<serde_json::Value> = operation
+                .get("parameters")
+                .and_then(serde_json::Value::as_array)
+                .map(|all| all.iter().map(&resolve).collect())
+                .unwrap_or_default();
+            for param in shared.iter().chain(&own) {
+                if param.get("in").and_then(serde_json::Value::as_str) != Some("path") {
+                    continue;
+                }
+                let Some(name) = param.get("name").and_then(serde_json::Value::as_str) else {
+                    continue;
+                };
+                if name == "workspaceId" {
+                    // Generated as an optional query parameter and put into
+                    // the path by the client, which checks it itself.
+                    continue;
+                }
+                let Some(pattern) = param.pointer("/schema/pattern").and_then(|p| p.as_str())
+                else {
+                    continue;
+                };
+                let method_name = heck::AsSnakeCase(id).to_string();
+                let rust_name = heck::AsSnakeCase(name).to_string();
+                let allowed = allowed_characters(pattern).ok_or_else(|| {
+                    shape(
+                        &format!("{id}.{name}"),
+                        format!("the pattern {pattern:?} is not of the form ^[CLASS]+$"),
+                    )
+                })?;
+                patterns
+                    .entry(method_name)
+                    .or_default()
+                    .insert(rust_name, allowed);
+            }
+        }
+    }
+    Ok(patterns)
+}
+
+/// Rewrites `encode_path(&x.to_string())` in one method's statements.
+struct CheckedSegments<'a> {
+    place: &'a str,
+    allowed: Option<&'a BTreeMap<String, String>>,
+    rewritten: usize,
+    problem: Option<ShapeError>,
+}
+
+impl VisitMut for CheckedSegments<'_> {
+    /// `format!(…)` arguments are tokens to syn: parse them as expressions,
+    /// rewrite those, and put the tokens back.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            self.problem = Some(shape(
+                self.place,
+                "a `format!` whose arguments do not parse",
+            ));
+            return;
+        };
+        for arg in args.iter_mut() {
+            self.visit_expr_mut(arg);
+        }
+        mac.tokens = quote::ToTokens::to_token_stream(&args);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Call(call) = expr
+            && text(&call.func) == "encode_path"
+        {
+            let argument = call.args.first().map(text).unwrap_or_default();
+            let Some(name) = argument
+                .strip_prefix('&')
+                .and_then(|rest| rest.strip_suffix(".to_string()"))
+                .filter(|name| name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            else {
+                self.problem = Some(shape(
+                    self.place,
+                    format!(
+                        "`encode_path({argument})` instead of `encode_path(&name.to_string())`"
+                    ),
+                ));
+                return;
+            };
+            let ident = syn::Ident::new(name, Span::call_site());
+            let label = LitStr::new(name, Span::call_site());
+            let allowed = match self.allowed.and_then(|all| all.get(name)) {
+                Some(chars) => {
+                    let chars = LitStr::new(chars, Span::call_site());
+                    quote::quote!(::std::option::Option::Some(#chars))
+                }
+                None => quote::quote!(::std::option::Option::None),
+            };
+            *expr = parse_quote! {
+                crate::segments::encode(#label, &#ident.to_string(), #allowed)
+                    .map_err(Error::InvalidRequest)?
+            };
+            self.rewritten += 1;
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Rewrites every path parameter of every `send()` in `mod builder`.
+/// Returns how many were rewritten.
+pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, ShapeError> {
+    let mut rewritten = 0;
+    for item in &mut file.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != "builder" {
+            continue;
+        }
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
+        for item in items.iter_mut() {
+            let Item::Impl(block) = item else { continue };
+            for member in &mut block.items {
+                let ImplItem::Fn(method) = member else {
+                    continue;
+                };
+                if method.sig.ident != "send" {
+                    continue;
+                }
+                let body = text(&method.block);
+                let operation = body
+                    .split("(client,\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or_default()
+                    .to_string();
+                if operation.is_empty() {
+                    return Err(shape(
+                        &text(&block.self_ty),
+                        "run the response-handling pass first: no operation name found",
+                    ));
+                }
+                let mut checked = CheckedSegments {
+                    place: &operation,
+                    allowed: patterns.get(&operation),
+                    rewritten: 0,
+                    problem: None,
+                };
+                checked.visit_block_mut(&mut method.block);
+                if let Some(problem) = checked.problem {
+                    return Err(problem);
+                }
+                rewritten += checked.rewritten;
+            }
+        }
+    }
+    Ok(rewritten)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_character_class_becomes_its_characters() {
+        assert_eq!(
+            allowed_characters("^[A-F0-9]+$").as_deref(),
+            Some("ABCDEF0123456789")
+        );
+        assert_eq!(allowed_characters("^[a-c_]+$").as_deref(), Some("abc_"));
+        assert_eq!(allowed_characters("^[A-F0-9]+"), None, "not anchored");
+        assert_eq!(allowed_characters("^\\d+$"), None);
+        assert_eq!(allowed_characters("^[\\w]+$"), None);
+        assert_eq!(allowed_characters("^[z-a]+$"), None);
+    }
+
+    fn sample(argument: &str) -> syn::File {
+        syn::parse_str(&format!(
+            r#"pub mod builder {{
+                impl<'a> MessageRetrieve<'a> {{
+                    pub async fn send(self) -> R {{
+                        let Self {{ client, message_id }} = self;
+                        let request = (|| -> R {{
+                            let url = format!("{{}}/messages/{{}}", client.baseurl, encode_path({argument}));
+                            Ok(request)
+                        }})();
+                        crate::call::json::<T>(client, "message_retrieve", request).await
+                    }}
+                }}
+            }}"#
+        ))
+        .expect("parses")
+    }
+
+    #[test]
+    fn path_parameters_go_through_the_checked_encoder() {
+        let mut file = sample("&message_id.to_string()");
+        let mut patterns = PathPatterns::new();
+        patterns
+            .entry("message_retrieve".into())
+            .or_default()
+            .insert("message_id".into(), "ABCDEF0123456789".into());
+        assert_eq!(rewrite(&mut file, &patterns).expect("rewrites"), 1);
+        let out = text(&file);
+        assert!(
+            out.contains("crate::segments::encode(\"message_id\",&message_id.to_string(),::std::option::Option::Some(\"ABCDEF0123456789\")).map_err(Error::InvalidRequest)?"),
+            "{out}"
+        );
+        assert!(!out.contains("encode_path("), "{out}");
+    }
+
+    #[test]
+    fn another_argument_shape_is_refused_by_operation() {
+        let mut file = sample("&format!(\"{}\", message_id)");
+        let err = rewrite(&mut file, &PathPatterns::new()).expect_err("unknown shape");
+        assert!(
+            err.to_string()
+                .starts_with("message_retrieve: unexpected shape"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_patterns_of_the_spec_are_read() {
+        let bundled: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(crate::project_root().join("openapi/bundled.json"))
+                .expect("bundled spec"),
+        )
+        .expect("json");
+        let patterns = path_patterns(&bundled).expect("patterns");
+        assert_eq!(
+            patterns
+                .get("message_retrieve")
+                .and_then(|p| p.get("message_id"))
+                .map(String::as_str),
+            Some("ABCDEF0123456789")
+        );
+    }
+}
