@@ -133,7 +133,7 @@ async fn forbidden_quota_headers_and_gateway_errors() {
     ];
     for (id, response) in &cases {
         Mock::given(method("GET"))
-            .and(path(format!("/workspaces/AB12/messages/{}", hex_id(&id))))
+            .and(path(format!("/workspaces/AB12/messages/{}", hex_id(id))))
             .respond_with(response.clone())
             .mount(&server)
             .await;
