@@ -27,13 +27,16 @@ use serde_json::{Map, Value, json};
 
 use crate::spec::{SpecError, resolve};
 
-/// Header parameters the client sets itself.
-const CLIENT_HEADERS: [&str; 5] = [
+/// Header parameters the client sets itself (the conditional ones come
+/// from its opt-in cache).
+const CLIENT_HEADERS: [&str; 7] = [
     "accept",
     "content-type",
     "x-api-key",
     "api-key",
     "authorization",
+    "if-none-match",
+    "if-modified-since",
 ];
 
 /// The media types one operation sends and accepts on the wire.

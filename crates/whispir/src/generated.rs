@@ -15,6 +15,9 @@ pub mod types {
     pub struct Activity {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<crate::generated::enums::ActivityAction>,
+        ///Free text detail of what was done.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fullname: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -443,26 +446,17 @@ pub mod types {
     }
     ///The error body most endpoints answer with.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ApiError {
         ///Technical detail, when the server gives any.
-        #[serde(
-            rename = "errorDetail",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_detail: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "errorDetail")]
+        pub error_detail: ::std::string::String,
         ///One sentence on what went wrong.
-        #[serde(
-            rename = "errorSummary",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_summary: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "errorSummary")]
+        pub error_summary: ::std::string::String,
         ///Short name of the error.
-        #[serde(
-            rename = "errorText",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_text: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "errorText")]
+        pub error_text: ::std::string::String,
     }
     impl ApiError {
         pub fn builder() -> builder::ApiError {
@@ -471,17 +465,14 @@ pub mod types {
     }
     ///The error body of the newer endpoints.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ApiErrorNextGen {
         ///Technical detail, when the server gives any.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub detail: ::std::option::Option<::std::string::String>,
+        pub detail: ::std::string::String,
         ///What went wrong.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub message: ::std::option::Option<::std::string::String>,
+        pub message: ::std::string::String,
         ///The HTTP status repeated in the body.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<i64>,
+        pub status: i64,
     }
     impl ApiErrorNextGen {
         pub fn builder() -> builder::ApiErrorNextGen {
@@ -1066,6 +1057,9 @@ pub mod types {
         )]
         pub team_name2: ::std::option::Option<::std::string::String>,
         pub timezone: ::std::string::String,
+        ///How to address the contact, e.g. Dr.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::ContactType>,
         #[serde(
@@ -1680,6 +1674,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub contact_ids: ::std::option::Option<::std::string::String>,
+        ///What the list is for, in words for other users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "distListIds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1817,6 +1814,9 @@ pub mod types {
     pub struct DistributionListSummary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<::std::string::String>,
+        ///What the list is for, in words for other users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2157,6 +2157,9 @@ pub mod types {
         pub created_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///Free text saying what the key is used for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
         #[serde(
@@ -2376,9 +2379,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_time: ::std::option::Option<i64>,
-        ///OUTGOING for sent messages.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub direction: ::std::option::Option<::std::string::String>,
+        pub direction: ::std::option::Option<crate::generated::enums::MessageDirection>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dlr: ::std::option::Option<DeliveryReceipt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2439,11 +2441,8 @@ pub mod types {
         )]
         pub repeat_min: ::std::option::Option<i64>,
         ///How many times a repeated message is sent.
-        #[serde(
-            rename = "repetitionCount",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub repetition_count: ::std::option::Option<i64>,
+        #[serde(rename = "repetitionCount", default = "defaults::default_u64::<i64, 1>")]
+        pub repetition_count: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<Resource>,
         ///Number of replies received.
@@ -3168,6 +3167,9 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct RcsCard {
+        ///Body text of the card.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media: ::std::option::Option<RcsMedia>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3321,11 +3323,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Resource {
         ///File content, base64-encoded (sent on upload only).
-        #[serde(
-            rename = "derefUri",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub deref_uri: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "derefUri")]
+        pub deref_uri: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3472,19 +3471,14 @@ pub mod types {
     }
     ///`Responder`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Responder {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub email: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mobile: ::std::option::Option<::std::string::String>,
+        pub email: ::std::string::String,
+        pub mobile: ::std::string::String,
         ///Whispir's unique recipient identifier.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub mri: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub voice: ::std::option::Option<::std::string::String>,
+        pub mri: ::std::string::String,
+        pub name: ::std::string::String,
+        pub voice: ::std::string::String,
     }
     impl Responder {
         pub fn builder() -> builder::Responder {
@@ -3510,6 +3504,9 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ResponseRule {
+        ///What the rule is for, in words for other users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
         #[serde(rename = "responseTemplatePatterns")]
         pub response_template_patterns: ResponseRuleResponseTemplatePatterns,
@@ -3793,6 +3790,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub message_template_description: ::std::option::Option<::std::string::String>,
+        ///Name of the template, chosen when it is created; messages refer to the template by it.
         #[serde(rename = "messageTemplateName")]
         pub message_template_name: ::std::string::String,
         #[serde(
@@ -4045,6 +4043,9 @@ pub mod types {
         )]
         pub team_name2: ::std::option::Option<::std::string::String>,
         pub timezone: ::std::string::String,
+        ///How to address the user, e.g. Dr.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "userName")]
         pub user_name: ::std::string::String,
         #[serde(
@@ -4561,6 +4562,10 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::ActivityAction>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             fullname: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4594,6 +4599,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     fullname: Ok(Default::default()),
                     link: Ok(Default::default()),
                     module: Ok(Default::default()),
@@ -4616,6 +4622,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
                     });
                 self
             }
@@ -4715,6 +4733,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     action: value.action?,
+                    description: value.description?,
                     fullname: value.fullname?,
                     link: value.link?,
                     module: value.module?,
@@ -4729,6 +4748,7 @@ pub mod types {
             fn from(value: super::Activity) -> Self {
                 Self {
                     action: Ok(value.action),
+                    description: Ok(value.description),
                     fullname: Ok(value.fullname),
                     link: Ok(value.link),
                     module: Ok(value.module),
@@ -4825,31 +4845,33 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApiError {
             error_detail: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             error_summary: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             error_text: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for ApiError {
             fn default() -> Self {
                 Self {
-                    error_detail: Ok(Default::default()),
-                    error_summary: Ok(Default::default()),
-                    error_text: Ok(Default::default()),
+                    error_detail: Err("no value supplied for error_detail".to_string()),
+                    error_summary: Err(
+                        "no value supplied for error_summary".to_string(),
+                    ),
+                    error_text: Err("no value supplied for error_text".to_string()),
                 }
             }
         }
         impl ApiError {
             pub fn error_detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_detail = value
@@ -4861,7 +4883,7 @@ pub mod types {
             }
             pub fn error_summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_summary = value
@@ -4873,7 +4895,7 @@ pub mod types {
             }
             pub fn error_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_text = value
@@ -4907,32 +4929,23 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ApiErrorNextGen {
-            detail: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
+            detail: ::std::result::Result<::std::string::String, ::std::string::String>,
+            message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<i64, ::std::string::String>,
         }
         impl ::std::default::Default for ApiErrorNextGen {
             fn default() -> Self {
                 Self {
-                    detail: Ok(Default::default()),
-                    message: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    detail: Err("no value supplied for detail".to_string()),
+                    message: Err("no value supplied for message".to_string()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
         impl ApiErrorNextGen {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
@@ -4944,7 +4957,7 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
@@ -4956,7 +4969,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -6173,6 +6186,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<crate::generated::enums::ContactType>,
                 ::std::string::String,
@@ -6312,6 +6329,7 @@ pub mod types {
                     team_name1: Ok(Default::default()),
                     team_name2: Ok(Default::default()),
                     timezone: Err("no value supplied for timezone".to_string()),
+                    title: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     work_address1: Ok(Default::default()),
                     work_address2: Ok(Default::default()),
@@ -6856,6 +6874,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -7222,6 +7252,7 @@ pub mod types {
                     team_name1: value.team_name1?,
                     team_name2: value.team_name2?,
                     timezone: value.timezone?,
+                    title: value.title?,
                     type_: value.type_?,
                     work_address1: value.work_address1?,
                     work_address2: value.work_address2?,
@@ -7291,6 +7322,7 @@ pub mod types {
                     team_name1: Ok(value.team_name1),
                     team_name2: Ok(value.team_name2),
                     timezone: Ok(value.timezone),
+                    title: Ok(value.title),
                     type_: Ok(value.type_),
                     work_address1: Ok(value.work_address1),
                     work_address2: Ok(value.work_address2),
@@ -8351,6 +8383,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             dist_list_ids: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -8398,6 +8434,7 @@ pub mod types {
                 Self {
                     access: Ok(Default::default()),
                     contact_ids: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     dist_list_ids: Ok(Default::default()),
                     distlistdetails: Ok(Default::default()),
                     id: Ok(Default::default()),
@@ -8434,6 +8471,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for contact_ids: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
                     });
                 self
             }
@@ -8582,6 +8631,7 @@ pub mod types {
                 Ok(Self {
                     access: value.access?,
                     contact_ids: value.contact_ids?,
+                    description: value.description?,
                     dist_list_ids: value.dist_list_ids?,
                     distlistdetails: value.distlistdetails?,
                     id: value.id?,
@@ -8601,6 +8651,7 @@ pub mod types {
                 Self {
                     access: Ok(value.access),
                     contact_ids: Ok(value.contact_ids),
+                    description: Ok(value.description),
                     dist_list_ids: Ok(value.dist_list_ids),
                     distlistdetails: Ok(value.distlistdetails),
                     id: Ok(value.id),
@@ -8812,6 +8863,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -8838,6 +8893,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     access: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     member_count: Ok(Default::default()),
@@ -8857,6 +8913,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for access: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
                     });
                 self
             }
@@ -8939,6 +9007,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     access: value.access?,
+                    description: value.description?,
                     id: value.id?,
                     link: value.link?,
                     member_count: value.member_count?,
@@ -8953,6 +9022,7 @@ pub mod types {
             fn from(value: super::DistributionListSummary) -> Self {
                 Self {
                     access: Ok(value.access),
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     link: Ok(value.link),
                     member_count: Ok(value.member_count),
@@ -9906,6 +9976,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::uuid::Uuid>,
                 ::std::string::String,
@@ -9927,6 +10001,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     created_time: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     last_modified_time: Ok(Default::default()),
                     secret: Ok(Default::default()),
@@ -9946,6 +10021,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for created_time: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
                     });
                 self
             }
@@ -10005,6 +10092,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     created_time: value.created_time?,
+                    description: value.description?,
                     id: value.id?,
                     last_modified_time: value.last_modified_time?,
                     secret: value.secret?,
@@ -10016,6 +10104,7 @@ pub mod types {
             fn from(value: super::Key) -> Self {
                 Self {
                     created_time: Ok(value.created_time),
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     last_modified_time: Ok(value.last_modified_time),
                     secret: Ok(value.secret),
@@ -10249,7 +10338,7 @@ pub mod types {
                 ::std::string::String,
             >,
             direction: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::generated::enums::MessageDirection>,
                 ::std::string::String,
             >,
             dlr: ::std::result::Result<
@@ -10308,10 +10397,7 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
-            repetition_count: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
+            repetition_count: ::std::result::Result<i64, ::std::string::String>,
             resource: ::std::result::Result<
                 ::std::option::Option<super::Resource>,
                 ::std::string::String,
@@ -10385,7 +10471,7 @@ pub mod types {
                     repeat_days: Ok(Default::default()),
                     repeat_hrs: Ok(Default::default()),
                     repeat_min: Ok(Default::default()),
-                    repetition_count: Ok(Default::default()),
+                    repetition_count: Ok(super::defaults::default_u64::<i64, 1>()),
                     resource: Ok(Default::default()),
                     response_count: Ok(Default::default()),
                     schedule_date: Ok(Default::default()),
@@ -10461,7 +10547,9 @@ pub mod types {
             }
             pub fn direction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::MessageDirection>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.direction = value
@@ -10649,7 +10737,7 @@ pub mod types {
             }
             pub fn repetition_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repetition_count = value
@@ -12150,6 +12238,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RcsCard {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             media: ::std::result::Result<
                 ::std::option::Option<super::RcsMedia>,
                 ::std::string::String,
@@ -12166,6 +12258,7 @@ pub mod types {
         impl ::std::default::Default for RcsCard {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     media: Ok(Default::default()),
                     suggestions: Ok(Default::default()),
                     title: Ok(Default::default()),
@@ -12173,6 +12266,18 @@ pub mod types {
             }
         }
         impl RcsCard {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn media<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<super::RcsMedia>>,
@@ -12216,6 +12321,7 @@ pub mod types {
                 value: RcsCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     media: value.media?,
                     suggestions: value.suggestions?,
                     title: value.title?,
@@ -12225,6 +12331,7 @@ pub mod types {
         impl ::std::convert::From<super::RcsCard> for RcsCard {
             fn from(value: super::RcsCard) -> Self {
                 Self {
+                    description: Ok(value.description),
                     media: Ok(value.media),
                     suggestions: Ok(value.suggestions),
                     title: Ok(value.title),
@@ -12837,7 +12944,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Resource {
             deref_uri: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -12861,7 +12968,7 @@ pub mod types {
         impl ::std::default::Default for Resource {
             fn default() -> Self {
                 Self {
-                    deref_uri: Ok(Default::default()),
+                    deref_uri: Err("no value supplied for deref_uri".to_string()),
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     mime_type: Err("no value supplied for mime_type".to_string()),
@@ -12873,7 +12980,7 @@ pub mod types {
         impl Resource {
             pub fn deref_uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deref_uri = value
@@ -13054,42 +13161,27 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Responder {
-            email: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            mobile: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            mri: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            voice: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            email: ::std::result::Result<::std::string::String, ::std::string::String>,
+            mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
+            mri: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            voice: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Responder {
             fn default() -> Self {
                 Self {
-                    email: Ok(Default::default()),
-                    mobile: Ok(Default::default()),
-                    mri: Ok(Default::default()),
-                    name: Ok(Default::default()),
-                    voice: Ok(Default::default()),
+                    email: Err("no value supplied for email".to_string()),
+                    mobile: Err("no value supplied for mobile".to_string()),
+                    mri: Err("no value supplied for mri".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    voice: Err("no value supplied for voice".to_string()),
                 }
             }
         }
         impl Responder {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
@@ -13101,7 +13193,7 @@ pub mod types {
             }
             pub fn mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mobile = value
@@ -13113,7 +13205,7 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
@@ -13125,7 +13217,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -13137,7 +13229,7 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
@@ -13274,6 +13366,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ResponseRule {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             response_template_patterns: ::std::result::Result<
                 super::ResponseRuleResponseTemplatePatterns,
@@ -13283,6 +13379,7 @@ pub mod types {
         impl ::std::default::Default for ResponseRule {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     response_template_patterns: Err(
                         "no value supplied for response_template_patterns".to_string(),
@@ -13291,6 +13388,18 @@ pub mod types {
             }
         }
         impl ResponseRule {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -13324,6 +13433,7 @@ pub mod types {
                 value: ResponseRule,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     name: value.name?,
                     response_template_patterns: value.response_template_patterns?,
                 })
@@ -13332,6 +13442,7 @@ pub mod types {
         impl ::std::convert::From<super::ResponseRule> for ResponseRule {
             fn from(value: super::ResponseRule) -> Self {
                 Self {
+                    description: Ok(value.description),
                     name: Ok(value.name),
                     response_template_patterns: Ok(value.response_template_patterns),
                 }
@@ -14681,6 +14792,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             user_name: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -14819,6 +14934,7 @@ pub mod types {
                     team_name1: Ok(Default::default()),
                     team_name2: Ok(Default::default()),
                     timezone: Err("no value supplied for timezone".to_string()),
+                    title: Ok(Default::default()),
                     user_name: Err("no value supplied for user_name".to_string()),
                     work_address1: Ok(Default::default()),
                     work_address2: Ok(Default::default()),
@@ -15335,6 +15451,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
             pub fn user_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -15698,6 +15826,7 @@ pub mod types {
                     team_name1: value.team_name1?,
                     team_name2: value.team_name2?,
                     timezone: value.timezone?,
+                    title: value.title?,
                     user_name: value.user_name?,
                     work_address1: value.work_address1?,
                     work_address2: value.work_address2?,
@@ -15766,6 +15895,7 @@ pub mod types {
                     team_name1: Ok(value.team_name1),
                     team_name2: Ok(value.team_name2),
                     timezone: Ok(value.timezone),
+                    title: Ok(value.title),
                     user_name: Ok(value.user_name),
                     work_address1: Ok(value.work_address1),
                     work_address2: Ok(value.work_address2),
@@ -16949,6 +17079,16 @@ pub mod types {
                     workspaces: Ok(value.workspaces),
                 }
             }
+        }
+    }
+    /// Generation of default values for serde.
+    pub mod defaults {
+        pub(super) fn default_u64<T, const V: u64>() -> T
+        where
+            T: ::std::convert::TryFrom<u64>,
+            <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
+        {
+            T::try_from(V).unwrap()
         }
     }
     /// Error types.
@@ -18816,7 +18956,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -18960,7 +19099,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -19009,7 +19147,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -19135,7 +19272,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -19299,7 +19435,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -19465,7 +19600,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -19634,7 +19768,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -19939,7 +20072,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -20194,7 +20326,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -20412,7 +20543,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -20571,7 +20701,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -20650,7 +20779,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -20839,7 +20967,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -21048,7 +21175,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -21266,7 +21392,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -21433,7 +21558,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -21703,7 +21827,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22037,7 +22160,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22230,7 +22352,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22394,7 +22515,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22537,7 +22657,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22729,7 +22848,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -22933,7 +23051,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -23137,7 +23254,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -23524,7 +23640,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -23722,7 +23837,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -23932,7 +24046,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -24075,7 +24188,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -24275,7 +24387,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -24489,7 +24600,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -24632,7 +24742,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -24824,7 +24933,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25028,7 +25136,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25118,7 +25225,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25261,7 +25367,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25459,7 +25564,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25663,7 +25767,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25805,7 +25908,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -25939,7 +26041,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -26017,7 +26118,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -26181,7 +26281,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -26307,7 +26406,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -26473,7 +26571,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -26716,7 +26813,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -26860,7 +26956,6 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
@@ -29211,6 +29306,83 @@ pub mod enums {
     impl ::schemars::JsonSchema for KeyType {
         fn schema_name() -> ::std::string::String {
             "KeyType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Message.direction`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum MessageDirection {
+        ///`OUTGOING`
+        Outgoing,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl MessageDirection {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Outgoing => "OUTGOING",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageDirection {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "OUTGOING" => Self::Outgoing,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for MessageDirection {
+        fn from(value: &str) -> Self {
+            match value {
+                "OUTGOING" => Self::Outgoing,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageDirection {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for MessageDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for MessageDirection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageDirection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for MessageDirection {
+        fn schema_name() -> ::std::string::String {
+            "MessageDirection".to_string()
         }
         fn json_schema(
             generator: &mut ::schemars::r#gen::SchemaGenerator,

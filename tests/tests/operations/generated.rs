@@ -1071,7 +1071,7 @@ async fn resource_create_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+    >("{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
         .unwrap();
     let typed: whispir::types::Resource = ::serde_json::from_value(request_body.clone())
         .unwrap();
@@ -1087,7 +1087,9 @@ async fn resource_create_sends_what_the_spec_says() {
                 .set_body_json(
                     ::serde_json::from_str::<
                         ::serde_json::Value,
-                    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+                    >(
+                            "{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}",
+                        )
                         .unwrap(),
                 ),
         )
@@ -1116,7 +1118,9 @@ async fn resource_retrieve_sends_what_the_spec_says() {
                 .set_body_json(
                     ::serde_json::from_str::<
                         ::serde_json::Value,
-                    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+                    >(
+                            "{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}",
+                        )
                         .unwrap(),
                 ),
         )
@@ -1137,7 +1141,7 @@ async fn resource_update_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+    >("{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
         .unwrap();
     let typed: whispir::types::Resource = ::serde_json::from_value(request_body.clone())
         .unwrap();
@@ -1153,7 +1157,9 @@ async fn resource_update_sends_what_the_spec_says() {
                 .set_body_json(
                     ::serde_json::from_str::<
                         ::serde_json::Value,
-                    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+                    >(
+                            "{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}",
+                        )
                         .unwrap(),
                 ),
         )
