@@ -86,12 +86,12 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         code: 403u16,
         reason: "Forbidden",
         section: crate::code_table::TableSection::Unsuccessful,
-        summary: "The API understood the request but refuses it: the credentials were accepted, yet the account lacks the permission for this action.",
+        summary: "The API refused the request although it was understood.",
         remedies: &[
-            "Check the Authorization header: the credentials must be valid for this account.",
+            "Check the Authorization header: the credentials were accepted, but they must belong to an account with the permission for this action.",
             "Use HTTPS: plain HTTP is refused.",
             "Check the x-api-key header: the API key may be wrong.",
-            "The plan's quota may be spent (X-Error-Code ERR_403_DEVELOPER_OVER_QPS or ERR_403_DEVELOPER_OVER_QPD): send fewer calls, see rate limits.",
+            "The plan's quota may be spent (X-Error-Code ERR_403_DEVELOPER_OVER_QPS or ERR_403_DEVELOPER_OVER_QPD): slow down, see rate limits.",
         ],
     },
     crate::code_table::TableRow {

@@ -2441,8 +2441,11 @@ pub mod types {
         )]
         pub repeat_min: ::std::option::Option<i64>,
         ///How many times a repeated message is sent.
-        #[serde(rename = "repetitionCount", default = "defaults::default_u64::<i64, 1>")]
-        pub repetition_count: i64,
+        #[serde(
+            rename = "repetitionCount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub repetition_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<Resource>,
         ///Number of replies received.
@@ -3083,8 +3086,10 @@ pub mod types {
         #[serde(rename = "appId")]
         pub app_id: ::std::string::String,
         ///Free data delivered with the notification.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///Minutes before an unread push falls back to SMS.
         #[serde(
             rename = "escalationMins",
@@ -3234,12 +3239,10 @@ pub mod types {
         pub postback_data: ::std::string::String,
         #[serde(
             rename = "shareLocationAction",
-            default,
-            skip_serializing_if = "::serde_json::Map::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub share_location_action: ::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
+        pub share_location_action: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         pub text: ::std::string::String,
         #[serde(
@@ -10397,7 +10400,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
-            repetition_count: ::std::result::Result<i64, ::std::string::String>,
+            repetition_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             resource: ::std::result::Result<
                 ::std::option::Option<super::Resource>,
                 ::std::string::String,
@@ -10471,7 +10477,7 @@ pub mod types {
                     repeat_days: Ok(Default::default()),
                     repeat_hrs: Ok(Default::default()),
                     repeat_min: Ok(Default::default()),
-                    repetition_count: Ok(super::defaults::default_u64::<i64, 1>()),
+                    repetition_count: Ok(Default::default()),
                     resource: Ok(Default::default()),
                     response_count: Ok(Default::default()),
                     schedule_date: Ok(Default::default()),
@@ -10737,7 +10743,7 @@ pub mod types {
             }
             pub fn repetition_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repetition_count = value
@@ -11806,7 +11812,9 @@ pub mod types {
             >,
             app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             data: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             escalation_mins: ::std::result::Result<
@@ -11869,7 +11877,9 @@ pub mod types {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12508,7 +12518,9 @@ pub mod types {
                 ::std::string::String,
             >,
             share_location_action: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -12565,7 +12577,9 @@ pub mod types {
             pub fn share_location_action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17079,16 +17093,6 @@ pub mod types {
                     workspaces: Ok(value.workspaces),
                 }
             }
-        }
-    }
-    /// Generation of default values for serde.
-    pub mod defaults {
-        pub(super) fn default_u64<T, const V: u64>() -> T
-        where
-            T: ::std::convert::TryFrom<u64>,
-            <T as ::std::convert::TryFrom<u64>>::Error: ::std::fmt::Debug,
-        {
-            T::try_from(V).unwrap()
         }
     }
     /// Error types.
