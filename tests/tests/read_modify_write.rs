@@ -7,7 +7,7 @@
 //! property the spec declares but the generated type drops fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -184,18 +184,21 @@ fn round_trip_named(name: &str, body: &Value) {
         ResponseRuleCollection,
         Scenario,
         ScenarioCollection,
+        SendCodeCreateBody,
         Template,
         TemplateCollection,
         User,
         UserCollection,
+        VerifyCodeCreateBody,
         Workspace,
         WorkspaceCollection,
     );
 }
 
-/// The component schemas that operations send or answer with (2xx).
-fn resource_schemas(spec: &Value) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+/// The schemas operations send or answer with (2xx), by generated type
+/// name: a component's name, or `{OperationId}Body` for an inline request.
+fn resource_schemas(spec: &Value) -> BTreeMap<String, Value> {
+    let mut found = BTreeMap::new();
     let operations = spec["paths"]
         .as_object()
         .expect("paths")
@@ -210,25 +213,48 @@ fn resource_schemas(spec: &Value) -> BTreeSet<String> {
             .flatten()
             .filter(|(status, _)| status.starts_with('2'))
             .filter_map(|(_, response)| response.get("content"));
-        for content in request.into_iter().chain(responses) {
+        for (is_request, content) in request
+            .into_iter()
+            .map(|c| (true, c))
+            .chain(responses.map(|c| (false, c)))
+        {
             for media in content.as_object().expect("content").values() {
-                if let Some(reference) = media.pointer("/schema/$ref").and_then(Value::as_str) {
-                    names.insert(reference.rsplit('/').next().unwrap_or_default().to_string());
+                let Some(schema) = media.get("schema") else {
+                    continue;
+                };
+                if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+                    let name = reference.rsplit('/').next().unwrap_or_default();
+                    found.insert(name.to_string(), schema.clone());
+                } else if is_request && schema.get("properties").is_some() {
+                    let id = operation["operationId"].as_str().expect("operationId");
+                    let mut name = id[..1].to_ascii_uppercase();
+                    name.push_str(&id[1..]);
+                    found.insert(format!("{name}Body"), schema.clone());
                 }
             }
         }
     }
-    names
+    found
 }
 
 #[test]
 fn every_resource_type_keeps_every_property_through_read_modify_write() {
     let spec = bundled();
-    let names = resource_schemas(&spec);
-    assert!(names.len() >= 30, "found only {names:?}");
-    for name in &names {
-        let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
-        let body = full_body(&spec, &schema, name, &mut Vec::new()).expect("a body");
+    let schemas = resource_schemas(&spec);
+    assert!(schemas.len() >= 30, "found only {:?}", schemas.keys());
+    for expected in [
+        "Message",
+        "Contact",
+        "TemplateCollection",
+        "SendCodeCreateBody",
+    ] {
+        assert!(
+            schemas.contains_key(expected),
+            "{expected} is not exercised"
+        );
+    }
+    for (name, schema) in &schemas {
+        let body = full_body(&spec, schema, name, &mut Vec::new()).expect("a body");
         let mut carried = BTreeSet::new();
         paths(&body, name, &mut carried);
         assert!(!carried.is_empty(), "{name}: the body carries no property");
