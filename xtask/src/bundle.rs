@@ -227,8 +227,11 @@ fn error_content(code: u16) -> Value {
             }
         });
     }
+    // `anyOf`, not `oneOf`: the two shapes are told apart by their required
+    // lists, but a validator that skips required read-only properties would
+    // find both branches matching and a `oneOf` failing.
     let schema = json!({
-        "oneOf": [
+        "anyOf": [
             { "$ref": format!("#/components/schemas/{API_ERROR_SCHEMA}") },
             { "$ref": format!("#/components/schemas/{API_ERROR_NEXT_GEN_SCHEMA}") }
         ]

@@ -83,11 +83,11 @@ fn shared_responses_take_the_table_texts_and_bodies() {
     );
     let json_schema = &responses["500InternalServerError"]["content"]["application/json"]["schema"];
     assert_eq!(
-        json_schema["oneOf"][0]["$ref"],
+        json_schema["anyOf"][0]["$ref"],
         "#/components/schemas/ApiError"
     );
     assert_eq!(
-        json_schema["oneOf"][1]["$ref"],
+        json_schema["anyOf"][1]["$ref"],
         "#/components/schemas/ApiErrorNextGen"
     );
     assert!(responses["500InternalServerError"]["content"]["application/xml"].is_object());
