@@ -292,6 +292,18 @@ fn an_empty_rcs_share_location_action_is_written_back() {
 }
 
 #[test]
+fn a_resource_read_without_its_write_only_content_deserializes() {
+    // `derefUri` is required on upload only; a read does not carry it.
+    let read: types::Resource = serde_json::from_value(json!({
+        "name": "logo.png",
+        "scope": "private",
+        "mimeType": "image/png"
+    }))
+    .expect("a resource as the API answers it");
+    assert!(read.deref_uri.is_none());
+}
+
+#[test]
 fn a_contact_read_then_written_keeps_its_title() {
     let read: types::Contact = serde_json::from_value(json!({
         "firstName": "Ada",

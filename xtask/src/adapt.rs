@@ -22,7 +22,10 @@
 //! - `default` is dropped from schemas: a defaulted field is not optional in
 //!   the generated type and would write back a value the server never sent;
 //! - free-form object properties are nullable, so an empty object read is
-//!   written back rather than skipped.
+//!   written back rather than skipped;
+//! - read-only and write-only properties are not required: one generated
+//!   type serves requests and responses, and each direction leaves out the
+//!   properties that travel only the other way.
 
 use std::collections::BTreeSet;
 
@@ -149,6 +152,8 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
         remove_defaults(schemas);
         keep_empty_objects(schemas);
     }
+    let snapshot = spec.clone();
+    relax_one_way_required(&snapshot, &mut spec);
     if let Some(components) = spec.get_mut("components").and_then(Value::as_object_mut) {
         // Everything these held has been inlined into the operations above.
         for kind in [
@@ -412,6 +417,44 @@ fn keep_empty_objects(value: &mut Value) {
             map.values_mut().for_each(keep_empty_objects);
         }
         Value::Array(items) => items.iter_mut().for_each(keep_empty_objects),
+        _ => {}
+    }
+}
+
+/// Drops read-only and write-only properties from `required` lists below
+/// `value`. A generated type serves both directions, and OpenAPI requires
+/// such a property only in the direction it travels: a required write-only
+/// `derefUri` would make every read of a resource fail, a required
+/// read-only id every request built without it. `spec` resolves `$ref`s.
+fn relax_one_way_required(spec: &Value, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let one_way: Vec<Value> = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, property)| {
+                    resolve(spec, property).is_some_and(|p| {
+                        ["readOnly", "writeOnly"]
+                            .iter()
+                            .any(|key| p.get(*key).and_then(Value::as_bool) == Some(true))
+                    })
+                })
+                .map(|(name, _)| Value::String(name.clone()))
+                .collect();
+            if let Some(required) = map.get_mut("required").and_then(Value::as_array_mut) {
+                required.retain(|name| !one_way.contains(name));
+                if required.is_empty() {
+                    map.remove("required");
+                }
+            }
+            map.values_mut()
+                .for_each(|child| relax_one_way_required(spec, child));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|child| relax_one_way_required(spec, child)),
         _ => {}
     }
 }

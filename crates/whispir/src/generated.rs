@@ -446,17 +446,26 @@ pub mod types {
     }
     ///The error body most endpoints answer with.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ApiError {
         ///Technical detail, when the server gives any.
-        #[serde(rename = "errorDetail")]
-        pub error_detail: ::std::string::String,
+        #[serde(
+            rename = "errorDetail",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_detail: ::std::option::Option<::std::string::String>,
         ///One sentence on what went wrong.
-        #[serde(rename = "errorSummary")]
-        pub error_summary: ::std::string::String,
+        #[serde(
+            rename = "errorSummary",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_summary: ::std::option::Option<::std::string::String>,
         ///Short name of the error.
-        #[serde(rename = "errorText")]
-        pub error_text: ::std::string::String,
+        #[serde(
+            rename = "errorText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub error_text: ::std::option::Option<::std::string::String>,
     }
     impl ApiError {
         pub fn builder() -> builder::ApiError {
@@ -465,14 +474,17 @@ pub mod types {
     }
     ///The error body of the newer endpoints.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ApiErrorNextGen {
         ///Technical detail, when the server gives any.
-        pub detail: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detail: ::std::option::Option<::std::string::String>,
         ///What went wrong.
-        pub message: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
         ///The HTTP status repeated in the body.
-        pub status: i64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<i64>,
     }
     impl ApiErrorNextGen {
         pub fn builder() -> builder::ApiErrorNextGen {
@@ -1810,7 +1822,7 @@ pub mod types {
     }
     ///`DistributionListSummary`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct DistributionListSummary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<::std::string::String>,
@@ -1828,7 +1840,8 @@ pub mod types {
         pub member_count: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mri: ::std::option::Option<::std::string::String>,
-        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub visibility: ::std::option::Option<::std::string::String>,
     }
@@ -2148,7 +2161,7 @@ pub mod types {
     }
     ///`Key`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Key {
         #[serde(
             rename = "createdTime",
@@ -2169,8 +2182,8 @@ pub mod types {
         pub last_modified_time: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type")]
-        pub type_: crate::generated::enums::KeyType,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::generated::enums::KeyType>,
     }
     impl Key {
         pub fn builder() -> builder::Key {
@@ -3326,8 +3339,11 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Resource {
         ///File content, base64-encoded (sent on upload only).
-        #[serde(rename = "derefUri")]
-        pub deref_uri: ::std::string::String,
+        #[serde(
+            rename = "derefUri",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub deref_uri: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3474,14 +3490,19 @@ pub mod types {
     }
     ///`Responder`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Responder {
-        pub email: ::std::string::String,
-        pub mobile: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mobile: ::std::option::Option<::std::string::String>,
         ///Whispir's unique recipient identifier.
-        pub mri: ::std::string::String,
-        pub name: ::std::string::String,
-        pub voice: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mri: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub voice: ::std::option::Option<::std::string::String>,
     }
     impl Responder {
         pub fn builder() -> builder::Responder {
@@ -3490,11 +3511,14 @@ pub mod types {
     }
     ///`Response`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Response {
-        pub acknowledged: ::std::string::String,
-        pub channel: crate::generated::enums::ResponseChannel,
-        pub content: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub acknowledged: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<crate::generated::enums::ResponseChannel>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub undeliverable: ::std::option::Option<::std::string::String>,
     }
@@ -3958,7 +3982,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub other_title: ::std::option::Option<::std::string::String>,
-        pub password: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "personalAddress1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4049,8 +4074,11 @@ pub mod types {
         ///How to address the user, e.g. Dr.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "userName")]
-        pub user_name: ::std::string::String,
+        #[serde(
+            rename = "userName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "workAddress1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4848,33 +4876,31 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApiError {
             error_detail: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             error_summary: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             error_text: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for ApiError {
             fn default() -> Self {
                 Self {
-                    error_detail: Err("no value supplied for error_detail".to_string()),
-                    error_summary: Err(
-                        "no value supplied for error_summary".to_string(),
-                    ),
-                    error_text: Err("no value supplied for error_text".to_string()),
+                    error_detail: Ok(Default::default()),
+                    error_summary: Ok(Default::default()),
+                    error_text: Ok(Default::default()),
                 }
             }
         }
         impl ApiError {
             pub fn error_detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_detail = value
@@ -4886,7 +4912,7 @@ pub mod types {
             }
             pub fn error_summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_summary = value
@@ -4898,7 +4924,7 @@ pub mod types {
             }
             pub fn error_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_text = value
@@ -4932,23 +4958,32 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ApiErrorNextGen {
-            detail: ::std::result::Result<::std::string::String, ::std::string::String>,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-            status: ::std::result::Result<i64, ::std::string::String>,
+            detail: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApiErrorNextGen {
             fn default() -> Self {
                 Self {
-                    detail: Err("no value supplied for detail".to_string()),
-                    message: Err("no value supplied for message".to_string()),
-                    status: Err("no value supplied for status".to_string()),
+                    detail: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
                 }
             }
         }
         impl ApiErrorNextGen {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
@@ -4960,7 +4995,7 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
@@ -4972,7 +5007,7 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -8886,7 +8921,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             visibility: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -8901,7 +8939,7 @@ pub mod types {
                     link: Ok(Default::default()),
                     member_count: Ok(Default::default()),
                     mri: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Ok(Default::default()),
                     visibility: Ok(Default::default()),
                 }
             }
@@ -8979,7 +9017,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -9996,7 +10034,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                crate::generated::enums::KeyType,
+                ::std::option::Option<crate::generated::enums::KeyType>,
                 ::std::string::String,
             >,
         }
@@ -10008,7 +10046,7 @@ pub mod types {
                     id: Ok(Default::default()),
                     last_modified_time: Ok(Default::default()),
                     secret: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Ok(Default::default()),
                 }
             }
         }
@@ -10077,7 +10115,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::generated::enums::KeyType>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::KeyType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -12958,7 +12998,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Resource {
             deref_uri: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -12982,7 +13022,7 @@ pub mod types {
         impl ::std::default::Default for Resource {
             fn default() -> Self {
                 Self {
-                    deref_uri: Err("no value supplied for deref_uri".to_string()),
+                    deref_uri: Ok(Default::default()),
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     mime_type: Err("no value supplied for mime_type".to_string()),
@@ -12994,7 +13034,7 @@ pub mod types {
         impl Resource {
             pub fn deref_uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deref_uri = value
@@ -13175,27 +13215,42 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Responder {
-            email: ::std::result::Result<::std::string::String, ::std::string::String>,
-            mobile: ::std::result::Result<::std::string::String, ::std::string::String>,
-            mri: ::std::result::Result<::std::string::String, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            voice: ::std::result::Result<::std::string::String, ::std::string::String>,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mobile: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mri: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            voice: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Responder {
             fn default() -> Self {
                 Self {
-                    email: Err("no value supplied for email".to_string()),
-                    mobile: Err("no value supplied for mobile".to_string()),
-                    mri: Err("no value supplied for mri".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    voice: Err("no value supplied for voice".to_string()),
+                    email: Ok(Default::default()),
+                    mobile: Ok(Default::default()),
+                    mri: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    voice: Ok(Default::default()),
                 }
             }
         }
         impl Responder {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
@@ -13207,7 +13262,7 @@ pub mod types {
             }
             pub fn mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mobile = value
@@ -13219,7 +13274,7 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
@@ -13231,7 +13286,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -13243,7 +13298,7 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
@@ -13282,14 +13337,17 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Response {
             acknowledged: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             channel: ::std::result::Result<
-                crate::generated::enums::ResponseChannel,
+                ::std::option::Option<crate::generated::enums::ResponseChannel>,
                 ::std::string::String,
             >,
-            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            content: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             undeliverable: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -13298,9 +13356,9 @@ pub mod types {
         impl ::std::default::Default for Response {
             fn default() -> Self {
                 Self {
-                    acknowledged: Err("no value supplied for acknowledged".to_string()),
-                    channel: Err("no value supplied for channel".to_string()),
-                    content: Err("no value supplied for content".to_string()),
+                    acknowledged: Ok(Default::default()),
+                    channel: Ok(Default::default()),
+                    content: Ok(Default::default()),
                     undeliverable: Ok(Default::default()),
                 }
             }
@@ -13308,7 +13366,7 @@ pub mod types {
         impl Response {
             pub fn acknowledged<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acknowledged = value
@@ -13320,7 +13378,9 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::generated::enums::ResponseChannel>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::ResponseChannel>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -13332,7 +13392,7 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -14723,7 +14783,7 @@ pub mod types {
                 ::std::string::String,
             >,
             password: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             personal_address1: ::std::result::Result<
@@ -14811,7 +14871,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_name: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             work_address1: ::std::result::Result<
@@ -14927,7 +14987,7 @@ pub mod types {
                     other_phone1: Ok(Default::default()),
                     other_phone_area_code1: Ok(Default::default()),
                     other_title: Ok(Default::default()),
-                    password: Err("no value supplied for password".to_string()),
+                    password: Ok(Default::default()),
                     personal_address1: Ok(Default::default()),
                     personal_address2: Ok(Default::default()),
                     personal_country: Ok(Default::default()),
@@ -14949,7 +15009,7 @@ pub mod types {
                     team_name2: Ok(Default::default()),
                     timezone: Err("no value supplied for timezone".to_string()),
                     title: Ok(Default::default()),
-                    user_name: Err("no value supplied for user_name".to_string()),
+                    user_name: Ok(Default::default()),
                     work_address1: Ok(Default::default()),
                     work_address2: Ok(Default::default()),
                     work_country: Err("no value supplied for work_country".to_string()),
@@ -15187,7 +15247,7 @@ pub mod types {
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -15479,7 +15539,7 @@ pub mod types {
             }
             pub fn user_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_name = value

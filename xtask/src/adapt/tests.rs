@@ -51,8 +51,11 @@ fn bundled() -> Value {
                     "size": { "type": "integer", "default": 1 },
                     "default": { "type": "string" },
                     "extra": { "type": "object" },
-                    "labels": { "type": "object", "additionalProperties": { "type": "string" } }
-                } },
+                    "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+                    "id": { "type": "string", "readOnly": true },
+                    "content": { "$ref": "#/components/schemas/Content" }
+                }, "required": ["when", "id", "content"] },
+                "Content": { "type": "string", "writeOnly": true },
                 "ApiError": { "type": "object" }
             }
         }
@@ -157,6 +160,19 @@ fn free_form_object_properties_become_nullable_for_the_generator() {
     assert_eq!(properties["extra"]["nullable"], true);
     assert!(properties["labels"].get("nullable").is_none());
     assert!(properties["when"].get("nullable").is_none());
+}
+
+#[test]
+fn one_way_properties_are_not_required_for_the_generator() {
+    let spec = adapted().spec;
+    assert_eq!(
+        spec["components"]["schemas"]["Thing"]["required"],
+        json!(["when"])
+    );
+    assert_eq!(
+        bundled()["components"]["schemas"]["Thing"]["required"],
+        json!(["when", "id", "content"])
+    );
 }
 
 #[test]
