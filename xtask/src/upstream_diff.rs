@@ -2,12 +2,12 @@
 //! a published description of the API (Whispir's own OpenAPI file) and fails
 //! on every difference that `openapi/CHANGES-FROM-UPSTREAM.md` does not list.
 //!
-//! Both documents are walked side by side, operation by operation (keyed by
-//! method and path, so a renamed operationId is a difference, not a missing
-//! operation): parameters, request bodies, responses, their headers and media
-//! types, and every schema below them with `$ref`s resolved, so a schema that
-//! the project moved into a named component compares equal to its inline
-//! original. Descriptions, titles and examples are the project's own words
+//! Both documents are walked side by side: servers, security schemes, then
+//! operation by operation (keyed by method and path, so a renamed
+//! operationId is a difference, not a missing operation): parameters,
+//! request bodies, responses, their headers and media types, and every
+//! schema below them with `$ref`s resolved, so a schema that the project
+//! moved into a named component compares equal to its inline original. Descriptions, titles and examples are the project's own words
 //! and are not compared.
 //!
 //! Each difference has a place, e.g.
@@ -124,6 +124,7 @@ pub fn differences(upstream: &Value, project: &Value) -> Vec<Difference> {
         project,
         found: Vec::new(),
     };
+    walk.servers();
     walk.security();
     walk.operations();
     walk.found.sort();
@@ -187,6 +188,19 @@ impl<'a> Walk<'a> {
         for name in project.difference(upstream) {
             self.push(&format!("{place} {name}"), Kind::Added, None, None);
         }
+    }
+
+    fn servers(&mut self) {
+        let urls = |spec: &Value| -> BTreeSet<String> {
+            spec.get("servers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|server| server.get("url").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        };
+        self.set("server", &urls(self.upstream), &urls(self.project));
     }
 
     fn security(&mut self) {

@@ -203,3 +203,22 @@ fn a_schema_widened_to_a_choice_is_one_difference_and_still_compared() {
         ]
     );
 }
+
+#[test]
+fn servers_and_security_schemes_are_compared() {
+    let mut upstream = spec(thing());
+    upstream["servers"] = json!([{ "url": "https://api.au.example" }]);
+    upstream["components"]["securitySchemes"] =
+        json!({ "Key": { "type": "apiKey", "in": "header", "name": "Api-Key" } });
+    let mut ours = upstream.clone();
+    ours["servers"] = json!([{ "url": "https://api.nz.example" }]);
+    ours["components"]["securitySchemes"]["Key"]["name"] = json!("x-api-key");
+    assert_eq!(
+        places(&differences(&upstream, &ours)),
+        [
+            "security scheme Key name: changed (upstream \"Api-Key\", project \"x-api-key\")",
+            "server https://api.au.example: lost",
+            "server https://api.nz.example: added",
+        ]
+    );
+}
