@@ -222,3 +222,12 @@ fn servers_and_security_schemes_are_compared() {
         ]
     );
 }
+
+#[test]
+fn the_project_changes_file_parses_with_a_reason_on_every_row() {
+    let path = crate::project_root().join(CHANGES_PATH);
+    let text = std::fs::read_to_string(path).expect("the changes file is readable");
+    let rows = parse_changes(CHANGES_PATH, &text).expect("the changes file parses");
+    assert!(rows.len() > 20, "{} rows", rows.len());
+    assert!(rows.iter().all(|row| row.reason.len() > 10));
+}
