@@ -263,9 +263,8 @@ fn shared_headers() -> Map<String, Value> {
         "X-Error-Code": {
             "description": "Machine-readable reason for a refusal. \
                             ERR_403_DEVELOPER_OVER_QPS: the per-second quota was \
-                            exceeded, retry after the next second. \
-                            ERR_403_DEVELOPER_OVER_QPD: the daily quota is spent, \
-                            retry after it resets.",
+                            exceeded. ERR_403_DEVELOPER_OVER_QPD: the daily quota \
+                            is spent.",
             "schema": { "type": "string" }
         },
         "X-Error-Detail": {
