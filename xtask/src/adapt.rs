@@ -18,7 +18,14 @@
 //!   newtype per operation; on a field these create checked newtypes that
 //!   would refuse a response the server really sent (a longer subject, a
 //!   different date format) at deserialization. The server validates
-//!   requests; the faithful bundle keeps the constraints for other tools.
+//!   requests; the faithful bundle keeps the constraints for other tools;
+//! - `default` is dropped from schemas: a defaulted field is not optional in
+//!   the generated type and would write back a value the server never sent;
+//! - free-form object properties are nullable, so an empty object read is
+//!   written back rather than skipped;
+//! - read-only and write-only properties are not required: one generated
+//!   type serves requests and responses, and each direction leaves out the
+//!   properties that travel only the other way.
 
 use std::collections::BTreeSet;
 
@@ -27,13 +34,16 @@ use serde_json::{Map, Value, json};
 
 use crate::spec::{SpecError, resolve};
 
-/// Header parameters the client sets itself.
-const CLIENT_HEADERS: [&str; 5] = [
+/// Header parameters the client sets itself (the conditional ones come
+/// from its opt-in cache).
+const CLIENT_HEADERS: [&str; 7] = [
     "accept",
     "content-type",
     "x-api-key",
     "api-key",
     "authorization",
+    "if-none-match",
+    "if-modified-since",
 ];
 
 /// The media types one operation sends and accepts on the wire.
@@ -139,7 +149,11 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
 
     if let Some(schemas) = spec.pointer_mut("/components/schemas") {
         remove_string_constraints(schemas);
+        remove_defaults(schemas);
+        keep_empty_objects(schemas);
     }
+    let snapshot = spec.clone();
+    relax_one_way_required(&snapshot, &mut spec);
     if let Some(components) = spec.get_mut("components").and_then(Value::as_object_mut) {
         // Everything these held has been inlined into the operations above.
         for kind in [
@@ -357,6 +371,90 @@ fn remove_string_constraints(value: &mut Value) {
             map.values_mut().for_each(remove_string_constraints);
         }
         Value::Array(items) => items.iter_mut().for_each(remove_string_constraints),
+        _ => {}
+    }
+}
+
+/// Removes `default` from every schema below `value`: with a default, the
+/// generated field is no longer optional and serializes the default back,
+/// so a read-modify-write would send a field the server never sent. The
+/// server applies its defaults itself; the bundle keeps them for other tools.
+fn remove_defaults(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            // A property named `default` holds a schema object, not a value.
+            if map.get("default").is_some_and(|v| !v.is_object()) {
+                map.remove("default");
+            }
+            map.values_mut().for_each(remove_defaults);
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_defaults),
+        _ => {}
+    }
+}
+
+/// Marks free-form object properties (`type: object`, nothing declared) as
+/// nullable for the generator: the generated field is then an optional map
+/// that writes an empty object back, where a plain map would skip it. An
+/// empty object can carry meaning (an RCS `shareLocationAction: {}` is the
+/// action itself), so a read-modify-write must not drop it.
+fn keep_empty_objects(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
+                for property in properties.values_mut() {
+                    let Some(property) = property.as_object_mut() else {
+                        continue;
+                    };
+                    let free_form = property.get("type").and_then(Value::as_str) == Some("object")
+                        && !property.contains_key("properties")
+                        && !property.contains_key("additionalProperties");
+                    if free_form {
+                        property.insert("nullable".into(), Value::Bool(true));
+                    }
+                }
+            }
+            map.values_mut().for_each(keep_empty_objects);
+        }
+        Value::Array(items) => items.iter_mut().for_each(keep_empty_objects),
+        _ => {}
+    }
+}
+
+/// Drops read-only and write-only properties from `required` lists below
+/// `value`. A generated type serves both directions, and OpenAPI requires
+/// such a property only in the direction it travels: a required write-only
+/// `derefUri` would make every read of a resource fail, a required
+/// read-only id every request built without it. `spec` resolves `$ref`s.
+fn relax_one_way_required(spec: &Value, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let one_way: Vec<Value> = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, property)| {
+                    resolve(spec, property).is_some_and(|p| {
+                        ["readOnly", "writeOnly"]
+                            .iter()
+                            .any(|key| p.get(*key).and_then(Value::as_bool) == Some(true))
+                    })
+                })
+                .map(|(name, _)| Value::String(name.clone()))
+                .collect();
+            if let Some(required) = map.get_mut("required").and_then(Value::as_array_mut) {
+                required.retain(|name| !one_way.contains(name));
+                if required.is_empty() {
+                    map.remove("required");
+                }
+            }
+            map.values_mut()
+                .for_each(|child| relax_one_way_required(spec, child));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|child| relax_one_way_required(spec, child)),
         _ => {}
     }
 }

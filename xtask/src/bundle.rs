@@ -17,10 +17,26 @@ pub const API_ERROR_SCHEMA: &str = "ApiError";
 /// Name of the schema of the newer JSON error body (`status`, `message`, `detail`).
 pub const API_ERROR_NEXT_GEN_SCHEMA: &str = "ApiErrorNextGen";
 
-/// Codes whose responses carry the quota headers.
-const QUOTA_HEADER_CODES: [u16; 2] = [403, 429];
+/// Response headers per code beyond `Location`: an over-quota 403 names
+/// its reason in `X-Error-Code` / `X-Error-Detail` (Whispir's rate-limit
+/// documentation); a 429 may say when to retry in `Retry-After` (RFC 6585,
+/// section 4); a 304 repeats the validators of the cached copy (RFC 9110,
+/// section 15.4.5).
+const RESPONSE_HEADERS: [(u16, &[&str]); 3] = [
+    (304, &["ETag", "Last-Modified"]),
+    (403, &["X-Error-Code", "X-Error-Detail"]),
+    (429, &["Retry-After"]),
+];
 /// The only code the API answers with a plain-text body.
 const PLAIN_TEXT_CODE: u16 = 413;
+/// Answered only to requests that carry a body.
+const PAYLOAD_TOO_LARGE: u16 = 413;
+/// Conditional-request headers every read accepts (RFC 9110, section 13.1),
+/// as `(component name, header)`. The client's cache sets them itself.
+const CONDITIONAL_HEADERS: [(&str, &str); 2] = [
+    ("If-None-Match", "If-None-Match"),
+    ("If-Modified-Since", "If-Modified-Since"),
+];
 
 /// Name of the shared response for a code, e.g. `429TooManyRequests`.
 pub fn shared_response_name(code: &ResponseCode) -> String {
@@ -48,6 +64,7 @@ pub fn bundle(spec: &Value, table: &[ResponseCode]) -> Result<Value, SpecError> 
         responses.insert(name, shared_response(code));
     }
     components_mut(&mut bundled, "headers")?.extend(shared_headers());
+    components_mut(&mut bundled, "parameters")?.extend(conditional_parameters());
 
     let location_codes: BTreeSet<String> = table
         .iter()
@@ -71,6 +88,10 @@ pub fn bundle(spec: &Value, table: &[ResponseCode]) -> Result<Value, SpecError> 
             .and_then(Value::as_str)
             .unwrap_or("(no operationId)")
             .to_string();
+        let has_body = operation.contains_key("requestBody");
+        if method == "get" {
+            add_conditional_parameters(operation);
+        }
         let Some(responses) = operation
             .get_mut("responses")
             .and_then(Value::as_object_mut)
@@ -85,7 +106,9 @@ pub fn bundle(spec: &Value, table: &[ResponseCode]) -> Result<Value, SpecError> 
             }
         }
         for code in &shared {
-            if code.code == 304 && method != "get" {
+            if (code.code == 304 && method != "get")
+                || (code.code == PAYLOAD_TOO_LARGE && !has_body)
+            {
                 continue;
             }
             let status = code.code.to_string();
@@ -178,10 +201,10 @@ fn shared_response(code: &ResponseCode) -> Value {
             json!({ "$ref": "#/components/headers/Location" }),
         );
     }
-    if QUOTA_HEADER_CODES.contains(&code.code) {
-        for name in ["X-Error-Code", "X-Error-Detail", "Retry-After"] {
+    for (_, names) in RESPONSE_HEADERS.iter().filter(|(c, _)| *c == code.code) {
+        for name in *names {
             headers.insert(
-                name.into(),
+                (*name).into(),
                 json!({ "$ref": format!("#/components/headers/{name}") }),
             );
         }
@@ -204,8 +227,11 @@ fn error_content(code: u16) -> Value {
             }
         });
     }
+    // `anyOf`, not `oneOf`: the two shapes are told apart by their required
+    // lists, but a validator that skips required read-only properties would
+    // find both branches matching and a `oneOf` failing.
     let schema = json!({
-        "oneOf": [
+        "anyOf": [
             { "$ref": format!("#/components/schemas/{API_ERROR_SCHEMA}") },
             { "$ref": format!("#/components/schemas/{API_ERROR_NEXT_GEN_SCHEMA}") }
         ]
@@ -222,14 +248,23 @@ fn shared_headers() -> Map<String, Value> {
             "description": "URL of the resource the response is about: the created \
                             resource (201), the accepted request (202) or the new \
                             address (301, 302).",
+            "required": true,
             "schema": { "type": "string", "format": "uri" }
+        },
+        "ETag": {
+            "description": "Validator of the unchanged copy; send it back in If-None-Match.",
+            "schema": { "type": "string" }
+        },
+        "Last-Modified": {
+            "description": "When the unchanged copy last changed; send it back in \
+                            If-Modified-Since.",
+            "schema": { "type": "string" }
         },
         "X-Error-Code": {
             "description": "Machine-readable reason for a refusal. \
                             ERR_403_DEVELOPER_OVER_QPS: the per-second quota was \
-                            exceeded, retry after the next second. \
-                            ERR_403_DEVELOPER_OVER_QPD: the daily quota is spent, \
-                            retry after it resets.",
+                            exceeded. ERR_403_DEVELOPER_OVER_QPD: the daily quota \
+                            is spent.",
             "schema": { "type": "string" }
         },
         "X-Error-Detail": {
@@ -244,6 +279,46 @@ fn shared_headers() -> Map<String, Value> {
     match headers {
         Value::Object(map) => map,
         _ => Map::new(),
+    }
+}
+
+/// The optional conditional-request header parameters of reads.
+fn conditional_parameters() -> Map<String, Value> {
+    CONDITIONAL_HEADERS
+        .iter()
+        .map(|(component, header)| {
+            let description = match *header {
+                "If-None-Match" => {
+                    "ETag of the copy the client holds; an unchanged resource answers 304."
+                }
+                _ => {
+                    "Last-Modified of the copy the client holds; a resource unchanged \
+                      since then answers 304."
+                }
+            };
+            let parameter = json!({
+                "name": header,
+                "in": "header",
+                "required": false,
+                "description": description,
+                "schema": { "type": "string" }
+            });
+            ((*component).to_string(), parameter)
+        })
+        .collect()
+}
+
+/// Adds the conditional-request headers to a read, unless it declares them.
+fn add_conditional_parameters(operation: &mut Map<String, Value>) {
+    let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+    let Some(parameters) = parameters.as_array_mut() else {
+        return;
+    };
+    for (component, _) in CONDITIONAL_HEADERS {
+        let reference = json!({ "$ref": format!("#/components/parameters/{component}") });
+        if !parameters.contains(&reference) {
+            parameters.push(reference);
+        }
     }
 }
 

@@ -4,6 +4,9 @@
 //!   `openapi/bundled.json`, `crates/whispir/src/generated.rs`,
 //!   `crates/whispir-errors/src/generated.rs`.
 //! - `cargo xtask codes [PATH]`: the parsed code table as JSON.
+//! - `cargo xtask upstream-diff PATH`: every difference between the bundled
+//!   spec and a published description must be listed in
+//!   `openapi/CHANGES-FROM-UPSTREAM.md`.
 
 mod adapt;
 mod bundle;
@@ -17,6 +20,7 @@ mod pagination;
 mod path_segments;
 mod response_handling;
 mod spec;
+mod upstream_diff;
 mod wire_tests;
 
 use std::path::{Path, PathBuf};
@@ -36,7 +40,10 @@ usage:
       --check writes nothing and fails when a file is stale;
       --dump-adapted writes the spec as progenitor sees it, for debugging
   cargo xtask codes [PATH]
-      print the code table (default openapi/response-codes.md) as JSON";
+      print the code table (default openapi/response-codes.md) as JSON
+  cargo xtask upstream-diff PATH
+      compare the bundled spec with the published description at PATH;
+      fails on any difference openapi/CHANGES-FROM-UPSTREAM.md does not list";
 
 /// Everything that can stop the xtask.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +84,10 @@ pub enum XtaskError {
     /// JSON output failed.
     #[error("cannot render JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The project's spec differs from upstream in ways the changes file
+    /// does not list (or the file lists what is no longer different).
+    #[error("{0}")]
+    UpstreamDiff(String),
     /// `--check` found stale files.
     #[error("generated files are stale: {}\nrun `cargo xtask regen`", .0.join(", "))]
     Stale(Vec<String>),
@@ -111,6 +122,7 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
     };
     let bundled = bundle::bundle(&spec, &table).map_err(spec_error)?;
     examples::check_examples(&bundled).map_err(spec_error)?;
+    examples::check_error_bodies(&bundled).map_err(spec_error)?;
     let adapted = adapt::adapt(&bundled).map_err(spec_error)?;
     let files = vec![
         GeneratedFile {
@@ -136,6 +148,32 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         },
     ];
     Ok((files, adapted.spec))
+}
+
+/// Bundles the project's spec and compares it with the description at
+/// `upstream_path`, against the listed changes.
+fn upstream_diff_command(root: &Path, upstream_path: &Path) -> Result<(), XtaskError> {
+    let table = codes::read_table(&root.join(TABLE_PATH))?;
+    let spec = spec::read_spec(&root.join(SPEC_PATH))?;
+    let bundled = bundle::bundle(&spec, &table).map_err(|source| XtaskError::Spec {
+        file: SPEC_PATH.to_string(),
+        source,
+    })?;
+    let upstream = upstream_diff::read_upstream(upstream_path)?;
+    let changes_path = root.join(upstream_diff::CHANGES_PATH);
+    let text = std::fs::read_to_string(&changes_path).map_err(|source| XtaskError::Read {
+        path: upstream_diff::CHANGES_PATH.to_string(),
+        source,
+    })?;
+    let listed = upstream_diff::parse_changes(upstream_diff::CHANGES_PATH, &text)
+        .map_err(XtaskError::UpstreamDiff)?;
+    let report = upstream_diff::report(&upstream, &bundled, &listed);
+    if report.passes() {
+        eprintln!("{report}");
+        Ok(())
+    } else {
+        Err(XtaskError::UpstreamDiff(report.to_string()))
+    }
 }
 
 fn run(args: &[String]) -> Result<(), XtaskError> {
@@ -188,6 +226,12 @@ fn run(args: &[String]) -> Result<(), XtaskError> {
             let table = codes::read_table(&path)?;
             println!("{}", serde_json::to_string_pretty(&table)?);
             Ok(())
+        }
+        Some("upstream-diff") => {
+            let [_, path] = args else {
+                return Err(XtaskError::Usage("upstream-diff takes one PATH".into()));
+            };
+            upstream_diff_command(&root, Path::new(path))
         }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -88,7 +88,7 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         section: crate::code_table::TableSection::Unsuccessful,
         summary: "The API refused the request although it was understood.",
         remedies: &[
-            "The account may lack the permission for this action: check the user's role.",
+            "Check the Authorization header: the credentials were accepted, but they must belong to an account with the permission for this action.",
             "Use HTTPS: plain HTTP is refused.",
             "Check the x-api-key header: the API key may be wrong.",
             "The plan's quota may be spent (X-Error-Code ERR_403_DEVELOPER_OVER_QPS or ERR_403_DEVELOPER_OVER_QPD): slow down, see rate limits.",
@@ -116,9 +116,7 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         reason: "Payload Too Large",
         section: crate::code_table::TableSection::Unsuccessful,
         summary: "The request body is larger than the API accepts.",
-        remedies: &[
-            "Keep request bodies under 10 MB (10485760 bytes); upload large files as resources first.",
-        ],
+        remedies: &["Keep request bodies under 10 MB (10485760 bytes)."],
     },
     crate::code_table::TableRow {
         code: 415u16,
@@ -143,9 +141,10 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
         code: 429u16,
         reason: "Too Many Requests",
         section: crate::code_table::TableSection::Unsuccessful,
-        summary: "The client sent more requests than the plan allows.",
+        summary: "The client made more calls than the plan's quota allows.",
         remedies: &[
-            "Wait until the time given by Retry-After, then send fewer requests per second.",
+            "Send fewer requests per second, see rate limits.",
+            "The HTTP standard (RFC 6585) lets the server say in a Retry-After header how long to wait: wait at least that long before trying again.",
         ],
     },
     crate::code_table::TableRow {
@@ -157,7 +156,7 @@ pub(crate) static TABLE: &[crate::code_table::TableRow] = &[
     },
     crate::code_table::TableRow {
         code: 501u16,
-        reason: "Not Implemented",
+        reason: "Method Not Implemented",
         section: crate::code_table::TableSection::Unsuccessful,
         summary: "The HTTP method is not implemented for this resource.",
         remedies: &[

@@ -15,6 +15,9 @@ pub mod types {
     pub struct Activity {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<crate::generated::enums::ActivityAction>,
+        ///Free text detail of what was done.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fullname: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1066,6 +1069,9 @@ pub mod types {
         )]
         pub team_name2: ::std::option::Option<::std::string::String>,
         pub timezone: ::std::string::String,
+        ///How to address the contact, e.g. Dr.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::ContactType>,
         #[serde(
@@ -1680,6 +1686,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub contact_ids: ::std::option::Option<::std::string::String>,
+        ///What the list is for, in words for other users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "distListIds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1813,10 +1822,13 @@ pub mod types {
     }
     ///`DistributionListSummary`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct DistributionListSummary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<::std::string::String>,
+        ///What the list is for, in words for other users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1828,7 +1840,8 @@ pub mod types {
         pub member_count: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mri: ::std::option::Option<::std::string::String>,
-        pub name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub visibility: ::std::option::Option<::std::string::String>,
     }
@@ -2148,7 +2161,7 @@ pub mod types {
     }
     ///`Key`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Key {
         #[serde(
             rename = "createdTime",
@@ -2157,6 +2170,9 @@ pub mod types {
         pub created_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///Free text saying what the key is used for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::uuid::Uuid>,
         #[serde(
@@ -2166,8 +2182,8 @@ pub mod types {
         pub last_modified_time: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type")]
-        pub type_: crate::generated::enums::KeyType,
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<crate::generated::enums::KeyType>,
     }
     impl Key {
         pub fn builder() -> builder::Key {
@@ -2376,9 +2392,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_time: ::std::option::Option<i64>,
-        ///OUTGOING for sent messages.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub direction: ::std::option::Option<::std::string::String>,
+        pub direction: ::std::option::Option<crate::generated::enums::MessageDirection>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dlr: ::std::option::Option<DeliveryReceipt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3084,8 +3099,10 @@ pub mod types {
         #[serde(rename = "appId")]
         pub app_id: ::std::string::String,
         ///Free data delivered with the notification.
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
         ///Minutes before an unread push falls back to SMS.
         #[serde(
             rename = "escalationMins",
@@ -3168,6 +3185,9 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct RcsCard {
+        ///Body text of the card.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media: ::std::option::Option<RcsMedia>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3232,12 +3252,10 @@ pub mod types {
         pub postback_data: ::std::string::String,
         #[serde(
             rename = "shareLocationAction",
-            default,
-            skip_serializing_if = "::serde_json::Map::is_empty"
+            skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub share_location_action: ::serde_json::Map<
-            ::std::string::String,
-            ::serde_json::Value,
+        pub share_location_action: ::std::option::Option<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         pub text: ::std::string::String,
         #[serde(
@@ -3493,11 +3511,14 @@ pub mod types {
     }
     ///`Response`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Response {
-        pub acknowledged: ::std::string::String,
-        pub channel: crate::generated::enums::ResponseChannel,
-        pub content: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub acknowledged: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub channel: ::std::option::Option<crate::generated::enums::ResponseChannel>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub content: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub undeliverable: ::std::option::Option<::std::string::String>,
     }
@@ -3510,6 +3531,9 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ResponseRule {
+        ///What the rule is for, in words for other users.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
         #[serde(rename = "responseTemplatePatterns")]
         pub response_template_patterns: ResponseRuleResponseTemplatePatterns,
@@ -3793,6 +3817,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub message_template_description: ::std::option::Option<::std::string::String>,
+        ///Name of the template, chosen when it is created; messages refer to the template by it.
         #[serde(rename = "messageTemplateName")]
         pub message_template_name: ::std::string::String,
         #[serde(
@@ -3957,7 +3982,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub other_title: ::std::option::Option<::std::string::String>,
-        pub password: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "personalAddress1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4045,8 +4071,14 @@ pub mod types {
         )]
         pub team_name2: ::std::option::Option<::std::string::String>,
         pub timezone: ::std::string::String,
-        #[serde(rename = "userName")]
-        pub user_name: ::std::string::String,
+        ///How to address the user, e.g. Dr.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "userName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_name: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "workAddress1",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -4561,6 +4593,10 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::ActivityAction>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             fullname: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4594,6 +4630,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     fullname: Ok(Default::default()),
                     link: Ok(Default::default()),
                     module: Ok(Default::default()),
@@ -4607,27 +4644,37 @@ pub mod types {
         impl Activity {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::ActivityAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
                     });
                 self
             }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn fullname<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fullname = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for fullname: {e}")
                     });
@@ -4635,11 +4682,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -4647,13 +4694,13 @@ pub mod types {
             }
             pub fn module<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::ActivityModule>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.module = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for module: {e}")
                     });
@@ -4661,13 +4708,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -4675,13 +4720,11 @@ pub mod types {
             }
             pub fn time<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.time = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for time: {e}")
                     });
@@ -4689,13 +4732,11 @@ pub mod types {
             }
             pub fn user<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for user: {e}")
                     });
@@ -4703,13 +4744,11 @@ pub mod types {
             }
             pub fn workspace_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for workspace_name: {e}"
@@ -4725,6 +4764,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     action: value.action?,
+                    description: value.description?,
                     fullname: value.fullname?,
                     link: value.link?,
                     module: value.module?,
@@ -4739,6 +4779,7 @@ pub mod types {
             fn from(value: super::Activity) -> Self {
                 Self {
                     action: Ok(value.action),
+                    description: Ok(value.description),
                     fullname: Ok(value.fullname),
                     link: Ok(value.link),
                     module: Ok(value.module),
@@ -4788,11 +4829,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -4800,13 +4841,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -4861,13 +4900,11 @@ pub mod types {
         impl ApiError {
             pub fn error_detail<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_detail = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for error_detail: {e}")
                     });
@@ -4875,13 +4912,11 @@ pub mod types {
             }
             pub fn error_summary<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_summary = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for error_summary: {e}")
                     });
@@ -4889,13 +4924,11 @@ pub mod types {
             }
             pub fn error_text<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_text = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for error_text: {e}")
                     });
@@ -4950,13 +4983,11 @@ pub mod types {
         impl ApiErrorNextGen {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for detail: {e}")
                     });
@@ -4964,13 +4995,11 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for message: {e}")
                     });
@@ -4978,11 +5007,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -5039,13 +5068,11 @@ pub mod types {
         impl Attachment {
             pub fn attachment_desc<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.attachment_desc = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for attachment_desc: {e}"
@@ -5168,11 +5195,11 @@ pub mod types {
         impl Auth {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5180,13 +5207,11 @@ pub mod types {
             }
             pub fn token<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for token: {e}")
                     });
@@ -5309,23 +5334,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5530,13 +5553,13 @@ pub mod types {
         impl CallbackCall {
             pub fn callback<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::CallbackCallCallback>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for callback: {e}")
                     });
@@ -5544,11 +5567,11 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Responder>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Responder>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for from: {e}")
                     });
@@ -5556,23 +5579,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5580,13 +5601,11 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for message_id: {e}")
                     });
@@ -5594,13 +5613,11 @@ pub mod types {
             }
             pub fn message_location<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_location = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_location: {e}"
@@ -5610,11 +5627,11 @@ pub mod types {
             }
             pub fn response_message<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Response>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Response>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_message = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_message: {e}"
@@ -5708,13 +5725,11 @@ pub mod types {
         impl CallbackCallCallback {
             pub fn attempted_date<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.attempted_date = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for attempted_date: {e}"
@@ -5724,25 +5739,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -5750,11 +5761,11 @@ pub mod types {
             }
             pub fn status_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status_code: {e}")
                     });
@@ -5762,13 +5773,11 @@ pub mod types {
             }
             pub fn status_message<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status_message = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for status_message: {e}"
@@ -5778,13 +5787,11 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for url: {e}")
                     });
@@ -5858,11 +5865,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5870,13 +5877,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -6001,13 +6006,13 @@ pub mod types {
         impl CallbackCollection {
             pub fn callbacks<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::Callback>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.callbacks = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for callbacks: {e}")
                     });
@@ -6015,11 +6020,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -6027,13 +6032,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -6221,6 +6224,10 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<crate::generated::enums::ContactType>,
                 ::std::string::String,
@@ -6360,6 +6367,7 @@ pub mod types {
                     team_name1: Ok(Default::default()),
                     team_name2: Ok(Default::default()),
                     timezone: Err("no value supplied for timezone".to_string()),
+                    title: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     work_address1: Ok(Default::default()),
                     work_address2: Ok(Default::default()),
@@ -6394,13 +6402,11 @@ pub mod types {
         impl Contact {
             pub fn business_unit<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_unit = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for business_unit: {e}")
                     });
@@ -6408,13 +6414,11 @@ pub mod types {
             }
             pub fn company_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.company_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for company_name: {e}")
                     });
@@ -6422,13 +6426,11 @@ pub mod types {
             }
             pub fn department<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.department = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for department: {e}")
                     });
@@ -6452,13 +6454,11 @@ pub mod types {
             }
             pub fn division<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.division = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for division: {e}")
                     });
@@ -6478,13 +6478,11 @@ pub mod types {
             }
             pub fn job_title<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.job_title = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for job_title: {e}")
                     });
@@ -6492,13 +6490,11 @@ pub mod types {
             }
             pub fn last_modified_time<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_modified_time = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for last_modified_time: {e}"
@@ -6520,11 +6516,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -6560,13 +6556,11 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -6574,13 +6568,11 @@ pub mod types {
             }
             pub fn other_first_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_first_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_first_name: {e}"
@@ -6590,13 +6582,11 @@ pub mod types {
             }
             pub fn other_last_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_last_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_last_name: {e}"
@@ -6606,13 +6596,11 @@ pub mod types {
             }
             pub fn other_mobile<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_mobile = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other_mobile: {e}")
                     });
@@ -6620,13 +6608,11 @@ pub mod types {
             }
             pub fn other_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other_phone1: {e}")
                     });
@@ -6634,13 +6620,11 @@ pub mod types {
             }
             pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_phone_area_code1: {e}"
@@ -6650,13 +6634,11 @@ pub mod types {
             }
             pub fn other_title<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_title = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other_title: {e}")
                     });
@@ -6664,13 +6646,11 @@ pub mod types {
             }
             pub fn personal_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address1: {e}"
@@ -6680,13 +6660,11 @@ pub mod types {
             }
             pub fn personal_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address2: {e}"
@@ -6696,13 +6674,11 @@ pub mod types {
             }
             pub fn personal_country<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_country = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_country: {e}"
@@ -6712,13 +6688,11 @@ pub mod types {
             }
             pub fn personal_email_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address1: {e}"
@@ -6728,13 +6702,11 @@ pub mod types {
             }
             pub fn personal_email_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address2: {e}"
@@ -6744,13 +6716,11 @@ pub mod types {
             }
             pub fn personal_fax1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for personal_fax1: {e}")
                     });
@@ -6758,13 +6728,11 @@ pub mod types {
             }
             pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_fax_area_code1: {e}"
@@ -6774,13 +6742,11 @@ pub mod types {
             }
             pub fn personal_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone1: {e}"
@@ -6790,13 +6756,11 @@ pub mod types {
             }
             pub fn personal_phone2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone2: {e}"
@@ -6806,13 +6770,11 @@ pub mod types {
             }
             pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code1: {e}"
@@ -6822,13 +6784,11 @@ pub mod types {
             }
             pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code2: {e}"
@@ -6838,13 +6798,11 @@ pub mod types {
             }
             pub fn personal_post_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_post_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_post_code: {e}"
@@ -6854,13 +6812,11 @@ pub mod types {
             }
             pub fn personal_state<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_state = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_state: {e}"
@@ -6870,13 +6826,11 @@ pub mod types {
             }
             pub fn personal_suburb<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_suburb = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_suburb: {e}"
@@ -6886,13 +6840,11 @@ pub mod types {
             }
             pub fn role1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for role1: {e}")
                     });
@@ -6900,13 +6852,11 @@ pub mod types {
             }
             pub fn role2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for role2: {e}")
                     });
@@ -6914,13 +6864,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::ContactStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -6928,13 +6878,11 @@ pub mod types {
             }
             pub fn team_name1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name1: {e}")
                     });
@@ -6942,13 +6890,11 @@ pub mod types {
             }
             pub fn team_name2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name2: {e}")
                     });
@@ -6966,15 +6912,27 @@ pub mod types {
                     });
                 self
             }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::ContactType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -6982,13 +6940,11 @@ pub mod types {
             }
             pub fn work_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address1: {e}")
                     });
@@ -6996,13 +6952,11 @@ pub mod types {
             }
             pub fn work_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address2: {e}")
                     });
@@ -7036,13 +6990,11 @@ pub mod types {
             }
             pub fn work_email_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_email_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_email_address2: {e}"
@@ -7052,13 +7004,11 @@ pub mod types {
             }
             pub fn work_fax1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_fax1: {e}")
                     });
@@ -7066,13 +7016,11 @@ pub mod types {
             }
             pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_fax_area_code1: {e}"
@@ -7096,13 +7044,11 @@ pub mod types {
             }
             pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_mobile_phone2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_mobile_phone2: {e}"
@@ -7112,13 +7058,11 @@ pub mod types {
             }
             pub fn work_other_phone<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_other_phone = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_other_phone: {e}"
@@ -7128,13 +7072,11 @@ pub mod types {
             }
             pub fn work_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone1: {e}")
                     });
@@ -7142,13 +7084,11 @@ pub mod types {
             }
             pub fn work_phone2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone2: {e}")
                     });
@@ -7156,13 +7096,11 @@ pub mod types {
             }
             pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code1: {e}"
@@ -7172,13 +7110,11 @@ pub mod types {
             }
             pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code2: {e}"
@@ -7188,13 +7124,11 @@ pub mod types {
             }
             pub fn work_post_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_post_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_post_code: {e}"
@@ -7204,13 +7138,11 @@ pub mod types {
             }
             pub fn work_postal_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address1: {e}"
@@ -7220,13 +7152,11 @@ pub mod types {
             }
             pub fn work_postal_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address2: {e}"
@@ -7236,13 +7166,11 @@ pub mod types {
             }
             pub fn work_postal_post_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_post_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_post_code: {e}"
@@ -7252,13 +7180,11 @@ pub mod types {
             }
             pub fn work_postal_state<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_state = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_state: {e}"
@@ -7268,13 +7194,11 @@ pub mod types {
             }
             pub fn work_postal_suburb<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_suburb = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_suburb: {e}"
@@ -7284,13 +7208,11 @@ pub mod types {
             }
             pub fn work_satellite_phone<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_satellite_phone = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_satellite_phone: {e}"
@@ -7300,13 +7222,11 @@ pub mod types {
             }
             pub fn work_state<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_state = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_state: {e}")
                     });
@@ -7314,13 +7234,11 @@ pub mod types {
             }
             pub fn work_suburb<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_suburb = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_suburb: {e}")
                     });
@@ -7372,6 +7290,7 @@ pub mod types {
                     team_name1: value.team_name1?,
                     team_name2: value.team_name2?,
                     timezone: value.timezone?,
+                    title: value.title?,
                     type_: value.type_?,
                     work_address1: value.work_address1?,
                     work_address2: value.work_address2?,
@@ -7441,6 +7360,7 @@ pub mod types {
                     team_name1: Ok(value.team_name1),
                     team_name2: Ok(value.team_name2),
                     timezone: Ok(value.timezone),
+                    title: Ok(value.title),
                     type_: Ok(value.type_),
                     work_address1: Ok(value.work_address1),
                     work_address2: Ok(value.work_address2),
@@ -7507,11 +7427,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -7519,13 +7439,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -7580,11 +7498,11 @@ pub mod types {
         impl ContactLocationsItem {
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for latitude: {e}")
                     });
@@ -7592,11 +7510,11 @@ pub mod types {
             }
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for longitude: {e}")
                     });
@@ -7604,13 +7522,11 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -7684,7 +7600,7 @@ pub mod types {
         impl ContactMessagingoptionsItem {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemChannel,
                     >,
@@ -7692,7 +7608,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for channel: {e}")
                     });
@@ -7700,11 +7616,11 @@ pub mod types {
             }
             pub fn enabled<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.enabled = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for enabled: {e}")
                     });
@@ -7712,7 +7628,7 @@ pub mod types {
             }
             pub fn primary<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemPrimary,
                     >,
@@ -7720,7 +7636,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.primary = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for primary: {e}")
                     });
@@ -7728,7 +7644,7 @@ pub mod types {
             }
             pub fn secondary<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemSecondary,
                     >,
@@ -7736,7 +7652,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.secondary = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for secondary: {e}")
                     });
@@ -7744,7 +7660,7 @@ pub mod types {
             }
             pub fn tertiary<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemTertiary,
                     >,
@@ -7752,7 +7668,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.tertiary = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for tertiary: {e}")
                     });
@@ -7838,13 +7754,11 @@ pub mod types {
         impl CustomList {
             pub fn created_date<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_date = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for created_date: {e}")
                     });
@@ -7868,23 +7782,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -7892,13 +7804,13 @@ pub mod types {
             }
             pub fn linked<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::CustomListLinked>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.linked = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for linked: {e}")
                     });
@@ -7906,13 +7818,11 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -7920,13 +7830,13 @@ pub mod types {
             }
             pub fn sort_type<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::CustomListSortType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.sort_type = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for sort_type: {e}")
                     });
@@ -7934,13 +7844,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::CustomListType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8017,11 +7927,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8029,13 +7939,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -8086,13 +7994,11 @@ pub mod types {
         impl CustomListCustomlabellistsItem {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -8100,13 +8006,11 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for value: {e}")
                     });
@@ -8161,13 +8065,13 @@ pub mod types {
         impl DeliveryCategory {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::DeliveryCategoryName>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -8175,13 +8079,11 @@ pub mod types {
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.percentage_total = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for percentage_total: {e}"
@@ -8191,11 +8093,11 @@ pub mod types {
             }
             pub fn recipient_count<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.recipient_count = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for recipient_count: {e}"
@@ -8282,11 +8184,11 @@ pub mod types {
         impl DeliveryReceipt {
             pub fn bool<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bool = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for bool: {e}")
                     });
@@ -8294,11 +8196,11 @@ pub mod types {
             }
             pub fn expiry_day<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expiry_day = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for expiry_day: {e}")
                     });
@@ -8306,11 +8208,11 @@ pub mod types {
             }
             pub fn expiry_hour<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expiry_hour = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for expiry_hour: {e}")
                     });
@@ -8318,11 +8220,11 @@ pub mod types {
             }
             pub fn expiry_min<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expiry_min = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for expiry_min: {e}")
                     });
@@ -8330,13 +8232,11 @@ pub mod types {
             }
             pub fn feed_ids<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.feed_ids = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for feed_ids: {e}")
                     });
@@ -8344,13 +8244,11 @@ pub mod types {
             }
             pub fn period<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.period = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for period: {e}")
                     });
@@ -8358,11 +8256,11 @@ pub mod types {
             }
             pub fn publish_to_web<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.publish_to_web = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for publish_to_web: {e}"
@@ -8372,13 +8270,11 @@ pub mod types {
             }
             pub fn rule<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rule = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for rule: {e}")
                     });
@@ -8386,13 +8282,11 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8459,13 +8353,11 @@ pub mod types {
         impl DeliveryStatus {
             pub fn destination<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.destination = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for destination: {e}")
                     });
@@ -8473,13 +8365,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -8487,13 +8377,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::DeliveryStatusType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8528,6 +8418,10 @@ pub mod types {
                 ::std::string::String,
             >,
             contact_ids: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -8578,6 +8472,7 @@ pub mod types {
                 Self {
                     access: Ok(Default::default()),
                     contact_ids: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     dist_list_ids: Ok(Default::default()),
                     distlistdetails: Ok(Default::default()),
                     id: Ok(Default::default()),
@@ -8595,13 +8490,11 @@ pub mod types {
         impl DistributionList {
             pub fn access<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.access = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for access: {e}")
                     });
@@ -8609,27 +8502,35 @@ pub mod types {
             }
             pub fn contact_ids<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.contact_ids = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for contact_ids: {e}")
                     });
                 self
             }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn dist_list_ids<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.dist_list_ids = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for dist_list_ids: {e}")
                     });
@@ -8653,23 +8554,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8677,13 +8576,11 @@ pub mod types {
             }
             pub fn member_count<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.member_count = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for member_count: {e}")
                     });
@@ -8691,13 +8588,11 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -8717,13 +8612,11 @@ pub mod types {
             }
             pub fn rules<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rules = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for rules: {e}")
                     });
@@ -8731,13 +8624,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::DistributionListType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8745,13 +8638,11 @@ pub mod types {
             }
             pub fn user_ids<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_ids = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for user_ids: {e}")
                     });
@@ -8759,13 +8650,11 @@ pub mod types {
             }
             pub fn visibility<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.visibility = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for visibility: {e}")
                     });
@@ -8780,6 +8669,7 @@ pub mod types {
                 Ok(Self {
                     access: value.access?,
                     contact_ids: value.contact_ids?,
+                    description: value.description?,
                     dist_list_ids: value.dist_list_ids?,
                     distlistdetails: value.distlistdetails?,
                     id: value.id?,
@@ -8799,6 +8689,7 @@ pub mod types {
                 Self {
                     access: Ok(value.access),
                     contact_ids: Ok(value.contact_ids),
+                    description: Ok(value.description),
                     dist_list_ids: Ok(value.dist_list_ids),
                     distlistdetails: Ok(value.distlistdetails),
                     id: Ok(value.id),
@@ -8856,11 +8747,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8868,13 +8759,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -8936,23 +8825,21 @@ pub mod types {
         impl DistributionListDistlistdetailsItem {
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8960,13 +8847,11 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -8974,13 +8859,11 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -9018,6 +8901,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -9034,7 +8921,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             visibility: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -9044,11 +8934,12 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     access: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     member_count: Ok(Default::default()),
                     mri: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Ok(Default::default()),
                     visibility: Ok(Default::default()),
                 }
             }
@@ -9056,37 +8947,45 @@ pub mod types {
         impl DistributionListSummary {
             pub fn access<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.access = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for access: {e}")
                     });
                 self
             }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -9094,13 +8993,11 @@ pub mod types {
             }
             pub fn member_count<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.member_count = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for member_count: {e}")
                     });
@@ -9108,13 +9005,11 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -9122,7 +9017,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -9134,13 +9029,11 @@ pub mod types {
             }
             pub fn visibility<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.visibility = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for visibility: {e}")
                     });
@@ -9155,6 +9048,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     access: value.access?,
+                    description: value.description?,
                     id: value.id?,
                     link: value.link?,
                     member_count: value.member_count?,
@@ -9169,6 +9063,7 @@ pub mod types {
             fn from(value: super::DistributionListSummary) -> Self {
                 Self {
                     access: Ok(value.access),
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     link: Ok(value.link),
                     member_count: Ok(value.member_count),
@@ -9224,13 +9119,11 @@ pub mod types {
             }
             pub fn footer<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.footer = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for footer: {e}")
                     });
@@ -9238,11 +9131,11 @@ pub mod types {
             }
             pub fn opt_out_option<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::OptOutOption>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::OptOutOption>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.opt_out_option = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for opt_out_option: {e}"
@@ -9252,11 +9145,11 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Attachments>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Attachments>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for resources: {e}")
                     });
@@ -9264,13 +9157,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::EmailType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -9367,23 +9260,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -9466,11 +9357,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -9478,13 +9369,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -9550,13 +9439,11 @@ pub mod types {
             }
             pub fn form_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.form_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for form_name: {e}")
                     });
@@ -9606,13 +9493,11 @@ pub mod types {
         impl EventEventFormListItemEventFieldListItem {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -9620,13 +9505,11 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for value: {e}")
                     });
@@ -9745,13 +9628,13 @@ pub mod types {
         impl Features {
             pub fn alias_option<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::FeaturesAliasOption>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias_option = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for alias_option: {e}")
                     });
@@ -9759,11 +9642,11 @@ pub mod types {
             }
             pub fn fallback<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Fallback>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Fallback>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fallback = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for fallback: {e}")
                     });
@@ -9771,11 +9654,11 @@ pub mod types {
             }
             pub fn push_options<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::PushOptions>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::PushOptions>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.push_options = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for push_options: {e}")
                     });
@@ -9820,13 +9703,11 @@ pub mod types {
         impl FeaturesAliasOption {
             pub fn alias_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for alias_name: {e}")
                     });
@@ -10136,6 +10017,10 @@ pub mod types {
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::uuid::Uuid>,
                 ::std::string::String,
@@ -10149,7 +10034,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
-                crate::generated::enums::KeyType,
+                ::std::option::Option<crate::generated::enums::KeyType>,
                 ::std::string::String,
             >,
         }
@@ -10157,47 +10042,58 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     created_time: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     last_modified_time: Ok(Default::default()),
                     secret: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    type_: Ok(Default::default()),
                 }
             }
         }
         impl Key {
             pub fn created_time<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_time = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for created_time: {e}")
                     });
                 self
             }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn last_modified_time<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_modified_time = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for last_modified_time: {e}"
@@ -10207,13 +10103,11 @@ pub mod types {
             }
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.secret = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for secret: {e}")
                     });
@@ -10221,7 +10115,9 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::generated::enums::KeyType>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::KeyType>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
@@ -10239,6 +10135,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     created_time: value.created_time?,
+                    description: value.description?,
                     id: value.id?,
                     last_modified_time: value.last_modified_time?,
                     secret: value.secret?,
@@ -10250,6 +10147,7 @@ pub mod types {
             fn from(value: super::Key) -> Self {
                 Self {
                     created_time: Ok(value.created_time),
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     last_modified_time: Ok(value.last_modified_time),
                     secret: Ok(value.secret),
@@ -10296,11 +10194,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -10308,13 +10206,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -10379,13 +10275,11 @@ pub mod types {
         impl Link {
             pub fn host<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.host = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for host: {e}")
                     });
@@ -10393,13 +10287,11 @@ pub mod types {
             }
             pub fn method<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.method = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for method: {e}")
                     });
@@ -10407,11 +10299,11 @@ pub mod types {
             }
             pub fn port<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.port = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for port: {e}")
                     });
@@ -10419,13 +10311,11 @@ pub mod types {
             }
             pub fn rel<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rel = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for rel: {e}")
                     });
@@ -10433,13 +10323,11 @@ pub mod types {
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.uri = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for uri: {e}")
                     });
@@ -10493,7 +10381,7 @@ pub mod types {
                 ::std::string::String,
             >,
             direction: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::generated::enums::MessageDirection>,
                 ::std::string::String,
             >,
             dlr: ::std::result::Result<
@@ -10650,13 +10538,11 @@ pub mod types {
         impl Message {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for body: {e}")
                     });
@@ -10664,13 +10550,11 @@ pub mod types {
             }
             pub fn callback_id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for callback_id: {e}")
                     });
@@ -10697,11 +10581,11 @@ pub mod types {
             }
             pub fn created_time<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_time = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for created_time: {e}")
                     });
@@ -10709,13 +10593,13 @@ pub mod types {
             }
             pub fn direction<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::MessageDirection>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.direction = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for direction: {e}")
                     });
@@ -10723,13 +10607,13 @@ pub mod types {
             }
             pub fn dlr<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::DeliveryReceipt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dlr = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for dlr: {e}")
                     });
@@ -10737,11 +10621,11 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Email>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -10749,13 +10633,11 @@ pub mod types {
             }
             pub fn event_id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.event_id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for event_id: {e}")
                     });
@@ -10763,11 +10645,11 @@ pub mod types {
             }
             pub fn features<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Features>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Features>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.features = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for features: {e}")
                     });
@@ -10775,13 +10657,11 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for from: {e}")
                     });
@@ -10789,13 +10669,11 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for label: {e}")
                     });
@@ -10803,11 +10681,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -10815,13 +10693,11 @@ pub mod types {
             }
             pub fn message_template_id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_template_id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_template_id: {e}"
@@ -10831,13 +10707,11 @@ pub mod types {
             }
             pub fn message_template_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_template_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_template_name: {e}"
@@ -10847,13 +10721,13 @@ pub mod types {
             }
             pub fn message_type<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::MessageMessageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_type = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for message_type: {e}")
                     });
@@ -10861,11 +10735,11 @@ pub mod types {
             }
             pub fn rcs<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Rcs>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Rcs>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rcs = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for rcs: {e}")
                     });
@@ -10873,11 +10747,11 @@ pub mod types {
             }
             pub fn repeat_days<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repeat_days = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for repeat_days: {e}")
                     });
@@ -10885,11 +10759,11 @@ pub mod types {
             }
             pub fn repeat_hrs<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repeat_hrs = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for repeat_hrs: {e}")
                     });
@@ -10897,11 +10771,11 @@ pub mod types {
             }
             pub fn repeat_min<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repeat_min = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for repeat_min: {e}")
                     });
@@ -10909,11 +10783,11 @@ pub mod types {
             }
             pub fn repetition_count<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repetition_count = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for repetition_count: {e}"
@@ -10923,11 +10797,11 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Resource>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Resource>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for resource: {e}")
                     });
@@ -10935,13 +10809,11 @@ pub mod types {
             }
             pub fn response_count<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_count = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_count: {e}"
@@ -10951,13 +10823,11 @@ pub mod types {
             }
             pub fn schedule_date<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.schedule_date = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for schedule_date: {e}")
                     });
@@ -10965,13 +10835,13 @@ pub mod types {
             }
             pub fn schedule_type<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::MessageScheduleType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.schedule_type = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for schedule_type: {e}")
                     });
@@ -10979,11 +10849,11 @@ pub mod types {
             }
             pub fn social<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Social>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.social = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for social: {e}")
                     });
@@ -11013,13 +10883,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::MessageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -11027,11 +10897,11 @@ pub mod types {
             }
             pub fn valid_body<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_body = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for valid_body: {e}")
                     });
@@ -11039,11 +10909,11 @@ pub mod types {
             }
             pub fn valid_subject<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_subject = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for valid_subject: {e}")
                     });
@@ -11051,11 +10921,11 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Voice>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -11063,11 +10933,11 @@ pub mod types {
             }
             pub fn web<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Web>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.web = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for web: {e}")
                     });
@@ -11075,11 +10945,11 @@ pub mod types {
             }
             pub fn whatsapp<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::WhatsApp>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::WhatsApp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.whatsapp = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for whatsapp: {e}")
                     });
@@ -11087,11 +10957,11 @@ pub mod types {
             }
             pub fn whatsapp_valid_message<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.whatsapp_valid_message = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for whatsapp_valid_message: {e}"
@@ -11210,11 +11080,11 @@ pub mod types {
         impl MessageCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11234,13 +11104,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -11315,11 +11183,11 @@ pub mod types {
         impl MessageResponse {
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Responder>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Responder>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for from: {e}")
                     });
@@ -11327,11 +11195,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11339,13 +11207,11 @@ pub mod types {
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.percentage_total = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for percentage_total: {e}"
@@ -11355,13 +11221,11 @@ pub mod types {
             }
             pub fn response_category<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_category = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_category: {e}"
@@ -11371,13 +11235,11 @@ pub mod types {
             }
             pub fn response_count<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_count = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_count: {e}"
@@ -11387,11 +11249,11 @@ pub mod types {
             }
             pub fn response_message<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::ReplyContent>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::ReplyContent>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_message = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_message: {e}"
@@ -11401,13 +11263,11 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -11470,11 +11330,11 @@ pub mod types {
         impl MessageResponseCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11496,13 +11356,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -11581,13 +11439,11 @@ pub mod types {
             }
             pub fn info<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.info = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for info: {e}")
                     });
@@ -11595,11 +11451,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11607,13 +11463,11 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -11684,11 +11538,11 @@ pub mod types {
         impl MessageStatusCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11710,13 +11564,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -11768,13 +11620,11 @@ pub mod types {
         impl OptOutOption {
             pub fn one_click_api_mapping<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.one_click_api_mapping = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for one_click_api_mapping: {e}"
@@ -11784,13 +11634,11 @@ pub mod types {
             }
             pub fn rms_unsubscribe_url<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rms_unsubscribe_url = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for rms_unsubscribe_url: {e}"
@@ -11972,13 +11820,11 @@ pub mod types {
         impl OtpLinks {
             pub fn verify<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.verify = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for verify: {e}")
                     });
@@ -12006,7 +11852,9 @@ pub mod types {
             >,
             app_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             data: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             escalation_mins: ::std::result::Result<
@@ -12042,13 +11890,13 @@ pub mod types {
         impl PushOptions {
             pub fn apns<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::PushOptionsApns>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.apns = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for apns: {e}")
                     });
@@ -12069,7 +11917,9 @@ pub mod types {
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12082,13 +11932,11 @@ pub mod types {
             }
             pub fn escalation_mins<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.escalation_mins = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for escalation_mins: {e}"
@@ -12098,13 +11946,11 @@ pub mod types {
             }
             pub fn fcm<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<super::PushOptionsFcm>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<super::PushOptionsFcm>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fcm = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for fcm: {e}")
                     });
@@ -12112,7 +11958,7 @@ pub mod types {
             }
             pub fn notifications<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<
                         crate::generated::enums::PushOptionsNotifications,
                     >,
@@ -12120,7 +11966,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.notifications = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for notifications: {e}")
                     });
@@ -12128,13 +11974,13 @@ pub mod types {
             }
             pub fn priority<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::PushOptionsPriority>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.priority = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for priority: {e}")
                     });
@@ -12192,13 +12038,11 @@ pub mod types {
         impl PushOptionsApns {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
                     });
@@ -12206,13 +12050,11 @@ pub mod types {
             }
             pub fn sound<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sound = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for sound: {e}")
                     });
@@ -12270,13 +12112,11 @@ pub mod types {
         impl PushOptionsFcm {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
                     });
@@ -12284,13 +12124,11 @@ pub mod types {
             }
             pub fn android_channel_id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.android_channel_id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for android_channel_id: {e}"
@@ -12300,13 +12138,11 @@ pub mod types {
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
                     });
@@ -12314,13 +12150,11 @@ pub mod types {
             }
             pub fn sound<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sound = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for sound: {e}")
                     });
@@ -12382,11 +12216,11 @@ pub mod types {
         impl Rcs {
             pub fn media<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::RcsMedia>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RcsMedia>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for media: {e}")
                     });
@@ -12394,11 +12228,11 @@ pub mod types {
             }
             pub fn rich_card<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::RcsRichCard>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RcsRichCard>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rich_card = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for rich_card: {e}")
                     });
@@ -12418,13 +12252,11 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for text: {e}")
                     });
@@ -12456,6 +12288,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct RcsCard {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             media: ::std::result::Result<
                 ::std::option::Option<super::RcsMedia>,
                 ::std::string::String,
@@ -12472,6 +12308,7 @@ pub mod types {
         impl ::std::default::Default for RcsCard {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     media: Ok(Default::default()),
                     suggestions: Ok(Default::default()),
                     title: Ok(Default::default()),
@@ -12479,13 +12316,25 @@ pub mod types {
             }
         }
         impl RcsCard {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn media<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::RcsMedia>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::RcsMedia>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for media: {e}")
                     });
@@ -12505,13 +12354,11 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for title: {e}")
                     });
@@ -12524,6 +12371,7 @@ pub mod types {
                 value: RcsCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     media: value.media?,
                     suggestions: value.suggestions?,
                     title: value.title?,
@@ -12533,6 +12381,7 @@ pub mod types {
         impl ::std::convert::From<super::RcsCard> for RcsCard {
             fn from(value: super::RcsCard) -> Self {
                 Self {
+                    description: Ok(value.description),
                     media: Ok(value.media),
                     suggestions: Ok(value.suggestions),
                     title: Ok(value.title),
@@ -12573,13 +12422,13 @@ pub mod types {
             }
             pub fn height<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.height = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for height: {e}")
                     });
@@ -12634,7 +12483,7 @@ pub mod types {
         impl RcsRichCard {
             pub fn card_orientation<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<
                         crate::generated::enums::RcsRichCardCardOrientation,
                     >,
@@ -12642,7 +12491,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.card_orientation = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for card_orientation: {e}"
@@ -12652,13 +12501,13 @@ pub mod types {
             }
             pub fn card_width<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::RcsRichCardCardWidth>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.card_width = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for card_width: {e}")
                     });
@@ -12709,7 +12558,9 @@ pub mod types {
                 ::std::string::String,
             >,
             share_location_action: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
                 ::std::string::String,
             >,
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -12739,13 +12590,13 @@ pub mod types {
         impl RcsSuggestion {
             pub fn dial_action<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::RcsSuggestionDialAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dial_action = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for dial_action: {e}")
                     });
@@ -12766,7 +12617,9 @@ pub mod types {
             pub fn share_location_action<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12793,13 +12646,13 @@ pub mod types {
             }
             pub fn url_action<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::RcsSuggestionUrlAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_action = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for url_action: {e}")
                     });
@@ -12807,13 +12660,13 @@ pub mod types {
             }
             pub fn view_location_action<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::RcsSuggestionViewLocationAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.view_location_action = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for view_location_action: {e}"
@@ -12968,13 +12821,11 @@ pub mod types {
         impl RcsSuggestionViewLocationAction {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for label: {e}")
                     });
@@ -12982,11 +12833,11 @@ pub mod types {
             }
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for latitude: {e}")
                     });
@@ -12994,11 +12845,11 @@ pub mod types {
             }
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for longitude: {e}")
                     });
@@ -13006,13 +12857,11 @@ pub mod types {
             }
             pub fn query<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.query = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for query: {e}")
                     });
@@ -13076,13 +12925,11 @@ pub mod types {
         impl ReplyContent {
             pub fn acknowledged<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acknowledged = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for acknowledged: {e}")
                     });
@@ -13090,13 +12937,11 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for channel: {e}")
                     });
@@ -13104,13 +12949,11 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for content: {e}")
                     });
@@ -13118,13 +12961,11 @@ pub mod types {
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.undeliverable = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for undeliverable: {e}")
                     });
@@ -13193,13 +13034,11 @@ pub mod types {
         impl Resource {
             pub fn deref_uri<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.deref_uri = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for deref_uri: {e}")
                     });
@@ -13207,23 +13046,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -13320,11 +13157,11 @@ pub mod types {
         impl ResourceCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -13344,13 +13181,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -13415,13 +13250,11 @@ pub mod types {
         impl Responder {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -13429,13 +13262,11 @@ pub mod types {
             }
             pub fn mobile<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mobile = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for mobile: {e}")
                     });
@@ -13443,13 +13274,11 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -13457,13 +13286,11 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -13471,13 +13298,11 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -13512,14 +13337,17 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Response {
             acknowledged: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             channel: ::std::result::Result<
-                crate::generated::enums::ResponseChannel,
+                ::std::option::Option<crate::generated::enums::ResponseChannel>,
                 ::std::string::String,
             >,
-            content: ::std::result::Result<::std::string::String, ::std::string::String>,
+            content: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             undeliverable: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -13528,9 +13356,9 @@ pub mod types {
         impl ::std::default::Default for Response {
             fn default() -> Self {
                 Self {
-                    acknowledged: Err("no value supplied for acknowledged".to_string()),
-                    channel: Err("no value supplied for channel".to_string()),
-                    content: Err("no value supplied for content".to_string()),
+                    acknowledged: Ok(Default::default()),
+                    channel: Ok(Default::default()),
+                    content: Ok(Default::default()),
                     undeliverable: Ok(Default::default()),
                 }
             }
@@ -13538,7 +13366,7 @@ pub mod types {
         impl Response {
             pub fn acknowledged<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.acknowledged = value
@@ -13550,7 +13378,9 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::generated::enums::ResponseChannel>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::generated::enums::ResponseChannel>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
@@ -13562,7 +13392,7 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -13574,13 +13404,11 @@ pub mod types {
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.undeliverable = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for undeliverable: {e}")
                     });
@@ -13612,6 +13440,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ResponseRule {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             response_template_patterns: ::std::result::Result<
                 super::ResponseRuleResponseTemplatePatterns,
@@ -13621,6 +13453,7 @@ pub mod types {
         impl ::std::default::Default for ResponseRule {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     response_template_patterns: Err(
                         "no value supplied for response_template_patterns".to_string(),
@@ -13629,6 +13462,18 @@ pub mod types {
             }
         }
         impl ResponseRule {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -13662,6 +13507,7 @@ pub mod types {
                 value: ResponseRule,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     name: value.name?,
                     response_template_patterns: value.response_template_patterns?,
                 })
@@ -13670,6 +13516,7 @@ pub mod types {
         impl ::std::convert::From<super::ResponseRule> for ResponseRule {
             fn from(value: super::ResponseRule) -> Self {
                 Self {
+                    description: Ok(value.description),
                     name: Ok(value.name),
                     response_template_patterns: Ok(value.response_template_patterns),
                 }
@@ -13702,11 +13549,11 @@ pub mod types {
         impl ResponseRuleCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -13728,13 +13575,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -13967,13 +13812,11 @@ pub mod types {
         impl Scenario {
             pub fn allowed_user_ids<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_user_ids = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for allowed_user_ids: {e}"
@@ -13983,13 +13826,13 @@ pub mod types {
             }
             pub fn allowed_users<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::ScenarioAllowedUsers>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_users = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for allowed_users: {e}")
                     });
@@ -14009,11 +13852,11 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Email>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -14021,13 +13864,11 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for label: {e}")
                     });
@@ -14059,11 +13900,11 @@ pub mod types {
             }
             pub fn social<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Social>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.social = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for social: {e}")
                     });
@@ -14071,13 +13912,11 @@ pub mod types {
             }
             pub fn subject<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.subject = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for subject: {e}")
                     });
@@ -14085,23 +13924,21 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for to: {e}"));
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Voice>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -14109,11 +13946,11 @@ pub mod types {
             }
             pub fn web<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Web>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.web = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for web: {e}")
                     });
@@ -14186,11 +14023,11 @@ pub mod types {
         impl ScenarioCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -14210,13 +14047,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -14419,13 +14254,11 @@ pub mod types {
         impl SocialChannel {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for body: {e}")
                     });
@@ -14433,25 +14266,25 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::SocialChannelId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::SocialChannelType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -14574,13 +14407,13 @@ pub mod types {
             }
             pub fn dlr<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::DeliveryReceipt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dlr = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for dlr: {e}")
                     });
@@ -14588,11 +14421,11 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Email>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -14600,11 +14433,11 @@ pub mod types {
             }
             pub fn features<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Features>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Features>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.features = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for features: {e}")
                     });
@@ -14612,23 +14445,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -14636,13 +14467,11 @@ pub mod types {
             }
             pub fn message_template_description<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_template_description = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_template_description: {e}"
@@ -14666,13 +14495,11 @@ pub mod types {
             }
             pub fn response_template_id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_template_id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_template_id: {e}"
@@ -14682,11 +14509,11 @@ pub mod types {
             }
             pub fn social<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Social>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.social = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for social: {e}")
                     });
@@ -14706,13 +14533,11 @@ pub mod types {
             }
             pub fn tags<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tags = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for tags: {e}")
                     });
@@ -14720,13 +14545,11 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -14734,11 +14557,11 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Voice>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -14746,11 +14569,11 @@ pub mod types {
             }
             pub fn web<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Web>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.web = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for web: {e}")
                     });
@@ -14829,11 +14652,11 @@ pub mod types {
         impl TemplateCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -14841,13 +14664,13 @@ pub mod types {
             }
             pub fn messagetemplates<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<::std::vec::Vec<super::Template>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.messagetemplates = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for messagetemplates: {e}"
@@ -14857,13 +14680,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -14962,7 +14783,7 @@ pub mod types {
                 ::std::string::String,
             >,
             password: ::std::result::Result<
-                ::std::string::String,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             personal_address1: ::std::result::Result<
@@ -15045,8 +14866,12 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
-            user_name: ::std::result::Result<
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
+            >,
+            user_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             work_address1: ::std::result::Result<
@@ -15162,7 +14987,7 @@ pub mod types {
                     other_phone1: Ok(Default::default()),
                     other_phone_area_code1: Ok(Default::default()),
                     other_title: Ok(Default::default()),
-                    password: Err("no value supplied for password".to_string()),
+                    password: Ok(Default::default()),
                     personal_address1: Ok(Default::default()),
                     personal_address2: Ok(Default::default()),
                     personal_country: Ok(Default::default()),
@@ -15183,7 +15008,8 @@ pub mod types {
                     team_name1: Ok(Default::default()),
                     team_name2: Ok(Default::default()),
                     timezone: Err("no value supplied for timezone".to_string()),
-                    user_name: Err("no value supplied for user_name".to_string()),
+                    title: Ok(Default::default()),
+                    user_name: Ok(Default::default()),
                     work_address1: Ok(Default::default()),
                     work_address2: Ok(Default::default()),
                     work_country: Err("no value supplied for work_country".to_string()),
@@ -15213,13 +15039,11 @@ pub mod types {
         impl User {
             pub fn business_unit<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_unit = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for business_unit: {e}")
                     });
@@ -15227,13 +15051,11 @@ pub mod types {
             }
             pub fn company_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.company_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for company_name: {e}")
                     });
@@ -15241,13 +15063,11 @@ pub mod types {
             }
             pub fn department<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.department = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for department: {e}")
                     });
@@ -15255,13 +15075,11 @@ pub mod types {
             }
             pub fn division<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.division = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for division: {e}")
                     });
@@ -15281,25 +15099,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn job_title<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.job_title = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for job_title: {e}")
                     });
@@ -15319,11 +15133,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -15331,13 +15145,11 @@ pub mod types {
             }
             pub fn middle_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.middle_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for middle_name: {e}")
                     });
@@ -15345,13 +15157,11 @@ pub mod types {
             }
             pub fn nickname<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.nickname = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for nickname: {e}")
                     });
@@ -15359,13 +15169,11 @@ pub mod types {
             }
             pub fn other_first_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_first_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_first_name: {e}"
@@ -15375,13 +15183,11 @@ pub mod types {
             }
             pub fn other_last_name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_last_name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_last_name: {e}"
@@ -15391,13 +15197,11 @@ pub mod types {
             }
             pub fn other_mobile<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_mobile = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other_mobile: {e}")
                     });
@@ -15405,13 +15209,11 @@ pub mod types {
             }
             pub fn other_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other_phone1: {e}")
                     });
@@ -15419,13 +15221,11 @@ pub mod types {
             }
             pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_phone_area_code1: {e}"
@@ -15435,13 +15235,11 @@ pub mod types {
             }
             pub fn other_title<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_title = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other_title: {e}")
                     });
@@ -15449,7 +15247,7 @@ pub mod types {
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -15461,13 +15259,11 @@ pub mod types {
             }
             pub fn personal_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address1: {e}"
@@ -15477,13 +15273,11 @@ pub mod types {
             }
             pub fn personal_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address2: {e}"
@@ -15493,13 +15287,11 @@ pub mod types {
             }
             pub fn personal_country<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_country = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_country: {e}"
@@ -15509,13 +15301,11 @@ pub mod types {
             }
             pub fn personal_email_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address1: {e}"
@@ -15525,13 +15315,11 @@ pub mod types {
             }
             pub fn personal_email_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address2: {e}"
@@ -15541,13 +15329,11 @@ pub mod types {
             }
             pub fn personal_fax1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for personal_fax1: {e}")
                     });
@@ -15555,13 +15341,11 @@ pub mod types {
             }
             pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_fax_area_code1: {e}"
@@ -15571,13 +15355,11 @@ pub mod types {
             }
             pub fn personal_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone1: {e}"
@@ -15587,13 +15369,11 @@ pub mod types {
             }
             pub fn personal_phone2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone2: {e}"
@@ -15603,13 +15383,11 @@ pub mod types {
             }
             pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code1: {e}"
@@ -15619,13 +15397,11 @@ pub mod types {
             }
             pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code2: {e}"
@@ -15635,13 +15411,11 @@ pub mod types {
             }
             pub fn personal_post_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_post_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_post_code: {e}"
@@ -15651,13 +15425,11 @@ pub mod types {
             }
             pub fn personal_state<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_state = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_state: {e}"
@@ -15667,13 +15439,11 @@ pub mod types {
             }
             pub fn personal_suburb<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_suburb = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_suburb: {e}"
@@ -15683,13 +15453,11 @@ pub mod types {
             }
             pub fn role1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for role1: {e}")
                     });
@@ -15697,13 +15465,11 @@ pub mod types {
             }
             pub fn role2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.role2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for role2: {e}")
                     });
@@ -15711,13 +15477,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::UserStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -15725,13 +15491,11 @@ pub mod types {
             }
             pub fn team_name1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name1: {e}")
                     });
@@ -15739,13 +15503,11 @@ pub mod types {
             }
             pub fn team_name2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name2: {e}")
                     });
@@ -15763,9 +15525,21 @@ pub mod types {
                     });
                 self
             }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
             pub fn user_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_name = value
@@ -15777,13 +15551,11 @@ pub mod types {
             }
             pub fn work_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address1: {e}")
                     });
@@ -15791,13 +15563,11 @@ pub mod types {
             }
             pub fn work_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address2: {e}")
                     });
@@ -15817,13 +15587,11 @@ pub mod types {
             }
             pub fn work_email_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_email_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_email_address1: {e}"
@@ -15833,13 +15601,11 @@ pub mod types {
             }
             pub fn work_email_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_email_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_email_address2: {e}"
@@ -15849,13 +15615,11 @@ pub mod types {
             }
             pub fn work_fax1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_fax1: {e}")
                     });
@@ -15863,13 +15627,11 @@ pub mod types {
             }
             pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_fax_area_code1: {e}"
@@ -15879,13 +15641,11 @@ pub mod types {
             }
             pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_mobile_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_mobile_phone1: {e}"
@@ -15895,13 +15655,11 @@ pub mod types {
             }
             pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_mobile_phone2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_mobile_phone2: {e}"
@@ -15911,13 +15669,11 @@ pub mod types {
             }
             pub fn work_other_phone<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_other_phone = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_other_phone: {e}"
@@ -15927,13 +15683,11 @@ pub mod types {
             }
             pub fn work_phone1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone1: {e}")
                     });
@@ -15941,13 +15695,11 @@ pub mod types {
             }
             pub fn work_phone2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone2: {e}")
                     });
@@ -15955,13 +15707,11 @@ pub mod types {
             }
             pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code1: {e}"
@@ -15971,13 +15721,11 @@ pub mod types {
             }
             pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code2: {e}"
@@ -15987,13 +15735,11 @@ pub mod types {
             }
             pub fn work_post_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_post_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_post_code: {e}"
@@ -16003,13 +15749,11 @@ pub mod types {
             }
             pub fn work_postal_address1<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address1 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address1: {e}"
@@ -16019,13 +15763,11 @@ pub mod types {
             }
             pub fn work_postal_address2<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address2 = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address2: {e}"
@@ -16035,13 +15777,11 @@ pub mod types {
             }
             pub fn work_postal_post_code<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_post_code = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_post_code: {e}"
@@ -16051,13 +15791,11 @@ pub mod types {
             }
             pub fn work_postal_state<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_state = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_state: {e}"
@@ -16067,13 +15805,11 @@ pub mod types {
             }
             pub fn work_postal_suburb<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_suburb = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_suburb: {e}"
@@ -16083,13 +15819,11 @@ pub mod types {
             }
             pub fn work_satellite_phone<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_satellite_phone = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_satellite_phone: {e}"
@@ -16099,13 +15833,11 @@ pub mod types {
             }
             pub fn work_state<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_state = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_state: {e}")
                     });
@@ -16113,13 +15845,11 @@ pub mod types {
             }
             pub fn work_suburb<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_suburb = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for work_suburb: {e}")
                     });
@@ -16170,6 +15900,7 @@ pub mod types {
                     team_name1: value.team_name1?,
                     team_name2: value.team_name2?,
                     timezone: value.timezone?,
+                    title: value.title?,
                     user_name: value.user_name?,
                     work_address1: value.work_address1?,
                     work_address2: value.work_address2?,
@@ -16238,6 +15969,7 @@ pub mod types {
                     team_name1: Ok(value.team_name1),
                     team_name2: Ok(value.team_name2),
                     timezone: Ok(value.timezone),
+                    title: Ok(value.title),
                     user_name: Ok(value.user_name),
                     work_address1: Ok(value.work_address1),
                     work_address2: Ok(value.work_address2),
@@ -16292,11 +16024,11 @@ pub mod types {
         impl UserCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -16304,13 +16036,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -16455,13 +16185,11 @@ pub mod types {
             }
             pub fn footer<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.footer = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for footer: {e}")
                     });
@@ -16469,13 +16197,11 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for header: {e}")
                     });
@@ -16483,13 +16209,11 @@ pub mod types {
             }
             pub fn other<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.other = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for other: {e}")
                     });
@@ -16497,11 +16221,11 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Attachments>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Attachments>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for resources: {e}")
                     });
@@ -16598,13 +16322,13 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::WaContentHeader>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for header: {e}")
                     });
@@ -16649,13 +16373,11 @@ pub mod types {
         impl WaContentBodyItem {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for text: {e}")
                     });
@@ -16716,13 +16438,11 @@ pub mod types {
             }
             pub fn payload<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.payload = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for payload: {e}")
                     });
@@ -16744,13 +16464,11 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for text: {e}")
                     });
@@ -16812,11 +16530,11 @@ pub mod types {
         impl WaContentHeader {
             pub fn document<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.document = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for document: {e}")
                     });
@@ -16824,11 +16542,11 @@ pub mod types {
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
                     });
@@ -16836,13 +16554,13 @@ pub mod types {
             }
             pub fn location<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<super::WaContentHeaderLocation>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.location = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for location: {e}")
                     });
@@ -16850,11 +16568,11 @@ pub mod types {
             }
             pub fn video<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.video = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for video: {e}")
                     });
@@ -16916,13 +16634,11 @@ pub mod types {
         impl WaContentHeaderLocation {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for address: {e}")
                     });
@@ -16930,11 +16646,11 @@ pub mod types {
             }
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for latitude: {e}")
                     });
@@ -16942,11 +16658,11 @@ pub mod types {
             }
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for longitude: {e}")
                     });
@@ -16954,13 +16670,11 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -17009,13 +16723,11 @@ pub mod types {
         impl WaMediaLink {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -17057,13 +16769,11 @@ pub mod types {
         impl Web {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for body: {e}")
                     });
@@ -17071,13 +16781,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
+                T: ::std::convert::TryInto<
                     ::std::option::Option<crate::generated::enums::WebType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -17137,11 +16847,11 @@ pub mod types {
         impl WhatsApp {
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::WaContent>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::WaContent>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for content: {e}")
                     });
@@ -17149,13 +16859,11 @@ pub mod types {
             }
             pub fn language<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.language = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for language: {e}")
                     });
@@ -17262,13 +16970,11 @@ pub mod types {
         impl Workspace {
             pub fn billingcostcentre<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.billingcostcentre = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for billingcostcentre: {e}"
@@ -17278,23 +16984,21 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -17314,13 +17018,11 @@ pub mod types {
             }
             pub fn project_number<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.project_number = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for project_number: {e}"
@@ -17395,11 +17097,11 @@ pub mod types {
         impl WorkspaceCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Links>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -17407,13 +17109,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<
-                    ::std::option::Option<::std::string::String>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .into_field()
+                    .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -17452,2590 +17152,6 @@ pub mod types {
                     status: Ok(value.status),
                     workspaces: Ok(value.workspaces),
                 }
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Activity>>
-        for Activity {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Activity>,
-                Self::Error,
-            > {
-                super::Activity::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Activity>>,
-        > for ::std::vec::Vec<Activity> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Activity>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Activity::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ActivityCollection>>
-        for ActivityCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ActivityCollection>,
-                Self::Error,
-            > {
-                super::ActivityCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
-        > for ::std::vec::Vec<ActivityCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ActivityCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ApiError>>
-        for ApiError {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ApiError>,
-                Self::Error,
-            > {
-                super::ApiError::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ApiError>>,
-        > for ::std::vec::Vec<ApiError> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ApiError>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ApiError::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ApiErrorNextGen>>
-        for ApiErrorNextGen {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ApiErrorNextGen>,
-                Self::Error,
-            > {
-                super::ApiErrorNextGen::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
-        > for ::std::vec::Vec<ApiErrorNextGen> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ApiErrorNextGen::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Attachment>>
-        for Attachment {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Attachment>,
-                Self::Error,
-            > {
-                super::Attachment::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Attachment>>,
-        > for ::std::vec::Vec<Attachment> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Attachment>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Attachment::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Attachments>>
-        for Attachments {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Attachments>,
-                Self::Error,
-            > {
-                super::Attachments::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Attachments>>,
-        > for ::std::vec::Vec<Attachments> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Attachments>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Attachments::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Auth>> for Auth {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::Auth>, Self::Error> {
-                super::Auth::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Auth>>,
-        > for ::std::vec::Vec<Auth> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Auth>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Auth::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Callback>>
-        for Callback {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Callback>,
-                Self::Error,
-            > {
-                super::Callback::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Callback>>,
-        > for ::std::vec::Vec<Callback> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Callback>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Callback::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CallbackAuth>>
-        for CallbackAuth {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CallbackAuth>,
-                Self::Error,
-            > {
-                super::CallbackAuth::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
-        > for ::std::vec::Vec<CallbackAuth> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CallbackAuth::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CallbackCall>>
-        for CallbackCall {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CallbackCall>,
-                Self::Error,
-            > {
-                super::CallbackCall::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
-        > for ::std::vec::Vec<CallbackCall> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CallbackCall::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CallbackCallCallback>>
-        for CallbackCallCallback {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CallbackCallCallback>,
-                Self::Error,
-            > {
-                super::CallbackCallCallback::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
-        > for ::std::vec::Vec<CallbackCallCallback> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CallbackCallCallback::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::CallbackCallCollection>,
-        > for CallbackCallCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CallbackCallCollection>,
-                Self::Error,
-            > {
-                super::CallbackCallCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
-        > for ::std::vec::Vec<CallbackCallCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CallbackCallCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CallbackCallbacks>>
-        for CallbackCallbacks {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CallbackCallbacks>,
-                Self::Error,
-            > {
-                super::CallbackCallbacks::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
-        > for ::std::vec::Vec<CallbackCallbacks> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CallbackCallbacks::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CallbackCollection>>
-        for CallbackCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CallbackCollection>,
-                Self::Error,
-            > {
-                super::CallbackCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
-        > for ::std::vec::Vec<CallbackCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CallbackCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Contact>>
-        for Contact {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Contact>,
-                Self::Error,
-            > {
-                super::Contact::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Contact>>,
-        > for ::std::vec::Vec<Contact> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Contact>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Contact::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ContactCollection>>
-        for ContactCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ContactCollection>,
-                Self::Error,
-            > {
-                super::ContactCollection::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
-        > for ::std::vec::Vec<ContactCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ContactCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ContactLocationsItem>>
-        for ContactLocationsItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ContactLocationsItem>,
-                Self::Error,
-            > {
-                super::ContactLocationsItem::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
-        > for ::std::vec::Vec<ContactLocationsItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ContactLocationsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::ContactMessagingoptionsItem>,
-        > for ContactMessagingoptionsItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ContactMessagingoptionsItem>,
-                Self::Error,
-            > {
-                super::ContactMessagingoptionsItem::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ContactMessagingoptionsItem>>,
-        > for ::std::vec::Vec<ContactMessagingoptionsItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::ContactMessagingoptionsItem>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ContactMessagingoptionsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CustomList>>
-        for CustomList {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CustomList>,
-                Self::Error,
-            > {
-                super::CustomList::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CustomList>>,
-        > for ::std::vec::Vec<CustomList> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CustomList>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CustomList::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::CustomListCollection>>
-        for CustomListCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CustomListCollection>,
-                Self::Error,
-            > {
-                super::CustomListCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
-        > for ::std::vec::Vec<CustomListCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CustomListCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::CustomListCustomlabellistsItem>,
-        > for CustomListCustomlabellistsItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::CustomListCustomlabellistsItem>,
-                Self::Error,
-            > {
-                super::CustomListCustomlabellistsItem::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::CustomListCustomlabellistsItem>>,
-        > for ::std::vec::Vec<CustomListCustomlabellistsItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::CustomListCustomlabellistsItem>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::CustomListCustomlabellistsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::DeliveryCategory>>
-        for DeliveryCategory {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DeliveryCategory>,
-                Self::Error,
-            > {
-                super::DeliveryCategory::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
-        > for ::std::vec::Vec<DeliveryCategory> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DeliveryCategory::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::DeliveryReceipt>>
-        for DeliveryReceipt {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DeliveryReceipt>,
-                Self::Error,
-            > {
-                super::DeliveryReceipt::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
-        > for ::std::vec::Vec<DeliveryReceipt> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DeliveryReceipt::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::DeliveryStatus>>
-        for DeliveryStatus {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DeliveryStatus>,
-                Self::Error,
-            > {
-                super::DeliveryStatus::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
-        > for ::std::vec::Vec<DeliveryStatus> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DeliveryStatus::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::DistributionList>>
-        for DistributionList {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DistributionList>,
-                Self::Error,
-            > {
-                super::DistributionList::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
-        > for ::std::vec::Vec<DistributionList> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DistributionList::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::DistributionListCollection>,
-        > for DistributionListCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DistributionListCollection>,
-                Self::Error,
-            > {
-                super::DistributionListCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::DistributionListCollection>>,
-        > for ::std::vec::Vec<DistributionListCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::DistributionListCollection>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DistributionListCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::DistributionListDistlistdetailsItem>,
-        > for DistributionListDistlistdetailsItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DistributionListDistlistdetailsItem>,
-                Self::Error,
-            > {
-                super::DistributionListDistlistdetailsItem::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<
-                ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
-            >,
-        > for ::std::vec::Vec<DistributionListDistlistdetailsItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DistributionListDistlistdetailsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::DistributionListSummary>,
-        > for DistributionListSummary {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::DistributionListSummary>,
-                Self::Error,
-            > {
-                super::DistributionListSummary::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
-        > for ::std::vec::Vec<DistributionListSummary> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::DistributionListSummary::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Email>> for Email {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Email>,
-                Self::Error,
-            > {
-                super::Email::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Email>>,
-        > for ::std::vec::Vec<Email> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Email>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Email::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Event>> for Event {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Event>,
-                Self::Error,
-            > {
-                super::Event::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Event>>,
-        > for ::std::vec::Vec<Event> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Event>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Event::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::EventCollection>>
-        for EventCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::EventCollection>,
-                Self::Error,
-            > {
-                super::EventCollection::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
-        > for ::std::vec::Vec<EventCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::EventCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::EventEventFormListItem>,
-        > for EventEventFormListItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::EventEventFormListItem>,
-                Self::Error,
-            > {
-                super::EventEventFormListItem::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
-        > for ::std::vec::Vec<EventEventFormListItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::EventEventFormListItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::EventEventFormListItemEventFieldListItem>,
-        > for EventEventFormListItemEventFieldListItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::EventEventFormListItemEventFieldListItem>,
-                Self::Error,
-            > {
-                super::EventEventFormListItemEventFieldListItem::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<
-                ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
-            >,
-        > for ::std::vec::Vec<EventEventFormListItemEventFieldListItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::EventEventFormListItemEventFieldListItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Fallback>>
-        for Fallback {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Fallback>,
-                Self::Error,
-            > {
-                super::Fallback::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Fallback>>,
-        > for ::std::vec::Vec<Fallback> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Fallback>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Fallback::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Features>>
-        for Features {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Features>,
-                Self::Error,
-            > {
-                super::Features::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Features>>,
-        > for ::std::vec::Vec<Features> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Features>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Features::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::FeaturesAliasOption>>
-        for FeaturesAliasOption {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::FeaturesAliasOption>,
-                Self::Error,
-            > {
-                super::FeaturesAliasOption::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
-        > for ::std::vec::Vec<FeaturesAliasOption> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::FeaturesAliasOption::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Import>> for Import {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Import>,
-                Self::Error,
-            > {
-                super::Import::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Import>>,
-        > for ::std::vec::Vec<Import> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Import>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Import::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ImportImportOptions>>
-        for ImportImportOptions {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ImportImportOptions>,
-                Self::Error,
-            > {
-                super::ImportImportOptions::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
-        > for ::std::vec::Vec<ImportImportOptions> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ImportImportOptions::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::ImportImportOptionsFieldMapping>,
-        > for ImportImportOptionsFieldMapping {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ImportImportOptionsFieldMapping>,
-                Self::Error,
-            > {
-                super::ImportImportOptionsFieldMapping::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<
-                ::std::vec::Vec<super::ImportImportOptionsFieldMapping>,
-            >,
-        > for ::std::vec::Vec<ImportImportOptionsFieldMapping> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::ImportImportOptionsFieldMapping>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ImportImportOptionsFieldMapping::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Key>> for Key {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::Key>, Self::Error> {
-                super::Key::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Key>>>
-        for ::std::vec::Vec<Key> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Key>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Key::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::KeyCollection>>
-        for KeyCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::KeyCollection>,
-                Self::Error,
-            > {
-                super::KeyCollection::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
-        > for ::std::vec::Vec<KeyCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::KeyCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Link>> for Link {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::Link>, Self::Error> {
-                super::Link::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Link>>,
-        > for ::std::vec::Vec<Link> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Link>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Link::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Message>>
-        for Message {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Message>,
-                Self::Error,
-            > {
-                super::Message::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Message>>,
-        > for ::std::vec::Vec<Message> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Message>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Message::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::MessageCollection>>
-        for MessageCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::MessageCollection>,
-                Self::Error,
-            > {
-                super::MessageCollection::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
-        > for ::std::vec::Vec<MessageCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::MessageCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::MessageResponse>>
-        for MessageResponse {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::MessageResponse>,
-                Self::Error,
-            > {
-                super::MessageResponse::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
-        > for ::std::vec::Vec<MessageResponse> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::MessageResponse::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::MessageResponseCollection>,
-        > for MessageResponseCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::MessageResponseCollection>,
-                Self::Error,
-            > {
-                super::MessageResponseCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
-        > for ::std::vec::Vec<MessageResponseCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::MessageResponseCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::MessageStatus>>
-        for MessageStatus {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::MessageStatus>,
-                Self::Error,
-            > {
-                super::MessageStatus::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
-        > for ::std::vec::Vec<MessageStatus> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::MessageStatus::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::MessageStatusCollection>,
-        > for MessageStatusCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::MessageStatusCollection>,
-                Self::Error,
-            > {
-                super::MessageStatusCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
-        > for ::std::vec::Vec<MessageStatusCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::MessageStatusCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::OptOutOption>>
-        for OptOutOption {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::OptOutOption>,
-                Self::Error,
-            > {
-                super::OptOutOption::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
-        > for ::std::vec::Vec<OptOutOption> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::OptOutOption::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Otp>> for Otp {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::Otp>, Self::Error> {
-                super::Otp::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Otp>>>
-        for ::std::vec::Vec<Otp> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Otp>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Otp::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::OtpLinks>>
-        for OtpLinks {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::OtpLinks>,
-                Self::Error,
-            > {
-                super::OtpLinks::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
-        > for ::std::vec::Vec<OtpLinks> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::OtpLinks::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::PushOptions>>
-        for PushOptions {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::PushOptions>,
-                Self::Error,
-            > {
-                super::PushOptions::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
-        > for ::std::vec::Vec<PushOptions> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::PushOptions::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::PushOptionsApns>>
-        for PushOptionsApns {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::PushOptionsApns>,
-                Self::Error,
-            > {
-                super::PushOptionsApns::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
-        > for ::std::vec::Vec<PushOptionsApns> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::PushOptionsApns::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::PushOptionsFcm>>
-        for PushOptionsFcm {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::PushOptionsFcm>,
-                Self::Error,
-            > {
-                super::PushOptionsFcm::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
-        > for ::std::vec::Vec<PushOptionsFcm> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::PushOptionsFcm::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Rcs>> for Rcs {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::Rcs>, Self::Error> {
-                super::Rcs::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Rcs>>>
-        for ::std::vec::Vec<Rcs> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Rcs>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Rcs::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::RcsCard>>
-        for RcsCard {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsCard>,
-                Self::Error,
-            > {
-                super::RcsCard::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
-        > for ::std::vec::Vec<RcsCard> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsCard::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::RcsMedia>>
-        for RcsMedia {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsMedia>,
-                Self::Error,
-            > {
-                super::RcsMedia::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
-        > for ::std::vec::Vec<RcsMedia> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsMedia::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::RcsRichCard>>
-        for RcsRichCard {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsRichCard>,
-                Self::Error,
-            > {
-                super::RcsRichCard::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
-        > for ::std::vec::Vec<RcsRichCard> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsRichCard::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::RcsSuggestion>>
-        for RcsSuggestion {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsSuggestion>,
-                Self::Error,
-            > {
-                super::RcsSuggestion::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
-        > for ::std::vec::Vec<RcsSuggestion> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsSuggestion::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::RcsSuggestionDialAction>,
-        > for RcsSuggestionDialAction {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsSuggestionDialAction>,
-                Self::Error,
-            > {
-                super::RcsSuggestionDialAction::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
-        > for ::std::vec::Vec<RcsSuggestionDialAction> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsSuggestionDialAction::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::RcsSuggestionUrlAction>,
-        > for RcsSuggestionUrlAction {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsSuggestionUrlAction>,
-                Self::Error,
-            > {
-                super::RcsSuggestionUrlAction::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
-        > for ::std::vec::Vec<RcsSuggestionUrlAction> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsSuggestionUrlAction::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::RcsSuggestionViewLocationAction>,
-        > for RcsSuggestionViewLocationAction {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::RcsSuggestionViewLocationAction>,
-                Self::Error,
-            > {
-                super::RcsSuggestionViewLocationAction::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<
-                ::std::vec::Vec<super::RcsSuggestionViewLocationAction>,
-            >,
-        > for ::std::vec::Vec<RcsSuggestionViewLocationAction> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::RcsSuggestionViewLocationAction>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::RcsSuggestionViewLocationAction::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ReplyContent>>
-        for ReplyContent {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ReplyContent>,
-                Self::Error,
-            > {
-                super::ReplyContent::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
-        > for ::std::vec::Vec<ReplyContent> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ReplyContent::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Resource>>
-        for Resource {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Resource>,
-                Self::Error,
-            > {
-                super::Resource::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Resource>>,
-        > for ::std::vec::Vec<Resource> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Resource>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Resource::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ResourceCollection>>
-        for ResourceCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ResourceCollection>,
-                Self::Error,
-            > {
-                super::ResourceCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
-        > for ::std::vec::Vec<ResourceCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ResourceCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Responder>>
-        for Responder {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Responder>,
-                Self::Error,
-            > {
-                super::Responder::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Responder>>,
-        > for ::std::vec::Vec<Responder> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Responder>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Responder::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Response>>
-        for Response {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Response>,
-                Self::Error,
-            > {
-                super::Response::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Response>>,
-        > for ::std::vec::Vec<Response> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Response>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Response::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ResponseRule>>
-        for ResponseRule {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ResponseRule>,
-                Self::Error,
-            > {
-                super::ResponseRule::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
-        > for ::std::vec::Vec<ResponseRule> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ResponseRule::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::ResponseRuleCollection>,
-        > for ResponseRuleCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ResponseRuleCollection>,
-                Self::Error,
-            > {
-                super::ResponseRuleCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
-        > for ::std::vec::Vec<ResponseRuleCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ResponseRuleCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::ResponseRuleResponseTemplatePatterns>,
-        > for ResponseRuleResponseTemplatePatterns {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ResponseRuleResponseTemplatePatterns>,
-                Self::Error,
-            > {
-                super::ResponseRuleResponseTemplatePatterns::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<
-                ::std::vec::Vec<super::ResponseRuleResponseTemplatePatterns>,
-            >,
-        > for ::std::vec::Vec<ResponseRuleResponseTemplatePatterns> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<
-                    ::std::vec::Vec<super::ResponseRuleResponseTemplatePatterns>,
-                >,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ResponseRuleResponseTemplatePatterns::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Scenario>>
-        for Scenario {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Scenario>,
-                Self::Error,
-            > {
-                super::Scenario::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Scenario>>,
-        > for ::std::vec::Vec<Scenario> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Scenario>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Scenario::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::ScenarioCollection>>
-        for ScenarioCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::ScenarioCollection>,
-                Self::Error,
-            > {
-                super::ScenarioCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
-        > for ::std::vec::Vec<ScenarioCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::ScenarioCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::SendCodeCreateBody>>
-        for SendCodeCreateBody {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::SendCodeCreateBody>,
-                Self::Error,
-            > {
-                super::SendCodeCreateBody::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
-        > for ::std::vec::Vec<SendCodeCreateBody> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::SendCodeCreateBody::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Social>> for Social {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Social>,
-                Self::Error,
-            > {
-                super::Social::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Social>>,
-        > for ::std::vec::Vec<Social> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Social>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Social::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::SocialChannel>>
-        for SocialChannel {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::SocialChannel>,
-                Self::Error,
-            > {
-                super::SocialChannel::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
-        > for ::std::vec::Vec<SocialChannel> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::SocialChannel::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Template>>
-        for Template {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Template>,
-                Self::Error,
-            > {
-                super::Template::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Template>>,
-        > for ::std::vec::Vec<Template> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Template>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Template::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::TemplateCollection>>
-        for TemplateCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::TemplateCollection>,
-                Self::Error,
-            > {
-                super::TemplateCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
-        > for ::std::vec::Vec<TemplateCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::TemplateCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::User>> for User {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::User>, Self::Error> {
-                super::User::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::User>>,
-        > for ::std::vec::Vec<User> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::User>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::User::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::UserCollection>>
-        for UserCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::UserCollection>,
-                Self::Error,
-            > {
-                super::UserCollection::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
-        > for ::std::vec::Vec<UserCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::UserCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::VerifyCodeCreateBody>>
-        for VerifyCodeCreateBody {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::VerifyCodeCreateBody>,
-                Self::Error,
-            > {
-                super::VerifyCodeCreateBody::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
-        > for ::std::vec::Vec<VerifyCodeCreateBody> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::VerifyCodeCreateBody::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Voice>> for Voice {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Voice>,
-                Self::Error,
-            > {
-                super::Voice::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Voice>>,
-        > for ::std::vec::Vec<Voice> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Voice>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Voice::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WaContent>>
-        for WaContent {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WaContent>,
-                Self::Error,
-            > {
-                super::WaContent::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WaContent>>,
-        > for ::std::vec::Vec<WaContent> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WaContent>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WaContent::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WaContentBodyItem>>
-        for WaContentBodyItem {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WaContentBodyItem>,
-                Self::Error,
-            > {
-                super::WaContentBodyItem::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
-        > for ::std::vec::Vec<WaContentBodyItem> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WaContentBodyItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WaContentButton>>
-        for WaContentButton {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WaContentButton>,
-                Self::Error,
-            > {
-                super::WaContentButton::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
-        > for ::std::vec::Vec<WaContentButton> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WaContentButton::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WaContentHeader>>
-        for WaContentHeader {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WaContentHeader>,
-                Self::Error,
-            > {
-                super::WaContentHeader::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
-        > for ::std::vec::Vec<WaContentHeader> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WaContentHeader::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<super::WaContentHeaderLocation>,
-        > for WaContentHeaderLocation {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WaContentHeaderLocation>,
-                Self::Error,
-            > {
-                super::WaContentHeaderLocation::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
-        > for ::std::vec::Vec<WaContentHeaderLocation> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WaContentHeaderLocation::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WaMediaLink>>
-        for WaMediaLink {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WaMediaLink>,
-                Self::Error,
-            > {
-                super::WaMediaLink::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
-        > for ::std::vec::Vec<WaMediaLink> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WaMediaLink::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Web>> for Web {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<::std::option::Option<super::Web>, Self::Error> {
-                super::Web::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Web>>>
-        for ::std::vec::Vec<Web> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Web>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Web::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WhatsApp>>
-        for WhatsApp {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WhatsApp>,
-                Self::Error,
-            > {
-                super::WhatsApp::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
-        > for ::std::vec::Vec<WhatsApp> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WhatsApp::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::Workspace>>
-        for Workspace {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::Workspace>,
-                Self::Error,
-            > {
-                super::Workspace::try_from(self).map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Workspace>>,
-        > for ::std::vec::Vec<Workspace> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::Workspace>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::Workspace::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<::std::option::Option<super::WorkspaceCollection>>
-        for WorkspaceCollection {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<super::WorkspaceCollection>,
-                Self::Error,
-            > {
-                super::WorkspaceCollection::try_from(self)
-                    .map(::std::option::Option::Some)
-            }
-        }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
-        > for ::std::vec::Vec<WorkspaceCollection> {
-            type Error = super::error::ConversionError;
-            fn into_field(
-                self,
-            ) -> ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
-                Self::Error,
-            > {
-                self.into_iter()
-                    .map(super::WorkspaceCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
             }
         }
     }
@@ -20084,13 +17200,28 @@ pub struct Client {
     pub(crate) inner: crate::context::ClientContext,
 }
 impl Client {
+    /// Create a new client.
+    ///
+    /// `baseurl` is the base URL provided to the internal
+    /// `reqwest::Client`, and should include a scheme and hostname,
+    /// as well as port and a path stem if applicable.
+    pub fn new(baseurl: &str, inner: crate::context::ClientContext) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        let client = {
+            let dur = ::std::time::Duration::from_secs(30u64);
+            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
+        };
+        #[cfg(target_arch = "wasm32")]
+        let client = reqwest::ClientBuilder::new();
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
+    }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub(crate) fn new_with_client(
+    pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
         inner: crate::context::ClientContext,
@@ -20116,7 +17247,13 @@ impl ClientInfo<crate::context::ClientContext> for Client {
         &self.inner
     }
 }
-impl ClientHooks<crate::context::ClientContext> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<crate::context::ClientContext>,
+    {}
+};
 impl Client {
     /**List activities
 
@@ -21810,10 +18947,7 @@ pub mod builder {
         ///Sends a `GET` request to `/activities`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ActivityCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ActivityCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 end_time,
@@ -21829,65 +18963,70 @@ pub mod builder {
                 user,
                 workspace,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let end_time = end_time.map_err(Error::InvalidRequest)?;
-                let start_time = start_time.map_err(Error::InvalidRequest)?;
-                let action = action.map_err(Error::InvalidRequest)?;
-                let description = description.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let module = module.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let status = status.map_err(Error::InvalidRequest)?;
-                let user = user.map_err(Error::InvalidRequest)?;
-                let workspace = workspace.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/activities", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("End time", &end_time))
-                    .query(
-                        &progenitor_client::QueryParam::new("Start time", &start_time),
-                    )
-                    .query(&progenitor_client::QueryParam::new("action", &action))
-                    .query(
-                        &progenitor_client::QueryParam::new("description", &description),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("module", &module))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(&progenitor_client::QueryParam::new("status", &status))
-                    .query(&progenitor_client::QueryParam::new("user", &user))
-                    .query(&progenitor_client::QueryParam::new("workspace", &workspace))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ActivityCollection,
-            >(client, "activity_list", request)
-                .await
+            let end_time = end_time.map_err(Error::InvalidRequest)?;
+            let start_time = start_time.map_err(Error::InvalidRequest)?;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let description = description.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let module = module.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let user = user.map_err(Error::InvalidRequest)?;
+            let workspace = workspace.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/activities", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("End time", &end_time))
+                .query(&progenitor_client::QueryParam::new("Start time", &start_time))
+                .query(&progenitor_client::QueryParam::new("action", &action))
+                .query(&progenitor_client::QueryParam::new("description", &description))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("module", &module))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("user", &user))
+                .query(&progenitor_client::QueryParam::new("workspace", &workspace))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activity_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::activity_create`]
@@ -21926,44 +19065,53 @@ pub mod builder {
         ///Sends a `POST` request to `/activities`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Activity>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Activity>, Error<ByteStream>> {
             let Self { client, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let body = body
-                    .and_then(|v| {
-                        types::Activity::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/activities", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Activity>(client, "activity_create", request)
-                .await
+            let body = body
+                .and_then(|v| types::Activity::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/activities", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activity_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::auth_create`]
@@ -21980,37 +19128,48 @@ pub mod builder {
         ///Sends a `POST` request to `/auth`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Auth>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Auth>, Error<ByteStream>> {
             let Self { client } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let url = format!("{}/auth", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Auth>(client, "auth_create", request).await
+            let url = format!("{}/auth", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "auth_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::auth_verification_retrieve`]
@@ -22025,28 +19184,40 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/auth/verify`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let url = format!("{}/auth/verify", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client.client.get(url).headers(header_map).build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "auth_verification_retrieve", request).await
+            let url = format!("{}/auth/verify", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "auth_verification_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_list`]
@@ -22122,50 +19293,56 @@ pub mod builder {
         ///Sends a `GET` request to `/callbacks`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::CallbackCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::CallbackCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/callbacks", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::CallbackCollection,
-            >(client, "callback_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/callbacks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_create`]
@@ -22204,44 +19381,53 @@ pub mod builder {
         ///Sends a `POST` request to `/callbacks`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Callback>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Callback>, Error<ByteStream>> {
             let Self { client, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let body = body
-                    .and_then(|v| {
-                        types::Callback::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/callbacks", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Callback>(client, "callback_create", request)
-                .await
+            let body = body
+                .and_then(|v| types::Callback::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/callbacks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_retrieve`]
@@ -22274,43 +19460,52 @@ pub mod builder {
         ///Sends a `GET` request to `/callbacks/{callbackId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Callback>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Callback>, Error<ByteStream>> {
             let Self { client, callback_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Callback>(client, "callback_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_update`]
@@ -22361,43 +19556,53 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, callback_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Callback::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Callback::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "callback_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_delete`]
@@ -22428,33 +19633,44 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/callbacks/{callbackId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, callback_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "callback_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "callback_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_call_list`]
@@ -22559,10 +19775,7 @@ pub mod builder {
         ///Sends a `GET` request to `/callbacks/{callbackId}/calls`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::CallbackCallCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::CallbackCallCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 callback_id,
@@ -22572,52 +19785,60 @@ pub mod builder {
                 sort_order,
                 status,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let status = status.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}/calls", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(&progenitor_client::QueryParam::new("status", &status))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::CallbackCallCollection,
-            >(client, "callback_call_list", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_call_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::callback_call_update`]
@@ -22685,45 +19906,57 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}/calls`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, callback_id, id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let id = id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::CallbackCall::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}/calls", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CallbackCall::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(&progenitor_client::QueryParam::new("id", &id))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "callback_call_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("id", &id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "callback_call_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::contact_list`]
@@ -22843,10 +20076,7 @@ pub mod builder {
         ///Sends a `GET` request to `/contacts`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ContactCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ContactCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 custom_fields,
@@ -22857,58 +20087,62 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
-                let fieldname = fieldname.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/contacts", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new(
-                            "customFields",
-                            &custom_fields,
-                        ),
-                    )
-                    .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ContactCollection,
-            >(client, "contact_list", request)
-                .await
+            let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
+            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/contacts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("customFields", &custom_fields),
+                )
+                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::contact_create`]
@@ -22962,45 +20196,55 @@ pub mod builder {
         ///Sends a `POST` request to `/contacts`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Contact>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/contacts", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Contact>(client, "contact_create", request).await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/contacts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::contact_retrieve`]
@@ -23093,10 +20337,7 @@ pub mod builder {
         ///Sends a `GET` request to `/contacts/{contactId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Contact>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
             let Self {
                 client,
                 contact_id,
@@ -23105,50 +20346,57 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-                let fields = fields.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/contacts/{}", client.baseurl, crate
-                    ::segments::encode("contact_id", & contact_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let fields = fields.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("fields", &fields))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Contact>(client, "contact_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("fields", &fields))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::contact_update`]
@@ -23214,45 +20462,54 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/contacts/{contactId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, contact_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/contacts/{}", client.baseurl, crate
-                    ::segments::encode("contact_id", & contact_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "contact_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::contact_delete`]
@@ -23312,43 +20569,51 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/contacts/{contactId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, contact_id, action, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-                let action = action.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/contacts/{}", client.baseurl, crate
-                    ::segments::encode("contact_id", & contact_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(&progenitor_client::QueryParam::new("action", &action))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "contact_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("action", &action))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "contact_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::custom_list_list`]
@@ -23453,54 +20718,60 @@ pub mod builder {
         ///Sends a `GET` request to `/customlists`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::CustomListCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::CustomListCollection>, Error<ByteStream>> {
             let Self { client, limit, name, offset, sort_fields, sort_order, type_ } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let name = name.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let type_ = type_.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/customlists", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("name", &name))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(&progenitor_client::QueryParam::new("type", &type_))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::CustomListCollection,
-            >(client, "custom_list_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/customlists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "custom_list_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::custom_list_retrieve`]
@@ -23533,45 +20804,52 @@ pub mod builder {
         ///Sends a `GET` request to `/customlists/{customlistId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::CustomList>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::CustomList>, Error<ByteStream>> {
             let Self { client, customlist_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/customlists/{}", client.baseurl, crate
-                    ::segments::encode("customlist_id", & customlist_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/customlists/{}", client.baseurl, encode_path(& customlist_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::CustomList,
-            >(client, "custom_list_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "custom_list_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::distribution_list_list`]
@@ -23692,9 +20970,9 @@ pub mod builder {
         ///Sends a `GET` request to `/distributionlists`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::DistributionListCollection>,
-            crate::Error,
+        ) -> Result<
+            ResponseValue<types::DistributionListCollection>,
+            Error<ByteStream>,
         > {
             let Self {
                 client,
@@ -23706,55 +20984,60 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let description = description.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let name = name.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/distributionlists", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("description", &description),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("name", &name))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::DistributionListCollection,
-            >(client, "distribution_list_list", request)
-                .await
+            let description = description.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/distributionlists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("description", &description))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::distribution_list_create`]
@@ -23814,50 +21097,57 @@ pub mod builder {
         ///Sends a `POST` request to `/distributionlists`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::DistributionList>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::DistributionList::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/distributionlists", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::DistributionList,
-            >(client, "distribution_list_create", request)
-                .await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/distributionlists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::distribution_list_retrieve`]
@@ -23907,51 +21197,55 @@ pub mod builder {
         ///Sends a `GET` request to `/distributionlists/{distributionlistId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::DistributionList>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
             let Self { client, distributionlist_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let distributionlist_id = distributionlist_id
-                    .map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/distributionlists/{}", client.baseurl, encode_path(&
+                distributionlist_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::DistributionList,
-            >(client, "distribution_list_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::distribution_list_update`]
@@ -24025,49 +21319,58 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/distributionlists/{distributionlistId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, distributionlist_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let distributionlist_id = distributionlist_id
-                    .map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::DistributionList::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/distributionlists/{}", client.baseurl, encode_path(&
+                distributionlist_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "distribution_list_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::distribution_list_delete`]
@@ -24115,43 +21418,51 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, distributionlist_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let distributionlist_id = distributionlist_id
-                    .map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let distributionlist_id = distributionlist_id
+                .map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/distributionlists/{}", client.baseurl, encode_path(&
+                distributionlist_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "distribution_list_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "distribution_list_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::event_list`]
@@ -24256,10 +21567,7 @@ pub mod builder {
         ///Sends a `GET` request to `/events`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::EventCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::EventCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 limit,
@@ -24269,49 +21577,58 @@ pub mod builder {
                 workspace_id,
                 event_type,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let event_type = event_type.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/events", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                header_map.append("eventType", event_type.to_string().try_into()?);
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::EventCollection>(client, "event_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let event_type = event_type.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/events", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map.append("eventType", event_type.to_string().try_into()?);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::event_create`]
@@ -24365,45 +21682,55 @@ pub mod builder {
         ///Sends a `POST` request to `/events`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Event>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/events", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Event>(client, "event_create", request).await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/events", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::event_retrieve`]
@@ -24508,10 +21835,7 @@ pub mod builder {
         ///Sends a `GET` request to `/events/{eventId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Event>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
             let Self {
                 client,
                 event_id,
@@ -24521,51 +21845,59 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let event_id = event_id.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
-                    & event_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let event_id = event_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Event>(client, "event_retrieve", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::event_update`]
@@ -24631,45 +21963,54 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/events/{eventId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, event_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let event_id = event_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
-                    & event_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let event_id = event_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "event_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "event_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::import_create`]
@@ -24721,40 +22062,51 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/imports`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/imports", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "import_create", request).await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/imports", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "import_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::key_list`]
@@ -24829,47 +22181,56 @@ pub mod builder {
         ///Sends a `GET` request to `/keys`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::KeyCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::KeyCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/keys", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::KeyCollection>(client, "key_list", request).await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::key_create`]
@@ -24906,40 +22267,53 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/keys`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<types::Key>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<types::Key>, Error<ByteStream>> {
             let Self { client, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let body = body
-                    .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/keys", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Key>(client, "key_create", request).await
+            let body = body
+                .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::key_retrieve`]
@@ -25000,47 +22374,55 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/keys/{keyId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<types::Key>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<types::Key>, Error<ByteStream>> {
             let Self { client, key_id, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let key_id = key_id.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let key_id = key_id.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Key>(client, "key_retrieve", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::key_update`]
@@ -25091,41 +22473,52 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/keys/{keyId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, key_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let key_id = key_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let key_id = key_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "key_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "key_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::key_delete`]
@@ -25156,33 +22549,43 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/keys/{keyId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, key_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let key_id = key_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let key_id = key_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "key_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "key_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::message_list`]
@@ -25273,54 +22676,58 @@ pub mod builder {
         ///Sends a `GET` request to `/messages`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::MessageCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::MessageCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/messages", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::MessageCollection,
-            >(client, "message_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/messages", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::message_create`]
@@ -25372,40 +22779,52 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/messages`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::location::MessageSent, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/messages", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::message_sent(client, "message_create", request).await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/messages", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                202u16 => Ok(ResponseValue::stream(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::message_retrieve`]
@@ -25453,48 +22872,53 @@ pub mod builder {
         ///Sends a `GET` request to `/messages/{messageId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Message>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Message>, Error<ByteStream>> {
             let Self { client, message_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let message_id = message_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/messages/{}", client.baseurl, crate
-                    ::segments::encode("message_id", & message_id.to_string(),
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/messages/{}", client.baseurl, encode_path(& message_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Message>(client, "message_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::message_response_list`]
@@ -25628,10 +23052,7 @@ pub mod builder {
         ///Sends a `GET` request to `/messages/{messageId}/messageresponses`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::MessageResponseCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::MessageResponseCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 message_id,
@@ -25643,59 +23064,64 @@ pub mod builder {
                 view,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let message_id = message_id.map_err(Error::InvalidRequest)?;
-                let filter = filter.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let view = view.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/messages/{}/messageresponses", client.baseurl, crate
-                    ::segments::encode("message_id", & message_id.to_string(),
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let view = view.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/messages/{}/messageresponses", client.baseurl, encode_path(&
+                message_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("filter", &filter))
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(&progenitor_client::QueryParam::new("view", &view))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::MessageResponseCollection,
-            >(client, "message_response_list", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("view", &view))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_response_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::message_status_list`]
@@ -25829,10 +23255,7 @@ pub mod builder {
         ///Sends a `GET` request to `/messages/{messageId}/messagestatus`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::MessageStatusCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::MessageStatusCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 message_id,
@@ -25844,59 +23267,64 @@ pub mod builder {
                 view,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let message_id = message_id.map_err(Error::InvalidRequest)?;
-                let filter = filter.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let view = view.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/messages/{}/messagestatus", client.baseurl, crate
-                    ::segments::encode("message_id", & message_id.to_string(),
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let view = view.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/messages/{}/messagestatus", client.baseurl, encode_path(& message_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("filter", &filter))
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(&progenitor_client::QueryParam::new("view", &view))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::MessageStatusCollection,
-            >(client, "message_status_list", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("view", &view))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "message_status_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::send_code_create`]
@@ -25939,42 +23367,55 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/otp/send-code`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<types::Otp>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<types::Otp>, Error<ByteStream>> {
             let Self { client, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let body = body
-                    .and_then(|v| {
-                        types::SendCodeCreateBody::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/otp/send-code", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Otp>(client, "send_code_create", request).await
+            let body = body
+                .and_then(|v| {
+                    types::SendCodeCreateBody::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/otp/send-code", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "send_code_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::verify_code_create`]
@@ -26033,48 +23474,59 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/otp/{otpId}/verify-code`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<types::Otp>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<types::Otp>, Error<ByteStream>> {
             let Self { client, otp_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let otp_id = otp_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::VerifyCodeCreateBody::try_from(v)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/otp/{}/verify-code", client.baseurl, crate
-                    ::segments::encode("otp_id", & otp_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let otp_id = otp_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyCodeCreateBody::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/otp/{}/verify-code", client.baseurl, encode_path(& otp_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Otp>(client, "verify_code_create", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_code_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::resource_list`]
@@ -26194,10 +23646,7 @@ pub mod builder {
         ///Sends a `GET` request to `/resources`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ResourceCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ResourceCollection>, Error<ByteStream>> {
             let Self {
                 client,
                 limit,
@@ -26208,53 +23657,60 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let name = name.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let scope = scope.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/resources", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("name", &name))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(&progenitor_client::QueryParam::new("scope", &scope))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ResourceCollection,
-            >(client, "resource_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let scope = scope.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/resources", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("name", &name))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("scope", &scope))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::resource_create`]
@@ -26308,48 +23764,55 @@ pub mod builder {
         ///Sends a `POST` request to `/resources`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Resource>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Resource::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/resources", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Resource>(client, "resource_create", request)
-                .await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/resources", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::resource_retrieve`]
@@ -26397,47 +23860,54 @@ pub mod builder {
         ///Sends a `GET` request to `/resources/{resourceId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Resource>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
             let Self { client, resource_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/resources/{}", client.baseurl, crate
-                    ::segments::encode("resource_id", & resource_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/resources/{}", client.baseurl, encode_path(& resource_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Resource>(client, "resource_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::resource_update`]
@@ -26505,53 +23975,59 @@ pub mod builder {
         ///Sends a `PUT` request to `/resources/{resourceId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Resource>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
             let Self { client, resource_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Resource::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/resources/{}", client.baseurl, crate
-                    ::segments::encode("resource_id", & resource_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/resources/{}", client.baseurl, encode_path(& resource_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Resource>(client, "resource_update", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::resource_delete`]
@@ -26597,41 +24073,50 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/resources/{resourceId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, resource_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/resources/{}", client.baseurl, crate
-                    ::segments::encode("resource_id", & resource_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/resources/{}", client.baseurl, encode_path(& resource_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "resource_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::response_rule_list`]
@@ -26722,54 +24207,58 @@ pub mod builder {
         ///Sends a `GET` request to `/responserules`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ResponseRuleCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ResponseRuleCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/responserules", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ResponseRuleCollection,
-            >(client, "response_rule_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/responserules", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::response_rule_create`]
@@ -26825,42 +24314,53 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/responserules`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::ResponseRule::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/responserules", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "response_rule_create", request).await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/responserules", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::response_rule_retrieve`]
@@ -26910,50 +24410,54 @@ pub mod builder {
         ///Sends a `GET` request to `/responserules/{responseRuleId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ResponseRule>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ResponseRule>, Error<ByteStream>> {
             let Self { client, response_rule_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/responserules/{}", client.baseurl, crate
-                    ::segments::encode("response_rule_id", & response_rule_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ResponseRule,
-            >(client, "response_rule_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::response_rule_update`]
@@ -27025,48 +24529,57 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/responserules/{responseRuleId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, response_rule_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::ResponseRule::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/responserules/{}", client.baseurl, crate
-                    ::segments::encode("response_rule_id", & response_rule_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "response_rule_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::response_rule_delete`]
@@ -27114,42 +24627,50 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/responserules/{responseRuleId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, response_rule_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/responserules/{}", client.baseurl, crate
-                    ::segments::encode("response_rule_id", & response_rule_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "response_rule_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "response_rule_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::scenario_list`]
@@ -27240,54 +24761,58 @@ pub mod builder {
         ///Sends a `GET` request to `/scenarios`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ScenarioCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ScenarioCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/scenarios", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ScenarioCollection,
-            >(client, "scenario_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/scenarios", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::scenario_create`]
@@ -27339,42 +24864,51 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/scenarios`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Scenario::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/scenarios", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "scenario_create", request).await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/scenarios", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::scenario_retrieve`]
@@ -27422,47 +24956,54 @@ pub mod builder {
         ///Sends a `GET` request to `/scenarios/{scenarioId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Scenario>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Scenario>, Error<ByteStream>> {
             let Self { client, scenario_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Scenario>(client, "scenario_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::scenario_update`]
@@ -27528,47 +25069,55 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/scenarios/{scenarioId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, scenario_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Scenario::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "scenario_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::scenario_run_create`]
@@ -27614,41 +25163,50 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/scenarios/{scenarioId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, scenario_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "scenario_run_create", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_run_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::scenario_delete`]
@@ -27694,41 +25252,50 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/scenarios/{scenarioId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, scenario_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "scenario_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "scenario_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::template_list`]
@@ -27819,54 +25386,58 @@ pub mod builder {
         ///Sends a `GET` request to `/templates`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::TemplateCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::TemplateCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/templates", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::TemplateCollection,
-            >(client, "template_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/templates", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::template_create`]
@@ -27920,48 +25491,55 @@ pub mod builder {
         ///Sends a `POST` request to `/templates`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Template>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Template::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/templates", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Template>(client, "template_create", request)
-                .await
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/templates", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::template_retrieve`]
@@ -28009,47 +25587,54 @@ pub mod builder {
         ///Sends a `GET` request to `/templates/{templateId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Template>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
             let Self { client, template_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let template_id = template_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/templates/{}", client.baseurl, crate
-                    ::segments::encode("template_id", & template_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/templates/{}", client.baseurl, encode_path(& template_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Template>(client, "template_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::template_update`]
@@ -28115,47 +25700,55 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/templates/{templateId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, template_id, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let template_id = template_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Template::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/templates/{}", client.baseurl, crate
-                    ::segments::encode("template_id", & template_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/templates/{}", client.baseurl, encode_path(& template_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "template_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::template_delete`]
@@ -28201,41 +25794,50 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/templates/{templateId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, template_id, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let template_id = template_id.map_err(Error::InvalidRequest)?;
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/templates/{}", client.baseurl, crate
-                    ::segments::encode("template_id", & template_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let template_id = template_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/templates/{}", client.baseurl, encode_path(& template_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "template_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::user_list`]
@@ -28325,50 +25927,58 @@ pub mod builder {
         ///Sends a `GET` request to `/users`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::UserCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::UserCollection>, Error<ByteStream>> {
             let Self { client, fieldname, limit, offset, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let fieldname = fieldname.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/users", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::UserCollection>(client, "user_list", request)
-                .await
+            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::user_create`]
@@ -28407,41 +26017,53 @@ pub mod builder {
         ///Sends a `POST` request to `/users`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::User>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::User>, Error<ByteStream>> {
             let Self { client, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let body = body
-                    .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/users", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::User>(client, "user_create", request).await
+            let body = body
+                .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::users_delete`]
@@ -28456,28 +26078,40 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `DELETE` request to `/users`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let url = format!("{}/users", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "users_delete", request).await
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "users_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::user_retrieve`]
@@ -28510,42 +26144,51 @@ pub mod builder {
         ///Sends a `GET` request to `/users/{userId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::User>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::User>, Error<ByteStream>> {
             let Self { client, user_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::User>(client, "user_retrieve", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::user_update`]
@@ -28596,41 +26239,52 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/users/{userId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, user_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "user_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::user_delete`]
@@ -28661,33 +26315,43 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/users/{userId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, user_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "user_delete", request).await
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "user_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::workspace_list`]
@@ -28763,50 +26427,56 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::WorkspaceCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::WorkspaceCollection>, Error<ByteStream>> {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/workspaces", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::WorkspaceCollection,
-            >(client, "workspace_list", request)
-                .await
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/workspaces", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::workspace_create`]
@@ -28847,44 +26517,53 @@ pub mod builder {
         ///Sends a `POST` request to `/workspaces`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Workspace>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Workspace>, Error<ByteStream>> {
             let Self { client, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let body = body
-                    .and_then(|v| {
-                        types::Workspace::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/workspaces", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Workspace>(client, "workspace_create", request)
-                .await
+            let body = body
+                .and_then(|v| types::Workspace::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/workspaces", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::workspace_retrieve`]
@@ -28917,43 +26596,52 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::Workspace>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::Workspace>, Error<ByteStream>> {
             let Self { client, workspace_id } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<types::Workspace>(client, "workspace_retrieve", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::workspace_update`]
@@ -29006,43 +26694,53 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/workspaces/{workspaceId}`
-        pub async fn send(
-            self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
             let Self { client, workspace_id, body } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::Workspace::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::Workspace::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::empty(client, "workspace_update", request).await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "workspace_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::activity_workspace_list`]
@@ -29132,55 +26830,60 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/activities`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::ActivityCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::ActivityCollection>, Error<ByteStream>> {
             let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}/activities", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/activities", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::ActivityCollection,
-            >(client, "activity_workspace_list", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "activity_workspace_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
     /**Builder for [`Client::user_workspace_list`]
@@ -29270,55 +26973,60 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/users`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<
-            crate::response::Response<types::UserCollection>,
-            crate::Error,
-        > {
+        ) -> Result<ResponseValue<types::UserCollection>, Error<ByteStream>> {
             let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let request = (|| -> ::std::result::Result<
-                ::reqwest::Request,
-                Error<ByteStream>,
-            > {
-                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let offset = offset.map_err(Error::InvalidRequest)?;
-                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}/users", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/workspaces/{}/users", client.baseurl, encode_path(& workspace_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .query(&progenitor_client::QueryParam::new("offset", &offset))
-                    .query(
-                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
-                    )
-                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
-                    .build()?;
-                Ok(request)
-            })();
-            crate::call::json::<
-                types::UserCollection,
-            >(client, "user_workspace_list", request)
-                .await
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
+                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_workspace_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
         }
     }
 }
@@ -31662,6 +29370,83 @@ pub mod enums {
     impl ::schemars::JsonSchema for KeyType {
         fn schema_name() -> ::std::string::String {
             "KeyType".to_string()
+        }
+        fn json_schema(
+            generator: &mut ::schemars::r#gen::SchemaGenerator,
+        ) -> ::schemars::schema::Schema {
+            <::std::string::String as ::schemars::JsonSchema>::json_schema(generator)
+        }
+    }
+    ///Values of `Message.direction`; `Unknown` keeps any value not listed.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum MessageDirection {
+        ///`OUTGOING`
+        Outgoing,
+        /// A value the API sent that this SDK does not know.
+        Unknown(::std::string::String),
+    }
+    impl MessageDirection {
+        /// The value as the API spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Outgoing => "OUTGOING",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+        /// Whether this is a value the SDK does not know.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageDirection {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "OUTGOING" => Self::Outgoing,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for MessageDirection {
+        fn from(value: &str) -> Self {
+            match value {
+                "OUTGOING" => Self::Outgoing,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageDirection {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for MessageDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for MessageDirection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageDirection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(Self::from(value))
+        }
+    }
+    #[cfg(feature = "schemars")]
+    impl ::schemars::JsonSchema for MessageDirection {
+        fn schema_name() -> ::std::string::String {
+            "MessageDirection".to_string()
         }
         fn json_schema(
             generator: &mut ::schemars::r#gen::SchemaGenerator,

@@ -756,10 +756,7 @@ async fn key_list_sends_what_the_spec_says() {
 #[tokio::test]
 async fn key_create_sends_what_the_spec_says() {
     let server = MockServer::start().await;
-    let request_body = ::serde_json::from_str::<
-        ::serde_json::Value,
-    >("{\"type\":\"basic\"}")
-        .unwrap();
+    let request_body = ::serde_json::from_str::<::serde_json::Value>("{}").unwrap();
     let typed: whispir::types::Key = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("POST"))
@@ -772,8 +769,7 @@ async fn key_create_sends_what_the_spec_says() {
         .respond_with(
             ResponseTemplate::new(201u16)
                 .set_body_json(
-                    ::serde_json::from_str::<::serde_json::Value>("{\"type\":\"basic\"}")
-                        .unwrap(),
+                    ::serde_json::from_str::<::serde_json::Value>("{}").unwrap(),
                 ),
         )
         .expect(1)
@@ -794,8 +790,7 @@ async fn key_retrieve_sends_what_the_spec_says() {
         .respond_with(
             ResponseTemplate::new(200u16)
                 .set_body_json(
-                    ::serde_json::from_str::<::serde_json::Value>("{\"type\":\"basic\"}")
-                        .unwrap(),
+                    ::serde_json::from_str::<::serde_json::Value>("{}").unwrap(),
                 ),
         )
         .expect(1)
@@ -808,10 +803,7 @@ async fn key_retrieve_sends_what_the_spec_says() {
 #[tokio::test]
 async fn key_update_sends_what_the_spec_says() {
     let server = MockServer::start().await;
-    let request_body = ::serde_json::from_str::<
-        ::serde_json::Value,
-    >("{\"type\":\"basic\"}")
-        .unwrap();
+    let request_body = ::serde_json::from_str::<::serde_json::Value>("{}").unwrap();
     let typed: whispir::types::Key = ::serde_json::from_value(request_body.clone())
         .unwrap();
     Mock::given(method("PUT"))
@@ -1655,7 +1647,7 @@ async fn user_create_sends_what_the_spec_says() {
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
     >(
-            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
+            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"workCountry\":\"x\"}",
         )
         .unwrap();
     let typed: whispir::types::User = ::serde_json::from_value(request_body.clone())
@@ -1673,7 +1665,7 @@ async fn user_create_sends_what_the_spec_says() {
                     ::serde_json::from_str::<
                         ::serde_json::Value,
                     >(
-                            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
+                            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"workCountry\":\"x\"}",
                         )
                         .unwrap(),
                 ),
@@ -1716,7 +1708,7 @@ async fn user_retrieve_sends_what_the_spec_says() {
                     ::serde_json::from_str::<
                         ::serde_json::Value,
                     >(
-                            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
+                            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"workCountry\":\"x\"}",
                         )
                         .unwrap(),
                 ),
@@ -1734,7 +1726,7 @@ async fn user_update_sends_what_the_spec_says() {
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
     >(
-            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
+            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"workCountry\":\"x\"}",
         )
         .unwrap();
     let typed: whispir::types::User = ::serde_json::from_value(request_body.clone())

@@ -14,7 +14,8 @@ fn bundled() -> Value {
                         { "name": "Content-Type", "in": "header", "required": true,
                           "schema": { "type": "string", "enum": ["application/vnd.whispir.thing-v1+json", "application/vnd.whispir.thing-v1+xml"] } },
                         { "name": "x-api-key", "in": "header", "required": true, "schema": { "type": "string" } },
-                        { "name": "verbose", "in": "query", "schema": { "type": "boolean" } }
+                        { "name": "verbose", "in": "query", "schema": { "type": "boolean" } },
+                        { "name": "If-None-Match", "in": "header", "schema": { "type": "string" } }
                     ],
                     "requestBody": { "content": {
                         "application/vnd.whispir.thing-v1+xml": { "schema": { "type": "string" } },
@@ -45,7 +46,16 @@ fn bundled() -> Value {
                 "404NotFound": { "description": "missing", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ApiError" } } } }
             },
             "schemas": {
-                "Thing": { "type": "object", "properties": { "when": { "type": "string", "pattern": "^\\d+$", "maxLength": 10 } } },
+                "Thing": { "type": "object", "properties": {
+                    "when": { "type": "string", "pattern": "^\\d+$", "maxLength": 10 },
+                    "size": { "type": "integer", "default": 1 },
+                    "default": { "type": "string" },
+                    "extra": { "type": "object" },
+                    "labels": { "type": "object", "additionalProperties": { "type": "string" } },
+                    "id": { "type": "string", "readOnly": true },
+                    "content": { "$ref": "#/components/schemas/Content" }
+                }, "required": ["when", "id", "content"] },
+                "Content": { "type": "string", "writeOnly": true },
                 "ApiError": { "type": "object" }
             }
         }
@@ -127,6 +137,41 @@ fn string_constraints_are_dropped_from_parameters_and_schemas() {
         spec["components"]["schemas"]["Thing"]["properties"]["when"]
             .get("pattern")
             .is_none()
+    );
+}
+
+#[test]
+fn defaults_are_dropped_from_schemas_but_not_properties_named_default() {
+    let spec = adapted().spec;
+    let properties = &spec["components"]["schemas"]["Thing"]["properties"];
+    assert!(properties["size"].get("default").is_none());
+    assert_eq!(properties["default"]["type"], "string");
+    let bundled = bundled();
+    assert_eq!(
+        bundled["components"]["schemas"]["Thing"]["properties"]["size"]["default"],
+        1
+    );
+}
+
+#[test]
+fn free_form_object_properties_become_nullable_for_the_generator() {
+    let spec = adapted().spec;
+    let properties = &spec["components"]["schemas"]["Thing"]["properties"];
+    assert_eq!(properties["extra"]["nullable"], true);
+    assert!(properties["labels"].get("nullable").is_none());
+    assert!(properties["when"].get("nullable").is_none());
+}
+
+#[test]
+fn one_way_properties_are_not_required_for_the_generator() {
+    let spec = adapted().spec;
+    assert_eq!(
+        spec["components"]["schemas"]["Thing"]["required"],
+        json!(["when"])
+    );
+    assert_eq!(
+        bundled()["components"]["schemas"]["Thing"]["required"],
+        json!(["when", "id", "content"])
     );
 }
 
