@@ -184,7 +184,13 @@ pub fn classify_forbidden(headers: &HeaderMap, body_text: &str) -> ForbiddenReas
 }
 
 fn forbidden_reason_in(text: &str) -> Option<ForbiddenReason> {
-    let normalized = text.replace(['_', '-'], " ");
+    // A link (`https://…`) says nothing about the scheme of the request:
+    // words holding a URL are left out before looking for "https".
+    let without_links: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '<' || c == '>')
+        .filter(|word| !word.contains("://"))
+        .collect();
+    let normalized = without_links.join(" ").replace(['_', '-'], " ");
     let has = |needle: &str| normalized.contains(needle);
     if has("over qps") {
         Some(ForbiddenReason::OverQueriesPerSecond)

@@ -4644,13 +4644,13 @@ pub mod types {
         impl Activity {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::ActivityAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
                     });
@@ -4658,11 +4658,13 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for description: {e}")
                     });
@@ -4670,11 +4672,13 @@ pub mod types {
             }
             pub fn fullname<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.fullname = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for fullname: {e}")
                     });
@@ -4682,11 +4686,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -4694,13 +4698,13 @@ pub mod types {
             }
             pub fn module<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::ActivityModule>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.module = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for module: {e}")
                     });
@@ -4708,11 +4712,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -4720,11 +4726,13 @@ pub mod types {
             }
             pub fn time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.time = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for time: {e}")
                     });
@@ -4732,11 +4740,13 @@ pub mod types {
             }
             pub fn user<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.user = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for user: {e}")
                     });
@@ -4744,11 +4754,13 @@ pub mod types {
             }
             pub fn workspace_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for workspace_name: {e}"
@@ -4829,11 +4841,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -4841,11 +4853,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -4900,11 +4914,13 @@ pub mod types {
         impl ApiError {
             pub fn error_detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_detail = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for error_detail: {e}")
                     });
@@ -4912,11 +4928,13 @@ pub mod types {
             }
             pub fn error_summary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_summary = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for error_summary: {e}")
                     });
@@ -4924,11 +4942,13 @@ pub mod types {
             }
             pub fn error_text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error_text = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for error_text: {e}")
                     });
@@ -4983,11 +5003,13 @@ pub mod types {
         impl ApiErrorNextGen {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.detail = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for detail: {e}")
                     });
@@ -4995,11 +5017,13 @@ pub mod types {
             }
             pub fn message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for message: {e}")
                     });
@@ -5007,11 +5031,11 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -5068,11 +5092,13 @@ pub mod types {
         impl Attachment {
             pub fn attachment_desc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.attachment_desc = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for attachment_desc: {e}"
@@ -5195,11 +5221,11 @@ pub mod types {
         impl Auth {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5207,11 +5233,13 @@ pub mod types {
             }
             pub fn token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.token = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for token: {e}")
                     });
@@ -5334,21 +5362,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5553,13 +5583,13 @@ pub mod types {
         impl CallbackCall {
             pub fn callback<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::CallbackCallCallback>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for callback: {e}")
                     });
@@ -5567,11 +5597,11 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Responder>>,
+                T: crate::models::IntoField<::std::option::Option<super::Responder>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for from: {e}")
                     });
@@ -5579,21 +5609,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5601,11 +5633,13 @@ pub mod types {
             }
             pub fn message_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for message_id: {e}")
                     });
@@ -5613,11 +5647,13 @@ pub mod types {
             }
             pub fn message_location<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_location = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_location: {e}"
@@ -5627,11 +5663,11 @@ pub mod types {
             }
             pub fn response_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Response>>,
+                T: crate::models::IntoField<::std::option::Option<super::Response>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_message = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_message: {e}"
@@ -5725,11 +5761,13 @@ pub mod types {
         impl CallbackCallCallback {
             pub fn attempted_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.attempted_date = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for attempted_date: {e}"
@@ -5739,21 +5777,25 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -5761,11 +5803,11 @@ pub mod types {
             }
             pub fn status_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status_code: {e}")
                     });
@@ -5773,11 +5815,13 @@ pub mod types {
             }
             pub fn status_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status_message = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for status_message: {e}"
@@ -5787,11 +5831,13 @@ pub mod types {
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for url: {e}")
                     });
@@ -5865,11 +5911,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -5877,11 +5923,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -6006,13 +6054,13 @@ pub mod types {
         impl CallbackCollection {
             pub fn callbacks<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<::std::vec::Vec<super::Callback>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.callbacks = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for callbacks: {e}")
                     });
@@ -6020,11 +6068,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -6032,11 +6080,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -6402,11 +6452,13 @@ pub mod types {
         impl Contact {
             pub fn business_unit<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_unit = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for business_unit: {e}")
                     });
@@ -6414,11 +6466,13 @@ pub mod types {
             }
             pub fn company_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.company_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for company_name: {e}")
                     });
@@ -6426,11 +6480,13 @@ pub mod types {
             }
             pub fn department<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.department = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for department: {e}")
                     });
@@ -6454,11 +6510,13 @@ pub mod types {
             }
             pub fn division<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.division = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for division: {e}")
                     });
@@ -6478,11 +6536,13 @@ pub mod types {
             }
             pub fn job_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.job_title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for job_title: {e}")
                     });
@@ -6490,11 +6550,13 @@ pub mod types {
             }
             pub fn last_modified_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_modified_time = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for last_modified_time: {e}"
@@ -6516,11 +6578,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -6556,11 +6618,13 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -6568,11 +6632,13 @@ pub mod types {
             }
             pub fn other_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_first_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_first_name: {e}"
@@ -6582,11 +6648,13 @@ pub mod types {
             }
             pub fn other_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_last_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_last_name: {e}"
@@ -6596,11 +6664,13 @@ pub mod types {
             }
             pub fn other_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_mobile = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other_mobile: {e}")
                     });
@@ -6608,11 +6678,13 @@ pub mod types {
             }
             pub fn other_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other_phone1: {e}")
                     });
@@ -6620,11 +6692,13 @@ pub mod types {
             }
             pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_phone_area_code1: {e}"
@@ -6634,11 +6708,13 @@ pub mod types {
             }
             pub fn other_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other_title: {e}")
                     });
@@ -6646,11 +6722,13 @@ pub mod types {
             }
             pub fn personal_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address1: {e}"
@@ -6660,11 +6738,13 @@ pub mod types {
             }
             pub fn personal_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address2: {e}"
@@ -6674,11 +6754,13 @@ pub mod types {
             }
             pub fn personal_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_country = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_country: {e}"
@@ -6688,11 +6770,13 @@ pub mod types {
             }
             pub fn personal_email_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address1: {e}"
@@ -6702,11 +6786,13 @@ pub mod types {
             }
             pub fn personal_email_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address2: {e}"
@@ -6716,11 +6802,13 @@ pub mod types {
             }
             pub fn personal_fax1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for personal_fax1: {e}")
                     });
@@ -6728,11 +6816,13 @@ pub mod types {
             }
             pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_fax_area_code1: {e}"
@@ -6742,11 +6832,13 @@ pub mod types {
             }
             pub fn personal_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone1: {e}"
@@ -6756,11 +6848,13 @@ pub mod types {
             }
             pub fn personal_phone2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone2: {e}"
@@ -6770,11 +6864,13 @@ pub mod types {
             }
             pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code1: {e}"
@@ -6784,11 +6880,13 @@ pub mod types {
             }
             pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code2: {e}"
@@ -6798,11 +6896,13 @@ pub mod types {
             }
             pub fn personal_post_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_post_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_post_code: {e}"
@@ -6812,11 +6912,13 @@ pub mod types {
             }
             pub fn personal_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_state = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_state: {e}"
@@ -6826,11 +6928,13 @@ pub mod types {
             }
             pub fn personal_suburb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_suburb = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_suburb: {e}"
@@ -6840,11 +6944,13 @@ pub mod types {
             }
             pub fn role1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.role1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for role1: {e}")
                     });
@@ -6852,11 +6958,13 @@ pub mod types {
             }
             pub fn role2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.role2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for role2: {e}")
                     });
@@ -6864,13 +6972,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::ContactStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -6878,11 +6986,13 @@ pub mod types {
             }
             pub fn team_name1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name1: {e}")
                     });
@@ -6890,11 +7000,13 @@ pub mod types {
             }
             pub fn team_name2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name2: {e}")
                     });
@@ -6914,11 +7026,13 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for title: {e}")
                     });
@@ -6926,13 +7040,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::ContactType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -6940,11 +7054,13 @@ pub mod types {
             }
             pub fn work_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address1: {e}")
                     });
@@ -6952,11 +7068,13 @@ pub mod types {
             }
             pub fn work_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address2: {e}")
                     });
@@ -6990,11 +7108,13 @@ pub mod types {
             }
             pub fn work_email_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_email_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_email_address2: {e}"
@@ -7004,11 +7124,13 @@ pub mod types {
             }
             pub fn work_fax1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_fax1: {e}")
                     });
@@ -7016,11 +7138,13 @@ pub mod types {
             }
             pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_fax_area_code1: {e}"
@@ -7044,11 +7168,13 @@ pub mod types {
             }
             pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_mobile_phone2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_mobile_phone2: {e}"
@@ -7058,11 +7184,13 @@ pub mod types {
             }
             pub fn work_other_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_other_phone = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_other_phone: {e}"
@@ -7072,11 +7200,13 @@ pub mod types {
             }
             pub fn work_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone1: {e}")
                     });
@@ -7084,11 +7214,13 @@ pub mod types {
             }
             pub fn work_phone2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone2: {e}")
                     });
@@ -7096,11 +7228,13 @@ pub mod types {
             }
             pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code1: {e}"
@@ -7110,11 +7244,13 @@ pub mod types {
             }
             pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code2: {e}"
@@ -7124,11 +7260,13 @@ pub mod types {
             }
             pub fn work_post_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_post_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_post_code: {e}"
@@ -7138,11 +7276,13 @@ pub mod types {
             }
             pub fn work_postal_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address1: {e}"
@@ -7152,11 +7292,13 @@ pub mod types {
             }
             pub fn work_postal_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address2: {e}"
@@ -7166,11 +7308,13 @@ pub mod types {
             }
             pub fn work_postal_post_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_post_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_post_code: {e}"
@@ -7180,11 +7324,13 @@ pub mod types {
             }
             pub fn work_postal_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_state = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_state: {e}"
@@ -7194,11 +7340,13 @@ pub mod types {
             }
             pub fn work_postal_suburb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_suburb = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_suburb: {e}"
@@ -7208,11 +7356,13 @@ pub mod types {
             }
             pub fn work_satellite_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_satellite_phone = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_satellite_phone: {e}"
@@ -7222,11 +7372,13 @@ pub mod types {
             }
             pub fn work_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_state = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_state: {e}")
                     });
@@ -7234,11 +7386,13 @@ pub mod types {
             }
             pub fn work_suburb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_suburb = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_suburb: {e}")
                     });
@@ -7427,11 +7581,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -7439,11 +7593,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -7498,11 +7654,11 @@ pub mod types {
         impl ContactLocationsItem {
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for latitude: {e}")
                     });
@@ -7510,11 +7666,11 @@ pub mod types {
             }
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for longitude: {e}")
                     });
@@ -7522,11 +7678,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -7600,7 +7758,7 @@ pub mod types {
         impl ContactMessagingoptionsItem {
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemChannel,
                     >,
@@ -7608,7 +7766,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for channel: {e}")
                     });
@@ -7616,11 +7774,11 @@ pub mod types {
             }
             pub fn enabled<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.enabled = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for enabled: {e}")
                     });
@@ -7628,7 +7786,7 @@ pub mod types {
             }
             pub fn primary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemPrimary,
                     >,
@@ -7636,7 +7794,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.primary = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for primary: {e}")
                     });
@@ -7644,7 +7802,7 @@ pub mod types {
             }
             pub fn secondary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemSecondary,
                     >,
@@ -7652,7 +7810,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.secondary = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for secondary: {e}")
                     });
@@ -7660,7 +7818,7 @@ pub mod types {
             }
             pub fn tertiary<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         crate::generated::enums::ContactMessagingoptionsItemTertiary,
                     >,
@@ -7668,7 +7826,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.tertiary = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for tertiary: {e}")
                     });
@@ -7754,11 +7912,13 @@ pub mod types {
         impl CustomList {
             pub fn created_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_date = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for created_date: {e}")
                     });
@@ -7782,21 +7942,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -7804,13 +7966,13 @@ pub mod types {
             }
             pub fn linked<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::CustomListLinked>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.linked = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for linked: {e}")
                     });
@@ -7818,11 +7980,13 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -7830,13 +7994,13 @@ pub mod types {
             }
             pub fn sort_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::CustomListSortType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.sort_type = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for sort_type: {e}")
                     });
@@ -7844,13 +8008,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::CustomListType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -7927,11 +8091,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -7939,11 +8103,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -7994,11 +8160,13 @@ pub mod types {
         impl CustomListCustomlabellistsItem {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -8006,11 +8174,13 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for value: {e}")
                     });
@@ -8065,13 +8235,13 @@ pub mod types {
         impl DeliveryCategory {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::DeliveryCategoryName>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -8079,11 +8249,13 @@ pub mod types {
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.percentage_total = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for percentage_total: {e}"
@@ -8093,11 +8265,11 @@ pub mod types {
             }
             pub fn recipient_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.recipient_count = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for recipient_count: {e}"
@@ -8184,11 +8356,11 @@ pub mod types {
         impl DeliveryReceipt {
             pub fn bool<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bool = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for bool: {e}")
                     });
@@ -8196,11 +8368,11 @@ pub mod types {
             }
             pub fn expiry_day<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expiry_day = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for expiry_day: {e}")
                     });
@@ -8208,11 +8380,11 @@ pub mod types {
             }
             pub fn expiry_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expiry_hour = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for expiry_hour: {e}")
                     });
@@ -8220,11 +8392,11 @@ pub mod types {
             }
             pub fn expiry_min<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.expiry_min = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for expiry_min: {e}")
                     });
@@ -8232,11 +8404,13 @@ pub mod types {
             }
             pub fn feed_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.feed_ids = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for feed_ids: {e}")
                     });
@@ -8244,11 +8418,13 @@ pub mod types {
             }
             pub fn period<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.period = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for period: {e}")
                     });
@@ -8256,11 +8432,11 @@ pub mod types {
             }
             pub fn publish_to_web<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.publish_to_web = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for publish_to_web: {e}"
@@ -8270,11 +8446,13 @@ pub mod types {
             }
             pub fn rule<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.rule = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for rule: {e}")
                     });
@@ -8282,11 +8460,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8353,11 +8533,13 @@ pub mod types {
         impl DeliveryStatus {
             pub fn destination<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.destination = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for destination: {e}")
                     });
@@ -8365,11 +8547,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -8377,13 +8561,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::DeliveryStatusType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8490,11 +8674,13 @@ pub mod types {
         impl DistributionList {
             pub fn access<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.access = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for access: {e}")
                     });
@@ -8502,11 +8688,13 @@ pub mod types {
             }
             pub fn contact_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.contact_ids = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for contact_ids: {e}")
                     });
@@ -8514,11 +8702,13 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for description: {e}")
                     });
@@ -8526,11 +8716,13 @@ pub mod types {
             }
             pub fn dist_list_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dist_list_ids = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for dist_list_ids: {e}")
                     });
@@ -8554,21 +8746,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8576,11 +8770,13 @@ pub mod types {
             }
             pub fn member_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.member_count = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for member_count: {e}")
                     });
@@ -8588,11 +8784,13 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -8612,11 +8810,13 @@ pub mod types {
             }
             pub fn rules<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.rules = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for rules: {e}")
                     });
@@ -8624,13 +8824,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::DistributionListType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8638,11 +8838,13 @@ pub mod types {
             }
             pub fn user_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_ids = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for user_ids: {e}")
                     });
@@ -8650,11 +8852,13 @@ pub mod types {
             }
             pub fn visibility<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.visibility = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for visibility: {e}")
                     });
@@ -8747,11 +8951,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8759,11 +8963,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -8825,21 +9031,23 @@ pub mod types {
         impl DistributionListDistlistdetailsItem {
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8847,11 +9055,13 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -8859,11 +9069,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -8947,11 +9159,13 @@ pub mod types {
         impl DistributionListSummary {
             pub fn access<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.access = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for access: {e}")
                     });
@@ -8959,11 +9173,13 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for description: {e}")
                     });
@@ -8971,21 +9187,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -8993,11 +9211,13 @@ pub mod types {
             }
             pub fn member_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.member_count = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for member_count: {e}")
                     });
@@ -9005,11 +9225,13 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -9017,11 +9239,13 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -9029,11 +9253,13 @@ pub mod types {
             }
             pub fn visibility<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.visibility = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for visibility: {e}")
                     });
@@ -9119,11 +9345,13 @@ pub mod types {
             }
             pub fn footer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.footer = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for footer: {e}")
                     });
@@ -9131,11 +9359,11 @@ pub mod types {
             }
             pub fn opt_out_option<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::OptOutOption>>,
+                T: crate::models::IntoField<::std::option::Option<super::OptOutOption>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.opt_out_option = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for opt_out_option: {e}"
@@ -9145,11 +9373,11 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Attachments>>,
+                T: crate::models::IntoField<::std::option::Option<super::Attachments>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for resources: {e}")
                     });
@@ -9157,13 +9385,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::EmailType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -9260,21 +9488,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -9357,11 +9587,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -9369,11 +9599,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -9439,11 +9671,13 @@ pub mod types {
             }
             pub fn form_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.form_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for form_name: {e}")
                     });
@@ -9493,11 +9727,13 @@ pub mod types {
         impl EventEventFormListItemEventFieldListItem {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -9505,11 +9741,13 @@ pub mod types {
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for value: {e}")
                     });
@@ -9628,13 +9866,13 @@ pub mod types {
         impl Features {
             pub fn alias_option<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::FeaturesAliasOption>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias_option = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for alias_option: {e}")
                     });
@@ -9642,11 +9880,11 @@ pub mod types {
             }
             pub fn fallback<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Fallback>>,
+                T: crate::models::IntoField<::std::option::Option<super::Fallback>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fallback = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for fallback: {e}")
                     });
@@ -9654,11 +9892,11 @@ pub mod types {
             }
             pub fn push_options<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PushOptions>>,
+                T: crate::models::IntoField<::std::option::Option<super::PushOptions>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.push_options = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for push_options: {e}")
                     });
@@ -9703,11 +9941,13 @@ pub mod types {
         impl FeaturesAliasOption {
             pub fn alias_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.alias_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for alias_name: {e}")
                     });
@@ -10053,13 +10293,13 @@ pub mod types {
         impl Key {
             pub fn created_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_time = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for created_time: {e}")
                     });
@@ -10067,11 +10307,13 @@ pub mod types {
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for description: {e}")
                     });
@@ -10079,21 +10321,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: crate::models::IntoField<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn last_modified_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_modified_time = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for last_modified_time: {e}"
@@ -10103,11 +10347,13 @@ pub mod types {
             }
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.secret = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for secret: {e}")
                     });
@@ -10115,13 +10361,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::KeyType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -10194,11 +10440,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -10206,11 +10452,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -10275,11 +10523,13 @@ pub mod types {
         impl Link {
             pub fn host<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.host = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for host: {e}")
                     });
@@ -10287,11 +10537,13 @@ pub mod types {
             }
             pub fn method<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.method = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for method: {e}")
                     });
@@ -10299,11 +10551,11 @@ pub mod types {
             }
             pub fn port<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.port = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for port: {e}")
                     });
@@ -10311,11 +10563,13 @@ pub mod types {
             }
             pub fn rel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.rel = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for rel: {e}")
                     });
@@ -10323,11 +10577,13 @@ pub mod types {
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.uri = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for uri: {e}")
                     });
@@ -10538,11 +10794,13 @@ pub mod types {
         impl Message {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for body: {e}")
                     });
@@ -10550,11 +10808,13 @@ pub mod types {
             }
             pub fn callback_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.callback_id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for callback_id: {e}")
                     });
@@ -10581,11 +10841,11 @@ pub mod types {
             }
             pub fn created_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_time = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for created_time: {e}")
                     });
@@ -10593,13 +10853,13 @@ pub mod types {
             }
             pub fn direction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::MessageDirection>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.direction = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for direction: {e}")
                     });
@@ -10607,13 +10867,13 @@ pub mod types {
             }
             pub fn dlr<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::DeliveryReceipt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dlr = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for dlr: {e}")
                     });
@@ -10621,11 +10881,11 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T: crate::models::IntoField<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -10633,11 +10893,13 @@ pub mod types {
             }
             pub fn event_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.event_id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for event_id: {e}")
                     });
@@ -10645,11 +10907,11 @@ pub mod types {
             }
             pub fn features<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Features>>,
+                T: crate::models::IntoField<::std::option::Option<super::Features>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.features = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for features: {e}")
                     });
@@ -10657,11 +10919,13 @@ pub mod types {
             }
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for from: {e}")
                     });
@@ -10669,11 +10933,13 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for label: {e}")
                     });
@@ -10681,11 +10947,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -10693,11 +10959,13 @@ pub mod types {
             }
             pub fn message_template_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_template_id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_template_id: {e}"
@@ -10707,11 +10975,13 @@ pub mod types {
             }
             pub fn message_template_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_template_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_template_name: {e}"
@@ -10721,13 +10991,13 @@ pub mod types {
             }
             pub fn message_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::MessageMessageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_type = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for message_type: {e}")
                     });
@@ -10735,11 +11005,11 @@ pub mod types {
             }
             pub fn rcs<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Rcs>>,
+                T: crate::models::IntoField<::std::option::Option<super::Rcs>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rcs = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for rcs: {e}")
                     });
@@ -10747,11 +11017,11 @@ pub mod types {
             }
             pub fn repeat_days<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repeat_days = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for repeat_days: {e}")
                     });
@@ -10759,11 +11029,11 @@ pub mod types {
             }
             pub fn repeat_hrs<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repeat_hrs = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for repeat_hrs: {e}")
                     });
@@ -10771,11 +11041,11 @@ pub mod types {
             }
             pub fn repeat_min<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repeat_min = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for repeat_min: {e}")
                     });
@@ -10783,11 +11053,11 @@ pub mod types {
             }
             pub fn repetition_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.repetition_count = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for repetition_count: {e}"
@@ -10797,11 +11067,11 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Resource>>,
+                T: crate::models::IntoField<::std::option::Option<super::Resource>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for resource: {e}")
                     });
@@ -10809,11 +11079,13 @@ pub mod types {
             }
             pub fn response_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_count = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_count: {e}"
@@ -10823,11 +11095,13 @@ pub mod types {
             }
             pub fn schedule_date<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.schedule_date = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for schedule_date: {e}")
                     });
@@ -10835,13 +11109,13 @@ pub mod types {
             }
             pub fn schedule_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::MessageScheduleType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.schedule_type = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for schedule_type: {e}")
                     });
@@ -10849,11 +11123,11 @@ pub mod types {
             }
             pub fn social<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
+                T: crate::models::IntoField<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.social = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for social: {e}")
                     });
@@ -10883,13 +11157,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::MessageType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -10897,11 +11171,11 @@ pub mod types {
             }
             pub fn valid_body<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_body = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for valid_body: {e}")
                     });
@@ -10909,11 +11183,11 @@ pub mod types {
             }
             pub fn valid_subject<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.valid_subject = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for valid_subject: {e}")
                     });
@@ -10921,11 +11195,11 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
+                T: crate::models::IntoField<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -10933,11 +11207,11 @@ pub mod types {
             }
             pub fn web<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
+                T: crate::models::IntoField<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.web = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for web: {e}")
                     });
@@ -10945,11 +11219,11 @@ pub mod types {
             }
             pub fn whatsapp<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WhatsApp>>,
+                T: crate::models::IntoField<::std::option::Option<super::WhatsApp>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.whatsapp = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for whatsapp: {e}")
                     });
@@ -10957,11 +11231,11 @@ pub mod types {
             }
             pub fn whatsapp_valid_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.whatsapp_valid_message = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for whatsapp_valid_message: {e}"
@@ -11080,11 +11354,11 @@ pub mod types {
         impl MessageCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11104,11 +11378,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -11183,11 +11459,11 @@ pub mod types {
         impl MessageResponse {
             pub fn from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Responder>>,
+                T: crate::models::IntoField<::std::option::Option<super::Responder>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.from = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for from: {e}")
                     });
@@ -11195,11 +11471,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11207,11 +11483,13 @@ pub mod types {
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.percentage_total = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for percentage_total: {e}"
@@ -11221,11 +11499,13 @@ pub mod types {
             }
             pub fn response_category<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_category = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_category: {e}"
@@ -11235,11 +11515,13 @@ pub mod types {
             }
             pub fn response_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_count = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_count: {e}"
@@ -11249,11 +11531,11 @@ pub mod types {
             }
             pub fn response_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ReplyContent>>,
+                T: crate::models::IntoField<::std::option::Option<super::ReplyContent>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_message = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_message: {e}"
@@ -11263,11 +11545,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -11330,11 +11614,11 @@ pub mod types {
         impl MessageResponseCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11356,11 +11640,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -11439,11 +11725,13 @@ pub mod types {
             }
             pub fn info<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.info = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for info: {e}")
                     });
@@ -11451,11 +11739,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11463,11 +11751,13 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -11538,11 +11828,11 @@ pub mod types {
         impl MessageStatusCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -11564,11 +11854,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -11620,11 +11912,13 @@ pub mod types {
         impl OptOutOption {
             pub fn one_click_api_mapping<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.one_click_api_mapping = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for one_click_api_mapping: {e}"
@@ -11634,11 +11928,13 @@ pub mod types {
             }
             pub fn rms_unsubscribe_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.rms_unsubscribe_url = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for rms_unsubscribe_url: {e}"
@@ -11820,11 +12116,13 @@ pub mod types {
         impl OtpLinks {
             pub fn verify<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.verify = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for verify: {e}")
                     });
@@ -11890,13 +12188,13 @@ pub mod types {
         impl PushOptions {
             pub fn apns<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::PushOptionsApns>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.apns = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for apns: {e}")
                     });
@@ -11916,7 +12214,7 @@ pub mod types {
             }
             pub fn data<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                     >,
@@ -11924,7 +12222,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for data: {e}")
                     });
@@ -11932,11 +12230,13 @@ pub mod types {
             }
             pub fn escalation_mins<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.escalation_mins = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for escalation_mins: {e}"
@@ -11946,11 +12246,13 @@ pub mod types {
             }
             pub fn fcm<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PushOptionsFcm>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<super::PushOptionsFcm>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.fcm = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for fcm: {e}")
                     });
@@ -11958,7 +12260,7 @@ pub mod types {
             }
             pub fn notifications<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         crate::generated::enums::PushOptionsNotifications,
                     >,
@@ -11966,7 +12268,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.notifications = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for notifications: {e}")
                     });
@@ -11974,13 +12276,13 @@ pub mod types {
             }
             pub fn priority<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::PushOptionsPriority>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.priority = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for priority: {e}")
                     });
@@ -12038,11 +12340,13 @@ pub mod types {
         impl PushOptionsApns {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
                     });
@@ -12050,11 +12354,13 @@ pub mod types {
             }
             pub fn sound<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.sound = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for sound: {e}")
                     });
@@ -12112,11 +12418,13 @@ pub mod types {
         impl PushOptionsFcm {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for action: {e}")
                     });
@@ -12124,11 +12432,13 @@ pub mod types {
             }
             pub fn android_channel_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.android_channel_id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for android_channel_id: {e}"
@@ -12138,11 +12448,13 @@ pub mod types {
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
                     });
@@ -12150,11 +12462,13 @@ pub mod types {
             }
             pub fn sound<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.sound = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for sound: {e}")
                     });
@@ -12216,11 +12530,11 @@ pub mod types {
         impl Rcs {
             pub fn media<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsMedia>>,
+                T: crate::models::IntoField<::std::option::Option<super::RcsMedia>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for media: {e}")
                     });
@@ -12228,11 +12542,11 @@ pub mod types {
             }
             pub fn rich_card<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsRichCard>>,
+                T: crate::models::IntoField<::std::option::Option<super::RcsRichCard>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rich_card = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for rich_card: {e}")
                     });
@@ -12252,11 +12566,13 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for text: {e}")
                     });
@@ -12318,11 +12634,13 @@ pub mod types {
         impl RcsCard {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for description: {e}")
                     });
@@ -12330,11 +12648,11 @@ pub mod types {
             }
             pub fn media<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RcsMedia>>,
+                T: crate::models::IntoField<::std::option::Option<super::RcsMedia>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.media = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for media: {e}")
                     });
@@ -12354,11 +12672,13 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for title: {e}")
                     });
@@ -12422,13 +12742,13 @@ pub mod types {
             }
             pub fn height<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.height = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for height: {e}")
                     });
@@ -12483,7 +12803,7 @@ pub mod types {
         impl RcsRichCard {
             pub fn card_orientation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         crate::generated::enums::RcsRichCardCardOrientation,
                     >,
@@ -12491,7 +12811,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.card_orientation = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for card_orientation: {e}"
@@ -12501,13 +12821,13 @@ pub mod types {
             }
             pub fn card_width<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::RcsRichCardCardWidth>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.card_width = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for card_width: {e}")
                     });
@@ -12590,13 +12910,13 @@ pub mod types {
         impl RcsSuggestion {
             pub fn dial_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::RcsSuggestionDialAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dial_action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for dial_action: {e}")
                     });
@@ -12616,7 +12936,7 @@ pub mod types {
             }
             pub fn share_location_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<
                         ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                     >,
@@ -12624,7 +12944,7 @@ pub mod types {
                 T::Error: ::std::fmt::Display,
             {
                 self.share_location_action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for share_location_action: {e}"
@@ -12646,13 +12966,13 @@ pub mod types {
             }
             pub fn url_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::RcsSuggestionUrlAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.url_action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for url_action: {e}")
                     });
@@ -12660,13 +12980,13 @@ pub mod types {
             }
             pub fn view_location_action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::RcsSuggestionViewLocationAction>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.view_location_action = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for view_location_action: {e}"
@@ -12821,11 +13141,13 @@ pub mod types {
         impl RcsSuggestionViewLocationAction {
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for label: {e}")
                     });
@@ -12833,11 +13155,11 @@ pub mod types {
             }
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for latitude: {e}")
                     });
@@ -12845,11 +13167,11 @@ pub mod types {
             }
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for longitude: {e}")
                     });
@@ -12857,11 +13179,13 @@ pub mod types {
             }
             pub fn query<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.query = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for query: {e}")
                     });
@@ -12925,11 +13249,13 @@ pub mod types {
         impl ReplyContent {
             pub fn acknowledged<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.acknowledged = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for acknowledged: {e}")
                     });
@@ -12937,11 +13263,13 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for channel: {e}")
                     });
@@ -12949,11 +13277,13 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for content: {e}")
                     });
@@ -12961,11 +13291,13 @@ pub mod types {
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.undeliverable = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for undeliverable: {e}")
                     });
@@ -13034,11 +13366,13 @@ pub mod types {
         impl Resource {
             pub fn deref_uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.deref_uri = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for deref_uri: {e}")
                     });
@@ -13046,21 +13380,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -13157,11 +13493,11 @@ pub mod types {
         impl ResourceCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -13181,11 +13517,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -13250,11 +13588,13 @@ pub mod types {
         impl Responder {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -13262,11 +13602,13 @@ pub mod types {
             }
             pub fn mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mobile = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for mobile: {e}")
                     });
@@ -13274,11 +13616,13 @@ pub mod types {
             }
             pub fn mri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mri = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for mri: {e}")
                     });
@@ -13286,11 +13630,13 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -13298,11 +13644,13 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -13366,11 +13714,13 @@ pub mod types {
         impl Response {
             pub fn acknowledged<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.acknowledged = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for acknowledged: {e}")
                     });
@@ -13378,13 +13728,13 @@ pub mod types {
             }
             pub fn channel<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::ResponseChannel>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.channel = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for channel: {e}")
                     });
@@ -13392,11 +13742,13 @@ pub mod types {
             }
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for content: {e}")
                     });
@@ -13404,11 +13756,13 @@ pub mod types {
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.undeliverable = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for undeliverable: {e}")
                     });
@@ -13464,11 +13818,13 @@ pub mod types {
         impl ResponseRule {
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for description: {e}")
                     });
@@ -13549,11 +13905,11 @@ pub mod types {
         impl ResponseRuleCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -13575,11 +13931,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -13812,11 +14170,13 @@ pub mod types {
         impl Scenario {
             pub fn allowed_user_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_user_ids = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for allowed_user_ids: {e}"
@@ -13826,13 +14186,13 @@ pub mod types {
             }
             pub fn allowed_users<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::ScenarioAllowedUsers>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allowed_users = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for allowed_users: {e}")
                     });
@@ -13852,11 +14212,11 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T: crate::models::IntoField<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -13864,11 +14224,13 @@ pub mod types {
             }
             pub fn label<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.label = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for label: {e}")
                     });
@@ -13900,11 +14262,11 @@ pub mod types {
             }
             pub fn social<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
+                T: crate::models::IntoField<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.social = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for social: {e}")
                     });
@@ -13912,11 +14274,13 @@ pub mod types {
             }
             pub fn subject<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.subject = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for subject: {e}")
                     });
@@ -13924,21 +14288,23 @@ pub mod types {
             }
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.to = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for to: {e}"));
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
+                T: crate::models::IntoField<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -13946,11 +14312,11 @@ pub mod types {
             }
             pub fn web<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
+                T: crate::models::IntoField<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.web = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for web: {e}")
                     });
@@ -14023,11 +14389,11 @@ pub mod types {
         impl ScenarioCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -14047,11 +14413,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -14254,11 +14622,13 @@ pub mod types {
         impl SocialChannel {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for body: {e}")
                     });
@@ -14266,25 +14636,25 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::SocialChannelId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::SocialChannelType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -14407,13 +14777,13 @@ pub mod types {
             }
             pub fn dlr<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::DeliveryReceipt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.dlr = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for dlr: {e}")
                     });
@@ -14421,11 +14791,11 @@ pub mod types {
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Email>>,
+                T: crate::models::IntoField<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.email = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for email: {e}")
                     });
@@ -14433,11 +14803,11 @@ pub mod types {
             }
             pub fn features<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Features>>,
+                T: crate::models::IntoField<::std::option::Option<super::Features>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.features = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for features: {e}")
                     });
@@ -14445,21 +14815,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -14467,11 +14839,13 @@ pub mod types {
             }
             pub fn message_template_description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.message_template_description = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for message_template_description: {e}"
@@ -14495,11 +14869,13 @@ pub mod types {
             }
             pub fn response_template_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.response_template_id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for response_template_id: {e}"
@@ -14509,11 +14885,11 @@ pub mod types {
             }
             pub fn social<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Social>>,
+                T: crate::models::IntoField<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.social = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for social: {e}")
                     });
@@ -14533,11 +14909,13 @@ pub mod types {
             }
             pub fn tags<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.tags = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for tags: {e}")
                     });
@@ -14545,11 +14923,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -14557,11 +14937,11 @@ pub mod types {
             }
             pub fn voice<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Voice>>,
+                T: crate::models::IntoField<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.voice = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for voice: {e}")
                     });
@@ -14569,11 +14949,11 @@ pub mod types {
             }
             pub fn web<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Web>>,
+                T: crate::models::IntoField<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.web = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for web: {e}")
                     });
@@ -14652,11 +15032,11 @@ pub mod types {
         impl TemplateCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -14664,13 +15044,13 @@ pub mod types {
             }
             pub fn messagetemplates<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<::std::vec::Vec<super::Template>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.messagetemplates = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for messagetemplates: {e}"
@@ -14680,11 +15060,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -15039,11 +15421,13 @@ pub mod types {
         impl User {
             pub fn business_unit<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.business_unit = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for business_unit: {e}")
                     });
@@ -15051,11 +15435,13 @@ pub mod types {
             }
             pub fn company_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.company_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for company_name: {e}")
                     });
@@ -15063,11 +15449,13 @@ pub mod types {
             }
             pub fn department<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.department = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for department: {e}")
                     });
@@ -15075,11 +15463,13 @@ pub mod types {
             }
             pub fn division<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.division = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for division: {e}")
                     });
@@ -15099,21 +15489,25 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn job_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.job_title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for job_title: {e}")
                     });
@@ -15133,11 +15527,11 @@ pub mod types {
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -15145,11 +15539,13 @@ pub mod types {
             }
             pub fn middle_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.middle_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for middle_name: {e}")
                     });
@@ -15157,11 +15553,13 @@ pub mod types {
             }
             pub fn nickname<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.nickname = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for nickname: {e}")
                     });
@@ -15169,11 +15567,13 @@ pub mod types {
             }
             pub fn other_first_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_first_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_first_name: {e}"
@@ -15183,11 +15583,13 @@ pub mod types {
             }
             pub fn other_last_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_last_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_last_name: {e}"
@@ -15197,11 +15599,13 @@ pub mod types {
             }
             pub fn other_mobile<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_mobile = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other_mobile: {e}")
                     });
@@ -15209,11 +15613,13 @@ pub mod types {
             }
             pub fn other_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other_phone1: {e}")
                     });
@@ -15221,11 +15627,13 @@ pub mod types {
             }
             pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_phone_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for other_phone_area_code1: {e}"
@@ -15235,11 +15643,13 @@ pub mod types {
             }
             pub fn other_title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other_title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other_title: {e}")
                     });
@@ -15247,11 +15657,13 @@ pub mod types {
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for password: {e}")
                     });
@@ -15259,11 +15671,13 @@ pub mod types {
             }
             pub fn personal_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address1: {e}"
@@ -15273,11 +15687,13 @@ pub mod types {
             }
             pub fn personal_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_address2: {e}"
@@ -15287,11 +15703,13 @@ pub mod types {
             }
             pub fn personal_country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_country = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_country: {e}"
@@ -15301,11 +15719,13 @@ pub mod types {
             }
             pub fn personal_email_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address1: {e}"
@@ -15315,11 +15735,13 @@ pub mod types {
             }
             pub fn personal_email_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_email_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_email_address2: {e}"
@@ -15329,11 +15751,13 @@ pub mod types {
             }
             pub fn personal_fax1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for personal_fax1: {e}")
                     });
@@ -15341,11 +15765,13 @@ pub mod types {
             }
             pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_fax_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_fax_area_code1: {e}"
@@ -15355,11 +15781,13 @@ pub mod types {
             }
             pub fn personal_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone1: {e}"
@@ -15369,11 +15797,13 @@ pub mod types {
             }
             pub fn personal_phone2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone2: {e}"
@@ -15383,11 +15813,13 @@ pub mod types {
             }
             pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code1: {e}"
@@ -15397,11 +15829,13 @@ pub mod types {
             }
             pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_phone_area_code2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_phone_area_code2: {e}"
@@ -15411,11 +15845,13 @@ pub mod types {
             }
             pub fn personal_post_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_post_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_post_code: {e}"
@@ -15425,11 +15861,13 @@ pub mod types {
             }
             pub fn personal_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_state = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_state: {e}"
@@ -15439,11 +15877,13 @@ pub mod types {
             }
             pub fn personal_suburb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.personal_suburb = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for personal_suburb: {e}"
@@ -15453,11 +15893,13 @@ pub mod types {
             }
             pub fn role1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.role1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for role1: {e}")
                     });
@@ -15465,11 +15907,13 @@ pub mod types {
             }
             pub fn role2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.role2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for role2: {e}")
                     });
@@ -15477,13 +15921,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::UserStatus>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -15491,11 +15935,13 @@ pub mod types {
             }
             pub fn team_name1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name1: {e}")
                     });
@@ -15503,11 +15949,13 @@ pub mod types {
             }
             pub fn team_name2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.team_name2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for team_name2: {e}")
                     });
@@ -15527,11 +15975,13 @@ pub mod types {
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.title = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for title: {e}")
                     });
@@ -15539,11 +15989,13 @@ pub mod types {
             }
             pub fn user_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.user_name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for user_name: {e}")
                     });
@@ -15551,11 +16003,13 @@ pub mod types {
             }
             pub fn work_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address1: {e}")
                     });
@@ -15563,11 +16017,13 @@ pub mod types {
             }
             pub fn work_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_address2: {e}")
                     });
@@ -15587,11 +16043,13 @@ pub mod types {
             }
             pub fn work_email_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_email_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_email_address1: {e}"
@@ -15601,11 +16059,13 @@ pub mod types {
             }
             pub fn work_email_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_email_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_email_address2: {e}"
@@ -15615,11 +16075,13 @@ pub mod types {
             }
             pub fn work_fax1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_fax1: {e}")
                     });
@@ -15627,11 +16089,13 @@ pub mod types {
             }
             pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_fax_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_fax_area_code1: {e}"
@@ -15641,11 +16105,13 @@ pub mod types {
             }
             pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_mobile_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_mobile_phone1: {e}"
@@ -15655,11 +16121,13 @@ pub mod types {
             }
             pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_mobile_phone2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_mobile_phone2: {e}"
@@ -15669,11 +16137,13 @@ pub mod types {
             }
             pub fn work_other_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_other_phone = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_other_phone: {e}"
@@ -15683,11 +16153,13 @@ pub mod types {
             }
             pub fn work_phone1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone1: {e}")
                     });
@@ -15695,11 +16167,13 @@ pub mod types {
             }
             pub fn work_phone2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_phone2: {e}")
                     });
@@ -15707,11 +16181,13 @@ pub mod types {
             }
             pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code1: {e}"
@@ -15721,11 +16197,13 @@ pub mod types {
             }
             pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_phone_area_code2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_phone_area_code2: {e}"
@@ -15735,11 +16213,13 @@ pub mod types {
             }
             pub fn work_post_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_post_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_post_code: {e}"
@@ -15749,11 +16229,13 @@ pub mod types {
             }
             pub fn work_postal_address1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address1 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address1: {e}"
@@ -15763,11 +16245,13 @@ pub mod types {
             }
             pub fn work_postal_address2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_address2 = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_address2: {e}"
@@ -15777,11 +16261,13 @@ pub mod types {
             }
             pub fn work_postal_post_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_post_code = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_post_code: {e}"
@@ -15791,11 +16277,13 @@ pub mod types {
             }
             pub fn work_postal_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_state = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_state: {e}"
@@ -15805,11 +16293,13 @@ pub mod types {
             }
             pub fn work_postal_suburb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_postal_suburb = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_postal_suburb: {e}"
@@ -15819,11 +16309,13 @@ pub mod types {
             }
             pub fn work_satellite_phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_satellite_phone = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for work_satellite_phone: {e}"
@@ -15833,11 +16325,13 @@ pub mod types {
             }
             pub fn work_state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_state = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_state: {e}")
                     });
@@ -15845,11 +16339,13 @@ pub mod types {
             }
             pub fn work_suburb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.work_suburb = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for work_suburb: {e}")
                     });
@@ -16024,11 +16520,11 @@ pub mod types {
         impl UserCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -16036,11 +16532,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -16185,11 +16683,13 @@ pub mod types {
             }
             pub fn footer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.footer = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for footer: {e}")
                     });
@@ -16197,11 +16697,13 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for header: {e}")
                     });
@@ -16209,11 +16711,13 @@ pub mod types {
             }
             pub fn other<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.other = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for other: {e}")
                     });
@@ -16221,11 +16725,11 @@ pub mod types {
             }
             pub fn resources<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Attachments>>,
+                T: crate::models::IntoField<::std::option::Option<super::Attachments>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resources = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for resources: {e}")
                     });
@@ -16322,13 +16826,13 @@ pub mod types {
             }
             pub fn header<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::WaContentHeader>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for header: {e}")
                     });
@@ -16373,11 +16877,13 @@ pub mod types {
         impl WaContentBodyItem {
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for text: {e}")
                     });
@@ -16438,11 +16944,13 @@ pub mod types {
             }
             pub fn payload<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.payload = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for payload: {e}")
                     });
@@ -16464,11 +16972,13 @@ pub mod types {
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.text = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for text: {e}")
                     });
@@ -16530,11 +17040,11 @@ pub mod types {
         impl WaContentHeader {
             pub fn document<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WaMediaLink>>,
+                T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.document = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for document: {e}")
                     });
@@ -16542,11 +17052,11 @@ pub mod types {
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WaMediaLink>>,
+                T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.image = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for image: {e}")
                     });
@@ -16554,13 +17064,13 @@ pub mod types {
             }
             pub fn location<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<super::WaContentHeaderLocation>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.location = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for location: {e}")
                     });
@@ -16568,11 +17078,11 @@ pub mod types {
             }
             pub fn video<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WaMediaLink>>,
+                T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.video = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for video: {e}")
                     });
@@ -16634,11 +17144,13 @@ pub mod types {
         impl WaContentHeaderLocation {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.address = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for address: {e}")
                     });
@@ -16646,11 +17158,11 @@ pub mod types {
             }
             pub fn latitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.latitude = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for latitude: {e}")
                     });
@@ -16658,11 +17170,11 @@ pub mod types {
             }
             pub fn longitude<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.longitude = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for longitude: {e}")
                     });
@@ -16670,11 +17182,13 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for name: {e}")
                     });
@@ -16723,11 +17237,13 @@ pub mod types {
         impl WaMediaLink {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -16769,11 +17285,13 @@ pub mod types {
         impl Web {
             pub fn body<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.body = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for body: {e}")
                     });
@@ -16781,13 +17299,13 @@ pub mod types {
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::models::IntoField<
                     ::std::option::Option<crate::generated::enums::WebType>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for type_: {e}")
                     });
@@ -16847,11 +17365,11 @@ pub mod types {
         impl WhatsApp {
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WaContent>>,
+                T: crate::models::IntoField<::std::option::Option<super::WaContent>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for content: {e}")
                     });
@@ -16859,11 +17377,13 @@ pub mod types {
             }
             pub fn language<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.language = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for language: {e}")
                     });
@@ -16970,11 +17490,13 @@ pub mod types {
         impl Workspace {
             pub fn billingcostcentre<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.billingcostcentre = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for billingcostcentre: {e}"
@@ -16984,21 +17506,23 @@ pub mod types {
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -17018,11 +17542,13 @@ pub mod types {
             }
             pub fn project_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.project_number = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!(
                             "error converting supplied value for project_number: {e}"
@@ -17097,11 +17623,11 @@ pub mod types {
         impl WorkspaceCollection {
             pub fn link<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Links>>,
+                T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.link = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for link: {e}")
                     });
@@ -17109,11 +17635,13 @@ pub mod types {
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
-                    .try_into()
+                    .into_field()
                     .map_err(|e| {
                         format!("error converting supplied value for status: {e}")
                     });
@@ -17152,6 +17680,2590 @@ pub mod types {
                     status: Ok(value.status),
                     workspaces: Ok(value.workspaces),
                 }
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Activity>>
+        for Activity {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Activity>,
+                Self::Error,
+            > {
+                super::Activity::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Activity>>,
+        > for ::std::vec::Vec<Activity> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Activity>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Activity::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ActivityCollection>>
+        for ActivityCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ActivityCollection>,
+                Self::Error,
+            > {
+                super::ActivityCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
+        > for ::std::vec::Vec<ActivityCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ActivityCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ApiError>>
+        for ApiError {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ApiError>,
+                Self::Error,
+            > {
+                super::ApiError::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ApiError>>,
+        > for ::std::vec::Vec<ApiError> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ApiError>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ApiError::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ApiErrorNextGen>>
+        for ApiErrorNextGen {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ApiErrorNextGen>,
+                Self::Error,
+            > {
+                super::ApiErrorNextGen::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
+        > for ::std::vec::Vec<ApiErrorNextGen> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ApiErrorNextGen::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Attachment>>
+        for Attachment {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Attachment>,
+                Self::Error,
+            > {
+                super::Attachment::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Attachment>>,
+        > for ::std::vec::Vec<Attachment> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Attachment>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Attachment::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Attachments>>
+        for Attachments {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Attachments>,
+                Self::Error,
+            > {
+                super::Attachments::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Attachments>>,
+        > for ::std::vec::Vec<Attachments> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Attachments>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Attachments::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Auth>> for Auth {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::Auth>, Self::Error> {
+                super::Auth::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Auth>>,
+        > for ::std::vec::Vec<Auth> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Auth>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Auth::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Callback>>
+        for Callback {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Callback>,
+                Self::Error,
+            > {
+                super::Callback::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Callback>>,
+        > for ::std::vec::Vec<Callback> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Callback>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Callback::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CallbackAuth>>
+        for CallbackAuth {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CallbackAuth>,
+                Self::Error,
+            > {
+                super::CallbackAuth::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
+        > for ::std::vec::Vec<CallbackAuth> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CallbackAuth::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CallbackCall>>
+        for CallbackCall {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CallbackCall>,
+                Self::Error,
+            > {
+                super::CallbackCall::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
+        > for ::std::vec::Vec<CallbackCall> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CallbackCall::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CallbackCallCallback>>
+        for CallbackCallCallback {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CallbackCallCallback>,
+                Self::Error,
+            > {
+                super::CallbackCallCallback::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
+        > for ::std::vec::Vec<CallbackCallCallback> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CallbackCallCallback::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::CallbackCallCollection>,
+        > for CallbackCallCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CallbackCallCollection>,
+                Self::Error,
+            > {
+                super::CallbackCallCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
+        > for ::std::vec::Vec<CallbackCallCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CallbackCallCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CallbackCallbacks>>
+        for CallbackCallbacks {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CallbackCallbacks>,
+                Self::Error,
+            > {
+                super::CallbackCallbacks::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
+        > for ::std::vec::Vec<CallbackCallbacks> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CallbackCallbacks::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CallbackCollection>>
+        for CallbackCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CallbackCollection>,
+                Self::Error,
+            > {
+                super::CallbackCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
+        > for ::std::vec::Vec<CallbackCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CallbackCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Contact>>
+        for Contact {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Contact>,
+                Self::Error,
+            > {
+                super::Contact::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Contact>>,
+        > for ::std::vec::Vec<Contact> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Contact>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Contact::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ContactCollection>>
+        for ContactCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ContactCollection>,
+                Self::Error,
+            > {
+                super::ContactCollection::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
+        > for ::std::vec::Vec<ContactCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ContactCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ContactLocationsItem>>
+        for ContactLocationsItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ContactLocationsItem>,
+                Self::Error,
+            > {
+                super::ContactLocationsItem::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
+        > for ::std::vec::Vec<ContactLocationsItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ContactLocationsItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::ContactMessagingoptionsItem>,
+        > for ContactMessagingoptionsItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ContactMessagingoptionsItem>,
+                Self::Error,
+            > {
+                super::ContactMessagingoptionsItem::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ContactMessagingoptionsItem>>,
+        > for ::std::vec::Vec<ContactMessagingoptionsItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::ContactMessagingoptionsItem>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ContactMessagingoptionsItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CustomList>>
+        for CustomList {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CustomList>,
+                Self::Error,
+            > {
+                super::CustomList::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CustomList>>,
+        > for ::std::vec::Vec<CustomList> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CustomList>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CustomList::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::CustomListCollection>>
+        for CustomListCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CustomListCollection>,
+                Self::Error,
+            > {
+                super::CustomListCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
+        > for ::std::vec::Vec<CustomListCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CustomListCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::CustomListCustomlabellistsItem>,
+        > for CustomListCustomlabellistsItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::CustomListCustomlabellistsItem>,
+                Self::Error,
+            > {
+                super::CustomListCustomlabellistsItem::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::CustomListCustomlabellistsItem>>,
+        > for ::std::vec::Vec<CustomListCustomlabellistsItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::CustomListCustomlabellistsItem>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::CustomListCustomlabellistsItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::DeliveryCategory>>
+        for DeliveryCategory {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DeliveryCategory>,
+                Self::Error,
+            > {
+                super::DeliveryCategory::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
+        > for ::std::vec::Vec<DeliveryCategory> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DeliveryCategory::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::DeliveryReceipt>>
+        for DeliveryReceipt {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DeliveryReceipt>,
+                Self::Error,
+            > {
+                super::DeliveryReceipt::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
+        > for ::std::vec::Vec<DeliveryReceipt> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DeliveryReceipt::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::DeliveryStatus>>
+        for DeliveryStatus {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DeliveryStatus>,
+                Self::Error,
+            > {
+                super::DeliveryStatus::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
+        > for ::std::vec::Vec<DeliveryStatus> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DeliveryStatus::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::DistributionList>>
+        for DistributionList {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DistributionList>,
+                Self::Error,
+            > {
+                super::DistributionList::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
+        > for ::std::vec::Vec<DistributionList> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DistributionList::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::DistributionListCollection>,
+        > for DistributionListCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DistributionListCollection>,
+                Self::Error,
+            > {
+                super::DistributionListCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::DistributionListCollection>>,
+        > for ::std::vec::Vec<DistributionListCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::DistributionListCollection>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DistributionListCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::DistributionListDistlistdetailsItem>,
+        > for DistributionListDistlistdetailsItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DistributionListDistlistdetailsItem>,
+                Self::Error,
+            > {
+                super::DistributionListDistlistdetailsItem::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<
+                ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
+            >,
+        > for ::std::vec::Vec<DistributionListDistlistdetailsItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DistributionListDistlistdetailsItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::DistributionListSummary>,
+        > for DistributionListSummary {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::DistributionListSummary>,
+                Self::Error,
+            > {
+                super::DistributionListSummary::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
+        > for ::std::vec::Vec<DistributionListSummary> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::DistributionListSummary::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Email>> for Email {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Email>,
+                Self::Error,
+            > {
+                super::Email::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Email>>,
+        > for ::std::vec::Vec<Email> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Email>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Email::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Event>> for Event {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Event>,
+                Self::Error,
+            > {
+                super::Event::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Event>>,
+        > for ::std::vec::Vec<Event> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Event>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Event::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::EventCollection>>
+        for EventCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::EventCollection>,
+                Self::Error,
+            > {
+                super::EventCollection::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
+        > for ::std::vec::Vec<EventCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::EventCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::EventEventFormListItem>,
+        > for EventEventFormListItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::EventEventFormListItem>,
+                Self::Error,
+            > {
+                super::EventEventFormListItem::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
+        > for ::std::vec::Vec<EventEventFormListItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::EventEventFormListItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::EventEventFormListItemEventFieldListItem>,
+        > for EventEventFormListItemEventFieldListItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::EventEventFormListItemEventFieldListItem>,
+                Self::Error,
+            > {
+                super::EventEventFormListItemEventFieldListItem::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<
+                ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
+            >,
+        > for ::std::vec::Vec<EventEventFormListItemEventFieldListItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::EventEventFormListItemEventFieldListItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Fallback>>
+        for Fallback {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Fallback>,
+                Self::Error,
+            > {
+                super::Fallback::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Fallback>>,
+        > for ::std::vec::Vec<Fallback> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Fallback>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Fallback::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Features>>
+        for Features {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Features>,
+                Self::Error,
+            > {
+                super::Features::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Features>>,
+        > for ::std::vec::Vec<Features> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Features>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Features::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::FeaturesAliasOption>>
+        for FeaturesAliasOption {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::FeaturesAliasOption>,
+                Self::Error,
+            > {
+                super::FeaturesAliasOption::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
+        > for ::std::vec::Vec<FeaturesAliasOption> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::FeaturesAliasOption::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Import>> for Import {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Import>,
+                Self::Error,
+            > {
+                super::Import::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Import>>,
+        > for ::std::vec::Vec<Import> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Import>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Import::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ImportImportOptions>>
+        for ImportImportOptions {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ImportImportOptions>,
+                Self::Error,
+            > {
+                super::ImportImportOptions::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
+        > for ::std::vec::Vec<ImportImportOptions> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ImportImportOptions::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::ImportImportOptionsFieldMapping>,
+        > for ImportImportOptionsFieldMapping {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ImportImportOptionsFieldMapping>,
+                Self::Error,
+            > {
+                super::ImportImportOptionsFieldMapping::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<
+                ::std::vec::Vec<super::ImportImportOptionsFieldMapping>,
+            >,
+        > for ::std::vec::Vec<ImportImportOptionsFieldMapping> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::ImportImportOptionsFieldMapping>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ImportImportOptionsFieldMapping::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Key>> for Key {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::Key>, Self::Error> {
+                super::Key::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Key>>>
+        for ::std::vec::Vec<Key> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Key>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Key::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::KeyCollection>>
+        for KeyCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::KeyCollection>,
+                Self::Error,
+            > {
+                super::KeyCollection::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
+        > for ::std::vec::Vec<KeyCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::KeyCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Link>> for Link {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::Link>, Self::Error> {
+                super::Link::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Link>>,
+        > for ::std::vec::Vec<Link> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Link>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Link::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Message>>
+        for Message {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Message>,
+                Self::Error,
+            > {
+                super::Message::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Message>>,
+        > for ::std::vec::Vec<Message> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Message>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Message::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::MessageCollection>>
+        for MessageCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::MessageCollection>,
+                Self::Error,
+            > {
+                super::MessageCollection::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
+        > for ::std::vec::Vec<MessageCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::MessageCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::MessageResponse>>
+        for MessageResponse {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::MessageResponse>,
+                Self::Error,
+            > {
+                super::MessageResponse::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
+        > for ::std::vec::Vec<MessageResponse> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::MessageResponse::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::MessageResponseCollection>,
+        > for MessageResponseCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::MessageResponseCollection>,
+                Self::Error,
+            > {
+                super::MessageResponseCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
+        > for ::std::vec::Vec<MessageResponseCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::MessageResponseCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::MessageStatus>>
+        for MessageStatus {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::MessageStatus>,
+                Self::Error,
+            > {
+                super::MessageStatus::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
+        > for ::std::vec::Vec<MessageStatus> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::MessageStatus::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::MessageStatusCollection>,
+        > for MessageStatusCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::MessageStatusCollection>,
+                Self::Error,
+            > {
+                super::MessageStatusCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
+        > for ::std::vec::Vec<MessageStatusCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::MessageStatusCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::OptOutOption>>
+        for OptOutOption {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::OptOutOption>,
+                Self::Error,
+            > {
+                super::OptOutOption::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
+        > for ::std::vec::Vec<OptOutOption> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::OptOutOption::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Otp>> for Otp {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::Otp>, Self::Error> {
+                super::Otp::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Otp>>>
+        for ::std::vec::Vec<Otp> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Otp>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Otp::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::OtpLinks>>
+        for OtpLinks {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::OtpLinks>,
+                Self::Error,
+            > {
+                super::OtpLinks::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
+        > for ::std::vec::Vec<OtpLinks> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::OtpLinks::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::PushOptions>>
+        for PushOptions {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::PushOptions>,
+                Self::Error,
+            > {
+                super::PushOptions::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
+        > for ::std::vec::Vec<PushOptions> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::PushOptions::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::PushOptionsApns>>
+        for PushOptionsApns {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::PushOptionsApns>,
+                Self::Error,
+            > {
+                super::PushOptionsApns::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
+        > for ::std::vec::Vec<PushOptionsApns> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::PushOptionsApns::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::PushOptionsFcm>>
+        for PushOptionsFcm {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::PushOptionsFcm>,
+                Self::Error,
+            > {
+                super::PushOptionsFcm::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
+        > for ::std::vec::Vec<PushOptionsFcm> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::PushOptionsFcm::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Rcs>> for Rcs {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::Rcs>, Self::Error> {
+                super::Rcs::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Rcs>>>
+        for ::std::vec::Vec<Rcs> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Rcs>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Rcs::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::RcsCard>>
+        for RcsCard {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsCard>,
+                Self::Error,
+            > {
+                super::RcsCard::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
+        > for ::std::vec::Vec<RcsCard> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsCard::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::RcsMedia>>
+        for RcsMedia {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsMedia>,
+                Self::Error,
+            > {
+                super::RcsMedia::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
+        > for ::std::vec::Vec<RcsMedia> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsMedia::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::RcsRichCard>>
+        for RcsRichCard {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsRichCard>,
+                Self::Error,
+            > {
+                super::RcsRichCard::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
+        > for ::std::vec::Vec<RcsRichCard> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsRichCard::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::RcsSuggestion>>
+        for RcsSuggestion {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsSuggestion>,
+                Self::Error,
+            > {
+                super::RcsSuggestion::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
+        > for ::std::vec::Vec<RcsSuggestion> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsSuggestion::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::RcsSuggestionDialAction>,
+        > for RcsSuggestionDialAction {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsSuggestionDialAction>,
+                Self::Error,
+            > {
+                super::RcsSuggestionDialAction::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
+        > for ::std::vec::Vec<RcsSuggestionDialAction> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsSuggestionDialAction::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::RcsSuggestionUrlAction>,
+        > for RcsSuggestionUrlAction {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsSuggestionUrlAction>,
+                Self::Error,
+            > {
+                super::RcsSuggestionUrlAction::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
+        > for ::std::vec::Vec<RcsSuggestionUrlAction> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsSuggestionUrlAction::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::RcsSuggestionViewLocationAction>,
+        > for RcsSuggestionViewLocationAction {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::RcsSuggestionViewLocationAction>,
+                Self::Error,
+            > {
+                super::RcsSuggestionViewLocationAction::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<
+                ::std::vec::Vec<super::RcsSuggestionViewLocationAction>,
+            >,
+        > for ::std::vec::Vec<RcsSuggestionViewLocationAction> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::RcsSuggestionViewLocationAction>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::RcsSuggestionViewLocationAction::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ReplyContent>>
+        for ReplyContent {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ReplyContent>,
+                Self::Error,
+            > {
+                super::ReplyContent::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
+        > for ::std::vec::Vec<ReplyContent> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ReplyContent::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Resource>>
+        for Resource {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Resource>,
+                Self::Error,
+            > {
+                super::Resource::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Resource>>,
+        > for ::std::vec::Vec<Resource> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Resource>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Resource::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ResourceCollection>>
+        for ResourceCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ResourceCollection>,
+                Self::Error,
+            > {
+                super::ResourceCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
+        > for ::std::vec::Vec<ResourceCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ResourceCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Responder>>
+        for Responder {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Responder>,
+                Self::Error,
+            > {
+                super::Responder::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Responder>>,
+        > for ::std::vec::Vec<Responder> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Responder>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Responder::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Response>>
+        for Response {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Response>,
+                Self::Error,
+            > {
+                super::Response::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Response>>,
+        > for ::std::vec::Vec<Response> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Response>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Response::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ResponseRule>>
+        for ResponseRule {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ResponseRule>,
+                Self::Error,
+            > {
+                super::ResponseRule::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
+        > for ::std::vec::Vec<ResponseRule> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ResponseRule::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::ResponseRuleCollection>,
+        > for ResponseRuleCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ResponseRuleCollection>,
+                Self::Error,
+            > {
+                super::ResponseRuleCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
+        > for ::std::vec::Vec<ResponseRuleCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ResponseRuleCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::ResponseRuleResponseTemplatePatterns>,
+        > for ResponseRuleResponseTemplatePatterns {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ResponseRuleResponseTemplatePatterns>,
+                Self::Error,
+            > {
+                super::ResponseRuleResponseTemplatePatterns::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<
+                ::std::vec::Vec<super::ResponseRuleResponseTemplatePatterns>,
+            >,
+        > for ::std::vec::Vec<ResponseRuleResponseTemplatePatterns> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<
+                    ::std::vec::Vec<super::ResponseRuleResponseTemplatePatterns>,
+                >,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ResponseRuleResponseTemplatePatterns::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Scenario>>
+        for Scenario {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Scenario>,
+                Self::Error,
+            > {
+                super::Scenario::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Scenario>>,
+        > for ::std::vec::Vec<Scenario> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Scenario>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Scenario::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::ScenarioCollection>>
+        for ScenarioCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::ScenarioCollection>,
+                Self::Error,
+            > {
+                super::ScenarioCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
+        > for ::std::vec::Vec<ScenarioCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::ScenarioCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::SendCodeCreateBody>>
+        for SendCodeCreateBody {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::SendCodeCreateBody>,
+                Self::Error,
+            > {
+                super::SendCodeCreateBody::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
+        > for ::std::vec::Vec<SendCodeCreateBody> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::SendCodeCreateBody::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Social>> for Social {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Social>,
+                Self::Error,
+            > {
+                super::Social::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Social>>,
+        > for ::std::vec::Vec<Social> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Social>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Social::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::SocialChannel>>
+        for SocialChannel {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::SocialChannel>,
+                Self::Error,
+            > {
+                super::SocialChannel::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
+        > for ::std::vec::Vec<SocialChannel> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::SocialChannel::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Template>>
+        for Template {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Template>,
+                Self::Error,
+            > {
+                super::Template::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Template>>,
+        > for ::std::vec::Vec<Template> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Template>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Template::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::TemplateCollection>>
+        for TemplateCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::TemplateCollection>,
+                Self::Error,
+            > {
+                super::TemplateCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
+        > for ::std::vec::Vec<TemplateCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::TemplateCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::User>> for User {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::User>, Self::Error> {
+                super::User::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::User>>,
+        > for ::std::vec::Vec<User> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::User>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::User::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::UserCollection>>
+        for UserCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::UserCollection>,
+                Self::Error,
+            > {
+                super::UserCollection::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
+        > for ::std::vec::Vec<UserCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::UserCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::VerifyCodeCreateBody>>
+        for VerifyCodeCreateBody {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::VerifyCodeCreateBody>,
+                Self::Error,
+            > {
+                super::VerifyCodeCreateBody::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
+        > for ::std::vec::Vec<VerifyCodeCreateBody> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::VerifyCodeCreateBody::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Voice>> for Voice {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Voice>,
+                Self::Error,
+            > {
+                super::Voice::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Voice>>,
+        > for ::std::vec::Vec<Voice> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Voice>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Voice::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WaContent>>
+        for WaContent {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WaContent>,
+                Self::Error,
+            > {
+                super::WaContent::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WaContent>>,
+        > for ::std::vec::Vec<WaContent> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WaContent>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WaContent::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WaContentBodyItem>>
+        for WaContentBodyItem {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WaContentBodyItem>,
+                Self::Error,
+            > {
+                super::WaContentBodyItem::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
+        > for ::std::vec::Vec<WaContentBodyItem> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WaContentBodyItem::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WaContentButton>>
+        for WaContentButton {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WaContentButton>,
+                Self::Error,
+            > {
+                super::WaContentButton::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
+        > for ::std::vec::Vec<WaContentButton> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WaContentButton::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WaContentHeader>>
+        for WaContentHeader {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WaContentHeader>,
+                Self::Error,
+            > {
+                super::WaContentHeader::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
+        > for ::std::vec::Vec<WaContentHeader> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WaContentHeader::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<super::WaContentHeaderLocation>,
+        > for WaContentHeaderLocation {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WaContentHeaderLocation>,
+                Self::Error,
+            > {
+                super::WaContentHeaderLocation::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
+        > for ::std::vec::Vec<WaContentHeaderLocation> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WaContentHeaderLocation::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WaMediaLink>>
+        for WaMediaLink {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WaMediaLink>,
+                Self::Error,
+            > {
+                super::WaMediaLink::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
+        > for ::std::vec::Vec<WaMediaLink> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WaMediaLink::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Web>> for Web {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<::std::option::Option<super::Web>, Self::Error> {
+                super::Web::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Web>>>
+        for ::std::vec::Vec<Web> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Web>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Web::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WhatsApp>>
+        for WhatsApp {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WhatsApp>,
+                Self::Error,
+            > {
+                super::WhatsApp::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
+        > for ::std::vec::Vec<WhatsApp> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WhatsApp::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::Workspace>>
+        for Workspace {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::Workspace>,
+                Self::Error,
+            > {
+                super::Workspace::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::Workspace>>,
+        > for ::std::vec::Vec<Workspace> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::Workspace>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::Workspace::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::WorkspaceCollection>>
+        for WorkspaceCollection {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::WorkspaceCollection>,
+                Self::Error,
+            > {
+                super::WorkspaceCollection::try_from(self)
+                    .map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
+        > for ::std::vec::Vec<WorkspaceCollection> {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
+                Self::Error,
+            > {
+                self.into_iter()
+                    .map(super::WorkspaceCollection::try_from)
+                    .collect::<::std::result::Result<_, _>>()
+                    .map(::std::option::Option::Some)
             }
         }
     }
@@ -17200,28 +20312,13 @@ pub struct Client {
     pub(crate) inner: crate::context::ClientContext,
 }
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::context::ClientContext) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(30u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
-    }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(
+    pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
         inner: crate::context::ClientContext,
@@ -17247,13 +20344,7 @@ impl ClientInfo<crate::context::ClientContext> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::context::ClientContext>,
-    {}
-};
+impl ClientHooks<crate::context::ClientContext> for &Client {}
 impl Client {
     /**List activities
 
@@ -18947,7 +22038,10 @@ pub mod builder {
         ///Sends a `GET` request to `/activities`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActivityCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ActivityCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 end_time,
@@ -18963,70 +22057,65 @@ pub mod builder {
                 user,
                 workspace,
             } = self;
-            let end_time = end_time.map_err(Error::InvalidRequest)?;
-            let start_time = start_time.map_err(Error::InvalidRequest)?;
-            let action = action.map_err(Error::InvalidRequest)?;
-            let description = description.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let module = module.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let user = user.map_err(Error::InvalidRequest)?;
-            let workspace = workspace.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/activities", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("End time", &end_time))
-                .query(&progenitor_client::QueryParam::new("Start time", &start_time))
-                .query(&progenitor_client::QueryParam::new("action", &action))
-                .query(&progenitor_client::QueryParam::new("description", &description))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("module", &module))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .query(&progenitor_client::QueryParam::new("user", &user))
-                .query(&progenitor_client::QueryParam::new("workspace", &workspace))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "activity_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let end_time = end_time.map_err(Error::InvalidRequest)?;
+                let start_time = start_time.map_err(Error::InvalidRequest)?;
+                let action = action.map_err(Error::InvalidRequest)?;
+                let description = description.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let module = module.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let status = status.map_err(Error::InvalidRequest)?;
+                let user = user.map_err(Error::InvalidRequest)?;
+                let workspace = workspace.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/activities", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("End time", &end_time))
+                    .query(
+                        &progenitor_client::QueryParam::new("Start time", &start_time),
+                    )
+                    .query(&progenitor_client::QueryParam::new("action", &action))
+                    .query(
+                        &progenitor_client::QueryParam::new("description", &description),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("module", &module))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .query(&progenitor_client::QueryParam::new("user", &user))
+                    .query(&progenitor_client::QueryParam::new("workspace", &workspace))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ActivityCollection,
+            >(client, "activity_list", request)
+                .await
         }
     }
     /**Builder for [`Client::activity_create`]
@@ -19065,53 +22154,44 @@ pub mod builder {
         ///Sends a `POST` request to `/activities`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Activity>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Activity>,
+            crate::Error,
+        > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::Activity::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/activities", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "activity_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let body = body
+                    .and_then(|v| {
+                        types::Activity::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/activities", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Activity>(client, "activity_create", request)
+                .await
         }
     }
     /**Builder for [`Client::auth_create`]
@@ -19128,48 +22208,37 @@ pub mod builder {
         ///Sends a `POST` request to `/auth`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Auth>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Auth>,
+            crate::Error,
+        > {
             let Self { client } = self;
-            let url = format!("{}/auth", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "auth_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let url = format!("{}/auth", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Auth>(client, "auth_create", request).await
         }
     }
     /**Builder for [`Client::auth_verification_retrieve`]
@@ -19184,40 +22253,28 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `GET` request to `/auth/verify`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client } = self;
-            let url = format!("{}/auth/verify", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "auth_verification_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let url = format!("{}/auth/verify", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).headers(header_map).build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "auth_verification_retrieve", request).await
         }
     }
     /**Builder for [`Client::callback_list`]
@@ -19293,56 +22350,50 @@ pub mod builder {
         ///Sends a `GET` request to `/callbacks`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallbackCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::CallbackCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/callbacks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "callback_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/callbacks", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::CallbackCollection,
+            >(client, "callback_list", request)
+                .await
         }
     }
     /**Builder for [`Client::callback_create`]
@@ -19381,53 +22432,44 @@ pub mod builder {
         ///Sends a `POST` request to `/callbacks`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Callback>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Callback>,
+            crate::Error,
+        > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::Callback::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/callbacks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "callback_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let body = body
+                    .and_then(|v| {
+                        types::Callback::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/callbacks", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Callback>(client, "callback_create", request)
+                .await
         }
     }
     /**Builder for [`Client::callback_retrieve`]
@@ -19460,52 +22502,43 @@ pub mod builder {
         ///Sends a `GET` request to `/callbacks/{callbackId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Callback>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Callback>,
+            crate::Error,
+        > {
             let Self { client, callback_id } = self;
-            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/callbacks/{}", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "callback_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Callback>(client, "callback_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::callback_update`]
@@ -19556,53 +22589,43 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, callback_id, body } = self;
-            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Callback::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Callback::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/callbacks/{}", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "callback_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "callback_update", request).await
         }
     }
     /**Builder for [`Client::callback_delete`]
@@ -19633,44 +22656,33 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/callbacks/{callbackId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, callback_id } = self;
-            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/callbacks/{}", client.baseurl, encode_path(& callback_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/callbacks/{}", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "callback_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client.client.delete(url).headers(header_map).build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "callback_delete", request).await
         }
     }
     /**Builder for [`Client::callback_call_list`]
@@ -19775,7 +22787,10 @@ pub mod builder {
         ///Sends a `GET` request to `/callbacks/{callbackId}/calls`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CallbackCallCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::CallbackCallCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 callback_id,
@@ -19785,60 +22800,52 @@ pub mod builder {
                 sort_order,
                 status,
             } = self;
-            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let status = status.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/callbacks/{}/calls", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "callback_call_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::CallbackCallCollection,
+            >(client, "callback_call_list", request)
+                .await
         }
     }
     /**Builder for [`Client::callback_call_update`]
@@ -19906,57 +22913,45 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}/calls`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, callback_id, id, body } = self;
-            let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::CallbackCall::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/callbacks/{}/calls", client.baseurl, encode_path(& callback_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let callback_id = callback_id.map_err(Error::InvalidRequest)?;
+                let id = id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::CallbackCall::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/callbacks/{}/calls", client.baseurl, crate
+                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "callback_call_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "callback_call_update", request).await
         }
     }
     /**Builder for [`Client::contact_list`]
@@ -20076,7 +23071,10 @@ pub mod builder {
         ///Sends a `GET` request to `/contacts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ContactCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ContactCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 custom_fields,
@@ -20087,62 +23085,58 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
-            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/contacts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("customFields", &custom_fields),
-                )
-                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let custom_fields = custom_fields.map_err(Error::InvalidRequest)?;
+                let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/contacts", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "customFields",
+                            &custom_fields,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ContactCollection,
+            >(client, "contact_list", request)
+                .await
         }
     }
     /**Builder for [`Client::contact_create`]
@@ -20196,55 +23190,45 @@ pub mod builder {
         ///Sends a `POST` request to `/contacts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Contact>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/contacts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/contacts", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Contact>(client, "contact_create", request).await
         }
     }
     /**Builder for [`Client::contact_retrieve`]
@@ -20337,7 +23321,10 @@ pub mod builder {
         ///Sends a `GET` request to `/contacts/{contactId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Contact>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Contact>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 contact_id,
@@ -20346,57 +23333,50 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+                let fields = fields.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/contacts/{}", client.baseurl, crate
+                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("fields", &fields))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Contact>(client, "contact_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::contact_update`]
@@ -20462,54 +23442,45 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/contacts/{contactId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, contact_id, workspace_id, body } = self;
-            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/contacts/{}", client.baseurl, crate
+                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "contact_update", request).await
         }
     }
     /**Builder for [`Client::contact_delete`]
@@ -20569,51 +23540,43 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/contacts/{contactId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, contact_id, action, workspace_id } = self;
-            let contact_id = contact_id.map_err(Error::InvalidRequest)?;
-            let action = action.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/contacts/{}", client.baseurl, encode_path(& contact_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let contact_id = contact_id.map_err(Error::InvalidRequest)?;
+                let action = action.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/contacts/{}", client.baseurl, crate
+                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("action", &action))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "contact_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .query(&progenitor_client::QueryParam::new("action", &action))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "contact_delete", request).await
         }
     }
     /**Builder for [`Client::custom_list_list`]
@@ -20718,60 +23681,54 @@ pub mod builder {
         ///Sends a `GET` request to `/customlists`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomListCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::CustomListCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, name, offset, sort_fields, sort_order, type_ } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/customlists", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "custom_list_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let name = name.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let type_ = type_.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/customlists", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::CustomListCollection,
+            >(client, "custom_list_list", request)
+                .await
         }
     }
     /**Builder for [`Client::custom_list_retrieve`]
@@ -20804,52 +23761,45 @@ pub mod builder {
         ///Sends a `GET` request to `/customlists/{customlistId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomList>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::CustomList>,
+            crate::Error,
+        > {
             let Self { client, customlist_id } = self;
-            let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/customlists/{}", client.baseurl, encode_path(& customlist_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/customlists/{}", client.baseurl, crate
+                    ::segments::encode("customlist_id", & customlist_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "custom_list_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::CustomList,
+            >(client, "custom_list_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::distribution_list_list`]
@@ -20970,9 +23920,9 @@ pub mod builder {
         ///Sends a `GET` request to `/distributionlists`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::DistributionListCollection>,
-            Error<ByteStream>,
+        ) -> ::std::result::Result<
+            crate::response::Response<types::DistributionListCollection>,
+            crate::Error,
         > {
             let Self {
                 client,
@@ -20984,60 +23934,55 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let description = description.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/distributionlists", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("description", &description))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let description = description.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let name = name.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/distributionlists", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("description", &description),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::DistributionListCollection,
+            >(client, "distribution_list_list", request)
+                .await
         }
     }
     /**Builder for [`Client::distribution_list_create`]
@@ -21097,57 +24042,50 @@ pub mod builder {
         ///Sends a `POST` request to `/distributionlists`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::DistributionList>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/distributionlists", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/distributionlists", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::DistributionList,
+            >(client, "distribution_list_create", request)
+                .await
         }
     }
     /**Builder for [`Client::distribution_list_retrieve`]
@@ -21197,55 +24135,51 @@ pub mod builder {
         ///Sends a `GET` request to `/distributionlists/{distributionlistId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DistributionList>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::DistributionList>,
+            crate::Error,
+        > {
             let Self { client, distributionlist_id, workspace_id } = self;
-            let distributionlist_id = distributionlist_id
-                .map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/distributionlists/{}", client.baseurl, encode_path(&
-                distributionlist_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let distributionlist_id = distributionlist_id
+                    .map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::encode("distributionlist_id", & distributionlist_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::DistributionList,
+            >(client, "distribution_list_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::distribution_list_update`]
@@ -21319,58 +24253,49 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/distributionlists/{distributionlistId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, distributionlist_id, workspace_id, body } = self;
-            let distributionlist_id = distributionlist_id
-                .map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DistributionList::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/distributionlists/{}", client.baseurl, encode_path(&
-                distributionlist_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let distributionlist_id = distributionlist_id
+                    .map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::encode("distributionlist_id", & distributionlist_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "distribution_list_update", request).await
         }
     }
     /**Builder for [`Client::distribution_list_delete`]
@@ -21418,51 +24343,43 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, distributionlist_id, workspace_id } = self;
-            let distributionlist_id = distributionlist_id
-                .map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/distributionlists/{}", client.baseurl, encode_path(&
-                distributionlist_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let distributionlist_id = distributionlist_id
+                    .map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::encode("distributionlist_id", & distributionlist_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "distribution_list_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "distribution_list_delete", request).await
         }
     }
     /**Builder for [`Client::event_list`]
@@ -21567,7 +24484,10 @@ pub mod builder {
         ///Sends a `GET` request to `/events`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EventCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::EventCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 limit,
@@ -21577,58 +24497,49 @@ pub mod builder {
                 workspace_id,
                 event_type,
             } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let event_type = event_type.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            header_map.append("eventType", event_type.to_string().try_into()?);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let event_type = event_type.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/events", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                header_map.append("eventType", event_type.to_string().try_into()?);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::EventCollection>(client, "event_list", request)
+                .await
         }
     }
     /**Builder for [`Client::event_create`]
@@ -21682,55 +24593,45 @@ pub mod builder {
         ///Sends a `POST` request to `/events`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Event>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/events", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Event>(client, "event_create", request).await
         }
     }
     /**Builder for [`Client::event_retrieve`]
@@ -21835,7 +24736,10 @@ pub mod builder {
         ///Sends a `GET` request to `/events/{eventId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Event>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Event>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 event_id,
@@ -21845,59 +24749,51 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let event_id = event_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let event_id = event_id.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
+                    & event_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Event>(client, "event_retrieve", request).await
         }
     }
     /**Builder for [`Client::event_update`]
@@ -21963,54 +24859,45 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/events/{eventId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, event_id, workspace_id, body } = self;
-            let event_id = event_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/events/{}", client.baseurl, encode_path(& event_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let event_id = event_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
+                    & event_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "event_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "event_update", request).await
         }
     }
     /**Builder for [`Client::import_create`]
@@ -22062,51 +24949,40 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/imports`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/imports", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "import_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/imports", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "import_create", request).await
         }
     }
     /**Builder for [`Client::key_list`]
@@ -22181,56 +25057,47 @@ pub mod builder {
         ///Sends a `GET` request to `/keys`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::KeyCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::KeyCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/keys", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "key_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/keys", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::KeyCollection>(client, "key_list", request).await
         }
     }
     /**Builder for [`Client::key_create`]
@@ -22267,53 +25134,40 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/keys`
-        pub async fn send(self) -> Result<ResponseValue<types::Key>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<types::Key>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/keys", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "key_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let body = body
+                    .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/keys", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Key>(client, "key_create", request).await
         }
     }
     /**Builder for [`Client::key_retrieve`]
@@ -22374,55 +25228,47 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/keys/{keyId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Key>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<types::Key>, crate::Error> {
             let Self { client, key_id, sort_fields, sort_order } = self;
-            let key_id = key_id.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let key_id = key_id.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
+                    key_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "key_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Key>(client, "key_retrieve", request).await
         }
     }
     /**Builder for [`Client::key_update`]
@@ -22473,52 +25319,41 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/keys/{keyId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, key_id, body } = self;
-            let key_id = key_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let key_id = key_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
+                    key_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "key_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "key_update", request).await
         }
     }
     /**Builder for [`Client::key_delete`]
@@ -22549,43 +25384,33 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/keys/{keyId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, key_id } = self;
-            let key_id = key_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/keys/{}", client.baseurl, encode_path(& key_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let key_id = key_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
+                    key_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "key_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client.client.delete(url).headers(header_map).build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "key_delete", request).await
         }
     }
     /**Builder for [`Client::message_list`]
@@ -22676,58 +25501,54 @@ pub mod builder {
         ///Sends a `GET` request to `/messages`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::MessageCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/messages", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/messages", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::MessageCollection,
+            >(client, "message_list", request)
+                .await
         }
     }
     /**Builder for [`Client::message_create`]
@@ -22779,52 +25600,40 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/messages`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::location::MessageSent, crate::Error> {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/messages", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                202u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/messages", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::message_sent(client, "message_create", request).await
         }
     }
     /**Builder for [`Client::message_retrieve`]
@@ -22872,53 +25681,48 @@ pub mod builder {
         ///Sends a `GET` request to `/messages/{messageId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Message>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Message>,
+            crate::Error,
+        > {
             let Self { client, message_id, workspace_id } = self;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/messages/{}", client.baseurl, encode_path(& message_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let message_id = message_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/messages/{}", client.baseurl, crate
+                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Message>(client, "message_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::message_response_list`]
@@ -23052,7 +25856,10 @@ pub mod builder {
         ///Sends a `GET` request to `/messages/{messageId}/messageresponses`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageResponseCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::MessageResponseCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 message_id,
@@ -23064,64 +25871,59 @@ pub mod builder {
                 view,
                 workspace_id,
             } = self;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let view = view.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/messages/{}/messageresponses", client.baseurl, encode_path(&
-                message_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let message_id = message_id.map_err(Error::InvalidRequest)?;
+                let filter = filter.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let view = view.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/messages/{}/messageresponses", client.baseurl, crate
+                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("view", &view))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_response_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("filter", &filter))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(&progenitor_client::QueryParam::new("view", &view))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::MessageResponseCollection,
+            >(client, "message_response_list", request)
+                .await
         }
     }
     /**Builder for [`Client::message_status_list`]
@@ -23255,7 +26057,10 @@ pub mod builder {
         ///Sends a `GET` request to `/messages/{messageId}/messagestatus`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageStatusCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::MessageStatusCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 message_id,
@@ -23267,64 +26072,59 @@ pub mod builder {
                 view,
                 workspace_id,
             } = self;
-            let message_id = message_id.map_err(Error::InvalidRequest)?;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let view = view.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/messages/{}/messagestatus", client.baseurl, encode_path(& message_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let message_id = message_id.map_err(Error::InvalidRequest)?;
+                let filter = filter.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let view = view.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/messages/{}/messagestatus", client.baseurl, crate
+                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("view", &view))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "message_status_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("filter", &filter))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(&progenitor_client::QueryParam::new("view", &view))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::MessageStatusCollection,
+            >(client, "message_status_list", request)
+                .await
         }
     }
     /**Builder for [`Client::send_code_create`]
@@ -23367,55 +26167,42 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/otp/send-code`
-        pub async fn send(self) -> Result<ResponseValue<types::Otp>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<types::Otp>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SendCodeCreateBody::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/otp/send-code", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "send_code_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let body = body
+                    .and_then(|v| {
+                        types::SendCodeCreateBody::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/otp/send-code", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Otp>(client, "send_code_create", request).await
         }
     }
     /**Builder for [`Client::verify_code_create`]
@@ -23474,59 +26261,48 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/otp/{otpId}/verify-code`
-        pub async fn send(self) -> Result<ResponseValue<types::Otp>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<types::Otp>, crate::Error> {
             let Self { client, otp_id, body } = self;
-            let otp_id = otp_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::VerifyCodeCreateBody::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/otp/{}/verify-code", client.baseurl, encode_path(& otp_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let otp_id = otp_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::VerifyCodeCreateBody::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/otp/{}/verify-code", client.baseurl, crate
+                    ::segments::encode("otp_id", & otp_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_code_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Otp>(client, "verify_code_create", request).await
         }
     }
     /**Builder for [`Client::resource_list`]
@@ -23646,7 +26422,10 @@ pub mod builder {
         ///Sends a `GET` request to `/resources`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ResourceCollection>,
+            crate::Error,
+        > {
             let Self {
                 client,
                 limit,
@@ -23657,60 +26436,53 @@ pub mod builder {
                 sort_order,
                 workspace_id,
             } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let scope = scope.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/resources", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("scope", &scope))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let name = name.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let scope = scope.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/resources", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(&progenitor_client::QueryParam::new("scope", &scope))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ResourceCollection,
+            >(client, "resource_list", request)
+                .await
         }
     }
     /**Builder for [`Client::resource_create`]
@@ -23764,55 +26536,48 @@ pub mod builder {
         ///Sends a `POST` request to `/resources`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Resource>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/resources", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Resource::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/resources", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Resource>(client, "resource_create", request)
+                .await
         }
     }
     /**Builder for [`Client::resource_retrieve`]
@@ -23860,54 +26625,47 @@ pub mod builder {
         ///Sends a `GET` request to `/resources/{resourceId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Resource>,
+            crate::Error,
+        > {
             let Self { client, resource_id, workspace_id } = self;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/resources/{}", client.baseurl, encode_path(& resource_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/resources/{}", client.baseurl, crate
+                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Resource>(client, "resource_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::resource_update`]
@@ -23975,59 +26733,53 @@ pub mod builder {
         ///Sends a `PUT` request to `/resources/{resourceId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Resource>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Resource>,
+            crate::Error,
+        > {
             let Self { client, resource_id, workspace_id, body } = self;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Resource::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/resources/{}", client.baseurl, encode_path(& resource_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Resource::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/resources/{}", client.baseurl, crate
+                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Resource>(client, "resource_update", request)
+                .await
         }
     }
     /**Builder for [`Client::resource_delete`]
@@ -24073,50 +26825,41 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/resources/{resourceId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, resource_id, workspace_id } = self;
-            let resource_id = resource_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/resources/{}", client.baseurl, encode_path(& resource_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let resource_id = resource_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/resources/{}", client.baseurl, crate
+                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "resource_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "resource_delete", request).await
         }
     }
     /**Builder for [`Client::response_rule_list`]
@@ -24207,58 +26950,54 @@ pub mod builder {
         ///Sends a `GET` request to `/responserules`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ResponseRuleCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ResponseRuleCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/responserules", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/responserules", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ResponseRuleCollection,
+            >(client, "response_rule_list", request)
+                .await
         }
     }
     /**Builder for [`Client::response_rule_create`]
@@ -24314,53 +27053,42 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/responserules`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/responserules", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/responserules", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "response_rule_create", request).await
         }
     }
     /**Builder for [`Client::response_rule_retrieve`]
@@ -24410,54 +27138,50 @@ pub mod builder {
         ///Sends a `GET` request to `/responserules/{responseRuleId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ResponseRule>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ResponseRule>,
+            crate::Error,
+        > {
             let Self { client, response_rule_id, workspace_id } = self;
-            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/responserules/{}", client.baseurl, crate
+                    ::segments::encode("response_rule_id", & response_rule_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ResponseRule,
+            >(client, "response_rule_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::response_rule_update`]
@@ -24529,57 +27253,48 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/responserules/{responseRuleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, response_rule_id, workspace_id, body } = self;
-            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ResponseRule::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/responserules/{}", client.baseurl, crate
+                    ::segments::encode("response_rule_id", & response_rule_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "response_rule_update", request).await
         }
     }
     /**Builder for [`Client::response_rule_delete`]
@@ -24627,50 +27342,42 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/responserules/{responseRuleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, response_rule_id, workspace_id } = self;
-            let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/responserules/{}", client.baseurl, encode_path(& response_rule_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/responserules/{}", client.baseurl, crate
+                    ::segments::encode("response_rule_id", & response_rule_id
+                    .to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "response_rule_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "response_rule_delete", request).await
         }
     }
     /**Builder for [`Client::scenario_list`]
@@ -24761,58 +27468,54 @@ pub mod builder {
         ///Sends a `GET` request to `/scenarios`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ScenarioCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ScenarioCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/scenarios", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/scenarios", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ScenarioCollection,
+            >(client, "scenario_list", request)
+                .await
         }
     }
     /**Builder for [`Client::scenario_create`]
@@ -24864,51 +27567,42 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/scenarios`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/scenarios", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Scenario::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/scenarios", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "scenario_create", request).await
         }
     }
     /**Builder for [`Client::scenario_retrieve`]
@@ -24956,54 +27650,47 @@ pub mod builder {
         ///Sends a `GET` request to `/scenarios/{scenarioId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Scenario>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Scenario>,
+            crate::Error,
+        > {
             let Self { client, scenario_id, workspace_id } = self;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Scenario>(client, "scenario_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::scenario_update`]
@@ -25069,55 +27756,47 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/scenarios/{scenarioId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, scenario_id, workspace_id, body } = self;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Scenario::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Scenario::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "scenario_update", request).await
         }
     }
     /**Builder for [`Client::scenario_run_create`]
@@ -25163,50 +27842,41 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/scenarios/{scenarioId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, scenario_id, workspace_id } = self;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_run_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "scenario_run_create", request).await
         }
     }
     /**Builder for [`Client::scenario_delete`]
@@ -25252,50 +27922,41 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/scenarios/{scenarioId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, scenario_id, workspace_id } = self;
-            let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/scenarios/{}", client.baseurl, encode_path(& scenario_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/scenarios/{}", client.baseurl, crate
+                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "scenario_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "scenario_delete", request).await
         }
     }
     /**Builder for [`Client::template_list`]
@@ -25386,58 +28047,54 @@ pub mod builder {
         ///Sends a `GET` request to `/templates`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::TemplateCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/templates", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/templates", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::TemplateCollection,
+            >(client, "template_list", request)
+                .await
         }
     }
     /**Builder for [`Client::template_create`]
@@ -25491,55 +28148,48 @@ pub mod builder {
         ///Sends a `POST` request to `/templates`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Template>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/templates", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Template::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/templates", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Template>(client, "template_create", request)
+                .await
         }
     }
     /**Builder for [`Client::template_retrieve`]
@@ -25587,54 +28237,47 @@ pub mod builder {
         ///Sends a `GET` request to `/templates/{templateId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Template>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Template>,
+            crate::Error,
+        > {
             let Self { client, template_id, workspace_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/templates/{}", client.baseurl, encode_path(& template_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let template_id = template_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/templates/{}", client.baseurl, crate
+                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Template>(client, "template_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::template_update`]
@@ -25700,55 +28343,47 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, template_id, workspace_id, body } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Template::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/templates/{}", client.baseurl, encode_path(& template_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let template_id = template_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Template::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/templates/{}", client.baseurl, crate
+                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "template_update", request).await
         }
     }
     /**Builder for [`Client::template_delete`]
@@ -25794,50 +28429,41 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, template_id, workspace_id } = self;
-            let template_id = template_id.map_err(Error::InvalidRequest)?;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/templates/{}", client.baseurl, encode_path(& template_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let template_id = template_id.map_err(Error::InvalidRequest)?;
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/templates/{}", client.baseurl, crate
+                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "template_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .query(
+                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "template_delete", request).await
         }
     }
     /**Builder for [`Client::user_list`]
@@ -25927,58 +28553,50 @@ pub mod builder {
         ///Sends a `GET` request to `/users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::UserCollection>,
+            crate::Error,
+        > {
             let Self { client, fieldname, limit, offset, sort_fields, sort_order } = self;
-            let fieldname = fieldname.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let fieldname = fieldname.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/users", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::UserCollection>(client, "user_list", request)
+                .await
         }
     }
     /**Builder for [`Client::user_create`]
@@ -26017,53 +28635,41 @@ pub mod builder {
         ///Sends a `POST` request to `/users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::User>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::User>,
+            crate::Error,
+        > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let body = body
+                    .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/users", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::User>(client, "user_create", request).await
         }
     }
     /**Builder for [`Client::users_delete`]
@@ -26078,40 +28684,28 @@ pub mod builder {
             Self { client: client }
         }
         ///Sends a `DELETE` request to `/users`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client } = self;
-            let url = format!("{}/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "users_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let url = format!("{}/users", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client.client.delete(url).headers(header_map).build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "users_delete", request).await
         }
     }
     /**Builder for [`Client::user_retrieve`]
@@ -26144,51 +28738,42 @@ pub mod builder {
         ///Sends a `GET` request to `/users/{userId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::User>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::User>,
+            crate::Error,
+        > {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let user_id = user_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
+                    user_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::User>(client, "user_retrieve", request).await
         }
     }
     /**Builder for [`Client::user_update`]
@@ -26239,52 +28824,41 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/users/{userId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, user_id, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let user_id = user_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
+                    user_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "user_update", request).await
         }
     }
     /**Builder for [`Client::user_delete`]
@@ -26315,43 +28889,33 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/users/{userId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let user_id = user_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
+                    user_id.to_string(), ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "user_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client.client.delete(url).headers(header_map).build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "user_delete", request).await
         }
     }
     /**Builder for [`Client::workspace_list`]
@@ -26427,56 +28991,50 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkspaceCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::WorkspaceCollection>,
+            crate::Error,
+        > {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/workspaces", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "workspace_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/workspaces", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::WorkspaceCollection,
+            >(client, "workspace_list", request)
+                .await
         }
     }
     /**Builder for [`Client::workspace_create`]
@@ -26517,53 +29075,44 @@ pub mod builder {
         ///Sends a `POST` request to `/workspaces`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Workspace>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Workspace>,
+            crate::Error,
+        > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::Workspace::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/workspaces", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "workspace_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let body = body
+                    .and_then(|v| {
+                        types::Workspace::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/workspaces", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Workspace>(client, "workspace_create", request)
+                .await
         }
     }
     /**Builder for [`Client::workspace_retrieve`]
@@ -26596,52 +29145,43 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Workspace>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::Workspace>,
+            crate::Error,
+        > {
             let Self { client, workspace_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/workspaces/{}", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "workspace_retrieve",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<types::Workspace>(client, "workspace_retrieve", request)
+                .await
         }
     }
     /**Builder for [`Client::workspace_update`]
@@ -26694,53 +29234,43 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/workspaces/{workspaceId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<ByteStream>> {
+        pub async fn send(
+            self,
+        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::Workspace::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::Workspace::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/workspaces/{}", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "workspace_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                413u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::empty(client, "workspace_update", request).await
         }
     }
     /**Builder for [`Client::activity_workspace_list`]
@@ -26830,60 +29360,55 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/activities`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ActivityCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::ActivityCollection>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/activities", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/workspaces/{}/activities", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "activity_workspace_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::ActivityCollection,
+            >(client, "activity_workspace_list", request)
+                .await
         }
     }
     /**Builder for [`Client::user_workspace_list`]
@@ -26973,60 +29498,55 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/users`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserCollection>, Error<ByteStream>> {
+        ) -> ::std::result::Result<
+            crate::response::Response<types::UserCollection>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/workspaces/{}/users", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let request = (|| -> ::std::result::Result<
+                ::reqwest::Request,
+                Error<ByteStream>,
+            > {
+                let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let offset = offset.map_err(Error::InvalidRequest)?;
+                let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
+                let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/workspaces/{}/users", client.baseurl, crate
+                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("sortFields", &sort_fields))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_workspace_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                403u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                405u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                415u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                422u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                429u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                500u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                501u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("sortFields", &sort_fields),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            })();
+            crate::call::json::<
+                types::UserCollection,
+            >(client, "user_workspace_list", request)
+                .await
         }
     }
 }

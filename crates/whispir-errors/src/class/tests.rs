@@ -167,3 +167,22 @@ fn codes_outside_the_table_use_their_standard_meaning() {
             .allows(&Method::GET)
     );
 }
+
+#[test]
+fn a_link_with_https_in_a_403_body_is_not_https_required() {
+    let none = HeaderMap::new();
+    let body = r#"<p>You lack the permission. See <a href="https://developers.whispir.com/docs">the docs</a>.</p>"#;
+    assert_eq!(classify_forbidden(&none, body), ForbiddenReason::Permission);
+    assert_eq!(
+        classify_forbidden(&none, "https://developers.whispir.com/docs/http-response-codes"),
+        ForbiddenReason::Permission
+    );
+    assert_eq!(
+        classify_forbidden(&none, "<h1>Service Requires SSL</h1>"),
+        ForbiddenReason::HttpsRequired
+    );
+    assert_eq!(
+        classify_forbidden(&none, "Plain HTTP is refused: use HTTPS"),
+        ForbiddenReason::HttpsRequired
+    );
+}
