@@ -10,10 +10,11 @@ use bytes::Bytes;
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use whispir_errors::transport::from_reqwest;
-use whispir_errors::{Error, RawBody, resolve_location};
+use whispir_errors::{Error, RawBody, SendState, TransportKind, resolve_location};
 
-use crate::execute::{execute, read_capped};
+use crate::execute::{Progress, execute, read_capped};
 use crate::generated::{ByteStream, Client};
 use crate::location::MessageSent;
 use crate::operations::OperationSpec;
@@ -115,35 +116,105 @@ struct BodyTooLarge {
     limit: usize,
 }
 
-/// Sends the request of the generated method `method_name` and returns its
-/// successful answer.
-pub(crate) async fn run(client: &Client, method_name: &str, built: Built) -> Result<Answer, Error> {
-    let spec = OperationSpec::for_method(method_name).ok_or_else(|| {
-        Error::invalid_request(
-            Some(method_name),
-            "no facts are known for this operation; run `cargo xtask regen`",
-        )
-    })?;
-    let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
-    let mut request = built.map_err(|err| build_error(spec, &method, err))?;
-    prepare(client, spec, &mut request).map_err(|message| {
-        Error::invalid_request(Some(spec.operation_id), message)
-            .with_call(spec.operation_id, &method)
-    })?;
-    // Boxed: the call path's future is large, and every `.await` above it
-    // would move it again (measured: the biggest cost at 256 concurrent calls).
-    let response = Box::pin(execute(
-        &client.client,
-        &client.inner,
-        request,
-        spec.operation_id,
-    ))
-    .await?;
-    Ok(Answer {
-        spec,
-        method,
-        response,
-    })
+/// A call ready to be sent: its operation, method and request.
+pub(crate) struct Call<'a> {
+    client: &'a Client,
+    spec: &'static OperationSpec,
+    method: Method,
+    request: reqwest::Request,
+}
+
+impl<'a> Call<'a> {
+    /// The call of the generated method `method_name`, its request checked
+    /// and completed; arguments that cannot be sent are refused here.
+    pub(crate) fn prepare(
+        client: &'a Client,
+        method_name: &str,
+        built: Built,
+    ) -> Result<Self, Error> {
+        let spec = OperationSpec::for_method(method_name).ok_or_else(|| {
+            Error::invalid_request(
+                Some(method_name),
+                "no facts are known for this operation; run `cargo xtask regen`",
+            )
+        })?;
+        let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
+        let mut request = built.map_err(|err| build_error(spec, &method, err))?;
+        prepare(client, spec, &mut request).map_err(|message| {
+            Error::invalid_request(Some(spec.operation_id), message)
+                .with_call(spec.operation_id, &method)
+        })?;
+        Ok(Self {
+            client,
+            spec,
+            method,
+            request,
+        })
+    }
+
+    /// Sends the call and decodes its successful answer with `decode`, all
+    /// within the client's time budget for a whole call.
+    pub(crate) async fn run<T, F, Fut>(self, decode: F) -> Result<T, Error>
+    where
+        F: FnOnce(Answer) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let Call {
+            client,
+            spec,
+            method,
+            request,
+        } = self;
+        let budget = client.inner.options().timeout;
+        let deadline = Instant::now() + budget;
+        let progress = Progress::default();
+        let work = async {
+            // Boxed: the call path's future is large, and every `.await`
+            // above it would move it again (measured: the biggest cost at
+            // 256 concurrent calls).
+            let response = Box::pin(execute(
+                &client.client,
+                &client.inner,
+                request,
+                spec.operation_id,
+                deadline,
+                &progress,
+            ))
+            .await?;
+            decode(Answer {
+                spec,
+                method: method.clone(),
+                response,
+            })
+            .await
+        };
+        match tokio::time::timeout_at(deadline, work).await {
+            Ok(result) => result,
+            Err(_) => {
+                let attempts = progress.attempts();
+                let sent = if attempts == 0 {
+                    SendState::NotSent
+                } else {
+                    SendState::MaybeSent
+                };
+                Err(Error::transport(
+                    Some(spec.operation_id),
+                    Some(method),
+                    TransportKind::Timeout,
+                    sent,
+                    OutOfTime { budget },
+                )
+                .with_attempts(attempts))
+            }
+        }
+    }
+}
+
+/// The whole call took longer than the client allows.
+#[derive(Debug, thiserror::Error)]
+#[error("the call's time budget of {budget:?} (ClientBuilder::timeout) ran out")]
+struct OutOfTime {
+    budget: std::time::Duration,
 }
 
 /// Puts what the generated code cannot know on a request: the vendor media
@@ -181,8 +252,10 @@ pub(crate) async fn json<T: DeserializeOwned>(
     method_name: &str,
     built: Built,
 ) -> Result<Response<T>, Error> {
-    let answer = run(client, method_name, built).await?;
-    decode_json(answer, client.inner.options().body_limit).await
+    let limit = client.inner.options().body_limit;
+    Call::prepare(client, method_name, built)?
+        .run(|answer| decode_json(answer, limit))
+        .await
 }
 
 async fn decode_json<T: DeserializeOwned>(
@@ -203,11 +276,13 @@ pub(crate) async fn empty(
     method_name: &str,
     built: Built,
 ) -> Result<Response<()>, Error> {
-    let answer = run(client, method_name, built).await?;
-    let location = answer.location();
-    let Answer { mut response, .. } = answer;
-    let headers = std::mem::take(response.headers_mut());
-    Ok(Response::new(response.status(), headers, location, ()))
+    let limit = client.inner.options().body_limit;
+    Call::prepare(client, method_name, built)?
+        .run(|answer| async move {
+            let (parts, _) = answer.bytes(limit).await?;
+            Ok(parts.into_response(()))
+        })
+        .await
 }
 
 /// `messageCreate`: a message accepted for sending (202 with `Location`),
@@ -217,23 +292,26 @@ pub(crate) async fn message_sent(
     method_name: &str,
     built: Built,
 ) -> Result<MessageSent, Error> {
-    let answer = run(client, method_name, built).await?;
     let limit = client.inner.options().body_limit;
-    // The message was sent: from here on nothing may turn into an error
-    // that hides it. A body that cannot be read only loses the echo.
-    let location = answer.location();
-    let Answer { mut response, .. } = answer;
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    // The body is read in any case, so that the connection can be reused;
-    // only a JSON object can be the scheduled message's echo.
-    let scheduled = match read_capped(response, limit).await {
-        Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
-            serde_json::from_slice(&bytes).ok()
-        }
-        _ => None,
-    };
-    Ok(MessageSent::new(status, headers, location, scheduled))
+    Call::prepare(client, method_name, built)?
+        .run(|answer| async move {
+            // The message was sent: from here on nothing may turn into an
+            // error that hides it. A body that cannot be read only loses the
+            // echo; it is read in any case so that the connection can be
+            // reused, and only a JSON object can be the scheduled echo.
+            let location = answer.location();
+            let Answer { mut response, .. } = answer;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            let scheduled = match read_capped(response, limit).await {
+                Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
+                    serde_json::from_slice(&bytes).ok()
+                }
+                _ => None,
+            };
+            Ok(MessageSent::new(status, headers, location, scheduled))
+        })
+        .await
 }
 
 /// Sends a GET for `url` with the media type of `spec` and decodes the body.
@@ -248,11 +326,12 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
         HeaderValue::from_static(spec.accept),
     );
     client.inner.authenticate(&mut request);
-    let response = execute(&client.client, &client.inner, request, spec.operation_id).await?;
-    let answer = Answer {
+    let limit = client.inner.options().body_limit;
+    let call = Call {
+        client,
         spec,
         method: Method::GET,
-        response,
+        request,
     };
-    decode_json(answer, client.inner.options().body_limit).await
+    call.run(|answer| decode_json(answer, limit)).await
 }

@@ -120,7 +120,7 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     api_key: Option<SecretString>,
     connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
+    attempt_timeout: Option<Duration>,
     user_agent: Option<String>,
     http_client: Option<reqwest::ClientBuilder>,
     options: CallOptions,
@@ -128,8 +128,10 @@ pub struct ClientBuilder {
 
 /// Connect timeout unless set otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Per-request timeout unless set otherwise.
+/// Whole-call timeout unless set otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per-attempt timeout unless set otherwise.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ClientBuilder {
     /// Send requests to a region's host (the default is [`Region::Au`]).
@@ -157,15 +159,27 @@ impl ClientBuilder {
         self
     }
 
-    /// How long connecting may take (default 10 s).
+    /// How long connecting may take, per attempt (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
     }
 
-    /// How long a whole request may take (default 30 s).
+    /// How long a whole call may take (default 30 s): every attempt,
+    /// redirect, rate-limit wait, pause the API asked for, and the reading
+    /// of the answer. Past it the call fails with a timeout that says
+    /// whether the request may have been sent; a retry or pause that could
+    /// not finish in time is not started.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.options.timeout = timeout;
+        self
+    }
+
+    /// How long one attempt may take, from sending the request to the end
+    /// of its answer (default 10 s), so that a stuck attempt leaves time to
+    /// retry within [`ClientBuilder::timeout`].
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
         self
     }
 
@@ -250,7 +264,7 @@ impl ClientBuilder {
             .http_client
             .unwrap_or_default()
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
+            .timeout(self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
             // The SDK follows redirects itself (see `redirect`).
             .redirect(reqwest::redirect::Policy::none())
             .build()

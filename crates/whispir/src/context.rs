@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
@@ -95,6 +96,10 @@ pub struct CallOptions {
     /// Bytes of a success body read at most (default 16 MiB); a longer body
     /// is an error that names the limit (the request was carried out).
     pub body_limit: usize,
+    /// How long a whole call may take (default 30 s): every attempt,
+    /// redirect, rate-limit wait, pause and body read of it. A retry that
+    /// could not finish in time is not started.
+    pub timeout: Duration,
 }
 
 /// How many bytes of a success body are read unless set otherwise.
@@ -109,6 +114,7 @@ impl Default for CallOptions {
             response_cache: None,
             error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
             body_limit: DEFAULT_BODY_LIMIT,
+            timeout: crate::client::DEFAULT_TIMEOUT,
         }
     }
 }

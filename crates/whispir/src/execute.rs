@@ -1,7 +1,9 @@
 //! What happens to a request between the generated code and the wire:
 //! rate limit, retries with backoff and a budget, redirects, the 304 cache,
-//! absolute `Location`s, capped error bodies, and a tracing span per call.
+//! capped error bodies, and a tracing span per call. The retry decision
+//! and the error a user sees come from one classification of the answer.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,13 +11,13 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
-use whispir_errors::{Error, ForbiddenReason, RawBody, Refusal, classify};
+use whispir_errors::{Error, RawBody, Refusal};
 
 use crate::cache::ResponseCache;
 use crate::context::{CallPolicy, ClientContext};
 use crate::rate_limit::Admission;
 use crate::redirect::send_following_redirects;
-use crate::retry::{Outcome, retryable, wait_before_retry};
+use crate::retry::wait_before_retry;
 
 /// Why an attempt ended without a response to hand on.
 #[derive(Debug)]
@@ -26,14 +28,31 @@ pub(crate) enum Failure {
     Refused(Refusal),
 }
 
+/// What a running call has done so far, readable after its future was
+/// dropped (when the call's time budget ran out).
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    attempts: AtomicU32,
+}
+
+impl Progress {
+    /// How many times the request was sent.
+    pub(crate) fn attempts(&self) -> u32 {
+        self.attempts.load(Ordering::Acquire)
+    }
+}
+
 /// Runs one call of `operation` (the spec's operation id) and returns its
-/// successful (2xx or 304-from-cache) response. Every other outcome is an
-/// [`Error`] naming the operation, method and attempts.
+/// successful (2xx, or 304 answered from the cache) response. Every other
+/// outcome is an [`Error`] naming the operation, method and attempts. No
+/// retry starts that could not finish before `deadline`.
 pub(crate) async fn execute(
     http: &reqwest::Client,
     context: &ClientContext,
     request: reqwest::Request,
     operation: &'static str,
+    deadline: Instant,
+    progress: &Progress,
 ) -> Result<reqwest::Response, Error> {
     let span = tracing::info_span!(
         "whispir.call",
@@ -48,165 +67,174 @@ pub(crate) async fn execute(
     let policy = context.policy();
     async move {
         let started = Instant::now();
-        let method = request.method().clone();
-        let (result, attempts) = attempts(http, policy, request, &method).await;
+        let call = Attempts {
+            http,
+            policy,
+            operation,
+            method: request.method().clone(),
+            deadline,
+            progress,
+        };
+        let result = call.run(request).await;
         let span = tracing::Span::current();
         span.record("elapsed_ms", started.elapsed().as_millis());
-        let response = match result {
-            Ok(response) => response,
-            Err(Failure::Transport(err)) => {
-                let causes = whispir_errors::transport::causes(&err).join(": ");
-                tracing::info!(error = %causes, "the call failed without a response");
-                return Err(
-                    from_reqwest(Some(operation), Some(method), err).with_attempts(attempts)
-                );
+        match &result {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
             }
-            Err(Failure::Refused(refusal)) => {
-                tracing::info!(%refusal, "the client refused the call");
-                return Err(
-                    Error::refused(Some(operation), Some(method), refusal).with_attempts(attempts)
-                );
+            Err(err) => {
+                if let Some(status) = err.status() {
+                    span.record("status", status.as_u16());
+                }
+                tracing::info!(error = %err, "the call failed");
             }
-        };
-        span.record("status", response.status().as_u16());
-        if response.status().is_success() {
-            return Ok(response);
         }
-        Err(
-            error_response(response, operation, method, policy.options.error_body_limit)
-                .await
-                .with_attempts(attempts),
-        )
+        result.map_err(|err| err.with_attempts(progress.attempts()))
     }
     .instrument(span)
     .await
 }
 
-/// The attempts of one call, with the retry decisions between them, and
-/// how many times the request was sent.
-async fn attempts(
-    http: &reqwest::Client,
-    policy: &CallPolicy,
-    mut request: reqwest::Request,
-    method: &Method,
-) -> (Result<reqwest::Response, Failure>, u32) {
-    let span = tracing::Span::current();
-    let started = Instant::now();
-    policy.redirects.rewrite(&mut request);
-    let cache_key = policy
-        .cache
-        .as_ref()
-        .and_then(|_| ResponseCache::key(&request));
-    if let (Some(cache), Some(key)) = (&policy.cache, &cache_key) {
-        cache.add_validators(key, &mut request);
-    }
-    let retry = &policy.options.retry;
-    let mut caps = retry.backoff_caps();
-    let mut attempt: u32 = 0;
-    let mut retry_cost = None;
-    let mut current = request;
-    loop {
-        if let Some(limiter) = &policy.limiter
-            && let Admission::DailyBudgetSpent { resets_in } = limiter.acquire().await
-        {
-            return (
-                Err(Failure::Refused(Refusal::DailyBudgetSpent { resets_in })),
-                attempt,
-            );
-        }
-        attempt += 1;
-        span.record("attempt", attempt);
-        // A copy for a possible retry; a body that cannot be copied is sent once.
-        let copy = current.try_clone();
-        let result =
-            send_following_redirects(http, current, copy.as_ref(), &policy.redirects).await;
-        let outcome = match &result {
-            Ok(response) => Outcome::Response(response.status()),
-            Err(Failure::Transport(err)) if err.is_connect() => Outcome::NotSent,
-            Err(Failure::Transport(_)) => Outcome::MaybeSent,
-            Err(Failure::Refused(_)) => {
-                span.record("retry", "no");
-                return (result, attempt);
-            }
-        };
-        let empty = reqwest::header::HeaderMap::new();
-        let headers = result
+/// One call's attempts and what they share.
+struct Attempts<'a> {
+    http: &'a reqwest::Client,
+    policy: &'a CallPolicy,
+    operation: &'static str,
+    method: Method,
+    deadline: Instant,
+    progress: &'a Progress,
+}
+
+impl Attempts<'_> {
+    /// The attempts of one call, with the retry decisions between them. An
+    /// answer that is not a success becomes the SDK's error at once (its
+    /// body read, capped), and that one classification decides the retry.
+    async fn run(&self, mut request: reqwest::Request) -> Result<reqwest::Response, Error> {
+        let span = tracing::Span::current();
+        let started = Instant::now();
+        let policy = self.policy;
+        policy.redirects.rewrite(&mut request);
+        let cache_key = policy
+            .cache
             .as_ref()
-            .map_or(&empty, |response| response.headers());
-        let succeeded = matches!(outcome, Outcome::Response(status) if status.is_success());
-        let retry_after = if succeeded {
-            None
-        } else {
-            retry_after_of(&result)
-        };
-        if let (Some(limiter), Ok(response)) = (&policy.limiter, &result)
-            && is_quota_refusal(response)
-        {
-            // The server's view of the quota wins over the client's.
-            limiter.back_off(retry_after.unwrap_or(Duration::from_secs(1)));
+            .and_then(|_| ResponseCache::key(&request));
+        if let (Some(cache), Some(key)) = (&policy.cache, &cache_key) {
+            cache.add_validators(key, &mut request);
         }
-        let wanted =
-            retryable(method, outcome, headers) && copy.is_some() && attempt < retry.max_attempts;
-        let settle = |result| settle_cache(policy, cache_key.as_deref(), result);
-        if !wanted {
-            if succeeded {
-                policy.budget.refund(retry_cost);
+        let retry = &policy.options.retry;
+        let mut caps = retry.backoff_caps();
+        let mut retry_cost = None;
+        let mut current = request;
+        loop {
+            if let Some(limiter) = &policy.limiter
+                && let Admission::DailyBudgetSpent { resets_in } = limiter.acquire().await
+            {
+                return Err(self.refused(Refusal::DailyBudgetSpent { resets_in }));
             }
-            span.record("retry", "no");
-            return (settle(result).await, attempt);
+            let attempt = self.progress.attempts.fetch_add(1, Ordering::AcqRel) + 1;
+            span.record("attempt", attempt);
+            // A copy for a retry or a redirect; a body that cannot be copied
+            // is sent once.
+            let copy = current.try_clone();
+            let sent =
+                send_following_redirects(self.http, current, copy.as_ref(), &policy.redirects)
+                    .await;
+            let err = match sent {
+                Ok(response) if response.status().is_success() => {
+                    policy.budget.refund(retry_cost);
+                    span.record("retry", "no");
+                    return self.settle_cache(cache_key.as_deref(), response).await;
+                }
+                Ok(response)
+                    if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() =>
+                {
+                    span.record("retry", "no");
+                    return self.settle_cache(cache_key.as_deref(), response).await;
+                }
+                Ok(response) => self.error_response(response).await,
+                Err(Failure::Transport(err)) => {
+                    from_reqwest(Some(self.operation), Some(self.method.clone()), err)
+                }
+                Err(Failure::Refused(refusal)) => {
+                    span.record("retry", "no");
+                    return Err(self.refused(refusal));
+                }
+            };
+            let retry_after = err.retry_after();
+            if let Some(limiter) = &policy.limiter
+                && err.is_throttled()
+                && err.status().is_some()
+            {
+                // The server's view of the quota wins over the client's.
+                limiter.back_off(retry_after.unwrap_or(Duration::from_secs(1)));
+            }
+            let Some(copy) = copy.filter(|_| err.is_retryable() && attempt < retry.max_attempts)
+            else {
+                span.record("retry", "no");
+                return Err(err);
+            };
+            let Some(cap) = caps.next() else {
+                span.record("retry", "no");
+                return Err(err);
+            };
+            let wait = wait_before_retry(cap, retry_after);
+            let now = Instant::now();
+            if now.duration_since(started) + wait > retry.max_elapsed || now + wait >= self.deadline
+            {
+                span.record("retry", "out of time");
+                return Err(err);
+            }
+            retry_cost = policy.budget.try_spend(err.is_transport());
+            if retry_cost.is_none() {
+                span.record("retry", "budget exhausted");
+                tracing::warn!("retry budget exhausted; not retrying");
+                return Err(err);
+            }
+            span.record("retry", "yes");
+            tracing::info!(attempt, error = %err, wait_ms = wait.as_millis(), "retrying");
+            drop(err);
+            tokio::time::sleep(wait).await;
+            current = copy;
         }
-        let (Some(cap), Some(copy)) = (caps.next(), copy) else {
-            return (settle(result).await, attempt);
+    }
+
+    fn refused(&self, refusal: Refusal) -> Error {
+        Error::refused(Some(self.operation), Some(self.method.clone()), refusal)
+    }
+
+    /// The SDK error for an error answer, with at most the configured number
+    /// of bytes of its body held in memory.
+    async fn error_response(&self, response: reqwest::Response) -> Error {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let limit = self.policy.options.error_body_limit;
+        let raw = match read_capped(response, limit).await {
+            Ok((bytes, cut)) => RawBody::new(bytes, cut),
+            // The body broke off: what arrived is lost with the stream; say so.
+            Err(_) => RawBody::new(Bytes::new(), true),
         };
-        let wait = wait_before_retry(cap, retry_after);
-        if started.elapsed() + wait > retry.max_elapsed {
-            span.record("retry", "out of time");
-            return (settle(result).await, attempt);
-        }
-        retry_cost = policy.budget.try_spend(outcome);
-        if retry_cost.is_none() {
-            span.record("retry", "budget exhausted");
-            tracing::warn!("retry budget exhausted; not retrying");
-            return (settle(result).await, attempt);
-        }
-        span.record("retry", "yes");
-        tracing::info!(attempt, ?outcome, wait_ms = wait.as_millis(), "retrying");
-        drop(result);
-        tokio::time::sleep(wait).await;
-        current = copy;
+        Error::from_response(
+            Some(self.operation),
+            Some(self.method.clone()),
+            status,
+            &headers,
+            raw,
+        )
     }
-}
 
-async fn settle_cache(
-    policy: &CallPolicy,
-    key: Option<&str>,
-    result: Result<reqwest::Response, Failure>,
-) -> Result<reqwest::Response, Failure> {
-    match (&policy.cache, key, result) {
-        (Some(cache), Some(key), Ok(response)) => cache
-            .settle(key, response)
-            .await
-            .map_err(Failure::Transport),
-        (_, _, result) => result,
+    async fn settle_cache(
+        &self,
+        key: Option<&str>,
+        response: reqwest::Response,
+    ) -> Result<reqwest::Response, Error> {
+        match (&self.policy.cache, key) {
+            (Some(cache), Some(key)) => cache
+                .settle(key, response)
+                .await
+                .map_err(|err| from_reqwest(Some(self.operation), Some(self.method.clone()), err)),
+            _ => Ok(response),
+        }
     }
-}
-
-fn retry_after_of(result: &Result<reqwest::Response, Failure>) -> Option<Duration> {
-    let response = result.as_ref().ok()?;
-    let wait = whispir_errors::retry_after::parse_retry_after(
-        response.headers(),
-        std::time::SystemTime::now(),
-    );
-    wait.or_else(|| {
-        let forbidden = classify(response.status(), response.headers(), "").forbidden;
-        (forbidden == Some(ForbiddenReason::OverQueriesPerSecond)).then_some(Duration::from_secs(1))
-    })
-}
-
-fn is_quota_refusal(response: &reqwest::Response) -> bool {
-    response.status() == StatusCode::TOO_MANY_REQUESTS
-        || classify(response.status(), response.headers(), "").forbidden
-            == Some(ForbiddenReason::OverQueriesPerSecond)
 }
 
 /// Reads at most `limit` bytes of a body; the rest is never read (dropping
@@ -228,22 +256,4 @@ pub(crate) async fn read_capped(
         }
     }
     Ok((body.into(), false))
-}
-
-/// The SDK error for an error answer, with at most `limit` bytes of its
-/// body held in memory.
-async fn error_response(
-    response: reqwest::Response,
-    operation: &str,
-    method: Method,
-    limit: usize,
-) -> Error {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let raw = match read_capped(response, limit).await {
-        Ok((bytes, cut)) => RawBody::new(bytes, cut),
-        // The body broke off: what arrived is lost with the stream; say so.
-        Err(_) => RawBody::new(Bytes::new(), true),
-    };
-    Error::from_response(Some(operation), Some(method), status, &headers, raw)
 }

@@ -12,9 +12,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder as _, ExponentialBuilder};
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
-use whispir_errors::{RetryPolicy, classify};
 
 /// How the client retries.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,30 +57,6 @@ impl RetryConfig {
     }
 }
 
-/// What happened to one attempt, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// A response arrived.
-    Response(StatusCode),
-    /// Connecting failed: nothing was sent.
-    NotSent,
-    /// The request may have reached the server (timeout, reset, broken body).
-    MaybeSent,
-}
-
-/// Whether an outcome may be retried for a request with `method`.
-pub(crate) fn retryable(method: &Method, outcome: Outcome, headers: &HeaderMap) -> bool {
-    let policy = match outcome {
-        Outcome::NotSent => RetryPolicy::Always,
-        Outcome::MaybeSent => RetryPolicy::IdempotentOnly,
-        Outcome::Response(status) if status.is_success() => RetryPolicy::Never,
-        // Redirects are followed, not retried.
-        Outcome::Response(status) if status.is_redirection() => RetryPolicy::Never,
-        Outcome::Response(status) => classify(status, headers, "").retry,
-    };
-    policy.allows(method)
-}
-
 /// The wait before the next attempt: the server's `Retry-After` when it
 /// gave one, else a full-jitter draw below the exponential cap.
 pub(crate) fn wait_before_retry(cap: Duration, retry_after: Option<Duration>) -> Duration {
@@ -124,10 +97,11 @@ impl RetryBudget {
 
     /// Takes the cost of a retry and returns it; `None` (and nothing taken)
     /// when the bucket cannot pay it.
-    pub(crate) fn try_spend(&self, outcome: Outcome) -> Option<u32> {
-        let cost = match outcome {
-            Outcome::Response(_) => RETRY_COST,
-            Outcome::NotSent | Outcome::MaybeSent => TRANSPORT_RETRY_COST,
+    pub(crate) fn try_spend(&self, after_transport_failure: bool) -> Option<u32> {
+        let cost = if after_transport_failure {
+            TRANSPORT_RETRY_COST
+        } else {
+            RETRY_COST
         };
         self.tokens
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |tokens| {
@@ -165,43 +139,6 @@ impl Default for RetryBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn status(code: u16) -> Outcome {
-        Outcome::Response(StatusCode::from_u16(code).expect("status"))
-    }
-
-    #[test]
-    fn a_post_is_retried_only_when_the_server_did_not_act() {
-        let none = HeaderMap::new();
-        let mut qps = HeaderMap::new();
-        qps.insert(
-            "x-error-code",
-            HeaderValue::from_static("ERR_403_DEVELOPER_OVER_QPS"),
-        );
-        assert!(retryable(&Method::POST, Outcome::NotSent, &none));
-        assert!(retryable(&Method::POST, status(429), &none));
-        assert!(retryable(&Method::POST, status(403), &qps));
-        assert!(retryable(&Method::POST, status(408), &none));
-        assert!(!retryable(&Method::POST, Outcome::MaybeSent, &none));
-        for code in [500, 502, 503, 504, 400, 403, 422] {
-            assert!(!retryable(&Method::POST, status(code), &none), "{code}");
-        }
-    }
-
-    #[test]
-    fn idempotent_requests_are_retried_on_server_and_transport_failures() {
-        let none = HeaderMap::new();
-        for method in [Method::GET, Method::PUT, Method::DELETE] {
-            assert!(retryable(&method, Outcome::MaybeSent, &none));
-            for code in [500, 502, 503, 504, 429] {
-                assert!(retryable(&method, status(code), &none), "{method} {code}");
-            }
-            for code in [200, 301, 400, 404, 422, 501] {
-                assert!(!retryable(&method, status(code), &none), "{method} {code}");
-            }
-        }
-    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_stops_at_the_attempt_limit() {
@@ -233,20 +170,14 @@ mod tests {
     #[test]
     fn an_empty_budget_stops_retries_until_successes_refill_it() {
         let budget = RetryBudget::new(20);
-        assert_eq!(budget.try_spend(Outcome::MaybeSent), Some(10));
-        assert_eq!(budget.try_spend(Outcome::NotSent), Some(10));
-        assert_eq!(
-            budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)),
-            None
-        );
+        assert_eq!(budget.try_spend(true), Some(10));
+        assert_eq!(budget.try_spend(true), Some(10));
+        assert_eq!(budget.try_spend(false), None);
         assert_eq!(budget.remaining(), 0);
         for _ in 0..5 {
             budget.refund(None);
         }
-        assert_eq!(
-            budget.try_spend(Outcome::Response(StatusCode::SERVICE_UNAVAILABLE)),
-            Some(5)
-        );
+        assert_eq!(budget.try_spend(false), Some(5));
         for _ in 0..100 {
             budget.refund(None);
         }
@@ -256,7 +187,7 @@ mod tests {
     #[test]
     fn a_retry_that_succeeds_returns_its_cost() {
         let budget = RetryBudget::new(100);
-        let cost = budget.try_spend(Outcome::MaybeSent);
+        let cost = budget.try_spend(true);
         assert_eq!(budget.remaining(), 90);
         budget.refund(cost);
         assert_eq!(budget.remaining(), 100);
@@ -269,11 +200,8 @@ mod tests {
             let workers: Vec<_> = (0..8)
                 .map(|_| {
                     let budget = &budget;
-                    scope.spawn(move || {
-                        (0..100)
-                            .filter_map(|_| budget.try_spend(Outcome::MaybeSent))
-                            .sum::<u32>()
-                    })
+                    scope
+                        .spawn(move || (0..100).filter_map(|_| budget.try_spend(true)).sum::<u32>())
                 })
                 .collect();
             workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()

@@ -174,7 +174,10 @@ fn a_link_with_https_in_a_403_body_is_not_https_required() {
     let body = r#"<p>You lack the permission. See <a href="https://developers.whispir.com/docs">the docs</a>.</p>"#;
     assert_eq!(classify_forbidden(&none, body), ForbiddenReason::Permission);
     assert_eq!(
-        classify_forbidden(&none, "https://developers.whispir.com/docs/http-response-codes"),
+        classify_forbidden(
+            &none,
+            "https://developers.whispir.com/docs/http-response-codes"
+        ),
         ForbiddenReason::Permission
     );
     assert_eq!(
