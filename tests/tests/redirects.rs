@@ -195,3 +195,115 @@ async fn a_redirect_without_location_is_reported() {
     assert!(!err.is_retryable());
     assert_eq!(err.class(), whispir::ErrorClass::Redirect);
 }
+
+#[tokio::test]
+async fn a_send_redirected_to_another_origin_is_not_sent_there() {
+    let api = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(202).insert_header("location", "/messages/AB"))
+        .mount(&elsewhere)
+        .await;
+    for status in [301, 302, 307, 308] {
+        api.reset().await;
+        Mock::given(method("POST"))
+            .respond_with(redirect(status, &format!("{}/messages", elsewhere.uri())))
+            .mount(&api)
+            .await;
+        let body: Message = serde_json::from_value(message_json()).unwrap();
+        let err = expect_error(
+            mock_client(&api.uri())
+                .message_create()
+                .body(body)
+                .send()
+                .await,
+        );
+        assert!(
+            matches!(
+                err.refusal(),
+                Some(Refusal::Redirect {
+                    reason: RedirectRefusal::BodyToOtherOrigin { .. },
+                    ..
+                })
+            ),
+            "{status}: {err:#}"
+        );
+        assert!(!err.is_retryable(), "the user decides");
+        assert!(!err.may_have_been_processed());
+        assert!(
+            err.to_string().contains("its body was not sent there"),
+            "{err}"
+        );
+        assert!(
+            format!("{err:#}").contains("remedy: the request was not sent to the other origin"),
+            "{err:#}"
+        );
+    }
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "no recipient or text left the API's origin"
+    );
+}
+
+#[tokio::test]
+async fn temporary_and_permanent_redirects_of_every_kind_are_followed_within_the_origin() {
+    let server = MockServer::start().await;
+    for (from, status) in [("A1", 301), ("A2", 302), ("A3", 307), ("A4", 308)] {
+        Mock::given(method("POST"))
+            .and(path(format!("/workspaces/{from}/messages")))
+            .respond_with(redirect(status, "/workspaces/AB/messages"))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/workspaces/AB/messages"))
+        .and(body_json(message_json()))
+        .respond_with(ResponseTemplate::new(202).insert_header("location", "/messages/CD"))
+        .expect(4)
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    for workspace in ["A1", "A2", "A3", "A4"] {
+        let body: Message = serde_json::from_value(message_json()).unwrap();
+        let sent = client
+            .message_create()
+            .workspace_id(workspace)
+            .body(body)
+            .send()
+            .await
+            .expect("followed");
+        assert_eq!(sent.message_id(), Some("CD"));
+    }
+}
+
+#[tokio::test]
+async fn refused_redirects_are_final_and_say_why() {
+    let server = MockServer::start().await;
+    for hop in 0..8 {
+        Mock::given(path(format!("/messages/C{hop}")))
+            .respond_with(redirect(302, &format!("/messages/C{}", hop + 1)))
+            .mount(&server)
+            .await;
+    }
+    let err = expect_error(
+        mock_client(&server.uri())
+            .message_retrieve()
+            .message_id("C0")
+            .send()
+            .await,
+    );
+    assert!(matches!(
+        err.refusal(),
+        Some(Refusal::Redirect {
+            reason: RedirectRefusal::TooManyHops { limit: 5 },
+            ..
+        })
+    ));
+    assert!(!err.is_retryable());
+    let shown = format!("{err:#}");
+    assert!(!shown.contains("send this request again"), "{shown}");
+    assert!(
+        shown.contains("remedy: the redirects do not lead anywhere"),
+        "{shown}"
+    );
+}

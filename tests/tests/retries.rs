@@ -304,3 +304,131 @@ async fn a_quota_refusal_from_the_server_holds_the_next_calls() {
         start.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_quota_refusal_named_only_in_the_body_is_retried_like_is_retryable_says() {
+    // No X-Error-Code header: only the body says it is the per-second quota.
+    let refusal = ResponseTemplate::new(403).set_body_string("<h1>Developer Over Qps</h1>");
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        "POST",
+        refusal.clone(),
+        1,
+        ResponseTemplate::new(202),
+    )
+    .await;
+    let client = mock_client_with(&server.uri(), fast_retries(3));
+    client
+        .message_create()
+        .body(message())
+        .send()
+        .await
+        .expect("resent after the quota refusal");
+    assert_eq!(requests(&server).await, 2);
+
+    // The same answer, shown to the user, is retryable too: one classification.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(refusal)
+        .mount(&server)
+        .await;
+    let err = expect_error(
+        mock_client_with(&server.uri(), fast_retries(1))
+            .message_create()
+            .body(message())
+            .send()
+            .await,
+    );
+    assert!(err.is_retryable() && err.is_throttled(), "{err}");
+}
+
+#[tokio::test]
+async fn a_day_long_retry_after_fails_fast_with_its_wait() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "86400"))
+        .mount(&server)
+        .await;
+    let client = mock_client_with(&server.uri(), fast_retries(3));
+    let started = std::time::Instant::now();
+    let err = expect_error(client.message_create().body(message()).send().await);
+    assert!(err.is_throttled());
+    assert_eq!(
+        err.retry_after(),
+        Some(std::time::Duration::from_secs(86400))
+    );
+    assert_eq!(err.attempts(), 1, "no retry that cannot finish in time");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the call did not wait out the day"
+    );
+}
+
+#[tokio::test]
+async fn the_timeout_bounds_the_whole_call_not_each_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503).set_delay(std::time::Duration::from_millis(400)))
+        .mount(&server)
+        .await;
+    let client = whispir_tests::mock_builder(&server.uri(), fast_retries(10))
+        .timeout(std::time::Duration::from_millis(700))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = expect_error(client.message_retrieve().message_id("AB").send().await);
+    let elapsed = started.elapsed();
+    // Ten attempts of 400 ms each would take 4 s; the call stops near 0.7 s.
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "took {elapsed:?}"
+    );
+    assert!(err.attempts() >= 1 && err.attempts() <= 2, "{err:#}");
+}
+
+#[tokio::test]
+async fn an_attempt_timeout_leaves_time_to_retry() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        "GET",
+        ok_message().set_delay(std::time::Duration::from_secs(3)),
+        1,
+        ok_message(),
+    )
+    .await;
+    let client = whispir_tests::mock_builder(&server.uri(), fast_retries(3))
+        .attempt_timeout(std::time::Duration::from_millis(300))
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    client
+        .message_retrieve()
+        .message_id("AB")
+        .send()
+        .await
+        .expect("the second attempt answers in time");
+    assert_eq!(requests(&server).await, 2);
+}
+
+#[tokio::test]
+async fn a_timed_out_send_says_it_may_have_been_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202).set_delay(std::time::Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let client = whispir_tests::mock_builder(&server.uri(), fast_retries(3))
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = expect_error(client.message_create().body(message()).send().await);
+    assert!(err.is_timeout(), "{err:#}");
+    assert_eq!(err.send_state(), Some(whispir::SendState::MaybeSent));
+    assert!(
+        !err.is_retryable(),
+        "a send that may have happened is not resent"
+    );
+    assert_eq!(requests(&server).await, 1);
+}

@@ -187,6 +187,7 @@ impl<'a> Call<'a> {
                 response,
             })
             .await
+            .map_err(|err| err.with_attempts(progress.attempts()))
         };
         match tokio::time::timeout_at(deadline, work).await {
             Ok(result) => result,
