@@ -56,8 +56,12 @@ fn overhead(c: &mut Criterion) {
         .build()
         .unwrap();
     let base = runtime.block_on(start_server());
+    // The bare client is configured as a production client would be: the
+    // same timeouts as the SDK's defaults.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap();
     let client = Client::builder()
