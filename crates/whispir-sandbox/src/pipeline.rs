@@ -1,0 +1,406 @@
+//! One request's way through the sandbox: route, faults, credentials,
+//! quota, media types, parameters, body, operation, `ETag`.
+
+use std::hash::{Hash as _, Hasher as _};
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::errors::ApiFailure;
+use crate::faults::{Fault, RedirectTarget};
+use crate::media;
+use crate::operations;
+use crate::spec::{Bound, ParamPlace, RouteMatch};
+use crate::state::{AppState, lock};
+use crate::store::Scope;
+use crate::xml;
+
+/// The largest request body Whispir takes.
+pub(crate) const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// Per-connection handle: which listener it came in on, and a way to drop
+/// it without answering.
+#[derive(Debug, Default)]
+pub(crate) struct Connection {
+    /// Whether the connection came in on the main listener.
+    pub main: bool,
+    /// Signalled to drop the connection.
+    pub kill: Notify,
+}
+
+/// A request on its way to an operation.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    /// Shared state.
+    pub state: &'a Arc<AppState>,
+    /// The operation and path parameters.
+    pub bound: Bound<'a>,
+    /// The workspace of a workspace-scoped operation.
+    pub workspace: Scope,
+    /// `http://host:port` as the client called it.
+    pub base: String,
+    /// The decoded query string.
+    pub query: Vec<(String, String)>,
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+    /// The request body, parsed and checked.
+    pub body: Option<Value>,
+    /// The path as requested (without the query).
+    pub path: String,
+}
+
+impl Call<'_> {
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The workspace id of the call, when scoped.
+    pub fn workspace_id(&self) -> &str {
+        self.workspace.as_deref().unwrap_or("")
+    }
+}
+
+/// What an operation answers.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// The status.
+    pub status: StatusCode,
+    /// The JSON body, if any.
+    pub body: Option<Value>,
+    /// The `Location` header, if any.
+    pub location: Option<String>,
+}
+
+impl Answer {
+    /// 200 with a body.
+    pub fn ok(body: Value) -> Self {
+        Answer {
+            status: StatusCode::OK,
+            body: Some(body),
+            location: None,
+        }
+    }
+
+    /// A status without a body.
+    pub fn empty(status: StatusCode) -> Self {
+        Answer {
+            status,
+            body: None,
+            location: None,
+        }
+    }
+
+    /// Adds a `Location`.
+    pub fn at(mut self, location: String) -> Self {
+        self.location = Some(location);
+        self
+    }
+}
+
+/// The sandbox's one handler: every request comes through here.
+pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let connection = request.extensions().get::<Arc<Connection>>().cloned();
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                [(header::CONTENT_TYPE, "text/plain")],
+                format!("HTTP content length exceeded {MAX_BODY} bytes."),
+            )
+                .into_response();
+        }
+    };
+    let main = connection.as_ref().is_none_or(|c| c.main);
+    let base = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_else(|| "http://localhost".to_string());
+    let path = parts.uri.path().to_string();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+
+    let route = route(&state, &parts.method, &path);
+    let bound = match route {
+        RouteMatch::Found(bound) => bound,
+        RouteMatch::MethodNotAllowed(methods) => {
+            let allow = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return ApiFailure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method Not Allowed",
+                format!("{} is not allowed here; use {allow}", parts.method),
+            )
+            .header(header::ALLOW, allow)
+            .into_response();
+        }
+        RouteMatch::NotFound => {
+            return ApiFailure::not_found(format!("no resource at {path}")).into_response();
+        }
+    };
+
+    let plan = state.faults.plan(&bound.operation.id, main);
+    if !plan.latency.is_zero() {
+        tokio::time::sleep(plan.latency).await;
+    }
+    let mut reset_after = false;
+    match plan.action {
+        None => {}
+        Some(Fault::Latency { .. }) => {}
+        Some(Fault::ResetBeforeActing) => return drop_connection(connection).await,
+        Some(Fault::ResetAfterActing) => reset_after = true,
+        Some(Fault::Status { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return ApiFailure::new(
+                status,
+                status.canonical_reason().unwrap_or("Error"),
+                "injected fault",
+            )
+            .into_response();
+        }
+        Some(Fault::Redirect { status, to }) => {
+            let origin = match to {
+                RedirectTarget::SameOrigin => base.clone(),
+                RedirectTarget::OtherPort => lock(&state.second_origin)
+                    .clone()
+                    .unwrap_or_else(|| base.clone()),
+            };
+            let target = match parts.uri.query() {
+                Some(query) => format!("{origin}{path}?{query}"),
+                None => format!("{origin}{path}"),
+            };
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            return (status, [(header::LOCATION, target)]).into_response();
+        }
+        Some(Fault::Garbage) => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, response_type(&bound))],
+                Bytes::from_static(b"\x00\xff<html>{\"not\": json at all"),
+            )
+                .into_response();
+        }
+        Some(Fault::HugeBody { bytes }) => {
+            let mut body = Vec::with_capacity(bytes.max(16));
+            body.extend_from_slice(b"{\"padding\":\"");
+            body.resize(bytes.saturating_sub(2).max(body.len()), b'x');
+            body.extend_from_slice(b"\"}");
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, response_type(&bound))],
+                body,
+            )
+                .into_response();
+        }
+    }
+
+    let response = match run(
+        &state,
+        bound,
+        &parts.method,
+        &parts.headers,
+        &body,
+        base,
+        path,
+        query,
+    ) {
+        Ok(response) => response,
+        Err(failure) => failure.into_response(),
+    };
+    if reset_after {
+        return drop_connection(connection).await;
+    }
+    response
+}
+
+/// Finds the operation; a workspace-scoped path without `/workspaces/{id}`
+/// acts in the default workspace, as Whispir's does.
+fn route<'a>(state: &'a AppState, method: &Method, path: &str) -> RouteMatch<'a> {
+    let found = state.spec.route(method, path);
+    if !matches!(found, RouteMatch::NotFound) || path.starts_with("/workspaces") {
+        return found;
+    }
+    let Some(workspace) = lock(&state.store).default_workspace() else {
+        return found;
+    };
+    match state
+        .spec
+        .route(method, &format!("/workspaces/{workspace}{path}"))
+    {
+        RouteMatch::NotFound => found,
+        scoped => scoped,
+    }
+}
+
+fn response_type(bound: &Bound<'_>) -> String {
+    bound
+        .operation
+        .response_type
+        .clone()
+        .unwrap_or_else(|| "application/json".to_string())
+}
+
+/// Drops the connection without an answer (a TCP reset on our listeners).
+async fn drop_connection(connection: Option<Arc<Connection>>) -> Response {
+    match connection {
+        Some(connection) => {
+            connection.kill.notify_one();
+            std::future::pending::<Response>().await
+        }
+        // Outside the sandbox's own listeners there is no connection to drop.
+        None => ApiFailure::new(StatusCode::BAD_GATEWAY, "Bad Gateway", "connection dropped")
+            .into_response(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    state: &Arc<AppState>,
+    bound: Bound<'_>,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+    base: String,
+    path: String,
+    query: Vec<(String, String)>,
+) -> Result<Response, ApiFailure> {
+    state.gate.check(headers)?;
+    state.quota.admit()?;
+    let operation = bound.operation;
+    media::check_accept(operation, headers)?;
+    for required in &operation.required {
+        let present = match required.place {
+            ParamPlace::Query => query.iter().any(|(key, _)| *key == required.name),
+            ParamPlace::Header => headers.contains_key(required.name.as_str()),
+        };
+        if !present {
+            return Err(ApiFailure::bad_request(format!(
+                "the required parameter {} is missing",
+                required.name
+            )));
+        }
+    }
+    for (name, value) in &query {
+        if (name == "limit" || name == "offset") && value.parse::<u32>().is_err() {
+            return Err(ApiFailure::bad_request(format!(
+                "{name} must be a whole number, not {value:?}"
+            )));
+        }
+    }
+    let parsed = read_body(&bound, headers, body)?;
+
+    let workspace = if operation.workspace_scoped() {
+        let id = bound.param("workspaceId").unwrap_or("").to_string();
+        if !lock(&state.store).has_workspace(&id) {
+            return Err(ApiFailure::not_found(format!("no workspace {id}")));
+        }
+        Some(id)
+    } else {
+        None
+    };
+    let call = Call {
+        state,
+        bound,
+        workspace,
+        base,
+        query,
+        headers,
+        body: parsed,
+        path,
+    };
+    let answer = operations::dispatch(&call)?;
+    Ok(render(&call, method, answer))
+}
+
+fn read_body(
+    bound: &Bound<'_>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<Value>, ApiFailure> {
+    let operation = bound.operation;
+    let Some(schema) = &operation.request_schema else {
+        return Ok(None);
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiFailure::bad_request(format!(
+            "{} needs a request body",
+            operation.id
+        )));
+    }
+    let is_xml = media::check_content_type(operation, headers)?;
+    let value = if is_xml {
+        xml::to_json(body)
+            .map_err(|reason| ApiFailure::bad_request(format!("the body is not XML: {reason}")))?
+    } else {
+        serde_json::from_slice::<Value>(body)
+            .map_err(|err| ApiFailure::bad_request(format!("the body is not JSON: {err}")))?
+    };
+    let problems = schema.problems(&value);
+    if !problems.is_empty() {
+        return Err(ApiFailure::unprocessable(&problems));
+    }
+    Ok(Some(value))
+}
+
+/// Turns an answer into a response: media type, `Location`, `ETag` and 304.
+fn render(call: &Call<'_>, method: &Method, answer: Answer) -> Response {
+    let Some(body) = answer.body else {
+        let mut response = answer.status.into_response();
+        if let Some(location) = answer.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return response;
+    };
+    let text = body.to_string();
+    let etag = {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        format!("\"{:016x}\"", hasher.finish())
+    };
+    if *method == Method::GET && answer.status == StatusCode::OK {
+        let matches = call
+            .headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|given| {
+                given
+                    .split(',')
+                    .any(|tag| tag.trim() == etag || tag.trim() == "*")
+            });
+        if matches {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        }
+    }
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = answer.status;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&response_type(&call.bound)) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if *method == Method::GET
+        && let Ok(value) = HeaderValue::from_str(&etag)
+    {
+        headers.insert(header::ETAG, value);
+    }
+    if let Some(location) = answer.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
