@@ -95,10 +95,19 @@ impl ApiFailure {
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
+        // `status` is the status line as text. The spec's error schema is
+        // `oneOf: [ApiError, ApiErrorNextGen]`, and neither branch requires
+        // a field, so a bare classic body matches both and breaks `oneOf`;
+        // a text `status` (NextGen's is an integer) makes it match one.
         let body = json!({
             "errorSummary": summary(self.status),
             "errorText": self.text,
             "errorDetail": self.detail,
+            "status": format!(
+                "{} {}",
+                self.status.as_u16(),
+                self.status.canonical_reason().unwrap_or("Error")
+            ),
         });
         let mut response = (
             self.status,

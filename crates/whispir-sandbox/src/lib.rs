@@ -34,6 +34,7 @@ mod media;
 mod messages;
 mod operations;
 mod otp;
+mod params;
 mod pipeline;
 mod quota;
 mod schema;

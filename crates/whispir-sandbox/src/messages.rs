@@ -180,11 +180,6 @@ pub(crate) fn send(
         .unwrap_or("")
         .to_string();
     let recipients = recipients(&to);
-    if recipients.is_empty() {
-        return Err(ApiFailure::unprocessable(&[
-            "to: the message has no recipient".into(),
-        ]));
-    }
     let channel = if message.get("email").is_some() && message.get("body").is_none() {
         "email"
     } else if message.get("voice").is_some() && message.get("body").is_none() {

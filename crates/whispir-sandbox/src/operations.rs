@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::ApiFailure;
 use crate::pipeline::{Answer, Call};
+use crate::schema::fill_required;
 use crate::state::lock;
 use crate::store::{IdStyle, Record, Scope};
 use crate::{auth_endpoint, callbacks, imports, messages, otp};
@@ -58,8 +59,13 @@ fn generic(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             )))
         }
         (&Method::PUT, Some(id)) => {
-            let body = call.body.clone().unwrap_or_else(|| json!({}));
+            let mut body = call.body.clone().unwrap_or_else(|| json!({}));
             let mut store = lock(&call.state.store);
+            let old = store
+                .get(&scope, &collection, id)
+                .map(|record| record.value.clone())
+                .ok_or_else(|| not_found(&collection, id))?;
+            complete(call, &mut body, Some(&old));
             if !store.replace(&scope, &collection, id, body) {
                 return Err(not_found(&collection, id));
             }
@@ -110,6 +116,7 @@ pub(crate) fn create(
         IdStyle::Hex
     };
     add_server_fields(collection, &mut body);
+    complete(call, &mut body, None);
     let mut store = lock(&call.state.store);
     let id = store.insert(scope, collection, body, style);
     let uri = item_uri(call, scope, collection, &id);
@@ -126,6 +133,20 @@ pub(crate) fn create(
         Answer::empty(StatusCode::CREATED)
     };
     Ok(answer.at(uri))
+}
+
+/// Fills the required fields a body lacks (read-only ones the server owns,
+/// or all of them when the body was optional and left out).
+fn complete(call: &Call<'_>, body: &mut Value, old: Option<&Value>) {
+    if let Some(schema) = &call.bound.operation.resource_schema {
+        let components = call
+            .state
+            .spec
+            .document
+            .get("components")
+            .unwrap_or(&Value::Null);
+        fill_required(body, schema, components, old);
+    }
 }
 
 /// Fields the server sets on creation.
@@ -150,6 +171,13 @@ fn add_server_fields(collection: &str, body: &mut Value) {
                     json!(format!("sandbox-secret-{}", fastrand::u64(..))),
                 );
             }
+        }
+        "templates" if !map.contains_key("messageTemplateName") => {
+            let name = map
+                .get("subject")
+                .cloned()
+                .unwrap_or_else(|| json!("template"));
+            map.insert("messageTemplateName".into(), name);
         }
         "contacts" => {
             map.insert(

@@ -64,8 +64,8 @@ pub(crate) fn send_code(call: &Call<'_>) -> Result<Answer, ApiFailure> {
     .at(verify))
 }
 
-/// `POST /otp/{otpId}/verify-code`: 200 with status `verified`, or 422
-/// naming `code` (or `to`) when it does not match, or the code expired.
+/// `POST /otp/{otpId}/verify-code`: 200 with the code's status:
+/// `verified`, or `invalid` (wrong code or recipient) or `expired`.
 pub(crate) fn verify_code(call: &Call<'_>) -> Result<Answer, ApiFailure> {
     let id = call.bound.param("otpId").unwrap_or("");
     let body = call.body.clone().unwrap_or_else(|| json!({}));
@@ -85,23 +85,20 @@ pub(crate) fn verify_code(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .and_then(Value::as_str)
         .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
         .is_some_and(|at| at < chrono::Utc::now());
-    if record.value.get("to").and_then(Value::as_str) != Some(given_to) {
-        return Err(ApiFailure::unprocessable(&[
-            "to: not the recipient the code was sent to".into(),
-        ]));
-    }
-    if expired {
-        return Err(ApiFailure::unprocessable(&[
-            "code: the code has expired".into()
-        ]));
-    }
-    if given_code != expected {
-        return Err(ApiFailure::unprocessable(&[
-            "code: the code does not match".into(),
-        ]));
-    }
+    let right = record.value.get("to").and_then(Value::as_str) == Some(given_to)
+        && !given_code.is_empty()
+        && given_code == expected;
+    let status = if record.value.get("status").and_then(Value::as_str) == Some("verified") {
+        "verified"
+    } else if expired {
+        "expired"
+    } else if right {
+        "verified"
+    } else {
+        "invalid"
+    };
     if let Some(map) = record.value.as_object_mut() {
-        map.insert("status".into(), json!("verified"));
+        map.insert("status".into(), json!(status));
     }
     let mut answer = record.value.clone();
     if let Some(map) = answer.as_object_mut() {

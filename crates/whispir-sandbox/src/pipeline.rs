@@ -15,7 +15,9 @@ use crate::errors::ApiFailure;
 use crate::faults::{Fault, RedirectTarget};
 use crate::media;
 use crate::operations;
-use crate::spec::{Bound, ParamPlace, RouteMatch};
+use crate::params;
+use crate::schema::{coerce_xml, strip_write_only};
+use crate::spec::{Bound, RouteMatch};
 use crate::state::{AppState, lock};
 use crate::store::Scope;
 use crate::xml;
@@ -285,26 +287,13 @@ fn run(
     state.quota.admit()?;
     let operation = bound.operation;
     media::check_accept(operation, headers)?;
-    for required in &operation.required {
-        let present = match required.place {
-            ParamPlace::Query => query.iter().any(|(key, _)| *key == required.name),
-            ParamPlace::Header => headers.contains_key(required.name.as_str()),
-        };
-        if !present {
-            return Err(ApiFailure::bad_request(format!(
-                "the required parameter {} is missing",
-                required.name
-            )));
-        }
-    }
-    for (name, value) in &query {
-        if (name == "limit" || name == "offset") && value.parse::<u32>().is_err() {
-            return Err(ApiFailure::bad_request(format!(
-                "{name} must be a whole number, not {value:?}"
-            )));
-        }
-    }
-    let parsed = read_body(&bound, headers, body)?;
+    params::check_all(&operation.params, &bound.params, &query, headers)?;
+    let components = state
+        .spec
+        .document
+        .get("components")
+        .unwrap_or(&Value::Null);
+    let parsed = read_body(&bound, components, headers, body)?;
 
     let workspace = if operation.workspace_scoped() {
         let id = bound.param("workspaceId").unwrap_or("").to_string();
@@ -331,6 +320,7 @@ fn run(
 
 fn read_body(
     bound: &Bound<'_>,
+    components: &Value,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Option<Value>, ApiFailure> {
@@ -338,18 +328,28 @@ fn read_body(
     let Some(schema) = &operation.request_schema else {
         return Ok(None);
     };
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiFailure::bad_request(format!(
-            "{} needs a request body",
-            operation.id
-        )));
+    let text = body.trim_ascii();
+    if text.is_empty() {
+        if operation.body_required {
+            return Err(ApiFailure::bad_request(format!(
+                "{} needs a request body",
+                operation.id
+            )));
+        }
+        return Ok(None);
     }
-    let is_xml = media::check_content_type(operation, headers)?;
-    let value = if is_xml {
-        xml::to_json(body)
-            .map_err(|reason| ApiFailure::bad_request(format!("the body is not XML: {reason}")))?
+    media::check_content_type(operation, headers)?;
+    // The body's first byte says what it is; a JSON body under an XML
+    // media type (or the reverse) is read all the same.
+    let value = if text.starts_with(b"<") {
+        let mut value = xml::to_json(text)
+            .map_err(|reason| ApiFailure::bad_request(format!("the body is not XML: {reason}")))?;
+        if let Some(raw) = &operation.resource_schema {
+            coerce_xml(&mut value, raw, components, 0);
+        }
+        value
     } else {
-        serde_json::from_slice::<Value>(body)
+        serde_json::from_slice::<Value>(text)
             .map_err(|err| ApiFailure::bad_request(format!("the body is not JSON: {err}")))?
     };
     let problems = schema.problems(&value);
@@ -368,6 +368,16 @@ fn render(call: &Call<'_>, method: &Method, answer: Answer) -> Response {
         }
         return response;
     };
+    let mut body = body;
+    if let Some(schema) = &call.bound.operation.response_schema {
+        let components = call
+            .state
+            .spec
+            .document
+            .get("components")
+            .unwrap_or(&Value::Null);
+        strip_write_only(&mut body, schema, components, 0);
+    }
     let text = body.to_string();
     let etag = {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();

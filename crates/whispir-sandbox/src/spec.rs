@@ -5,6 +5,7 @@
 use axum::http::Method;
 use serde_json::Value;
 
+use crate::params::{Param, ParamPlace};
 use crate::schema::RequestSchema;
 
 /// The bundled spec the sandbox serves, the same file the SDK is generated from.
@@ -17,24 +18,6 @@ pub(crate) enum Segment {
     Literal(String),
     /// A parameter such as `{contactId}`.
     Param(String),
-}
-
-/// Where a required parameter travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParamPlace {
-    /// In the query string.
-    Query,
-    /// In a header.
-    Header,
-}
-
-/// A parameter the request must carry.
-#[derive(Debug, Clone)]
-pub(crate) struct RequiredParam {
-    /// Its name.
-    pub name: String,
-    /// Where it travels.
-    pub place: ParamPlace,
 }
 
 /// One operation of the spec.
@@ -50,6 +33,8 @@ pub(crate) struct Operation {
     pub request_types: Vec<String>,
     /// The schema the request body must match, when it has one.
     pub request_schema: Option<RequestSchema>,
+    /// The same schema as written in the spec.
+    pub resource_schema: Option<Value>,
     /// The success status the operation answers with.
     pub success: u16,
     /// The media type of the success body, when there is one.
@@ -58,8 +43,14 @@ pub(crate) struct Operation {
     pub list_property: Option<String>,
     /// Media types the `Accept` header may name.
     pub accept_types: Vec<String>,
-    /// Query and header parameters the request must carry.
-    pub required: Vec<RequiredParam>,
+    /// Path, query and header parameters, without `Accept` and `Content-Type`.
+    pub params: Vec<Param>,
+    /// The values the declared `Content-Type` header parameter lists.
+    pub content_types_declared: Vec<String>,
+    /// Whether the request body is required.
+    pub body_required: bool,
+    /// The schema of the success body, if any.
+    pub response_schema: Option<Value>,
 }
 
 impl Operation {
@@ -101,7 +92,10 @@ impl Operation {
                 Segment::Literal(literal) if literal == part => {}
                 Segment::Literal(_) => return None,
                 Segment::Param(_) if part.is_empty() => return None,
-                Segment::Param(name) => params.push((name.clone(), (*part).to_string())),
+                Segment::Param(name) => {
+                    let value = percent_encoding::percent_decode_str(part).decode_utf8_lossy();
+                    params.push((name.clone(), value.into_owned()));
+                }
             }
         }
         Some(params)
@@ -152,6 +146,8 @@ pub(crate) enum RouteMatch<'a> {
 pub(crate) struct Spec {
     /// The operations, in spec order.
     pub operations: Vec<Operation>,
+    /// The whole document, for following `$ref`s.
+    pub document: Value,
 }
 
 /// Why the embedded spec cannot be used.
@@ -199,7 +195,10 @@ impl Spec {
                 )?);
             }
         }
-        Ok(Spec { operations })
+        Ok(Spec {
+            operations,
+            document,
+        })
     }
 
     /// The operation with this id.
@@ -261,7 +260,10 @@ fn read_operation(
         .flatten()
         .map(|(k, _)| k.clone())
         .collect();
-    let request_schema = match content.and_then(|c| c.values().find_map(|m| m.get("schema"))) {
+    let resource_schema = content
+        .and_then(|c| c.values().find_map(|m| m.get("schema")))
+        .cloned();
+    let request_schema = match &resource_schema {
         Some(schema) => Some(
             RequestSchema::compile(schema, components).map_err(|reason| SpecError::Schema {
                 operation: id.clone(),
@@ -288,6 +290,10 @@ fn read_operation(
     let (success, success_response) = successes.first().copied().unwrap_or((200, &Value::Null));
     let response_content = success_response.get("content").and_then(Value::as_object);
     let response_type = response_content.and_then(|c| c.keys().next().cloned());
+    let response_schema = response_content
+        .and_then(|c| c.values().next())
+        .and_then(|media| media.get("schema"))
+        .cloned();
     let list_property = successes
         .iter()
         .filter_map(|(_, response)| response.get("content").and_then(Value::as_object))
@@ -300,7 +306,8 @@ fn read_operation(
         .filter_map(|(_, response)| response.get("content").and_then(Value::as_object))
         .flat_map(|content| content.keys().cloned())
         .collect();
-    let mut required = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
+    let mut content_types_declared = Vec::new();
     let own = operation.get("parameters").and_then(Value::as_array);
     for parameter in own
         .into_iter()
@@ -310,31 +317,35 @@ fn read_operation(
         let parameter = resolve(document, parameter);
         let name = parameter.get("name").and_then(Value::as_str).unwrap_or("");
         let place = match parameter.get("in").and_then(Value::as_str) {
+            Some("path") => ParamPlace::Path,
             Some("query") => ParamPlace::Query,
             Some("header") => ParamPlace::Header,
             _ => continue,
         };
+        let values: Vec<String> = parameter
+            .pointer("/schema/enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect();
+        // OpenAPI says header parameters named Accept, Content-Type or
+        // Authorization SHALL be ignored: their values only widen the media
+        // types taken, and they are never required.
         if place == ParamPlace::Header && name.eq_ignore_ascii_case("accept") {
-            let values = parameter.pointer("/schema/enum").and_then(Value::as_array);
-            accept_types.extend(
-                values
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(String::from),
-            );
+            accept_types.extend(values);
             continue;
         }
-        if name.eq_ignore_ascii_case("content-type") {
+        if place == ParamPlace::Header && name.eq_ignore_ascii_case("content-type") {
+            content_types_declared.extend(values);
             continue;
         }
-        if parameter.get("required").and_then(Value::as_bool) == Some(true)
-            && !required.iter().any(|r: &RequiredParam| r.name == name)
-        {
-            required.push(RequiredParam {
-                name: name.to_string(),
-                place,
-            });
+        if place == ParamPlace::Header && name.eq_ignore_ascii_case("authorization") {
+            continue;
+        }
+        if !params.iter().any(|p| p.name == name && p.place == place) {
+            params.push(Param::read(parameter, place, components));
         }
     }
     accept_types.extend(request_types.iter().cloned());
@@ -347,11 +358,18 @@ fn read_operation(
         template,
         request_types,
         request_schema,
+        resource_schema,
         success,
         response_type,
         list_property,
         accept_types,
-        required,
+        params,
+        content_types_declared,
+        body_required: operation
+            .pointer("/requestBody/required")
+            .and_then(Value::as_bool)
+            == Some(true),
+        response_schema,
     })
 }
 
