@@ -31,12 +31,14 @@ done
 
 started=$(date +%s)
 status=0
-PYTHONPATH="$work/python" python3 -m schemathesis.cli run "$work/spec.json" \
+# Run from the work folder: schemathesis keeps its example database in the
+# current directory.
+(cd "$work" && PYTHONPATH=python python3 -m schemathesis.cli run spec.json \
   --url "http://127.0.0.1:$port" \
   --auth sandbox-user:sandbox-password \
   --header "x-api-key: sandbox-api-key" \
   --max-examples "$MAX_EXAMPLES" --seed "$SEED" --no-shrink --workers 1 \
-  --request-timeout 10 \
+  --request-timeout 10) \
   >"$work/output.txt" 2>&1 || status=$?
 elapsed=$(( $(date +%s) - started ))
 cases=$(grep -Eo '[0-9]+ generated' "$work/output.txt" | tail -1 | grep -Eo '[0-9]+' || echo "?")
