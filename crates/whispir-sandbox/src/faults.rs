@@ -12,12 +12,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedirectTarget {
-    /// The same URL on the same listener.
+    /// The same path under [`MOVED_PREFIX`] on the same listener, which
+    /// serves it like the path itself.
     #[default]
     SameOrigin,
     /// The same path on the sandbox's second listener (another port, so another origin).
     OtherPort,
 }
+
+/// The prefix same-origin redirects add to a path: `/contacts` moves to
+/// `/moved/contacts`. Requests under it are served like the path without it,
+/// and redirect faults spare them.
+pub const MOVED_PREFIX: &str = "/moved";
 
 /// One kind of fault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,9 +221,9 @@ impl FaultTable {
     }
 
     /// Decides the faults of a request to `operation`, using up strikes.
-    /// Redirects only strike on the main listener, so a redirected request
-    /// arrives.
-    pub fn plan(&self, operation: &str, main_listener: bool) -> FaultPlan {
+    /// Redirects only strike requests that were not redirected already
+    /// (`may_redirect`), so a redirected request arrives.
+    pub fn plan(&self, operation: &str, may_redirect: bool) -> FaultPlan {
         let mut plan = FaultPlan::default();
         let Ok(mut rules) = self.rules.lock() else {
             return plan;
@@ -234,7 +240,7 @@ impl FaultTable {
                 continue;
             }
             let is_redirect = matches!(rule.fault, Fault::Redirect { .. });
-            if is_redirect && !main_listener {
+            if is_redirect && !may_redirect {
                 continue;
             }
             match &rule.fault {

@@ -49,7 +49,9 @@ pub use config::{
     SandboxCredentials,
 };
 pub use data::{DEMO_WORKSPACE_ID, DataError};
-pub use faults::{DEFAULT_HUGE_BODY, Fault, FaultParseError, FaultRule, RedirectTarget};
+pub use faults::{
+    DEFAULT_HUGE_BODY, Fault, FaultParseError, FaultRule, MOVED_PREFIX, RedirectTarget,
+};
 pub use otp::CODE_DIGITS;
 pub use server::{Sandbox, SandboxBuilder, StartError};
 pub use spec::SpecError;

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::errors::ApiFailure;
-use crate::faults::{Fault, RedirectTarget};
+use crate::faults::{Fault, MOVED_PREFIX, RedirectTarget};
 use crate::media;
 use crate::operations;
 use crate::params;
@@ -130,7 +130,10 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         .and_then(|host| host.to_str().ok())
         .map(|host| format!("http://{host}"))
         .unwrap_or_else(|| "http://localhost".to_string());
-    let path = parts.uri.path().to_string();
+    let (path, moved) = match parts.uri.path().strip_prefix(MOVED_PREFIX) {
+        Some(rest) if rest.starts_with('/') => (rest.to_string(), true),
+        _ => (parts.uri.path().to_string(), false),
+    };
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -158,7 +161,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         }
     };
 
-    let plan = state.faults.plan(&bound.operation.id, main);
+    let plan = state.faults.plan(&bound.operation.id, main && !moved);
     if !plan.latency.is_zero() {
         tokio::time::sleep(plan.latency).await;
     }
@@ -179,10 +182,10 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         }
         Some(Fault::Redirect { status, to }) => {
             let origin = match to {
-                RedirectTarget::SameOrigin => base.clone(),
+                RedirectTarget::SameOrigin => format!("{base}{MOVED_PREFIX}"),
                 RedirectTarget::OtherPort => lock(&state.second_origin)
                     .clone()
-                    .unwrap_or_else(|| base.clone()),
+                    .unwrap_or_else(|| format!("{base}{MOVED_PREFIX}")),
             };
             let target = match parts.uri.query() {
                 Some(query) => format!("{origin}{path}?{query}"),

@@ -749,7 +749,7 @@ async fn redirects_point_to_the_same_origin_or_the_second_listener() {
     assert_eq!(same.status(), StatusCode::FOUND);
     assert_eq!(
         location(&same),
-        format!("{}/contacts?limit=2", api.sandbox.base_url())
+        format!("{}/moved/contacts?limit=2", api.sandbox.base_url())
     );
     assert_eq!(
         api.get("/contacts?limit=2").send().await.unwrap().status(),
