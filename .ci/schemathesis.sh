@@ -34,7 +34,7 @@ status=0
 # Run from the work folder: schemathesis keeps its example database in the
 # current directory. It starts empty each time, so a local run replays
 # nothing CI would not.
-rm -rf "$work/.schemathesis"
+rm -rf "$work/.schemathesis" "$work/.hypothesis"
 (cd "$work" && PYTHONPATH=python python3 -m schemathesis.cli run spec.json \
   --url "http://127.0.0.1:$port" \
   --auth sandbox-user:sandbox-password \
