@@ -263,10 +263,10 @@ pub(crate) fn page(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, Api
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(whispir::MAX_PAGE_SIZE as usize)
         .clamp(1, whispir::MAX_PAGE_SIZE as usize);
+    // The parameters were checked: an offset too big for usize is past the end.
     let offset = call
         .query("offset")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
+        .map_or(0, |v| v.parse::<usize>().unwrap_or(usize::MAX));
     let total = items.len();
     if offset >= total {
         return Ok(Answer::ok(json!({"status": "No records found"})));
