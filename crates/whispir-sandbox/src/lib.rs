@@ -68,7 +68,9 @@
 //! # Where it differs from Whispir
 //!
 //! Nothing is sent; state lives in memory and is gone when the sandbox
-//! stops; a scheduled message starts its life at once. Error bodies carry
+//! stops; a scheduled message starts its life at once; answers are JSON
+//! even when `Accept` names an XML twin (the spec documents JSON answers
+//! only), while XML request bodies are read. Error bodies carry
 //! `status` as text besides `errorSummary`, `errorText` and `errorDetail`,
 //! so that they match exactly one branch of the spec's error schema.
 #![deny(missing_docs)]
