@@ -892,3 +892,49 @@ async fn a_data_file_fills_an_empty_sandbox() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_scheduled_message_answers_200_with_the_message() {
+    let api = Api::start(Sandbox::builder()).await;
+    let scheduled = api
+        .post(
+            "/messages",
+            MESSAGE,
+            &json!({"to": "61400000001", "subject": "Later", "body": "Tomorrow", "messageType": "SCHEDULED"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scheduled.status(), StatusCode::OK);
+    let message: Value = scheduled.json().await.unwrap();
+    assert_eq!(message["subject"], "Later");
+    assert_eq!(message["direction"], "OUTGOING");
+}
+
+#[tokio::test]
+async fn delivered_recipients_reply_on_their_own_when_told_to() {
+    let step = Duration::from_millis(20);
+    let api = Api::start(Sandbox::builder().message_step(step).auto_reply("Got it")).await;
+    let accepted = api
+        .post(
+            "/messages",
+            MESSAGE,
+            &json!({"to": "61400000003", "subject": "Hi", "body": "Hello"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let message = location(&accepted).replace(api.sandbox.base_url(), "");
+    for _ in 0..100 {
+        let replies = api
+            .json(&format!("{message}/messageresponses?view=detailed"))
+            .await;
+        if let Some(reply) = replies["messageresponses"].get(0) {
+            assert_eq!(reply["responseMessage"]["content"], "Got it");
+            assert_eq!(reply["from"]["mobile"], "61400000003");
+            return;
+        }
+        tokio::time::sleep(step).await;
+    }
+    panic!("no automatic reply arrived");
+}
