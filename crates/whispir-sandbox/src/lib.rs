@@ -68,7 +68,7 @@
 //! # Where it differs from Whispir
 //!
 //! Nothing is sent; state lives in memory and is gone when the sandbox
-//! stops; a scheduled message starts its life at once; answers are JSON
+//! stops, and each collection keeps its newest 10,000 records; a scheduled message starts its life at once; answers are JSON
 //! even when `Accept` names an XML twin (the spec documents JSON answers
 //! only), while XML request bodies are read. Error bodies carry
 //! `status` as text besides `errorSummary`, `errorText` and `errorDetail`,

@@ -25,6 +25,9 @@ use crate::xml;
 /// The largest request body Whispir takes.
 pub(crate) const MAX_BODY: usize = 10 * 1024 * 1024;
 
+/// How long a request body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Per-connection handle: which listener it came in on, and a way to drop
 /// it without answering.
 #[derive(Debug, Default)]
@@ -112,9 +115,17 @@ impl Answer {
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let connection = request.extensions().get::<Arc<Connection>>().cloned();
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => body,
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
+    {
+        Ok(Ok(body)) => body,
         Err(_) => {
+            return ApiFailure::bad_request(format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ))
+            .into_response();
+        }
+        Ok(Err(_)) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 [(header::CONTENT_TYPE, "text/plain")],

@@ -42,6 +42,10 @@ impl Default for Store {
     }
 }
 
+/// The most records a collection keeps; past it the oldest goes, so no
+/// client can make the sandbox's memory grow without bound.
+pub(crate) const MAX_RECORDS: usize = 10_000;
+
 /// The collection that holds workspaces.
 pub(crate) const WORKSPACES: &str = "workspaces";
 
@@ -120,13 +124,17 @@ impl Store {
             Some(id) => id,
             None => self.new_id(style),
         };
-        self.collections
+        let records = self
+            .collections
             .entry((scope.clone(), collection.to_string()))
-            .or_default()
-            .push(Record {
-                id: id.clone(),
-                value,
-            });
+            .or_default();
+        records.push(Record {
+            id: id.clone(),
+            value,
+        });
+        if records.len() > MAX_RECORDS {
+            records.remove(0);
+        }
         id
     }
 
@@ -182,6 +190,17 @@ mod tests {
         assert!(store.get(&b, "contacts", &id).is_none());
         assert!(store.remove(&a, "contacts", &id));
         assert!(store.list(&a, "contacts").is_empty());
+    }
+
+    #[test]
+    fn a_full_collection_drops_its_oldest_record() {
+        let mut store = Store::default();
+        let first = store.insert(&None, "keys", json!({}), IdStyle::Hex);
+        for _ in 0..MAX_RECORDS {
+            store.insert(&None, "keys", json!({}), IdStyle::Hex);
+        }
+        assert_eq!(store.list(&None, "keys").len(), MAX_RECORDS);
+        assert!(store.get(&None, "keys", &first).is_none());
     }
 
     #[test]
