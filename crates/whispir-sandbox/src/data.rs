@@ -156,6 +156,21 @@ mod tests {
     }
 
     #[test]
+    fn a_json_data_file_keeps_its_ids() {
+        let path = std::env::temp_dir().join(format!("sandbox-data-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            r#"{"workspaces": [{"id": "FEED", "projectName": "J", "status": "A", "templates": [{"id": "T1", "messageTemplateName": "t", "subject": "s", "body": "b"}]}], "keys": [{"type": "basic"}]}"#,
+        )
+        .unwrap();
+        let mut store = Store::default();
+        load_file(&mut store, &path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(store.get(&Some("FEED".into()), "templates", "T1").is_some());
+        assert_eq!(store.list(&None, "keys")[0].id.len(), 36);
+    }
+
+    #[test]
     fn data_of_the_wrong_shape_is_refused_with_the_reason() {
         let mut store = Store::default();
         let err = load(&mut store, json!({"planets": []}), "x.yaml").unwrap_err();
