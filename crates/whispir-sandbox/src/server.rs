@@ -163,13 +163,7 @@ impl SandboxBuilder {
         let second_base_url = base_url_of(&second)?;
         *lock(&state.second_origin) = Some(second_base_url.clone());
         let credentials = self.config.credentials.clone();
-        let client = whispir::Client::builder()
-            .base_url(base_url.clone())
-            .credentials(whispir::Credentials::basic(
-                &credentials.user,
-                &credentials.password,
-            ))
-            .api_key(credentials.api_key.clone())
+        let client = client_builder(&base_url, &credentials)
             .build()
             .map_err(StartError::Client)?;
         let listeners = vec![
@@ -185,6 +179,17 @@ impl SandboxBuilder {
             listeners,
         })
     }
+}
+
+/// A client builder aimed at a sandbox, with its credentials.
+fn client_builder(base_url: &str, credentials: &SandboxCredentials) -> whispir::ClientBuilder {
+    whispir::Client::builder()
+        .base_url(base_url)
+        .credentials(whispir::Credentials::basic(
+            &credentials.user,
+            &credentials.password,
+        ))
+        .api_key(credentials.api_key.clone())
 }
 
 async fn bind(address: SocketAddr) -> Result<TcpListener, StartError> {
@@ -301,6 +306,13 @@ impl Sandbox {
     /// A client for the sandbox, with its credentials.
     pub fn client(&self) -> &whispir::Client {
         &self.client
+    }
+
+    /// A client builder aimed at the sandbox with its credentials, for a
+    /// client with other options (retries, plan, timeouts) than
+    /// [`client`](Sandbox::client)'s.
+    pub fn client_builder(&self) -> whispir::ClientBuilder {
+        client_builder(&self.base_url, &self.credentials)
     }
 
     /// The workspace calls without a workspace act in, if there is one.

@@ -95,3 +95,32 @@ async fn a_garbage_body_is_an_error_after_a_success() {
     let error = error.expect_err("the body is not JSON");
     assert_eq!(error.class(), whispir::ErrorClass::Success, "{error:?}");
 }
+
+#[tokio::test]
+async fn a_client_with_its_own_options_still_reaches_the_sandbox() -> whispir::Result<()> {
+    let sandbox = Sandbox::builder()
+        .fault(
+            FaultRule::always(Fault::Status { status: 503 })
+                .on("workspaceList")
+                .times(1),
+        )
+        .start()
+        .await
+        .expect("the sandbox starts");
+    let client = sandbox
+        .client_builder()
+        .retry(whispir::RetryConfig::disabled())
+        .build()?;
+    let error = client
+        .workspace_list()
+        .send()
+        .await
+        .map(drop)
+        .map_err(whispir::Error::from);
+    assert_eq!(
+        error.expect_err("no retry").status().map(|s| s.as_u16()),
+        Some(503)
+    );
+    client.workspace_list().send().await?;
+    Ok(())
+}
