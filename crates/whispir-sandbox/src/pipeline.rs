@@ -227,16 +227,8 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         }
     }
 
-    let response = match run(
-        &state,
-        bound,
-        &parts.method,
-        &parts.headers,
-        &body,
-        base,
-        path,
-        query,
-    ) {
+    let target = Target { base, path, query };
+    let response = match run(&state, bound, &parts.method, &parts.headers, &body, target) {
         Ok(response) => response,
         Err(failure) => failure.into_response(),
     };
@@ -286,17 +278,22 @@ async fn drop_connection(connection: Option<Arc<Connection>>) -> Response {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Where a request was sent: base URL, path and decoded query.
+struct Target {
+    base: String,
+    path: String,
+    query: Vec<(String, String)>,
+}
+
 fn run(
     state: &Arc<AppState>,
     bound: Bound<'_>,
     method: &Method,
     headers: &HeaderMap,
     body: &Bytes,
-    base: String,
-    path: String,
-    query: Vec<(String, String)>,
+    target: Target,
 ) -> Result<Response, ApiFailure> {
+    let Target { base, path, query } = target;
     state.gate.check(headers)?;
     state.quota.admit()?;
     let operation = bound.operation;
