@@ -9,7 +9,11 @@ parameters, so they are dropped here.
 XML request bodies are dropped too where a JSON one is offered: schemathesis
 writes an empty string and an empty object alike (`<a></a>`), so no server
 can tell its valid XML bodies from its invalid ones. The sandbox's own tests
-cover XML bodies. Nothing else changes.
+cover XML bodies.
+
+Links from each create to the reads, updates and deletes of what it
+created (by the `id` of the 201 body) let schemathesis's stateful phase
+work on resources that exist. Nothing else changes.
 """
 
 import json
@@ -33,6 +37,34 @@ def keep(document, parameter):
     return not (parameter.get("in") == "header" and parameter.get("name", "").lower() in IGNORED_HEADERS)
 
 
+METHODS = ("get", "put", "post", "delete")
+
+
+def add_links(document):
+    """Links a 201 with an `id` in its body to the operations on that item."""
+    paths = document.get("paths", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not created or not created.get("content"):
+            continue
+        for item_path, item_item in paths.items():
+            prefix, _, last = item_path.rpartition("/")
+            if prefix != path or not (last.startswith("{") and last.endswith("}")):
+                continue
+            links = created.setdefault("links", {})
+            for method in METHODS:
+                operation = item_item.get(method)
+                if not operation:
+                    continue
+                parameters = {last[1:-1]: "$response.body#/id"}
+                if "{workspaceId}" in path:
+                    parameters["workspaceId"] = "$request.path.workspaceId"
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": parameters,
+                }
+
+
 def main(source, target):
     with open(source, encoding="utf-8") as handle:
         document = json.load(handle)
@@ -44,6 +76,7 @@ def main(source, target):
             if any(media.endswith("json") for media in content):
                 for media in [m for m in content if m.endswith("xml")]:
                     del content[media]
+    add_links(document)
     with open(target, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=1, sort_keys=True)
 
