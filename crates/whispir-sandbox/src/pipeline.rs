@@ -139,6 +139,12 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         .headers
         .get(header::HOST)
         .and_then(|host| host.to_str().ok())
+        .filter(|host| {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        })
         .map(|host| format!("http://{host}"))
         .unwrap_or_else(|| "http://localhost".to_string());
     let (path, moved) = match parts.uri.path().strip_prefix(MOVED_PREFIX) {
@@ -214,14 +220,10 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                 .into_response();
         }
         Some(Fault::HugeBody { bytes }) => {
-            let mut body = Vec::with_capacity(bytes.max(16));
-            body.extend_from_slice(b"{\"padding\":\"");
-            body.resize(bytes.saturating_sub(2).max(body.len()), b'x');
-            body.extend_from_slice(b"\"}");
             return (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, response_type(&bound))],
-                body,
+                huge_body(bytes),
             )
                 .into_response();
         }
@@ -236,6 +238,24 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         return drop_connection(connection).await;
     }
     response
+}
+
+/// A JSON body of `bytes` bytes (at least 14), streamed in chunks so that
+/// no size, however large, is held in memory at once.
+fn huge_body(bytes: usize) -> Body {
+    const HEAD: &[u8] = b"{\"padding\":\"";
+    const TAIL: &[u8] = b"\"}";
+    const CHUNK: usize = 64 * 1024;
+    let filler = bytes.saturating_sub(HEAD.len() + TAIL.len());
+    let chunk = Bytes::from(vec![b'x'; CHUNK.min(filler.max(1))]);
+    let full_chunks = filler / CHUNK;
+    let rest = filler % CHUNK;
+    let parts = std::iter::once(Bytes::from_static(HEAD))
+        .chain(std::iter::repeat_n(chunk.clone(), full_chunks))
+        .chain((rest > 0).then(|| chunk.slice(..rest)))
+        .chain(std::iter::once(Bytes::from_static(TAIL)))
+        .map(Ok::<_, std::convert::Infallible>);
+    Body::from_stream(futures::stream::iter(parts))
 }
 
 /// Finds the operation; a workspace-scoped path without `/workspaces/{id}`
@@ -424,4 +444,24 @@ fn render(call: &Call<'_>, method: &Method, answer: Answer) -> Response {
         headers.insert(header::LOCATION, location);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    async fn collect(body: Body) -> Bytes {
+        axum::body::to_bytes(body, usize::MAX).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_huge_body_has_exactly_the_size_asked_and_is_json() {
+        for size in [14, 15, 64 * 1024 + 14, 3 * 64 * 1024 + 100] {
+            let body = collect(huge_body(size)).await;
+            assert_eq!(body.len(), size);
+            assert!(serde_json::from_slice::<Value>(&body).is_ok());
+        }
+        assert_eq!(&collect(huge_body(0)).await[..], b"{\"padding\":\"\"}");
+    }
 }
