@@ -14,7 +14,7 @@ mkdir -p "$work"
 # schemathesis in its own folder, so CI needs no virtualenv support.
 if ! PYTHONPATH="$work/python" python3 -c "import schemathesis, sys; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
   echo "== installing schemathesis $SCHEMATHESIS_VERSION"
-  python3 -m pip install --quiet --disable-pip-version-check --upgrade --target "$work/python" "schemathesis==$SCHEMATHESIS_VERSION"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade --target "$work/python" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 python3 .ci/schemathesis_spec.py openapi/bundled.json "$work/spec.json"
