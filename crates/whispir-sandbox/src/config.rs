@@ -1,0 +1,186 @@
+//! What a sandbox is started with: credentials, plan quotas, message
+//! timing, data and faults. Readable from a JSON or YAML config file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::faults::FaultRule;
+
+/// The credentials the sandbox accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxCredentials {
+    /// User name for Basic authentication.
+    pub user: String,
+    /// Password for Basic authentication.
+    pub password: String,
+    /// The API key every request must carry in `x-api-key`.
+    pub api_key: String,
+    /// A Bearer token accepted from the start (the auth endpoint issues more).
+    pub bearer_token: String,
+}
+
+impl Default for SandboxCredentials {
+    fn default() -> Self {
+        SandboxCredentials {
+            user: "sandbox-user".into(),
+            password: "sandbox-password".into(),
+            api_key: "sandbox-api-key".into(),
+            bearer_token: "sandbox-token".into(),
+        }
+    }
+}
+
+/// How the sandbox answers a request over the plan's quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverQuota {
+    /// 403 with `X-Error-Code: ERR_403_DEVELOPER_OVER_QPS` (or `…_OVER_QPD`), as Whispir does.
+    #[default]
+    Forbidden,
+    /// 429 Too Many Requests with `Retry-After`.
+    TooManyRequests,
+}
+
+/// Plan quotas; `None` means unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quota {
+    /// Requests allowed per second.
+    pub per_second: Option<u32>,
+    /// Requests allowed per day.
+    pub per_day: Option<u32>,
+    /// The answer over the per-second quota.
+    pub over_quota: OverQuota,
+}
+
+/// How sent messages behave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessageBehaviour {
+    /// Milliseconds each step takes: pending, then sent, then delivered (or undeliverable).
+    pub step_millis: u64,
+    /// Recipients whose messages fail (undeliverable).
+    pub failing_recipients: Vec<String>,
+    /// A reply every delivered recipient sends, when set.
+    pub auto_reply: Option<String>,
+}
+
+impl Default for MessageBehaviour {
+    fn default() -> Self {
+        MessageBehaviour {
+            step_millis: 1000,
+            failing_recipients: vec![FAILING_NUMBER.to_string()],
+            auto_reply: None,
+        }
+    }
+}
+
+/// The recipient that fails unless configured otherwise.
+pub const FAILING_NUMBER: &str = "61400000999";
+
+impl MessageBehaviour {
+    /// One step of a message's life.
+    pub fn step(&self) -> Duration {
+        Duration::from_millis(self.step_millis)
+    }
+}
+
+/// Everything a sandbox starts with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Start without demo data.
+    pub empty: bool,
+    /// A JSON or YAML data file to load (after the demo data unless `empty`).
+    pub data: Option<PathBuf>,
+    /// Accepted credentials.
+    pub credentials: SandboxCredentials,
+    /// Plan quotas.
+    pub quota: Quota,
+    /// Message timing, failures and replies.
+    pub messages: MessageBehaviour,
+    /// Faults to inject.
+    pub faults: Vec<FaultRule>,
+}
+
+/// Why a config or data file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is neither valid JSON nor valid YAML of the expected shape.
+    #[error("{path} is not a valid {what}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What it should be.
+        what: &'static str,
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// Reads a JSON or YAML file (by extension; YAML unless it ends in `.json`).
+pub(crate) fn read_document<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let parse_error = |reason: String| ConfigError::Parse {
+        path: path.to_path_buf(),
+        what,
+        reason,
+    };
+    if path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
+    {
+        serde_json::from_str(&text).map_err(|err| parse_error(err.to_string()))
+    } else {
+        serde_saphyr::from_str(&text).map_err(|err| parse_error(err.to_string()))
+    }
+}
+
+impl SandboxConfig {
+    /// Reads a config file (JSON or YAML).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        read_document(path.as_ref(), "sandbox config")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_yaml_config_names_faults_and_quotas() {
+        let dir = std::env::temp_dir().join(format!("sandbox-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sandbox.yaml");
+        std::fs::write(
+            &path,
+            "empty: true\nquota:\n  per_second: 5\nfaults:\n  - operation: messageCreate\n    kind: status\n    status: 503\n    times: 2\n",
+        )
+        .unwrap();
+        let config = SandboxConfig::from_file(&path).unwrap();
+        assert!(config.empty);
+        assert_eq!(config.quota.per_second, Some(5));
+        assert_eq!(config.faults.len(), 1);
+        assert_eq!(config.faults[0].operation.as_deref(), Some("messageCreate"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,111 @@
+//! An offline, stateful Whispir: the API of `openapi/bundled.json` served
+//! from memory, for examples, tests and conformance checks.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use whispir_sandbox::Sandbox;
+//!
+//! let sandbox = Sandbox::start().await?; // demo data, a free port on 127.0.0.1
+//! let contacts = sandbox.client().contact_list().send().await?;
+//! println!("{} serves {:?}", sandbox.base_url(), contacts.into_inner());
+//! # Ok(()) }
+//! ```
+//!
+//! Every operation of the spec answers: resources are kept per workspace
+//! (calls without a workspace act in the first one), request bodies,
+//! path, query and header parameters are checked against the spec's
+//! schemas, and the API's manners are kept: Basic or Bearer credentials
+//! together with `x-api-key` (401 and 403 with Whispir's error bodies and
+//! `X-Error-Code`), vendor media types (415 for another version), 404 and
+//! 405, `Location` on 201 and 202, `limit`/`offset` paging with `link`s and
+//! `{"status": "No records found"}`, plan quotas (403
+//! `ERR_403_DEVELOPER_OVER_QPS` / `…_OVER_QPD`, or 429 with `Retry-After`),
+//! `ETag` and 304.
+//!
+//! # The binary
+//!
+//! `cargo run -p whispir-sandbox -- --port 8080` prints the base URL and
+//! the demo credentials and serves until Ctrl-C. `--empty` starts without
+//! demo data, `--data FILE` loads a data file, `--config FILE` reads a
+//! [`SandboxConfig`] (JSON, or YAML unless the name ends in `.json`), and
+//! `--fault`, `--per-second`, `--per-day`, `--too-many-requests`,
+//! `--message-step-ms` and `--auto-reply` add to it; `--help` lists them.
+//!
+//! # Messages, replies and callbacks
+//!
+//! Each recipient of a sent message is `PENDING` for one step (1 s unless
+//! [`SandboxBuilder::message_step`] says otherwise), `SENT` for the next,
+//! then `DELIVRD`, or `FAILED` for [`FAILING_NUMBER`] and the other
+//! [failing recipients](SandboxBuilder::failing_recipient). A reply
+//! ([`Sandbox::simulate_reply`], or [`SandboxBuilder::auto_reply`]) makes it
+//! `READ` and shows in the message's responses. A message whose
+//! `callbackId` names a callback (by id or name) makes the sandbox POST
+//! Whispir's payload (`messageid`, `messagelocation`, `from`,
+//! `responseMessage`, `customParameters`) as JSON or XML to the callback's
+//! URL, with its key as `?auth=`, `X-Whispir-Callback-Key`, Basic or Bearer,
+//! for undeliverable recipients and replies as the callback enables them;
+//! each POST is recorded as a callback call. One-time codes are the first
+//! `codeLength` digits of [`CODE_DIGITS`]; [`Sandbox::otp_code`] tells them.
+//!
+//! # Data files
+//!
+//! `workspaces` is a list of workspaces, each of which may hold lists of
+//! its `contacts`, `messages`, `templates`, `distributionlists`, `events`,
+//! `resources`, `responserules`, `scenarios` and `activities`; `callbacks`,
+//! `users`, `keys`, `customlists` and `activities` are lists at the top.
+//! Ids given are kept. The demo data ([`DEMO_WORKSPACE_ID`] and a second
+//! workspace) has this shape.
+//!
+//! # Faults
+//!
+//! A [`FaultRule`] strikes every operation or one (`operationId`), always
+//! or a number of times: latency, a TCP reset before or after acting, an
+//! error status, a redirect to the same origin (under [`MOVED_PREFIX`]) or
+//! to the second listener on another port, a body that is not JSON, a huge
+//! body. On the command line: `[OPERATION:]KIND[=VALUE][*TIMES]`, e.g.
+//! `--fault messageCreate:status=503*2`.
+//!
+//! # Where it differs from Whispir
+//!
+//! Nothing is sent; state lives in memory and is gone when the sandbox
+//! stops, and each collection keeps its newest 10,000 records; a scheduled message starts its life at once; answers are JSON
+//! even when `Accept` names an XML twin (the spec documents JSON answers
+//! only), while XML request bodies are read. Error bodies carry
+//! `status` as text besides `errorSummary`, `errorText` and `errorDetail`,
+//! so that they match exactly one branch of the spec's error schema.
+#![deny(missing_docs)]
+
+mod auth;
+mod auth_endpoint;
+mod callbacks;
+mod config;
+mod data;
+mod errors;
+mod faults;
+mod imports;
+mod media;
+mod messages;
+mod operations;
+mod otp;
+mod params;
+mod pipeline;
+mod quota;
+mod schema;
+mod server;
+mod spec;
+mod state;
+mod store;
+mod xml;
+
+pub use config::{
+    ConfigError, FAILING_NUMBER, MessageBehaviour, OverQuota, Quota, SandboxConfig,
+    SandboxCredentials,
+};
+pub use data::{DEMO_WORKSPACE_ID, DataError};
+pub use faults::{
+    DEFAULT_HUGE_BODY, Fault, FaultParseError, FaultRule, MOVED_PREFIX, RedirectTarget,
+};
+pub use otp::CODE_DIGITS;
+pub use server::{Sandbox, SandboxBuilder, StartError};
+pub use spec::SpecError;
+pub use state::SetupError;

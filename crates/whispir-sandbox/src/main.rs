@@ -1,0 +1,120 @@
+//! `whispir-sandbox`: serves an offline Whispir until Ctrl-C.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use whispir_sandbox::{FaultRule, OverQuota, Sandbox};
+
+/// An offline, stateful Whispir API for trying the SDK and testing code.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port of the second listener, the target of cross-origin redirect faults (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    second_port: u16,
+    /// A JSON or YAML config file (credentials, quota, messages, faults); flags add to it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Start without demo data.
+    #[arg(long)]
+    empty: bool,
+    /// A JSON or YAML data file to load.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// A fault: [OPERATION:]KIND[=VALUE][*TIMES], e.g. `messageCreate:status=503*2`, `latency=200`.
+    #[arg(long = "fault", value_name = "FAULT")]
+    faults: Vec<FaultRule>,
+    /// Requests allowed per second.
+    #[arg(long)]
+    per_second: Option<u32>,
+    /// Requests allowed per day.
+    #[arg(long)]
+    per_day: Option<u32>,
+    /// Answer over the per-second quota with 429 and Retry-After instead of 403.
+    #[arg(long)]
+    too_many_requests: bool,
+    /// Milliseconds each step of a message's life takes (pending, sent, delivered).
+    #[arg(long)]
+    message_step_ms: Option<u64>,
+    /// Make every delivered recipient reply with this text.
+    #[arg(long)]
+    auto_reply: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut message = err.to_string();
+            let mut source = err.source();
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("whispir-sandbox: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut builder = Sandbox::builder();
+    if let Some(path) = &args.config {
+        builder = builder.config_file(path)?;
+    }
+    builder = builder
+        .host(args.host)
+        .port(args.port)
+        .second_port(args.second_port);
+    if args.empty {
+        builder = builder.empty(true);
+    }
+    if let Some(path) = args.data {
+        builder = builder.data_file(path);
+    }
+    for fault in args.faults {
+        builder = builder.fault(fault);
+    }
+    if args.per_second.is_some() || args.per_day.is_some() || args.too_many_requests {
+        let quota = whispir_sandbox::Quota {
+            per_second: args.per_second,
+            per_day: args.per_day,
+            over_quota: if args.too_many_requests {
+                OverQuota::TooManyRequests
+            } else {
+                OverQuota::Forbidden
+            },
+        };
+        builder = builder.quota(quota);
+    }
+    if let Some(step) = args.message_step_ms {
+        builder = builder.message_step(std::time::Duration::from_millis(step));
+    }
+    if let Some(text) = args.auto_reply {
+        builder = builder.auto_reply(text);
+    }
+    let sandbox = builder.start().await?;
+    let credentials = sandbox.credentials();
+    println!("whispir-sandbox listening on {}", sandbox.base_url());
+    println!("  second listener: {}", sandbox.second_base_url());
+    println!("  user:            {}", credentials.user);
+    println!("  password:        {}", credentials.password);
+    println!("  API key:         {}", credentials.api_key);
+    println!("  bearer token:    {}", credentials.bearer_token);
+    if let Some(workspace) = sandbox.default_workspace_id() {
+        println!("  workspace:       {workspace}");
+    }
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,452 @@
+//! Messages: sending (and running scenarios), a status that moves on
+//! over time, replies, and the callbacks they trigger.
+//!
+//! Every recipient is pending for one step, sent for the next, then
+//! received (delivered) or, for the configured failing recipients,
+//! undeliverable. A reply makes it acknowledged.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::callbacks::{self, CallbackEvent, EventKind};
+use crate::errors::ApiFailure;
+use crate::operations::{item_uri, not_found, page, show};
+use crate::pipeline::{Answer, Call};
+use crate::state::{AppState, lock};
+use crate::store::IdStyle;
+
+const MESSAGES: &str = "messages";
+
+/// Where a recipient's message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Queued (Whispir's `PENDING`).
+    Pending,
+    /// Handed to the network (`SENT`).
+    Sent,
+    /// Delivered (`DELIVRD`, shown as Received).
+    Received,
+    /// Replied to (`READ`, shown as Acknowledged).
+    Acknowledged,
+    /// Could not be delivered (`FAILED`).
+    Undeliverable,
+}
+
+impl Stage {
+    /// The category name of the summary view.
+    pub fn category(self) -> &'static str {
+        match self {
+            Stage::Pending => "Pending",
+            Stage::Sent => "Sent",
+            Stage::Received => "Received",
+            Stage::Acknowledged => "Acknowledged",
+            Stage::Undeliverable => "Undeliverable",
+        }
+    }
+
+    /// The status code of the detailed view.
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Pending => "PENDING",
+            Stage::Sent => "SENT",
+            Stage::Received => "DELIVRD",
+            Stage::Acknowledged => "READ",
+            Stage::Undeliverable => "FAILED",
+        }
+    }
+}
+
+/// A reply to a message.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    /// Who replied.
+    pub from: String,
+    /// What they wrote.
+    pub content: String,
+    /// When, as Whispir writes it (`dd/MM/yy HH:mm`).
+    pub acknowledged: String,
+}
+
+/// The life of one sent message.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    /// When it was accepted.
+    pub created: Instant,
+    /// Its recipients and whether each one fails.
+    pub recipients: Vec<(String, bool)>,
+    /// Replies, oldest first.
+    pub replies: Vec<Reply>,
+    /// The callback (id or name) to notify, if any.
+    pub callback: Option<String>,
+    /// Values echoed back in each callback.
+    pub parameters: Value,
+    /// `sms`, `email` or `voice`.
+    pub channel: &'static str,
+    /// Where the message can be read.
+    pub location: String,
+}
+
+impl Delivery {
+    /// Where a recipient stands now.
+    pub fn stage(&self, state: &AppState, recipient: &str, fails: bool) -> Stage {
+        if self.replies.iter().any(|reply| reply.from == recipient) {
+            return Stage::Acknowledged;
+        }
+        let step = state.messages.step();
+        let elapsed = self.created.elapsed();
+        if elapsed < step {
+            Stage::Pending
+        } else if elapsed < step * 2 {
+            Stage::Sent
+        } else if fails {
+            Stage::Undeliverable
+        } else {
+            Stage::Received
+        }
+    }
+}
+
+/// The recipients of a `to` field: separated by commas or semicolons.
+fn recipients(to: &str) -> Vec<String> {
+    to.split([',', ';'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// `POST …/messages`: 202 with `Location`, or 200 with the message when
+/// it is scheduled.
+pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
+    let body = call.body.clone().unwrap_or_else(|| json!({}));
+    let scheduled = body.get("messageType").and_then(Value::as_str) == Some("SCHEDULED");
+    let (id, location) = send(call.state, &call.base, call.workspace_id(), body)?;
+    if scheduled {
+        let store = lock(&call.state.store);
+        let record = store
+            .get(&call.workspace, MESSAGES, &id)
+            .ok_or_else(|| not_found(MESSAGES, &id))?;
+        return Ok(Answer::ok(show(record, &location)).at(location));
+    }
+    Ok(Answer {
+        status: StatusCode::ACCEPTED,
+        body: Some(json!("Your request has been accepted for processing")),
+        location: None,
+    }
+    .at(location))
+}
+
+/// `POST …/scenarios/{id}`: sends the scenario's message; 202 with the
+/// message's `Location`.
+pub(crate) fn run_scenario(call: &Call<'_>) -> Result<Answer, ApiFailure> {
+    let id = call.bound.item_id().unwrap_or("");
+    let scenario = lock(&call.state.store)
+        .get(&call.workspace, "scenarios", id)
+        .map(|record| record.value.clone())
+        .ok_or_else(|| not_found("scenarios", id))?;
+    let mut message = scenario
+        .get("message")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    if let Some(map) = message.as_object_mut() {
+        for field in ["to", "subject"] {
+            let given = map
+                .get(field)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty());
+            if !given {
+                let fallback = scenario.get(field).cloned().unwrap_or_else(|| json!(""));
+                map.insert(field.into(), fallback);
+            }
+        }
+    }
+    let (_, location) = send(call.state, &call.base, call.workspace_id(), message)?;
+    Ok(Answer::empty(StatusCode::ACCEPTED).at(location))
+}
+
+/// Stores a message, starts its life and returns its id and URL.
+pub(crate) fn send(
+    state: &Arc<AppState>,
+    base: &str,
+    workspace: &str,
+    mut message: Value,
+) -> Result<(String, String), ApiFailure> {
+    let to = message
+        .get("to")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let recipients = recipients(&to);
+    let channel = if message.get("email").is_some() && message.get("body").is_none() {
+        "email"
+    } else if message.get("voice").is_some() && message.get("body").is_none() {
+        "voice"
+    } else {
+        "sms"
+    };
+    if let Some(map) = message.as_object_mut() {
+        map.insert(
+            "createdTime".into(),
+            json!(chrono::Utc::now().timestamp_millis()),
+        );
+        map.insert("direction".into(), json!("OUTGOING"));
+        map.insert("from".into(), json!("Whispir Sandbox"));
+    }
+    let callback = message
+        .get("callbackId")
+        .and_then(Value::as_str)
+        .map(String::from);
+    let parameters = message
+        .get("callbackParameters")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    let scope = Some(workspace.to_string());
+    let id = lock(&state.store).insert(&scope, MESSAGES, message, IdStyle::Hex);
+    let location = format!("{base}/workspaces/{workspace}/messages/{id}");
+    let failing = &state.messages.failing_recipients;
+    let delivery = Delivery {
+        created: Instant::now(),
+        recipients: recipients
+            .into_iter()
+            .map(|r| {
+                let fails = failing.iter().any(|f| same_address(f, &r));
+                (r, fails)
+            })
+            .collect(),
+        replies: Vec::new(),
+        callback,
+        parameters,
+        channel,
+        location: location.clone(),
+    };
+    lock(&state.deliveries).insert(id.clone(), delivery);
+    let life_state = Arc::clone(state);
+    let life_id = id.clone();
+    state.spawn(async move { live(life_state, life_id).await });
+    Ok((id, location))
+}
+
+/// Whether two recipients are the same, ignoring `+` and spaces.
+fn same_address(a: &str, b: &str) -> bool {
+    let clean = |s: &str| {
+        s.chars()
+            .filter(|c| !c.is_whitespace() && *c != '+')
+            .collect::<String>()
+            .to_lowercase()
+    };
+    clean(a) == clean(b)
+}
+
+/// A message's life after it is sent: once delivered, undeliverable
+/// callbacks and automatic replies.
+async fn live(state: Arc<AppState>, id: String) {
+    tokio::time::sleep(state.messages.step() * 2).await;
+    let Some(delivery) = lock(&state.deliveries).get(&id).cloned() else {
+        return;
+    };
+    for (recipient, fails) in &delivery.recipients {
+        if *fails {
+            let event = CallbackEvent {
+                kind: EventKind::Undeliverable,
+                message_id: id.clone(),
+                message_location: delivery.location.clone(),
+                from: recipient.clone(),
+                channel: delivery.channel,
+                content: "Undeliverable".to_string(),
+                acknowledged: whispir_time(),
+                parameters: delivery.parameters.clone(),
+            };
+            callbacks::notify(&state, delivery.callback.as_deref(), event).await;
+        } else if let Some(text) = state.messages.auto_reply.clone() {
+            reply(&state, &id, recipient, &text).await;
+        }
+    }
+}
+
+/// Records a reply to a message and calls its callback.
+pub(crate) async fn reply(state: &Arc<AppState>, message_id: &str, from: &str, text: &str) -> bool {
+    let acknowledged = whispir_time();
+    let delivery = {
+        let mut deliveries = lock(&state.deliveries);
+        let Some(delivery) = deliveries.get_mut(message_id) else {
+            return false;
+        };
+        delivery.replies.push(Reply {
+            from: from.to_string(),
+            content: text.to_string(),
+            acknowledged: acknowledged.clone(),
+        });
+        delivery.clone()
+    };
+    let event = CallbackEvent {
+        kind: EventKind::Reply,
+        message_id: message_id.to_string(),
+        message_location: delivery.location.clone(),
+        from: from.to_string(),
+        channel: delivery.channel,
+        content: text.to_string(),
+        acknowledged,
+        parameters: delivery.parameters.clone(),
+    };
+    callbacks::notify(state, delivery.callback.as_deref(), event).await;
+    true
+}
+
+/// Now, as Whispir writes reply times.
+fn whispir_time() -> String {
+    chrono::Utc::now().format("%d/%m/%y %H:%M").to_string()
+}
+
+/// The life of a message of this call, or 404. Messages loaded from data
+/// were delivered long ago.
+fn delivery_of(call: &Call<'_>) -> Result<(String, Delivery), ApiFailure> {
+    let id = call.bound.param("messageId").unwrap_or("").to_string();
+    let message = lock(&call.state.store)
+        .get(&call.workspace, MESSAGES, &id)
+        .map(|record| record.value.clone())
+        .ok_or_else(|| not_found(MESSAGES, &id))?;
+    if let Some(delivery) = lock(&call.state.deliveries).get(&id) {
+        return Ok((id, delivery.clone()));
+    }
+    let to = message.get("to").and_then(Value::as_str).unwrap_or("");
+    let long_ago = Instant::now()
+        .checked_sub(call.state.messages.step() * 3)
+        .unwrap_or_else(Instant::now);
+    let location = item_uri(call, &call.workspace, MESSAGES, &id);
+    Ok((
+        id,
+        Delivery {
+            created: long_ago,
+            recipients: recipients(to).into_iter().map(|r| (r, false)).collect(),
+            replies: Vec::new(),
+            callback: None,
+            parameters: json!({}),
+            channel: "sms",
+            location,
+        },
+    ))
+}
+
+fn detailed(call: &Call<'_>) -> bool {
+    call.query("view")
+        .is_some_and(|view| view.eq_ignore_ascii_case("detailed"))
+}
+
+fn percentage(count: usize, total: usize) -> String {
+    if total == 0 {
+        return "0%".into();
+    }
+    format!("{}%", count * 100 / total)
+}
+
+/// `GET …/messages/{id}/messagestatus`: counts per category (summary) or
+/// each recipient's state (`view=detailed`).
+pub(crate) fn status_list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
+    let (_, delivery) = delivery_of(call)?;
+    let stages: Vec<(String, Stage)> = delivery
+        .recipients
+        .iter()
+        .map(|(recipient, fails)| {
+            (
+                recipient.clone(),
+                delivery.stage(call.state, recipient, *fails),
+            )
+        })
+        .collect();
+    let total = stages.len();
+    let items = if detailed(call) {
+        stages
+            .iter()
+            .map(|(recipient, stage)| {
+                json!({
+                    "name": recipient,
+                    "info": stage.category(),
+                    "status": [{"destination": recipient, "status": stage.code(), "type": delivery.channel}],
+                })
+            })
+            .collect()
+    } else {
+        let categories: Vec<Value> = [
+            Stage::Sent,
+            Stage::Pending,
+            Stage::Received,
+            Stage::Acknowledged,
+            Stage::Undeliverable,
+        ]
+        .into_iter()
+        .map(|category| {
+            let count = stages
+                .iter()
+                .filter(|(_, stage)| *stage == category)
+                .count();
+            json!({
+                "name": category.category(),
+                "recipientCount": count,
+                "percentageTotal": percentage(count, total),
+            })
+        })
+        .collect();
+        vec![json!({"categories": categories, "link": []})]
+    };
+    page(call, items)
+}
+
+/// `GET …/messages/{id}/messageresponses`: reply counts per category
+/// (summary) or each reply (`view=detailed`).
+pub(crate) fn response_list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
+    let (_, delivery) = delivery_of(call)?;
+    let total = delivery.recipients.len();
+    let items = if detailed(call) {
+        delivery
+            .replies
+            .iter()
+            .map(|reply| {
+                json!({
+                    "from": {"name": reply.from, "mobile": reply.from},
+                    "responseCategory": "notmatched",
+                    "responseMessage": {
+                        "channel": delivery.channel.to_uppercase(),
+                        "acknowledged": reply.acknowledged,
+                        "content": reply.content,
+                    },
+                })
+            })
+            .collect()
+    } else {
+        let replied = delivery
+            .recipients
+            .iter()
+            .filter(|(r, _)| delivery.replies.iter().any(|reply| reply.from == *r))
+            .count();
+        let silent = total.saturating_sub(replied);
+        vec![
+            json!({"type": "noresponse", "responseCount": silent.to_string(), "percentageTotal": percentage(silent, total)}),
+            json!({"type": "notmatched", "responseCount": replied.to_string(), "percentageTotal": percentage(replied, total)}),
+        ]
+    };
+    page(call, items)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn recipients_split_on_commas_and_semicolons() {
+        assert_eq!(
+            recipients("61400000001, 61400000002;a@example.com"),
+            vec!["61400000001", "61400000002", "a@example.com"]
+        );
+        assert!(recipients(" , ").is_empty());
+    }
+
+    #[test]
+    fn addresses_compare_without_plus_or_spaces() {
+        assert!(same_address("+61 400 000 999", "61400000999"));
+        assert!(!same_address("61400000998", "61400000999"));
+    }
+}

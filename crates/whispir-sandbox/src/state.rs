@@ -1,0 +1,115 @@
+//! The shared state of a running sandbox.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::task::AbortHandle;
+
+use crate::auth::Gate;
+use crate::config::{MessageBehaviour, SandboxConfig};
+use crate::data::{self, DataError};
+use crate::faults::FaultTable;
+use crate::messages::Delivery;
+use crate::quota::QuotaCounter;
+use crate::spec::{Spec, SpecError};
+use crate::store::Store;
+
+/// Why a sandbox cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The embedded spec is unusable.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The data cannot be loaded.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The HTTP client for callbacks cannot be built.
+    #[error("cannot build the HTTP client for callbacks")]
+    Http(#[source] reqwest::Error),
+}
+
+/// Everything the request handlers share.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    /// The operations.
+    pub spec: Spec,
+    /// The resources.
+    pub store: Mutex<Store>,
+    /// Credentials and tokens.
+    pub gate: Gate,
+    /// The plan quota.
+    pub quota: QuotaCounter,
+    /// Active faults.
+    pub faults: FaultTable,
+    /// How messages behave.
+    pub messages: MessageBehaviour,
+    /// The life of each sent message, by message id.
+    pub deliveries: Mutex<HashMap<String, Delivery>>,
+    /// One-time codes by OTP id.
+    pub otp_codes: Mutex<HashMap<String, String>>,
+    /// The client that calls callback URLs.
+    pub http: reqwest::Client,
+    /// Background work (message lives, callbacks), stopped with the sandbox.
+    pub tasks: Mutex<Vec<AbortHandle>>,
+    /// The base URL of the second listener, once it listens.
+    pub second_origin: Mutex<Option<String>>,
+}
+
+/// Locks a mutex, taking the data even when a panicking thread poisoned it:
+/// the sandbox's data stays usable whatever one request did.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl AppState {
+    /// Sets up the state: spec, data, credentials, quotas, faults.
+    pub fn new(config: &SandboxConfig) -> Result<Arc<Self>, SetupError> {
+        let spec = Spec::load()?;
+        let mut store = Store::default();
+        if !config.empty {
+            data::load_demo(&mut store)?;
+        }
+        if let Some(path) = &config.data {
+            data::load_file(&mut store, path)?;
+        }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(SetupError::Http)?;
+        Ok(Arc::new(AppState {
+            spec,
+            store: Mutex::new(store),
+            gate: Gate::new(config.credentials.clone()),
+            quota: QuotaCounter::new(config.quota),
+            faults: FaultTable::new(config.faults.clone()),
+            messages: config.messages.clone(),
+            deliveries: Mutex::new(HashMap::new()),
+            otp_codes: Mutex::new(HashMap::new()),
+            http,
+            tasks: Mutex::new(Vec::new()),
+            second_origin: Mutex::new(None),
+        }))
+    }
+
+    /// Runs background work that stops with the sandbox.
+    pub fn spawn<F>(&self, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(work).abort_handle();
+        let mut tasks = lock(&self.tasks);
+        tasks.retain(|task| !task.is_finished());
+        tasks.push(handle);
+    }
+
+    /// Stops all background work.
+    pub fn stop_tasks(&self) {
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+    }
+}
