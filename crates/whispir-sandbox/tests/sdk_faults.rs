@@ -48,13 +48,7 @@ async fn credentials_do_not_follow_a_redirect_to_another_port() {
         .start()
         .await
         .expect("the sandbox starts");
-    let error = sandbox
-        .client()
-        .workspace_list()
-        .send()
-        .await
-        .map(drop)
-        .map_err(whispir::Error::from);
+    let error = sandbox.client().workspace_list().send().await.map(drop);
     let error = error.expect_err("the second listener refuses a request without credentials");
     let status = error.status().map(|s| s.as_u16());
     assert!(matches!(status, Some(401 | 403)), "{error:?}");
@@ -67,13 +61,7 @@ async fn a_dropped_connection_is_a_transport_error() {
         .start()
         .await
         .expect("the sandbox starts");
-    let error = sandbox
-        .client()
-        .workspace_list()
-        .send()
-        .await
-        .map(drop)
-        .map_err(whispir::Error::from);
+    let error = sandbox.client().workspace_list().send().await.map(drop);
     let error = error.expect_err("every attempt is reset");
     assert!(error.is_transport(), "{error:?}");
 }
@@ -85,13 +73,7 @@ async fn a_garbage_body_is_an_error_after_a_success() {
         .start()
         .await
         .expect("the sandbox starts");
-    let error = sandbox
-        .client()
-        .workspace_list()
-        .send()
-        .await
-        .map(drop)
-        .map_err(whispir::Error::from);
+    let error = sandbox.client().workspace_list().send().await.map(drop);
     let error = error.expect_err("the body is not JSON");
     assert_eq!(error.class(), whispir::ErrorClass::Success, "{error:?}");
 }
@@ -111,12 +93,7 @@ async fn a_client_with_its_own_options_still_reaches_the_sandbox() -> whispir::R
         .client_builder()
         .retry(whispir::RetryConfig::disabled())
         .build()?;
-    let error = client
-        .workspace_list()
-        .send()
-        .await
-        .map(drop)
-        .map_err(whispir::Error::from);
+    let error = client.workspace_list().send().await.map(drop);
     assert_eq!(
         error.expect_err("no retry").status().map(|s| s.as_u16()),
         Some(503)

@@ -1,0 +1,25 @@
+//! Lists the messages of the default workspace, page by page.
+//!
+//! `cargo run -p whispir --example list_messages`
+
+#[path = "common/mod.rs"]
+mod common;
+
+use whispir::ListStream as _;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let target = common::Target::from_env().await?;
+    let mut messages = target.client.message_list().stream();
+    let mut count = 0;
+    while let Some(message) = messages.try_next().await? {
+        count += 1;
+        println!("{:>3}. to {:<16} {}", count, message.to, message.subject);
+        if count == 50 {
+            println!("… (stopping at 50)");
+            break;
+        }
+    }
+    println!("{count} messages");
+    Ok(())
+}
