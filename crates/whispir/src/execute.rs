@@ -106,18 +106,27 @@ async fn attempts(
     let mut retry_cost = None;
     let mut current = request;
     loop {
-        if let Some(limiter) = &policy.limiter
-            && let Admission::DailyBudgetSpent { resets_in } = limiter.acquire().await
-        {
-            return (
-                Err(Failure::Refused(Refusal::DailyBudgetSpent { resets_in })),
-                attempt,
-            );
-        }
+        let token = match &policy.limiter {
+            None => None,
+            Some(limiter) => match limiter.acquire(started + retry.max_elapsed).await {
+                Admission::Go(token) => Some(token),
+                Admission::DailyBudgetSpent { resets_in } => {
+                    let refusal = Refusal::DailyBudgetSpent { resets_in };
+                    return (Err(Failure::Refused(refusal)), attempt);
+                }
+                Admission::PauseTooLong { wait } => {
+                    let refusal = Refusal::PauseTooLong { wait };
+                    return (Err(Failure::Refused(refusal)), attempt);
+                }
+            },
+        };
         attempt += 1;
         span.record("attempt", attempt);
         // A copy for a possible retry; a body that cannot be copied is sent once.
         let copy = current.try_clone();
+        if let Some(token) = token {
+            token.sent();
+        }
         let result =
             send_following_redirects(http, current, copy.as_ref(), &policy.redirects).await;
         let outcome = match &result {
