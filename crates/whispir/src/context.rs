@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use std::num::NonZeroUsize;
 
-use crate::cache::ResponseCache;
+use crate::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
 use crate::rate_limit::{Plan, RateLimiter};
 use crate::redirect::RedirectMemory;
 use crate::retry::{RetryBudget, RetryConfig};
@@ -129,7 +129,9 @@ impl CallPolicy {
             budget: RetryBudget::new(options.retry_budget),
             limiter: options.rate_limit.map(RateLimiter::new),
             redirects: RedirectMemory::default(),
-            cache: options.response_cache.map(ResponseCache::new),
+            cache: options
+                .response_cache
+                .map(|entries| ResponseCache::new(entries, DEFAULT_CACHE_BYTES)),
             options,
         }
     }

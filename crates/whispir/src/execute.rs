@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, ForbiddenReason, RawBody, Refusal, classify};
 
-use crate::cache::ResponseCache;
+use crate::cache::{ResponseCache, Settled};
 use crate::context::{CallPolicy, ClientContext};
 use crate::rate_limit::Admission;
 use crate::redirect::send_following_redirects;
@@ -104,6 +104,7 @@ async fn attempts(
     let mut caps = retry.backoff_caps();
     let mut attempt: u32 = 0;
     let mut retry_cost = None;
+    let mut repeated_without_validators = false;
     let mut current = request;
     loop {
         let token = match &policy.limiter {
@@ -162,8 +163,20 @@ async fn attempts(
                 policy.budget.refund(retry_cost);
             }
             span.record("retry", "no");
-            return (settle(result).await, attempt);
+            let settled = settle(result).await;
+            if let Ok(Settled::RepeatWithoutValidators { .. }) = &settled
+                && let Some(mut plain) = copy
+                && !repeated_without_validators
+            {
+                tracing::info!("a 304 confirmed an evicted answer; asking for it again");
+                ResponseCache::remove_validators(&mut plain);
+                repeated_without_validators = true;
+                current = plain;
+                continue;
+            }
+            return (handed_on(settled), attempt);
         }
+        let settle = |result| async { handed_on(settle(result).await) };
         let (Some(cap), Some(copy)) = (caps.next(), copy) else {
             return (settle(result).await, attempt);
         };
@@ -190,14 +203,23 @@ async fn settle_cache(
     policy: &CallPolicy,
     key: Option<&str>,
     result: Result<reqwest::Response, Failure>,
-) -> Result<reqwest::Response, Failure> {
+) -> Result<Settled, Failure> {
     match (&policy.cache, key, result) {
         (Some(cache), Some(key), Ok(response)) => cache
             .settle(key, response)
             .await
             .map_err(Failure::Transport),
-        (_, _, result) => result,
+        (_, _, result) => result.map(Settled::Response),
     }
+}
+
+/// The response to hand on; a 304 that cannot be repeated is handed on
+/// as it came.
+fn handed_on(settled: Result<Settled, Failure>) -> Result<reqwest::Response, Failure> {
+    settled.map(|settled| match settled {
+        Settled::Response(response) => response,
+        Settled::RepeatWithoutValidators { not_modified } => not_modified,
+    })
 }
 
 fn retry_after_of(result: &Result<reqwest::Response, Failure>) -> Option<Duration> {
