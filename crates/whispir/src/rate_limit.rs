@@ -233,12 +233,12 @@ impl RateLimiter {
     /// daily budget is spent, or the turn would come after `deadline`.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Admission<'_> {
         let arrived = Instant::now();
-        if let Some(daily) = &self.daily {
-            let mut daily = lock(daily);
-            if daily.remaining(Now::current()) == 0 {
-                let resets_in = daily.resets_in(Now::current());
-                return Admission::DailyBudgetSpent { resets_in };
-            }
+        if let Some(resets_in) = self
+            .daily
+            .as_ref()
+            .and_then(|daily| lock(daily).spent(Now::current()))
+        {
+            return Admission::DailyBudgetSpent { resets_in };
         }
         let place = InLine::join(&self.waiting);
         // Every caller ahead takes one slot first: the earliest turn.

@@ -216,16 +216,23 @@ impl DailyUse {
         }
     }
 
+    /// `Some(wait)` when no unit is left: how long until one comes back.
+    pub(crate) fn spent(&mut self, now: Now) -> Option<Duration> {
+        if self.remaining(now) > 0 {
+            return None;
+        }
+        // Units only reserved (none sent yet) come back when their callers
+        // send or give up; a full day is the honest upper bound.
+        Some(match self.resets_in(now) {
+            Duration::ZERO => DAY,
+            wait => wait,
+        })
+    }
+
     /// Reserves a unit for a request about to be sent, or says how long
     /// until one comes back.
     pub(crate) fn reserve(&mut self, now: Now) -> Result<(), Duration> {
-        if self.remaining(now) == 0 {
-            // Units only reserved (none sent yet) come back when their
-            // callers send or give up; a full day is the honest upper bound.
-            let wait = match self.resets_in(now) {
-                Duration::ZERO => DAY,
-                wait => wait,
-            };
+        if let Some(wait) = self.spent(now) {
             return Err(wait);
         }
         self.reserved += 1;
