@@ -110,11 +110,16 @@ async fn a_thousand_waiters_go_first_come_first_served_within_the_plan() {
     let arrivals = Arc::new(AtomicU32::new(0));
     let admitted = Arc::new(Mutex::new(Vec::new()));
     let deadline = Instant::now() + HOUR;
-    let waiters: Vec<_> = (0..1_000)
-        .map(|_| {
+    let waiters: Vec<_> = (0..1_000u64)
+        .map(|i| {
             let (limiter, arrivals, admitted) =
                 (limiter.clone(), arrivals.clone(), admitted.clone());
             tokio::spawn(async move {
+                // Half come at once, the rest a few at a time while the
+                // first ones wait: late comers must not pass them.
+                if i >= 500 {
+                    tokio::time::sleep(Duration::from_millis(i % 97 * 7)).await;
+                }
                 // Nothing awaits between taking a number and joining the line.
                 let number = arrivals.fetch_add(1, Ordering::SeqCst);
                 match limiter.acquire(deadline).await {
