@@ -136,12 +136,12 @@ async fn a_thousand_waiters_go_first_come_first_served_within_the_plan() {
         waiter.await.unwrap();
     }
     let admitted = admitted.lock().unwrap();
-    let order: Vec<u32> = admitted.iter().map(|(n, _)| *n).collect();
-    assert_eq!(
-        order,
-        (0..1_000).collect::<Vec<_>>(),
-        "not first come, first served"
-    );
+    assert_eq!(admitted.len(), 1_000);
+    let first_out_of_turn = admitted
+        .iter()
+        .enumerate()
+        .find(|(turn, (number, _))| *turn as u32 != *number);
+    assert_eq!(first_out_of_turn, None, "not first come, first served");
     let times: Vec<Instant> = admitted.iter().map(|(_, t)| *t).collect();
     assert!(busiest_second(&times) <= 5, "{}", busiest_second(&times));
     let span = times[999] - times[0];
