@@ -106,3 +106,101 @@ async fn different_resources_are_cached_apart() {
         "B was never cached"
     );
 }
+
+fn cached_message(etag: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("etag", etag)
+        .set_body_json(serde_json::json!({ "to": "61400000001", "subject": etag }))
+}
+
+#[tokio::test]
+async fn a_304_for_an_evicted_answer_is_asked_again_without_validators() {
+    use wiremock::matchers::path;
+    let server = MockServer::start().await;
+    // A's revalidation is answered slowly, so that B evicts A meanwhile.
+    Mock::given(method("GET"))
+        .and(path("/messages/A"))
+        .and(header("if-none-match", "\"a\""))
+        .respond_with(
+            ResponseTemplate::new(304)
+                .insert_header("etag", "\"a\"")
+                .set_delay(std::time::Duration::from_millis(300)),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/messages/A"))
+        .respond_with(cached_message("\"a\""))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/messages/B"))
+        .respond_with(cached_message("\"b\""))
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        response_cache: std::num::NonZeroUsize::new(1),
+        ..CallOptions::default()
+    };
+    let client = mock_client_with(&server.uri(), options);
+    client
+        .message_retrieve()
+        .message_id("A")
+        .send()
+        .await
+        .expect("A cached");
+    let revalidation = {
+        let client = client.clone();
+        tokio::spawn(async move { client.message_retrieve().message_id("A").send().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    client
+        .message_retrieve()
+        .message_id("B")
+        .send()
+        .await
+        .expect("B evicts A");
+    let again = revalidation
+        .await
+        .unwrap()
+        .expect("never an error: the call is repeated without validators");
+    assert_eq!(again.subject, "\"a\"");
+    let requests: Vec<Request> = server.received_requests().await.expect("recorded");
+    let last_for_a = requests
+        .iter()
+        .rev()
+        .find(|r| r.url.path() == "/messages/A")
+        .expect("A asked");
+    assert!(!last_for_a.headers.contains_key("if-none-match"));
+    assert_eq!(requests.len(), 4);
+}
+
+#[tokio::test]
+async fn an_answer_marked_no_store_is_never_cached() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(cached_message("\"x\"").insert_header("cache-control", "no-store"))
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        response_cache: std::num::NonZeroUsize::new(16),
+        ..CallOptions::default()
+    };
+    let client = mock_client_with(&server.uri(), options);
+    for _ in 0..2 {
+        client
+            .message_retrieve()
+            .message_id("A")
+            .send()
+            .await
+            .expect("200");
+    }
+    let requests: Vec<Request> = server.received_requests().await.expect("recorded");
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.headers.contains_key("if-none-match"))
+    );
+}

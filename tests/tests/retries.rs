@@ -432,3 +432,37 @@ async fn a_timed_out_send_says_it_may_have_been_sent() {
     );
     assert_eq!(requests(&server).await, 1);
 }
+
+#[tokio::test]
+async fn every_redirect_hop_counts_against_the_daily_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/messages/A1"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/messages/A2"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/messages/A2"))
+        .respond_with(ok_message())
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        rate_limit: Some(plan(5, Some(3))),
+        ..fast_retries(1)
+    };
+    let client = mock_client_with(&server.uri(), options);
+    client
+        .message_retrieve()
+        .message_id("A1")
+        .send()
+        .await
+        .expect("followed");
+    assert_eq!(client.remaining_today(), Some(1), "two requests went out");
+    let err = expect_error(client.message_retrieve().message_id("A1").send().await);
+    // The second call's first hop took the last unit; its redirect is held.
+    assert!(
+        matches!(err.refusal(), Some(Refusal::DailyBudgetSpent { .. })),
+        "{err:#}"
+    );
+    assert_eq!(requests(&server).await, 3);
+}

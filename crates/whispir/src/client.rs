@@ -232,9 +232,16 @@ impl ClientBuilder {
 
     /// Cache up to `capacity` GET responses and revalidate them with
     /// `ETag`/`Last-Modified`, answering a 304 with the cached value. Off by
-    /// default; `0` turns it off.
+    /// default; `0` turns it off. Answers marked `Cache-Control: no-store`
+    /// are never kept.
     pub fn response_cache(mut self, capacity: usize) -> Self {
         self.options.response_cache = NonZeroUsize::new(capacity);
+        self
+    }
+
+    /// The most bytes the response cache holds (default 4 MiB).
+    pub fn response_cache_bytes(mut self, bytes: usize) -> Self {
+        self.options.response_cache_bytes = bytes;
         self
     }
 

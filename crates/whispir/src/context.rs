@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use std::num::NonZeroUsize;
 
-use crate::cache::ResponseCache;
+use crate::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
 use crate::rate_limit::{Plan, RateLimiter};
 use crate::redirect::RedirectMemory;
 use crate::retry::{RetryBudget, RetryConfig};
@@ -89,8 +89,11 @@ pub struct CallOptions {
     pub retry_budget: u32,
     /// Client-side rate limit for the account's plan (default: none).
     pub rate_limit: Option<Plan>,
-    /// Capacity of the 304 response cache (default: off).
+    /// Capacity of the 304 response cache in answers (default: off).
     pub response_cache: Option<NonZeroUsize>,
+    /// Bytes the 304 response cache holds at most (default 4 MiB); an
+    /// answer larger than this is never cached.
+    pub response_cache_bytes: usize,
     /// Bytes of an error body kept (default 64 KiB); the rest is never read.
     pub error_body_limit: usize,
     /// Bytes of a success body read at most (default 16 MiB); a longer body
@@ -112,6 +115,7 @@ impl Default for CallOptions {
             retry_budget: 500,
             rate_limit: None,
             response_cache: None,
+            response_cache_bytes: DEFAULT_CACHE_BYTES,
             error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
             body_limit: DEFAULT_BODY_LIMIT,
             timeout: crate::client::DEFAULT_TIMEOUT,
@@ -135,7 +139,9 @@ impl CallPolicy {
             budget: RetryBudget::new(options.retry_budget),
             limiter: options.rate_limit.map(RateLimiter::new),
             redirects: RedirectMemory::default(),
-            cache: options.response_cache.map(ResponseCache::new),
+            cache: options
+                .response_cache
+                .map(|entries| ResponseCache::new(entries, options.response_cache_bytes)),
             options,
         }
     }

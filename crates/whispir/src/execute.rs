@@ -13,9 +13,9 @@ use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, RawBody, Refusal};
 
-use crate::cache::ResponseCache;
+use crate::cache::{ResponseCache, Settled};
 use crate::context::{CallPolicy, ClientContext};
-use crate::rate_limit::Admission;
+use crate::rate_limit::{Admission, DailyToken, RateLimiter};
 use crate::redirect::send_following_redirects;
 use crate::retry::wait_before_retry;
 
@@ -24,8 +24,11 @@ use crate::retry::wait_before_retry;
 pub(crate) enum Failure {
     /// Below HTTP: connecting, sending or reading failed.
     Transport(reqwest::Error),
-    /// The client refused to send the request, or to follow a redirect.
+    /// The client refused to send the request on (a redirect it would not
+    /// follow, or the limiter at a later hop): the first request was sent.
     Refused(Refusal),
+    /// The limiter refused the request before it was sent at all.
+    Held(Refusal),
 }
 
 /// What a running call has done so far, readable after its future was
@@ -125,20 +128,27 @@ impl Attempts<'_> {
         let mut caps = retry.backoff_caps();
         let mut retry_cost = None;
         let mut current = request;
+        let mut repeated_without_validators = false;
         loop {
-            if let Some(limiter) = &policy.limiter
-                && let Admission::DailyBudgetSpent { resets_in } = limiter.acquire().await
-            {
-                return Err(self.refused(Refusal::DailyBudgetSpent { resets_in }));
-            }
+            // Counted before sending: a call cut short by its deadline while
+            // the request is out must say it may have been sent.
             let attempt = self.progress.attempts.fetch_add(1, Ordering::AcqRel) + 1;
             span.record("attempt", attempt);
             // A copy for a retry or a redirect; a body that cannot be copied
             // is sent once.
             let copy = current.try_clone();
-            let sent =
-                send_following_redirects(self.http, current, copy.as_ref(), &policy.redirects)
-                    .await;
+            let gate = Gate {
+                limiter: policy.limiter.as_ref(),
+                deadline: self.deadline,
+            };
+            let sent = send_following_redirects(
+                self.http,
+                current,
+                copy.as_ref(),
+                &policy.redirects,
+                gate,
+            )
+            .await;
             let err = match sent {
                 Ok(response) if response.status().is_success() => {
                     policy.budget.refund(retry_cost);
@@ -148,8 +158,32 @@ impl Attempts<'_> {
                 Ok(response)
                     if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() =>
                 {
+                    let key = cache_key.as_deref();
+                    match self.settle(key, response).await? {
+                        Settled::Response(response) => {
+                            span.record("retry", "no");
+                            return Ok(response);
+                        }
+                        Settled::RepeatWithoutValidators { not_modified } => {
+                            // The entry the 304 confirmed was evicted meanwhile:
+                            // ask again, once, for the whole answer.
+                            match copy {
+                                Some(mut again) if !repeated_without_validators => {
+                                    ResponseCache::remove_validators(&mut again);
+                                    repeated_without_validators = true;
+                                    current = again;
+                                    continue;
+                                }
+                                _ => self.error_response(not_modified).await,
+                            }
+                        }
+                    }
+                }
+                Err(Failure::Held(refusal)) => {
+                    // The limiter kept this attempt back: it never happened.
+                    self.progress.attempts.fetch_sub(1, Ordering::AcqRel);
                     span.record("retry", "no");
-                    return self.settle_cache(cache_key.as_deref(), response).await;
+                    return Err(self.refused(refusal));
                 }
                 Ok(response) => self.error_response(response).await,
                 Err(Failure::Transport(err)) => {
@@ -222,17 +256,58 @@ impl Attempts<'_> {
         )
     }
 
-    async fn settle_cache(
+    async fn settle(
         &self,
         key: Option<&str>,
         response: reqwest::Response,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<Settled, Error> {
         match (&self.policy.cache, key) {
             (Some(cache), Some(key)) => cache
                 .settle(key, response)
                 .await
                 .map_err(|err| from_reqwest(Some(self.operation), Some(self.method.clone()), err)),
-            _ => Ok(response),
+            _ => Ok(Settled::Response(response)),
+        }
+    }
+
+    /// Settles a success with the cache; a success never asks to repeat.
+    async fn settle_cache(
+        &self,
+        key: Option<&str>,
+        response: reqwest::Response,
+    ) -> Result<reqwest::Response, Error> {
+        match self.settle(key, response).await? {
+            Settled::Response(response)
+            | Settled::RepeatWithoutValidators {
+                not_modified: response,
+            } => Ok(response),
+        }
+    }
+}
+
+/// What every request of a call passes before it is sent: the client's
+/// rate limiter, within the call's deadline.
+#[derive(Clone, Copy)]
+pub(crate) struct Gate<'a> {
+    limiter: Option<&'a RateLimiter>,
+    deadline: Instant,
+}
+
+impl Gate<'_> {
+    /// Waits for the limiter's turn, or says why the request may not go.
+    /// The returned token is spent when the request is sent; dropped
+    /// unspent (a cancelled call), it gives its unit of the daily budget
+    /// back.
+    pub(crate) async fn pass(&self) -> Result<Option<DailyToken<'_>>, Refusal> {
+        let Some(limiter) = self.limiter else {
+            return Ok(None);
+        };
+        match limiter.acquire(self.deadline).await {
+            Admission::Go(token) => Ok(Some(token)),
+            Admission::DailyBudgetSpent { resets_in } => {
+                Err(Refusal::DailyBudgetSpent { resets_in })
+            }
+            Admission::PauseTooLong { wait } => Err(Refusal::PauseTooLong { wait }),
         }
     }
 }

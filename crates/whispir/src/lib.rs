@@ -71,7 +71,7 @@ struct ReadmeDoctests;
 pub use location::{Accepted, Created, MessageSent, WaitOptions, WaitOutcome};
 pub use models::IntoField;
 pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
-pub use rate_limit::{Plan, RateLimiter};
+pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};
 pub use response::Response;
 pub use retry::RetryConfig;
 pub use whispir_errors::{

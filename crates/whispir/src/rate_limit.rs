@@ -2,23 +2,34 @@
 //!
 //! Whispir plans allow 5, 10 or 30 requests per second and 10,000, 20,000
 //! or 50,000 per day; over either the API answers 403 (or 429). The limiter
-//! makes a request wait rather than be refused, fails fast without sending
-//! once the daily budget is spent, and pauses everything when the server
-//! says the quota was hit anyway (the server's view wins). One limiter is
-//! shared by all clones of a client.
+//! makes a request wait rather than be refused, admits waiting callers first
+//! come, first served, fails fast without sending once the daily budget is
+//! spent, and pauses everything when the server says the quota was hit
+//! anyway (the server's view wins). No wait outlasts the caller's deadline:
+//! a longer one is refused at once. One limiter is shared by all clones of
+//! a client.
+
+mod daily;
+#[cfg(test)]
+mod tests;
+
+pub use daily::{DailyWindow, InvalidDailyWindow};
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota};
 use tokio::time::Instant;
+
+use daily::{DailyUse, Now};
 
 /// A plan's quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     per_second: NonZeroU32,
     per_day: Option<NonZeroU32>,
+    daily_window: DailyWindow,
 }
 
 const fn nz(n: u32) -> NonZeroU32 {
@@ -36,12 +47,23 @@ impl Plan {
     /// 30 requests per second, 50,000 per day.
     pub const RPS_30_DAILY_50K: Plan = Plan::new(nz(30), Some(nz(50_000)));
 
-    /// A custom plan; `per_day: None` means no daily cap.
+    /// A custom plan; `per_day: None` means no daily cap. The daily budget
+    /// is counted in a rolling 24 hours (see [`Plan::with_daily_window`]).
     pub const fn new(per_second: NonZeroU32, per_day: Option<NonZeroU32>) -> Self {
         Self {
             per_second,
             per_day,
+            daily_window: DailyWindow::Rolling,
         }
+    }
+
+    /// The same plan with its daily budget counted in `window`: a rolling
+    /// 24 hours (the default, safe whatever the server's reset time), or a
+    /// fixed reset time of day when the account's reset time is known.
+    /// Refuses a reset time out of range.
+    pub fn with_daily_window(mut self, window: DailyWindow) -> Result<Self, InvalidDailyWindow> {
+        self.daily_window = window.validate()?;
+        Ok(self)
     }
 
     /// Requests per second.
@@ -54,61 +76,132 @@ impl Plan {
         self.per_day.map(NonZeroU32::get)
     }
 
-    /// The per-second quota: requests evenly spaced just under the plan
-    /// rate, without bursts, so that no one-second window (fixed or
-    /// sliding) ever holds more than the plan allows.
-    pub(crate) fn quota(&self) -> Quota {
-        let period =
-            Duration::from_secs(1).mul_f64(SPACING_MARGIN / f64::from(self.per_second.get()));
-        Quota::with_period(period).map_or_else(
-            || Quota::per_second(self.per_second),
-            |q| q.allow_burst(NonZeroU32::MIN),
-        )
+    /// How the daily budget is counted.
+    pub fn daily_window(&self) -> DailyWindow {
+        self.daily_window
+    }
+
+    /// The time between two requests: requests go evenly spaced just under
+    /// the plan rate, without bursts, so that no one-second window (fixed
+    /// or sliding) ever holds more than the plan allows.
+    fn spacing(&self) -> Duration {
+        Duration::from_secs(1).mul_f64(SPACING_MARGIN / f64::from(self.per_second.get()))
     }
 }
 
+/// Requests are spaced this much wider than the plan rate: a burst-free
+/// schedule at exactly the rate could still fit one request too many into
+/// a sliding second whose start coincides with a send, and a turn taken
+/// up to [`LATENESS_ABSORBED`] late must not either.
+const SPACING_MARGIN: f64 = 1.003;
+
+/// A turn taken this much after its time (timers fire on whole
+/// milliseconds) does not delay the turns after it. Less than the margin
+/// above (3 ms per second), so that any `per_second + 1` requests still
+/// span more than a second.
+const LATENESS_ABSORBED: Duration = Duration::from_micros(1_500);
+
+/// The longest pause the limiter keeps; a server asking for more is
+/// treated as asking for this (every caller is refused meanwhile anyway).
+const LONGEST_PAUSE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// Whether a request may go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Admission {
-    /// Send it.
-    Go,
+#[derive(Debug)]
+pub(crate) enum Admission<'a> {
+    /// Send it; call [`DailyToken::sent`] right before sending.
+    Go(DailyToken<'a>),
     /// The daily budget is spent: do not send.
     DailyBudgetSpent {
-        /// Until the budget starts again.
+        /// Until the next unit of the budget comes back.
         resets_in: Duration,
     },
+    /// The request could not go before the caller's deadline (a pause the
+    /// server asked for, or the callers ahead of it): do not send.
+    PauseTooLong {
+        /// How long the request would have had to wait, at least.
+        wait: Duration,
+    },
+}
+
+/// One unit of the daily budget held for a request about to be sent. The
+/// unit is used by [`DailyToken::sent`]; dropped without it (the call was
+/// cancelled, or refused before sending) the unit goes back to the budget.
+#[derive(Debug)]
+#[must_use = "a token dropped without `sent()` gives its unit back"]
+pub(crate) struct DailyToken<'a> {
+    daily: Option<&'a Mutex<DailyUse>>,
+}
+
+impl DailyToken<'_> {
+    /// The request is being sent now: its unit counts against the budget.
+    pub(crate) fn sent(mut self) {
+        if let Some(daily) = self.daily.take() {
+            lock(daily).record_sent(Now::current());
+        }
+    }
+}
+
+impl Drop for DailyToken<'_> {
+    fn drop(&mut self) {
+        if let Some(daily) = self.daily.take() {
+            lock(daily).give_back();
+        }
+    }
+}
+
+/// Turns evenly spaced in time, one request each.
+///
+/// Not governor: its GCRA without bursts cannot absorb a turn taken a
+/// little late, so tokio's millisecond timers would push every later turn
+/// back (3 % below the plan at 30 per second); and it reads a clock that
+/// tokio's test clock does not move.
+#[derive(Debug)]
+struct Pacing {
+    spacing: Duration,
+    /// The earliest time of the next turn.
+    next: Option<Instant>,
+}
+
+impl Pacing {
+    /// Takes the turn due at `now`, or says when the next one is due.
+    fn take(&mut self, now: Instant) -> Result<(), Instant> {
+        let due = match self.next {
+            Some(next) if now < next => return Err(next),
+            // Late by a timer tick: the schedule keeps its pace.
+            Some(next) => next.max(now.checked_sub(LATENESS_ABSORBED).unwrap_or(now)),
+            None => now,
+        };
+        self.next = Some(due.checked_add(self.spacing).unwrap_or(due));
+        Ok(())
+    }
 }
 
 /// The shared limiter of a client.
 #[derive(Debug)]
 pub struct RateLimiter {
     plan: Plan,
-    per_second: DefaultDirectRateLimiter,
-    daily: Mutex<DailyWindow>,
+    /// Held by the caller at the head of the line while it waits for its
+    /// turn; tokio's mutex hands itself on in the order it was asked for.
+    line: tokio::sync::Mutex<Pacing>,
+    /// Callers between arrival and admission (or giving up).
+    waiting: AtomicUsize,
+    daily: Option<Mutex<DailyUse>>,
     paused_until: Mutex<Option<Instant>>,
 }
-
-/// A fixed 24-hour window that starts with its first request.
-#[derive(Debug, Default)]
-struct DailyWindow {
-    started: Option<Instant>,
-    used: u32,
-}
-
-const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// Requests are spaced this much wider than the plan rate: a burst-free
-/// schedule at exactly the rate could still fit one request too many into
-/// a sliding second whose start coincides with a send.
-const SPACING_MARGIN: f64 = 1.003;
 
 impl RateLimiter {
     /// A limiter for a plan.
     pub fn new(plan: Plan) -> Self {
         Self {
             plan,
-            per_second: governor::RateLimiter::direct(plan.quota()),
-            daily: Mutex::new(DailyWindow::default()),
+            line: tokio::sync::Mutex::new(Pacing {
+                spacing: plan.spacing(),
+                next: None,
+            }),
+            waiting: AtomicUsize::new(0),
+            daily: plan
+                .per_day
+                .map(|limit| Mutex::new(DailyUse::new(limit.get(), plan.daily_window))),
             paused_until: Mutex::new(None),
         }
     }
@@ -118,151 +211,135 @@ impl RateLimiter {
         self.plan
     }
 
-    /// Requests left in the current daily window (`None` without a daily cap).
+    /// Requests left in the daily budget now (`None` without a daily cap):
+    /// the plan's daily requests minus those sent in the current window
+    /// (see [`DailyWindow`]) and those about to be sent.
     pub fn remaining_today(&self) -> Option<u32> {
-        let limit = self.plan.per_day()?;
-        let now = Instant::now();
-        let daily = self.daily.lock().ok()?;
-        let used = match daily.started {
-            Some(started) if now.duration_since(started) < DAY => daily.used,
-            _ => 0,
-        };
-        Some(limit.saturating_sub(used))
+        let daily = self.daily.as_ref()?;
+        Some(lock(daily).remaining(Now::current()))
     }
 
-    /// Waits until a request may be sent, or says the day's budget is spent.
-    pub(crate) async fn acquire(&self) -> Admission {
-        let paused = self.paused_until.lock().ok().and_then(|until| *until);
-        if let Some(until) = paused {
-            tokio::time::sleep_until(until).await;
-        }
-        if let Some(resets_in) = self.take_daily() {
+    /// When the daily budget next grows (`None` without a daily cap): in a
+    /// rolling window, when the oldest request sent in the last 24 hours
+    /// leaves it (zero when none was sent); with a reset time, until the
+    /// next reset.
+    pub fn resets_in(&self) -> Option<Duration> {
+        let daily = self.daily.as_ref()?;
+        Some(lock(daily).resets_in(Now::current()))
+    }
+
+    /// Waits for this caller's turn, in arrival order, and returns a token
+    /// for one request; or says at once why the request may not go: the
+    /// daily budget is spent, or the turn would come after `deadline`.
+    pub(crate) async fn acquire(&self, deadline: Instant) -> Admission<'_> {
+        let arrived = Instant::now();
+        if let Some(resets_in) = self
+            .daily
+            .as_ref()
+            .and_then(|daily| lock(daily).spent(Now::current()))
+        {
             return Admission::DailyBudgetSpent { resets_in };
         }
-        self.per_second.until_ready().await;
-        Admission::Go
-    }
-
-    /// Takes one request from the daily budget; `Some(wait)` when none is left.
-    fn take_daily(&self) -> Option<Duration> {
-        let limit = self.plan.per_day()?;
-        let now = Instant::now();
-        let Ok(mut daily) = self.daily.lock() else {
-            return None;
-        };
-        let started = match daily.started {
-            Some(started) if now.duration_since(started) < DAY => started,
-            _ => {
-                daily.started = Some(now);
-                daily.used = 0;
-                now
-            }
-        };
-        if daily.used >= limit {
-            return Some(DAY.saturating_sub(now.duration_since(started)));
+        let place = InLine::join(&self.waiting);
+        // Every caller ahead takes one slot first: the earliest turn.
+        let earliest = self.turn_after(arrived, place.ahead);
+        // (A caller that need not wait at all goes even with no time left.)
+        if earliest.is_none_or(|turn| turn > deadline && turn > arrived) {
+            return Admission::PauseTooLong {
+                wait: earliest.map_or(LONGEST_PAUSE, |turn| turn - arrived),
+            };
         }
-        daily.used += 1;
-        None
+        let Ok(mut pacing) = tokio::time::timeout_at(deadline, self.line.lock()).await else {
+            let now = Instant::now();
+            let wait = self
+                .turn_after(now, 1)
+                .map_or(LONGEST_PAUSE, |turn| turn - now);
+            return Admission::PauseTooLong { wait };
+        };
+        loop {
+            let now = Now::current();
+            if let Some(until) = self.paused_until()
+                && until > now.mono
+            {
+                if until > deadline {
+                    return Admission::PauseTooLong {
+                        wait: until - now.mono,
+                    };
+                }
+                // Then look again: the pause may have been extended.
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            let token = match &self.daily {
+                None => DailyToken { daily: None },
+                Some(daily) => match lock(daily).reserve(now) {
+                    Ok(()) => DailyToken { daily: Some(daily) },
+                    Err(resets_in) => return Admission::DailyBudgetSpent { resets_in },
+                },
+            };
+            match pacing.take(now.mono) {
+                Ok(()) => return Admission::Go(token),
+                Err(due) if due <= deadline => {
+                    drop(token);
+                    tokio::time::sleep_until(due).await;
+                }
+                Err(due) => {
+                    return Admission::PauseTooLong {
+                        wait: due - now.mono,
+                    };
+                }
+            }
+        }
     }
 
-    /// The server refused a request for quota: hold every request for `wait`.
+    /// The earliest time a caller with `ahead` callers before it could go:
+    /// after any pause, one request spacing per caller ahead.
+    fn turn_after(&self, now: Instant, ahead: usize) -> Option<Instant> {
+        let start = self.paused_until().map_or(now, |until| until.max(now));
+        let ahead = u32::try_from(ahead).ok()?;
+        start.checked_add(self.plan.spacing().checked_mul(ahead)?)
+    }
+
+    fn paused_until(&self) -> Option<Instant> {
+        *lock(&self.paused_until)
+    }
+
+    /// The server refused a request for quota: hold every request for
+    /// `wait` (a pause already longer stays).
     pub(crate) fn back_off(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        if let Ok(mut paused) = self.paused_until.lock()
-            && paused.is_none_or(|current| current < until)
-        {
+        let now = Instant::now();
+        let Some(until) = now.checked_add(wait.min(LONGEST_PAUSE)) else {
+            return;
+        };
+        let mut paused = lock(&self.paused_until);
+        if paused.is_none_or(|current| current < until) {
             *paused = Some(until);
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use governor::clock::FakeRelativeClock;
+/// A caller's place among those waiting, counted while it waits.
+struct InLine<'a> {
+    waiting: &'a AtomicUsize,
+    /// Callers that were waiting when this one arrived.
+    ahead: usize,
+}
 
-    #[test]
-    fn presets_match_the_published_plans() {
-        assert_eq!(
-            (
-                Plan::RPS_5_DAILY_10K.per_second(),
-                Plan::RPS_5_DAILY_10K.per_day()
-            ),
-            (5, Some(10_000))
-        );
-        assert_eq!(
-            (
-                Plan::RPS_10_DAILY_20K.per_second(),
-                Plan::RPS_10_DAILY_20K.per_day()
-            ),
-            (10, Some(20_000))
-        );
-        assert_eq!(
-            (
-                Plan::RPS_30_DAILY_50K.per_second(),
-                Plan::RPS_30_DAILY_50K.per_day()
-            ),
-            (30, Some(50_000))
-        );
+impl<'a> InLine<'a> {
+    fn join(waiting: &'a AtomicUsize) -> Self {
+        let ahead = waiting.fetch_add(1, Ordering::SeqCst);
+        Self { waiting, ahead }
     }
+}
 
-    #[test]
-    fn a_burst_of_100_is_held_to_the_plan_rate() {
-        let clock = FakeRelativeClock::default();
-        let limiter =
-            governor::RateLimiter::direct_with_clock(Plan::RPS_10_DAILY_20K.quota(), clock.clone());
-        let mut admitted_at = Vec::new();
-        let mut now = Duration::ZERO;
-        while admitted_at.len() < 100 {
-            if limiter.check().is_ok() {
-                admitted_at.push(now);
-            } else {
-                clock.advance(Duration::from_micros(100));
-                now += Duration::from_micros(100);
-            }
-        }
-        // No burst: one at once, then one every ~100 ms.
-        assert_eq!(admitted_at.iter().filter(|t| t.is_zero()).count(), 1);
-        assert!(
-            admitted_at[99] >= Duration::from_millis(9_900),
-            "{:?}",
-            admitted_at[99]
-        );
-        // No sliding one-second window holds more than the plan's 10.
-        for (i, start) in admitted_at.iter().enumerate() {
-            let in_window = admitted_at[i..]
-                .iter()
-                .take_while(|t| **t < *start + Duration::from_secs(1))
-                .count();
-            assert!(in_window <= 10, "window from {start:?}: {in_window}");
-        }
-        // And the rate stays within 0.5 % of the plan.
-        let rate = 99.0 / admitted_at[99].as_secs_f64();
-        assert!(rate >= 9.95, "{rate}");
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
+}
 
-    #[tokio::test]
-    async fn the_daily_budget_fails_fast_once_spent() {
-        let limiter = RateLimiter::new(Plan::new(nz(1000), Some(nz(3))));
-        for _ in 0..3 {
-            assert_eq!(limiter.acquire().await, Admission::Go);
-        }
-        assert_eq!(limiter.remaining_today(), Some(0));
-        match limiter.acquire().await {
-            Admission::DailyBudgetSpent { resets_in } => {
-                assert!(resets_in <= DAY && resets_in > Duration::from_secs(3600))
-            }
-            Admission::Go => panic!("the fourth request must not go"),
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_servers_back_off_holds_every_request() {
-        let limiter = RateLimiter::new(Plan::new(nz(1000), None));
-        limiter.back_off(Duration::from_secs(2));
-        let start = Instant::now();
-        assert_eq!(limiter.acquire().await, Admission::Go);
-        assert!(start.elapsed() >= Duration::from_secs(2));
-        assert_eq!(limiter.remaining_today(), None);
-    }
+/// Nothing panics while these locks are held; a poisoned one is still
+/// consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

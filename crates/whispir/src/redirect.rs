@@ -21,7 +21,7 @@ use reqwest::{StatusCode, Url};
 use whispir_errors::{RedirectRefusal, Refusal, is_downgrade, resolve_location, same_origin};
 
 use crate::context::API_KEY_HEADER;
-use crate::execute::Failure;
+use crate::execute::{Failure, Gate};
 
 /// The most redirects one call follows.
 pub const MAX_HOPS: usize = 5;
@@ -116,15 +116,16 @@ fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Respon
     Err(Failure::Refused(Refusal::Redirect { status, reason }))
 }
 
-/// Sends a request and follows the redirects it gets. `template` is a copy
-/// of the request to send again on a redirect (without one, a redirect
-/// cannot be followed). A request with a body (a message, a contact) is
+/// Sends a request and follows the redirects it gets, each hop passing the
+/// `gate` (the rate limiter). `template` is a copy of the request to send
+/// again on a redirect (without one, a redirect cannot be followed). A request with a body (a message, a contact) is
 /// never sent to another origin.
 pub(crate) async fn send_following_redirects(
     http: &reqwest::Client,
     request: reqwest::Request,
     template: Option<&reqwest::Request>,
     memory: &RedirectMemory,
+    gate: Gate<'_>,
 ) -> Result<reqwest::Response, Failure> {
     let mut current = request;
     // Built on the first redirect only: most calls are never redirected.
@@ -133,6 +134,17 @@ pub(crate) async fn send_following_redirects(
     let mut hops = 0;
     loop {
         let has_body = current.body().is_some();
+        // Every hop is a request the plan counts.
+        let token = gate.pass().await.map_err(|refusal| {
+            if hops == 0 {
+                Failure::Held(refusal)
+            } else {
+                Failure::Refused(refusal)
+            }
+        })?;
+        if let Some(token) = token {
+            token.sent();
+        }
         let response = http.execute(current).await.map_err(Failure::Transport)?;
         let status = response.status();
         if !is_followed(status) {
