@@ -46,7 +46,8 @@ async fn no_send_is_lost_silently_or_duplicated() {
         ..fast_retries(4)
     };
     let client = mock_builder(&server.uri, options)
-        .timeout(Duration::from_millis(200))
+        .attempt_timeout(Duration::from_millis(200))
+        .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
 
