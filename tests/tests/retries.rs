@@ -458,6 +458,11 @@ async fn every_redirect_hop_counts_against_the_daily_budget() {
         .await
         .expect("followed");
     assert_eq!(client.remaining_today(), Some(1), "two requests went out");
+    let resets_in = client.resets_in().expect("a daily cap");
+    assert!(
+        resets_in > std::time::Duration::from_secs(23 * 3600),
+        "a rolling window frees its first unit a day after it was used: {resets_in:?}"
+    );
     let err = expect_error(client.message_retrieve().message_id("A1").send().await);
     // The second call's first hop took the last unit; its redirect is held.
     assert!(

@@ -329,11 +329,21 @@ impl Client {
     }
 
     /// Requests left today under the configured plan (`None` without a
-    /// plan or without a daily cap).
+    /// plan or without a daily cap); [`Client::resets_in`] says when more
+    /// come back.
     pub fn remaining_today(&self) -> Option<u32> {
         self.inner
             .rate_limiter()
             .and_then(|limiter| limiter.remaining_today())
+    }
+
+    /// When the daily budget next gives requests back: for a rolling window,
+    /// when the oldest request of the last 24 h leaves it; for a fixed reset
+    /// time, the time until it (`None` without a plan or daily cap).
+    pub fn resets_in(&self) -> Option<std::time::Duration> {
+        self.inner
+            .rate_limiter()
+            .and_then(|limiter| limiter.resets_in())
     }
 
     /// A client configured from the environment: `WHISPIR_API_KEY`, then
