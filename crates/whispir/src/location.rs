@@ -114,7 +114,8 @@ pub struct MessageSent {
     headers: HeaderMap,
     location: Option<Url>,
     accepted: Option<Accepted>,
-    scheduled: Option<Message>,
+    // Boxed: a message is about 2 KiB, and a send's outcome is moved often.
+    scheduled: Option<Box<Message>>,
 }
 
 impl MessageSent {
@@ -122,7 +123,7 @@ impl MessageSent {
         status: StatusCode,
         headers: HeaderMap,
         location: Option<Url>,
-        scheduled: Option<Message>,
+        scheduled: Option<Box<Message>>,
     ) -> Self {
         let accepted = location
             .clone()
@@ -170,7 +171,7 @@ impl MessageSent {
 
     /// The scheduled message the API echoed (a 200 answer).
     pub fn scheduled(&self) -> Option<&Message> {
-        self.scheduled.as_ref()
+        self.scheduled.as_deref()
     }
 
     /// Polls the message's delivery status until no recipient is pending or
