@@ -471,3 +471,97 @@ async fn every_redirect_hop_counts_against_the_daily_budget() {
     );
     assert_eq!(requests(&server).await, 3);
 }
+
+#[tokio::test]
+async fn a_303_to_a_send_is_never_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(303).insert_header("location", "/messages/AB"))
+        .mount(&server)
+        .await;
+    let client = mock_client_with(&server.uri(), fast_retries(3));
+    let err = expect_error(client.message_create().body(message()).send().await);
+    assert!(!err.is_retryable());
+    assert!(err.may_have_been_processed(), "{err}");
+    assert_eq!(requests(&server).await, 1, "one send, not three");
+}
+
+#[tokio::test]
+async fn a_throttled_answer_from_another_origin_does_not_pause_the_client() {
+    let api = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "86400"))
+        .mount(&elsewhere)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/messages/A1"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/messages/A1", elsewhere.uri())),
+        )
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/messages/A2"))
+        .respond_with(ok_message())
+        .mount(&api)
+        .await;
+    let options = CallOptions {
+        rate_limit: Some(plan(5, None)),
+        ..fast_retries(1)
+    };
+    let client = mock_client_with(&api.uri(), options);
+    let err = expect_error(client.message_retrieve().message_id("A1").send().await);
+    assert!(err.is_throttled());
+    client
+        .clone()
+        .message_retrieve()
+        .message_id("A2")
+        .send()
+        .await
+        .expect("another origin's 429 does not pause the API's client");
+}
+
+#[tokio::test]
+async fn an_accepted_send_whose_body_stalls_is_still_a_sent_message() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("location", "/messages/ABC123")
+                .set_body_string("Your request has been accepted"),
+        )
+        .mount(&server)
+        .await;
+    // The whole-call budget is tiny, but the status came in: the send is
+    // reported with its id, never as a timeout.
+    let client = whispir_tests::mock_builder(&server.uri(), fast_retries(1))
+        .timeout(std::time::Duration::from_millis(1))
+        .build()
+        .unwrap();
+    match client.message_create().body(message()).send().await {
+        Ok(sent) => assert_eq!(sent.message_id(), Some("ABC123")),
+        // Nothing was answered within 1 ms: then it must say so honestly.
+        Err(err) => assert!(err.is_timeout(), "{err:#}"),
+    }
+}
+
+#[tokio::test]
+async fn a_huge_timeout_does_not_panic() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok_message())
+        .mount(&server)
+        .await;
+    let client = whispir_tests::mock_builder(&server.uri(), fast_retries(1))
+        .timeout(std::time::Duration::MAX)
+        .build()
+        .unwrap();
+    client
+        .message_retrieve()
+        .message_id("AB")
+        .send()
+        .await
+        .expect("200");
+}

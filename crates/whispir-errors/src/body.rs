@@ -218,10 +218,12 @@ fn parse_json(body: &[u8]) -> ApiErrorBody {
     let Ok(json) = serde_json::from_slice::<JsonError>(body) else {
         return ApiErrorBody::Unrecognized;
     };
+    // Every text is shortened: an error line stays readable, and a body
+    // that echoes a whole request does not end up in logs whole.
     let text = |value: Option<serde_json::Value>| match value {
-        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::String(s)) => Some(shorten(&s)),
         Some(serde_json::Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
+        Some(other) => Some(shorten(&other.to_string())),
     };
     if json.error_summary.is_some() || json.error_text.is_some() || json.error_detail.is_some() {
         return ApiErrorBody::Classic {

@@ -90,9 +90,10 @@ pub(crate) const TABLE_CLASSIFICATION: &[(u16, ErrorClass, RetryPolicy)] = &[
     (201, ErrorClass::Success, RetryPolicy::Never),
     (202, ErrorClass::Success, RetryPolicy::Never),
     (204, ErrorClass::Success, RetryPolicy::Never),
-    // The API did not act on a redirected request: re-sending it is safe.
-    (301, ErrorClass::Redirect, RetryPolicy::Always),
-    (302, ErrorClass::Redirect, RetryPolicy::Always),
+    // The client follows redirects itself; one it did not follow is final
+    // (a gateway may answer a send it carried out with a redirect).
+    (301, ErrorClass::Redirect, RetryPolicy::Never),
+    (302, ErrorClass::Redirect, RetryPolicy::Never),
     (304, ErrorClass::NotModified, RetryPolicy::Never),
     (400, ErrorClass::ClientError, RetryPolicy::Never),
     (401, ErrorClass::Auth, RetryPolicy::Never),
@@ -148,9 +149,12 @@ fn classify_standard(status: StatusCode) -> (ErrorClass, RetryPolicy) {
     match status.as_u16() {
         200..=299 => (ErrorClass::Success, RetryPolicy::Never),
         304 => (ErrorClass::NotModified, RetryPolicy::Never),
-        300..=399 => (ErrorClass::Redirect, RetryPolicy::Always),
-        // The server gave up waiting for the request: it did not act on it.
-        408 => (ErrorClass::Transport, RetryPolicy::Always),
+        // A redirect the client did not follow: a 303 says the request was
+        // carried out, others promise nothing. Never sent again by itself.
+        300..=399 => (ErrorClass::Redirect, RetryPolicy::Never),
+        // The server gave up waiting for the request, but a proxy may send
+        // 408 after passing the request on: only idempotent ones again.
+        408 => (ErrorClass::Transport, RetryPolicy::IdempotentOnly),
         429 => (ErrorClass::Throttling, RetryPolicy::Always),
         401 | 407 => (ErrorClass::Auth, RetryPolicy::Never),
         501 => (ErrorClass::NotImplemented, RetryPolicy::Never),

@@ -397,7 +397,8 @@ impl Error {
                 response.status.is_server_error() && response.status != StatusCode::NOT_IMPLEMENTED
             }
             Kind::Decode { .. } | Kind::Protocol { .. } => true,
-            Kind::InvalidRequest(_) | Kind::Refused(_) => false,
+            Kind::Refused(refusal) => refusal.may_have_been_processed(),
+            Kind::InvalidRequest(_) => false,
         }
     }
 

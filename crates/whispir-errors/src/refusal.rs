@@ -57,6 +57,10 @@ pub enum RedirectRefusal {
     BadLocation(String),
     /// The request body is a stream that cannot be sent a second time.
     BodyNotReplayable,
+    /// A request with a body (a message send) was answered 301, 302 or 303:
+    /// unlike 307 and 308, these do not promise that the request was not
+    /// carried out, so it is not sent again anywhere.
+    SendNotRepeated,
 }
 
 impl Refusal {
@@ -76,6 +80,18 @@ impl Refusal {
             }
             Refusal::Redirect { .. } => ErrorClass::Redirect,
         }
+    }
+
+    /// Whether the refused request may have been carried out already: a
+    /// send answered with a redirect that does not say it was not.
+    pub fn may_have_been_processed(&self) -> bool {
+        matches!(
+            self,
+            Refusal::Redirect {
+                reason: RedirectRefusal::SendNotRepeated,
+                ..
+            }
+        )
     }
 
     /// How long to wait before the request can be sent.
@@ -119,6 +135,10 @@ impl Refusal {
                     "send the request again to the URL in the Location header with a body \
                      that can be sent twice"
                 }
+                RedirectRefusal::SendNotRepeated => {
+                    "the request may or may not have been carried out: check its effect (e.g. \
+                     list recent messages) before sending it again"
+                }
             },
         }
     }
@@ -155,6 +175,9 @@ impl fmt::Display for Refusal {
                     RedirectRefusal::BodyNotReplayable => {
                         f.write_str("the request body cannot be sent twice")
                     }
+                    RedirectRefusal::SendNotRepeated => f.write_str(
+                        "a send is only repeated for 307 and 308; it may or may not have been carried out",
+                    ),
                 }
             }
         }

@@ -32,6 +32,8 @@ pub(crate) struct Answer {
     pub(crate) spec: &'static OperationSpec,
     pub(crate) method: Method,
     pub(crate) response: reqwest::Response,
+    /// When reading the body must have ended.
+    pub(crate) body_deadline: Instant,
 }
 
 impl Answer {
@@ -63,13 +65,14 @@ impl Answer {
             spec: self.spec,
             method: self.method,
         };
-        match read_capped(self.response, limit).await {
-            Ok((bytes, false)) => Ok((parts, bytes)),
-            Ok((bytes, true)) => {
+        match tokio::time::timeout_at(self.body_deadline, read_capped(self.response, limit)).await {
+            Ok(Ok((bytes, false))) => Ok((parts, bytes)),
+            Ok(Ok((bytes, true))) => {
                 let source = BodyTooLarge { limit };
                 Err(parts.decode_error(bytes, true, source))
             }
-            Err(err) => Err(parts.decode_error(Bytes::new(), true, err.without_url())),
+            Ok(Err(err)) => Err(parts.decode_error(Bytes::new(), true, err.without_url())),
+            Err(_) => Err(parts.decode_error(Bytes::new(), true, BodyTooSlow)),
         }
     }
 }
@@ -106,6 +109,11 @@ impl Parts {
         Response::new(self.status, self.headers, self.location, body)
     }
 }
+
+/// A success body that did not arrive in time.
+#[derive(Debug, thiserror::Error)]
+#[error("the response body did not arrive within the call's time budget")]
+struct BodyTooSlow;
 
 /// A success body longer than the client accepts.
 #[derive(Debug, thiserror::Error)]
@@ -166,31 +174,21 @@ impl<'a> Call<'a> {
             request,
         } = self;
         let budget = client.inner.options().timeout;
-        let deadline = Instant::now() + budget;
+        let deadline = far_instant(budget);
         let progress = Progress::default();
-        let work = async {
-            // Boxed: the call path's future is large, and every `.await`
-            // above it would move it again (measured: the biggest cost at
-            // 256 concurrent calls).
-            let response = Box::pin(execute(
-                &client.client,
-                &client.inner,
-                request,
-                spec.operation_id,
-                deadline,
-                &progress,
-            ))
-            .await?;
-            decode(Answer {
-                spec,
-                method: method.clone(),
-                response,
-            })
-            .await
-            .map_err(|err| err.with_attempts(progress.attempts()))
-        };
-        match tokio::time::timeout_at(deadline, work).await {
-            Ok(result) => result,
+        // Boxed: the call path's future is large, and every `.await` above it
+        // would move it again (measured: the biggest cost at 256 concurrent
+        // calls).
+        let sending = Box::pin(execute(
+            &client.client,
+            &client.inner,
+            request,
+            spec.operation_id,
+            deadline,
+            &progress,
+        ));
+        let response = match tokio::time::timeout_at(deadline, sending).await {
+            Ok(result) => result?,
             Err(_) => {
                 let attempts = progress.attempts();
                 let sent = if attempts == 0 {
@@ -198,17 +196,40 @@ impl<'a> Call<'a> {
                 } else {
                     SendState::MaybeSent
                 };
-                Err(Error::transport(
+                return Err(Error::transport(
                     Some(spec.operation_id),
                     Some(method),
                     TransportKind::Timeout,
                     sent,
                     OutOfTime { budget },
                 )
-                .with_attempts(attempts))
+                .with_attempts(attempts));
             }
-        }
+        };
+        // The answer's status is in: the request was carried out, and no
+        // timeout may hide that any more. The body gets what is left of the
+        // budget, but at least a short grace.
+        let body_deadline = deadline.max(Instant::now() + BODY_GRACE);
+        decode(Answer {
+            spec,
+            method,
+            response,
+            body_deadline,
+        })
+        .await
+        .map_err(|err| err.with_attempts(progress.attempts()))
     }
+}
+
+/// How long the body of an answer may still take after its status came in,
+/// when the call's budget is spent.
+const BODY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `now + budget`, or a day from now when that does not fit an `Instant`.
+fn far_instant(budget: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(budget)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(24 * 3600))
 }
 
 /// The whole call took longer than the client allows.
@@ -301,12 +322,17 @@ pub(crate) async fn message_sent(
             // echo; it is read in any case so that the connection can be
             // reused, and only a JSON object can be the scheduled echo.
             let location = answer.location();
-            let Answer { mut response, .. } = answer;
+            let Answer {
+                mut response,
+                body_deadline,
+                ..
+            } = answer;
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
-            let scheduled = match read_capped(response, limit).await {
-                Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
-                    serde_json::from_slice(&bytes).ok()
+            let body = tokio::time::timeout_at(body_deadline, read_capped(response, limit)).await;
+            let scheduled = match body {
+                Ok(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
+                    serde_json::from_slice(&bytes).ok().map(Box::new)
                 }
                 _ => None,
             };

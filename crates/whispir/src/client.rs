@@ -282,8 +282,22 @@ impl ClientBuilder {
 
 /// Checks a base URL and returns it without a trailing slash.
 fn check_base_url(raw: &str) -> Result<String, BuildError> {
+    // Only scheme, host and path are shown: user info, query and fragment
+    // may hold secrets.
+    let shown = raw
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split('@')
+        .next_back()
+        .unwrap_or_default();
+    let scheme = raw.split_once("://").map(|(scheme, _)| scheme);
+    let shown = match scheme {
+        Some(scheme) if !shown.contains("://") => format!("{scheme}://{shown}"),
+        _ => shown.to_string(),
+    };
     let invalid = |reason| BuildError::InvalidBaseUrl {
-        url: raw.split('@').next_back().unwrap_or_default().to_string(),
+        url: shown.clone(),
         reason,
     };
     let url = url::Url::parse(raw).map_err(|_| invalid("is not a valid URL"))?;

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
-use whispir_errors::{Error, RawBody, Refusal};
+use whispir_errors::{Error, RawBody, Refusal, same_origin};
 
 use crate::cache::{ResponseCache, Settled};
 use crate::context::{CallPolicy, ClientContext};
@@ -30,6 +30,10 @@ pub(crate) enum Failure {
     /// The limiter refused the request before it was sent at all.
     Held(Refusal),
 }
+
+/// The longest pause one quota refusal from the API imposes on every clone
+/// of a client; the call that got it still reports the whole `Retry-After`.
+const MAX_SERVER_PAUSE: Duration = Duration::from_secs(60);
 
 /// What a running call has done so far, readable after its future was
 /// dropped (when the call's time budget ran out).
@@ -89,7 +93,10 @@ pub(crate) async fn execute(
                 if let Some(status) = err.status() {
                     span.record("status", status.as_u16());
                 }
-                tracing::info!(error = %err, "the call failed");
+                // The API's text may echo recipients or message text: only at
+                // debug level.
+                tracing::info!(class = ?err.class(), attempts = progress.attempts(), "the call failed");
+                tracing::debug!(error = %err, "the call failed");
             }
         }
         result.map_err(|err| err.with_attempts(progress.attempts()))
@@ -127,8 +134,11 @@ impl Attempts<'_> {
         let retry = &policy.options.retry;
         let mut caps = retry.backoff_caps();
         let mut retry_cost = None;
+        // The API's own origin: only its answers may pause the client.
+        let api_url = request.url().clone();
         let mut current = request;
         let mut repeated_without_validators = false;
+        let mut from_api = false;
         loop {
             // Counted before sending: a call cut short by its deadline while
             // the request is out must say it may have been sent.
@@ -185,7 +195,10 @@ impl Attempts<'_> {
                     span.record("retry", "no");
                     return Err(self.refused(refusal));
                 }
-                Ok(response) => self.error_response(response).await,
+                Ok(response) => {
+                    from_api = same_origin(response.url(), &api_url);
+                    self.error_response(response).await
+                }
                 Err(Failure::Transport(err)) => {
                     from_reqwest(Some(self.operation), Some(self.method.clone()), err)
                 }
@@ -198,9 +211,12 @@ impl Attempts<'_> {
             if let Some(limiter) = &policy.limiter
                 && err.is_throttled()
                 && err.status().is_some()
+                && from_api
             {
-                // The server's view of the quota wins over the client's.
-                limiter.back_off(retry_after.unwrap_or(Duration::from_secs(1)));
+                // The server's view of the quota wins over the client's, but
+                // one answer pauses every clone for a short while only.
+                let pause = retry_after.unwrap_or(Duration::from_secs(1));
+                limiter.back_off(pause.min(MAX_SERVER_PAUSE));
             }
             let Some(copy) = copy.filter(|_| err.is_retryable() && attempt < retry.max_attempts)
             else {
@@ -225,7 +241,7 @@ impl Attempts<'_> {
                 return Err(err);
             }
             span.record("retry", "yes");
-            tracing::info!(attempt, error = %err, wait_ms = wait.as_millis(), "retrying");
+            tracing::info!(attempt, class = ?err.class(), wait_ms = wait.as_millis(), "retrying");
             drop(err);
             tokio::time::sleep(wait).await;
             current = copy;

@@ -245,7 +245,11 @@ impl Accepted {
     /// waited out (`Retry-After` honoured). Dropping the future stops
     /// polling and loses nothing: the handle can wait again.
     pub async fn wait(&self, client: &Client, options: WaitOptions) -> Result<WaitOutcome, Error> {
-        let deadline = Instant::now() + options.deadline;
+        let start = Instant::now();
+        // A deadline too far to represent is no deadline: a day is plenty.
+        let deadline = start
+            .checked_add(options.deadline)
+            .unwrap_or_else(|| start + Duration::from_secs(24 * 3600));
         let mut interval = options.initial_interval;
         let mut last = None;
         loop {
@@ -271,11 +275,14 @@ impl Accepted {
                     pause = pause.max(err.retry_after().unwrap_or_default());
                 }
             }
-            if Instant::now() + pause > deadline {
+            if Instant::now()
+                .checked_add(pause)
+                .is_none_or(|end| end > deadline)
+            {
                 return Ok(WaitOutcome::DeadlineReached(last));
             }
             tokio::time::sleep(pause).await;
-            interval = (interval * 2).min(options.max_interval);
+            interval = interval.saturating_mul(2).min(options.max_interval);
         }
     }
 }

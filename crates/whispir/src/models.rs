@@ -60,7 +60,7 @@ impl Message {
     /// subject, the remaining lines the body.
     pub fn sms(to: impl Into<String>, text: &str) -> builder::Message {
         let (subject, body) = match text.split_once('\n') {
-            Some((first, rest)) => (first, Some(rest)),
+            Some((first, rest)) => (first.trim_end_matches('\r'), Some(rest)),
             None => (text, None),
         };
         Message::builder()
@@ -95,6 +95,14 @@ mod tests {
             message.body.as_deref(),
             Some("Your appointment is at 3 pm.")
         );
+    }
+
+    #[test]
+    fn a_windows_line_end_stays_out_of_the_subject() {
+        let message: Message = Message::sms("61400000001", "Reminder\r\nAt 3 pm.")
+            .try_into()
+            .expect("complete");
+        assert_eq!(message.subject, "Reminder");
     }
 
     #[test]

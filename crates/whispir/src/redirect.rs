@@ -1,7 +1,10 @@
 //! Following 301, 302, 307 and 308 in the SDK instead of in reqwest.
 //!
-//! The API did not act on a redirected request, so it is sent again with
-//! the same method and body to the `Location`, at most [`MAX_HOPS`] times.
+//! A redirected request is sent again with the same method and body to the
+//! `Location`, at most [`MAX_HOPS`] times. A request with a body (a message
+//! send) is only sent again for 307 and 308, which promise that it was not
+//! carried out; a 301, 302 or 303 answer to it is refused
+//! ([`RedirectRefusal::SendNotRepeated`], "may have been carried out").
 //! Nothing leaves its origin: a request with a body (a message, a contact)
 //! is never sent to another scheme, host or port, and a body-less request
 //! going there loses `Authorization`, `x-api-key` and cookies; a hop from
@@ -49,6 +52,12 @@ impl Default for RedirectMemory {
             used: AtomicBool::new(false),
         }
     }
+}
+
+fn without_fragment(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    url
 }
 
 fn without_query(url: &Url) -> Url {
@@ -104,7 +113,7 @@ fn strip_credentials(request: &mut reqwest::Request) {
 }
 
 fn is_followed(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 301 | 302 | 307 | 308)
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
 fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Response, Failure> {
@@ -156,6 +165,9 @@ pub(crate) async fn send_following_redirects(
             Some(next) => Some(next),
             None => template.and_then(reqwest::Request::try_clone),
         };
+        if has_body && !matches!(status.as_u16(), 307 | 308) {
+            return refuse(status, RedirectRefusal::SendNotRepeated);
+        }
         let Some(mut next) = next else {
             return refuse(status, RedirectRefusal::BodyNotReplayable);
         };
@@ -166,8 +178,9 @@ pub(crate) async fn send_following_redirects(
         if hops == MAX_HOPS {
             return refuse(status, RedirectRefusal::TooManyHops { limit: MAX_HOPS });
         }
-        let visited = visited.get_or_insert_with(|| HashSet::from([without_query(&from)]));
-        if !visited.insert(without_query(&to)) {
+        // The whole URL counts: the same path with another query is a new place.
+        let visited = visited.get_or_insert_with(|| HashSet::from([without_fragment(&from)]));
+        if !visited.insert(without_fragment(&to)) {
             return refuse(status, RedirectRefusal::Loop);
         }
         if is_downgrade(&from, &to) {

@@ -148,13 +148,14 @@ fn the_error_code_header_wins_over_the_body() {
 #[test]
 fn codes_outside_the_table_use_their_standard_meaning() {
     for (code, class, post_retry) in [
-        (408, ErrorClass::Transport, true),
+        (408, ErrorClass::Transport, false),
         (502, ErrorClass::ServerError, false),
         (503, ErrorClass::ServerError, false),
         (504, ErrorClass::ServerError, false),
         (418, ErrorClass::ClientError, false),
         (599, ErrorClass::ServerError, false),
-        (307, ErrorClass::Redirect, true),
+        (307, ErrorClass::Redirect, false),
+        (303, ErrorClass::Redirect, false),
         (100, ErrorClass::ClientError, false),
     ] {
         let c = classify(status(code), &HeaderMap::new(), "");
