@@ -56,15 +56,17 @@ fn overhead(c: &mut Criterion) {
         .build()
         .unwrap();
     let base = runtime.block_on(start_server());
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let client = Client::builder()
         .base_url(&base)
         .credentials(Credentials::basic("user", "pass"))
         .api_key("key")
         .call_options(CallOptions::default())
+        .build()
+        .unwrap();
+    // Built second: with `rustls-ring`, building the SDK client installs the
+    // crypto provider this plain reqwest client needs too.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let get_url = format!("{base}/workspaces/AB12/messages/CD34");
