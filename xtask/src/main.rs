@@ -18,6 +18,7 @@ mod codes;
 mod enums;
 mod examples;
 mod generate;
+mod model_conversions;
 mod model_setters;
 mod pagination;
 mod path_segments;

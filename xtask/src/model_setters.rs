@@ -86,10 +86,13 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
             {
                 type Error = super::error::ConversionError;
                 fn into_field(self) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<super::#model>>, Self::Error> {
-                    self.into_iter()
-                        .map(super::#model::try_from)
-                        .collect::<::std::result::Result<_, _>>()
-                        .map(::std::option::Option::Some)
+                    // A plain loop: `collect` into a `Result` instantiates
+                    // far more code per model (in-place collection).
+                    let mut models = ::std::vec::Vec::with_capacity(self.len());
+                    for item in self {
+                        models.push(super::#model::try_from(item)?);
+                    }
+                    ::std::result::Result::Ok(::std::option::Option::Some(models))
                 }
             }
         });

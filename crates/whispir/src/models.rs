@@ -98,6 +98,28 @@ mod tests {
     }
 
     #[test]
+    fn a_model_missing_several_fields_names_the_first_in_field_order() {
+        let err = Message::try_from(Message::builder()).expect_err("subject and to are missing");
+        assert_eq!(err.to_string(), "no value supplied for subject");
+        let err = Message::try_from(Message::builder().subject("Hi")).expect_err("to is missing");
+        assert_eq!(err.to_string(), "no value supplied for to");
+    }
+
+    #[test]
+    fn a_list_of_builders_fails_on_its_first_incomplete_item() {
+        let complete = Message::sms("61400000001", "Hi");
+        let err = IntoField::<Option<Vec<Message>>>::into_field(vec![
+            complete.clone(),
+            Message::builder().to("61400000002"),
+        ])
+        .expect_err("the second misses its subject");
+        assert_eq!(err.to_string(), "no value supplied for subject");
+        let all = IntoField::<Option<Vec<Message>>>::into_field(vec![complete.clone(), complete])
+            .expect("both complete");
+        assert_eq!(all.map(|messages| messages.len()), Some(2));
+    }
+
+    #[test]
     fn a_one_line_sms_is_all_subject() {
         let message: Message = Message::sms("61400000001", "Your code is 123456")
             .try_into()
