@@ -20625,9 +20625,21 @@ pub mod types {
                 super::Activity::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Activity> for Activity {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Activity, super::error::ConversionError> {
+                super::Activity::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Activity>>,
-        > for ::std::vec::Vec<Activity> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Activity>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20637,7 +20649,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Activity::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20655,9 +20667,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ActivityCollection>
+        for ActivityCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ActivityCollection,
+                super::error::ConversionError,
+            > {
+                super::ActivityCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
-        > for ::std::vec::Vec<ActivityCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ActivityCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20667,7 +20695,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ActivityCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20684,9 +20712,21 @@ pub mod types {
                 super::ApiError::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ApiError> for ApiError {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::ApiError, super::error::ConversionError> {
+                super::ApiError::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ApiError>>,
-        > for ::std::vec::Vec<ApiError> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ApiError>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20696,7 +20736,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ApiError::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20713,9 +20753,24 @@ pub mod types {
                 super::ApiErrorNextGen::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ApiErrorNextGen> for ApiErrorNextGen {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ApiErrorNextGen,
+                super::error::ConversionError,
+            > {
+                super::ApiErrorNextGen::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
-        > for ::std::vec::Vec<ApiErrorNextGen> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ApiErrorNextGen>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20725,7 +20780,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ApiErrorNextGen::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20742,9 +20797,24 @@ pub mod types {
                 super::Attachment::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Attachment> for Attachment {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::Attachment,
+                super::error::ConversionError,
+            > {
+                super::Attachment::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Attachment>>,
-        > for ::std::vec::Vec<Attachment> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Attachment>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20754,7 +20824,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Attachment::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20771,9 +20841,24 @@ pub mod types {
                 super::Attachments::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Attachments> for Attachments {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::Attachments,
+                super::error::ConversionError,
+            > {
+                super::Attachments::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Attachments>>,
-        > for ::std::vec::Vec<Attachments> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Attachments>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20783,7 +20868,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Attachments::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20796,9 +20881,20 @@ pub mod types {
                 super::Auth::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Auth>>,
-        > for ::std::vec::Vec<Auth> {
+        impl crate::models::BuildsModel<super::Auth> for Auth {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Auth, super::error::ConversionError> {
+                super::Auth::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Auth>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Auth>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20808,7 +20904,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Auth::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20825,9 +20921,21 @@ pub mod types {
                 super::Callback::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Callback> for Callback {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Callback, super::error::ConversionError> {
+                super::Callback::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Callback>>,
-        > for ::std::vec::Vec<Callback> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Callback>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20837,7 +20945,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Callback::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20854,9 +20962,24 @@ pub mod types {
                 super::CallbackAuth::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackAuth> for CallbackAuth {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackAuth,
+                super::error::ConversionError,
+            > {
+                super::CallbackAuth::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
-        > for ::std::vec::Vec<CallbackAuth> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackAuth>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20866,7 +20989,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CallbackAuth::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20883,9 +21006,24 @@ pub mod types {
                 super::CallbackCall::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCall> for CallbackCall {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCall,
+                super::error::ConversionError,
+            > {
+                super::CallbackCall::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
-        > for ::std::vec::Vec<CallbackCall> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCall>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20895,7 +21033,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CallbackCall::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20913,9 +21051,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCallCallback>
+        for CallbackCallCallback {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCallCallback,
+                super::error::ConversionError,
+            > {
+                super::CallbackCallCallback::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
-        > for ::std::vec::Vec<CallbackCallCallback> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCallCallback>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20925,7 +21079,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CallbackCallCallback::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20944,9 +21098,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCallCollection>
+        for CallbackCallCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCallCollection,
+                super::error::ConversionError,
+            > {
+                super::CallbackCallCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
-        > for ::std::vec::Vec<CallbackCallCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCallCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20956,7 +21126,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CallbackCallCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -20973,9 +21143,24 @@ pub mod types {
                 super::CallbackCallbacks::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCallbacks> for CallbackCallbacks {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCallbacks,
+                super::error::ConversionError,
+            > {
+                super::CallbackCallbacks::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
-        > for ::std::vec::Vec<CallbackCallbacks> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCallbacks>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20985,7 +21170,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CallbackCallbacks::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21003,9 +21188,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCollection>
+        for CallbackCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCollection,
+                super::error::ConversionError,
+            > {
+                super::CallbackCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
-        > for ::std::vec::Vec<CallbackCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21015,7 +21216,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CallbackCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21032,9 +21233,21 @@ pub mod types {
                 super::Contact::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Contact> for Contact {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Contact, super::error::ConversionError> {
+                super::Contact::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Contact>>,
-        > for ::std::vec::Vec<Contact> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Contact>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21044,7 +21257,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Contact::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21061,9 +21274,24 @@ pub mod types {
                 super::ContactCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ContactCollection> for ContactCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactCollection,
+                super::error::ConversionError,
+            > {
+                super::ContactCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
-        > for ::std::vec::Vec<ContactCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ContactCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21073,7 +21301,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ContactCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21091,9 +21319,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ContactLocationsItem>
+        for ContactLocationsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactLocationsItem,
+                super::error::ConversionError,
+            > {
+                super::ContactLocationsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
-        > for ::std::vec::Vec<ContactLocationsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ContactLocationsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21103,7 +21347,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ContactLocationsItem::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21122,9 +21366,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ContactMessagingoptionsItem>
+        for ContactMessagingoptionsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactMessagingoptionsItem,
+                super::error::ConversionError,
+            > {
+                super::ContactMessagingoptionsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ContactMessagingoptionsItem>>,
-        > for ::std::vec::Vec<ContactMessagingoptionsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ContactMessagingoptionsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21136,7 +21396,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ContactMessagingoptionsItem::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21153,9 +21413,24 @@ pub mod types {
                 super::CustomList::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CustomList> for CustomList {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CustomList,
+                super::error::ConversionError,
+            > {
+                super::CustomList::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CustomList>>,
-        > for ::std::vec::Vec<CustomList> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CustomList>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21165,7 +21440,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CustomList::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21183,9 +21458,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CustomListCollection>
+        for CustomListCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CustomListCollection,
+                super::error::ConversionError,
+            > {
+                super::CustomListCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
-        > for ::std::vec::Vec<CustomListCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CustomListCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21195,7 +21486,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CustomListCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21214,9 +21505,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CustomListCustomlabellistsItem>
+        for CustomListCustomlabellistsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CustomListCustomlabellistsItem,
+                super::error::ConversionError,
+            > {
+                super::CustomListCustomlabellistsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CustomListCustomlabellistsItem>>,
-        > for ::std::vec::Vec<CustomListCustomlabellistsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CustomListCustomlabellistsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21228,7 +21535,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::CustomListCustomlabellistsItem::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21245,9 +21552,24 @@ pub mod types {
                 super::DeliveryCategory::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DeliveryCategory> for DeliveryCategory {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryCategory,
+                super::error::ConversionError,
+            > {
+                super::DeliveryCategory::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
-        > for ::std::vec::Vec<DeliveryCategory> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DeliveryCategory>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21257,7 +21579,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::DeliveryCategory::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21274,9 +21596,24 @@ pub mod types {
                 super::DeliveryReceipt::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DeliveryReceipt> for DeliveryReceipt {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryReceipt,
+                super::error::ConversionError,
+            > {
+                super::DeliveryReceipt::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
-        > for ::std::vec::Vec<DeliveryReceipt> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DeliveryReceipt>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21286,7 +21623,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::DeliveryReceipt::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21303,9 +21640,24 @@ pub mod types {
                 super::DeliveryStatus::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DeliveryStatus> for DeliveryStatus {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryStatus,
+                super::error::ConversionError,
+            > {
+                super::DeliveryStatus::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
-        > for ::std::vec::Vec<DeliveryStatus> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DeliveryStatus>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21315,7 +21667,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::DeliveryStatus::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21332,9 +21684,24 @@ pub mod types {
                 super::DistributionList::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionList> for DistributionList {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionList,
+                super::error::ConversionError,
+            > {
+                super::DistributionList::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
-        > for ::std::vec::Vec<DistributionList> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionList>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21344,7 +21711,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::DistributionList::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21363,9 +21730,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionListCollection>
+        for DistributionListCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionListCollection,
+                super::error::ConversionError,
+            > {
+                super::DistributionListCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DistributionListCollection>>,
-        > for ::std::vec::Vec<DistributionListCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionListCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21377,7 +21760,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::DistributionListCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21396,11 +21779,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionListDistlistdetailsItem>
+        for DistributionListDistlistdetailsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionListDistlistdetailsItem,
+                super::error::ConversionError,
+            > {
+                super::DistributionListDistlistdetailsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
             >,
-        > for ::std::vec::Vec<DistributionListDistlistdetailsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionListDistlistdetailsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21412,10 +21811,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models
-                        .push(
-                            super::DistributionListDistlistdetailsItem::try_from(item)?,
-                        );
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21434,9 +21830,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionListSummary>
+        for DistributionListSummary {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionListSummary,
+                super::error::ConversionError,
+            > {
+                super::DistributionListSummary::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
-        > for ::std::vec::Vec<DistributionListSummary> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionListSummary>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21446,7 +21858,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::DistributionListSummary::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21462,9 +21874,20 @@ pub mod types {
                 super::Email::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Email>>,
-        > for ::std::vec::Vec<Email> {
+        impl crate::models::BuildsModel<super::Email> for Email {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Email, super::error::ConversionError> {
+                super::Email::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Email>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Email>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21474,7 +21897,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Email::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21490,9 +21913,20 @@ pub mod types {
                 super::Event::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Event>>,
-        > for ::std::vec::Vec<Event> {
+        impl crate::models::BuildsModel<super::Event> for Event {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Event, super::error::ConversionError> {
+                super::Event::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Event>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Event>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21502,7 +21936,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Event::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21519,9 +21953,24 @@ pub mod types {
                 super::EventCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::EventCollection> for EventCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::EventCollection,
+                super::error::ConversionError,
+            > {
+                super::EventCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
-        > for ::std::vec::Vec<EventCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::EventCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21531,7 +21980,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::EventCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21550,9 +21999,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::EventEventFormListItem>
+        for EventEventFormListItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::EventEventFormListItem,
+                super::error::ConversionError,
+            > {
+                super::EventEventFormListItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
-        > for ::std::vec::Vec<EventEventFormListItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::EventEventFormListItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21562,7 +22027,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::EventEventFormListItem::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21581,11 +22046,29 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::EventEventFormListItemEventFieldListItem>
+        for EventEventFormListItemEventFieldListItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::EventEventFormListItemEventFieldListItem,
+                super::error::ConversionError,
+            > {
+                super::EventEventFormListItemEventFieldListItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
             >,
-        > for ::std::vec::Vec<EventEventFormListItemEventFieldListItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<
+                super::EventEventFormListItemEventFieldListItem,
+            >,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21597,12 +22080,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models
-                        .push(
-                            super::EventEventFormListItemEventFieldListItem::try_from(
-                                item,
-                            )?,
-                        );
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21619,9 +22097,21 @@ pub mod types {
                 super::Fallback::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Fallback> for Fallback {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Fallback, super::error::ConversionError> {
+                super::Fallback::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Fallback>>,
-        > for ::std::vec::Vec<Fallback> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Fallback>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21631,7 +22121,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Fallback::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21648,9 +22138,21 @@ pub mod types {
                 super::Features::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Features> for Features {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Features, super::error::ConversionError> {
+                super::Features::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Features>>,
-        > for ::std::vec::Vec<Features> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Features>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21660,7 +22162,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Features::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21678,9 +22180,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::FeaturesAliasOption>
+        for FeaturesAliasOption {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::FeaturesAliasOption,
+                super::error::ConversionError,
+            > {
+                super::FeaturesAliasOption::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
-        > for ::std::vec::Vec<FeaturesAliasOption> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::FeaturesAliasOption>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21690,7 +22208,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::FeaturesAliasOption::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21706,9 +22224,20 @@ pub mod types {
                 super::Import::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Import>>,
-        > for ::std::vec::Vec<Import> {
+        impl crate::models::BuildsModel<super::Import> for Import {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Import, super::error::ConversionError> {
+                super::Import::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Import>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Import>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21718,7 +22247,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Import::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21736,9 +22265,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ImportImportOptions>
+        for ImportImportOptions {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ImportImportOptions,
+                super::error::ConversionError,
+            > {
+                super::ImportImportOptions::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
-        > for ::std::vec::Vec<ImportImportOptions> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ImportImportOptions>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21748,7 +22293,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ImportImportOptions::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21767,11 +22312,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ImportImportOptionsFieldMapping>
+        for ImportImportOptionsFieldMapping {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ImportImportOptionsFieldMapping,
+                super::error::ConversionError,
+            > {
+                super::ImportImportOptionsFieldMapping::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::ImportImportOptionsFieldMapping>,
             >,
-        > for ::std::vec::Vec<ImportImportOptionsFieldMapping> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ImportImportOptionsFieldMapping>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21783,7 +22344,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ImportImportOptionsFieldMapping::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21796,8 +22357,20 @@ pub mod types {
                 super::Key::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Key>>>
-        for ::std::vec::Vec<Key> {
+        impl crate::models::BuildsModel<super::Key> for Key {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Key, super::error::ConversionError> {
+                super::Key::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Key>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Key>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21807,7 +22380,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Key::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21824,9 +22397,24 @@ pub mod types {
                 super::KeyCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::KeyCollection> for KeyCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::KeyCollection,
+                super::error::ConversionError,
+            > {
+                super::KeyCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
-        > for ::std::vec::Vec<KeyCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::KeyCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21836,7 +22424,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::KeyCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21849,9 +22437,20 @@ pub mod types {
                 super::Link::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Link>>,
-        > for ::std::vec::Vec<Link> {
+        impl crate::models::BuildsModel<super::Link> for Link {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Link, super::error::ConversionError> {
+                super::Link::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Link>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Link>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21861,7 +22460,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Link::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21878,9 +22477,21 @@ pub mod types {
                 super::Message::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Message> for Message {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Message, super::error::ConversionError> {
+                super::Message::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Message>>,
-        > for ::std::vec::Vec<Message> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Message>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21890,7 +22501,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Message::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21907,9 +22518,24 @@ pub mod types {
                 super::MessageCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageCollection> for MessageCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageCollection,
+                super::error::ConversionError,
+            > {
+                super::MessageCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
-        > for ::std::vec::Vec<MessageCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21919,7 +22545,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::MessageCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21936,9 +22562,24 @@ pub mod types {
                 super::MessageResponse::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageResponse> for MessageResponse {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageResponse,
+                super::error::ConversionError,
+            > {
+                super::MessageResponse::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
-        > for ::std::vec::Vec<MessageResponse> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageResponse>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21948,7 +22589,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::MessageResponse::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21967,9 +22608,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageResponseCollection>
+        for MessageResponseCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageResponseCollection,
+                super::error::ConversionError,
+            > {
+                super::MessageResponseCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
-        > for ::std::vec::Vec<MessageResponseCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageResponseCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -21979,7 +22636,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::MessageResponseCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -21996,9 +22653,24 @@ pub mod types {
                 super::MessageStatus::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageStatus> for MessageStatus {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageStatus,
+                super::error::ConversionError,
+            > {
+                super::MessageStatus::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
-        > for ::std::vec::Vec<MessageStatus> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageStatus>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22008,7 +22680,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::MessageStatus::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22027,9 +22699,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageStatusCollection>
+        for MessageStatusCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageStatusCollection,
+                super::error::ConversionError,
+            > {
+                super::MessageStatusCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
-        > for ::std::vec::Vec<MessageStatusCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageStatusCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22039,7 +22727,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::MessageStatusCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22056,9 +22744,24 @@ pub mod types {
                 super::OptOutOption::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::OptOutOption> for OptOutOption {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::OptOutOption,
+                super::error::ConversionError,
+            > {
+                super::OptOutOption::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
-        > for ::std::vec::Vec<OptOutOption> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::OptOutOption>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22068,7 +22771,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::OptOutOption::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22081,8 +22784,20 @@ pub mod types {
                 super::Otp::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Otp>>>
-        for ::std::vec::Vec<Otp> {
+        impl crate::models::BuildsModel<super::Otp> for Otp {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Otp, super::error::ConversionError> {
+                super::Otp::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Otp>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Otp>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22092,7 +22807,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Otp::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22109,9 +22824,21 @@ pub mod types {
                 super::OtpLinks::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::OtpLinks> for OtpLinks {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::OtpLinks, super::error::ConversionError> {
+                super::OtpLinks::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
-        > for ::std::vec::Vec<OtpLinks> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::OtpLinks>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22121,7 +22848,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::OtpLinks::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22138,9 +22865,24 @@ pub mod types {
                 super::PushOptions::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::PushOptions> for PushOptions {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::PushOptions,
+                super::error::ConversionError,
+            > {
+                super::PushOptions::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
-        > for ::std::vec::Vec<PushOptions> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::PushOptions>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22150,7 +22892,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::PushOptions::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22167,9 +22909,24 @@ pub mod types {
                 super::PushOptionsApns::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::PushOptionsApns> for PushOptionsApns {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::PushOptionsApns,
+                super::error::ConversionError,
+            > {
+                super::PushOptionsApns::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
-        > for ::std::vec::Vec<PushOptionsApns> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::PushOptionsApns>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22179,7 +22936,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::PushOptionsApns::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22196,9 +22953,24 @@ pub mod types {
                 super::PushOptionsFcm::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::PushOptionsFcm> for PushOptionsFcm {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::PushOptionsFcm,
+                super::error::ConversionError,
+            > {
+                super::PushOptionsFcm::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
-        > for ::std::vec::Vec<PushOptionsFcm> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::PushOptionsFcm>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22208,7 +22980,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::PushOptionsFcm::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22221,8 +22993,20 @@ pub mod types {
                 super::Rcs::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Rcs>>>
-        for ::std::vec::Vec<Rcs> {
+        impl crate::models::BuildsModel<super::Rcs> for Rcs {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Rcs, super::error::ConversionError> {
+                super::Rcs::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Rcs>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Rcs>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22232,7 +23016,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Rcs::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22249,9 +23033,21 @@ pub mod types {
                 super::RcsCard::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsCard> for RcsCard {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::RcsCard, super::error::ConversionError> {
+                super::RcsCard::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
-        > for ::std::vec::Vec<RcsCard> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsCard>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22261,7 +23057,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsCard::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22278,9 +23074,21 @@ pub mod types {
                 super::RcsMedia::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsMedia> for RcsMedia {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::RcsMedia, super::error::ConversionError> {
+                super::RcsMedia::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
-        > for ::std::vec::Vec<RcsMedia> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsMedia>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22290,7 +23098,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsMedia::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22307,9 +23115,24 @@ pub mod types {
                 super::RcsRichCard::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsRichCard> for RcsRichCard {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsRichCard,
+                super::error::ConversionError,
+            > {
+                super::RcsRichCard::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
-        > for ::std::vec::Vec<RcsRichCard> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsRichCard>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22319,7 +23142,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsRichCard::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22336,9 +23159,24 @@ pub mod types {
                 super::RcsSuggestion::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestion> for RcsSuggestion {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestion,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestion::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
-        > for ::std::vec::Vec<RcsSuggestion> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestion>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22348,7 +23186,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsSuggestion::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22367,9 +23205,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestionDialAction>
+        for RcsSuggestionDialAction {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestionDialAction,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestionDialAction::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
-        > for ::std::vec::Vec<RcsSuggestionDialAction> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestionDialAction>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22379,7 +23233,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsSuggestionDialAction::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22398,9 +23252,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestionUrlAction>
+        for RcsSuggestionUrlAction {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestionUrlAction,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestionUrlAction::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
-        > for ::std::vec::Vec<RcsSuggestionUrlAction> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestionUrlAction>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22410,7 +23280,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsSuggestionUrlAction::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22429,11 +23299,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestionViewLocationAction>
+        for RcsSuggestionViewLocationAction {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestionViewLocationAction,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestionViewLocationAction::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::RcsSuggestionViewLocationAction>,
             >,
-        > for ::std::vec::Vec<RcsSuggestionViewLocationAction> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestionViewLocationAction>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22445,7 +23331,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::RcsSuggestionViewLocationAction::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22462,9 +23348,24 @@ pub mod types {
                 super::ReplyContent::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ReplyContent> for ReplyContent {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ReplyContent,
+                super::error::ConversionError,
+            > {
+                super::ReplyContent::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
-        > for ::std::vec::Vec<ReplyContent> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ReplyContent>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22474,7 +23375,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ReplyContent::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22491,9 +23392,21 @@ pub mod types {
                 super::Resource::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Resource> for Resource {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Resource, super::error::ConversionError> {
+                super::Resource::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Resource>>,
-        > for ::std::vec::Vec<Resource> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Resource>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22503,7 +23416,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Resource::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22521,9 +23434,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResourceCollection>
+        for ResourceCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResourceCollection,
+                super::error::ConversionError,
+            > {
+                super::ResourceCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
-        > for ::std::vec::Vec<ResourceCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResourceCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22533,7 +23462,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ResourceCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22550,9 +23479,21 @@ pub mod types {
                 super::Responder::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Responder> for Responder {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Responder, super::error::ConversionError> {
+                super::Responder::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Responder>>,
-        > for ::std::vec::Vec<Responder> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Responder>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22562,7 +23503,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Responder::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22579,9 +23520,21 @@ pub mod types {
                 super::Response::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Response> for Response {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Response, super::error::ConversionError> {
+                super::Response::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Response>>,
-        > for ::std::vec::Vec<Response> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Response>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22591,7 +23544,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Response::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22608,9 +23561,24 @@ pub mod types {
                 super::ResponseRule::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResponseRule> for ResponseRule {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResponseRule,
+                super::error::ConversionError,
+            > {
+                super::ResponseRule::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
-        > for ::std::vec::Vec<ResponseRule> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResponseRule>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22620,7 +23588,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ResponseRule::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22639,9 +23607,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResponseRuleCollection>
+        for ResponseRuleCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResponseRuleCollection,
+                super::error::ConversionError,
+            > {
+                super::ResponseRuleCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
-        > for ::std::vec::Vec<ResponseRuleCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResponseRuleCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22651,7 +23635,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ResponseRuleCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22670,11 +23654,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResponseRuleResponseTemplatePatterns>
+        for ResponseRuleResponseTemplatePatterns {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResponseRuleResponseTemplatePatterns,
+                super::error::ConversionError,
+            > {
+                super::ResponseRuleResponseTemplatePatterns::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::ResponseRuleResponseTemplatePatterns>,
             >,
-        > for ::std::vec::Vec<ResponseRuleResponseTemplatePatterns> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResponseRuleResponseTemplatePatterns>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22686,10 +23686,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models
-                        .push(
-                            super::ResponseRuleResponseTemplatePatterns::try_from(item)?,
-                        );
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22706,9 +23703,21 @@ pub mod types {
                 super::Scenario::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Scenario> for Scenario {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Scenario, super::error::ConversionError> {
+                super::Scenario::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Scenario>>,
-        > for ::std::vec::Vec<Scenario> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Scenario>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22718,7 +23727,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Scenario::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22736,9 +23745,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ScenarioCollection>
+        for ScenarioCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ScenarioCollection,
+                super::error::ConversionError,
+            > {
+                super::ScenarioCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
-        > for ::std::vec::Vec<ScenarioCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ScenarioCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22748,7 +23773,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::ScenarioCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22766,9 +23791,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::SendCodeCreateBody>
+        for SendCodeCreateBody {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::SendCodeCreateBody,
+                super::error::ConversionError,
+            > {
+                super::SendCodeCreateBody::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
-        > for ::std::vec::Vec<SendCodeCreateBody> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::SendCodeCreateBody>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22778,7 +23819,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::SendCodeCreateBody::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22794,9 +23835,20 @@ pub mod types {
                 super::Social::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Social>>,
-        > for ::std::vec::Vec<Social> {
+        impl crate::models::BuildsModel<super::Social> for Social {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Social, super::error::ConversionError> {
+                super::Social::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Social>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Social>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22806,7 +23858,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Social::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22823,9 +23875,24 @@ pub mod types {
                 super::SocialChannel::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::SocialChannel> for SocialChannel {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::SocialChannel,
+                super::error::ConversionError,
+            > {
+                super::SocialChannel::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
-        > for ::std::vec::Vec<SocialChannel> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::SocialChannel>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22835,7 +23902,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::SocialChannel::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22852,9 +23919,21 @@ pub mod types {
                 super::Template::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Template> for Template {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Template, super::error::ConversionError> {
+                super::Template::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Template>>,
-        > for ::std::vec::Vec<Template> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Template>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22864,7 +23943,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Template::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22882,9 +23961,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::TemplateCollection>
+        for TemplateCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::TemplateCollection,
+                super::error::ConversionError,
+            > {
+                super::TemplateCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
-        > for ::std::vec::Vec<TemplateCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::TemplateCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22894,7 +23989,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::TemplateCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22907,9 +24002,20 @@ pub mod types {
                 super::User::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::User>>,
-        > for ::std::vec::Vec<User> {
+        impl crate::models::BuildsModel<super::User> for User {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::User, super::error::ConversionError> {
+                super::User::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::User>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::User>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22919,7 +24025,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::User::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22936,9 +24042,24 @@ pub mod types {
                 super::UserCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::UserCollection> for UserCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::UserCollection,
+                super::error::ConversionError,
+            > {
+                super::UserCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
-        > for ::std::vec::Vec<UserCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::UserCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22948,7 +24069,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::UserCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22966,9 +24087,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::VerifyCodeCreateBody>
+        for VerifyCodeCreateBody {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::VerifyCodeCreateBody,
+                super::error::ConversionError,
+            > {
+                super::VerifyCodeCreateBody::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
-        > for ::std::vec::Vec<VerifyCodeCreateBody> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::VerifyCodeCreateBody>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -22978,7 +24115,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::VerifyCodeCreateBody::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -22994,9 +24131,20 @@ pub mod types {
                 super::Voice::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Voice>>,
-        > for ::std::vec::Vec<Voice> {
+        impl crate::models::BuildsModel<super::Voice> for Voice {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Voice, super::error::ConversionError> {
+                super::Voice::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Voice>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Voice>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23006,7 +24154,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Voice::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23023,9 +24171,21 @@ pub mod types {
                 super::WaContent::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContent> for WaContent {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::WaContent, super::error::ConversionError> {
+                super::WaContent::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContent>>,
-        > for ::std::vec::Vec<WaContent> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContent>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23035,7 +24195,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WaContent::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23052,9 +24212,24 @@ pub mod types {
                 super::WaContentBodyItem::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentBodyItem> for WaContentBodyItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentBodyItem,
+                super::error::ConversionError,
+            > {
+                super::WaContentBodyItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
-        > for ::std::vec::Vec<WaContentBodyItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentBodyItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23064,7 +24239,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WaContentBodyItem::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23081,9 +24256,24 @@ pub mod types {
                 super::WaContentButton::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentButton> for WaContentButton {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentButton,
+                super::error::ConversionError,
+            > {
+                super::WaContentButton::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
-        > for ::std::vec::Vec<WaContentButton> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentButton>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23093,7 +24283,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WaContentButton::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23110,9 +24300,24 @@ pub mod types {
                 super::WaContentHeader::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentHeader> for WaContentHeader {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentHeader,
+                super::error::ConversionError,
+            > {
+                super::WaContentHeader::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
-        > for ::std::vec::Vec<WaContentHeader> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentHeader>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23122,7 +24327,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WaContentHeader::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23141,9 +24346,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentHeaderLocation>
+        for WaContentHeaderLocation {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentHeaderLocation,
+                super::error::ConversionError,
+            > {
+                super::WaContentHeaderLocation::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
-        > for ::std::vec::Vec<WaContentHeaderLocation> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentHeaderLocation>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23153,7 +24374,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WaContentHeaderLocation::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23170,9 +24391,24 @@ pub mod types {
                 super::WaMediaLink::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaMediaLink> for WaMediaLink {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaMediaLink,
+                super::error::ConversionError,
+            > {
+                super::WaMediaLink::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
-        > for ::std::vec::Vec<WaMediaLink> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaMediaLink>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23182,7 +24418,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WaMediaLink::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23195,8 +24431,20 @@ pub mod types {
                 super::Web::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Web>>>
-        for ::std::vec::Vec<Web> {
+        impl crate::models::BuildsModel<super::Web> for Web {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Web, super::error::ConversionError> {
+                super::Web::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Web>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Web>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23206,7 +24454,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Web::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23223,9 +24471,21 @@ pub mod types {
                 super::WhatsApp::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WhatsApp> for WhatsApp {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::WhatsApp, super::error::ConversionError> {
+                super::WhatsApp::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
-        > for ::std::vec::Vec<WhatsApp> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WhatsApp>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23235,7 +24495,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WhatsApp::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23252,9 +24512,21 @@ pub mod types {
                 super::Workspace::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Workspace> for Workspace {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Workspace, super::error::ConversionError> {
+                super::Workspace::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Workspace>>,
-        > for ::std::vec::Vec<Workspace> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Workspace>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23264,7 +24536,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::Workspace::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
@@ -23282,9 +24554,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WorkspaceCollection>
+        for WorkspaceCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WorkspaceCollection,
+                super::error::ConversionError,
+            > {
+                super::WorkspaceCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
-        > for ::std::vec::Vec<WorkspaceCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WorkspaceCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -23294,7 +24582,7 @@ pub mod types {
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());
                 for item in self {
-                    models.push(super::WorkspaceCollection::try_from(item)?);
+                    models.push(item.build_model()?);
                 }
                 ::std::result::Result::Ok(::std::option::Option::Some(models))
             }

@@ -19,6 +19,13 @@ pub trait IntoField<T> {
     fn into_field(self) -> Result<T, Self::Error>;
 }
 
+/// A model's builder: what [`IntoField`] takes in a list of that model.
+/// Implemented by every generated builder, for its model only.
+pub trait BuildsModel<M> {
+    /// The model, or why the builder cannot make one.
+    fn build_model(self) -> Result<M, crate::types::error::ConversionError>;
+}
+
 impl<T> IntoField<Option<T>> for T {
     type Error = Infallible;
 
