@@ -121,6 +121,7 @@ pub fn client_source(
     crate::response_handling::rewrite(&mut file)?;
     crate::path_segments::rewrite(&mut file, path_patterns)?;
     crate::model_setters::rewrite(&mut file)?;
+    crate::model_conversions::rewrite(&mut file)?;
     Ok(format!(
         "{}{}",
         header(&format!(" with progenitor {PROGENITOR_VERSION}")),

@@ -7,14 +7,18 @@
 //! - `cargo xtask upstream-diff PATH`: every difference between the bundled
 //!   spec and a published description must be listed in
 //!   `openapi/CHANGES-FROM-UPSTREAM.md`.
+//! - `cargo xtask build-cost [--no-default-features] [--features F,G]`: a
+//!   hello app's clean build time and slowest units.
 
 mod adapt;
+mod build_cost;
 mod bundle;
 mod check;
 mod codes;
 mod enums;
 mod examples;
 mod generate;
+mod model_conversions;
 mod model_setters;
 mod pagination;
 mod path_segments;
@@ -43,7 +47,10 @@ usage:
       print the code table (default openapi/response-codes.md) as JSON
   cargo xtask upstream-diff PATH
       compare the bundled spec with the published description at PATH;
-      fails on any difference openapi/CHANGES-FROM-UPSTREAM.md does not list";
+      fails on any difference openapi/CHANGES-FROM-UPSTREAM.md does not list
+  cargo xtask build-cost [--no-default-features] [--features F,G]
+      build a hello app on whispir clean (debug, fresh target dir, removed
+      afterwards); print the wall time and the five slowest units";
 
 /// Everything that can stop the xtask.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +95,9 @@ pub enum XtaskError {
     /// does not list (or the file lists what is no longer different).
     #[error("{0}")]
     UpstreamDiff(String),
+    /// `build-cost` could not measure.
+    #[error("build-cost: {0}")]
+    BuildCost(String),
     /// `--check` found stale files.
     #[error("generated files are stale: {}\nrun `cargo xtask regen`", .0.join(", "))]
     Stale(Vec<String>),
@@ -232,6 +242,28 @@ fn run(args: &[String]) -> Result<(), XtaskError> {
                 return Err(XtaskError::Usage("upstream-diff takes one PATH".into()));
             };
             upstream_diff_command(&root, Path::new(path))
+        }
+        Some("build-cost") => {
+            let mut features = build_cost::Features::default();
+            let mut rest = args[1..].iter();
+            while let Some(arg) = rest.next() {
+                match arg.as_str() {
+                    "--no-default-features" => features.no_default = true,
+                    "--features" => {
+                        let list = rest
+                            .next()
+                            .ok_or_else(|| XtaskError::Usage("--features needs a list".into()))?;
+                        features.enabled.extend(
+                            list.split(',')
+                                .map(str::trim)
+                                .filter(|f| !f.is_empty())
+                                .map(String::from),
+                        );
+                    }
+                    other => return Err(XtaskError::Usage(format!("unknown argument {other:?}"))),
+                }
+            }
+            build_cost::run(&root, &features)
         }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

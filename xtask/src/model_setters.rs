@@ -81,15 +81,27 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
             }
         });
         builder.1.push(parse_quote! {
-            impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::#model>>>
-                for ::std::vec::Vec<#model>
+            impl crate::models::BuildsModel<super::#model> for #model {
+                fn build_model(self) -> ::std::result::Result<super::#model, super::error::ConversionError> {
+                    super::#model::try_from(self)
+                }
+            }
+        });
+        // Generic, so that its code is only compiled where a list of
+        // builders is actually passed, not 90-odd times in the SDK.
+        builder.1.push(parse_quote! {
+            impl<B> crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::#model>>>
+                for ::std::vec::Vec<B>
+            where
+                B: crate::models::BuildsModel<super::#model>,
             {
                 type Error = super::error::ConversionError;
                 fn into_field(self) -> ::std::result::Result<::std::option::Option<::std::vec::Vec<super::#model>>, Self::Error> {
-                    self.into_iter()
-                        .map(super::#model::try_from)
-                        .collect::<::std::result::Result<_, _>>()
-                        .map(::std::option::Option::Some)
+                    let mut models = ::std::vec::Vec::with_capacity(self.len());
+                    for item in self {
+                        models.push(item.build_model()?);
+                    }
+                    ::std::result::Result::Ok(::std::option::Option::Some(models))
                 }
             }
         });

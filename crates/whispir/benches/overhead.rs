@@ -56,19 +56,20 @@ fn overhead(c: &mut Criterion) {
         .build()
         .unwrap();
     let base = runtime.block_on(start_server());
-    // The bare client is configured as a production client would be: the
-    // same timeouts as the SDK's defaults.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .unwrap();
     let client = Client::builder()
         .base_url(&base)
         .credentials(Credentials::basic("user", "pass"))
         .api_key("key")
         .call_options(CallOptions::default())
+        .build()
+        .unwrap();
+    // Built second: with `rustls-ring`, building the SDK client installs the
+    // crypto provider this plain reqwest client needs too. It is configured
+    // as a production client would be: the SDK's default timeouts.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap();
     let get_url = format!("{base}/workspaces/AB12/messages/CD34");

@@ -123,6 +123,7 @@ pub struct ClientBuilder {
     attempt_timeout: Option<Duration>,
     user_agent: Option<String>,
     http_client: Option<reqwest::ClientBuilder>,
+    root_certificates: Vec<reqwest::Certificate>,
     options: CallOptions,
 }
 
@@ -255,6 +256,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Trust this certificate authority too, besides the platform's roots
+    /// (for a TLS-inspecting proxy or a test server; make one with
+    /// [`reqwest::Certificate::from_pem`], `reqwest` being
+    /// [`whispir::reqwest`](crate::reqwest)).
+    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
+        self.root_certificates.push(certificate);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let base_url = match self.base_url {
@@ -267,9 +277,13 @@ impl ClientBuilder {
         let context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
                 .with_options(self.options);
+        crate::tls::provide();
         let http = self
-            .http_client
-            .unwrap_or_default()
+            .root_certificates
+            .into_iter()
+            .fold(self.http_client.unwrap_or_default(), |http, root| {
+                http.add_root_certificate(root)
+            })
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
             .timeout(self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
             // The SDK follows redirects itself (see `redirect`).

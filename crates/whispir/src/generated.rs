@@ -4774,17 +4774,72 @@ pub mod types {
             fn try_from(
                 value: Activity,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action: value.action?,
-                    description: value.description?,
-                    fullname: value.fullname?,
-                    link: value.link?,
-                    module: value.module?,
-                    status: value.status?,
-                    time: value.time?,
-                    user: value.user?,
-                    workspace_name: value.workspace_name?,
-                })
+                match (
+                    value.action,
+                    value.description,
+                    value.fullname,
+                    value.link,
+                    value.module,
+                    value.status,
+                    value.time,
+                    value.user,
+                    value.workspace_name,
+                ) {
+                    (
+                        ::std::result::Result::Ok(action),
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(fullname),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(module),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(time),
+                        ::std::result::Result::Ok(user),
+                        ::std::result::Result::Ok(workspace_name),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            action,
+                            description,
+                            fullname,
+                            link,
+                            module,
+                            status,
+                            time,
+                            user,
+                            workspace_name,
+                        })
+                    }
+                    (
+                        action,
+                        description,
+                        fullname,
+                        link,
+                        module,
+                        status,
+                        time,
+                        user,
+                        workspace_name,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    action.err(),
+                                    description.err(),
+                                    fullname.err(),
+                                    link.err(),
+                                    module.err(),
+                                    status.err(),
+                                    time.err(),
+                                    user.err(),
+                                    workspace_name.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Activity> for Activity {
@@ -4871,11 +4926,24 @@ pub mod types {
             fn try_from(
                 value: ActivityCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    activities: value.activities?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.activities, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(activities),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { activities, link, status }),
+                    (activities, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [activities.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ActivityCollection> for ActivityCollection {
@@ -4960,11 +5028,30 @@ pub mod types {
             fn try_from(
                 value: ApiError,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_detail: value.error_detail?,
-                    error_summary: value.error_summary?,
-                    error_text: value.error_text?,
-                })
+                match (value.error_detail, value.error_summary, value.error_text) {
+                    (
+                        ::std::result::Result::Ok(error_detail),
+                        ::std::result::Result::Ok(error_summary),
+                        ::std::result::Result::Ok(error_text),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            error_detail,
+                            error_summary,
+                            error_text,
+                        })
+                    }
+                    (error_detail, error_summary, error_text) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [error_detail.err(), error_summary.err(), error_text.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ApiError> for ApiError {
@@ -5047,11 +5134,24 @@ pub mod types {
             fn try_from(
                 value: ApiErrorNextGen,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    detail: value.detail?,
-                    message: value.message?,
-                    status: value.status?,
-                })
+                match (value.detail, value.message, value.status) {
+                    (
+                        ::std::result::Result::Ok(detail),
+                        ::std::result::Result::Ok(message),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { detail, message, status }),
+                    (detail, message, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [detail.err(), message.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ApiErrorNextGen> for ApiErrorNextGen {
@@ -5138,11 +5238,34 @@ pub mod types {
             fn try_from(
                 value: Attachment,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    attachment_desc: value.attachment_desc?,
-                    attachment_name: value.attachment_name?,
-                    deref_uri: value.deref_uri?,
-                })
+                match (value.attachment_desc, value.attachment_name, value.deref_uri) {
+                    (
+                        ::std::result::Result::Ok(attachment_desc),
+                        ::std::result::Result::Ok(attachment_name),
+                        ::std::result::Result::Ok(deref_uri),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            attachment_desc,
+                            attachment_name,
+                            deref_uri,
+                        })
+                    }
+                    (attachment_desc, attachment_name, deref_uri) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    attachment_desc.err(),
+                                    attachment_name.err(),
+                                    deref_uri.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Attachment> for Attachment {
@@ -5187,9 +5310,22 @@ pub mod types {
             fn try_from(
                 value: Attachments,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    attachment: value.attachment?,
-                })
+                match (value.attachment,) {
+                    (::std::result::Result::Ok(attachment),) => {
+                        ::std::result::Result::Ok(Self { attachment })
+                    }
+                    (attachment,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [attachment.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Attachments> for Attachments {
@@ -5251,10 +5387,23 @@ pub mod types {
             fn try_from(
                 value: Auth,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    token: value.token?,
-                })
+                match (value.link, value.token) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(token),
+                    ) => ::std::result::Result::Ok(Self { link, token }),
+                    (link, token) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), token.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Auth> for Auth {
@@ -5440,18 +5589,77 @@ pub mod types {
             fn try_from(
                 value: Callback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    auth: value.auth?,
-                    callbacks: value.callbacks?,
-                    content_type: value.content_type?,
-                    email: value.email?,
-                    id: value.id?,
-                    link: value.link?,
-                    name: value.name?,
-                    remove_html: value.remove_html?,
-                    retries_enabled: value.retries_enabled?,
-                    url: value.url?,
-                })
+                match (
+                    value.auth,
+                    value.callbacks,
+                    value.content_type,
+                    value.email,
+                    value.id,
+                    value.link,
+                    value.name,
+                    value.remove_html,
+                    value.retries_enabled,
+                    value.url,
+                ) {
+                    (
+                        ::std::result::Result::Ok(auth),
+                        ::std::result::Result::Ok(callbacks),
+                        ::std::result::Result::Ok(content_type),
+                        ::std::result::Result::Ok(email),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(remove_html),
+                        ::std::result::Result::Ok(retries_enabled),
+                        ::std::result::Result::Ok(url),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            auth,
+                            callbacks,
+                            content_type,
+                            email,
+                            id,
+                            link,
+                            name,
+                            remove_html,
+                            retries_enabled,
+                            url,
+                        })
+                    }
+                    (
+                        auth,
+                        callbacks,
+                        content_type,
+                        email,
+                        id,
+                        link,
+                        name,
+                        remove_html,
+                        retries_enabled,
+                        url,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    auth.err(),
+                                    callbacks.err(),
+                                    content_type.err(),
+                                    email.err(),
+                                    id.err(),
+                                    link.err(),
+                                    name.err(),
+                                    remove_html.err(),
+                                    retries_enabled.err(),
+                                    url.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Callback> for Callback {
@@ -5517,10 +5725,23 @@ pub mod types {
             fn try_from(
                 value: CallbackAuth,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    key: value.key?,
-                    type_: value.type_?,
-                })
+                match (value.key, value.type_) {
+                    (
+                        ::std::result::Result::Ok(key),
+                        ::std::result::Result::Ok(type_),
+                    ) => ::std::result::Result::Ok(Self { key, type_ }),
+                    (key, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [key.err(), type_.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CallbackAuth> for CallbackAuth {
@@ -5693,16 +5914,67 @@ pub mod types {
             fn try_from(
                 value: CallbackCall,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    callback: value.callback?,
-                    from: value.from?,
-                    id: value.id?,
-                    link: value.link?,
-                    message_id: value.message_id?,
-                    message_location: value.message_location?,
-                    response_message: value.response_message?,
-                    status: value.status?,
-                })
+                match (
+                    value.callback,
+                    value.from,
+                    value.id,
+                    value.link,
+                    value.message_id,
+                    value.message_location,
+                    value.response_message,
+                    value.status,
+                ) {
+                    (
+                        ::std::result::Result::Ok(callback),
+                        ::std::result::Result::Ok(from),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(message_id),
+                        ::std::result::Result::Ok(message_location),
+                        ::std::result::Result::Ok(response_message),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            callback,
+                            from,
+                            id,
+                            link,
+                            message_id,
+                            message_location,
+                            response_message,
+                            status,
+                        })
+                    }
+                    (
+                        callback,
+                        from,
+                        id,
+                        link,
+                        message_id,
+                        message_location,
+                        response_message,
+                        status,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    callback.err(),
+                                    from.err(),
+                                    id.err(),
+                                    link.err(),
+                                    message_id.err(),
+                                    message_location.err(),
+                                    response_message.err(),
+                                    status.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CallbackCall> for CallbackCall {
@@ -5850,14 +6122,50 @@ pub mod types {
             fn try_from(
                 value: CallbackCallCallback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    attempted_date: value.attempted_date?,
-                    id: value.id?,
-                    name: value.name?,
-                    status_code: value.status_code?,
-                    status_message: value.status_message?,
-                    url: value.url?,
-                })
+                match (
+                    value.attempted_date,
+                    value.id,
+                    value.name,
+                    value.status_code,
+                    value.status_message,
+                    value.url,
+                ) {
+                    (
+                        ::std::result::Result::Ok(attempted_date),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(status_code),
+                        ::std::result::Result::Ok(status_message),
+                        ::std::result::Result::Ok(url),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            attempted_date,
+                            id,
+                            name,
+                            status_code,
+                            status_message,
+                            url,
+                        })
+                    }
+                    (attempted_date, id, name, status_code, status_message, url) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    attempted_date.err(),
+                                    id.err(),
+                                    name.err(),
+                                    status_code.err(),
+                                    status_message.err(),
+                                    url.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CallbackCallCallback> for CallbackCallCallback {
@@ -5942,11 +6250,24 @@ pub mod types {
             fn try_from(
                 value: CallbackCallCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    calls: value.calls?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.calls, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(calls),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { calls, link, status }),
+                    (calls, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [calls.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CallbackCallCollection>
@@ -6013,10 +6334,23 @@ pub mod types {
             fn try_from(
                 value: CallbackCallbacks,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    reply: value.reply?,
-                    undeliverable: value.undeliverable?,
-                })
+                match (value.reply, value.undeliverable) {
+                    (
+                        ::std::result::Result::Ok(reply),
+                        ::std::result::Result::Ok(undeliverable),
+                    ) => ::std::result::Result::Ok(Self { reply, undeliverable }),
+                    (reply, undeliverable) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [reply.err(), undeliverable.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CallbackCallbacks> for CallbackCallbacks {
@@ -6098,11 +6432,24 @@ pub mod types {
             fn try_from(
                 value: CallbackCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    callbacks: value.callbacks?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.callbacks, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(callbacks),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { callbacks, link, status }),
+                    (callbacks, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [callbacks.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CallbackCollection> for CallbackCollection {
@@ -7404,72 +7751,347 @@ pub mod types {
             fn try_from(
                 value: Contact,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    business_unit: value.business_unit?,
-                    company_name: value.company_name?,
-                    department: value.department?,
-                    devices: value.devices?,
-                    division: value.division?,
-                    first_name: value.first_name?,
-                    job_title: value.job_title?,
-                    last_modified_time: value.last_modified_time?,
-                    last_name: value.last_name?,
-                    link: value.link?,
-                    locations: value.locations?,
-                    messagingoptions: value.messagingoptions?,
-                    mri: value.mri?,
-                    other_first_name: value.other_first_name?,
-                    other_last_name: value.other_last_name?,
-                    other_mobile: value.other_mobile?,
-                    other_phone1: value.other_phone1?,
-                    other_phone_area_code1: value.other_phone_area_code1?,
-                    other_title: value.other_title?,
-                    personal_address1: value.personal_address1?,
-                    personal_address2: value.personal_address2?,
-                    personal_country: value.personal_country?,
-                    personal_email_address1: value.personal_email_address1?,
-                    personal_email_address2: value.personal_email_address2?,
-                    personal_fax1: value.personal_fax1?,
-                    personal_fax_area_code1: value.personal_fax_area_code1?,
-                    personal_phone1: value.personal_phone1?,
-                    personal_phone2: value.personal_phone2?,
-                    personal_phone_area_code1: value.personal_phone_area_code1?,
-                    personal_phone_area_code2: value.personal_phone_area_code2?,
-                    personal_post_code: value.personal_post_code?,
-                    personal_state: value.personal_state?,
-                    personal_suburb: value.personal_suburb?,
-                    role1: value.role1?,
-                    role2: value.role2?,
-                    status: value.status?,
-                    team_name1: value.team_name1?,
-                    team_name2: value.team_name2?,
-                    timezone: value.timezone?,
-                    title: value.title?,
-                    type_: value.type_?,
-                    work_address1: value.work_address1?,
-                    work_address2: value.work_address2?,
-                    work_country: value.work_country?,
-                    work_email_address1: value.work_email_address1?,
-                    work_email_address2: value.work_email_address2?,
-                    work_fax1: value.work_fax1?,
-                    work_fax_area_code1: value.work_fax_area_code1?,
-                    work_mobile_phone1: value.work_mobile_phone1?,
-                    work_mobile_phone2: value.work_mobile_phone2?,
-                    work_other_phone: value.work_other_phone?,
-                    work_phone1: value.work_phone1?,
-                    work_phone2: value.work_phone2?,
-                    work_phone_area_code1: value.work_phone_area_code1?,
-                    work_phone_area_code2: value.work_phone_area_code2?,
-                    work_post_code: value.work_post_code?,
-                    work_postal_address1: value.work_postal_address1?,
-                    work_postal_address2: value.work_postal_address2?,
-                    work_postal_post_code: value.work_postal_post_code?,
-                    work_postal_state: value.work_postal_state?,
-                    work_postal_suburb: value.work_postal_suburb?,
-                    work_satellite_phone: value.work_satellite_phone?,
-                    work_state: value.work_state?,
-                    work_suburb: value.work_suburb?,
-                })
+                match (
+                    value.business_unit,
+                    value.company_name,
+                    value.department,
+                    value.devices,
+                    value.division,
+                    value.first_name,
+                    value.job_title,
+                    value.last_modified_time,
+                    value.last_name,
+                    value.link,
+                    value.locations,
+                    value.messagingoptions,
+                    value.mri,
+                    value.other_first_name,
+                    value.other_last_name,
+                    value.other_mobile,
+                    value.other_phone1,
+                    value.other_phone_area_code1,
+                    value.other_title,
+                    value.personal_address1,
+                    value.personal_address2,
+                    value.personal_country,
+                    value.personal_email_address1,
+                    value.personal_email_address2,
+                    value.personal_fax1,
+                    value.personal_fax_area_code1,
+                    value.personal_phone1,
+                    value.personal_phone2,
+                    value.personal_phone_area_code1,
+                    value.personal_phone_area_code2,
+                    value.personal_post_code,
+                    value.personal_state,
+                    value.personal_suburb,
+                    value.role1,
+                    value.role2,
+                    value.status,
+                    value.team_name1,
+                    value.team_name2,
+                    value.timezone,
+                    value.title,
+                    value.type_,
+                    value.work_address1,
+                    value.work_address2,
+                    value.work_country,
+                    value.work_email_address1,
+                    value.work_email_address2,
+                    value.work_fax1,
+                    value.work_fax_area_code1,
+                    value.work_mobile_phone1,
+                    value.work_mobile_phone2,
+                    value.work_other_phone,
+                    value.work_phone1,
+                    value.work_phone2,
+                    value.work_phone_area_code1,
+                    value.work_phone_area_code2,
+                    value.work_post_code,
+                    value.work_postal_address1,
+                    value.work_postal_address2,
+                    value.work_postal_post_code,
+                    value.work_postal_state,
+                    value.work_postal_suburb,
+                    value.work_satellite_phone,
+                    value.work_state,
+                    value.work_suburb,
+                ) {
+                    (
+                        ::std::result::Result::Ok(business_unit),
+                        ::std::result::Result::Ok(company_name),
+                        ::std::result::Result::Ok(department),
+                        ::std::result::Result::Ok(devices),
+                        ::std::result::Result::Ok(division),
+                        ::std::result::Result::Ok(first_name),
+                        ::std::result::Result::Ok(job_title),
+                        ::std::result::Result::Ok(last_modified_time),
+                        ::std::result::Result::Ok(last_name),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(locations),
+                        ::std::result::Result::Ok(messagingoptions),
+                        ::std::result::Result::Ok(mri),
+                        ::std::result::Result::Ok(other_first_name),
+                        ::std::result::Result::Ok(other_last_name),
+                        ::std::result::Result::Ok(other_mobile),
+                        ::std::result::Result::Ok(other_phone1),
+                        ::std::result::Result::Ok(other_phone_area_code1),
+                        ::std::result::Result::Ok(other_title),
+                        ::std::result::Result::Ok(personal_address1),
+                        ::std::result::Result::Ok(personal_address2),
+                        ::std::result::Result::Ok(personal_country),
+                        ::std::result::Result::Ok(personal_email_address1),
+                        ::std::result::Result::Ok(personal_email_address2),
+                        ::std::result::Result::Ok(personal_fax1),
+                        ::std::result::Result::Ok(personal_fax_area_code1),
+                        ::std::result::Result::Ok(personal_phone1),
+                        ::std::result::Result::Ok(personal_phone2),
+                        ::std::result::Result::Ok(personal_phone_area_code1),
+                        ::std::result::Result::Ok(personal_phone_area_code2),
+                        ::std::result::Result::Ok(personal_post_code),
+                        ::std::result::Result::Ok(personal_state),
+                        ::std::result::Result::Ok(personal_suburb),
+                        ::std::result::Result::Ok(role1),
+                        ::std::result::Result::Ok(role2),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(team_name1),
+                        ::std::result::Result::Ok(team_name2),
+                        ::std::result::Result::Ok(timezone),
+                        ::std::result::Result::Ok(title),
+                        ::std::result::Result::Ok(type_),
+                        ::std::result::Result::Ok(work_address1),
+                        ::std::result::Result::Ok(work_address2),
+                        ::std::result::Result::Ok(work_country),
+                        ::std::result::Result::Ok(work_email_address1),
+                        ::std::result::Result::Ok(work_email_address2),
+                        ::std::result::Result::Ok(work_fax1),
+                        ::std::result::Result::Ok(work_fax_area_code1),
+                        ::std::result::Result::Ok(work_mobile_phone1),
+                        ::std::result::Result::Ok(work_mobile_phone2),
+                        ::std::result::Result::Ok(work_other_phone),
+                        ::std::result::Result::Ok(work_phone1),
+                        ::std::result::Result::Ok(work_phone2),
+                        ::std::result::Result::Ok(work_phone_area_code1),
+                        ::std::result::Result::Ok(work_phone_area_code2),
+                        ::std::result::Result::Ok(work_post_code),
+                        ::std::result::Result::Ok(work_postal_address1),
+                        ::std::result::Result::Ok(work_postal_address2),
+                        ::std::result::Result::Ok(work_postal_post_code),
+                        ::std::result::Result::Ok(work_postal_state),
+                        ::std::result::Result::Ok(work_postal_suburb),
+                        ::std::result::Result::Ok(work_satellite_phone),
+                        ::std::result::Result::Ok(work_state),
+                        ::std::result::Result::Ok(work_suburb),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            business_unit,
+                            company_name,
+                            department,
+                            devices,
+                            division,
+                            first_name,
+                            job_title,
+                            last_modified_time,
+                            last_name,
+                            link,
+                            locations,
+                            messagingoptions,
+                            mri,
+                            other_first_name,
+                            other_last_name,
+                            other_mobile,
+                            other_phone1,
+                            other_phone_area_code1,
+                            other_title,
+                            personal_address1,
+                            personal_address2,
+                            personal_country,
+                            personal_email_address1,
+                            personal_email_address2,
+                            personal_fax1,
+                            personal_fax_area_code1,
+                            personal_phone1,
+                            personal_phone2,
+                            personal_phone_area_code1,
+                            personal_phone_area_code2,
+                            personal_post_code,
+                            personal_state,
+                            personal_suburb,
+                            role1,
+                            role2,
+                            status,
+                            team_name1,
+                            team_name2,
+                            timezone,
+                            title,
+                            type_,
+                            work_address1,
+                            work_address2,
+                            work_country,
+                            work_email_address1,
+                            work_email_address2,
+                            work_fax1,
+                            work_fax_area_code1,
+                            work_mobile_phone1,
+                            work_mobile_phone2,
+                            work_other_phone,
+                            work_phone1,
+                            work_phone2,
+                            work_phone_area_code1,
+                            work_phone_area_code2,
+                            work_post_code,
+                            work_postal_address1,
+                            work_postal_address2,
+                            work_postal_post_code,
+                            work_postal_state,
+                            work_postal_suburb,
+                            work_satellite_phone,
+                            work_state,
+                            work_suburb,
+                        })
+                    }
+                    (
+                        business_unit,
+                        company_name,
+                        department,
+                        devices,
+                        division,
+                        first_name,
+                        job_title,
+                        last_modified_time,
+                        last_name,
+                        link,
+                        locations,
+                        messagingoptions,
+                        mri,
+                        other_first_name,
+                        other_last_name,
+                        other_mobile,
+                        other_phone1,
+                        other_phone_area_code1,
+                        other_title,
+                        personal_address1,
+                        personal_address2,
+                        personal_country,
+                        personal_email_address1,
+                        personal_email_address2,
+                        personal_fax1,
+                        personal_fax_area_code1,
+                        personal_phone1,
+                        personal_phone2,
+                        personal_phone_area_code1,
+                        personal_phone_area_code2,
+                        personal_post_code,
+                        personal_state,
+                        personal_suburb,
+                        role1,
+                        role2,
+                        status,
+                        team_name1,
+                        team_name2,
+                        timezone,
+                        title,
+                        type_,
+                        work_address1,
+                        work_address2,
+                        work_country,
+                        work_email_address1,
+                        work_email_address2,
+                        work_fax1,
+                        work_fax_area_code1,
+                        work_mobile_phone1,
+                        work_mobile_phone2,
+                        work_other_phone,
+                        work_phone1,
+                        work_phone2,
+                        work_phone_area_code1,
+                        work_phone_area_code2,
+                        work_post_code,
+                        work_postal_address1,
+                        work_postal_address2,
+                        work_postal_post_code,
+                        work_postal_state,
+                        work_postal_suburb,
+                        work_satellite_phone,
+                        work_state,
+                        work_suburb,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    business_unit.err(),
+                                    company_name.err(),
+                                    department.err(),
+                                    devices.err(),
+                                    division.err(),
+                                    first_name.err(),
+                                    job_title.err(),
+                                    last_modified_time.err(),
+                                    last_name.err(),
+                                    link.err(),
+                                    locations.err(),
+                                    messagingoptions.err(),
+                                    mri.err(),
+                                    other_first_name.err(),
+                                    other_last_name.err(),
+                                    other_mobile.err(),
+                                    other_phone1.err(),
+                                    other_phone_area_code1.err(),
+                                    other_title.err(),
+                                    personal_address1.err(),
+                                    personal_address2.err(),
+                                    personal_country.err(),
+                                    personal_email_address1.err(),
+                                    personal_email_address2.err(),
+                                    personal_fax1.err(),
+                                    personal_fax_area_code1.err(),
+                                    personal_phone1.err(),
+                                    personal_phone2.err(),
+                                    personal_phone_area_code1.err(),
+                                    personal_phone_area_code2.err(),
+                                    personal_post_code.err(),
+                                    personal_state.err(),
+                                    personal_suburb.err(),
+                                    role1.err(),
+                                    role2.err(),
+                                    status.err(),
+                                    team_name1.err(),
+                                    team_name2.err(),
+                                    timezone.err(),
+                                    title.err(),
+                                    type_.err(),
+                                    work_address1.err(),
+                                    work_address2.err(),
+                                    work_country.err(),
+                                    work_email_address1.err(),
+                                    work_email_address2.err(),
+                                    work_fax1.err(),
+                                    work_fax_area_code1.err(),
+                                    work_mobile_phone1.err(),
+                                    work_mobile_phone2.err(),
+                                    work_other_phone.err(),
+                                    work_phone1.err(),
+                                    work_phone2.err(),
+                                    work_phone_area_code1.err(),
+                                    work_phone_area_code2.err(),
+                                    work_post_code.err(),
+                                    work_postal_address1.err(),
+                                    work_postal_address2.err(),
+                                    work_postal_post_code.err(),
+                                    work_postal_state.err(),
+                                    work_postal_suburb.err(),
+                                    work_satellite_phone.err(),
+                                    work_state.err(),
+                                    work_suburb.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Contact> for Contact {
@@ -7611,11 +8233,24 @@ pub mod types {
             fn try_from(
                 value: ContactCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    contacts: value.contacts?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.contacts, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(contacts),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { contacts, link, status }),
+                    (contacts, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [contacts.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ContactCollection> for ContactCollection {
@@ -7697,11 +8332,24 @@ pub mod types {
             fn try_from(
                 value: ContactLocationsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    latitude: value.latitude?,
-                    longitude: value.longitude?,
-                    type_: value.type_?,
-                })
+                match (value.latitude, value.longitude, value.type_) {
+                    (
+                        ::std::result::Result::Ok(latitude),
+                        ::std::result::Result::Ok(longitude),
+                        ::std::result::Result::Ok(type_),
+                    ) => ::std::result::Result::Ok(Self { latitude, longitude, type_ }),
+                    (latitude, longitude, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [latitude.err(), longitude.err(), type_.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ContactLocationsItem> for ContactLocationsItem {
@@ -7839,13 +8487,46 @@ pub mod types {
             fn try_from(
                 value: ContactMessagingoptionsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    channel: value.channel?,
-                    enabled: value.enabled?,
-                    primary: value.primary?,
-                    secondary: value.secondary?,
-                    tertiary: value.tertiary?,
-                })
+                match (
+                    value.channel,
+                    value.enabled,
+                    value.primary,
+                    value.secondary,
+                    value.tertiary,
+                ) {
+                    (
+                        ::std::result::Result::Ok(channel),
+                        ::std::result::Result::Ok(enabled),
+                        ::std::result::Result::Ok(primary),
+                        ::std::result::Result::Ok(secondary),
+                        ::std::result::Result::Ok(tertiary),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            channel,
+                            enabled,
+                            primary,
+                            secondary,
+                            tertiary,
+                        })
+                    }
+                    (channel, enabled, primary, secondary, tertiary) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    channel.err(),
+                                    enabled.err(),
+                                    primary.err(),
+                                    secondary.err(),
+                                    tertiary.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ContactMessagingoptionsItem>
@@ -8026,16 +8707,67 @@ pub mod types {
             fn try_from(
                 value: CustomList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    created_date: value.created_date?,
-                    customlabellists: value.customlabellists?,
-                    id: value.id?,
-                    link: value.link?,
-                    linked: value.linked?,
-                    name: value.name?,
-                    sort_type: value.sort_type?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.created_date,
+                    value.customlabellists,
+                    value.id,
+                    value.link,
+                    value.linked,
+                    value.name,
+                    value.sort_type,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(created_date),
+                        ::std::result::Result::Ok(customlabellists),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(linked),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(sort_type),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            created_date,
+                            customlabellists,
+                            id,
+                            link,
+                            linked,
+                            name,
+                            sort_type,
+                            type_,
+                        })
+                    }
+                    (
+                        created_date,
+                        customlabellists,
+                        id,
+                        link,
+                        linked,
+                        name,
+                        sort_type,
+                        type_,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    created_date.err(),
+                                    customlabellists.err(),
+                                    id.err(),
+                                    link.err(),
+                                    linked.err(),
+                                    name.err(),
+                                    sort_type.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CustomList> for CustomList {
@@ -8122,11 +8854,24 @@ pub mod types {
             fn try_from(
                 value: CustomListCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    customlabels: value.customlabels?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.customlabels, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(customlabels),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { customlabels, link, status }),
+                    (customlabels, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [customlabels.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CustomListCollection> for CustomListCollection {
@@ -8193,10 +8938,23 @@ pub mod types {
             fn try_from(
                 value: CustomListCustomlabellistsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    name: value.name?,
-                    value: value.value?,
-                })
+                match (value.name, value.value) {
+                    (
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(value),
+                    ) => ::std::result::Result::Ok(Self { name, value }),
+                    (name, value) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [name.err(), value.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::CustomListCustomlabellistsItem>
@@ -8283,11 +9041,30 @@ pub mod types {
             fn try_from(
                 value: DeliveryCategory,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    name: value.name?,
-                    percentage_total: value.percentage_total?,
-                    recipient_count: value.recipient_count?,
-                })
+                match (value.name, value.percentage_total, value.recipient_count) {
+                    (
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(percentage_total),
+                        ::std::result::Result::Ok(recipient_count),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            name,
+                            percentage_total,
+                            recipient_count,
+                        })
+                    }
+                    (name, percentage_total, recipient_count) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [name.err(), percentage_total.err(), recipient_count.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DeliveryCategory> for DeliveryCategory {
@@ -8478,17 +9255,72 @@ pub mod types {
             fn try_from(
                 value: DeliveryReceipt,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    bool: value.bool?,
-                    expiry_day: value.expiry_day?,
-                    expiry_hour: value.expiry_hour?,
-                    expiry_min: value.expiry_min?,
-                    feed_ids: value.feed_ids?,
-                    period: value.period?,
-                    publish_to_web: value.publish_to_web?,
-                    rule: value.rule?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.bool,
+                    value.expiry_day,
+                    value.expiry_hour,
+                    value.expiry_min,
+                    value.feed_ids,
+                    value.period,
+                    value.publish_to_web,
+                    value.rule,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(bool),
+                        ::std::result::Result::Ok(expiry_day),
+                        ::std::result::Result::Ok(expiry_hour),
+                        ::std::result::Result::Ok(expiry_min),
+                        ::std::result::Result::Ok(feed_ids),
+                        ::std::result::Result::Ok(period),
+                        ::std::result::Result::Ok(publish_to_web),
+                        ::std::result::Result::Ok(rule),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            bool,
+                            expiry_day,
+                            expiry_hour,
+                            expiry_min,
+                            feed_ids,
+                            period,
+                            publish_to_web,
+                            rule,
+                            type_,
+                        })
+                    }
+                    (
+                        bool,
+                        expiry_day,
+                        expiry_hour,
+                        expiry_min,
+                        feed_ids,
+                        period,
+                        publish_to_web,
+                        rule,
+                        type_,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    bool.err(),
+                                    expiry_day.err(),
+                                    expiry_hour.err(),
+                                    expiry_min.err(),
+                                    feed_ids.err(),
+                                    period.err(),
+                                    publish_to_web.err(),
+                                    rule.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DeliveryReceipt> for DeliveryReceipt {
@@ -8579,11 +9411,24 @@ pub mod types {
             fn try_from(
                 value: DeliveryStatus,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    destination: value.destination?,
-                    status: value.status?,
-                    type_: value.type_?,
-                })
+                match (value.destination, value.status, value.type_) {
+                    (
+                        ::std::result::Result::Ok(destination),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(type_),
+                    ) => ::std::result::Result::Ok(Self { destination, status, type_ }),
+                    (destination, status, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [destination.err(), status.err(), type_.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DeliveryStatus> for DeliveryStatus {
@@ -8870,22 +9715,97 @@ pub mod types {
             fn try_from(
                 value: DistributionList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    access: value.access?,
-                    contact_ids: value.contact_ids?,
-                    description: value.description?,
-                    dist_list_ids: value.dist_list_ids?,
-                    distlistdetails: value.distlistdetails?,
-                    id: value.id?,
-                    link: value.link?,
-                    member_count: value.member_count?,
-                    mri: value.mri?,
-                    name: value.name?,
-                    rules: value.rules?,
-                    type_: value.type_?,
-                    user_ids: value.user_ids?,
-                    visibility: value.visibility?,
-                })
+                match (
+                    value.access,
+                    value.contact_ids,
+                    value.description,
+                    value.dist_list_ids,
+                    value.distlistdetails,
+                    value.id,
+                    value.link,
+                    value.member_count,
+                    value.mri,
+                    value.name,
+                    value.rules,
+                    value.type_,
+                    value.user_ids,
+                    value.visibility,
+                ) {
+                    (
+                        ::std::result::Result::Ok(access),
+                        ::std::result::Result::Ok(contact_ids),
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(dist_list_ids),
+                        ::std::result::Result::Ok(distlistdetails),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(member_count),
+                        ::std::result::Result::Ok(mri),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(rules),
+                        ::std::result::Result::Ok(type_),
+                        ::std::result::Result::Ok(user_ids),
+                        ::std::result::Result::Ok(visibility),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            access,
+                            contact_ids,
+                            description,
+                            dist_list_ids,
+                            distlistdetails,
+                            id,
+                            link,
+                            member_count,
+                            mri,
+                            name,
+                            rules,
+                            type_,
+                            user_ids,
+                            visibility,
+                        })
+                    }
+                    (
+                        access,
+                        contact_ids,
+                        description,
+                        dist_list_ids,
+                        distlistdetails,
+                        id,
+                        link,
+                        member_count,
+                        mri,
+                        name,
+                        rules,
+                        type_,
+                        user_ids,
+                        visibility,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    access.err(),
+                                    contact_ids.err(),
+                                    description.err(),
+                                    dist_list_ids.err(),
+                                    distlistdetails.err(),
+                                    id.err(),
+                                    link.err(),
+                                    member_count.err(),
+                                    mri.err(),
+                                    name.err(),
+                                    rules.err(),
+                                    type_.err(),
+                                    user_ids.err(),
+                                    visibility.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DistributionList> for DistributionList {
@@ -8982,11 +9902,30 @@ pub mod types {
             fn try_from(
                 value: DistributionListCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    distribution_lists: value.distribution_lists?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.distribution_lists, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(distribution_lists),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            distribution_lists,
+                            link,
+                            status,
+                        })
+                    }
+                    (distribution_lists, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [distribution_lists.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DistributionListCollection>
@@ -9088,12 +10027,25 @@ pub mod types {
             fn try_from(
                 value: DistributionListDistlistdetailsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    id: value.id?,
-                    link: value.link?,
-                    name: value.name?,
-                    type_: value.type_?,
-                })
+                match (value.id, value.link, value.name, value.type_) {
+                    (
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(type_),
+                    ) => ::std::result::Result::Ok(Self { id, link, name, type_ }),
+                    (id, link, name, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [id.err(), link.err(), name.err(), type_.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DistributionListDistlistdetailsItem>
@@ -9272,16 +10224,67 @@ pub mod types {
             fn try_from(
                 value: DistributionListSummary,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    access: value.access?,
-                    description: value.description?,
-                    id: value.id?,
-                    link: value.link?,
-                    member_count: value.member_count?,
-                    mri: value.mri?,
-                    name: value.name?,
-                    visibility: value.visibility?,
-                })
+                match (
+                    value.access,
+                    value.description,
+                    value.id,
+                    value.link,
+                    value.member_count,
+                    value.mri,
+                    value.name,
+                    value.visibility,
+                ) {
+                    (
+                        ::std::result::Result::Ok(access),
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(member_count),
+                        ::std::result::Result::Ok(mri),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(visibility),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            access,
+                            description,
+                            id,
+                            link,
+                            member_count,
+                            mri,
+                            name,
+                            visibility,
+                        })
+                    }
+                    (
+                        access,
+                        description,
+                        id,
+                        link,
+                        member_count,
+                        mri,
+                        name,
+                        visibility,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    access.err(),
+                                    description.err(),
+                                    id.err(),
+                                    link.err(),
+                                    member_count.err(),
+                                    mri.err(),
+                                    name.err(),
+                                    visibility.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::DistributionListSummary>
@@ -9403,13 +10406,46 @@ pub mod types {
             fn try_from(
                 value: Email,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    footer: value.footer?,
-                    opt_out_option: value.opt_out_option?,
-                    resources: value.resources?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.body,
+                    value.footer,
+                    value.opt_out_option,
+                    value.resources,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(footer),
+                        ::std::result::Result::Ok(opt_out_option),
+                        ::std::result::Result::Ok(resources),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            footer,
+                            opt_out_option,
+                            resources,
+                            type_,
+                        })
+                    }
+                    (body, footer, opt_out_option, resources, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    body.err(),
+                                    footer.err(),
+                                    opt_out_option.err(),
+                                    resources.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Email> for Email {
@@ -9528,13 +10564,46 @@ pub mod types {
             fn try_from(
                 value: Event,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    event_form_list: value.event_form_list?,
-                    event_label: value.event_label?,
-                    id: value.id?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (
+                    value.event_form_list,
+                    value.event_label,
+                    value.id,
+                    value.link,
+                    value.status,
+                ) {
+                    (
+                        ::std::result::Result::Ok(event_form_list),
+                        ::std::result::Result::Ok(event_label),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            event_form_list,
+                            event_label,
+                            id,
+                            link,
+                            status,
+                        })
+                    }
+                    (event_form_list, event_label, id, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    event_form_list.err(),
+                                    event_label.err(),
+                                    id.err(),
+                                    link.err(),
+                                    status.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Event> for Event {
@@ -9617,11 +10686,24 @@ pub mod types {
             fn try_from(
                 value: EventCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    events: value.events?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.events, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(events),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { events, link, status }),
+                    (events, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [events.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::EventCollection> for EventCollection {
@@ -9690,10 +10772,28 @@ pub mod types {
             fn try_from(
                 value: EventEventFormListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    event_field_list: value.event_field_list?,
-                    form_name: value.form_name?,
-                })
+                match (value.event_field_list, value.form_name) {
+                    (
+                        ::std::result::Result::Ok(event_field_list),
+                        ::std::result::Result::Ok(form_name),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            event_field_list,
+                            form_name,
+                        })
+                    }
+                    (event_field_list, form_name) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [event_field_list.err(), form_name.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::EventEventFormListItem>
@@ -9760,10 +10860,23 @@ pub mod types {
             fn try_from(
                 value: EventEventFormListItemEventFieldListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    name: value.name?,
-                    value: value.value?,
-                })
+                match (value.name, value.value) {
+                    (
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(value),
+                    ) => ::std::result::Result::Ok(Self { name, value }),
+                    (name, value) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [name.err(), value.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::EventEventFormListItemEventFieldListItem>
@@ -9825,10 +10938,23 @@ pub mod types {
             fn try_from(
                 value: Fallback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    channel: value.channel?,
-                    template_name: value.template_name?,
-                })
+                match (value.channel, value.template_name) {
+                    (
+                        ::std::result::Result::Ok(channel),
+                        ::std::result::Result::Ok(template_name),
+                    ) => ::std::result::Result::Ok(Self { channel, template_name }),
+                    (channel, template_name) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [channel.err(), template_name.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Fallback> for Fallback {
@@ -9908,11 +11034,30 @@ pub mod types {
             fn try_from(
                 value: Features,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    alias_option: value.alias_option?,
-                    fallback: value.fallback?,
-                    push_options: value.push_options?,
-                })
+                match (value.alias_option, value.fallback, value.push_options) {
+                    (
+                        ::std::result::Result::Ok(alias_option),
+                        ::std::result::Result::Ok(fallback),
+                        ::std::result::Result::Ok(push_options),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            alias_option,
+                            fallback,
+                            push_options,
+                        })
+                    }
+                    (alias_option, fallback, push_options) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [alias_option.err(), fallback.err(), push_options.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Features> for Features {
@@ -9960,9 +11105,22 @@ pub mod types {
             fn try_from(
                 value: FeaturesAliasOption,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    alias_name: value.alias_name?,
-                })
+                match (value.alias_name,) {
+                    (::std::result::Result::Ok(alias_name),) => {
+                        ::std::result::Result::Ok(Self { alias_name })
+                    }
+                    (alias_name,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [alias_name.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::FeaturesAliasOption> for FeaturesAliasOption {
@@ -10060,12 +11218,42 @@ pub mod types {
             fn try_from(
                 value: Import,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    import_mode: value.import_mode?,
-                    import_options: value.import_options?,
-                    import_type: value.import_type?,
-                    resource_id: value.resource_id?,
-                })
+                match (
+                    value.import_mode,
+                    value.import_options,
+                    value.import_type,
+                    value.resource_id,
+                ) {
+                    (
+                        ::std::result::Result::Ok(import_mode),
+                        ::std::result::Result::Ok(import_options),
+                        ::std::result::Result::Ok(import_type),
+                        ::std::result::Result::Ok(resource_id),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            import_mode,
+                            import_options,
+                            import_type,
+                            resource_id,
+                        })
+                    }
+                    (import_mode, import_options, import_type, resource_id) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    import_mode.err(),
+                                    import_options.err(),
+                                    import_type.err(),
+                                    resource_id.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Import> for Import {
@@ -10112,9 +11300,22 @@ pub mod types {
             fn try_from(
                 value: ImportImportOptions,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    field_mapping: value.field_mapping?,
-                })
+                match (value.field_mapping,) {
+                    (::std::result::Result::Ok(field_mapping),) => {
+                        ::std::result::Result::Ok(Self { field_mapping })
+                    }
+                    (field_mapping,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [field_mapping.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ImportImportOptions> for ImportImportOptions {
@@ -10230,13 +11431,52 @@ pub mod types {
             fn try_from(
                 value: ImportImportOptionsFieldMapping,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    first_name: value.first_name?,
-                    last_name: value.last_name?,
-                    timezone: value.timezone?,
-                    work_country: value.work_country?,
-                    work_mobile_phone1: value.work_mobile_phone1?,
-                })
+                match (
+                    value.first_name,
+                    value.last_name,
+                    value.timezone,
+                    value.work_country,
+                    value.work_mobile_phone1,
+                ) {
+                    (
+                        ::std::result::Result::Ok(first_name),
+                        ::std::result::Result::Ok(last_name),
+                        ::std::result::Result::Ok(timezone),
+                        ::std::result::Result::Ok(work_country),
+                        ::std::result::Result::Ok(work_mobile_phone1),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            first_name,
+                            last_name,
+                            timezone,
+                            work_country,
+                            work_mobile_phone1,
+                        })
+                    }
+                    (
+                        first_name,
+                        last_name,
+                        timezone,
+                        work_country,
+                        work_mobile_phone1,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    first_name.err(),
+                                    last_name.err(),
+                                    timezone.err(),
+                                    work_country.err(),
+                                    work_mobile_phone1.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ImportImportOptionsFieldMapping>
@@ -10379,14 +11619,57 @@ pub mod types {
             fn try_from(
                 value: Key,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    created_time: value.created_time?,
-                    description: value.description?,
-                    id: value.id?,
-                    last_modified_time: value.last_modified_time?,
-                    secret: value.secret?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.created_time,
+                    value.description,
+                    value.id,
+                    value.last_modified_time,
+                    value.secret,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(created_time),
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(last_modified_time),
+                        ::std::result::Result::Ok(secret),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            created_time,
+                            description,
+                            id,
+                            last_modified_time,
+                            secret,
+                            type_,
+                        })
+                    }
+                    (
+                        created_time,
+                        description,
+                        id,
+                        last_modified_time,
+                        secret,
+                        type_,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    created_time.err(),
+                                    description.err(),
+                                    id.err(),
+                                    last_modified_time.err(),
+                                    secret.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Key> for Key {
@@ -10470,11 +11753,24 @@ pub mod types {
             fn try_from(
                 value: KeyCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    keys: value.keys?,
-                    link: value.link?,
-                    status: value.status?,
-                })
+                match (value.keys, value.link, value.status) {
+                    (
+                        ::std::result::Result::Ok(keys),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { keys, link, status }),
+                    (keys, link, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [keys.err(), link.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::KeyCollection> for KeyCollection {
@@ -10595,13 +11891,34 @@ pub mod types {
             fn try_from(
                 value: Link,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    host: value.host?,
-                    method: value.method?,
-                    port: value.port?,
-                    rel: value.rel?,
-                    uri: value.uri?,
-                })
+                match (value.host, value.method, value.port, value.rel, value.uri) {
+                    (
+                        ::std::result::Result::Ok(host),
+                        ::std::result::Result::Ok(method),
+                        ::std::result::Result::Ok(port),
+                        ::std::result::Result::Ok(rel),
+                        ::std::result::Result::Ok(uri),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            host,
+                            method,
+                            port,
+                            rel,
+                            uri,
+                        })
+                    }
+                    (host, method, port, rel, uri) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [host.err(), method.err(), port.err(), rel.err(), uri.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Link> for Link {
@@ -11249,42 +12566,197 @@ pub mod types {
             fn try_from(
                 value: Message,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    callback_id: value.callback_id?,
-                    callback_parameters: value.callback_parameters?,
-                    created_time: value.created_time?,
-                    direction: value.direction?,
-                    dlr: value.dlr?,
-                    email: value.email?,
-                    event_id: value.event_id?,
-                    features: value.features?,
-                    from: value.from?,
-                    label: value.label?,
-                    link: value.link?,
-                    message_template_id: value.message_template_id?,
-                    message_template_name: value.message_template_name?,
-                    message_type: value.message_type?,
-                    rcs: value.rcs?,
-                    repeat_days: value.repeat_days?,
-                    repeat_hrs: value.repeat_hrs?,
-                    repeat_min: value.repeat_min?,
-                    repetition_count: value.repetition_count?,
-                    resource: value.resource?,
-                    response_count: value.response_count?,
-                    schedule_date: value.schedule_date?,
-                    schedule_type: value.schedule_type?,
-                    social: value.social?,
-                    subject: value.subject?,
-                    to: value.to?,
-                    type_: value.type_?,
-                    valid_body: value.valid_body?,
-                    valid_subject: value.valid_subject?,
-                    voice: value.voice?,
-                    web: value.web?,
-                    whatsapp: value.whatsapp?,
-                    whatsapp_valid_message: value.whatsapp_valid_message?,
-                })
+                match (
+                    value.body,
+                    value.callback_id,
+                    value.callback_parameters,
+                    value.created_time,
+                    value.direction,
+                    value.dlr,
+                    value.email,
+                    value.event_id,
+                    value.features,
+                    value.from,
+                    value.label,
+                    value.link,
+                    value.message_template_id,
+                    value.message_template_name,
+                    value.message_type,
+                    value.rcs,
+                    value.repeat_days,
+                    value.repeat_hrs,
+                    value.repeat_min,
+                    value.repetition_count,
+                    value.resource,
+                    value.response_count,
+                    value.schedule_date,
+                    value.schedule_type,
+                    value.social,
+                    value.subject,
+                    value.to,
+                    value.type_,
+                    value.valid_body,
+                    value.valid_subject,
+                    value.voice,
+                    value.web,
+                    value.whatsapp,
+                    value.whatsapp_valid_message,
+                ) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(callback_id),
+                        ::std::result::Result::Ok(callback_parameters),
+                        ::std::result::Result::Ok(created_time),
+                        ::std::result::Result::Ok(direction),
+                        ::std::result::Result::Ok(dlr),
+                        ::std::result::Result::Ok(email),
+                        ::std::result::Result::Ok(event_id),
+                        ::std::result::Result::Ok(features),
+                        ::std::result::Result::Ok(from),
+                        ::std::result::Result::Ok(label),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(message_template_id),
+                        ::std::result::Result::Ok(message_template_name),
+                        ::std::result::Result::Ok(message_type),
+                        ::std::result::Result::Ok(rcs),
+                        ::std::result::Result::Ok(repeat_days),
+                        ::std::result::Result::Ok(repeat_hrs),
+                        ::std::result::Result::Ok(repeat_min),
+                        ::std::result::Result::Ok(repetition_count),
+                        ::std::result::Result::Ok(resource),
+                        ::std::result::Result::Ok(response_count),
+                        ::std::result::Result::Ok(schedule_date),
+                        ::std::result::Result::Ok(schedule_type),
+                        ::std::result::Result::Ok(social),
+                        ::std::result::Result::Ok(subject),
+                        ::std::result::Result::Ok(to),
+                        ::std::result::Result::Ok(type_),
+                        ::std::result::Result::Ok(valid_body),
+                        ::std::result::Result::Ok(valid_subject),
+                        ::std::result::Result::Ok(voice),
+                        ::std::result::Result::Ok(web),
+                        ::std::result::Result::Ok(whatsapp),
+                        ::std::result::Result::Ok(whatsapp_valid_message),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            callback_id,
+                            callback_parameters,
+                            created_time,
+                            direction,
+                            dlr,
+                            email,
+                            event_id,
+                            features,
+                            from,
+                            label,
+                            link,
+                            message_template_id,
+                            message_template_name,
+                            message_type,
+                            rcs,
+                            repeat_days,
+                            repeat_hrs,
+                            repeat_min,
+                            repetition_count,
+                            resource,
+                            response_count,
+                            schedule_date,
+                            schedule_type,
+                            social,
+                            subject,
+                            to,
+                            type_,
+                            valid_body,
+                            valid_subject,
+                            voice,
+                            web,
+                            whatsapp,
+                            whatsapp_valid_message,
+                        })
+                    }
+                    (
+                        body,
+                        callback_id,
+                        callback_parameters,
+                        created_time,
+                        direction,
+                        dlr,
+                        email,
+                        event_id,
+                        features,
+                        from,
+                        label,
+                        link,
+                        message_template_id,
+                        message_template_name,
+                        message_type,
+                        rcs,
+                        repeat_days,
+                        repeat_hrs,
+                        repeat_min,
+                        repetition_count,
+                        resource,
+                        response_count,
+                        schedule_date,
+                        schedule_type,
+                        social,
+                        subject,
+                        to,
+                        type_,
+                        valid_body,
+                        valid_subject,
+                        voice,
+                        web,
+                        whatsapp,
+                        whatsapp_valid_message,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    body.err(),
+                                    callback_id.err(),
+                                    callback_parameters.err(),
+                                    created_time.err(),
+                                    direction.err(),
+                                    dlr.err(),
+                                    email.err(),
+                                    event_id.err(),
+                                    features.err(),
+                                    from.err(),
+                                    label.err(),
+                                    link.err(),
+                                    message_template_id.err(),
+                                    message_template_name.err(),
+                                    message_type.err(),
+                                    rcs.err(),
+                                    repeat_days.err(),
+                                    repeat_hrs.err(),
+                                    repeat_min.err(),
+                                    repetition_count.err(),
+                                    resource.err(),
+                                    response_count.err(),
+                                    schedule_date.err(),
+                                    schedule_type.err(),
+                                    social.err(),
+                                    subject.err(),
+                                    to.err(),
+                                    type_.err(),
+                                    valid_body.err(),
+                                    valid_subject.err(),
+                                    voice.err(),
+                                    web.err(),
+                                    whatsapp.err(),
+                                    whatsapp_valid_message.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Message> for Message {
@@ -11396,11 +12868,24 @@ pub mod types {
             fn try_from(
                 value: MessageCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    messages: value.messages?,
-                    status: value.status?,
-                })
+                match (value.link, value.messages, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(messages),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { link, messages, status }),
+                    (link, messages, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), messages.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::MessageCollection> for MessageCollection {
@@ -11563,15 +13048,62 @@ pub mod types {
             fn try_from(
                 value: MessageResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    from: value.from?,
-                    link: value.link?,
-                    percentage_total: value.percentage_total?,
-                    response_category: value.response_category?,
-                    response_count: value.response_count?,
-                    response_message: value.response_message?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.from,
+                    value.link,
+                    value.percentage_total,
+                    value.response_category,
+                    value.response_count,
+                    value.response_message,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(from),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(percentage_total),
+                        ::std::result::Result::Ok(response_category),
+                        ::std::result::Result::Ok(response_count),
+                        ::std::result::Result::Ok(response_message),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            from,
+                            link,
+                            percentage_total,
+                            response_category,
+                            response_count,
+                            response_message,
+                            type_,
+                        })
+                    }
+                    (
+                        from,
+                        link,
+                        percentage_total,
+                        response_category,
+                        response_count,
+                        response_message,
+                        type_,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    from.err(),
+                                    link.err(),
+                                    percentage_total.err(),
+                                    response_category.err(),
+                                    response_count.err(),
+                                    response_message.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::MessageResponse> for MessageResponse {
@@ -11659,11 +13191,30 @@ pub mod types {
             fn try_from(
                 value: MessageResponseCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    messageresponses: value.messageresponses?,
-                    status: value.status?,
-                })
+                match (value.link, value.messageresponses, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(messageresponses),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            link,
+                            messageresponses,
+                            status,
+                        })
+                    }
+                    (link, messageresponses, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), messageresponses.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::MessageResponseCollection>
@@ -11781,13 +13332,46 @@ pub mod types {
             fn try_from(
                 value: MessageStatus,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    categories: value.categories?,
-                    info: value.info?,
-                    link: value.link?,
-                    name: value.name?,
-                    status: value.status?,
-                })
+                match (
+                    value.categories,
+                    value.info,
+                    value.link,
+                    value.name,
+                    value.status,
+                ) {
+                    (
+                        ::std::result::Result::Ok(categories),
+                        ::std::result::Result::Ok(info),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            categories,
+                            info,
+                            link,
+                            name,
+                            status,
+                        })
+                    }
+                    (categories, info, link, name, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    categories.err(),
+                                    info.err(),
+                                    link.err(),
+                                    name.err(),
+                                    status.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::MessageStatus> for MessageStatus {
@@ -11873,11 +13457,30 @@ pub mod types {
             fn try_from(
                 value: MessageStatusCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    message_statuses: value.message_statuses?,
-                    status: value.status?,
-                })
+                match (value.link, value.message_statuses, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(message_statuses),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            link,
+                            message_statuses,
+                            status,
+                        })
+                    }
+                    (link, message_statuses, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), message_statuses.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::MessageStatusCollection>
@@ -11948,10 +13551,28 @@ pub mod types {
             fn try_from(
                 value: OptOutOption,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    one_click_api_mapping: value.one_click_api_mapping?,
-                    rms_unsubscribe_url: value.rms_unsubscribe_url?,
-                })
+                match (value.one_click_api_mapping, value.rms_unsubscribe_url) {
+                    (
+                        ::std::result::Result::Ok(one_click_api_mapping),
+                        ::std::result::Result::Ok(rms_unsubscribe_url),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            one_click_api_mapping,
+                            rms_unsubscribe_url,
+                        })
+                    }
+                    (one_click_api_mapping, rms_unsubscribe_url) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [one_click_api_mapping.err(), rms_unsubscribe_url.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::OptOutOption> for OptOutOption {
@@ -12075,15 +13696,54 @@ pub mod types {
             fn try_from(
                 value: Otp,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    channel: value.channel?,
-                    code_length: value.code_length?,
-                    expires_at: value.expires_at?,
-                    id: value.id?,
-                    links: value.links?,
-                    status: value.status?,
-                    to: value.to?,
-                })
+                match (
+                    value.channel,
+                    value.code_length,
+                    value.expires_at,
+                    value.id,
+                    value.links,
+                    value.status,
+                    value.to,
+                ) {
+                    (
+                        ::std::result::Result::Ok(channel),
+                        ::std::result::Result::Ok(code_length),
+                        ::std::result::Result::Ok(expires_at),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(links),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(to),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            channel,
+                            code_length,
+                            expires_at,
+                            id,
+                            links,
+                            status,
+                            to,
+                        })
+                    }
+                    (channel, code_length, expires_at, id, links, status, to) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    channel.err(),
+                                    code_length.err(),
+                                    expires_at.err(),
+                                    id.err(),
+                                    links.err(),
+                                    status.err(),
+                                    to.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Otp> for Otp {
@@ -12134,7 +13794,22 @@ pub mod types {
             fn try_from(
                 value: OtpLinks,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { verify: value.verify? })
+                match (value.verify,) {
+                    (::std::result::Result::Ok(verify),) => {
+                        ::std::result::Result::Ok(Self { verify })
+                    }
+                    (verify,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [verify.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::OtpLinks> for OtpLinks {
@@ -12294,15 +13969,62 @@ pub mod types {
             fn try_from(
                 value: PushOptions,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    apns: value.apns?,
-                    app_id: value.app_id?,
-                    data: value.data?,
-                    escalation_mins: value.escalation_mins?,
-                    fcm: value.fcm?,
-                    notifications: value.notifications?,
-                    priority: value.priority?,
-                })
+                match (
+                    value.apns,
+                    value.app_id,
+                    value.data,
+                    value.escalation_mins,
+                    value.fcm,
+                    value.notifications,
+                    value.priority,
+                ) {
+                    (
+                        ::std::result::Result::Ok(apns),
+                        ::std::result::Result::Ok(app_id),
+                        ::std::result::Result::Ok(data),
+                        ::std::result::Result::Ok(escalation_mins),
+                        ::std::result::Result::Ok(fcm),
+                        ::std::result::Result::Ok(notifications),
+                        ::std::result::Result::Ok(priority),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            apns,
+                            app_id,
+                            data,
+                            escalation_mins,
+                            fcm,
+                            notifications,
+                            priority,
+                        })
+                    }
+                    (
+                        apns,
+                        app_id,
+                        data,
+                        escalation_mins,
+                        fcm,
+                        notifications,
+                        priority,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    apns.err(),
+                                    app_id.err(),
+                                    data.err(),
+                                    escalation_mins.err(),
+                                    fcm.err(),
+                                    notifications.err(),
+                                    priority.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::PushOptions> for PushOptions {
@@ -12372,10 +14094,23 @@ pub mod types {
             fn try_from(
                 value: PushOptionsApns,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action: value.action?,
-                    sound: value.sound?,
-                })
+                match (value.action, value.sound) {
+                    (
+                        ::std::result::Result::Ok(action),
+                        ::std::result::Result::Ok(sound),
+                    ) => ::std::result::Result::Ok(Self { action, sound }),
+                    (action, sound) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [action.err(), sound.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::PushOptionsApns> for PushOptionsApns {
@@ -12480,12 +14215,42 @@ pub mod types {
             fn try_from(
                 value: PushOptionsFcm,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action: value.action?,
-                    android_channel_id: value.android_channel_id?,
-                    image: value.image?,
-                    sound: value.sound?,
-                })
+                match (
+                    value.action,
+                    value.android_channel_id,
+                    value.image,
+                    value.sound,
+                ) {
+                    (
+                        ::std::result::Result::Ok(action),
+                        ::std::result::Result::Ok(android_channel_id),
+                        ::std::result::Result::Ok(image),
+                        ::std::result::Result::Ok(sound),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            action,
+                            android_channel_id,
+                            image,
+                            sound,
+                        })
+                    }
+                    (action, android_channel_id, image, sound) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    action.err(),
+                                    android_channel_id.err(),
+                                    image.err(),
+                                    sound.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::PushOptionsFcm> for PushOptionsFcm {
@@ -12584,12 +14349,37 @@ pub mod types {
             fn try_from(
                 value: Rcs,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    media: value.media?,
-                    rich_card: value.rich_card?,
-                    suggestions: value.suggestions?,
-                    text: value.text?,
-                })
+                match (value.media, value.rich_card, value.suggestions, value.text) {
+                    (
+                        ::std::result::Result::Ok(media),
+                        ::std::result::Result::Ok(rich_card),
+                        ::std::result::Result::Ok(suggestions),
+                        ::std::result::Result::Ok(text),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            media,
+                            rich_card,
+                            suggestions,
+                            text,
+                        })
+                    }
+                    (media, rich_card, suggestions, text) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    media.err(),
+                                    rich_card.err(),
+                                    suggestions.err(),
+                                    text.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Rcs> for Rcs {
@@ -12690,12 +14480,37 @@ pub mod types {
             fn try_from(
                 value: RcsCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    description: value.description?,
-                    media: value.media?,
-                    suggestions: value.suggestions?,
-                    title: value.title?,
-                })
+                match (value.description, value.media, value.suggestions, value.title) {
+                    (
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(media),
+                        ::std::result::Result::Ok(suggestions),
+                        ::std::result::Result::Ok(title),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            description,
+                            media,
+                            suggestions,
+                            title,
+                        })
+                    }
+                    (description, media, suggestions, title) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    description.err(),
+                                    media.err(),
+                                    suggestions.err(),
+                                    title.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsCard> for RcsCard {
@@ -12760,10 +14575,23 @@ pub mod types {
             fn try_from(
                 value: RcsMedia,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    file_url: value.file_url?,
-                    height: value.height?,
-                })
+                match (value.file_url, value.height) {
+                    (
+                        ::std::result::Result::Ok(file_url),
+                        ::std::result::Result::Ok(height),
+                    ) => ::std::result::Result::Ok(Self { file_url, height }),
+                    (file_url, height) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [file_url.err(), height.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsMedia> for RcsMedia {
@@ -12851,11 +14679,30 @@ pub mod types {
             fn try_from(
                 value: RcsRichCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    card_orientation: value.card_orientation?,
-                    card_width: value.card_width?,
-                    cards: value.cards?,
-                })
+                match (value.card_orientation, value.card_width, value.cards) {
+                    (
+                        ::std::result::Result::Ok(card_orientation),
+                        ::std::result::Result::Ok(card_width),
+                        ::std::result::Result::Ok(cards),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            card_orientation,
+                            card_width,
+                            cards,
+                        })
+                    }
+                    (card_orientation, card_width, cards) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [card_orientation.err(), card_width.err(), cards.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsRichCard> for RcsRichCard {
@@ -13000,14 +14847,57 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestion,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    dial_action: value.dial_action?,
-                    postback_data: value.postback_data?,
-                    share_location_action: value.share_location_action?,
-                    text: value.text?,
-                    url_action: value.url_action?,
-                    view_location_action: value.view_location_action?,
-                })
+                match (
+                    value.dial_action,
+                    value.postback_data,
+                    value.share_location_action,
+                    value.text,
+                    value.url_action,
+                    value.view_location_action,
+                ) {
+                    (
+                        ::std::result::Result::Ok(dial_action),
+                        ::std::result::Result::Ok(postback_data),
+                        ::std::result::Result::Ok(share_location_action),
+                        ::std::result::Result::Ok(text),
+                        ::std::result::Result::Ok(url_action),
+                        ::std::result::Result::Ok(view_location_action),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            dial_action,
+                            postback_data,
+                            share_location_action,
+                            text,
+                            url_action,
+                            view_location_action,
+                        })
+                    }
+                    (
+                        dial_action,
+                        postback_data,
+                        share_location_action,
+                        text,
+                        url_action,
+                        view_location_action,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    dial_action.err(),
+                                    postback_data.err(),
+                                    share_location_action.err(),
+                                    text.err(),
+                                    url_action.err(),
+                                    view_location_action.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsSuggestion> for RcsSuggestion {
@@ -13056,9 +14946,22 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestionDialAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    phone_number: value.phone_number?,
-                })
+                match (value.phone_number,) {
+                    (::std::result::Result::Ok(phone_number),) => {
+                        ::std::result::Result::Ok(Self { phone_number })
+                    }
+                    (phone_number,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [phone_number.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsSuggestionDialAction>
@@ -13100,7 +15003,18 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestionUrlAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { url: value.url? })
+                match (value.url,) {
+                    (::std::result::Result::Ok(url),) => {
+                        ::std::result::Result::Ok(Self { url })
+                    }
+                    (url,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [url.err()].into_iter().flatten().next().unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsSuggestionUrlAction>
@@ -13198,12 +15112,32 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestionViewLocationAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    label: value.label?,
-                    latitude: value.latitude?,
-                    longitude: value.longitude?,
-                    query: value.query?,
-                })
+                match (value.label, value.latitude, value.longitude, value.query) {
+                    (
+                        ::std::result::Result::Ok(label),
+                        ::std::result::Result::Ok(latitude),
+                        ::std::result::Result::Ok(longitude),
+                        ::std::result::Result::Ok(query),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            label,
+                            latitude,
+                            longitude,
+                            query,
+                        })
+                    }
+                    (label, latitude, longitude, query) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [label.err(), latitude.err(), longitude.err(), query.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::RcsSuggestionViewLocationAction>
@@ -13309,12 +15243,42 @@ pub mod types {
             fn try_from(
                 value: ReplyContent,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    acknowledged: value.acknowledged?,
-                    channel: value.channel?,
-                    content: value.content?,
-                    undeliverable: value.undeliverable?,
-                })
+                match (
+                    value.acknowledged,
+                    value.channel,
+                    value.content,
+                    value.undeliverable,
+                ) {
+                    (
+                        ::std::result::Result::Ok(acknowledged),
+                        ::std::result::Result::Ok(channel),
+                        ::std::result::Result::Ok(content),
+                        ::std::result::Result::Ok(undeliverable),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            acknowledged,
+                            channel,
+                            content,
+                            undeliverable,
+                        })
+                    }
+                    (acknowledged, channel, content, undeliverable) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    acknowledged.err(),
+                                    channel.err(),
+                                    content.err(),
+                                    undeliverable.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ReplyContent> for ReplyContent {
@@ -13444,14 +15408,50 @@ pub mod types {
             fn try_from(
                 value: Resource,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    deref_uri: value.deref_uri?,
-                    id: value.id?,
-                    link: value.link?,
-                    mime_type: value.mime_type?,
-                    name: value.name?,
-                    scope: value.scope?,
-                })
+                match (
+                    value.deref_uri,
+                    value.id,
+                    value.link,
+                    value.mime_type,
+                    value.name,
+                    value.scope,
+                ) {
+                    (
+                        ::std::result::Result::Ok(deref_uri),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(mime_type),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(scope),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            deref_uri,
+                            id,
+                            link,
+                            mime_type,
+                            name,
+                            scope,
+                        })
+                    }
+                    (deref_uri, id, link, mime_type, name, scope) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    deref_uri.err(),
+                                    id.err(),
+                                    link.err(),
+                                    mime_type.err(),
+                                    name.err(),
+                                    scope.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Resource> for Resource {
@@ -13535,11 +15535,24 @@ pub mod types {
             fn try_from(
                 value: ResourceCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    resources: value.resources?,
-                    status: value.status?,
-                })
+                match (value.link, value.resources, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(resources),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { link, resources, status }),
+                    (link, resources, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), resources.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ResourceCollection> for ResourceCollection {
@@ -13662,13 +15675,40 @@ pub mod types {
             fn try_from(
                 value: Responder,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    email: value.email?,
-                    mobile: value.mobile?,
-                    mri: value.mri?,
-                    name: value.name?,
-                    voice: value.voice?,
-                })
+                match (value.email, value.mobile, value.mri, value.name, value.voice) {
+                    (
+                        ::std::result::Result::Ok(email),
+                        ::std::result::Result::Ok(mobile),
+                        ::std::result::Result::Ok(mri),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(voice),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            email,
+                            mobile,
+                            mri,
+                            name,
+                            voice,
+                        })
+                    }
+                    (email, mobile, mri, name, voice) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    email.err(),
+                                    mobile.err(),
+                                    mri.err(),
+                                    name.err(),
+                                    voice.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Responder> for Responder {
@@ -13774,12 +15814,42 @@ pub mod types {
             fn try_from(
                 value: Response,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    acknowledged: value.acknowledged?,
-                    channel: value.channel?,
-                    content: value.content?,
-                    undeliverable: value.undeliverable?,
-                })
+                match (
+                    value.acknowledged,
+                    value.channel,
+                    value.content,
+                    value.undeliverable,
+                ) {
+                    (
+                        ::std::result::Result::Ok(acknowledged),
+                        ::std::result::Result::Ok(channel),
+                        ::std::result::Result::Ok(content),
+                        ::std::result::Result::Ok(undeliverable),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            acknowledged,
+                            channel,
+                            content,
+                            undeliverable,
+                        })
+                    }
+                    (acknowledged, channel, content, undeliverable) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    acknowledged.err(),
+                                    channel.err(),
+                                    content.err(),
+                                    undeliverable.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Response> for Response {
@@ -13862,11 +15932,34 @@ pub mod types {
             fn try_from(
                 value: ResponseRule,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    description: value.description?,
-                    name: value.name?,
-                    response_template_patterns: value.response_template_patterns?,
-                })
+                match (value.description, value.name, value.response_template_patterns) {
+                    (
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(response_template_patterns),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            description,
+                            name,
+                            response_template_patterns,
+                        })
+                    }
+                    (description, name, response_template_patterns) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    description.err(),
+                                    name.err(),
+                                    response_template_patterns.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ResponseRule> for ResponseRule {
@@ -13950,11 +16043,30 @@ pub mod types {
             fn try_from(
                 value: ResponseRuleCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    response_rules: value.response_rules?,
-                    status: value.status?,
-                })
+                match (value.link, value.response_rules, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(response_rules),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            link,
+                            response_rules,
+                            status,
+                        })
+                    }
+                    (link, response_rules, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), response_rules.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ResponseRuleCollection>
@@ -14081,14 +16193,57 @@ pub mod types {
             fn try_from(
                 value: ResponseRuleResponseTemplatePatterns,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    colour: value.colour?,
-                    name: value.name?,
-                    pattern: value.pattern?,
-                    spoken_voice_prompt: value.spoken_voice_prompt?,
-                    text_prompt: value.text_prompt?,
-                    voice_prompt: value.voice_prompt?,
-                })
+                match (
+                    value.colour,
+                    value.name,
+                    value.pattern,
+                    value.spoken_voice_prompt,
+                    value.text_prompt,
+                    value.voice_prompt,
+                ) {
+                    (
+                        ::std::result::Result::Ok(colour),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(pattern),
+                        ::std::result::Result::Ok(spoken_voice_prompt),
+                        ::std::result::Result::Ok(text_prompt),
+                        ::std::result::Result::Ok(voice_prompt),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            colour,
+                            name,
+                            pattern,
+                            spoken_voice_prompt,
+                            text_prompt,
+                            voice_prompt,
+                        })
+                    }
+                    (
+                        colour,
+                        name,
+                        pattern,
+                        spoken_voice_prompt,
+                        text_prompt,
+                        voice_prompt,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    colour.err(),
+                                    name.err(),
+                                    pattern.err(),
+                                    spoken_voice_prompt.err(),
+                                    text_prompt.err(),
+                                    voice_prompt.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ResponseRuleResponseTemplatePatterns>
@@ -14328,20 +16483,87 @@ pub mod types {
             fn try_from(
                 value: Scenario,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    allowed_user_ids: value.allowed_user_ids?,
-                    allowed_users: value.allowed_users?,
-                    description: value.description?,
-                    email: value.email?,
-                    label: value.label?,
-                    message: value.message?,
-                    name: value.name?,
-                    social: value.social?,
-                    subject: value.subject?,
-                    to: value.to?,
-                    voice: value.voice?,
-                    web: value.web?,
-                })
+                match (
+                    value.allowed_user_ids,
+                    value.allowed_users,
+                    value.description,
+                    value.email,
+                    value.label,
+                    value.message,
+                    value.name,
+                    value.social,
+                    value.subject,
+                    value.to,
+                    value.voice,
+                    value.web,
+                ) {
+                    (
+                        ::std::result::Result::Ok(allowed_user_ids),
+                        ::std::result::Result::Ok(allowed_users),
+                        ::std::result::Result::Ok(description),
+                        ::std::result::Result::Ok(email),
+                        ::std::result::Result::Ok(label),
+                        ::std::result::Result::Ok(message),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(social),
+                        ::std::result::Result::Ok(subject),
+                        ::std::result::Result::Ok(to),
+                        ::std::result::Result::Ok(voice),
+                        ::std::result::Result::Ok(web),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            allowed_user_ids,
+                            allowed_users,
+                            description,
+                            email,
+                            label,
+                            message,
+                            name,
+                            social,
+                            subject,
+                            to,
+                            voice,
+                            web,
+                        })
+                    }
+                    (
+                        allowed_user_ids,
+                        allowed_users,
+                        description,
+                        email,
+                        label,
+                        message,
+                        name,
+                        social,
+                        subject,
+                        to,
+                        voice,
+                        web,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    allowed_user_ids.err(),
+                                    allowed_users.err(),
+                                    description.err(),
+                                    email.err(),
+                                    label.err(),
+                                    message.err(),
+                                    name.err(),
+                                    social.err(),
+                                    subject.err(),
+                                    to.err(),
+                                    voice.err(),
+                                    web.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Scenario> for Scenario {
@@ -14431,11 +16653,24 @@ pub mod types {
             fn try_from(
                 value: ScenarioCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    scenarios: value.scenarios?,
-                    status: value.status?,
-                })
+                match (value.link, value.scenarios, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(scenarios),
+                        ::std::result::Result::Ok(status),
+                    ) => ::std::result::Result::Ok(Self { link, scenarios, status }),
+                    (link, scenarios, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), scenarios.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::ScenarioCollection> for ScenarioCollection {
@@ -14534,13 +16769,46 @@ pub mod types {
             fn try_from(
                 value: SendCodeCreateBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    channel: value.channel?,
-                    code_length: value.code_length?,
-                    expires_in: value.expires_in?,
-                    to: value.to?,
-                    workspace_id: value.workspace_id?,
-                })
+                match (
+                    value.channel,
+                    value.code_length,
+                    value.expires_in,
+                    value.to,
+                    value.workspace_id,
+                ) {
+                    (
+                        ::std::result::Result::Ok(channel),
+                        ::std::result::Result::Ok(code_length),
+                        ::std::result::Result::Ok(expires_in),
+                        ::std::result::Result::Ok(to),
+                        ::std::result::Result::Ok(workspace_id),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            channel,
+                            code_length,
+                            expires_in,
+                            to,
+                            workspace_id,
+                        })
+                    }
+                    (channel, code_length, expires_in, to, workspace_id) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    channel.err(),
+                                    code_length.err(),
+                                    expires_in.err(),
+                                    to.err(),
+                                    workspace_id.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::SendCodeCreateBody> for SendCodeCreateBody {
@@ -14587,7 +16855,22 @@ pub mod types {
             fn try_from(
                 value: Social,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { social: value.social? })
+                match (value.social,) {
+                    (::std::result::Result::Ok(social),) => {
+                        ::std::result::Result::Ok(Self { social })
+                    }
+                    (social,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [social.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Social> for Social {
@@ -14666,11 +16949,24 @@ pub mod types {
             fn try_from(
                 value: SocialChannel,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    id: value.id?,
-                    type_: value.type_?,
-                })
+                match (value.body, value.id, value.type_) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(type_),
+                    ) => ::std::result::Result::Ok(Self { body, id, type_ }),
+                    (body, id, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [body.err(), id.err(), type_.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::SocialChannel> for SocialChannel {
@@ -14965,23 +17261,102 @@ pub mod types {
             fn try_from(
                 value: Template,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    dlr: value.dlr?,
-                    email: value.email?,
-                    features: value.features?,
-                    id: value.id?,
-                    link: value.link?,
-                    message_template_description: value.message_template_description?,
-                    message_template_name: value.message_template_name?,
-                    response_template_id: value.response_template_id?,
-                    social: value.social?,
-                    subject: value.subject?,
-                    tags: value.tags?,
-                    type_: value.type_?,
-                    voice: value.voice?,
-                    web: value.web?,
-                })
+                match (
+                    value.body,
+                    value.dlr,
+                    value.email,
+                    value.features,
+                    value.id,
+                    value.link,
+                    value.message_template_description,
+                    value.message_template_name,
+                    value.response_template_id,
+                    value.social,
+                    value.subject,
+                    value.tags,
+                    value.type_,
+                    value.voice,
+                    value.web,
+                ) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(dlr),
+                        ::std::result::Result::Ok(email),
+                        ::std::result::Result::Ok(features),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(message_template_description),
+                        ::std::result::Result::Ok(message_template_name),
+                        ::std::result::Result::Ok(response_template_id),
+                        ::std::result::Result::Ok(social),
+                        ::std::result::Result::Ok(subject),
+                        ::std::result::Result::Ok(tags),
+                        ::std::result::Result::Ok(type_),
+                        ::std::result::Result::Ok(voice),
+                        ::std::result::Result::Ok(web),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            dlr,
+                            email,
+                            features,
+                            id,
+                            link,
+                            message_template_description,
+                            message_template_name,
+                            response_template_id,
+                            social,
+                            subject,
+                            tags,
+                            type_,
+                            voice,
+                            web,
+                        })
+                    }
+                    (
+                        body,
+                        dlr,
+                        email,
+                        features,
+                        id,
+                        link,
+                        message_template_description,
+                        message_template_name,
+                        response_template_id,
+                        social,
+                        subject,
+                        tags,
+                        type_,
+                        voice,
+                        web,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    body.err(),
+                                    dlr.err(),
+                                    email.err(),
+                                    features.err(),
+                                    id.err(),
+                                    link.err(),
+                                    message_template_description.err(),
+                                    message_template_name.err(),
+                                    response_template_id.err(),
+                                    social.err(),
+                                    subject.err(),
+                                    tags.err(),
+                                    type_.err(),
+                                    voice.err(),
+                                    web.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Template> for Template {
@@ -15078,11 +17453,30 @@ pub mod types {
             fn try_from(
                 value: TemplateCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    messagetemplates: value.messagetemplates?,
-                    status: value.status?,
-                })
+                match (value.link, value.messagetemplates, value.status) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(messagetemplates),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            link,
+                            messagetemplates,
+                            status,
+                        })
+                    }
+                    (link, messagetemplates, status) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), messagetemplates.err(), status.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::TemplateCollection> for TemplateCollection {
@@ -16357,71 +18751,342 @@ pub mod types {
             fn try_from(
                 value: User,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    business_unit: value.business_unit?,
-                    company_name: value.company_name?,
-                    department: value.department?,
-                    division: value.division?,
-                    first_name: value.first_name?,
-                    id: value.id?,
-                    job_title: value.job_title?,
-                    last_name: value.last_name?,
-                    link: value.link?,
-                    middle_name: value.middle_name?,
-                    nickname: value.nickname?,
-                    other_first_name: value.other_first_name?,
-                    other_last_name: value.other_last_name?,
-                    other_mobile: value.other_mobile?,
-                    other_phone1: value.other_phone1?,
-                    other_phone_area_code1: value.other_phone_area_code1?,
-                    other_title: value.other_title?,
-                    password: value.password?,
-                    personal_address1: value.personal_address1?,
-                    personal_address2: value.personal_address2?,
-                    personal_country: value.personal_country?,
-                    personal_email_address1: value.personal_email_address1?,
-                    personal_email_address2: value.personal_email_address2?,
-                    personal_fax1: value.personal_fax1?,
-                    personal_fax_area_code1: value.personal_fax_area_code1?,
-                    personal_phone1: value.personal_phone1?,
-                    personal_phone2: value.personal_phone2?,
-                    personal_phone_area_code1: value.personal_phone_area_code1?,
-                    personal_phone_area_code2: value.personal_phone_area_code2?,
-                    personal_post_code: value.personal_post_code?,
-                    personal_state: value.personal_state?,
-                    personal_suburb: value.personal_suburb?,
-                    role1: value.role1?,
-                    role2: value.role2?,
-                    status: value.status?,
-                    team_name1: value.team_name1?,
-                    team_name2: value.team_name2?,
-                    timezone: value.timezone?,
-                    title: value.title?,
-                    user_name: value.user_name?,
-                    work_address1: value.work_address1?,
-                    work_address2: value.work_address2?,
-                    work_country: value.work_country?,
-                    work_email_address1: value.work_email_address1?,
-                    work_email_address2: value.work_email_address2?,
-                    work_fax1: value.work_fax1?,
-                    work_fax_area_code1: value.work_fax_area_code1?,
-                    work_mobile_phone1: value.work_mobile_phone1?,
-                    work_mobile_phone2: value.work_mobile_phone2?,
-                    work_other_phone: value.work_other_phone?,
-                    work_phone1: value.work_phone1?,
-                    work_phone2: value.work_phone2?,
-                    work_phone_area_code1: value.work_phone_area_code1?,
-                    work_phone_area_code2: value.work_phone_area_code2?,
-                    work_post_code: value.work_post_code?,
-                    work_postal_address1: value.work_postal_address1?,
-                    work_postal_address2: value.work_postal_address2?,
-                    work_postal_post_code: value.work_postal_post_code?,
-                    work_postal_state: value.work_postal_state?,
-                    work_postal_suburb: value.work_postal_suburb?,
-                    work_satellite_phone: value.work_satellite_phone?,
-                    work_state: value.work_state?,
-                    work_suburb: value.work_suburb?,
-                })
+                match (
+                    value.business_unit,
+                    value.company_name,
+                    value.department,
+                    value.division,
+                    value.first_name,
+                    value.id,
+                    value.job_title,
+                    value.last_name,
+                    value.link,
+                    value.middle_name,
+                    value.nickname,
+                    value.other_first_name,
+                    value.other_last_name,
+                    value.other_mobile,
+                    value.other_phone1,
+                    value.other_phone_area_code1,
+                    value.other_title,
+                    value.password,
+                    value.personal_address1,
+                    value.personal_address2,
+                    value.personal_country,
+                    value.personal_email_address1,
+                    value.personal_email_address2,
+                    value.personal_fax1,
+                    value.personal_fax_area_code1,
+                    value.personal_phone1,
+                    value.personal_phone2,
+                    value.personal_phone_area_code1,
+                    value.personal_phone_area_code2,
+                    value.personal_post_code,
+                    value.personal_state,
+                    value.personal_suburb,
+                    value.role1,
+                    value.role2,
+                    value.status,
+                    value.team_name1,
+                    value.team_name2,
+                    value.timezone,
+                    value.title,
+                    value.user_name,
+                    value.work_address1,
+                    value.work_address2,
+                    value.work_country,
+                    value.work_email_address1,
+                    value.work_email_address2,
+                    value.work_fax1,
+                    value.work_fax_area_code1,
+                    value.work_mobile_phone1,
+                    value.work_mobile_phone2,
+                    value.work_other_phone,
+                    value.work_phone1,
+                    value.work_phone2,
+                    value.work_phone_area_code1,
+                    value.work_phone_area_code2,
+                    value.work_post_code,
+                    value.work_postal_address1,
+                    value.work_postal_address2,
+                    value.work_postal_post_code,
+                    value.work_postal_state,
+                    value.work_postal_suburb,
+                    value.work_satellite_phone,
+                    value.work_state,
+                    value.work_suburb,
+                ) {
+                    (
+                        ::std::result::Result::Ok(business_unit),
+                        ::std::result::Result::Ok(company_name),
+                        ::std::result::Result::Ok(department),
+                        ::std::result::Result::Ok(division),
+                        ::std::result::Result::Ok(first_name),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(job_title),
+                        ::std::result::Result::Ok(last_name),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(middle_name),
+                        ::std::result::Result::Ok(nickname),
+                        ::std::result::Result::Ok(other_first_name),
+                        ::std::result::Result::Ok(other_last_name),
+                        ::std::result::Result::Ok(other_mobile),
+                        ::std::result::Result::Ok(other_phone1),
+                        ::std::result::Result::Ok(other_phone_area_code1),
+                        ::std::result::Result::Ok(other_title),
+                        ::std::result::Result::Ok(password),
+                        ::std::result::Result::Ok(personal_address1),
+                        ::std::result::Result::Ok(personal_address2),
+                        ::std::result::Result::Ok(personal_country),
+                        ::std::result::Result::Ok(personal_email_address1),
+                        ::std::result::Result::Ok(personal_email_address2),
+                        ::std::result::Result::Ok(personal_fax1),
+                        ::std::result::Result::Ok(personal_fax_area_code1),
+                        ::std::result::Result::Ok(personal_phone1),
+                        ::std::result::Result::Ok(personal_phone2),
+                        ::std::result::Result::Ok(personal_phone_area_code1),
+                        ::std::result::Result::Ok(personal_phone_area_code2),
+                        ::std::result::Result::Ok(personal_post_code),
+                        ::std::result::Result::Ok(personal_state),
+                        ::std::result::Result::Ok(personal_suburb),
+                        ::std::result::Result::Ok(role1),
+                        ::std::result::Result::Ok(role2),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(team_name1),
+                        ::std::result::Result::Ok(team_name2),
+                        ::std::result::Result::Ok(timezone),
+                        ::std::result::Result::Ok(title),
+                        ::std::result::Result::Ok(user_name),
+                        ::std::result::Result::Ok(work_address1),
+                        ::std::result::Result::Ok(work_address2),
+                        ::std::result::Result::Ok(work_country),
+                        ::std::result::Result::Ok(work_email_address1),
+                        ::std::result::Result::Ok(work_email_address2),
+                        ::std::result::Result::Ok(work_fax1),
+                        ::std::result::Result::Ok(work_fax_area_code1),
+                        ::std::result::Result::Ok(work_mobile_phone1),
+                        ::std::result::Result::Ok(work_mobile_phone2),
+                        ::std::result::Result::Ok(work_other_phone),
+                        ::std::result::Result::Ok(work_phone1),
+                        ::std::result::Result::Ok(work_phone2),
+                        ::std::result::Result::Ok(work_phone_area_code1),
+                        ::std::result::Result::Ok(work_phone_area_code2),
+                        ::std::result::Result::Ok(work_post_code),
+                        ::std::result::Result::Ok(work_postal_address1),
+                        ::std::result::Result::Ok(work_postal_address2),
+                        ::std::result::Result::Ok(work_postal_post_code),
+                        ::std::result::Result::Ok(work_postal_state),
+                        ::std::result::Result::Ok(work_postal_suburb),
+                        ::std::result::Result::Ok(work_satellite_phone),
+                        ::std::result::Result::Ok(work_state),
+                        ::std::result::Result::Ok(work_suburb),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            business_unit,
+                            company_name,
+                            department,
+                            division,
+                            first_name,
+                            id,
+                            job_title,
+                            last_name,
+                            link,
+                            middle_name,
+                            nickname,
+                            other_first_name,
+                            other_last_name,
+                            other_mobile,
+                            other_phone1,
+                            other_phone_area_code1,
+                            other_title,
+                            password,
+                            personal_address1,
+                            personal_address2,
+                            personal_country,
+                            personal_email_address1,
+                            personal_email_address2,
+                            personal_fax1,
+                            personal_fax_area_code1,
+                            personal_phone1,
+                            personal_phone2,
+                            personal_phone_area_code1,
+                            personal_phone_area_code2,
+                            personal_post_code,
+                            personal_state,
+                            personal_suburb,
+                            role1,
+                            role2,
+                            status,
+                            team_name1,
+                            team_name2,
+                            timezone,
+                            title,
+                            user_name,
+                            work_address1,
+                            work_address2,
+                            work_country,
+                            work_email_address1,
+                            work_email_address2,
+                            work_fax1,
+                            work_fax_area_code1,
+                            work_mobile_phone1,
+                            work_mobile_phone2,
+                            work_other_phone,
+                            work_phone1,
+                            work_phone2,
+                            work_phone_area_code1,
+                            work_phone_area_code2,
+                            work_post_code,
+                            work_postal_address1,
+                            work_postal_address2,
+                            work_postal_post_code,
+                            work_postal_state,
+                            work_postal_suburb,
+                            work_satellite_phone,
+                            work_state,
+                            work_suburb,
+                        })
+                    }
+                    (
+                        business_unit,
+                        company_name,
+                        department,
+                        division,
+                        first_name,
+                        id,
+                        job_title,
+                        last_name,
+                        link,
+                        middle_name,
+                        nickname,
+                        other_first_name,
+                        other_last_name,
+                        other_mobile,
+                        other_phone1,
+                        other_phone_area_code1,
+                        other_title,
+                        password,
+                        personal_address1,
+                        personal_address2,
+                        personal_country,
+                        personal_email_address1,
+                        personal_email_address2,
+                        personal_fax1,
+                        personal_fax_area_code1,
+                        personal_phone1,
+                        personal_phone2,
+                        personal_phone_area_code1,
+                        personal_phone_area_code2,
+                        personal_post_code,
+                        personal_state,
+                        personal_suburb,
+                        role1,
+                        role2,
+                        status,
+                        team_name1,
+                        team_name2,
+                        timezone,
+                        title,
+                        user_name,
+                        work_address1,
+                        work_address2,
+                        work_country,
+                        work_email_address1,
+                        work_email_address2,
+                        work_fax1,
+                        work_fax_area_code1,
+                        work_mobile_phone1,
+                        work_mobile_phone2,
+                        work_other_phone,
+                        work_phone1,
+                        work_phone2,
+                        work_phone_area_code1,
+                        work_phone_area_code2,
+                        work_post_code,
+                        work_postal_address1,
+                        work_postal_address2,
+                        work_postal_post_code,
+                        work_postal_state,
+                        work_postal_suburb,
+                        work_satellite_phone,
+                        work_state,
+                        work_suburb,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    business_unit.err(),
+                                    company_name.err(),
+                                    department.err(),
+                                    division.err(),
+                                    first_name.err(),
+                                    id.err(),
+                                    job_title.err(),
+                                    last_name.err(),
+                                    link.err(),
+                                    middle_name.err(),
+                                    nickname.err(),
+                                    other_first_name.err(),
+                                    other_last_name.err(),
+                                    other_mobile.err(),
+                                    other_phone1.err(),
+                                    other_phone_area_code1.err(),
+                                    other_title.err(),
+                                    password.err(),
+                                    personal_address1.err(),
+                                    personal_address2.err(),
+                                    personal_country.err(),
+                                    personal_email_address1.err(),
+                                    personal_email_address2.err(),
+                                    personal_fax1.err(),
+                                    personal_fax_area_code1.err(),
+                                    personal_phone1.err(),
+                                    personal_phone2.err(),
+                                    personal_phone_area_code1.err(),
+                                    personal_phone_area_code2.err(),
+                                    personal_post_code.err(),
+                                    personal_state.err(),
+                                    personal_suburb.err(),
+                                    role1.err(),
+                                    role2.err(),
+                                    status.err(),
+                                    team_name1.err(),
+                                    team_name2.err(),
+                                    timezone.err(),
+                                    title.err(),
+                                    user_name.err(),
+                                    work_address1.err(),
+                                    work_address2.err(),
+                                    work_country.err(),
+                                    work_email_address1.err(),
+                                    work_email_address2.err(),
+                                    work_fax1.err(),
+                                    work_fax_area_code1.err(),
+                                    work_mobile_phone1.err(),
+                                    work_mobile_phone2.err(),
+                                    work_other_phone.err(),
+                                    work_phone1.err(),
+                                    work_phone2.err(),
+                                    work_phone_area_code1.err(),
+                                    work_phone_area_code2.err(),
+                                    work_post_code.err(),
+                                    work_postal_address1.err(),
+                                    work_postal_address2.err(),
+                                    work_postal_post_code.err(),
+                                    work_postal_state.err(),
+                                    work_postal_suburb.err(),
+                                    work_satellite_phone.err(),
+                                    work_state.err(),
+                                    work_suburb.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::User> for User {
@@ -16562,11 +19227,24 @@ pub mod types {
             fn try_from(
                 value: UserCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    status: value.status?,
-                    users: value.users?,
-                })
+                match (value.link, value.status, value.users) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(users),
+                    ) => ::std::result::Result::Ok(Self { link, status, users }),
+                    (link, status, users) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), status.err(), users.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::UserCollection> for UserCollection {
@@ -16621,10 +19299,22 @@ pub mod types {
             fn try_from(
                 value: VerifyCodeCreateBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    to: value.to?,
-                })
+                match (value.code, value.to) {
+                    (::std::result::Result::Ok(code), ::std::result::Result::Ok(to)) => {
+                        ::std::result::Result::Ok(Self { code, to })
+                    }
+                    (code, to) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [code.err(), to.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::VerifyCodeCreateBody> for VerifyCodeCreateBody {
@@ -16753,14 +19443,50 @@ pub mod types {
             fn try_from(
                 value: Voice,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    footer: value.footer?,
-                    header: value.header?,
-                    other: value.other?,
-                    resources: value.resources?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.body,
+                    value.footer,
+                    value.header,
+                    value.other,
+                    value.resources,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(footer),
+                        ::std::result::Result::Ok(header),
+                        ::std::result::Result::Ok(other),
+                        ::std::result::Result::Ok(resources),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            footer,
+                            header,
+                            other,
+                            resources,
+                            type_,
+                        })
+                    }
+                    (body, footer, header, other, resources, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    body.err(),
+                                    footer.err(),
+                                    header.err(),
+                                    other.err(),
+                                    resources.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Voice> for Voice {
@@ -16844,11 +19570,24 @@ pub mod types {
             fn try_from(
                 value: WaContent,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    button: value.button?,
-                    header: value.header?,
-                })
+                match (value.body, value.button, value.header) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(button),
+                        ::std::result::Result::Ok(header),
+                    ) => ::std::result::Result::Ok(Self { body, button, header }),
+                    (body, button, header) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [body.err(), button.err(), header.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WaContent> for WaContent {
@@ -16895,7 +19634,22 @@ pub mod types {
             fn try_from(
                 value: WaContentBodyItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { text: value.text? })
+                match (value.text,) {
+                    (::std::result::Result::Ok(text),) => {
+                        ::std::result::Result::Ok(Self { text })
+                    }
+                    (text,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [text.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WaContentBodyItem> for WaContentBodyItem {
@@ -16990,12 +19744,32 @@ pub mod types {
             fn try_from(
                 value: WaContentButton,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    index: value.index?,
-                    payload: value.payload?,
-                    sub_type: value.sub_type?,
-                    text: value.text?,
-                })
+                match (value.index, value.payload, value.sub_type, value.text) {
+                    (
+                        ::std::result::Result::Ok(index),
+                        ::std::result::Result::Ok(payload),
+                        ::std::result::Result::Ok(sub_type),
+                        ::std::result::Result::Ok(text),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            index,
+                            payload,
+                            sub_type,
+                            text,
+                        })
+                    }
+                    (index, payload, sub_type, text) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [index.err(), payload.err(), sub_type.err(), text.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WaContentButton> for WaContentButton {
@@ -17094,12 +19868,32 @@ pub mod types {
             fn try_from(
                 value: WaContentHeader,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    document: value.document?,
-                    image: value.image?,
-                    location: value.location?,
-                    video: value.video?,
-                })
+                match (value.document, value.image, value.location, value.video) {
+                    (
+                        ::std::result::Result::Ok(document),
+                        ::std::result::Result::Ok(image),
+                        ::std::result::Result::Ok(location),
+                        ::std::result::Result::Ok(video),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            document,
+                            image,
+                            location,
+                            video,
+                        })
+                    }
+                    (document, image, location, video) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [document.err(), image.err(), location.err(), video.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WaContentHeader> for WaContentHeader {
@@ -17201,12 +19995,32 @@ pub mod types {
             fn try_from(
                 value: WaContentHeaderLocation,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    address: value.address?,
-                    latitude: value.latitude?,
-                    longitude: value.longitude?,
-                    name: value.name?,
-                })
+                match (value.address, value.latitude, value.longitude, value.name) {
+                    (
+                        ::std::result::Result::Ok(address),
+                        ::std::result::Result::Ok(latitude),
+                        ::std::result::Result::Ok(longitude),
+                        ::std::result::Result::Ok(name),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            address,
+                            latitude,
+                            longitude,
+                            name,
+                        })
+                    }
+                    (address, latitude, longitude, name) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [address.err(), latitude.err(), longitude.err(), name.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WaContentHeaderLocation>
@@ -17255,7 +20069,22 @@ pub mod types {
             fn try_from(
                 value: WaMediaLink,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { link: value.link? })
+                match (value.link,) {
+                    (::std::result::Result::Ok(link),) => {
+                        ::std::result::Result::Ok(Self { link })
+                    }
+                    (link,) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WaMediaLink> for WaMediaLink {
@@ -17317,10 +20146,23 @@ pub mod types {
             fn try_from(
                 value: Web,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    body: value.body?,
-                    type_: value.type_?,
-                })
+                match (value.body, value.type_) {
+                    (
+                        ::std::result::Result::Ok(body),
+                        ::std::result::Result::Ok(type_),
+                    ) => ::std::result::Result::Ok(Self { body, type_ }),
+                    (body, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [body.err(), type_.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Web> for Web {
@@ -17431,13 +20273,46 @@ pub mod types {
             fn try_from(
                 value: WhatsApp,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    content: value.content?,
-                    language: value.language?,
-                    name: value.name?,
-                    parameters: value.parameters?,
-                    type_: value.type_?,
-                })
+                match (
+                    value.content,
+                    value.language,
+                    value.name,
+                    value.parameters,
+                    value.type_,
+                ) {
+                    (
+                        ::std::result::Result::Ok(content),
+                        ::std::result::Result::Ok(language),
+                        ::std::result::Result::Ok(name),
+                        ::std::result::Result::Ok(parameters),
+                        ::std::result::Result::Ok(type_),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            content,
+                            language,
+                            name,
+                            parameters,
+                            type_,
+                        })
+                    }
+                    (content, language, name, parameters, type_) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    content.err(),
+                                    language.err(),
+                                    name.err(),
+                                    parameters.err(),
+                                    type_.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WhatsApp> for WhatsApp {
@@ -17574,14 +20449,57 @@ pub mod types {
             fn try_from(
                 value: Workspace,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    billingcostcentre: value.billingcostcentre?,
-                    id: value.id?,
-                    link: value.link?,
-                    project_name: value.project_name?,
-                    project_number: value.project_number?,
-                    status: value.status?,
-                })
+                match (
+                    value.billingcostcentre,
+                    value.id,
+                    value.link,
+                    value.project_name,
+                    value.project_number,
+                    value.status,
+                ) {
+                    (
+                        ::std::result::Result::Ok(billingcostcentre),
+                        ::std::result::Result::Ok(id),
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(project_name),
+                        ::std::result::Result::Ok(project_number),
+                        ::std::result::Result::Ok(status),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            billingcostcentre,
+                            id,
+                            link,
+                            project_name,
+                            project_number,
+                            status,
+                        })
+                    }
+                    (
+                        billingcostcentre,
+                        id,
+                        link,
+                        project_name,
+                        project_number,
+                        status,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [
+                                    billingcostcentre.err(),
+                                    id.err(),
+                                    link.err(),
+                                    project_name.err(),
+                                    project_number.err(),
+                                    status.err(),
+                                ]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::Workspace> for Workspace {
@@ -17666,11 +20584,24 @@ pub mod types {
             fn try_from(
                 value: WorkspaceCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    link: value.link?,
-                    status: value.status?,
-                    workspaces: value.workspaces?,
-                })
+                match (value.link, value.status, value.workspaces) {
+                    (
+                        ::std::result::Result::Ok(link),
+                        ::std::result::Result::Ok(status),
+                        ::std::result::Result::Ok(workspaces),
+                    ) => ::std::result::Result::Ok(Self { link, status, workspaces }),
+                    (link, status, workspaces) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                [link.err(), status.err(), workspaces.err()]
+                                    .into_iter()
+                                    .flatten()
+                                    .next()
+                                    .unwrap_or_default(),
+                            ),
+                        )
+                    }
+                }
             }
         }
         impl ::std::convert::From<super::WorkspaceCollection> for WorkspaceCollection {
@@ -17694,9 +20625,21 @@ pub mod types {
                 super::Activity::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Activity> for Activity {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Activity, super::error::ConversionError> {
+                super::Activity::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Activity>>,
-        > for ::std::vec::Vec<Activity> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Activity>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17704,10 +20647,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Activity>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Activity::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ActivityCollection>>
@@ -17723,9 +20667,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ActivityCollection>
+        for ActivityCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ActivityCollection,
+                super::error::ConversionError,
+            > {
+                super::ActivityCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
-        > for ::std::vec::Vec<ActivityCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ActivityCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17733,10 +20693,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ActivityCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ActivityCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ApiError>>
@@ -17751,9 +20712,21 @@ pub mod types {
                 super::ApiError::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ApiError> for ApiError {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::ApiError, super::error::ConversionError> {
+                super::ApiError::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ApiError>>,
-        > for ::std::vec::Vec<ApiError> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ApiError>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17761,10 +20734,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ApiError>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ApiError::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ApiErrorNextGen>>
@@ -17779,9 +20753,24 @@ pub mod types {
                 super::ApiErrorNextGen::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ApiErrorNextGen> for ApiErrorNextGen {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ApiErrorNextGen,
+                super::error::ConversionError,
+            > {
+                super::ApiErrorNextGen::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
-        > for ::std::vec::Vec<ApiErrorNextGen> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ApiErrorNextGen>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17789,10 +20778,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ApiErrorNextGen>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ApiErrorNextGen::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Attachment>>
@@ -17807,9 +20797,24 @@ pub mod types {
                 super::Attachment::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Attachment> for Attachment {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::Attachment,
+                super::error::ConversionError,
+            > {
+                super::Attachment::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Attachment>>,
-        > for ::std::vec::Vec<Attachment> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Attachment>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17817,10 +20822,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Attachment>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Attachment::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Attachments>>
@@ -17835,9 +20841,24 @@ pub mod types {
                 super::Attachments::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Attachments> for Attachments {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::Attachments,
+                super::error::ConversionError,
+            > {
+                super::Attachments::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Attachments>>,
-        > for ::std::vec::Vec<Attachments> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Attachments>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17845,10 +20866,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Attachments>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Attachments::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Auth>> for Auth {
@@ -17859,9 +20881,20 @@ pub mod types {
                 super::Auth::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Auth>>,
-        > for ::std::vec::Vec<Auth> {
+        impl crate::models::BuildsModel<super::Auth> for Auth {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Auth, super::error::ConversionError> {
+                super::Auth::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Auth>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Auth>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17869,10 +20902,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Auth>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Auth::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Callback>>
@@ -17887,9 +20921,21 @@ pub mod types {
                 super::Callback::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Callback> for Callback {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Callback, super::error::ConversionError> {
+                super::Callback::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Callback>>,
-        > for ::std::vec::Vec<Callback> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Callback>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17897,10 +20943,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Callback>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Callback::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CallbackAuth>>
@@ -17915,9 +20962,24 @@ pub mod types {
                 super::CallbackAuth::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackAuth> for CallbackAuth {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackAuth,
+                super::error::ConversionError,
+            > {
+                super::CallbackAuth::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
-        > for ::std::vec::Vec<CallbackAuth> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackAuth>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17925,10 +20987,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CallbackAuth>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CallbackAuth::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CallbackCall>>
@@ -17943,9 +21006,24 @@ pub mod types {
                 super::CallbackCall::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCall> for CallbackCall {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCall,
+                super::error::ConversionError,
+            > {
+                super::CallbackCall::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
-        > for ::std::vec::Vec<CallbackCall> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCall>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17953,10 +21031,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CallbackCall>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CallbackCall::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CallbackCallCallback>>
@@ -17972,9 +21051,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCallCallback>
+        for CallbackCallCallback {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCallCallback,
+                super::error::ConversionError,
+            > {
+                super::CallbackCallCallback::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
-        > for ::std::vec::Vec<CallbackCallCallback> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCallCallback>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -17982,10 +21077,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CallbackCallCallback>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CallbackCallCallback::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18002,9 +21098,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCallCollection>
+        for CallbackCallCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCallCollection,
+                super::error::ConversionError,
+            > {
+                super::CallbackCallCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
-        > for ::std::vec::Vec<CallbackCallCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCallCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18012,10 +21124,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CallbackCallCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CallbackCallCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CallbackCallbacks>>
@@ -18030,9 +21143,24 @@ pub mod types {
                 super::CallbackCallbacks::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCallbacks> for CallbackCallbacks {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCallbacks,
+                super::error::ConversionError,
+            > {
+                super::CallbackCallbacks::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
-        > for ::std::vec::Vec<CallbackCallbacks> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCallbacks>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18040,10 +21168,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CallbackCallbacks>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CallbackCallbacks::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CallbackCollection>>
@@ -18059,9 +21188,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CallbackCollection>
+        for CallbackCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CallbackCollection,
+                super::error::ConversionError,
+            > {
+                super::CallbackCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
-        > for ::std::vec::Vec<CallbackCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CallbackCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18069,10 +21214,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CallbackCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CallbackCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Contact>>
@@ -18087,9 +21233,21 @@ pub mod types {
                 super::Contact::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Contact> for Contact {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Contact, super::error::ConversionError> {
+                super::Contact::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Contact>>,
-        > for ::std::vec::Vec<Contact> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Contact>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18097,10 +21255,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Contact>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Contact::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ContactCollection>>
@@ -18115,9 +21274,24 @@ pub mod types {
                 super::ContactCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ContactCollection> for ContactCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactCollection,
+                super::error::ConversionError,
+            > {
+                super::ContactCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
-        > for ::std::vec::Vec<ContactCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ContactCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18125,10 +21299,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ContactCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ContactCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ContactLocationsItem>>
@@ -18144,9 +21319,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ContactLocationsItem>
+        for ContactLocationsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactLocationsItem,
+                super::error::ConversionError,
+            > {
+                super::ContactLocationsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
-        > for ::std::vec::Vec<ContactLocationsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ContactLocationsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18154,10 +21345,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ContactLocationsItem>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ContactLocationsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18174,9 +21366,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ContactMessagingoptionsItem>
+        for ContactMessagingoptionsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ContactMessagingoptionsItem,
+                super::error::ConversionError,
+            > {
+                super::ContactMessagingoptionsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ContactMessagingoptionsItem>>,
-        > for ::std::vec::Vec<ContactMessagingoptionsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ContactMessagingoptionsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18186,10 +21394,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ContactMessagingoptionsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CustomList>>
@@ -18204,9 +21413,24 @@ pub mod types {
                 super::CustomList::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CustomList> for CustomList {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CustomList,
+                super::error::ConversionError,
+            > {
+                super::CustomList::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CustomList>>,
-        > for ::std::vec::Vec<CustomList> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CustomList>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18214,10 +21438,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CustomList>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CustomList::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::CustomListCollection>>
@@ -18233,9 +21458,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CustomListCollection>
+        for CustomListCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CustomListCollection,
+                super::error::ConversionError,
+            > {
+                super::CustomListCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
-        > for ::std::vec::Vec<CustomListCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CustomListCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18243,10 +21484,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::CustomListCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CustomListCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18263,9 +21505,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::CustomListCustomlabellistsItem>
+        for CustomListCustomlabellistsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::CustomListCustomlabellistsItem,
+                super::error::ConversionError,
+            > {
+                super::CustomListCustomlabellistsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::CustomListCustomlabellistsItem>>,
-        > for ::std::vec::Vec<CustomListCustomlabellistsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::CustomListCustomlabellistsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18275,10 +21533,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::CustomListCustomlabellistsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::DeliveryCategory>>
@@ -18293,9 +21552,24 @@ pub mod types {
                 super::DeliveryCategory::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DeliveryCategory> for DeliveryCategory {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryCategory,
+                super::error::ConversionError,
+            > {
+                super::DeliveryCategory::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
-        > for ::std::vec::Vec<DeliveryCategory> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DeliveryCategory>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18303,10 +21577,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::DeliveryCategory>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DeliveryCategory::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::DeliveryReceipt>>
@@ -18321,9 +21596,24 @@ pub mod types {
                 super::DeliveryReceipt::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DeliveryReceipt> for DeliveryReceipt {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryReceipt,
+                super::error::ConversionError,
+            > {
+                super::DeliveryReceipt::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
-        > for ::std::vec::Vec<DeliveryReceipt> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DeliveryReceipt>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18331,10 +21621,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::DeliveryReceipt>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DeliveryReceipt::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::DeliveryStatus>>
@@ -18349,9 +21640,24 @@ pub mod types {
                 super::DeliveryStatus::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DeliveryStatus> for DeliveryStatus {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DeliveryStatus,
+                super::error::ConversionError,
+            > {
+                super::DeliveryStatus::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
-        > for ::std::vec::Vec<DeliveryStatus> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DeliveryStatus>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18359,10 +21665,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::DeliveryStatus>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DeliveryStatus::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::DistributionList>>
@@ -18377,9 +21684,24 @@ pub mod types {
                 super::DistributionList::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionList> for DistributionList {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionList,
+                super::error::ConversionError,
+            > {
+                super::DistributionList::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
-        > for ::std::vec::Vec<DistributionList> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionList>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18387,10 +21709,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::DistributionList>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DistributionList::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18407,9 +21730,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionListCollection>
+        for DistributionListCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionListCollection,
+                super::error::ConversionError,
+            > {
+                super::DistributionListCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DistributionListCollection>>,
-        > for ::std::vec::Vec<DistributionListCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionListCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18419,10 +21758,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DistributionListCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18439,11 +21779,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionListDistlistdetailsItem>
+        for DistributionListDistlistdetailsItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionListDistlistdetailsItem,
+                super::error::ConversionError,
+            > {
+                super::DistributionListDistlistdetailsItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::DistributionListDistlistdetailsItem>,
             >,
-        > for ::std::vec::Vec<DistributionListDistlistdetailsItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionListDistlistdetailsItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18453,10 +21809,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DistributionListDistlistdetailsItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18473,9 +21830,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::DistributionListSummary>
+        for DistributionListSummary {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::DistributionListSummary,
+                super::error::ConversionError,
+            > {
+                super::DistributionListSummary::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
-        > for ::std::vec::Vec<DistributionListSummary> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::DistributionListSummary>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18483,10 +21856,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::DistributionListSummary>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::DistributionListSummary::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Email>> for Email {
@@ -18500,9 +21874,20 @@ pub mod types {
                 super::Email::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Email>>,
-        > for ::std::vec::Vec<Email> {
+        impl crate::models::BuildsModel<super::Email> for Email {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Email, super::error::ConversionError> {
+                super::Email::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Email>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Email>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18510,10 +21895,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Email>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Email::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Event>> for Event {
@@ -18527,9 +21913,20 @@ pub mod types {
                 super::Event::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Event>>,
-        > for ::std::vec::Vec<Event> {
+        impl crate::models::BuildsModel<super::Event> for Event {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Event, super::error::ConversionError> {
+                super::Event::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Event>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Event>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18537,10 +21934,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Event>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Event::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::EventCollection>>
@@ -18555,9 +21953,24 @@ pub mod types {
                 super::EventCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::EventCollection> for EventCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::EventCollection,
+                super::error::ConversionError,
+            > {
+                super::EventCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
-        > for ::std::vec::Vec<EventCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::EventCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18565,10 +21978,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::EventCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::EventCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18585,9 +21999,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::EventEventFormListItem>
+        for EventEventFormListItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::EventEventFormListItem,
+                super::error::ConversionError,
+            > {
+                super::EventEventFormListItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
-        > for ::std::vec::Vec<EventEventFormListItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::EventEventFormListItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18595,10 +22025,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::EventEventFormListItem>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::EventEventFormListItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18615,11 +22046,29 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::EventEventFormListItemEventFieldListItem>
+        for EventEventFormListItemEventFieldListItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::EventEventFormListItemEventFieldListItem,
+                super::error::ConversionError,
+            > {
+                super::EventEventFormListItemEventFieldListItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::EventEventFormListItemEventFieldListItem>,
             >,
-        > for ::std::vec::Vec<EventEventFormListItemEventFieldListItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<
+                super::EventEventFormListItemEventFieldListItem,
+            >,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18629,10 +22078,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::EventEventFormListItemEventFieldListItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Fallback>>
@@ -18647,9 +22097,21 @@ pub mod types {
                 super::Fallback::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Fallback> for Fallback {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Fallback, super::error::ConversionError> {
+                super::Fallback::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Fallback>>,
-        > for ::std::vec::Vec<Fallback> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Fallback>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18657,10 +22119,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Fallback>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Fallback::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Features>>
@@ -18675,9 +22138,21 @@ pub mod types {
                 super::Features::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Features> for Features {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Features, super::error::ConversionError> {
+                super::Features::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Features>>,
-        > for ::std::vec::Vec<Features> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Features>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18685,10 +22160,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Features>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Features::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::FeaturesAliasOption>>
@@ -18704,9 +22180,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::FeaturesAliasOption>
+        for FeaturesAliasOption {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::FeaturesAliasOption,
+                super::error::ConversionError,
+            > {
+                super::FeaturesAliasOption::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
-        > for ::std::vec::Vec<FeaturesAliasOption> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::FeaturesAliasOption>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18714,10 +22206,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::FeaturesAliasOption>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::FeaturesAliasOption::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Import>> for Import {
@@ -18731,9 +22224,20 @@ pub mod types {
                 super::Import::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Import>>,
-        > for ::std::vec::Vec<Import> {
+        impl crate::models::BuildsModel<super::Import> for Import {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Import, super::error::ConversionError> {
+                super::Import::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Import>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Import>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18741,10 +22245,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Import>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Import::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ImportImportOptions>>
@@ -18760,9 +22265,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ImportImportOptions>
+        for ImportImportOptions {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ImportImportOptions,
+                super::error::ConversionError,
+            > {
+                super::ImportImportOptions::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
-        > for ::std::vec::Vec<ImportImportOptions> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ImportImportOptions>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18770,10 +22291,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ImportImportOptions>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ImportImportOptions::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18790,11 +22312,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ImportImportOptionsFieldMapping>
+        for ImportImportOptionsFieldMapping {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ImportImportOptionsFieldMapping,
+                super::error::ConversionError,
+            > {
+                super::ImportImportOptionsFieldMapping::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::ImportImportOptionsFieldMapping>,
             >,
-        > for ::std::vec::Vec<ImportImportOptionsFieldMapping> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ImportImportOptionsFieldMapping>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18804,10 +22342,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ImportImportOptionsFieldMapping::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Key>> for Key {
@@ -18818,8 +22357,20 @@ pub mod types {
                 super::Key::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Key>>>
-        for ::std::vec::Vec<Key> {
+        impl crate::models::BuildsModel<super::Key> for Key {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Key, super::error::ConversionError> {
+                super::Key::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Key>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Key>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18827,10 +22378,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Key>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Key::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::KeyCollection>>
@@ -18845,9 +22397,24 @@ pub mod types {
                 super::KeyCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::KeyCollection> for KeyCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::KeyCollection,
+                super::error::ConversionError,
+            > {
+                super::KeyCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
-        > for ::std::vec::Vec<KeyCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::KeyCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18855,10 +22422,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::KeyCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::KeyCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Link>> for Link {
@@ -18869,9 +22437,20 @@ pub mod types {
                 super::Link::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Link>>,
-        > for ::std::vec::Vec<Link> {
+        impl crate::models::BuildsModel<super::Link> for Link {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Link, super::error::ConversionError> {
+                super::Link::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Link>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Link>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18879,10 +22458,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Link>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Link::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Message>>
@@ -18897,9 +22477,21 @@ pub mod types {
                 super::Message::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Message> for Message {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Message, super::error::ConversionError> {
+                super::Message::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Message>>,
-        > for ::std::vec::Vec<Message> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Message>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18907,10 +22499,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Message>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Message::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::MessageCollection>>
@@ -18925,9 +22518,24 @@ pub mod types {
                 super::MessageCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageCollection> for MessageCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageCollection,
+                super::error::ConversionError,
+            > {
+                super::MessageCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
-        > for ::std::vec::Vec<MessageCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18935,10 +22543,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::MessageCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::MessageResponse>>
@@ -18953,9 +22562,24 @@ pub mod types {
                 super::MessageResponse::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageResponse> for MessageResponse {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageResponse,
+                super::error::ConversionError,
+            > {
+                super::MessageResponse::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
-        > for ::std::vec::Vec<MessageResponse> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageResponse>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18963,10 +22587,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::MessageResponse>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::MessageResponse::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -18983,9 +22608,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageResponseCollection>
+        for MessageResponseCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageResponseCollection,
+                super::error::ConversionError,
+            > {
+                super::MessageResponseCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
-        > for ::std::vec::Vec<MessageResponseCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageResponseCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -18993,10 +22634,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::MessageResponseCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::MessageResponseCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::MessageStatus>>
@@ -19011,9 +22653,24 @@ pub mod types {
                 super::MessageStatus::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageStatus> for MessageStatus {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageStatus,
+                super::error::ConversionError,
+            > {
+                super::MessageStatus::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
-        > for ::std::vec::Vec<MessageStatus> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageStatus>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19021,10 +22678,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::MessageStatus>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::MessageStatus::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -19041,9 +22699,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::MessageStatusCollection>
+        for MessageStatusCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageStatusCollection,
+                super::error::ConversionError,
+            > {
+                super::MessageStatusCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
-        > for ::std::vec::Vec<MessageStatusCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageStatusCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19051,10 +22725,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::MessageStatusCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::MessageStatusCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::OptOutOption>>
@@ -19069,9 +22744,24 @@ pub mod types {
                 super::OptOutOption::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::OptOutOption> for OptOutOption {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::OptOutOption,
+                super::error::ConversionError,
+            > {
+                super::OptOutOption::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
-        > for ::std::vec::Vec<OptOutOption> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::OptOutOption>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19079,10 +22769,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::OptOutOption>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::OptOutOption::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Otp>> for Otp {
@@ -19093,8 +22784,20 @@ pub mod types {
                 super::Otp::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Otp>>>
-        for ::std::vec::Vec<Otp> {
+        impl crate::models::BuildsModel<super::Otp> for Otp {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Otp, super::error::ConversionError> {
+                super::Otp::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Otp>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Otp>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19102,10 +22805,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Otp>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Otp::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::OtpLinks>>
@@ -19120,9 +22824,21 @@ pub mod types {
                 super::OtpLinks::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::OtpLinks> for OtpLinks {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::OtpLinks, super::error::ConversionError> {
+                super::OtpLinks::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
-        > for ::std::vec::Vec<OtpLinks> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::OtpLinks>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19130,10 +22846,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::OtpLinks>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::OtpLinks::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::PushOptions>>
@@ -19148,9 +22865,24 @@ pub mod types {
                 super::PushOptions::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::PushOptions> for PushOptions {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::PushOptions,
+                super::error::ConversionError,
+            > {
+                super::PushOptions::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
-        > for ::std::vec::Vec<PushOptions> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::PushOptions>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19158,10 +22890,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PushOptions>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::PushOptions::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::PushOptionsApns>>
@@ -19176,9 +22909,24 @@ pub mod types {
                 super::PushOptionsApns::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::PushOptionsApns> for PushOptionsApns {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::PushOptionsApns,
+                super::error::ConversionError,
+            > {
+                super::PushOptionsApns::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
-        > for ::std::vec::Vec<PushOptionsApns> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::PushOptionsApns>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19186,10 +22934,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PushOptionsApns>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::PushOptionsApns::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::PushOptionsFcm>>
@@ -19204,9 +22953,24 @@ pub mod types {
                 super::PushOptionsFcm::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::PushOptionsFcm> for PushOptionsFcm {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::PushOptionsFcm,
+                super::error::ConversionError,
+            > {
+                super::PushOptionsFcm::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
-        > for ::std::vec::Vec<PushOptionsFcm> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::PushOptionsFcm>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19214,10 +22978,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::PushOptionsFcm>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::PushOptionsFcm::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Rcs>> for Rcs {
@@ -19228,8 +22993,20 @@ pub mod types {
                 super::Rcs::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Rcs>>>
-        for ::std::vec::Vec<Rcs> {
+        impl crate::models::BuildsModel<super::Rcs> for Rcs {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Rcs, super::error::ConversionError> {
+                super::Rcs::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Rcs>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Rcs>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19237,10 +23014,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Rcs>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Rcs::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::RcsCard>>
@@ -19255,9 +23033,21 @@ pub mod types {
                 super::RcsCard::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsCard> for RcsCard {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::RcsCard, super::error::ConversionError> {
+                super::RcsCard::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
-        > for ::std::vec::Vec<RcsCard> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsCard>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19265,10 +23055,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::RcsCard>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsCard::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::RcsMedia>>
@@ -19283,9 +23074,21 @@ pub mod types {
                 super::RcsMedia::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsMedia> for RcsMedia {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::RcsMedia, super::error::ConversionError> {
+                super::RcsMedia::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
-        > for ::std::vec::Vec<RcsMedia> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsMedia>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19293,10 +23096,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::RcsMedia>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsMedia::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::RcsRichCard>>
@@ -19311,9 +23115,24 @@ pub mod types {
                 super::RcsRichCard::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsRichCard> for RcsRichCard {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsRichCard,
+                super::error::ConversionError,
+            > {
+                super::RcsRichCard::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
-        > for ::std::vec::Vec<RcsRichCard> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsRichCard>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19321,10 +23140,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::RcsRichCard>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsRichCard::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::RcsSuggestion>>
@@ -19339,9 +23159,24 @@ pub mod types {
                 super::RcsSuggestion::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestion> for RcsSuggestion {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestion,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestion::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
-        > for ::std::vec::Vec<RcsSuggestion> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestion>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19349,10 +23184,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::RcsSuggestion>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsSuggestion::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -19369,9 +23205,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestionDialAction>
+        for RcsSuggestionDialAction {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestionDialAction,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestionDialAction::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
-        > for ::std::vec::Vec<RcsSuggestionDialAction> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestionDialAction>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19379,10 +23231,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::RcsSuggestionDialAction>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsSuggestionDialAction::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -19399,9 +23252,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestionUrlAction>
+        for RcsSuggestionUrlAction {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestionUrlAction,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestionUrlAction::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
-        > for ::std::vec::Vec<RcsSuggestionUrlAction> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestionUrlAction>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19409,10 +23278,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::RcsSuggestionUrlAction>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsSuggestionUrlAction::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -19429,11 +23299,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::RcsSuggestionViewLocationAction>
+        for RcsSuggestionViewLocationAction {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::RcsSuggestionViewLocationAction,
+                super::error::ConversionError,
+            > {
+                super::RcsSuggestionViewLocationAction::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::RcsSuggestionViewLocationAction>,
             >,
-        > for ::std::vec::Vec<RcsSuggestionViewLocationAction> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::RcsSuggestionViewLocationAction>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19443,10 +23329,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::RcsSuggestionViewLocationAction::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ReplyContent>>
@@ -19461,9 +23348,24 @@ pub mod types {
                 super::ReplyContent::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ReplyContent> for ReplyContent {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ReplyContent,
+                super::error::ConversionError,
+            > {
+                super::ReplyContent::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
-        > for ::std::vec::Vec<ReplyContent> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ReplyContent>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19471,10 +23373,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ReplyContent>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ReplyContent::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Resource>>
@@ -19489,9 +23392,21 @@ pub mod types {
                 super::Resource::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Resource> for Resource {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Resource, super::error::ConversionError> {
+                super::Resource::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Resource>>,
-        > for ::std::vec::Vec<Resource> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Resource>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19499,10 +23414,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Resource>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Resource::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ResourceCollection>>
@@ -19518,9 +23434,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResourceCollection>
+        for ResourceCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResourceCollection,
+                super::error::ConversionError,
+            > {
+                super::ResourceCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
-        > for ::std::vec::Vec<ResourceCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResourceCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19528,10 +23460,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ResourceCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ResourceCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Responder>>
@@ -19546,9 +23479,21 @@ pub mod types {
                 super::Responder::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Responder> for Responder {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Responder, super::error::ConversionError> {
+                super::Responder::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Responder>>,
-        > for ::std::vec::Vec<Responder> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Responder>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19556,10 +23501,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Responder>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Responder::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Response>>
@@ -19574,9 +23520,21 @@ pub mod types {
                 super::Response::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Response> for Response {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Response, super::error::ConversionError> {
+                super::Response::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Response>>,
-        > for ::std::vec::Vec<Response> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Response>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19584,10 +23542,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Response>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Response::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ResponseRule>>
@@ -19602,9 +23561,24 @@ pub mod types {
                 super::ResponseRule::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResponseRule> for ResponseRule {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResponseRule,
+                super::error::ConversionError,
+            > {
+                super::ResponseRule::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
-        > for ::std::vec::Vec<ResponseRule> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResponseRule>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19612,10 +23586,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ResponseRule>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ResponseRule::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -19632,9 +23607,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResponseRuleCollection>
+        for ResponseRuleCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResponseRuleCollection,
+                super::error::ConversionError,
+            > {
+                super::ResponseRuleCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
-        > for ::std::vec::Vec<ResponseRuleCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResponseRuleCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19642,10 +23633,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ResponseRuleCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ResponseRuleCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -19662,11 +23654,27 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ResponseRuleResponseTemplatePatterns>
+        for ResponseRuleResponseTemplatePatterns {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ResponseRuleResponseTemplatePatterns,
+                super::error::ConversionError,
+            > {
+                super::ResponseRuleResponseTemplatePatterns::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<
                 ::std::vec::Vec<super::ResponseRuleResponseTemplatePatterns>,
             >,
-        > for ::std::vec::Vec<ResponseRuleResponseTemplatePatterns> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ResponseRuleResponseTemplatePatterns>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19676,10 +23684,11 @@ pub mod types {
                 >,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ResponseRuleResponseTemplatePatterns::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Scenario>>
@@ -19694,9 +23703,21 @@ pub mod types {
                 super::Scenario::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Scenario> for Scenario {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Scenario, super::error::ConversionError> {
+                super::Scenario::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Scenario>>,
-        > for ::std::vec::Vec<Scenario> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Scenario>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19704,10 +23725,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Scenario>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Scenario::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::ScenarioCollection>>
@@ -19723,9 +23745,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::ScenarioCollection>
+        for ScenarioCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::ScenarioCollection,
+                super::error::ConversionError,
+            > {
+                super::ScenarioCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
-        > for ::std::vec::Vec<ScenarioCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::ScenarioCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19733,10 +23771,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::ScenarioCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::ScenarioCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::SendCodeCreateBody>>
@@ -19752,9 +23791,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::SendCodeCreateBody>
+        for SendCodeCreateBody {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::SendCodeCreateBody,
+                super::error::ConversionError,
+            > {
+                super::SendCodeCreateBody::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
-        > for ::std::vec::Vec<SendCodeCreateBody> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::SendCodeCreateBody>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19762,10 +23817,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::SendCodeCreateBody>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::SendCodeCreateBody::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Social>> for Social {
@@ -19779,9 +23835,20 @@ pub mod types {
                 super::Social::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Social>>,
-        > for ::std::vec::Vec<Social> {
+        impl crate::models::BuildsModel<super::Social> for Social {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Social, super::error::ConversionError> {
+                super::Social::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Social>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Social>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19789,10 +23856,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Social>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Social::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::SocialChannel>>
@@ -19807,9 +23875,24 @@ pub mod types {
                 super::SocialChannel::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::SocialChannel> for SocialChannel {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::SocialChannel,
+                super::error::ConversionError,
+            > {
+                super::SocialChannel::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
-        > for ::std::vec::Vec<SocialChannel> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::SocialChannel>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19817,10 +23900,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::SocialChannel>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::SocialChannel::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Template>>
@@ -19835,9 +23919,21 @@ pub mod types {
                 super::Template::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Template> for Template {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Template, super::error::ConversionError> {
+                super::Template::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Template>>,
-        > for ::std::vec::Vec<Template> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Template>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19845,10 +23941,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Template>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Template::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::TemplateCollection>>
@@ -19864,9 +23961,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::TemplateCollection>
+        for TemplateCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::TemplateCollection,
+                super::error::ConversionError,
+            > {
+                super::TemplateCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
-        > for ::std::vec::Vec<TemplateCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::TemplateCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19874,10 +23987,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::TemplateCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::TemplateCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::User>> for User {
@@ -19888,9 +24002,20 @@ pub mod types {
                 super::User::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::User>>,
-        > for ::std::vec::Vec<User> {
+        impl crate::models::BuildsModel<super::User> for User {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::User, super::error::ConversionError> {
+                super::User::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::User>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::User>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19898,10 +24023,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::User>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::User::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::UserCollection>>
@@ -19916,9 +24042,24 @@ pub mod types {
                 super::UserCollection::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::UserCollection> for UserCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::UserCollection,
+                super::error::ConversionError,
+            > {
+                super::UserCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
-        > for ::std::vec::Vec<UserCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::UserCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19926,10 +24067,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::UserCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::UserCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::VerifyCodeCreateBody>>
@@ -19945,9 +24087,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::VerifyCodeCreateBody>
+        for VerifyCodeCreateBody {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::VerifyCodeCreateBody,
+                super::error::ConversionError,
+            > {
+                super::VerifyCodeCreateBody::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
-        > for ::std::vec::Vec<VerifyCodeCreateBody> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::VerifyCodeCreateBody>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19955,10 +24113,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::VerifyCodeCreateBody>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::VerifyCodeCreateBody::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Voice>> for Voice {
@@ -19972,9 +24131,20 @@ pub mod types {
                 super::Voice::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
-            ::std::option::Option<::std::vec::Vec<super::Voice>>,
-        > for ::std::vec::Vec<Voice> {
+        impl crate::models::BuildsModel<super::Voice> for Voice {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Voice, super::error::ConversionError> {
+                super::Voice::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Voice>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Voice>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -19982,10 +24152,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Voice>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Voice::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WaContent>>
@@ -20000,9 +24171,21 @@ pub mod types {
                 super::WaContent::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContent> for WaContent {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::WaContent, super::error::ConversionError> {
+                super::WaContent::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContent>>,
-        > for ::std::vec::Vec<WaContent> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContent>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20010,10 +24193,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WaContent>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WaContent::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WaContentBodyItem>>
@@ -20028,9 +24212,24 @@ pub mod types {
                 super::WaContentBodyItem::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentBodyItem> for WaContentBodyItem {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentBodyItem,
+                super::error::ConversionError,
+            > {
+                super::WaContentBodyItem::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
-        > for ::std::vec::Vec<WaContentBodyItem> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentBodyItem>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20038,10 +24237,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WaContentBodyItem>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WaContentBodyItem::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WaContentButton>>
@@ -20056,9 +24256,24 @@ pub mod types {
                 super::WaContentButton::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentButton> for WaContentButton {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentButton,
+                super::error::ConversionError,
+            > {
+                super::WaContentButton::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
-        > for ::std::vec::Vec<WaContentButton> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentButton>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20066,10 +24281,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WaContentButton>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WaContentButton::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WaContentHeader>>
@@ -20084,9 +24300,24 @@ pub mod types {
                 super::WaContentHeader::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentHeader> for WaContentHeader {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentHeader,
+                super::error::ConversionError,
+            > {
+                super::WaContentHeader::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
-        > for ::std::vec::Vec<WaContentHeader> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentHeader>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20094,10 +24325,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WaContentHeader>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WaContentHeader::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<
@@ -20114,9 +24346,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaContentHeaderLocation>
+        for WaContentHeaderLocation {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaContentHeaderLocation,
+                super::error::ConversionError,
+            > {
+                super::WaContentHeaderLocation::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
-        > for ::std::vec::Vec<WaContentHeaderLocation> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaContentHeaderLocation>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20124,10 +24372,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WaContentHeaderLocation>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WaContentHeaderLocation::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WaMediaLink>>
@@ -20142,9 +24391,24 @@ pub mod types {
                 super::WaMediaLink::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WaMediaLink> for WaMediaLink {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WaMediaLink,
+                super::error::ConversionError,
+            > {
+                super::WaMediaLink::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
-        > for ::std::vec::Vec<WaMediaLink> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WaMediaLink>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20152,10 +24416,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WaMediaLink>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WaMediaLink::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Web>> for Web {
@@ -20166,8 +24431,20 @@ pub mod types {
                 super::Web::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Web>>>
-        for ::std::vec::Vec<Web> {
+        impl crate::models::BuildsModel<super::Web> for Web {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Web, super::error::ConversionError> {
+                super::Web::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::Web>>>
+        for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Web>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20175,10 +24452,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Web>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Web::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WhatsApp>>
@@ -20193,9 +24471,21 @@ pub mod types {
                 super::WhatsApp::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WhatsApp> for WhatsApp {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::WhatsApp, super::error::ConversionError> {
+                super::WhatsApp::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
-        > for ::std::vec::Vec<WhatsApp> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WhatsApp>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20203,10 +24493,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WhatsApp>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WhatsApp::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::Workspace>>
@@ -20221,9 +24512,21 @@ pub mod types {
                 super::Workspace::try_from(self).map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::Workspace> for Workspace {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<super::Workspace, super::error::ConversionError> {
+                super::Workspace::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::Workspace>>,
-        > for ::std::vec::Vec<Workspace> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::Workspace>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20231,10 +24534,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::Workspace>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::Workspace::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
         impl crate::models::IntoField<::std::option::Option<super::WorkspaceCollection>>
@@ -20250,9 +24554,25 @@ pub mod types {
                     .map(::std::option::Option::Some)
             }
         }
-        impl crate::models::IntoField<
+        impl crate::models::BuildsModel<super::WorkspaceCollection>
+        for WorkspaceCollection {
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::WorkspaceCollection,
+                super::error::ConversionError,
+            > {
+                super::WorkspaceCollection::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
             ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
-        > for ::std::vec::Vec<WorkspaceCollection> {
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::WorkspaceCollection>,
+        {
             type Error = super::error::ConversionError;
             fn into_field(
                 self,
@@ -20260,10 +24580,11 @@ pub mod types {
                 ::std::option::Option<::std::vec::Vec<super::WorkspaceCollection>>,
                 Self::Error,
             > {
-                self.into_iter()
-                    .map(super::WorkspaceCollection::try_from)
-                    .collect::<::std::result::Result<_, _>>()
-                    .map(::std::option::Option::Some)
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
             }
         }
     }

@@ -46,6 +46,7 @@ mod redirect;
 pub mod response;
 pub mod retry;
 mod segments;
+mod tls;
 
 #[allow(
     missing_docs,

@@ -19,6 +19,13 @@ pub trait IntoField<T> {
     fn into_field(self) -> Result<T, Self::Error>;
 }
 
+/// A model's builder: what [`IntoField`] takes in a list of that model.
+/// Implemented by every generated builder, for its model only.
+pub trait BuildsModel<M> {
+    /// The model, or why the builder cannot make one.
+    fn build_model(self) -> Result<M, crate::types::error::ConversionError>;
+}
+
 impl<T> IntoField<Option<T>> for T {
     type Error = Infallible;
 
@@ -103,6 +110,28 @@ mod tests {
             .try_into()
             .expect("complete");
         assert_eq!(message.subject, "Reminder");
+    }
+
+    #[test]
+    fn a_model_missing_several_fields_names_the_first_in_field_order() {
+        let err = Message::try_from(Message::builder()).expect_err("subject and to are missing");
+        assert_eq!(err.to_string(), "no value supplied for subject");
+        let err = Message::try_from(Message::builder().subject("Hi")).expect_err("to is missing");
+        assert_eq!(err.to_string(), "no value supplied for to");
+    }
+
+    #[test]
+    fn a_list_of_builders_fails_on_its_first_incomplete_item() {
+        let complete = Message::sms("61400000001", "Hi");
+        let err = IntoField::<Option<Vec<Message>>>::into_field(vec![
+            complete.clone(),
+            Message::builder().to("61400000002"),
+        ])
+        .expect_err("the second misses its subject");
+        assert_eq!(err.to_string(), "no value supplied for subject");
+        let all = IntoField::<Option<Vec<Message>>>::into_field(vec![complete.clone(), complete])
+            .expect("both complete");
+        assert_eq!(all.map(|messages| messages.len()), Some(2));
     }
 
     #[test]

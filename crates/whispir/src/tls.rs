@@ -1,0 +1,36 @@
+//! The TLS implementation that carries HTTPS, chosen by the crate's features:
+//! `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.
+//!
+//! reqwest builds the TLS configuration itself, so that every TLS setting on
+//! a `reqwest::ClientBuilder` given to [`crate::ClientBuilder::http_client`]
+//! (roots, versions, client identity) keeps working. With `rustls-ring`
+//! alone, reqwest has no crypto provider of its own: it takes the process's
+//! default one, and [`provide`] installs `ring` there unless the program
+//! already chose one.
+
+#[cfg(not(any(
+    feature = "rustls-ring",
+    feature = "rustls-aws-lc-rs",
+    feature = "native-tls"
+)))]
+compile_error!(
+    "whispir needs a TLS implementation: enable one of its features `rustls-ring` \
+     (the default), `rustls-aws-lc-rs` or `native-tls`"
+);
+
+/// Makes sure reqwest finds a rustls crypto provider when it builds its
+/// client: installs `ring` as the process default if none is installed.
+///
+/// A provider the program installed itself is left alone, and losing a race
+/// to another thread installing one is fine: either way one is in place.
+#[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
+pub(crate) fn provide() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // An `Err` only means another provider got there first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// reqwest brings its own provider (`aws-lc-rs`) or does not use rustls.
+#[cfg(not(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs"))))]
+pub(crate) fn provide() {}
