@@ -74,6 +74,9 @@ impl AppState {
         if let Some(path) = &config.data {
             data::load_file(&mut store, path)?;
         }
+        // The client that posts callbacks may be built before any SDK
+        // client: it needs the same TLS provider.
+        whispir::install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .connect_timeout(std::time::Duration::from_secs(5))

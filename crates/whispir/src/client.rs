@@ -277,7 +277,7 @@ impl ClientBuilder {
         let context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
                 .with_options(self.options);
-        crate::tls::provide();
+        crate::tls::install_tls_provider();
         let http = self
             .root_certificates
             .into_iter()

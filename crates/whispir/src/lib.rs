@@ -75,6 +75,7 @@ pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};
 pub use response::Response;
 pub use retry::RetryConfig;
+pub use tls::install_tls_provider;
 pub use whispir_errors::{
     ApiErrorBody, ErrorClass, ErrorHeaders, ForbiddenReason, RawBody, RedirectRefusal, Refusal,
     RetryPolicy, SendState, TransportKind,

@@ -5,7 +5,7 @@
 //! a `reqwest::ClientBuilder` given to [`crate::ClientBuilder::http_client`]
 //! (roots, versions, client identity) keeps working. With `rustls-ring`
 //! alone, reqwest has no crypto provider of its own: it takes the process's
-//! default one, and [`provide`] installs `ring` there unless the program
+//! default one, and [`install_tls_provider`] installs `ring` there unless the program
 //! already chose one.
 
 #[cfg(not(any(
@@ -18,19 +18,25 @@ compile_error!(
      (the default), `rustls-aws-lc-rs` or `native-tls`"
 );
 
-/// Makes sure reqwest finds a rustls crypto provider when it builds its
+/// Makes sure reqwest finds a rustls crypto provider when it builds a
 /// client: installs `ring` as the process default if none is installed.
 ///
-/// A provider the program installed itself is left alone, and losing a race
-/// to another thread installing one is fine: either way one is in place.
+/// `Client::builder().build()` calls it. Call it yourself before building a
+/// plain `reqwest::Client` of your own first, in a program where only this
+/// crate's `rustls-ring` feature brings TLS. A provider the program installed
+/// itself is left alone, and losing a race to another thread installing one
+/// is fine: either way one is in place. It does nothing with the other TLS
+/// features.
 #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
-pub(crate) fn provide() {
+pub fn install_tls_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // An `Err` only means another provider got there first.
         let _ = rustls::crypto::ring::default_provider().install_default();
     }
 }
 
-/// reqwest brings its own provider (`aws-lc-rs`) or does not use rustls.
+/// Makes sure reqwest finds a TLS implementation: with this feature set,
+/// reqwest brings its own provider (`aws-lc-rs`) or does not use rustls, so
+/// there is nothing to do.
 #[cfg(not(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs"))))]
-pub(crate) fn provide() {}
+pub fn install_tls_provider() {}
