@@ -106,3 +106,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_workspace_path_parameter_has_the_same_form_everywhere() {
+    let server = server();
+    let refused = server.runtime.block_on(async {
+        mock_client(&server.server.uri())
+            .workspace_retrieve()
+            .workspace_id("ab12")
+            .send()
+            .await
+            .expect_err("lower-case is not the documented form")
+    });
+    assert!(refused.is_invalid_request(), "{refused}");
+    assert!(
+        refused.to_string().contains("workspace_id \"ab12\""),
+        "{refused}"
+    );
+}

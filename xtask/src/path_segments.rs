@@ -10,9 +10,10 @@
 //! before anything is sent, and percent-encodes everything outside RFC
 //! 3986's unreserved set.
 //!
-//! Workspace ids are not in this pass: the generated code passes them as a
-//! query parameter, and the client moves them into the path with the same
-//! check (`crates/whispir/src/segments.rs`).
+//! Workspace-scoped operations pass their workspace id as a query parameter
+//! that the client moves into the path with the same check
+//! (`crates/whispir/src/segments.rs`); the workspace operations themselves
+//! take it as a path parameter, checked here.
 //!
 //! Documented patterns must have the form `^[CLASS]+$` (a character class of
 //! single characters and ranges): the allowed characters are spelled out
@@ -41,7 +42,12 @@ fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
 /// The characters a `^[CLASS]+$` pattern allows, e.g. `^[A-F0-9]+$` →
 /// `ABCDEF0123456789`.
 pub fn allowed_characters(pattern: &str) -> Option<String> {
-    let class = pattern.strip_prefix("^[")?.strip_suffix("]+$")?;
+    // `^[CLASS]+` without `$` (as upstream writes some workspace ids) is read
+    // as the whole value: an id is made of its class's characters only.
+    let class = pattern.strip_prefix("^[")?;
+    let class = class
+        .strip_suffix("]+$")
+        .or_else(|| class.strip_suffix("]+"))?;
     let chars: Vec<char> = class.chars().collect();
     let mut allowed = String::new();
     let mut index = 0;
@@ -115,11 +121,6 @@ pub fn path_patterns(bundled: &serde_json::Value) -> Result<PathPatterns, ShapeE
                 let Some(name) = param.get("name").and_then(serde_json::Value::as_str) else {
                     continue;
                 };
-                if name == "workspaceId" {
-                    // Generated as an optional query parameter and put into
-                    // the path by the client, which checks it itself.
-                    continue;
-                }
                 let Some(pattern) = param.pointer("/schema/pattern").and_then(|p| p.as_str())
                 else {
                     continue;
@@ -271,7 +272,11 @@ mod tests {
             Some("ABCDEF0123456789")
         );
         assert_eq!(allowed_characters("^[a-c_]+$").as_deref(), Some("abc_"));
-        assert_eq!(allowed_characters("^[A-F0-9]+"), None, "not anchored");
+        assert_eq!(
+            allowed_characters("^[A-F0-9]+").as_deref(),
+            Some("ABCDEF0123456789"),
+            "read as the whole value"
+        );
         assert_eq!(allowed_characters("^\\d+$"), None);
         assert_eq!(allowed_characters("^[\\w]+$"), None);
         assert_eq!(allowed_characters("^[z-a]+$"), None);

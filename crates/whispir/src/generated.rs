@@ -33479,7 +33479,8 @@ pub mod builder {
                 let url = format!(
                     "{}/workspaces/{}", client.baseurl, crate
                     ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -33572,7 +33573,8 @@ pub mod builder {
                 let url = format!(
                     "{}/workspaces/{}", client.baseurl, crate
                     ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -33698,7 +33700,8 @@ pub mod builder {
                 let url = format!(
                     "{}/workspaces/{}/activities", client.baseurl, crate
                     ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
@@ -33836,7 +33839,8 @@ pub mod builder {
                 let url = format!(
                     "{}/workspaces/{}/users", client.baseurl, crate
                     ::segments::encode("workspace_id", & workspace_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::Some("ABCDEF0123456789"))
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
                 header_map
