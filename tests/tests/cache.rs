@@ -204,3 +204,27 @@ async fn an_answer_marked_no_store_is_never_cached() {
             .all(|r| !r.headers.contains_key("if-none-match"))
     );
 }
+
+#[tokio::test]
+async fn a_cached_answer_keeps_the_url_it_came_from() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(cached_message("\"l\"").insert_header("location", "/messages/AB"))
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        response_cache: std::num::NonZeroUsize::new(4),
+        ..CallOptions::default()
+    };
+    let client = mock_client_with(&server.uri(), options);
+    let answer = client
+        .message_retrieve()
+        .message_id("AB")
+        .send()
+        .await
+        .expect("200");
+    assert_eq!(
+        answer.location().map(|url| url.as_str().to_string()),
+        Some(format!("{}/messages/AB", server.uri()))
+    );
+}

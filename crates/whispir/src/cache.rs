@@ -28,6 +28,9 @@ pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Debug, Clone)]
 struct Entry {
     status: StatusCode,
+    /// The URL that answered, so that a relative `Location` of the cached
+    /// answer still resolves against it.
+    url: reqwest::Url,
     headers: HeaderMap,
     body: Bytes,
     /// What the entry counts against the byte budget.
@@ -176,10 +179,12 @@ impl ResponseCache {
             return Ok(Settled::Response(response));
         };
         let headers = response.headers().clone();
+        let url = response.url().clone();
         // At most the declared length: the client refuses a longer body.
         let body = response.bytes().await?;
         let entry = Entry {
             status,
+            url,
             size: entry_size(key, &headers, body.len()),
             headers,
             body,
@@ -235,7 +240,11 @@ fn is_no_store(headers: &HeaderMap) -> bool {
 }
 
 fn rebuild(entry: &Entry) -> reqwest::Response {
-    let mut response = http::Response::new(reqwest::Body::from(entry.body.clone()));
+    use reqwest::ResponseBuilderExt as _;
+    let mut response = http::Response::builder()
+        .url(entry.url.clone())
+        .body(reqwest::Body::from(entry.body.clone()))
+        .unwrap_or_else(|_| http::Response::new(reqwest::Body::from(entry.body.clone())));
     *response.status_mut() = entry.status;
     *response.headers_mut() = entry.headers.clone();
     reqwest::Response::from(response)
