@@ -8,6 +8,12 @@
 //! pass rewrites the body into one `match` on all fields at once, which has
 //! two exits and the same result: the model, or the first failing field's
 //! error in the same field order.
+//!
+//! It also marks every function of the builders' conversion and `Default`
+//! impls `#[inline]`. They are not generic, so rustc would otherwise
+//! generate machine code for all of them in `whispir`'s own unit, used or
+//! not; inline ones are generated only in the crates that call them, so a
+//! program pays for the builders it uses.
 
 use proc_macro2::Ident;
 use syn::{Expr, ImplItem, Item, Member, Stmt, parse_quote};
@@ -38,7 +44,14 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
         let Some((trait_path, _)) = &block.trait_ else {
             continue;
         };
-        if !text(trait_path).starts_with("::std::convert::TryFrom<") {
+        let trait_name = text(trait_path);
+        if CODEGEN_WHERE_USED
+            .iter()
+            .any(|prefix| trait_name.starts_with(prefix))
+        {
+            mark_inline(block);
+        }
+        if !trait_name.starts_with("::std::convert::TryFrom<") {
             continue;
         }
         let model = text(&block.self_ty);
@@ -75,6 +88,27 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
         return Err(shape("mod types::builder", "no builder conversions"));
     }
     Ok(rewritten)
+}
+
+/// The traits of `types::builder` whose impls are compiled only where used.
+const CODEGEN_WHERE_USED: [&str; 3] = [
+    "::std::convert::TryFrom<",
+    "::std::convert::From<",
+    "::std::default::Default",
+];
+
+/// Adds `#[inline]` to every function of `block` that has no `inline` yet.
+fn mark_inline(block: &mut syn::ItemImpl) {
+    for member in &mut block.items {
+        if let ImplItem::Fn(function) = member
+            && !function
+                .attrs
+                .iter()
+                .any(|attr| attr.path().is_ident("inline"))
+        {
+            function.attrs.push(parse_quote!(#[inline]));
+        }
+    }
 }
 
 /// The field names of a body `Ok(Self { f: value.f?, … })`, in order.
@@ -166,6 +200,35 @@ mod tests {
         );
         let err = rewrite(&mut file).unwrap_err();
         assert_eq!(err.place, "super::Email");
+    }
+
+    #[test]
+    fn conversions_and_defaults_are_compiled_only_where_used() {
+        let mut file = builder_with(
+            "impl ::std::convert::TryFrom<Email> for super::Email {
+                type Error = super::error::ConversionError;
+                fn try_from(value: Email) -> ::std::result::Result<Self, super::error::ConversionError> {
+                    Ok(Self { body: value.body?, to: value.to?, })
+                }
+            }
+            impl ::std::convert::From<super::Email> for Email {
+                fn from(value: super::Email) -> Self { Self::blank() }
+            }
+            impl ::std::default::Default for Email {
+                #[inline]
+                fn default() -> Self { Self::blank() }
+            }
+            impl Email {
+                fn to(self) -> Self { self }
+            }",
+        );
+        rewrite(&mut file).unwrap();
+        let out = text(&file);
+        assert_eq!(out.matches("#[inline]").count(), 3, "{out}");
+        assert!(out.contains("#[inline]fntry_from"), "{out}");
+        assert!(out.contains("#[inline]fnfrom"), "{out}");
+        assert!(out.contains("#[inline]fndefault"), "{out}");
+        assert!(!out.contains("#[inline]fnto"), "{out}");
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! and adds, for every builder, the `IntoField` conversions that let a
 //! builder stand for its model (alone or in a list). Required fields keep
 //! progenitor's `TryInto`, which already takes `&str` and builders.
+//! The added impls are `#[inline]`: their code is compiled only in crates
+//! that use them (see `model_conversions`).
 
 use proc_macro2::Ident;
 use syn::visit_mut::VisitMut;
@@ -75,6 +77,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
         builder.1.push(parse_quote! {
             impl crate::models::IntoField<::std::option::Option<super::#model>> for #model {
                 type Error = super::error::ConversionError;
+                #[inline]
                 fn into_field(self) -> ::std::result::Result<::std::option::Option<super::#model>, Self::Error> {
                     super::#model::try_from(self).map(::std::option::Option::Some)
                 }
@@ -82,6 +85,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
         });
         builder.1.push(parse_quote! {
             impl crate::models::BuildsModel<super::#model> for #model {
+                #[inline]
                 fn build_model(self) -> ::std::result::Result<super::#model, super::error::ConversionError> {
                     super::#model::try_from(self)
                 }

@@ -106,10 +106,12 @@ pub fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
             impl<'a> crate::pagination::ListRequest<'a> for builder::#builder<'a> {
                 type Item = types::#item;
 
+                #[inline]
                 fn window(self, limit: u32, offset: u32) -> Self {
                     self.limit(limit).offset(offset)
                 }
 
+                #[inline]
                 fn fetch_page(
                     self,
                 ) -> ::futures::future::BoxFuture<'a, Result<crate::pagination::Page<Self::Item>, crate::Error>> {

@@ -4627,6 +4627,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Activity {
+            #[inline]
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
@@ -4771,6 +4772,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Activity> for super::Activity {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Activity,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4843,6 +4845,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Activity> for Activity {
+            #[inline]
             fn from(value: super::Activity) -> Self {
                 Self {
                     action: Ok(value.action),
@@ -4873,6 +4876,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ActivityCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     activities: Ok(Default::default()),
@@ -4923,6 +4927,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ActivityCollection> for super::ActivityCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ActivityCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -4947,6 +4952,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ActivityCollection> for ActivityCollection {
+            #[inline]
             fn from(value: super::ActivityCollection) -> Self {
                 Self {
                     activities: Ok(value.activities),
@@ -4971,6 +4977,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ApiError {
+            #[inline]
             fn default() -> Self {
                 Self {
                     error_detail: Ok(Default::default()),
@@ -5025,6 +5032,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ApiError> for super::ApiError {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ApiError,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5055,6 +5063,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ApiError> for ApiError {
+            #[inline]
             fn from(value: super::ApiError) -> Self {
                 Self {
                     error_detail: Ok(value.error_detail),
@@ -5079,6 +5088,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ApiErrorNextGen {
+            #[inline]
             fn default() -> Self {
                 Self {
                     detail: Ok(Default::default()),
@@ -5131,6 +5141,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ApiErrorNextGen> for super::ApiErrorNextGen {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ApiErrorNextGen,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5155,6 +5166,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ApiErrorNextGen> for ApiErrorNextGen {
+            #[inline]
             fn from(value: super::ApiErrorNextGen) -> Self {
                 Self {
                     detail: Ok(value.detail),
@@ -5179,6 +5191,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Attachment {
+            #[inline]
             fn default() -> Self {
                 Self {
                     attachment_desc: Ok(Default::default()),
@@ -5235,6 +5248,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Attachment> for super::Attachment {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Attachment,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5269,6 +5283,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Attachment> for Attachment {
+            #[inline]
             fn from(value: super::Attachment) -> Self {
                 Self {
                     attachment_desc: Ok(value.attachment_desc),
@@ -5285,6 +5300,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Attachments {
+            #[inline]
             fn default() -> Self {
                 Self {
                     attachment: Ok(Default::default()),
@@ -5307,6 +5323,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Attachments> for super::Attachments {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Attachments,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5329,6 +5346,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Attachments> for Attachments {
+            #[inline]
             fn from(value: super::Attachments) -> Self {
                 Self {
                     attachment: Ok(value.attachment),
@@ -5347,6 +5365,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Auth {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -5384,6 +5403,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Auth> for super::Auth {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Auth,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5407,6 +5427,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Auth> for Auth {
+            #[inline]
             fn from(value: super::Auth) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -5443,6 +5464,7 @@ pub mod types {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Callback {
+            #[inline]
             fn default() -> Self {
                 Self {
                     auth: Err("no value supplied for auth".to_string()),
@@ -5586,6 +5608,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Callback> for super::Callback {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Callback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5663,6 +5686,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Callback> for Callback {
+            #[inline]
             fn from(value: super::Callback) -> Self {
                 Self {
                     auth: Ok(value.auth),
@@ -5687,6 +5711,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CallbackAuth {
+            #[inline]
             fn default() -> Self {
                 Self {
                     key: Err("no value supplied for key".to_string()),
@@ -5722,6 +5747,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<CallbackAuth> for super::CallbackAuth {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CallbackAuth,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5745,6 +5771,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CallbackAuth> for CallbackAuth {
+            #[inline]
             fn from(value: super::CallbackAuth) -> Self {
                 Self {
                     key: Ok(value.key),
@@ -5788,6 +5815,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CallbackCall {
+            #[inline]
             fn default() -> Self {
                 Self {
                     callback: Ok(Default::default()),
@@ -5911,6 +5939,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<CallbackCall> for super::CallbackCall {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CallbackCall,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -5978,6 +6007,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CallbackCall> for CallbackCall {
+            #[inline]
             fn from(value: super::CallbackCall) -> Self {
                 Self {
                     callback: Ok(value.callback),
@@ -6019,6 +6049,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CallbackCallCallback {
+            #[inline]
             fn default() -> Self {
                 Self {
                     attempted_date: Ok(Default::default()),
@@ -6119,6 +6150,7 @@ pub mod types {
         impl ::std::convert::TryFrom<CallbackCallCallback>
         for super::CallbackCallCallback {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CallbackCallCallback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6169,6 +6201,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CallbackCallCallback> for CallbackCallCallback {
+            #[inline]
             fn from(value: super::CallbackCallCallback) -> Self {
                 Self {
                     attempted_date: Ok(value.attempted_date),
@@ -6196,6 +6229,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CallbackCallCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     calls: Ok(Default::default()),
@@ -6247,6 +6281,7 @@ pub mod types {
         impl ::std::convert::TryFrom<CallbackCallCollection>
         for super::CallbackCallCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CallbackCallCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6272,6 +6307,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::CallbackCallCollection>
         for CallbackCallCollection {
+            #[inline]
             fn from(value: super::CallbackCallCollection) -> Self {
                 Self {
                     calls: Ok(value.calls),
@@ -6292,6 +6328,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CallbackCallbacks {
+            #[inline]
             fn default() -> Self {
                 Self {
                     reply: Err("no value supplied for reply".to_string()),
@@ -6331,6 +6368,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<CallbackCallbacks> for super::CallbackCallbacks {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CallbackCallbacks,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6354,6 +6392,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CallbackCallbacks> for CallbackCallbacks {
+            #[inline]
             fn from(value: super::CallbackCallbacks) -> Self {
                 Self {
                     reply: Ok(value.reply),
@@ -6377,6 +6416,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CallbackCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     callbacks: Ok(Default::default()),
@@ -6429,6 +6469,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<CallbackCollection> for super::CallbackCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CallbackCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -6453,6 +6494,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CallbackCollection> for CallbackCollection {
+            #[inline]
             fn from(value: super::CallbackCollection) -> Self {
                 Self {
                     callbacks: Ok(value.callbacks),
@@ -6723,6 +6765,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Contact {
+            #[inline]
             fn default() -> Self {
                 Self {
                     business_unit: Ok(Default::default()),
@@ -7748,6 +7791,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Contact> for super::Contact {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Contact,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8095,6 +8139,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Contact> for Contact {
+            #[inline]
             fn from(value: super::Contact) -> Self {
                 Self {
                     business_unit: Ok(value.business_unit),
@@ -8180,6 +8225,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ContactCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     contacts: Ok(Default::default()),
@@ -8230,6 +8276,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ContactCollection> for super::ContactCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ContactCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8254,6 +8301,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ContactCollection> for ContactCollection {
+            #[inline]
             fn from(value: super::ContactCollection) -> Self {
                 Self {
                     contacts: Ok(value.contacts),
@@ -8278,6 +8326,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ContactLocationsItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     latitude: Ok(Default::default()),
@@ -8329,6 +8378,7 @@ pub mod types {
         impl ::std::convert::TryFrom<ContactLocationsItem>
         for super::ContactLocationsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ContactLocationsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8353,6 +8403,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ContactLocationsItem> for ContactLocationsItem {
+            #[inline]
             fn from(value: super::ContactLocationsItem) -> Self {
                 Self {
                     latitude: Ok(value.latitude),
@@ -8393,6 +8444,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ContactMessagingoptionsItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     channel: Ok(Default::default()),
@@ -8484,6 +8536,7 @@ pub mod types {
         impl ::std::convert::TryFrom<ContactMessagingoptionsItem>
         for super::ContactMessagingoptionsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ContactMessagingoptionsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8531,6 +8584,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::ContactMessagingoptionsItem>
         for ContactMessagingoptionsItem {
+            #[inline]
             fn from(value: super::ContactMessagingoptionsItem) -> Self {
                 Self {
                     channel: Ok(value.channel),
@@ -8577,6 +8631,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CustomList {
+            #[inline]
             fn default() -> Self {
                 Self {
                     created_date: Ok(Default::default()),
@@ -8704,6 +8759,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<CustomList> for super::CustomList {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CustomList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8771,6 +8827,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CustomList> for CustomList {
+            #[inline]
             fn from(value: super::CustomList) -> Self {
                 Self {
                     created_date: Ok(value.created_date),
@@ -8800,6 +8857,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CustomListCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     customlabels: Ok(Default::default()),
@@ -8851,6 +8909,7 @@ pub mod types {
         impl ::std::convert::TryFrom<CustomListCollection>
         for super::CustomListCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CustomListCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8875,6 +8934,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::CustomListCollection> for CustomListCollection {
+            #[inline]
             fn from(value: super::CustomListCollection) -> Self {
                 Self {
                     customlabels: Ok(value.customlabels),
@@ -8895,6 +8955,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for CustomListCustomlabellistsItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
@@ -8935,6 +8996,7 @@ pub mod types {
         impl ::std::convert::TryFrom<CustomListCustomlabellistsItem>
         for super::CustomListCustomlabellistsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: CustomListCustomlabellistsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -8959,6 +9021,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::CustomListCustomlabellistsItem>
         for CustomListCustomlabellistsItem {
+            #[inline]
             fn from(value: super::CustomListCustomlabellistsItem) -> Self {
                 Self {
                     name: Ok(value.name),
@@ -8982,6 +9045,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DeliveryCategory {
+            #[inline]
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
@@ -9038,6 +9102,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<DeliveryCategory> for super::DeliveryCategory {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DeliveryCategory,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -9068,6 +9133,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::DeliveryCategory> for DeliveryCategory {
+            #[inline]
             fn from(value: super::DeliveryCategory) -> Self {
                 Self {
                     name: Ok(value.name),
@@ -9116,6 +9182,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DeliveryReceipt {
+            #[inline]
             fn default() -> Self {
                 Self {
                     bool: Ok(Default::default()),
@@ -9252,6 +9319,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<DeliveryReceipt> for super::DeliveryReceipt {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DeliveryReceipt,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -9324,6 +9392,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::DeliveryReceipt> for DeliveryReceipt {
+            #[inline]
             fn from(value: super::DeliveryReceipt) -> Self {
                 Self {
                     bool: Ok(value.bool),
@@ -9354,6 +9423,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DeliveryStatus {
+            #[inline]
             fn default() -> Self {
                 Self {
                     destination: Ok(Default::default()),
@@ -9408,6 +9478,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<DeliveryStatus> for super::DeliveryStatus {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DeliveryStatus,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -9432,6 +9503,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::DeliveryStatus> for DeliveryStatus {
+            #[inline]
             fn from(value: super::DeliveryStatus) -> Self {
                 Self {
                     destination: Ok(value.destination),
@@ -9497,6 +9569,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DistributionList {
+            #[inline]
             fn default() -> Self {
                 Self {
                     access: Ok(Default::default()),
@@ -9712,6 +9785,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<DistributionList> for super::DistributionList {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DistributionList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -9809,6 +9883,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::DistributionList> for DistributionList {
+            #[inline]
             fn from(value: super::DistributionList) -> Self {
                 Self {
                     access: Ok(value.access),
@@ -9844,6 +9919,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DistributionListCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     distribution_lists: Ok(Default::default()),
@@ -9899,6 +9975,7 @@ pub mod types {
         impl ::std::convert::TryFrom<DistributionListCollection>
         for super::DistributionListCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DistributionListCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -9930,6 +10007,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::DistributionListCollection>
         for DistributionListCollection {
+            #[inline]
             fn from(value: super::DistributionListCollection) -> Self {
                 Self {
                     distribution_lists: Ok(value.distribution_lists),
@@ -9958,6 +10036,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DistributionListDistlistdetailsItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     id: Ok(Default::default()),
@@ -10024,6 +10103,7 @@ pub mod types {
         impl ::std::convert::TryFrom<DistributionListDistlistdetailsItem>
         for super::DistributionListDistlistdetailsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DistributionListDistlistdetailsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10050,6 +10130,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::DistributionListDistlistdetailsItem>
         for DistributionListDistlistdetailsItem {
+            #[inline]
             fn from(value: super::DistributionListDistlistdetailsItem) -> Self {
                 Self {
                     id: Ok(value.id),
@@ -10095,6 +10176,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for DistributionListSummary {
+            #[inline]
             fn default() -> Self {
                 Self {
                     access: Ok(Default::default()),
@@ -10221,6 +10303,7 @@ pub mod types {
         impl ::std::convert::TryFrom<DistributionListSummary>
         for super::DistributionListSummary {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: DistributionListSummary,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10289,6 +10372,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::DistributionListSummary>
         for DistributionListSummary {
+            #[inline]
             fn from(value: super::DistributionListSummary) -> Self {
                 Self {
                     access: Ok(value.access),
@@ -10323,6 +10407,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Email {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Err("no value supplied for body".to_string()),
@@ -10403,6 +10488,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Email> for super::Email {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Email,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10449,6 +10535,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Email> for Email {
+            #[inline]
             fn from(value: super::Email) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -10483,6 +10570,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Event {
+            #[inline]
             fn default() -> Self {
                 Self {
                     event_form_list: Ok(Default::default()),
@@ -10561,6 +10649,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Event> for super::Event {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Event,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10607,6 +10696,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Event> for Event {
+            #[inline]
             fn from(value: super::Event) -> Self {
                 Self {
                     event_form_list: Ok(value.event_form_list),
@@ -10633,6 +10723,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for EventCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     events: Ok(Default::default()),
@@ -10683,6 +10774,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<EventCollection> for super::EventCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: EventCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10707,6 +10799,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::EventCollection> for EventCollection {
+            #[inline]
             fn from(value: super::EventCollection) -> Self {
                 Self {
                     events: Ok(value.events),
@@ -10727,6 +10820,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for EventEventFormListItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     event_field_list: Ok(Default::default()),
@@ -10769,6 +10863,7 @@ pub mod types {
         impl ::std::convert::TryFrom<EventEventFormListItem>
         for super::EventEventFormListItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: EventEventFormListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10798,6 +10893,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::EventEventFormListItem>
         for EventEventFormListItem {
+            #[inline]
             fn from(value: super::EventEventFormListItem) -> Self {
                 Self {
                     event_field_list: Ok(value.event_field_list),
@@ -10817,6 +10913,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for EventEventFormListItemEventFieldListItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
@@ -10857,6 +10954,7 @@ pub mod types {
         impl ::std::convert::TryFrom<EventEventFormListItemEventFieldListItem>
         for super::EventEventFormListItemEventFieldListItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: EventEventFormListItemEventFieldListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10881,6 +10979,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::EventEventFormListItemEventFieldListItem>
         for EventEventFormListItemEventFieldListItem {
+            #[inline]
             fn from(value: super::EventEventFormListItemEventFieldListItem) -> Self {
                 Self {
                     name: Ok(value.name),
@@ -10900,6 +10999,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Fallback {
+            #[inline]
             fn default() -> Self {
                 Self {
                     channel: Err("no value supplied for channel".to_string()),
@@ -10935,6 +11035,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Fallback> for super::Fallback {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Fallback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -10958,6 +11059,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Fallback> for Fallback {
+            #[inline]
             fn from(value: super::Fallback) -> Self {
                 Self {
                     channel: Ok(value.channel),
@@ -10981,6 +11083,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Features {
+            #[inline]
             fn default() -> Self {
                 Self {
                     alias_option: Ok(Default::default()),
@@ -11031,6 +11134,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Features> for super::Features {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Features,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11061,6 +11165,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Features> for Features {
+            #[inline]
             fn from(value: super::Features) -> Self {
                 Self {
                     alias_option: Ok(value.alias_option),
@@ -11077,6 +11182,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for FeaturesAliasOption {
+            #[inline]
             fn default() -> Self {
                 Self {
                     alias_name: Ok(Default::default()),
@@ -11102,6 +11208,7 @@ pub mod types {
         impl ::std::convert::TryFrom<FeaturesAliasOption>
         for super::FeaturesAliasOption {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: FeaturesAliasOption,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11124,6 +11231,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::FeaturesAliasOption> for FeaturesAliasOption {
+            #[inline]
             fn from(value: super::FeaturesAliasOption) -> Self {
                 Self {
                     alias_name: Ok(value.alias_name),
@@ -11150,6 +11258,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Import {
+            #[inline]
             fn default() -> Self {
                 Self {
                     import_mode: Err("no value supplied for import_mode".to_string()),
@@ -11215,6 +11324,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Import> for super::Import {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Import,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11257,6 +11367,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Import> for Import {
+            #[inline]
             fn from(value: super::Import) -> Self {
                 Self {
                     import_mode: Ok(value.import_mode),
@@ -11274,6 +11385,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ImportImportOptions {
+            #[inline]
             fn default() -> Self {
                 Self {
                     field_mapping: Err("no value supplied for field_mapping".to_string()),
@@ -11297,6 +11409,7 @@ pub mod types {
         impl ::std::convert::TryFrom<ImportImportOptions>
         for super::ImportImportOptions {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ImportImportOptions,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11319,6 +11432,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ImportImportOptions> for ImportImportOptions {
+            #[inline]
             fn from(value: super::ImportImportOptions) -> Self {
                 Self {
                     field_mapping: Ok(value.field_mapping),
@@ -11349,6 +11463,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ImportImportOptionsFieldMapping {
+            #[inline]
             fn default() -> Self {
                 Self {
                     first_name: Err("no value supplied for first_name".to_string()),
@@ -11428,6 +11543,7 @@ pub mod types {
         impl ::std::convert::TryFrom<ImportImportOptionsFieldMapping>
         for super::ImportImportOptionsFieldMapping {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ImportImportOptionsFieldMapping,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11481,6 +11597,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::ImportImportOptionsFieldMapping>
         for ImportImportOptionsFieldMapping {
+            #[inline]
             fn from(value: super::ImportImportOptionsFieldMapping) -> Self {
                 Self {
                     first_name: Ok(value.first_name),
@@ -11519,6 +11636,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Key {
+            #[inline]
             fn default() -> Self {
                 Self {
                     created_time: Ok(Default::default()),
@@ -11616,6 +11734,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Key> for super::Key {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Key,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11673,6 +11792,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Key> for Key {
+            #[inline]
             fn from(value: super::Key) -> Self {
                 Self {
                     created_time: Ok(value.created_time),
@@ -11700,6 +11820,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for KeyCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     keys: Ok(Default::default()),
@@ -11750,6 +11871,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<KeyCollection> for super::KeyCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: KeyCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11774,6 +11896,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::KeyCollection> for KeyCollection {
+            #[inline]
             fn from(value: super::KeyCollection) -> Self {
                 Self {
                     keys: Ok(value.keys),
@@ -11806,6 +11929,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Link {
+            #[inline]
             fn default() -> Self {
                 Self {
                     host: Ok(Default::default()),
@@ -11888,6 +12012,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Link> for super::Link {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Link,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -11922,6 +12047,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Link> for Link {
+            #[inline]
             fn from(value: super::Link) -> Self {
                 Self {
                     host: Ok(value.host),
@@ -12069,6 +12195,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Message {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Ok(Default::default()),
@@ -12563,6 +12690,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Message> for super::Message {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Message,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -12760,6 +12888,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Message> for Message {
+            #[inline]
             fn from(value: super::Message) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -12815,6 +12944,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for MessageCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -12865,6 +12995,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<MessageCollection> for super::MessageCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: MessageCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -12889,6 +13020,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::MessageCollection> for MessageCollection {
+            #[inline]
             fn from(value: super::MessageCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -12929,6 +13061,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for MessageResponse {
+            #[inline]
             fn default() -> Self {
                 Self {
                     from: Ok(Default::default()),
@@ -13045,6 +13178,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<MessageResponse> for super::MessageResponse {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: MessageResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13107,6 +13241,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::MessageResponse> for MessageResponse {
+            #[inline]
             fn from(value: super::MessageResponse) -> Self {
                 Self {
                     from: Ok(value.from),
@@ -13135,6 +13270,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for MessageResponseCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -13188,6 +13324,7 @@ pub mod types {
         impl ::std::convert::TryFrom<MessageResponseCollection>
         for super::MessageResponseCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: MessageResponseCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13219,6 +13356,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::MessageResponseCollection>
         for MessageResponseCollection {
+            #[inline]
             fn from(value: super::MessageResponseCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -13251,6 +13389,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for MessageStatus {
+            #[inline]
             fn default() -> Self {
                 Self {
                     categories: Ok(Default::default()),
@@ -13329,6 +13468,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<MessageStatus> for super::MessageStatus {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: MessageStatus,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13375,6 +13515,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::MessageStatus> for MessageStatus {
+            #[inline]
             fn from(value: super::MessageStatus) -> Self {
                 Self {
                     categories: Ok(value.categories),
@@ -13401,6 +13542,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for MessageStatusCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -13454,6 +13596,7 @@ pub mod types {
         impl ::std::convert::TryFrom<MessageStatusCollection>
         for super::MessageStatusCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: MessageStatusCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13485,6 +13628,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::MessageStatusCollection>
         for MessageStatusCollection {
+            #[inline]
             fn from(value: super::MessageStatusCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -13505,6 +13649,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for OptOutOption {
+            #[inline]
             fn default() -> Self {
                 Self {
                     one_click_api_mapping: Ok(Default::default()),
@@ -13548,6 +13693,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<OptOutOption> for super::OptOutOption {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: OptOutOption,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13576,6 +13722,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::OptOutOption> for OptOutOption {
+            #[inline]
             fn from(value: super::OptOutOption) -> Self {
                 Self {
                     one_click_api_mapping: Ok(value.one_click_api_mapping),
@@ -13597,6 +13744,7 @@ pub mod types {
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Otp {
+            #[inline]
             fn default() -> Self {
                 Self {
                     channel: Err("no value supplied for channel".to_string()),
@@ -13693,6 +13841,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Otp> for super::Otp {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Otp,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13747,6 +13896,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Otp> for Otp {
+            #[inline]
             fn from(value: super::Otp) -> Self {
                 Self {
                     channel: Ok(value.channel),
@@ -13767,6 +13917,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for OtpLinks {
+            #[inline]
             fn default() -> Self {
                 Self {
                     verify: Ok(Default::default()),
@@ -13791,6 +13942,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<OtpLinks> for super::OtpLinks {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: OtpLinks,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -13813,6 +13965,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::OtpLinks> for OtpLinks {
+            #[inline]
             fn from(value: super::OtpLinks) -> Self {
                 Self { verify: Ok(value.verify) }
             }
@@ -13848,6 +14001,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for PushOptions {
+            #[inline]
             fn default() -> Self {
                 Self {
                     apns: Ok(Default::default()),
@@ -13966,6 +14120,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<PushOptions> for super::PushOptions {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: PushOptions,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14028,6 +14183,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::PushOptions> for PushOptions {
+            #[inline]
             fn from(value: super::PushOptions) -> Self {
                 Self {
                     apns: Ok(value.apns),
@@ -14052,6 +14208,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for PushOptionsApns {
+            #[inline]
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
@@ -14091,6 +14248,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<PushOptionsApns> for super::PushOptionsApns {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: PushOptionsApns,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14114,6 +14272,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::PushOptionsApns> for PushOptionsApns {
+            #[inline]
             fn from(value: super::PushOptionsApns) -> Self {
                 Self {
                     action: Ok(value.action),
@@ -14141,6 +14300,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for PushOptionsFcm {
+            #[inline]
             fn default() -> Self {
                 Self {
                     action: Ok(Default::default()),
@@ -14212,6 +14372,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<PushOptionsFcm> for super::PushOptionsFcm {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: PushOptionsFcm,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14254,6 +14415,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::PushOptionsFcm> for PushOptionsFcm {
+            #[inline]
             fn from(value: super::PushOptionsFcm) -> Self {
                 Self {
                     action: Ok(value.action),
@@ -14283,6 +14445,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Rcs {
+            #[inline]
             fn default() -> Self {
                 Self {
                     media: Ok(Default::default()),
@@ -14346,6 +14509,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Rcs> for super::Rcs {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Rcs,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14383,6 +14547,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Rcs> for Rcs {
+            #[inline]
             fn from(value: super::Rcs) -> Self {
                 Self {
                     media: Ok(value.media),
@@ -14412,6 +14577,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for RcsCard {
+            #[inline]
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
@@ -14477,6 +14643,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<RcsCard> for super::RcsCard {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14514,6 +14681,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::RcsCard> for RcsCard {
+            #[inline]
             fn from(value: super::RcsCard) -> Self {
                 Self {
                     description: Ok(value.description),
@@ -14535,6 +14703,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for RcsMedia {
+            #[inline]
             fn default() -> Self {
                 Self {
                     file_url: Err("no value supplied for file_url".to_string()),
@@ -14572,6 +14741,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<RcsMedia> for super::RcsMedia {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsMedia,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14595,6 +14765,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::RcsMedia> for RcsMedia {
+            #[inline]
             fn from(value: super::RcsMedia) -> Self {
                 Self {
                     file_url: Ok(value.file_url),
@@ -14620,6 +14791,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for RcsRichCard {
+            #[inline]
             fn default() -> Self {
                 Self {
                     card_orientation: Ok(Default::default()),
@@ -14676,6 +14848,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<RcsRichCard> for super::RcsRichCard {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsRichCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14706,6 +14879,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::RcsRichCard> for RcsRichCard {
+            #[inline]
             fn from(value: super::RcsRichCard) -> Self {
                 Self {
                     card_orientation: Ok(value.card_orientation),
@@ -14741,6 +14915,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for RcsSuggestion {
+            #[inline]
             fn default() -> Self {
                 Self {
                     dial_action: Ok(Default::default()),
@@ -14844,6 +15019,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<RcsSuggestion> for super::RcsSuggestion {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsSuggestion,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14901,6 +15077,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::RcsSuggestion> for RcsSuggestion {
+            #[inline]
             fn from(value: super::RcsSuggestion) -> Self {
                 Self {
                     dial_action: Ok(value.dial_action),
@@ -14920,6 +15097,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for RcsSuggestionDialAction {
+            #[inline]
             fn default() -> Self {
                 Self {
                     phone_number: Err("no value supplied for phone_number".to_string()),
@@ -14943,6 +15121,7 @@ pub mod types {
         impl ::std::convert::TryFrom<RcsSuggestionDialAction>
         for super::RcsSuggestionDialAction {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsSuggestionDialAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -14966,6 +15145,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::RcsSuggestionDialAction>
         for RcsSuggestionDialAction {
+            #[inline]
             fn from(value: super::RcsSuggestionDialAction) -> Self {
                 Self {
                     phone_number: Ok(value.phone_number),
@@ -14977,6 +15157,7 @@ pub mod types {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for RcsSuggestionUrlAction {
+            #[inline]
             fn default() -> Self {
                 Self {
                     url: Err("no value supplied for url".to_string()),
@@ -15000,6 +15181,7 @@ pub mod types {
         impl ::std::convert::TryFrom<RcsSuggestionUrlAction>
         for super::RcsSuggestionUrlAction {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsSuggestionUrlAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15019,6 +15201,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::RcsSuggestionUrlAction>
         for RcsSuggestionUrlAction {
+            #[inline]
             fn from(value: super::RcsSuggestionUrlAction) -> Self {
                 Self { url: Ok(value.url) }
             }
@@ -15043,6 +15226,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for RcsSuggestionViewLocationAction {
+            #[inline]
             fn default() -> Self {
                 Self {
                     label: Ok(Default::default()),
@@ -15109,6 +15293,7 @@ pub mod types {
         impl ::std::convert::TryFrom<RcsSuggestionViewLocationAction>
         for super::RcsSuggestionViewLocationAction {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: RcsSuggestionViewLocationAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15142,6 +15327,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::RcsSuggestionViewLocationAction>
         for RcsSuggestionViewLocationAction {
+            #[inline]
             fn from(value: super::RcsSuggestionViewLocationAction) -> Self {
                 Self {
                     label: Ok(value.label),
@@ -15171,6 +15357,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ReplyContent {
+            #[inline]
             fn default() -> Self {
                 Self {
                     acknowledged: Ok(Default::default()),
@@ -15240,6 +15427,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ReplyContent> for super::ReplyContent {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ReplyContent,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15282,6 +15470,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ReplyContent> for ReplyContent {
+            #[inline]
             fn from(value: super::ReplyContent) -> Self {
                 Self {
                     acknowledged: Ok(value.acknowledged),
@@ -15316,6 +15505,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Resource {
+            #[inline]
             fn default() -> Self {
                 Self {
                     deref_uri: Ok(Default::default()),
@@ -15405,6 +15595,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Resource> for super::Resource {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Resource,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15455,6 +15646,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Resource> for Resource {
+            #[inline]
             fn from(value: super::Resource) -> Self {
                 Self {
                     deref_uri: Ok(value.deref_uri),
@@ -15482,6 +15674,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ResourceCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -15532,6 +15725,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ResourceCollection> for super::ResourceCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ResourceCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15556,6 +15750,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ResourceCollection> for ResourceCollection {
+            #[inline]
             fn from(value: super::ResourceCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -15588,6 +15783,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Responder {
+            #[inline]
             fn default() -> Self {
                 Self {
                     email: Ok(Default::default()),
@@ -15672,6 +15868,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Responder> for super::Responder {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Responder,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15712,6 +15909,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Responder> for Responder {
+            #[inline]
             fn from(value: super::Responder) -> Self {
                 Self {
                     email: Ok(value.email),
@@ -15742,6 +15940,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Response {
+            #[inline]
             fn default() -> Self {
                 Self {
                     acknowledged: Ok(Default::default()),
@@ -15811,6 +16010,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Response> for super::Response {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Response,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15853,6 +16053,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Response> for Response {
+            #[inline]
             fn from(value: super::Response) -> Self {
                 Self {
                     acknowledged: Ok(value.acknowledged),
@@ -15875,6 +16076,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ResponseRule {
+            #[inline]
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
@@ -15929,6 +16131,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ResponseRule> for super::ResponseRule {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ResponseRule,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -15963,6 +16166,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ResponseRule> for ResponseRule {
+            #[inline]
             fn from(value: super::ResponseRule) -> Self {
                 Self {
                     description: Ok(value.description),
@@ -15987,6 +16191,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ResponseRuleCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -16040,6 +16245,7 @@ pub mod types {
         impl ::std::convert::TryFrom<ResponseRuleCollection>
         for super::ResponseRuleCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ResponseRuleCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16071,6 +16277,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::ResponseRuleCollection>
         for ResponseRuleCollection {
+            #[inline]
             fn from(value: super::ResponseRuleCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -16098,6 +16305,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ResponseRuleResponseTemplatePatterns {
+            #[inline]
             fn default() -> Self {
                 Self {
                     colour: Err("no value supplied for colour".to_string()),
@@ -16190,6 +16398,7 @@ pub mod types {
         impl ::std::convert::TryFrom<ResponseRuleResponseTemplatePatterns>
         for super::ResponseRuleResponseTemplatePatterns {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ResponseRuleResponseTemplatePatterns,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16248,6 +16457,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::ResponseRuleResponseTemplatePatterns>
         for ResponseRuleResponseTemplatePatterns {
+            #[inline]
             fn from(value: super::ResponseRuleResponseTemplatePatterns) -> Self {
                 Self {
                     colour: Ok(value.colour),
@@ -16305,6 +16515,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Scenario {
+            #[inline]
             fn default() -> Self {
                 Self {
                     allowed_user_ids: Ok(Default::default()),
@@ -16480,6 +16691,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Scenario> for super::Scenario {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Scenario,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16567,6 +16779,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Scenario> for Scenario {
+            #[inline]
             fn from(value: super::Scenario) -> Self {
                 Self {
                     allowed_user_ids: Ok(value.allowed_user_ids),
@@ -16600,6 +16813,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for ScenarioCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -16650,6 +16864,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<ScenarioCollection> for super::ScenarioCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: ScenarioCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16674,6 +16889,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::ScenarioCollection> for ScenarioCollection {
+            #[inline]
             fn from(value: super::ScenarioCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -16694,6 +16910,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for SendCodeCreateBody {
+            #[inline]
             fn default() -> Self {
                 Self {
                     channel: Err("no value supplied for channel".to_string()),
@@ -16766,6 +16983,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<SendCodeCreateBody> for super::SendCodeCreateBody {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: SendCodeCreateBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16812,6 +17030,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::SendCodeCreateBody> for SendCodeCreateBody {
+            #[inline]
             fn from(value: super::SendCodeCreateBody) -> Self {
                 Self {
                     channel: Ok(value.channel),
@@ -16830,6 +17049,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Social {
+            #[inline]
             fn default() -> Self {
                 Self {
                     social: Ok(Default::default()),
@@ -16852,6 +17072,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Social> for super::Social {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Social,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16874,6 +17095,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Social> for Social {
+            #[inline]
             fn from(value: super::Social) -> Self {
                 Self { social: Ok(value.social) }
             }
@@ -16894,6 +17116,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for SocialChannel {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Ok(Default::default()),
@@ -16946,6 +17169,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<SocialChannel> for super::SocialChannel {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: SocialChannel,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -16970,6 +17194,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::SocialChannel> for SocialChannel {
+            #[inline]
             fn from(value: super::SocialChannel) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -17036,6 +17261,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Template {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Err("no value supplied for body".to_string()),
@@ -17258,6 +17484,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Template> for super::Template {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Template,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -17360,6 +17587,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Template> for Template {
+            #[inline]
             fn from(value: super::Template) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -17396,6 +17624,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for TemplateCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -17450,6 +17679,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<TemplateCollection> for super::TemplateCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: TemplateCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -17480,6 +17710,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::TemplateCollection> for TemplateCollection {
+            #[inline]
             fn from(value: super::TemplateCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -17744,6 +17975,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for User {
+            #[inline]
             fn default() -> Self {
                 Self {
                     business_unit: Ok(Default::default()),
@@ -18748,6 +18980,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<User> for super::User {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: User,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19090,6 +19323,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::User> for User {
+            #[inline]
             fn from(value: super::User) -> Self {
                 Self {
                     business_unit: Ok(value.business_unit),
@@ -19174,6 +19408,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for UserCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -19224,6 +19459,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<UserCollection> for super::UserCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: UserCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19248,6 +19484,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::UserCollection> for UserCollection {
+            #[inline]
             fn from(value: super::UserCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -19262,6 +19499,7 @@ pub mod types {
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for VerifyCodeCreateBody {
+            #[inline]
             fn default() -> Self {
                 Self {
                     code: Err("no value supplied for code".to_string()),
@@ -19296,6 +19534,7 @@ pub mod types {
         impl ::std::convert::TryFrom<VerifyCodeCreateBody>
         for super::VerifyCodeCreateBody {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: VerifyCodeCreateBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19318,6 +19557,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::VerifyCodeCreateBody> for VerifyCodeCreateBody {
+            #[inline]
             fn from(value: super::VerifyCodeCreateBody) -> Self {
                 Self {
                     code: Ok(value.code),
@@ -19347,6 +19587,7 @@ pub mod types {
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Voice {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Err("no value supplied for body".to_string()),
@@ -19440,6 +19681,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Voice> for super::Voice {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Voice,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19490,6 +19732,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Voice> for Voice {
+            #[inline]
             fn from(value: super::Voice) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -19517,6 +19760,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WaContent {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Err("no value supplied for body".to_string()),
@@ -19567,6 +19811,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<WaContent> for super::WaContent {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WaContent,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19591,6 +19836,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WaContent> for WaContent {
+            #[inline]
             fn from(value: super::WaContent) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -19607,6 +19853,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WaContentBodyItem {
+            #[inline]
             fn default() -> Self {
                 Self {
                     text: Ok(Default::default()),
@@ -19631,6 +19878,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<WaContentBodyItem> for super::WaContentBodyItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WaContentBodyItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19653,6 +19901,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WaContentBodyItem> for WaContentBodyItem {
+            #[inline]
             fn from(value: super::WaContentBodyItem) -> Self {
                 Self { text: Ok(value.text) }
             }
@@ -19674,6 +19923,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WaContentButton {
+            #[inline]
             fn default() -> Self {
                 Self {
                     index: Err("no value supplied for index".to_string()),
@@ -19741,6 +19991,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<WaContentButton> for super::WaContentButton {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WaContentButton,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19773,6 +20024,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WaContentButton> for WaContentButton {
+            #[inline]
             fn from(value: super::WaContentButton) -> Self {
                 Self {
                     index: Ok(value.index),
@@ -19802,6 +20054,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WaContentHeader {
+            #[inline]
             fn default() -> Self {
                 Self {
                     document: Ok(Default::default()),
@@ -19865,6 +20118,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<WaContentHeader> for super::WaContentHeader {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WaContentHeader,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -19897,6 +20151,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WaContentHeader> for WaContentHeader {
+            #[inline]
             fn from(value: super::WaContentHeader) -> Self {
                 Self {
                     document: Ok(value.document),
@@ -19926,6 +20181,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WaContentHeaderLocation {
+            #[inline]
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
@@ -19992,6 +20248,7 @@ pub mod types {
         impl ::std::convert::TryFrom<WaContentHeaderLocation>
         for super::WaContentHeaderLocation {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WaContentHeaderLocation,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -20025,6 +20282,7 @@ pub mod types {
         }
         impl ::std::convert::From<super::WaContentHeaderLocation>
         for WaContentHeaderLocation {
+            #[inline]
             fn from(value: super::WaContentHeaderLocation) -> Self {
                 Self {
                     address: Ok(value.address),
@@ -20042,6 +20300,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WaMediaLink {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -20066,6 +20325,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<WaMediaLink> for super::WaMediaLink {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WaMediaLink,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -20088,6 +20348,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WaMediaLink> for WaMediaLink {
+            #[inline]
             fn from(value: super::WaMediaLink) -> Self {
                 Self { link: Ok(value.link) }
             }
@@ -20104,6 +20365,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for Web {
+            #[inline]
             fn default() -> Self {
                 Self {
                     body: Ok(Default::default()),
@@ -20143,6 +20405,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Web> for super::Web {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Web,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -20166,6 +20429,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Web> for Web {
+            #[inline]
             fn from(value: super::Web) -> Self {
                 Self {
                     body: Ok(value.body),
@@ -20194,6 +20458,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WhatsApp {
+            #[inline]
             fn default() -> Self {
                 Self {
                     content: Ok(Default::default()),
@@ -20270,6 +20535,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<WhatsApp> for super::WhatsApp {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WhatsApp,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -20316,6 +20582,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WhatsApp> for WhatsApp {
+            #[inline]
             fn from(value: super::WhatsApp) -> Self {
                 Self {
                     content: Ok(value.content),
@@ -20351,6 +20618,7 @@ pub mod types {
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for Workspace {
+            #[inline]
             fn default() -> Self {
                 Self {
                     billingcostcentre: Ok(Default::default()),
@@ -20446,6 +20714,7 @@ pub mod types {
         }
         impl ::std::convert::TryFrom<Workspace> for super::Workspace {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: Workspace,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -20503,6 +20772,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::Workspace> for Workspace {
+            #[inline]
             fn from(value: super::Workspace) -> Self {
                 Self {
                     billingcostcentre: Ok(value.billingcostcentre),
@@ -20530,6 +20800,7 @@ pub mod types {
             >,
         }
         impl ::std::default::Default for WorkspaceCollection {
+            #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
@@ -20581,6 +20852,7 @@ pub mod types {
         impl ::std::convert::TryFrom<WorkspaceCollection>
         for super::WorkspaceCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn try_from(
                 value: WorkspaceCollection,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
@@ -20605,6 +20877,7 @@ pub mod types {
             }
         }
         impl ::std::convert::From<super::WorkspaceCollection> for WorkspaceCollection {
+            #[inline]
             fn from(value: super::WorkspaceCollection) -> Self {
                 Self {
                     link: Ok(value.link),
@@ -20616,6 +20889,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Activity>>
         for Activity {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20626,6 +20900,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Activity> for Activity {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Activity, super::error::ConversionError> {
@@ -20657,6 +20932,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ActivityCollection>>
         for ActivityCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20669,6 +20945,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ActivityCollection>
         for ActivityCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -20703,6 +20980,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ApiError>>
         for ApiError {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20713,6 +20991,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::ApiError> for ApiError {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::ApiError, super::error::ConversionError> {
@@ -20744,6 +21023,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ApiErrorNextGen>>
         for ApiErrorNextGen {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20754,6 +21034,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::ApiErrorNextGen> for ApiErrorNextGen {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -20788,6 +21069,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Attachment>>
         for Attachment {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20798,6 +21080,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Attachment> for Attachment {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -20832,6 +21115,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Attachments>>
         for Attachments {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20842,6 +21126,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Attachments> for Attachments {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -20875,6 +21160,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Auth>> for Auth {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::Auth>, Self::Error> {
@@ -20882,6 +21168,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Auth> for Auth {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Auth, super::error::ConversionError> {
@@ -20912,6 +21199,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Callback>>
         for Callback {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20922,6 +21210,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Callback> for Callback {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Callback, super::error::ConversionError> {
@@ -20953,6 +21242,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CallbackAuth>>
         for CallbackAuth {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -20963,6 +21253,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::CallbackAuth> for CallbackAuth {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -20997,6 +21288,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CallbackCall>>
         for CallbackCall {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21007,6 +21299,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::CallbackCall> for CallbackCall {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21041,6 +21334,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CallbackCallCallback>>
         for CallbackCallCallback {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21053,6 +21347,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::CallbackCallCallback>
         for CallbackCallCallback {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21088,6 +21383,7 @@ pub mod types {
             ::std::option::Option<super::CallbackCallCollection>,
         > for CallbackCallCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21100,6 +21396,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::CallbackCallCollection>
         for CallbackCallCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21134,6 +21431,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CallbackCallbacks>>
         for CallbackCallbacks {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21144,6 +21442,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::CallbackCallbacks> for CallbackCallbacks {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21178,6 +21477,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CallbackCollection>>
         for CallbackCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21190,6 +21490,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::CallbackCollection>
         for CallbackCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21224,6 +21525,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Contact>>
         for Contact {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21234,6 +21536,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Contact> for Contact {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Contact, super::error::ConversionError> {
@@ -21265,6 +21568,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ContactCollection>>
         for ContactCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21275,6 +21579,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::ContactCollection> for ContactCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21309,6 +21614,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ContactLocationsItem>>
         for ContactLocationsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21321,6 +21627,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ContactLocationsItem>
         for ContactLocationsItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21356,6 +21663,7 @@ pub mod types {
             ::std::option::Option<super::ContactMessagingoptionsItem>,
         > for ContactMessagingoptionsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21368,6 +21676,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ContactMessagingoptionsItem>
         for ContactMessagingoptionsItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21404,6 +21713,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CustomList>>
         for CustomList {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21414,6 +21724,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::CustomList> for CustomList {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21448,6 +21759,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::CustomListCollection>>
         for CustomListCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21460,6 +21772,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::CustomListCollection>
         for CustomListCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21495,6 +21808,7 @@ pub mod types {
             ::std::option::Option<super::CustomListCustomlabellistsItem>,
         > for CustomListCustomlabellistsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21507,6 +21821,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::CustomListCustomlabellistsItem>
         for CustomListCustomlabellistsItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21543,6 +21858,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::DeliveryCategory>>
         for DeliveryCategory {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21553,6 +21869,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::DeliveryCategory> for DeliveryCategory {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21587,6 +21904,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::DeliveryReceipt>>
         for DeliveryReceipt {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21597,6 +21915,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::DeliveryReceipt> for DeliveryReceipt {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21631,6 +21950,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::DeliveryStatus>>
         for DeliveryStatus {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21641,6 +21961,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::DeliveryStatus> for DeliveryStatus {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21675,6 +21996,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::DistributionList>>
         for DistributionList {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21685,6 +22007,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::DistributionList> for DistributionList {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21720,6 +22043,7 @@ pub mod types {
             ::std::option::Option<super::DistributionListCollection>,
         > for DistributionListCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21732,6 +22056,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::DistributionListCollection>
         for DistributionListCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21769,6 +22094,7 @@ pub mod types {
             ::std::option::Option<super::DistributionListDistlistdetailsItem>,
         > for DistributionListDistlistdetailsItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21781,6 +22107,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::DistributionListDistlistdetailsItem>
         for DistributionListDistlistdetailsItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21820,6 +22147,7 @@ pub mod types {
             ::std::option::Option<super::DistributionListSummary>,
         > for DistributionListSummary {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21832,6 +22160,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::DistributionListSummary>
         for DistributionListSummary {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21865,6 +22194,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Email>> for Email {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21875,6 +22205,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Email> for Email {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Email, super::error::ConversionError> {
@@ -21904,6 +22235,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Event>> for Event {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21914,6 +22246,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Event> for Event {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Event, super::error::ConversionError> {
@@ -21944,6 +22277,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::EventCollection>>
         for EventCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -21954,6 +22288,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::EventCollection> for EventCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -21989,6 +22324,7 @@ pub mod types {
             ::std::option::Option<super::EventEventFormListItem>,
         > for EventEventFormListItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22001,6 +22337,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::EventEventFormListItem>
         for EventEventFormListItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22036,6 +22373,7 @@ pub mod types {
             ::std::option::Option<super::EventEventFormListItemEventFieldListItem>,
         > for EventEventFormListItemEventFieldListItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22048,6 +22386,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::EventEventFormListItemEventFieldListItem>
         for EventEventFormListItemEventFieldListItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22088,6 +22427,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Fallback>>
         for Fallback {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22098,6 +22438,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Fallback> for Fallback {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Fallback, super::error::ConversionError> {
@@ -22129,6 +22470,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Features>>
         for Features {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22139,6 +22481,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Features> for Features {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Features, super::error::ConversionError> {
@@ -22170,6 +22513,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::FeaturesAliasOption>>
         for FeaturesAliasOption {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22182,6 +22526,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::FeaturesAliasOption>
         for FeaturesAliasOption {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22215,6 +22560,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Import>> for Import {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22225,6 +22571,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Import> for Import {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Import, super::error::ConversionError> {
@@ -22255,6 +22602,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ImportImportOptions>>
         for ImportImportOptions {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22267,6 +22615,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ImportImportOptions>
         for ImportImportOptions {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22302,6 +22651,7 @@ pub mod types {
             ::std::option::Option<super::ImportImportOptionsFieldMapping>,
         > for ImportImportOptionsFieldMapping {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22314,6 +22664,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ImportImportOptionsFieldMapping>
         for ImportImportOptionsFieldMapping {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22351,6 +22702,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Key>> for Key {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::Key>, Self::Error> {
@@ -22358,6 +22710,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Key> for Key {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Key, super::error::ConversionError> {
@@ -22388,6 +22741,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::KeyCollection>>
         for KeyCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22398,6 +22752,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::KeyCollection> for KeyCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22431,6 +22786,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Link>> for Link {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::Link>, Self::Error> {
@@ -22438,6 +22794,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Link> for Link {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Link, super::error::ConversionError> {
@@ -22468,6 +22825,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Message>>
         for Message {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22478,6 +22836,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Message> for Message {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Message, super::error::ConversionError> {
@@ -22509,6 +22868,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::MessageCollection>>
         for MessageCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22519,6 +22879,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::MessageCollection> for MessageCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22553,6 +22914,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::MessageResponse>>
         for MessageResponse {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22563,6 +22925,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::MessageResponse> for MessageResponse {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22598,6 +22961,7 @@ pub mod types {
             ::std::option::Option<super::MessageResponseCollection>,
         > for MessageResponseCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22610,6 +22974,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::MessageResponseCollection>
         for MessageResponseCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22644,6 +23009,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::MessageStatus>>
         for MessageStatus {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22654,6 +23020,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::MessageStatus> for MessageStatus {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22689,6 +23056,7 @@ pub mod types {
             ::std::option::Option<super::MessageStatusCollection>,
         > for MessageStatusCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22701,6 +23069,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::MessageStatusCollection>
         for MessageStatusCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22735,6 +23104,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::OptOutOption>>
         for OptOutOption {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22745,6 +23115,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::OptOutOption> for OptOutOption {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22778,6 +23149,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Otp>> for Otp {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::Otp>, Self::Error> {
@@ -22785,6 +23157,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Otp> for Otp {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Otp, super::error::ConversionError> {
@@ -22815,6 +23188,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::OtpLinks>>
         for OtpLinks {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22825,6 +23199,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::OtpLinks> for OtpLinks {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::OtpLinks, super::error::ConversionError> {
@@ -22856,6 +23231,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::PushOptions>>
         for PushOptions {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22866,6 +23242,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::PushOptions> for PushOptions {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22900,6 +23277,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::PushOptionsApns>>
         for PushOptionsApns {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22910,6 +23288,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::PushOptionsApns> for PushOptionsApns {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22944,6 +23323,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::PushOptionsFcm>>
         for PushOptionsFcm {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -22954,6 +23334,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::PushOptionsFcm> for PushOptionsFcm {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -22987,6 +23368,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Rcs>> for Rcs {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::Rcs>, Self::Error> {
@@ -22994,6 +23376,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Rcs> for Rcs {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Rcs, super::error::ConversionError> {
@@ -23024,6 +23407,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::RcsCard>>
         for RcsCard {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23034,6 +23418,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::RcsCard> for RcsCard {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::RcsCard, super::error::ConversionError> {
@@ -23065,6 +23450,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::RcsMedia>>
         for RcsMedia {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23075,6 +23461,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::RcsMedia> for RcsMedia {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::RcsMedia, super::error::ConversionError> {
@@ -23106,6 +23493,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::RcsRichCard>>
         for RcsRichCard {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23116,6 +23504,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::RcsRichCard> for RcsRichCard {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23150,6 +23539,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::RcsSuggestion>>
         for RcsSuggestion {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23160,6 +23550,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::RcsSuggestion> for RcsSuggestion {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23195,6 +23586,7 @@ pub mod types {
             ::std::option::Option<super::RcsSuggestionDialAction>,
         > for RcsSuggestionDialAction {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23207,6 +23599,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::RcsSuggestionDialAction>
         for RcsSuggestionDialAction {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23242,6 +23635,7 @@ pub mod types {
             ::std::option::Option<super::RcsSuggestionUrlAction>,
         > for RcsSuggestionUrlAction {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23254,6 +23648,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::RcsSuggestionUrlAction>
         for RcsSuggestionUrlAction {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23289,6 +23684,7 @@ pub mod types {
             ::std::option::Option<super::RcsSuggestionViewLocationAction>,
         > for RcsSuggestionViewLocationAction {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23301,6 +23697,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::RcsSuggestionViewLocationAction>
         for RcsSuggestionViewLocationAction {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23339,6 +23736,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ReplyContent>>
         for ReplyContent {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23349,6 +23747,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::ReplyContent> for ReplyContent {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23383,6 +23782,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Resource>>
         for Resource {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23393,6 +23793,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Resource> for Resource {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Resource, super::error::ConversionError> {
@@ -23424,6 +23825,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ResourceCollection>>
         for ResourceCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23436,6 +23838,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ResourceCollection>
         for ResourceCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23470,6 +23873,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Responder>>
         for Responder {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23480,6 +23884,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Responder> for Responder {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Responder, super::error::ConversionError> {
@@ -23511,6 +23916,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Response>>
         for Response {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23521,6 +23927,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Response> for Response {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Response, super::error::ConversionError> {
@@ -23552,6 +23959,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ResponseRule>>
         for ResponseRule {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23562,6 +23970,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::ResponseRule> for ResponseRule {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23597,6 +24006,7 @@ pub mod types {
             ::std::option::Option<super::ResponseRuleCollection>,
         > for ResponseRuleCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23609,6 +24019,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ResponseRuleCollection>
         for ResponseRuleCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23644,6 +24055,7 @@ pub mod types {
             ::std::option::Option<super::ResponseRuleResponseTemplatePatterns>,
         > for ResponseRuleResponseTemplatePatterns {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23656,6 +24068,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ResponseRuleResponseTemplatePatterns>
         for ResponseRuleResponseTemplatePatterns {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23694,6 +24107,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Scenario>>
         for Scenario {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23704,6 +24118,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Scenario> for Scenario {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Scenario, super::error::ConversionError> {
@@ -23735,6 +24150,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::ScenarioCollection>>
         for ScenarioCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23747,6 +24163,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::ScenarioCollection>
         for ScenarioCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23781,6 +24198,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::SendCodeCreateBody>>
         for SendCodeCreateBody {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23793,6 +24211,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::SendCodeCreateBody>
         for SendCodeCreateBody {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23826,6 +24245,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Social>> for Social {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23836,6 +24256,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Social> for Social {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Social, super::error::ConversionError> {
@@ -23866,6 +24287,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::SocialChannel>>
         for SocialChannel {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23876,6 +24298,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::SocialChannel> for SocialChannel {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23910,6 +24333,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Template>>
         for Template {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23920,6 +24344,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Template> for Template {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Template, super::error::ConversionError> {
@@ -23951,6 +24376,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::TemplateCollection>>
         for TemplateCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -23963,6 +24389,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::TemplateCollection>
         for TemplateCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -23996,6 +24423,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::User>> for User {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::User>, Self::Error> {
@@ -24003,6 +24431,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::User> for User {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::User, super::error::ConversionError> {
@@ -24033,6 +24462,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::UserCollection>>
         for UserCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24043,6 +24473,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::UserCollection> for UserCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24077,6 +24508,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::VerifyCodeCreateBody>>
         for VerifyCodeCreateBody {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24089,6 +24521,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::VerifyCodeCreateBody>
         for VerifyCodeCreateBody {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24122,6 +24555,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Voice>> for Voice {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24132,6 +24566,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Voice> for Voice {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Voice, super::error::ConversionError> {
@@ -24162,6 +24597,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WaContent>>
         for WaContent {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24172,6 +24608,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::WaContent> for WaContent {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::WaContent, super::error::ConversionError> {
@@ -24203,6 +24640,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WaContentBodyItem>>
         for WaContentBodyItem {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24213,6 +24651,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::WaContentBodyItem> for WaContentBodyItem {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24247,6 +24686,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WaContentButton>>
         for WaContentButton {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24257,6 +24697,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::WaContentButton> for WaContentButton {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24291,6 +24732,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WaContentHeader>>
         for WaContentHeader {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24301,6 +24743,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::WaContentHeader> for WaContentHeader {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24336,6 +24779,7 @@ pub mod types {
             ::std::option::Option<super::WaContentHeaderLocation>,
         > for WaContentHeaderLocation {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24348,6 +24792,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::WaContentHeaderLocation>
         for WaContentHeaderLocation {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24382,6 +24827,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WaMediaLink>>
         for WaMediaLink {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24392,6 +24838,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::WaMediaLink> for WaMediaLink {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -24425,6 +24872,7 @@ pub mod types {
         }
         impl crate::models::IntoField<::std::option::Option<super::Web>> for Web {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<::std::option::Option<super::Web>, Self::Error> {
@@ -24432,6 +24880,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Web> for Web {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Web, super::error::ConversionError> {
@@ -24462,6 +24911,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WhatsApp>>
         for WhatsApp {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24472,6 +24922,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::WhatsApp> for WhatsApp {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::WhatsApp, super::error::ConversionError> {
@@ -24503,6 +24954,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::Workspace>>
         for Workspace {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24513,6 +24965,7 @@ pub mod types {
             }
         }
         impl crate::models::BuildsModel<super::Workspace> for Workspace {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<super::Workspace, super::error::ConversionError> {
@@ -24544,6 +24997,7 @@ pub mod types {
         impl crate::models::IntoField<::std::option::Option<super::WorkspaceCollection>>
         for WorkspaceCollection {
             type Error = super::error::ConversionError;
+            #[inline]
             fn into_field(
                 self,
             ) -> ::std::result::Result<
@@ -24556,6 +25010,7 @@ pub mod types {
         }
         impl crate::models::BuildsModel<super::WorkspaceCollection>
         for WorkspaceCollection {
+            #[inline]
             fn build_model(
                 self,
             ) -> ::std::result::Result<
@@ -38407,9 +38862,11 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
 ];
 impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
     type Item = types::Activity;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38428,9 +38885,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityWorkspaceList<'a> {
     type Item = types::Activity;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38449,9 +38908,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityWorkspaceList<'
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackCallList<'a> {
     type Item = types::CallbackCall;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38470,9 +38931,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackCallList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackList<'a> {
     type Item = types::Callback;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38491,9 +38954,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ContactList<'a> {
     type Item = types::Contact;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38512,9 +38977,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ContactList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::CustomListList<'a> {
     type Item = types::CustomList;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38533,9 +39000,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::CustomListList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::DistributionListList<'a> {
     type Item = types::DistributionListSummary;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38554,9 +39023,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::DistributionListList<'a
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::EventList<'a> {
     type Item = types::Event;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38575,9 +39046,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::EventList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::KeyList<'a> {
     type Item = types::Key;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38596,9 +39069,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::KeyList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::MessageList<'a> {
     type Item = types::Message;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38617,9 +39092,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::MessageList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::MessageResponseList<'a> {
     type Item = types::MessageResponse;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38638,9 +39115,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::MessageResponseList<'a>
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::MessageStatusList<'a> {
     type Item = types::MessageStatus;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38659,9 +39138,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::MessageStatusList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ResourceList<'a> {
     type Item = types::Resource;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38680,9 +39161,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ResourceList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ResponseRuleList<'a> {
     type Item = types::ResponseRule;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38701,9 +39184,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ResponseRuleList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ScenarioList<'a> {
     type Item = types::Scenario;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38722,9 +39207,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ScenarioList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::TemplateList<'a> {
     type Item = types::Template;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38743,9 +39230,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::TemplateList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::UserList<'a> {
     type Item = types::User;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38764,9 +39253,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::UserList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::UserWorkspaceList<'a> {
     type Item = types::User;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
@@ -38785,9 +39276,11 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::UserWorkspaceList<'a> {
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::WorkspaceList<'a> {
     type Item = types::Workspace;
+    #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
     }
+    #[inline]
     fn fetch_page(
         self,
     ) -> ::futures::future::BoxFuture<
