@@ -336,15 +336,30 @@ pub(crate) async fn read_capped(
     limit: usize,
 ) -> Result<(Bytes, bool), reqwest::Error> {
     use futures::StreamExt as _;
-    let mut body = Vec::new();
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
+    // Most bodies arrive in one chunk: that chunk is handed on as it is,
+    // without a copy. Only a second chunk starts a buffer.
+    let Some(first) = stream.next().await else {
+        return Ok((Bytes::new(), false));
+    };
+    let first = first?;
+    if first.len() > limit {
+        return Ok((first.slice(..limit), true));
+    }
+    let Some(second) = stream.next().await else {
+        return Ok((first, false));
+    };
+    let mut body = Vec::with_capacity(first.len().saturating_mul(2).min(limit));
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         let chunk = chunk?;
         let room = limit.saturating_sub(body.len());
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if chunk.len() > room {
             return Ok((body.into(), true));
         }
+        next = stream.next().await;
     }
     Ok((body.into(), false))
 }

@@ -13,7 +13,10 @@ pub struct Response<T> {
     status: StatusCode,
     headers: HeaderMap,
     location: Option<Url>,
-    body: T,
+    // Boxed: models are large (a `Message` is about 2 KB), and a response
+    // passes through several futures on its way to the caller; a box moves
+    // as one pointer.
+    body: Box<T>,
 }
 
 impl<T> Response<T> {
@@ -21,7 +24,7 @@ impl<T> Response<T> {
         status: StatusCode,
         headers: HeaderMap,
         location: Option<Url>,
-        body: T,
+        body: Box<T>,
     ) -> Self {
         Self {
             status,
@@ -63,7 +66,7 @@ impl<T> Response<T> {
 
     /// The body, taken out.
     pub fn into_inner(self) -> T {
-        self.body
+        *self.body
     }
 
     /// The body with another type, keeping the rest.
@@ -72,7 +75,7 @@ impl<T> Response<T> {
             status: self.status,
             headers: self.headers,
             location: self.location,
-            body: f(self.body),
+            body: Box::new(f(*self.body)),
         }
     }
 }
