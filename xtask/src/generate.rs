@@ -152,7 +152,8 @@ fn run_progenitor(
 }
 
 fn operation_table(operations: &[OperationSpec]) -> TokenStream {
-    let rows = operations.iter().map(|row| {
+    let statics = operations.iter().map(|row| {
+        let name = crate::response_handling::spec_static(&row.method_name);
         let id = &row.operation_id;
         let method = &row.method_name;
         let http_method = &row.http_method;
@@ -163,23 +164,34 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
             Some(ct) => quote! { Some(#ct) },
             None => quote! { None },
         };
+        let doc = format!("`{id}`.");
         quote! {
-            crate::operations::OperationSpec {
-                operation_id: #id,
-                method_name: #method,
-                http_method: #http_method,
-                path: #path,
-                accept: #accept,
-                content_type: #content_type,
-                workspace_scoped: #workspace_scoped,
-            }
+            #[doc = #doc]
+            pub(crate) static #name: crate::operations::OperationSpec =
+                crate::operations::OperationSpec {
+                    operation_id: #id,
+                    method_name: #method,
+                    http_method: #http_method,
+                    path: #path,
+                    accept: #accept,
+                    content_type: #content_type,
+                    workspace_scoped: #workspace_scoped,
+                };
         }
     });
+    let names = operations
+        .iter()
+        .map(|row| crate::response_handling::spec_static(&row.method_name));
     quote! {
-        /// What the client needs to know about every operation beyond the
-        /// generated code, sorted by method name.
-        pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
-            #(#rows),*
+        /// What the client needs to know about each operation beyond the
+        /// generated code; every `send()` passes its own.
+        pub(crate) mod specs {
+            #(#statics)*
+        }
+
+        /// Every operation's facts, sorted by method name.
+        pub(crate) static OPERATIONS: &[&crate::operations::OperationSpec] = &[
+            #(&specs::#names),*
         ];
     }
 }

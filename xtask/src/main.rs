@@ -22,6 +22,7 @@ mod model_conversions;
 mod model_setters;
 mod pagination;
 mod path_segments;
+mod request_building;
 mod response_handling;
 mod spec;
 mod upstream_diff;

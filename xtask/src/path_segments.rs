@@ -233,11 +233,11 @@ pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, S
                 }
                 let body = text(&method.block);
                 let operation = body
-                    .split("(client,\"")
+                    .split("(client,&crate::generated::specs::")
                     .nth(1)
-                    .and_then(|rest| rest.split('"').next())
+                    .and_then(|rest| rest.split(',').next())
                     .unwrap_or_default()
-                    .to_string();
+                    .to_lowercase();
                 if operation.is_empty() {
                     return Err(shape(
                         &text(&block.self_ty),
@@ -292,7 +292,7 @@ mod tests {
                             let url = format!("{{}}/messages/{{}}", client.baseurl, encode_path({argument}));
                             Ok(request)
                         }})();
-                        crate::call::json::<T>(client, "message_retrieve", request).await
+                        crate::call::json::<T>(client, &crate::generated::specs::MESSAGE_RETRIEVE, request).await
                     }}
                 }}
             }}"#

@@ -30,9 +30,12 @@
 //!         let mut request = client.client.get(url)…build()?;
 //!         Ok(request)
 //!     })();
-//!     crate::call::json::<T>(client, "x", request).await
+//!     crate::call::json::<T>(client, &crate::generated::specs::X, request).await
 //! }
 //! ```
+//!
+//! (`request_building` then touches the moved request building: no
+//! `api-version` header, the workspace formatted into the path.)
 //!
 //! The decoding function follows from the success arms of the generated
 //! `match`: typed JSON bodies go to `call::json` (the type is the one
@@ -241,18 +244,27 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
         }
     };
     method.sig.output = parse_quote!(-> ::std::result::Result<#output, crate::Error>);
-    let building = building.to_vec();
+    let mut building = building.to_vec();
+    crate::request_building::rewrite(place, &mut building)?;
     let first = first.clone();
+    let spec = spec_static(&operation);
     let body: Block = parse_quote!({
         #first
         let request = (|| -> ::std::result::Result<::reqwest::Request, Error<ByteStream>> {
             #(#building)*
             Ok(request)
         })();
-        #call(client, #operation, request).await
+        #call(client, &crate::generated::specs::#spec, request).await
     });
     method.block = body;
     Ok(())
+}
+
+/// The name of the static in `generated::specs` that holds the facts of
+/// the operation with the method name `method`: `message_retrieve` →
+/// `MESSAGE_RETRIEVE`.
+pub(crate) fn spec_static(method: &str) -> syn::Ident {
+    quote::format_ident!("{}", method.to_uppercase())
 }
 
 /// The operation id of `let info = OperationInfo { operation_id: "…" };`.

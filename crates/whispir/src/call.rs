@@ -23,10 +23,6 @@ use crate::response::Response;
 /// A request as the generated code built it, or why it could not.
 pub(crate) type Built = Result<reqwest::Request, progenitor_client::Error<ByteStream>>;
 
-/// progenitor adds this header to every request. Whispir versions its API
-/// through media types, so the header is noise on the wire and is removed.
-const GENERATOR_VERSION_HEADER: &str = "api-version";
-
 /// A successful answer, before its body is read.
 pub(crate) struct Answer {
     pub(crate) spec: &'static OperationSpec,
@@ -105,7 +101,7 @@ impl Parts {
         )
     }
 
-    pub(crate) fn into_response<T>(self, body: T) -> Response<T> {
+    pub(crate) fn into_response<T>(self, body: Box<T>) -> Response<T> {
         Response::new(self.status, self.headers, self.location, body)
     }
 }
@@ -133,25 +129,19 @@ pub(crate) struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    /// The call of the generated method `method_name`, its request checked
-    /// and completed; arguments that cannot be sent are refused here.
+    /// The call of the operation `spec`, its request completed; arguments
+    /// that could not be sent were refused while it was built.
     pub(crate) fn prepare(
         client: &'a Client,
-        method_name: &str,
+        spec: &'static OperationSpec,
         built: Built,
     ) -> Result<Self, Error> {
-        let spec = OperationSpec::for_method(method_name).ok_or_else(|| {
-            Error::invalid_request(
-                Some(method_name),
-                "no facts are known for this operation; run `cargo xtask regen`",
-            )
+        let mut request = built.map_err(|err| {
+            let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
+            build_error(spec, &method, err)
         })?;
-        let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
-        let mut request = built.map_err(|err| build_error(spec, &method, err))?;
-        prepare(client, spec, &mut request).map_err(|message| {
-            Error::invalid_request(Some(spec.operation_id), message)
-                .with_call(spec.operation_id, &method)
-        })?;
+        let method = request.method().clone();
+        prepare(client, spec, &mut request);
         Ok(Self {
             client,
             spec,
@@ -240,17 +230,10 @@ struct OutOfTime {
 }
 
 /// Puts what the generated code cannot know on a request: the vendor media
-/// types, the workspace in the path, and the credentials.
-fn prepare(
-    client: &Client,
-    spec: &OperationSpec,
-    request: &mut reqwest::Request,
-) -> Result<(), String> {
-    request.headers_mut().remove(GENERATOR_VERSION_HEADER);
+/// types and the credentials.
+fn prepare(client: &Client, spec: &OperationSpec, request: &mut reqwest::Request) {
     spec.apply_media_types(request);
-    spec.apply_workspace(request, &client.baseurl)?;
     client.inner.authenticate(request);
-    Ok(())
 }
 
 fn build_error(
@@ -271,11 +254,11 @@ fn build_error(
 /// An operation answered with a JSON body of type `T`.
 pub(crate) async fn json<T: DeserializeOwned>(
     client: &Client,
-    method_name: &str,
+    spec: &'static OperationSpec,
     built: Built,
 ) -> Result<Response<T>, Error> {
     let limit = client.inner.options().body_limit;
-    Call::prepare(client, method_name, built)?
+    Call::prepare(client, spec, built)?
         .run(|answer| decode_json(answer, limit))
         .await
 }
@@ -285,7 +268,8 @@ async fn decode_json<T: DeserializeOwned>(
     limit: usize,
 ) -> Result<Response<T>, Error> {
     let (parts, bytes) = answer.bytes(limit).await?;
-    match serde_json::from_slice(&bytes) {
+    // Decoded straight into a box: see `Response`.
+    match serde_json::from_slice::<Box<T>>(&bytes) {
         Ok(body) => Ok(parts.into_response(body)),
         Err(err) => Err(parts.decode_error(bytes, false, err)),
     }
@@ -295,14 +279,14 @@ async fn decode_json<T: DeserializeOwned>(
 /// not needed).
 pub(crate) async fn empty(
     client: &Client,
-    method_name: &str,
+    spec: &'static OperationSpec,
     built: Built,
 ) -> Result<Response<()>, Error> {
     let limit = client.inner.options().body_limit;
-    Call::prepare(client, method_name, built)?
+    Call::prepare(client, spec, built)?
         .run(|answer| async move {
             let (parts, _) = answer.bytes(limit).await?;
-            Ok(parts.into_response(()))
+            Ok(parts.into_response(Box::new(())))
         })
         .await
 }
@@ -311,11 +295,11 @@ pub(crate) async fn empty(
 /// or scheduled (200 echoing the message).
 pub(crate) async fn message_sent(
     client: &Client,
-    method_name: &str,
+    spec: &'static OperationSpec,
     built: Built,
 ) -> Result<MessageSent, Error> {
     let limit = client.inner.options().body_limit;
-    Call::prepare(client, method_name, built)?
+    Call::prepare(client, spec, built)?
         .run(|answer| async move {
             // The message was sent: from here on nothing may turn into an
             // error that hides it. A body that cannot be read only loses the

@@ -26850,14 +26850,6 @@ pub mod builder {
                 let user = user.map_err(Error::InvalidRequest)?;
                 let workspace = workspace.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/activities", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -26884,13 +26876,12 @@ pub mod builder {
                     .query(&progenitor_client::QueryParam::new("status", &status))
                     .query(&progenitor_client::QueryParam::new("user", &user))
                     .query(&progenitor_client::QueryParam::new("workspace", &workspace))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ActivityCollection,
-            >(client, "activity_list", request)
+            >(client, &crate::generated::specs::ACTIVITY_LIST, request)
                 .await
         }
     }
@@ -26945,14 +26936,6 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/activities", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -26962,11 +26945,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Activity>(client, "activity_create", request)
+            crate::call::json::<
+                types::Activity,
+            >(client, &crate::generated::specs::ACTIVITY_CREATE, request)
                 .await
         }
     }
@@ -26994,14 +26978,6 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let url = format!("{}/auth", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27010,11 +26986,13 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Auth>(client, "auth_create", request).await
+            crate::call::json::<
+                types::Auth,
+            >(client, &crate::generated::specs::AUTH_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::auth_verification_retrieve`]
@@ -27038,19 +27016,16 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let url = format!("{}/auth/verify", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client.client.get(url).headers(header_map).build()?;
+                let mut request = client.client.get(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "auth_verification_retrieve", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::AUTH_VERIFICATION_RETRIEVE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::callback_list`]
@@ -27140,14 +27115,6 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/callbacks", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27162,13 +27129,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::CallbackCollection,
-            >(client, "callback_list", request)
+            >(client, &crate::generated::specs::CALLBACK_LIST, request)
                 .await
         }
     }
@@ -27223,14 +27189,6 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/callbacks", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27240,11 +27198,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Callback>(client, "callback_create", request)
+            crate::call::json::<
+                types::Callback,
+            >(client, &crate::generated::specs::CALLBACK_CREATE, request)
                 .await
         }
     }
@@ -27293,14 +27252,6 @@ pub mod builder {
                     ::segments::encode("callback_id", & callback_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27309,11 +27260,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Callback>(client, "callback_retrieve", request)
+            crate::call::json::<
+                types::Callback,
+            >(client, &crate::generated::specs::CALLBACK_RETRIEVE, request)
                 .await
         }
     }
@@ -27384,24 +27336,16 @@ pub mod builder {
                     ::segments::encode("callback_id", & callback_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "callback_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::CALLBACK_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::callback_delete`]
@@ -27446,19 +27390,16 @@ pub mod builder {
                     ::segments::encode("callback_id", & callback_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "callback_delete", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::CALLBACK_DELETE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::callback_call_list`]
@@ -27591,14 +27532,6 @@ pub mod builder {
                     ::segments::encode("callback_id", & callback_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27614,13 +27547,12 @@ pub mod builder {
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                     .query(&progenitor_client::QueryParam::new("status", &status))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::CallbackCallCollection,
-            >(client, "callback_call_list", request)
+            >(client, &crate::generated::specs::CALLBACK_CALL_LIST, request)
                 .await
         }
     }
@@ -27709,25 +27641,21 @@ pub mod builder {
                     ::segments::encode("callback_id", & callback_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
                     .put(url)
                     .json(&body)
                     .query(&progenitor_client::QueryParam::new("id", &id))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "callback_call_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::CALLBACK_CALL_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::contact_list`]
@@ -27872,15 +27800,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/contacts", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/contacts", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27902,16 +27826,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ContactCollection,
-            >(client, "contact_list", request)
+            >(client, &crate::generated::specs::CONTACT_LIST, request)
                 .await
         }
     }
@@ -27979,15 +27899,11 @@ pub mod builder {
                 let body = body
                     .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/contacts", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/contacts", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27997,14 +27913,13 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Contact>(client, "contact_create", request).await
+            crate::call::json::<
+                types::Contact,
+            >(client, &crate::generated::specs::CONTACT_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::contact_retrieve`]
@@ -28119,18 +28034,12 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/contacts/{}", client.baseurl, crate
+                    "{}{}/contacts/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("contact_id", & contact_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28144,14 +28053,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Contact>(client, "contact_retrieve", request)
+            crate::call::json::<
+                types::Contact,
+            >(client, &crate::generated::specs::CONTACT_RETRIEVE, request)
                 .await
         }
     }
@@ -28232,31 +28139,18 @@ pub mod builder {
                     .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/contacts/{}", client.baseurl, crate
+                    "{}{}/contacts/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("contact_id", & contact_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "contact_update", request).await
+            crate::call::empty(client, &crate::generated::specs::CONTACT_UPDATE, request)
+                .await
         }
     }
     /**Builder for [`Client::contact_delete`]
@@ -28328,31 +28222,22 @@ pub mod builder {
                 let action = action.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/contacts/{}", client.baseurl, crate
+                    "{}{}/contacts/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("contact_id", & contact_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
                     .delete(url)
                     .query(&progenitor_client::QueryParam::new("action", &action))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "contact_delete", request).await
+            crate::call::empty(client, &crate::generated::specs::CONTACT_DELETE, request)
+                .await
         }
     }
     /**Builder for [`Client::custom_list_list`]
@@ -28473,14 +28358,6 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let type_ = type_.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/customlists", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28497,13 +28374,12 @@ pub mod builder {
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                     .query(&progenitor_client::QueryParam::new("type", &type_))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::CustomListCollection,
-            >(client, "custom_list_list", request)
+            >(client, &crate::generated::specs::CUSTOM_LIST_LIST, request)
                 .await
         }
     }
@@ -28552,14 +28428,6 @@ pub mod builder {
                     ::segments::encode("customlist_id", & customlist_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28568,13 +28436,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::CustomList,
-            >(client, "custom_list_retrieve", request)
+            >(client, &crate::generated::specs::CUSTOM_LIST_RETRIEVE, request)
                 .await
         }
     }
@@ -28721,15 +28588,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/distributionlists", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/distributionlists", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28748,16 +28611,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::DistributionListCollection,
-            >(client, "distribution_list_list", request)
+            >(client, &crate::generated::specs::DISTRIBUTION_LIST_LIST, request)
                 .await
         }
     }
@@ -28833,15 +28692,11 @@ pub mod builder {
                         types::DistributionList::try_from(v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/distributionlists", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/distributionlists", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28851,16 +28706,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::DistributionList,
-            >(client, "distribution_list_create", request)
+            >(client, &crate::generated::specs::DISTRIBUTION_LIST_CREATE, request)
                 .await
         }
     }
@@ -28924,19 +28775,13 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, crate
+                    "{}{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("distributionlist_id", & distributionlist_id
                     .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28945,16 +28790,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::DistributionList,
-            >(client, "distribution_list_retrieve", request)
+            >(client, &crate::generated::specs::DISTRIBUTION_LIST_RETRIEVE, request)
                 .await
         }
     }
@@ -29046,32 +28887,23 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, crate
+                    "{}{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("distributionlist_id", & distributionlist_id
                     .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "distribution_list_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::DISTRIBUTION_LIST_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::distribution_list_delete`]
@@ -29131,31 +28963,23 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/distributionlists/{}", client.baseurl, crate
+                    "{}{}/distributionlists/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("distributionlist_id", & distributionlist_id
                     .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "distribution_list_delete", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::DISTRIBUTION_LIST_DELETE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::event_list`]
@@ -29283,15 +29107,12 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let event_type = event_type.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/events", client.baseurl,);
+                let url = format!(
+                    "{}{}/events", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 header_map.append("eventType", event_type.to_string().try_into()?);
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29307,14 +29128,13 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
                     .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::EventCollection>(client, "event_list", request)
+            crate::call::json::<
+                types::EventCollection,
+            >(client, &crate::generated::specs::EVENT_LIST, request)
                 .await
         }
     }
@@ -29382,15 +29202,11 @@ pub mod builder {
                 let body = body
                     .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/events", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/events", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -29400,14 +29216,13 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Event>(client, "event_create", request).await
+            crate::call::json::<
+                types::Event,
+            >(client, &crate::generated::specs::EVENT_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::event_retrieve`]
@@ -29536,18 +29351,12 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
-                    & event_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    "{}{}/events/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
+                    ::segments::encode("event_id", & event_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -29562,14 +29371,13 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Event>(client, "event_retrieve", request).await
+            crate::call::json::<
+                types::Event,
+            >(client, &crate::generated::specs::EVENT_RETRIEVE, request)
+                .await
         }
     }
     /**Builder for [`Client::event_update`]
@@ -29649,31 +29457,18 @@ pub mod builder {
                     .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/events/{}", client.baseurl, crate ::segments::encode("event_id",
-                    & event_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    "{}{}/events/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
+                    ::segments::encode("event_id", & event_id.to_string(),
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "event_update", request).await
+            crate::call::empty(client, &crate::generated::specs::EVENT_UPDATE, request)
+                .await
         }
     }
     /**Builder for [`Client::import_create`]
@@ -29737,28 +29532,17 @@ pub mod builder {
                 let body = body
                     .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/imports", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/imports", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.post(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "import_create", request).await
+            crate::call::empty(client, &crate::generated::specs::IMPORT_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::key_list`]
@@ -29847,14 +29631,6 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/keys", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -29869,11 +29645,13 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::KeyCollection>(client, "key_list", request).await
+            crate::call::json::<
+                types::KeyCollection,
+            >(client, &crate::generated::specs::KEY_LIST, request)
+                .await
         }
     }
     /**Builder for [`Client::key_create`]
@@ -29922,14 +29700,6 @@ pub mod builder {
                     .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/keys", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -29939,11 +29709,13 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Key>(client, "key_create", request).await
+            crate::call::json::<
+                types::Key,
+            >(client, &crate::generated::specs::KEY_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::key_retrieve`]
@@ -30020,14 +29792,6 @@ pub mod builder {
                     key_id.to_string(), ::std::option::Option::None)
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30040,11 +29804,13 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Key>(client, "key_retrieve", request).await
+            crate::call::json::<
+                types::Key,
+            >(client, &crate::generated::specs::KEY_RETRIEVE, request)
+                .await
         }
     }
     /**Builder for [`Client::key_update`]
@@ -30112,24 +29878,12 @@ pub mod builder {
                     key_id.to_string(), ::std::option::Option::None)
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "key_update", request).await
+            crate::call::empty(client, &crate::generated::specs::KEY_UPDATE, request)
+                .await
         }
     }
     /**Builder for [`Client::key_delete`]
@@ -30174,19 +29928,12 @@ pub mod builder {
                     key_id.to_string(), ::std::option::Option::None)
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "key_delete", request).await
+            crate::call::empty(client, &crate::generated::specs::KEY_DELETE, request)
+                .await
         }
     }
     /**Builder for [`Client::message_list`]
@@ -30291,15 +30038,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/messages", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/messages", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30314,16 +30057,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::MessageCollection,
-            >(client, "message_list", request)
+            >(client, &crate::generated::specs::MESSAGE_LIST, request)
                 .await
         }
     }
@@ -30388,28 +30127,21 @@ pub mod builder {
                 let body = body
                     .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/messages", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/messages", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.post(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::message_sent(client, "message_create", request).await
+            crate::call::message_sent(
+                    client,
+                    &crate::generated::specs::MESSAGE_CREATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::message_retrieve`]
@@ -30469,19 +30201,13 @@ pub mod builder {
                 let message_id = message_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/messages/{}", client.baseurl, crate
+                    "{}{}/messages/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("message_id", & message_id.to_string(),
                     ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30490,14 +30216,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Message>(client, "message_retrieve", request)
+            crate::call::json::<
+                types::Message,
+            >(client, &crate::generated::specs::MESSAGE_RETRIEVE, request)
                 .await
         }
     }
@@ -30660,19 +30384,13 @@ pub mod builder {
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/messages/{}/messageresponses", client.baseurl, crate
+                    "{}{}/messages/{}/messageresponses", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("message_id", & message_id.to_string(),
                     ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30689,16 +30407,12 @@ pub mod builder {
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                     .query(&progenitor_client::QueryParam::new("view", &view))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::MessageResponseCollection,
-            >(client, "message_response_list", request)
+            >(client, &crate::generated::specs::MESSAGE_RESPONSE_LIST, request)
                 .await
         }
     }
@@ -30861,19 +30575,13 @@ pub mod builder {
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/messages/{}/messagestatus", client.baseurl, crate
+                    "{}{}/messages/{}/messagestatus", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("message_id", & message_id.to_string(),
                     ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30890,16 +30598,12 @@ pub mod builder {
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
                     .query(&progenitor_client::QueryParam::new("view", &view))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::MessageStatusCollection,
-            >(client, "message_status_list", request)
+            >(client, &crate::generated::specs::MESSAGE_STATUS_LIST, request)
                 .await
         }
     }
@@ -30957,14 +30661,6 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/otp/send-code", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30974,11 +30670,13 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Otp>(client, "send_code_create", request).await
+            crate::call::json::<
+                types::Otp,
+            >(client, &crate::generated::specs::SEND_CODE_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::verify_code_create`]
@@ -31057,14 +30755,6 @@ pub mod builder {
                     ::segments::encode("otp_id", & otp_id.to_string(),
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31074,11 +30764,13 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Otp>(client, "verify_code_create", request).await
+            crate::call::json::<
+                types::Otp,
+            >(client, &crate::generated::specs::VERIFY_CODE_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::resource_list`]
@@ -31223,15 +30915,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/resources", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/resources", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31248,16 +30936,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ResourceCollection,
-            >(client, "resource_list", request)
+            >(client, &crate::generated::specs::RESOURCE_LIST, request)
                 .await
         }
     }
@@ -31327,15 +31011,11 @@ pub mod builder {
                         types::Resource::try_from(v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/resources", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/resources", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31345,14 +31025,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Resource>(client, "resource_create", request)
+            crate::call::json::<
+                types::Resource,
+            >(client, &crate::generated::specs::RESOURCE_CREATE, request)
                 .await
         }
     }
@@ -31413,18 +31091,12 @@ pub mod builder {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/resources/{}", client.baseurl, crate
+                    "{}{}/resources/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("resource_id", & resource_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31433,14 +31105,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Resource>(client, "resource_retrieve", request)
+            crate::call::json::<
+                types::Resource,
+            >(client, &crate::generated::specs::RESOURCE_RETRIEVE, request)
                 .await
         }
     }
@@ -31526,18 +31196,12 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/resources/{}", client.baseurl, crate
+                    "{}{}/resources/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("resource_id", & resource_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31547,14 +31211,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Resource>(client, "resource_update", request)
+            crate::call::json::<
+                types::Resource,
+            >(client, &crate::generated::specs::RESOURCE_UPDATE, request)
                 .await
         }
     }
@@ -31612,30 +31274,22 @@ pub mod builder {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/resources/{}", client.baseurl, crate
+                    "{}{}/resources/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("resource_id", & resource_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "resource_delete", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::RESOURCE_DELETE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::response_rule_list`]
@@ -31740,15 +31394,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/responserules", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/responserules", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31763,16 +31413,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ResponseRuleCollection,
-            >(client, "response_rule_list", request)
+            >(client, &crate::generated::specs::RESPONSE_RULE_LIST, request)
                 .await
         }
     }
@@ -31843,28 +31489,21 @@ pub mod builder {
                         types::ResponseRule::try_from(v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/responserules", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/responserules", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.post(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "response_rule_create", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::RESPONSE_RULE_CREATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::response_rule_retrieve`]
@@ -31926,19 +31565,13 @@ pub mod builder {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/responserules/{}", client.baseurl, crate
+                    "{}{}/responserules/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("response_rule_id", & response_rule_id
                     .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31947,16 +31580,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ResponseRule,
-            >(client, "response_rule_retrieve", request)
+            >(client, &crate::generated::specs::RESPONSE_RULE_RETRIEVE, request)
                 .await
         }
     }
@@ -32045,32 +31674,23 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/responserules/{}", client.baseurl, crate
+                    "{}{}/responserules/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("response_rule_id", & response_rule_id
                     .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "response_rule_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::RESPONSE_RULE_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::response_rule_delete`]
@@ -32129,31 +31749,23 @@ pub mod builder {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/responserules/{}", client.baseurl, crate
+                    "{}{}/responserules/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("response_rule_id", & response_rule_id
                     .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    .map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "response_rule_delete", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::RESPONSE_RULE_DELETE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::scenario_list`]
@@ -32258,15 +31870,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/scenarios", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/scenarios", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -32281,16 +31889,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ScenarioCollection,
-            >(client, "scenario_list", request)
+            >(client, &crate::generated::specs::SCENARIO_LIST, request)
                 .await
         }
     }
@@ -32357,28 +31961,21 @@ pub mod builder {
                         types::Scenario::try_from(v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/scenarios", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/scenarios", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.post(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "scenario_create", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::SCENARIO_CREATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::scenario_retrieve`]
@@ -32438,18 +32035,12 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
+                    "{}{}/scenarios/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -32458,14 +32049,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Scenario>(client, "scenario_retrieve", request)
+            crate::call::json::<
+                types::Scenario,
+            >(client, &crate::generated::specs::SCENARIO_RETRIEVE, request)
                 .await
         }
     }
@@ -32548,31 +32137,22 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
+                    "{}{}/scenarios/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "scenario_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::SCENARIO_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::scenario_run_create`]
@@ -32629,30 +32209,22 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
+                    "{}{}/scenarios/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.post(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "scenario_run_create", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::SCENARIO_RUN_CREATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::scenario_delete`]
@@ -32709,30 +32281,22 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/scenarios/{}", client.baseurl, crate
+                    "{}{}/scenarios/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("scenario_id", & scenario_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "scenario_delete", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::SCENARIO_DELETE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::template_list`]
@@ -32837,15 +32401,11 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/templates", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/templates", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -32860,16 +32420,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::TemplateCollection,
-            >(client, "template_list", request)
+            >(client, &crate::generated::specs::TEMPLATE_LIST, request)
                 .await
         }
     }
@@ -32939,15 +32495,11 @@ pub mod builder {
                         types::Template::try_from(v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/templates", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let url = format!(
+                    "{}{}/templates", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -32957,14 +32509,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Template>(client, "template_create", request)
+            crate::call::json::<
+                types::Template,
+            >(client, &crate::generated::specs::TEMPLATE_CREATE, request)
                 .await
         }
     }
@@ -33025,18 +32575,12 @@ pub mod builder {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/templates/{}", client.baseurl, crate
+                    "{}{}/templates/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("template_id", & template_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33045,14 +32589,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Template>(client, "template_retrieve", request)
+            crate::call::json::<
+                types::Template,
+            >(client, &crate::generated::specs::TEMPLATE_RETRIEVE, request)
                 .await
         }
     }
@@ -33135,31 +32677,22 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/templates/{}", client.baseurl, crate
+                    "{}{}/templates/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("template_id", & template_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "template_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::TEMPLATE_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::template_delete`]
@@ -33216,30 +32749,22 @@ pub mod builder {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/templates/{}", client.baseurl, crate
+                    "{}{}/templates/{}", client.baseurl, crate
+                    ::segments::workspace_prefix(workspace_id.as_deref())
+                    .map_err(Error::InvalidRequest) ?, crate
                     ::segments::encode("template_id", & template_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .query(
-                        &progenitor_client::QueryParam::new("workspaceId", &workspace_id),
-                    )
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "template_delete", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::TEMPLATE_DELETE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::user_list`]
@@ -33344,14 +32869,6 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/users", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33367,11 +32884,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::UserCollection>(client, "user_list", request)
+            crate::call::json::<
+                types::UserCollection,
+            >(client, &crate::generated::specs::USER_LIST, request)
                 .await
         }
     }
@@ -33424,14 +32942,6 @@ pub mod builder {
                     .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/users", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33441,11 +32951,13 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::User>(client, "user_create", request).await
+            crate::call::json::<
+                types::User,
+            >(client, &crate::generated::specs::USER_CREATE, request)
+                .await
         }
     }
     /**Builder for [`Client::users_delete`]
@@ -33469,19 +32981,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let url = format!("{}/users", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "users_delete", request).await
+            crate::call::empty(client, &crate::generated::specs::USERS_DELETE, request)
+                .await
         }
     }
     /**Builder for [`Client::user_retrieve`]
@@ -33529,14 +33034,6 @@ pub mod builder {
                     user_id.to_string(), ::std::option::Option::None)
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33545,11 +33042,13 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::User>(client, "user_retrieve", request).await
+            crate::call::json::<
+                types::User,
+            >(client, &crate::generated::specs::USER_RETRIEVE, request)
+                .await
         }
     }
     /**Builder for [`Client::user_update`]
@@ -33617,24 +33116,12 @@ pub mod builder {
                     user_id.to_string(), ::std::option::Option::None)
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "user_update", request).await
+            crate::call::empty(client, &crate::generated::specs::USER_UPDATE, request)
+                .await
         }
     }
     /**Builder for [`Client::user_delete`]
@@ -33679,19 +33166,12 @@ pub mod builder {
                     user_id.to_string(), ::std::option::Option::None)
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).headers(header_map).build()?;
+                let mut request = client.client.delete(url).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "user_delete", request).await
+            crate::call::empty(client, &crate::generated::specs::USER_DELETE, request)
+                .await
         }
     }
     /**Builder for [`Client::workspace_list`]
@@ -33781,14 +33261,6 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/workspaces", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33803,13 +33275,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::WorkspaceCollection,
-            >(client, "workspace_list", request)
+            >(client, &crate::generated::specs::WORKSPACE_LIST, request)
                 .await
         }
     }
@@ -33866,14 +33337,6 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/workspaces", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33883,11 +33346,12 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .json(&body)
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Workspace>(client, "workspace_create", request)
+            crate::call::json::<
+                types::Workspace,
+            >(client, &crate::generated::specs::WORKSPACE_CREATE, request)
                 .await
         }
     }
@@ -33937,14 +33401,6 @@ pub mod builder {
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -33953,11 +33409,12 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<types::Workspace>(client, "workspace_retrieve", request)
+            crate::call::json::<
+                types::Workspace,
+            >(client, &crate::generated::specs::WORKSPACE_RETRIEVE, request)
                 .await
         }
     }
@@ -34031,24 +33488,16 @@ pub mod builder {
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .put(url)
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.put(url).json(&body).build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, "workspace_update", request).await
+            crate::call::empty(
+                    client,
+                    &crate::generated::specs::WORKSPACE_UPDATE,
+                    request,
+                )
+                .await
         }
     }
     /**Builder for [`Client::activity_workspace_list`]
@@ -34158,14 +33607,6 @@ pub mod builder {
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -34180,13 +33621,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::ActivityCollection,
-            >(client, "activity_workspace_list", request)
+            >(client, &crate::generated::specs::ACTIVITY_WORKSPACE_LIST, request)
                 .await
         }
     }
@@ -34297,14 +33737,6 @@ pub mod builder {
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -34319,13 +33751,12 @@ pub mod builder {
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                    .headers(header_map)
                     .build()?;
                 Ok(request)
             })();
             crate::call::json::<
                 types::UserCollection,
-            >(client, "user_workspace_list", request)
+            >(client, &crate::generated::specs::USER_WORKSPACE_LIST, request)
                 .await
         }
     }
@@ -38199,10 +37630,11 @@ pub mod enums {
         }
     }
 }
-/// What the client needs to know about every operation beyond the
-/// generated code, sorted by method name.
-pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
-    crate::operations::OperationSpec {
+/// What the client needs to know about each operation beyond the
+/// generated code; every `send()` passes its own.
+pub(crate) mod specs {
+    ///`activityCreate`.
+    pub(crate) static ACTIVITY_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "activityCreate",
         method_name: "activity_create",
         http_method: "POST",
@@ -38210,8 +37642,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: Some("application/vnd.whispir.activity-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`activityList`.
+    pub(crate) static ACTIVITY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "activityList",
         method_name: "activity_list",
         http_method: "GET",
@@ -38219,8 +37652,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`activityWorkspaceList`.
+    pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "activityWorkspaceList",
         method_name: "activity_workspace_list",
         http_method: "GET",
@@ -38228,8 +37662,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`authCreate`.
+    pub(crate) static AUTH_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "authCreate",
         method_name: "auth_create",
         http_method: "POST",
@@ -38237,8 +37672,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.auth-v1+json",
         content_type: Some("application/vnd.whispir.auth-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`authVerificationRetrieve`.
+    pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "authVerificationRetrieve",
         method_name: "auth_verification_retrieve",
         http_method: "GET",
@@ -38246,8 +37682,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.auth-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackCallList`.
+    pub(crate) static CALLBACK_CALL_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackCallList",
         method_name: "callback_call_list",
         http_method: "GET",
@@ -38255,8 +37692,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-call-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackCallUpdate`.
+    pub(crate) static CALLBACK_CALL_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackCallUpdate",
         method_name: "callback_call_update",
         http_method: "PUT",
@@ -38264,8 +37702,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-call-v1+json",
         content_type: Some("application/vnd.whispir.api-call-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackCreate`.
+    pub(crate) static CALLBACK_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackCreate",
         method_name: "callback_create",
         http_method: "POST",
@@ -38273,8 +37712,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackDelete`.
+    pub(crate) static CALLBACK_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackDelete",
         method_name: "callback_delete",
         http_method: "DELETE",
@@ -38282,8 +37722,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackList`.
+    pub(crate) static CALLBACK_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackList",
         method_name: "callback_list",
         http_method: "GET",
@@ -38291,8 +37732,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackRetrieve`.
+    pub(crate) static CALLBACK_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackRetrieve",
         method_name: "callback_retrieve",
         http_method: "GET",
@@ -38300,8 +37742,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`callbackUpdate`.
+    pub(crate) static CALLBACK_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "callbackUpdate",
         method_name: "callback_update",
         http_method: "PUT",
@@ -38309,8 +37752,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`contactCreate`.
+    pub(crate) static CONTACT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "contactCreate",
         method_name: "contact_create",
         http_method: "POST",
@@ -38318,8 +37762,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: Some("application/vnd.whispir.contact-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`contactDelete`.
+    pub(crate) static CONTACT_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "contactDelete",
         method_name: "contact_delete",
         http_method: "DELETE",
@@ -38327,8 +37772,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`contactList`.
+    pub(crate) static CONTACT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "contactList",
         method_name: "contact_list",
         http_method: "GET",
@@ -38336,8 +37782,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`contactRetrieve`.
+    pub(crate) static CONTACT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "contactRetrieve",
         method_name: "contact_retrieve",
         http_method: "GET",
@@ -38345,8 +37792,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`contactUpdate`.
+    pub(crate) static CONTACT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "contactUpdate",
         method_name: "contact_update",
         http_method: "PUT",
@@ -38354,8 +37802,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: Some("application/vnd.whispir.contact-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`customListList`.
+    pub(crate) static CUSTOM_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "customListList",
         method_name: "custom_list_list",
         http_method: "GET",
@@ -38363,8 +37812,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.customlist-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`customListRetrieve`.
+    pub(crate) static CUSTOM_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "customListRetrieve",
         method_name: "custom_list_retrieve",
         http_method: "GET",
@@ -38372,8 +37822,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.customlist-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`distributionListCreate`.
+    pub(crate) static DISTRIBUTION_LIST_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "distributionListCreate",
         method_name: "distribution_list_create",
         http_method: "POST",
@@ -38381,8 +37832,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`distributionListDelete`.
+    pub(crate) static DISTRIBUTION_LIST_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "distributionListDelete",
         method_name: "distribution_list_delete",
         http_method: "DELETE",
@@ -38390,8 +37842,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`distributionListList`.
+    pub(crate) static DISTRIBUTION_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "distributionListList",
         method_name: "distribution_list_list",
         http_method: "GET",
@@ -38399,8 +37852,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`distributionListRetrieve`.
+    pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "distributionListRetrieve",
         method_name: "distribution_list_retrieve",
         http_method: "GET",
@@ -38408,8 +37862,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`distributionListUpdate`.
+    pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "distributionListUpdate",
         method_name: "distribution_list_update",
         http_method: "PUT",
@@ -38417,8 +37872,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`eventCreate`.
+    pub(crate) static EVENT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "eventCreate",
         method_name: "event_create",
         http_method: "POST",
@@ -38426,8 +37882,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.event-v1+json",
         content_type: Some("application/vnd.whispir.event-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`eventList`.
+    pub(crate) static EVENT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "eventList",
         method_name: "event_list",
         http_method: "GET",
@@ -38435,8 +37892,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.event-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`eventRetrieve`.
+    pub(crate) static EVENT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "eventRetrieve",
         method_name: "event_retrieve",
         http_method: "GET",
@@ -38444,8 +37902,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.event-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`eventUpdate`.
+    pub(crate) static EVENT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "eventUpdate",
         method_name: "event_update",
         http_method: "PUT",
@@ -38453,8 +37912,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.event-v1+json",
         content_type: Some("application/vnd.whispir.event-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`importCreate`.
+    pub(crate) static IMPORT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "importCreate",
         method_name: "import_create",
         http_method: "POST",
@@ -38462,8 +37922,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.importcontact-v1+json",
         content_type: Some("application/vnd.whispir.importcontact-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`keyCreate`.
+    pub(crate) static KEY_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "keyCreate",
         method_name: "key_create",
         http_method: "POST",
@@ -38471,8 +37932,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`keyDelete`.
+    pub(crate) static KEY_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "keyDelete",
         method_name: "key_delete",
         http_method: "DELETE",
@@ -38480,8 +37942,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`keyList`.
+    pub(crate) static KEY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "keyList",
         method_name: "key_list",
         http_method: "GET",
@@ -38489,8 +37952,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`keyRetrieve`.
+    pub(crate) static KEY_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "keyRetrieve",
         method_name: "key_retrieve",
         http_method: "GET",
@@ -38498,8 +37962,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`keyUpdate`.
+    pub(crate) static KEY_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "keyUpdate",
         method_name: "key_update",
         http_method: "PUT",
@@ -38507,8 +37972,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`messageCreate`.
+    pub(crate) static MESSAGE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "messageCreate",
         method_name: "message_create",
         http_method: "POST",
@@ -38516,8 +37982,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.message-v1+json",
         content_type: Some("application/vnd.whispir.message-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`messageList`.
+    pub(crate) static MESSAGE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "messageList",
         method_name: "message_list",
         http_method: "GET",
@@ -38525,8 +37992,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.message-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`messageResponseList`.
+    pub(crate) static MESSAGE_RESPONSE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "messageResponseList",
         method_name: "message_response_list",
         http_method: "GET",
@@ -38534,8 +38002,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.messageresponse-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`messageRetrieve`.
+    pub(crate) static MESSAGE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "messageRetrieve",
         method_name: "message_retrieve",
         http_method: "GET",
@@ -38543,8 +38012,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.message-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`messageStatusList`.
+    pub(crate) static MESSAGE_STATUS_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "messageStatusList",
         method_name: "message_status_list",
         http_method: "GET",
@@ -38552,8 +38022,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.messagestatus-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`resourceCreate`.
+    pub(crate) static RESOURCE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "resourceCreate",
         method_name: "resource_create",
         http_method: "POST",
@@ -38561,8 +38032,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: Some("application/vnd.whispir.resource-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`resourceDelete`.
+    pub(crate) static RESOURCE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "resourceDelete",
         method_name: "resource_delete",
         http_method: "DELETE",
@@ -38570,8 +38042,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`resourceList`.
+    pub(crate) static RESOURCE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "resourceList",
         method_name: "resource_list",
         http_method: "GET",
@@ -38579,8 +38052,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`resourceRetrieve`.
+    pub(crate) static RESOURCE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "resourceRetrieve",
         method_name: "resource_retrieve",
         http_method: "GET",
@@ -38588,8 +38062,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`resourceUpdate`.
+    pub(crate) static RESOURCE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "resourceUpdate",
         method_name: "resource_update",
         http_method: "PUT",
@@ -38597,8 +38072,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: Some("application/vnd.whispir.resource-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`responseRuleCreate`.
+    pub(crate) static RESPONSE_RULE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "responseRuleCreate",
         method_name: "response_rule_create",
         http_method: "POST",
@@ -38606,8 +38082,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: Some("application/vnd.whispir.responserule-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`responseRuleDelete`.
+    pub(crate) static RESPONSE_RULE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "responseRuleDelete",
         method_name: "response_rule_delete",
         http_method: "DELETE",
@@ -38615,8 +38092,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`responseRuleList`.
+    pub(crate) static RESPONSE_RULE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "responseRuleList",
         method_name: "response_rule_list",
         http_method: "GET",
@@ -38624,8 +38102,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`responseRuleRetrieve`.
+    pub(crate) static RESPONSE_RULE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "responseRuleRetrieve",
         method_name: "response_rule_retrieve",
         http_method: "GET",
@@ -38633,8 +38112,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`responseRuleUpdate`.
+    pub(crate) static RESPONSE_RULE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "responseRuleUpdate",
         method_name: "response_rule_update",
         http_method: "PUT",
@@ -38642,8 +38122,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: Some("application/vnd.whispir.responserule-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`scenarioCreate`.
+    pub(crate) static SCENARIO_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "scenarioCreate",
         method_name: "scenario_create",
         http_method: "POST",
@@ -38651,8 +38132,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`scenarioDelete`.
+    pub(crate) static SCENARIO_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "scenarioDelete",
         method_name: "scenario_delete",
         http_method: "DELETE",
@@ -38660,8 +38142,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`scenarioList`.
+    pub(crate) static SCENARIO_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "scenarioList",
         method_name: "scenario_list",
         http_method: "GET",
@@ -38669,8 +38152,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`scenarioRetrieve`.
+    pub(crate) static SCENARIO_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "scenarioRetrieve",
         method_name: "scenario_retrieve",
         http_method: "GET",
@@ -38678,8 +38162,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`scenarioRunCreate`.
+    pub(crate) static SCENARIO_RUN_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "scenarioRunCreate",
         method_name: "scenario_run_create",
         http_method: "POST",
@@ -38687,8 +38172,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`scenarioUpdate`.
+    pub(crate) static SCENARIO_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "scenarioUpdate",
         method_name: "scenario_update",
         http_method: "PUT",
@@ -38696,8 +38182,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`sendCodeCreate`.
+    pub(crate) static SEND_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "sendCodeCreate",
         method_name: "send_code_create",
         http_method: "POST",
@@ -38705,8 +38192,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`templateCreate`.
+    pub(crate) static TEMPLATE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "templateCreate",
         method_name: "template_create",
         http_method: "POST",
@@ -38714,8 +38202,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`templateDelete`.
+    pub(crate) static TEMPLATE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "templateDelete",
         method_name: "template_delete",
         http_method: "DELETE",
@@ -38723,8 +38212,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`templateList`.
+    pub(crate) static TEMPLATE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "templateList",
         method_name: "template_list",
         http_method: "GET",
@@ -38732,8 +38222,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.template-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`templateRetrieve`.
+    pub(crate) static TEMPLATE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "templateRetrieve",
         method_name: "template_retrieve",
         http_method: "GET",
@@ -38741,8 +38232,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.template-v1+json",
         content_type: None,
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`templateUpdate`.
+    pub(crate) static TEMPLATE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "templateUpdate",
         method_name: "template_update",
         http_method: "PUT",
@@ -38750,8 +38242,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
         workspace_scoped: true,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`userCreate`.
+    pub(crate) static USER_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "userCreate",
         method_name: "user_create",
         http_method: "POST",
@@ -38759,8 +38252,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`userDelete`.
+    pub(crate) static USER_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "userDelete",
         method_name: "user_delete",
         http_method: "DELETE",
@@ -38768,8 +38262,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`userList`.
+    pub(crate) static USER_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "userList",
         method_name: "user_list",
         http_method: "GET",
@@ -38777,8 +38272,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`userRetrieve`.
+    pub(crate) static USER_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "userRetrieve",
         method_name: "user_retrieve",
         http_method: "GET",
@@ -38786,8 +38282,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`userUpdate`.
+    pub(crate) static USER_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "userUpdate",
         method_name: "user_update",
         http_method: "PUT",
@@ -38795,8 +38292,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`userWorkspaceList`.
+    pub(crate) static USER_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "userWorkspaceList",
         method_name: "user_workspace_list",
         http_method: "GET",
@@ -38804,8 +38302,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`usersDelete`.
+    pub(crate) static USERS_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "usersDelete",
         method_name: "users_delete",
         http_method: "DELETE",
@@ -38813,8 +38312,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`verifyCodeCreate`.
+    pub(crate) static VERIFY_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "verifyCodeCreate",
         method_name: "verify_code_create",
         http_method: "POST",
@@ -38822,8 +38322,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`workspaceCreate`.
+    pub(crate) static WORKSPACE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "workspaceCreate",
         method_name: "workspace_create",
         http_method: "POST",
@@ -38831,8 +38332,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: Some("application/vnd.whispir.workspace-v1+json"),
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`workspaceList`.
+    pub(crate) static WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "workspaceList",
         method_name: "workspace_list",
         http_method: "GET",
@@ -38840,8 +38342,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`workspaceRetrieve`.
+    pub(crate) static WORKSPACE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "workspaceRetrieve",
         method_name: "workspace_retrieve",
         http_method: "GET",
@@ -38849,8 +38352,9 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: None,
         workspace_scoped: false,
-    },
-    crate::operations::OperationSpec {
+    };
+    ///`workspaceUpdate`.
+    pub(crate) static WORKSPACE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
         operation_id: "workspaceUpdate",
         method_name: "workspace_update",
         http_method: "PUT",
@@ -38858,7 +38362,83 @@ pub(crate) static OPERATIONS: &[crate::operations::OperationSpec] = &[
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: Some("application/vnd.whispir.workspace-v1+json"),
         workspace_scoped: false,
-    },
+    };
+}
+/// Every operation's facts, sorted by method name.
+pub(crate) static OPERATIONS: &[&crate::operations::OperationSpec] = &[
+    &specs::ACTIVITY_CREATE,
+    &specs::ACTIVITY_LIST,
+    &specs::ACTIVITY_WORKSPACE_LIST,
+    &specs::AUTH_CREATE,
+    &specs::AUTH_VERIFICATION_RETRIEVE,
+    &specs::CALLBACK_CALL_LIST,
+    &specs::CALLBACK_CALL_UPDATE,
+    &specs::CALLBACK_CREATE,
+    &specs::CALLBACK_DELETE,
+    &specs::CALLBACK_LIST,
+    &specs::CALLBACK_RETRIEVE,
+    &specs::CALLBACK_UPDATE,
+    &specs::CONTACT_CREATE,
+    &specs::CONTACT_DELETE,
+    &specs::CONTACT_LIST,
+    &specs::CONTACT_RETRIEVE,
+    &specs::CONTACT_UPDATE,
+    &specs::CUSTOM_LIST_LIST,
+    &specs::CUSTOM_LIST_RETRIEVE,
+    &specs::DISTRIBUTION_LIST_CREATE,
+    &specs::DISTRIBUTION_LIST_DELETE,
+    &specs::DISTRIBUTION_LIST_LIST,
+    &specs::DISTRIBUTION_LIST_RETRIEVE,
+    &specs::DISTRIBUTION_LIST_UPDATE,
+    &specs::EVENT_CREATE,
+    &specs::EVENT_LIST,
+    &specs::EVENT_RETRIEVE,
+    &specs::EVENT_UPDATE,
+    &specs::IMPORT_CREATE,
+    &specs::KEY_CREATE,
+    &specs::KEY_DELETE,
+    &specs::KEY_LIST,
+    &specs::KEY_RETRIEVE,
+    &specs::KEY_UPDATE,
+    &specs::MESSAGE_CREATE,
+    &specs::MESSAGE_LIST,
+    &specs::MESSAGE_RESPONSE_LIST,
+    &specs::MESSAGE_RETRIEVE,
+    &specs::MESSAGE_STATUS_LIST,
+    &specs::RESOURCE_CREATE,
+    &specs::RESOURCE_DELETE,
+    &specs::RESOURCE_LIST,
+    &specs::RESOURCE_RETRIEVE,
+    &specs::RESOURCE_UPDATE,
+    &specs::RESPONSE_RULE_CREATE,
+    &specs::RESPONSE_RULE_DELETE,
+    &specs::RESPONSE_RULE_LIST,
+    &specs::RESPONSE_RULE_RETRIEVE,
+    &specs::RESPONSE_RULE_UPDATE,
+    &specs::SCENARIO_CREATE,
+    &specs::SCENARIO_DELETE,
+    &specs::SCENARIO_LIST,
+    &specs::SCENARIO_RETRIEVE,
+    &specs::SCENARIO_RUN_CREATE,
+    &specs::SCENARIO_UPDATE,
+    &specs::SEND_CODE_CREATE,
+    &specs::TEMPLATE_CREATE,
+    &specs::TEMPLATE_DELETE,
+    &specs::TEMPLATE_LIST,
+    &specs::TEMPLATE_RETRIEVE,
+    &specs::TEMPLATE_UPDATE,
+    &specs::USER_CREATE,
+    &specs::USER_DELETE,
+    &specs::USER_LIST,
+    &specs::USER_RETRIEVE,
+    &specs::USER_UPDATE,
+    &specs::USER_WORKSPACE_LIST,
+    &specs::USERS_DELETE,
+    &specs::VERIFY_CODE_CREATE,
+    &specs::WORKSPACE_CREATE,
+    &specs::WORKSPACE_LIST,
+    &specs::WORKSPACE_RETRIEVE,
+    &specs::WORKSPACE_UPDATE,
 ];
 impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
     type Item = types::Activity;

@@ -9,10 +9,6 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 
 use crate::generated::OPERATIONS;
 
-/// The query parameter that carries an optional workspace on the generated
-/// calls of workspace-scoped operations.
-const WORKSPACE_QUERY: &str = "workspaceId";
-
 /// Facts about one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OperationSpec {
@@ -41,13 +37,14 @@ impl OperationSpec {
         OPERATIONS
             .binary_search_by(|row| row.method_name.cmp(method_name))
             .ok()
-            .and_then(|index| OPERATIONS.get(index))
+            .and_then(|index| OPERATIONS.get(index).copied())
     }
 
     /// The facts of an operation, by its spec id.
     pub fn for_operation_id(operation_id: &str) -> Option<&'static OperationSpec> {
         OPERATIONS
             .iter()
+            .copied()
             .find(|row| row.operation_id == operation_id)
     }
 
@@ -68,14 +65,19 @@ impl OperationSpec {
                     .zip(wanted)
                     .all(|(t, w)| t.starts_with('{') || t == w)
         };
-        let gets = || OPERATIONS.iter().filter(|spec| spec.http_method == "GET");
+        let gets = || {
+            OPERATIONS
+                .iter()
+                .copied()
+                .filter(|spec| spec.http_method == "GET")
+        };
         gets()
             .find(|spec| !spec.workspace_scoped && matches(spec, &segments))
             .or_else(|| gets().find(|spec| spec.workspace_scoped && matches(spec, unscoped)))
     }
 
     /// Every operation, sorted by method name.
-    pub fn all() -> &'static [OperationSpec] {
+    pub fn all() -> &'static [&'static OperationSpec] {
         OPERATIONS
     }
 
@@ -92,77 +94,11 @@ impl OperationSpec {
             }
         }
     }
-
-    /// Moves the `workspaceId` query parameter of a workspace-scoped
-    /// operation into the path: `{base}/messages?workspaceId=AB` becomes
-    /// `{base}/workspaces/AB/messages`. `base_url` is the client's base URL.
-    /// A workspace id that cannot be one path segment is refused.
-    pub(crate) fn apply_workspace(
-        &self,
-        request: &mut reqwest::Request,
-        base_url: &str,
-    ) -> Result<(), String> {
-        if !self.workspace_scoped {
-            return Ok(());
-        }
-        let url = request.url_mut();
-        if !url
-            .query()
-            .is_some_and(|query| query.contains(WORKSPACE_QUERY))
-        {
-            return Ok(());
-        }
-        let mut workspace = None;
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter_map(|(key, value)| {
-                if key == WORKSPACE_QUERY {
-                    workspace = Some(value.into_owned());
-                    None
-                } else {
-                    Some((key.into_owned(), value.into_owned()))
-                }
-            })
-            .collect();
-        let Some(workspace) = workspace else {
-            return Ok(());
-        };
-        let segment = crate::segments::encode_workspace(&workspace)?;
-        if kept.is_empty() {
-            url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(kept);
-        }
-        let base_path = base_path(base_url);
-        let path = url.path().to_string();
-        let rest = path.strip_prefix(base_path).unwrap_or(&path);
-        url.set_path(&format!("{base_path}/workspaces/{segment}{rest}"));
-        Ok(())
-    }
-}
-
-/// The path of a base URL without its trailing slash, without parsing the
-/// whole URL again on every call: `https://h:1/proxy/` → `/proxy`.
-fn base_path(base_url: &str) -> &str {
-    let after_scheme = base_url
-        .split_once("://")
-        .map_or(base_url, |(_, rest)| rest);
-    after_scheme
-        .find('/')
-        .map_or("", |slash| &after_scheme[slash..])
-        .split(['?', '#'])
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches('/')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn request(url: &str) -> reqwest::Request {
-        reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"))
-    }
 
     #[test]
     fn table_is_sorted_so_lookup_can_bisect() {
@@ -212,60 +148,5 @@ mod tests {
     #[test]
     fn unknown_operations_have_no_entry() {
         assert!(OperationSpec::for_method("no_such_operation").is_none());
-    }
-
-    #[test]
-    fn the_workspace_query_becomes_the_path_prefix() {
-        let spec = OperationSpec::for_method("message_list").expect("listed");
-        let mut req =
-            request("https://api.au.whispir.com/messages?limit=20&workspaceId=AB12&offset=0");
-        spec.apply_workspace(&mut req, "https://api.au.whispir.com")
-            .expect("a valid workspace");
-        assert_eq!(
-            req.url().as_str(),
-            "https://api.au.whispir.com/workspaces/AB12/messages?limit=20&offset=0"
-        );
-    }
-
-    #[test]
-    fn a_base_path_is_kept_and_odd_workspace_ids_are_refused() {
-        let spec = OperationSpec::for_method("message_retrieve").expect("listed");
-        let mut req = request("http://127.0.0.1:9/proxy/messages/CD34?workspaceId=AB12");
-        spec.apply_workspace(&mut req, "http://127.0.0.1:9/proxy/")
-            .expect("a valid workspace");
-        assert_eq!(
-            req.url().as_str(),
-            "http://127.0.0.1:9/proxy/workspaces/AB12/messages/CD34"
-        );
-        for odd in ["a%2Fb", "..", "", "%2E%2E"] {
-            let mut req = request(&format!(
-                "http://127.0.0.1:9/messages/CD34?workspaceId={odd}"
-            ));
-            assert!(
-                spec.apply_workspace(&mut req, "http://127.0.0.1:9")
-                    .is_err(),
-                "{odd}"
-            );
-        }
-    }
-
-    #[test]
-    fn base_paths_are_read_without_parsing() {
-        assert_eq!(base_path("https://api.au.whispir.com"), "");
-        assert_eq!(base_path("https://api.au.whispir.com/"), "");
-        assert_eq!(base_path("http://127.0.0.1:9/proxy/"), "/proxy");
-        assert_eq!(base_path("http://127.0.0.1:9/a/b?x=1"), "/a/b");
-    }
-
-    #[test]
-    fn without_a_workspace_the_unscoped_path_is_used() {
-        let spec = OperationSpec::for_method("message_list").expect("listed");
-        let mut req = request("https://api.au.whispir.com/messages?limit=5");
-        spec.apply_workspace(&mut req, "https://api.au.whispir.com")
-            .expect("a valid workspace");
-        assert_eq!(
-            req.url().as_str(),
-            "https://api.au.whispir.com/messages?limit=5"
-        );
     }
 }

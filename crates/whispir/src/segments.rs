@@ -59,9 +59,32 @@ pub(crate) fn encode_workspace(value: &str) -> Result<String, String> {
     encode("workspace_id", value, Some(WORKSPACE_ID_CHARACTERS))
 }
 
+/// The path prefix of a workspace-scoped operation: empty without a
+/// workspace (the unscoped path, the company's default workspace),
+/// `/workspaces/{id}` with one. The generated calls put it between the base
+/// URL and the operation's path.
+pub(crate) fn workspace_prefix(workspace: Option<&str>) -> Result<String, String> {
+    match workspace {
+        None => Ok(String::new()),
+        Some(id) => Ok(format!("/workspaces/{}", encode_workspace(id)?)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workspace_is_a_checked_path_prefix() {
+        assert_eq!(workspace_prefix(None).as_deref(), Ok(""));
+        assert_eq!(
+            workspace_prefix(Some("AB12")).as_deref(),
+            Ok("/workspaces/AB12")
+        );
+        for odd in ["a/b", "..", "", "%2E%2E", "ab12"] {
+            assert!(workspace_prefix(Some(odd)).is_err(), "{odd}");
+        }
+    }
 
     #[test]
     fn dot_segments_and_empty_ids_are_refused() {

@@ -12,6 +12,11 @@ const SEND: &str = r#"
                 let Self { client, message_id } = self;
                 let message_id = message_id.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/messages/{}", client.baseurl, encode_path(&message_id.to_string()));
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map.append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                );
                 #[allow(unused_mut)]
                 let mut request = client.client.get(url).headers(header_map).build()?;
                 let info = OperationInfo { operation_id: "OPERATION" };
@@ -59,7 +64,7 @@ fn a_typed_answer_is_decoded_by_the_handwritten_json_call() {
     );
     assert!(
         out.contains(
-            "crate::call::json::<types::Message>(client,\"message_retrieve\",request).await"
+            "crate::call::json::<types::Message>(client,&crate::generated::specs::MESSAGE_RETRIEVE,request).await"
         ),
         "{out}"
     );
@@ -90,7 +95,7 @@ fn a_bodiless_answer_is_decoded_as_empty() {
     .expect("rewrites");
     assert!(out.contains("crate::response::Response<()>"), "{out}");
     assert!(
-        out.contains("crate::call::empty(client,\"contact_delete\",request)"),
+        out.contains("crate::call::empty(client,&crate::generated::specs::CONTACT_DELETE,request)"),
         "{out}"
     );
 }
@@ -108,7 +113,9 @@ fn a_stream_answer_goes_to_its_handwritten_outcome() {
         "{out}"
     );
     assert!(
-        out.contains("crate::call::message_sent(client,\"message_create\",request)"),
+        out.contains(
+            "crate::call::message_sent(client,&crate::generated::specs::MESSAGE_CREATE,request)"
+        ),
         "{out}"
     );
 }

@@ -1,0 +1,301 @@
+//! Two touches to progenitor's request building, so that every call builds
+//! its request once, in its final form, instead of building it and fixing
+//! it up afterwards:
+//!
+//! - progenitor sends its own `api-version` header (the spec's `info.version`),
+//!   which the Whispir API does not know. Its statements go; the header map
+//!   goes too when nothing else is in it.
+//! - Workspace-scoped operations are generated on their unscoped path with
+//!   an optional `workspaceId` query parameter (see `adapt`). That query
+//!   parameter goes, and the workspace becomes part of the path as the URL
+//!   is formatted: `format!("{}/messages", client.baseurl)` becomes
+//!   `format!("{}{}/messages", client.baseurl, workspace_prefix(…)?)`, where
+//!   the prefix is empty without a workspace and `/workspaces/{id}` with
+//!   one (the id checked and encoded as one path segment).
+//!
+//! The pass works on the statements `response_handling` moves into each
+//! `send()`'s request-building closure. Statements of another shape than
+//! expected are an error naming the operation.
+
+use proc_macro2::TokenStream;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprMethodCall, Stmt, Token, parse_quote};
+
+use crate::response_handling::{ShapeError, text};
+
+/// The statement that adds progenitor's version header, as compact text.
+const VERSION_HEADER: &str =
+    "header_map.append(::reqwest::header::HeaderName::from_static(\"api-version\"),";
+
+/// The workspace query parameter of scoped operations, as compact text.
+const WORKSPACE_QUERY: &str = "&progenitor_client::QueryParam::new(\"workspaceId\",&workspace_id)";
+
+/// Rewrites the request-building statements of the operation `place`.
+pub fn rewrite(place: &str, building: &mut Vec<Stmt>) -> Result<(), ShapeError> {
+    remove_version_header(place, building)?;
+    move_workspace_into_path(place, building)
+}
+
+fn remove_version_header(place: &str, building: &mut Vec<Stmt>) -> Result<(), ShapeError> {
+    let before = building.len();
+    building.retain(|stmt| !text(stmt).starts_with(VERSION_HEADER));
+    if before - building.len() != 1 {
+        return Err(shape(
+            place,
+            format!(
+                "{} `api-version` header statements, expected 1",
+                before - building.len()
+            ),
+        ));
+    }
+    if building
+        .iter()
+        .any(|stmt| text(stmt).starts_with("header_map.append("))
+    {
+        // Header parameters of the operation remain: the map stays.
+        return Ok(());
+    }
+    let before = building.len();
+    building.retain(|stmt| {
+        !text(stmt).starts_with("letmutheader_map=::reqwest::header::HeaderMap::with_capacity(")
+    });
+    if before - building.len() != 1 {
+        return Err(shape(
+            place,
+            "no `let mut header_map = HeaderMap::with_capacity(…)`",
+        ));
+    }
+    let removed = remove_calls(request_chain(place, building)?, &|call| {
+        call.method == "headers" && text(&call.args) == "header_map"
+    });
+    if removed != 1 {
+        return Err(shape(
+            place,
+            format!("{removed} `.headers(header_map)` calls, expected 1"),
+        ));
+    }
+    Ok(())
+}
+
+fn move_workspace_into_path(place: &str, building: &mut [Stmt]) -> Result<(), ShapeError> {
+    let removed = remove_calls(request_chain(place, building)?, &|call| {
+        call.method == "query" && text(&call.args) == WORKSPACE_QUERY
+    });
+    match removed {
+        0 => return Ok(()),
+        1 => {}
+        n => return Err(shape(place, format!("{n} `workspaceId` query parameters"))),
+    }
+    let url = building
+        .iter_mut()
+        .find_map(|stmt| match stmt {
+            Stmt::Local(local) if text(&local.pat) == "url" => local.init.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| shape(place, "no `let url = format!(…)`"))?;
+    let Expr::Macro(format) = url.expr.as_mut() else {
+        return Err(shape(place, "`let url` is not a `format!`"));
+    };
+    if text(&format.mac.path) != "format" {
+        return Err(shape(place, "`let url` is not a `format!`"));
+    }
+    let mut args = format
+        .mac
+        .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+        .map_err(|err| shape(place, format!("`format!` arguments: {err}")))?;
+    let template = match args.first() {
+        Some(Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(template),
+            ..
+        })) => template.value(),
+        _ => return Err(shape(place, "`format!` has no literal template")),
+    };
+    let Some(path) = template.strip_prefix("{}") else {
+        return Err(shape(
+            place,
+            format!("URL template `{template}` does not start with the base URL"),
+        ));
+    };
+    if args.get(1).map(text).as_deref() != Some("client.baseurl") {
+        return Err(shape(place, "the URL does not start with `client.baseurl`"));
+    }
+    let scoped = format!("{{}}{{}}{path}");
+    let mut scoped_args: Punctuated<Expr, Token![,]> = Punctuated::new();
+    scoped_args.push(parse_quote!(#scoped));
+    scoped_args.push(parse_quote!(client.baseurl));
+    scoped_args.push(parse_quote!(
+        crate::segments::workspace_prefix(workspace_id.as_deref())
+            .map_err(Error::InvalidRequest)?
+    ));
+    scoped_args.extend(args.iter_mut().skip(2).map(|arg| arg.clone()));
+    let tokens: TokenStream = parse_quote!(#scoped_args);
+    format.mac.tokens = tokens;
+    Ok(())
+}
+
+/// The method-call chain that builds the request: the value of the last
+/// statement, `let mut request = client.client.get(url)….build()?;`.
+fn request_chain<'a>(place: &str, building: &'a mut [Stmt]) -> Result<&'a mut Expr, ShapeError> {
+    match building.last_mut() {
+        Some(Stmt::Local(local)) if text(&local.pat) == "mutrequest" => local
+            .init
+            .as_mut()
+            .map(|init| init.expr.as_mut())
+            .ok_or_else(|| shape(place, "`let mut request` has no value")),
+        _ => Err(shape(
+            place,
+            "the request building does not end with `let mut request = …`",
+        )),
+    }
+}
+
+/// Removes the calls of a method-call chain (`a.b(…).c(…)?`) that `remove`
+/// picks, and returns how many it removed.
+fn remove_calls(expr: &mut Expr, remove: &dyn Fn(&ExprMethodCall) -> bool) -> usize {
+    match expr {
+        Expr::Try(checked) => remove_calls(&mut checked.expr, remove),
+        Expr::MethodCall(call) => {
+            let removed = remove_calls(&mut call.receiver, remove);
+            if remove(call) {
+                let receiver =
+                    std::mem::replace(call.receiver.as_mut(), Expr::Verbatim(TokenStream::new()));
+                *expr = receiver;
+                removed + 1
+            } else {
+                removed
+            }
+        }
+        _ => 0,
+    }
+}
+
+fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
+    ShapeError {
+        place: place.to_string(),
+        problem: problem.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+    use super::*;
+
+    fn statements(body: &str) -> Vec<Stmt> {
+        syn::parse_str::<syn::Block>(&format!("{{ {body} }}"))
+            .expect("parses")
+            .stmts
+    }
+
+    const VERSION: &str = r#"
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+        );
+    "#;
+
+    fn joined(stmts: &[Stmt]) -> String {
+        stmts.iter().map(text).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn a_scoped_operation_formats_its_workspace_into_the_path() {
+        let mut stmts = statements(&format!(
+            r#"
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{{}}/messages/{{}}", client.baseurl, id,);
+            {VERSION}
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url)
+                .header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static("application/json"))
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            "#
+        ));
+        rewrite("message_retrieve", &mut stmts).unwrap();
+        let out = joined(&stmts);
+        assert!(
+            out.contains(
+                "leturl=format!(\"{}{}/messages/{}\",client.baseurl,crate::segments::workspace_prefix(workspace_id.as_deref()).map_err(Error::InvalidRequest)?,id)"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("workspaceId"), "{out}");
+        assert!(!out.contains("header_map"), "{out}");
+        assert!(!out.contains("api-version"), "{out}");
+        assert!(out.contains(".header(::reqwest::header::ACCEPT"), "{out}");
+        assert!(out.ends_with(".build()?;"), "{out}");
+    }
+
+    #[test]
+    fn an_unscoped_operation_keeps_its_url_and_other_queries() {
+        let mut stmts = statements(&format!(
+            r#"
+            let url = format!("{{}}/auth", client.baseurl,);
+            {VERSION}
+            let mut request = client.client.get(url)
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            "#
+        ));
+        rewrite("auth", &mut stmts).unwrap();
+        let out = joined(&stmts);
+        assert!(
+            out.contains("leturl=format!(\"{}/auth\",client.baseurl,);"),
+            "{out}"
+        );
+        assert!(
+            out.contains(".query(&progenitor_client::QueryParam::new(\"limit\",&limit))"),
+            "{out}"
+        );
+        assert!(!out.contains("header_map"), "{out}");
+    }
+
+    #[test]
+    fn header_parameters_keep_the_header_map() {
+        let mut stmts = statements(&format!(
+            r#"
+            let url = format!("{{}}/events", client.baseurl,);
+            {VERSION}
+            header_map.append("eventType", event_type.to_string().try_into()?);
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            "#
+        ));
+        rewrite("event_list", &mut stmts).unwrap();
+        let out = joined(&stmts);
+        assert!(!out.contains("api-version"), "{out}");
+        assert!(out.contains("header_map.append(\"eventType\""), "{out}");
+        assert!(out.contains(".headers(header_map)"), "{out}");
+    }
+
+    #[test]
+    fn unexpected_shapes_are_refused_by_operation() {
+        // No version header.
+        let mut stmts = statements(
+            "let url = format!(\"{}/a\", client.baseurl,); let mut request = client.client.get(url).build()?;",
+        );
+        let err = rewrite("op_a", &mut stmts).unwrap_err();
+        assert_eq!(err.place, "op_a");
+        // A URL that does not start with the base URL.
+        let mut stmts = statements(&format!(
+            r#"
+            let url = format!("/a/{{}}", client.baseurl,);
+            {VERSION}
+            let mut request = client.client.get(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map).build()?;
+            "#
+        ));
+        let err = rewrite("op_b", &mut stmts).unwrap_err();
+        assert!(err.problem.contains("base URL"), "{err}");
+        // The request is not the last statement.
+        let mut stmts = statements(&format!(
+            "let url = format!(\"{{}}/a\", client.baseurl,); {VERSION} let x = 1;"
+        ));
+        assert!(rewrite("op_c", &mut stmts).is_err());
+    }
+}
