@@ -122,6 +122,7 @@ pub fn client_source(
     crate::path_segments::rewrite(&mut file, path_patterns)?;
     crate::model_setters::rewrite(&mut file)?;
     crate::model_conversions::rewrite(&mut file)?;
+    crate::boxed_bodies::rewrite(&mut file)?;
     Ok(format!(
         "{}{}",
         header(&format!(" with progenitor {PROGENITOR_VERSION}")),

@@ -11,6 +11,7 @@
 //!   hello app's clean build time and slowest units.
 
 mod adapt;
+mod boxed_bodies;
 mod build_cost;
 mod bundle;
 mod check;

@@ -26891,7 +26891,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ActivityCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::Activity, String>,
+        body: Result<::std::boxed::Box<types::builder::Activity>, String>,
     }
     impl<'a> ActivityCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26907,7 +26907,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Activity` for body failed: {}", s));
             self
         }
@@ -26915,7 +26915,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Activity) -> types::builder::Activity,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/activities`
@@ -26932,7 +26932,7 @@ pub mod builder {
             > {
                 let body = body
                     .and_then(|v| {
-                        types::Activity::try_from(v).map_err(|e| e.to_string())
+                        types::Activity::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/activities", client.baseurl,);
@@ -27144,7 +27144,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CallbackCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::Callback, String>,
+        body: Result<::std::boxed::Box<types::builder::Callback>, String>,
     }
     impl<'a> CallbackCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27160,7 +27160,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
             self
         }
@@ -27168,7 +27168,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Callback) -> types::builder::Callback,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/callbacks`
@@ -27185,7 +27185,7 @@ pub mod builder {
             > {
                 let body = body
                     .and_then(|v| {
-                        types::Callback::try_from(v).map_err(|e| e.to_string())
+                        types::Callback::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/callbacks", client.baseurl,);
@@ -27276,7 +27276,7 @@ pub mod builder {
     pub struct CallbackUpdate<'a> {
         client: &'a super::Client,
         callback_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Callback, String>,
+        body: Result<::std::boxed::Box<types::builder::Callback>, String>,
     }
     impl<'a> CallbackUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27305,7 +27305,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
             self
         }
@@ -27313,7 +27313,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Callback) -> types::builder::Callback,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}`
@@ -27328,7 +27328,7 @@ pub mod builder {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Callback::try_from(v).map_err(|e| e.to_string())
+                        types::Callback::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -27564,7 +27564,7 @@ pub mod builder {
         client: &'a super::Client,
         callback_id: Result<::std::string::String, String>,
         id: Result<types::CallbackCallUpdateId, String>,
-        body: Result<types::builder::CallbackCall, String>,
+        body: Result<::std::boxed::Box<types::builder::CallbackCall>, String>,
     }
     impl<'a> CallbackCallUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27605,7 +27605,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `CallbackCall` for body failed: {}", s)
                 });
@@ -27617,7 +27617,7 @@ pub mod builder {
                 types::builder::CallbackCall,
             ) -> types::builder::CallbackCall,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}/calls`
@@ -27633,7 +27633,7 @@ pub mod builder {
                 let id = id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::CallbackCall::try_from(v).map_err(|e| e.to_string())
+                        types::CallbackCall::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -27842,7 +27842,7 @@ pub mod builder {
     pub struct ContactCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Contact, String>,
+        body: Result<::std::boxed::Box<types::builder::Contact>, String>,
     }
     impl<'a> ContactCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27872,7 +27872,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
             self
         }
@@ -27880,7 +27880,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/contacts`
@@ -27897,7 +27897,9 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| {
+                        types::Contact::try_from(*v).map_err(|e| e.to_string())
+                    })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/contacts", client.baseurl, crate
@@ -28070,7 +28072,7 @@ pub mod builder {
         client: &'a super::Client,
         contact_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Contact, String>,
+        body: Result<::std::boxed::Box<types::builder::Contact>, String>,
     }
     impl<'a> ContactUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28113,7 +28115,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
             self
         }
@@ -28121,7 +28123,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/contacts/{contactId}`
@@ -28136,7 +28138,9 @@ pub mod builder {
                 let contact_id = contact_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Contact::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| {
+                        types::Contact::try_from(*v).map_err(|e| e.to_string())
+                    })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/contacts/{}", client.baseurl, crate
@@ -28627,7 +28631,7 @@ pub mod builder {
     pub struct DistributionListCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DistributionList, String>,
+        body: Result<::std::boxed::Box<types::builder::DistributionList>, String>,
     }
     impl<'a> DistributionListCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28659,7 +28663,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `DistributionList` for body failed: {}", s)
                 });
@@ -28671,7 +28675,7 @@ pub mod builder {
                 types::builder::DistributionList,
             ) -> types::builder::DistributionList,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/distributionlists`
@@ -28689,7 +28693,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                        types::DistributionList::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -28807,7 +28811,7 @@ pub mod builder {
         client: &'a super::Client,
         distributionlist_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::DistributionList, String>,
+        body: Result<::std::boxed::Box<types::builder::DistributionList>, String>,
     }
     impl<'a> DistributionListUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28854,7 +28858,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `DistributionList` for body failed: {}", s)
                 });
@@ -28866,7 +28870,7 @@ pub mod builder {
                 types::builder::DistributionList,
             ) -> types::builder::DistributionList,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/distributionlists/{distributionlistId}`
@@ -28883,7 +28887,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::DistributionList::try_from(v).map_err(|e| e.to_string())
+                        types::DistributionList::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -29145,7 +29149,7 @@ pub mod builder {
     pub struct EventCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Event, String>,
+        body: Result<::std::boxed::Box<types::builder::Event>, String>,
     }
     impl<'a> EventCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29175,7 +29179,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
             self
         }
@@ -29183,7 +29187,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/events`
@@ -29200,7 +29204,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::Event::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/events", client.baseurl, crate
@@ -29388,7 +29392,7 @@ pub mod builder {
         client: &'a super::Client,
         event_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Event, String>,
+        body: Result<::std::boxed::Box<types::builder::Event>, String>,
     }
     impl<'a> EventUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29431,7 +29435,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
             self
         }
@@ -29439,7 +29443,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/events/{eventId}`
@@ -29454,7 +29458,7 @@ pub mod builder {
                 let event_id = event_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Event::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::Event::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/events/{}", client.baseurl, crate
@@ -29478,7 +29482,7 @@ pub mod builder {
     pub struct ImportCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Import, String>,
+        body: Result<::std::boxed::Box<types::builder::Import>, String>,
     }
     impl<'a> ImportCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29508,7 +29512,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Import` for body failed: {}", s));
             self
         }
@@ -29516,7 +29520,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Import) -> types::builder::Import,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/imports`
@@ -29530,7 +29534,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Import::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::Import::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/imports", client.baseurl, crate
@@ -29660,7 +29664,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct KeyCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::Key, String>,
+        body: Result<::std::boxed::Box<types::builder::Key>, String>,
     }
     impl<'a> KeyCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29676,7 +29680,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
             self
         }
@@ -29684,7 +29688,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Key) -> types::builder::Key,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/keys`
@@ -29697,7 +29701,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::Key::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/keys", client.baseurl,);
                 #[allow(unused_mut)]
@@ -29820,7 +29824,7 @@ pub mod builder {
     pub struct KeyUpdate<'a> {
         client: &'a super::Client,
         key_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Key, String>,
+        body: Result<::std::boxed::Box<types::builder::Key>, String>,
     }
     impl<'a> KeyUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29849,7 +29853,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
             self
         }
@@ -29857,7 +29861,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Key) -> types::builder::Key,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/keys/{keyId}`
@@ -29871,7 +29875,7 @@ pub mod builder {
             > {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Key::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::Key::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
@@ -30073,7 +30077,7 @@ pub mod builder {
     pub struct MessageCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Message, String>,
+        body: Result<::std::boxed::Box<types::builder::Message>, String>,
     }
     impl<'a> MessageCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30103,7 +30107,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Message` for body failed: {}", s));
             self
         }
@@ -30111,7 +30115,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Message) -> types::builder::Message,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/messages`
@@ -30125,7 +30129,9 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| {
+                        types::Message::try_from(*v).map_err(|e| e.to_string())
+                    })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/messages", client.baseurl, crate
@@ -30613,7 +30619,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SendCodeCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::SendCodeCreateBody, String>,
+        body: Result<::std::boxed::Box<types::builder::SendCodeCreateBody>, String>,
     }
     impl<'a> SendCodeCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30631,7 +30637,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `SendCodeCreateBody` for body failed: {}", s)
                 });
@@ -30643,7 +30649,7 @@ pub mod builder {
                 types::builder::SendCodeCreateBody,
             ) -> types::builder::SendCodeCreateBody,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/otp/send-code`
@@ -30657,7 +30663,8 @@ pub mod builder {
             > {
                 let body = body
                     .and_then(|v| {
-                        types::SendCodeCreateBody::try_from(v).map_err(|e| e.to_string())
+                        types::SendCodeCreateBody::try_from(*v)
+                            .map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/otp/send-code", client.baseurl,);
@@ -30686,7 +30693,7 @@ pub mod builder {
     pub struct VerifyCodeCreate<'a> {
         client: &'a super::Client,
         otp_id: Result<::std::string::String, String>,
-        body: Result<types::builder::VerifyCodeCreateBody, String>,
+        body: Result<::std::boxed::Box<types::builder::VerifyCodeCreateBody>, String>,
     }
     impl<'a> VerifyCodeCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30717,7 +30724,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!(
                         "conversion to `VerifyCodeCreateBody` for body failed: {}", s
@@ -30731,7 +30738,7 @@ pub mod builder {
                 types::builder::VerifyCodeCreateBody,
             ) -> types::builder::VerifyCodeCreateBody,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/otp/{otpId}/verify-code`
@@ -30746,7 +30753,7 @@ pub mod builder {
                 let otp_id = otp_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::VerifyCodeCreateBody::try_from(v)
+                        types::VerifyCodeCreateBody::try_from(*v)
                             .map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
@@ -30952,7 +30959,7 @@ pub mod builder {
     pub struct ResourceCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Resource, String>,
+        body: Result<::std::boxed::Box<types::builder::Resource>, String>,
     }
     impl<'a> ResourceCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30982,7 +30989,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
             self
         }
@@ -30990,7 +30997,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/resources`
@@ -31008,7 +31015,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Resource::try_from(v).map_err(|e| e.to_string())
+                        types::Resource::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -31122,7 +31129,7 @@ pub mod builder {
         client: &'a super::Client,
         resource_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Resource, String>,
+        body: Result<::std::boxed::Box<types::builder::Resource>, String>,
     }
     impl<'a> ResourceUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31165,7 +31172,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
             self
         }
@@ -31173,7 +31180,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/resources/{resourceId}`
@@ -31192,7 +31199,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Resource::try_from(v).map_err(|e| e.to_string())
+                        types::Resource::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -31429,7 +31436,7 @@ pub mod builder {
     pub struct ResponseRuleCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::ResponseRule, String>,
+        body: Result<::std::boxed::Box<types::builder::ResponseRule>, String>,
     }
     impl<'a> ResponseRuleCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31459,7 +31466,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `ResponseRule` for body failed: {}", s)
                 });
@@ -31471,7 +31478,7 @@ pub mod builder {
                 types::builder::ResponseRule,
             ) -> types::builder::ResponseRule,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/responserules`
@@ -31486,7 +31493,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                        types::ResponseRule::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -31597,7 +31604,7 @@ pub mod builder {
         client: &'a super::Client,
         response_rule_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::ResponseRule, String>,
+        body: Result<::std::boxed::Box<types::builder::ResponseRule>, String>,
     }
     impl<'a> ResponseRuleUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31642,7 +31649,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `ResponseRule` for body failed: {}", s)
                 });
@@ -31654,7 +31661,7 @@ pub mod builder {
                 types::builder::ResponseRule,
             ) -> types::builder::ResponseRule,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/responserules/{responseRuleId}`
@@ -31670,7 +31677,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::ResponseRule::try_from(v).map_err(|e| e.to_string())
+                        types::ResponseRule::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -31905,7 +31912,7 @@ pub mod builder {
     pub struct ScenarioCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Scenario, String>,
+        body: Result<::std::boxed::Box<types::builder::Scenario>, String>,
     }
     impl<'a> ScenarioCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31935,7 +31942,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
             self
         }
@@ -31943,7 +31950,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/scenarios`
@@ -31958,7 +31965,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Scenario::try_from(v).map_err(|e| e.to_string())
+                        types::Scenario::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -32066,7 +32073,7 @@ pub mod builder {
         client: &'a super::Client,
         scenario_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Scenario, String>,
+        body: Result<::std::boxed::Box<types::builder::Scenario>, String>,
     }
     impl<'a> ScenarioUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32109,7 +32116,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
             self
         }
@@ -32117,7 +32124,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/scenarios/{scenarioId}`
@@ -32133,7 +32140,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Scenario::try_from(v).map_err(|e| e.to_string())
+                        types::Scenario::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -32436,7 +32443,7 @@ pub mod builder {
     pub struct TemplateCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Template, String>,
+        body: Result<::std::boxed::Box<types::builder::Template>, String>,
     }
     impl<'a> TemplateCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32466,7 +32473,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
             self
         }
@@ -32474,7 +32481,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/templates`
@@ -32492,7 +32499,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Template::try_from(v).map_err(|e| e.to_string())
+                        types::Template::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -32606,7 +32613,7 @@ pub mod builder {
         client: &'a super::Client,
         template_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<types::builder::Template, String>,
+        body: Result<::std::boxed::Box<types::builder::Template>, String>,
     }
     impl<'a> TemplateUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32649,7 +32656,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
             self
         }
@@ -32657,7 +32664,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/templates/{templateId}`
@@ -32673,7 +32680,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Template::try_from(v).map_err(|e| e.to_string())
+                        types::Template::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
@@ -32899,7 +32906,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::User, String>,
+        body: Result<::std::boxed::Box<types::builder::User>, String>,
     }
     impl<'a> UserCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -32915,7 +32922,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `User` for body failed: {}", s));
             self
         }
@@ -32923,7 +32930,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::User) -> types::builder::User,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/users`
@@ -32939,7 +32946,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::User::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/users", client.baseurl,);
                 #[allow(unused_mut)]
@@ -33058,7 +33065,7 @@ pub mod builder {
     pub struct UserUpdate<'a> {
         client: &'a super::Client,
         user_id: Result<::std::string::String, String>,
-        body: Result<types::builder::User, String>,
+        body: Result<::std::boxed::Box<types::builder::User>, String>,
     }
     impl<'a> UserUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33087,7 +33094,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| format!("conversion to `User` for body failed: {}", s));
             self
         }
@@ -33095,7 +33102,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::User) -> types::builder::User,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/users/{userId}`
@@ -33109,7 +33116,7 @@ pub mod builder {
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::User::try_from(v).map_err(|e| e.to_string()))
+                    .and_then(|v| types::User::try_from(*v).map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
@@ -33290,7 +33297,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct WorkspaceCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::Workspace, String>,
+        body: Result<::std::boxed::Box<types::builder::Workspace>, String>,
     }
     impl<'a> WorkspaceCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33306,7 +33313,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `Workspace` for body failed: {}", s)
                 });
@@ -33316,7 +33323,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Workspace) -> types::builder::Workspace,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `POST` request to `/workspaces`
@@ -33333,7 +33340,7 @@ pub mod builder {
             > {
                 let body = body
                     .and_then(|v| {
-                        types::Workspace::try_from(v).map_err(|e| e.to_string())
+                        types::Workspace::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/workspaces", client.baseurl,);
@@ -33425,7 +33432,7 @@ pub mod builder {
     pub struct WorkspaceUpdate<'a> {
         client: &'a super::Client,
         workspace_id: Result<::std::string::String, String>,
-        body: Result<types::builder::Workspace, String>,
+        body: Result<::std::boxed::Box<types::builder::Workspace>, String>,
     }
     impl<'a> WorkspaceUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -33454,7 +33461,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(From::from)
+                .map(|value| ::std::boxed::Box::new(From::from(value)))
                 .map_err(|s| {
                     format!("conversion to `Workspace` for body failed: {}", s)
                 });
@@ -33464,7 +33471,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Workspace) -> types::builder::Workspace,
         {
-            self.body = self.body.map(f);
+            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
             self
         }
         ///Sends a `PUT` request to `/workspaces/{workspaceId}`
@@ -33479,7 +33486,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
                     .and_then(|v| {
-                        types::Workspace::try_from(v).map_err(|e| e.to_string())
+                        types::Workspace::try_from(*v).map_err(|e| e.to_string())
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(

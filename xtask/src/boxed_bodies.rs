@@ -1,0 +1,212 @@
+//! Request bodies held in a box by the operation builders.
+//!
+//! progenitor keeps an operation's body in its builder as the model's
+//! builder (`body: Result<types::builder::Message, String>`). Model builders
+//! are large (a message's is several KB) and every builder method takes and
+//! returns the operation builder by value, as does `send()`'s future: each
+//! step moved the whole body. This pass boxes it, so each step moves one
+//! pointer:
+//!
+//! ```text
+//! body: Result<types::builder::X, String>          → Result<Box<types::builder::X>, String>
+//! .body(v):     value.try_into().map(From::from)   → .map(|value| Box::new(From::from(value)))
+//! .body_map(f): self.body.map(f)                   → self.body.map(|body| Box::new(f(*body)))
+//! send():       types::X::try_from(v)              → types::X::try_from(*v)
+//! ```
+//!
+//! Each operation builder with such a body must have all four; anything
+//! else is an error naming the builder.
+
+use syn::visit_mut::VisitMut;
+use syn::{Expr, ImplItem, Item, parse_quote};
+
+use crate::response_handling::{ShapeError, text};
+
+/// Boxes the body of every operation builder in `mod builder`. Returns how
+/// many builders were changed.
+pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
+    let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+        _ => None,
+    }) else {
+        return Err(shape("generated client", "no `mod builder`"));
+    };
+    let mut boxed = Vec::new();
+    for item in items.iter_mut() {
+        let Item::Struct(builder) = item else {
+            continue;
+        };
+        for field in &mut builder.fields {
+            let is_body = field.ident.as_ref().is_some_and(|name| name == "body");
+            let ty = text(&field.ty);
+            if let Some(model) = ty
+                .strip_prefix("Result<types::builder::")
+                .and_then(|rest| rest.strip_suffix(",String>"))
+                && is_body
+            {
+                let model: syn::Ident = syn::parse_str(model)
+                    .map_err(|err| shape(&builder.ident.to_string(), err.to_string()))?;
+                field.ty = parse_quote!(Result<::std::boxed::Box<types::builder::#model>, String>);
+                boxed.push(builder.ident.to_string());
+            }
+        }
+    }
+    for item in items.iter_mut() {
+        let Item::Impl(block) = item else { continue };
+        if block.trait_.is_some() {
+            continue;
+        }
+        let place = text(&block.self_ty);
+        let Some(name) = boxed
+            .iter()
+            .find(|name| place == **name || place.starts_with(&format!("{name}<")))
+        else {
+            continue;
+        };
+        let mut found = [false; 3];
+        for member in &mut block.items {
+            let ImplItem::Fn(method) = member else {
+                continue;
+            };
+            let slot = match method.sig.ident.to_string().as_str() {
+                "body" => 0,
+                "body_map" => 1,
+                "send" => 2,
+                _ => continue,
+            };
+            let mut boxing = Boxing {
+                method: slot,
+                rewritten: 0,
+            };
+            boxing.visit_block_mut(&mut method.block);
+            if boxing.rewritten != 1 {
+                return Err(shape(
+                    name,
+                    format!(
+                        "`{}`: {} places to box the body, expected 1",
+                        method.sig.ident, boxing.rewritten
+                    ),
+                ));
+            }
+            found[slot] = true;
+        }
+        if found != [true; 3] {
+            return Err(shape(
+                name,
+                "no `body`, `body_map` and `send` to box the body in",
+            ));
+        }
+    }
+    Ok(boxed.len())
+}
+
+/// Rewrites the one expression of a method that handles the unboxed body.
+struct Boxing {
+    /// 0: `body`, 1: `body_map`, 2: `send`.
+    method: usize,
+    rewritten: usize,
+}
+
+impl VisitMut for Boxing {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        match (self.method, &mut *expr) {
+            (0, Expr::MethodCall(call))
+                if call.method == "map" && text(&call.args) == "From::from" =>
+            {
+                call.args = parse_quote!(|value| ::std::boxed::Box::new(From::from(value)));
+                self.rewritten += 1;
+            }
+            (1, Expr::MethodCall(call))
+                if call.method == "map"
+                    && text(&call.receiver) == "self.body"
+                    && text(&call.args) == "f" =>
+            {
+                call.args = parse_quote!(|body| ::std::boxed::Box::new(f(*body)));
+                self.rewritten += 1;
+            }
+            (2, Expr::Call(call))
+                if text(&call.func).starts_with("types::")
+                    && text(&call.func).ends_with("::try_from")
+                    && text(&call.args) == "v" =>
+            {
+                call.args = parse_quote!(*v);
+                self.rewritten += 1;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
+    ShapeError {
+        place: place.to_string(),
+        problem: problem.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+    use super::*;
+
+    const BUILDER: &str = r#"
+        pub mod builder {
+            pub struct MessageCreate<'a> {
+                client: &'a super::Client,
+                body: Result<types::builder::Message, String>,
+            }
+            impl<'a> MessageCreate<'a> {
+                pub fn body<V>(mut self, value: V) -> Self {
+                    self.body = value.try_into().map(From::from).map_err(|s| format!("{}", s));
+                    self
+                }
+                pub fn body_map<F>(mut self, f: F) -> Self {
+                    self.body = self.body.map(f);
+                    self
+                }
+                pub async fn send(self) -> R {
+                    let Self { client, body } = self;
+                    let request = (|| {
+                        let body = body
+                            .and_then(|v| types::Message::try_from(v).map_err(|e| e.to_string()))
+                            .map_err(Error::InvalidRequest)?;
+                        Ok(request)
+                    })();
+                    SEND_END
+                }
+            }
+            pub struct MessageList<'a> { client: &'a super::Client }
+        }
+    "#;
+
+    #[test]
+    fn the_body_is_boxed_in_field_setter_map_and_send() {
+        let mut file: syn::File = syn::parse_str(&BUILDER.replace("SEND_END", "done")).unwrap();
+        assert_eq!(rewrite(&mut file).unwrap(), 1);
+        let out = text(&file);
+        assert!(
+            out.contains("body:Result<::std::boxed::Box<types::builder::Message>,String>"),
+            "{out}"
+        );
+        assert!(
+            out.contains(".map(|value|::std::boxed::Box::new(From::from(value)))"),
+            "{out}"
+        );
+        assert!(
+            out.contains("self.body.map(|body|::std::boxed::Box::new(f(*body)))"),
+            "{out}"
+        );
+        assert!(out.contains("types::Message::try_from(*v)"), "{out}");
+    }
+
+    #[test]
+    fn a_builder_without_the_expected_methods_is_refused_by_name() {
+        let source = BUILDER.replace("types::Message::try_from(v)", "types::Message::from(v)");
+        let mut file: syn::File = syn::parse_str(&source.replace("SEND_END", "done")).unwrap();
+        let err = rewrite(&mut file).unwrap_err();
+        assert_eq!(err.place, "MessageCreate");
+        assert!(err.problem.contains("send"), "{err}");
+    }
+}
