@@ -565,3 +565,65 @@ async fn a_huge_timeout_does_not_panic() {
         .await
         .expect("200");
 }
+
+/// A server that sends the status and headers of a 200 and half its body,
+/// then stalls.
+async fn stalling_body_server() -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/vnd.whispir.message-v1+json\r\ncontent-length: 100\r\n\r\n{\"to\":";
+                let _ = socket.write_all(head.as_bytes()).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_is_cut_off_within_the_call_budget() {
+    let uri = stalling_body_server().await;
+    let client = whispir_tests::mock_builder(&uri, fast_retries(1))
+        .attempt_timeout(Duration::from_secs(20))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = expect_error(client.message_retrieve().message_id("AB").send().await);
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    assert_eq!(err.status(), Some(reqwest::StatusCode::OK), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("did not arrive in time"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_late_past_the_budget_names_the_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok_message().set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let client = whispir_tests::mock_builder(&server.uri(), fast_retries(3))
+        .attempt_timeout(Duration::from_secs(20))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = expect_error(client.message_retrieve().message_id("AB").send().await);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(err.is_timeout(), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("time budget of 300ms"),
+        "{err:#}"
+    );
+    assert_eq!(err.attempts(), 1, "{err:#}");
+}

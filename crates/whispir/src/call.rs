@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use whispir_errors::transport::from_reqwest;
-use whispir_errors::{Error, RawBody, SendState, TransportKind, resolve_location};
+use whispir_errors::{Error, RawBody, resolve_location};
 
 use crate::execute::{Progress, execute, read_capped};
 use crate::generated::{ByteStream, Client};
@@ -28,8 +28,6 @@ pub(crate) struct Answer {
     pub(crate) spec: &'static OperationSpec,
     pub(crate) method: Method,
     pub(crate) response: reqwest::Response,
-    /// When reading the body must have ended.
-    pub(crate) body_deadline: Instant,
 }
 
 impl Answer {
@@ -61,14 +59,16 @@ impl Answer {
             spec: self.spec,
             method: self.method,
         };
-        match tokio::time::timeout_at(self.body_deadline, read_capped(self.response, limit)).await {
-            Ok(Ok((bytes, false))) => Ok((parts, bytes)),
-            Ok(Ok((bytes, true))) => {
+        match read_capped(self.response, limit).await {
+            Ok((bytes, false)) => Ok((parts, bytes)),
+            Ok((bytes, true)) => {
                 let source = BodyTooLarge { limit };
                 Err(parts.decode_error(bytes, true, source))
             }
-            Ok(Err(err)) => Err(parts.decode_error(Bytes::new(), true, err.without_url())),
-            Err(_) => Err(parts.decode_error(Bytes::new(), true, BodyTooSlow)),
+            Err(err) if err.is_timeout() => {
+                Err(parts.decode_error(Bytes::new(), true, BodyTooSlow))
+            }
+            Err(err) => Err(parts.decode_error(Bytes::new(), true, err.without_url())),
         }
     }
 }
@@ -108,7 +108,9 @@ impl Parts {
 
 /// A success body that did not arrive in time.
 #[derive(Debug, thiserror::Error)]
-#[error("the response body did not arrive within the call's time budget")]
+#[error(
+    "the response body did not arrive in time (ClientBuilder::attempt_timeout, ClientBuilder::timeout)"
+)]
 struct BodyTooSlow;
 
 /// A success body longer than the client accepts.
@@ -177,56 +179,25 @@ impl<'a> Call<'a> {
             deadline,
             &progress,
         ));
-        let response = match tokio::time::timeout_at(deadline, sending).await {
-            Ok(result) => result?,
-            Err(_) => {
-                let attempts = progress.attempts();
-                let sent = if attempts == 0 {
-                    SendState::NotSent
-                } else {
-                    SendState::MaybeSent
-                };
-                return Err(Error::transport(
-                    Some(spec.operation_id),
-                    Some(method),
-                    TransportKind::Timeout,
-                    sent,
-                    OutOfTime { budget },
-                )
-                .with_attempts(attempts));
-            }
-        };
-        // The answer's status is in: the request was carried out, and no
-        // timeout may hide that any more. The body gets what is left of the
-        // budget, but at least a short grace.
-        let body_deadline = deadline.max(Instant::now() + BODY_GRACE);
+        // No timer of its own: every request of the call is sent with the
+        // shorter of the attempt timeout and what is left of the budget, and
+        // that bound covers its body too (see `redirect`).
+        let response = sending.await?;
         decode(Answer {
             spec,
             method,
             response,
-            body_deadline,
         })
         .await
         .map_err(|err| err.with_attempts(progress.attempts()))
     }
 }
 
-/// How long the body of an answer may still take after its status came in,
-/// when the call's budget is spent.
-const BODY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-
 /// `now + budget`, or a day from now when that does not fit an `Instant`.
 fn far_instant(budget: std::time::Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(budget)
         .unwrap_or_else(|| now + std::time::Duration::from_secs(24 * 3600))
-}
-
-/// The whole call took longer than the client allows.
-#[derive(Debug, thiserror::Error)]
-#[error("the call's time budget of {budget:?} (ClientBuilder::timeout) ran out")]
-struct OutOfTime {
-    budget: std::time::Duration,
 }
 
 /// Puts what the generated code cannot know on a request: the vendor media
@@ -306,16 +277,12 @@ pub(crate) async fn message_sent(
             // echo; it is read in any case so that the connection can be
             // reused, and only a JSON object can be the scheduled echo.
             let location = answer.location();
-            let Answer {
-                mut response,
-                body_deadline,
-                ..
-            } = answer;
+            let Answer { mut response, .. } = answer;
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
-            let body = tokio::time::timeout_at(body_deadline, read_capped(response, limit)).await;
+            let body = read_capped(response, limit).await;
             let scheduled = match body {
-                Ok(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
+                Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
                     serde_json::from_slice(&bytes).ok().map(Box::new)
                 }
                 _ => None,

@@ -120,7 +120,6 @@ pub struct ClientBuilder {
     credentials: Option<Credentials>,
     api_key: Option<SecretString>,
     connect_timeout: Option<Duration>,
-    attempt_timeout: Option<Duration>,
     user_agent: Option<String>,
     http_client: Option<reqwest::ClientBuilder>,
     root_certificates: Vec<reqwest::Certificate>,
@@ -180,7 +179,7 @@ impl ClientBuilder {
     /// of its answer (default 10 s), so that a stuck attempt leaves time to
     /// retry within [`ClientBuilder::timeout`].
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = Some(timeout);
+        self.options.attempt_timeout = timeout;
         self
     }
 
@@ -274,6 +273,7 @@ impl ClientBuilder {
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
         let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
+        let attempt_timeout = self.options.attempt_timeout;
         let context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
                 .with_options(self.options);
@@ -285,7 +285,10 @@ impl ClientBuilder {
                 http.add_root_certificate(root)
             })
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            .timeout(self.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
+            // Each request of a call gets the shorter of the attempt timeout
+            // and what is left of the call's budget (see `redirect`); this is
+            // the ceiling for requests sent any other way.
+            .timeout(attempt_timeout)
             // The SDK follows redirects itself (see `redirect`).
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -103,6 +103,10 @@ pub struct CallOptions {
     /// redirect, rate-limit wait, pause and body read of it. A retry that
     /// could not finish in time is not started.
     pub timeout: Duration,
+    /// How long one attempt may take, from sending the request to the end
+    /// of its answer (default 10 s), and never longer than what is left of
+    /// [`CallOptions::timeout`].
+    pub attempt_timeout: Duration,
 }
 
 /// How many bytes of a success body are read unless set otherwise.
@@ -119,6 +123,7 @@ impl Default for CallOptions {
             error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
             body_limit: DEFAULT_BODY_LIMIT,
             timeout: crate::client::DEFAULT_TIMEOUT,
+            attempt_timeout: crate::client::DEFAULT_ATTEMPT_TIMEOUT,
         }
     }
 }

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
-use whispir_errors::{Error, RawBody, Refusal, same_origin};
+use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind, same_origin};
 
 use crate::cache::{ResponseCache, Settled};
 use crate::context::{CallPolicy, ClientContext};
@@ -29,6 +29,16 @@ pub(crate) enum Failure {
     Refused(Refusal),
     /// The limiter refused the request before it was sent at all.
     Held(Refusal),
+    /// The call's time budget was spent before this request could go; the
+    /// flag says whether an earlier hop of the attempt was sent.
+    OutOfTime { hop_sent: bool },
+}
+
+/// The whole call took longer than the client allows.
+#[derive(Debug, thiserror::Error)]
+#[error("the call's time budget of {budget:?} (ClientBuilder::timeout) ran out")]
+pub(crate) struct OutOfTime {
+    pub(crate) budget: Duration,
 }
 
 /// The longest pause one quota refusal from the API imposes on every clone
@@ -150,6 +160,7 @@ impl Attempts<'_> {
             let gate = Gate {
                 limiter: policy.limiter.as_ref(),
                 deadline: self.deadline,
+                attempt_timeout: policy.options.attempt_timeout,
             };
             let sent = send_following_redirects(
                 self.http,
@@ -199,8 +210,27 @@ impl Attempts<'_> {
                     from_api = same_origin(response.url(), &api_url);
                     self.error_response(response).await
                 }
+                Err(Failure::Transport(err))
+                    if err.is_timeout() && Instant::now() >= self.deadline =>
+                {
+                    // The request's own timeout was the rest of the budget.
+                    span.record("retry", "out of time");
+                    return Err(self.out_of_time(SendState::MaybeSent));
+                }
                 Err(Failure::Transport(err)) => {
                     from_reqwest(Some(self.operation), Some(self.method.clone()), err)
+                }
+                Err(Failure::OutOfTime { hop_sent }) => {
+                    if !hop_sent {
+                        self.progress.attempts.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    let sent = if self.progress.attempts() == 0 {
+                        SendState::NotSent
+                    } else {
+                        SendState::MaybeSent
+                    };
+                    span.record("retry", "out of time");
+                    return Err(self.out_of_time(sent));
                 }
                 Err(Failure::Refused(refusal)) => {
                     span.record("retry", "no");
@@ -246,6 +276,20 @@ impl Attempts<'_> {
             tokio::time::sleep(wait).await;
             current = copy;
         }
+    }
+
+    /// The call's budget ran out; `sent` says whether any request of it may
+    /// have reached the API.
+    fn out_of_time(&self, sent: SendState) -> Error {
+        Error::transport(
+            Some(self.operation),
+            Some(self.method.clone()),
+            TransportKind::Timeout,
+            sent,
+            OutOfTime {
+                budget: self.policy.options.timeout,
+            },
+        )
     }
 
     fn refused(&self, refusal: Refusal) -> Error {
@@ -307,9 +351,18 @@ impl Attempts<'_> {
 pub(crate) struct Gate<'a> {
     limiter: Option<&'a RateLimiter>,
     deadline: Instant,
+    attempt_timeout: Duration,
 }
 
 impl Gate<'_> {
+    /// How long the next request may take, body included: the attempt
+    /// timeout, or what is left of the call's budget if that is less.
+    /// `None` when nothing is left.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then(|| left.min(self.attempt_timeout))
+    }
+
     /// Waits for the limiter's turn, or says why the request may not go.
     /// The returned token is spent when the request is sent; dropped
     /// unspent (a cancelled call), it gives its unit of the daily budget

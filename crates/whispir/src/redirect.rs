@@ -151,6 +151,11 @@ pub(crate) async fn send_following_redirects(
                 Failure::Refused(refusal)
             }
         })?;
+        // Checked after the limiter's wait, which may have used the budget.
+        let Some(timeout) = gate.request_timeout() else {
+            return Err(Failure::OutOfTime { hop_sent: hops > 0 });
+        };
+        *current.timeout_mut() = Some(timeout);
         if let Some(token) = token {
             token.sent();
         }
