@@ -26,14 +26,15 @@ pub fn resolve_location(request_url: &Url, headers: &HeaderMap) -> Result<Url, L
     let value = headers
         .get(http::header::LOCATION)
         .ok_or(LocationError::Missing)?;
-    let text = String::from_utf8_lossy(value.as_bytes()).trim().to_string();
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let text = text.trim();
     if text.is_empty() {
         return Err(LocationError::Missing);
     }
     request_url
-        .join(&text)
+        .join(text)
         .map_err(|err| LocationError::Invalid {
-            value: text.clone(),
+            value: text.to_string(),
             reason: err.to_string(),
         })
 }

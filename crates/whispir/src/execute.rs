@@ -129,24 +129,21 @@ impl Attempts<'_> {
     /// The attempts of one call, with the retry decisions between them. An
     /// answer that is not a success becomes the SDK's error at once (its
     /// body read, capped), and that one classification decides the retry.
-    async fn run(&self, mut request: reqwest::Request) -> Result<reqwest::Response, Error> {
+    async fn run(&self, mut current: reqwest::Request) -> Result<reqwest::Response, Error> {
         let span = tracing::Span::current();
         let started = Instant::now();
         let policy = self.policy;
-        policy.redirects.rewrite(&mut request);
+        policy.redirects.rewrite(&mut current);
         let cache_key = policy
             .cache
             .as_ref()
-            .and_then(|_| ResponseCache::key(&request));
+            .and_then(|_| ResponseCache::key(&current));
         if let (Some(cache), Some(key)) = (&policy.cache, &cache_key) {
-            cache.add_validators(key, &mut request);
+            cache.add_validators(key, &mut current);
         }
         let retry = &policy.options.retry;
         let mut caps = retry.backoff_caps();
         let mut retry_cost = None;
-        // The API's own origin: only its answers may pause the client.
-        let api_url = request.url().clone();
-        let mut current = request;
         let mut repeated_without_validators = false;
         let mut from_api = false;
         loop {
@@ -207,7 +204,12 @@ impl Attempts<'_> {
                     return Err(self.refused(refusal));
                 }
                 Ok(response) => {
-                    from_api = same_origin(response.url(), &api_url);
+                    // Only the API's own answers may pause the client. The
+                    // copy has the URL this attempt was sent to (a redirect
+                    // changes the response's URL, never the copy's).
+                    from_api = copy
+                        .as_ref()
+                        .is_some_and(|sent| same_origin(response.url(), sent.url()));
                     self.error_response(response).await
                 }
                 Err(Failure::Transport(err))
@@ -322,8 +324,9 @@ impl Attempts<'_> {
         response: reqwest::Response,
     ) -> Result<Settled, Error> {
         match (&self.policy.cache, key) {
-            (Some(cache), Some(key)) => cache
-                .settle(key, response)
+            // Boxed: the cache is opt-in, and its future would otherwise
+            // make every call's future larger.
+            (Some(cache), Some(key)) => Box::pin(cache.settle(key, response))
                 .await
                 .map_err(|err| from_reqwest(Some(self.operation), Some(self.method.clone()), err)),
             _ => Ok(Settled::Response(response)),
@@ -371,7 +374,9 @@ impl Gate<'_> {
         let Some(limiter) = self.limiter else {
             return Ok(None);
         };
-        match limiter.acquire(self.deadline).await {
+        // Boxed: the limiter is opt-in, and its future would otherwise make
+        // every call's future larger.
+        match Box::pin(limiter.acquire(self.deadline)).await {
             Admission::Go(token) => Ok(Some(token)),
             Admission::DailyBudgetSpent { resets_in } => {
                 Err(Refusal::DailyBudgetSpent { resets_in })

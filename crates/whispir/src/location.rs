@@ -112,6 +112,7 @@ pub enum WaitOutcome {
 pub struct MessageSent {
     status: StatusCode,
     headers: HeaderMap,
+    /// The `Location` when it names no message (else it is `accepted`'s).
     location: Option<Url>,
     accepted: Option<Accepted>,
     // Boxed: a message is about 2 KiB, and a send's outcome is moved often.
@@ -125,15 +126,14 @@ impl MessageSent {
         location: Option<Url>,
         scheduled: Option<Box<Message>>,
     ) -> Self {
-        let accepted = location
-            .clone()
-            .and_then(|url| match Accepted::from_location(url) {
-                Ok(accepted) => Some(accepted),
-                Err(err) => {
-                    tracing::warn!(%err, "the message was sent but its Location names no message");
-                    None
-                }
-            });
+        let (location, accepted) = match location.map(Accepted::parse) {
+            None => (None, None),
+            Some(Ok(accepted)) => (None, Some(accepted)),
+            Some(Err((location, err))) => {
+                tracing::warn!(%err, "the message was sent but its Location names no message");
+                (Some(location), None)
+            }
+        };
         Self {
             status,
             headers,
@@ -156,7 +156,10 @@ impl MessageSent {
 
     /// The message's URL, from the `Location` header.
     pub fn location(&self) -> Option<&Url> {
-        self.location.as_ref()
+        self.accepted
+            .as_ref()
+            .map(Accepted::location)
+            .or(self.location.as_ref())
     }
 
     /// The message id, from its `Location`.
@@ -201,21 +204,33 @@ impl Accepted {
     /// The accepted message at `location`, a message URL such as
     /// `https://api.au.whispir.com/workspaces/AB/messages/CD`.
     pub fn from_location(location: Url) -> Result<Self, Error> {
-        let segments: Vec<&str> = location
-            .path_segments()
-            .map(Iterator::collect)
-            .unwrap_or_default();
-        let (workspace_id, message_id) = match segments.as_slice() {
-            [.., "workspaces", workspace, "messages", id] if !id.is_empty() => {
-                (Some((*workspace).to_string()), (*id).to_string())
+        Self::parse(location).map_err(|(_, err)| err)
+    }
+
+    /// Like [`Accepted::from_location`], handing the URL back on failure.
+    fn parse(location: Url) -> Result<Self, (Url, Error)> {
+        // The last four segments are all a message URL needs.
+        let mut last = [None; 4];
+        if let Some(segments) = location.path_segments() {
+            for (slot, segment) in last.iter_mut().zip(segments.rev()) {
+                *slot = Some(segment);
             }
-            [.., "messages", id] if !id.is_empty() => (None, (*id).to_string()),
+        }
+        let (workspace_id, message_id) = match last {
+            [
+                Some(id),
+                Some("messages"),
+                Some(workspace),
+                Some("workspaces"),
+            ] if !id.is_empty() => (Some(workspace.to_string()), id.to_string()),
+            [Some(id), Some("messages"), ..] if !id.is_empty() => (None, id.to_string()),
             _ => {
-                return Err(Error::protocol(
+                let err = Error::protocol(
                     Some("messageCreate"),
                     None,
                     format!("the Location {location} is not a message URL"),
-                ));
+                );
+                return Err((location, err));
             }
         };
         Ok(Self {
