@@ -203,7 +203,8 @@ impl ClientBuilder {
     }
 
     /// All call options at once (retries, budget, rate limit, cache, body
-    /// limits), replacing what earlier setters chose.
+    /// limits, `timeout`, `attempt_timeout`), replacing what earlier setters
+    /// chose: call it first, then the setters that change single options.
     pub fn call_options(mut self, options: CallOptions) -> Self {
         self.options = options;
         self
