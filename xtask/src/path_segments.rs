@@ -5,15 +5,18 @@
 //! and reads `\` as `/`, so `contact_id("..\\users\\U1")` would act on
 //! `/users/U1`. This pass replaces every `encode_path(&x.to_string())` in the
 //! generated `send()` methods with the SDK's checked encoder,
-//! `crate::segments::encode("x", &x.to_string(), allowed)?`, which refuses
+//! `crate::segments::encode("x", &x, allowed)?`, which refuses
 //! `""`, `.`, `..` and values outside the parameter's documented pattern
 //! before anything is sent, and percent-encodes everything outside RFC
 //! 3986's unreserved set.
 //!
-//! Workspace-scoped operations pass their workspace id as a query parameter
-//! that the client moves into the path with the same check
-//! (`crates/whispir/src/segments.rs`); the workspace operations themselves
-//! take it as a path parameter, checked here.
+//! The encoder borrows the argument (path parameters are strings; any
+//! other type fails to compile, loudly) and hands it back unchanged when
+//! nothing needs encoding, so a call allocates nothing for its path.
+//! Workspace-scoped operations get their workspace id into the path through
+//! `segments::workspace_prefix` with the same check (see
+//! `request_building`); the workspace operations themselves take it as a
+//! path parameter, checked here.
 //!
 //! Documented patterns must have the form `^[CLASS]+$` (a character class of
 //! single characters and ranges): the allowed characters are spelled out
@@ -200,7 +203,7 @@ impl VisitMut for CheckedSegments<'_> {
                 None => quote::quote!(::std::option::Option::None),
             };
             *expr = parse_quote! {
-                crate::segments::encode(#label, &#ident.to_string(), #allowed)
+                crate::segments::encode(#label, &#ident, #allowed)
                     .map_err(Error::InvalidRequest)?
             };
             self.rewritten += 1;
@@ -311,7 +314,7 @@ mod tests {
         assert_eq!(rewrite(&mut file, &patterns).expect("rewrites"), 1);
         let out = text(&file);
         assert!(
-            out.contains("crate::segments::encode(\"message_id\",&message_id.to_string(),::std::option::Option::Some(\"ABCDEF0123456789\")).map_err(Error::InvalidRequest)?"),
+            out.contains("crate::segments::encode(\"message_id\",&message_id,::std::option::Option::Some(\"ABCDEF0123456789\")).map_err(Error::InvalidRequest)?"),
             "{out}"
         );
         assert!(!out.contains("encode_path("), "{out}");

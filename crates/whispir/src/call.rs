@@ -159,6 +159,18 @@ impl<'a> Call<'a> {
         F: FnOnce(Answer) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        // Boxed once, whole: sending and decoding make a large future, and
+        // every future that awaits it (the generated `send()`, the caller's)
+        // would otherwise hold it inline and move it again (measured: the
+        // largest single cost at 256 concurrent calls).
+        Box::pin(self.run_inline(decode)).await
+    }
+
+    async fn run_inline<T, F, Fut>(self, decode: F) -> Result<T, Error>
+    where
+        F: FnOnce(Answer) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
         let Call {
             client,
             spec,
@@ -166,23 +178,21 @@ impl<'a> Call<'a> {
             request,
         } = self;
         let budget = client.inner.options().timeout;
-        let deadline = far_instant(budget);
+        let started = Instant::now();
+        let deadline = far_instant(started, budget);
         let progress = Progress::default();
-        // Boxed: the call path's future is large, and every `.await` above it
-        // would move it again (measured: the biggest cost at 256 concurrent
-        // calls).
-        let sending = Box::pin(execute(
+        // No timer of its own: every request of the call is sent with the
+        // shorter of the attempt timeout and what is left of the budget, and
+        // that bound covers its body too (see `redirect`).
+        let response = execute(
             &client.client,
             &client.inner,
             request,
             spec.operation_id,
-            deadline,
+            (started, deadline),
             &progress,
-        ));
-        // No timer of its own: every request of the call is sent with the
-        // shorter of the attempt timeout and what is left of the budget, and
-        // that bound covers its body too (see `redirect`).
-        let response = sending.await?;
+        )
+        .await?;
         decode(Answer {
             spec,
             method,
@@ -194,8 +204,7 @@ impl<'a> Call<'a> {
 }
 
 /// `now + budget`, or a day from now when that does not fit an `Instant`.
-fn far_instant(budget: std::time::Duration) -> Instant {
-    let now = Instant::now();
+fn far_instant(now: Instant, budget: std::time::Duration) -> Instant {
     now.checked_add(budget)
         .unwrap_or_else(|| now + std::time::Duration::from_secs(24 * 3600))
 }

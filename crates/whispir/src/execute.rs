@@ -68,7 +68,7 @@ pub(crate) async fn execute(
     context: &ClientContext,
     request: reqwest::Request,
     operation: &'static str,
-    deadline: Instant,
+    (started, deadline): (Instant, Instant),
     progress: &Progress,
 ) -> Result<reqwest::Response, Error> {
     let span = tracing::info_span!(
@@ -83,18 +83,20 @@ pub(crate) async fn execute(
     );
     let policy = context.policy();
     async move {
-        let started = Instant::now();
         let call = Attempts {
             http,
             policy,
             operation,
             method: request.method().clone(),
+            started,
             deadline,
             progress,
         };
         let result = call.run(request).await;
         let span = tracing::Span::current();
-        span.record("elapsed_ms", started.elapsed().as_millis());
+        if !span.is_disabled() {
+            span.record("elapsed_ms", started.elapsed().as_millis());
+        }
         match &result {
             Ok(response) => {
                 span.record("status", response.status().as_u16());
@@ -121,6 +123,8 @@ struct Attempts<'a> {
     policy: &'a CallPolicy,
     operation: &'static str,
     method: Method,
+    /// When the call started (its budget counts from here).
+    started: Instant,
     deadline: Instant,
     progress: &'a Progress,
 }
@@ -131,7 +135,7 @@ impl Attempts<'_> {
     /// body read, capped), and that one classification decides the retry.
     async fn run(&self, mut current: reqwest::Request) -> Result<reqwest::Response, Error> {
         let span = tracing::Span::current();
-        let started = Instant::now();
+        let started = self.started;
         let policy = self.policy;
         policy.redirects.rewrite(&mut current);
         let cache_key = policy

@@ -27249,7 +27249,7 @@ pub mod builder {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::segments::encode("callback_id", & callback_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
@@ -27333,7 +27333,7 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::segments::encode("callback_id", & callback_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
@@ -27387,7 +27387,7 @@ pub mod builder {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::segments::encode("callback_id", & callback_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
@@ -27529,7 +27529,7 @@ pub mod builder {
                 let status = status.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}/calls", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::segments::encode("callback_id", & callback_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
@@ -27638,7 +27638,7 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}/calls", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id.to_string(),
+                    ::segments::encode("callback_id", & callback_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
@@ -28039,7 +28039,7 @@ pub mod builder {
                     "{}{}/contacts/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::segments::encode("contact_id", & contact_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -28146,7 +28146,7 @@ pub mod builder {
                     "{}{}/contacts/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::segments::encode("contact_id", & contact_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -28229,7 +28229,7 @@ pub mod builder {
                     "{}{}/contacts/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("contact_id", & contact_id.to_string(),
+                    ::segments::encode("contact_id", & contact_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -28429,7 +28429,7 @@ pub mod builder {
                 let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/customlists/{}", client.baseurl, crate
-                    ::segments::encode("customlist_id", & customlist_id.to_string(),
+                    ::segments::encode("customlist_id", & customlist_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
@@ -28782,9 +28782,8 @@ pub mod builder {
                     "{}{}/distributionlists/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?
+                    ::segments::encode("distributionlist_id", & distributionlist_id,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -28894,9 +28893,8 @@ pub mod builder {
                     "{}{}/distributionlists/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?
+                    ::segments::encode("distributionlist_id", & distributionlist_id,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -28970,9 +28968,8 @@ pub mod builder {
                     "{}{}/distributionlists/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?
+                    ::segments::encode("distributionlist_id", & distributionlist_id,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -29358,7 +29355,7 @@ pub mod builder {
                     "{}{}/events/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("event_id", & event_id.to_string(),
+                    ::segments::encode("event_id", & event_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -29464,7 +29461,7 @@ pub mod builder {
                     "{}{}/events/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("event_id", & event_id.to_string(),
+                    ::segments::encode("event_id", & event_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -29793,8 +29790,8 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    key_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
+                    ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29879,8 +29876,8 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    key_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
+                    ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -29929,8 +29926,8 @@ pub mod builder {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    key_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
+                    ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -30210,7 +30207,7 @@ pub mod builder {
                     "{}{}/messages/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::segments::encode("message_id", & message_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?
                 );
@@ -30393,7 +30390,7 @@ pub mod builder {
                     "{}{}/messages/{}/messageresponses", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::segments::encode("message_id", & message_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?
                 );
@@ -30584,7 +30581,7 @@ pub mod builder {
                     "{}{}/messages/{}/messagestatus", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("message_id", & message_id.to_string(),
+                    ::segments::encode("message_id", & message_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?
                 );
@@ -30759,8 +30756,8 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/otp/{}/verify-code", client.baseurl, crate
-                    ::segments::encode("otp_id", & otp_id.to_string(),
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ::segments::encode("otp_id", & otp_id, ::std::option::Option::None)
+                    .map_err(Error::InvalidRequest) ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -31101,7 +31098,7 @@ pub mod builder {
                     "{}{}/resources/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::segments::encode("resource_id", & resource_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -31206,7 +31203,7 @@ pub mod builder {
                     "{}{}/resources/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::segments::encode("resource_id", & resource_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -31284,7 +31281,7 @@ pub mod builder {
                     "{}{}/resources/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("resource_id", & resource_id.to_string(),
+                    ::segments::encode("resource_id", & resource_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -31575,9 +31572,8 @@ pub mod builder {
                     "{}{}/responserules/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("response_rule_id", & response_rule_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?
+                    ::segments::encode("response_rule_id", & response_rule_id,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -31684,9 +31680,8 @@ pub mod builder {
                     "{}{}/responserules/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("response_rule_id", & response_rule_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?
+                    ::segments::encode("response_rule_id", & response_rule_id,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -31759,9 +31754,8 @@ pub mod builder {
                     "{}{}/responserules/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("response_rule_id", & response_rule_id
-                    .to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?
+                    ::segments::encode("response_rule_id", & response_rule_id,
+                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -32045,7 +32039,7 @@ pub mod builder {
                     "{}{}/scenarios/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::segments::encode("scenario_id", & scenario_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -32147,7 +32141,7 @@ pub mod builder {
                     "{}{}/scenarios/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::segments::encode("scenario_id", & scenario_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -32219,7 +32213,7 @@ pub mod builder {
                     "{}{}/scenarios/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::segments::encode("scenario_id", & scenario_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -32291,7 +32285,7 @@ pub mod builder {
                     "{}{}/scenarios/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id.to_string(),
+                    ::segments::encode("scenario_id", & scenario_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -32585,7 +32579,7 @@ pub mod builder {
                     "{}{}/templates/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::segments::encode("template_id", & template_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -32687,7 +32681,7 @@ pub mod builder {
                     "{}{}/templates/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::segments::encode("template_id", & template_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -32759,7 +32753,7 @@ pub mod builder {
                     "{}{}/templates/{}", client.baseurl, crate
                     ::segments::workspace_prefix(workspace_id.as_deref())
                     .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("template_id", & template_id.to_string(),
+                    ::segments::encode("template_id", & template_id,
                     ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                 );
                 #[allow(unused_mut)]
@@ -33038,8 +33032,8 @@ pub mod builder {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    user_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
+                    ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -33120,8 +33114,8 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    user_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
+                    ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -33170,8 +33164,8 @@ pub mod builder {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id.to_string(), ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                    user_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
+                    ?,
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -33404,7 +33398,7 @@ pub mod builder {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/workspaces/{}", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::segments::encode("workspace_id", & workspace_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
@@ -33491,7 +33485,7 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/workspaces/{}", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::segments::encode("workspace_id", & workspace_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
@@ -33610,7 +33604,7 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/workspaces/{}/activities", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::segments::encode("workspace_id", & workspace_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );
@@ -33740,7 +33734,7 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/workspaces/{}/users", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id.to_string(),
+                    ::segments::encode("workspace_id", & workspace_id,
                     ::std::option::Option::Some("ABCDEF0123456789"))
                     .map_err(Error::InvalidRequest) ?,
                 );

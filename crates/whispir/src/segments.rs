@@ -3,8 +3,12 @@
 //! refused before anything is sent.
 //!
 //! The generated code calls [`encode`] for every path parameter (see
-//! `xtask/src/path_segments.rs`); the workspace id goes through
-//! [`encode_workspace`].
+//! `xtask/src/path_segments.rs`) and [`workspace_prefix`] for the workspace
+//! of scoped operations. Both borrow the argument when it needs no
+//! encoding, so building a path allocates nothing beyond the URL itself.
+
+use std::borrow::Cow;
+use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -33,7 +37,11 @@ fn quoted(value: &str) -> String {
 /// `value` as one path segment for the parameter `name`, or why it cannot
 /// be one: empty, `.` or `..`, or outside the characters `allowed` by the
 /// parameter's documented pattern.
-pub(crate) fn encode(name: &str, value: &str, allowed: Option<&str>) -> Result<String, String> {
+pub(crate) fn encode<'a>(
+    name: &str,
+    value: &'a str,
+    allowed: Option<&str>,
+) -> Result<Cow<'a, str>, String> {
     if value.is_empty() {
         return Err(format!("{name} is empty"));
     }
@@ -51,11 +59,11 @@ pub(crate) fn encode(name: &str, value: &str, allowed: Option<&str>) -> Result<S
             quoted(value)
         ));
     }
-    Ok(utf8_percent_encode(value, NOT_UNRESERVED).to_string())
+    Ok(utf8_percent_encode(value, NOT_UNRESERVED).into())
 }
 
 /// A workspace id as one path segment, or why it cannot be one.
-pub(crate) fn encode_workspace(value: &str) -> Result<String, String> {
+pub(crate) fn encode_workspace(value: &str) -> Result<Cow<'_, str>, String> {
     encode("workspace_id", value, Some(WORKSPACE_ID_CHARACTERS))
 }
 
@@ -63,10 +71,23 @@ pub(crate) fn encode_workspace(value: &str) -> Result<String, String> {
 /// workspace (the unscoped path, the company's default workspace),
 /// `/workspaces/{id}` with one. The generated calls put it between the base
 /// URL and the operation's path.
-pub(crate) fn workspace_prefix(workspace: Option<&str>) -> Result<String, String> {
-    match workspace {
-        None => Ok(String::new()),
-        Some(id) => Ok(format!("/workspaces/{}", encode_workspace(id)?)),
+pub(crate) fn workspace_prefix(workspace: Option<&str>) -> Result<WorkspacePrefix<'_>, String> {
+    workspace
+        .map(encode_workspace)
+        .transpose()
+        .map(WorkspacePrefix)
+}
+
+/// The path prefix of a workspace-scoped operation, written by `Display`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WorkspacePrefix<'a>(Option<Cow<'a, str>>);
+
+impl fmt::Display for WorkspacePrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(id) => write!(f, "/workspaces/{id}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -76,11 +97,13 @@ mod tests {
 
     #[test]
     fn a_workspace_is_a_checked_path_prefix() {
-        assert_eq!(workspace_prefix(None).as_deref(), Ok(""));
-        assert_eq!(
-            workspace_prefix(Some("AB12")).as_deref(),
-            Ok("/workspaces/AB12")
-        );
+        let shown = |id| workspace_prefix(id).map(|prefix| prefix.to_string());
+        assert_eq!(shown(None).as_deref(), Ok(""));
+        assert_eq!(shown(Some("AB12")).as_deref(), Ok("/workspaces/AB12"));
+        assert!(matches!(
+            encode_workspace("AB12"),
+            Ok(Cow::Borrowed("AB12"))
+        ));
         for odd in ["a/b", "..", "", "%2E%2E", "ab12"] {
             assert!(workspace_prefix(Some(odd)).is_err(), "{odd}");
         }
