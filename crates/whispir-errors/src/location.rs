@@ -26,7 +26,11 @@ pub fn resolve_location(request_url: &Url, headers: &HeaderMap) -> Result<Url, L
     let value = headers
         .get(http::header::LOCATION)
         .ok_or(LocationError::Missing)?;
-    let text = String::from_utf8_lossy(value.as_bytes());
+    // A valid header is visible ASCII; anything else is read leniently.
+    let text = match value.to_str() {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(value.as_bytes()),
+    };
     let text = text.trim();
     if text.is_empty() {
         return Err(LocationError::Missing);

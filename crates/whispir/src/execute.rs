@@ -398,6 +398,14 @@ pub(crate) async fn read_capped(
     limit: usize,
 ) -> Result<(Bytes, bool), reqwest::Error> {
     use futures::StreamExt as _;
+    // A declared length within the limit: read it whole, as reqwest does
+    // (the connection never yields more than it declared).
+    if response
+        .content_length()
+        .is_some_and(|length| usize::try_from(length).is_ok_and(|length| length <= limit))
+    {
+        return Ok((response.bytes().await?, false));
+    }
     let mut stream = response.bytes_stream();
     // Most bodies arrive in one chunk: that chunk is handed on as it is,
     // without a copy. Only a second chunk starts a buffer.
