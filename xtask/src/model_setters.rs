@@ -35,6 +35,34 @@ impl VisitMut for RenameTryInto {
     }
 }
 
+/// Replaces a setter's `value.try_into().map_err(|e| format!(…))` (or
+/// `into_field()`) with `crate::models::field(value.…(), "name")`: the same
+/// error text, written once in the SDK instead of a closure and a `format!`
+/// in each of the 500-odd setters, which the compiler otherwise checks one
+/// by one.
+struct SharedErrorText {
+    name: String,
+    replaced: usize,
+}
+
+impl VisitMut for SharedErrorText {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == "map_err"
+            && matches!(call.args.first(), Some(syn::Expr::Closure(_)))
+            && let syn::Expr::MethodCall(conversion) = call.receiver.as_ref()
+            && text(&conversion.receiver) == "value"
+        {
+            let conversion = conversion.clone();
+            let name = &self.name;
+            *expr = syn::parse_quote!(crate::models::field(#conversion, #name));
+            self.replaced += 1;
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
 /// Rewrites the optional-field setters in `types::builder` and adds the
 /// builder conversions. Returns how many setters were rewritten.
 pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
@@ -64,6 +92,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
                 for member in &mut block.items {
                     if let ImplItem::Fn(setter) = member {
                         rewritten += rewrite_setter(&place, setter)?;
+                        share_error_text(&place, setter)?;
                     }
                 }
             }
@@ -118,6 +147,28 @@ fn shape(place: &str, problem: &str) -> ShapeError {
         place: place.to_string(),
         problem: problem.to_string(),
     }
+}
+
+/// Gives a setter that converts its `value` the shared error text.
+fn share_error_text(place: &str, setter: &mut syn::ImplItemFn) -> Result<(), ShapeError> {
+    if setter.sig.generics.where_clause.is_none() {
+        return Ok(());
+    }
+    let mut shared = SharedErrorText {
+        name: setter.sig.ident.to_string(),
+        replaced: 0,
+    };
+    shared.visit_block_mut(&mut setter.block);
+    if shared.replaced != 1 {
+        return Err(shape(
+            &format!("{place}::{}", setter.sig.ident),
+            &format!(
+                "expected one `value.….map_err(|e| …)`, found {}",
+                shared.replaced
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Rewrites one setter when it sets an optional field; 1 if it did.
@@ -213,7 +264,15 @@ mod tests {
             ),
             "{out}"
         );
-        assert!(out.contains("value.into_field()"), "{out}");
+        assert!(
+            out.contains("self.body=crate::models::field(value.into_field(),\"body\");"),
+            "{out}"
+        );
+        assert!(
+            out.contains("self.to=crate::models::field(value.try_into(),\"to\");"),
+            "{out}"
+        );
+        assert!(!out.contains("format!"), "{out}");
         assert!(
             out.contains("T:::std::convert::TryInto<::std::string::String>"),
             "{out}"

@@ -4650,11 +4650,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
-                    });
+                self.action = crate::models::field(value.into_field(), "action");
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -4664,11 +4660,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(
+                    value.into_field(),
+                    "description",
+                );
                 self
             }
             pub fn fullname<T>(mut self, value: T) -> Self
@@ -4678,11 +4673,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fullname = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fullname: {e}")
-                    });
+                self.fullname = crate::models::field(value.into_field(), "fullname");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -4690,11 +4681,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn module<T>(mut self, value: T) -> Self
@@ -4704,11 +4691,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.module = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for module: {e}")
-                    });
+                self.module = crate::models::field(value.into_field(), "module");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -4718,11 +4701,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
             pub fn time<T>(mut self, value: T) -> Self
@@ -4732,11 +4711,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.time = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for time: {e}")
-                    });
+                self.time = crate::models::field(value.into_field(), "time");
                 self
             }
             pub fn user<T>(mut self, value: T) -> Self
@@ -4746,11 +4721,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.user = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user: {e}")
-                    });
+                self.user = crate::models::field(value.into_field(), "user");
                 self
             }
             pub fn workspace_name<T>(mut self, value: T) -> Self
@@ -4760,13 +4731,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.workspace_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for workspace_name: {e}"
-                        )
-                    });
+                self.workspace_name = crate::models::field(
+                    value.into_field(),
+                    "workspace_name",
+                );
                 self
             }
         }
@@ -4891,11 +4859,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Activity>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.activities = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for activities: {e}")
-                    });
+                self.activities = crate::models::field(value.try_into(), "activities");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -4903,11 +4867,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -4917,11 +4877,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -4994,11 +4950,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_detail = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_detail: {e}")
-                    });
+                self.error_detail = crate::models::field(
+                    value.into_field(),
+                    "error_detail",
+                );
                 self
             }
             pub fn error_summary<T>(mut self, value: T) -> Self
@@ -5008,11 +4963,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_summary = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_summary: {e}")
-                    });
+                self.error_summary = crate::models::field(
+                    value.into_field(),
+                    "error_summary",
+                );
                 self
             }
             pub fn error_text<T>(mut self, value: T) -> Self
@@ -5022,11 +4976,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_text = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_text: {e}")
-                    });
+                self.error_text = crate::models::field(value.into_field(), "error_text");
                 self
             }
         }
@@ -5105,11 +5055,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.detail = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
-                    });
+                self.detail = crate::models::field(value.into_field(), "detail");
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -5119,11 +5065,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                self.message = crate::models::field(value.into_field(), "message");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5131,11 +5073,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -5210,13 +5148,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.attachment_desc = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for attachment_desc: {e}"
-                        )
-                    });
+                self.attachment_desc = crate::models::field(
+                    value.into_field(),
+                    "attachment_desc",
+                );
                 self
             }
             pub fn attachment_name<T>(mut self, value: T) -> Self
@@ -5224,13 +5159,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.attachment_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for attachment_name: {e}"
-                        )
-                    });
+                self.attachment_name = crate::models::field(
+                    value.try_into(),
+                    "attachment_name",
+                );
                 self
             }
             pub fn deref_uri<T>(mut self, value: T) -> Self
@@ -5238,11 +5170,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.deref_uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deref_uri: {e}")
-                    });
+                self.deref_uri = crate::models::field(value.try_into(), "deref_uri");
                 self
             }
         }
@@ -5313,11 +5241,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Attachment>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.attachment = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for attachment: {e}")
-                    });
+                self.attachment = crate::models::field(value.try_into(), "attachment");
                 self
             }
         }
@@ -5379,11 +5303,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn token<T>(mut self, value: T) -> Self
@@ -5393,11 +5313,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.token = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for token: {e}")
-                    });
+                self.token = crate::models::field(value.into_field(), "token");
                 self
             }
         }
@@ -5488,11 +5404,7 @@ pub mod types {
                 T: ::std::convert::TryInto<super::CallbackAuth>,
                 T::Error: ::std::fmt::Display,
             {
-                self.auth = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for auth: {e}")
-                    });
+                self.auth = crate::models::field(value.try_into(), "auth");
                 self
             }
             pub fn callbacks<T>(mut self, value: T) -> Self
@@ -5500,11 +5412,7 @@ pub mod types {
                 T: ::std::convert::TryInto<super::CallbackCallbacks>,
                 T::Error: ::std::fmt::Display,
             {
-                self.callbacks = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for callbacks: {e}")
-                    });
+                self.callbacks = crate::models::field(value.try_into(), "callbacks");
                 self
             }
             pub fn content_type<T>(mut self, value: T) -> Self
@@ -5512,11 +5420,10 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::CallbackContentType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.content_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for content_type: {e}")
-                    });
+                self.content_type = crate::models::field(
+                    value.try_into(),
+                    "content_type",
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -5524,11 +5431,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::models::field(value.try_into(), "email");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -5538,9 +5441,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -5548,11 +5449,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -5560,11 +5457,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn remove_html<T>(mut self, value: T) -> Self
@@ -5572,11 +5465,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::CallbackRemoveHtml>,
                 T::Error: ::std::fmt::Display,
             {
-                self.remove_html = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for remove_html: {e}")
-                    });
+                self.remove_html = crate::models::field(value.try_into(), "remove_html");
                 self
             }
             pub fn retries_enabled<T>(mut self, value: T) -> Self
@@ -5584,13 +5473,10 @@ pub mod types {
                 T: ::std::convert::TryInto<bool>,
                 T::Error: ::std::fmt::Display,
             {
-                self.retries_enabled = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for retries_enabled: {e}"
-                        )
-                    });
+                self.retries_enabled = crate::models::field(
+                    value.try_into(),
+                    "retries_enabled",
+                );
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -5598,11 +5484,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                self.url = crate::models::field(value.try_into(), "url");
                 self
             }
         }
@@ -5725,11 +5607,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.key = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for key: {e}")
-                    });
+                self.key = crate::models::field(value.try_into(), "key");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -5737,11 +5615,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::CallbackAuthType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.try_into(), "type_");
                 self
             }
         }
@@ -5837,11 +5711,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.callback = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for callback: {e}")
-                    });
+                self.callback = crate::models::field(value.into_field(), "callback");
                 self
             }
             pub fn from<T>(mut self, value: T) -> Self
@@ -5849,11 +5719,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Responder>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.from = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for from: {e}")
-                    });
+                self.from = crate::models::field(value.into_field(), "from");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -5863,9 +5729,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -5873,11 +5737,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn message_id<T>(mut self, value: T) -> Self
@@ -5887,11 +5747,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_id = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message_id: {e}")
-                    });
+                self.message_id = crate::models::field(value.into_field(), "message_id");
                 self
             }
             pub fn message_location<T>(mut self, value: T) -> Self
@@ -5901,13 +5757,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_location = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for message_location: {e}"
-                        )
-                    });
+                self.message_location = crate::models::field(
+                    value.into_field(),
+                    "message_location",
+                );
                 self
             }
             pub fn response_message<T>(mut self, value: T) -> Self
@@ -5915,13 +5768,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Response>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_message = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_message: {e}"
-                        )
-                    });
+                self.response_message = crate::models::field(
+                    value.into_field(),
+                    "response_message",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5929,11 +5779,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::CallbackCallStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.try_into(), "status");
                 self
             }
         }
@@ -6069,13 +5915,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.attempted_date = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for attempted_date: {e}"
-                        )
-                    });
+                self.attempted_date = crate::models::field(
+                    value.into_field(),
+                    "attempted_date",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -6085,9 +5928,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -6097,11 +5938,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn status_code<T>(mut self, value: T) -> Self
@@ -6109,11 +5946,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status_code: {e}")
-                    });
+                self.status_code = crate::models::field(
+                    value.into_field(),
+                    "status_code",
+                );
                 self
             }
             pub fn status_message<T>(mut self, value: T) -> Self
@@ -6123,13 +5959,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status_message = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for status_message: {e}"
-                        )
-                    });
+                self.status_message = crate::models::field(
+                    value.into_field(),
+                    "status_message",
+                );
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -6139,11 +5972,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.url = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                self.url = crate::models::field(value.into_field(), "url");
                 self
             }
         }
@@ -6244,11 +6073,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::CallbackCall>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.calls = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for calls: {e}")
-                    });
+                self.calls = crate::models::field(value.try_into(), "calls");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -6256,11 +6081,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6270,11 +6091,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -6344,11 +6161,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.reply = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reply: {e}")
-                    });
+                self.reply = crate::models::field(value.try_into(), "reply");
                 self
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
@@ -6358,11 +6171,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.undeliverable = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for undeliverable: {e}")
-                    });
+                self.undeliverable = crate::models::field(
+                    value.try_into(),
+                    "undeliverable",
+                );
                 self
             }
         }
@@ -6433,11 +6245,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.callbacks = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for callbacks: {e}")
-                    });
+                self.callbacks = crate::models::field(value.into_field(), "callbacks");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -6445,11 +6253,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6459,11 +6263,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -6847,11 +6647,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.business_unit = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_unit: {e}")
-                    });
+                self.business_unit = crate::models::field(
+                    value.into_field(),
+                    "business_unit",
+                );
                 self
             }
             pub fn company_name<T>(mut self, value: T) -> Self
@@ -6861,11 +6660,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.company_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company_name: {e}")
-                    });
+                self.company_name = crate::models::field(
+                    value.into_field(),
+                    "company_name",
+                );
                 self
             }
             pub fn department<T>(mut self, value: T) -> Self
@@ -6875,11 +6673,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.department = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for department: {e}")
-                    });
+                self.department = crate::models::field(value.into_field(), "department");
                 self
             }
             pub fn devices<T>(mut self, value: T) -> Self
@@ -6891,11 +6685,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.devices = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for devices: {e}")
-                    });
+                self.devices = crate::models::field(value.try_into(), "devices");
                 self
             }
             pub fn division<T>(mut self, value: T) -> Self
@@ -6905,11 +6695,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.division = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for division: {e}")
-                    });
+                self.division = crate::models::field(value.into_field(), "division");
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -6917,11 +6703,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = crate::models::field(value.try_into(), "first_name");
                 self
             }
             pub fn job_title<T>(mut self, value: T) -> Self
@@ -6931,11 +6713,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.job_title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_title: {e}")
-                    });
+                self.job_title = crate::models::field(value.into_field(), "job_title");
                 self
             }
             pub fn last_modified_time<T>(mut self, value: T) -> Self
@@ -6945,13 +6723,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_modified_time = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_modified_time: {e}"
-                        )
-                    });
+                self.last_modified_time = crate::models::field(
+                    value.into_field(),
+                    "last_modified_time",
+                );
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -6959,11 +6734,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = crate::models::field(value.try_into(), "last_name");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -6971,11 +6742,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn locations<T>(mut self, value: T) -> Self
@@ -6983,11 +6750,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ContactLocationsItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.locations = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locations: {e}")
-                    });
+                self.locations = crate::models::field(value.try_into(), "locations");
                 self
             }
             pub fn messagingoptions<T>(mut self, value: T) -> Self
@@ -6997,13 +6760,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.messagingoptions = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for messagingoptions: {e}"
-                        )
-                    });
+                self.messagingoptions = crate::models::field(
+                    value.try_into(),
+                    "messagingoptions",
+                );
                 self
             }
             pub fn mri<T>(mut self, value: T) -> Self
@@ -7013,11 +6773,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.mri = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mri: {e}")
-                    });
+                self.mri = crate::models::field(value.into_field(), "mri");
                 self
             }
             pub fn other_first_name<T>(mut self, value: T) -> Self
@@ -7027,13 +6783,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_first_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for other_first_name: {e}"
-                        )
-                    });
+                self.other_first_name = crate::models::field(
+                    value.into_field(),
+                    "other_first_name",
+                );
                 self
             }
             pub fn other_last_name<T>(mut self, value: T) -> Self
@@ -7043,13 +6796,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_last_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for other_last_name: {e}"
-                        )
-                    });
+                self.other_last_name = crate::models::field(
+                    value.into_field(),
+                    "other_last_name",
+                );
                 self
             }
             pub fn other_mobile<T>(mut self, value: T) -> Self
@@ -7059,11 +6809,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_mobile = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other_mobile: {e}")
-                    });
+                self.other_mobile = crate::models::field(
+                    value.into_field(),
+                    "other_mobile",
+                );
                 self
             }
             pub fn other_phone1<T>(mut self, value: T) -> Self
@@ -7073,11 +6822,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other_phone1: {e}")
-                    });
+                self.other_phone1 = crate::models::field(
+                    value.into_field(),
+                    "other_phone1",
+                );
                 self
             }
             pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
@@ -7087,13 +6835,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_phone_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for other_phone_area_code1: {e}"
-                        )
-                    });
+                self.other_phone_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "other_phone_area_code1",
+                );
                 self
             }
             pub fn other_title<T>(mut self, value: T) -> Self
@@ -7103,11 +6848,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other_title: {e}")
-                    });
+                self.other_title = crate::models::field(
+                    value.into_field(),
+                    "other_title",
+                );
                 self
             }
             pub fn personal_address1<T>(mut self, value: T) -> Self
@@ -7117,13 +6861,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_address1: {e}"
-                        )
-                    });
+                self.personal_address1 = crate::models::field(
+                    value.into_field(),
+                    "personal_address1",
+                );
                 self
             }
             pub fn personal_address2<T>(mut self, value: T) -> Self
@@ -7133,13 +6874,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_address2: {e}"
-                        )
-                    });
+                self.personal_address2 = crate::models::field(
+                    value.into_field(),
+                    "personal_address2",
+                );
                 self
             }
             pub fn personal_country<T>(mut self, value: T) -> Self
@@ -7149,13 +6887,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_country = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_country: {e}"
-                        )
-                    });
+                self.personal_country = crate::models::field(
+                    value.into_field(),
+                    "personal_country",
+                );
                 self
             }
             pub fn personal_email_address1<T>(mut self, value: T) -> Self
@@ -7165,13 +6900,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_email_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_email_address1: {e}"
-                        )
-                    });
+                self.personal_email_address1 = crate::models::field(
+                    value.into_field(),
+                    "personal_email_address1",
+                );
                 self
             }
             pub fn personal_email_address2<T>(mut self, value: T) -> Self
@@ -7181,13 +6913,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_email_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_email_address2: {e}"
-                        )
-                    });
+                self.personal_email_address2 = crate::models::field(
+                    value.into_field(),
+                    "personal_email_address2",
+                );
                 self
             }
             pub fn personal_fax1<T>(mut self, value: T) -> Self
@@ -7197,11 +6926,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_fax1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for personal_fax1: {e}")
-                    });
+                self.personal_fax1 = crate::models::field(
+                    value.into_field(),
+                    "personal_fax1",
+                );
                 self
             }
             pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
@@ -7211,13 +6939,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_fax_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_fax_area_code1: {e}"
-                        )
-                    });
+                self.personal_fax_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "personal_fax_area_code1",
+                );
                 self
             }
             pub fn personal_phone1<T>(mut self, value: T) -> Self
@@ -7227,13 +6952,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone1: {e}"
-                        )
-                    });
+                self.personal_phone1 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone1",
+                );
                 self
             }
             pub fn personal_phone2<T>(mut self, value: T) -> Self
@@ -7243,13 +6965,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone2: {e}"
-                        )
-                    });
+                self.personal_phone2 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone2",
+                );
                 self
             }
             pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
@@ -7259,13 +6978,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone_area_code1: {e}"
-                        )
-                    });
+                self.personal_phone_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone_area_code1",
+                );
                 self
             }
             pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
@@ -7275,13 +6991,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone_area_code2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone_area_code2: {e}"
-                        )
-                    });
+                self.personal_phone_area_code2 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone_area_code2",
+                );
                 self
             }
             pub fn personal_post_code<T>(mut self, value: T) -> Self
@@ -7291,13 +7004,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_post_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_post_code: {e}"
-                        )
-                    });
+                self.personal_post_code = crate::models::field(
+                    value.into_field(),
+                    "personal_post_code",
+                );
                 self
             }
             pub fn personal_state<T>(mut self, value: T) -> Self
@@ -7307,13 +7017,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_state = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_state: {e}"
-                        )
-                    });
+                self.personal_state = crate::models::field(
+                    value.into_field(),
+                    "personal_state",
+                );
                 self
             }
             pub fn personal_suburb<T>(mut self, value: T) -> Self
@@ -7323,13 +7030,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_suburb = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_suburb: {e}"
-                        )
-                    });
+                self.personal_suburb = crate::models::field(
+                    value.into_field(),
+                    "personal_suburb",
+                );
                 self
             }
             pub fn role1<T>(mut self, value: T) -> Self
@@ -7339,11 +7043,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.role1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for role1: {e}")
-                    });
+                self.role1 = crate::models::field(value.into_field(), "role1");
                 self
             }
             pub fn role2<T>(mut self, value: T) -> Self
@@ -7353,11 +7053,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.role2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for role2: {e}")
-                    });
+                self.role2 = crate::models::field(value.into_field(), "role2");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -7367,11 +7063,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
             pub fn team_name1<T>(mut self, value: T) -> Self
@@ -7381,11 +7073,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.team_name1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for team_name1: {e}")
-                    });
+                self.team_name1 = crate::models::field(value.into_field(), "team_name1");
                 self
             }
             pub fn team_name2<T>(mut self, value: T) -> Self
@@ -7395,11 +7083,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.team_name2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for team_name2: {e}")
-                    });
+                self.team_name2 = crate::models::field(value.into_field(), "team_name2");
                 self
             }
             pub fn timezone<T>(mut self, value: T) -> Self
@@ -7407,11 +7091,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.timezone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timezone: {e}")
-                    });
+                self.timezone = crate::models::field(value.try_into(), "timezone");
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
@@ -7421,11 +7101,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
+                self.title = crate::models::field(value.into_field(), "title");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -7435,11 +7111,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
             pub fn work_address1<T>(mut self, value: T) -> Self
@@ -7449,11 +7121,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_address1: {e}")
-                    });
+                self.work_address1 = crate::models::field(
+                    value.into_field(),
+                    "work_address1",
+                );
                 self
             }
             pub fn work_address2<T>(mut self, value: T) -> Self
@@ -7463,11 +7134,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_address2: {e}")
-                    });
+                self.work_address2 = crate::models::field(
+                    value.into_field(),
+                    "work_address2",
+                );
                 self
             }
             pub fn work_country<T>(mut self, value: T) -> Self
@@ -7475,11 +7145,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_country: {e}")
-                    });
+                self.work_country = crate::models::field(
+                    value.try_into(),
+                    "work_country",
+                );
                 self
             }
             pub fn work_email_address1<T>(mut self, value: T) -> Self
@@ -7487,13 +7156,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_email_address1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_email_address1: {e}"
-                        )
-                    });
+                self.work_email_address1 = crate::models::field(
+                    value.try_into(),
+                    "work_email_address1",
+                );
                 self
             }
             pub fn work_email_address2<T>(mut self, value: T) -> Self
@@ -7503,13 +7169,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_email_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_email_address2: {e}"
-                        )
-                    });
+                self.work_email_address2 = crate::models::field(
+                    value.into_field(),
+                    "work_email_address2",
+                );
                 self
             }
             pub fn work_fax1<T>(mut self, value: T) -> Self
@@ -7519,11 +7182,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_fax1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_fax1: {e}")
-                    });
+                self.work_fax1 = crate::models::field(value.into_field(), "work_fax1");
                 self
             }
             pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
@@ -7533,13 +7192,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_fax_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_fax_area_code1: {e}"
-                        )
-                    });
+                self.work_fax_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "work_fax_area_code1",
+                );
                 self
             }
             pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
@@ -7547,13 +7203,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_mobile_phone1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_mobile_phone1: {e}"
-                        )
-                    });
+                self.work_mobile_phone1 = crate::models::field(
+                    value.try_into(),
+                    "work_mobile_phone1",
+                );
                 self
             }
             pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
@@ -7563,13 +7216,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_mobile_phone2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_mobile_phone2: {e}"
-                        )
-                    });
+                self.work_mobile_phone2 = crate::models::field(
+                    value.into_field(),
+                    "work_mobile_phone2",
+                );
                 self
             }
             pub fn work_other_phone<T>(mut self, value: T) -> Self
@@ -7579,13 +7229,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_other_phone = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_other_phone: {e}"
-                        )
-                    });
+                self.work_other_phone = crate::models::field(
+                    value.into_field(),
+                    "work_other_phone",
+                );
                 self
             }
             pub fn work_phone1<T>(mut self, value: T) -> Self
@@ -7595,11 +7242,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_phone1: {e}")
-                    });
+                self.work_phone1 = crate::models::field(
+                    value.into_field(),
+                    "work_phone1",
+                );
                 self
             }
             pub fn work_phone2<T>(mut self, value: T) -> Self
@@ -7609,11 +7255,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_phone2: {e}")
-                    });
+                self.work_phone2 = crate::models::field(
+                    value.into_field(),
+                    "work_phone2",
+                );
                 self
             }
             pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
@@ -7623,13 +7268,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_phone_area_code1: {e}"
-                        )
-                    });
+                self.work_phone_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "work_phone_area_code1",
+                );
                 self
             }
             pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
@@ -7639,13 +7281,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone_area_code2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_phone_area_code2: {e}"
-                        )
-                    });
+                self.work_phone_area_code2 = crate::models::field(
+                    value.into_field(),
+                    "work_phone_area_code2",
+                );
                 self
             }
             pub fn work_post_code<T>(mut self, value: T) -> Self
@@ -7655,13 +7294,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_post_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_post_code: {e}"
-                        )
-                    });
+                self.work_post_code = crate::models::field(
+                    value.into_field(),
+                    "work_post_code",
+                );
                 self
             }
             pub fn work_postal_address1<T>(mut self, value: T) -> Self
@@ -7671,13 +7307,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_address1: {e}"
-                        )
-                    });
+                self.work_postal_address1 = crate::models::field(
+                    value.into_field(),
+                    "work_postal_address1",
+                );
                 self
             }
             pub fn work_postal_address2<T>(mut self, value: T) -> Self
@@ -7687,13 +7320,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_address2: {e}"
-                        )
-                    });
+                self.work_postal_address2 = crate::models::field(
+                    value.into_field(),
+                    "work_postal_address2",
+                );
                 self
             }
             pub fn work_postal_post_code<T>(mut self, value: T) -> Self
@@ -7703,13 +7333,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_post_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_post_code: {e}"
-                        )
-                    });
+                self.work_postal_post_code = crate::models::field(
+                    value.into_field(),
+                    "work_postal_post_code",
+                );
                 self
             }
             pub fn work_postal_state<T>(mut self, value: T) -> Self
@@ -7719,13 +7346,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_state = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_state: {e}"
-                        )
-                    });
+                self.work_postal_state = crate::models::field(
+                    value.into_field(),
+                    "work_postal_state",
+                );
                 self
             }
             pub fn work_postal_suburb<T>(mut self, value: T) -> Self
@@ -7735,13 +7359,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_suburb = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_suburb: {e}"
-                        )
-                    });
+                self.work_postal_suburb = crate::models::field(
+                    value.into_field(),
+                    "work_postal_suburb",
+                );
                 self
             }
             pub fn work_satellite_phone<T>(mut self, value: T) -> Self
@@ -7751,13 +7372,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_satellite_phone = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_satellite_phone: {e}"
-                        )
-                    });
+                self.work_satellite_phone = crate::models::field(
+                    value.into_field(),
+                    "work_satellite_phone",
+                );
                 self
             }
             pub fn work_state<T>(mut self, value: T) -> Self
@@ -7767,11 +7385,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_state = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_state: {e}")
-                    });
+                self.work_state = crate::models::field(value.into_field(), "work_state");
                 self
             }
             pub fn work_suburb<T>(mut self, value: T) -> Self
@@ -7781,11 +7395,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_suburb = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_suburb: {e}")
-                    });
+                self.work_suburb = crate::models::field(
+                    value.into_field(),
+                    "work_suburb",
+                );
                 self
             }
         }
@@ -8240,11 +7853,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Contact>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contacts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contacts: {e}")
-                    });
+                self.contacts = crate::models::field(value.try_into(), "contacts");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -8252,11 +7861,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -8266,11 +7871,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -8341,11 +7942,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.latitude = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                self.latitude = crate::models::field(value.into_field(), "latitude");
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -8353,11 +7950,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.longitude = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                self.longitude = crate::models::field(value.into_field(), "longitude");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -8367,11 +7960,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -8465,11 +8054,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
-                    });
+                self.channel = crate::models::field(value.into_field(), "channel");
                 self
             }
             pub fn enabled<T>(mut self, value: T) -> Self
@@ -8477,11 +8062,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.enabled = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for enabled: {e}")
-                    });
+                self.enabled = crate::models::field(value.into_field(), "enabled");
                 self
             }
             pub fn primary<T>(mut self, value: T) -> Self
@@ -8493,11 +8074,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.primary = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for primary: {e}")
-                    });
+                self.primary = crate::models::field(value.into_field(), "primary");
                 self
             }
             pub fn secondary<T>(mut self, value: T) -> Self
@@ -8509,11 +8086,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.secondary = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for secondary: {e}")
-                    });
+                self.secondary = crate::models::field(value.into_field(), "secondary");
                 self
             }
             pub fn tertiary<T>(mut self, value: T) -> Self
@@ -8525,11 +8098,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.tertiary = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tertiary: {e}")
-                    });
+                self.tertiary = crate::models::field(value.into_field(), "tertiary");
                 self
             }
         }
@@ -8653,11 +8222,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_date = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_date: {e}")
-                    });
+                self.created_date = crate::models::field(
+                    value.into_field(),
+                    "created_date",
+                );
                 self
             }
             pub fn customlabellists<T>(mut self, value: T) -> Self
@@ -8667,13 +8235,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.customlabellists = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customlabellists: {e}"
-                        )
-                    });
+                self.customlabellists = crate::models::field(
+                    value.try_into(),
+                    "customlabellists",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -8683,9 +8248,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -8693,11 +8256,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn linked<T>(mut self, value: T) -> Self
@@ -8707,11 +8266,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.linked = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for linked: {e}")
-                    });
+                self.linked = crate::models::field(value.into_field(), "linked");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -8721,11 +8276,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn sort_type<T>(mut self, value: T) -> Self
@@ -8735,11 +8286,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.sort_type = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sort_type: {e}")
-                    });
+                self.sort_type = crate::models::field(value.into_field(), "sort_type");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -8749,11 +8296,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -8872,11 +8415,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::CustomList>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.customlabels = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customlabels: {e}")
-                    });
+                self.customlabels = crate::models::field(
+                    value.try_into(),
+                    "customlabels",
+                );
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -8884,11 +8426,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -8898,11 +8436,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -8971,11 +8505,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn value<T>(mut self, value: T) -> Self
@@ -8985,11 +8515,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.value = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
+                self.value = crate::models::field(value.into_field(), "value");
                 self
             }
         }
@@ -9062,11 +8588,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
@@ -9076,13 +8598,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.percentage_total = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for percentage_total: {e}"
-                        )
-                    });
+                self.percentage_total = crate::models::field(
+                    value.into_field(),
+                    "percentage_total",
+                );
                 self
             }
             pub fn recipient_count<T>(mut self, value: T) -> Self
@@ -9090,13 +8609,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.recipient_count = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for recipient_count: {e}"
-                        )
-                    });
+                self.recipient_count = crate::models::field(
+                    value.into_field(),
+                    "recipient_count",
+                );
                 self
             }
         }
@@ -9203,11 +8719,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.bool = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bool: {e}")
-                    });
+                self.bool = crate::models::field(value.into_field(), "bool");
                 self
             }
             pub fn expiry_day<T>(mut self, value: T) -> Self
@@ -9215,11 +8727,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expiry_day = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expiry_day: {e}")
-                    });
+                self.expiry_day = crate::models::field(value.into_field(), "expiry_day");
                 self
             }
             pub fn expiry_hour<T>(mut self, value: T) -> Self
@@ -9227,11 +8735,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expiry_hour = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expiry_hour: {e}")
-                    });
+                self.expiry_hour = crate::models::field(
+                    value.into_field(),
+                    "expiry_hour",
+                );
                 self
             }
             pub fn expiry_min<T>(mut self, value: T) -> Self
@@ -9239,11 +8746,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expiry_min = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expiry_min: {e}")
-                    });
+                self.expiry_min = crate::models::field(value.into_field(), "expiry_min");
                 self
             }
             pub fn feed_ids<T>(mut self, value: T) -> Self
@@ -9253,11 +8756,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.feed_ids = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for feed_ids: {e}")
-                    });
+                self.feed_ids = crate::models::field(value.into_field(), "feed_ids");
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -9267,11 +8766,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.period = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for period: {e}")
-                    });
+                self.period = crate::models::field(value.into_field(), "period");
                 self
             }
             pub fn publish_to_web<T>(mut self, value: T) -> Self
@@ -9279,13 +8774,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.publish_to_web = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for publish_to_web: {e}"
-                        )
-                    });
+                self.publish_to_web = crate::models::field(
+                    value.into_field(),
+                    "publish_to_web",
+                );
                 self
             }
             pub fn rule<T>(mut self, value: T) -> Self
@@ -9295,11 +8787,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rule = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rule: {e}")
-                    });
+                self.rule = crate::models::field(value.into_field(), "rule");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -9309,11 +8797,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -9440,11 +8924,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for destination: {e}")
-                    });
+                self.destination = crate::models::field(
+                    value.into_field(),
+                    "destination",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -9454,11 +8937,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -9468,11 +8947,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -9597,11 +9072,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.access = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access: {e}")
-                    });
+                self.access = crate::models::field(value.into_field(), "access");
                 self
             }
             pub fn contact_ids<T>(mut self, value: T) -> Self
@@ -9611,11 +9082,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact_ids = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact_ids: {e}")
-                    });
+                self.contact_ids = crate::models::field(
+                    value.into_field(),
+                    "contact_ids",
+                );
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -9625,11 +9095,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(
+                    value.into_field(),
+                    "description",
+                );
                 self
             }
             pub fn dist_list_ids<T>(mut self, value: T) -> Self
@@ -9639,11 +9108,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.dist_list_ids = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dist_list_ids: {e}")
-                    });
+                self.dist_list_ids = crate::models::field(
+                    value.into_field(),
+                    "dist_list_ids",
+                );
                 self
             }
             pub fn distlistdetails<T>(mut self, value: T) -> Self
@@ -9653,13 +9121,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.distlistdetails = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for distlistdetails: {e}"
-                        )
-                    });
+                self.distlistdetails = crate::models::field(
+                    value.try_into(),
+                    "distlistdetails",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -9669,9 +9134,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -9679,11 +9142,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn member_count<T>(mut self, value: T) -> Self
@@ -9693,11 +9152,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.member_count = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for member_count: {e}")
-                    });
+                self.member_count = crate::models::field(
+                    value.into_field(),
+                    "member_count",
+                );
                 self
             }
             pub fn mri<T>(mut self, value: T) -> Self
@@ -9707,11 +9165,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.mri = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mri: {e}")
-                    });
+                self.mri = crate::models::field(value.into_field(), "mri");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -9719,11 +9173,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn rules<T>(mut self, value: T) -> Self
@@ -9733,11 +9183,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rules = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rules: {e}")
-                    });
+                self.rules = crate::models::field(value.into_field(), "rules");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -9747,11 +9193,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
             pub fn user_ids<T>(mut self, value: T) -> Self
@@ -9761,11 +9203,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_ids = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_ids: {e}")
-                    });
+                self.user_ids = crate::models::field(value.into_field(), "user_ids");
                 self
             }
             pub fn visibility<T>(mut self, value: T) -> Self
@@ -9775,11 +9213,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.visibility = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for visibility: {e}")
-                    });
+                self.visibility = crate::models::field(value.into_field(), "visibility");
                 self
             }
         }
@@ -9936,13 +9370,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.distribution_lists = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for distribution_lists: {e}"
-                        )
-                    });
+                self.distribution_lists = crate::models::field(
+                    value.try_into(),
+                    "distribution_lists",
+                );
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -9950,11 +9381,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -9964,11 +9391,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -10054,9 +9477,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -10064,11 +9485,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -10078,11 +9495,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -10092,11 +9505,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -10198,11 +9607,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.access = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for access: {e}")
-                    });
+                self.access = crate::models::field(value.into_field(), "access");
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -10212,11 +9617,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(
+                    value.into_field(),
+                    "description",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -10226,9 +9630,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -10236,11 +9638,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn member_count<T>(mut self, value: T) -> Self
@@ -10250,11 +9648,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.member_count = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for member_count: {e}")
-                    });
+                self.member_count = crate::models::field(
+                    value.into_field(),
+                    "member_count",
+                );
                 self
             }
             pub fn mri<T>(mut self, value: T) -> Self
@@ -10264,11 +9661,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.mri = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mri: {e}")
-                    });
+                self.mri = crate::models::field(value.into_field(), "mri");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -10278,11 +9671,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn visibility<T>(mut self, value: T) -> Self
@@ -10292,11 +9681,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.visibility = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for visibility: {e}")
-                    });
+                self.visibility = crate::models::field(value.into_field(), "visibility");
                 self
             }
         }
@@ -10424,11 +9809,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.try_into(), "body");
                 self
             }
             pub fn footer<T>(mut self, value: T) -> Self
@@ -10438,11 +9819,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.footer = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for footer: {e}")
-                    });
+                self.footer = crate::models::field(value.into_field(), "footer");
                 self
             }
             pub fn opt_out_option<T>(mut self, value: T) -> Self
@@ -10450,13 +9827,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::OptOutOption>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.opt_out_option = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for opt_out_option: {e}"
-                        )
-                    });
+                self.opt_out_option = crate::models::field(
+                    value.into_field(),
+                    "opt_out_option",
+                );
                 self
             }
             pub fn resources<T>(mut self, value: T) -> Self
@@ -10464,11 +9838,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Attachments>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.resources = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for resources: {e}")
-                    });
+                self.resources = crate::models::field(value.into_field(), "resources");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -10478,11 +9848,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -10589,13 +9955,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.event_form_list = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for event_form_list: {e}"
-                        )
-                    });
+                self.event_form_list = crate::models::field(
+                    value.try_into(),
+                    "event_form_list",
+                );
                 self
             }
             pub fn event_label<T>(mut self, value: T) -> Self
@@ -10603,11 +9966,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.event_label = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for event_label: {e}")
-                    });
+                self.event_label = crate::models::field(value.try_into(), "event_label");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -10617,9 +9976,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -10627,11 +9984,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -10639,11 +9992,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::EventStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.try_into(), "status");
                 self
             }
         }
@@ -10738,11 +10087,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Event>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.events = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for events: {e}")
-                    });
+                self.events = crate::models::field(value.try_into(), "events");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -10750,11 +10095,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -10764,11 +10105,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -10836,13 +10173,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.event_field_list = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for event_field_list: {e}"
-                        )
-                    });
+                self.event_field_list = crate::models::field(
+                    value.try_into(),
+                    "event_field_list",
+                );
                 self
             }
             pub fn form_name<T>(mut self, value: T) -> Self
@@ -10852,11 +10186,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.form_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for form_name: {e}")
-                    });
+                self.form_name = crate::models::field(value.into_field(), "form_name");
                 self
             }
         }
@@ -10929,11 +10259,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn value<T>(mut self, value: T) -> Self
@@ -10943,11 +10269,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.value = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
+                self.value = crate::models::field(value.into_field(), "value");
                 self
             }
         }
@@ -11013,11 +10335,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::FallbackChannel>,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
-                    });
+                self.channel = crate::models::field(value.try_into(), "channel");
                 self
             }
             pub fn template_name<T>(mut self, value: T) -> Self
@@ -11025,11 +10343,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.template_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for template_name: {e}")
-                    });
+                self.template_name = crate::models::field(
+                    value.try_into(),
+                    "template_name",
+                );
                 self
             }
         }
@@ -11100,11 +10417,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.alias_option = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for alias_option: {e}")
-                    });
+                self.alias_option = crate::models::field(
+                    value.into_field(),
+                    "alias_option",
+                );
                 self
             }
             pub fn fallback<T>(mut self, value: T) -> Self
@@ -11112,11 +10428,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Fallback>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fallback = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fallback: {e}")
-                    });
+                self.fallback = crate::models::field(value.into_field(), "fallback");
                 self
             }
             pub fn push_options<T>(mut self, value: T) -> Self
@@ -11124,11 +10436,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::PushOptions>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.push_options = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for push_options: {e}")
-                    });
+                self.push_options = crate::models::field(
+                    value.into_field(),
+                    "push_options",
+                );
                 self
             }
         }
@@ -11197,11 +10508,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.alias_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for alias_name: {e}")
-                    });
+                self.alias_name = crate::models::field(value.into_field(), "alias_name");
                 self
             }
         }
@@ -11276,11 +10583,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::ImportImportMode>,
                 T::Error: ::std::fmt::Display,
             {
-                self.import_mode = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for import_mode: {e}")
-                    });
+                self.import_mode = crate::models::field(value.try_into(), "import_mode");
                 self
             }
             pub fn import_options<T>(mut self, value: T) -> Self
@@ -11288,13 +10591,10 @@ pub mod types {
                 T: ::std::convert::TryInto<super::ImportImportOptions>,
                 T::Error: ::std::fmt::Display,
             {
-                self.import_options = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for import_options: {e}"
-                        )
-                    });
+                self.import_options = crate::models::field(
+                    value.try_into(),
+                    "import_options",
+                );
                 self
             }
             pub fn import_type<T>(mut self, value: T) -> Self
@@ -11302,11 +10602,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.import_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for import_type: {e}")
-                    });
+                self.import_type = crate::models::field(value.try_into(), "import_type");
                 self
             }
             pub fn resource_id<T>(mut self, value: T) -> Self
@@ -11314,11 +10610,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.resource_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for resource_id: {e}")
-                    });
+                self.resource_id = crate::models::field(value.try_into(), "resource_id");
                 self
             }
         }
@@ -11398,11 +10690,10 @@ pub mod types {
                 T: ::std::convert::TryInto<super::ImportImportOptionsFieldMapping>,
                 T::Error: ::std::fmt::Display,
             {
-                self.field_mapping = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field_mapping: {e}")
-                    });
+                self.field_mapping = crate::models::field(
+                    value.try_into(),
+                    "field_mapping",
+                );
                 self
             }
         }
@@ -11482,11 +10773,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = crate::models::field(value.try_into(), "first_name");
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -11494,11 +10781,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = crate::models::field(value.try_into(), "last_name");
                 self
             }
             pub fn timezone<T>(mut self, value: T) -> Self
@@ -11506,11 +10789,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.timezone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timezone: {e}")
-                    });
+                self.timezone = crate::models::field(value.try_into(), "timezone");
                 self
             }
             pub fn work_country<T>(mut self, value: T) -> Self
@@ -11518,11 +10797,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_country: {e}")
-                    });
+                self.work_country = crate::models::field(
+                    value.try_into(),
+                    "work_country",
+                );
                 self
             }
             pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
@@ -11530,13 +10808,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_mobile_phone1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_mobile_phone1: {e}"
-                        )
-                    });
+                self.work_mobile_phone1 = crate::models::field(
+                    value.try_into(),
+                    "work_mobile_phone1",
+                );
                 self
             }
         }
@@ -11656,11 +10931,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_time = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_time: {e}")
-                    });
+                self.created_time = crate::models::field(
+                    value.into_field(),
+                    "created_time",
+                );
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -11670,11 +10944,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(
+                    value.into_field(),
+                    "description",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -11682,9 +10955,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn last_modified_time<T>(mut self, value: T) -> Self
@@ -11694,13 +10965,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_modified_time = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_modified_time: {e}"
-                        )
-                    });
+                self.last_modified_time = crate::models::field(
+                    value.into_field(),
+                    "last_modified_time",
+                );
                 self
             }
             pub fn secret<T>(mut self, value: T) -> Self
@@ -11710,11 +10978,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.secret = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for secret: {e}")
-                    });
+                self.secret = crate::models::field(value.into_field(), "secret");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -11724,11 +10988,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -11835,11 +11095,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Key>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.keys = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for keys: {e}")
-                    });
+                self.keys = crate::models::field(value.try_into(), "keys");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -11847,11 +11103,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -11861,11 +11113,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -11948,11 +11196,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.host = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for host: {e}")
-                    });
+                self.host = crate::models::field(value.into_field(), "host");
                 self
             }
             pub fn method<T>(mut self, value: T) -> Self
@@ -11962,11 +11206,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.method = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for method: {e}")
-                    });
+                self.method = crate::models::field(value.into_field(), "method");
                 self
             }
             pub fn port<T>(mut self, value: T) -> Self
@@ -11974,11 +11214,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.port = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for port: {e}")
-                    });
+                self.port = crate::models::field(value.into_field(), "port");
                 self
             }
             pub fn rel<T>(mut self, value: T) -> Self
@@ -11988,11 +11224,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rel = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rel: {e}")
-                    });
+                self.rel = crate::models::field(value.into_field(), "rel");
                 self
             }
             pub fn uri<T>(mut self, value: T) -> Self
@@ -12002,11 +11234,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.uri = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uri: {e}")
-                    });
+                self.uri = crate::models::field(value.into_field(), "uri");
                 self
             }
         }
@@ -12243,11 +11471,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.into_field(), "body");
                 self
             }
             pub fn callback_id<T>(mut self, value: T) -> Self
@@ -12257,11 +11481,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.callback_id = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for callback_id: {e}")
-                    });
+                self.callback_id = crate::models::field(
+                    value.into_field(),
+                    "callback_id",
+                );
                 self
             }
             pub fn callback_parameters<T>(mut self, value: T) -> Self
@@ -12274,13 +11497,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.callback_parameters = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for callback_parameters: {e}"
-                        )
-                    });
+                self.callback_parameters = crate::models::field(
+                    value.try_into(),
+                    "callback_parameters",
+                );
                 self
             }
             pub fn created_time<T>(mut self, value: T) -> Self
@@ -12288,11 +11508,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_time = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_time: {e}")
-                    });
+                self.created_time = crate::models::field(
+                    value.into_field(),
+                    "created_time",
+                );
                 self
             }
             pub fn direction<T>(mut self, value: T) -> Self
@@ -12302,11 +11521,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.direction = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for direction: {e}")
-                    });
+                self.direction = crate::models::field(value.into_field(), "direction");
                 self
             }
             pub fn dlr<T>(mut self, value: T) -> Self
@@ -12316,11 +11531,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.dlr = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dlr: {e}")
-                    });
+                self.dlr = crate::models::field(value.into_field(), "dlr");
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -12328,11 +11539,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::models::field(value.into_field(), "email");
                 self
             }
             pub fn event_id<T>(mut self, value: T) -> Self
@@ -12342,11 +11549,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.event_id = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for event_id: {e}")
-                    });
+                self.event_id = crate::models::field(value.into_field(), "event_id");
                 self
             }
             pub fn features<T>(mut self, value: T) -> Self
@@ -12354,11 +11557,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Features>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.features = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for features: {e}")
-                    });
+                self.features = crate::models::field(value.into_field(), "features");
                 self
             }
             pub fn from<T>(mut self, value: T) -> Self
@@ -12368,11 +11567,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.from = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for from: {e}")
-                    });
+                self.from = crate::models::field(value.into_field(), "from");
                 self
             }
             pub fn label<T>(mut self, value: T) -> Self
@@ -12382,11 +11577,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.label = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
-                    });
+                self.label = crate::models::field(value.into_field(), "label");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -12394,11 +11585,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn message_template_id<T>(mut self, value: T) -> Self
@@ -12408,13 +11595,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_template_id = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for message_template_id: {e}"
-                        )
-                    });
+                self.message_template_id = crate::models::field(
+                    value.into_field(),
+                    "message_template_id",
+                );
                 self
             }
             pub fn message_template_name<T>(mut self, value: T) -> Self
@@ -12424,13 +11608,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_template_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for message_template_name: {e}"
-                        )
-                    });
+                self.message_template_name = crate::models::field(
+                    value.into_field(),
+                    "message_template_name",
+                );
                 self
             }
             pub fn message_type<T>(mut self, value: T) -> Self
@@ -12440,11 +11621,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_type = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message_type: {e}")
-                    });
+                self.message_type = crate::models::field(
+                    value.into_field(),
+                    "message_type",
+                );
                 self
             }
             pub fn rcs<T>(mut self, value: T) -> Self
@@ -12452,11 +11632,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Rcs>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rcs = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rcs: {e}")
-                    });
+                self.rcs = crate::models::field(value.into_field(), "rcs");
                 self
             }
             pub fn repeat_days<T>(mut self, value: T) -> Self
@@ -12464,11 +11640,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.repeat_days = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for repeat_days: {e}")
-                    });
+                self.repeat_days = crate::models::field(
+                    value.into_field(),
+                    "repeat_days",
+                );
                 self
             }
             pub fn repeat_hrs<T>(mut self, value: T) -> Self
@@ -12476,11 +11651,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.repeat_hrs = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for repeat_hrs: {e}")
-                    });
+                self.repeat_hrs = crate::models::field(value.into_field(), "repeat_hrs");
                 self
             }
             pub fn repeat_min<T>(mut self, value: T) -> Self
@@ -12488,11 +11659,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.repeat_min = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for repeat_min: {e}")
-                    });
+                self.repeat_min = crate::models::field(value.into_field(), "repeat_min");
                 self
             }
             pub fn repetition_count<T>(mut self, value: T) -> Self
@@ -12500,13 +11667,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.repetition_count = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for repetition_count: {e}"
-                        )
-                    });
+                self.repetition_count = crate::models::field(
+                    value.into_field(),
+                    "repetition_count",
+                );
                 self
             }
             pub fn resource<T>(mut self, value: T) -> Self
@@ -12514,11 +11678,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Resource>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.resource = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for resource: {e}")
-                    });
+                self.resource = crate::models::field(value.into_field(), "resource");
                 self
             }
             pub fn response_count<T>(mut self, value: T) -> Self
@@ -12528,13 +11688,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_count = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_count: {e}"
-                        )
-                    });
+                self.response_count = crate::models::field(
+                    value.into_field(),
+                    "response_count",
+                );
                 self
             }
             pub fn schedule_date<T>(mut self, value: T) -> Self
@@ -12544,11 +11701,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.schedule_date = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for schedule_date: {e}")
-                    });
+                self.schedule_date = crate::models::field(
+                    value.into_field(),
+                    "schedule_date",
+                );
                 self
             }
             pub fn schedule_type<T>(mut self, value: T) -> Self
@@ -12558,11 +11714,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.schedule_type = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for schedule_type: {e}")
-                    });
+                self.schedule_type = crate::models::field(
+                    value.into_field(),
+                    "schedule_type",
+                );
                 self
             }
             pub fn social<T>(mut self, value: T) -> Self
@@ -12570,11 +11725,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.social = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for social: {e}")
-                    });
+                self.social = crate::models::field(value.into_field(), "social");
                 self
             }
             pub fn subject<T>(mut self, value: T) -> Self
@@ -12582,11 +11733,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.subject = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for subject: {e}")
-                    });
+                self.subject = crate::models::field(value.try_into(), "subject");
                 self
             }
             pub fn to<T>(mut self, value: T) -> Self
@@ -12594,9 +11741,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self.to = crate::models::field(value.try_into(), "to");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -12606,11 +11751,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
             pub fn valid_body<T>(mut self, value: T) -> Self
@@ -12618,11 +11759,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.valid_body = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for valid_body: {e}")
-                    });
+                self.valid_body = crate::models::field(value.into_field(), "valid_body");
                 self
             }
             pub fn valid_subject<T>(mut self, value: T) -> Self
@@ -12630,11 +11767,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.valid_subject = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for valid_subject: {e}")
-                    });
+                self.valid_subject = crate::models::field(
+                    value.into_field(),
+                    "valid_subject",
+                );
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
@@ -12642,11 +11778,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.voice = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for voice: {e}")
-                    });
+                self.voice = crate::models::field(value.into_field(), "voice");
                 self
             }
             pub fn web<T>(mut self, value: T) -> Self
@@ -12654,11 +11786,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.web = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for web: {e}")
-                    });
+                self.web = crate::models::field(value.into_field(), "web");
                 self
             }
             pub fn whatsapp<T>(mut self, value: T) -> Self
@@ -12666,11 +11794,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::WhatsApp>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.whatsapp = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for whatsapp: {e}")
-                    });
+                self.whatsapp = crate::models::field(value.into_field(), "whatsapp");
                 self
             }
             pub fn whatsapp_valid_message<T>(mut self, value: T) -> Self
@@ -12678,13 +11802,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.whatsapp_valid_message = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for whatsapp_valid_message: {e}"
-                        )
-                    });
+                self.whatsapp_valid_message = crate::models::field(
+                    value.into_field(),
+                    "whatsapp_valid_message",
+                );
                 self
             }
         }
@@ -12959,11 +12080,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn messages<T>(mut self, value: T) -> Self
@@ -12971,11 +12088,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Message>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.messages = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for messages: {e}")
-                    });
+                self.messages = crate::models::field(value.try_into(), "messages");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -12985,11 +12098,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -13080,11 +12189,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Responder>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.from = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for from: {e}")
-                    });
+                self.from = crate::models::field(value.into_field(), "from");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -13092,11 +12197,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn percentage_total<T>(mut self, value: T) -> Self
@@ -13106,13 +12207,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.percentage_total = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for percentage_total: {e}"
-                        )
-                    });
+                self.percentage_total = crate::models::field(
+                    value.into_field(),
+                    "percentage_total",
+                );
                 self
             }
             pub fn response_category<T>(mut self, value: T) -> Self
@@ -13122,13 +12220,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_category = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_category: {e}"
-                        )
-                    });
+                self.response_category = crate::models::field(
+                    value.into_field(),
+                    "response_category",
+                );
                 self
             }
             pub fn response_count<T>(mut self, value: T) -> Self
@@ -13138,13 +12233,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_count = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_count: {e}"
-                        )
-                    });
+                self.response_count = crate::models::field(
+                    value.into_field(),
+                    "response_count",
+                );
                 self
             }
             pub fn response_message<T>(mut self, value: T) -> Self
@@ -13152,13 +12244,10 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::ReplyContent>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_message = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_message: {e}"
-                        )
-                    });
+                self.response_message = crate::models::field(
+                    value.into_field(),
+                    "response_message",
+                );
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -13168,11 +12257,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -13285,11 +12370,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn messageresponses<T>(mut self, value: T) -> Self
@@ -13297,13 +12378,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::MessageResponse>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.messageresponses = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for messageresponses: {e}"
-                        )
-                    });
+                self.messageresponses = crate::models::field(
+                    value.try_into(),
+                    "messageresponses",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -13313,11 +12391,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -13406,11 +12480,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::DeliveryCategory>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.categories = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for categories: {e}")
-                    });
+                self.categories = crate::models::field(value.try_into(), "categories");
                 self
             }
             pub fn info<T>(mut self, value: T) -> Self
@@ -13420,11 +12490,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.info = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for info: {e}")
-                    });
+                self.info = crate::models::field(value.into_field(), "info");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -13432,11 +12498,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -13446,11 +12508,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -13458,11 +12516,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::DeliveryStatus>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.try_into(), "status");
                 self
             }
         }
@@ -13557,11 +12611,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn message_statuses<T>(mut self, value: T) -> Self
@@ -13569,13 +12619,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::MessageStatus>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_statuses = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for message_statuses: {e}"
-                        )
-                    });
+                self.message_statuses = crate::models::field(
+                    value.try_into(),
+                    "message_statuses",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -13585,11 +12632,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -13665,13 +12708,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.one_click_api_mapping = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for one_click_api_mapping: {e}"
-                        )
-                    });
+                self.one_click_api_mapping = crate::models::field(
+                    value.into_field(),
+                    "one_click_api_mapping",
+                );
                 self
             }
             pub fn rms_unsubscribe_url<T>(mut self, value: T) -> Self
@@ -13681,13 +12721,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rms_unsubscribe_url = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for rms_unsubscribe_url: {e}"
-                        )
-                    });
+                self.rms_unsubscribe_url = crate::models::field(
+                    value.into_field(),
+                    "rms_unsubscribe_url",
+                );
                 self
             }
         }
@@ -13763,11 +12800,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
-                    });
+                self.channel = crate::models::field(value.try_into(), "channel");
                 self
             }
             pub fn code_length<T>(mut self, value: T) -> Self
@@ -13775,11 +12808,7 @@ pub mod types {
                 T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code_length = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code_length: {e}")
-                    });
+                self.code_length = crate::models::field(value.try_into(), "code_length");
                 self
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
@@ -13787,11 +12816,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expires_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_at: {e}")
-                    });
+                self.expires_at = crate::models::field(value.try_into(), "expires_at");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -13799,9 +12824,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.try_into(), "id");
                 self
             }
             pub fn links<T>(mut self, value: T) -> Self
@@ -13809,11 +12832,7 @@ pub mod types {
                 T: ::std::convert::TryInto<super::OtpLinks>,
                 T::Error: ::std::fmt::Display,
             {
-                self.links = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for links: {e}")
-                    });
+                self.links = crate::models::field(value.try_into(), "links");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -13821,11 +12840,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.try_into(), "status");
                 self
             }
             pub fn to<T>(mut self, value: T) -> Self
@@ -13833,9 +12848,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self.to = crate::models::field(value.try_into(), "to");
                 self
             }
         }
@@ -13932,11 +12945,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.verify = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for verify: {e}")
-                    });
+                self.verify = crate::models::field(value.into_field(), "verify");
                 self
             }
         }
@@ -14022,11 +13031,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.apns = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for apns: {e}")
-                    });
+                self.apns = crate::models::field(value.into_field(), "apns");
                 self
             }
             pub fn app_id<T>(mut self, value: T) -> Self
@@ -14034,11 +13039,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.app_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for app_id: {e}")
-                    });
+                self.app_id = crate::models::field(value.try_into(), "app_id");
                 self
             }
             pub fn data<T>(mut self, value: T) -> Self
@@ -14050,11 +13051,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.data = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                self.data = crate::models::field(value.into_field(), "data");
                 self
             }
             pub fn escalation_mins<T>(mut self, value: T) -> Self
@@ -14064,13 +13061,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.escalation_mins = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for escalation_mins: {e}"
-                        )
-                    });
+                self.escalation_mins = crate::models::field(
+                    value.into_field(),
+                    "escalation_mins",
+                );
                 self
             }
             pub fn fcm<T>(mut self, value: T) -> Self
@@ -14080,11 +13074,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fcm = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fcm: {e}")
-                    });
+                self.fcm = crate::models::field(value.into_field(), "fcm");
                 self
             }
             pub fn notifications<T>(mut self, value: T) -> Self
@@ -14096,11 +13086,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.notifications = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for notifications: {e}")
-                    });
+                self.notifications = crate::models::field(
+                    value.into_field(),
+                    "notifications",
+                );
                 self
             }
             pub fn priority<T>(mut self, value: T) -> Self
@@ -14110,11 +13099,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.priority = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for priority: {e}")
-                    });
+                self.priority = crate::models::field(value.into_field(), "priority");
                 self
             }
         }
@@ -14224,11 +13209,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
-                    });
+                self.action = crate::models::field(value.into_field(), "action");
                 self
             }
             pub fn sound<T>(mut self, value: T) -> Self
@@ -14238,11 +13219,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.sound = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sound: {e}")
-                    });
+                self.sound = crate::models::field(value.into_field(), "sound");
                 self
             }
         }
@@ -14318,11 +13295,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
-                    });
+                self.action = crate::models::field(value.into_field(), "action");
                 self
             }
             pub fn android_channel_id<T>(mut self, value: T) -> Self
@@ -14332,13 +13305,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.android_channel_id = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for android_channel_id: {e}"
-                        )
-                    });
+                self.android_channel_id = crate::models::field(
+                    value.into_field(),
+                    "android_channel_id",
+                );
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
@@ -14348,11 +13318,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.image = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for image: {e}")
-                    });
+                self.image = crate::models::field(value.into_field(), "image");
                 self
             }
             pub fn sound<T>(mut self, value: T) -> Self
@@ -14362,11 +13328,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.sound = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sound: {e}")
-                    });
+                self.sound = crate::models::field(value.into_field(), "sound");
                 self
             }
         }
@@ -14461,11 +13423,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::RcsMedia>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.media = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for media: {e}")
-                    });
+                self.media = crate::models::field(value.into_field(), "media");
                 self
             }
             pub fn rich_card<T>(mut self, value: T) -> Self
@@ -14473,11 +13431,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::RcsRichCard>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rich_card = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rich_card: {e}")
-                    });
+                self.rich_card = crate::models::field(value.into_field(), "rich_card");
                 self
             }
             pub fn suggestions<T>(mut self, value: T) -> Self
@@ -14485,11 +13439,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::RcsSuggestion>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.suggestions = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suggestions: {e}")
-                    });
+                self.suggestions = crate::models::field(value.try_into(), "suggestions");
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -14499,11 +13449,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.text = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                self.text = crate::models::field(value.into_field(), "text");
                 self
             }
         }
@@ -14595,11 +13541,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(
+                    value.into_field(),
+                    "description",
+                );
                 self
             }
             pub fn media<T>(mut self, value: T) -> Self
@@ -14607,11 +13552,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::RcsMedia>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.media = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for media: {e}")
-                    });
+                self.media = crate::models::field(value.into_field(), "media");
                 self
             }
             pub fn suggestions<T>(mut self, value: T) -> Self
@@ -14619,11 +13560,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::RcsSuggestion>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.suggestions = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suggestions: {e}")
-                    });
+                self.suggestions = crate::models::field(value.try_into(), "suggestions");
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
@@ -14633,11 +13570,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
+                self.title = crate::models::field(value.into_field(), "title");
                 self
             }
         }
@@ -14717,11 +13650,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.file_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for file_url: {e}")
-                    });
+                self.file_url = crate::models::field(value.try_into(), "file_url");
                 self
             }
             pub fn height<T>(mut self, value: T) -> Self
@@ -14731,11 +13660,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.height = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for height: {e}")
-                    });
+                self.height = crate::models::field(value.into_field(), "height");
                 self
             }
         }
@@ -14810,13 +13735,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_orientation = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for card_orientation: {e}"
-                        )
-                    });
+                self.card_orientation = crate::models::field(
+                    value.into_field(),
+                    "card_orientation",
+                );
                 self
             }
             pub fn card_width<T>(mut self, value: T) -> Self
@@ -14826,11 +13748,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_width = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_width: {e}")
-                    });
+                self.card_width = crate::models::field(value.into_field(), "card_width");
                 self
             }
             pub fn cards<T>(mut self, value: T) -> Self
@@ -14838,11 +13756,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::RcsCard>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cards = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cards: {e}")
-                    });
+                self.cards = crate::models::field(value.try_into(), "cards");
                 self
             }
         }
@@ -14937,11 +13851,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.dial_action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dial_action: {e}")
-                    });
+                self.dial_action = crate::models::field(
+                    value.into_field(),
+                    "dial_action",
+                );
                 self
             }
             pub fn postback_data<T>(mut self, value: T) -> Self
@@ -14949,11 +13862,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.postback_data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postback_data: {e}")
-                    });
+                self.postback_data = crate::models::field(
+                    value.try_into(),
+                    "postback_data",
+                );
                 self
             }
             pub fn share_location_action<T>(mut self, value: T) -> Self
@@ -14965,13 +13877,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.share_location_action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for share_location_action: {e}"
-                        )
-                    });
+                self.share_location_action = crate::models::field(
+                    value.into_field(),
+                    "share_location_action",
+                );
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -14979,11 +13888,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.text = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                self.text = crate::models::field(value.try_into(), "text");
                 self
             }
             pub fn url_action<T>(mut self, value: T) -> Self
@@ -14993,11 +13898,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.url_action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url_action: {e}")
-                    });
+                self.url_action = crate::models::field(value.into_field(), "url_action");
                 self
             }
             pub fn view_location_action<T>(mut self, value: T) -> Self
@@ -15007,13 +13908,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.view_location_action = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for view_location_action: {e}"
-                        )
-                    });
+                self.view_location_action = crate::models::field(
+                    value.into_field(),
+                    "view_location_action",
+                );
                 self
             }
         }
@@ -15110,11 +14008,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.phone_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone_number: {e}")
-                    });
+                self.phone_number = crate::models::field(
+                    value.try_into(),
+                    "phone_number",
+                );
                 self
             }
         }
@@ -15170,11 +14067,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                self.url = crate::models::field(value.try_into(), "url");
                 self
             }
         }
@@ -15244,11 +14137,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.label = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
-                    });
+                self.label = crate::models::field(value.into_field(), "label");
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -15256,11 +14145,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.latitude = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                self.latitude = crate::models::field(value.into_field(), "latitude");
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -15268,11 +14153,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.longitude = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                self.longitude = crate::models::field(value.into_field(), "longitude");
                 self
             }
             pub fn query<T>(mut self, value: T) -> Self
@@ -15282,11 +14163,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.query = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for query: {e}")
-                    });
+                self.query = crate::models::field(value.into_field(), "query");
                 self
             }
         }
@@ -15375,11 +14252,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.acknowledged = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for acknowledged: {e}")
-                    });
+                self.acknowledged = crate::models::field(
+                    value.into_field(),
+                    "acknowledged",
+                );
                 self
             }
             pub fn channel<T>(mut self, value: T) -> Self
@@ -15389,11 +14265,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
-                    });
+                self.channel = crate::models::field(value.into_field(), "channel");
                 self
             }
             pub fn content<T>(mut self, value: T) -> Self
@@ -15403,11 +14275,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.content = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for content: {e}")
-                    });
+                self.content = crate::models::field(value.into_field(), "content");
                 self
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
@@ -15417,11 +14285,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.undeliverable = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for undeliverable: {e}")
-                    });
+                self.undeliverable = crate::models::field(
+                    value.into_field(),
+                    "undeliverable",
+                );
                 self
             }
         }
@@ -15525,11 +14392,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.deref_uri = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deref_uri: {e}")
-                    });
+                self.deref_uri = crate::models::field(value.into_field(), "deref_uri");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -15539,9 +14402,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -15549,11 +14410,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn mime_type<T>(mut self, value: T) -> Self
@@ -15561,11 +14418,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.mime_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mime_type: {e}")
-                    });
+                self.mime_type = crate::models::field(value.try_into(), "mime_type");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -15573,11 +14426,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
@@ -15585,11 +14434,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::ResourceScope>,
                 T::Error: ::std::fmt::Display,
             {
-                self.scope = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scope: {e}")
-                    });
+                self.scope = crate::models::field(value.try_into(), "scope");
                 self
             }
         }
@@ -15689,11 +14534,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn resources<T>(mut self, value: T) -> Self
@@ -15701,11 +14542,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Resource>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.resources = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for resources: {e}")
-                    });
+                self.resources = crate::models::field(value.try_into(), "resources");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -15715,11 +14552,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -15802,11 +14635,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::models::field(value.into_field(), "email");
                 self
             }
             pub fn mobile<T>(mut self, value: T) -> Self
@@ -15816,11 +14645,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.mobile = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mobile: {e}")
-                    });
+                self.mobile = crate::models::field(value.into_field(), "mobile");
                 self
             }
             pub fn mri<T>(mut self, value: T) -> Self
@@ -15830,11 +14655,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.mri = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mri: {e}")
-                    });
+                self.mri = crate::models::field(value.into_field(), "mri");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -15844,11 +14665,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
@@ -15858,11 +14675,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.voice = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for voice: {e}")
-                    });
+                self.voice = crate::models::field(value.into_field(), "voice");
                 self
             }
         }
@@ -15958,11 +14771,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.acknowledged = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for acknowledged: {e}")
-                    });
+                self.acknowledged = crate::models::field(
+                    value.into_field(),
+                    "acknowledged",
+                );
                 self
             }
             pub fn channel<T>(mut self, value: T) -> Self
@@ -15972,11 +14784,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
-                    });
+                self.channel = crate::models::field(value.into_field(), "channel");
                 self
             }
             pub fn content<T>(mut self, value: T) -> Self
@@ -15986,11 +14794,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.content = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for content: {e}")
-                    });
+                self.content = crate::models::field(value.into_field(), "content");
                 self
             }
             pub fn undeliverable<T>(mut self, value: T) -> Self
@@ -16000,11 +14804,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.undeliverable = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for undeliverable: {e}")
-                    });
+                self.undeliverable = crate::models::field(
+                    value.into_field(),
+                    "undeliverable",
+                );
                 self
             }
         }
@@ -16095,11 +14898,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(
+                    value.into_field(),
+                    "description",
+                );
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -16107,11 +14909,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn response_template_patterns<T>(mut self, value: T) -> Self
@@ -16119,13 +14917,10 @@ pub mod types {
                 T: ::std::convert::TryInto<super::ResponseRuleResponseTemplatePatterns>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_template_patterns = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_template_patterns: {e}"
-                        )
-                    });
+                self.response_template_patterns = crate::models::field(
+                    value.try_into(),
+                    "response_template_patterns",
+                );
                 self
             }
         }
@@ -16206,11 +15001,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn response_rules<T>(mut self, value: T) -> Self
@@ -16218,13 +15009,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::ResponseRule>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_rules = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_rules: {e}"
-                        )
-                    });
+                self.response_rules = crate::models::field(
+                    value.try_into(),
+                    "response_rules",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -16234,11 +15022,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -16325,11 +15109,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.colour = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for colour: {e}")
-                    });
+                self.colour = crate::models::field(value.try_into(), "colour");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -16337,11 +15117,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn pattern<T>(mut self, value: T) -> Self
@@ -16349,11 +15125,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pattern = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pattern: {e}")
-                    });
+                self.pattern = crate::models::field(value.try_into(), "pattern");
                 self
             }
             pub fn spoken_voice_prompt<T>(mut self, value: T) -> Self
@@ -16361,13 +15133,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.spoken_voice_prompt = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for spoken_voice_prompt: {e}"
-                        )
-                    });
+                self.spoken_voice_prompt = crate::models::field(
+                    value.try_into(),
+                    "spoken_voice_prompt",
+                );
                 self
             }
             pub fn text_prompt<T>(mut self, value: T) -> Self
@@ -16375,11 +15144,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.text_prompt = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text_prompt: {e}")
-                    });
+                self.text_prompt = crate::models::field(value.try_into(), "text_prompt");
                 self
             }
             pub fn voice_prompt<T>(mut self, value: T) -> Self
@@ -16387,11 +15152,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.voice_prompt = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for voice_prompt: {e}")
-                    });
+                self.voice_prompt = crate::models::field(
+                    value.try_into(),
+                    "voice_prompt",
+                );
                 self
             }
         }
@@ -16541,13 +15305,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.allowed_user_ids = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for allowed_user_ids: {e}"
-                        )
-                    });
+                self.allowed_user_ids = crate::models::field(
+                    value.into_field(),
+                    "allowed_user_ids",
+                );
                 self
             }
             pub fn allowed_users<T>(mut self, value: T) -> Self
@@ -16557,11 +15318,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.allowed_users = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for allowed_users: {e}")
-                    });
+                self.allowed_users = crate::models::field(
+                    value.into_field(),
+                    "allowed_users",
+                );
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -16569,11 +15329,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::models::field(value.try_into(), "description");
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -16581,11 +15337,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::models::field(value.into_field(), "email");
                 self
             }
             pub fn label<T>(mut self, value: T) -> Self
@@ -16595,11 +15347,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.label = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
-                    });
+                self.label = crate::models::field(value.into_field(), "label");
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -16607,11 +15355,7 @@ pub mod types {
                 T: ::std::convert::TryInto<super::Message>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                self.message = crate::models::field(value.try_into(), "message");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -16619,11 +15363,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn social<T>(mut self, value: T) -> Self
@@ -16631,11 +15371,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.social = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for social: {e}")
-                    });
+                self.social = crate::models::field(value.into_field(), "social");
                 self
             }
             pub fn subject<T>(mut self, value: T) -> Self
@@ -16645,11 +15381,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.subject = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for subject: {e}")
-                    });
+                self.subject = crate::models::field(value.into_field(), "subject");
                 self
             }
             pub fn to<T>(mut self, value: T) -> Self
@@ -16659,9 +15391,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self.to = crate::models::field(value.into_field(), "to");
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
@@ -16669,11 +15399,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.voice = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for voice: {e}")
-                    });
+                self.voice = crate::models::field(value.into_field(), "voice");
                 self
             }
             pub fn web<T>(mut self, value: T) -> Self
@@ -16681,11 +15407,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.web = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for web: {e}")
-                    });
+                self.web = crate::models::field(value.into_field(), "web");
                 self
             }
         }
@@ -16828,11 +15550,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn scenarios<T>(mut self, value: T) -> Self
@@ -16840,11 +15558,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Scenario>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.scenarios = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scenarios: {e}")
-                    });
+                self.scenarios = crate::models::field(value.try_into(), "scenarios");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -16854,11 +15568,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -16927,11 +15637,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.channel = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for channel: {e}")
-                    });
+                self.channel = crate::models::field(value.try_into(), "channel");
                 self
             }
             pub fn code_length<T>(mut self, value: T) -> Self
@@ -16939,11 +15645,7 @@ pub mod types {
                 T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code_length = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code_length: {e}")
-                    });
+                self.code_length = crate::models::field(value.try_into(), "code_length");
                 self
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
@@ -16951,11 +15653,7 @@ pub mod types {
                 T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expires_in = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_in: {e}")
-                    });
+                self.expires_in = crate::models::field(value.try_into(), "expires_in");
                 self
             }
             pub fn to<T>(mut self, value: T) -> Self
@@ -16963,9 +15661,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self.to = crate::models::field(value.try_into(), "to");
                 self
             }
             pub fn workspace_id<T>(mut self, value: T) -> Self
@@ -16973,11 +15669,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.workspace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for workspace_id: {e}")
-                    });
+                self.workspace_id = crate::models::field(
+                    value.try_into(),
+                    "workspace_id",
+                );
                 self
             }
         }
@@ -17062,11 +15757,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::SocialChannel>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.social = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for social: {e}")
-                    });
+                self.social = crate::models::field(value.try_into(), "social");
                 self
             }
         }
@@ -17133,11 +15824,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.into_field(), "body");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -17147,9 +15834,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -17159,11 +15844,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -17290,11 +15971,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.try_into(), "body");
                 self
             }
             pub fn dlr<T>(mut self, value: T) -> Self
@@ -17304,11 +15981,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.dlr = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dlr: {e}")
-                    });
+                self.dlr = crate::models::field(value.into_field(), "dlr");
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -17316,11 +15989,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Email>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::models::field(value.into_field(), "email");
                 self
             }
             pub fn features<T>(mut self, value: T) -> Self
@@ -17328,11 +15997,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Features>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.features = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for features: {e}")
-                    });
+                self.features = crate::models::field(value.into_field(), "features");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -17342,9 +16007,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -17352,11 +16015,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn message_template_description<T>(mut self, value: T) -> Self
@@ -17366,13 +16025,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_template_description = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for message_template_description: {e}"
-                        )
-                    });
+                self.message_template_description = crate::models::field(
+                    value.into_field(),
+                    "message_template_description",
+                );
                 self
             }
             pub fn message_template_name<T>(mut self, value: T) -> Self
@@ -17380,13 +16036,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message_template_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for message_template_name: {e}"
-                        )
-                    });
+                self.message_template_name = crate::models::field(
+                    value.try_into(),
+                    "message_template_name",
+                );
                 self
             }
             pub fn response_template_id<T>(mut self, value: T) -> Self
@@ -17396,13 +16049,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.response_template_id = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for response_template_id: {e}"
-                        )
-                    });
+                self.response_template_id = crate::models::field(
+                    value.into_field(),
+                    "response_template_id",
+                );
                 self
             }
             pub fn social<T>(mut self, value: T) -> Self
@@ -17410,11 +16060,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Social>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.social = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for social: {e}")
-                    });
+                self.social = crate::models::field(value.into_field(), "social");
                 self
             }
             pub fn subject<T>(mut self, value: T) -> Self
@@ -17422,11 +16068,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.subject = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for subject: {e}")
-                    });
+                self.subject = crate::models::field(value.try_into(), "subject");
                 self
             }
             pub fn tags<T>(mut self, value: T) -> Self
@@ -17436,11 +16078,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.tags = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tags: {e}")
-                    });
+                self.tags = crate::models::field(value.into_field(), "tags");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -17450,11 +16088,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
             pub fn voice<T>(mut self, value: T) -> Self
@@ -17462,11 +16096,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Voice>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.voice = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for voice: {e}")
-                    });
+                self.voice = crate::models::field(value.into_field(), "voice");
                 self
             }
             pub fn web<T>(mut self, value: T) -> Self
@@ -17474,11 +16104,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Web>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.web = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for web: {e}")
-                    });
+                self.web = crate::models::field(value.into_field(), "web");
                 self
             }
         }
@@ -17639,11 +16265,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn messagetemplates<T>(mut self, value: T) -> Self
@@ -17653,13 +16275,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.messagetemplates = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for messagetemplates: {e}"
-                        )
-                    });
+                self.messagetemplates = crate::models::field(
+                    value.into_field(),
+                    "messagetemplates",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -17669,11 +16288,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
         }
@@ -18052,11 +16667,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.business_unit = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for business_unit: {e}")
-                    });
+                self.business_unit = crate::models::field(
+                    value.into_field(),
+                    "business_unit",
+                );
                 self
             }
             pub fn company_name<T>(mut self, value: T) -> Self
@@ -18066,11 +16680,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.company_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company_name: {e}")
-                    });
+                self.company_name = crate::models::field(
+                    value.into_field(),
+                    "company_name",
+                );
                 self
             }
             pub fn department<T>(mut self, value: T) -> Self
@@ -18080,11 +16693,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.department = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for department: {e}")
-                    });
+                self.department = crate::models::field(value.into_field(), "department");
                 self
             }
             pub fn division<T>(mut self, value: T) -> Self
@@ -18094,11 +16703,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.division = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for division: {e}")
-                    });
+                self.division = crate::models::field(value.into_field(), "division");
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -18106,11 +16711,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = crate::models::field(value.try_into(), "first_name");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -18120,9 +16721,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn job_title<T>(mut self, value: T) -> Self
@@ -18132,11 +16731,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.job_title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_title: {e}")
-                    });
+                self.job_title = crate::models::field(value.into_field(), "job_title");
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -18144,11 +16739,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = crate::models::field(value.try_into(), "last_name");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -18156,11 +16747,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn middle_name<T>(mut self, value: T) -> Self
@@ -18170,11 +16757,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.middle_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for middle_name: {e}")
-                    });
+                self.middle_name = crate::models::field(
+                    value.into_field(),
+                    "middle_name",
+                );
                 self
             }
             pub fn nickname<T>(mut self, value: T) -> Self
@@ -18184,11 +16770,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.nickname = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for nickname: {e}")
-                    });
+                self.nickname = crate::models::field(value.into_field(), "nickname");
                 self
             }
             pub fn other_first_name<T>(mut self, value: T) -> Self
@@ -18198,13 +16780,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_first_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for other_first_name: {e}"
-                        )
-                    });
+                self.other_first_name = crate::models::field(
+                    value.into_field(),
+                    "other_first_name",
+                );
                 self
             }
             pub fn other_last_name<T>(mut self, value: T) -> Self
@@ -18214,13 +16793,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_last_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for other_last_name: {e}"
-                        )
-                    });
+                self.other_last_name = crate::models::field(
+                    value.into_field(),
+                    "other_last_name",
+                );
                 self
             }
             pub fn other_mobile<T>(mut self, value: T) -> Self
@@ -18230,11 +16806,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_mobile = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other_mobile: {e}")
-                    });
+                self.other_mobile = crate::models::field(
+                    value.into_field(),
+                    "other_mobile",
+                );
                 self
             }
             pub fn other_phone1<T>(mut self, value: T) -> Self
@@ -18244,11 +16819,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other_phone1: {e}")
-                    });
+                self.other_phone1 = crate::models::field(
+                    value.into_field(),
+                    "other_phone1",
+                );
                 self
             }
             pub fn other_phone_area_code1<T>(mut self, value: T) -> Self
@@ -18258,13 +16832,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_phone_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for other_phone_area_code1: {e}"
-                        )
-                    });
+                self.other_phone_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "other_phone_area_code1",
+                );
                 self
             }
             pub fn other_title<T>(mut self, value: T) -> Self
@@ -18274,11 +16845,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other_title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other_title: {e}")
-                    });
+                self.other_title = crate::models::field(
+                    value.into_field(),
+                    "other_title",
+                );
                 self
             }
             pub fn password<T>(mut self, value: T) -> Self
@@ -18288,11 +16858,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.password = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for password: {e}")
-                    });
+                self.password = crate::models::field(value.into_field(), "password");
                 self
             }
             pub fn personal_address1<T>(mut self, value: T) -> Self
@@ -18302,13 +16868,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_address1: {e}"
-                        )
-                    });
+                self.personal_address1 = crate::models::field(
+                    value.into_field(),
+                    "personal_address1",
+                );
                 self
             }
             pub fn personal_address2<T>(mut self, value: T) -> Self
@@ -18318,13 +16881,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_address2: {e}"
-                        )
-                    });
+                self.personal_address2 = crate::models::field(
+                    value.into_field(),
+                    "personal_address2",
+                );
                 self
             }
             pub fn personal_country<T>(mut self, value: T) -> Self
@@ -18334,13 +16894,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_country = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_country: {e}"
-                        )
-                    });
+                self.personal_country = crate::models::field(
+                    value.into_field(),
+                    "personal_country",
+                );
                 self
             }
             pub fn personal_email_address1<T>(mut self, value: T) -> Self
@@ -18350,13 +16907,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_email_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_email_address1: {e}"
-                        )
-                    });
+                self.personal_email_address1 = crate::models::field(
+                    value.into_field(),
+                    "personal_email_address1",
+                );
                 self
             }
             pub fn personal_email_address2<T>(mut self, value: T) -> Self
@@ -18366,13 +16920,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_email_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_email_address2: {e}"
-                        )
-                    });
+                self.personal_email_address2 = crate::models::field(
+                    value.into_field(),
+                    "personal_email_address2",
+                );
                 self
             }
             pub fn personal_fax1<T>(mut self, value: T) -> Self
@@ -18382,11 +16933,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_fax1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for personal_fax1: {e}")
-                    });
+                self.personal_fax1 = crate::models::field(
+                    value.into_field(),
+                    "personal_fax1",
+                );
                 self
             }
             pub fn personal_fax_area_code1<T>(mut self, value: T) -> Self
@@ -18396,13 +16946,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_fax_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_fax_area_code1: {e}"
-                        )
-                    });
+                self.personal_fax_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "personal_fax_area_code1",
+                );
                 self
             }
             pub fn personal_phone1<T>(mut self, value: T) -> Self
@@ -18412,13 +16959,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone1: {e}"
-                        )
-                    });
+                self.personal_phone1 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone1",
+                );
                 self
             }
             pub fn personal_phone2<T>(mut self, value: T) -> Self
@@ -18428,13 +16972,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone2: {e}"
-                        )
-                    });
+                self.personal_phone2 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone2",
+                );
                 self
             }
             pub fn personal_phone_area_code1<T>(mut self, value: T) -> Self
@@ -18444,13 +16985,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone_area_code1: {e}"
-                        )
-                    });
+                self.personal_phone_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone_area_code1",
+                );
                 self
             }
             pub fn personal_phone_area_code2<T>(mut self, value: T) -> Self
@@ -18460,13 +16998,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_phone_area_code2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_phone_area_code2: {e}"
-                        )
-                    });
+                self.personal_phone_area_code2 = crate::models::field(
+                    value.into_field(),
+                    "personal_phone_area_code2",
+                );
                 self
             }
             pub fn personal_post_code<T>(mut self, value: T) -> Self
@@ -18476,13 +17011,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_post_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_post_code: {e}"
-                        )
-                    });
+                self.personal_post_code = crate::models::field(
+                    value.into_field(),
+                    "personal_post_code",
+                );
                 self
             }
             pub fn personal_state<T>(mut self, value: T) -> Self
@@ -18492,13 +17024,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_state = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_state: {e}"
-                        )
-                    });
+                self.personal_state = crate::models::field(
+                    value.into_field(),
+                    "personal_state",
+                );
                 self
             }
             pub fn personal_suburb<T>(mut self, value: T) -> Self
@@ -18508,13 +17037,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.personal_suburb = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for personal_suburb: {e}"
-                        )
-                    });
+                self.personal_suburb = crate::models::field(
+                    value.into_field(),
+                    "personal_suburb",
+                );
                 self
             }
             pub fn role1<T>(mut self, value: T) -> Self
@@ -18524,11 +17050,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.role1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for role1: {e}")
-                    });
+                self.role1 = crate::models::field(value.into_field(), "role1");
                 self
             }
             pub fn role2<T>(mut self, value: T) -> Self
@@ -18538,11 +17060,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.role2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for role2: {e}")
-                    });
+                self.role2 = crate::models::field(value.into_field(), "role2");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -18552,11 +17070,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
             pub fn team_name1<T>(mut self, value: T) -> Self
@@ -18566,11 +17080,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.team_name1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for team_name1: {e}")
-                    });
+                self.team_name1 = crate::models::field(value.into_field(), "team_name1");
                 self
             }
             pub fn team_name2<T>(mut self, value: T) -> Self
@@ -18580,11 +17090,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.team_name2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for team_name2: {e}")
-                    });
+                self.team_name2 = crate::models::field(value.into_field(), "team_name2");
                 self
             }
             pub fn timezone<T>(mut self, value: T) -> Self
@@ -18592,11 +17098,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.timezone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timezone: {e}")
-                    });
+                self.timezone = crate::models::field(value.try_into(), "timezone");
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
@@ -18606,11 +17108,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.title = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
+                self.title = crate::models::field(value.into_field(), "title");
                 self
             }
             pub fn user_name<T>(mut self, value: T) -> Self
@@ -18620,11 +17118,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_name: {e}")
-                    });
+                self.user_name = crate::models::field(value.into_field(), "user_name");
                 self
             }
             pub fn work_address1<T>(mut self, value: T) -> Self
@@ -18634,11 +17128,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_address1: {e}")
-                    });
+                self.work_address1 = crate::models::field(
+                    value.into_field(),
+                    "work_address1",
+                );
                 self
             }
             pub fn work_address2<T>(mut self, value: T) -> Self
@@ -18648,11 +17141,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_address2: {e}")
-                    });
+                self.work_address2 = crate::models::field(
+                    value.into_field(),
+                    "work_address2",
+                );
                 self
             }
             pub fn work_country<T>(mut self, value: T) -> Self
@@ -18660,11 +17152,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_country: {e}")
-                    });
+                self.work_country = crate::models::field(
+                    value.try_into(),
+                    "work_country",
+                );
                 self
             }
             pub fn work_email_address1<T>(mut self, value: T) -> Self
@@ -18674,13 +17165,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_email_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_email_address1: {e}"
-                        )
-                    });
+                self.work_email_address1 = crate::models::field(
+                    value.into_field(),
+                    "work_email_address1",
+                );
                 self
             }
             pub fn work_email_address2<T>(mut self, value: T) -> Self
@@ -18690,13 +17178,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_email_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_email_address2: {e}"
-                        )
-                    });
+                self.work_email_address2 = crate::models::field(
+                    value.into_field(),
+                    "work_email_address2",
+                );
                 self
             }
             pub fn work_fax1<T>(mut self, value: T) -> Self
@@ -18706,11 +17191,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_fax1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_fax1: {e}")
-                    });
+                self.work_fax1 = crate::models::field(value.into_field(), "work_fax1");
                 self
             }
             pub fn work_fax_area_code1<T>(mut self, value: T) -> Self
@@ -18720,13 +17201,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_fax_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_fax_area_code1: {e}"
-                        )
-                    });
+                self.work_fax_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "work_fax_area_code1",
+                );
                 self
             }
             pub fn work_mobile_phone1<T>(mut self, value: T) -> Self
@@ -18736,13 +17214,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_mobile_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_mobile_phone1: {e}"
-                        )
-                    });
+                self.work_mobile_phone1 = crate::models::field(
+                    value.into_field(),
+                    "work_mobile_phone1",
+                );
                 self
             }
             pub fn work_mobile_phone2<T>(mut self, value: T) -> Self
@@ -18752,13 +17227,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_mobile_phone2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_mobile_phone2: {e}"
-                        )
-                    });
+                self.work_mobile_phone2 = crate::models::field(
+                    value.into_field(),
+                    "work_mobile_phone2",
+                );
                 self
             }
             pub fn work_other_phone<T>(mut self, value: T) -> Self
@@ -18768,13 +17240,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_other_phone = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_other_phone: {e}"
-                        )
-                    });
+                self.work_other_phone = crate::models::field(
+                    value.into_field(),
+                    "work_other_phone",
+                );
                 self
             }
             pub fn work_phone1<T>(mut self, value: T) -> Self
@@ -18784,11 +17253,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_phone1: {e}")
-                    });
+                self.work_phone1 = crate::models::field(
+                    value.into_field(),
+                    "work_phone1",
+                );
                 self
             }
             pub fn work_phone2<T>(mut self, value: T) -> Self
@@ -18798,11 +17266,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_phone2: {e}")
-                    });
+                self.work_phone2 = crate::models::field(
+                    value.into_field(),
+                    "work_phone2",
+                );
                 self
             }
             pub fn work_phone_area_code1<T>(mut self, value: T) -> Self
@@ -18812,13 +17279,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone_area_code1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_phone_area_code1: {e}"
-                        )
-                    });
+                self.work_phone_area_code1 = crate::models::field(
+                    value.into_field(),
+                    "work_phone_area_code1",
+                );
                 self
             }
             pub fn work_phone_area_code2<T>(mut self, value: T) -> Self
@@ -18828,13 +17292,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_phone_area_code2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_phone_area_code2: {e}"
-                        )
-                    });
+                self.work_phone_area_code2 = crate::models::field(
+                    value.into_field(),
+                    "work_phone_area_code2",
+                );
                 self
             }
             pub fn work_post_code<T>(mut self, value: T) -> Self
@@ -18844,13 +17305,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_post_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_post_code: {e}"
-                        )
-                    });
+                self.work_post_code = crate::models::field(
+                    value.into_field(),
+                    "work_post_code",
+                );
                 self
             }
             pub fn work_postal_address1<T>(mut self, value: T) -> Self
@@ -18860,13 +17318,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_address1 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_address1: {e}"
-                        )
-                    });
+                self.work_postal_address1 = crate::models::field(
+                    value.into_field(),
+                    "work_postal_address1",
+                );
                 self
             }
             pub fn work_postal_address2<T>(mut self, value: T) -> Self
@@ -18876,13 +17331,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_address2 = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_address2: {e}"
-                        )
-                    });
+                self.work_postal_address2 = crate::models::field(
+                    value.into_field(),
+                    "work_postal_address2",
+                );
                 self
             }
             pub fn work_postal_post_code<T>(mut self, value: T) -> Self
@@ -18892,13 +17344,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_post_code = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_post_code: {e}"
-                        )
-                    });
+                self.work_postal_post_code = crate::models::field(
+                    value.into_field(),
+                    "work_postal_post_code",
+                );
                 self
             }
             pub fn work_postal_state<T>(mut self, value: T) -> Self
@@ -18908,13 +17357,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_state = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_state: {e}"
-                        )
-                    });
+                self.work_postal_state = crate::models::field(
+                    value.into_field(),
+                    "work_postal_state",
+                );
                 self
             }
             pub fn work_postal_suburb<T>(mut self, value: T) -> Self
@@ -18924,13 +17370,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_postal_suburb = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_postal_suburb: {e}"
-                        )
-                    });
+                self.work_postal_suburb = crate::models::field(
+                    value.into_field(),
+                    "work_postal_suburb",
+                );
                 self
             }
             pub fn work_satellite_phone<T>(mut self, value: T) -> Self
@@ -18940,13 +17383,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_satellite_phone = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for work_satellite_phone: {e}"
-                        )
-                    });
+                self.work_satellite_phone = crate::models::field(
+                    value.into_field(),
+                    "work_satellite_phone",
+                );
                 self
             }
             pub fn work_state<T>(mut self, value: T) -> Self
@@ -18956,11 +17396,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_state = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_state: {e}")
-                    });
+                self.work_state = crate::models::field(value.into_field(), "work_state");
                 self
             }
             pub fn work_suburb<T>(mut self, value: T) -> Self
@@ -18970,11 +17406,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.work_suburb = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for work_suburb: {e}")
-                    });
+                self.work_suburb = crate::models::field(
+                    value.into_field(),
+                    "work_suburb",
+                );
                 self
             }
         }
@@ -19423,11 +17858,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -19437,11 +17868,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
             pub fn users<T>(mut self, value: T) -> Self
@@ -19449,11 +17876,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::User>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.users = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for users: {e}")
-                    });
+                self.users = crate::models::field(value.try_into(), "users");
                 self
             }
         }
@@ -19513,11 +17936,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                self.code = crate::models::field(value.try_into(), "code");
                 self
             }
             pub fn to<T>(mut self, value: T) -> Self
@@ -19525,9 +17944,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for to: {e}"));
+                self.to = crate::models::field(value.try_into(), "to");
                 self
             }
         }
@@ -19605,11 +18022,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.try_into(), "body");
                 self
             }
             pub fn footer<T>(mut self, value: T) -> Self
@@ -19619,11 +18032,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.footer = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for footer: {e}")
-                    });
+                self.footer = crate::models::field(value.into_field(), "footer");
                 self
             }
             pub fn header<T>(mut self, value: T) -> Self
@@ -19633,11 +18042,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.header = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for header: {e}")
-                    });
+                self.header = crate::models::field(value.into_field(), "header");
                 self
             }
             pub fn other<T>(mut self, value: T) -> Self
@@ -19647,11 +18052,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.other = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for other: {e}")
-                    });
+                self.other = crate::models::field(value.into_field(), "other");
                 self
             }
             pub fn resources<T>(mut self, value: T) -> Self
@@ -19659,11 +18060,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Attachments>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.resources = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for resources: {e}")
-                    });
+                self.resources = crate::models::field(value.into_field(), "resources");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -19671,11 +18068,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.try_into(), "type_");
                 self
             }
         }
@@ -19775,11 +18168,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::WaContentBodyItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.try_into(), "body");
                 self
             }
             pub fn button<T>(mut self, value: T) -> Self
@@ -19787,11 +18176,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::WaContentButton>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.button = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for button: {e}")
-                    });
+                self.button = crate::models::field(value.try_into(), "button");
                 self
             }
             pub fn header<T>(mut self, value: T) -> Self
@@ -19801,11 +18186,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.header = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for header: {e}")
-                    });
+                self.header = crate::models::field(value.into_field(), "header");
                 self
             }
         }
@@ -19868,11 +18249,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.text = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                self.text = crate::models::field(value.into_field(), "text");
                 self
             }
         }
@@ -19939,11 +18316,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.index = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for index: {e}")
-                    });
+                self.index = crate::models::field(value.try_into(), "index");
                 self
             }
             pub fn payload<T>(mut self, value: T) -> Self
@@ -19953,11 +18326,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.payload = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for payload: {e}")
-                    });
+                self.payload = crate::models::field(value.into_field(), "payload");
                 self
             }
             pub fn sub_type<T>(mut self, value: T) -> Self
@@ -19967,11 +18336,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.sub_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sub_type: {e}")
-                    });
+                self.sub_type = crate::models::field(value.try_into(), "sub_type");
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -19981,11 +18346,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.text = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                self.text = crate::models::field(value.into_field(), "text");
                 self
             }
         }
@@ -20070,11 +18431,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.document = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document: {e}")
-                    });
+                self.document = crate::models::field(value.into_field(), "document");
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
@@ -20082,11 +18439,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.image = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for image: {e}")
-                    });
+                self.image = crate::models::field(value.into_field(), "image");
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
@@ -20096,11 +18449,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.location = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
-                    });
+                self.location = crate::models::field(value.into_field(), "location");
                 self
             }
             pub fn video<T>(mut self, value: T) -> Self
@@ -20108,11 +18457,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::WaMediaLink>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.video = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for video: {e}")
-                    });
+                self.video = crate::models::field(value.into_field(), "video");
                 self
             }
         }
@@ -20199,11 +18544,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::models::field(value.into_field(), "address");
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -20211,11 +18552,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.latitude = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                self.latitude = crate::models::field(value.into_field(), "latitude");
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -20223,11 +18560,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.longitude = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                self.longitude = crate::models::field(value.into_field(), "longitude");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -20237,11 +18570,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.into_field(), "name");
                 self
             }
         }
@@ -20315,11 +18644,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
         }
@@ -20381,11 +18706,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.body = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for body: {e}")
-                    });
+                self.body = crate::models::field(value.into_field(), "body");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -20395,11 +18716,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.into_field(), "type_");
                 self
             }
         }
@@ -20475,11 +18792,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::WaContent>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.content = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for content: {e}")
-                    });
+                self.content = crate::models::field(value.into_field(), "content");
                 self
             }
             pub fn language<T>(mut self, value: T) -> Self
@@ -20489,11 +18802,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.language = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for language: {e}")
-                    });
+                self.language = crate::models::field(value.into_field(), "language");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -20501,11 +18810,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::models::field(value.try_into(), "name");
                 self
             }
             pub fn parameters<T>(mut self, value: T) -> Self
@@ -20513,11 +18818,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.parameters = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parameters: {e}")
-                    });
+                self.parameters = crate::models::field(value.try_into(), "parameters");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -20525,11 +18826,7 @@ pub mod types {
                 T: ::std::convert::TryInto<crate::generated::enums::WhatsAppType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::models::field(value.try_into(), "type_");
                 self
             }
         }
@@ -20638,13 +18935,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.billingcostcentre = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for billingcostcentre: {e}"
-                        )
-                    });
+                self.billingcostcentre = crate::models::field(
+                    value.into_field(),
+                    "billingcostcentre",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -20654,9 +18948,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .into_field()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::models::field(value.into_field(), "id");
                 self
             }
             pub fn link<T>(mut self, value: T) -> Self
@@ -20664,11 +18956,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn project_name<T>(mut self, value: T) -> Self
@@ -20676,11 +18964,10 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.project_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for project_name: {e}")
-                    });
+                self.project_name = crate::models::field(
+                    value.try_into(),
+                    "project_name",
+                );
                 self
             }
             pub fn project_number<T>(mut self, value: T) -> Self
@@ -20690,13 +18977,10 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.project_number = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for project_number: {e}"
-                        )
-                    });
+                self.project_number = crate::models::field(
+                    value.into_field(),
+                    "project_number",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -20704,11 +18988,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.try_into(), "status");
                 self
             }
         }
@@ -20815,11 +19095,7 @@ pub mod types {
                 T: crate::models::IntoField<::std::option::Option<super::Links>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.link = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for link: {e}")
-                    });
+                self.link = crate::models::field(value.into_field(), "link");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -20829,11 +19105,7 @@ pub mod types {
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .into_field()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::models::field(value.into_field(), "status");
                 self
             }
             pub fn workspaces<T>(mut self, value: T) -> Self
@@ -20841,11 +19113,7 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::vec::Vec<super::Workspace>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.workspaces = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for workspaces: {e}")
-                    });
+                self.workspaces = crate::models::field(value.try_into(), "workspaces");
                 self
             }
         }

@@ -26,6 +26,13 @@ pub trait BuildsModel<M> {
     fn build_model(self) -> Result<M, crate::types::error::ConversionError>;
 }
 
+/// What every generated builder setter does with its converted value: the
+/// value, or the error text naming the field (kept until the model is
+/// built).
+pub(crate) fn field<V, E: Display>(converted: Result<V, E>, name: &str) -> Result<V, String> {
+    converted.map_err(|err| format!("error converting supplied value for {name}: {err}"))
+}
+
 impl<T> IntoField<Option<T>> for T {
     type Error = Infallible;
 
