@@ -123,6 +123,7 @@ pub fn client_source(
     crate::model_setters::rewrite(&mut file)?;
     crate::model_conversions::rewrite(&mut file)?;
     crate::boxed_bodies::rewrite(&mut file)?;
+    crate::operation_setters::rewrite(&mut file)?;
     Ok(format!(
         "{}{}",
         header(&format!(" with progenitor {PROGENITOR_VERSION}")),

@@ -21,6 +21,7 @@ mod examples;
 mod generate;
 mod model_conversions;
 mod model_setters;
+mod operation_setters;
 mod pagination;
 mod path_segments;
 mod request_building;

@@ -24933,150 +24933,120 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.end_time = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for end_time failed"
-                        .to_string()
-                });
+            self.end_time = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for end_time failed",
+            );
             self
         }
         pub fn start_time<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.start_time = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for start_time failed"
-                        .to_string()
-                });
+            self.start_time = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for start_time failed",
+            );
             self
         }
         pub fn action<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListAction>,
         {
-            self.action = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ActivityListAction` for action failed".to_string()
-                });
+            self.action = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ActivityListAction` for action failed",
+            );
             self
         }
         pub fn description<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.description = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for description failed"
-                        .to_string()
-                });
+            self.description = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for description failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn module<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListModule>,
         {
-            self.module = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ActivityListModule` for module failed".to_string()
-                });
+            self.module = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ActivityListModule` for module failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ActivityListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ActivityListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListStatus>,
         {
-            self.status = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ActivityListStatus` for status failed".to_string()
-                });
+            self.status = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ActivityListStatus` for status failed",
+            );
             self
         }
         pub fn user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user failed"
-                        .to_string()
-                });
+            self.user = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for user failed",
+            );
             self
         }
         pub fn workspace<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace failed"
-                        .to_string()
-                });
+            self.workspace = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace failed",
+            );
             self
         }
         ///Sends a `GET` request to `/activities`
@@ -25321,49 +25291,40 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CallbackListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `CallbackListSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/callbacks`
@@ -25494,12 +25455,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.callback_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for callback_id failed"
-                        .to_string()
-                });
+            self.callback_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for callback_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/callbacks/{callbackId}`
@@ -25558,12 +25517,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.callback_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for callback_id failed"
-                        .to_string()
-                });
+            self.callback_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for callback_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25635,12 +25592,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.callback_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for callback_id failed"
-                        .to_string()
-                });
+            self.callback_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for callback_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/callbacks/{callbackId}`
@@ -25699,74 +25654,60 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.callback_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for callback_id failed"
-                        .to_string()
-                });
+            self.callback_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for callback_id failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackCallListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CallbackCallListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `CallbackCallListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackCallListStatus>,
         {
-            self.status = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CallbackCallListStatus` for status failed"
-                        .to_string()
-                });
+            self.status = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `CallbackCallListStatus` for status failed",
+            );
             self
         }
         ///Sends a `GET` request to `/callbacks/{callbackId}/calls`
@@ -25847,23 +25788,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.callback_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for callback_id failed"
-                        .to_string()
-                });
+            self.callback_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for callback_id failed",
+            );
             self
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackCallUpdateId>,
         {
-            self.id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `CallbackCallUpdateId` for id failed".to_string()
-                });
+            self.id = crate::models::param(
+                value.try_into(),
+                "conversion to `CallbackCallUpdateId` for id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -25957,87 +25895,70 @@ pub mod builder {
         where
             V: std::convert::TryInto<bool>,
         {
-            self.custom_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `bool` for custom_fields failed".to_string()
-                });
+            self.custom_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `bool` for custom_fields failed",
+            );
             self
         }
         pub fn fieldname<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.fieldname = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for fieldname failed"
-                        .to_string()
-                });
+            self.fieldname = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for fieldname failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ContactListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ContactListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ContactListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/contacts`
@@ -26124,13 +26045,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26219,64 +26137,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.contact_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for contact_id failed"
-                        .to_string()
-                });
+            self.contact_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for contact_id failed",
+            );
             self
         }
         pub fn fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for fields failed"
-                        .to_string()
-                });
+            self.fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for fields failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ContactRetrieveSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ContactRetrieveSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ContactRetrieveSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/contacts/{contactId}`
@@ -26355,25 +26259,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.contact_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for contact_id failed"
-                        .to_string()
-                });
+            self.contact_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for contact_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -26448,37 +26347,30 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.contact_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for contact_id failed"
-                        .to_string()
-                });
+            self.contact_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for contact_id failed",
+            );
             self
         }
         pub fn action<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ContactDeleteAction>,
         {
-            self.action = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ContactDeleteAction` for action failed".to_string()
-                });
+            self.action = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ContactDeleteAction` for action failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/contacts/{contactId}`
@@ -26541,74 +26433,60 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.name = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for name failed"
-                        .to_string()
-                });
+            self.name = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for name failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CustomListListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CustomListListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `CustomListListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn type_<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CustomListListType>,
         {
-            self.type_ = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CustomListListType` for type_ failed".to_string()
-                });
+            self.type_ = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `CustomListListType` for type_ failed",
+            );
             self
         }
         ///Sends a `GET` request to `/customlists`
@@ -26674,12 +26552,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.customlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for customlist_id failed"
-                        .to_string()
-                });
+            self.customlist_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for customlist_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/customlists/{customlistId}`
@@ -26748,88 +26624,70 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.description = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for description failed"
-                        .to_string()
-                });
+            self.description = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for description failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.name = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for name failed"
-                        .to_string()
-                });
+            self.name = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for name failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::DistributionListListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `DistributionListListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `DistributionListListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/distributionlists`
@@ -26913,13 +26771,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27010,25 +26865,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.distributionlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
-                        .to_string()
-                });
+            self.distributionlist_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for distributionlist_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/distributionlists/{distributionlistId}`
@@ -27095,25 +26945,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.distributionlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
-                        .to_string()
-                });
+            self.distributionlist_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for distributionlist_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27199,25 +27044,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.distributionlist_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for distributionlist_id failed"
-                        .to_string()
-                });
+            self.distributionlist_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for distributionlist_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
@@ -27280,74 +27120,60 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EventListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `EventListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `EventListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn event_type<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.event_type = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_type failed"
-                        .to_string()
-                });
+            self.event_type = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for event_type failed",
+            );
             self
         }
         ///Sends a `GET` request to `/events`
@@ -27428,13 +27254,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27523,74 +27346,60 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.event_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_id failed"
-                        .to_string()
-                });
+            self.event_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for event_id failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EventRetrieveSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `EventRetrieveSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `EventRetrieveSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/events/{eventId}`
@@ -27672,25 +27481,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.event_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_id failed"
-                        .to_string()
-                });
+            self.event_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for event_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27761,13 +27565,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -27839,48 +27640,40 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::KeyListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `KeyListSortOrder` for sort_order failed".to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `KeyListSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/keys`
@@ -28010,38 +27803,30 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.key_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for key_id failed"
-                        .to_string()
-                });
+            self.key_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for key_id failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::KeyRetrieveSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `KeyRetrieveSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `KeyRetrieveSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/keys/{keyId}`
@@ -28103,12 +27888,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.key_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for key_id failed"
-                        .to_string()
-                });
+            self.key_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for key_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28174,12 +27957,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.key_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for key_id failed"
-                        .to_string()
-                });
+            self.key_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for key_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/keys/{keyId}`
@@ -28232,62 +28013,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/messages`
@@ -28356,13 +28125,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28436,25 +28202,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for message_id failed"
-                        .to_string()
-                });
+            self.message_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for message_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/messages/{messageId}`
@@ -28529,99 +28290,80 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for message_id failed"
-                        .to_string()
-                });
+            self.message_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for message_id failed",
+            );
             self
         }
         pub fn filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListFilter>,
         {
-            self.filter = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageResponseListFilter` for filter failed"
-                        .to_string()
-                });
+            self.filter = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageResponseListFilter` for filter failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageResponseListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageResponseListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn view<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListView>,
         {
-            self.view = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageResponseListView` for view failed".to_string()
-                });
+            self.view = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageResponseListView` for view failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/messages/{messageId}/messageresponses`
@@ -28720,99 +28462,80 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.message_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for message_id failed"
-                        .to_string()
-                });
+            self.message_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for message_id failed",
+            );
             self
         }
         pub fn filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListFilter>,
         {
-            self.filter = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageStatusListFilter` for filter failed"
-                        .to_string()
-                });
+            self.filter = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageStatusListFilter` for filter failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageStatusListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageStatusListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn view<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListView>,
         {
-            self.view = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `MessageStatusListView` for view failed".to_string()
-                });
+            self.view = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `MessageStatusListView` for view failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/messages/{messageId}/messagestatus`
@@ -28972,12 +28695,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.otp_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for otp_id failed"
-                        .to_string()
-                });
+            self.otp_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for otp_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29076,87 +28797,70 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.name = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for name failed"
-                        .to_string()
-                });
+            self.name = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for name failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn scope<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ResourceListScope>,
         {
-            self.scope = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ResourceListScope` for scope failed".to_string()
-                });
+            self.scope = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ResourceListScope` for scope failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ResourceListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ResourceListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ResourceListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/resources`
@@ -29238,13 +28942,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29327,25 +29028,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.resource_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for resource_id failed"
-                        .to_string()
-                });
+            self.resource_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for resource_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/resources/{resourceId}`
@@ -29409,25 +29105,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.resource_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for resource_id failed"
-                        .to_string()
-                });
+            self.resource_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for resource_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29513,25 +29204,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.resource_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for resource_id failed"
-                        .to_string()
-                });
+            self.resource_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for resource_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/resources/{resourceId}`
@@ -29591,62 +29277,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ResponseRuleListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ResponseRuleListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ResponseRuleListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/responserules`
@@ -29715,13 +29389,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29801,25 +29472,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.response_rule_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for response_rule_id failed"
-                        .to_string()
-                });
+            self.response_rule_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for response_rule_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/responserules/{responseRuleId}`
@@ -29885,25 +29551,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.response_rule_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for response_rule_id failed"
-                        .to_string()
-                });
+            self.response_rule_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for response_rule_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29986,25 +29647,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.response_rule_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for response_rule_id failed"
-                        .to_string()
-                });
+            self.response_rule_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for response_rule_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/responserules/{responseRuleId}`
@@ -30064,62 +29720,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ScenarioListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ScenarioListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ScenarioListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/scenarios`
@@ -30188,13 +29832,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -30268,25 +29909,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
+            self.scenario_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for scenario_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/scenarios/{scenarioId}`
@@ -30350,25 +29986,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
+            self.scenario_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for scenario_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -30445,25 +30076,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
+            self.scenario_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for scenario_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `POST` request to `/scenarios/{scenarioId}`
@@ -30517,25 +30143,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.scenario_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for scenario_id failed"
-                        .to_string()
-                });
+            self.scenario_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for scenario_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/scenarios/{scenarioId}`
@@ -30595,62 +30216,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TemplateListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `TemplateListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `TemplateListSortOrder` for sort_order failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/templates`
@@ -30719,13 +30328,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -30808,25 +30414,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.template_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for template_id failed"
-                        .to_string()
-                });
+            self.template_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for template_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/templates/{templateId}`
@@ -30890,25 +30491,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.template_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for template_id failed"
-                        .to_string()
-                });
+            self.template_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for template_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -30985,25 +30581,20 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.template_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for template_id failed"
-                        .to_string()
-                });
+            self.template_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for template_id failed",
+            );
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/templates/{templateId}`
@@ -31063,61 +30654,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.fieldname = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for fieldname failed"
-                        .to_string()
-                });
+            self.fieldname = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for fieldname failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `UserListSortOrder` for sort_order failed".to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `UserListSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/users`
@@ -31277,12 +30857,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
+            self.user_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for user_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/users/{userId}`
@@ -31341,12 +30919,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
+            self.user_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for user_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -31412,12 +30988,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
+            self.user_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for user_id failed",
+            );
             self
         }
         ///Sends a `DELETE` request to `/users/{userId}`
@@ -31468,49 +31042,40 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::WorkspaceListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `WorkspaceListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `WorkspaceListSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/workspaces`
@@ -31643,12 +31208,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}`
@@ -31708,12 +31271,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -31796,61 +31357,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityWorkspaceListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ActivityWorkspaceListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `ActivityWorkspaceListSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}/activities`
@@ -31926,61 +31476,50 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.workspace_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
-                        .to_string()
-                });
+            self.workspace_id = crate::models::param(
+                value.try_into(),
+                "conversion to `:: std :: string :: String` for workspace_id failed",
+            );
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
-                        .to_string()
-                });
+            self.limit = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+            );
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `u32` for offset failed".to_string());
+            self.offset = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `u32` for offset failed",
+            );
             self
         }
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.sort_fields = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for sort_fields failed"
-                        .to_string()
-                });
+            self.sort_fields = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `:: std :: string :: String` for sort_fields failed",
+            );
             self
         }
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserWorkspaceListSortOrder>,
         {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `UserWorkspaceListSortOrder` for sort_order failed"
-                        .to_string()
-                });
+            self.sort_order = crate::models::param(
+                value.try_into().map(Some),
+                "conversion to `UserWorkspaceListSortOrder` for sort_order failed",
+            );
             self
         }
         ///Sends a `GET` request to `/workspaces/{workspaceId}/users`

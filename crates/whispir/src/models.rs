@@ -33,6 +33,12 @@ pub(crate) fn field<V, E: Display>(converted: Result<V, E>, name: &str) -> Resul
     converted.map_err(|err| format!("error converting supplied value for {name}: {err}"))
 }
 
+/// What every generated operation-builder setter does with its converted
+/// argument: the value, or the given error text.
+pub(crate) fn param<V, E>(converted: Result<V, E>, message: &str) -> Result<V, String> {
+    converted.map_err(|_| message.to_string())
+}
+
 impl<T> IntoField<Option<T>> for T {
     type Error = Infallible;
 
