@@ -45,8 +45,9 @@ pub(crate) struct OutOfTime {
 /// of a client; the call that got it still reports the whole `Retry-After`.
 const MAX_SERVER_PAUSE: Duration = Duration::from_secs(60);
 
-/// What a running call has done so far, readable after its future was
-/// dropped (when the call's time budget ran out).
+/// What a running call has done so far: the attempts it sent, which every
+/// error of the call reports, including a decode error after `execute`
+/// returned. Atomic so that the call's future stays `Send`.
 #[derive(Debug, Default)]
 pub(crate) struct Progress {
     attempts: AtomicU32,
