@@ -81,6 +81,7 @@ fn overhead(c: &mut Criterion) {
             .header("accept", MEDIA_TYPE)
             .header("authorization", "Basic dXNlcjpwYXNz")
             .header("x-api-key", "key")
+            .header("user-agent", whispir::context::DEFAULT_USER_AGENT)
             .send()
             .await
             .unwrap();
@@ -105,6 +106,7 @@ fn overhead(c: &mut Criterion) {
             .header("content-type", MEDIA_TYPE)
             .header("authorization", "Basic dXNlcjpwYXNz")
             .header("x-api-key", "key")
+            .header("user-agent", whispir::context::DEFAULT_USER_AGENT)
             .body(serde_json::to_vec(&message()).unwrap())
             .send()
             .await

@@ -41,7 +41,7 @@ fn main() {
         let post_url = format!("{base}/workspaces/AB12/messages");
         let msg = || -> whispir::types::Message { whispir::types::Message::sms("61400000001", "Shift reminder\nYour shift starts at 9am tomorrow.").try_into().unwrap() };
         let bare_get = || async {
-            let r = http.get(&url).header("accept", MT).header("authorization", "Basic dXNlcjpwYXNz").header("x-api-key", "key").send().await.unwrap();
+            let r = http.get(&url).header("accept", MT).header("authorization", "Basic dXNlcjpwYXNz").header("x-api-key", "key").header("user-agent", whispir::context::DEFAULT_USER_AGENT).send().await.unwrap();
             let b = r.bytes().await.unwrap();
             let m: whispir::types::Message = serde_json::from_slice(&b).unwrap();
             std::hint::black_box(m);
@@ -51,7 +51,7 @@ fn main() {
             std::hint::black_box(m.into_inner());
         };
         let bare_post = || async {
-            let r = http.post(&post_url).header("accept", MT).header("content-type", MT).header("authorization", "Basic dXNlcjpwYXNz").header("x-api-key", "key").body(serde_json::to_vec(&msg()).unwrap()).send().await.unwrap();
+            let r = http.post(&post_url).header("accept", MT).header("content-type", MT).header("authorization", "Basic dXNlcjpwYXNz").header("x-api-key", "key").header("user-agent", whispir::context::DEFAULT_USER_AGENT).body(serde_json::to_vec(&msg()).unwrap()).send().await.unwrap();
             let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).and_then(|v| r.url().join(v).ok());
             let id = loc.as_ref().and_then(|u| u.path_segments()?.next_back().map(str::to_string));
             let b = r.bytes().await.unwrap();
