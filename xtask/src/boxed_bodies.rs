@@ -1,17 +1,20 @@
-//! Request bodies held in a box by the operation builders.
+//! Request bodies held by the operation builders as a
+//! `crate::models::Body`: nothing, a boxed model, or a boxed model builder.
 //!
 //! progenitor keeps an operation's body in its builder as the model's
-//! builder (`body: Result<types::builder::Message, String>`). Model builders
-//! are large (a message's is several KB) and every builder method takes and
-//! returns the operation builder by value, as does `send()`'s future: each
-//! step moved the whole body. This pass boxes it, so each step moves one
-//! pointer:
+//! builder (`body: Result<types::builder::Message, String>`): `.body(model)`
+//! turns the model into its builder and `send()` turns it back. Model
+//! builders are large (a message's is over 2 KB) and every builder method
+//! takes and returns the operation builder by value, as does `send()`'s
+//! future, so each step moved the whole body, and the round trip converted
+//! every field twice. This pass keeps a given model as it is, boxed, and
+//! makes a builder only for `body_map`:
 //!
 //! ```text
-//! body: Result<types::builder::X, String>          → Result<Box<types::builder::X>, String>
-//! .body(v):     value.try_into().map(From::from)   → .map(|value| Box::new(From::from(value)))
-//! .body_map(f): self.body.map(f)                   → self.body.map(|body| Box::new(f(*body)))
-//! send():       types::X::try_from(v)              → types::X::try_from(*v)
+//! body: Result<types::builder::X, String>        → Result<crate::models::Body<types::builder::X, types::X>, String>
+//! .body(v):     value.try_into().map(From::from) → .map(crate::models::Body::model)
+//! .body_map(f): self.body.map(f)                 → self.body.map(|body| body.map(f))
+//! send():       types::X::try_from(v)            → v.build()
 //! ```
 //!
 //! Each operation builder with such a body must have all four; anything
@@ -22,8 +25,8 @@ use syn::{Expr, ImplItem, Item, parse_quote};
 
 use crate::response_handling::{ShapeError, text};
 
-/// Boxes the body of every operation builder in `mod builder`. Returns how
-/// many builders were changed.
+/// Puts the body of every operation builder in `mod builder` in a
+/// `crate::models::Body`. Returns how many builders were changed.
 pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
     let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
         Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
@@ -46,7 +49,9 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
             {
                 let model: syn::Ident = syn::parse_str(model)
                     .map_err(|err| shape(&builder.ident.to_string(), err.to_string()))?;
-                field.ty = parse_quote!(Result<::std::boxed::Box<types::builder::#model>, String>);
+                field.ty = parse_quote!(
+                    Result<crate::models::Body<types::builder::#model, types::#model>, String>
+                );
                 boxed.push(builder.ident.to_string());
             }
         }
@@ -100,7 +105,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
     Ok(boxed.len())
 }
 
-/// Rewrites the one expression of a method that handles the unboxed body.
+/// Rewrites the one expression of a method that handles the body.
 struct Boxing {
     /// 0: `body`, 1: `body_map`, 2: `send`.
     method: usize,
@@ -114,7 +119,7 @@ impl VisitMut for Boxing {
             (0, Expr::MethodCall(call))
                 if call.method == "map" && text(&call.args) == "From::from" =>
             {
-                call.args = parse_quote!(|value| ::std::boxed::Box::new(From::from(value)));
+                call.args = parse_quote!(crate::models::Body::model);
                 self.rewritten += 1;
             }
             (1, Expr::MethodCall(call))
@@ -122,7 +127,7 @@ impl VisitMut for Boxing {
                     && text(&call.receiver) == "self.body"
                     && text(&call.args) == "f" =>
             {
-                call.args = parse_quote!(|body| ::std::boxed::Box::new(f(*body)));
+                call.args = parse_quote!(|body| body.map(f));
                 self.rewritten += 1;
             }
             (2, Expr::Call(call))
@@ -130,7 +135,7 @@ impl VisitMut for Boxing {
                     && text(&call.func).ends_with("::try_from")
                     && text(&call.args) == "v" =>
             {
-                call.args = parse_quote!(*v);
+                *expr = parse_quote!(v.build());
                 self.rewritten += 1;
             }
             _ => {}
@@ -182,23 +187,20 @@ mod tests {
     "#;
 
     #[test]
-    fn the_body_is_boxed_in_field_setter_map_and_send() {
+    fn the_body_is_held_as_a_model_or_builder_in_field_setter_map_and_send() {
         let mut file: syn::File = syn::parse_str(&BUILDER.replace("SEND_END", "done")).unwrap();
         assert_eq!(rewrite(&mut file).unwrap(), 1);
         let out = text(&file);
         assert!(
-            out.contains("body:Result<::std::boxed::Box<types::builder::Message>,String>"),
+            out.contains(
+                "body:Result<crate::models::Body<types::builder::Message,types::Message>,String>"
+            ),
             "{out}"
         );
-        assert!(
-            out.contains(".map(|value|::std::boxed::Box::new(From::from(value)))"),
-            "{out}"
-        );
-        assert!(
-            out.contains("self.body.map(|body|::std::boxed::Box::new(f(*body)))"),
-            "{out}"
-        );
-        assert!(out.contains("types::Message::try_from(*v)"), "{out}");
+        assert!(out.contains(".map(crate::models::Body::model)"), "{out}");
+        assert!(out.contains("self.body.map(|body|body.map(f))"), "{out}");
+        assert!(out.contains("and_then(|v|v.build().map_err("), "{out}");
+        assert!(!out.contains("try_from"), "{out}");
     }
 
     #[test]

@@ -25129,7 +25129,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ActivityCreate<'a> {
         client: &'a super::Client,
-        body: Result<::std::boxed::Box<types::builder::Activity>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Activity, types::Activity>,
+            String,
+        >,
     }
     impl<'a> ActivityCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25145,7 +25148,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Activity` for body failed: {}", s));
             self
         }
@@ -25153,7 +25156,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Activity) -> types::builder::Activity,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/activities`
@@ -25169,9 +25172,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| {
-                        types::Activity::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/activities", client.baseurl,);
                 #[allow(unused_mut)]
@@ -25373,7 +25374,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CallbackCreate<'a> {
         client: &'a super::Client,
-        body: Result<::std::boxed::Box<types::builder::Callback>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Callback, types::Callback>,
+            String,
+        >,
     }
     impl<'a> CallbackCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25389,7 +25393,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
             self
         }
@@ -25397,7 +25401,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Callback) -> types::builder::Callback,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/callbacks`
@@ -25413,9 +25417,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| {
-                        types::Callback::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/callbacks", client.baseurl,);
                 #[allow(unused_mut)]
@@ -25503,7 +25505,10 @@ pub mod builder {
     pub struct CallbackUpdate<'a> {
         client: &'a super::Client,
         callback_id: Result<::std::string::String, String>,
-        body: Result<::std::boxed::Box<types::builder::Callback>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Callback, types::Callback>,
+            String,
+        >,
     }
     impl<'a> CallbackUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25530,7 +25535,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
             self
         }
@@ -25538,7 +25543,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Callback) -> types::builder::Callback,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}`
@@ -25552,9 +25557,7 @@ pub mod builder {
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Callback::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}", client.baseurl, crate
@@ -25773,7 +25776,10 @@ pub mod builder {
         client: &'a super::Client,
         callback_id: Result<::std::string::String, String>,
         id: Result<types::CallbackCallUpdateId, String>,
-        body: Result<::std::boxed::Box<types::builder::CallbackCall>, String>,
+        body: Result<
+            crate::models::Body<types::builder::CallbackCall, types::CallbackCall>,
+            String,
+        >,
     }
     impl<'a> CallbackCallUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -25811,7 +25817,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `CallbackCall` for body failed: {}", s)
                 });
@@ -25823,7 +25829,7 @@ pub mod builder {
                 types::builder::CallbackCall,
             ) -> types::builder::CallbackCall,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/callbacks/{callbackId}/calls`
@@ -25838,9 +25844,7 @@ pub mod builder {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
                 let id = id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::CallbackCall::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/callbacks/{}/calls", client.baseurl, crate
@@ -26031,7 +26035,10 @@ pub mod builder {
     pub struct ContactCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Contact>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Contact, types::Contact>,
+            String,
+        >,
     }
     impl<'a> ContactCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26058,7 +26065,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
             self
         }
@@ -26066,7 +26073,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/contacts`
@@ -26083,9 +26090,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Contact::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/contacts", client.baseurl, crate
@@ -26244,7 +26249,10 @@ pub mod builder {
         client: &'a super::Client,
         contact_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Contact>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Contact, types::Contact>,
+            String,
+        >,
     }
     impl<'a> ContactUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26282,7 +26290,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
             self
         }
@@ -26290,7 +26298,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Contact) -> types::builder::Contact,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/contacts/{contactId}`
@@ -26305,9 +26313,7 @@ pub mod builder {
                 let contact_id = contact_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Contact::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/contacts/{}", client.baseurl, crate
@@ -26757,7 +26763,13 @@ pub mod builder {
     pub struct DistributionListCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::DistributionList>, String>,
+        body: Result<
+            crate::models::Body<
+                types::builder::DistributionList,
+                types::DistributionList,
+            >,
+            String,
+        >,
     }
     impl<'a> DistributionListCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26786,7 +26798,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `DistributionList` for body failed: {}", s)
                 });
@@ -26798,7 +26810,7 @@ pub mod builder {
                 types::builder::DistributionList,
             ) -> types::builder::DistributionList,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/distributionlists`
@@ -26815,9 +26827,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::DistributionList::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/distributionlists", client.baseurl, crate
@@ -26928,7 +26938,13 @@ pub mod builder {
         client: &'a super::Client,
         distributionlist_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::DistributionList>, String>,
+        body: Result<
+            crate::models::Body<
+                types::builder::DistributionList,
+                types::DistributionList,
+            >,
+            String,
+        >,
     }
     impl<'a> DistributionListUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -26970,7 +26986,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `DistributionList` for body failed: {}", s)
                 });
@@ -26982,7 +26998,7 @@ pub mod builder {
                 types::builder::DistributionList,
             ) -> types::builder::DistributionList,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/distributionlists/{distributionlistId}`
@@ -26998,9 +27014,7 @@ pub mod builder {
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::DistributionList::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/distributionlists/{}", client.baseurl, crate
@@ -27240,7 +27254,7 @@ pub mod builder {
     pub struct EventCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Event>, String>,
+        body: Result<crate::models::Body<types::builder::Event, types::Event>, String>,
     }
     impl<'a> EventCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27267,7 +27281,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
             self
         }
@@ -27275,7 +27289,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/events`
@@ -27292,7 +27306,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Event::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/events", client.baseurl, crate
@@ -27466,7 +27480,7 @@ pub mod builder {
         client: &'a super::Client,
         event_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Event>, String>,
+        body: Result<crate::models::Body<types::builder::Event, types::Event>, String>,
     }
     impl<'a> EventUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27504,7 +27518,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
             self
         }
@@ -27512,7 +27526,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Event) -> types::builder::Event,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/events/{eventId}`
@@ -27527,7 +27541,7 @@ pub mod builder {
                 let event_id = event_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Event::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/events/{}", client.baseurl, crate
@@ -27551,7 +27565,7 @@ pub mod builder {
     pub struct ImportCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Import>, String>,
+        body: Result<crate::models::Body<types::builder::Import, types::Import>, String>,
     }
     impl<'a> ImportCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27578,7 +27592,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Import` for body failed: {}", s));
             self
         }
@@ -27586,7 +27600,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Import) -> types::builder::Import,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/imports`
@@ -27600,7 +27614,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Import::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/imports", client.baseurl, crate
@@ -27722,7 +27736,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct KeyCreate<'a> {
         client: &'a super::Client,
-        body: Result<::std::boxed::Box<types::builder::Key>, String>,
+        body: Result<crate::models::Body<types::builder::Key, types::Key>, String>,
     }
     impl<'a> KeyCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27738,7 +27752,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
             self
         }
@@ -27746,7 +27760,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Key) -> types::builder::Key,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/keys`
@@ -27759,7 +27773,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| types::Key::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/keys", client.baseurl,);
                 #[allow(unused_mut)]
@@ -27874,7 +27888,7 @@ pub mod builder {
     pub struct KeyUpdate<'a> {
         client: &'a super::Client,
         key_id: Result<::std::string::String, String>,
-        body: Result<::std::boxed::Box<types::builder::Key>, String>,
+        body: Result<crate::models::Body<types::builder::Key, types::Key>, String>,
     }
     impl<'a> KeyUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -27901,7 +27915,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
             self
         }
@@ -27909,7 +27923,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Key) -> types::builder::Key,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/keys/{keyId}`
@@ -27923,7 +27937,7 @@ pub mod builder {
             > {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::Key::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
@@ -28111,7 +28125,10 @@ pub mod builder {
     pub struct MessageCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Message>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Message, types::Message>,
+            String,
+        >,
     }
     impl<'a> MessageCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28138,7 +28155,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Message` for body failed: {}", s));
             self
         }
@@ -28146,7 +28163,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Message) -> types::builder::Message,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/messages`
@@ -28160,9 +28177,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Message::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/messages", client.baseurl, crate
@@ -28607,7 +28622,13 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct SendCodeCreate<'a> {
         client: &'a super::Client,
-        body: Result<::std::boxed::Box<types::builder::SendCodeCreateBody>, String>,
+        body: Result<
+            crate::models::Body<
+                types::builder::SendCodeCreateBody,
+                types::SendCodeCreateBody,
+            >,
+            String,
+        >,
     }
     impl<'a> SendCodeCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28625,7 +28646,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `SendCodeCreateBody` for body failed: {}", s)
                 });
@@ -28637,7 +28658,7 @@ pub mod builder {
                 types::builder::SendCodeCreateBody,
             ) -> types::builder::SendCodeCreateBody,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/otp/send-code`
@@ -28650,10 +28671,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| {
-                        types::SendCodeCreateBody::try_from(*v)
-                            .map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/otp/send-code", client.baseurl,);
                 #[allow(unused_mut)]
@@ -28681,7 +28699,13 @@ pub mod builder {
     pub struct VerifyCodeCreate<'a> {
         client: &'a super::Client,
         otp_id: Result<::std::string::String, String>,
-        body: Result<::std::boxed::Box<types::builder::VerifyCodeCreateBody>, String>,
+        body: Result<
+            crate::models::Body<
+                types::builder::VerifyCodeCreateBody,
+                types::VerifyCodeCreateBody,
+            >,
+            String,
+        >,
     }
     impl<'a> VerifyCodeCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28710,7 +28734,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!(
                         "conversion to `VerifyCodeCreateBody` for body failed: {}", s
@@ -28724,7 +28748,7 @@ pub mod builder {
                 types::builder::VerifyCodeCreateBody,
             ) -> types::builder::VerifyCodeCreateBody,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/otp/{otpId}/verify-code`
@@ -28738,10 +28762,7 @@ pub mod builder {
             > {
                 let otp_id = otp_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::VerifyCodeCreateBody::try_from(*v)
-                            .map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/otp/{}/verify-code", client.baseurl, crate
@@ -28928,7 +28949,10 @@ pub mod builder {
     pub struct ResourceCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Resource>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Resource, types::Resource>,
+            String,
+        >,
     }
     impl<'a> ResourceCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -28955,7 +28979,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
             self
         }
@@ -28963,7 +28987,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/resources`
@@ -28980,9 +29004,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Resource::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/resources", client.baseurl, crate
@@ -29090,7 +29112,10 @@ pub mod builder {
         client: &'a super::Client,
         resource_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Resource>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Resource, types::Resource>,
+            String,
+        >,
     }
     impl<'a> ResourceUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29128,7 +29153,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
             self
         }
@@ -29136,7 +29161,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Resource) -> types::builder::Resource,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/resources/{resourceId}`
@@ -29154,9 +29179,7 @@ pub mod builder {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Resource::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/resources/{}", client.baseurl, crate
@@ -29375,7 +29398,10 @@ pub mod builder {
     pub struct ResponseRuleCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::ResponseRule>, String>,
+        body: Result<
+            crate::models::Body<types::builder::ResponseRule, types::ResponseRule>,
+            String,
+        >,
     }
     impl<'a> ResponseRuleCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29402,7 +29428,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `ResponseRule` for body failed: {}", s)
                 });
@@ -29414,7 +29440,7 @@ pub mod builder {
                 types::builder::ResponseRule,
             ) -> types::builder::ResponseRule,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/responserules`
@@ -29428,9 +29454,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::ResponseRule::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/responserules", client.baseurl, crate
@@ -29534,7 +29558,10 @@ pub mod builder {
         client: &'a super::Client,
         response_rule_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::ResponseRule>, String>,
+        body: Result<
+            crate::models::Body<types::builder::ResponseRule, types::ResponseRule>,
+            String,
+        >,
     }
     impl<'a> ResponseRuleUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29574,7 +29601,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `ResponseRule` for body failed: {}", s)
                 });
@@ -29586,7 +29613,7 @@ pub mod builder {
                 types::builder::ResponseRule,
             ) -> types::builder::ResponseRule,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/responserules/{responseRuleId}`
@@ -29601,9 +29628,7 @@ pub mod builder {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::ResponseRule::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/responserules/{}", client.baseurl, crate
@@ -29818,7 +29843,10 @@ pub mod builder {
     pub struct ScenarioCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Scenario>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Scenario, types::Scenario>,
+            String,
+        >,
     }
     impl<'a> ScenarioCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -29845,7 +29873,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
             self
         }
@@ -29853,7 +29881,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/scenarios`
@@ -29867,9 +29895,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Scenario::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/scenarios", client.baseurl, crate
@@ -29971,7 +29997,10 @@ pub mod builder {
         client: &'a super::Client,
         scenario_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Scenario>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Scenario, types::Scenario>,
+            String,
+        >,
     }
     impl<'a> ScenarioUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30009,7 +30038,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
             self
         }
@@ -30017,7 +30046,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Scenario) -> types::builder::Scenario,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/scenarios/{scenarioId}`
@@ -30032,9 +30061,7 @@ pub mod builder {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Scenario::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/scenarios/{}", client.baseurl, crate
@@ -30314,7 +30341,10 @@ pub mod builder {
     pub struct TemplateCreate<'a> {
         client: &'a super::Client,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Template>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Template, types::Template>,
+            String,
+        >,
     }
     impl<'a> TemplateCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30341,7 +30371,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
             self
         }
@@ -30349,7 +30379,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/templates`
@@ -30366,9 +30396,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Template::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/templates", client.baseurl, crate
@@ -30476,7 +30504,10 @@ pub mod builder {
         client: &'a super::Client,
         template_id: Result<::std::string::String, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
-        body: Result<::std::boxed::Box<types::builder::Template>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Template, types::Template>,
+            String,
+        >,
     }
     impl<'a> TemplateUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30514,7 +30545,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
             self
         }
@@ -30522,7 +30553,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Template) -> types::builder::Template,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/templates/{templateId}`
@@ -30537,9 +30568,7 @@ pub mod builder {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Template::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}{}/templates/{}", client.baseurl, crate
@@ -30748,7 +30777,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserCreate<'a> {
         client: &'a super::Client,
-        body: Result<::std::boxed::Box<types::builder::User>, String>,
+        body: Result<crate::models::Body<types::builder::User, types::User>, String>,
     }
     impl<'a> UserCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30764,7 +30793,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `User` for body failed: {}", s));
             self
         }
@@ -30772,7 +30801,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::User) -> types::builder::User,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/users`
@@ -30788,7 +30817,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| types::User::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/users", client.baseurl,);
                 #[allow(unused_mut)]
@@ -30905,7 +30934,7 @@ pub mod builder {
     pub struct UserUpdate<'a> {
         client: &'a super::Client,
         user_id: Result<::std::string::String, String>,
-        body: Result<::std::boxed::Box<types::builder::User>, String>,
+        body: Result<crate::models::Body<types::builder::User, types::User>, String>,
     }
     impl<'a> UserUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -30932,7 +30961,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| format!("conversion to `User` for body failed: {}", s));
             self
         }
@@ -30940,7 +30969,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::User) -> types::builder::User,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/users/{userId}`
@@ -30954,7 +30983,7 @@ pub mod builder {
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| types::User::try_from(*v).map_err(|e| e.to_string()))
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
@@ -31124,7 +31153,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct WorkspaceCreate<'a> {
         client: &'a super::Client,
-        body: Result<::std::boxed::Box<types::builder::Workspace>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Workspace, types::Workspace>,
+            String,
+        >,
     }
     impl<'a> WorkspaceCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31140,7 +31172,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `Workspace` for body failed: {}", s)
                 });
@@ -31150,7 +31182,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Workspace) -> types::builder::Workspace,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `POST` request to `/workspaces`
@@ -31166,9 +31198,7 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let body = body
-                    .and_then(|v| {
-                        types::Workspace::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/workspaces", client.baseurl,);
                 #[allow(unused_mut)]
@@ -31257,7 +31287,10 @@ pub mod builder {
     pub struct WorkspaceUpdate<'a> {
         client: &'a super::Client,
         workspace_id: Result<::std::string::String, String>,
-        body: Result<::std::boxed::Box<types::builder::Workspace>, String>,
+        body: Result<
+            crate::models::Body<types::builder::Workspace, types::Workspace>,
+            String,
+        >,
     }
     impl<'a> WorkspaceUpdate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -31284,7 +31317,7 @@ pub mod builder {
         {
             self.body = value
                 .try_into()
-                .map(|value| ::std::boxed::Box::new(From::from(value)))
+                .map(crate::models::Body::model)
                 .map_err(|s| {
                     format!("conversion to `Workspace` for body failed: {}", s)
                 });
@@ -31294,7 +31327,7 @@ pub mod builder {
         where
             F: std::ops::FnOnce(types::builder::Workspace) -> types::builder::Workspace,
         {
-            self.body = self.body.map(|body| ::std::boxed::Box::new(f(*body)));
+            self.body = self.body.map(|body| body.map(f));
             self
         }
         ///Sends a `PUT` request to `/workspaces/{workspaceId}`
@@ -31308,9 +31341,7 @@ pub mod builder {
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let body = body
-                    .and_then(|v| {
-                        types::Workspace::try_from(*v).map_err(|e| e.to_string())
-                    })
+                    .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
                     "{}/workspaces/{}", client.baseurl, crate

@@ -39,6 +39,56 @@ pub(crate) fn param<V, E>(converted: Result<V, E>, message: &str) -> Result<V, S
     converted.map_err(|_| message.to_string())
 }
 
+/// An operation's request body as its builder holds it until `send()`:
+/// not set yet (the model's defaults), a finished model (`.body(model)`),
+/// or a model builder (after `.body_map(f)`). A finished model is sent as
+/// it is, without a round trip through its builder; the box keeps the
+/// operation builder one pointer wide, and nothing is allocated until a
+/// body is given.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Body<B, T> {
+    /// No body given: the model built from its builder's defaults.
+    #[default]
+    Unset,
+    /// A finished model.
+    Model(Box<T>),
+    /// A model builder, checked when the request is sent.
+    Builder(Box<B>),
+}
+
+impl<B, T> Body<B, T>
+where
+    B: Default + From<T>,
+    T: TryFrom<B>,
+{
+    /// The body `model`.
+    #[inline]
+    pub(crate) fn model(model: T) -> Self {
+        Body::Model(Box::new(model))
+    }
+
+    /// The body changed by `f`, which edits its builder.
+    #[inline]
+    pub(crate) fn map(self, f: impl FnOnce(B) -> B) -> Self {
+        let builder = match self {
+            Body::Unset => B::default(),
+            Body::Model(model) => B::from(*model),
+            Body::Builder(builder) => *builder,
+        };
+        Body::Builder(Box::new(f(builder)))
+    }
+
+    /// The model to send, or why its builder cannot make one.
+    #[inline]
+    pub(crate) fn build(self) -> Result<T, T::Error> {
+        match self {
+            Body::Unset => T::try_from(B::default()),
+            Body::Model(model) => Ok(*model),
+            Body::Builder(builder) => T::try_from(*builder),
+        }
+    }
+}
+
 impl<T> IntoField<Option<T>> for T {
     type Error = Infallible;
 
@@ -102,6 +152,48 @@ impl Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type MessageBody = Body<builder::Message, Message>;
+
+    fn sms() -> Message {
+        Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm.")
+            .try_into()
+            .expect("complete")
+    }
+
+    #[test]
+    fn a_body_given_as_a_model_is_sent_as_it_is() {
+        let body = MessageBody::model(sms()).build().expect("complete");
+        assert_eq!(
+            serde_json::to_value(&body).expect("json"),
+            serde_json::to_value(sms()).expect("json")
+        );
+    }
+
+    #[test]
+    fn a_body_never_given_is_checked_like_an_empty_builder() {
+        let err = MessageBody::default().build().expect_err("no subject");
+        assert_eq!(err.to_string(), "no value supplied for subject");
+    }
+
+    #[test]
+    fn body_map_edits_a_given_model_and_keeps_the_rest() {
+        let body = MessageBody::model(sms())
+            .map(|builder| builder.body("Moved to 4 pm."))
+            .build()
+            .expect("complete");
+        assert_eq!(body.body.as_deref(), Some("Moved to 4 pm."));
+        assert_eq!(body.to, "61400000001");
+    }
+
+    #[test]
+    fn body_map_without_a_body_starts_from_the_defaults() {
+        let body = MessageBody::default()
+            .map(|builder| builder.to("61400000002").subject("Hello"))
+            .build()
+            .expect("complete");
+        assert_eq!(body.to, "61400000002");
+    }
 
     #[test]
     fn an_sms_splits_its_first_line_into_the_subject() {
