@@ -155,10 +155,10 @@ struct CheckedSegments<'a> {
 }
 
 impl VisitMut for CheckedSegments<'_> {
-    /// `format!(…)` arguments are tokens to syn: parse them as expressions,
-    /// rewrite those, and put the tokens back.
+    /// `format!(…)` and `format_args!(…)` arguments are tokens to syn:
+    /// parse them as expressions, rewrite those, and put the tokens back.
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
-        if !mac.path.is_ident("format") {
+        if !mac.path.is_ident("format") && !mac.path.is_ident("format_args") {
             return;
         }
         let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
@@ -257,6 +257,14 @@ pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, S
                 if let Some(problem) = checked.problem {
                     return Err(problem);
                 }
+                if text(&method.block).contains("encode_path(") {
+                    // A segment this pass did not reach would be sent with
+                    // progenitor's encoding, which lets `\\` through.
+                    return Err(shape(
+                        &operation,
+                        "an `encode_path(…)` outside the URL's `format!` was left unchecked",
+                    ));
+                }
                 rewritten += checked.rewritten;
             }
         }
@@ -286,13 +294,24 @@ mod tests {
     }
 
     fn sample(argument: &str) -> syn::File {
+        sample_with(
+            &format!(
+                "let url = format!(\"{{}}/messages/{{}}\", client.baseurl, encode_path({argument}));"
+            ),
+            "",
+        )
+    }
+
+    /// A generated `send()` whose request building is `url` then `extra`.
+    fn sample_with(url: &str, extra: &str) -> syn::File {
         syn::parse_str(&format!(
             r#"pub mod builder {{
                 impl<'a> MessageRetrieve<'a> {{
                     pub async fn send(self) -> R {{
                         let Self {{ client, message_id }} = self;
                         let request = (|| -> R {{
-                            let url = format!("{{}}/messages/{{}}", client.baseurl, encode_path({argument}));
+                            {url}
+                            {extra}
                             Ok(request)
                         }})();
                         crate::call::json::<T>(client, &crate::generated::specs::MESSAGE_RETRIEVE, request).await
@@ -318,6 +337,39 @@ mod tests {
             "{out}"
         );
         assert!(!out.contains("encode_path("), "{out}");
+    }
+
+    #[test]
+    fn a_url_formatted_with_format_args_is_checked_too() {
+        let mut file = sample_with(
+            "let url = crate::segments::url(format_args!(\"{}/messages/{}\", client.baseurl, encode_path(&message_id.to_string())));",
+            "",
+        );
+        assert_eq!(
+            rewrite(&mut file, &PathPatterns::new()).expect("rewrites"),
+            1
+        );
+        let out = text(&file);
+        assert!(
+            out.contains("crate::segments::encode(\"message_id\""),
+            "{out}"
+        );
+        assert!(!out.contains("encode_path("), "{out}");
+    }
+
+    #[test]
+    fn a_segment_the_pass_cannot_reach_is_refused_by_operation() {
+        let mut file = sample_with(
+            "let url = format!(\"{}/messages\", client.baseurl);",
+            "let parts = vec![encode_path(&message_id.to_string())];",
+        );
+        let err = rewrite(&mut file, &PathPatterns::new()).expect_err("unchecked segment");
+        assert!(
+            err.to_string()
+                .starts_with("message_retrieve: unexpected shape"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("left unchecked"), "{err}");
     }
 
     #[test]

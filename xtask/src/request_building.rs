@@ -13,6 +13,12 @@
 //!   the prefix is empty without a workspace and `/workspaces/{id}` with
 //!   one (the id checked and encoded as one path segment).
 //!
+//! - Every URL is formatted into one buffer of its own size class:
+//!   `format!(…)` becomes `crate::segments::url(format_args!(…))`. `format!`
+//!   starts from an empty string when its template begins with `{}` (every
+//!   URL's does: the base URL), so a URL grew through three or four
+//!   reallocations.
+//!
 //! The pass works on the statements `response_handling` moves into each
 //! `send()`'s request-building closure. Statements of another shape than
 //! expected are an error naming the operation.
@@ -33,7 +39,8 @@ const WORKSPACE_QUERY: &str = "&progenitor_client::QueryParam::new(\"workspaceId
 /// Rewrites the request-building statements of the operation `place`.
 pub fn rewrite(place: &str, building: &mut Vec<Stmt>) -> Result<(), ShapeError> {
     remove_version_header(place, building)?;
-    move_workspace_into_path(place, building)
+    move_workspace_into_path(place, building)?;
+    format_url_once(place, building)
 }
 
 fn remove_version_header(place: &str, building: &mut Vec<Stmt>) -> Result<(), ShapeError> {
@@ -86,19 +93,7 @@ fn move_workspace_into_path(place: &str, building: &mut [Stmt]) -> Result<(), Sh
         1 => {}
         n => return Err(shape(place, format!("{n} `workspaceId` query parameters"))),
     }
-    let url = building
-        .iter_mut()
-        .find_map(|stmt| match stmt {
-            Stmt::Local(local) if text(&local.pat) == "url" => local.init.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| shape(place, "no `let url = format!(…)`"))?;
-    let Expr::Macro(format) = url.expr.as_mut() else {
-        return Err(shape(place, "`let url` is not a `format!`"));
-    };
-    if text(&format.mac.path) != "format" {
-        return Err(shape(place, "`let url` is not a `format!`"));
-    }
+    let format = url_format(place, building)?;
     let mut args = format
         .mac
         .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
@@ -130,6 +125,37 @@ fn move_workspace_into_path(place: &str, building: &mut [Stmt]) -> Result<(), Sh
     scoped_args.extend(args.iter_mut().skip(2).map(|arg| arg.clone()));
     let tokens: TokenStream = parse_quote!(#scoped_args);
     format.mac.tokens = tokens;
+    Ok(())
+}
+
+/// The value of `let url = …;`.
+fn url_init<'a>(place: &str, building: &'a mut [Stmt]) -> Result<&'a mut Expr, ShapeError> {
+    building
+        .iter_mut()
+        .find_map(|stmt| match stmt {
+            Stmt::Local(local) if text(&local.pat) == "url" => {
+                local.init.as_mut().map(|init| init.expr.as_mut())
+            }
+            _ => None,
+        })
+        .ok_or_else(|| shape(place, "no `let url = format!(…)`"))
+}
+
+/// The `format!` of `let url = format!(…);`.
+fn url_format<'a>(
+    place: &str,
+    building: &'a mut [Stmt],
+) -> Result<&'a mut syn::ExprMacro, ShapeError> {
+    match url_init(place, building)? {
+        Expr::Macro(format) if text(&format.mac.path) == "format" => Ok(format),
+        _ => Err(shape(place, "`let url` is not a `format!`")),
+    }
+}
+
+/// `let url = format!(…);` → `let url = crate::segments::url(format_args!(…));`
+fn format_url_once(place: &str, building: &mut [Stmt]) -> Result<(), ShapeError> {
+    let tokens = url_format(place, building)?.mac.tokens.clone();
+    *url_init(place, building)? = parse_quote!(crate::segments::url(format_args!(#tokens)));
     Ok(())
 }
 
@@ -219,7 +245,7 @@ mod tests {
         let out = joined(&stmts);
         assert!(
             out.contains(
-                "leturl=format!(\"{}{}/messages/{}\",client.baseurl,crate::segments::workspace_prefix(workspace_id.as_deref()).map_err(Error::InvalidRequest)?,id)"
+                "leturl=crate::segments::url(format_args!(\"{}{}/messages/{}\",client.baseurl,crate::segments::workspace_prefix(workspace_id.as_deref()).map_err(Error::InvalidRequest)?,id));"
             ),
             "{out}"
         );
@@ -245,7 +271,7 @@ mod tests {
         rewrite("auth", &mut stmts).unwrap();
         let out = joined(&stmts);
         assert!(
-            out.contains("leturl=format!(\"{}/auth\",client.baseurl,);"),
+            out.contains("leturl=crate::segments::url(format_args!(\"{}/auth\",client.baseurl,));"),
             "{out}"
         );
         assert!(

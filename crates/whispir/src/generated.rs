@@ -25087,7 +25087,9 @@ pub mod builder {
                 let status = status.map_err(Error::InvalidRequest)?;
                 let user = user.map_err(Error::InvalidRequest)?;
                 let workspace = workspace.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/activities", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/activities", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -25174,7 +25176,9 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/activities", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/activities", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -25216,7 +25220,7 @@ pub mod builder {
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
-                let url = format!("{}/auth", client.baseurl,);
+                let url = crate::segments::url(format_args!("{}/auth", client.baseurl,));
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -25254,7 +25258,9 @@ pub mod builder {
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
-                let url = format!("{}/auth/verify", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/auth/verify", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client.client.get(url).build()?;
                 Ok(request)
@@ -25344,7 +25350,9 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/callbacks", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/callbacks", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -25419,7 +25427,9 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/callbacks", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/callbacks", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -25476,10 +25486,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/callbacks/{}", client.baseurl, crate
+                        ::segments::encode("callback_id", & callback_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -25559,10 +25571,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/callbacks/{}", client.baseurl, crate
+                        ::segments::encode("callback_id", & callback_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -25611,10 +25625,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/callbacks/{}", client.baseurl, crate
+                        ::segments::encode("callback_id", & callback_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -25739,10 +25755,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let status = status.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}/calls", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/callbacks/{}/calls", client.baseurl, crate
+                        ::segments::encode("callback_id", & callback_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -25846,10 +25864,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/callbacks/{}/calls", client.baseurl, crate
-                    ::segments::encode("callback_id", & callback_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/callbacks/{}/calls", client.baseurl, crate
+                        ::segments::encode("callback_id", & callback_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -25993,10 +26013,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/contacts", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/contacts", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26092,10 +26114,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/contacts", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/contacts", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26212,12 +26236,14 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/contacts/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("contact_id", & contact_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/contacts/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("contact_id", & contact_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26315,12 +26341,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/contacts/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("contact_id", & contact_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/contacts/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("contact_id", & contact_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -26391,12 +26419,14 @@ pub mod builder {
                 let contact_id = contact_id.map_err(Error::InvalidRequest)?;
                 let action = action.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/contacts/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("contact_id", & contact_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/contacts/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("contact_id", & contact_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26513,7 +26543,9 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let type_ = type_.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/customlists", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/customlists", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -26577,10 +26609,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/customlists/{}", client.baseurl, crate
-                    ::segments::encode("customlist_id", & customlist_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/customlists/{}", client.baseurl, crate
+                        ::segments::encode("customlist_id", & customlist_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26724,10 +26758,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/distributionlists", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/distributionlists", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26829,10 +26865,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/distributionlists", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/distributionlists", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -26906,12 +26944,14 @@ pub mod builder {
                 let distributionlist_id = distributionlist_id
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/distributionlists/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/distributionlists/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("distributionlist_id", & distributionlist_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -27016,12 +27056,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/distributionlists/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/distributionlists/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("distributionlist_id", & distributionlist_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -27086,12 +27128,14 @@ pub mod builder {
                 let distributionlist_id = distributionlist_id
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/distributionlists/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("distributionlist_id", & distributionlist_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/distributionlists/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("distributionlist_id", & distributionlist_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -27216,10 +27260,12 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let event_type = event_type.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/events", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/events", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 header_map.append("eventType", event_type.to_string().try_into()?);
@@ -27308,10 +27354,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/events", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/events", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -27442,12 +27490,14 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/events/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("event_id", & event_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/events/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("event_id", & event_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -27543,12 +27593,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/events/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("event_id", & event_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/events/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("event_id", & event_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -27616,10 +27668,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/imports", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/imports", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.post(url).json(&body).build()?;
@@ -27706,7 +27760,7 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/keys", client.baseurl,);
+                let url = crate::segments::url(format_args!("{}/keys", client.baseurl,));
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27775,7 +27829,7 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/keys", client.baseurl,);
+                let url = crate::segments::url(format_args!("{}/keys", client.baseurl,));
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -27855,10 +27909,12 @@ pub mod builder {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
-                    ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id",
+                        & key_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -27939,10 +27995,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
-                    ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id",
+                        & key_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -27987,10 +28045,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id", &
-                    key_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
-                    ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id",
+                        & key_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -28090,10 +28150,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/messages", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/messages", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -28179,10 +28241,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/messages", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/messages", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.post(url).json(&body).build()?;
@@ -28247,13 +28311,15 @@ pub mod builder {
             > {
                 let message_id = message_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/messages/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("message_id", & message_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/messages/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("message_id", & message_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -28411,13 +28477,15 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/messages/{}/messageresponses", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("message_id", & message_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/messages/{}/messageresponses", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("message_id", & message_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -28583,13 +28651,15 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/messages/{}/messagestatus", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("message_id", & message_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/messages/{}/messagestatus", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("message_id", & message_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -28673,7 +28743,9 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/otp/send-code", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/otp/send-code", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -28764,10 +28836,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/otp/{}/verify-code", client.baseurl, crate
-                    ::segments::encode("otp_id", & otp_id, ::std::option::Option::None)
-                    .map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/otp/{}/verify-code", client.baseurl, crate
+                        ::segments::encode("otp_id", & otp_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -28912,10 +28986,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/resources", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/resources", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29006,10 +29082,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/resources", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/resources", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29080,12 +29158,14 @@ pub mod builder {
             > {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/resources/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("resource_id", & resource_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/resources/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("resource_id", & resource_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29181,12 +29261,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/resources/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("resource_id", & resource_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/resources/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("resource_id", & resource_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29254,12 +29336,14 @@ pub mod builder {
             > {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/resources/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("resource_id", & resource_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/resources/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("resource_id", & resource_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -29363,10 +29447,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/responserules", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/responserules", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29456,10 +29542,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/responserules", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/responserules", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.post(url).json(&body).build()?;
@@ -29526,12 +29614,14 @@ pub mod builder {
             > {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/responserules/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("response_rule_id", & response_rule_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/responserules/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("response_rule_id", & response_rule_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29630,12 +29720,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/responserules/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("response_rule_id", & response_rule_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/responserules/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("response_rule_id", & response_rule_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -29699,12 +29791,14 @@ pub mod builder {
             > {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/responserules/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("response_rule_id", & response_rule_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/responserules/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("response_rule_id", & response_rule_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -29808,10 +29902,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/scenarios", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/scenarios", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -29897,10 +29993,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/scenarios", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/scenarios", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.post(url).json(&body).build()?;
@@ -29965,12 +30063,14 @@ pub mod builder {
             > {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/scenarios/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/scenarios/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("scenario_id", & scenario_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -30063,12 +30163,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/scenarios/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/scenarios/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("scenario_id", & scenario_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -30130,12 +30232,14 @@ pub mod builder {
             > {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/scenarios/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/scenarios/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("scenario_id", & scenario_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.post(url).build()?;
@@ -30197,12 +30301,14 @@ pub mod builder {
             > {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/scenarios/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("scenario_id", & scenario_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/scenarios/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("scenario_id", & scenario_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -30306,10 +30412,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/templates", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/templates", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -30398,10 +30506,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/templates", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/templates", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -30472,12 +30582,14 @@ pub mod builder {
             > {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/templates/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("template_id", & template_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/templates/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("template_id", & template_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -30570,12 +30682,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/templates/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("template_id", & template_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/templates/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("template_id", & template_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -30637,12 +30751,14 @@ pub mod builder {
             > {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}{}/templates/{}", client.baseurl, crate
-                    ::segments::workspace_prefix(workspace_id.as_deref())
-                    .map_err(Error::InvalidRequest) ?, crate
-                    ::segments::encode("template_id", & template_id,
-                    ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}{}/templates/{}", client.baseurl, crate
+                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        .map_err(Error::InvalidRequest) ?, crate
+                        ::segments::encode("template_id", & template_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -30746,7 +30862,9 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/users", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/users", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30819,7 +30937,9 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/users", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/users", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -30858,7 +30978,9 @@ pub mod builder {
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
-                let url = format!("{}/users", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/users", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
                 Ok(request)
@@ -30905,10 +31027,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
-                    ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/users/{}", client.baseurl, crate
+                        ::segments::encode("user_id", & user_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -30985,10 +31109,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
-                    ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/users/{}", client.baseurl, crate
+                        ::segments::encode("user_id", & user_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -31033,10 +31159,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/users/{}", client.baseurl, crate ::segments::encode("user_id", &
-                    user_id, ::std::option::Option::None).map_err(Error::InvalidRequest)
-                    ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/users/{}", client.baseurl, crate
+                        ::segments::encode("user_id", & user_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.delete(url).build()?;
@@ -31123,7 +31251,9 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/workspaces", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/workspaces", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31200,7 +31330,9 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/workspaces", client.baseurl,);
+                let url = crate::segments::url(
+                    format_args!("{}/workspaces", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -31257,11 +31389,13 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/workspaces/{}", client.baseurl, crate
+                        ::segments::encode("workspace_id", & workspace_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -31343,11 +31477,13 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/workspaces/{}", client.baseurl, crate
+                        ::segments::encode("workspace_id", & workspace_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client.client.put(url).json(&body).build()?;
@@ -31451,11 +31587,13 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}/activities", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/workspaces/{}/activities", client.baseurl, crate
+                        ::segments::encode("workspace_id", & workspace_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -31570,11 +31708,13 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/workspaces/{}/users", client.baseurl, crate
-                    ::segments::encode("workspace_id", & workspace_id,
-                    ::std::option::Option::Some("ABCDEF0123456789"))
-                    .map_err(Error::InvalidRequest) ?,
+                let url = crate::segments::url(
+                    format_args!(
+                        "{}/workspaces/{}/users", client.baseurl, crate
+                        ::segments::encode("workspace_id", & workspace_id,
+                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        .map_err(Error::InvalidRequest) ?,
+                    ),
                 );
                 #[allow(unused_mut)]
                 let mut request = client

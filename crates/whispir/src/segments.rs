@@ -34,6 +34,28 @@ fn quoted(value: &str) -> String {
     format!("{shown:?}")
 }
 
+/// Bytes reserved for a request URL: a regional base URL and the longest
+/// Whispir path with its ids fit.
+const URL_CAPACITY: usize = 128;
+
+/// A request URL formatted into one buffer. Every generated call formats
+/// its URL with this instead of `format!`, which starts from an empty string
+/// when the template begins with an argument (the base URL) and grows it
+/// several times.
+#[inline]
+pub(crate) fn url(parts: std::fmt::Arguments<'_>) -> String {
+    use std::fmt::Write as _;
+    let mut url = String::with_capacity(URL_CAPACITY);
+    if url.write_fmt(parts).is_err() {
+        // Only a failing `Display` could get here, and the parts (the base
+        // URL, encoded segments, the workspace prefix) never fail. An empty
+        // URL is refused when the request is built, instead of a partial
+        // URL being sent.
+        url.clear();
+    }
+    url
+}
+
 /// `value` as one path segment for the parameter `name`, or why it cannot
 /// be one: empty, `.` or `..`, or outside the characters `allowed` by the
 /// parameter's documented pattern.
@@ -94,6 +116,36 @@ impl fmt::Display for WorkspacePrefix<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_is_formatted_whole_into_one_buffer() {
+        let base = "https://api.au.whispir.com";
+        let url = url(format_args!(
+            "{}{}/messages/{}",
+            base,
+            workspace_prefix(Some("AB12")).expect("valid"),
+            encode("message_id", "CD34", None).expect("valid")
+        ));
+        assert_eq!(
+            url,
+            "https://api.au.whispir.com/workspaces/AB12/messages/CD34"
+        );
+        assert_eq!(url.capacity(), URL_CAPACITY);
+    }
+
+    #[test]
+    fn a_failing_part_gives_an_empty_url_not_a_partial_one() {
+        struct Broken;
+        impl std::fmt::Display for Broken {
+            fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                Err(std::fmt::Error)
+            }
+        }
+        assert_eq!(
+            url(format_args!("https://api.au.whispir.com/{}", Broken)),
+            ""
+        );
+    }
 
     #[test]
     fn a_workspace_is_a_checked_path_prefix() {
