@@ -286,9 +286,9 @@ impl ClientBuilder {
                 http.add_root_certificate(root)
             })
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            // Each request of a call gets the shorter of the attempt timeout
-            // and what is left of the call's budget (see `redirect`); this is
-            // the ceiling for requests sent any other way.
+            // The attempt timeout of every request; one with less of its
+            // call's budget left sets that on itself instead (see
+            // `execute::RequestTimeout`).
             .timeout(attempt_timeout)
             // The SDK follows redirects itself (see `redirect`).
             .redirect(reqwest::redirect::Policy::none())

@@ -353,6 +353,35 @@ impl Attempts<'_> {
     }
 }
 
+/// How long one request of a call may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestTimeout {
+    /// The attempt timeout: the timeout of the client's own
+    /// `reqwest::Client` (`ClientBuilder::build` sets it), which reqwest
+    /// applies to every request that sets none.
+    Attempt(Duration),
+    /// Less than that is left of the call's budget.
+    Shorter(Duration),
+}
+
+impl RequestTimeout {
+    /// Sets the timeout on `request` where the client's own would not
+    /// apply. Setting one is not free (reqwest keeps it in the request's
+    /// extensions, a map allocated for it), and most requests of a call
+    /// have the whole attempt timeout.
+    pub(crate) fn apply(self, request: &mut reqwest::Request) {
+        match self {
+            RequestTimeout::Shorter(timeout) => *request.timeout_mut() = Some(timeout),
+            RequestTimeout::Attempt(timeout) => {
+                // A request copied after a timeout was set on it.
+                if request.timeout().is_some() {
+                    *request.timeout_mut() = Some(timeout);
+                }
+            }
+        }
+    }
+}
+
 /// What every request of a call passes before it is sent: the client's
 /// rate limiter, within the call's deadline.
 #[derive(Clone, Copy)]
@@ -366,9 +395,15 @@ impl Gate<'_> {
     /// How long the next request may take, body included: the attempt
     /// timeout, or what is left of the call's budget if that is less.
     /// `None` when nothing is left.
-    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+    pub(crate) fn request_timeout(&self) -> Option<RequestTimeout> {
         let left = self.deadline.saturating_duration_since(Instant::now());
-        (!left.is_zero()).then(|| left.min(self.attempt_timeout))
+        if left.is_zero() {
+            None
+        } else if left < self.attempt_timeout {
+            Some(RequestTimeout::Shorter(left))
+        } else {
+            Some(RequestTimeout::Attempt(self.attempt_timeout))
+        }
     }
 
     /// Waits for the limiter's turn, or says why the request may not go.
@@ -433,4 +468,56 @@ pub(crate) async fn read_capped(
         next = stream.next().await;
     }
     Ok((body.into(), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> reqwest::Request {
+        reqwest::Request::new(
+            Method::GET,
+            "https://api.au.whispir.com/messages".parse().expect("url"),
+        )
+    }
+
+    #[test]
+    fn the_whole_attempt_timeout_is_left_to_the_client() {
+        let mut plain = request();
+        RequestTimeout::Attempt(Duration::from_secs(10)).apply(&mut plain);
+        assert_eq!(plain.timeout(), None);
+    }
+
+    #[test]
+    fn a_shorter_budget_is_set_on_the_request() {
+        let mut plain = request();
+        RequestTimeout::Shorter(Duration::from_secs(2)).apply(&mut plain);
+        assert_eq!(plain.timeout(), Some(&Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_timeout_already_on_a_request_is_replaced() {
+        let mut copied = request();
+        *copied.timeout_mut() = Some(Duration::from_secs(2));
+        RequestTimeout::Attempt(Duration::from_secs(10)).apply(&mut copied);
+        assert_eq!(copied.timeout(), Some(&Duration::from_secs(10)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gate_gives_what_is_left_of_the_budget() {
+        let gate = |left| Gate {
+            limiter: None,
+            deadline: Instant::now() + left,
+            attempt_timeout: Duration::from_secs(10),
+        };
+        assert_eq!(
+            gate(Duration::from_secs(30)).request_timeout(),
+            Some(RequestTimeout::Attempt(Duration::from_secs(10)))
+        );
+        assert_eq!(
+            gate(Duration::from_secs(3)).request_timeout(),
+            Some(RequestTimeout::Shorter(Duration::from_secs(3)))
+        );
+        assert_eq!(gate(Duration::ZERO).request_timeout(), None);
+    }
 }

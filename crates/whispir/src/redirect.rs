@@ -155,7 +155,7 @@ pub(crate) async fn send_following_redirects(
         let Some(timeout) = gate.request_timeout() else {
             return Err(Failure::OutOfTime { hop_sent: hops > 0 });
         };
-        *current.timeout_mut() = Some(timeout);
+        timeout.apply(&mut current);
         if let Some(token) = token {
             token.sent();
         }

@@ -74,7 +74,7 @@ pub(crate) fn encode<'a>(
         ));
     }
     if let Some(allowed) = allowed
-        && let Some(bad) = value.chars().find(|c| !allowed.contains(*c))
+        && let Some(bad) = first_not_allowed(value, allowed)
     {
         return Err(format!(
             "{name} {} has {bad:?}, which its documented form does not allow (only {allowed})",
@@ -82,6 +82,21 @@ pub(crate) fn encode<'a>(
         ));
     }
     Ok(utf8_percent_encode(value, NOT_UNRESERVED).into())
+}
+
+/// The first character of `value` that `allowed` does not list. Documented
+/// patterns are ASCII classes: those are checked against a bit set instead
+/// of searching `allowed` for every character.
+fn first_not_allowed(value: &str, allowed: &str) -> Option<char> {
+    let ascii = allowed
+        .bytes()
+        .try_fold(0u128, |set, byte| (byte < 128).then(|| set | 1 << byte));
+    match ascii {
+        Some(set) => value
+            .chars()
+            .find(|&c| !(c.is_ascii() && set & (1 << u32::from(c)) != 0)),
+        None => value.chars().find(|&c| !allowed.contains(c)),
+    }
 }
 
 /// A workspace id as one path segment, or why it cannot be one.
@@ -116,6 +131,19 @@ impl fmt::Display for WorkspacePrefix<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_characters_are_checked_as_listed() {
+        assert_eq!(first_not_allowed("CD34", "ABCDEF0123456789"), None);
+        assert_eq!(first_not_allowed("CD3x", "ABCDEF0123456789"), Some('x'));
+        assert_eq!(first_not_allowed("CDé", "ABCDEF"), Some('é'));
+        // DEL and NUL are ASCII but never listed.
+        assert_eq!(first_not_allowed("A\u{7f}", "A"), Some('\u{7f}'));
+        assert_eq!(first_not_allowed("\0", "A"), Some('\0'));
+        // A list with other characters is searched as it is.
+        assert_eq!(first_not_allowed("aé", "aé"), None);
+        assert_eq!(first_not_allowed("aéb", "aé"), Some('b'));
+    }
 
     #[test]
     fn a_url_is_formatted_whole_into_one_buffer() {
