@@ -120,6 +120,7 @@ pub fn client_source(
     })?;
     crate::response_handling::rewrite(&mut file)?;
     crate::path_segments::rewrite(&mut file, path_patterns)?;
+    crate::media_types::rewrite(&mut file, operations)?;
     crate::model_setters::rewrite(&mut file)?;
     crate::model_conversions::rewrite(&mut file)?;
     crate::boxed_bodies::rewrite(&mut file)?;

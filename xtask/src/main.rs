@@ -19,6 +19,7 @@ mod codes;
 mod enums;
 mod examples;
 mod generate;
+mod media_types;
 mod model_conversions;
 mod model_setters;
 mod operation_setters;

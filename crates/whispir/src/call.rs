@@ -1,7 +1,7 @@
 //! The calls every generated `send()` makes once progenitor's code has
-//! built the request: Whispir's media types, workspace and credentials are
-//! put on it, [`execute`] runs it, and the answer is decoded into a typed
-//! [`Response`] or one [`Error`].
+//! built the request (with Whispir's media types and the workspace): the
+//! credentials are put on it, [`execute`] runs it, and the answer is
+//! decoded into a typed [`Response`] or one [`Error`].
 //!
 //! `cargo xtask regen` rewrites the response handling of the generated
 //! methods to call these functions (see `xtask/src/response_handling.rs`).
@@ -143,7 +143,9 @@ impl<'a> Call<'a> {
             build_error(spec, &method, err)
         })?;
         let method = request.method().clone();
-        prepare(client, spec, &mut request);
+        // The generated code sets the vendor media types
+        // (`xtask/src/media_types.rs`); the credentials are the client's.
+        client.inner.authenticate(&mut request);
         Ok(Self {
             client,
             spec,
@@ -207,13 +209,6 @@ impl<'a> Call<'a> {
 fn far_instant(now: Instant, budget: std::time::Duration) -> Instant {
     now.checked_add(budget)
         .unwrap_or_else(|| now + std::time::Duration::from_secs(24 * 3600))
-}
-
-/// Puts what the generated code cannot know on a request: the vendor media
-/// types and the credentials.
-fn prepare(client: &Client, spec: &OperationSpec, request: &mut reqwest::Request) {
-    spec.apply_media_types(request);
-    client.inner.authenticate(request);
 }
 
 fn build_error(

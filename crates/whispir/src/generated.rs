@@ -25096,7 +25096,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.activity-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("End time", &end_time))
                     .query(
@@ -25185,7 +25189,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.activity-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.activity-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -25227,7 +25243,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.auth-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.auth-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -25262,7 +25290,18 @@ pub mod builder {
                     format_args!("{}/auth/verify", client.baseurl,),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.get(url).build()?;
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.auth-v1+json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -25359,7 +25398,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -25436,7 +25479,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -25499,7 +25554,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -25579,7 +25638,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -25633,7 +25712,26 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-callback-v1+json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -25768,7 +25866,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-call-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -25875,6 +25977,22 @@ pub mod builder {
                 let mut request = client
                     .client
                     .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-call-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.api-call-v1+json",
+                            )
+                        },
+                    )
                     .json(&body)
                     .query(&progenitor_client::QueryParam::new("id", &id))
                     .build()?;
@@ -26026,7 +26144,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.contact-v1+json",
+                            )
+                        },
                     )
                     .query(
                         &progenitor_client::QueryParam::new(
@@ -26127,7 +26249,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.contact-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.contact-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -26251,7 +26385,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.contact-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("fields", &fields))
                     .query(
@@ -26351,7 +26489,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.contact-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.contact-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::CONTACT_UPDATE, request)
@@ -26432,6 +26590,14 @@ pub mod builder {
                 let mut request = client
                     .client
                     .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
                     .query(&progenitor_client::QueryParam::new("action", &action))
                     .build()?;
                 Ok(request)
@@ -26552,7 +26718,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.customlist-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("name", &name))
@@ -26622,7 +26792,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.customlist-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -26771,7 +26945,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.distributionlist-v1+json",
+                            )
+                        },
                     )
                     .query(
                         &progenitor_client::QueryParam::new("description", &description),
@@ -26878,7 +27056,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.distributionlist-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.distributionlist-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -26959,7 +27149,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.distributionlist-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -27066,7 +27260,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.distributionlist-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.distributionlist-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -27138,7 +27352,18 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -27275,7 +27500,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.event-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -27367,7 +27596,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.event-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.event-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -27505,7 +27746,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.event-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -27603,7 +27848,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.event-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.event-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::EVENT_UPDATE, request)
@@ -27676,7 +27941,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.post(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.importcontact-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.importcontact-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::IMPORT_CREATE, request)
@@ -27767,7 +28052,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -27836,7 +28125,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -27922,7 +28223,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
                     )
                     .query(
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
@@ -28003,7 +28308,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::KEY_UPDATE, request)
@@ -28053,7 +28378,18 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::KEY_DELETE, request)
@@ -28163,7 +28499,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.message-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -28249,7 +28589,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.post(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.message-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.message-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::message_sent(
@@ -28327,7 +28687,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.message-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -28493,7 +28857,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.messageresponse-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("filter", &filter))
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
@@ -28667,7 +29035,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.messagestatus-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("filter", &filter))
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
@@ -28752,7 +29124,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -28849,7 +29233,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -28999,7 +29395,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.resource-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("name", &name))
@@ -29095,7 +29495,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.resource-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.resource-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -29173,7 +29585,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.resource-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -29276,7 +29692,19 @@ pub mod builder {
                     .put(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.resource-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.resource-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -29346,7 +29774,18 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -29460,7 +29899,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.responserule-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -29550,7 +29993,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.post(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.responserule-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.responserule-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -29629,7 +30092,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.responserule-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -29730,7 +30197,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.responserule-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.responserule-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -29801,7 +30288,18 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -29915,7 +30413,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -30001,7 +30503,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.post(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -30078,7 +30600,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -30173,7 +30699,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -30242,7 +30788,26 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.post(url).build()?;
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.scenario-v1+json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -30311,7 +30876,18 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -30425,7 +31001,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -30519,7 +31099,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -30597,7 +31189,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -30692,7 +31288,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -30761,7 +31377,26 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.template-v1+json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -30871,7 +31506,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("fieldname", &fieldname))
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
@@ -30946,7 +31585,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -30982,7 +31633,26 @@ pub mod builder {
                     format_args!("{}/users", client.baseurl,),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::USERS_DELETE, request)
@@ -31040,7 +31710,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -31117,7 +31791,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::USER_UPDATE, request)
@@ -31167,7 +31861,26 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.delete(url).build()?;
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
+                    )
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(client, &crate::generated::specs::USER_DELETE, request)
@@ -31260,7 +31973,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.workspace-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -31339,7 +32056,19 @@ pub mod builder {
                     .post(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.workspace-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.workspace-v1+json",
+                            )
+                        },
                     )
                     .json(&body)
                     .build()?;
@@ -31403,7 +32132,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.workspace-v1+json",
+                            )
+                        },
                     )
                     .build()?;
                 Ok(request)
@@ -31486,7 +32219,27 @@ pub mod builder {
                     ),
                 );
                 #[allow(unused_mut)]
-                let mut request = client.client.put(url).json(&body).build()?;
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.workspace-v1+json",
+                            )
+                        },
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.workspace-v1+json",
+                            )
+                        },
+                    )
+                    .json(&body)
+                    .build()?;
                 Ok(request)
             })();
             crate::call::empty(
@@ -31601,7 +32354,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.activity-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
@@ -31722,7 +32479,11 @@ pub mod builder {
                     .get(url)
                     .header(
                         ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                        const {
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/vnd.whispir.user-v1+json",
+                            )
+                        },
                     )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))

@@ -5,8 +5,6 @@
 //!
 //! The table is written by `cargo xtask regen` from the spec.
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
-
 use crate::generated::OPERATIONS;
 
 /// Facts about one operation.
@@ -79,20 +77,6 @@ impl OperationSpec {
     /// Every operation, sorted by method name.
     pub fn all() -> &'static [&'static OperationSpec] {
         OPERATIONS
-    }
-
-    /// Replaces the generic JSON headers of a request with the vendor ones.
-    pub(crate) fn apply_media_types(&self, request: &mut reqwest::Request) {
-        let headers = request.headers_mut();
-        headers.insert(ACCEPT, HeaderValue::from_static(self.accept));
-        match self.content_type {
-            Some(content_type) => {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-            }
-            None => {
-                headers.remove(CONTENT_TYPE);
-            }
-        }
     }
 }
 
