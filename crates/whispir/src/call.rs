@@ -6,6 +6,8 @@
 //! `cargo xtask regen` rewrites the response handling of the generated
 //! methods to call these functions (see `xtask/src/response_handling.rs`).
 
+use std::pin::Pin;
+
 use bytes::Bytes;
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
@@ -156,19 +158,7 @@ impl<'a> Call<'a> {
 
     /// Sends the call and decodes its successful answer with `decode`, all
     /// within the client's time budget for a whole call.
-    pub(crate) async fn run<T, F, Fut>(self, decode: F) -> Result<T, Error>
-    where
-        F: FnOnce(Answer) -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
-    {
-        // Boxed once, whole: sending and decoding make a large future, and
-        // every future that awaits it (the generated `send()`, the caller's)
-        // would otherwise hold it inline and move it again (measured: the
-        // largest single cost at 256 concurrent calls).
-        Box::pin(self.run_inline(decode)).await
-    }
-
-    async fn run_inline<T, F, Fut>(self, decode: F) -> Result<T, Error>
+    async fn run<T, F, Fut>(self, decode: F) -> Result<T, Error>
     where
         F: FnOnce(Answer) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
@@ -226,16 +216,21 @@ fn build_error(
     .with_call(spec.operation_id, method)
 }
 
+// The entry points below return the call's future boxed once, whole, when
+// the call is made. Sending and decoding make a large future; boxed, the
+// generated `send()` future and every future that awaits it (the caller's,
+// a `join_all`'s task) hold and move one pointer (measured: moves of large
+// futures were the largest single cost at 256 concurrent calls).
+
 /// An operation answered with a JSON body of type `T`.
-pub(crate) async fn json<T: DeserializeOwned>(
-    client: &Client,
+pub(crate) fn json<'a, T: DeserializeOwned + 'a>(
+    client: &'a Client,
     spec: &'static OperationSpec,
     built: Built,
-) -> Result<Response<T>, Error> {
+) -> Pin<Box<impl Future<Output = Result<Response<T>, Error>> + 'a>> {
     let limit = client.inner.options().body_limit;
-    Call::prepare(client, spec, built)?
-        .run(|answer| decode_json(answer, limit))
-        .await
+    let call = Call::prepare(client, spec, built);
+    Box::pin(async move { call?.run(|answer| decode_json(answer, limit)).await })
 }
 
 async fn decode_json<T: DeserializeOwned>(
@@ -252,56 +247,62 @@ async fn decode_json<T: DeserializeOwned>(
 
 /// An operation answered without a body to read (204, or a body that is
 /// not needed).
-pub(crate) async fn empty(
-    client: &Client,
+pub(crate) fn empty<'a>(
+    client: &'a Client,
     spec: &'static OperationSpec,
     built: Built,
-) -> Result<Response<()>, Error> {
+) -> Pin<Box<impl Future<Output = Result<Response<()>, Error>> + 'a>> {
     let limit = client.inner.options().body_limit;
-    Call::prepare(client, spec, built)?
-        .run(|answer| async move {
-            let (parts, _) = answer.bytes(limit).await?;
-            Ok(parts.into_response(Box::new(())))
-        })
-        .await
+    let call = Call::prepare(client, spec, built);
+    Box::pin(async move {
+        call?
+            .run(|answer| async move {
+                let (parts, _) = answer.bytes(limit).await?;
+                Ok(parts.into_response(Box::new(())))
+            })
+            .await
+    })
 }
 
 /// `messageCreate`: a message accepted for sending (202 with `Location`),
 /// or scheduled (200 echoing the message).
-pub(crate) async fn message_sent(
-    client: &Client,
+pub(crate) fn message_sent<'a>(
+    client: &'a Client,
     spec: &'static OperationSpec,
     built: Built,
-) -> Result<MessageSent, Error> {
+) -> Pin<Box<impl Future<Output = Result<MessageSent, Error>> + 'a>> {
     let limit = client.inner.options().body_limit;
-    Call::prepare(client, spec, built)?
-        .run(|answer| async move {
-            // The message was sent: from here on nothing may turn into an
-            // error that hides it. A body that cannot be read only loses the
-            // echo; it is read in any case so that the connection can be
-            // reused, and only a JSON object can be the scheduled echo.
-            let location = answer.location();
-            let Answer { mut response, .. } = answer;
-            let status = response.status();
-            let headers = std::mem::take(response.headers_mut());
-            let body = read_capped(response, limit).await;
-            let scheduled = match body {
-                Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
-                    serde_json::from_slice(&bytes).ok().map(Box::new)
-                }
-                _ => None,
-            };
-            Ok(MessageSent::new(status, headers, location, scheduled))
-        })
-        .await
+    let call = Call::prepare(client, spec, built);
+    Box::pin(async move {
+        call?
+            .run(|answer| async move {
+                // The message was sent: from here on nothing may turn into an
+                // error that hides it. A body that cannot be read only loses the
+                // echo; it is read in any case so that the connection can be
+                // reused, and only a JSON object can be the scheduled echo.
+                let location = answer.location();
+                let Answer { mut response, .. } = answer;
+                let status = response.status();
+                let headers = std::mem::take(response.headers_mut());
+                let body = read_capped(response, limit).await;
+                let scheduled = match body {
+                    Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
+                        serde_json::from_slice(&bytes).ok().map(Box::new)
+                    }
+                    _ => None,
+                };
+                Ok(MessageSent::new(status, headers, location, scheduled))
+            })
+            .await
+    })
 }
 
 /// Sends a GET for `url` with the media type of `spec` and decodes the body.
-pub(crate) async fn get_json<T: DeserializeOwned>(
-    client: &Client,
+pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
+    client: &'a Client,
     url: reqwest::Url,
     spec: &'static OperationSpec,
-) -> Result<Response<T>, Error> {
+) -> Pin<Box<impl Future<Output = Result<Response<T>, Error>> + 'a>> {
     let mut request = reqwest::Request::new(Method::GET, url);
     request.headers_mut().insert(
         reqwest::header::ACCEPT,
@@ -315,5 +316,5 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
         method: Method::GET,
         request,
     };
-    call.run(|answer| decode_json(answer, limit)).await
+    Box::pin(call.run(move |answer| decode_json(answer, limit)))
 }

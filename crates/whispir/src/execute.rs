@@ -64,14 +64,18 @@ impl Progress {
 /// successful (2xx, or 304 answered from the cache) response. Every other
 /// outcome is an [`Error`] naming the operation, method and attempts. No
 /// retry starts that could not finish before `deadline`.
-pub(crate) async fn execute(
-    http: &reqwest::Client,
-    context: &ClientContext,
+///
+/// A plain function returning its future: an `async fn` keeps a moved
+/// argument twice in its future (as argument and as local), and a request
+/// is 264 bytes; the same holds for the layers below.
+pub(crate) fn execute<'a>(
+    http: &'a reqwest::Client,
+    context: &'a ClientContext,
     request: reqwest::Request,
     operation: &'static str,
     (started, deadline): (Instant, Instant),
-    progress: &Progress,
-) -> Result<reqwest::Response, Error> {
+    progress: &'a Progress,
+) -> impl Future<Output = Result<reqwest::Response, Error>> + 'a {
     let span = tracing::info_span!(
         "whispir.call",
         operation,
@@ -115,7 +119,6 @@ pub(crate) async fn execute(
         result.map_err(|err| err.with_attempts(progress.attempts()))
     }
     .instrument(span)
-    .await
 }
 
 /// One call's attempts and what they share.
@@ -134,154 +137,165 @@ impl Attempts<'_> {
     /// The attempts of one call, with the retry decisions between them. An
     /// answer that is not a success becomes the SDK's error at once (its
     /// body read, capped), and that one classification decides the retry.
-    async fn run(&self, mut current: reqwest::Request) -> Result<reqwest::Response, Error> {
-        let span = tracing::Span::current();
-        let started = self.started;
-        let policy = self.policy;
-        policy.redirects.rewrite(&mut current);
-        let cache_key = policy
-            .cache
-            .as_ref()
-            .and_then(|_| ResponseCache::key(&current));
-        if let (Some(cache), Some(key)) = (&policy.cache, &cache_key) {
-            cache.add_validators(key, &mut current);
-        }
-        let retry = &policy.options.retry;
-        let mut caps = retry.backoff_caps();
-        let mut retry_cost = None;
-        let mut repeated_without_validators = false;
-        let mut from_api = false;
-        loop {
-            // Counted before sending: a call cut short by its deadline while
-            // the request is out must say it may have been sent.
-            let attempt = self.progress.attempts.fetch_add(1, Ordering::AcqRel) + 1;
-            span.record("attempt", attempt);
-            // A copy for a retry or a redirect; a body that cannot be copied
-            // is sent once.
-            let copy = current.try_clone();
-            let gate = Gate {
-                limiter: policy.limiter.as_ref(),
-                deadline: self.deadline,
-                attempt_timeout: policy.options.attempt_timeout,
-            };
-            let sent = send_following_redirects(
-                self.http,
-                current,
-                copy.as_ref(),
-                &policy.redirects,
-                gate,
-            )
-            .await;
-            let err = match sent {
-                Ok(response) if response.status().is_success() => {
-                    policy.budget.refund(retry_cost);
-                    span.record("retry", "no");
-                    return self.settle_cache(cache_key.as_deref(), response).await;
-                }
-                Ok(response)
-                    if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() =>
-                {
-                    let key = cache_key.as_deref();
-                    match self.settle(key, response).await? {
-                        Settled::Response(response) => {
-                            span.record("retry", "no");
-                            return Ok(response);
-                        }
-                        Settled::RepeatWithoutValidators { not_modified } => {
-                            // The entry the 304 confirmed was evicted meanwhile:
-                            // ask again, once, for the whole answer.
-                            match copy {
-                                Some(mut again) if !repeated_without_validators => {
-                                    ResponseCache::remove_validators(&mut again);
-                                    repeated_without_validators = true;
-                                    current = again;
-                                    continue;
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an `async fn` would keep the request twice in its future"
+    )]
+    fn run(
+        &self,
+        mut current: reqwest::Request,
+    ) -> impl Future<Output = Result<reqwest::Response, Error>> + '_ {
+        async move {
+            let span = tracing::Span::current();
+            let started = self.started;
+            let policy = self.policy;
+            policy.redirects.rewrite(&mut current);
+            let cache_key = policy
+                .cache
+                .as_ref()
+                .and_then(|_| ResponseCache::key(&current));
+            if let (Some(cache), Some(key)) = (&policy.cache, &cache_key) {
+                cache.add_validators(key, &mut current);
+            }
+            let retry = &policy.options.retry;
+            let mut caps = retry.backoff_caps();
+            let mut retry_cost = None;
+            let mut repeated_without_validators = false;
+            let mut from_api = false;
+            loop {
+                // Counted before sending: a call cut short by its deadline while
+                // the request is out must say it may have been sent.
+                let attempt = self.progress.attempts.fetch_add(1, Ordering::AcqRel) + 1;
+                span.record("attempt", attempt);
+                // A copy for a retry or a redirect; a body that cannot be copied
+                // is sent once.
+                let copy = current.try_clone();
+                let gate = Gate {
+                    limiter: policy.limiter.as_ref(),
+                    deadline: self.deadline,
+                    attempt_timeout: policy.options.attempt_timeout,
+                };
+                let sent = send_following_redirects(
+                    self.http,
+                    current,
+                    copy.as_ref(),
+                    &policy.redirects,
+                    gate,
+                )
+                .await;
+                let err = match sent {
+                    Ok(response) if response.status().is_success() => {
+                        policy.budget.refund(retry_cost);
+                        span.record("retry", "no");
+                        return self.settle_cache(cache_key.as_deref(), response).await;
+                    }
+                    Ok(response)
+                        if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() =>
+                    {
+                        let key = cache_key.as_deref();
+                        match self.settle(key, response).await? {
+                            Settled::Response(response) => {
+                                span.record("retry", "no");
+                                return Ok(response);
+                            }
+                            Settled::RepeatWithoutValidators { not_modified } => {
+                                // The entry the 304 confirmed was evicted meanwhile:
+                                // ask again, once, for the whole answer.
+                                match copy {
+                                    Some(mut again) if !repeated_without_validators => {
+                                        ResponseCache::remove_validators(&mut again);
+                                        repeated_without_validators = true;
+                                        current = again;
+                                        continue;
+                                    }
+                                    _ => Box::pin(self.error_response(not_modified)).await,
                                 }
-                                _ => self.error_response(not_modified).await,
                             }
                         }
                     }
-                }
-                Err(Failure::Held(refusal)) => {
-                    // The limiter kept this attempt back: it never happened.
-                    self.progress.attempts.fetch_sub(1, Ordering::AcqRel);
-                    span.record("retry", "no");
-                    return Err(self.refused(refusal));
-                }
-                Ok(response) => {
-                    // Only the API's own answers may pause the client. The
-                    // copy has the URL this attempt was sent to (a redirect
-                    // changes the response's URL, never the copy's).
-                    from_api = copy
-                        .as_ref()
-                        .is_some_and(|sent| same_origin(response.url(), sent.url()));
-                    self.error_response(response).await
-                }
-                Err(Failure::Transport(err))
-                    if err.is_timeout() && Instant::now() >= self.deadline =>
-                {
-                    // The request's own timeout was the rest of the budget.
-                    span.record("retry", "out of time");
-                    return Err(self.out_of_time(SendState::MaybeSent));
-                }
-                Err(Failure::Transport(err)) => {
-                    from_reqwest(Some(self.operation), Some(self.method.clone()), err)
-                }
-                Err(Failure::OutOfTime { hop_sent }) => {
-                    if !hop_sent {
+                    Err(Failure::Held(refusal)) => {
+                        // The limiter kept this attempt back: it never happened.
                         self.progress.attempts.fetch_sub(1, Ordering::AcqRel);
+                        span.record("retry", "no");
+                        return Err(self.refused(refusal));
                     }
-                    let sent = if self.progress.attempts() == 0 {
-                        SendState::NotSent
-                    } else {
-                        SendState::MaybeSent
-                    };
-                    span.record("retry", "out of time");
-                    return Err(self.out_of_time(sent));
+                    Ok(response) => {
+                        // Only the API's own answers may pause the client. The
+                        // copy has the URL this attempt was sent to (a redirect
+                        // changes the response's URL, never the copy's).
+                        from_api = copy
+                            .as_ref()
+                            .is_some_and(|sent| same_origin(response.url(), sent.url()));
+                        Box::pin(self.error_response(response)).await
+                    }
+                    Err(Failure::Transport(err))
+                        if err.is_timeout() && Instant::now() >= self.deadline =>
+                    {
+                        // The request's own timeout was the rest of the budget.
+                        span.record("retry", "out of time");
+                        return Err(self.out_of_time(SendState::MaybeSent));
+                    }
+                    Err(Failure::Transport(err)) => {
+                        from_reqwest(Some(self.operation), Some(self.method.clone()), err)
+                    }
+                    Err(Failure::OutOfTime { hop_sent }) => {
+                        if !hop_sent {
+                            self.progress.attempts.fetch_sub(1, Ordering::AcqRel);
+                        }
+                        let sent = if self.progress.attempts() == 0 {
+                            SendState::NotSent
+                        } else {
+                            SendState::MaybeSent
+                        };
+                        span.record("retry", "out of time");
+                        return Err(self.out_of_time(sent));
+                    }
+                    Err(Failure::Refused(refusal)) => {
+                        span.record("retry", "no");
+                        return Err(self.refused(refusal));
+                    }
+                };
+                let retry_after = err.retry_after();
+                if let Some(limiter) = &policy.limiter
+                    && err.is_throttled()
+                    && err.status().is_some()
+                    && from_api
+                {
+                    // The server's view of the quota wins over the client's, but
+                    // one answer pauses every clone for a short while only.
+                    let pause = retry_after.unwrap_or(Duration::from_secs(1));
+                    limiter.back_off(pause.min(MAX_SERVER_PAUSE));
                 }
-                Err(Failure::Refused(refusal)) => {
+                let Some(copy) =
+                    copy.filter(|_| err.is_retryable() && attempt < retry.max_attempts)
+                else {
                     span.record("retry", "no");
-                    return Err(self.refused(refusal));
+                    return Err(err);
+                };
+                let Some(cap) = caps.next() else {
+                    span.record("retry", "no");
+                    return Err(err);
+                };
+                let wait = wait_before_retry(cap, retry_after);
+                let now = Instant::now();
+                if now.duration_since(started) + wait > retry.max_elapsed
+                    || now + wait >= self.deadline
+                {
+                    span.record("retry", "out of time");
+                    return Err(err);
                 }
-            };
-            let retry_after = err.retry_after();
-            if let Some(limiter) = &policy.limiter
-                && err.is_throttled()
-                && err.status().is_some()
-                && from_api
-            {
-                // The server's view of the quota wins over the client's, but
-                // one answer pauses every clone for a short while only.
-                let pause = retry_after.unwrap_or(Duration::from_secs(1));
-                limiter.back_off(pause.min(MAX_SERVER_PAUSE));
+                retry_cost = policy.budget.try_spend(err.is_transport());
+                if retry_cost.is_none() {
+                    span.record("retry", "budget exhausted");
+                    tracing::warn!("retry budget exhausted; not retrying");
+                    return Err(err);
+                }
+                span.record("retry", "yes");
+                tracing::info!(attempt, class = ?err.class(), wait_ms = wait.as_millis(), "retrying");
+                drop(err);
+                tokio::time::sleep(wait).await;
+                current = copy;
             }
-            let Some(copy) = copy.filter(|_| err.is_retryable() && attempt < retry.max_attempts)
-            else {
-                span.record("retry", "no");
-                return Err(err);
-            };
-            let Some(cap) = caps.next() else {
-                span.record("retry", "no");
-                return Err(err);
-            };
-            let wait = wait_before_retry(cap, retry_after);
-            let now = Instant::now();
-            if now.duration_since(started) + wait > retry.max_elapsed || now + wait >= self.deadline
-            {
-                span.record("retry", "out of time");
-                return Err(err);
-            }
-            retry_cost = policy.budget.try_spend(err.is_transport());
-            if retry_cost.is_none() {
-                span.record("retry", "budget exhausted");
-                tracing::warn!("retry budget exhausted; not retrying");
-                return Err(err);
-            }
-            span.record("retry", "yes");
-            tracing::info!(attempt, class = ?err.class(), wait_ms = wait.as_millis(), "retrying");
-            drop(err);
-            tokio::time::sleep(wait).await;
-            current = copy;
         }
     }
 
@@ -304,7 +318,8 @@ impl Attempts<'_> {
     }
 
     /// The SDK error for an error answer, with at most the configured number
-    /// of bytes of its body held in memory.
+    /// of bytes of its body held in memory. Callers box its future: it is
+    /// the largest a call awaits, and only failed calls need it.
     async fn error_response(&self, response: reqwest::Response) -> Error {
         let status = response.status();
         let headers = response.headers().clone();

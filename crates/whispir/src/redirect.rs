@@ -129,94 +129,100 @@ fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Respon
 /// `gate` (the rate limiter). `template` is a copy of the request to send
 /// again on a redirect (without one, a redirect cannot be followed). A request with a body (a message, a contact) is
 /// never sent to another origin.
-pub(crate) async fn send_following_redirects(
-    http: &reqwest::Client,
-    request: reqwest::Request,
-    template: Option<&reqwest::Request>,
-    memory: &RedirectMemory,
-    gate: Gate<'_>,
-) -> Result<reqwest::Response, Failure> {
-    let mut current = request;
-    // Built on the first redirect only: most calls are never redirected.
-    let mut visited: Option<HashSet<Url>> = None;
-    let mut spare: Option<reqwest::Request> = None;
-    let mut hops = 0;
-    loop {
-        let has_body = current.body().is_some();
-        // Every hop is a request the plan counts.
-        let token = gate.pass().await.map_err(|refusal| {
-            if hops == 0 {
-                Failure::Held(refusal)
-            } else {
-                Failure::Refused(refusal)
+/// (A plain function returning its future: see `execute`.)
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an `async fn` would keep the request twice in its future"
+)]
+pub(crate) fn send_following_redirects<'a>(
+    http: &'a reqwest::Client,
+    mut current: reqwest::Request,
+    template: Option<&'a reqwest::Request>,
+    memory: &'a RedirectMemory,
+    gate: Gate<'a>,
+) -> impl Future<Output = Result<reqwest::Response, Failure>> + 'a {
+    async move {
+        // Built on the first redirect only: most calls are never redirected.
+        let mut visited: Option<HashSet<Url>> = None;
+        let mut spare: Option<reqwest::Request> = None;
+        let mut hops = 0;
+        loop {
+            let has_body = current.body().is_some();
+            // Every hop is a request the plan counts.
+            let token = gate.pass().await.map_err(|refusal| {
+                if hops == 0 {
+                    Failure::Held(refusal)
+                } else {
+                    Failure::Refused(refusal)
+                }
+            })?;
+            // Checked after the limiter's wait, which may have used the budget.
+            let Some(timeout) = gate.request_timeout() else {
+                return Err(Failure::OutOfTime { hop_sent: hops > 0 });
+            };
+            timeout.apply(&mut current);
+            if let Some(token) = token {
+                token.sent();
             }
-        })?;
-        // Checked after the limiter's wait, which may have used the budget.
-        let Some(timeout) = gate.request_timeout() else {
-            return Err(Failure::OutOfTime { hop_sent: hops > 0 });
-        };
-        timeout.apply(&mut current);
-        if let Some(token) = token {
-            token.sent();
+            let response = http.execute(current).await.map_err(Failure::Transport)?;
+            let status = response.status();
+            if !is_followed(status) {
+                return Ok(response);
+            }
+            // reqwest follows nothing itself: the response's URL is the request's.
+            let from = response.url().clone();
+            let next = match spare.take() {
+                Some(next) => Some(next),
+                None => template.and_then(reqwest::Request::try_clone),
+            };
+            if has_body && !matches!(status.as_u16(), 307 | 308) {
+                return refuse(status, RedirectRefusal::SendNotRepeated);
+            }
+            let Some(mut next) = next else {
+                return refuse(status, RedirectRefusal::BodyNotReplayable);
+            };
+            let to = match resolve_location(&from, response.headers()) {
+                Ok(to) => to,
+                Err(err) => return refuse(status, RedirectRefusal::BadLocation(err.to_string())),
+            };
+            if hops == MAX_HOPS {
+                return refuse(status, RedirectRefusal::TooManyHops { limit: MAX_HOPS });
+            }
+            // The whole URL counts: the same path with another query is a new place.
+            let visited = visited.get_or_insert_with(|| HashSet::from([without_fragment(&from)]));
+            if !visited.insert(without_fragment(&to)) {
+                return refuse(status, RedirectRefusal::Loop);
+            }
+            if is_downgrade(&from, &to) {
+                return refuse(status, RedirectRefusal::Downgrade);
+            }
+            let cross_origin = !same_origin(&from, &to);
+            if cross_origin && has_body {
+                return refuse(
+                    status,
+                    RedirectRefusal::BodyToOtherOrigin {
+                        origin: to.origin().ascii_serialization(),
+                    },
+                );
+            }
+            if status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::PERMANENT_REDIRECT {
+                tracing::warn!(
+                    old = %without_query(&from),
+                    new = %without_query(&to),
+                    "Whispir moved a resource permanently; the SDK uses the new URL from now on"
+                );
+                memory.remember(&from, &to);
+            } else {
+                tracing::debug!(from = %without_query(&from), to = %without_query(&to), "following a redirect");
+            }
+            if cross_origin {
+                strip_credentials(&mut next);
+            }
+            *next.url_mut() = to;
+            spare = next.try_clone();
+            current = next;
+            hops += 1;
         }
-        let response = http.execute(current).await.map_err(Failure::Transport)?;
-        let status = response.status();
-        if !is_followed(status) {
-            return Ok(response);
-        }
-        // reqwest follows nothing itself: the response's URL is the request's.
-        let from = response.url().clone();
-        let next = match spare.take() {
-            Some(next) => Some(next),
-            None => template.and_then(reqwest::Request::try_clone),
-        };
-        if has_body && !matches!(status.as_u16(), 307 | 308) {
-            return refuse(status, RedirectRefusal::SendNotRepeated);
-        }
-        let Some(mut next) = next else {
-            return refuse(status, RedirectRefusal::BodyNotReplayable);
-        };
-        let to = match resolve_location(&from, response.headers()) {
-            Ok(to) => to,
-            Err(err) => return refuse(status, RedirectRefusal::BadLocation(err.to_string())),
-        };
-        if hops == MAX_HOPS {
-            return refuse(status, RedirectRefusal::TooManyHops { limit: MAX_HOPS });
-        }
-        // The whole URL counts: the same path with another query is a new place.
-        let visited = visited.get_or_insert_with(|| HashSet::from([without_fragment(&from)]));
-        if !visited.insert(without_fragment(&to)) {
-            return refuse(status, RedirectRefusal::Loop);
-        }
-        if is_downgrade(&from, &to) {
-            return refuse(status, RedirectRefusal::Downgrade);
-        }
-        let cross_origin = !same_origin(&from, &to);
-        if cross_origin && has_body {
-            return refuse(
-                status,
-                RedirectRefusal::BodyToOtherOrigin {
-                    origin: to.origin().ascii_serialization(),
-                },
-            );
-        }
-        if status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::PERMANENT_REDIRECT {
-            tracing::warn!(
-                old = %without_query(&from),
-                new = %without_query(&to),
-                "Whispir moved a resource permanently; the SDK uses the new URL from now on"
-            );
-            memory.remember(&from, &to);
-        } else {
-            tracing::debug!(from = %without_query(&from), to = %without_query(&to), "following a redirect");
-        }
-        if cross_origin {
-            strip_credentials(&mut next);
-        }
-        *next.url_mut() = to;
-        spare = next.try_clone();
-        current = next;
-        hops += 1;
     }
 }
 
