@@ -198,7 +198,9 @@ impl VisitMut for CheckedSegments<'_> {
             let allowed = match self.allowed.and_then(|all| all.get(name)) {
                 Some(chars) => {
                     let chars = LitStr::new(chars, Span::call_site());
-                    quote::quote!(::std::option::Option::Some(#chars))
+                    quote::quote!(::std::option::Option::Some(
+                        &const { crate::segments::Allowed::new(#chars) }
+                    ))
                 }
                 None => quote::quote!(::std::option::Option::None),
             };
@@ -333,7 +335,7 @@ mod tests {
         assert_eq!(rewrite(&mut file, &patterns).expect("rewrites"), 1);
         let out = text(&file);
         assert!(
-            out.contains("crate::segments::encode(\"message_id\",&message_id,::std::option::Option::Some(\"ABCDEF0123456789\")).map_err(Error::InvalidRequest)?"),
+            out.contains("crate::segments::encode(\"message_id\",&message_id,::std::option::Option::Some(&const{crate::segments::Allowed::new(\"ABCDEF0123456789\")})).map_err(Error::InvalidRequest)?"),
             "{out}"
         );
         assert!(!out.contains("encode_path("), "{out}");

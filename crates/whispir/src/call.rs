@@ -1,22 +1,22 @@
 //! The calls every generated `send()` makes once progenitor's code has
 //! built the request (with Whispir's media types and the workspace): the
-//! credentials are put on it, [`execute`] runs it, and the answer is
+//! credentials are put on it, its attempts run (`execute`), and the answer is
 //! decoded into a typed [`Response`] or one [`Error`].
 //!
 //! `cargo xtask regen` rewrites the response handling of the generated
 //! methods to call these functions (see `xtask/src/response_handling.rs`).
 
-use std::pin::Pin;
-
 use bytes::Bytes;
+use futures::future::Either;
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, RawBody, resolve_location};
 
-use crate::execute::{Progress, execute, read_capped};
+use crate::execute::{Attempts, Progress, call_span, read_capped};
 use crate::generated::{ByteStream, Client};
 use crate::location::MessageSent;
 use crate::operations::OperationSpec;
@@ -157,11 +157,13 @@ impl<'a> Call<'a> {
     }
 
     /// Sends the call and decodes its successful answer with `decode`, all
-    /// within the client's time budget for a whole call.
-    async fn run<T, F, Fut>(self, decode: F) -> Result<T, Error>
+    /// within the client's time budget for a whole call. (A plain function
+    /// returning its future: see `execute::Attempts::run`.)
+    fn run<T, F, Fut>(self, decode: F) -> impl Future<Output = Result<T, Error>> + 'a
     where
-        F: FnOnce(Answer) -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        T: 'a,
+        F: FnOnce(Answer) -> Fut + 'a,
+        Fut: Future<Output = Result<T, Error>> + 'a,
     {
         let Call {
             client,
@@ -169,29 +171,54 @@ impl<'a> Call<'a> {
             method,
             request,
         } = self;
-        let budget = client.inner.options().timeout;
-        let started = Instant::now();
-        let deadline = far_instant(started, budget);
-        let progress = Progress::default();
-        // No timer of its own: every request of the call is sent with the
-        // shorter of the attempt timeout and what is left of the budget, and
-        // that bound covers its body too (see `redirect`).
-        let response = execute(
-            &client.client,
-            &client.inner,
-            request,
-            spec.operation_id,
-            (started, deadline),
-            &progress,
-        )
-        .await?;
-        decode(Answer {
-            spec,
-            method,
-            response,
-        })
-        .await
-        .map_err(|err| err.with_attempts(progress.attempts()))
+        let span = call_span(spec.operation_id, &request);
+        async move {
+            let budget = client.inner.options().timeout;
+            let started = Instant::now();
+            let deadline = far_instant(started, budget);
+            let progress = Progress::default();
+            // No timer of its own: every request of the call is sent with
+            // the shorter of the attempt timeout and what is left of the
+            // budget, and that bound covers its body too (see `redirect`).
+            let attempts = Attempts::new(
+                &client.client,
+                &client.inner,
+                spec.operation_id,
+                method.clone(),
+                (started, deadline),
+                &progress,
+            );
+            let response = attempts.finish(attempts.run(request).await)?;
+            decode(Answer {
+                spec,
+                method,
+                response,
+            })
+            .await
+            .map_err(|err| err.with_attempts(progress.attempts()))
+        }
+        .instrument(span)
+    }
+
+    /// The call's future, boxed once, whole, when the call is made; a call
+    /// refused while it was built fails when awaited. Sending and decoding
+    /// make a large future; boxed, the generated `send()` future and every
+    /// future that awaits it (the caller's, a `join_all`'s task) hold and
+    /// move a pointer (measured: moves of large futures were the largest
+    /// single cost at 256 concurrent calls).
+    fn start<T, F, Fut>(
+        prepared: Result<Self, Error>,
+        decode: F,
+    ) -> impl Future<Output = Result<T, Error>> + 'a
+    where
+        T: 'a,
+        F: FnOnce(Answer) -> Fut + 'a,
+        Fut: Future<Output = Result<T, Error>> + 'a,
+    {
+        match prepared {
+            Ok(call) => Either::Left(Box::pin(call.run(decode))),
+            Err(err) => Either::Right(Box::pin(std::future::ready(Err(err)))),
+        }
     }
 }
 
@@ -216,21 +243,16 @@ fn build_error(
     .with_call(spec.operation_id, method)
 }
 
-// The entry points below return the call's future boxed once, whole, when
-// the call is made. Sending and decoding make a large future; boxed, the
-// generated `send()` future and every future that awaits it (the caller's,
-// a `join_all`'s task) hold and move one pointer (measured: moves of large
-// futures were the largest single cost at 256 concurrent calls).
-
 /// An operation answered with a JSON body of type `T`.
 pub(crate) fn json<'a, T: DeserializeOwned + 'a>(
     client: &'a Client,
     spec: &'static OperationSpec,
     built: Built,
-) -> Pin<Box<impl Future<Output = Result<Response<T>, Error>> + 'a>> {
+) -> impl Future<Output = Result<Response<T>, Error>> + 'a {
     let limit = client.inner.options().body_limit;
-    let call = Call::prepare(client, spec, built);
-    Box::pin(async move { call?.run(|answer| decode_json(answer, limit)).await })
+    Call::start(Call::prepare(client, spec, built), move |answer| {
+        decode_json(answer, limit)
+    })
 }
 
 async fn decode_json<T: DeserializeOwned>(
@@ -251,17 +273,15 @@ pub(crate) fn empty<'a>(
     client: &'a Client,
     spec: &'static OperationSpec,
     built: Built,
-) -> Pin<Box<impl Future<Output = Result<Response<()>, Error>> + 'a>> {
+) -> impl Future<Output = Result<Response<()>, Error>> + 'a {
     let limit = client.inner.options().body_limit;
-    let call = Call::prepare(client, spec, built);
-    Box::pin(async move {
-        call?
-            .run(|answer| async move {
-                let (parts, _) = answer.bytes(limit).await?;
-                Ok(parts.into_response(Box::new(())))
-            })
-            .await
-    })
+    Call::start(
+        Call::prepare(client, spec, built),
+        move |answer| async move {
+            let (parts, _) = answer.bytes(limit).await?;
+            Ok(parts.into_response(Box::new(())))
+        },
+    )
 }
 
 /// `messageCreate`: a message accepted for sending (202 with `Location`),
@@ -270,31 +290,29 @@ pub(crate) fn message_sent<'a>(
     client: &'a Client,
     spec: &'static OperationSpec,
     built: Built,
-) -> Pin<Box<impl Future<Output = Result<MessageSent, Error>> + 'a>> {
+) -> impl Future<Output = Result<MessageSent, Error>> + 'a {
     let limit = client.inner.options().body_limit;
-    let call = Call::prepare(client, spec, built);
-    Box::pin(async move {
-        call?
-            .run(|answer| async move {
-                // The message was sent: from here on nothing may turn into an
-                // error that hides it. A body that cannot be read only loses the
-                // echo; it is read in any case so that the connection can be
-                // reused, and only a JSON object can be the scheduled echo.
-                let location = answer.location();
-                let Answer { mut response, .. } = answer;
-                let status = response.status();
-                let headers = std::mem::take(response.headers_mut());
-                let body = read_capped(response, limit).await;
-                let scheduled = match body {
-                    Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
-                        serde_json::from_slice(&bytes).ok().map(Box::new)
-                    }
-                    _ => None,
-                };
-                Ok(MessageSent::new(status, headers, location, scheduled))
-            })
-            .await
-    })
+    Call::start(
+        Call::prepare(client, spec, built),
+        move |answer| async move {
+            // The message was sent: from here on nothing may turn into an
+            // error that hides it. A body that cannot be read only loses the
+            // echo; it is read in any case so that the connection can be
+            // reused, and only a JSON object can be the scheduled echo.
+            let location = answer.location();
+            let Answer { mut response, .. } = answer;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            let body = read_capped(response, limit).await;
+            let scheduled = match body {
+                Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
+                    serde_json::from_slice(&bytes).ok().map(Box::new)
+                }
+                _ => None,
+            };
+            Ok(MessageSent::new(status, headers, location, scheduled))
+        },
+    )
 }
 
 /// Sends a GET for `url` with the media type of `spec` and decodes the body.
@@ -302,7 +320,7 @@ pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
     client: &'a Client,
     url: reqwest::Url,
     spec: &'static OperationSpec,
-) -> Pin<Box<impl Future<Output = Result<Response<T>, Error>> + 'a>> {
+) -> impl Future<Output = Result<Response<T>, Error>> + 'a {
     let mut request = reqwest::Request::new(Method::GET, url);
     request.headers_mut().insert(
         reqwest::header::ACCEPT,
@@ -316,5 +334,5 @@ pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
         method: Method::GET,
         request,
     };
-    Box::pin(call.run(move |answer| decode_json(answer, limit)))
+    Call::start(Ok(call), move |answer| decode_json(answer, limit))
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
-use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind, same_origin};
 
@@ -46,7 +45,7 @@ pub(crate) struct OutOfTime {
 const MAX_SERVER_PAUSE: Duration = Duration::from_secs(60);
 
 /// What a running call has done so far: the attempts it sent, which every
-/// error of the call reports, including a decode error after `execute`
+/// error of the call reports, including a decode error after the attempts
 /// returned. Atomic so that the call's future stays `Send`.
 #[derive(Debug, Default)]
 pub(crate) struct Progress {
@@ -60,23 +59,11 @@ impl Progress {
     }
 }
 
-/// Runs one call of `operation` (the spec's operation id) and returns its
-/// successful (2xx, or 304 answered from the cache) response. Every other
-/// outcome is an [`Error`] naming the operation, method and attempts. No
-/// retry starts that could not finish before `deadline`.
-///
-/// A plain function returning its future: an `async fn` keeps a moved
-/// argument twice in its future (as argument and as local), and a request
-/// is 264 bytes; the same holds for the layers below.
-pub(crate) fn execute<'a>(
-    http: &'a reqwest::Client,
-    context: &'a ClientContext,
-    request: reqwest::Request,
-    operation: &'static str,
-    (started, deadline): (Instant, Instant),
-    progress: &'a Progress,
-) -> impl Future<Output = Result<reqwest::Response, Error>> + 'a {
-    let span = tracing::info_span!(
+/// The tracing span of one call of `operation`: operation, method and
+/// path, then attempt, status, retry decision and elapsed time as they are
+/// known. Never credentials, the query or bodies.
+pub(crate) fn call_span(operation: &'static str, request: &reqwest::Request) -> tracing::Span {
+    tracing::info_span!(
         "whispir.call",
         operation,
         method = %request.method(),
@@ -85,22 +72,42 @@ pub(crate) fn execute<'a>(
         status = tracing::field::Empty,
         retry = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty,
-    );
-    let policy = context.policy();
-    async move {
-        let call = Attempts {
+    )
+}
+
+impl<'a> Attempts<'a> {
+    /// The attempts of one call of `operation` (the spec's operation id),
+    /// within the call's `deadline`. Awaited inside the call's span.
+    pub(crate) fn new(
+        http: &'a reqwest::Client,
+        context: &'a ClientContext,
+        operation: &'static str,
+        method: Method,
+        (started, deadline): (Instant, Instant),
+        progress: &'a Progress,
+    ) -> Self {
+        Self {
             http,
-            policy,
+            policy: context.policy(),
             operation,
-            method: request.method().clone(),
+            method,
             started,
             deadline,
             progress,
-        };
-        let result = call.run(request).await;
+        }
+    }
+
+    /// The outcome of the attempts ([`Attempts::run`]): the successful (2xx,
+    /// or 304 answered from the cache) response, or an [`Error`] naming the
+    /// operation, method and attempts. Records the status and elapsed time
+    /// on the call's span, and logs a failure.
+    pub(crate) fn finish(
+        &self,
+        result: Result<reqwest::Response, Error>,
+    ) -> Result<reqwest::Response, Error> {
         let span = tracing::Span::current();
         if !span.is_disabled() {
-            span.record("elapsed_ms", started.elapsed().as_millis());
+            span.record("elapsed_ms", self.started.elapsed().as_millis());
         }
         match &result {
             Ok(response) => {
@@ -112,17 +119,19 @@ pub(crate) fn execute<'a>(
                 }
                 // The API's text may echo recipients or message text: only at
                 // debug level.
-                tracing::info!(class = ?err.class(), attempts = progress.attempts(), "the call failed");
+                tracing::info!(class = ?err.class(), attempts = self.progress.attempts(), "the call failed");
                 tracing::debug!(error = %err, "the call failed");
             }
         }
-        result.map_err(|err| err.with_attempts(progress.attempts()))
+        result.map_err(|err| err.with_attempts(self.progress.attempts()))
     }
-    .instrument(span)
 }
 
-/// One call's attempts and what they share.
-struct Attempts<'a> {
+/// One call's attempts and what they share. A call awaits
+/// [`Attempts::run`] directly, inside its span (`call::Call::run`): no
+/// future of its own between them, since every level of futures is moved
+/// whole into the one above it.
+pub(crate) struct Attempts<'a> {
     http: &'a reqwest::Client,
     policy: &'a CallPolicy,
     operation: &'static str,
@@ -137,11 +146,15 @@ impl Attempts<'_> {
     /// The attempts of one call, with the retry decisions between them. An
     /// answer that is not a success becomes the SDK's error at once (its
     /// body read, capped), and that one classification decides the retry.
+    /// No retry starts that could not finish before the deadline. (A plain
+    /// function returning its future: an `async fn` keeps a moved argument
+    /// twice in its future, as argument and as local, and a request is 264
+    /// bytes; the same holds for `send_following_redirects`.)
     #[allow(
         clippy::manual_async_fn,
         reason = "an `async fn` would keep the request twice in its future"
     )]
-    fn run(
+    pub(crate) fn run(
         &self,
         mut current: reqwest::Request,
     ) -> impl Future<Output = Result<reqwest::Response, Error>> + '_ {
@@ -158,7 +171,8 @@ impl Attempts<'_> {
                 cache.add_validators(key, &mut current);
             }
             let retry = &policy.options.retry;
-            let mut caps = retry.backoff_caps();
+            // Made on the first retry: most calls never need it.
+            let mut caps = None;
             let mut retry_cost = None;
             let mut repeated_without_validators = false;
             let mut from_api = false;
@@ -272,7 +286,7 @@ impl Attempts<'_> {
                     span.record("retry", "no");
                     return Err(err);
                 };
-                let Some(cap) = caps.next() else {
+                let Some(cap) = caps.get_or_insert_with(|| retry.backoff_caps()).next() else {
                     span.record("retry", "no");
                     return Err(err);
                 };

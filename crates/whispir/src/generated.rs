@@ -28677,7 +28677,8 @@ pub mod builder {
                         ::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
                         ::segments::encode("message_id", & message_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -28847,7 +28848,8 @@ pub mod builder {
                         ::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
                         ::segments::encode("message_id", & message_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -29025,7 +29027,8 @@ pub mod builder {
                         ::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
                         ::segments::encode("message_id", & message_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -32122,7 +32125,8 @@ pub mod builder {
                     format_args!(
                         "{}/workspaces/{}", client.baseurl, crate
                         ::segments::encode("workspace_id", & workspace_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -32214,7 +32218,8 @@ pub mod builder {
                     format_args!(
                         "{}/workspaces/{}", client.baseurl, crate
                         ::segments::encode("workspace_id", & workspace_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -32344,7 +32349,8 @@ pub mod builder {
                     format_args!(
                         "{}/workspaces/{}/activities", client.baseurl, crate
                         ::segments::encode("workspace_id", & workspace_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -32469,7 +32475,8 @@ pub mod builder {
                     format_args!(
                         "{}/workspaces/{}/users", client.baseurl, crate
                         ::segments::encode("workspace_id", & workspace_id,
-                        ::std::option::Option::Some("ABCDEF0123456789"))
+                        ::std::option::Option::Some(& const { crate
+                        ::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );

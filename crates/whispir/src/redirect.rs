@@ -129,7 +129,7 @@ fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Respon
 /// `gate` (the rate limiter). `template` is a copy of the request to send
 /// again on a redirect (without one, a redirect cannot be followed). A request with a body (a message, a contact) is
 /// never sent to another origin.
-/// (A plain function returning its future: see `execute`.)
+/// (A plain function returning its future: see `execute::Attempts::run`.)
 #[allow(
     clippy::manual_async_fn,
     reason = "an `async fn` would keep the request twice in its future"

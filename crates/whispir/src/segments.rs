@@ -21,7 +21,50 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// The characters of a workspace id: the spec documents `^[A-F0-9]+$`.
-pub(crate) const WORKSPACE_ID_CHARACTERS: &str = "ABCDEF0123456789";
+pub(crate) const WORKSPACE_ID_CHARACTERS: Allowed = Allowed::new("ABCDEF0123456789");
+
+/// The characters a path parameter's documented pattern allows. Made at
+/// compile time (the generated calls write `const { Allowed::new("…") }`):
+/// patterns are ASCII classes, checked against a bit set.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Allowed {
+    chars: &'static str,
+    /// The characters as a bit set, when all are ASCII.
+    ascii: Option<u128>,
+}
+
+impl Allowed {
+    /// The characters of `chars`.
+    pub(crate) const fn new(chars: &'static str) -> Self {
+        let bytes = chars.as_bytes();
+        let mut set = 0u128;
+        let mut all_ascii = true;
+        let mut index = 0;
+        while index < bytes.len() {
+            let byte = bytes[index];
+            if byte < 128 {
+                set |= 1 << byte;
+            } else {
+                all_ascii = false;
+            }
+            index += 1;
+        }
+        Self {
+            chars,
+            ascii: if all_ascii { Some(set) } else { None },
+        }
+    }
+
+    /// The first character of `value` not allowed.
+    fn first_not_allowed(&self, value: &str) -> Option<char> {
+        match self.ascii {
+            Some(set) => value
+                .chars()
+                .find(|&c| !(c.is_ascii() && set & (1 << u32::from(c)) != 0)),
+            None => value.chars().find(|&c| !self.chars.contains(c)),
+        }
+    }
+}
 
 /// The longest argument quoted back in an error.
 const QUOTED: usize = 40;
@@ -62,7 +105,7 @@ pub(crate) fn url(parts: std::fmt::Arguments<'_>) -> String {
 pub(crate) fn encode<'a>(
     name: &str,
     value: &'a str,
-    allowed: Option<&str>,
+    allowed: Option<&Allowed>,
 ) -> Result<Cow<'a, str>, String> {
     if value.is_empty() {
         return Err(format!("{name} is empty"));
@@ -74,34 +117,20 @@ pub(crate) fn encode<'a>(
         ));
     }
     if let Some(allowed) = allowed
-        && let Some(bad) = first_not_allowed(value, allowed)
+        && let Some(bad) = allowed.first_not_allowed(value)
     {
         return Err(format!(
-            "{name} {} has {bad:?}, which its documented form does not allow (only {allowed})",
-            quoted(value)
+            "{name} {} has {bad:?}, which its documented form does not allow (only {})",
+            quoted(value),
+            allowed.chars
         ));
     }
     Ok(utf8_percent_encode(value, NOT_UNRESERVED).into())
 }
 
-/// The first character of `value` that `allowed` does not list. Documented
-/// patterns are ASCII classes: those are checked against a bit set instead
-/// of searching `allowed` for every character.
-fn first_not_allowed(value: &str, allowed: &str) -> Option<char> {
-    let ascii = allowed
-        .bytes()
-        .try_fold(0u128, |set, byte| (byte < 128).then(|| set | 1 << byte));
-    match ascii {
-        Some(set) => value
-            .chars()
-            .find(|&c| !(c.is_ascii() && set & (1 << u32::from(c)) != 0)),
-        None => value.chars().find(|&c| !allowed.contains(c)),
-    }
-}
-
 /// A workspace id as one path segment, or why it cannot be one.
 pub(crate) fn encode_workspace(value: &str) -> Result<Cow<'_, str>, String> {
-    encode("workspace_id", value, Some(WORKSPACE_ID_CHARACTERS))
+    encode("workspace_id", value, Some(&WORKSPACE_ID_CHARACTERS))
 }
 
 /// The path prefix of a workspace-scoped operation: empty without a
@@ -134,15 +163,16 @@ mod tests {
 
     #[test]
     fn allowed_characters_are_checked_as_listed() {
-        assert_eq!(first_not_allowed("CD34", "ABCDEF0123456789"), None);
-        assert_eq!(first_not_allowed("CD3x", "ABCDEF0123456789"), Some('x'));
-        assert_eq!(first_not_allowed("CDé", "ABCDEF"), Some('é'));
+        let first = |value, allowed| Allowed::new(allowed).first_not_allowed(value);
+        assert_eq!(first("CD34", "ABCDEF0123456789"), None);
+        assert_eq!(first("CD3x", "ABCDEF0123456789"), Some('x'));
+        assert_eq!(first("CDé", "ABCDEF"), Some('é'));
         // DEL and NUL are ASCII but never listed.
-        assert_eq!(first_not_allowed("A\u{7f}", "A"), Some('\u{7f}'));
-        assert_eq!(first_not_allowed("\0", "A"), Some('\0'));
+        assert_eq!(first("A\u{7f}", "A"), Some('\u{7f}'));
+        assert_eq!(first("\0", "A"), Some('\0'));
         // A list with other characters is searched as it is.
-        assert_eq!(first_not_allowed("aé", "aé"), None);
-        assert_eq!(first_not_allowed("aéb", "aé"), Some('b'));
+        assert_eq!(first("aé", "aé"), None);
+        assert_eq!(first("aéb", "aé"), Some('b'));
     }
 
     #[test]
