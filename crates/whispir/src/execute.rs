@@ -16,6 +16,7 @@ use crate::cache::{ResponseCache, Settled};
 use crate::context::{CallPolicy, ClientContext};
 use crate::rate_limit::{Admission, DailyToken, RateLimiter};
 use crate::redirect::send_following_redirects;
+use crate::replay::Replay;
 use crate::retry::wait_before_retry;
 
 /// Why an attempt ended without a response to hand on.
@@ -88,6 +89,7 @@ impl<'a> Attempts<'a> {
     ) -> Self {
         Self {
             http,
+            context,
             policy: context.policy(),
             operation,
             method,
@@ -133,6 +135,8 @@ impl<'a> Attempts<'a> {
 /// whole into the one above it.
 pub(crate) struct Attempts<'a> {
     http: &'a reqwest::Client,
+    /// Credentials for requests sent again (see `replay`).
+    context: &'a ClientContext,
     policy: &'a CallPolicy,
     operation: &'static str,
     method: Method,
@@ -183,7 +187,7 @@ impl Attempts<'_> {
                 span.record("attempt", attempt);
                 // A copy for a retry or a redirect; a body that cannot be copied
                 // is sent once.
-                let copy = current.try_clone();
+                let copy = Replay::keep(&current, self.context);
                 let gate = Gate {
                     limiter: policy.limiter.as_ref(),
                     deadline: self.deadline,
@@ -215,7 +219,7 @@ impl Attempts<'_> {
                             Settled::RepeatWithoutValidators { not_modified } => {
                                 // The entry the 304 confirmed was evicted meanwhile:
                                 // ask again, once, for the whole answer.
-                                match copy {
+                                match copy.as_ref().and_then(Replay::request) {
                                     Some(mut again) if !repeated_without_validators => {
                                         ResponseCache::remove_validators(&mut again);
                                         repeated_without_validators = true;
@@ -280,8 +284,10 @@ impl Attempts<'_> {
                     let pause = retry_after.unwrap_or(Duration::from_secs(1));
                     limiter.back_off(pause.min(MAX_SERVER_PAUSE));
                 }
-                let Some(copy) =
-                    copy.filter(|_| err.is_retryable() && attempt < retry.max_attempts)
+                let Some(again) = copy
+                    .filter(|_| err.is_retryable() && attempt < retry.max_attempts)
+                    .as_ref()
+                    .and_then(Replay::request)
                 else {
                     span.record("retry", "no");
                     return Err(err);
@@ -308,7 +314,7 @@ impl Attempts<'_> {
                 tracing::info!(attempt, class = ?err.class(), wait_ms = wait.as_millis(), "retrying");
                 drop(err);
                 tokio::time::sleep(wait).await;
-                current = copy;
+                current = again;
             }
         }
     }

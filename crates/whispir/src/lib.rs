@@ -43,6 +43,7 @@ pub mod operations;
 pub mod pagination;
 pub mod rate_limit;
 mod redirect;
+mod replay;
 pub mod response;
 pub mod retry;
 mod segments;

@@ -25,6 +25,7 @@ use whispir_errors::{RedirectRefusal, Refusal, is_downgrade, resolve_location, s
 
 use crate::context::API_KEY_HEADER;
 use crate::execute::{Failure, Gate};
+use crate::replay::Replay;
 
 /// The most redirects one call follows.
 pub const MAX_HOPS: usize = 5;
@@ -137,7 +138,7 @@ fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Respon
 pub(crate) fn send_following_redirects<'a>(
     http: &'a reqwest::Client,
     mut current: reqwest::Request,
-    template: Option<&'a reqwest::Request>,
+    template: Option<&'a Replay<'a>>,
     memory: &'a RedirectMemory,
     gate: Gate<'a>,
 ) -> impl Future<Output = Result<reqwest::Response, Failure>> + 'a {
@@ -173,7 +174,7 @@ pub(crate) fn send_following_redirects<'a>(
             let from = response.url().clone();
             let next = match spare.take() {
                 Some(next) => Some(next),
-                None => template.and_then(reqwest::Request::try_clone),
+                None => template.and_then(Replay::request),
             };
             if has_body && !matches!(status.as_u16(), 307 | 308) {
                 return refuse(status, RedirectRefusal::SendNotRepeated);
