@@ -206,6 +206,30 @@ fn plan(per_second: u32, per_day: Option<u32>) -> Plan {
 }
 
 #[tokio::test]
+async fn a_retry_held_by_the_daily_budget_reports_the_answer_that_was_sent() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let options = CallOptions {
+        rate_limit: Some(plan(1000, Some(1))),
+        ..fast_retries(3)
+    };
+    let client = mock_client_with(&server.uri(), options);
+    let err = expect_error(client.message_retrieve().message_id("A1").send().await);
+    assert_eq!(
+        err.status(),
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE),
+        "{err:#}"
+    );
+    assert_eq!(err.refusal(), None, "{err:#}");
+    assert_eq!(err.attempts(), 1, "{err:#}");
+    assert!(!err.to_string().contains("not sent"), "{err}");
+    assert_eq!(requests(&server).await, 1);
+}
+
+#[tokio::test]
 async fn the_limiter_holds_a_burst_of_100_calls_to_the_plan_rate() {
     let server = MockServer::start().await;
     Mock::given(path("/messages/A"))

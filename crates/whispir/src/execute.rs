@@ -180,6 +180,9 @@ impl Attempts<'_> {
             let mut retry_cost = None;
             let mut repeated_without_validators = false;
             let mut from_api = false;
+            // The error that led to the retry under way: what the call
+            // reports if the limiter holds that retry back.
+            let mut previous: Option<Error> = None;
             loop {
                 // Counted before sending: a call cut short by its deadline while
                 // the request is out must say it may have been sent.
@@ -235,6 +238,13 @@ impl Attempts<'_> {
                         // The limiter kept this attempt back: it never happened.
                         self.progress.attempts.fetch_sub(1, Ordering::AcqRel);
                         span.record("retry", "no");
+                        if let Some(previous) = previous {
+                            // A retry held back: the call failed with what the
+                            // last attempt got, which was sent ("not sent"
+                            // would be wrong).
+                            tracing::info!(%refusal, "the retry was not sent");
+                            return Err(previous);
+                        }
                         return Err(self.refused(refusal));
                     }
                     Ok(response) => {
@@ -312,7 +322,7 @@ impl Attempts<'_> {
                 }
                 span.record("retry", "yes");
                 tracing::info!(attempt, class = ?err.class(), wait_ms = wait.as_millis(), "retrying");
-                drop(err);
+                previous = Some(err);
                 tokio::time::sleep(wait).await;
                 current = again;
             }
