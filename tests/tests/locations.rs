@@ -239,6 +239,35 @@ async fn waiting_stops_at_the_deadline_with_the_last_status() {
 }
 
 #[tokio::test]
+async fn a_slow_poll_ends_the_wait_at_its_deadline() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(status_page(1, 0).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let started = std::time::Instant::now();
+    let outcome = accepted
+        .wait(
+            &mock_client(&server.uri()),
+            quick(Duration::from_millis(300)),
+        )
+        .await
+        .expect("no error: the deadline came first");
+    assert!(
+        matches!(outcome, WaitOutcome::DeadlineReached(None)),
+        "{outcome:?}"
+    );
+    // The client's own call budget (30 s) and attempt timeout (10 s) are
+    // far longer: the wait's deadline cut the poll short.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn waiting_is_cancel_safe_and_can_resume() {
     let server = MockServer::start().await;
     let accepted = accepted(&server).await;

@@ -256,9 +256,10 @@ impl Accepted {
     }
 
     /// Polls the message's delivery status with exponential backoff until no
-    /// recipient is pending or the deadline passes. Throttling answers are
-    /// waited out (`Retry-After` honoured). Dropping the future stops
-    /// polling and loses nothing: the handle can wait again.
+    /// recipient is pending or the deadline passes; a poll still out at the
+    /// deadline is dropped. Throttling answers are waited out (`Retry-After`
+    /// honoured). Dropping the future stops polling and loses nothing: the
+    /// handle can wait again.
     pub async fn wait(&self, client: &Client, options: WaitOptions) -> Result<WaitOutcome, Error> {
         let start = Instant::now();
         // A deadline too far to represent is no deadline: a day is plenty.
@@ -275,7 +276,13 @@ impl Accepted {
                 call = call.workspace_id(workspace.as_str());
             }
             let mut pause = interval;
-            match call.send().await {
+            // A poll is bounded by the deadline too: a slow answer ends the
+            // wait on time (a status read is safe to drop mid-flight).
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(answer) = tokio::time::timeout(left, call.send()).await else {
+                return Ok(WaitOutcome::DeadlineReached(last));
+            };
+            match answer {
                 Ok(status) => {
                     let status = status.into_inner();
                     if is_final(&status) {
