@@ -251,6 +251,12 @@ impl ClientBuilder {
     /// (the defaults, or those given to this builder) and no redirect
     /// following by reqwest (the SDK follows redirects by its own rules,
     /// which never send a body or credentials to another origin).
+    ///
+    /// Give credentials to [`ClientBuilder::credentials`] and
+    /// [`ClientBuilder::api_key`] only, never as the builder's
+    /// `default_headers`: reqwest adds default headers to every request it
+    /// sends, including one the SDK sends to another origin without
+    /// credentials.
     pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.http_client = Some(builder);
         self
