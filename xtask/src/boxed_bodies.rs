@@ -23,7 +23,7 @@
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, parse_quote};
 
-use crate::response_handling::{ShapeError, text};
+use crate::response_handling::{ShapeError, shape, text};
 
 /// Puts the body of every operation builder in `mod builder` in a
 /// `crate::models::Body`. Returns how many builders were changed.
@@ -140,13 +140,6 @@ impl VisitMut for Boxing {
             }
             _ => {}
         }
-    }
-}
-
-fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.into(),
     }
 }
 

@@ -27,7 +27,7 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, parse_quote};
 
 use crate::adapt::OperationSpec;
-use crate::response_handling::{ShapeError, spec_static, text};
+use crate::response_handling::{ShapeError, shape, spec_static, spec_static_in, text};
 
 /// The header progenitor adds to operations with a JSON answer, as
 /// compact text.
@@ -57,19 +57,14 @@ pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usi
             if method.sig.ident != "send" {
                 continue;
             }
-            let body = text(&method.block);
-            let Some(name) = body
-                .split("&crate::generated::specs::")
-                .nth(1)
-                .and_then(|rest| rest.split([',', ')']).next())
-            else {
+            let Some(name) = spec_static_in(&method.block) else {
                 return Err(shape(
                     &text(&block.self_ty),
                     "run the response-handling pass first: no operation spec found",
                 ));
             };
-            let Some(operation) = by_static.get(name) else {
-                return Err(shape(name, "no operation in the spec has this name"));
+            let Some(operation) = by_static.get(&name) else {
+                return Err(shape(&name, "no operation in the spec has this name"));
             };
             let mut chain = RequestChain {
                 operation,
@@ -204,13 +199,6 @@ fn innermost(expr: &mut Expr) -> Option<&mut Expr> {
     match expr {
         Expr::MethodCall(call) => innermost(&mut call.receiver),
         _ => None,
-    }
-}
-
-fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.into(),
     }
 }
 

@@ -18,7 +18,7 @@
 use proc_macro2::Ident;
 use syn::{Expr, ImplItem, Item, Member, Stmt, parse_quote};
 
-use crate::response_handling::{ShapeError, text};
+use crate::response_handling::{ShapeError, shape, text};
 
 /// Rewrites every builder-to-model conversion in `types::builder`.
 /// Returns how many were rewritten; a conversion of another shape is an
@@ -142,13 +142,6 @@ fn checked_fields(block: &syn::Block) -> Option<Vec<Ident>> {
             (same && text(&read.base) == "value").then(|| name.clone())
         })
         .collect()
-}
-
-fn shape(place: &str, problem: &str) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.to_string(),
-    }
 }
 
 #[cfg(test)]

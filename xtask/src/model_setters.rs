@@ -15,7 +15,7 @@ use proc_macro2::Ident;
 use syn::visit_mut::VisitMut;
 use syn::{ImplItem, Item, TypeParamBound, WherePredicate, parse_quote};
 
-use crate::response_handling::{ShapeError, text};
+use crate::response_handling::{ShapeError, shape, text};
 
 const TRY_INTO: &str = "::std::convert::TryInto";
 const OPTION: &str = "::std::option::Option<";
@@ -142,13 +142,6 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
     Ok(rewritten)
 }
 
-fn shape(place: &str, problem: &str) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.to_string(),
-    }
-}
-
 /// Gives a setter that converts its `value` the shared error text.
 fn share_error_text(place: &str, setter: &mut syn::ImplItemFn) -> Result<(), ShapeError> {
     if setter.sig.generics.where_clause.is_none() {
@@ -162,7 +155,7 @@ fn share_error_text(place: &str, setter: &mut syn::ImplItemFn) -> Result<(), Sha
     if shared.replaced != 1 {
         return Err(shape(
             &format!("{place}::{}", setter.sig.ident),
-            &format!(
+            format!(
                 "expected one `value.….map_err(|e| …)`, found {}",
                 shared.replaced
             ),
@@ -213,7 +206,7 @@ fn rewrite_setter(place: &str, setter: &mut syn::ImplItemFn) -> Result<usize, Sh
     if rename.renamed != 1 {
         return Err(shape(
             &format!("{place}::{}", setter.sig.ident),
-            &format!("expected one `value.try_into()`, found {}", rename.renamed),
+            format!("expected one `value.try_into()`, found {}", rename.renamed),
         ));
     }
     Ok(1)

@@ -10,7 +10,7 @@
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item};
 
-use crate::response_handling::{ShapeError, text};
+use crate::response_handling::{ShapeError, shape, text};
 
 /// Rewrites the setters of every operation builder. Returns how many
 /// conversions now use the shared function.
@@ -81,13 +81,6 @@ impl VisitMut for Shared {
         let message = message.clone();
         *expr = syn::parse_quote!(crate::models::param(#receiver, #message));
         self.replaced += 1;
-    }
-}
-
-fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.into(),
     }
 }
 

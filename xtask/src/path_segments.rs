@@ -29,18 +29,11 @@ use proc_macro2::Span;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, LitStr, parse_quote};
 
-use crate::response_handling::{ShapeError, text};
+use crate::response_handling::{ShapeError, shape, spec_static_in, text};
 
 /// Per generated method name, per parameter (Rust name), the characters
 /// its documented pattern allows.
 pub type PathPatterns = BTreeMap<String, BTreeMap<String, String>>;
-
-fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.into(),
-    }
-}
 
 /// The characters a `^[CLASS]+$` pattern allows, e.g. `^[A-F0-9]+$` →
 /// `ABCDEF0123456789`.
@@ -236,19 +229,13 @@ pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, S
                 if method.sig.ident != "send" {
                     continue;
                 }
-                let body = text(&method.block);
-                let operation = body
-                    .split("(client,&crate::generated::specs::")
-                    .nth(1)
-                    .and_then(|rest| rest.split(',').next())
-                    .unwrap_or_default()
-                    .to_lowercase();
-                if operation.is_empty() {
+                let Some(operation) = spec_static_in(&method.block).map(|name| name.to_lowercase())
+                else {
                     return Err(shape(
                         &text(&block.self_ty),
                         "run the response-handling pass first: no operation name found",
                     ));
-                }
+                };
                 let mut checked = CheckedSegments {
                     place: &operation,
                     allowed: patterns.get(&operation),

@@ -27,7 +27,7 @@ use proc_macro2::TokenStream;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprMethodCall, Stmt, Token, parse_quote};
 
-use crate::response_handling::{ShapeError, text};
+use crate::response_handling::{ShapeError, shape, text};
 
 /// The statement that adds progenitor's version header, as compact text.
 const VERSION_HEADER: &str =
@@ -192,13 +192,6 @@ fn remove_calls(expr: &mut Expr, remove: &dyn Fn(&ExprMethodCall) -> bool) -> us
             }
         }
         _ => 0,
-    }
-}
-
-fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.into(),
     }
 }
 

@@ -72,7 +72,9 @@ pub struct ShapeError {
     pub problem: String,
 }
 
-fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
+/// The error every syn pass gives for a shape of progenitor's output it
+/// does not know, at `place`.
+pub(crate) fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
     ShapeError {
         place: place.to_string(),
         problem: problem.into(),
@@ -258,6 +260,18 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
     });
     method.block = body;
     Ok(())
+}
+
+/// The name of the `generated::specs` static a rewritten `send()` passes
+/// to `crate::call` (`MESSAGE_RETRIEVE`), or `None` before the
+/// response-handling pass.
+pub(crate) fn spec_static_in(send: &syn::Block) -> Option<String> {
+    text(send)
+        .split("&crate::generated::specs::")
+        .nth(1)
+        .and_then(|rest| rest.split([',', ')']).next())
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
 }
 
 /// The name of the static in `generated::specs` that holds the facts of
