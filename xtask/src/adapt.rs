@@ -66,6 +66,86 @@ pub struct OperationSpec {
     /// unscoped path with an optional `workspaceId` query parameter, which
     /// the client turns back into the path prefix.
     pub workspace_scoped: bool,
+    /// What sending the operation does ([`Effect`]).
+    pub effect: Effect,
+    /// The header parameters the caller sets (e.g. `eventType`): they
+    /// select the answer, so the response cache keys on them.
+    pub header_params: Vec<String>,
+}
+
+/// What sending an operation does: the fact its retries, redirects and
+/// caching are decided from (the SDK's `whispir_errors::Effect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Changes nothing.
+    Read,
+    /// Sending it twice leaves the same state as once.
+    Idempotent,
+    /// Must never happen twice because of the client.
+    Unrepeatable,
+}
+
+impl Effect {
+    /// The variant's name in `whispir_errors::Effect`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Effect::Read => "Read",
+            Effect::Idempotent => "Idempotent",
+            Effect::Unrepeatable => "Unrepeatable",
+        }
+    }
+}
+
+/// The spec extension that states an operation's effect where its method
+/// alone would say something else (e.g. a search sent as `POST`).
+pub const EFFECT_EXTENSION: &str = "x-whispir-effect";
+
+/// The effect of an operation: its `x-whispir-effect` if it has one, else
+/// what its method means (RFC 9110: GET/HEAD read, PUT/DELETE idempotent,
+/// anything else unrepeatable). An operation that answers 201 or 202 (a
+/// resource created, a send accepted; see the code table) is unrepeatable
+/// whatever it says: a stated `read` or `idempotent` there is refused.
+fn operation_effect(
+    operation: &Map<String, Value>,
+    method: &str,
+    place: &str,
+) -> Result<Effect, SpecError> {
+    let by_method = match method {
+        "get" | "head" => Effect::Read,
+        "put" | "delete" => Effect::Idempotent,
+        _ => Effect::Unrepeatable,
+    };
+    let stated = match operation.get(EFFECT_EXTENSION) {
+        None => None,
+        Some(Value::String(name)) => Some(match name.as_str() {
+            "read" => Effect::Read,
+            "idempotent" => Effect::Idempotent,
+            "unrepeatable" => Effect::Unrepeatable,
+            other => {
+                return Err(SpecError::new(format!(
+                    "{place}: {EFFECT_EXTENSION} is {other:?}; it must be read, idempotent or unrepeatable"
+                )));
+            }
+        }),
+        Some(other) => {
+            return Err(SpecError::new(format!(
+                "{place}: {EFFECT_EXTENSION} must be a string, not {other}"
+            )));
+        }
+    };
+    let creates = operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .is_some_and(|responses| responses.contains_key("201") || responses.contains_key("202"));
+    match stated {
+        Some(effect) if creates && effect != Effect::Unrepeatable => Err(SpecError::new(format!(
+            "{place}: {EFFECT_EXTENSION} says {effect:?}, but the operation answers 201 or 202 \
+             (it creates or sends): it is unrepeatable"
+        ))),
+        Some(effect) => Ok(effect),
+        None if creates => Ok(Effect::Unrepeatable),
+        None => Ok(by_method),
+    }
 }
 
 /// The generator's copy of the spec and the per-operation facts the client
@@ -315,6 +395,17 @@ fn adapt_operation(
         .or(success_media)
         .unwrap_or_else(|| "application/json".to_string());
     let content_type = declared_header("content-type").or(request_content);
+    let header_params = adapted
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice)
+        .iter()
+        .filter(|param| param.get("in").and_then(Value::as_str) == Some("header"))
+        .filter_map(|param| param.get("name").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    let effect = operation_effect(operation, method, place)?;
+    adapted.remove(EFFECT_EXTENSION);
     Ok((
         adapted,
         OperationSpec {
@@ -325,6 +416,8 @@ fn adapt_operation(
             accept,
             content_type,
             workspace_scoped,
+            effect,
+            header_params,
         },
     ))
 }

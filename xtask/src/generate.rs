@@ -163,6 +163,8 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
         let path = &row.path;
         let accept = &row.accept;
         let workspace_scoped = row.workspace_scoped;
+        let effect = quote::format_ident!("{}", row.effect.variant());
+        let header_params = &row.header_params;
         let content_type = match &row.content_type {
             Some(ct) => quote! { Some(#ct) },
             None => quote! { None },
@@ -179,6 +181,8 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
                     accept: #accept,
                     content_type: #content_type,
                     workspace_scoped: #workspace_scoped,
+                    effect: whispir_errors::Effect::#effect,
+                    header_params: &[#(#header_params),*],
                 };
         }
     });

@@ -217,6 +217,8 @@ mod tests {
             accept: "application/vnd.whispir.message-v1+json".into(),
             content_type: content_type.map(str::to_string),
             workspace_scoped: true,
+            effect: crate::adapt::Effect::Unrepeatable,
+            header_params: Vec::new(),
         }
     }
 

@@ -55,6 +55,16 @@ impl RetryPolicy {
             RetryPolicy::IdempotentOnly => method.is_idempotent(),
         }
     }
+
+    /// Whether a request of an operation with this effect may be sent again
+    /// under the policy: the operation's effect, not its method, decides.
+    pub fn allows_effect(self, effect: crate::Effect) -> bool {
+        match self {
+            RetryPolicy::Never => false,
+            RetryPolicy::Always => true,
+            RetryPolicy::IdempotentOnly => effect.is_idempotent(),
+        }
+    }
 }
 
 /// Why the API answered 403.

@@ -8,6 +8,7 @@ use http::{HeaderMap, Method, StatusCode};
 use crate::body::{ApiErrorBody, RawBody, parse_error_body};
 use crate::class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 use crate::code_table::TableRow;
+use crate::effect::Effect;
 use crate::refusal::Refusal;
 use crate::retry_after::parse_retry_after;
 
@@ -113,6 +114,8 @@ struct Inner {
     kind: Kind,
     operation: Option<String>,
     method: Option<Method>,
+    /// What the operation does, when the error came from a known one.
+    effect: Option<Effect>,
     attempts: u32,
 }
 
@@ -228,6 +231,7 @@ impl Error {
                 kind,
                 operation: operation.map(str::to_string),
                 method,
+                effect: None,
                 attempts: 0,
             }),
         }
@@ -243,6 +247,18 @@ impl Error {
             self.inner.method = Some(method.clone());
         }
         self
+    }
+
+    /// Records what the operation does ([`Effect`]): retry decisions then
+    /// follow the operation's effect rather than its HTTP method.
+    pub fn with_effect(mut self, effect: Effect) -> Self {
+        self.inner.effect = Some(effect);
+        self
+    }
+
+    /// What the failed operation does, when the SDK knows it.
+    pub fn effect(&self) -> Option<Effect> {
+        self.inner.effect
     }
 
     /// Records how many times the request was sent (0: never).
@@ -306,14 +322,17 @@ impl Error {
         }
     }
 
-    /// Whether sending the same request again is safe and may succeed. A
-    /// POST that may have reached the server is never retryable: a message
-    /// could be sent twice.
+    /// Whether sending the same request again is safe and may succeed. An
+    /// operation that must not repeat (a message send, a create) and may
+    /// have reached the server is never retryable: a message could be sent
+    /// twice. The operation's [`Effect`] decides where it is known, else
+    /// the method.
     pub fn is_retryable(&self) -> bool {
-        match &self.inner.method {
-            Some(method) => self.retry_policy().allows(method),
-            // Without the method, only what is safe for any method.
-            None => self.retry_policy() == RetryPolicy::Always,
+        match (self.inner.effect, &self.inner.method) {
+            (Some(effect), _) => self.retry_policy().allows_effect(effect),
+            (None, Some(method)) => self.retry_policy().allows(method),
+            // Without either, only what is safe for any request.
+            (None, None) => self.retry_policy() == RetryPolicy::Always,
         }
     }
 

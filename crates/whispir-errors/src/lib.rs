@@ -9,6 +9,7 @@
 pub mod body;
 pub mod class;
 pub mod code_table;
+pub mod effect;
 pub mod error;
 #[rustfmt::skip]
 mod generated;
@@ -20,6 +21,7 @@ pub mod transport;
 pub use body::{ApiErrorBody, DEFAULT_BODY_LIMIT, RawBody, parse_error_body};
 pub use class::{Classification, ErrorClass, ForbiddenReason, RetryPolicy, classify};
 pub use code_table::{TableRow, TableSection};
+pub use effect::Effect;
 pub use error::{CODE_TABLE_URL, Error, ErrorHeaders, Result, SendState, TransportKind};
 pub use location::{LocationError, is_downgrade, resolve_location, resource_id, same_origin};
 pub use refusal::{RedirectRefusal, Refusal};

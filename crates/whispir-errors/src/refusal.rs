@@ -38,9 +38,9 @@ pub enum Refusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RedirectRefusal {
-    /// The redirect points to another origin and the request has a body
-    /// (e.g. a message): its content is never sent elsewhere.
-    BodyToOtherOrigin {
+    /// The redirect points a write (a send, an update, a delete) to
+    /// another origin: nothing but a read is ever sent elsewhere.
+    OtherOrigin {
         /// The origin the API pointed to, e.g. `https://example.com`.
         origin: String,
     },
@@ -57,10 +57,16 @@ pub enum RedirectRefusal {
     BadLocation(String),
     /// The request body is a stream that cannot be sent a second time.
     BodyNotReplayable,
-    /// A request with a body (a message send) was answered 301, 302 or 303:
-    /// unlike 307 and 308, these do not promise that the request was not
-    /// carried out, so it is not sent again anywhere.
+    /// A write (a send, a create, an update, a delete) was answered 301 or
+    /// 302: unlike 307 and 308, these do not promise that the request was
+    /// not carried out, so it is not sent again anywhere.
     SendNotRepeated,
+    /// A write was answered 303 See Other: the API carried it out and
+    /// points at the result. It is not sent again.
+    CarriedOut {
+        /// The `Location` the API named, resolved, when it had a usable one.
+        location: Option<String>,
+    },
 }
 
 impl Refusal {
@@ -83,12 +89,24 @@ impl Refusal {
     }
 
     /// Whether the refused request may have been carried out already: a
-    /// send answered with a redirect that does not say it was not.
+    /// write answered with a redirect that does not say it was not, or
+    /// one that says it was (303).
     pub fn may_have_been_processed(&self) -> bool {
         matches!(
             self,
             Refusal::Redirect {
-                reason: RedirectRefusal::SendNotRepeated,
+                reason: RedirectRefusal::SendNotRepeated | RedirectRefusal::CarriedOut { .. },
+                ..
+            }
+        )
+    }
+
+    /// Whether the API said it carried the request out (303 See Other).
+    pub fn was_carried_out(&self) -> bool {
+        matches!(
+            self,
+            Refusal::Redirect {
+                reason: RedirectRefusal::CarriedOut { .. },
                 ..
             }
         )
@@ -115,7 +133,7 @@ impl Refusal {
                  send again after retry_after, or give the call more time"
             }
             Refusal::Redirect { reason, .. } => match reason {
-                RedirectRefusal::BodyToOtherOrigin { .. } => {
+                RedirectRefusal::OtherOrigin { .. } => {
                     "the request was not sent to the other origin; check the base URL and \
                      region of the client, then send it again if it is right"
                 }
@@ -139,6 +157,10 @@ impl Refusal {
                     "the request may or may not have been carried out: check its effect (e.g. \
                      list recent messages) before sending it again"
                 }
+                RedirectRefusal::CarriedOut { .. } => {
+                    "the API carried the request out: do not send it again; read the result \
+                     at the Location it named"
+                }
             },
         }
     }
@@ -160,9 +182,9 @@ impl fmt::Display for Refusal {
             Refusal::Redirect { status, reason } => {
                 write!(f, "{} redirect not followed: ", status.as_u16())?;
                 match reason {
-                    RedirectRefusal::BodyToOtherOrigin { origin } => write!(
+                    RedirectRefusal::OtherOrigin { origin } => write!(
                         f,
-                        "the API redirected the request to {origin}; its body was not sent there"
+                        "the API redirected the request to {origin}; it was not sent there"
                     ),
                     RedirectRefusal::Downgrade => {
                         f.write_str("it would leave https for plain http")
@@ -176,7 +198,14 @@ impl fmt::Display for Refusal {
                         f.write_str("the request body cannot be sent twice")
                     }
                     RedirectRefusal::SendNotRepeated => f.write_str(
-                        "a send is only repeated for 307 and 308; it may or may not have been carried out",
+                        "a write is only repeated for 307 and 308; it may or may not have been carried out",
+                    ),
+                    RedirectRefusal::CarriedOut { location: Some(location) } => write!(
+                        f,
+                        "the API carried the request out; the result is at {location}"
+                    ),
+                    RedirectRefusal::CarriedOut { location: None } => f.write_str(
+                        "the API carried the request out; its Location is unusable",
                     ),
                 }
             }

@@ -183,7 +183,7 @@ impl<'a> Call<'a> {
             let attempts = Attempts::new(
                 &client.client,
                 &client.inner,
-                spec.operation_id,
+                spec,
                 method.clone(),
                 (started, deadline),
                 &progress,
@@ -195,7 +195,10 @@ impl<'a> Call<'a> {
                 response,
             })
             .await
-            .map_err(|err| err.with_attempts(progress.attempts()))
+            .map_err(|err| {
+                err.with_attempts(progress.attempts())
+                    .with_effect(spec.effect)
+            })
         }
         .instrument(span)
     }
@@ -241,6 +244,7 @@ fn build_error(
         other => Error::invalid_request(operation, other.to_string()),
     }
     .with_call(spec.operation_id, method)
+    .with_effect(spec.effect)
 }
 
 /// An operation answered with a JSON body of type `T`.

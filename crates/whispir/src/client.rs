@@ -248,9 +248,11 @@ impl ClientBuilder {
 
     /// Start from a `reqwest::ClientBuilder` of your own (proxy, TLS roots,
     /// pool settings). The SDK still sets what it relies on: its timeouts
-    /// (the defaults, or those given to this builder) and no redirect
+    /// (the defaults, or those given to this builder), no redirect
     /// following by reqwest (the SDK follows redirects by its own rules,
-    /// which never send a body or credentials to another origin).
+    /// which never send a write or credentials to another origin) and no
+    /// retries by reqwest (the SDK's own retries pass the rate limiter and
+    /// never repeat a send).
     ///
     /// Give credentials to [`ClientBuilder::credentials`] and
     /// [`ClientBuilder::api_key`] only, never as the builder's
@@ -298,6 +300,9 @@ impl ClientBuilder {
             .timeout(attempt_timeout)
             // The SDK follows redirects itself (see `redirect`).
             .redirect(reqwest::redirect::Policy::none())
+            // One retry layer: the SDK's, where every attempt passes the
+            // limiter, counts, and is decided by the operation's effect.
+            .retry(reqwest::retry::never())
             .build()
             .map_err(BuildError::Http)?;
         Ok(Client::new_with_client(&base_url, http, context))

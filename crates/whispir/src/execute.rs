@@ -10,12 +10,13 @@ use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 use whispir_errors::transport::from_reqwest;
-use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind, same_origin};
+use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind};
 
 use crate::cache::{ResponseCache, Settled};
 use crate::context::{CallPolicy, ClientContext};
+use crate::operations::OperationSpec;
 use crate::rate_limit::{Admission, DailyToken, RateLimiter};
-use crate::redirect::send_following_redirects;
+use crate::redirect::{Arrived, send_following_redirects};
 use crate::replay::Replay;
 use crate::retry::wait_before_retry;
 
@@ -77,12 +78,12 @@ pub(crate) fn call_span(operation: &'static str, request: &reqwest::Request) -> 
 }
 
 impl<'a> Attempts<'a> {
-    /// The attempts of one call of `operation` (the spec's operation id),
-    /// within the call's `deadline`. Awaited inside the call's span.
+    /// The attempts of one call of the operation `spec`, within the call's
+    /// `deadline`. Awaited inside the call's span.
     pub(crate) fn new(
         http: &'a reqwest::Client,
         context: &'a ClientContext,
-        operation: &'static str,
+        spec: &'static OperationSpec,
         method: Method,
         (started, deadline): (Instant, Instant),
         progress: &'a Progress,
@@ -91,7 +92,8 @@ impl<'a> Attempts<'a> {
             http,
             context,
             policy: context.policy(),
-            operation,
+            spec,
+            operation: spec.operation_id,
             method,
             started,
             deadline,
@@ -125,7 +127,10 @@ impl<'a> Attempts<'a> {
                 tracing::debug!(error = %err, "the call failed");
             }
         }
-        result.map_err(|err| err.with_attempts(self.progress.attempts()))
+        result.map_err(|err| {
+            err.with_attempts(self.progress.attempts())
+                .with_effect(self.spec.effect)
+        })
     }
 }
 
@@ -138,6 +143,8 @@ pub(crate) struct Attempts<'a> {
     /// Credentials for requests sent again (see `replay`).
     context: &'a ClientContext,
     policy: &'a CallPolicy,
+    /// The operation: what it does decides retries, redirects and caching.
+    spec: &'static OperationSpec,
     operation: &'static str,
     method: Method,
     /// When the call started (its budget counts from here).
@@ -166,13 +173,16 @@ impl Attempts<'_> {
             let span = tracing::Span::current();
             let started = self.started;
             let policy = self.policy;
-            policy.redirects.rewrite(&mut current);
-            let cache_key = policy
-                .cache
-                .as_ref()
-                .and_then(|_| ResponseCache::key(&current));
-            if let (Some(cache), Some(key)) = (&policy.cache, &cache_key) {
-                cache.add_validators(key, &mut current);
+            let effect = self.spec.effect;
+            // The URL the caller asked for, when a remembered move sent the
+            // request elsewhere: a failure there forgets the move.
+            let mut moved_from = policy.redirects.rewrite(&mut current);
+            let cache = policy.cache.as_ref().filter(|_| effect.is_read());
+            let cache_key = cache.map(|cache| cache.key(&current, self.spec.header_params));
+            // The validators sent: a 304 confirms the entry that has them.
+            let mut validators = None;
+            if let (Some(cache), Some(key)) = (cache, &cache_key) {
+                validators = cache.add_validators(key, &mut current);
             }
             let retry = &policy.options.retry;
             // Made on the first retry: most calls never need it.
@@ -201,20 +211,33 @@ impl Attempts<'_> {
                     current,
                     copy.as_ref(),
                     &policy.redirects,
-                    gate,
+                    (gate, effect),
                 )
                 .await;
+                let succeeded = matches!(&sent, Ok(arrived)
+                    if arrived.response.status().is_success()
+                        || arrived.response.status() == StatusCode::NOT_MODIFIED);
+                let forgotten = moved_from.take_if(|_| !succeeded);
+                if let Some(asked) = &forgotten {
+                    // The remembered move failed: forget it; a retry goes
+                    // where the caller asked.
+                    policy.redirects.forget(asked);
+                    tracing::info!(url = %asked.path(), "a remembered redirect failed and is forgotten");
+                }
                 let err = match sent {
-                    Ok(response) if response.status().is_success() => {
+                    Ok(Arrived { response, foreign }) if response.status().is_success() => {
                         policy.budget.refund(retry_cost);
                         span.record("retry", "no");
-                        return self.settle_cache(cache_key.as_deref(), response).await;
+                        // A foreign answer is handed on, never cached.
+                        let key = cache_key.as_deref().filter(|_| !foreign);
+                        return self.settle_cache(key, response).await;
                     }
-                    Ok(response)
-                        if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() =>
-                    {
+                    Ok(Arrived {
+                        response,
+                        foreign: false,
+                    }) if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() => {
                         let key = cache_key.as_deref();
-                        match self.settle(key, response).await? {
+                        match self.settle(key, response, validators.as_ref()).await? {
                             Settled::Response(response) => {
                                 span.record("retry", "no");
                                 return Ok(response);
@@ -226,6 +249,7 @@ impl Attempts<'_> {
                                     Some(mut again) if !repeated_without_validators => {
                                         ResponseCache::remove_validators(&mut again);
                                         repeated_without_validators = true;
+                                        validators = None;
                                         current = again;
                                         continue;
                                     }
@@ -247,13 +271,9 @@ impl Attempts<'_> {
                         }
                         return Err(self.refused(refusal));
                     }
-                    Ok(response) => {
-                        // Only the API's own answers may pause the client. The
-                        // copy has the URL this attempt was sent to (a redirect
-                        // changes the response's URL, never the copy's).
-                        from_api = copy
-                            .as_ref()
-                            .is_some_and(|sent| same_origin(response.url(), sent.url()));
+                    Ok(Arrived { response, foreign }) => {
+                        // Only the API's own answers may pause the client.
+                        from_api = !foreign;
                         Box::pin(self.error_response(response)).await
                     }
                     Err(Failure::Transport(err))
@@ -294,8 +314,10 @@ impl Attempts<'_> {
                     let pause = retry_after.unwrap_or(Duration::from_secs(1));
                     limiter.back_off(pause.min(MAX_SERVER_PAUSE));
                 }
-                let Some(again) = copy
-                    .filter(|_| err.is_retryable() && attempt < retry.max_attempts)
+                // The operation's effect decides, not its method.
+                let retryable = err.retry_policy().allows_effect(effect);
+                let Some(mut again) = copy
+                    .filter(|_| retryable && attempt < retry.max_attempts)
                     .as_ref()
                     .and_then(Replay::request)
                 else {
@@ -324,6 +346,9 @@ impl Attempts<'_> {
                 tracing::info!(attempt, class = ?err.class(), wait_ms = wait.as_millis(), "retrying");
                 previous = Some(err);
                 tokio::time::sleep(wait).await;
+                if let Some(asked) = forgotten {
+                    *again.url_mut() = asked;
+                }
                 current = again;
             }
         }
@@ -366,17 +391,19 @@ impl Attempts<'_> {
             &headers,
             raw,
         )
+        .with_effect(self.spec.effect)
     }
 
     async fn settle(
         &self,
         key: Option<&str>,
         response: reqwest::Response,
+        validators: Option<&crate::cache::Validators>,
     ) -> Result<Settled, Error> {
         match (&self.policy.cache, key) {
             // Boxed: the cache is opt-in, and its future would otherwise
             // make every call's future larger.
-            (Some(cache), Some(key)) => Box::pin(cache.settle(key, response))
+            (Some(cache), Some(key)) => Box::pin(cache.settle(key, response, validators))
                 .await
                 .map_err(|err| from_reqwest(Some(self.operation), Some(self.method.clone()), err)),
             _ => Ok(Settled::Response(response)),
@@ -389,7 +416,7 @@ impl Attempts<'_> {
         key: Option<&str>,
         response: reqwest::Response,
     ) -> Result<reqwest::Response, Error> {
-        match self.settle(key, response).await? {
+        match self.settle(key, response, None).await? {
             Settled::Response(response)
             | Settled::RepeatWithoutValidators {
                 not_modified: response,

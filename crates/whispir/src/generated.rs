@@ -36389,6 +36389,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: Some("application/vnd.whispir.activity-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`activityList`.
     pub(crate) static ACTIVITY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36399,6 +36401,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`activityWorkspaceList`.
     pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36409,6 +36413,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.activity-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`authCreate`.
     pub(crate) static AUTH_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36419,6 +36425,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.auth-v1+json",
         content_type: Some("application/vnd.whispir.auth-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`authVerificationRetrieve`.
     pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36429,6 +36437,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.auth-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`callbackCallList`.
     pub(crate) static CALLBACK_CALL_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36439,6 +36449,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-call-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`callbackCallUpdate`.
     pub(crate) static CALLBACK_CALL_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36449,6 +36461,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-call-v1+json",
         content_type: Some("application/vnd.whispir.api-call-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`callbackCreate`.
     pub(crate) static CALLBACK_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36459,6 +36473,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`callbackDelete`.
     pub(crate) static CALLBACK_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36469,6 +36485,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`callbackList`.
     pub(crate) static CALLBACK_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36479,6 +36497,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`callbackRetrieve`.
     pub(crate) static CALLBACK_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36489,6 +36509,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`callbackUpdate`.
     pub(crate) static CALLBACK_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36499,6 +36521,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.api-callback-v1+json",
         content_type: Some("application/vnd.whispir.api-callback-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`contactCreate`.
     pub(crate) static CONTACT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36509,6 +36533,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: Some("application/vnd.whispir.contact-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`contactDelete`.
     pub(crate) static CONTACT_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36519,6 +36545,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`contactList`.
     pub(crate) static CONTACT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36529,6 +36557,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`contactRetrieve`.
     pub(crate) static CONTACT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36539,6 +36569,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`contactUpdate`.
     pub(crate) static CONTACT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36549,6 +36581,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.contact-v1+json",
         content_type: Some("application/vnd.whispir.contact-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`customListList`.
     pub(crate) static CUSTOM_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36559,6 +36593,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.customlist-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`customListRetrieve`.
     pub(crate) static CUSTOM_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36569,6 +36605,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.customlist-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`distributionListCreate`.
     pub(crate) static DISTRIBUTION_LIST_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36579,6 +36617,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`distributionListDelete`.
     pub(crate) static DISTRIBUTION_LIST_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36589,6 +36629,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`distributionListList`.
     pub(crate) static DISTRIBUTION_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36599,6 +36641,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`distributionListRetrieve`.
     pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36609,6 +36653,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`distributionListUpdate`.
     pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36619,6 +36665,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.distributionlist-v1+json",
         content_type: Some("application/vnd.whispir.distributionlist-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`eventCreate`.
     pub(crate) static EVENT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36629,6 +36677,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.event-v1+json",
         content_type: Some("application/vnd.whispir.event-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`eventList`.
     pub(crate) static EVENT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36639,6 +36689,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.event-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &["eventType"],
     };
     ///`eventRetrieve`.
     pub(crate) static EVENT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36649,6 +36701,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.event-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`eventUpdate`.
     pub(crate) static EVENT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36659,6 +36713,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.event-v1+json",
         content_type: Some("application/vnd.whispir.event-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`importCreate`.
     pub(crate) static IMPORT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36669,6 +36725,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.importcontact-v1+json",
         content_type: Some("application/vnd.whispir.importcontact-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`keyCreate`.
     pub(crate) static KEY_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36679,6 +36737,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`keyDelete`.
     pub(crate) static KEY_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36689,6 +36749,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`keyList`.
     pub(crate) static KEY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36699,6 +36761,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`keyRetrieve`.
     pub(crate) static KEY_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36709,6 +36773,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`keyUpdate`.
     pub(crate) static KEY_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36719,6 +36785,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`messageCreate`.
     pub(crate) static MESSAGE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36729,6 +36797,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.message-v1+json",
         content_type: Some("application/vnd.whispir.message-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`messageList`.
     pub(crate) static MESSAGE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36739,6 +36809,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.message-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`messageResponseList`.
     pub(crate) static MESSAGE_RESPONSE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36749,6 +36821,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.messageresponse-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`messageRetrieve`.
     pub(crate) static MESSAGE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36759,6 +36833,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.message-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`messageStatusList`.
     pub(crate) static MESSAGE_STATUS_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36769,6 +36845,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.messagestatus-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`resourceCreate`.
     pub(crate) static RESOURCE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36779,6 +36857,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: Some("application/vnd.whispir.resource-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`resourceDelete`.
     pub(crate) static RESOURCE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36789,6 +36869,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`resourceList`.
     pub(crate) static RESOURCE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36799,6 +36881,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`resourceRetrieve`.
     pub(crate) static RESOURCE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36809,6 +36893,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`resourceUpdate`.
     pub(crate) static RESOURCE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36819,6 +36905,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.resource-v1+json",
         content_type: Some("application/vnd.whispir.resource-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`responseRuleCreate`.
     pub(crate) static RESPONSE_RULE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36829,6 +36917,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: Some("application/vnd.whispir.responserule-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`responseRuleDelete`.
     pub(crate) static RESPONSE_RULE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36839,6 +36929,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`responseRuleList`.
     pub(crate) static RESPONSE_RULE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36849,6 +36941,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`responseRuleRetrieve`.
     pub(crate) static RESPONSE_RULE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36859,6 +36953,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`responseRuleUpdate`.
     pub(crate) static RESPONSE_RULE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36869,6 +36965,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.responserule-v1+json",
         content_type: Some("application/vnd.whispir.responserule-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`scenarioCreate`.
     pub(crate) static SCENARIO_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36879,6 +36977,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`scenarioDelete`.
     pub(crate) static SCENARIO_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36889,6 +36989,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`scenarioList`.
     pub(crate) static SCENARIO_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36899,6 +37001,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`scenarioRetrieve`.
     pub(crate) static SCENARIO_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36909,6 +37013,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`scenarioRunCreate`.
     pub(crate) static SCENARIO_RUN_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36919,6 +37025,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`scenarioUpdate`.
     pub(crate) static SCENARIO_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36929,6 +37037,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.scenario-v1+json",
         content_type: Some("application/vnd.whispir.scenario-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`sendCodeCreate`.
     pub(crate) static SEND_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36939,6 +37049,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`templateCreate`.
     pub(crate) static TEMPLATE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36949,6 +37061,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`templateDelete`.
     pub(crate) static TEMPLATE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36959,6 +37073,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`templateList`.
     pub(crate) static TEMPLATE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36969,6 +37085,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.template-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`templateRetrieve`.
     pub(crate) static TEMPLATE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36979,6 +37097,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.template-v1+json",
         content_type: None,
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`templateUpdate`.
     pub(crate) static TEMPLATE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36989,6 +37109,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.template-v1+json",
         content_type: Some("application/vnd.whispir.template-v1+json"),
         workspace_scoped: true,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`userCreate`.
     pub(crate) static USER_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -36999,6 +37121,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`userDelete`.
     pub(crate) static USER_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37009,6 +37133,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`userList`.
     pub(crate) static USER_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37019,6 +37145,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`userRetrieve`.
     pub(crate) static USER_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37029,6 +37157,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`userUpdate`.
     pub(crate) static USER_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37039,6 +37169,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`userWorkspaceList`.
     pub(crate) static USER_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37049,6 +37181,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`usersDelete`.
     pub(crate) static USERS_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37059,6 +37193,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.user-v1+json",
         content_type: Some("application/vnd.whispir.user-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
     ///`verifyCodeCreate`.
     pub(crate) static VERIFY_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37069,6 +37205,8 @@ pub(crate) mod specs {
         accept: "application/json",
         content_type: Some("application/json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`workspaceCreate`.
     pub(crate) static WORKSPACE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37079,6 +37217,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: Some("application/vnd.whispir.workspace-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Unrepeatable,
+        header_params: &[],
     };
     ///`workspaceList`.
     pub(crate) static WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37089,6 +37229,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`workspaceRetrieve`.
     pub(crate) static WORKSPACE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37099,6 +37241,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: None,
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Read,
+        header_params: &[],
     };
     ///`workspaceUpdate`.
     pub(crate) static WORKSPACE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37109,6 +37253,8 @@ pub(crate) mod specs {
         accept: "application/vnd.whispir.workspace-v1+json",
         content_type: Some("application/vnd.whispir.workspace-v1+json"),
         workspace_scoped: false,
+        effect: whispir_errors::Effect::Idempotent,
+        header_params: &[],
     };
 }
 /// Every operation's facts, sorted by method name.

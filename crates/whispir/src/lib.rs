@@ -78,8 +78,8 @@ pub use response::Response;
 pub use retry::RetryConfig;
 pub use tls::install_tls_provider;
 pub use whispir_errors::{
-    ApiErrorBody, ErrorClass, ErrorHeaders, ForbiddenReason, RawBody, RedirectRefusal, Refusal,
-    RetryPolicy, SendState, TransportKind,
+    ApiErrorBody, Effect, ErrorClass, ErrorHeaders, ForbiddenReason, RawBody, RedirectRefusal,
+    Refusal, RetryPolicy, SendState, TransportKind,
 };
 pub use whispir_errors::{Error, Result};
 

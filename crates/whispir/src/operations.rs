@@ -5,6 +5,8 @@
 //!
 //! The table is written by `cargo xtask regen` from the spec.
 
+use whispir_errors::Effect;
+
 use crate::generated::OPERATIONS;
 
 /// Facts about one operation.
@@ -27,6 +29,13 @@ pub struct OperationSpec {
     /// it goes to `/workspaces/{id}/…`, without it to the unscoped path
     /// (the company's default workspace).
     pub workspace_scoped: bool,
+    /// What sending the operation does: a read, an idempotent write, or a
+    /// write that must never repeat. Retries, redirects, the redirect
+    /// memory and the response cache decide from it (see [`Effect`]).
+    pub effect: Effect,
+    /// The header parameters the caller sets (e.g. `eventType`); they
+    /// select the answer, so the response cache keys on them.
+    pub header_params: &'static [&'static str],
 }
 
 impl OperationSpec {
@@ -127,6 +136,43 @@ mod tests {
         let workspace = OperationSpec::reading("/workspaces/AB12").expect("workspace");
         assert_eq!(workspace.operation_id, "workspaceRetrieve");
         assert!(OperationSpec::reading("/nowhere/at/all").is_none());
+    }
+
+    #[test]
+    fn the_operations_that_must_never_repeat_are_the_creates_and_sends() {
+        let unrepeatable: Vec<&str> = OperationSpec::all()
+            .iter()
+            .filter(|spec| spec.effect == Effect::Unrepeatable)
+            .map(|spec| spec.operation_id)
+            .collect();
+        for send in [
+            "messageCreate",
+            "scenarioRunCreate",
+            "sendCodeCreate",
+            "verifyCodeCreate",
+            "importCreate",
+            "contactCreate",
+            "callbackCreate",
+        ] {
+            assert!(unrepeatable.contains(&send), "{send}: {unrepeatable:?}");
+        }
+        for spec in OperationSpec::all() {
+            match spec.http_method {
+                "GET" => assert_eq!(spec.effect, Effect::Read, "{}", spec.operation_id),
+                "PUT" | "DELETE" => {
+                    assert_ne!(spec.effect, Effect::Read, "{}", spec.operation_id)
+                }
+                _ => assert_eq!(spec.effect, Effect::Unrepeatable, "{}", spec.operation_id),
+            }
+        }
+    }
+
+    #[test]
+    fn the_event_filter_header_is_known_to_select_the_answer() {
+        let events = OperationSpec::for_operation_id("eventList").expect("listed");
+        assert_eq!(events.header_params, ["eventType"]);
+        let messages = OperationSpec::for_operation_id("messageList").expect("listed");
+        assert!(messages.header_params.is_empty());
     }
 
     #[test]

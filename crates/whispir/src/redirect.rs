@@ -1,27 +1,40 @@
-//! Following 301, 302, 307 and 308 in the SDK instead of in reqwest.
+//! Following 301, 302, 303, 307 and 308 in the SDK instead of in reqwest.
 //!
-//! A redirected request is sent again with the same method and body to the
-//! `Location`, at most [`MAX_HOPS`] times. A request with a body (a message
-//! send) is only sent again for 307 and 308, which promise that it was not
-//! carried out; a 301, 302 or 303 answer to it is refused
-//! ([`RedirectRefusal::SendNotRepeated`], "may have been carried out").
-//! Nothing leaves its origin: a request with a body (a message, a contact)
-//! is never sent to another scheme, host or port, and a body-less request
-//! going there loses `Authorization`, `x-api-key` and cookies; a hop from
-//! HTTPS to plain HTTP is refused. Each refusal is a typed
-//! [`Refusal::Redirect`]. A 301 or 308 is remembered for the client's
-//! lifetime (the old URL should no longer be used) and logged; a 302 or
-//! 307 is not.
+//! What may follow a redirect is decided by what the operation does (its
+//! [`Effect`] in the operation table), never by whether it has a body:
+//!
+//! - A **read** follows every redirect status, at most [`MAX_HOPS`] times.
+//!   To another origin it goes without `Authorization`, `x-api-key`,
+//!   cookies and cache validators, and its answer there is *foreign*: it
+//!   is handed to the caller but never feeds state shared by the client's
+//!   clones (the limiter's pause, the cache, the redirect memory).
+//! - A **write** (idempotent or not) is sent again only on 307 and 308,
+//!   which promise that the API did not act on it, and only to the same
+//!   origin. A 303 says the API acted and points at the result: the call
+//!   ends with [`RedirectRefusal::CarriedOut`] naming that `Location`. A 301
+//!   or 302 does not say either way: [`RedirectRefusal::SendNotRepeated`]
+//!   ("may have been carried out"). Nothing is sent to another origin
+//!   ([`RedirectRefusal::OtherOrigin`]).
+//! - A hop from HTTPS to plain HTTP is refused for everything.
+//!
+//! A 301 or 308 between two URLs of the API's own origin is remembered
+//! (at most [`REMEMBERED_REDIRECTS`] moves, each for [`REMEMBER_FOR`]) and
+//! forgotten as soon as a request sent to the new URL fails; a 302 or 307
+//! is not remembered, and nothing learnt from another origin is.
 
 use std::collections::HashSet;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use lru::LruCache;
-use reqwest::header::{AUTHORIZATION, COOKIE};
+use reqwest::header::{AUTHORIZATION, COOKIE, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
-use whispir_errors::{RedirectRefusal, Refusal, is_downgrade, resolve_location, same_origin};
+use tokio::time::Instant;
+use whispir_errors::{
+    Effect, RedirectRefusal, Refusal, is_downgrade, resolve_location, same_origin,
+};
 
 use crate::context::API_KEY_HEADER;
 use crate::execute::{Failure, Gate};
@@ -31,16 +44,22 @@ use crate::replay::Replay;
 pub const MAX_HOPS: usize = 5;
 
 /// How many permanent redirects a client remembers.
-const REMEMBERED_REDIRECTS: NonZeroUsize = match NonZeroUsize::new(256) {
+pub const REMEMBERED_REDIRECTS: NonZeroUsize = match NonZeroUsize::new(64) {
     Some(n) => n,
     None => NonZeroUsize::MIN,
 };
 
+/// How long a permanent redirect is remembered: long enough to spare the
+/// old URL's round trip for a burst of calls, short enough that a move a
+/// misconfigured gateway announced does not outlive the fix.
+pub const REMEMBER_FOR: Duration = Duration::from_secs(10 * 60);
+
 /// The permanent redirects a client has seen: old URL (without query) →
-/// new URL (without query). Shared by all clones of a client.
+/// new URL (without query) and when it was learnt. Shared by all clones of
+/// a client.
 #[derive(Debug)]
 pub(crate) struct RedirectMemory {
-    permanent: Mutex<LruCache<String, Url>>,
+    permanent: Mutex<LruCache<String, (Url, Instant)>>,
     /// Whether anything was ever remembered: most clients never see a
     /// permanent redirect, and their calls skip the lock.
     used: AtomicBool,
@@ -69,55 +88,73 @@ fn without_query(url: &Url) -> Url {
 }
 
 impl RedirectMemory {
+    /// Remembers a permanent move; only within one origin (a move to
+    /// another origin is followed by reads each time, never remembered).
     fn remember(&self, from: &Url, to: &Url) {
+        if !same_origin(from, to) || is_downgrade(from, to) {
+            return;
+        }
         if let Ok(mut permanent) = self.permanent.lock() {
-            permanent.put(without_query(from).to_string(), without_query(to));
+            permanent.put(
+                without_query(from).to_string(),
+                (without_query(to), Instant::now()),
+            );
             self.used.store(true, Ordering::Release);
         }
     }
 
-    /// Sends a request for a URL that moved permanently to its new place,
-    /// keeping the query, and drops credentials if that is another origin.
-    pub(crate) fn rewrite(&self, request: &mut reqwest::Request) {
-        if !self.used.load(Ordering::Acquire) {
-            return;
+    /// Forgets the move of `from` (a URL as the caller asked for it):
+    /// the new place failed.
+    pub(crate) fn forget(&self, from: &Url) {
+        if let Ok(mut permanent) = self.permanent.lock() {
+            permanent.pop(&without_query(from).to_string());
         }
-        let moved = self.permanent.lock().ok().and_then(|mut permanent| {
-            permanent
-                .get(&without_query(request.url()).to_string())
-                .cloned()
-        });
-        let Some(mut target) = moved else {
-            return;
+    }
+
+    /// Sends a request for a URL that moved permanently to its new place,
+    /// keeping the query. Returns the URL the caller asked for when the
+    /// request was moved, so that a failure there can forget the move.
+    pub(crate) fn rewrite(&self, request: &mut reqwest::Request) -> Option<Url> {
+        if !self.used.load(Ordering::Acquire) {
+            return None;
+        }
+        let key = without_query(request.url()).to_string();
+        let mut target = {
+            let mut permanent = self.permanent.lock().ok()?;
+            match permanent.get(&key) {
+                Some((_, learnt)) if learnt.elapsed() >= REMEMBER_FOR => {
+                    permanent.pop(&key);
+                    return None;
+                }
+                Some((target, _)) => target.clone(),
+                None => return None,
+            }
         };
         target.set_query(request.url().query());
-        if is_downgrade(request.url(), &target) {
-            return;
+        // Only same-origin moves are kept; checked again all the same.
+        if !same_origin(request.url(), &target) || is_downgrade(request.url(), &target) {
+            return None;
         }
-        if !same_origin(request.url(), &target) {
-            if request.body().is_some() {
-                // A body is never sent to another origin; the API says so
-                // again with its redirect, which is then refused.
-                return;
-            }
-            strip_credentials(request);
-        }
-        *request.url_mut() = target;
+        Some(std::mem::replace(request.url_mut(), target))
     }
 }
 
-fn strip_credentials(request: &mut reqwest::Request) {
+/// What crosses to another origin with a read: nothing of the client's.
+fn strip_for_other_origin(request: &mut reqwest::Request) {
     let headers = request.headers_mut();
     headers.remove(AUTHORIZATION);
     headers.remove(API_KEY_HEADER);
     headers.remove(COOKIE);
+    // The validators name the API's cached answer, not anything there.
+    headers.remove(IF_NONE_MATCH);
+    headers.remove(IF_MODIFIED_SINCE);
 }
 
 fn is_followed(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Response, Failure> {
+fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<Arrived, Failure> {
     tracing::warn!(
         status = status.as_u16(),
         ?reason,
@@ -126,10 +163,34 @@ fn refuse(status: StatusCode, reason: RedirectRefusal) -> Result<reqwest::Respon
     Err(Failure::Refused(Refusal::Redirect { status, reason }))
 }
 
-/// Sends a request and follows the redirects it gets, each hop passing the
-/// `gate` (the rate limiter). `template` is a copy of the request to send
-/// again on a redirect (without one, a redirect cannot be followed). A request with a body (a message, a contact) is
-/// never sent to another origin.
+/// The answer a request's redirects led to.
+#[derive(Debug)]
+pub(crate) struct Arrived {
+    /// The answer.
+    pub(crate) response: reqwest::Response,
+    /// Whether it came from another origin than the first request's: a
+    /// foreign answer never feeds state shared by the client's clones.
+    pub(crate) foreign: bool,
+}
+
+/// Whether a write may be sent again on this redirect: only when the API
+/// promised it did not act (307, 308). Otherwise, why not.
+fn write_redirect_refusal(status: StatusCode, to: Option<&Url>) -> Option<RedirectRefusal> {
+    match status.as_u16() {
+        307 | 308 => None,
+        // "See other": the API carried the request out and points at the
+        // result, which the caller may read.
+        303 => Some(RedirectRefusal::CarriedOut {
+            location: to.map(Url::to_string),
+        }),
+        _ => Some(RedirectRefusal::SendNotRepeated),
+    }
+}
+
+/// Sends a request of an operation with `effect` and follows the redirects
+/// it gets as the module says, each hop passing the `gate` (the rate
+/// limiter). `template` is a copy of the request to send again on a
+/// redirect (without one, a redirect cannot be followed).
 /// (A plain function returning its future: see `execute::Attempts::run`.)
 #[allow(
     clippy::manual_async_fn,
@@ -140,15 +201,16 @@ pub(crate) fn send_following_redirects<'a>(
     mut current: reqwest::Request,
     template: Option<&'a Replay<'a>>,
     memory: &'a RedirectMemory,
-    gate: Gate<'a>,
-) -> impl Future<Output = Result<reqwest::Response, Failure>> + 'a {
+    (gate, effect): (Gate<'a>, Effect),
+) -> impl Future<Output = Result<Arrived, Failure>> + 'a {
     async move {
         // Built on the first redirect only: most calls are never redirected.
         let mut visited: Option<HashSet<Url>> = None;
+        let mut origin: Option<Url> = None;
         let mut spare: Option<reqwest::Request> = None;
+        let mut foreign = false;
         let mut hops = 0;
         loop {
-            let has_body = current.body().is_some();
             // Every hop is a request the plan counts.
             let token = gate.pass().await.map_err(|refusal| {
                 if hops == 0 {
@@ -168,21 +230,25 @@ pub(crate) fn send_following_redirects<'a>(
             let response = http.execute(current).await.map_err(Failure::Transport)?;
             let status = response.status();
             if !is_followed(status) {
-                return Ok(response);
+                return Ok(Arrived { response, foreign });
             }
             // reqwest follows nothing itself: the response's URL is the request's.
             let from = response.url().clone();
+            let first = origin.get_or_insert_with(|| from.clone());
+            let to = resolve_location(&from, response.headers());
+            if !effect.is_read()
+                && let Some(reason) = write_redirect_refusal(status, to.as_ref().ok())
+            {
+                return refuse(status, reason);
+            }
             let next = match spare.take() {
                 Some(next) => Some(next),
                 None => template.and_then(Replay::request),
             };
-            if has_body && !matches!(status.as_u16(), 307 | 308) {
-                return refuse(status, RedirectRefusal::SendNotRepeated);
-            }
             let Some(mut next) = next else {
                 return refuse(status, RedirectRefusal::BodyNotReplayable);
             };
-            let to = match resolve_location(&from, response.headers()) {
+            let to = match to {
                 Ok(to) => to,
                 Err(err) => return refuse(status, RedirectRefusal::BadLocation(err.to_string())),
             };
@@ -197,28 +263,32 @@ pub(crate) fn send_following_redirects<'a>(
             if is_downgrade(&from, &to) {
                 return refuse(status, RedirectRefusal::Downgrade);
             }
-            let cross_origin = !same_origin(&from, &to);
-            if cross_origin && has_body {
+            let leaves = !same_origin(first, &to);
+            if leaves && !effect.is_read() {
                 return refuse(
                     status,
-                    RedirectRefusal::BodyToOtherOrigin {
+                    RedirectRefusal::OtherOrigin {
                         origin: to.origin().ascii_serialization(),
                     },
                 );
             }
-            if status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::PERMANENT_REDIRECT {
+            let permanent =
+                status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::PERMANENT_REDIRECT;
+            if permanent && !foreign && !leaves {
                 tracing::warn!(
                     old = %without_query(&from),
                     new = %without_query(&to),
-                    "Whispir moved a resource permanently; the SDK uses the new URL from now on"
+                    "Whispir moved a resource permanently; the SDK uses the new URL for a while"
                 );
                 memory.remember(&from, &to);
             } else {
                 tracing::debug!(from = %without_query(&from), to = %without_query(&to), "following a redirect");
             }
-            if cross_origin {
-                strip_credentials(&mut next);
+            if leaves {
+                strip_for_other_origin(&mut next);
             }
+            // Anything a foreign server pointed to stays foreign.
+            foreign = foreign || leaves;
             *next.url_mut() = to;
             spare = next.try_clone();
             current = next;
@@ -248,33 +318,35 @@ mod tests {
     }
 
     #[test]
-    fn a_remembered_move_keeps_the_query_and_same_origin_credentials() {
+    fn a_remembered_move_keeps_the_query_and_the_credentials() {
         let memory = RedirectMemory::default();
         memory.remember(
             &url("https://api.au.whispir.com/messages/A?x=1"),
             &url("https://api.au.whispir.com/v2/messages/A"),
         );
         let mut req = request("https://api.au.whispir.com/messages/A?limit=5");
-        memory.rewrite(&mut req);
+        let asked = memory.rewrite(&mut req);
         assert_eq!(
             req.url().as_str(),
             "https://api.au.whispir.com/v2/messages/A?limit=5"
+        );
+        assert_eq!(
+            asked.map(|u| u.to_string()).as_deref(),
+            Some("https://api.au.whispir.com/messages/A?limit=5")
         );
         assert!(req.headers().contains_key(AUTHORIZATION));
     }
 
     #[test]
-    fn a_remembered_move_to_another_origin_drops_credentials() {
+    fn a_move_to_another_origin_is_never_remembered() {
         let memory = RedirectMemory::default();
         memory.remember(
             &url("https://api.au.whispir.com/messages/A"),
             &url("https://api.us.whispir.com/messages/A"),
         );
         let mut req = request("https://api.au.whispir.com/messages/A");
-        memory.rewrite(&mut req);
-        assert_eq!(req.url().host_str(), Some("api.us.whispir.com"));
-        assert!(!req.headers().contains_key(AUTHORIZATION));
-        assert!(!req.headers().contains_key(API_KEY_HEADER));
+        assert!(memory.rewrite(&mut req).is_none());
+        assert_eq!(req.url().host_str(), Some("api.au.whispir.com"));
     }
 
     #[test]
@@ -287,5 +359,76 @@ mod tests {
         let mut req = request("https://api.au.whispir.com/messages/A");
         memory.rewrite(&mut req);
         assert_eq!(req.url().scheme(), "https");
+    }
+
+    #[test]
+    fn a_forgotten_move_is_no_longer_applied() {
+        let memory = RedirectMemory::default();
+        let old = url("https://api.au.whispir.com/messages/A");
+        memory.remember(&old, &url("https://api.au.whispir.com/v2/messages/A"));
+        memory.forget(&url("https://api.au.whispir.com/messages/A?limit=3"));
+        let mut req = request("https://api.au.whispir.com/messages/A");
+        assert!(memory.rewrite(&mut req).is_none());
+        assert_eq!(req.url(), &old);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_remembered_move_expires() {
+        let memory = RedirectMemory::default();
+        memory.remember(
+            &url("https://api.au.whispir.com/messages/A"),
+            &url("https://api.au.whispir.com/v2/messages/A"),
+        );
+        tokio::time::advance(REMEMBER_FOR - Duration::from_secs(1)).await;
+        assert!(
+            memory
+                .rewrite(&mut request("https://api.au.whispir.com/messages/A"))
+                .is_some()
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(
+            memory
+                .rewrite(&mut request("https://api.au.whispir.com/messages/A"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_memory_holds_a_bounded_number_of_moves() {
+        let memory = RedirectMemory::default();
+        let count = REMEMBERED_REDIRECTS.get() + 10;
+        for n in 0..count {
+            memory.remember(
+                &url(&format!("https://api.au.whispir.com/old/{n}")),
+                &url(&format!("https://api.au.whispir.com/new/{n}")),
+            );
+        }
+        let held = memory.permanent.lock().expect("lock").len();
+        assert_eq!(held, REMEMBERED_REDIRECTS.get());
+    }
+
+    #[test]
+    fn writes_follow_only_307_and_308() {
+        let to = url("https://api.au.whispir.com/scenarios/AB/runs/1");
+        assert_eq!(
+            write_redirect_refusal(StatusCode::TEMPORARY_REDIRECT, Some(&to)),
+            None
+        );
+        assert_eq!(
+            write_redirect_refusal(StatusCode::PERMANENT_REDIRECT, Some(&to)),
+            None
+        );
+        assert_eq!(
+            write_redirect_refusal(StatusCode::SEE_OTHER, Some(&to)),
+            Some(RedirectRefusal::CarriedOut {
+                location: Some(to.to_string())
+            })
+        );
+        for status in [StatusCode::MOVED_PERMANENTLY, StatusCode::FOUND] {
+            assert_eq!(
+                write_redirect_refusal(status, Some(&to)),
+                Some(RedirectRefusal::SendNotRepeated)
+            );
+        }
     }
 }

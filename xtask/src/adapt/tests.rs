@@ -189,6 +189,8 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 accept: "application/vnd.whispir.thing-v1+json".into(),
                 content_type: None,
                 workspace_scoped: false,
+                effect: Effect::Unrepeatable,
+                header_params: Vec::new(),
             },
             OperationSpec {
                 operation_id: "thingUpdate".into(),
@@ -198,6 +200,8 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 accept: "application/vnd.whispir.thing-v1+json".into(),
                 content_type: Some("application/vnd.whispir.thing-v1+json".into()),
                 workspace_scoped: false,
+                effect: Effect::Idempotent,
+                header_params: Vec::new(),
             },
         ]
     );
@@ -302,4 +306,97 @@ fn an_operation_parameter_overrides_the_path_level_one() {
     let thing_ids: Vec<&Value> = params.iter().filter(|p| p["name"] == "thingId").collect();
     assert_eq!(thing_ids.len(), 1);
     assert_eq!(thing_ids[0]["schema"]["type"], "integer");
+}
+
+fn with_operation(method: &str, operation: Value) -> Value {
+    let mut spec = bundled();
+    spec["paths"]["/extra"] = json!({ method: operation });
+    spec
+}
+
+fn effect_of(spec: &Value, operation_id: &str) -> Effect {
+    adapt(spec)
+        .expect("adapts")
+        .operations
+        .into_iter()
+        .find(|op| op.operation_id == operation_id)
+        .expect("listed")
+        .effect
+}
+
+#[test]
+fn an_operation_effect_follows_its_method_unless_stated() {
+    let get = with_operation(
+        "get",
+        json!({ "operationId": "extraList", "responses": { "200": { "description": "ok" } } }),
+    );
+    assert_eq!(effect_of(&get, "extraList"), Effect::Read);
+    let delete = with_operation(
+        "delete",
+        json!({ "operationId": "extraDelete", "responses": { "204": { "description": "gone" } } }),
+    );
+    assert_eq!(effect_of(&delete, "extraDelete"), Effect::Idempotent);
+    let search = with_operation(
+        "post",
+        json!({ "operationId": "extraSearch", "x-whispir-effect": "read", "responses": { "200": { "description": "ok" } } }),
+    );
+    assert_eq!(effect_of(&search, "extraSearch"), Effect::Read);
+    let adapted = adapt(&search).expect("adapts");
+    assert!(
+        adapted.spec["paths"]["/extra"]["post"]
+            .get(EFFECT_EXTENSION)
+            .is_none(),
+        "the generator never sees the extension"
+    );
+}
+
+#[test]
+fn an_operation_that_creates_or_sends_is_unrepeatable_whatever_its_method() {
+    let put = with_operation(
+        "put",
+        json!({ "operationId": "extraPut", "responses": { "201": { "description": "created" } } }),
+    );
+    assert_eq!(effect_of(&put, "extraPut"), Effect::Unrepeatable);
+}
+
+#[test]
+fn a_stated_effect_that_contradicts_a_create_is_refused_by_operation() {
+    let lying = with_operation(
+        "post",
+        json!({ "operationId": "extraSend", "x-whispir-effect": "read", "responses": { "202": { "description": "queued" } } }),
+    );
+    let err = adapt(&lying).expect_err("refused").to_string();
+    assert!(err.contains("extraSend"), "{err}");
+    assert!(err.contains("unrepeatable"), "{err}");
+}
+
+#[test]
+fn an_unknown_stated_effect_is_refused_by_operation() {
+    let odd = with_operation(
+        "post",
+        json!({ "operationId": "extraOdd", "x-whispir-effect": "safe-ish", "responses": { "200": { "description": "ok" } } }),
+    );
+    let err = adapt(&odd).expect_err("refused").to_string();
+    assert!(
+        err.contains("extraOdd") && err.contains("safe-ish"),
+        "{err}"
+    );
+}
+
+#[test]
+fn header_parameters_the_caller_sets_are_listed() {
+    let spec = with_operation(
+        "get",
+        json!({ "operationId": "extraEvents",
+                "parameters": [ { "name": "eventType", "in": "header", "schema": { "type": "string" } },
+                                { "name": "x-api-key", "in": "header", "schema": { "type": "string" } } ],
+                "responses": { "200": { "description": "ok" } } }),
+    );
+    let operation = adapt(&spec)
+        .expect("adapts")
+        .operations
+        .into_iter()
+        .find(|op| op.operation_id == "extraEvents")
+        .expect("listed");
+    assert_eq!(operation.header_params, vec!["eventType".to_string()]);
 }

@@ -5,7 +5,7 @@ use super::*;
 const URL: &str = "https://api.example.test/workspaces/W1/messages/";
 
 fn get(id: &str) -> reqwest::Request {
-    reqwest::Request::new(Method::GET, format!("{URL}{id}").parse().unwrap())
+    reqwest::Request::new(reqwest::Method::GET, format!("{URL}{id}").parse().unwrap())
 }
 
 fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> reqwest::Response {
@@ -46,9 +46,14 @@ async fn body_of(settled: Settled) -> String {
 
 /// Caches an answer for `id` and returns its key.
 async fn keep(cache: &ResponseCache, id: &str, body: &str) -> String {
-    let key = ResponseCache::key(&get(id)).unwrap();
+    keep_tagged(cache, id, &format!("\"{id}\""), body).await
+}
+
+/// Caches an answer for `id` with the ETag `etag` and returns its key.
+async fn keep_tagged(cache: &ResponseCache, id: &str, etag: &str, body: &str) -> String {
+    let key = cache.key(&get(id), &[]);
     let settled = cache
-        .settle(&key, ok_with_etag(&format!("\"{id}\""), body))
+        .settle(&key, ok_with_etag(etag, body), None)
         .await
         .unwrap();
     assert_eq!(
@@ -60,8 +65,8 @@ async fn keep(cache: &ResponseCache, id: &str, body: &str) -> String {
 }
 
 fn is_cached(cache: &ResponseCache, id: &str) -> bool {
-    let key = ResponseCache::key(&get(id)).unwrap();
-    cache.add_validators(&key, &mut get(id))
+    let key = cache.key(&get(id), &[]);
+    cache.add_validators(&key, &mut get(id)).is_some()
 }
 
 #[tokio::test]
@@ -69,41 +74,105 @@ async fn a_not_modified_answer_becomes_the_cached_one() {
     let cache = cache(16, DEFAULT_CACHE_BYTES);
     let key = keep(&cache, "A", r#"{"subject":"cached"}"#).await;
     let mut request = get("A");
-    assert!(cache.add_validators(&key, &mut request));
+    let sent = cache.add_validators(&key, &mut request).unwrap();
     assert_eq!(request.headers()[IF_NONE_MATCH], "\"A\"");
-    let settled = cache.settle(&key, not_modified()).await.unwrap();
+    let settled = cache
+        .settle(&key, not_modified(), Some(&sent))
+        .await
+        .unwrap();
     assert_eq!(body_of(settled).await, r#"{"subject":"cached"}"#);
 }
 
 #[tokio::test]
-async fn only_get_requests_have_a_key() {
-    let post = reqwest::Request::new(Method::POST, URL.parse().unwrap());
-    assert_eq!(ResponseCache::key(&post), None);
-    assert!(ResponseCache::key(&get("A")).is_some());
+async fn a_not_modified_confirms_only_the_entry_whose_validators_were_sent() {
+    let cache = cache(16, DEFAULT_CACHE_BYTES);
+    let key = keep_tagged(&cache, "A", "\"v1\"", "first").await;
+    let mut request = get("A");
+    let sent = cache.add_validators(&key, &mut request).unwrap();
+    // Another call's fresh answer replaces the entry before the 304 arrives.
+    keep_tagged(&cache, "A", "\"v2\"", "second").await;
+    match cache
+        .settle(&key, not_modified(), Some(&sent))
+        .await
+        .unwrap()
+    {
+        Settled::RepeatWithoutValidators { .. } => {}
+        Settled::Response(response) => panic!("handed on {:?}", response.text().await),
+    }
+    // Without validators sent, a 304 confirms nothing.
+    assert!(matches!(
+        cache.settle(&key, not_modified(), None).await.unwrap(),
+        Settled::RepeatWithoutValidators { .. }
+    ));
+}
+
+fn with_header(mut request: reqwest::Request, name: &'static str, value: &str) -> reqwest::Request {
+    request
+        .headers_mut()
+        .insert(name, HeaderValue::from_str(value).unwrap());
+    request
+}
+
+#[test]
+fn the_key_holds_the_header_parameters_that_select_the_answer() {
+    let cache = cache(16, DEFAULT_CACHE_BYTES);
+    let params = ["eventType"];
+    let a = cache.key(&with_header(get("E"), "eventType", "A"), &params);
+    let b = cache.key(&with_header(get("E"), "eventType", "B"), &params);
+    let none = cache.key(&get("E"), &params);
+    let empty = cache.key(&with_header(get("E"), "eventType", ""), &params);
+    assert_ne!(a, b);
+    assert_ne!(none, empty);
+    assert_ne!(a, none);
+    // A header the operation does not document does not split the cache.
+    assert_eq!(
+        cache.key(&with_header(get("E"), "x-trace", "1"), &params),
+        none
+    );
+}
+
+#[test]
+fn the_key_holds_the_identity_of_the_credentials_but_not_the_credentials() {
+    let cache = cache(16, DEFAULT_CACHE_BYTES);
+    let alice = with_header(get("A"), "authorization", "Basic YWxpY2U6c2VjcmV0");
+    let bob = with_header(get("A"), "authorization", "Basic Ym9iOnNlY3JldA==");
+    let alice_other_key = with_header(alice.try_clone().unwrap(), "x-api-key", "k2");
+    let (a, b, c) = (
+        cache.key(&alice, &[]),
+        cache.key(&bob, &[]),
+        cache.key(&alice_other_key, &[]),
+    );
+    assert_ne!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a, cache.key(&alice, &[]), "stable for one client");
+    assert!(
+        !a.contains("YWxpY2U6c2VjcmV0") && !c.contains("k2"),
+        "{a} {c}"
+    );
 }
 
 #[tokio::test]
 async fn an_answer_marked_no_store_is_never_kept() {
     let cache = cache(16, DEFAULT_CACHE_BYTES);
     for cache_control in ["no-store", "private, No-Store", "max-age=0 , no-store"] {
-        let key = ResponseCache::key(&get("A")).unwrap();
+        let key = cache.key(&get("A"), &[]);
         let response = answer(
             200,
             &[("etag", "\"A\""), ("cache-control", cache_control)],
             "{}",
         );
-        let settled = cache.settle(&key, response).await.unwrap();
+        let settled = cache.settle(&key, response, None).await.unwrap();
         assert_eq!(body_of(settled).await, "{}");
         assert!(!is_cached(&cache, "A"), "{cache_control}");
     }
     // `no-cache` only asks for revalidation, which every use does anyway.
-    let key = ResponseCache::key(&get("B")).unwrap();
+    let key = cache.key(&get("B"), &[]);
     let response = answer(
         200,
         &[("etag", "\"B\""), ("cache-control", "no-cache")],
         "{}",
     );
-    cache.settle(&key, response).await.unwrap();
+    cache.settle(&key, response, None).await.unwrap();
     assert!(is_cached(&cache, "B"));
 }
 
@@ -116,7 +185,7 @@ async fn a_fresh_answer_that_is_not_kept_replaces_the_cached_one() {
         &[("etag", "\"A2\""), ("cache-control", "no-store")],
         "new",
     );
-    cache.settle(&key, response).await.unwrap();
+    cache.settle(&key, response, None).await.unwrap();
     assert!(!is_cached(&cache, "A"), "the old answer is stale");
 }
 
@@ -124,7 +193,7 @@ async fn a_fresh_answer_that_is_not_kept_replaces_the_cached_one() {
 async fn the_cache_stays_within_its_byte_budget() {
     let body = "x".repeat(1_000);
     let one = entry_size(
-        &ResponseCache::key(&get("A")).unwrap(),
+        &cache(1, 1).key(&get("A"), &[]),
         ok_with_etag("\"A\"", &body).headers(),
         body.len(),
     );
@@ -169,15 +238,40 @@ async fn an_answer_larger_than_the_whole_budget_is_not_kept() {
     assert!(is_cached(&cache, "A"), "a refused answer evicts nothing");
 }
 
+/// A 200 with an ETag whose body arrives in `chunks`, without a length.
+fn streamed(etag: &str, chunks: Vec<String>) -> reqwest::Response {
+    let stream = futures::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>));
+    let mut response = http::Response::new(reqwest::Body::wrap_stream(stream));
+    response
+        .headers_mut()
+        .insert(ETAG, HeaderValue::from_str(etag).unwrap());
+    reqwest::Response::from(response)
+}
+
 #[tokio::test]
-async fn an_answer_without_a_declared_length_is_not_kept() {
+async fn an_answer_without_a_declared_length_is_kept_when_it_fits() {
     let cache = cache(16, DEFAULT_CACHE_BYTES);
-    let key = ResponseCache::key(&get("A")).unwrap();
-    let mut response = ok_with_etag("\"A\"", "{}");
-    response.headers_mut().remove(CONTENT_LENGTH);
-    let settled = cache.settle(&key, response).await.unwrap();
-    assert_eq!(body_of(settled).await, "{}");
+    let key = cache.key(&get("A"), &[]);
+    let response = streamed("\"A\"", vec!["{\"a\":".into(), "1}".into()]);
+    assert_eq!(response.content_length(), None);
+    let settled = cache.settle(&key, response, None).await.unwrap();
+    assert_eq!(body_of(settled).await, "{\"a\":1}");
+    assert!(is_cached(&cache, "A"));
+}
+
+#[tokio::test]
+async fn an_answer_without_a_declared_length_too_long_to_keep_is_handed_on_whole() {
+    let cache = cache(16, 2_000);
+    let key = cache.key(&get("A"), &[]);
+    let chunks: Vec<String> = (0..10).map(|n| n.to_string().repeat(500)).collect();
+    let whole: String = chunks.concat();
+    let settled = cache
+        .settle(&key, streamed("\"A\"", chunks), None)
+        .await
+        .unwrap();
+    assert_eq!(body_of(settled).await, whole);
     assert!(!is_cached(&cache, "A"));
+    assert_eq!(cache.stored().bytes, 0);
 }
 
 #[tokio::test]
@@ -189,10 +283,14 @@ async fn a_not_modified_for_an_evicted_answer_asks_for_a_repeat_without_validato
         LAST_MODIFIED,
         "Wed, 25 Nov 2026 10:00:00 GMT".parse().unwrap(),
     );
-    assert!(cache.add_validators(&key, &mut request));
+    let sent = cache.add_validators(&key, &mut request).unwrap();
     // Another call's answer takes the only place before the 304 arrives.
     keep(&cache, "B", "{}").await;
-    match cache.settle(&key, not_modified()).await.unwrap() {
+    match cache
+        .settle(&key, not_modified(), Some(&sent))
+        .await
+        .unwrap()
+    {
         Settled::RepeatWithoutValidators { not_modified } => {
             assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED)
         }
@@ -207,7 +305,10 @@ async fn a_not_modified_for_an_evicted_answer_asks_for_a_repeat_without_validato
 async fn an_error_answer_leaves_the_cached_one_alone() {
     let cache = cache(16, DEFAULT_CACHE_BYTES);
     let key = keep(&cache, "A", "{}").await;
-    let settled = cache.settle(&key, answer(503, &[], "busy")).await.unwrap();
+    let settled = cache
+        .settle(&key, answer(503, &[], "busy"), None)
+        .await
+        .unwrap();
     assert_eq!(body_of(settled).await, "busy");
     assert!(is_cached(&cache, "A"));
 }
