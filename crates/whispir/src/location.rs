@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-use whispir_errors::{Error, resource_id, same_origin};
+use whispir_errors::{Error, Refusal, resource_id, same_origin};
 
 use crate::call::get_json;
 use crate::generated::Client;
@@ -76,14 +76,22 @@ impl Created {
     }
 }
 
+/// The shortest pause between two polls of [`Accepted::wait`]: shorter
+/// intervals (zero included) are raised to it. It is the spacing of the
+/// smallest plan (5 requests per second), so that one wait alone never
+/// polls faster than any plan allows, and a tiny interval cannot spend the
+/// daily budget on back-to-back polls.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(200);
+
 /// How [`Accepted::wait`] polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
     /// Give up (without an error) after this long.
     pub deadline: Duration,
     /// The first pause between two polls; it doubles up to `max_interval`.
+    /// At least [`MIN_POLL_INTERVAL`].
     pub initial_interval: Duration,
-    /// The longest pause between two polls.
+    /// The longest pause between two polls. At least [`MIN_POLL_INTERVAL`].
     pub max_interval: Duration,
 }
 
@@ -202,17 +210,20 @@ pub struct Accepted {
 
 impl Accepted {
     /// The accepted message at `location`, a message URL such as
-    /// `https://api.au.whispir.com/workspaces/AB/messages/CD`.
+    /// `https://api.au.whispir.com/workspaces/AB/messages/CD` (a trailing
+    /// slash is allowed).
     pub fn from_location(location: Url) -> Result<Self, Error> {
         Self::parse(location).map_err(|(_, err)| err)
     }
 
     /// Like [`Accepted::from_location`], handing the URL back on failure.
     fn parse(location: Url) -> Result<Self, (Url, Error)> {
-        // The last four segments are all a message URL needs.
+        // The last four segments are all a message URL needs; a trailing
+        // slash adds an empty one after the id.
         let mut last = [None; 4];
         if let Some(segments) = location.path_segments() {
-            for (slot, segment) in last.iter_mut().zip(segments.rev()) {
+            let segments = segments.rev().skip_while(|segment| segment.is_empty());
+            for (slot, segment) in last.iter_mut().zip(segments) {
                 *slot = Some(segment);
             }
         }
@@ -257,16 +268,27 @@ impl Accepted {
 
     /// Polls the message's delivery status with exponential backoff until no
     /// recipient is pending or the deadline passes; a poll still out at the
-    /// deadline is dropped. Throttling answers are waited out (`Retry-After`
-    /// honoured). Dropping the future stops polling and loses nothing: the
-    /// handle can wait again.
+    /// deadline is dropped. Polls are at least [`MIN_POLL_INTERVAL`] apart.
+    ///
+    /// Throttling is waited out within the deadline: an answer's
+    /// `Retry-After`, and a pause of the client's rate limiter longer than
+    /// one call may wait ([`Refusal::PauseTooLong`]). A pause that would
+    /// outlast the deadline ends the wait at once with that error (its
+    /// [`Error::retry_after`] says when to try again), and a spent daily
+    /// budget ([`Refusal::DailyBudgetSpent`]) with its own: neither is a
+    /// [`WaitOutcome::DeadlineReached`]. Other errors that a retry cannot
+    /// fix end the wait too.
+    ///
+    /// Dropping the future stops polling and loses nothing: the handle can
+    /// wait again.
     pub async fn wait(&self, client: &Client, options: WaitOptions) -> Result<WaitOutcome, Error> {
         let start = Instant::now();
         // A deadline too far to represent is no deadline: a day is plenty.
         let deadline = start
             .checked_add(options.deadline)
             .unwrap_or_else(|| start + Duration::from_secs(24 * 3600));
-        let mut interval = options.initial_interval;
+        let max_interval = options.max_interval.max(MIN_POLL_INTERVAL);
+        let mut interval = options.initial_interval.max(MIN_POLL_INTERVAL);
         let mut last = None;
         loop {
             let mut call = client
@@ -291,10 +313,22 @@ impl Accepted {
                     last = Some(status);
                 }
                 Err(err) => {
-                    if !err.is_retryable() {
+                    let asked = match err.refusal() {
+                        // The limiter held the poll back longer than one call
+                        // may wait; the wait has its own, longer deadline.
+                        Some(Refusal::PauseTooLong { wait }) => *wait,
+                        _ if err.is_retryable() => err.retry_after().unwrap_or_default(),
+                        _ => return Err(err),
+                    };
+                    if Instant::now()
+                        .checked_add(asked)
+                        .is_none_or(|end| end > deadline)
+                    {
+                        // Throttled past the deadline: say so, with when to
+                        // try again, rather than "the deadline passed".
                         return Err(err);
                     }
-                    pause = pause.max(err.retry_after().unwrap_or_default());
+                    pause = pause.max(asked);
                 }
             }
             if Instant::now()
@@ -304,7 +338,7 @@ impl Accepted {
                 return Ok(WaitOutcome::DeadlineReached(last));
             }
             tokio::time::sleep(pause).await;
-            interval = interval.saturating_mul(2).min(options.max_interval);
+            interval = interval.saturating_mul(2).min(max_interval);
         }
     }
 }
@@ -322,4 +356,38 @@ fn is_final(status: &MessageStatusCollection) -> bool {
             .iter()
             .filter(|c| c.name == Some(DeliveryCategoryName::Pending))
             .all(|c| c.recipient_count.unwrap_or(0) == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(location: &str) -> Result<Accepted, Error> {
+        Accepted::from_location(
+            Url::parse(location).map_err(|err| {
+                Error::invalid_request(None, format!("test URL {location}: {err}"))
+            })?,
+        )
+    }
+
+    #[test]
+    fn a_trailing_slash_after_the_message_id_keeps_the_id() -> Result<(), Error> {
+        let message = accepted("https://api.au.whispir.com/workspaces/AB/messages/CD/")?;
+        assert_eq!(
+            (message.workspace_id(), message.message_id()),
+            (Some("AB"), "CD")
+        );
+        let unscoped = accepted("https://api.au.whispir.com/messages/CD/")?;
+        assert_eq!(
+            (unscoped.workspace_id(), unscoped.message_id()),
+            (None, "CD")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_message_collection_itself_is_not_a_message() {
+        assert!(accepted("https://api.au.whispir.com/workspaces/AB/messages/").is_err());
+        assert!(accepted("https://api.au.whispir.com/messages").is_err());
+    }
 }
