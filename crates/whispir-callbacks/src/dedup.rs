@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use crate::payload::{Callback, CallbackKind};
 
 /// What identifies one event: the message, the kind of event, and a
-/// fingerprint of who answered, when, and what they said.
+/// fingerprint of who answered, when, what they said, and the custom
+/// parameters of the send they answered.
 ///
 /// The message id and kind alone would merge two people's replies to one
 /// message (or one person's two replies); a retry repeats every field, so
-/// it has the same key.
+/// it has the same key. Unknown fields (`extra`) are left out: one Whispir
+/// adds later might change between retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct EventKey {
     kind: CallbackKind,
@@ -116,26 +118,37 @@ impl Deduplicator {
 
     fn key(&self, callback: &Callback) -> EventKey {
         let mut hasher = self.hasher.build_hasher();
+        // Each part is hashed whole, `None` included, so that a field
+        // missing from one callback cannot line up with another's next field.
         callback.message_id.hash(&mut hasher);
-        if let Some(from) = &callback.from {
-            (
-                &from.mri,
-                &from.mobile,
-                &from.email,
-                &from.voice,
-                &from.name,
-            )
-                .hash(&mut hasher);
-        }
-        if let Some(message) = &callback.response_message {
-            (
-                message.channel.as_ref().map(|channel| channel.as_str()),
-                &message.acknowledged,
-                &message.undeliverable,
-                &message.content,
-            )
-                .hash(&mut hasher);
-        }
+        callback
+            .from
+            .as_ref()
+            .map(|from| {
+                (
+                    &from.mri,
+                    &from.mobile,
+                    &from.email,
+                    &from.voice,
+                    &from.name,
+                )
+            })
+            .hash(&mut hasher);
+        callback
+            .response_message
+            .as_ref()
+            .map(|message| {
+                (
+                    message.channel.as_ref().map(|channel| channel.as_str()),
+                    &message.acknowledged,
+                    &message.undeliverable,
+                    &message.content,
+                )
+            })
+            .hash(&mut hasher);
+        // The same reply to two sends of one message differs only here
+        // (each send's `callbackParameters`), and a retry repeats them.
+        callback.custom_parameters.hash(&mut hasher);
         EventKey {
             kind: callback.kind(),
             fingerprint: hasher.finish(),

@@ -89,3 +89,22 @@ fn forget_lets_the_next_delivery_in() {
     assert!(seen.is_empty());
     assert!(seen.first_time(&callback));
 }
+
+#[test]
+fn the_same_reply_to_two_sends_with_different_custom_parameters_is_new_each_time() {
+    let seen = Deduplicator::new(10, HOUR);
+    let to_send = |order: &str| {
+        let mut callback = reply("M1", "+61400000001", "01/02/24 10:00", "Y");
+        callback
+            .custom_parameters
+            .insert("orderId".into(), order.into());
+        callback
+    };
+    assert!(seen.first_time(&to_send("ORD-1")));
+    assert!(
+        seen.first_time(&to_send("ORD-2")),
+        "another send's reply, not a retry"
+    );
+    assert!(!seen.first_time(&to_send("ORD-1")), "a retry of the first");
+    assert_eq!(seen.len(), 2);
+}
