@@ -4,61 +4,62 @@
 //! Field names follow Whispir's JSON (`messageid`, `messagelocation`,
 //! `from`, `responseMessage`, `customParameters`); the spellings seen in
 //! Whispir's other examples (`messageId`, `location`, `responsemessage`)
-//! are read too. Every field Whispir may add later is kept in `extra`, and a
-//! channel name this crate does not know is kept as text: a newer Whispir
-//! never makes a callback fail to parse.
+//! are read too. When a body carries two spellings of one field, the one
+//! Whispir documents for callbacks is read and the other is kept in `extra`,
+//! whatever their order. Every field Whispir may add later is kept in
+//! `extra`, and a channel name this crate does not know is kept as text: a
+//! newer Whispir never makes a callback fail to parse.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+/// The spellings read for each field of a [`Callback`], the one read first
+/// when a body carries several: Whispir's documented spelling, then the
+/// others seen in its examples.
+const MESSAGE_ID: &[&str] = &["messageid", "messageId", "messageID"];
+const MESSAGE_LOCATION: &[&str] = &["messagelocation", "messageLocation", "location"];
+const FROM: &[&str] = &["from"];
+const RESPONSE_MESSAGE: &[&str] = &["responseMessage", "responsemessage"];
+const CUSTOM_PARAMETERS: &[&str] = &["customParameters", "customparameters"];
 
 /// One callback: which message it is about, who answered, what they said.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// A field may come under any of the spellings Whispir uses; when a body
+/// carries more than one (`messageid` and `messageId`, say), Whispir's
+/// documented spelling is read, wherever it comes in the body, and the
+/// others are kept in [`extra`](Self::extra) as they came. The preference,
+/// first to last: `messageid`, `messageId`, `messageID`; `messagelocation`,
+/// `messageLocation`, `location`; `responseMessage`, `responsemessage`;
+/// `customParameters`, `customparameters`. One spelling given twice is
+/// malformed: nothing says which of its values to read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Callback {
     /// The id Whispir gave the message when it was sent.
-    #[serde(
-        rename = "messageid",
-        alias = "messageId",
-        alias = "messageID",
-        deserialize_with = "message_id"
-    )]
+    #[serde(rename = "messageid")]
     pub message_id: String,
     /// The URL of that message in the Whispir API.
-    #[serde(
-        rename = "messagelocation",
-        alias = "messageLocation",
-        alias = "location",
-        default,
-        deserialize_with = "non_empty",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "messagelocation", skip_serializing_if = "Option::is_none")]
     pub message_location: Option<String>,
     /// The recipient who answered, or whom the message failed to reach.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<Responder>,
     /// The reply itself, or the failure notice, with its channel and time.
-    #[serde(
-        rename = "responseMessage",
-        alias = "responsemessage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "responseMessage", skip_serializing_if = "Option::is_none")]
     pub response_message: Option<ResponseMessage>,
     /// The `callbackParameters` given when the message was sent, and the
     /// values Whispir adds (sender and recipient names, send date and time,
     /// the matched response rule), all as text.
     #[serde(
         rename = "customParameters",
-        alias = "customparameters",
-        default,
-        deserialize_with = "custom_parameters",
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub custom_parameters: BTreeMap<String, String>,
-    /// Fields this crate does not know yet, kept as they came.
+    /// Fields this crate does not read, kept as they came: those Whispir
+    /// may add later, and a second spelling of a field already read.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -240,13 +241,97 @@ impl Callback {
     }
 }
 
-/// The message id: without one a callback cannot be tied to anything.
-fn message_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let id = String::deserialize(deserializer)?;
-    if id.is_empty() {
-        return Err(de::Error::custom("messageid is empty"));
+impl<'de> Deserialize<'de> for Callback {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CallbackVisitor)
     }
-    Ok(id)
+}
+
+/// Reads a callback object field by field, so that two spellings of one
+/// field are two entries rather than serde's "duplicate field" error.
+struct CallbackVisitor;
+
+impl<'de> Visitor<'de> for CallbackVisitor {
+    type Value = Callback;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Whispir callback object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Callback, A::Error> {
+        let mut fields = Map::new();
+        while let Some(name) = access.next_key::<String>()? {
+            // The same spelling twice has no rule to pick one value by.
+            if fields.contains_key(&name) {
+                return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
+            }
+            let value = access.next_value::<Value>()?;
+            fields.insert(name, value);
+        }
+        Callback::from_fields(fields)
+    }
+}
+
+impl Callback {
+    /// Reads each field from its preferred spelling; what is left over,
+    /// other spellings included, becomes `extra`.
+    fn from_fields<E: de::Error>(mut fields: Map<String, Value>) -> Result<Self, E> {
+        let Some((name, id)) = take_field(&mut fields, MESSAGE_ID) else {
+            return Err(E::missing_field("messageid"));
+        };
+        let message_id = String::deserialize(id).map_err(|error| invalid(name, error))?;
+        if message_id.is_empty() {
+            return Err(E::custom(format_args!(
+                "`{name}` is empty: a callback needs the id of its message"
+            )));
+        }
+        let message_location = match take_field(&mut fields, MESSAGE_LOCATION) {
+            Some((name, value)) => non_empty(value).map_err(|error| invalid(name, error))?,
+            None => None,
+        };
+        let from = match take_field(&mut fields, FROM) {
+            Some((name, value)) => {
+                Option::<Responder>::deserialize(value).map_err(|error| invalid(name, error))?
+            }
+            None => None,
+        };
+        let response_message = match take_field(&mut fields, RESPONSE_MESSAGE) {
+            Some((name, value)) => Option::<ResponseMessage>::deserialize(value)
+                .map_err(|error| invalid(name, error))?,
+            None => None,
+        };
+        let custom_parameters = match take_field(&mut fields, CUSTOM_PARAMETERS) {
+            Some((name, value)) => {
+                custom_parameters(value).map_err(|error| invalid(name, error))?
+            }
+            None => BTreeMap::new(),
+        };
+        Ok(Self {
+            message_id,
+            message_location,
+            from,
+            response_message,
+            custom_parameters,
+            extra: fields.into_iter().collect(),
+        })
+    }
+}
+
+/// Removes and returns the first of `spellings` present in `fields`, with
+/// the spelling it came under; the others stay.
+fn take_field(
+    fields: &mut Map<String, Value>,
+    spellings: &[&'static str],
+) -> Option<(&'static str, Value)> {
+    spellings
+        .iter()
+        .find_map(|name| fields.remove(*name).map(|value| (*name, value)))
+}
+
+/// A field's value did not read: says which field, under the spelling the
+/// body used.
+fn invalid<E: de::Error>(name: &str, error: serde_json::Error) -> E {
+    E::custom(format_args!("`{name}`: {error}"))
 }
 
 /// A text field where an empty string (or an empty XML element) means

@@ -1,4 +1,5 @@
 use super::*;
+use crate::receiver::{BodyFormat, parse_body};
 
 fn parse(json: &str) -> Callback {
     serde_json::from_str(json).expect("parses")
@@ -167,5 +168,120 @@ fn serialises_in_whispirs_json_shape_and_reads_back() {
     assert_eq!(
         serde_json::from_value::<Callback>(json).expect("reads back"),
         callback
+    );
+}
+
+#[test]
+fn both_spellings_of_the_message_id_parse_in_either_order_and_messageid_wins() {
+    for body in [
+        r#"{"messageid": "A1", "messageId": "B2"}"#,
+        r#"{"messageId": "B2", "messageid": "A1"}"#,
+    ] {
+        let callback = parse(body);
+        assert_eq!(callback.message_id, "A1", "{body}");
+        assert_eq!(
+            callback.extra.get("messageId"),
+            Some(&Value::from("B2")),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn both_spellings_of_the_message_id_alike_read_as_that_id() {
+    let callback = parse(r#"{"messageId": "A1", "messageid": "A1"}"#);
+    assert_eq!(callback.message_id, "A1");
+    assert_eq!(callback.extra.get("messageId"), Some(&Value::from("A1")));
+}
+
+#[test]
+fn both_spellings_of_the_message_id_in_xml_parse_and_messageid_wins() {
+    for body in [
+        "<r><messageid>A1</messageid><messageId>B2</messageId></r>",
+        "<r><messageId>B2</messageId><messageid>A1</messageid></r>",
+    ] {
+        let callback = parse_body(BodyFormat::Xml, body.as_bytes()).expect("parses");
+        assert_eq!(callback.message_id, "A1", "{body}");
+        assert_eq!(callback.extra.get("messageId"), Some(&Value::from("B2")));
+    }
+}
+
+#[test]
+fn either_spelling_of_the_message_id_alone_is_read() {
+    for body in [
+        r#"{"messageid": "A1"}"#,
+        r#"{"messageId": "A1"}"#,
+        r#"{"messageID": "A1"}"#,
+    ] {
+        let callback = parse(body);
+        assert_eq!(callback.message_id, "A1", "{body}");
+        assert!(callback.extra.is_empty(), "{body}");
+    }
+}
+
+#[test]
+fn the_other_spellings_of_a_field_give_way_to_whispirs_documented_one() {
+    let callback = parse(
+        r#"{"messageId": "B2", "messageID": "C3", "location": "https://x.test/b",
+            "messagelocation": "https://x.test/a",
+            "responsemessage": {"content": "later"}, "responseMessage": {"content": "first"},
+            "customparameters": {"k": "2"}, "customParameters": {"k": "1"}}"#,
+    );
+    assert_eq!(callback.message_id, "B2", "messageId before messageID");
+    assert_eq!(
+        callback.message_location.as_deref(),
+        Some("https://x.test/a")
+    );
+    assert_eq!(callback.content(), Some("first"));
+    assert_eq!(callback.custom_parameter("k"), Some("1"));
+    let kept: Vec<&str> = callback.extra.keys().map(String::as_str).collect();
+    assert_eq!(
+        kept,
+        [
+            "customparameters",
+            "location",
+            "messageID",
+            "responsemessage"
+        ]
+    );
+}
+
+#[test]
+fn a_callback_read_from_two_spellings_serialises_both_and_reads_back_the_same() {
+    let callback = parse(r#"{"messageId": "B2", "messageid": "A1"}"#);
+    let json = serde_json::to_value(&callback).expect("serialises");
+    assert_eq!(
+        json,
+        serde_json::json!({"messageid": "A1", "messageId": "B2"})
+    );
+    assert_eq!(
+        serde_json::from_value::<Callback>(json).expect("reads back"),
+        callback
+    );
+}
+
+#[test]
+fn the_same_spelling_twice_is_malformed_and_named() {
+    let error = serde_json::from_str::<Callback>(r#"{"messageid": "A1", "messageid": "B2"}"#)
+        .expect_err("two values, no rule to pick one");
+    assert!(
+        error.to_string().contains("duplicate field `messageid`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_bad_field_is_named_as_the_body_spelled_it() {
+    let error = serde_json::from_str::<Callback>(r#"{"messageId": 7}"#).expect_err("not text");
+    assert!(error.to_string().contains("`messageId`"), "{error}");
+    let error = serde_json::from_str::<Callback>(r#"{"messageId": ""}"#).expect_err("empty");
+    assert!(
+        error.to_string().contains("`messageId` is empty"),
+        "{error}"
+    );
+    let error = serde_json::from_str::<Callback>(r#"{"from": {}}"#).expect_err("no id");
+    assert!(
+        error.to_string().contains("missing field `messageid`"),
+        "{error}"
     );
 }
