@@ -1,6 +1,9 @@
 //! The four ways Whispir presents a callback's key, and the check that a
 //! request carries one of the keys this service accepts.
 //!
+//! The query is read with percent-decoding only, so a query-mode key is
+//! compared exactly as registered.
+//!
 //! Keys are held in `secrecy` types, never printed, and compared in
 //! constant time: both sides sit in zero-padded buffers of the longest key
 //! and are compared whole with `subtle`, lengths included, so neither the
@@ -223,9 +226,16 @@ pub(crate) fn is_authorised(
 fn credential(mode: AuthMode, query: Option<&str>, headers: &HeaderMap) -> Option<Vec<u8>> {
     match mode {
         AuthMode::QueryParam => {
-            let mut values = form_urlencoded::parse(query?.as_bytes())
-                .filter(|(name, _)| name.eq_ignore_ascii_case(QUERY_PARAMETER))
-                .map(|(_, value)| value.into_owned().into_bytes());
+            let mut values = query?
+                .as_bytes()
+                .split(|byte| *byte == b'&')
+                .filter_map(|pair| {
+                    let mut parts = pair.splitn(2, |byte| *byte == b'=');
+                    let name = percent_decoded(parts.next()?);
+                    let value = parts.next().unwrap_or_default();
+                    name.eq_ignore_ascii_case(QUERY_PARAMETER.as_bytes())
+                        .then(|| percent_decoded(value))
+                });
             let first = values.next()?;
             values.next().is_none().then_some(first)
         }
@@ -234,6 +244,37 @@ fn credential(mode: AuthMode, query: Option<&str>, headers: &HeaderMap) -> Optio
         }
         AuthMode::BasicAuth => authorization(headers, "basic"),
         AuthMode::BearerToken => authorization(headers, "bearer"),
+    }
+}
+
+/// `text` with each `%XX` escape replaced by its byte and nothing else
+/// changed. Not form decoding: Whispir appends the key as registered, so a
+/// `+` in the query is a `+`, not a space.
+fn percent_decoded(text: &[u8]) -> Vec<u8> {
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((&byte, after)) = rest.split_first() {
+        if byte == b'%'
+            && let [high, low, after_escape @ ..] = after
+            && let (Some(high), Some(low)) = (hex_digit(*high), hex_digit(*low))
+        {
+            decoded.push(high << 4 | low);
+            rest = after_escape;
+            continue;
+        }
+        decoded.push(byte);
+        rest = after;
+    }
+    decoded
+}
+
+/// The value of one hexadecimal digit.
+fn hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
     }
 }
 

@@ -95,6 +95,17 @@ fn the_query_parameter_is_percent_decoded_and_its_name_matched_without_case() {
 }
 
 #[test]
+fn the_query_value_is_percent_decoded_only_so_a_plus_stays_a_plus() {
+    let read = |query: &str| credential(AuthMode::QueryParam, Some(query), &HeaderMap::new());
+    assert_eq!(read("auth=a+b"), Some(b"a+b".to_vec()));
+    assert_eq!(read("auth=a%2Bb%20c"), Some(b"a+b c".to_vec()));
+    assert_eq!(read("auth=a=b="), Some(b"a=b=".to_vec()));
+    assert_eq!(read("auth"), Some(Vec::new()));
+    // A `%` that starts no escape is kept as it came.
+    assert_eq!(read("auth=%zz%4"), Some(b"%zz%4".to_vec()));
+}
+
+#[test]
 fn a_credential_given_twice_counts_as_absent() {
     let query = accepted(AuthMode::QueryParam, "k3y");
     assert!(!is_authorised(
