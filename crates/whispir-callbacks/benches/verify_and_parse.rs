@@ -25,7 +25,8 @@ fn verify_and_parse(c: &mut Criterion) {
     let key = |text: &str| CallbackKey::new(text).expect("a valid key");
     // Two keys, as during a rotation: both are compared every time.
     let receiver = Receiver::new(AuthMode::HttpHeader, key("previous-key-0123456789"))
-        .accept(AuthMode::HttpHeader, key("current-key-0123456789"));
+        .and_then(|receiver| receiver.accept(AuthMode::HttpHeader, key("current-key-0123456789")))
+        .expect("header keys");
     let json = request("application/json", JSON);
     let xml = request("application/xml", XML);
     c.bench_function("verify_and_parse_json_reply", |b| {

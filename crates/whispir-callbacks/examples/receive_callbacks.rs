@@ -20,7 +20,7 @@ const KEY: &str = "example-callback-key-1";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The receiving side: the key this URL is registered with.
-    let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new(KEY)?);
+    let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new(KEY)?)?;
     // Whispir retries for up to a day: remember events a little longer.
     let seen = Arc::new(Deduplicator::new(10_000, Duration::from_secs(25 * 3600)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();

@@ -1,8 +1,10 @@
 //! The four ways Whispir presents a callback's key, and the check that a
 //! request carries one of the keys this service accepts.
 //!
-//! The query is read with percent-decoding only, so a query-mode key is
-//! compared exactly as registered.
+//! A key for the query mode is refused when configured if it has a
+//! character that would not reach this receiver unchanged (see
+//! [`KeyError::NotQuerySafe`]), and the query is read with percent-decoding
+//! only, so the key is compared exactly as registered.
 //!
 //! Keys are held in `secrecy` types, never printed, and compared in
 //! constant time: both sides sit in zero-padded buffers of the longest key
@@ -33,7 +35,9 @@ pub const MAX_KEY_BYTES: usize = 512;
 /// Where Whispir puts the key, as chosen by the callback's `auth.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthMode {
-    /// `queryparam`: `?auth=KEY` on the callback URL.
+    /// `queryparam`: `?auth=KEY` on the callback URL, the key appended as
+    /// registered. Only keys that travel unchanged in a URL query are
+    /// accepted for this mode: see [`KeyError::NotQuerySafe`].
     QueryParam,
     /// `httpheader`: `X-Whispir-Callback-Key: KEY`.
     HttpHeader,
@@ -125,6 +129,28 @@ pub enum KeyError {
         /// Where, counted in bytes from the start.
         position: usize,
     },
+    /// The key is for [`AuthMode::QueryParam`] and has a character that
+    /// would not reach the receiver unchanged in a URL query.
+    ///
+    /// Whispir appends the key to the callback URL as registered, and the
+    /// servers, proxies and frameworks on the way may read the query as a
+    /// URL (RFC 3986) or as form data. A key is accepted for this mode if
+    /// every reading gives it back unchanged: letters, digits and
+    /// `- . _ ~ ! $ ' ( ) * , = : @ / ?`. That is what RFC 3986 lets a
+    /// query carry unescaped, less `&` and `;` (they separate parameters)
+    /// and `+` (form data reads it as a space). `=` stays: every parser
+    /// splits a parameter at its first `=` only, so padded base64 keys work.
+    #[error(
+        "byte {position} of the callback key is {reason}; a queryparam key must travel \
+         unchanged in a URL query, so register one of letters, digits and \
+         - . _ ~ ! $ ' ( ) * , = : @ / ? with Whispir, or use another auth mode"
+    )]
+    NotQuerySafe {
+        /// Where, counted in bytes from the start.
+        position: usize,
+        /// What is wrong with that character in a URL query.
+        reason: &'static str,
+    },
 }
 
 /// One key registered with Whispir for a callback. Its text is never
@@ -139,7 +165,8 @@ pub struct CallbackKey {
 
 impl CallbackKey {
     /// Checks and wraps a key: 1 to [`MAX_KEY_BYTES`] bytes of visible
-    /// ASCII.
+    /// ASCII. A key for [`AuthMode::QueryParam`] is checked further when it
+    /// is given to a [`Receiver`](crate::Receiver).
     pub fn new(key: impl Into<SecretString>) -> Result<Self, KeyError> {
         let key: SecretString = key.into();
         let bytes = key.expose_secret().as_bytes();
@@ -160,6 +187,25 @@ impl CallbackKey {
             padded: Arc::new(padded),
             len: bytes.len(),
         })
+    }
+
+    /// Whether this key reaches the receiver unchanged in `mode`. Only the
+    /// query mode has more rules than [`new`](Self::new) checks.
+    fn check_for(&self, mode: AuthMode) -> Result<(), KeyError> {
+        if mode != AuthMode::QueryParam {
+            return Ok(());
+        }
+        let key = self
+            .padded
+            .expose_secret()
+            .get(..self.len)
+            .unwrap_or_default();
+        for (position, byte) in key.iter().enumerate() {
+            if let Some(reason) = query_hazard(*byte) {
+                return Err(KeyError::NotQuerySafe { position, reason });
+            }
+        }
+        Ok(())
     }
 
     /// Whether `presented` is this key, in time that depends only on the
@@ -186,6 +232,21 @@ impl fmt::Debug for CallbackKey {
     }
 }
 
+/// Why `byte` of a key would not reach the receiver unchanged in a URL
+/// query, if it would not (the rule is on [`KeyError::NotQuerySafe`]).
+fn query_hazard(byte: u8) -> Option<&'static str> {
+    match byte {
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => None,
+        b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b',' | b'=' => None,
+        b':' | b'@' | b'/' | b'?' => None,
+        b'+' => Some("a `+`, which servers that read a query as form data take for a space"),
+        b'&' | b';' => Some("a `&` or `;`, which separates query parameters"),
+        b'#' => Some("a `#`, which ends the query and is never sent"),
+        b'%' => Some("a `%`, which starts a percent-escape"),
+        _ => Some("a character a URL may not carry unescaped"),
+    }
+}
+
 /// A key this service accepts, and where Whispir puts it.
 #[derive(Debug, Clone)]
 pub struct AcceptedKey {
@@ -193,6 +254,15 @@ pub struct AcceptedKey {
     pub mode: AuthMode,
     /// The key.
     pub key: CallbackKey,
+}
+
+impl AcceptedKey {
+    /// `key` presented the way `mode` says, if it reaches the receiver
+    /// unchanged that way.
+    pub(crate) fn checked(mode: AuthMode, key: CallbackKey) -> Result<Self, KeyError> {
+        key.check_for(mode)?;
+        Ok(Self { mode, key })
+    }
 }
 
 /// Whether the request's URL query and headers carry one of `accepted`.

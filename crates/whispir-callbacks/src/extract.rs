@@ -12,7 +12,7 @@
 //! }
 //!
 //! # fn main() -> Result<(), whispir_callbacks::KeyError> {
-//! let receiver = Receiver::new(AuthMode::QueryParam, CallbackKey::new("s3cret-key")?);
+//! let receiver = Receiver::new(AuthMode::QueryParam, CallbackKey::new("s3cret-key")?)?;
 //! let app: Router = Router::new()
 //!     .route("/whispir/callbacks", post(on_callback).get(|| async { StatusCode::OK }))
 //!     .with_state(receiver);

@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue, Method, Request};
 use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::auth::{AcceptedKey, AuthMode, CallbackKey, is_authorised};
+use crate::auth::{AcceptedKey, AuthMode, CallbackKey, KeyError, is_authorised};
 use crate::error::CallbackError;
 use crate::payload::Callback;
 use crate::xml;
@@ -74,9 +74,9 @@ impl BodyFormat {
 /// use whispir_callbacks::{AuthMode, CallbackKey, Receiver};
 ///
 /// # fn main() -> Result<(), whispir_callbacks::KeyError> {
-/// let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new("new-key")?)
+/// let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new("new-key")?)?
 ///     // Keep accepting the old key until Whispir's callback is updated.
-///     .accept(AuthMode::HttpHeader, CallbackKey::new("old-key")?)
+///     .accept(AuthMode::HttpHeader, CallbackKey::new("old-key")?)?
 ///     .with_max_body_bytes(32 * 1024);
 /// # let _ = receiver;
 /// # Ok(())
@@ -92,21 +92,26 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver that accepts `key`, presented the way `mode` says, with
     /// the default limits.
-    pub fn new(mode: AuthMode, key: CallbackKey) -> Self {
-        Self {
-            accepted: Arc::from(vec![AcceptedKey { mode, key }]),
+    ///
+    /// Fails with [`KeyError::NotQuerySafe`] if `mode` is
+    /// [`AuthMode::QueryParam`] and the key would not reach the receiver
+    /// unchanged in a URL query: better now than a 401 for every callback.
+    pub fn new(mode: AuthMode, key: CallbackKey) -> Result<Self, KeyError> {
+        Ok(Self {
+            accepted: Arc::from(vec![AcceptedKey::checked(mode, key)?]),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
-        }
+        })
     }
 
     /// Also accepts `key` presented the way `mode` says: for rotating keys,
-    /// or for several callbacks sharing one URL.
-    pub fn accept(mut self, mode: AuthMode, key: CallbackKey) -> Self {
+    /// or for several callbacks sharing one URL. Fails as
+    /// [`new`](Self::new) does.
+    pub fn accept(mut self, mode: AuthMode, key: CallbackKey) -> Result<Self, KeyError> {
         let mut accepted = self.accepted.to_vec();
-        accepted.push(AcceptedKey { mode, key });
+        accepted.push(AcceptedKey::checked(mode, key)?);
         self.accepted = Arc::from(accepted);
-        self
+        Ok(self)
     }
 
     /// Sets the largest body accepted, in bytes; larger ones answer 413.

@@ -6,7 +6,7 @@
 //! use whispir_callbacks::{AuthMode, Callback, CallbackKey, Receiver};
 //!
 //! # fn main() -> Result<(), whispir_callbacks::KeyError> {
-//! let receiver = Receiver::new(AuthMode::BearerToken, CallbackKey::new("s3cret-key")?);
+//! let receiver = Receiver::new(AuthMode::BearerToken, CallbackKey::new("s3cret-key")?)?;
 //! let app: Router = Router::new().route_service(
 //!     "/whispir/callbacks",
 //!     receiver.into_service(|callback: Callback| async move {

@@ -34,19 +34,22 @@ fn key_for(mode: AuthMode) -> &'static str {
 fn receiver() -> Receiver {
     let key = |mode| CallbackKey::new(key_for(mode)).expect("a valid key");
     let mut receiver = Receiver::new(AuthMode::QueryParam, key(AuthMode::QueryParam))
+        .expect("a query-safe key")
         .with_max_body_bytes(8 * 1024);
     for mode in [
         AuthMode::HttpHeader,
         AuthMode::BasicAuth,
         AuthMode::BearerToken,
     ] {
-        receiver = receiver.accept(mode, key(mode));
+        receiver = receiver.accept(mode, key(mode)).expect("a header key");
     }
     // A second header key: the one being rotated out.
-    receiver.accept(
-        AuthMode::HttpHeader,
-        CallbackKey::new("retiring-key-0001").expect("a valid key"),
-    )
+    receiver
+        .accept(
+            AuthMode::HttpHeader,
+            CallbackKey::new("retiring-key-0001").expect("a valid key"),
+        )
+        .expect("a header key")
 }
 
 #[derive(Clone)]

@@ -18,9 +18,10 @@ const KEY: &str = "sandbox-callback-key-1";
 async fn receiver() -> (String, mpsc::UnboundedReceiver<Callback>) {
     let key = || CallbackKey::new(KEY).unwrap();
     let receiver = Receiver::new(AuthMode::QueryParam, key())
-        .accept(AuthMode::HttpHeader, key())
-        .accept(AuthMode::BasicAuth, key())
-        .accept(AuthMode::BearerToken, key());
+        .and_then(|receiver| receiver.accept(AuthMode::HttpHeader, key()))
+        .and_then(|receiver| receiver.accept(AuthMode::BasicAuth, key()))
+        .and_then(|receiver| receiver.accept(AuthMode::BearerToken, key()))
+        .unwrap();
     let (tx, rx) = mpsc::unbounded_channel();
     let service = receiver.into_service(move |callback: Callback| {
         let tx = tx.clone();

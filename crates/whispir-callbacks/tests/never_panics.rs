@@ -14,10 +14,11 @@ fn receiver() -> Receiver {
     let key = || CallbackKey::new(KEY).expect("a valid key");
     AuthMode::ALL
         .iter()
-        .fold(
-            Receiver::new(AuthMode::QueryParam, key()),
+        .try_fold(
+            Receiver::new(AuthMode::QueryParam, key()).expect("a query-safe key"),
             |receiver, mode| receiver.accept(*mode, key()),
         )
+        .expect("a key safe in every mode")
         .with_max_body_bytes(4096)
 }
 

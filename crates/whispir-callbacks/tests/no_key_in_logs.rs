@@ -49,7 +49,7 @@ async fn neither_the_key_nor_a_guess_is_ever_logged() {
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
     let key = CallbackKey::new("the-real-key-k3y").expect("key");
-    let receiver = Receiver::new(AuthMode::BearerToken, key);
+    let receiver = Receiver::new(AuthMode::BearerToken, key).expect("receiver");
     let mut accepting = receiver
         .clone()
         .into_service(|_: Callback| async { Ok::<(), &str>(()) });

@@ -1,6 +1,7 @@
 use http::HeaderValue;
 
 use super::*;
+use crate::receiver::Receiver;
 
 fn key(text: &str) -> CallbackKey {
     CallbackKey::new(text).expect("a valid key")
@@ -86,12 +87,32 @@ fn wrong_missing_or_partial_keys_are_refused() {
 
 #[test]
 fn the_query_parameter_is_percent_decoded_and_its_name_matched_without_case() {
-    let keys = accepted(AuthMode::QueryParam, "a/b+c=");
+    let keys = accepted(AuthMode::QueryParam, "a/b=c");
     assert!(is_authorised(
-        Some("x=1&Auth=a%2Fb%2Bc%3D"),
+        Some("x=1&Auth=a%2Fb%3Dc"),
         &HeaderMap::new(),
         &keys
     ));
+}
+
+/// Every character a query-mode key may have.
+const QUERY_SAFE_KEY: &str = "Az09-._~!$'()*,=:@/?k3y==";
+
+#[test]
+fn a_query_key_is_accepted_as_whispir_appends_it_and_percent_encoded() {
+    let keys = accepted(AuthMode::QueryParam, QUERY_SAFE_KEY);
+    let none = HeaderMap::new();
+    let appended = format!("auth={QUERY_SAFE_KEY}");
+    assert!(is_authorised(Some(&appended), &none, &keys));
+    let among_others = format!("x=1&auth={QUERY_SAFE_KEY}&y=2");
+    assert!(is_authorised(Some(&among_others), &none, &keys));
+    let every_byte_escaped: String = QUERY_SAFE_KEY
+        .bytes()
+        .map(|byte| format!("%{byte:02X}"))
+        .collect();
+    let escaped = format!("auth={every_byte_escaped}");
+    assert!(is_authorised(Some(&escaped), &none, &keys));
+    assert!(!is_authorised(Some("auth=Az09"), &none, &keys));
 }
 
 #[test]
@@ -103,6 +124,56 @@ fn the_query_value_is_percent_decoded_only_so_a_plus_stays_a_plus() {
     assert_eq!(read("auth"), Some(Vec::new()));
     // A `%` that starts no escape is kept as it came.
     assert_eq!(read("auth=%zz%4"), Some(b"%zz%4".to_vec()));
+}
+
+#[test]
+fn a_query_key_that_cannot_travel_unchanged_in_a_url_is_refused_when_configured() {
+    for refused in [
+        "a+b", "a&b", "a;b", "a#b", "a%b", "a\"b", "a<b", "a>b", "a[b", "a\\b", "a]b", "a^b",
+        "a`b", "a{b", "a|b", "a}b",
+    ] {
+        let error = Receiver::new(AuthMode::QueryParam, key(refused)).expect_err(refused);
+        assert!(
+            matches!(error, KeyError::NotQuerySafe { position: 1, .. }),
+            "{refused}: {error:?}"
+        );
+        let accepting = Receiver::new(AuthMode::QueryParam, key("fine"))
+            .expect("a query-safe key")
+            .accept(AuthMode::QueryParam, key(refused));
+        assert!(accepting.is_err(), "accept() checks too: {refused}");
+        for mode in [
+            AuthMode::HttpHeader,
+            AuthMode::BasicAuth,
+            AuthMode::BearerToken,
+        ] {
+            assert!(
+                Receiver::new(mode, key(refused)).is_ok(),
+                "{refused} travels unchanged in a header"
+            );
+        }
+    }
+    assert!(Receiver::new(AuthMode::QueryParam, key(QUERY_SAFE_KEY)).is_ok());
+}
+
+#[test]
+fn a_refused_query_key_is_told_where_and_why_without_showing_the_key() {
+    let refused = |text: &str| {
+        Receiver::new(AuthMode::QueryParam, key(text))
+            .expect_err("refused")
+            .to_string()
+    };
+    let plus = refused("secret+key");
+    assert!(
+        plus.starts_with("byte 6 of the callback key is a `+`"),
+        "{plus}"
+    );
+    assert!(plus.contains("space"), "{plus}");
+    assert!(plus.contains("queryparam"), "{plus}");
+    assert!(!plus.contains("secret"), "{plus}");
+    assert!(refused("a&b").contains("separates query parameters"));
+    assert!(refused("a#b").contains("a `#`, which ends the query"));
+    assert!(refused("a%41").contains("percent-escape"));
+    assert!(refused("a{b").contains("a URL may not carry unescaped"));
 }
 
 #[test]

@@ -6,6 +6,7 @@ use crate::auth::{AuthMode, CallbackKey};
 
 fn receiver() -> Receiver {
     Receiver::new(AuthMode::QueryParam, CallbackKey::new("k3y").expect("key"))
+        .expect("a query-safe key")
 }
 
 fn request(uri: &str) -> Request {

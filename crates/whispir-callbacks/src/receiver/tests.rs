@@ -10,7 +10,7 @@ const JSON: &str = r#"{"messageid":"M1","responseMessage":{"channel":"SMS","ackn
 const XML: &str = r#"<ns2:deliveryResponse xmlns:ns2="http://schemas.api.whispir.com"><messageid>M1</messageid><responseMessage><channel>SMS</channel><acknowledged>09/01/16 13:22</acknowledged><content>Yes</content></responseMessage></ns2:deliveryResponse>"#;
 
 fn receiver() -> Receiver {
-    Receiver::new(AuthMode::HttpHeader, CallbackKey::new("k3y").expect("key"))
+    Receiver::new(AuthMode::HttpHeader, CallbackKey::new("k3y").expect("key")).expect("receiver")
 }
 
 fn request(content_type: &str, body: &str) -> Request<Bytes> {

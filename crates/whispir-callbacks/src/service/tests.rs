@@ -15,7 +15,8 @@ type Outcome = std::future::Ready<Result<(), &'static str>>;
 fn service(fail: bool) -> (CallbackService<impl Fn(Callback) -> Outcome + Clone>, Seen) {
     let seen: Seen = Arc::default();
     let record = Arc::clone(&seen);
-    let receiver = Receiver::new(AuthMode::BearerToken, CallbackKey::new("k3y").expect("key"));
+    let receiver = Receiver::new(AuthMode::BearerToken, CallbackKey::new("k3y").expect("key"))
+        .expect("receiver");
     let service = receiver.into_service(move |callback: Callback| {
         record.lock().expect("lock").push(callback);
         std::future::ready(if fail {
