@@ -231,10 +231,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Cache up to `capacity` GET responses and revalidate them with
+    /// Cache up to `capacity` answers to reads and revalidate them with
     /// `ETag`/`Last-Modified`, answering a 304 with the cached value. Off by
     /// default; `0` turns it off. Answers marked `Cache-Control: no-store`
-    /// are never kept.
+    /// are never kept; answers from another origin (a read redirected
+    /// there) are never kept. Entries are keyed by URL, `Accept`, the
+    /// operation's header parameters and the credentials' identity.
     pub fn response_cache(mut self, capacity: usize) -> Self {
         self.options.response_cache = NonZeroUsize::new(capacity);
         self

@@ -464,6 +464,16 @@ pub(crate) struct Gate<'a> {
 }
 
 impl Gate<'_> {
+    /// A gate without a limiter, for tests of what lies behind it.
+    #[cfg(test)]
+    pub(crate) fn unlimited(deadline: Instant, attempt_timeout: Duration) -> Self {
+        Gate {
+            limiter: None,
+            deadline,
+            attempt_timeout,
+        }
+    }
+
     /// How long the next request may take, body included: the attempt
     /// timeout, or what is left of the call's budget if that is less.
     /// `None` when nothing is left.

@@ -431,4 +431,96 @@ mod tests {
             );
         }
     }
+
+    /// Every operation that is not a read, answered with every redirect
+    /// status to its own origin and to another: the API is asked to carry
+    /// it out at most once (a request answered 307/308, which promises it
+    /// was not carried out, is not counted), and nothing reaches the other
+    /// origin. Exhaustive over the generated operation table.
+    #[tokio::test]
+    async fn no_write_is_carried_out_twice_or_sent_elsewhere_on_any_redirect() {
+        use crate::context::{ClientContext, Credentials};
+        use crate::operations::OperationSpec;
+        use wiremock::matchers::{any, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let api = MockServer::start().await;
+        let elsewhere = MockServer::start().await;
+        crate::tls::install_tls_provider();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let context = ClientContext::new(&Credentials::basic("u", "p"), "key").expect("context");
+        let memory = RedirectMemory::default();
+        let writes = OperationSpec::all()
+            .iter()
+            .filter(|spec| !spec.effect.is_read());
+        let mut cases = 0;
+        for spec in writes {
+            for status in [301u16, 302, 303, 307, 308] {
+                for foreign in [false, true] {
+                    api.reset().await;
+                    elsewhere.reset().await;
+                    let target = if foreign {
+                        format!("{}/target", elsewhere.uri())
+                    } else {
+                        "/target".to_string()
+                    };
+                    Mock::given(path("/operation"))
+                        .respond_with(
+                            ResponseTemplate::new(status).insert_header("location", target),
+                        )
+                        .mount(&api)
+                        .await;
+                    for server in [&api, &elsewhere] {
+                        Mock::given(any())
+                            .respond_with(ResponseTemplate::new(200))
+                            .mount(server)
+                            .await;
+                    }
+                    let method =
+                        reqwest::Method::from_bytes(spec.http_method.as_bytes()).expect("method");
+                    let url = format!("{}/operation", api.uri()).parse().expect("url");
+                    let mut request = reqwest::Request::new(method, url);
+                    if spec.content_type.is_some() {
+                        *request.body_mut() = Some(reqwest::Body::from("{}"));
+                    }
+                    context.authenticate(&mut request);
+                    let copy = Replay::keep(&request, &context);
+                    let gate = Gate::unlimited(
+                        Instant::now() + Duration::from_secs(10),
+                        Duration::from_secs(5),
+                    );
+                    let outcome = send_following_redirects(
+                        &http,
+                        request,
+                        copy.as_ref(),
+                        &memory,
+                        (gate, spec.effect),
+                    )
+                    .await;
+                    let received = api.received_requests().await.expect("recorded");
+                    let carried_out = received
+                        .iter()
+                        .filter(|request| request.url.path() != "/operation" || status < 307)
+                        .count();
+                    let case = format!("{} {status} foreign={foreign}", spec.operation_id);
+                    assert!(carried_out <= 1, "{case}: carried out {carried_out} times");
+                    assert!(
+                        elsewhere
+                            .received_requests()
+                            .await
+                            .expect("recorded")
+                            .is_empty(),
+                        "{case}: sent to another origin"
+                    );
+                    let followed = matches!(status, 307 | 308) && !foreign;
+                    assert_eq!(outcome.is_ok(), followed, "{case}");
+                    cases += 1;
+                }
+            }
+        }
+        assert!(cases >= 300, "the table lists the writes: {cases} cases");
+    }
 }
