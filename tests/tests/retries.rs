@@ -330,41 +330,27 @@ async fn a_quota_refusal_from_the_server_holds_the_next_calls() {
 }
 
 #[tokio::test]
-async fn a_quota_refusal_named_only_in_the_body_is_retried_like_is_retryable_says() {
-    // No X-Error-Code header: only the body says it is the per-second quota.
+async fn a_quota_refusal_named_only_in_the_body_never_repeats_a_send() {
+    // No X-Error-Code header: only free text says it is the per-second
+    // quota, which anything between the client and the API could write
+    // after the send went through. A send is not repeated on words.
     let refusal = ResponseTemplate::new(403).set_body_string("<h1>Developer Over Qps</h1>");
-    let server = MockServer::start().await;
-    mount_sequence(
-        &server,
-        "POST",
-        refusal.clone(),
-        1,
-        ResponseTemplate::new(202),
-    )
-    .await;
-    let client = mock_client_with(&server.uri(), fast_retries(3));
-    client
-        .message_create()
-        .body(message())
-        .send()
-        .await
-        .expect("resent after the quota refusal");
-    assert_eq!(requests(&server).await, 2);
-
-    // The same answer, shown to the user, is retryable too: one classification.
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(refusal)
         .mount(&server)
         .await;
     let err = expect_error(
-        mock_client_with(&server.uri(), fast_retries(1))
+        mock_client_with(&server.uri(), fast_retries(3))
             .message_create()
             .body(message())
             .send()
             .await,
     );
-    assert!(err.is_retryable() && err.is_throttled(), "{err}");
+    assert_eq!(requests(&server).await, 1);
+    assert!(!err.is_retryable() && !err.is_throttled(), "{err}");
+    // The API's own words are still shown.
+    assert!(err.to_string().contains("Developer Over Qps"), "{err}");
 }
 
 #[tokio::test]

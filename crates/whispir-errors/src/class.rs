@@ -176,8 +176,13 @@ fn classify_standard(status: StatusCode) -> (ErrorClass, RetryPolicy) {
     }
 }
 
-/// Tells the four meanings of a 403 apart: `X-Error-Code` first, then
-/// `X-Error-Detail`, then the body text.
+/// Tells the meanings of a 403 apart. Only `X-Error-Code`, the API's
+/// machine-readable code, may say that the quota was hit: that makes the
+/// answer throttling, which is retried (a message send included) and pauses
+/// every clone of the client. Free text (`X-Error-Detail`, the body) may
+/// only pick between the meanings that change nothing but the remedy
+/// (plain HTTP, API key, permission): a text a gateway or anyone in between
+/// wrote never decides that a send may be repeated.
 pub fn classify_forbidden(headers: &HeaderMap, body_text: &str) -> ForbiddenReason {
     let header = |name: &str| {
         headers
@@ -186,14 +191,19 @@ pub fn classify_forbidden(headers: &HeaderMap, body_text: &str) -> ForbiddenReas
             .unwrap_or_default()
             .to_ascii_lowercase()
     };
-    let sources = [
-        header("x-error-code"),
-        header("x-error-detail"),
-        body_text.to_ascii_lowercase(),
-    ];
-    sources
+    if let Some(reason) = forbidden_reason_in(&header("x-error-code")) {
+        return reason;
+    }
+    let free_text = [header("x-error-detail"), body_text.to_ascii_lowercase()];
+    free_text
         .iter()
-        .find_map(|text| forbidden_reason_in(text))
+        .filter_map(|text| forbidden_reason_in(text))
+        .find(|reason| {
+            !matches!(
+                reason,
+                ForbiddenReason::OverQueriesPerSecond | ForbiddenReason::OverQueriesPerDay
+            )
+        })
         .unwrap_or(ForbiddenReason::Permission)
 }
 

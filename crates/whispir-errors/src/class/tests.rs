@@ -96,16 +96,27 @@ fn forbidden_with_over_qpd_code_is_throttling_but_not_retryable() {
 }
 
 #[test]
-fn forbidden_reasons_come_from_detail_header_and_body_too() {
-    let c = classify(
-        status(403),
-        &headers(&[(
-            "x-error-detail",
-            "Account Over Queries Per Second Limit (over qps)",
-        )]),
-        "",
-    );
-    assert_eq!(c.forbidden, Some(ForbiddenReason::OverQueriesPerSecond));
+fn a_quota_named_only_in_free_text_is_not_throttling() {
+    for (headers, body) in [
+        (
+            headers(&[(
+                "x-error-detail",
+                "Account Over Queries Per Second Limit (over qps)",
+            )]),
+            "",
+        ),
+        (HeaderMap::new(), "<h1>Developer Over Qps</h1>"),
+        (HeaderMap::new(), "<h1>Developer Over Qpd</h1>"),
+    ] {
+        let c = classify(status(403), &headers, body);
+        assert_eq!(c.forbidden, Some(ForbiddenReason::Permission), "{body}");
+        assert_ne!(c.class, ErrorClass::Throttling, "{body}");
+        assert!(!c.retry.allows(&Method::POST), "{body}");
+    }
+}
+
+#[test]
+fn other_forbidden_reasons_come_from_detail_header_and_body_too() {
     assert_eq!(
         classify(
             status(403),
