@@ -262,3 +262,39 @@ async fn client_side_outcomes_and_the_api_error_text() {
         .replace("resets in about 24 h", "resets in about N h");
     insta::assert_snapshot!("refused-daily-budget", shown);
 }
+
+/// What users see when a write is answered with a redirect it may not
+/// follow: 303 (the API acted), 301 (it may have), and a 307 to another
+/// origin (not sent there).
+#[tokio::test]
+async fn a_write_redirect_not_followed() {
+    let server = MockServer::start().await;
+    let cases = [
+        ("303-scenario-run", 303, "/workspaces/AB12/scenarios/CD34/runs/1"),
+        ("301-scenario-run", 301, "/v2/workspaces/AB12/scenarios/CD34"),
+        ("307-other-origin", 307, "https://elsewhere.example/scenarios/CD34"),
+    ];
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/errors");
+    settings.set_prepend_module_to_snapshot(false);
+    // The mock server's port changes from run to run.
+    settings.add_filter(r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:PORT");
+    let _guard = settings.bind_to_scope();
+    for (id, status, to) in cases {
+        server.reset().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).insert_header("location", to))
+            .mount(&server)
+            .await;
+        let err = whispir_tests::expect_error(
+            mock_client(&server.uri())
+                .scenario_run_create()
+                .workspace_id("AB12")
+                .scenario_id("CD34")
+                .send()
+                .await,
+        );
+        let shown = format!("display: {err}\n\nalternate:\n{err:#}\n\ndebug:\n{err:#?}\n");
+        insta::assert_snapshot!(id, shown);
+    }
+}
