@@ -289,3 +289,52 @@ async fn a_foreign_429_pauses_no_one() {
         .expect("the API's own calls are not paused by another origin's answer");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// An HTTP/2 server that refuses every stream (`REFUSED_STREAM`, which
+/// reqwest's default policy retries by itself) and counts the streams.
+async fn refusing_h2_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let streams = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = streams.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let Ok(mut connection) = h2::server::handshake(socket).await else {
+                    return;
+                };
+                while let Some(Ok((_request, mut respond))) = connection.accept().await {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    respond.send_reset(h2::Reason::REFUSED_STREAM);
+                }
+            });
+        }
+    });
+    (format!("http://{address}"), streams)
+}
+
+#[tokio::test]
+async fn reqwest_never_retries_behind_the_sdks_back() {
+    let (uri, streams) = refusing_h2_server().await;
+    let client = mock_builder(
+        &uri,
+        whispir::CallOptions {
+            retry: whispir::RetryConfig::disabled(),
+            ..whispir::CallOptions::default()
+        },
+    )
+    .http_client(whispir::reqwest::Client::builder().http2_prior_knowledge())
+    .build()
+    .unwrap();
+    let err = expect_error(client.message_retrieve().message_id("AB").send().await);
+    assert!(err.is_transport(), "{err:#}");
+    assert_eq!(
+        streams.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one attempt, as the SDK counted: {}",
+        err.attempts()
+    );
+    assert_eq!(err.attempts(), 1);
+}
