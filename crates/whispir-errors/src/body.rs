@@ -137,15 +137,7 @@ impl ApiErrorBody {
                 text,
                 detail,
             } => match (present(summary), present(text)) {
-                (Some(summary), Some(text)) if summary != text => {
-                    // A summary that ends a sentence needs no colon.
-                    let joint = if summary.ends_with(['.', '!', '?', ':']) {
-                        " "
-                    } else {
-                        ": "
-                    };
-                    Some(format!("{summary}{joint}{text}"))
-                }
+                (Some(summary), Some(text)) if summary != text => Some(joined(&summary, &text)),
                 (Some(summary), _) => Some(summary),
                 (None, Some(text)) => Some(text),
                 (None, None) => present(detail),
@@ -158,6 +150,53 @@ impl ApiErrorBody {
         }
     }
 
+    /// The most specific of the API's words on one line, for `Display`:
+    /// like [`ApiErrorBody::text_line`], but a part that only repeats what
+    /// the status says (one of `generic`: the code table's summary, the
+    /// reason phrase) gives way to the next, down to the detail, so that
+    /// "A request parameter is missing or invalid. Bad Request" becomes the
+    /// API's reason ("limit … greater than the maximum of 20"). Falls back
+    /// to the generic words when there are no others.
+    pub fn specific_line(&self, generic: &[&str]) -> Option<String> {
+        let normal = |text: &str| {
+            text.trim()
+                .trim_end_matches(['.', '!'])
+                .trim()
+                .to_ascii_lowercase()
+        };
+        let specific = |part: &Option<String>| {
+            part.as_deref()
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .filter(|part| !generic.iter().any(|g| normal(g) == normal(part)))
+                .map(str::to_string)
+        };
+        let line = match self {
+            ApiErrorBody::Classic {
+                summary,
+                text,
+                detail,
+            }
+            | ApiErrorBody::Xml {
+                summary,
+                text,
+                detail,
+            } => match (specific(summary), specific(text)) {
+                (Some(summary), Some(text)) if summary != text => Some(joined(&summary, &text)),
+                (Some(one), _) | (None, Some(one)) => Some(one),
+                (None, None) => specific(detail),
+            },
+            ApiErrorBody::NextGen {
+                message, detail, ..
+            } => specific(message).or_else(|| specific(detail)),
+            ApiErrorBody::Text(_)
+            | ApiErrorBody::Html(_)
+            | ApiErrorBody::Empty
+            | ApiErrorBody::Unrecognized => None,
+        };
+        line.or_else(|| self.text_line())
+    }
+
     /// The technical detail, when the body has one besides the message.
     pub fn detail(&self) -> Option<&str> {
         match self {
@@ -167,6 +206,17 @@ impl ApiErrorBody {
             _ => None,
         }
     }
+}
+
+/// A summary and the text after it; a summary that ends a sentence needs
+/// no colon.
+fn joined(summary: &str, text: &str) -> String {
+    let joint = if summary.ends_with(['.', '!', '?', ':']) {
+        " "
+    } else {
+        ": "
+    };
+    format!("{summary}{joint}{text}")
 }
 
 /// The longest message kept from a text or HTML body.

@@ -540,6 +540,20 @@ impl Error {
         })
     }
 
+    /// The API's most specific words for an error answer: parts that only
+    /// repeat the status (the code table's summary, the reason phrase)
+    /// give way to the text or detail that says what was wrong.
+    fn shown_text(response: &ResponseError) -> Option<String> {
+        let row = TableRow::lookup(response.status.as_u16());
+        let generic = [
+            row.map(|row| row.summary),
+            row.map(|row| row.reason),
+            response.status.canonical_reason(),
+        ];
+        let generic: Vec<&str> = generic.into_iter().flatten().collect();
+        response.body.specific_line(&generic)
+    }
+
     fn reason_phrase(status: StatusCode) -> String {
         TableRow::lookup(status.as_u16())
             .map(|row| row.reason.to_string())
@@ -575,17 +589,16 @@ impl Error {
             };
             write!(f, " ({what})")?;
         }
-        if let Some(text) = response.body.text_line() {
+        if let Some(text) = Self::shown_text(response) {
             write!(f, ": {}", one_line(&text))?;
         } else if let Some(detail) = &response.headers.error_detail {
             write!(f, ": {}", one_line(detail))?;
         }
-        let unsafe_method = self
-            .inner
-            .method
-            .as_ref()
-            .is_some_and(|m| !m.is_idempotent());
-        if unsafe_method && self.may_have_been_processed() {
+        let unrepeatable = match (self.inner.effect, &self.inner.method) {
+            (Some(effect), _) => !effect.is_idempotent(),
+            (None, method) => method.as_ref().is_some_and(|m| !m.is_idempotent()),
+        };
+        if unrepeatable && self.may_have_been_processed() {
             write!(f, "; the request may or may not have been carried out")?;
         }
         Ok(())
@@ -601,7 +614,7 @@ impl Error {
             }
         };
         if let Kind::Response(response) = &self.inner.kind {
-            let shown = response.body.text_line();
+            let shown = Self::shown_text(response);
             if let Some(detail) = response.body.detail()
                 && shown.as_deref() != Some(detail.trim())
             {

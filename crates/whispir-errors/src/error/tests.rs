@@ -28,9 +28,10 @@ fn display_is_one_lowercase_line_with_the_server_message() {
         r#"{"errorSummary":"The message was not found","errorText":"Not Found"}"#,
         Method::GET,
     );
+    // "Not Found" only repeats the status: left out.
     assert_eq!(
         err.to_string(),
-        "messageCreate: 404 not found: The message was not found: Not Found"
+        "messageCreate: 404 not found: The message was not found"
     );
 }
 
@@ -295,4 +296,46 @@ fn a_forbidden_remedy_is_the_one_for_its_meaning() {
         Method::GET,
     );
     assert!(quota.remedy().expect("a remedy").contains("quota"));
+}
+
+#[test]
+fn the_one_line_form_carries_the_reason_when_the_summary_only_repeats_the_status() {
+    // As the sandbox (and Whispir's gateway) answer a bad `limit`: the
+    // summary is the code table's, the text the reason phrase.
+    let err = response_error(
+        400,
+        &[],
+        r#"{"errorSummary":"A request parameter is missing or invalid.","errorText":"Bad Request","errorDetail":"limit 50 is greater than the maximum of 20"}"#,
+        Method::GET,
+    );
+    let shown = err.to_string();
+    assert!(
+        shown.ends_with(": limit 50 is greater than the maximum of 20"),
+        "{shown}"
+    );
+    assert!(!format!("{err:#}").contains("detail: limit"), "{err:#}");
+    // A specific summary still comes first; the detail stays for `{:#}`.
+    let err = response_error(
+        422,
+        &[],
+        r#"{"errorSummary":"firstName is mandatory","errorText":"Unprocessable Entity","errorDetail":"com.whispir.api.ApiException"}"#,
+        Method::POST,
+    );
+    assert!(
+        err.to_string().ends_with(": firstName is mandatory"),
+        "{err}"
+    );
+    let err = response_error(
+        400,
+        &[],
+        r#"{"status":400,"message":"Bad Request","detail":"sortOrder must be asc or desc"}"#,
+        Method::GET,
+    );
+    assert!(
+        err.to_string().ends_with(": sortOrder must be asc or desc"),
+        "{err}"
+    );
+    // Nothing more specific: the generic words rather than nothing.
+    let err = response_error(400, &[], r#"{"errorText":"Bad Request"}"#, Method::GET);
+    assert!(err.to_string().ends_with(": Bad Request"), "{err}");
 }
