@@ -39,6 +39,9 @@ async fn the_binary_prints_its_url_and_credentials_then_serves() {
     };
     let (user, password, key) = (value("user:"), value("password:"), value("API key:"));
 
+    // This process starts no sandbox, which would install reqwest's TLS
+    // provider; without one, building a plain client panics.
+    whispir::install_tls_provider();
     let http = reqwest::Client::new();
     let get = || {
         http.get(format!("{base_url}/workspaces"))
