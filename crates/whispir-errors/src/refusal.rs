@@ -8,7 +8,8 @@ use http::StatusCode;
 
 use crate::class::ErrorClass;
 
-/// Why the client did not send a request, or did not follow a redirect.
+/// Why the client did not send a request, did not follow a redirect, or
+/// did not ask a list for its next page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Refusal {
@@ -31,6 +32,28 @@ pub enum Refusal {
         status: StatusCode,
         /// Why it was not followed.
         reason: RedirectRefusal,
+    },
+    /// A list stream did not ask for the next page: the page at `offset`
+    /// held the same items as the page before it, so the API is ignoring
+    /// the offset and would answer the same page forever.
+    PageRepeated {
+        /// The offset the repeated page was asked for at.
+        offset: u32,
+    },
+    /// A list stream did not ask for the next page: a page linked to one
+    /// more, but the stream had already read up to the total the page
+    /// itself stated (its `status`, e.g. "21 to 40 of 40").
+    PastStatedTotal {
+        /// The offset the next page would have been asked for at.
+        offset: u32,
+        /// The number of items the API said the list holds.
+        total: u64,
+    },
+    /// A list stream did not ask for the next page: it had read as many
+    /// pages as its cap allows, and the list went on.
+    PageCap {
+        /// The cap: the most pages one stream reads.
+        max_pages: u32,
     },
 }
 
@@ -74,7 +97,11 @@ impl Refusal {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Refusal::Redirect { status, .. } => Some(*status),
-            Refusal::DailyBudgetSpent { .. } | Refusal::PauseTooLong { .. } => None,
+            Refusal::DailyBudgetSpent { .. }
+            | Refusal::PauseTooLong { .. }
+            | Refusal::PageRepeated { .. }
+            | Refusal::PastStatedTotal { .. }
+            | Refusal::PageCap { .. } => None,
         }
     }
 
@@ -85,6 +112,13 @@ impl Refusal {
                 ErrorClass::Throttling
             }
             Refusal::Redirect { .. } => ErrorClass::Redirect,
+            // The API's pages break the paging contract, as a malformed
+            // answer would.
+            Refusal::PageRepeated { .. } | Refusal::PastStatedTotal { .. } => {
+                ErrorClass::ServerError
+            }
+            // The caller's own limit, like an argument the SDK refuses.
+            Refusal::PageCap { .. } => ErrorClass::InvalidRequest,
         }
     }
 
@@ -117,7 +151,10 @@ impl Refusal {
         match self {
             Refusal::DailyBudgetSpent { resets_in } => Some(*resets_in),
             Refusal::PauseTooLong { wait } => Some(*wait),
-            Refusal::Redirect { .. } => None,
+            Refusal::Redirect { .. }
+            | Refusal::PageRepeated { .. }
+            | Refusal::PastStatedTotal { .. }
+            | Refusal::PageCap { .. } => None,
         }
     }
 
@@ -131,6 +168,18 @@ impl Refusal {
             Refusal::PauseTooLong { .. } => {
                 "the API asked the client to slow down for longer than this call may take: \
                  send again after retry_after, or give the call more time"
+            }
+            Refusal::PageRepeated { .. } => {
+                "the items before this error are all the stream could trust; report the list \
+                 operation to Whispir support, and narrow the list with its filters meanwhile"
+            }
+            Refusal::PastStatedTotal { .. } => {
+                "the items before this error are likely all of the list; read it again to be \
+                 sure, and report the list operation to Whispir support if this persists"
+            }
+            Refusal::PageCap { .. } => {
+                "the list is longer than the stream's page cap: raise it with Items::max_pages, \
+                 or narrow the list with its filters"
             }
             Refusal::Redirect { reason, .. } => match reason {
                 RedirectRefusal::OtherOrigin { .. } => {
@@ -178,6 +227,20 @@ impl fmt::Display for Refusal {
                 f,
                 "not sent: the API asked to pause {} s, longer than the call's remaining time",
                 wait.as_secs_f64().ceil()
+            ),
+            Refusal::PageRepeated { offset } => write!(
+                f,
+                "next page not asked for: the page at offset {offset} repeats the one before \
+                 it: the API is ignoring the offset"
+            ),
+            Refusal::PastStatedTotal { offset, total } => write!(
+                f,
+                "next page not asked for: a page links to more at offset {offset}, but the API \
+                 said the list holds {total} items"
+            ),
+            Refusal::PageCap { max_pages } => write!(
+                f,
+                "next page not asked for: the list goes on past the stream's cap of {max_pages} pages"
             ),
             Refusal::Redirect { status, reason } => {
                 write!(f, "{} redirect not followed: ", status.as_u16())?;
