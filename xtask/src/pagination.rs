@@ -19,6 +19,9 @@ pub struct ListOperation {
     pub item_schema: String,
     /// Whether the page has a `link` property.
     pub has_links: bool,
+    /// Whether the page has a `status` text, the paging summary such as
+    /// "1 to 20 of 45" that states the list's total.
+    pub has_status: bool,
 }
 
 /// Every GET operation with `limit` and `offset` whose 200 body is a
@@ -80,11 +83,17 @@ pub fn list_operations(spec: &Value) -> Vec<ListOperation> {
             .and_then(|l| l.get("$ref"))
             .and_then(Value::as_str)
             == Some("#/components/schemas/Links");
+        let has_status = properties
+            .get("status")
+            .and_then(|status| status.get("type"))
+            .and_then(Value::as_str)
+            == Some("string");
         found.push(ListOperation {
             operation_id: op.operation_id.to_string(),
             items_property,
             item_schema,
             has_links,
+            has_status,
         });
     }
     found.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
@@ -97,14 +106,21 @@ pub fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
         let builder = format_ident!("{}", list.operation_id.to_upper_camel_case());
         let item = format_ident!("{}", list.item_schema.to_upper_camel_case());
         let field = format_ident!("{}", list.items_property.to_snake_case());
+        let operation_id = &list.operation_id;
         let rels = if list.has_links {
             quote! { page.link.as_ref().map(|links| links.iter().map(|link| link.rel.as_deref())) }
         } else {
             quote! { None::<::std::vec::Vec<Option<&str>>> }
         };
+        let status = if list.has_status {
+            quote! { page.status.as_deref() }
+        } else {
+            quote! { None }
+        };
         quote! {
             impl<'a> crate::pagination::ListRequest<'a> for builder::#builder<'a> {
                 type Item = types::#item;
+                const OPERATION_ID: &'static str = #operation_id;
 
                 #[inline]
                 fn window(self, limit: u32, offset: u32) -> Self {
@@ -118,7 +134,7 @@ pub fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
                     Box::pin(async move {
                         let page = self.send().await?.into_inner();
                         let rels = #rels;
-                        Ok(crate::pagination::Page::new(page.#field, rels))
+                        Ok(crate::pagination::Page::new(page.#field, rels).with_status(#status))
                     })
                 }
             }
@@ -149,6 +165,7 @@ mod tests {
         assert_eq!(messages.items_property, "messages");
         assert_eq!(messages.item_schema, "Message");
         assert!(messages.has_links);
+        assert!(messages.has_status, "its status states the total");
     }
 
     #[test]

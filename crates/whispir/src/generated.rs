@@ -37335,6 +37335,7 @@ pub(crate) static OPERATIONS: &[&crate::operations::OperationSpec] = &[
 ];
 impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
     type Item = types::Activity;
+    const OPERATION_ID: &'static str = "activityList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37352,12 +37353,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.activities, rels))
+            Ok(
+                crate::pagination::Page::new(page.activities, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityWorkspaceList<'a> {
     type Item = types::Activity;
+    const OPERATION_ID: &'static str = "activityWorkspaceList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37375,12 +37380,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityWorkspaceList<'
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.activities, rels))
+            Ok(
+                crate::pagination::Page::new(page.activities, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackCallList<'a> {
     type Item = types::CallbackCall;
+    const OPERATION_ID: &'static str = "callbackCallList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37398,12 +37407,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackCallList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.calls, rels))
+            Ok(
+                crate::pagination::Page::new(page.calls, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackList<'a> {
     type Item = types::Callback;
+    const OPERATION_ID: &'static str = "callbackList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37421,12 +37434,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.callbacks, rels))
+            Ok(
+                crate::pagination::Page::new(page.callbacks, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ContactList<'a> {
     type Item = types::Contact;
+    const OPERATION_ID: &'static str = "contactList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37444,12 +37461,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ContactList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.contacts, rels))
+            Ok(
+                crate::pagination::Page::new(page.contacts, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::CustomListList<'a> {
     type Item = types::CustomList;
+    const OPERATION_ID: &'static str = "customListList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37467,12 +37488,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::CustomListList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.customlabels, rels))
+            Ok(
+                crate::pagination::Page::new(page.customlabels, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::DistributionListList<'a> {
     type Item = types::DistributionListSummary;
+    const OPERATION_ID: &'static str = "distributionListList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37490,12 +37515,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::DistributionListList<'a
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.distribution_lists, rels))
+            Ok(
+                crate::pagination::Page::new(page.distribution_lists, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::EventList<'a> {
     type Item = types::Event;
+    const OPERATION_ID: &'static str = "eventList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37513,12 +37542,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::EventList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.events, rels))
+            Ok(
+                crate::pagination::Page::new(page.events, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::KeyList<'a> {
     type Item = types::Key;
+    const OPERATION_ID: &'static str = "keyList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37536,12 +37569,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::KeyList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.keys, rels))
+            Ok(
+                crate::pagination::Page::new(page.keys, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::MessageList<'a> {
     type Item = types::Message;
+    const OPERATION_ID: &'static str = "messageList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37559,12 +37596,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::MessageList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.messages, rels))
+            Ok(
+                crate::pagination::Page::new(page.messages, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::MessageResponseList<'a> {
     type Item = types::MessageResponse;
+    const OPERATION_ID: &'static str = "messageResponseList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37582,12 +37623,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::MessageResponseList<'a>
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.messageresponses, rels))
+            Ok(
+                crate::pagination::Page::new(page.messageresponses, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::MessageStatusList<'a> {
     type Item = types::MessageStatus;
+    const OPERATION_ID: &'static str = "messageStatusList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37605,12 +37650,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::MessageStatusList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.message_statuses, rels))
+            Ok(
+                crate::pagination::Page::new(page.message_statuses, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ResourceList<'a> {
     type Item = types::Resource;
+    const OPERATION_ID: &'static str = "resourceList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37628,12 +37677,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ResourceList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.resources, rels))
+            Ok(
+                crate::pagination::Page::new(page.resources, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ResponseRuleList<'a> {
     type Item = types::ResponseRule;
+    const OPERATION_ID: &'static str = "responseRuleList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37651,12 +37704,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ResponseRuleList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.response_rules, rels))
+            Ok(
+                crate::pagination::Page::new(page.response_rules, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::ScenarioList<'a> {
     type Item = types::Scenario;
+    const OPERATION_ID: &'static str = "scenarioList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37674,12 +37731,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::ScenarioList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.scenarios, rels))
+            Ok(
+                crate::pagination::Page::new(page.scenarios, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::TemplateList<'a> {
     type Item = types::Template;
+    const OPERATION_ID: &'static str = "templateList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37697,12 +37758,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::TemplateList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.messagetemplates, rels))
+            Ok(
+                crate::pagination::Page::new(page.messagetemplates, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::UserList<'a> {
     type Item = types::User;
+    const OPERATION_ID: &'static str = "userList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37720,12 +37785,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::UserList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.users, rels))
+            Ok(
+                crate::pagination::Page::new(page.users, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::UserWorkspaceList<'a> {
     type Item = types::User;
+    const OPERATION_ID: &'static str = "userWorkspaceList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37743,12 +37812,16 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::UserWorkspaceList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.users, rels))
+            Ok(
+                crate::pagination::Page::new(page.users, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
 impl<'a> crate::pagination::ListRequest<'a> for builder::WorkspaceList<'a> {
     type Item = types::Workspace;
+    const OPERATION_ID: &'static str = "workspaceList";
     #[inline]
     fn window(self, limit: u32, offset: u32) -> Self {
         self.limit(limit).offset(offset)
@@ -37766,7 +37839,10 @@ impl<'a> crate::pagination::ListRequest<'a> for builder::WorkspaceList<'a> {
                 .link
                 .as_ref()
                 .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(crate::pagination::Page::new(page.workspaces, rels))
+            Ok(
+                crate::pagination::Page::new(page.workspaces, rels)
+                    .with_status(page.status.as_deref()),
+            )
         })
     }
 }
