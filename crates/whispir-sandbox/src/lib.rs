@@ -65,6 +65,12 @@
 //! body. On the command line: `[OPERATION:]KIND[=VALUE][*TIMES]`, e.g.
 //! `--fault messageCreate:status=503*2`.
 //!
+//! # Limits
+//!
+//! Credentials and the API key are checked before a request's body is
+//! read, so a refused request never makes the sandbox wait for or hold
+//! its body. A body may be 10 MiB and must arrive within 30 s.
+//!
 //! # Where it differs from Whispir
 //!
 //! Nothing is sent; state lives in memory and is gone when the sandbox

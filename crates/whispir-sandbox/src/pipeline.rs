@@ -1,5 +1,5 @@
 //! One request's way through the sandbox: route, faults, credentials,
-//! quota, media types, parameters, body, operation, `ETag`.
+//! quota, media types, parameters, then the body, operation, `ETag`.
 
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
@@ -115,25 +115,6 @@ impl Answer {
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let connection = request.extensions().get::<Arc<Connection>>().cloned();
     let (parts, body) = request.into_parts();
-    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
-    {
-        Ok(Ok(body)) => body,
-        Err(_) => {
-            return ApiFailure::bad_request(format!(
-                "the request body did not arrive within {} s",
-                BODY_TIMEOUT.as_secs()
-            ))
-            .into_response();
-        }
-        Ok(Err(_)) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                [(header::CONTENT_TYPE, "text/plain")],
-                format!("HTTP content length exceeded {MAX_BODY} bytes."),
-            )
-                .into_response();
-        }
-    };
     let main = connection.as_ref().is_none_or(|c| c.main);
     let base = parts
         .headers
@@ -229,6 +210,16 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         }
     }
 
+    // Everything the headers decide comes before the body is read: a
+    // request without valid credentials must not make the sandbox wait
+    // for, or hold, a body it will refuse.
+    if let Err(failure) = admit(&state, &bound, &parts.headers, &query) {
+        return failure.into_response();
+    }
+    let body = match read_bytes(body).await {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
     let target = Target { base, path, query };
     let response = match run(&state, bound, &parts.method, &parts.headers, &body, target) {
         Ok(response) => response,
@@ -298,6 +289,43 @@ async fn drop_connection(connection: Option<Arc<Connection>>) -> Response {
     }
 }
 
+/// The checks the request's headers decide: credentials, quota, `Accept`
+/// and parameters.
+fn admit(
+    state: &AppState,
+    bound: &Bound<'_>,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Result<(), ApiFailure> {
+    state.gate.check(headers)?;
+    state.quota.admit()?;
+    media::check_accept(bound.operation, headers)?;
+    params::check_all(&bound.operation.params, &bound.params, query, headers)
+}
+
+/// The request body, at most [`MAX_BODY`] bytes arriving within
+/// [`BODY_TIMEOUT`], or the answer to give instead.
+async fn read_bytes(body: Body) -> Result<Bytes, Box<Response>> {
+    match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(body)) => Ok(body),
+        Err(_) => Err(Box::new(
+            ApiFailure::bad_request(format!(
+                "the request body did not arrive within {} s",
+                BODY_TIMEOUT.as_secs()
+            ))
+            .into_response(),
+        )),
+        Ok(Err(_)) => Err(Box::new(
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                [(header::CONTENT_TYPE, "text/plain")],
+                format!("HTTP content length exceeded {MAX_BODY} bytes."),
+            )
+                .into_response(),
+        )),
+    }
+}
+
 /// Where a request was sent: base URL, path and decoded query.
 struct Target {
     base: String,
@@ -314,11 +342,7 @@ fn run(
     target: Target,
 ) -> Result<Response, ApiFailure> {
     let Target { base, path, query } = target;
-    state.gate.check(headers)?;
-    state.quota.admit()?;
     let operation = bound.operation;
-    media::check_accept(operation, headers)?;
-    params::check_all(&operation.params, &bound.params, &query, headers)?;
     let components = state
         .spec
         .document
