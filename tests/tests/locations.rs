@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use whispir::types::{Contact, Message};
-use whispir::{Accepted, Created, WaitOptions, WaitOutcome};
+use whispir::{Accepted, Created, WaitOptions, WaitOutcome, WaitUntil};
 use whispir_tests::{TEST_API_KEY, fast_retries, mock_client, mock_client_with};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -124,10 +124,11 @@ async fn credentials_are_not_sent_to_a_created_resource_elsewhere() {
     );
 }
 
-fn status_page(pending: i64, sent: i64) -> ResponseTemplate {
+/// A status summary with `pending` recipients waiting and `delivered` done.
+fn status_page(pending: i64, delivered: i64) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({
         "messageStatuses": [{ "categories": [
-            { "name": "Sent", "recipientCount": sent },
+            { "name": "Received", "recipientCount": delivered },
             { "name": "Pending", "recipientCount": pending }
         ] }]
     }))
@@ -175,6 +176,7 @@ fn quick(deadline: Duration) -> WaitOptions {
         deadline,
         initial_interval: Duration::from_millis(10),
         max_interval: Duration::from_millis(40),
+        ..WaitOptions::default()
     }
 }
 
@@ -361,4 +363,110 @@ async fn a_scheduled_message_comes_back_typed_and_has_nothing_to_follow() {
             .contains("a scheduled message is sent later"),
         "{err}"
     );
+}
+
+fn summary(categories: &[(&str, i64)]) -> ResponseTemplate {
+    let categories: Vec<_> = categories
+        .iter()
+        .map(|(name, n)| serde_json::json!({ "name": name, "recipientCount": n }))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "messageStatuses": [{ "categories": categories }]
+    }))
+}
+
+#[tokio::test]
+async fn waiting_for_delivery_goes_on_while_recipients_are_only_sent() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    let status_path = || path("/workspaces/AB12/messages/CD34/messagestatus");
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(summary(&[("Pending", 0), ("Sent", 2), ("Received", 0)]))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(summary(&[
+            ("Pending", 0),
+            ("Sent", 0),
+            ("Received", 1),
+            ("Undeliverable", 1),
+        ]))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let outcome = accepted
+        .wait(&client, quick(Duration::from_secs(10)))
+        .await
+        .expect("polled");
+    assert!(outcome.is_finished(), "{outcome:?}");
+    let counts = outcome.counts();
+    assert_eq!(
+        (counts.received, counts.undeliverable, counts.sent),
+        (1, 1, 0)
+    );
+    assert_eq!(counts.delivered(), 1);
+    assert_eq!(
+        counts.to_string(),
+        "0 pending, 0 sent, 1 received, 0 acknowledged, 1 undeliverable"
+    );
+}
+
+#[tokio::test]
+async fn waiting_until_sent_stops_once_nobody_is_pending() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(summary(&[("Pending", 0), ("Sent", 2)]))
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let outcome = accepted
+        .wait(
+            &client,
+            WaitOptions {
+                until: WaitUntil::Sent,
+                ..quick(Duration::from_secs(10))
+            },
+        )
+        .await
+        .expect("polled");
+    assert!(outcome.is_finished());
+    assert_eq!(outcome.counts().sent, 2);
+    // The default waits for delivery: the same answers reach the deadline.
+    let outcome = accepted
+        .wait(&client, quick(Duration::from_millis(300)))
+        .await
+        .expect("polled");
+    assert!(!outcome.is_finished());
+    assert_eq!(outcome.counts().unfinished(), 2);
+}
+
+#[tokio::test]
+async fn the_recipients_still_unfinished_are_named() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/CD34/messagestatus"))
+        .and(wiremock::matchers::query_param("view", "detailed"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "messageStatuses": [
+                { "name": "61400000001", "info": "Received",
+                  "status": [{ "destination": "61400000001", "status": "DELIVRD", "type": "SMS" }] },
+                { "name": "61400000002", "info": "Sent",
+                  "status": [{ "destination": "61400000002", "status": "SENT", "type": "SMS" }] },
+                { "status": [{ "destination": "61400000003", "status": "PENDING", "type": "SMS" }] }
+            ]
+        })))
+        .mount(&server)
+        .await;
+    let unfinished = accepted
+        .unfinished_recipients(&mock_client(&server.uri()))
+        .await
+        .expect("listed");
+    assert_eq!(unfinished, ["61400000002", "61400000003"]);
 }

@@ -18,10 +18,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const STATUS_PATH: &str = "/workspaces/AB12/messages/CD34/messagestatus";
 
-fn status_page(pending: i64, sent: i64) -> ResponseTemplate {
+/// A status summary with `pending` recipients waiting and `delivered` done.
+fn status_page(pending: i64, delivered: i64) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(serde_json::json!({
         "messageStatuses": [{ "categories": [
-            { "name": "Sent", "recipientCount": sent },
+            { "name": "Received", "recipientCount": delivered },
             { "name": "Pending", "recipientCount": pending }
         ] }]
     }))
@@ -37,6 +38,7 @@ fn options(deadline: Duration) -> WaitOptions {
         deadline,
         initial_interval: MIN_POLL_INTERVAL,
         max_interval: MIN_POLL_INTERVAL,
+        ..WaitOptions::default()
     }
 }
 
@@ -180,6 +182,7 @@ async fn a_zero_interval_still_keeps_polls_the_minimum_interval_apart() {
                 deadline,
                 initial_interval: Duration::ZERO,
                 max_interval: Duration::ZERO,
+                ..WaitOptions::default()
             },
         )
         .await

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use whispir::types::Message;
-use whispir::{WaitOptions, WaitOutcome};
+use whispir::{WaitOptions, WaitUntil};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -24,32 +24,25 @@ async fn main() -> anyhow::Result<()> {
         deadline: Duration::from_secs(60),
         initial_interval: Duration::from_millis(250),
         max_interval: Duration::from_secs(5),
+        // The default: every recipient delivered, replied or undeliverable.
+        until: WaitUntil::Delivered,
     };
-    let statuses = match sent.wait(client, options).await? {
-        WaitOutcome::Finished(statuses) => {
-            println!("no recipient is pending any more:");
-            statuses
-        }
-        WaitOutcome::DeadlineReached(Some(statuses)) => {
-            println!("still pending after 60 s; last status:");
-            statuses
-        }
-        WaitOutcome::DeadlineReached(None) => {
-            println!("no status after 60 s");
-            return Ok(());
-        }
-    };
-    for status in &statuses.message_statuses {
-        for category in &status.categories {
-            println!(
-                "  {:<10} {}",
-                category
-                    .name
-                    .as_ref()
-                    .map_or_else(|| "?".to_string(), ToString::to_string),
-                category.recipient_count.unwrap_or(0)
-            );
+    let outcome = sent.wait(client, options).await?;
+    let counts = outcome.counts();
+    if outcome.is_finished() {
+        println!("every recipient is done: {counts}");
+    } else {
+        println!("not done after 60 s: {counts}");
+        if let Some(accepted) = sent.accepted() {
+            for recipient in accepted.unfinished_recipients(client).await? {
+                println!("  still on its way to {recipient}");
+            }
         }
     }
+    println!(
+        "delivered to {} of {} recipients",
+        counts.delivered(),
+        counts.total()
+    );
     Ok(())
 }

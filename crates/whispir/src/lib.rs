@@ -1,11 +1,16 @@
 //! Typed client for the Whispir messaging API: SMS, email, voice, web,
 //! WhatsApp and RCS messages and the resources around them.
 //!
-//! ```no_run
-//! use whispir::{Client, ListStream as _, types::Message};
+//! ```
+//! use whispir::{ListStream as _, types::Message};
 //!
-//! # async fn run() -> whispir::Result<()> {
-//! let client = Client::from_env()?; // WHISPIR_API_KEY, WHISPIR_USERNAME/PASSWORD, WHISPIR_REGION
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // An offline Whispir (the whispir-sandbox crate) and a client for it. For
+//! // the real API: `whispir::Client::from_env()?`, which reads
+//! // WHISPIR_API_KEY, WHISPIR_USERNAME/PASSWORD and WHISPIR_REGION.
+//! let sandbox = whispir_sandbox::Sandbox::start().await?;
+//! let client = sandbox.client();
 //! let sent = client
 //!     .message_create()
 //!     .body(Message::sms("61400000001", "Your order shipped."))
@@ -31,6 +36,7 @@
 //! generator cannot know: authentication, Whispir's versioned media types on
 //! the wire, workspace scoping, paging streams and the error type.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
 mod call;
@@ -70,10 +76,14 @@ pub use generated::{Client, builder, enums, types};
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
-pub use location::{Accepted, Created, MessageSent, WaitOptions, WaitOutcome};
+pub use location::{
+    Accepted, Created, DeliveryCounts, MessageSent, WaitOptions, WaitOutcome, WaitUntil,
+};
 pub use models::IntoField;
 pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};
+#[cfg(feature = "redis")]
+pub use rate_limit::{InvalidRedisUrl, QuotaStoreUnavailable, RedisQuota, WhenUnavailable};
 pub use response::Response;
 pub use retry::RetryConfig;
 pub use tls::install_tls_provider;

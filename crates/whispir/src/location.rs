@@ -83,6 +83,20 @@ impl Created {
 /// daily budget on back-to-back polls.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
+/// What [`Accepted::wait`] waits for, in Whispir's delivery categories
+/// (Pending, Sent, Received, Acknowledged, Undeliverable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum WaitUntil {
+    /// Every recipient reached a final state: delivered (Received), replied
+    /// (Acknowledged) or failed (Undeliverable). Nobody is Pending or Sent.
+    #[default]
+    Delivered,
+    /// Every recipient left Whispir: nobody is Pending, but recipients may
+    /// still be Sent (on their way through the carrier, not yet delivered).
+    Sent,
+}
+
 /// How [`Accepted::wait`] polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitOptions {
@@ -93,6 +107,8 @@ pub struct WaitOptions {
     pub initial_interval: Duration,
     /// The longest pause between two polls. At least [`MIN_POLL_INTERVAL`].
     pub max_interval: Duration,
+    /// What to wait for: delivery (the default) or only the send.
+    pub until: WaitUntil,
 }
 
 impl Default for WaitOptions {
@@ -101,17 +117,129 @@ impl Default for WaitOptions {
             deadline: Duration::from_secs(300),
             initial_interval: Duration::from_secs(1),
             max_interval: Duration::from_secs(30),
+            until: WaitUntil::Delivered,
         }
+    }
+}
+
+/// How many recipients of a message are in each delivery category, read
+/// from a status summary ([`DeliveryCounts::of`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    /// Waiting to be sent.
+    pub pending: u64,
+    /// Sent, not yet delivered.
+    pub sent: u64,
+    /// Delivered.
+    pub received: u64,
+    /// Delivered and replied to.
+    pub acknowledged: u64,
+    /// Failed for good.
+    pub undeliverable: u64,
+    /// In a category this SDK does not know.
+    pub other: u64,
+}
+
+impl DeliveryCounts {
+    /// The counts of a status summary (all its entries added up).
+    pub fn of(status: &MessageStatusCollection) -> Self {
+        use crate::enums::DeliveryCategoryName as Name;
+        let mut counts = Self::default();
+        for category in status.message_statuses.iter().flat_map(|s| &s.categories) {
+            let n = u64::try_from(category.recipient_count.unwrap_or(0)).unwrap_or(0);
+            let slot = match &category.name {
+                Some(Name::Pending) => &mut counts.pending,
+                Some(Name::Sent) => &mut counts.sent,
+                Some(Name::Received) => &mut counts.received,
+                Some(Name::Acknowledged) => &mut counts.acknowledged,
+                Some(Name::Undeliverable) => &mut counts.undeliverable,
+                Some(Name::Unknown(_)) | None => &mut counts.other,
+            };
+            *slot = slot.saturating_add(n);
+        }
+        counts
+    }
+
+    /// Every recipient counted.
+    pub fn total(&self) -> u64 {
+        [
+            self.pending,
+            self.sent,
+            self.received,
+            self.acknowledged,
+            self.undeliverable,
+            self.other,
+        ]
+        .iter()
+        .fold(0u64, |sum, n| sum.saturating_add(*n))
+    }
+
+    /// Recipients delivered (Received or Acknowledged).
+    pub fn delivered(&self) -> u64 {
+        self.received.saturating_add(self.acknowledged)
+    }
+
+    /// Recipients not in a final state yet (Pending or Sent).
+    pub fn unfinished(&self) -> u64 {
+        self.pending.saturating_add(self.sent)
+    }
+
+    /// Whether the counts show what `until` waits for. An empty summary
+    /// (no recipient counted yet) shows nothing.
+    pub fn reached(&self, until: WaitUntil) -> bool {
+        self.total() > 0
+            && match until {
+                WaitUntil::Delivered => self.unfinished() == 0,
+                WaitUntil::Sent => self.pending == 0,
+            }
+    }
+}
+
+impl std::fmt::Display for DeliveryCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pending, {} sent, {} received, {} acknowledged, {} undeliverable",
+            self.pending, self.sent, self.received, self.acknowledged, self.undeliverable
+        )?;
+        if self.other > 0 {
+            write!(f, ", {} other", self.other)?;
+        }
+        Ok(())
     }
 }
 
 /// How waiting for a message ended.
 #[derive(Debug, Clone)]
 pub enum WaitOutcome {
-    /// No recipient is pending any more: the final delivery status.
+    /// What the wait waited for was reached ([`WaitOptions::until`]): the
+    /// delivery status then.
     Finished(MessageStatusCollection),
     /// The deadline passed first: the last status seen, if any.
     DeadlineReached(Option<MessageStatusCollection>),
+}
+
+impl WaitOutcome {
+    /// Whether what the wait waited for was reached.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, WaitOutcome::Finished(_))
+    }
+
+    /// The last delivery status seen, if any.
+    pub fn status(&self) -> Option<&MessageStatusCollection> {
+        match self {
+            WaitOutcome::Finished(status) | WaitOutcome::DeadlineReached(Some(status)) => {
+                Some(status)
+            }
+            WaitOutcome::DeadlineReached(None) => None,
+        }
+    }
+
+    /// Recipients per delivery category in the last status seen (all zero
+    /// when none was seen).
+    pub fn counts(&self) -> DeliveryCounts {
+        self.status().map(DeliveryCounts::of).unwrap_or_default()
+    }
 }
 
 /// What a message send came back with: accepted for sending (202, with
@@ -185,8 +313,9 @@ impl MessageSent {
         self.scheduled.as_deref()
     }
 
-    /// Polls the message's delivery status until no recipient is pending or
-    /// the deadline passes; see [`Accepted::wait`].
+    /// Polls the message's delivery status until every recipient is
+    /// delivered, replied or undeliverable (or what [`WaitOptions::until`]
+    /// asks for), or the deadline passes; see [`Accepted::wait`].
     pub async fn wait(&self, client: &Client, options: WaitOptions) -> Result<WaitOutcome, Error> {
         match &self.accepted {
             Some(accepted) => accepted.wait(client, options).await,
@@ -266,8 +395,43 @@ impl Accepted {
         self.workspace_id.as_deref()
     }
 
-    /// Polls the message's delivery status with exponential backoff until no
-    /// recipient is pending or the deadline passes; a poll still out at the
+    /// The recipients not in a final state yet (Pending or Sent), read from
+    /// the detailed status view page by page: whom a wait that reached its
+    /// deadline is still waiting for.
+    pub async fn unfinished_recipients(&self, client: &Client) -> Result<Vec<String>, Error> {
+        use crate::pagination::ListStream as _;
+        let mut call = client
+            .message_status_list()
+            .message_id(self.message_id.as_str())
+            .view(crate::types::MessageStatusListView::Detailed);
+        if let Some(workspace) = &self.workspace_id {
+            call = call.workspace_id(workspace.as_str());
+        }
+        let unfinished =
+            |word: &str| word.eq_ignore_ascii_case("pending") || word.eq_ignore_ascii_case("sent");
+        let mut recipients = call.stream();
+        let mut found = Vec::new();
+        while let Some(recipient) = recipients.try_next().await? {
+            let waiting = recipient.info.as_deref().is_some_and(unfinished)
+                || recipient
+                    .status
+                    .iter()
+                    .filter_map(|channel| channel.status.as_deref())
+                    .any(unfinished);
+            if waiting {
+                let destination = recipient.status.iter().find_map(|c| c.destination.clone());
+                if let Some(who) = recipient.name.or(destination) {
+                    found.push(who);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Polls the message's delivery status with exponential backoff until
+    /// what [`WaitOptions::until`] asks for is reached (by default every
+    /// recipient delivered, replied or undeliverable: nobody Pending or
+    /// Sent) or the deadline passes; a poll still out at the
     /// deadline is dropped. Polls are at least [`MIN_POLL_INTERVAL`] apart.
     ///
     /// Throttling is waited out within the deadline: an answer's
@@ -307,7 +471,7 @@ impl Accepted {
             match answer {
                 Ok(status) => {
                     let status = status.into_inner();
-                    if is_final(&status) {
+                    if DeliveryCounts::of(&status).reached(options.until) {
                         return Ok(WaitOutcome::Finished(status));
                     }
                     last = Some(status);
@@ -341,21 +505,6 @@ impl Accepted {
             interval = interval.saturating_mul(2).min(max_interval);
         }
     }
-}
-
-/// Whether no recipient of the message is pending any more.
-fn is_final(status: &MessageStatusCollection) -> bool {
-    use crate::enums::DeliveryCategoryName;
-    let categories: Vec<_> = status
-        .message_statuses
-        .iter()
-        .flat_map(|s| &s.categories)
-        .collect();
-    !categories.is_empty()
-        && categories
-            .iter()
-            .filter(|c| c.name == Some(DeliveryCategoryName::Pending))
-            .all(|c| c.recipient_count.unwrap_or(0) == 0)
 }
 
 #[cfg(test)]
