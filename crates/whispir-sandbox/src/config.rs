@@ -1,5 +1,5 @@
 //! What a sandbox is started with: credentials, plan quotas, message
-//! timing, data and faults. Readable from a JSON or YAML config file.
+//! timing, limits, data and faults. Readable from a JSON or YAML config file.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -88,6 +88,37 @@ impl MessageBehaviour {
     }
 }
 
+/// Bounds on what clients can make the sandbox hold, so that a test that
+/// runs long, or a client that misbehaves, cannot exhaust its memory or
+/// file descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Connections served at once, both listeners together (at least 1);
+    /// further ones wait, unanswered, until one closes.
+    pub max_connections: usize,
+    /// Milliseconds a connection may wait before sending the headers of its
+    /// next request, idle between requests included (at least 1); then it
+    /// is closed.
+    pub idle_timeout_millis: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 512,
+            idle_timeout_millis: 30_000,
+        }
+    }
+}
+
+impl Limits {
+    /// How long a connection may sit without sending a request's headers.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_millis.max(1))
+    }
+}
+
 /// Everything a sandbox starts with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -104,6 +135,8 @@ pub struct SandboxConfig {
     pub messages: MessageBehaviour,
     /// Faults to inject.
     pub faults: Vec<FaultRule>,
+    /// Bounds on connections and idle time.
+    pub limits: Limits,
 }
 
 /// Why a config or data file cannot be used.
@@ -182,5 +215,16 @@ mod tests {
         assert_eq!(config.faults.len(), 1);
         assert_eq!(config.faults[0].operation.as_deref(), Some("messageCreate"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_config_may_set_some_limits_and_keep_the_defaults_of_the_rest() {
+        let config: SandboxConfig =
+            serde_json::from_str(r#"{"limits": {"max_connections": 3}}"#).unwrap();
+        assert_eq!(config.limits.max_connections, 3);
+        assert_eq!(
+            config.limits.idle_timeout_millis,
+            Limits::default().idle_timeout_millis
+        );
     }
 }

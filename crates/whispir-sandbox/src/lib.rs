@@ -69,16 +69,26 @@
 //!
 //! Credentials and the API key are checked before a request's body is
 //! read, so a refused request never makes the sandbox wait for or hold
-//! its body. A body may be 10 MiB and must arrive within 30 s.
+//! its body. A body may be 10 MiB and must arrive within 30 s. [`Limits`]
+//! (the `limits` of a config file, or [`SandboxBuilder::limits`]) bound
+//! the rest:
+//!
+//! | limit | default | past it |
+//! |---|---|---|
+//! | `max_connections` | 512 | further connections wait, unanswered, until one closes |
+//! | `idle_timeout_millis` | 30,000 | a connection that sends no request headers for that long is closed |
+//!
+//! Each collection keeps its newest 10,000 records.
 //!
 //! # Where it differs from Whispir
 //!
-//! Nothing is sent; state lives in memory and is gone when the sandbox
-//! stops, and each collection keeps its newest 10,000 records; a scheduled message starts its life at once; answers are JSON
-//! even when `Accept` names an XML twin (the spec documents JSON answers
-//! only), while XML request bodies are read. Error bodies carry
-//! `status` as text besides `errorSummary`, `errorText` and `errorDetail`,
-//! so that they match exactly one branch of the spec's error schema.
+//! Nothing is sent; state lives in memory, bounded (see [Limits](#limits)),
+//! and is gone when the sandbox stops; a scheduled message starts its life
+//! at once; answers are JSON even when `Accept` names an XML twin (the spec
+//! documents JSON answers only), while XML request bodies are read. Error
+//! bodies carry `status` as text besides `errorSummary`, `errorText` and
+//! `errorDetail`, so that they match exactly one branch of the spec's error
+//! schema.
 #![deny(missing_docs)]
 
 mod auth;
@@ -104,7 +114,7 @@ mod store;
 mod xml;
 
 pub use config::{
-    ConfigError, FAILING_NUMBER, MessageBehaviour, OverQuota, Quota, SandboxConfig,
+    ConfigError, FAILING_NUMBER, Limits, MessageBehaviour, OverQuota, Quota, SandboxConfig,
     SandboxCredentials,
 };
 pub use data::{DEMO_WORKSPACE_ID, DataError};

@@ -11,9 +11,10 @@ use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::config::{ConfigError, OverQuota, Quota, SandboxConfig, SandboxCredentials};
+use crate::config::{ConfigError, Limits, OverQuota, Quota, SandboxConfig, SandboxCredentials};
 use crate::faults::FaultRule;
 use crate::pipeline::{self, Connection};
 use crate::state::{AppState, SetupError, lock};
@@ -132,6 +133,12 @@ impl SandboxBuilder {
         self
     }
 
+    /// Bounds connections and idle time (see [`Limits`] for the defaults).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
     /// Listens on this address (default 127.0.0.1).
     pub fn host(mut self, host: IpAddr) -> Self {
         self.host = host;
@@ -166,9 +173,23 @@ impl SandboxBuilder {
         let client = client_builder(&base_url, &credentials)
             .build()
             .map_err(StartError::Client)?;
+        let limits = self.config.limits;
+        // One pool of permits for both listeners: the bound is on what the
+        // sandbox holds, wherever the connections come in.
+        let permits = Arc::new(Semaphore::new(
+            limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+        ));
         let listeners = vec![
-            tokio::spawn(serve(main, router.clone(), true)),
-            tokio::spawn(serve(second, router, false)),
+            tokio::spawn(serve(
+                main,
+                router.clone(),
+                Listening::new(true, &permits, &limits),
+            )),
+            tokio::spawn(serve(
+                second,
+                router,
+                Listening::new(false, &permits, &limits),
+            )),
         ];
         Ok(Sandbox {
             base_url,
@@ -211,8 +232,26 @@ fn base_url_of(listener: &TcpListener) -> Result<String, StartError> {
     Ok(format!("http://{host}:{}", address.port()))
 }
 
+/// How a listener serves: which one it is, the connection permits it
+/// shares with the other, and how long a connection may idle.
+struct Listening {
+    main: bool,
+    permits: Arc<Semaphore>,
+    idle_timeout: Duration,
+}
+
+impl Listening {
+    fn new(main: bool, permits: &Arc<Semaphore>, limits: &Limits) -> Self {
+        Listening {
+            main,
+            permits: Arc::clone(permits),
+            idle_timeout: limits.idle_timeout(),
+        }
+    }
+}
+
 /// Accepts connections until aborted; aborting drops every connection.
-async fn serve(listener: TcpListener, router: Router, main: bool) {
+async fn serve(listener: TcpListener, router: Router, listening: Listening) {
     let mut connections = JoinSet::new();
     loop {
         let stream = match listener.accept().await {
@@ -223,19 +262,33 @@ async fn serve(listener: TcpListener, router: Router, main: bool) {
                 continue;
             }
         };
+        // The permit is taken after accepting, not before: a listener
+        // waiting for its next connection must not hold one of the
+        // permits the other listener needs. Until one frees, the accepted
+        // connection waits and nothing more is accepted here, so further
+        // connections wait in the listen backlog instead of being refused.
+        let Ok(permit) = Arc::clone(&listening.permits).acquire_owned().await else {
+            // The semaphore is never closed; should it be, stop serving.
+            return;
+        };
         let connection = Arc::new(Connection {
-            main,
+            main: listening.main,
             kill: tokio::sync::Notify::new(),
         });
         let service =
             TowerToHyperService::new(router.clone().layer(Extension(Arc::clone(&connection))));
+        let idle_timeout = listening.idle_timeout;
         connections.spawn(async move {
+            let _permit = permit;
             let Some((stream, twin)) = twin(stream) else {
                 return;
             };
+            // hyper's header read timeout runs from the moment it waits for
+            // a request's headers, the idle time between keep-alive
+            // requests included: it is the idle timeout.
             let served = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30))
+                .header_read_timeout(idle_timeout)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = served => {}

@@ -1,12 +1,12 @@
 //! What the sandbox refuses to hold or wait for: the body of a request it
-//! refuses.
+//! refuses, connections past the limit, idle connections.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use whispir_sandbox::{Sandbox, SandboxBuilder};
+use whispir_sandbox::{Limits, Sandbox, SandboxBuilder};
 
 const CONTACT: &str = "application/vnd.whispir.contact-v1+json";
 
@@ -16,6 +16,12 @@ const PROMPTLY: Duration = Duration::from_secs(5);
 
 async fn start(builder: SandboxBuilder) -> Sandbox {
     builder.start().await.expect("the sandbox starts")
+}
+
+fn limits(change: impl FnOnce(&mut Limits)) -> SandboxBuilder {
+    let mut limits = Limits::default();
+    change(&mut limits);
+    Sandbox::builder().limits(limits)
 }
 
 async fn connect(sandbox: &Sandbox) -> TcpStream {
@@ -107,4 +113,58 @@ async fn wrong_credentials_are_refused_without_asking_for_the_body() {
     let password = sandbox.credentials().password.clone();
     let accepted = first_head_of_an_expecting_post(&sandbox, &password).await;
     assert!(accepted.starts_with("HTTP/1.1 100 "), "{accepted}");
+}
+
+#[tokio::test]
+async fn past_the_most_connections_a_new_one_waits_until_another_closes() {
+    let sandbox = start(limits(|limits| limits.max_connections = 2)).await;
+    let first = connect(&sandbox).await;
+    let _second = connect(&sandbox).await;
+    let mut third = connect(&sandbox).await;
+    third
+        .write_all(b"GET /workspaces HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        .await
+        .unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(500), read_head(&mut third)).await;
+    assert!(
+        early.is_err(),
+        "a third connection was served while two were open: {early:?}"
+    );
+    drop(first);
+    let head = tokio::time::timeout(PROMPTLY, read_head(&mut third))
+        .await
+        .expect("an answer once a connection closed");
+    assert!(head.starts_with("HTTP/1.1 403 "), "{head}");
+}
+
+/// Reads until the sandbox closes the connection; what arrived.
+async fn read_until_closed(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    stream.read_to_end(&mut received).await.unwrap();
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn a_connection_idle_past_the_idle_timeout_is_closed() {
+    let sandbox = start(limits(|limits| limits.idle_timeout_millis = 200)).await;
+
+    let mut silent = connect(&sandbox).await;
+    let closed = tokio::time::timeout(PROMPTLY, read_until_closed(&mut silent)).await;
+    assert_eq!(closed.as_deref(), Ok(""), "a silent connection is closed");
+
+    // After an answer, a keep-alive connection waiting for its next request
+    // is idle too.
+    let mut kept_alive = connect(&sandbox).await;
+    kept_alive
+        .write_all(b"GET /workspaces HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+        .await
+        .unwrap();
+    let received = tokio::time::timeout(PROMPTLY, read_until_closed(&mut kept_alive))
+        .await
+        .expect("the idle connection is closed after its answer");
+    assert!(received.starts_with("HTTP/1.1 403 "), "{received}");
+    assert!(
+        !received.to_ascii_lowercase().contains("connection: close"),
+        "the answer itself kept the connection alive: {received}"
+    );
 }
