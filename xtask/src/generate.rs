@@ -35,6 +35,9 @@ pub enum GenerateError {
     /// progenitor's output has a shape the rewrite passes do not know.
     #[error(transparent)]
     Shape(#[from] crate::response_handling::ShapeError),
+    /// An operation looks like a list, but has not a list's shape.
+    #[error(transparent)]
+    List(#[from] crate::pagination::ListShapeError),
 }
 
 fn header(what: &str) -> String {
@@ -109,8 +112,8 @@ pub fn client_source(
     let client = run_progenitor(&mut generator, &spec)?;
     let table = operation_table(operations);
     let enum_module = crate::enums::enum_module(enums);
-    let lists =
-        crate::pagination::list_request_impls(&crate::pagination::list_operations(adapted_spec));
+    let list_operations = crate::pagination::list_operations(adapted_spec)?;
+    let lists = crate::pagination::list_request_impls(&list_operations);
 
     let mut file: syn::File = syn::parse2(quote! {
         #client

@@ -1,12 +1,54 @@
 //! Finds the list operations of the adapted spec and generates the
 //! `ListRequest` implementations that let the client stream their items.
+//!
+//! An operation that looks like a list (a `limit` or `offset` parameter, a
+//! `…Collection` answer) but has not a list's shape is an error naming it,
+//! not an operation quietly left without streaming; the few that only look
+//! like lists are listed in [`NOT_LISTS`] with the reason.
 
 use heck::{ToSnakeCase as _, ToUpperCamelCase as _};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::spec::{operations, resolve};
+use crate::spec::{OperationRef, operations, resolve};
+
+/// Operations that look like lists but are not, with the reason.
+pub const NOT_LISTS: &[(&str, &str)] = &[(
+    "eventRetrieve",
+    "reads one event; the `limit` and `offset` upstream documents for it page nothing",
+)];
+
+/// A list-like operation the pass cannot give a `ListRequest`.
+#[derive(Debug, thiserror::Error)]
+pub enum ListShapeError {
+    /// It looks like a list, but its shape is not one the pass knows.
+    #[error(
+        "{operation_id}: looks like a list ({signal}), but {problem}, so it would get no \
+         `ListRequest`; give it a list's shape (a GET with `limit` and `offset` whose 200 \
+         body holds one array of component schemas) or add it to `NOT_LISTS` in \
+         xtask/src/pagination.rs with the reason"
+    )]
+    UnknownShape {
+        /// The operation.
+        operation_id: String,
+        /// What makes it look like a list.
+        signal: String,
+        /// What its shape lacks.
+        problem: String,
+    },
+    /// It is in `NOT_LISTS`, but that no longer holds.
+    #[error(
+        "{operation_id}: listed in `NOT_LISTS` (xtask/src/pagination.rs), but {problem}; \
+         remove it from the list"
+    )]
+    StaleException {
+        /// The operation.
+        operation_id: String,
+        /// Why the entry no longer holds.
+        problem: &'static str,
+    },
+}
 
 /// A list operation: its builder, the page's item field and item type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,27 +67,21 @@ pub struct ListOperation {
 }
 
 /// Every GET operation with `limit` and `offset` whose 200 body is a
-/// component schema holding an array of component schemas.
-pub fn list_operations(spec: &Value) -> Vec<ListOperation> {
+/// component schema holding an array of component schemas. An operation
+/// that looks like a list without that shape is an error, unless it is in
+/// [`NOT_LISTS`].
+pub fn list_operations(spec: &Value) -> Result<Vec<ListOperation>, ListShapeError> {
     let mut found = Vec::new();
+    let mut excused = Vec::new();
     for op in operations(spec) {
+        let mut not_a_list = |problem: &str| refuse_if_list_like(spec, &op, problem, &mut excused);
         if op.method != "get" {
+            not_a_list("it is not a GET")?;
             continue;
         }
-        let params: Vec<&str> = op
-            .path_parameters
-            .iter()
-            .chain(
-                op.operation
-                    .get("parameters")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten(),
-            )
-            .filter_map(|p| resolve(spec, p))
-            .filter_map(|p| p.get("name").and_then(Value::as_str))
-            .collect();
+        let params = parameter_names(spec, &op);
         if !params.contains(&"limit") || !params.contains(&"offset") {
+            not_a_list("it lacks `limit` or `offset`")?;
             continue;
         }
         let Some(page) = op
@@ -56,15 +92,18 @@ pub fn list_operations(spec: &Value) -> Vec<ListOperation> {
             .and_then(|content| content.values().next())
             .and_then(|media| media.get("schema"))
         else {
+            not_a_list("it has no 200 body")?;
             continue;
         };
         let Some(page) = resolve(spec, page) else {
+            not_a_list("its 200 body does not resolve")?;
             continue;
         };
         let Some(properties) = page.get("properties").and_then(Value::as_object) else {
+            not_a_list("its 200 body has no properties")?;
             continue;
         };
-        let items = properties.iter().find_map(|(name, prop)| {
+        let mut arrays = properties.iter().filter_map(|(name, prop)| {
             let item_ref = prop.get("items")?.get("$ref")?.as_str()?;
             (name != "link" && prop.get("type").and_then(Value::as_str) == Some("array")).then(
                 || {
@@ -75,7 +114,13 @@ pub fn list_operations(spec: &Value) -> Vec<ListOperation> {
                 },
             )
         });
+        let items = arrays.next();
+        if arrays.next().is_some() {
+            not_a_list("its 200 body has several arrays of component schemas")?;
+            continue;
+        }
         let Some((items_property, item_schema)) = items else {
+            not_a_list("its 200 body has no array of component schemas")?;
             continue;
         };
         let has_links = properties
@@ -96,8 +141,77 @@ pub fn list_operations(spec: &Value) -> Vec<ListOperation> {
             has_status,
         });
     }
+    for (operation_id, _) in NOT_LISTS {
+        if !excused.contains(operation_id) {
+            return Err(ListShapeError::StaleException {
+                operation_id: (*operation_id).to_string(),
+                problem: "it does not look like a list, or it has a list's shape",
+            });
+        }
+    }
     found.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
-    found
+    Ok(found)
+}
+
+/// The names of an operation's parameters, its path item's included.
+fn parameter_names<'a>(spec: &'a Value, op: &OperationRef<'a>) -> Vec<&'a str> {
+    op.path_parameters
+        .iter()
+        .chain(
+            op.operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        )
+        .filter_map(|p| resolve(spec, p))
+        .filter_map(|p| p.get("name").and_then(Value::as_str))
+        .collect()
+}
+
+/// What makes `op` look like a list, if anything: a `limit` or `offset`
+/// parameter, or a 200 body that is a `…Collection`.
+fn list_signal(spec: &Value, op: &OperationRef<'_>) -> Option<String> {
+    let paging: Vec<&str> = parameter_names(spec, op)
+        .into_iter()
+        .filter(|name| matches!(*name, "limit" | "offset"))
+        .collect();
+    if !paging.is_empty() {
+        return Some(format!("it has `{}`", paging.join("` and `")));
+    }
+    op.responses
+        .get("200")
+        .and_then(|r| r.get("content"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|content| content.values())
+        .filter_map(|media| media.pointer("/schema/$ref").and_then(Value::as_str))
+        .filter_map(|reference| reference.rsplit('/').next())
+        .find(|schema| schema.ends_with("Collection"))
+        .map(|schema| format!("it answers a `{schema}`"))
+}
+
+/// Where `op` turns out not to have a list's shape: fine when nothing
+/// makes it look like a list, or when [`NOT_LISTS`] excuses it (noted in
+/// `excused`); otherwise an error naming it, with `problem`.
+fn refuse_if_list_like(
+    spec: &Value,
+    op: &OperationRef<'_>,
+    problem: &str,
+    excused: &mut Vec<&'static str>,
+) -> Result<(), ListShapeError> {
+    let Some(signal) = list_signal(spec, op) else {
+        return Ok(());
+    };
+    if let Some((operation_id, _)) = NOT_LISTS.iter().find(|(id, _)| *id == op.operation_id) {
+        excused.push(*operation_id);
+        return Ok(());
+    }
+    Err(ListShapeError::UnknownShape {
+        operation_id: op.operation_id.to_string(),
+        signal,
+        problem: problem.to_string(),
+    })
 }
 
 /// The `ListRequest` implementations for the generated builders.
@@ -152,7 +266,92 @@ mod tests {
         let table = crate::codes::read_table(&root.join(crate::TABLE_PATH)).expect("table");
         let spec = crate::spec::read_spec(&root.join(crate::SPEC_PATH)).expect("spec");
         let bundled = crate::bundle::bundle(&spec, &table).expect("bundle");
-        list_operations(&crate::adapt::adapt(&bundled).expect("adapt").spec)
+        list_operations(&crate::adapt::adapt(&bundled).expect("adapt").spec).expect("lists")
+    }
+
+    /// A spec with one operation at `GET /messages`: `parameters` and the
+    /// 200 body's schema.
+    fn one_operation(id: &str, parameters: Value, page: Value) -> Value {
+        serde_json::json!({
+            "paths": { "/messages": { "get": {
+                "operationId": id,
+                "parameters": parameters,
+                "responses": { "200": { "content": { "application/json": { "schema": page } } } }
+            } } },
+            "components": { "schemas": {
+                "Message": { "type": "object" },
+                "MessageCollection": { "type": "object", "properties": {
+                    "messages": { "type": "array", "items": { "$ref": "#/components/schemas/Message" } }
+                } }
+            } }
+        })
+    }
+
+    fn paging() -> Value {
+        serde_json::json!([{ "name": "limit", "in": "query" }, { "name": "offset", "in": "query" }])
+    }
+
+    #[test]
+    fn a_list_like_operation_of_an_unknown_shape_is_refused_by_name() {
+        // Pages, but its answer holds no array of items.
+        let spec = one_operation(
+            "messageDigest",
+            paging(),
+            serde_json::json!({ "$ref": "#/components/schemas/Message" }),
+        );
+        let err = list_operations(&spec).expect_err("not a list's shape");
+        assert!(
+            err.to_string().starts_with(
+                "messageDigest: looks like a list (it has `limit` and `offset`), but its 200 body has no properties"
+            ),
+            "{err}"
+        );
+        // Answers a collection, but cannot be paged.
+        let spec = one_operation(
+            "messageList",
+            serde_json::json!([]),
+            serde_json::json!({ "$ref": "#/components/schemas/MessageCollection" }),
+        );
+        let err = list_operations(&spec).expect_err("no paging");
+        assert!(
+            err.to_string().starts_with(
+                "messageList: looks like a list (it answers a `MessageCollection`), but it lacks `limit` or `offset`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_list_with_a_known_shape_is_found_and_a_read_is_not_a_list() {
+        let spec = one_operation(
+            "messageList",
+            paging(),
+            serde_json::json!({ "$ref": "#/components/schemas/MessageCollection" }),
+        );
+        let mut spec_with_read = spec.clone();
+        spec_with_read["paths"]["/messages/{id}"] = serde_json::json!({ "get": {
+            "operationId": "messageRetrieve",
+            "responses": { "200": { "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Message" }
+            } } } }
+        } });
+        // `eventRetrieve` of NOT_LISTS is not in this spec.
+        let err = list_operations(&spec_with_read).expect_err("stale exception");
+        assert!(
+            err.to_string()
+                .starts_with("eventRetrieve: listed in `NOT_LISTS`"),
+            "{err}"
+        );
+        spec_with_read["paths"]["/events/{id}"] = serde_json::json!({ "get": {
+            "operationId": "eventRetrieve",
+            "parameters": paging(),
+            "responses": { "200": { "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Message" }
+            } } } }
+        } });
+        let lists = list_operations(&spec_with_read).expect("one list");
+        let ids: Vec<&str> = lists.iter().map(|l| l.operation_id.as_str()).collect();
+        assert_eq!(ids, ["messageList"]);
     }
 
     #[test]
