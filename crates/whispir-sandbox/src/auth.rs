@@ -1,6 +1,6 @@
 //! Credentials: Basic or Bearer, and the API key, on every request.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
 use axum::http::{HeaderMap, StatusCode, header};
@@ -8,6 +8,7 @@ use base64::Engine as _;
 
 use crate::config::SandboxCredentials;
 use crate::errors::ApiFailure;
+use crate::state::lock;
 
 /// The header that carries the API key.
 pub(crate) const API_KEY_HEADER: &str = "x-api-key";
@@ -16,24 +17,50 @@ pub(crate) const API_KEY_HEADER: &str = "x-api-key";
 #[derive(Debug)]
 pub(crate) struct Gate {
     credentials: SandboxCredentials,
-    tokens: Mutex<HashSet<String>>,
+    issued: Mutex<Issued>,
+}
+
+/// The tokens the auth endpoint issued that are still valid, at most
+/// `max` of them.
+#[derive(Debug)]
+struct Issued {
+    max: usize,
+    valid: HashSet<String>,
+    oldest_first: VecDeque<String>,
 }
 
 impl Gate {
-    /// A gate for these credentials.
-    pub fn new(credentials: SandboxCredentials) -> Self {
-        let tokens = HashSet::from([credentials.bearer_token.clone()]);
+    /// A gate for these credentials that keeps at most `max_tokens` issued tokens.
+    pub fn new(credentials: SandboxCredentials, max_tokens: usize) -> Self {
         Gate {
             credentials,
-            tokens: Mutex::new(tokens),
+            issued: Mutex::new(Issued {
+                max: max_tokens,
+                valid: HashSet::new(),
+                oldest_first: VecDeque::new(),
+            }),
         }
     }
 
-    /// Remembers a token the auth endpoint issued.
+    /// Remembers a token the auth endpoint issued, retiring the oldest
+    /// when there are too many: a client asking for token after token must
+    /// not grow the sandbox's memory without bound.
     pub fn issue(&self, token: String) {
-        if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.insert(token);
+        let mut issued = lock(&self.issued);
+        if !issued.valid.insert(token.clone()) {
+            return;
         }
+        issued.oldest_first.push_back(token);
+        while issued.oldest_first.len() > issued.max {
+            if let Some(oldest) = issued.oldest_first.pop_front() {
+                issued.valid.remove(&oldest);
+            }
+        }
+    }
+
+    /// Whether a bearer token is the configured one or a valid issued one.
+    fn knows(&self, token: &str) -> bool {
+        token == self.credentials.bearer_token || lock(&self.issued).valid.contains(token)
     }
 
     /// Lets the request through, or says why not: 403 for a missing or
@@ -87,12 +114,7 @@ impl Gate {
             return Err(unauthorized("the user name or password is wrong"));
         }
         if scheme.eq_ignore_ascii_case("bearer") {
-            let known = self
-                .tokens
-                .lock()
-                .map(|tokens| tokens.contains(value))
-                .unwrap_or(false);
-            if known {
+            if self.knows(value) {
                 return Ok(());
             }
             return Err(unauthorized("the bearer token is not valid"));
@@ -123,7 +145,7 @@ mod tests {
 
     #[test]
     fn basic_and_bearer_pass_only_with_the_api_key() {
-        let gate = Gate::new(SandboxCredentials::default());
+        let gate = Gate::new(SandboxCredentials::default(), 10);
         let basic = format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode("sandbox-user:sandbox-password")
@@ -152,5 +174,33 @@ mod tests {
             .check(&headers(Some("Bearer nope"), Some("sandbox-api-key")))
             .unwrap_err();
         assert_eq!(unknown_token.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    fn bearer(token: &str) -> HeaderMap {
+        headers(Some(&format!("Bearer {token}")), Some("sandbox-api-key"))
+    }
+
+    #[test]
+    fn past_the_most_tokens_issuing_one_retires_the_oldest() {
+        let gate = Gate::new(SandboxCredentials::default(), 2);
+        for token in ["first", "second", "third"] {
+            gate.issue(token.to_string());
+        }
+        assert!(gate.check(&bearer("first")).is_err());
+        assert!(gate.check(&bearer("second")).is_ok());
+        assert!(gate.check(&bearer("third")).is_ok());
+        assert_eq!(lock(&gate.issued).valid.len(), 2);
+        assert!(
+            gate.check(&bearer("sandbox-token")).is_ok(),
+            "the configured token is never retired"
+        );
+    }
+
+    #[test]
+    fn no_issued_token_is_kept_when_the_most_is_zero() {
+        let gate = Gate::new(SandboxCredentials::default(), 0);
+        gate.issue("issued".to_string());
+        assert!(gate.check(&bearer("issued")).is_err());
+        assert!(gate.check(&bearer("sandbox-token")).is_ok());
     }
 }

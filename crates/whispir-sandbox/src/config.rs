@@ -101,6 +101,10 @@ pub struct Limits {
     /// next request, idle between requests included (at least 1); then it
     /// is closed.
     pub idle_timeout_millis: u64,
+    /// Bearer tokens issued by the auth endpoint that stay valid; issuing
+    /// one more retires the oldest. The configured
+    /// [`bearer_token`](SandboxCredentials::bearer_token) always stays valid.
+    pub max_tokens: usize,
 }
 
 impl Default for Limits {
@@ -108,6 +112,7 @@ impl Default for Limits {
         Limits {
             max_connections: 512,
             idle_timeout_millis: 30_000,
+            max_tokens: 1_000,
         }
     }
 }
@@ -135,7 +140,7 @@ pub struct SandboxConfig {
     pub messages: MessageBehaviour,
     /// Faults to inject.
     pub faults: Vec<FaultRule>,
-    /// Bounds on connections and idle time.
+    /// Bounds on connections, idle time and issued tokens.
     pub limits: Limits,
 }
 

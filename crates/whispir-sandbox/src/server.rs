@@ -133,7 +133,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Bounds connections and idle time (see [`Limits`] for the defaults).
+    /// Bounds connections, idle time and issued tokens (see [`Limits`] for
+    /// the defaults).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.config.limits = limits;
         self

@@ -86,7 +86,7 @@ impl AppState {
         Ok(Arc::new(AppState {
             spec,
             store: Mutex::new(store),
-            gate: Gate::new(config.credentials.clone()),
+            gate: Gate::new(config.credentials.clone(), config.limits.max_tokens),
             quota: QuotaCounter::new(config.quota),
             faults: FaultTable::new(config.faults.clone()),
             messages: config.messages.clone(),

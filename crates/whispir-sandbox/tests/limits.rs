@@ -1,9 +1,12 @@
 //! What the sandbox refuses to hold or wait for: the body of a request it
-//! refuses, connections past the limit, idle connections.
+//! refuses, connections past the limit, idle connections, tokens past
+//! their bound.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::time::Duration;
 
+use reqwest::StatusCode;
+use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use whispir_sandbox::{Limits, Sandbox, SandboxBuilder};
@@ -42,6 +45,15 @@ async fn read_head(stream: &mut (impl AsyncRead + Unpin)) -> String {
         head.push(byte[0]);
     }
     String::from_utf8_lossy(&head).into_owned()
+}
+
+/// A plain HTTP client with the sandbox's credentials.
+fn authorized(sandbox: &Sandbox, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    let credentials = sandbox.credentials();
+    reqwest::Client::new()
+        .request(method, format!("{}{path}", sandbox.base_url()))
+        .basic_auth(&credentials.user, Some(&credentials.password))
+        .header("x-api-key", &credentials.api_key)
 }
 
 #[tokio::test]
@@ -167,4 +179,35 @@ async fn a_connection_idle_past_the_idle_timeout_is_closed() {
         !received.to_ascii_lowercase().contains("connection: close"),
         "the answer itself kept the connection alive: {received}"
     );
+}
+
+#[tokio::test]
+async fn past_the_most_tokens_the_oldest_issued_token_is_refused() {
+    let sandbox = start(limits(|limits| limits.max_tokens = 2)).await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let issued: Value = authorized(&sandbox, reqwest::Method::POST, "/auth")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(issued["token"].as_str().unwrap().to_string());
+    }
+    let status_with = |token: String| {
+        let request = reqwest::Client::new()
+            .get(format!("{}/workspaces", sandbox.base_url()))
+            .bearer_auth(token)
+            .header("x-api-key", &sandbox.credentials().api_key);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(
+        status_with(tokens[0].clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(status_with(tokens[1].clone()).await, StatusCode::OK);
+    assert_eq!(status_with(tokens[2].clone()).await, StatusCode::OK);
+    let configured = sandbox.credentials().bearer_token.clone();
+    assert_eq!(status_with(configured).await, StatusCode::OK);
 }
