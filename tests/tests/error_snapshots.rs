@@ -239,7 +239,8 @@ async fn client_side_outcomes_and_the_api_error_text() {
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
     let refused = retrieve_error(&mock_client(&format!("http://127.0.0.1:{port}")), "0A").await;
-    let shown = format!("display: {refused}\n\nalternate:\n{refused:#}\n");
+    let shown = format!("display: {refused}\n\nalternate:\n{refused:#}\n")
+        .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
     // The cause names the OS error, which differs between systems.
     let shown = shown
         .lines()
@@ -270,9 +271,21 @@ async fn client_side_outcomes_and_the_api_error_text() {
 async fn a_write_redirect_not_followed() {
     let server = MockServer::start().await;
     let cases = [
-        ("303-scenario-run", 303, "/workspaces/AB12/scenarios/CD34/runs/1"),
-        ("301-scenario-run", 301, "/v2/workspaces/AB12/scenarios/CD34"),
-        ("307-other-origin", 307, "https://elsewhere.example/scenarios/CD34"),
+        (
+            "303-scenario-run",
+            303,
+            "/workspaces/AB12/scenarios/CD34/runs/1",
+        ),
+        (
+            "301-scenario-run",
+            301,
+            "/v2/workspaces/AB12/scenarios/CD34",
+        ),
+        (
+            "307-other-origin",
+            307,
+            "https://elsewhere.example/scenarios/CD34",
+        ),
     ];
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots/errors");

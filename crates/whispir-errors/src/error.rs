@@ -95,6 +95,8 @@ enum Kind {
         kind: TransportKind,
         sent: SendState,
         source: BoxError,
+        /// The host (and port) the request went to, when known.
+        host: Option<String>,
     },
     InvalidRequest(String),
     Protocol {
@@ -172,6 +174,7 @@ impl Error {
                 kind,
                 sent,
                 source: source.into(),
+                host: None,
             },
             operation,
             method,
@@ -259,6 +262,23 @@ impl Error {
     /// What the failed operation does, when the SDK knows it.
     pub fn effect(&self) -> Option<Effect> {
         self.inner.effect
+    }
+
+    /// Records the host (and port) a transport failure happened with, so
+    /// that "could not connect" says where to. Other errors ignore it.
+    pub fn with_host(mut self, host: impl Into<String>) -> Self {
+        if let Kind::Transport { host: slot, .. } = &mut self.inner.kind {
+            *slot = Some(host.into());
+        }
+        self
+    }
+
+    /// For a transport failure, the host (and port) the request went to.
+    pub fn host(&self) -> Option<&str> {
+        match &self.inner.kind {
+            Kind::Transport { host, .. } => host.as_deref(),
+            _ => None,
+        }
     }
 
     /// Records how many times the request was sent (0: never).
@@ -660,12 +680,19 @@ impl fmt::Display for Error {
         }
         match &self.inner.kind {
             Kind::Response(response) => self.fmt_response(f, response)?,
-            Kind::Transport { kind, sent, .. } => {
+            Kind::Transport {
+                kind, sent, host, ..
+            } => {
                 let what = match kind {
                     TransportKind::Connect => "could not connect",
                     TransportKind::Timeout => "timed out",
                     TransportKind::Body => "the response broke off",
                     TransportKind::Other => "the request failed",
+                };
+                let what = match (kind, host) {
+                    (TransportKind::Connect, Some(host)) => format!("{what} to {host}"),
+                    (_, Some(host)) => format!("{what} ({host})"),
+                    (_, None) => what.to_string(),
                 };
                 let sent = match sent {
                     SendState::NotSent => "the request was not sent",
@@ -719,9 +746,15 @@ impl fmt::Debug for Error {
                     .field("body", &response.body)
                     .field("raw", &response.raw);
             }
-            Kind::Transport { kind, sent, source } => {
+            Kind::Transport {
+                kind,
+                sent,
+                source,
+                host,
+            } => {
                 debug
                     .field("transport", kind)
+                    .field("host", host)
                     .field("sent", sent)
                     .field("source", source);
             }

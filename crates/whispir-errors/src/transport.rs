@@ -24,8 +24,22 @@ fn transport_kind(err: &reqwest::Error) -> Option<(TransportKind, SendState)> {
 
 /// Classifies a reqwest error of `operation` and strips its URL.
 pub fn from_reqwest(operation: Option<&str>, method: Option<Method>, err: reqwest::Error) -> Error {
+    // Only host and port: the rest of the URL may hold what is not ours to show.
+    let host = err.url().and_then(|url| {
+        let host = url.host_str()?;
+        Some(match url.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        })
+    });
     match transport_kind(&err) {
-        Some((kind, sent)) => Error::transport(operation, method, kind, sent, err.without_url()),
+        Some((kind, sent)) => {
+            let error = Error::transport(operation, method, kind, sent, err.without_url());
+            match host {
+                Some(host) => error.with_host(host),
+                None => error,
+            }
+        }
         None => Error::invalid_request(operation, err.without_url().to_string()),
     }
 }
@@ -61,8 +75,9 @@ mod tests {
         let shown = format!("{err:#}");
         assert!(!shown.contains("secret"), "{shown}");
         assert!(
-            shown.starts_with("messageList: could not connect"),
+            shown.starts_with("messageList: could not connect to 127.0.0.1:9;"),
             "{shown}"
         );
+        assert_eq!(err.host(), Some("127.0.0.1:9"));
     }
 }

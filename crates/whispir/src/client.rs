@@ -103,14 +103,38 @@ pub enum BuildError {
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client")]
     Http(#[source] reqwest::Error),
-    /// An environment variable is missing or unusable.
-    #[error("environment variable {name} {reason}")]
-    Environment {
-        /// The variable.
-        name: &'static str,
-        /// What is wrong.
-        reason: &'static str,
-    },
+    /// Environment variables are missing or unusable: every problem found,
+    /// so that one run names everything to set.
+    #[error("{}", EnvironmentProblems(.0))]
+    Environment(Vec<EnvironmentProblem>),
+}
+
+/// One environment variable that is missing or unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentProblem {
+    /// The variable.
+    pub name: &'static str,
+    /// What is wrong.
+    pub reason: &'static str,
+}
+
+/// Shows every problem on one line.
+struct EnvironmentProblems<'a>(&'a [EnvironmentProblem]);
+
+impl std::fmt::Display for EnvironmentProblems<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let noun = if self.0.len() == 1 {
+            "environment variable"
+        } else {
+            "environment variables"
+        };
+        f.write_str(noun)?;
+        for (n, problem) in self.0.iter().enumerate() {
+            let joint = if n == 0 { " " } else { "; " };
+            write!(f, "{joint}{} {}", problem.name, problem.reason)?;
+        }
+        Ok(())
+    }
 }
 
 /// Builds a [`Client`]. Start with [`Client::builder`].
@@ -405,39 +429,37 @@ impl Client {
     ) -> Result<ClientBuilder, BuildError> {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let mut builder = Self::builder();
-        let api_key = get("WHISPIR_API_KEY").ok_or(BuildError::Environment {
-            name: "WHISPIR_API_KEY",
-            reason: "is not set",
-        })?;
-        builder = builder.api_key(api_key);
-        builder = match (
+        let mut problems = Vec::new();
+        let mut problem = |name, reason| problems.push(EnvironmentProblem { name, reason });
+        match get("WHISPIR_API_KEY") {
+            Some(api_key) => builder = builder.api_key(api_key),
+            None => problem("WHISPIR_API_KEY", "is not set"),
+        }
+        match (
             get("WHISPIR_TOKEN"),
             get("WHISPIR_USERNAME"),
             get("WHISPIR_PASSWORD"),
         ) {
-            (Some(token), None, None) => builder.credentials(Credentials::bearer(token)),
+            (Some(token), None, None) => {
+                builder = builder.credentials(Credentials::bearer(token));
+            }
             (None, Some(user), Some(password)) => {
-                builder.credentials(Credentials::basic(user, password))
+                builder = builder.credentials(Credentials::basic(user, password));
             }
-            (Some(_), _, _) => {
-                return Err(BuildError::Environment {
-                    name: "WHISPIR_TOKEN",
-                    reason: "is set together with WHISPIR_USERNAME/WHISPIR_PASSWORD: set one or the other",
-                });
-            }
-            (None, Some(_), None) => {
-                return Err(BuildError::Environment {
-                    name: "WHISPIR_PASSWORD",
-                    reason: "is not set",
-                });
-            }
-            (None, None, _) => {
-                return Err(BuildError::Environment {
-                    name: "WHISPIR_USERNAME",
-                    reason: "is not set (nor WHISPIR_TOKEN)",
-                });
-            }
-        };
+            (Some(_), _, _) => problem(
+                "WHISPIR_TOKEN",
+                "is set together with WHISPIR_USERNAME/WHISPIR_PASSWORD: set one or the other",
+            ),
+            (None, Some(_), None) => problem("WHISPIR_PASSWORD", "is not set"),
+            (None, None, Some(_)) => problem("WHISPIR_USERNAME", "is not set"),
+            (None, None, None) => problem(
+                "WHISPIR_USERNAME",
+                "and WHISPIR_PASSWORD are not set (nor WHISPIR_TOKEN)",
+            ),
+        }
+        if !problems.is_empty() {
+            return Err(BuildError::Environment(problems));
+        }
         if let Some(url) = get("WHISPIR_BASE_URL") {
             builder = builder.base_url(url);
         } else if let Some(region) = get("WHISPIR_REGION") {

@@ -68,7 +68,7 @@ mod tls;
 #[rustfmt::skip]
 mod generated;
 
-pub use client::{BuildError, ClientBuilder, Region};
+pub use client::{BuildError, ClientBuilder, EnvironmentProblem, Region};
 pub use context::{CallOptions, ClientContext, Credentials, InvalidCredential};
 pub use generated::{Client, builder, enums, types};
 

@@ -119,6 +119,12 @@ fn from_env_names_what_is_missing_or_ambiguous() {
     let err = Client::builder_from(env(&[])).expect_err("nothing set");
     assert_eq!(
         err.to_string(),
+        "environment variables WHISPIR_API_KEY is not set; \
+         WHISPIR_USERNAME and WHISPIR_PASSWORD are not set (nor WHISPIR_TOKEN)"
+    );
+    let err = Client::builder_from(env(&[("WHISPIR_TOKEN", "t")])).expect_err("no key");
+    assert_eq!(
+        err.to_string(),
         "environment variable WHISPIR_API_KEY is not set"
     );
     let err = Client::builder_from(env(&[("WHISPIR_API_KEY", "k"), ("WHISPIR_USERNAME", "u")]))
