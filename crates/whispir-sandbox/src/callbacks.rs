@@ -16,9 +16,19 @@ use crate::xml;
 
 const CALLBACKS: &str = "callbacks";
 
-/// The collection holding the calls of one callback.
-pub(crate) fn calls_collection(callback_id: &str) -> String {
+/// The collection holding the calls of every callback: one collection, so
+/// that one bound ([`Limits::max_callback_calls`](crate::Limits)) holds
+/// for them all.
+const CALLS: &str = "callbackcalls";
+
+/// The path of one callback's calls, under which each call is shown.
+fn calls_path(callback_id: &str) -> String {
     format!("callbacks/{callback_id}/calls")
+}
+
+/// Whether a recorded call is one of this callback's.
+fn is_call_of(record: &Record, callback_id: &str) -> bool {
+    record.value.pointer("/callback/id").and_then(Value::as_str) == Some(callback_id)
 }
 
 /// What happened to a message.
@@ -191,7 +201,13 @@ async fn deliver(state: &Arc<AppState>, callback: &Record, event: &CallbackEvent
             "statusMessage": if outcome.1.is_empty() { "-".to_string() } else { outcome.1 },
         },
     });
-    lock(&state.store).insert(&None, &calls_collection(&callback.id), call, IdStyle::Hex);
+    lock(&state.store).insert_keeping(
+        &None,
+        CALLS,
+        call,
+        IdStyle::Hex,
+        state.limits.max_callback_calls,
+    );
 }
 
 fn callback_id<'a>(call: &'a Call<'_>) -> Result<&'a str, ApiFailure> {
@@ -205,11 +221,12 @@ fn callback_id<'a>(call: &'a Call<'_>) -> Result<&'a str, ApiFailure> {
 /// `GET /callbacks/{id}/calls`: the calls made, optionally by `status`.
 pub(crate) fn call_list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
     let id = callback_id(call)?;
-    let collection = calls_collection(id);
+    let path = calls_path(id);
     let items: Vec<Value> = lock(&call.state.store)
-        .list(&None, &collection)
+        .list(&None, CALLS)
         .iter()
-        .map(|record| show(record, &item_uri(call, &None, &collection, &record.id)))
+        .filter(|record| is_call_of(record, id))
+        .map(|record| show(record, &item_uri(call, &None, &path, &record.id)))
         .collect();
     page(call, items)
 }
@@ -217,7 +234,6 @@ pub(crate) fn call_list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
 /// `PUT /callbacks/{id}/calls?id=A,B`: sets the status of those calls.
 pub(crate) fn call_update(call: &Call<'_>) -> Result<Answer, ApiFailure> {
     let id = callback_id(call)?;
-    let collection = calls_collection(id);
     let status = call
         .body
         .as_ref()
@@ -233,7 +249,10 @@ pub(crate) fn call_update(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .collect();
     let mut store = lock(&call.state.store);
     for call_id in &wanted {
-        if let Some(record) = store.get_mut(&None, &collection, call_id) {
+        if let Some(record) = store
+            .get_mut(&None, CALLS, call_id)
+            .filter(|record| is_call_of(record, id))
+        {
             record.value["status"] = status.clone();
         }
     }

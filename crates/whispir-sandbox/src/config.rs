@@ -105,6 +105,9 @@ pub struct Limits {
     /// one more retires the oldest. The configured
     /// [`bearer_token`](SandboxCredentials::bearer_token) always stays valid.
     pub max_tokens: usize,
+    /// Callback calls recorded, all callbacks together; recording one more
+    /// drops the oldest.
+    pub max_callback_calls: usize,
 }
 
 impl Default for Limits {
@@ -113,6 +116,7 @@ impl Default for Limits {
             max_connections: 512,
             idle_timeout_millis: 30_000,
             max_tokens: 1_000,
+            max_callback_calls: 10_000,
         }
     }
 }
@@ -140,7 +144,7 @@ pub struct SandboxConfig {
     pub messages: MessageBehaviour,
     /// Faults to inject.
     pub faults: Vec<FaultRule>,
-    /// Bounds on connections, idle time and issued tokens.
+    /// Bounds on connections, idle time, tokens and recorded callback calls.
     pub limits: Limits,
 }
 

@@ -78,8 +78,9 @@
 //! | `max_connections` | 512 | further connections wait, unanswered, until one closes |
 //! | `idle_timeout_millis` | 30,000 | a connection that sends no request headers for that long is closed |
 //! | `max_tokens` | 1,000 | issuing a token retires the oldest issued one |
+//! | `max_callback_calls` | 10,000 | recording a callback call drops the oldest |
 //!
-//! Each collection keeps its newest 10,000 records.
+//! Every other collection keeps its newest 10,000 records.
 //!
 //! # Where it differs from Whispir
 //!

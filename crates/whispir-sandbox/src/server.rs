@@ -133,8 +133,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Bounds connections, idle time and issued tokens (see [`Limits`] for
-    /// the defaults).
+    /// Bounds connections, idle time, issued tokens and recorded callback
+    /// calls (see [`Limits`] for the defaults).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.config.limits = limits;
         self

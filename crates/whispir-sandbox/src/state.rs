@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::AbortHandle;
 
 use crate::auth::Gate;
-use crate::config::{MessageBehaviour, SandboxConfig};
+use crate::config::{Limits, MessageBehaviour, SandboxConfig};
 use crate::data::{self, DataError};
 use crate::faults::FaultTable;
 use crate::messages::Delivery;
@@ -43,6 +43,8 @@ pub(crate) struct AppState {
     pub faults: FaultTable,
     /// How messages behave.
     pub messages: MessageBehaviour,
+    /// Bounds on what clients can make the sandbox hold.
+    pub limits: Limits,
     /// The life of each sent message, by message id.
     pub deliveries: Mutex<HashMap<String, Delivery>>,
     /// One-time codes by OTP id.
@@ -90,6 +92,7 @@ impl AppState {
             quota: QuotaCounter::new(config.quota),
             faults: FaultTable::new(config.faults.clone()),
             messages: config.messages.clone(),
+            limits: config.limits,
             deliveries: Mutex::new(HashMap::new()),
             otp_codes: Mutex::new(HashMap::new()),
             http,

@@ -104,13 +104,27 @@ impl Store {
     }
 
     /// Stores a new record and returns its id: the value's own `id` when it
-    /// has an unused one (data files), a fresh one otherwise.
+    /// has an unused one (data files), a fresh one otherwise. The collection
+    /// keeps its newest [`MAX_RECORDS`].
     pub fn insert(
+        &mut self,
+        scope: &Scope,
+        collection: &str,
+        value: Value,
+        style: IdStyle,
+    ) -> String {
+        self.insert_keeping(scope, collection, value, style, MAX_RECORDS)
+    }
+
+    /// Stores a new record like [`insert`](Store::insert), keeping the
+    /// collection's newest `max` records.
+    pub fn insert_keeping(
         &mut self,
         scope: &Scope,
         collection: &str,
         mut value: Value,
         style: IdStyle,
+        max: usize,
     ) -> String {
         let given = value
             .as_object_mut()
@@ -132,9 +146,8 @@ impl Store {
             id: id.clone(),
             value,
         });
-        if records.len() > MAX_RECORDS {
-            records.remove(0);
-        }
+        let excess = records.len().saturating_sub(max);
+        records.drain(..excess);
         id
     }
 
@@ -201,6 +214,22 @@ mod tests {
         }
         assert_eq!(store.list(&None, "keys").len(), MAX_RECORDS);
         assert!(store.get(&None, "keys", &first).is_none());
+    }
+
+    #[test]
+    fn a_collection_with_its_own_bound_keeps_only_its_newest() {
+        let mut store = Store::default();
+        let ids: Vec<String> = (0..5)
+            .map(|_| store.insert_keeping(&None, "calls", json!({}), IdStyle::Hex, 3))
+            .collect();
+        let kept: Vec<&str> = store
+            .list(&None, "calls")
+            .iter()
+            .map(|record| record.id.as_str())
+            .collect();
+        assert_eq!(kept, [&ids[2], &ids[3], &ids[4]]);
+        store.insert_keeping(&None, "calls", json!({}), IdStyle::Hex, 0);
+        assert!(store.list(&None, "calls").is_empty());
     }
 
     #[test]

@@ -1,17 +1,19 @@
 //! What the sandbox refuses to hold or wait for: the body of a request it
-//! refuses, connections past the limit, idle connections, tokens past
-//! their bound.
+//! refuses, connections past the limit, idle connections, tokens and
+//! callback calls past their bounds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
-use whispir_sandbox::{Limits, Sandbox, SandboxBuilder};
+use whispir_sandbox::{FAILING_NUMBER, Limits, Sandbox, SandboxBuilder};
 
 const CONTACT: &str = "application/vnd.whispir.contact-v1+json";
+const MESSAGE: &str = "application/vnd.whispir.message-v1+json";
+const CALLBACK: &str = "application/vnd.whispir.api-callback-v1+json";
 
 /// Longer than any answer should take here; what must not come within it
 /// is waited for a shorter time.
@@ -210,4 +212,97 @@ async fn past_the_most_tokens_the_oldest_issued_token_is_refused() {
     assert_eq!(status_with(tokens[2].clone()).await, StatusCode::OK);
     let configured = sandbox.credentials().bearer_token.clone();
     assert_eq!(status_with(configured).await, StatusCode::OK);
+}
+
+/// A URL nothing listens on: callbacks to it fail, and are recorded.
+async fn unreachable_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{address}/hook")
+}
+
+/// Creates a callback told of undeliverable messages; its id.
+async fn create_callback(sandbox: &Sandbox, name: &str, url: &str, key: &str) -> String {
+    let created = authorized(sandbox, reqwest::Method::POST, "/callbacks")
+        .header("content-type", CALLBACK)
+        .body(
+            json!({
+                "name": name, "url": url, "auth": {"type": "queryparam", "key": key},
+                "contentType": "json", "removeHTML": "disabled", "retriesEnabled": false,
+                "email": "ops@example.com",
+                "callbacks": {"reply": "disabled", "undeliverable": "enabled"}
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap();
+    location.rsplit('/').next().unwrap().to_string()
+}
+
+/// Sends an undeliverable message naming a callback; the message's id.
+async fn send_undeliverable(sandbox: &Sandbox, callback: &str) -> String {
+    let sent = authorized(sandbox, reqwest::Method::POST, "/messages")
+        .header("content-type", MESSAGE)
+        .body(
+            json!({"to": FAILING_NUMBER, "subject": "Hi", "body": "Hello", "callbackId": callback})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    let location = sent.headers()["location"].to_str().unwrap();
+    location.rsplit('/').next().unwrap().to_string()
+}
+
+async fn recorded_calls(sandbox: &Sandbox, callback_id: &str) -> Vec<Value> {
+    let listed: Value = authorized(
+        sandbox,
+        reqwest::Method::GET,
+        &format!("/callbacks/{callback_id}/calls"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    listed["calls"].as_array().cloned().unwrap_or_default()
+}
+
+/// Waits until the callback's recorded calls include one for the message.
+async fn wait_for_call(sandbox: &Sandbox, callback_id: &str, message_id: &str) -> Vec<Value> {
+    for _ in 0..100 {
+        let calls = recorded_calls(sandbox, callback_id).await;
+        if calls.iter().any(|call| call["messageId"] == message_id) {
+            return calls;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no call recorded for message {message_id}");
+}
+
+#[tokio::test]
+async fn past_the_most_callback_calls_the_oldest_is_dropped() {
+    let sandbox = start(
+        limits(|limits| limits.max_callback_calls = 2).message_step(Duration::from_millis(10)),
+    )
+    .await;
+    let callback_id = create_callback(&sandbox, "bounded", &unreachable_url().await, "k").await;
+    let mut messages = Vec::new();
+    for _ in 0..3 {
+        let message_id = send_undeliverable(&sandbox, "bounded").await;
+        wait_for_call(&sandbox, &callback_id, &message_id).await;
+        messages.push(message_id);
+    }
+    let kept: Vec<Value> = recorded_calls(&sandbox, &callback_id)
+        .await
+        .iter()
+        .map(|call| call["messageId"].clone())
+        .collect();
+    assert_eq!(kept, [json!(messages[1]), json!(messages[2])]);
 }
