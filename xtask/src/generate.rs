@@ -121,7 +121,7 @@ pub fn client_source(
         #table
         #lists
     })?;
-    crate::response_handling::rewrite(&mut file)?;
+    crate::response_handling::rewrite(&mut file, operations)?;
     crate::path_segments::rewrite(&mut file, path_patterns)?;
     crate::media_types::rewrite(&mut file, operations)?;
     crate::model_setters::rewrite(&mut file)?;

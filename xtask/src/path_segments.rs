@@ -21,7 +21,9 @@
 //! Documented patterns must have the form `^[CLASS]+$` (a character class of
 //! single characters and ranges): the allowed characters are spelled out
 //! in the generated code, so the SDK needs no regex engine. Another form is
-//! an error naming the operation and parameter.
+//! an error naming the operation and parameter. So is a path argument that
+//! is not a path parameter of its operation in the spec: its pattern (or
+//! that it has none) cannot be found, and the argument would go unchecked.
 
 use std::collections::BTreeMap;
 
@@ -31,9 +33,10 @@ use syn::{Expr, ImplItem, Item, LitStr, parse_quote};
 
 use crate::response_handling::{ShapeError, shape, spec_static_in, text};
 
-/// Per generated method name, per parameter (Rust name), the characters
-/// its documented pattern allows.
-pub type PathPatterns = BTreeMap<String, BTreeMap<String, String>>;
+/// Per generated method name, per path parameter (Rust name), the
+/// characters its documented pattern allows, or `None` when the spec
+/// documents no pattern for it.
+pub type PathPatterns = BTreeMap<String, BTreeMap<String, Option<String>>>;
 
 /// The characters a `^[CLASS]+$` pattern allows, e.g. `^[A-F0-9]+$` →
 /// `ABCDEF0123456789`.
@@ -67,8 +70,9 @@ pub fn allowed_characters(pattern: &str) -> Option<String> {
     (!allowed.is_empty()).then_some(allowed)
 }
 
-/// The documented path patterns of the bundled spec, by generated method
-/// name and Rust parameter name. Workspace ids are listed under `""`.
+/// Every path parameter of the bundled spec with its documented pattern,
+/// by generated method name and Rust parameter name. (The bundle still has
+/// the workspace-scoped paths, so their `workspace_id` is listed too.)
 pub fn path_patterns(bundled: &serde_json::Value) -> Result<PathPatterns, ShapeError> {
     let mut patterns = PathPatterns::new();
     let parameters = bundled.pointer("/components/parameters");
@@ -115,20 +119,27 @@ pub fn path_patterns(bundled: &serde_json::Value) -> Result<PathPatterns, ShapeE
                     continue;
                 }
                 let Some(name) = param.get("name").and_then(serde_json::Value::as_str) else {
-                    continue;
+                    return Err(shape(id, "a path parameter without a name"));
                 };
-                let Some(pattern) = param.pointer("/schema/pattern").and_then(|p| p.as_str())
-                else {
-                    continue;
+                let allowed = match param.pointer("/schema/pattern") {
+                    None => None,
+                    Some(serde_json::Value::String(pattern)) => {
+                        Some(allowed_characters(pattern).ok_or_else(|| {
+                            shape(
+                                &format!("{id}.{name}"),
+                                format!("the pattern {pattern:?} is not of the form ^[CLASS]+$"),
+                            )
+                        })?)
+                    }
+                    Some(other) => {
+                        return Err(shape(
+                            &format!("{id}.{name}"),
+                            format!("the pattern {other} is not a string"),
+                        ));
+                    }
                 };
                 let method_name = heck::AsSnakeCase(id).to_string();
                 let rust_name = heck::AsSnakeCase(name).to_string();
-                let allowed = allowed_characters(pattern).ok_or_else(|| {
-                    shape(
-                        &format!("{id}.{name}"),
-                        format!("the pattern {pattern:?} is not of the form ^[CLASS]+$"),
-                    )
-                })?;
                 patterns
                     .entry(method_name)
                     .or_default()
@@ -142,7 +153,8 @@ pub fn path_patterns(bundled: &serde_json::Value) -> Result<PathPatterns, ShapeE
 /// Rewrites `encode_path(&x.to_string())` in one method's statements.
 struct CheckedSegments<'a> {
     place: &'a str,
-    allowed: Option<&'a BTreeMap<String, String>>,
+    /// The operation's path parameters in the spec.
+    parameters: Option<&'a BTreeMap<String, Option<String>>>,
     rewritten: usize,
     problem: Option<ShapeError>,
 }
@@ -188,7 +200,17 @@ impl VisitMut for CheckedSegments<'_> {
             };
             let ident = syn::Ident::new(name, Span::call_site());
             let label = LitStr::new(name, Span::call_site());
-            let allowed = match self.allowed.and_then(|all| all.get(name)) {
+            let Some(documented) = self.parameters.and_then(|all| all.get(name)) else {
+                self.problem = Some(shape(
+                    self.place,
+                    format!(
+                        "`{name}` is not a path parameter of the operation in the spec: \
+                         its pattern cannot be found"
+                    ),
+                ));
+                return;
+            };
+            let allowed = match documented {
                 Some(chars) => {
                     let chars = LitStr::new(chars, Span::call_site());
                     quote::quote!(::std::option::Option::Some(
@@ -238,7 +260,7 @@ pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, S
                 };
                 let mut checked = CheckedSegments {
                     place: &operation,
-                    allowed: patterns.get(&operation),
+                    parameters: patterns.get(&operation),
                     rewritten: 0,
                     problem: None,
                 };
@@ -282,6 +304,17 @@ mod tests {
         assert_eq!(allowed_characters("^[z-a]+$"), None);
     }
 
+    /// `message_retrieve`'s one path parameter, with the characters its
+    /// pattern allows.
+    fn message_id(allowed: Option<&str>) -> PathPatterns {
+        let mut patterns = PathPatterns::new();
+        patterns
+            .entry("message_retrieve".into())
+            .or_default()
+            .insert("message_id".into(), allowed.map(str::to_string));
+        patterns
+    }
+
     fn sample(argument: &str) -> syn::File {
         sample_with(
             &format!(
@@ -314,11 +347,7 @@ mod tests {
     #[test]
     fn path_parameters_go_through_the_checked_encoder() {
         let mut file = sample("&message_id.to_string()");
-        let mut patterns = PathPatterns::new();
-        patterns
-            .entry("message_retrieve".into())
-            .or_default()
-            .insert("message_id".into(), "ABCDEF0123456789".into());
+        let patterns = message_id(Some("ABCDEF0123456789"));
         assert_eq!(rewrite(&mut file, &patterns).expect("rewrites"), 1);
         let out = text(&file);
         assert!(
@@ -334,14 +363,13 @@ mod tests {
             "let url = crate::segments::url(format_args!(\"{}/messages/{}\", client.baseurl, encode_path(&message_id.to_string())));",
             "",
         );
-        assert_eq!(
-            rewrite(&mut file, &PathPatterns::new()).expect("rewrites"),
-            1
-        );
+        assert_eq!(rewrite(&mut file, &message_id(None)).expect("rewrites"), 1);
         let out = text(&file);
         assert!(
-            out.contains("crate::segments::encode(\"message_id\""),
-            "{out}"
+            out.contains(
+                "crate::segments::encode(\"message_id\",&message_id,::std::option::Option::None)"
+            ),
+            "without a documented pattern: {out}"
         );
         assert!(!out.contains("encode_path("), "{out}");
     }
@@ -373,6 +401,65 @@ mod tests {
     }
 
     #[test]
+    fn a_path_argument_whose_pattern_cannot_be_found_is_refused_by_operation() {
+        // The operation is not in the spec's path parameters at all.
+        let mut file = sample("&message_id.to_string()");
+        let err = rewrite(&mut file, &PathPatterns::new()).expect_err("not documented");
+        assert_eq!(err.place, "message_retrieve");
+        assert!(err.problem.contains("pattern cannot be found"), "{err}");
+        // The operation is, but with another parameter.
+        let mut patterns = PathPatterns::new();
+        patterns
+            .entry("message_retrieve".into())
+            .or_default()
+            .insert("messageid".into(), None);
+        let mut file = sample("&message_id.to_string()");
+        let err = rewrite(&mut file, &patterns).expect_err("another name");
+        assert_eq!(err.place, "message_retrieve");
+        assert!(
+            err.problem
+                .starts_with("`message_id` is not a path parameter"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_path_parameter_is_listed_with_or_without_a_pattern() {
+        let spec = serde_json::json!({ "paths": { "/messages/{messageId}/{part}": {
+            "parameters": [{ "name": "part", "in": "path", "schema": { "type": "string" } }],
+            "get": { "operationId": "messagePart", "parameters": [
+                { "name": "messageId", "in": "path", "schema": { "pattern": "^[A-C]+$" } },
+                { "name": "limit", "in": "query" }
+            ] }
+        } } });
+        let patterns = path_patterns(&spec).expect("patterns");
+        let part = patterns.get("message_part").expect("the operation");
+        assert_eq!(part.get("message_id"), Some(&Some("ABC".to_string())));
+        assert_eq!(
+            part.get("part"),
+            Some(&None),
+            "documented, without a pattern"
+        );
+        assert_eq!(part.get("limit"), None, "not a path parameter");
+    }
+
+    #[test]
+    fn a_path_parameter_the_pass_cannot_read_is_refused_by_operation() {
+        let spec = serde_json::json!({ "paths": { "/messages/{messageId}": {
+            "get": { "operationId": "messageRetrieve", "parameters": [
+                { "name": "messageId", "in": "path", "schema": { "pattern": 7 } }
+            ] }
+        } } });
+        let err = path_patterns(&spec).expect_err("not a string");
+        assert_eq!(err.place, "messageRetrieve.messageId");
+        let spec = serde_json::json!({ "paths": { "/messages/{messageId}": {
+            "get": { "operationId": "messageRetrieve", "parameters": [{ "in": "path" }] }
+        } } });
+        let err = path_patterns(&spec).expect_err("no name");
+        assert_eq!(err.place, "messageRetrieve");
+    }
+
+    #[test]
     fn the_patterns_of_the_spec_are_read() {
         let bundled: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(crate::project_root().join("openapi/bundled.json"))
@@ -384,8 +471,16 @@ mod tests {
             patterns
                 .get("message_retrieve")
                 .and_then(|p| p.get("message_id"))
-                .map(String::as_str),
-            Some("ABCDEF0123456789")
+                .cloned(),
+            Some(Some("ABCDEF0123456789".to_string()))
+        );
+        assert_eq!(
+            patterns
+                .get("contact_retrieve")
+                .and_then(|p| p.get("contact_id"))
+                .cloned(),
+            Some(None),
+            "documented without a pattern"
         );
     }
 }

@@ -21,7 +21,10 @@
 //!
 //! The pass works on the statements `response_handling` moves into each
 //! `send()`'s request-building closure. Statements of another shape than
-//! expected are an error naming the operation.
+//! expected are an error naming the operation, and so is a workspace that
+//! does not match the operation table: a scoped operation with no
+//! `workspaceId` to move (it would silently lose its workspace) or an
+//! unscoped one with one.
 
 use proc_macro2::TokenStream;
 use syn::punctuated::Punctuated;
@@ -36,11 +39,18 @@ const VERSION_HEADER: &str =
 /// The workspace query parameter of scoped operations, as compact text.
 const WORKSPACE_QUERY: &str = "&progenitor_client::QueryParam::new(\"workspaceId\",&workspace_id)";
 
-/// Rewrites the request-building statements of the operation `place`.
-pub fn rewrite(place: &str, building: &mut Vec<Stmt>) -> Result<(), ShapeError> {
+/// Rewrites the request-building statements of the operation `place`,
+/// which the operation table says is `workspace_scoped` or not. Returns
+/// whether a workspace was moved into the path.
+pub fn rewrite(
+    place: &str,
+    workspace_scoped: bool,
+    building: &mut Vec<Stmt>,
+) -> Result<bool, ShapeError> {
     remove_version_header(place, building)?;
-    move_workspace_into_path(place, building)?;
-    format_url_once(place, building)
+    let moved = move_workspace_into_path(place, workspace_scoped, building)?;
+    format_url_once(place, building)?;
+    Ok(moved)
 }
 
 fn remove_version_header(place: &str, building: &mut Vec<Stmt>) -> Result<(), ShapeError> {
@@ -84,14 +94,32 @@ fn remove_version_header(place: &str, building: &mut Vec<Stmt>) -> Result<(), Sh
     Ok(())
 }
 
-fn move_workspace_into_path(place: &str, building: &mut [Stmt]) -> Result<(), ShapeError> {
+fn move_workspace_into_path(
+    place: &str,
+    workspace_scoped: bool,
+    building: &mut [Stmt],
+) -> Result<bool, ShapeError> {
     let removed = remove_calls(request_chain(place, building)?, &|call| {
         call.method == "query" && text(&call.args) == WORKSPACE_QUERY
     });
-    match removed {
-        0 => return Ok(()),
-        1 => {}
-        n => return Err(shape(place, format!("{n} `workspaceId` query parameters"))),
+    match (removed, workspace_scoped) {
+        (0, false) => return Ok(false),
+        (1, true) => {}
+        (0, true) => {
+            return Err(shape(
+                place,
+                "the operation table says it is workspace-scoped, but its request has no \
+                 `workspaceId` query parameter to move into the path",
+            ));
+        }
+        (1, false) => {
+            return Err(shape(
+                place,
+                "a `workspaceId` query parameter, but the operation table says it is not \
+                 workspace-scoped",
+            ));
+        }
+        (n, _) => return Err(shape(place, format!("{n} `workspaceId` query parameters"))),
     }
     let format = url_format(place, building)?;
     let mut args = format
@@ -125,7 +153,7 @@ fn move_workspace_into_path(place: &str, building: &mut [Stmt]) -> Result<(), Sh
     scoped_args.extend(args.iter_mut().skip(2).map(|arg| arg.clone()));
     let tokens: TokenStream = parse_quote!(#scoped_args);
     format.mac.tokens = tokens;
-    Ok(())
+    Ok(true)
 }
 
 /// The value of `let url = …;`.
@@ -234,7 +262,7 @@ mod tests {
                 .build()?;
             "#
         ));
-        rewrite("message_retrieve", &mut stmts).unwrap();
+        assert!(rewrite("message_retrieve", true, &mut stmts).unwrap());
         let out = joined(&stmts);
         assert!(
             out.contains(
@@ -261,7 +289,7 @@ mod tests {
                 .build()?;
             "#
         ));
-        rewrite("auth", &mut stmts).unwrap();
+        assert!(!rewrite("auth", false, &mut stmts).unwrap());
         let out = joined(&stmts);
         assert!(
             out.contains("leturl=crate::segments::url(format_args!(\"{}/auth\",client.baseurl,));"),
@@ -284,11 +312,49 @@ mod tests {
             let mut request = client.client.get(url).headers(header_map).build()?;
             "#
         ));
-        rewrite("event_list", &mut stmts).unwrap();
+        rewrite("event_list", false, &mut stmts).unwrap();
         let out = joined(&stmts);
         assert!(!out.contains("api-version"), "{out}");
         assert!(out.contains("header_map.append(\"eventType\""), "{out}");
         assert!(out.contains(".headers(header_map)"), "{out}");
+    }
+
+    #[test]
+    fn a_scoped_operation_without_a_workspace_to_move_is_refused_by_name() {
+        let mut stmts = statements(&format!(
+            r#"
+            let url = format!("{{}}/messages", client.baseurl,);
+            {VERSION}
+            let mut request = client.client.get(url)
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .headers(header_map)
+                .build()?;
+            "#
+        ));
+        let err = rewrite("message_list", true, &mut stmts).unwrap_err();
+        assert_eq!(err.place, "message_list");
+        assert!(
+            err.problem
+                .contains("workspace-scoped, but its request has no `workspaceId`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unscoped_operation_with_a_workspace_query_is_refused_by_name() {
+        let mut stmts = statements(&format!(
+            r#"
+            let url = format!("{{}}/users", client.baseurl,);
+            {VERSION}
+            let mut request = client.client.get(url)
+                .query(&progenitor_client::QueryParam::new("workspaceId", &workspace_id))
+                .headers(header_map)
+                .build()?;
+            "#
+        ));
+        let err = rewrite("user_list", false, &mut stmts).unwrap_err();
+        assert_eq!(err.place, "user_list");
+        assert!(err.problem.contains("not workspace-scoped"), "{err}");
     }
 
     #[test]
@@ -297,7 +363,7 @@ mod tests {
         let mut stmts = statements(
             "let url = format!(\"{}/a\", client.baseurl,); let mut request = client.client.get(url).build()?;",
         );
-        let err = rewrite("op_a", &mut stmts).unwrap_err();
+        let err = rewrite("op_a", false, &mut stmts).unwrap_err();
         assert_eq!(err.place, "op_a");
         // A URL that does not start with the base URL.
         let mut stmts = statements(&format!(
@@ -309,12 +375,12 @@ mod tests {
                 .headers(header_map).build()?;
             "#
         ));
-        let err = rewrite("op_b", &mut stmts).unwrap_err();
+        let err = rewrite("op_b", true, &mut stmts).unwrap_err();
         assert!(err.problem.contains("base URL"), "{err}");
         // The request is not the last statement.
         let mut stmts = statements(&format!(
             "let url = format!(\"{{}}/a\", client.baseurl,); {VERSION} let x = 1;"
         ));
-        assert!(rewrite("op_c", &mut stmts).is_err());
+        assert!(rewrite("op_c", false, &mut stmts).is_err());
     }
 }

@@ -43,8 +43,9 @@
 //! `call::empty`, and the raw streams progenitor gives to operations with
 //! several success shapes go to a handwritten outcome listed in
 //! [`OUTCOMES`]. Anything else in progenitor's output — another statement
-//! order, another arm, a stream without a listed outcome — is an error that
-//! names the operation, so a new progenitor cannot slip through unnoticed.
+//! order, another arm, a stream without a listed outcome, an operation the
+//! operation table does not list — is an error that names the operation, so
+//! a new progenitor cannot slip through unnoticed.
 //!
 //! The generated `Client::new` is removed and `Client::new_with_client`
 //! becomes crate-private: `Client::builder()` is the one way to build a
@@ -53,6 +54,8 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{Block, Expr, ImplItem, Item, Stmt, Type, parse_quote};
+
+use crate::adapt::OperationSpec;
 
 /// Operations whose successful answers have several shapes, with the
 /// handwritten outcome type and the function that decodes it.
@@ -98,9 +101,10 @@ enum Decoding {
 }
 
 /// Rewrites the response handling of every `send()` in `file`, and makes
-/// the generated constructors crate-private. Returns how many methods were
-/// rewritten.
-pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
+/// the generated constructors crate-private. `operations` is the operation
+/// table: a `send()` of an operation it does not list is an error.
+/// Returns how many methods were rewritten.
+pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usize, ShapeError> {
     let mut rewritten = 0;
     let mut found_builder = false;
     for item in &mut file.items {
@@ -117,7 +121,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
                             && method.sig.ident == "send"
                         {
                             let place = text(&block.self_ty);
-                            rewrite_send(&place, method)?;
+                            rewrite_send(&place, method, operations)?;
                             rewritten += 1;
                         }
                     }
@@ -171,7 +175,11 @@ const HANDLING: [&str; 4] = [
     "letresponse=result?;",
 ];
 
-fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeError> {
+fn rewrite_send(
+    place: &str,
+    method: &mut syn::ImplItemFn,
+    operations: &[OperationSpec],
+) -> Result<(), ShapeError> {
     let success = success_type(place, &method.sig.output)?;
     let stmts = &method.block.stmts;
     let info_at = stmts
@@ -180,6 +188,12 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
         .ok_or_else(|| shape(place, "no `let info = OperationInfo { … }`"))?;
     let operation = operation_id(place, &stmts[info_at])?;
     let place = operation.as_str();
+    let Some(facts) = operations.iter().find(|op| op.method_name == operation) else {
+        return Err(shape(
+            place,
+            "no operation in the operation table has this name",
+        ));
+    };
     let rest = &stmts[info_at + 1..];
     if rest.len() != HANDLING.len() + 1 {
         return Err(shape(
@@ -247,7 +261,7 @@ fn rewrite_send(place: &str, method: &mut syn::ImplItemFn) -> Result<(), ShapeEr
     };
     method.sig.output = parse_quote!(-> ::std::result::Result<#output, crate::Error>);
     let mut building = building.to_vec();
-    crate::request_building::rewrite(place, &mut building)?;
+    crate::request_building::rewrite(place, facts.workspace_scoped, &mut building)?;
     let first = first.clone();
     let spec = spec_static(&operation);
     let body: Block = parse_quote!({

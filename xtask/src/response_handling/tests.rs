@@ -42,9 +42,32 @@ fn generated(returned: &str, operation: &str, arms: &str) -> syn::File {
     syn::parse_str(&source).expect("the sample parses")
 }
 
+/// The operation table of the samples: none of them is workspace-scoped.
+fn table() -> Vec<OperationSpec> {
+    [
+        "message_retrieve",
+        "contact_delete",
+        "message_create",
+        "resource_create",
+    ]
+    .into_iter()
+    .map(|name| OperationSpec {
+        operation_id: heck::AsLowerCamelCase(name).to_string(),
+        method_name: name.into(),
+        http_method: "GET".into(),
+        path: "/".into(),
+        accept: "application/json".into(),
+        content_type: None,
+        workspace_scoped: false,
+        effect: crate::adapt::Effect::Read,
+        header_params: Vec::new(),
+    })
+    .collect()
+}
+
 fn rewritten(returned: &str, operation: &str, arms: &str) -> Result<String, ShapeError> {
     let mut file = generated(returned, operation, arms);
-    rewrite(&mut file)?;
+    rewrite(&mut file, &table())?;
     Ok(text(&file))
 }
 
@@ -159,7 +182,7 @@ fn an_unknown_statement_in_the_handling_is_refused_by_name() {
             "client.audit(&result).await?;",
         );
     let mut file: syn::File = syn::parse_str(&source).expect("parses");
-    let err = rewrite(&mut file).expect_err("unknown statement");
+    let err = rewrite(&mut file, &table()).expect_err("unknown statement");
     assert!(
         err.to_string()
             .starts_with("contact_delete: unexpected shape of progenitor's output: `client.audit"),
@@ -188,7 +211,7 @@ fn another_return_type_is_refused() {
         .replace("OPERATION", "contact_delete")
         .replace("ARMS", "");
     let mut file: syn::File = syn::parse_str(&source).expect("parses");
-    let err = rewrite(&mut file).expect_err("unknown return type");
+    let err = rewrite(&mut file, &table()).expect_err("unknown return type");
     assert!(
         err.to_string()
             .contains("`send` returns `Result<(),String>`"),
@@ -211,6 +234,36 @@ fn the_generated_constructors_are_no_way_around_the_builder() {
 #[test]
 fn output_without_send_methods_is_refused() {
     let mut file: syn::File = syn::parse_str("pub mod builder {}").expect("parses");
-    let err = rewrite(&mut file).expect_err("nothing to rewrite");
+    let err = rewrite(&mut file, &table()).expect_err("nothing to rewrite");
     assert!(err.to_string().contains("no `send` method"), "{err}");
+}
+
+#[test]
+fn a_send_of_an_operation_the_table_does_not_list_is_refused_by_name() {
+    let err = rewritten(
+        "()",
+        "message_purge",
+        "204u16 => Ok(ResponseValue::empty(response)),",
+    )
+    .expect_err("not in the table");
+    assert_eq!(
+        err.to_string(),
+        "message_purge: unexpected shape of progenitor's output: no operation in the operation table has this name"
+    );
+}
+
+#[test]
+fn a_scoped_operation_whose_send_has_no_workspace_is_refused_by_name() {
+    let mut scoped = table();
+    for op in &mut scoped {
+        op.workspace_scoped = true;
+    }
+    let mut file = generated(
+        "types::Message",
+        "message_retrieve",
+        "200u16 => ResponseValue::from_response(response).await,",
+    );
+    let err = rewrite(&mut file, &scoped).expect_err("no workspace to move");
+    assert_eq!(err.place, "message_retrieve");
+    assert!(err.problem.contains("no `workspaceId`"), "{err}");
 }
