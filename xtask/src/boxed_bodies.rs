@@ -18,16 +18,19 @@
 //! ```
 //!
 //! Each operation builder with such a body must have all four; anything
-//! else is an error naming the builder.
+//! else is an error naming the builder. `generate` checks that every
+//! operation with a request body was boxed: a body held another way would
+//! be left as it is, unnoticed.
 
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, parse_quote};
 
 use crate::response_handling::{ShapeError, shape, text};
+use crate::rewrite_counts::{Tally, builder_operation};
 
 /// Puts the body of every operation builder in `mod builder` in a
-/// `crate::models::Body`. Returns how many builders were changed.
-pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
+/// `crate::models::Body`. Returns the operations whose builders changed.
+pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
     let Some((_, items)) = file.items.iter_mut().find_map(|item| match item {
         Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
         _ => None,
@@ -52,7 +55,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
                 field.ty = parse_quote!(
                     Result<crate::models::Body<types::builder::#model, types::#model>, String>
                 );
-                boxed.push(builder.ident.to_string());
+                boxed.push(builder.ident.clone());
             }
         }
     }
@@ -64,10 +67,12 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
         let place = text(&block.self_ty);
         let Some(name) = boxed
             .iter()
-            .find(|name| place == **name || place.starts_with(&format!("{name}<")))
+            .map(ToString::to_string)
+            .find(|name| place == *name || place.starts_with(&format!("{name}<")))
         else {
             continue;
         };
+        let name = name.as_str();
         let mut found = [false; 3];
         for member in &mut block.items {
             let ImplItem::Fn(method) = member else {
@@ -102,7 +107,10 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
             ));
         }
     }
-    Ok(boxed.len())
+    Ok(boxed
+        .iter()
+        .map(|builder| (builder_operation(builder), 1))
+        .collect())
 }
 
 /// Rewrites the one expression of a method that handles the body.
@@ -182,7 +190,8 @@ mod tests {
     #[test]
     fn the_body_is_held_as_a_model_or_builder_in_field_setter_map_and_send() {
         let mut file: syn::File = syn::parse_str(&BUILDER.replace("SEND_END", "done")).unwrap();
-        assert_eq!(rewrite(&mut file).unwrap(), 1);
+        let boxed = rewrite(&mut file).unwrap();
+        assert_eq!(boxed, [("message_create", 1)].into_iter().collect());
         let out = text(&file);
         assert!(
             out.contains(
@@ -203,5 +212,23 @@ mod tests {
         let err = rewrite(&mut file).unwrap_err();
         assert_eq!(err.place, "MessageCreate");
         assert!(err.problem.contains("send"), "{err}");
+    }
+
+    #[test]
+    fn a_body_held_another_way_is_missed_by_name() {
+        let source = BUILDER.replace(
+            "body: Result<types::builder::Message, String>",
+            "body: Result<types::Message, String>",
+        );
+        let mut file: syn::File = syn::parse_str(&source.replace("SEND_END", "done")).unwrap();
+        let count = crate::rewrite_counts::PassCount {
+            pass: "boxed_bodies",
+            what: "request bodies boxed",
+            of: "operations with a body",
+            expected: [("message_create", 1)].into_iter().collect(),
+            found: rewrite(&mut file).unwrap(),
+        };
+        let err = count.checked().expect_err("the body was not boxed");
+        assert_eq!(err.differences, ["message_create (expected 1, found 0)"]);
     }
 }

@@ -9,6 +9,7 @@ use quote::quote;
 use crate::adapt::OperationSpec;
 use crate::codes::{CodeClass, ResponseCode};
 use crate::enums::OpenEnum;
+use crate::rewrite_counts::{self as counts, CountError, PassCount, Tally};
 
 /// The progenitor version the generated code comes from; it must match the
 /// exact pin in the workspace `Cargo.toml` (a test checks it).
@@ -38,6 +39,18 @@ pub enum GenerateError {
     /// An operation looks like a list, but has not a list's shape.
     #[error(transparent)]
     List(#[from] crate::pagination::ListShapeError),
+    /// A pass rewrote another number of places than the facts imply.
+    #[error(transparent)]
+    Count(#[from] CountError),
+}
+
+/// The generated client and what each step rewrote, in the order they ran.
+#[derive(Debug)]
+pub struct GeneratedClient {
+    /// `crates/whispir/src/generated.rs`.
+    pub source: String,
+    /// One count per step, each checked against what it had to rewrite.
+    pub counts: Vec<PassCount>,
 }
 
 fn header(what: &str) -> String {
@@ -62,13 +75,16 @@ fn settings() -> GenerationSettings {
     settings
 }
 
-/// Generates `crates/whispir/src/generated.rs`.
+/// Generates `crates/whispir/src/generated.rs`. Each rewrite pass must
+/// touch as many places as the operation table, the adapted spec or the
+/// generated models imply; a difference is an error naming the pass and
+/// the places.
 pub fn client_source(
     adapted_spec: &serde_json::Value,
     operations: &[OperationSpec],
     enums: &[OpenEnum],
     path_patterns: &crate::path_segments::PathPatterns,
-) -> Result<String, GenerateError> {
+) -> Result<GeneratedClient, GenerateError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(adapted_spec.clone())?;
 
     // First pass: learn the names of all generated types, so that the second
@@ -121,18 +137,105 @@ pub fn client_source(
         #table
         #lists
     })?;
-    crate::response_handling::rewrite(&mut file, operations)?;
-    crate::path_segments::rewrite(&mut file, path_patterns)?;
-    crate::media_types::rewrite(&mut file, operations)?;
-    crate::model_setters::rewrite(&mut file)?;
-    crate::model_conversions::rewrite(&mut file)?;
-    crate::boxed_bodies::rewrite(&mut file)?;
-    crate::operation_setters::rewrite(&mut file)?;
-    Ok(format!(
-        "{}{}",
-        header(&format!(" with progenitor {PROGENITOR_VERSION}")),
-        prettyplease::unparse(&file)
-    ))
+    // What the models imply, read before the passes add to them.
+    let optional_fields = crate::model_setters::optional_fields(&file)?;
+    let builders = crate::model_conversions::builders_with_fields(&file)?;
+
+    let impls: Tally = list_operations
+        .iter()
+        .map(|list| (heck::AsSnakeCase(&list.operation_id).to_string(), 1))
+        .collect();
+    let mut counts = vec![checked(
+        "pagination",
+        "ListRequest impls generated",
+        "list operations",
+        impls.clone(),
+        impls,
+    )?];
+    let sends = crate::response_handling::rewrite(&mut file, operations)?;
+    counts.push(checked(
+        "response_handling",
+        "send() rewritten",
+        "operations",
+        counts::each_operation(operations),
+        sends.sends,
+    )?);
+    counts.push(checked(
+        "request_building",
+        "workspaces moved into the path",
+        "workspace-scoped operations",
+        counts::workspace_scoped(operations),
+        sends.workspaces,
+    )?);
+    counts.push(checked(
+        "path_segments",
+        "path arguments checked",
+        "path parameters",
+        counts::path_parameters(operations),
+        crate::path_segments::rewrite(&mut file, path_patterns)?,
+    )?);
+    counts.push(checked(
+        "media_types",
+        "requests given their media types",
+        "operations",
+        counts::each_operation(operations),
+        crate::media_types::rewrite(&mut file, operations)?,
+    )?);
+    counts.push(checked(
+        "model_setters",
+        "optional-field setters rewritten",
+        "optional fields",
+        optional_fields,
+        crate::model_setters::rewrite(&mut file)?,
+    )?);
+    counts.push(checked(
+        "model_conversions",
+        "builder conversions rewritten",
+        "model builders with fields",
+        builders,
+        crate::model_conversions::rewrite(&mut file)?,
+    )?);
+    counts.push(checked(
+        "boxed_bodies",
+        "request bodies boxed",
+        "operations with a body",
+        counts::request_bodies(adapted_spec),
+        crate::boxed_bodies::rewrite(&mut file)?,
+    )?);
+    counts.push(checked(
+        "operation_setters",
+        "parameter setters share their error text",
+        "parameters",
+        counts::parameters(adapted_spec),
+        crate::operation_setters::rewrite(&mut file)?,
+    )?);
+    Ok(GeneratedClient {
+        source: format!(
+            "{}{}",
+            header(&format!(" with progenitor {PROGENITOR_VERSION}")),
+            prettyplease::unparse(&file)
+        ),
+        counts,
+    })
+}
+
+/// `pass`'s count of `found` places (`what`) against the `expected` ones
+/// (`of`), or the error naming where they differ.
+fn checked(
+    pass: &'static str,
+    what: &'static str,
+    of: &'static str,
+    expected: Tally,
+    found: Tally,
+) -> Result<PassCount, CountError> {
+    PassCount {
+        pass,
+        what,
+        of,
+        expected,
+        found,
+    }
+    .checked()
 }
 
 fn run_progenitor(

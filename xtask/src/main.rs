@@ -27,6 +27,7 @@ mod pagination;
 mod path_segments;
 mod request_building;
 mod response_handling;
+mod rewrite_counts;
 mod spec;
 mod upstream_diff;
 mod wire_tests;
@@ -124,10 +125,19 @@ pub fn shown_path(path: &Path) -> String {
 
 /// Runs the whole pipeline in memory and returns every generated file.
 pub fn regen_files(root: &Path) -> Result<Vec<GeneratedFile>, XtaskError> {
-    Ok(regen_outputs(root)?.0)
+    Ok(regen_outputs(root)?.files)
 }
 
-fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value), XtaskError> {
+/// Everything one run of the pipeline makes.
+struct RegenOutputs {
+    files: Vec<GeneratedFile>,
+    /// The spec as progenitor sees it.
+    adapted: serde_json::Value,
+    /// What each rewrite pass touched.
+    counts: Vec<rewrite_counts::PassCount>,
+}
+
+fn regen_outputs(root: &Path) -> Result<RegenOutputs, XtaskError> {
     let table = codes::read_table(&root.join(TABLE_PATH))?;
     let spec = spec::read_spec(&root.join(SPEC_PATH))?;
     let spec_error = |source| XtaskError::Spec {
@@ -138,6 +148,12 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
     examples::check_examples(&bundled).map_err(spec_error)?;
     examples::check_error_bodies(&bundled).map_err(spec_error)?;
     let adapted = adapt::adapt(&bundled).map_err(spec_error)?;
+    let client = generate::client_source(
+        &adapted.spec,
+        &adapted.operations,
+        &adapted.enums,
+        &path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
+    )?;
     let files = vec![
         GeneratedFile {
             path: "openapi/bundled.json",
@@ -145,12 +161,7 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
         },
         GeneratedFile {
             path: "crates/whispir/src/generated.rs",
-            contents: generate::client_source(
-                &adapted.spec,
-                &adapted.operations,
-                &adapted.enums,
-                &path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
-            )?,
+            contents: client.source,
         },
         GeneratedFile {
             path: "tests/tests/operations/generated.rs",
@@ -161,7 +172,11 @@ fn regen_outputs(root: &Path) -> Result<(Vec<GeneratedFile>, serde_json::Value),
             contents: generate::code_table_source(&table)?,
         },
     ];
-    Ok((files, adapted.spec))
+    Ok(RegenOutputs {
+        files,
+        adapted: adapted.spec,
+        counts: client.counts,
+    })
 }
 
 /// Bundles the project's spec and compares it with the description at
@@ -209,16 +224,19 @@ fn run(args: &[String]) -> Result<(), XtaskError> {
                     other => return Err(XtaskError::Usage(format!("unknown argument {other:?}"))),
                 }
             }
-            let (files, adapted) = regen_outputs(&root)?;
+            let outputs = regen_outputs(&root)?;
             if let Some(path) = dump {
-                let text = bundle::to_pretty_json(&adapted)?;
+                let text = bundle::to_pretty_json(&outputs.adapted)?;
                 std::fs::write(&path, text).map_err(|source| XtaskError::Write {
                     path: path.display().to_string(),
                     source,
                 })?;
                 eprintln!("wrote the adapted spec to {}", path.display());
             }
-            let written = check::apply(&root, &files, mode)?;
+            let written = check::apply(&root, &outputs.files, mode)?;
+            for count in &outputs.counts {
+                println!("{count}");
+            }
             match (mode, written.is_empty()) {
                 (Mode::Check, _) => eprintln!("generated files are up to date"),
                 (Mode::Write, true) => eprintln!("nothing to do: generated files are up to date"),

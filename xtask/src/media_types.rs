@@ -28,6 +28,7 @@ use syn::{Expr, ImplItem, Item, parse_quote};
 
 use crate::adapt::OperationSpec;
 use crate::response_handling::{ShapeError, shape, spec_static, spec_static_in, text};
+use crate::rewrite_counts::Tally;
 
 /// The header progenitor adds to operations with a JSON answer, as
 /// compact text.
@@ -35,8 +36,8 @@ const GENERIC_ACCEPT: &str =
     "::reqwest::header::ACCEPT,::reqwest::header::HeaderValue::from_static(\"application/json\")";
 
 /// Writes each operation's media types into the request building of its
-/// `send()` in `mod builder`. Returns how many operations were changed.
-pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usize, ShapeError> {
+/// `send()` in `mod builder`. Returns the operations changed.
+pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<Tally, ShapeError> {
     let by_static: BTreeMap<String, &OperationSpec> = operations
         .iter()
         .map(|op| (spec_static(&op.method_name).to_string(), op))
@@ -47,7 +48,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usi
     }) else {
         return Err(shape("generated client", "no `mod builder`"));
     };
-    let mut rewritten = 0;
+    let mut rewritten = Tally::default();
     for item in items.iter_mut() {
         let Item::Impl(block) = item else { continue };
         for member in &mut block.items {
@@ -84,7 +85,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usi
                     ),
                 ));
             }
-            rewritten += 1;
+            rewritten.add(&operation.method_name, 1);
         }
     }
     Ok(rewritten)
@@ -247,7 +248,7 @@ mod tests {
             "client.client.post(url).header(::reqwest::header::ACCEPT, ::reqwest::header::HeaderValue::from_static(\"application/json\")).json(&body)",
         );
         let vendor = operation(Some(MT));
-        assert_eq!(rewrite(&mut file, &[vendor]).unwrap(), 1);
+        assert_eq!(rewrite(&mut file, &[vendor]).unwrap().total(), 1);
         let out = text(&file);
         let expected = format!(
             "client.client.post(url).header(::reqwest::header::ACCEPT,const{{::reqwest::header::HeaderValue::from_static(\"{MT}\")}},).header(::reqwest::header::CONTENT_TYPE,const{{::reqwest::header::HeaderValue::from_static(\"{MT}\")}},).json(&body).build()?"
@@ -263,7 +264,7 @@ mod tests {
         );
         let mut get = operation(None);
         get.http_method = "GET".into();
-        assert_eq!(rewrite(&mut file, &[get]).unwrap(), 1);
+        assert_eq!(rewrite(&mut file, &[get]).unwrap().total(), 1);
         let out = text(&file);
         assert!(
             out.contains(&format!("client.client.get(url).header(::reqwest::header::ACCEPT,const{{::reqwest::header::HeaderValue::from_static(\"{MT}\")}},).query(&x).build()?")),
@@ -280,7 +281,10 @@ mod tests {
         assert!(err.problem.contains("no content type"), "{err}");
 
         let mut file = builder("client.client.post(url)");
-        assert_eq!(rewrite(&mut file, &[operation(Some(MT))]).unwrap(), 1);
+        assert_eq!(
+            rewrite(&mut file, &[operation(Some(MT))]).unwrap().total(),
+            1
+        );
         let out = text(&file);
         assert!(
             out.contains("::reqwest::header::CONTENT_TYPE"),

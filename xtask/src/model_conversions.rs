@@ -14,16 +14,48 @@
 //! generate machine code for all of them in `whispir`'s own unit, used or
 //! not; inline ones are generated only in the crates that call them, so a
 //! program pays for the builders it uses.
+//!
+//! `generate` checks that every builder with fields had its conversion
+//! rewritten ([`builders_with_fields`]): a conversion written under another
+//! trait path would otherwise keep its quadratic drop code unnoticed.
 
 use proc_macro2::Ident;
 use syn::{Expr, ImplItem, Item, Member, Stmt, parse_quote};
 
 use crate::response_handling::{ShapeError, shape, text};
+use crate::rewrite_counts::Tally;
+
+/// The model builders of `types::builder` that have fields, by model: one
+/// conversion each for [`rewrite`] to rewrite.
+pub fn builders_with_fields(file: &syn::File) -> Result<Tally, ShapeError> {
+    let builder = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
+            _ => None,
+        })
+        .and_then(|types| {
+            types.1.iter().find_map(|item| match item {
+                Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+                _ => None,
+            })
+        })
+        .ok_or_else(|| shape("generated client", "no `mod types::builder`"))?;
+    Ok(builder
+        .1
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(model) if !model.fields.is_empty() => Some((model.ident.to_string(), 1)),
+            _ => None,
+        })
+        .collect())
+}
 
 /// Rewrites every builder-to-model conversion in `types::builder`.
-/// Returns how many were rewritten; a conversion of another shape is an
-/// error naming the model.
-pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
+/// Returns how many were rewritten, by model; a conversion of another
+/// shape is an error naming the model.
+pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
     let builder = file
         .items
         .iter_mut()
@@ -38,7 +70,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
             })
         })
         .ok_or_else(|| shape("generated client", "no `mod types::builder`"))?;
-    let mut rewritten = 0;
+    let mut rewritten = Tally::default();
     for item in builder.1.iter_mut() {
         let Item::Impl(block) = item else { continue };
         let Some((trait_path, _)) = &block.trait_ else {
@@ -81,10 +113,10 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
                     )),
                 }
             });
-            rewritten += 1;
+            rewritten.add(model.trim_start_matches("super::"), 1);
         }
     }
-    if rewritten == 0 {
+    if rewritten.total() == 0 {
         return Err(shape("mod types::builder", "no builder conversions"));
     }
     Ok(rewritten)
@@ -170,7 +202,14 @@ mod tests {
                 }
             }",
         );
-        assert_eq!(rewrite(&mut file).unwrap(), 1);
+        assert_eq!(
+            builders_with_fields(&file).unwrap(),
+            [("Email", 1)].into_iter().collect()
+        );
+        assert_eq!(
+            rewrite(&mut file).unwrap(),
+            [("Email", 1)].into_iter().collect()
+        );
         let out = text(&file);
         assert!(out.contains("match(value.body,value.to,)"), "{out}");
         assert!(
@@ -222,6 +261,34 @@ mod tests {
         assert!(out.contains("#[inline]fnfrom"), "{out}");
         assert!(out.contains("#[inline]fndefault"), "{out}");
         assert!(!out.contains("#[inline]fnto"), "{out}");
+    }
+
+    #[test]
+    fn a_builder_whose_conversion_is_not_rewritten_is_missed_by_model() {
+        let mut file = builder_with(
+            "pub struct Sms { body: Result<String, String> }
+            impl ::std::convert::TryFrom<Email> for super::Email {
+                type Error = super::error::ConversionError;
+                fn try_from(value: Email) -> ::std::result::Result<Self, super::error::ConversionError> {
+                    Ok(Self { body: value.body?, to: value.to?, })
+                }
+            }
+            impl TryFrom<Sms> for super::Sms {
+                type Error = super::error::ConversionError;
+                fn try_from(value: Sms) -> ::std::result::Result<Self, super::error::ConversionError> {
+                    Ok(Self { body: value.body?, })
+                }
+            }",
+        );
+        let count = crate::rewrite_counts::PassCount {
+            pass: "model_conversions",
+            what: "builder conversions rewritten",
+            of: "model builders with fields",
+            expected: builders_with_fields(&file).unwrap(),
+            found: rewrite(&mut file).unwrap(),
+        };
+        let err = count.checked().expect_err("Sms was left");
+        assert_eq!(err.differences, ["Sms (expected 1, found 0)"]);
     }
 
     #[test]

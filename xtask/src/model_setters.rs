@@ -9,13 +9,16 @@
 //! builder stand for its model (alone or in a list). Required fields keep
 //! progenitor's `TryInto`, which already takes `&str` and builders.
 //! The added impls are `#[inline]`: their code is compiled only in crates
-//! that use them (see `model_conversions`).
+//! that use them (see `model_conversions`). `generate` checks that every
+//! optional field's setter was rewritten ([`optional_fields`]): one whose
+//! bound progenitor writes another way would keep taking only an `Option`.
 
 use proc_macro2::Ident;
 use syn::visit_mut::VisitMut;
 use syn::{ImplItem, Item, TypeParamBound, WherePredicate, parse_quote};
 
 use crate::response_handling::{ShapeError, shape, text};
+use crate::rewrite_counts::Tally;
 
 const TRY_INTO: &str = "::std::convert::TryInto";
 const OPTION: &str = "::std::option::Option<";
@@ -63,9 +66,43 @@ impl VisitMut for SharedErrorText {
     }
 }
 
+/// The items of `mod types { mod builder { … } }`.
+fn model_builders(file: &syn::File) -> Result<&[Item], ShapeError> {
+    let Some((_, types)) = file.items.iter().find_map(|item| match item {
+        Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
+        _ => None,
+    }) else {
+        return Err(shape("generated client", "no `mod types`"));
+    };
+    types
+        .iter()
+        .find_map(|item| match item {
+            Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+            _ => None,
+        })
+        .map(|(_, items)| items.as_slice())
+        .ok_or_else(|| shape("mod types", "no `mod builder`"))
+}
+
+/// The optional fields of each model builder (`Result<Option<X>, String>`),
+/// by model: one setter each for [`rewrite`] to rewrite.
+pub fn optional_fields(file: &syn::File) -> Result<Tally, ShapeError> {
+    let mut optional = Tally::default();
+    for item in model_builders(file)? {
+        let Item::Struct(model) = item else { continue };
+        let count = model
+            .fields
+            .iter()
+            .filter(|field| text(&field.ty).starts_with(&format!("::std::result::Result<{OPTION}")))
+            .count();
+        optional.add(model.ident.to_string(), count);
+    }
+    Ok(optional)
+}
+
 /// Rewrites the optional-field setters in `types::builder` and adds the
-/// builder conversions. Returns how many setters were rewritten.
-pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
+/// builder conversions. Returns how many setters were rewritten, by model.
+pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
     let types = file
         .items
         .iter_mut()
@@ -82,7 +119,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
             _ => None,
         })
         .ok_or_else(|| shape("mod types", "no `mod builder`"))?;
-    let mut rewritten = 0;
+    let mut rewritten = Tally::default();
     let mut builders = Vec::new();
     for item in builder.1.iter_mut() {
         match item {
@@ -91,7 +128,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<usize, ShapeError> {
                 let place = text(&block.self_ty);
                 for member in &mut block.items {
                     if let ImplItem::Fn(setter) = member {
-                        rewritten += rewrite_setter(&place, setter)?;
+                        rewritten.add(&place, rewrite_setter(&place, setter)?);
                         share_error_text(&place, setter)?;
                     }
                 }
@@ -223,7 +260,10 @@ mod tests {
     const BUILDER: &str = r#"
         pub mod types {
             pub mod builder {
-                pub struct Email { body: Result<Option<String>, String> }
+                pub struct Email {
+                    body: ::std::result::Result<::std::option::Option<::std::string::String>, ::std::string::String>,
+                    to: ::std::result::Result<::std::string::String, ::std::string::String>,
+                }
                 impl Email {
                     pub fn body<T>(mut self, value: T) -> Self
                     where
@@ -249,7 +289,14 @@ mod tests {
     #[test]
     fn optional_setters_take_into_field_and_required_ones_keep_try_into() {
         let mut parsed = file(BUILDER);
-        assert_eq!(rewrite(&mut parsed).expect("rewrites"), 1);
+        assert_eq!(
+            optional_fields(&parsed).expect("builders"),
+            [("Email", 1)].into_iter().collect()
+        );
+        assert_eq!(
+            rewrite(&mut parsed).expect("rewrites"),
+            [("Email", 1)].into_iter().collect()
+        );
         let out = text(&parsed);
         assert!(
             out.contains(
@@ -288,6 +335,25 @@ mod tests {
             err.to_string().starts_with("Email::body: unexpected shape"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_optional_field_whose_setter_is_not_rewritten_is_missed_by_model() {
+        let source = BUILDER.replace(
+            "T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,",
+            "T: ::std::convert::Into<::std::option::Option<::std::string::String>>,",
+        );
+        let mut parsed = file(&source);
+        let expected = optional_fields(&parsed).expect("builders");
+        let count = crate::rewrite_counts::PassCount {
+            pass: "model_setters",
+            what: "optional-field setters rewritten",
+            of: "optional fields",
+            expected,
+            found: rewrite(&mut parsed).expect("rewrites"),
+        };
+        let err = count.checked().expect_err("the body setter was left");
+        assert_eq!(err.differences, ["Email (expected 1, found 0)"]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, LitStr, parse_quote};
 
 use crate::response_handling::{ShapeError, shape, spec_static_in, text};
+use crate::rewrite_counts::Tally;
 
 /// Per generated method name, per path parameter (Rust name), the
 /// characters its documented pattern allows, or `None` when the spec
@@ -231,9 +232,9 @@ impl VisitMut for CheckedSegments<'_> {
 }
 
 /// Rewrites every path parameter of every `send()` in `mod builder`.
-/// Returns how many were rewritten.
-pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, ShapeError> {
-    let mut rewritten = 0;
+/// Returns how many were rewritten, by operation.
+pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<Tally, ShapeError> {
+    let mut rewritten = Tally::default();
     for item in &mut file.items {
         let Item::Mod(module) = item else { continue };
         if module.ident != "builder" {
@@ -276,7 +277,7 @@ pub fn rewrite(file: &mut syn::File, patterns: &PathPatterns) -> Result<usize, S
                         "an `encode_path(…)` outside the URL's `format!` was left unchecked",
                     ));
                 }
-                rewritten += checked.rewritten;
+                rewritten.add(&operation, checked.rewritten);
             }
         }
     }
@@ -348,7 +349,9 @@ mod tests {
     fn path_parameters_go_through_the_checked_encoder() {
         let mut file = sample("&message_id.to_string()");
         let patterns = message_id(Some("ABCDEF0123456789"));
-        assert_eq!(rewrite(&mut file, &patterns).expect("rewrites"), 1);
+        let rewritten = rewrite(&mut file, &patterns).expect("rewrites");
+        assert_eq!(rewritten.at("message_retrieve"), 1);
+        assert_eq!(rewritten.total(), 1);
         let out = text(&file);
         assert!(
             out.contains("crate::segments::encode(\"message_id\",&message_id,::std::option::Option::Some(&const{crate::segments::Allowed::new(\"ABCDEF0123456789\")})).map_err(Error::InvalidRequest)?"),
@@ -363,7 +366,12 @@ mod tests {
             "let url = crate::segments::url(format_args!(\"{}/messages/{}\", client.baseurl, encode_path(&message_id.to_string())));",
             "",
         );
-        assert_eq!(rewrite(&mut file, &message_id(None)).expect("rewrites"), 1);
+        assert_eq!(
+            rewrite(&mut file, &message_id(None))
+                .expect("rewrites")
+                .total(),
+            1
+        );
         let out = text(&file);
         assert!(
             out.contains(

@@ -56,6 +56,7 @@ use quote::{ToTokens, quote};
 use syn::{Block, Expr, ImplItem, Item, Stmt, Type, parse_quote};
 
 use crate::adapt::OperationSpec;
+use crate::rewrite_counts::Tally;
 
 /// Operations whose successful answers have several shapes, with the
 /// handwritten outcome type and the function that decodes it.
@@ -100,12 +101,23 @@ enum Decoding {
     Stream,
 }
 
+/// What the pass rewrote, by operation.
+#[derive(Debug, Default)]
+pub struct Rewritten {
+    /// `send()` methods whose response handling was replaced.
+    pub sends: Tally,
+    /// Workspaces moved from the query into the path (`request_building`).
+    pub workspaces: Tally,
+}
+
 /// Rewrites the response handling of every `send()` in `file`, and makes
 /// the generated constructors crate-private. `operations` is the operation
 /// table: a `send()` of an operation it does not list is an error.
-/// Returns how many methods were rewritten.
-pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usize, ShapeError> {
-    let mut rewritten = 0;
+pub fn rewrite(
+    file: &mut syn::File,
+    operations: &[OperationSpec],
+) -> Result<Rewritten, ShapeError> {
+    let mut rewritten = Rewritten::default();
     let mut found_builder = false;
     for item in &mut file.items {
         match item {
@@ -121,8 +133,9 @@ pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usi
                             && method.sig.ident == "send"
                         {
                             let place = text(&block.self_ty);
-                            rewrite_send(&place, method, operations)?;
-                            rewritten += 1;
+                            let (operation, moved) = rewrite_send(&place, method, operations)?;
+                            rewritten.workspaces.add(&operation, usize::from(moved));
+                            rewritten.sends.add(operation, 1);
                         }
                     }
                 }
@@ -147,7 +160,7 @@ pub fn rewrite(file: &mut syn::File, operations: &[OperationSpec]) -> Result<usi
     if !found_builder {
         return Err(shape("generated client", "no `mod builder`"));
     }
-    if rewritten == 0 {
+    if rewritten.sends.total() == 0 {
         return Err(shape("mod builder", "no `send` method"));
     }
     Ok(rewritten)
@@ -175,11 +188,13 @@ const HANDLING: [&str; 4] = [
     "letresponse=result?;",
 ];
 
+/// Rewrites one `send()`; returns its operation's method name and whether
+/// its workspace was moved into the path.
 fn rewrite_send(
     place: &str,
     method: &mut syn::ImplItemFn,
     operations: &[OperationSpec],
-) -> Result<(), ShapeError> {
+) -> Result<(String, bool), ShapeError> {
     let success = success_type(place, &method.sig.output)?;
     let stmts = &method.block.stmts;
     let info_at = stmts
@@ -261,7 +276,7 @@ fn rewrite_send(
     };
     method.sig.output = parse_quote!(-> ::std::result::Result<#output, crate::Error>);
     let mut building = building.to_vec();
-    crate::request_building::rewrite(place, facts.workspace_scoped, &mut building)?;
+    let moved = crate::request_building::rewrite(place, facts.workspace_scoped, &mut building)?;
     let first = first.clone();
     let spec = spec_static(&operation);
     let body: Block = parse_quote!({
@@ -273,7 +288,7 @@ fn rewrite_send(
         #call(client, &crate::generated::specs::#spec, request).await
     });
     method.block = body;
-    Ok(())
+    Ok((operation, moved))
 }
 
 /// The name of the `generated::specs` static a rewritten `send()` passes

@@ -239,6 +239,19 @@ fn output_without_send_methods_is_refused() {
 }
 
 #[test]
+fn each_send_is_counted_for_its_operation() {
+    let mut file = generated(
+        "types::Message",
+        "message_retrieve",
+        "200u16 => ResponseValue::from_response(response).await,",
+    );
+    let rewritten = rewrite(&mut file, &table()).expect("rewrites");
+    assert_eq!(rewritten.sends.at("message_retrieve"), 1);
+    assert_eq!(rewritten.sends.total(), 1);
+    assert_eq!(rewritten.workspaces.total(), 0, "not workspace-scoped");
+}
+
+#[test]
 fn a_send_of_an_operation_the_table_does_not_list_is_refused_by_name() {
     let err = rewritten(
         "()",
