@@ -31,6 +31,21 @@ fn is_call_of(record: &Record, callback_id: &str) -> bool {
     record.value.pointer("/callback/id").and_then(Value::as_str) == Some(callback_id)
 }
 
+/// A callback URL fit to record: without query, fragment or user info,
+/// where keys travel (`?auth=` and whatever secret the URL was given);
+/// `-` when it is not a URL, as its parts cannot then be told apart.
+fn recordable_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "-".to_string();
+    };
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    // Both fail only for URLs that cannot have user info at all.
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    parsed.to_string()
+}
+
 /// What happened to a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EventKind {
@@ -175,7 +190,14 @@ async fn deliver(state: &Arc<AppState>, callback: &Record, event: &CallbackEvent
                     status.canonical_reason().unwrap_or("").to_string(),
                 )
             }
-            Err(err) => (0, format!("the callback URL could not be reached: {err}")),
+            // The error's URL carries the key of `queryparam` callbacks.
+            Err(err) => (
+                0,
+                format!(
+                    "the callback URL could not be reached: {}",
+                    err.without_url()
+                ),
+            ),
         };
         if (200..300).contains(&outcome.0) {
             break;
@@ -195,7 +217,7 @@ async fn deliver(state: &Arc<AppState>, callback: &Record, event: &CallbackEvent
         "callback": {
             "id": callback.id,
             "name": config.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or("callback"),
-            "url": if url.is_empty() { "-" } else { url.as_str() },
+            "url": recordable_url(&url),
             "attemptedDate": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "statusCode": outcome.0,
             "statusMessage": if outcome.1.is_empty() { "-".to_string() } else { outcome.1 },
@@ -282,5 +304,19 @@ mod tests {
         assert_eq!(payload["responseMessage"]["channel"], "SMS");
         assert_eq!(payload["responseMessage"]["content"], "Yes");
         assert_eq!(payload["customParameters"]["order"], "42");
+    }
+
+    #[test]
+    fn a_recorded_url_keeps_no_query_fragment_or_user_info() {
+        assert_eq!(
+            recordable_url("https://user:pass@hooks.example.com:8443/in/a?auth=k&token=t#frag"),
+            "https://hooks.example.com:8443/in/a"
+        );
+        assert_eq!(
+            recordable_url("http://127.0.0.1:9/hook?secret"),
+            "http://127.0.0.1:9/hook"
+        );
+        assert_eq!(recordable_url("not a url?auth=k"), "-");
+        assert_eq!(recordable_url(""), "-");
     }
 }

@@ -80,7 +80,9 @@
 //! | `max_tokens` | 1,000 | issuing a token retires the oldest issued one |
 //! | `max_callback_calls` | 10,000 | recording a callback call drops the oldest |
 //!
-//! Every other collection keeps its newest 10,000 records.
+//! Every other collection keeps its newest 10,000 records. A recorded
+//! callback call names the callback's URL without its query, fragment or
+//! user info, where keys travel, and its error text leaves the URL out.
 //!
 //! # Where it differs from Whispir
 //!

@@ -1,6 +1,6 @@
 //! What the sandbox refuses to hold or wait for: the body of a request it
 //! refuses, connections past the limit, idle connections, tokens and
-//! callback calls past their bounds.
+//! callback calls past their bounds, and keys in recorded callback URLs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::time::Duration;
@@ -305,4 +305,31 @@ async fn past_the_most_callback_calls_the_oldest_is_dropped() {
         .map(|call| call["messageId"].clone())
         .collect();
     assert_eq!(kept, [json!(messages[1]), json!(messages[2])]);
+}
+
+#[tokio::test]
+async fn a_recorded_callback_call_keeps_no_key_of_the_callback_url() {
+    let sandbox = start(Sandbox::builder().message_step(Duration::from_millis(10))).await;
+    let url = unreachable_url().await;
+    let callback_id = create_callback(
+        &sandbox,
+        "keyed",
+        &format!("{url}?token=secret-in-url"),
+        "secret-query-key",
+    )
+    .await;
+    let message_id = send_undeliverable(&sandbox, "keyed").await;
+    let calls = wait_for_call(&sandbox, &callback_id, &message_id).await;
+    let recorded = calls[0].to_string();
+    assert!(!recorded.contains("secret-in-url"), "{recorded}");
+    assert!(!recorded.contains("secret-query-key"), "{recorded}");
+    assert_eq!(calls[0]["callback"]["url"], url.as_str());
+    assert_eq!(calls[0]["status"], "FAILED");
+    assert!(
+        calls[0]["callback"]["statusMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("the callback URL could not be reached"),
+        "{recorded}"
+    );
 }
