@@ -1,0 +1,400 @@
+//! The command line: global options and every subcommand (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The Whispir messaging API from the terminal: send messages, follow
+/// their delivery, manage contacts, receive callbacks and send to a whole
+/// CSV file, resuming safely after a crash.
+///
+/// Credentials come from flags, then the profile named by `--profile`
+/// (or `WHISPIR_PROFILE`), then the `WHISPIR_*` environment variables,
+/// then the profile `default` of the config file.
+#[derive(Debug, Parser)]
+#[command(name = "whispir", version, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// A profile of the config file (`[profiles.NAME]`); also `WHISPIR_PROFILE`.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The config file (default: `whispir/config.toml` in the platform's
+    /// config directory); also `WHISPIR_CONFIG`.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The API's base URL (`WHISPIR_BASE_URL`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The region: au, ap, ap1, nz, us, it, education (`WHISPIR_REGION`).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// The workspace to act in (`WHISPIR_WORKSPACE`); without it, the
+    /// company's default workspace.
+    #[arg(long, global = true, value_name = "ID")]
+    pub workspace: Option<String>,
+    /// The API key (`WHISPIR_API_KEY`; prefer it or a profile: flags show in `ps`).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// The user name (`WHISPIR_USERNAME`).
+    #[arg(long, global = true)]
+    pub username: Option<String>,
+    /// The password (`WHISPIR_PASSWORD`; prefer it or a profile).
+    #[arg(long, global = true)]
+    pub password: Option<String>,
+    /// A bearer token instead of user name and password (`WHISPIR_TOKEN`).
+    #[arg(long, global = true)]
+    pub token: Option<String>,
+    /// Run against an offline Whispir started inside this process (its
+    /// data lives as long as the command).
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Print JSON (one object, or one JSON line per item of a list).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Show the SDK's tracing on stderr and errors with their whole chain.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a message.
+    #[command(subcommand)]
+    Send(SendCommand),
+    /// Read sent messages, their delivery status and replies.
+    #[command(subcommand)]
+    Messages(MessagesCommand),
+    /// Wait until a message is delivered (or only sent), printing its counts.
+    Wait(WaitArgs),
+    /// Manage contacts.
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
+    /// Receive Whispir's callbacks.
+    #[command(subcommand)]
+    Callbacks(CallbacksCommand),
+    /// Send one message per row of a CSV file, with a journal that survives crashes.
+    #[command(subcommand)]
+    Bulk(BulkCommand),
+    /// Run an offline Whispir until Ctrl-C.
+    Sandbox(SandboxArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `whispir send …`
+#[derive(Debug, Subcommand)]
+pub enum SendCommand {
+    /// Send an SMS.
+    Sms(SmsArgs),
+    /// Send a plain-text email.
+    Email(EmailArgs),
+}
+
+/// `whispir send sms`
+#[derive(Debug, Args)]
+pub struct SmsArgs {
+    /// The recipient: a mobile number, or MRIs separated by commas.
+    #[arg(long)]
+    pub to: String,
+    /// The text (its first line is the message's subject).
+    #[arg(long)]
+    pub text: String,
+    /// A label for reports.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Follow delivery.
+    #[command(flatten)]
+    pub wait: SendWaitArgs,
+}
+
+/// `whispir send email`
+#[derive(Debug, Args)]
+pub struct EmailArgs {
+    /// The recipient: an address, or MRIs separated by commas.
+    #[arg(long)]
+    pub to: String,
+    /// The subject.
+    #[arg(long)]
+    pub subject: String,
+    /// The plain-text body.
+    #[arg(long)]
+    pub body: String,
+    /// A label for reports.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Follow delivery.
+    #[command(flatten)]
+    pub wait: SendWaitArgs,
+}
+
+/// Following a send's delivery.
+#[derive(Debug, Args)]
+pub struct SendWaitArgs {
+    /// After sending, wait for delivery and print the counts.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub deadline: u64,
+}
+
+/// What a wait waits for.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Until {
+    /// Every recipient delivered, replied or undeliverable.
+    Delivered,
+    /// Every recipient handed to the network.
+    Sent,
+}
+
+/// `whispir wait`
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The message id.
+    pub message_id: String,
+    /// Give up after this many seconds (exit code 1).
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub deadline: u64,
+    /// What to wait for.
+    #[arg(long, value_enum, default_value_t = Until::Delivered)]
+    pub until: Until,
+}
+
+/// How many items of a list to show.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Show at most this many items.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Show every item (pages through the whole list).
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+}
+
+/// `whispir messages …`
+#[derive(Debug, Subcommand)]
+pub enum MessagesCommand {
+    /// List sent messages, newest first.
+    List(ListArgs),
+    /// Show one message.
+    Show {
+        /// The message id.
+        message_id: String,
+    },
+    /// Show a message's delivery counts (or each recipient with `--detailed`).
+    Status {
+        /// The message id.
+        message_id: String,
+        /// Each recipient's status instead of counts.
+        #[arg(long)]
+        detailed: bool,
+    },
+    /// Show the replies to a message.
+    Responses {
+        /// The message id.
+        message_id: String,
+    },
+}
+
+/// A contact's fields given as flags.
+#[derive(Debug, Args)]
+pub struct ContactFields {
+    /// First name.
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// Mobile number.
+    #[arg(long)]
+    pub mobile: Option<String>,
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Time zone, e.g. `Australia/Melbourne`.
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Country of work, e.g. `Australia`.
+    #[arg(long)]
+    pub country: Option<String>,
+    /// The contact as JSON, from a file or `-` for stdin; flags override its fields.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<String>,
+}
+
+/// `whispir contacts …`
+#[derive(Debug, Subcommand)]
+pub enum ContactsCommand {
+    /// List contacts.
+    List(ListArgs),
+    /// Show one contact.
+    Show {
+        /// The contact id.
+        contact_id: String,
+    },
+    /// Create a contact.
+    Create(ContactFields),
+    /// Change a contact: the given fields replace its own.
+    Update {
+        /// The contact id.
+        contact_id: String,
+        /// The fields to change.
+        #[command(flatten)]
+        fields: ContactFields,
+    },
+    /// Delete a contact.
+    Delete {
+        /// The contact id.
+        contact_id: String,
+    },
+}
+
+/// How Whispir proves a callback is from it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CallbackMode {
+    /// The key in the `X-Api-Key` header (Whispir's `httpheader`).
+    Header,
+    /// The key in the `auth` query parameter (`queryparam`).
+    Query,
+    /// Basic authentication (`basicauth`).
+    Basic,
+    /// A bearer token (`bearertoken`).
+    Bearer,
+}
+
+/// `whispir callbacks …`
+#[derive(Debug, Subcommand)]
+pub enum CallbacksCommand {
+    /// Receive callbacks and print each verified one as a JSON line.
+    Listen {
+        /// Port to listen on (0 picks a free one, printed on stderr).
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// How the key travels.
+        #[arg(long, value_enum, default_value_t = CallbackMode::Header)]
+        mode: CallbackMode,
+        /// The key (or set `WHISPIR_CALLBACK_KEY`, which stays out of `ps`).
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+/// `whispir bulk …`
+#[derive(Debug, Subcommand)]
+pub enum BulkCommand {
+    /// Send one SMS per row of a CSV file (a `to` column, plus a `text`
+    /// column or any columns a `--template` names).
+    Send(BulkSendArgs),
+    /// Summarise a journal.
+    Status {
+        /// The journal.
+        #[arg(long, value_name = "PATH")]
+        journal: PathBuf,
+    },
+    /// Record what an operator found out about an uncertain row.
+    Resolve {
+        /// The journal.
+        #[arg(long, value_name = "PATH")]
+        journal: PathBuf,
+        /// The row (its line in the CSV file).
+        row: u64,
+        /// What was found.
+        #[arg(value_enum)]
+        outcome: Resolution,
+    },
+}
+
+/// What an operator found out about a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Resolution {
+    /// The message went out: never send it again.
+    Sent,
+    /// It did not: the next run sends it.
+    NotSent,
+}
+
+/// The plans `bulk send` paces itself to.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PlanName {
+    /// 5 requests a second, 10,000 a day.
+    #[value(name = "5")]
+    Rps5,
+    /// 10 requests a second, 20,000 a day.
+    #[value(name = "10")]
+    Rps10,
+    /// 30 requests a second, 50,000 a day.
+    #[value(name = "30")]
+    Rps30,
+}
+
+impl PlanName {
+    /// The SDK's plan.
+    pub fn plan(self) -> whispir::Plan {
+        match self {
+            PlanName::Rps5 => whispir::Plan::RPS_5_DAILY_10K,
+            PlanName::Rps10 => whispir::Plan::RPS_10_DAILY_20K,
+            PlanName::Rps30 => whispir::Plan::RPS_30_DAILY_50K,
+        }
+    }
+}
+
+/// `whispir bulk send`
+#[derive(Debug, Args)]
+pub struct BulkSendArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// The journal (default: the CSV's path with the extension `.journal`).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// The message, with `{column}` placeholders (`{{` and `}}` for braces);
+    /// without it the `text` column is the message.
+    #[arg(long)]
+    pub template: Option<String>,
+    /// Check the file and show what would be sent, without sending.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The account's plan, in requests per second (`WHISPIR_PLAN`).
+    #[arg(long, value_enum, env = "WHISPIR_PLAN", default_value = "5")]
+    pub plan: PlanName,
+    /// Before reconciling rows whose send was cut off, wait until their
+    /// send started at least this long ago, so that the API lists them.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub settle: u64,
+}
+
+/// `whispir sandbox`
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Start without demo data.
+    #[arg(long)]
+    pub empty: bool,
+    /// Milliseconds each step of a message's life takes (pending, sent, delivered).
+    #[arg(long, value_name = "MS")]
+    pub message_step_ms: Option<u64>,
+    /// Make every delivered recipient reply with this text.
+    #[arg(long)]
+    pub auto_reply: Option<String>,
+}

@@ -1,0 +1,71 @@
+//! `whispir`: the Whispir messaging API from the terminal. Parses the
+//! command line, connects, runs the command and turns its outcome into an
+//! exit code (see [`exit`]).
+
+mod bulk;
+mod cli;
+mod commands;
+mod config;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, FromArgMatches as _};
+
+use crate::cli::Cli;
+use crate::exit::{CliError, ExitClass};
+
+fn main() -> ExitCode {
+    let command = Cli::command().after_long_help(exit::help_table());
+    let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help and version to stdout with success, usage
+            // errors to stderr.
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitClass::Usage.into()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if cli.global.verbose {
+        init_tracing();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("whispir: cannot start the async runtime: {err}");
+            return ExitClass::Failure.into();
+        }
+    };
+    let verbose = cli.global.verbose;
+    match runtime.block_on(commands::run(cli)) {
+        Ok(class) => class.into(),
+        Err(err) => {
+            report(&err, verbose);
+            err.exit_class().into()
+        }
+    }
+}
+
+/// Prints an error as one line, or with its whole chain under `--verbose`.
+fn report(err: &CliError, verbose: bool) {
+    if verbose {
+        eprintln!("whispir: {err:#}");
+    } else {
+        eprintln!("whispir: {err}");
+    }
+}
+
+/// The SDK's tracing on stderr. The SDK logs no credentials or headers.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("whispir=debug,whispir_cli=debug"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
