@@ -1,0 +1,248 @@
+//! Reading a bulk CSV: every row checked before anything is sent, each
+//! problem named by its line and column.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::exit::{CliError, ExitClass};
+
+/// One message to send.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The CSV line the row starts on: its number in a spreadsheet, and
+    /// its name in the journal and the message label.
+    pub line: u64,
+    /// The recipient.
+    pub to: String,
+    /// The message.
+    pub text: String,
+}
+
+/// A template split into text and `{column}` placeholders.
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    Column(String),
+}
+
+fn parse_template(template: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut text = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => name.push(c),
+                        None => return Err("a `{` is never closed (write `{{` for a brace)".into()),
+                    }
+                }
+                pieces.push(Piece::Text(std::mem::take(&mut text)));
+                pieces.push(Piece::Column(name.trim().to_string()));
+            }
+            '}' => return Err("a `}` closes nothing (write `}}` for a brace)".into()),
+            c => text.push(c),
+        }
+    }
+    pieces.push(Piece::Text(text));
+    Ok(pieces)
+}
+
+/// Whether `to` looks like a mobile number, an email address or an MRI.
+fn plausible_recipient(to: &str) -> bool {
+    if let Some((user, host)) = to.split_once('@') {
+        return !user.is_empty() && !host.is_empty() && !to.contains(char::is_whitespace);
+    }
+    let digits: String = to
+        .strip_prefix('+')
+        .unwrap_or(to)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    (6..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Reads and checks every row; all problems at once, or the rows.
+pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
+    let invalid = |problems: Vec<String>| {
+        CliError::new(
+            ExitClass::Invalid,
+            format!(
+                "{} has {} problem{}, nothing was sent:\n  {}",
+                path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                problems.join("\n  ")
+            ),
+        )
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|err| CliError::usage(format!("cannot read {}: {err}", path.display())))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|err| CliError::usage(format!("{}: line 1: {err}", path.display())))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let mut problems = Vec::new();
+    let to_column = column("to");
+    if to_column.is_none() {
+        problems.push(format!("line 1: no `to` column (columns: {})", headers.join(", ")));
+    }
+    let pieces = match template {
+        Some(template) => match parse_template(template) {
+            Ok(pieces) => pieces,
+            Err(err) => {
+                problems.push(format!("--template: {err}"));
+                Vec::new()
+            }
+        },
+        None => {
+            if column("text").is_none() {
+                problems.push(format!(
+                    "line 1: no `text` column and no --template (columns: {})",
+                    headers.join(", ")
+                ));
+            }
+            vec![Piece::Column("text".into())]
+        }
+    };
+    let mut used = BTreeSet::new();
+    for piece in &pieces {
+        if let Piece::Column(name) = piece {
+            match column(name) {
+                Some(index) => {
+                    used.insert(index);
+                }
+                None if template.is_some() => problems.push(format!(
+                    "--template: {{{name}}} names no column (columns: {})",
+                    headers.join(", ")
+                )),
+                None => {}
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                let line = err.position().map_or(line, |p| p.line());
+                problems.push(format!("line {line}: {err}"));
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line());
+        if record.iter().all(|field| field.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != headers.len() {
+            problems.push(format!(
+                "line {line}: {} fields, the header has {}",
+                record.len(),
+                headers.len()
+            ));
+            continue;
+        }
+        let field = |index: usize| record.get(index).unwrap_or("").trim();
+        let to = to_column.map(field).unwrap_or("");
+        if to.is_empty() {
+            problems.push(format!("line {line}, column to: empty"));
+        } else if !plausible_recipient(to) {
+            problems.push(format!(
+                "line {line}, column to: {to:?} is neither a mobile number nor an email address or MRI"
+            ));
+        }
+        let mut text = String::new();
+        for piece in &pieces {
+            match piece {
+                Piece::Text(part) => text.push_str(part),
+                Piece::Column(name) => {
+                    let value = column(name).map(field).unwrap_or("");
+                    if value.is_empty() {
+                        let header = column(name).and_then(|i| headers.get(i)).map_or(name.as_str(), String::as_str);
+                        problems.push(format!("line {line}, column {header}: empty"));
+                    }
+                    text.push_str(value);
+                }
+            }
+        }
+        rows.push(Row {
+            line,
+            to: to.to_string(),
+            text,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
+    if rows.is_empty() {
+        return Err(CliError::new(ExitClass::Invalid, format!("{} has no rows", path.display())));
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn csv(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        file
+    }
+
+    #[test]
+    fn every_bad_row_is_named_with_its_line_and_column() {
+        let file = csv("to,name\n61400000001,Ava\n,Ben\nnot-a-number,Chloe\n61400000004,\n");
+        let err = read(file.path(), Some("Hi {name}")).unwrap_err().to_string();
+        assert!(err.contains("line 3, column to: empty"), "{err}");
+        assert!(err.contains("line 4, column to: \"not-a-number\""), "{err}");
+        assert!(err.contains("line 5, column name: empty"), "{err}");
+        assert!(err.contains("3 problems"), "{err}");
+    }
+
+    #[test]
+    fn a_template_fills_placeholders_from_the_columns() {
+        let file = csv("to,name\n+61 400 000 001,Ava\n");
+        let rows = read(file.path(), Some("Hi {name}, {{braces}}")).unwrap();
+        assert_eq!(rows[0].text, "Hi Ava, {braces}");
+        assert_eq!(rows[0].line, 2);
+    }
+
+    #[test]
+    fn a_template_naming_no_column_is_refused_before_any_row() {
+        let file = csv("to,name\n61400000001,Ava\n");
+        let err = read(file.path(), Some("Hi {nmae}")).unwrap_err().to_string();
+        assert!(err.contains("{nmae} names no column"), "{err}");
+    }
+
+    #[test]
+    fn without_a_template_the_text_column_is_the_message() {
+        let file = csv("to,text\n61400000001,Hello\n");
+        assert_eq!(read(file.path(), None).unwrap()[0].text, "Hello");
+        let file = csv("to,body\n61400000001,Hello\n");
+        assert!(read(file.path(), None).is_err());
+    }
+}
