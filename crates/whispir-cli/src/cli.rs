@@ -266,7 +266,7 @@ pub enum ContactsCommand {
 /// How Whispir proves a callback is from it.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CallbackMode {
-    /// The key in the `X-Api-Key` header (Whispir's `httpheader`).
+    /// The key in the `X-Whispir-Callback-Key` header (Whispir's `httpheader`).
     Header,
     /// The key in the `auth` query parameter (`queryparam`).
     Query,

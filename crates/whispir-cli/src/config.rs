@@ -128,10 +128,11 @@ impl Settings {
             Some(path) => read_config(path)?,
             None => None,
         };
-        let chosen = global
-            .profile
-            .clone()
-            .or_else(|| std::env::var("WHISPIR_PROFILE").ok().filter(|p| !p.is_empty()));
+        let chosen = global.profile.clone().or_else(|| {
+            std::env::var("WHISPIR_PROFILE")
+                .ok()
+                .filter(|p| !p.is_empty())
+        });
         let profile = |name: &str| {
             file.as_ref()
                 .and_then(|file| file.profiles.get(name))
@@ -206,7 +207,9 @@ impl Connection {
             if let Some(plan) = plan {
                 builder = builder.rate_limit(plan);
             }
-            let client = builder.build().map_err(|err| CliError::usage(err.to_string()))?;
+            let client = builder
+                .build()
+                .map_err(|err| CliError::usage(err.to_string()))?;
             return Ok(Connection {
                 client,
                 base_url: sandbox.base_url().trim_end_matches('/').to_string(),
@@ -230,7 +233,10 @@ impl Connection {
         let client = builder
             .build()
             .map_err(|err| CliError::usage(err.to_string()))?;
-        let base_url = match (settings.get("WHISPIR_BASE_URL"), settings.get("WHISPIR_REGION")) {
+        let base_url = match (
+            settings.get("WHISPIR_BASE_URL"),
+            settings.get("WHISPIR_REGION"),
+        ) {
             (Some(url), _) => url.trim_end_matches('/').to_string(),
             (None, Some(region)) => region
                 .parse::<whispir::Region>()
@@ -254,10 +260,9 @@ mod tests {
 
     #[test]
     fn a_profile_names_its_settings_as_the_environment_does() {
-        let file: ConfigFile = toml::from_str(
-            "[profiles.prod]\napi_key = \"k\"\ntoken = \"t\"\nregion = \"us\"\n",
-        )
-        .unwrap();
+        let file: ConfigFile =
+            toml::from_str("[profiles.prod]\napi_key = \"k\"\ntoken = \"t\"\nregion = \"us\"\n")
+                .unwrap();
         let layer = file.profiles["prod"].layer();
         assert_eq!(layer.get("WHISPIR_API_KEY").map(String::as_str), Some("k"));
         assert_eq!(layer.get("WHISPIR_TOKEN").map(String::as_str), Some("t"));

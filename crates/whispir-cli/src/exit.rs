@@ -38,15 +38,43 @@ pub enum ExitClass {
 /// Every class with its code and what it means.
 pub const CLASSES: [(ExitClass, u8, &str); 11] = [
     (ExitClass::Success, 0, "success"),
-    (ExitClass::Failure, 1, "other failure (file, wait deadline, bulk rows to send again)"),
-    (ExitClass::Usage, 2, "usage: bad flags, config file or input file"),
-    (ExitClass::Auth, 3, "auth: credentials missing or refused, or no permission"),
+    (
+        ExitClass::Failure,
+        1,
+        "other failure (file, wait deadline, bulk rows to send again)",
+    ),
+    (
+        ExitClass::Usage,
+        2,
+        "usage: bad flags, config file or input file",
+    ),
+    (
+        ExitClass::Auth,
+        3,
+        "auth: credentials missing or refused, or no permission",
+    ),
     (ExitClass::NotFound, 4, "not found"),
-    (ExitClass::Invalid, 5, "invalid: the request or the CSV's content was refused"),
-    (ExitClass::Throttled, 6, "throttled: the plan's quota is spent"),
+    (
+        ExitClass::Invalid,
+        5,
+        "invalid: the request or the CSV's content was refused",
+    ),
+    (
+        ExitClass::Throttled,
+        6,
+        "throttled: the plan's quota is spent",
+    ),
     (ExitClass::Server, 7, "server: Whispir failed (5xx)"),
-    (ExitClass::Transport, 8, "transport: no answer; nothing was sent"),
-    (ExitClass::MayHaveSent, 9, "may have sent: check before sending again"),
+    (
+        ExitClass::Transport,
+        8,
+        "transport: no answer; nothing was sent",
+    ),
+    (
+        ExitClass::MayHaveSent,
+        9,
+        "may have sent: check before sending again",
+    ),
     (ExitClass::Interrupted, 130, "interrupted by Ctrl-C"),
 ];
 

@@ -18,7 +18,10 @@ use crate::exit::{CliError, ExitClass};
 
 fn main() -> ExitCode {
     let command = Cli::command().after_long_help(exit::help_table());
-    let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help and version to stdout with success, usage
@@ -34,7 +37,10 @@ fn main() -> ExitCode {
     if cli.global.verbose {
         init_tracing();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("whispir: cannot start the async runtime: {err}");

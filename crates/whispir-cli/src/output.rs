@@ -26,7 +26,11 @@ impl Output {
     }
 
     /// One result: `value` as JSON, or the lines `text` gives.
-    pub fn object(&self, value: &Value, text: impl FnOnce() -> Vec<String>) -> Result<(), CliError> {
+    pub fn object(
+        &self,
+        value: &Value,
+        text: impl FnOnce() -> Vec<String>,
+    ) -> Result<(), CliError> {
         if self.json {
             let rendered = if self.terminal {
                 serde_json::to_string_pretty(value)
@@ -51,8 +55,8 @@ impl Output {
     /// A table of text rows under `headers`.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
         if !self.terminal {
-            let lines = std::iter::once(headers.join("\t"))
-                .chain(rows.iter().map(|row| row.join("\t")));
+            let lines =
+                std::iter::once(headers.join("\t")).chain(rows.iter().map(|row| row.join("\t")));
             return print_lines(lines);
         }
         let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
@@ -71,8 +75,10 @@ impl Output {
                 .trim_end()
                 .to_string()
         };
-        let lines = std::iter::once(render(headers.to_vec()))
-            .chain(rows.iter().map(|row| render(row.iter().map(String::as_str).collect())));
+        let lines = std::iter::once(render(headers.to_vec())).chain(
+            rows.iter()
+                .map(|row| render(row.iter().map(String::as_str).collect())),
+        );
         print_lines(lines)
     }
 }
@@ -88,11 +94,10 @@ pub fn print_lines(lines: impl IntoIterator<Item = String>) -> Result<(), CliErr
             Err(err) => return Err(CliError::io("cannot write to stdout", err)),
         }
     }
-    out.flush()
-        .or_else(|err| match err.kind() {
-            std::io::ErrorKind::BrokenPipe => Ok(()),
-            _ => Err(CliError::io("cannot write to stdout", err)),
-        })
+    out.flush().or_else(|err| match err.kind() {
+        std::io::ErrorKind::BrokenPipe => Ok(()),
+        _ => Err(CliError::io("cannot write to stdout", err)),
+    })
 }
 
 /// The id of an API item: the last segment of its `self` link.
@@ -122,7 +127,8 @@ pub fn text(item: &Value, field: &str) -> String {
 
 /// Serializes an SDK model for printing.
 pub fn to_json(value: &impl serde::Serialize) -> Result<Value, CliError> {
-    serde_json::to_value(value).map_err(|err| CliError::failure(format!("cannot print JSON: {err}")))
+    serde_json::to_value(value)
+        .map_err(|err| CliError::failure(format!("cannot print JSON: {err}")))
 }
 
 #[cfg(test)]
@@ -132,7 +138,8 @@ mod tests {
 
     #[test]
     fn an_item_id_is_the_last_segment_of_its_self_link() {
-        let item = json!({"link": [{"rel": "self", "uri": "https://api/workspaces/W/messages/AB12"}]});
+        let item =
+            json!({"link": [{"rel": "self", "uri": "https://api/workspaces/W/messages/AB12"}]});
         assert_eq!(item_id(&item), "AB12");
     }
 }

@@ -112,11 +112,16 @@ pub struct Contents {
 pub fn read(path: &Path) -> Result<Option<Contents>, CliError> {
     let mut text = String::new();
     match File::open(path) {
-        Ok(mut file) => file
-            .read_to_string(&mut text)
-            .map_err(|err| CliError::io(format!("cannot read the journal {}", path.display()), err))?,
+        Ok(mut file) => file.read_to_string(&mut text).map_err(|err| {
+            CliError::io(format!("cannot read the journal {}", path.display()), err)
+        })?,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(CliError::io(format!("cannot open the journal {}", path.display()), err)),
+        Err(err) => {
+            return Err(CliError::io(
+                format!("cannot open the journal {}", path.display()),
+                err,
+            ));
+        }
     };
     parse(path, &text).map(Some)
 }
@@ -138,13 +143,18 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
                 _ => continue,
             },
             ["sent", _, id] | ["reconciled", _, "sent", id] => match row(1) {
-                Some(row) => (row, RowState::Sent(Some((*id).to_string()).filter(|id| id != "-"))),
+                Some(row) => (
+                    row,
+                    RowState::Sent(Some((*id).to_string()).filter(|id| id != "-")),
+                ),
                 None => continue,
             },
-            ["failed", _] | ["reconciled", _, "absent"] | ["resolved", _, "not-sent"] => match row(1) {
-                Some(row) => (row, RowState::NotSent),
-                None => continue,
-            },
+            ["failed", _] | ["reconciled", _, "absent"] | ["resolved", _, "not-sent"] => {
+                match row(1) {
+                    Some(row) => (row, RowState::NotSent),
+                    None => continue,
+                }
+            }
             ["uncertain", _] => match row(1) {
                 Some(row) => (row, RowState::Uncertain),
                 None => continue,
@@ -170,16 +180,21 @@ pub struct Journal {
 impl Journal {
     /// Opens and locks the journal, creating it with `header` if it does
     /// not exist. A journal another run holds is refused.
-    pub fn open(path: &Path, header: impl FnOnce() -> Header) -> Result<(Self, Contents), CliError> {
+    pub fn open(
+        path: &Path,
+        header: impl FnOnce() -> Header,
+    ) -> Result<(Self, Contents), CliError> {
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
-            .map_err(|err| CliError::io(format!("cannot open the journal {}", path.display()), err))?;
-        let locked = file
-            .try_lock_exclusive()
-            .map_err(|err| CliError::io(format!("cannot lock the journal {}", path.display()), err))?;
+            .map_err(|err| {
+                CliError::io(format!("cannot open the journal {}", path.display()), err)
+            })?;
+        let locked = file.try_lock_exclusive().map_err(|err| {
+            CliError::io(format!("cannot lock the journal {}", path.display()), err)
+        })?;
         if !locked {
             return Err(CliError::new(
                 ExitClass::Usage,
@@ -191,8 +206,9 @@ impl Journal {
             ));
         }
         let mut text = String::new();
-        file.read_to_string(&mut text)
-            .map_err(|err| CliError::io(format!("cannot read the journal {}", path.display()), err))?;
+        file.read_to_string(&mut text).map_err(|err| {
+            CliError::io(format!("cannot read the journal {}", path.display()), err)
+        })?;
         let journal = Journal {
             path: path.to_path_buf(),
             file: Mutex::new(file),
@@ -226,7 +242,12 @@ impl Journal {
         let written = file
             .write_all(format!("{line}\n").as_bytes())
             .and_then(|()| file.sync_data());
-        written.map_err(|err| CliError::io(format!("cannot write the journal {}", self.path.display()), err))
+        written.map_err(|err| {
+            CliError::io(
+                format!("cannot write the journal {}", self.path.display()),
+                err,
+            )
+        })
     }
 }
 
@@ -273,7 +294,10 @@ mod tests {
         let path = dir.path().join("j");
         let (_first, _) = Journal::open(&path, header).unwrap();
         let err = Journal::open(&path, header).unwrap_err();
-        assert!(err.to_string().contains("in use by another whispir run"), "{err}");
+        assert!(
+            err.to_string().contains("in use by another whispir run"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod rows;
 mod send;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
@@ -21,7 +21,11 @@ use crate::output::Output;
 use journal::{Header, Journal, RowState};
 
 /// Runs `bulk`.
-pub async fn run(global: &GlobalArgs, out: Output, command: BulkCommand) -> Result<ExitClass, CliError> {
+pub async fn run(
+    global: &GlobalArgs,
+    out: Output,
+    command: BulkCommand,
+) -> Result<ExitClass, CliError> {
     match command {
         BulkCommand::Send(args) => send_file(global, out, &args).await,
         BulkCommand::Status { journal } => status(out, &journal),
@@ -37,7 +41,11 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-async fn send_file(global: &GlobalArgs, out: Output, args: &BulkSendArgs) -> Result<ExitClass, CliError> {
+async fn send_file(
+    global: &GlobalArgs,
+    out: Output,
+    args: &BulkSendArgs,
+) -> Result<ExitClass, CliError> {
     let bytes = std::fs::read(&args.file)
         .map_err(|err| CliError::io(format!("cannot read {}", args.file.display()), err))?;
     let rows = rows::read(&args.file, args.template.as_deref())?;
@@ -80,16 +88,27 @@ async fn send_file(global: &GlobalArgs, out: Output, args: &BulkSendArgs) -> Res
             .max();
         if let Some(last_start) = last_start {
             let settle_ms = i64::try_from(args.settle.saturating_mul(1000)).unwrap_or(i64::MAX);
-            let wait = last_start.saturating_add(settle_ms).saturating_sub(now_ms());
+            let wait = last_start
+                .saturating_add(settle_ms)
+                .saturating_sub(now_ms());
             if wait > 0 {
-                eprintln!("waiting {} ms for cut-off sends to show in Whispir's list", wait);
+                eprintln!(
+                    "waiting {} ms for cut-off sends to show in Whispir's list",
+                    wait
+                );
                 tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
             }
         }
-        eprintln!("reconciling {} uncertain rows with Whispir's message list", uncertain.len());
+        eprintln!(
+            "reconciling {} uncertain rows with Whispir's message list",
+            uncertain.len()
+        );
         let settled = reconcile::reconcile(&conn, &contents.header, &uncertain).await;
         for (row, id) in &settled.sent {
-            journal.append(&format!("reconciled {row} sent {}", id.as_deref().unwrap_or("-")))?;
+            journal.append(&format!(
+                "reconciled {row} sent {}",
+                id.as_deref().unwrap_or("-")
+            ))?;
             states.insert(*row, RowState::Sent(id.clone()));
         }
         for row in &settled.absent {
@@ -123,7 +142,12 @@ async fn send_file(global: &GlobalArgs, out: Output, args: &BulkSendArgs) -> Res
     })
 }
 
-fn dry_run(out: Output, rows: &[rows::Row], journal_path: &Path, digest: &str) -> Result<ExitClass, CliError> {
+fn dry_run(
+    out: Output,
+    rows: &[rows::Row],
+    journal_path: &Path,
+    digest: &str,
+) -> Result<ExitClass, CliError> {
     let states = match journal::read(journal_path)? {
         Some(contents) if contents.header.digest != digest => {
             return Err(CliError::usage(format!(
@@ -150,7 +174,10 @@ fn dry_run(out: Output, rows: &[rows::Row], journal_path: &Path, digest: &str) -
             todo.len()
         )];
         if let Some(row) = todo.first() {
-            lines.push(format!("first: row {} to {}: {}", row.line, row.to, row.text));
+            lines.push(format!(
+                "first: row {} to {}: {}",
+                row.line, row.to, row.text
+            ));
         }
         lines
     })?;
@@ -231,9 +258,13 @@ impl Summary {
     }
 }
 
-fn status(out: Output, path: &PathBuf) -> Result<ExitClass, CliError> {
-    let contents = journal::read(path)?
-        .ok_or_else(|| CliError::new(ExitClass::NotFound, format!("no journal at {}", path.display())))?;
+fn status(out: Output, path: &Path) -> Result<ExitClass, CliError> {
+    let contents = journal::read(path)?.ok_or_else(|| {
+        CliError::new(
+            ExitClass::NotFound,
+            format!("no journal at {}", path.display()),
+        )
+    })?;
     let summary = Summary::of(contents.header.rows, &contents.states);
     summary.print(out, path, None)?;
     Ok(ExitClass::Success)
@@ -241,7 +272,10 @@ fn status(out: Output, path: &PathBuf) -> Result<ExitClass, CliError> {
 
 fn resolve(out: Output, path: &Path, row: u64, outcome: Resolution) -> Result<ExitClass, CliError> {
     if !path.exists() {
-        return Err(CliError::new(ExitClass::NotFound, format!("no journal at {}", path.display())));
+        return Err(CliError::new(
+            ExitClass::NotFound,
+            format!("no journal at {}", path.display()),
+        ));
     }
     let (journal, contents) = Journal::open(path, || Header {
         id: String::new(),
@@ -256,7 +290,11 @@ fn resolve(out: Output, path: &Path, row: u64, outcome: Resolution) -> Result<Ex
                 "row {row} is not uncertain (the journal has it as {state:?}); nothing to resolve"
             )));
         }
-        None => return Err(CliError::usage(format!("row {row} was never started; nothing to resolve"))),
+        None => {
+            return Err(CliError::usage(format!(
+                "row {row} was never started; nothing to resolve"
+            )));
+        }
     }
     let word = match outcome {
         Resolution::Sent => "sent",

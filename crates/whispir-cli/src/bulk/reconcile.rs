@@ -35,7 +35,11 @@ pub struct Reconciled {
 }
 
 /// Lists messages and settles what it can of `uncertain`.
-pub async fn reconcile(conn: &Connection, header: &Header, uncertain: &BTreeSet<u64>) -> Reconciled {
+pub async fn reconcile(
+    conn: &Connection,
+    header: &Header,
+    uncertain: &BTreeSet<u64>,
+) -> Reconciled {
     let mut result = Reconciled::default();
     let mut request = conn
         .client
@@ -58,13 +62,20 @@ pub async fn reconcile(conn: &Connection, header: &Header, uncertain: &BTreeSet<
                 break false;
             }
         };
-        if let Some(row) = message.label.as_deref().and_then(|label| header.row_of(label))
+        if let Some(row) = message
+            .label
+            .as_deref()
+            .and_then(|label| header.row_of(label))
             && uncertain.contains(&row)
         {
             let id = message
                 .link
                 .as_ref()
-                .and_then(|links| links.iter().find(|link| link.rel.as_deref() == Some("self")))
+                .and_then(|links| {
+                    links
+                        .iter()
+                        .find(|link| link.rel.as_deref() == Some("self"))
+                })
                 .and_then(|link| link.uri.as_deref())
                 .and_then(|uri| uri.rsplit('/').next())
                 .map(String::from);

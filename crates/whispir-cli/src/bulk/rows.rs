@@ -101,7 +101,10 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
     let mut problems = Vec::new();
     let to_column = column("to");
     if to_column.is_none() {
-        problems.push(format!("line 1: no `to` column (columns: {})", headers.join(", ")));
+        problems.push(format!(
+            "line 1: no `to` column (columns: {})",
+            headers.join(", ")
+        ));
     }
     let pieces = match template {
         Some(template) => match parse_template(template) {
@@ -180,7 +183,9 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
                 Piece::Column(name) => {
                     let value = column(name).map(field).unwrap_or("");
                     if value.is_empty() {
-                        let header = column(name).and_then(|i| headers.get(i)).map_or(name.as_str(), String::as_str);
+                        let header = column(name)
+                            .and_then(|i| headers.get(i))
+                            .map_or(name.as_str(), String::as_str);
                         problems.push(format!("line {line}, column {header}: empty"));
                     }
                     text.push_str(value);
@@ -197,7 +202,10 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
         return Err(invalid(problems));
     }
     if rows.is_empty() {
-        return Err(CliError::new(ExitClass::Invalid, format!("{} has no rows", path.display())));
+        return Err(CliError::new(
+            ExitClass::Invalid,
+            format!("{} has no rows", path.display()),
+        ));
     }
     Ok(rows)
 }
@@ -216,7 +224,9 @@ mod tests {
     #[test]
     fn every_bad_row_is_named_with_its_line_and_column() {
         let file = csv("to,name\n61400000001,Ava\n,Ben\nnot-a-number,Chloe\n61400000004,\n");
-        let err = read(file.path(), Some("Hi {name}")).unwrap_err().to_string();
+        let err = read(file.path(), Some("Hi {name}"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3, column to: empty"), "{err}");
         assert!(err.contains("line 4, column to: \"not-a-number\""), "{err}");
         assert!(err.contains("line 5, column name: empty"), "{err}");
@@ -234,7 +244,9 @@ mod tests {
     #[test]
     fn a_template_naming_no_column_is_refused_before_any_row() {
         let file = csv("to,name\n61400000001,Ava\n");
-        let err = read(file.path(), Some("Hi {nmae}")).unwrap_err().to_string();
+        let err = read(file.path(), Some("Hi {nmae}"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("{nmae} names no column"), "{err}");
     }
 

@@ -121,7 +121,11 @@ async fn send_row(
     let state = match request.send().await {
         Ok(sent) => {
             let id = sent.message_id().map(String::from);
-            journal.append(&format!("sent {} {}", row.line, id.as_deref().unwrap_or("-")))?;
+            journal.append(&format!(
+                "sent {} {}",
+                row.line,
+                id.as_deref().unwrap_or("-")
+            ))?;
             RowState::Sent(id)
         }
         Err(err) if err.may_have_been_processed() => {

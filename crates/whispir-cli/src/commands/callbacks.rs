@@ -24,7 +24,9 @@ pub async fn run(_out: Output, command: CallbacksCommand) -> Result<ExitClass, C
     let key = key
         .or_else(|| std::env::var("WHISPIR_CALLBACK_KEY").ok())
         .filter(|key| !key.is_empty())
-        .ok_or_else(|| CliError::usage("no callback key: give --key or set WHISPIR_CALLBACK_KEY"))?;
+        .ok_or_else(|| {
+            CliError::usage("no callback key: give --key or set WHISPIR_CALLBACK_KEY")
+        })?;
     let mode = match mode {
         CallbackMode::Header => AuthMode::HttpHeader,
         CallbackMode::Query => AuthMode::QueryParam,
@@ -32,7 +34,8 @@ pub async fn run(_out: Output, command: CallbacksCommand) -> Result<ExitClass, C
         CallbackMode::Bearer => AuthMode::BearerToken,
     };
     let key = CallbackKey::new(key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
-    let receiver = Receiver::new(mode, key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
+    let receiver =
+        Receiver::new(mode, key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
     let app = axum::Router::new()
         .fallback(receive)
         .with_state(Arc::new(receiver));

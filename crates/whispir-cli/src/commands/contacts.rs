@@ -12,7 +12,11 @@ use crate::exit::{CliError, ExitClass};
 use crate::output::{Output, item_id, text, to_json};
 
 /// Runs `contacts`.
-pub async fn run(conn: &Connection, out: Output, command: ContactsCommand) -> Result<ExitClass, CliError> {
+pub async fn run(
+    conn: &Connection,
+    out: Output,
+    command: ContactsCommand,
+) -> Result<ExitClass, CliError> {
     let workspace = conn.workspace.as_deref();
     match command {
         ContactsCommand::List(args) => list(conn, out, &args).await?,
@@ -164,7 +168,8 @@ pub fn read_json(source: &str) -> Result<Value, CliError> {
             .map_err(|err| CliError::io("cannot read stdin", err))?;
         text
     } else {
-        std::fs::read_to_string(source).map_err(|err| CliError::io(format!("cannot read {source}"), err))?
+        std::fs::read_to_string(source)
+            .map_err(|err| CliError::io(format!("cannot read {source}"), err))?
     };
     serde_json::from_str(&text).map_err(|err| CliError::usage(format!("{source}: not JSON: {err}")))
 }

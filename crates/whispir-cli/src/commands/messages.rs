@@ -13,7 +13,11 @@ use crate::exit::{CliError, ExitClass};
 use crate::output::{Output, item_id, text, to_json};
 
 /// Runs `messages`.
-pub async fn run(conn: &Connection, out: Output, command: MessagesCommand) -> Result<ExitClass, CliError> {
+pub async fn run(
+    conn: &Connection,
+    out: Output,
+    command: MessagesCommand,
+) -> Result<ExitClass, CliError> {
     match command {
         MessagesCommand::List(args) => list(conn, out, &args).await?,
         MessagesCommand::Show { message_id } => {
@@ -33,7 +37,10 @@ pub async fn run(conn: &Connection, out: Output, command: MessagesCommand) -> Re
                 ]
             })?;
         }
-        MessagesCommand::Status { message_id, detailed } => {
+        MessagesCommand::Status {
+            message_id,
+            detailed,
+        } => {
             let mut request = conn.client.message_status_list().message_id(&message_id);
             if let Some(workspace) = &conn.workspace {
                 request = request.workspace_id(workspace);
@@ -89,7 +96,10 @@ pub async fn run(conn: &Connection, out: Output, command: MessagesCommand) -> Re
                 let rows: Vec<Vec<String>> = items
                     .iter()
                     .map(|item| {
-                        let from = item.get("from").map(|from| text(from, "name")).unwrap_or_default();
+                        let from = item
+                            .get("from")
+                            .map(|from| text(from, "name"))
+                            .unwrap_or_default();
                         let reply = item.get("responseMessage");
                         vec![
                             from,
@@ -176,7 +186,11 @@ pub async fn wait(conn: &Connection, out: Output, args: &WaitArgs) -> Result<Exi
         "counts": counts_json(&counts),
     });
     out.object(&value, || {
-        let verdict = if outcome.is_finished() { "finished" } else { "deadline reached" };
+        let verdict = if outcome.is_finished() {
+            "finished"
+        } else {
+            "deadline reached"
+        };
         vec![format!("{verdict}: {counts}")]
     })?;
     Ok(if outcome.is_finished() {

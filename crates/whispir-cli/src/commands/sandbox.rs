@@ -11,7 +11,10 @@ use crate::output::Output;
 /// Runs `sandbox`. It prints the sandbox's own made-up credentials (as
 /// `WHISPIR_*` settings): they open nothing but this sandbox.
 pub async fn run(out: Output, args: SandboxArgs) -> Result<ExitClass, CliError> {
-    let mut builder = Sandbox::builder().host(args.host).port(args.port).empty(args.empty);
+    let mut builder = Sandbox::builder()
+        .host(args.host)
+        .port(args.port)
+        .empty(args.empty);
     if let Some(step) = args.message_step_ms {
         builder = builder.message_step(std::time::Duration::from_millis(step));
     }

@@ -12,7 +12,11 @@ use crate::exit::{CliError, ExitClass};
 use crate::output::Output;
 
 /// Runs `send`.
-pub async fn run(conn: &Connection, out: Output, command: SendCommand) -> Result<ExitClass, CliError> {
+pub async fn run(
+    conn: &Connection,
+    out: Output,
+    command: SendCommand,
+) -> Result<ExitClass, CliError> {
     let (message, label, wait) = match command {
         SendCommand::Sms(args) => (Message::sms(&args.to, &args.text), args.label, args.wait),
         SendCommand::Email(args) => (
