@@ -57,6 +57,8 @@ async fn send_file(
     if args.dry_run {
         return dry_run(out, &rows, &journal_path, &digest);
     }
+    // Credentials first: a run that cannot connect leaves no journal.
+    let conn = Connection::open(global, Some(args.plan.plan())).await?;
     let (journal, contents) = Journal::open(&journal_path, || Header {
         id: format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff),
         created: now_ms(),
@@ -70,7 +72,6 @@ async fn send_file(
             journal_path.display()
         )));
     }
-    let conn = Connection::open(global, Some(args.plan.plan())).await?;
     let mut states = contents.states;
     let uncertain: BTreeSet<u64> = states
         .iter()
