@@ -1,36 +1,19 @@
 //! Whispir-style error answers: `{"errorSummary","errorText","errorDetail"}`
 //! with the summary taken from the project's code table.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use whispir_errors::TableRow;
 
-/// The code table the SDK's error texts come from.
-const CODE_TABLE: &str = include_str!("../../../openapi/response-codes.md");
-
-/// The first sentence of a status code's meaning in the code table.
+/// The first paragraph of a status code's meaning in the code table
+/// (`openapi/response-codes.md`), as whispir-errors holds it: the texts the
+/// SDK's errors come from.
 fn summary(status: StatusCode) -> String {
-    static SUMMARIES: OnceLock<HashMap<u16, String>> = OnceLock::new();
-    let summaries = SUMMARIES.get_or_init(|| {
-        CODE_TABLE
-            .lines()
-            .filter_map(|line| {
-                let rest = line.trim().strip_prefix("| **")?;
-                let (name, meaning) = rest.split_once("**")?;
-                let code: u16 = name.split_whitespace().next()?.parse().ok()?;
-                let meaning = meaning.trim().trim_start_matches('|').trim();
-                let first = meaning.split("<br />").next()?.trim();
-                Some((code, first.to_string()))
-            })
-            .collect()
-    });
-    summaries
-        .get(&status.as_u16())
-        .cloned()
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_string())
+    match TableRow::lookup(status.as_u16()) {
+        Some(row) => row.summary.to_string(),
+        None => status.canonical_reason().unwrap_or("Error").to_string(),
+    }
 }
 
 /// An error answer.

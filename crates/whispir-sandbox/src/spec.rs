@@ -8,8 +8,10 @@ use serde_json::Value;
 use crate::params::{Param, ParamPlace};
 use crate::schema::RequestSchema;
 
-/// The bundled spec the sandbox serves, the same file the SDK is generated from.
-pub(crate) const BUNDLED_SPEC: &str = include_str!("../../../openapi/bundled.json");
+/// The bundled spec the sandbox serves: a copy, inside the crate so that its
+/// package carries it, of `openapi/bundled.json`, the file the SDK is
+/// generated from (`tests/tests/packaging.rs` checks they are equal).
+pub(crate) const BUNDLED_SPEC: &str = include_str!("../openapi/bundled.json");
 
 /// One piece of a path template.
 #[derive(Debug, Clone, PartialEq, Eq)]
