@@ -1,6 +1,28 @@
 //! Receiving Whispir callbacks: the requests Whispir sends to your URL when
 //! a message gets a reply or cannot be delivered.
 //!
+//! ```
+//! use bytes::Bytes;
+//! use whispir_callbacks::{AuthMode, CallbackKey, CallbackKind, Receiver};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The key registered with the callback, presented in a header.
+//! let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new("s3cret-Key")?)?;
+//!
+//! let request = http::Request::post("/whispir/callbacks")
+//!     .header("X-Whispir-Callback-Key", "s3cret-Key")
+//!     .header("Content-Type", "application/json")
+//!     .body(Bytes::from_static(
+//!         br#"{"messageid": "5F1C2A9B3D7E4C60A1B2C3D4E5F60718",
+//!             "responseMessage": {"channel": "SMS", "acknowledged": "14/03/24 09:41",
+//!                                 "content": "Confirmed"}}"#,
+//!     ))?;
+//! let callback = receiver.verify_and_parse(&request)?;
+//! assert_eq!(callback.kind(), CallbackKind::Reply);
+//! assert_eq!(callback.content(), Some("Confirmed"));
+//! # Ok(()) }
+//! ```
+//!
 //! - [`Receiver`] checks a request (method, key, content type, size) and
 //!   parses its JSON or XML body into a [`Callback`]:
 //!   [`Receiver::verify_and_parse`] for a request already in memory,
@@ -44,6 +66,7 @@
 //! failure and, with `retriesEnabled`, tries again about every five minutes
 //! for a day.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod dedup;

@@ -1,8 +1,9 @@
 //! An offline, stateful Whispir: the API of `openapi/bundled.json` served
 //! from memory, for examples, tests and conformance checks.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! ```
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use whispir_sandbox::Sandbox;
 //!
 //! let sandbox = Sandbox::start().await?; // demo data, a free port on 127.0.0.1
@@ -94,6 +95,7 @@
 //! `errorDetail`, so that they match exactly one branch of the spec's error
 //! schema.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 mod auth_endpoint;
