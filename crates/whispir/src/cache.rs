@@ -219,6 +219,12 @@ impl ResponseCache {
     ) -> reqwest::Result<Settled> {
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
+            // A 304 naming another ETag than the one sent confirms nothing
+            // (RFC 9111 4.3.4).
+            let sent = sent.filter(|sent| match response.headers().get(ETAG) {
+                Some(etag) => sent.etag.as_ref() == Some(etag),
+                None => true,
+            });
             let cached = sent.and_then(|sent| {
                 self.stored()
                     .entries

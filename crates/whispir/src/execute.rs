@@ -176,7 +176,12 @@ impl Attempts<'_> {
             let effect = self.spec.effect;
             // The URL the caller asked for, when a remembered move sent the
             // request elsewhere: a failure there forgets the move.
-            let mut moved_from = policy.redirects.rewrite(&mut current);
+            // Remembered moves were learnt from reads and apply to reads only.
+            let mut moved_from = if effect.is_read() {
+                policy.redirects.rewrite(&mut current)
+            } else {
+                None
+            };
             let cache = policy.cache.as_ref().filter(|_| effect.is_read());
             let cache_key = cache.map(|cache| cache.key(&current, self.spec.header_params));
             // The validators sent: a 304 confirms the entry that has them.
@@ -225,19 +230,28 @@ impl Attempts<'_> {
                     tracing::info!(url = %asked.path(), "a remembered redirect failed and is forgotten");
                 }
                 let err = match sent {
-                    Ok(Arrived { response, foreign }) if response.status().is_success() => {
+                    Ok(Arrived {
+                        response,
+                        foreign,
+                        redirected,
+                    }) if response.status().is_success() => {
                         policy.budget.refund(retry_cost);
                         span.record("retry", "no");
-                        // A foreign answer is handed on, never cached.
-                        let key = cache_key.as_deref().filter(|_| !foreign);
+                        // A foreign answer is handed on, never cached, and
+                        // so is one for another URL than the key's.
+                        let key = cache_key.as_deref().filter(|_| !foreign && !redirected);
                         return self.settle_cache(key, response).await;
                     }
                     Ok(Arrived {
                         response,
                         foreign: false,
+                        redirected,
                     }) if response.status() == StatusCode::NOT_MODIFIED && cache_key.is_some() => {
+                        // After a redirect no validators were sent: nothing
+                        // is confirmed.
+                        let confirmable = validators.as_ref().filter(|_| !redirected);
                         let key = cache_key.as_deref();
-                        match self.settle(key, response, validators.as_ref()).await? {
+                        match self.settle(key, response, confirmable).await? {
                             Settled::Response(response) => {
                                 span.record("retry", "no");
                                 return Ok(response);
@@ -271,7 +285,9 @@ impl Attempts<'_> {
                         }
                         return Err(self.refused(refusal));
                     }
-                    Ok(Arrived { response, foreign }) => {
+                    Ok(Arrived {
+                        response, foreign, ..
+                    }) => {
                         // Only the API's own answers may pause the client.
                         from_api = !foreign;
                         Box::pin(self.error_response(response)).await
@@ -504,6 +520,10 @@ impl Gate<'_> {
                 Err(Refusal::DailyBudgetSpent { resets_in })
             }
             Admission::PauseTooLong { wait } => Err(Refusal::PauseTooLong { wait }),
+            #[cfg(feature = "redis")]
+            Admission::StoreUnavailable { reason } => {
+                Err(Refusal::QuotaStoreUnavailable { reason })
+            }
         }
     }
 }

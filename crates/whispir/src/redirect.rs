@@ -17,10 +17,15 @@
 //!   ([`RedirectRefusal::OtherOrigin`]).
 //! - A hop from HTTPS to plain HTTP is refused for everything.
 //!
-//! A 301 or 308 between two URLs of the API's own origin is remembered
-//! (at most [`REMEMBERED_REDIRECTS`] moves, each for [`REMEMBER_FOR`]) and
-//! forgotten as soon as a request sent to the new URL fails; a 302 or 307
-//! is not remembered, and nothing learnt from another origin is.
+//! A 301 or 308 answered to a read between two URLs of the API's own
+//! origin is remembered (at most [`REMEMBERED_REDIRECTS`] moves, each for
+//! [`REMEMBER_FOR`]) and applied to later reads only, never to a write
+//! (`GET /contacts/CD` moved to `/contacts` must not turn a delete of `CD`
+//! into `DELETE /contacts`); it is forgotten as soon as a request sent to
+//! the new URL fails. A 302 or 307 is not remembered, and nothing learnt
+//! from another origin is. Cache validators never follow a redirect, and
+//! requests to another origin do not pass the rate limiter (they are not
+//! the plan's).
 
 use std::collections::HashSet;
 use std::num::NonZeroUsize;
@@ -171,6 +176,10 @@ pub(crate) struct Arrived {
     /// Whether it came from another origin than the first request's: a
     /// foreign answer never feeds state shared by the client's clones.
     pub(crate) foreign: bool,
+    /// Whether it answered another URL than the first request's (a
+    /// redirect was followed): the cache keeps only answers to the URL it
+    /// keys on.
+    pub(crate) redirected: bool,
 }
 
 /// Whether a write may be sent again on this redirect: only when the API
@@ -209,16 +218,23 @@ pub(crate) fn send_following_redirects<'a>(
         let mut origin: Option<Url> = None;
         let mut spare: Option<reqwest::Request> = None;
         let mut foreign = false;
+        // Whether the next request goes to the API's origin.
+        let mut at_api = true;
         let mut hops = 0;
         loop {
-            // Every hop is a request the plan counts.
-            let token = gate.pass().await.map_err(|refusal| {
-                if hops == 0 {
-                    Failure::Held(refusal)
-                } else {
-                    Failure::Refused(refusal)
-                }
-            })?;
+            // Every request to the API is one the plan counts; one to
+            // another origin is not the plan's (nor a way to spend it).
+            let token = if at_api {
+                gate.pass().await.map_err(|refusal| {
+                    if hops == 0 {
+                        Failure::Held(refusal)
+                    } else {
+                        Failure::Refused(refusal)
+                    }
+                })?
+            } else {
+                None
+            };
             // Checked after the limiter's wait, which may have used the budget.
             let Some(timeout) = gate.request_timeout() else {
                 return Err(Failure::OutOfTime { hop_sent: hops > 0 });
@@ -230,7 +246,11 @@ pub(crate) fn send_following_redirects<'a>(
             let response = http.execute(current).await.map_err(Failure::Transport)?;
             let status = response.status();
             if !is_followed(status) {
-                return Ok(Arrived { response, foreign });
+                return Ok(Arrived {
+                    response,
+                    foreign,
+                    redirected: hops > 0,
+                });
             }
             // reqwest follows nothing itself: the response's URL is the request's.
             let from = response.url().clone();
@@ -274,7 +294,9 @@ pub(crate) fn send_following_redirects<'a>(
             }
             let permanent =
                 status == StatusCode::MOVED_PERMANENTLY || status == StatusCode::PERMANENT_REDIRECT;
-            if permanent && !foreign && !leaves {
+            // Only a read's move is remembered, and only reads are moved
+            // by the memory: a write never goes where a read was sent.
+            if permanent && effect.is_read() && !foreign && !leaves {
                 tracing::warn!(
                     old = %without_query(&from),
                     new = %without_query(&to),
@@ -287,6 +309,10 @@ pub(crate) fn send_following_redirects<'a>(
             if leaves {
                 strip_for_other_origin(&mut next);
             }
+            // The validators name the first URL's cached answer, not the
+            // next URL's.
+            crate::cache::ResponseCache::remove_validators(&mut next);
+            at_api = !leaves;
             // Anything a foreign server pointed to stays foreign.
             foreign = foreign || leaves;
             *next.url_mut() = to;
