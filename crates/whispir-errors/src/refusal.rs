@@ -25,6 +25,14 @@ pub enum Refusal {
         /// How long the call would have had to wait.
         wait: Duration,
     },
+    /// The rate limit is shared with other processes through a store
+    /// (Redis), the store gave no answer (down, slow, or unreachable), and
+    /// the client was told to refuse rather than send unpaced meanwhile;
+    /// the request was not sent.
+    QuotaStoreUnavailable {
+        /// What went wrong with the store.
+        reason: String,
+    },
     /// The API answered with a redirect the client would not follow. The
     /// request was not sent to the redirect's target.
     Redirect {
@@ -99,6 +107,7 @@ impl Refusal {
             Refusal::Redirect { status, .. } => Some(*status),
             Refusal::DailyBudgetSpent { .. }
             | Refusal::PauseTooLong { .. }
+            | Refusal::QuotaStoreUnavailable { .. }
             | Refusal::PageRepeated { .. }
             | Refusal::PastStatedTotal { .. }
             | Refusal::PageCap { .. } => None,
@@ -108,9 +117,10 @@ impl Refusal {
     /// How the refusal is classified.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Refusal::DailyBudgetSpent { .. } | Refusal::PauseTooLong { .. } => {
-                ErrorClass::Throttling
-            }
+            // The client's own rate limit held the request back.
+            Refusal::DailyBudgetSpent { .. }
+            | Refusal::PauseTooLong { .. }
+            | Refusal::QuotaStoreUnavailable { .. } => ErrorClass::Throttling,
             Refusal::Redirect { .. } => ErrorClass::Redirect,
             // The API's pages break the paging contract, as a malformed
             // answer would.
@@ -151,7 +161,8 @@ impl Refusal {
         match self {
             Refusal::DailyBudgetSpent { resets_in } => Some(*resets_in),
             Refusal::PauseTooLong { wait } => Some(*wait),
-            Refusal::Redirect { .. }
+            Refusal::QuotaStoreUnavailable { .. }
+            | Refusal::Redirect { .. }
             | Refusal::PageRepeated { .. }
             | Refusal::PastStatedTotal { .. }
             | Refusal::PageCap { .. } => None,
@@ -168,6 +179,11 @@ impl Refusal {
             Refusal::PauseTooLong { .. } => {
                 "the API asked the client to slow down for longer than this call may take: \
                  send again after retry_after, or give the call more time"
+            }
+            Refusal::QuotaStoreUnavailable { .. } => {
+                "the Redis server that shares the plan between processes did not answer: start \
+                 it or check its address and RedisQuota::timeout; to send at a share of the plan \
+                 meanwhile, choose WhenUnavailable::FallBack"
             }
             Refusal::PageRepeated { .. } => {
                 "the items before this error are all the stream could trust; report the list \
@@ -227,6 +243,11 @@ impl fmt::Display for Refusal {
                 f,
                 "not sent: the API asked to pause {} s, longer than the call's remaining time",
                 wait.as_secs_f64().ceil()
+            ),
+            Refusal::QuotaStoreUnavailable { reason } => write!(
+                f,
+                "not sent: the store that shares the rate limit between processes is unavailable \
+                 ({reason})"
             ),
             Refusal::PageRepeated { offset } => write!(
                 f,
