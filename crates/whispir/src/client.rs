@@ -86,6 +86,10 @@ pub enum BuildError {
     /// No API key was given.
     #[error("no API key: Whispir needs one on every request")]
     MissingApiKey,
+    /// A shared quota was given without a plan to share.
+    #[cfg(feature = "redis")]
+    #[error("a shared quota without a plan: call rate_limit(Plan::…) before shared(…)")]
+    SharedWithoutPlan,
     /// The region name is not one of Whispir's.
     #[error("unknown region {0:?}: expected one of au, ap, ap1, nz, us, it, education")]
     UnknownRegion(String),
@@ -255,6 +259,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Share the [`ClientBuilder::rate_limit`] plan with every process
+    /// whose client names the same Redis server and key (feature `redis`):
+    /// requests per second, the API's pauses and the daily budget count
+    /// for all of them together. What happens while Redis cannot be
+    /// reached is [`RedisQuota::when_unavailable`](crate::RedisQuota::when_unavailable).
+    #[cfg(feature = "redis")]
+    pub fn shared(mut self, quota: crate::rate_limit::RedisQuota) -> Self {
+        self.options.shared_quota = Some(quota);
+        self
+    }
+
     /// Cache up to `capacity` answers to reads and revalidate them with
     /// `ETag`/`Last-Modified`, answering a 304 with the cached value. Off by
     /// default; `0` turns it off. Answers marked `Cache-Control: no-store`
@@ -307,6 +322,10 @@ impl ClientBuilder {
         };
         let credentials = self.credentials.ok_or(BuildError::MissingCredentials)?;
         let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
+        #[cfg(feature = "redis")]
+        if self.options.shared_quota.is_some() && self.options.rate_limit.is_none() {
+            return Err(BuildError::SharedWithoutPlan);
+        }
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
         let attempt_timeout = self.options.attempt_timeout;
         let context =

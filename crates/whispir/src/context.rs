@@ -89,6 +89,10 @@ pub struct CallOptions {
     pub retry_budget: u32,
     /// Client-side rate limit for the account's plan (default: none).
     pub rate_limit: Option<Plan>,
+    /// Where the plan is shared with other processes (default: nowhere,
+    /// the plan is this client's alone). Needs [`CallOptions::rate_limit`].
+    #[cfg(feature = "redis")]
+    pub shared_quota: Option<crate::rate_limit::RedisQuota>,
     /// Capacity of the 304 response cache in answers (default: off).
     pub response_cache: Option<NonZeroUsize>,
     /// Bytes the 304 response cache holds at most (default 4 MiB); an
@@ -118,6 +122,8 @@ impl Default for CallOptions {
             retry: RetryConfig::default(),
             retry_budget: 500,
             rate_limit: None,
+            #[cfg(feature = "redis")]
+            shared_quota: None,
             response_cache: None,
             response_cache_bytes: DEFAULT_CACHE_BYTES,
             error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
@@ -142,7 +148,13 @@ impl CallPolicy {
     fn new(options: CallOptions) -> Self {
         Self {
             budget: RetryBudget::new(options.retry_budget),
-            limiter: options.rate_limit.map(RateLimiter::new),
+            limiter: options.rate_limit.map(|plan| {
+                #[cfg(feature = "redis")]
+                if let Some(quota) = &options.shared_quota {
+                    return RateLimiter::shared(plan, quota.clone());
+                }
+                RateLimiter::new(plan)
+            }),
             redirects: RedirectMemory::default(),
             cache: options
                 .response_cache

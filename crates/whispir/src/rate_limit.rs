@@ -7,13 +7,20 @@
 //! spent, and pauses everything when the server says the quota was hit
 //! anyway (the server's view wins). No wait outlasts the caller's deadline:
 //! a longer one is refused at once. One limiter is shared by all clones of
-//! a client.
+//! a client; with the feature `redis`, one plan is shared by every process
+//! that names the same Redis and key (`shared`).
 
 mod daily;
+#[cfg(feature = "redis")]
+mod shared;
 #[cfg(test)]
 mod tests;
 
 pub use daily::{DailyWindow, InvalidDailyWindow};
+#[cfg(feature = "redis")]
+pub use shared::{
+    DEFAULT_STORE_TIMEOUT, InvalidRedisUrl, QuotaStoreUnavailable, RedisQuota, WhenUnavailable,
+};
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -121,6 +128,13 @@ pub(crate) enum Admission<'a> {
         /// How long the request would have had to wait, at least.
         wait: Duration,
     },
+    /// The shared quota's store gave no answer and the user chose to
+    /// refuse meanwhile: do not send.
+    #[cfg(feature = "redis")]
+    StoreUnavailable {
+        /// What went wrong with the store.
+        reason: String,
+    },
 }
 
 /// One unit of the daily budget held for a request about to be sent. The
@@ -130,14 +144,35 @@ pub(crate) enum Admission<'a> {
 #[must_use = "a token dropped without `sent()` gives its unit back"]
 pub(crate) struct DailyToken<'a> {
     daily: Option<&'a Mutex<DailyUse>>,
+    /// A unit of the shared budget, counted by the store when it was taken.
+    #[cfg(feature = "redis")]
+    shared: Option<shared::SharedUnit<'a>>,
 }
 
-impl DailyToken<'_> {
+impl<'a> DailyToken<'a> {
+    fn local(daily: Option<&'a Mutex<DailyUse>>) -> Self {
+        Self {
+            daily,
+            #[cfg(feature = "redis")]
+            shared: None,
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    fn shared(unit: Option<shared::SharedUnit<'a>>) -> Self {
+        Self {
+            daily: None,
+            shared: unit,
+        }
+    }
+
     /// The request is being sent now: its unit counts against the budget.
     pub(crate) fn sent(mut self) {
         if let Some(daily) = self.daily.take() {
             lock(daily).record_sent(Now::current());
         }
+        #[cfg(feature = "redis")]
+        self.shared.take();
     }
 }
 
@@ -145,6 +180,10 @@ impl Drop for DailyToken<'_> {
     fn drop(&mut self) {
         if let Some(daily) = self.daily.take() {
             lock(daily).give_back();
+        }
+        #[cfg(feature = "redis")]
+        if let Some(unit) = self.shared.take() {
+            unit.give_back();
         }
     }
 }
@@ -187,6 +226,9 @@ pub struct RateLimiter {
     waiting: AtomicUsize,
     daily: Option<Mutex<DailyUse>>,
     paused_until: Mutex<Option<Instant>>,
+    /// The plan shared with other processes: decides instead of the rest.
+    #[cfg(feature = "redis")]
+    shared: Option<Box<shared::SharedLimiter>>,
 }
 
 impl RateLimiter {
@@ -203,6 +245,30 @@ impl RateLimiter {
                 .per_day
                 .map(|limit| Mutex::new(DailyUse::new(limit.get(), plan.daily_window))),
             paused_until: Mutex::new(None),
+            #[cfg(feature = "redis")]
+            shared: None,
+        }
+    }
+
+    /// A limiter for a plan shared with every process that uses the same
+    /// Redis server and key (feature `redis`).
+    #[cfg(feature = "redis")]
+    pub fn shared(plan: Plan, quota: RedisQuota) -> Self {
+        Self {
+            shared: Some(Box::new(shared::SharedLimiter::new(plan, quota))),
+            ..Self::new(plan)
+        }
+    }
+
+    /// Reads the shared daily budget from the store, for
+    /// [`RateLimiter::remaining_today`] and [`RateLimiter::resets_in`] (a
+    /// process's admissions read it too). Without a shared plan, does
+    /// nothing.
+    #[cfg(feature = "redis")]
+    pub async fn refresh(&self) -> Result<(), QuotaStoreUnavailable> {
+        match &self.shared {
+            Some(shared) => shared.refresh().await,
+            None => Ok(()),
         }
     }
 
@@ -213,8 +279,15 @@ impl RateLimiter {
 
     /// Requests left in the daily budget now (`None` without a daily cap):
     /// the plan's daily requests minus those sent in the current window
-    /// (see [`DailyWindow`]) and those about to be sent.
+    /// (see [`DailyWindow`]) and those about to be sent. With a shared
+    /// plan, all processes' sends as of this process's last exchange with
+    /// the store (each admission, or [`RateLimiter::refresh`]); the whole
+    /// budget before the first.
     pub fn remaining_today(&self) -> Option<u32> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            return shared.remaining_today();
+        }
         let daily = self.daily.as_ref()?;
         Some(lock(daily).remaining(Now::current()))
     }
@@ -222,8 +295,13 @@ impl RateLimiter {
     /// When the daily budget next grows (`None` without a daily cap): in a
     /// rolling window, when the oldest request sent in the last 24 hours
     /// leaves it (zero when none was sent); with a reset time, until the
-    /// next reset.
+    /// next reset. With a shared plan, as of the last exchange with the
+    /// store, like [`RateLimiter::remaining_today`].
     pub fn resets_in(&self) -> Option<Duration> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            return shared.resets_in();
+        }
         let daily = self.daily.as_ref()?;
         Some(lock(daily).resets_in(Now::current()))
     }
@@ -232,6 +310,11 @@ impl RateLimiter {
     /// for one request; or says at once why the request may not go: the
     /// daily budget is spent, or the turn would come after `deadline`.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Admission<'_> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            // Boxed: only shared plans need its future.
+            return Box::pin(shared.acquire(deadline)).await;
+        }
         let arrived = Instant::now();
         if let Some(resets_in) = self
             .daily
@@ -271,9 +354,9 @@ impl RateLimiter {
                 continue;
             }
             let token = match &self.daily {
-                None => DailyToken { daily: None },
+                None => DailyToken::local(None),
                 Some(daily) => match lock(daily).reserve(now) {
-                    Ok(()) => DailyToken { daily: Some(daily) },
+                    Ok(()) => DailyToken::local(Some(daily)),
                     Err(resets_in) => return Admission::DailyBudgetSpent { resets_in },
                 },
             };
@@ -307,6 +390,11 @@ impl RateLimiter {
     /// The server refused a request for quota: hold every request for
     /// `wait` (a pause already longer stays).
     pub(crate) fn back_off(&self, wait: Duration) {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            shared.back_off(wait);
+            return;
+        }
         let now = Instant::now();
         let Some(until) = now.checked_add(wait.min(LONGEST_PAUSE)) else {
             return;
