@@ -69,6 +69,7 @@ pub fn hex_id(name: &str) -> String {
 }
 
 pub mod faulty_server;
+pub mod shared_quota;
 
 /// Call options that retry quickly, for tests of retry behaviour.
 pub fn fast_retries(max_attempts: u32) -> CallOptions {
