@@ -398,9 +398,10 @@ impl SharedLimiter {
             let decision = match answer {
                 Ok(decision) => decision,
                 Err(StoreError::TimedOut(_)) if limit < self.quota.timeout => {
-                    // The call's budget ran out, not the store's time.
-                    return Admission::StoreUnavailable {
-                        reason: format!("no answer within the call's remaining {left:?}"),
+                    // The call's budget ran out before the store's time:
+                    // no turn within the call's remaining time.
+                    return Admission::PauseTooLong {
+                        wait: self.terms.spacing,
                     };
                 }
                 Err(err) => {
