@@ -1,28 +1,35 @@
 //! A list stream always ends: against a server that ignores `offset`, one
 //! whose pages link past the total they state, and a list longer than the
 //! stream's page cap, it stops with a typed error after the items it could
-//! trust, instead of asking forever. The errors' text is snapshotted with
-//! the other errors users see.
+//! trust, instead of asking forever. It starts where the request says:
+//! its own `limit` and `offset` are used, never replaced. The errors' text
+//! is snapshotted with the other errors users see.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use futures::StreamExt as _;
 use whispir::{Items, ListStream as _, Refusal};
 use whispir_tests::mock_client;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// A message page of `count` messages from `first`, with a `next` link,
 /// stating a total of `total`.
 fn page(first: u32, count: u32, total: u32) -> serde_json::Value {
+    let mut page = last_page(first, count, total);
+    page["link"].as_array_mut().expect("links").push(
+        serde_json::json!({ "rel": "next", "uri": "https://api.au.whispir.com/messages?offset=x" }),
+    );
+    page
+}
+
+/// Like [`page`], without a `next` link.
+fn last_page(first: u32, count: u32, total: u32) -> serde_json::Value {
     let messages: Vec<serde_json::Value> = (first..first + count)
         .map(|i| serde_json::json!({ "to": "61400000001", "subject": format!("message {i}") }))
         .collect();
     serde_json::json!({
         "messages": messages,
-        "link": [
-            { "rel": "self", "uri": "https://api.au.whispir.com/messages" },
-            { "rel": "next", "uri": "https://api.au.whispir.com/messages?offset=x" }
-        ],
+        "link": [{ "rel": "self", "uri": "https://api.au.whispir.com/messages" }],
         "status": format!("{} to {} of {total}", first + 1, first + count),
     })
 }
@@ -138,4 +145,55 @@ async fn a_page_size_the_api_does_not_serve_is_an_error_not_a_clamp() {
     assert!(err.is_invalid_request(), "{err:?}");
     assert_eq!(requests(&server).await, 0, "nothing was sent");
     snapshot("paging-page-size", &err);
+}
+
+#[tokio::test]
+async fn a_stream_starts_at_the_requests_own_offset_in_pages_of_its_limit() {
+    let server = MockServer::start().await;
+    for (offset, body) in [("40", page(40, 5, 47)), ("45", last_page(45, 2, 47))] {
+        Mock::given(method("GET"))
+            .and(path("/messages"))
+            .and(query_param("limit", "5"))
+            .and(query_param("offset", offset))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let client = mock_client(&server.uri());
+    let messages = client
+        .message_list()
+        .limit(5)
+        .offset(40)
+        .stream()
+        .try_collect()
+        .await
+        .expect("two pages");
+    let subjects: Vec<&str> = messages.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(subjects.first(), Some(&"message 40"));
+    assert_eq!(subjects.len(), 7);
+}
+
+#[tokio::test]
+async fn a_requested_limit_the_api_does_not_serve_is_an_error_not_a_smaller_page() {
+    let server = MockServer::start().await;
+    let client = mock_client(&server.uri());
+    let (count, error) = read(client.message_list().limit(50).stream()).await;
+    assert_eq!(count, 0);
+    let err = error.expect("an error naming the limit");
+    assert!(err.is_invalid_request(), "{err:?}");
+    assert!(err.to_string().contains("50"), "{err}");
+    assert_eq!(requests(&server).await, 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_refused_offset_is_the_streams_error_not_offset_zero() {
+    let server = MockServer::start().await;
+    let client = mock_client(&server.uri());
+    let (count, error) = read(client.message_list().offset(-1_i64).stream()).await;
+    assert_eq!(count, 0);
+    let err = error.expect("the setter's error");
+    assert!(err.is_invalid_request(), "{err:?}");
+    assert!(err.to_string().contains("offset"), "{err}");
+    assert_eq!(requests(&server).await, 0, "nothing was sent");
 }

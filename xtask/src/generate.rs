@@ -129,13 +129,11 @@ pub fn client_source(
     let table = operation_table(operations);
     let enum_module = crate::enums::enum_module(enums);
     let list_operations = crate::pagination::list_operations(adapted_spec)?;
-    let lists = crate::pagination::list_request_impls(&list_operations);
 
     let mut file: syn::File = syn::parse2(quote! {
         #client
         #enum_module
         #table
-        #lists
     })?;
     // What the models imply, read before the passes add to them.
     let optional_fields = crate::model_setters::optional_fields(&file)?;
@@ -209,6 +207,9 @@ pub fn client_source(
         counts::parameters(adapted_spec),
         crate::operation_setters::rewrite(&mut file)?,
     )?);
+    // Last: the list implementations go into `mod builder`, which the
+    // passes above must not rewrite.
+    crate::pagination::rewrite(&mut file, &list_operations)?;
     Ok(GeneratedClient {
         source: format!(
             "{}{}",

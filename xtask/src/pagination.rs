@@ -5,12 +5,17 @@
 //! `…Collection` answer) but has not a list's shape is an error naming it,
 //! not an operation quietly left without streaming; the few that only look
 //! like lists are listed in [`NOT_LISTS`] with the reason.
+//!
+//! The implementations go into progenitor's `mod builder`, next to the
+//! builders they implement: only there can they read the `limit` and
+//! `offset` a caller set, where a stream starts.
 
 use heck::{ToSnakeCase as _, ToUpperCamelCase as _};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
+use crate::response_handling::{ShapeError, shape};
 use crate::spec::{OperationRef, operations, resolve};
 
 /// Operations that look like lists but are not, with the reason.
@@ -214,8 +219,50 @@ fn refuse_if_list_like(
     })
 }
 
-/// The `ListRequest` implementations for the generated builders.
-pub fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
+/// Adds the `ListRequest` implementations of `lists` to `mod builder`,
+/// after checking that every list builder is there with `limit` and
+/// `offset` fields. Returns how many were added.
+pub fn rewrite(file: &mut syn::File, lists: &[ListOperation]) -> Result<usize, ShapeError> {
+    let builder = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
+            _ => None,
+        })
+        .ok_or_else(|| shape("generated client", "no `mod builder`"))?;
+    for list in lists {
+        let name = list.operation_id.to_upper_camel_case();
+        let fields = builder
+            .1
+            .iter()
+            .find_map(|item| match item {
+                syn::Item::Struct(found) if found.ident == name => Some(&found.fields),
+                _ => None,
+            })
+            .ok_or_else(|| shape(&name, "no builder struct in `mod builder`"))?;
+        for wanted in ["limit", "offset"] {
+            if !fields
+                .iter()
+                .any(|field| field.ident.as_ref().is_some_and(|ident| ident == wanted))
+            {
+                return Err(shape(
+                    &name,
+                    format!("the list builder has no `{wanted}` field"),
+                ));
+            }
+        }
+    }
+    let impls: syn::File = syn::parse2(list_request_impls(lists))
+        .map_err(|err| shape("ListRequest implementations", err.to_string()))?;
+    let added = impls.items.len();
+    builder.1.extend(impls.items);
+    Ok(added)
+}
+
+/// The `ListRequest` implementations for the generated builders, as items
+/// of `mod builder`.
+fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
     let impls = lists.iter().map(|list| {
         let builder = format_ident!("{}", list.operation_id.to_upper_camel_case());
         let item = format_ident!("{}", list.item_schema.to_upper_camel_case());
@@ -232,9 +279,20 @@ pub fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
             quote! { None }
         };
         quote! {
-            impl<'a> crate::pagination::ListRequest<'a> for builder::#builder<'a> {
+            impl<'a> crate::pagination::ListRequest<'a> for #builder<'a> {
                 type Item = types::#item;
                 const OPERATION_ID: &'static str = #operation_id;
+
+                #[inline]
+                fn requested_window(&self) -> Result<crate::pagination::RequestedWindow, String> {
+                    match (&self.limit, &self.offset) {
+                        (Ok(limit), Ok(offset)) => Ok(crate::pagination::RequestedWindow {
+                            limit: limit.map(u32::from),
+                            offset: *offset,
+                        }),
+                        (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+                    }
+                }
 
                 #[inline]
                 fn window(self, limit: u32, offset: u32) -> Self {
@@ -352,6 +410,55 @@ mod tests {
         let lists = list_operations(&spec_with_read).expect("one list");
         let ids: Vec<&str> = lists.iter().map(|l| l.operation_id.as_str()).collect();
         assert_eq!(ids, ["messageList"]);
+    }
+
+    fn message_list() -> ListOperation {
+        ListOperation {
+            operation_id: "messageList".to_string(),
+            items_property: "messages".to_string(),
+            item_schema: "Message".to_string(),
+            has_links: true,
+            has_status: true,
+        }
+    }
+
+    fn client_with_builder(fields: proc_macro2::TokenStream) -> syn::File {
+        syn::parse2(quote! {
+            pub mod builder {
+                use super::types;
+                pub struct MessageList<'a> { client: &'a super::Client, #fields }
+            }
+        })
+        .expect("a file")
+    }
+
+    #[test]
+    fn list_implementations_go_next_to_their_builders() {
+        let fields = quote! {
+            limit: Result<Option<::std::num::NonZeroU32>, String>,
+            offset: Result<Option<u32>, String>,
+        };
+        let mut file = client_with_builder(fields);
+        let added = rewrite(&mut file, &[message_list()]).expect("rewritten");
+        assert_eq!(added, 1);
+        let syn::Item::Mod(builder) = &file.items[0] else {
+            panic!("mod builder expected")
+        };
+        let text = crate::response_handling::text(builder);
+        assert!(
+            text.contains("impl<'a>crate::pagination::ListRequest<'a>forMessageList<'a>"),
+            "{text}"
+        );
+        assert!(text.contains("match(&self.limit,&self.offset)"), "{text}");
+    }
+
+    #[test]
+    fn a_list_builder_without_offset_is_refused_by_name() {
+        let fields = quote! { limit: Result<Option<::std::num::NonZeroU32>, String>, };
+        let mut file = client_with_builder(fields);
+        let err = rewrite(&mut file, &[message_list()]).expect_err("no offset");
+        assert_eq!(err.place, "MessageList");
+        assert!(err.problem.contains("`offset`"), "{err}");
     }
 
     #[test]

@@ -32507,6 +32507,785 @@ pub mod builder {
                 .await
         }
     }
+    impl<'a> crate::pagination::ListRequest<'a> for ActivityList<'a> {
+        type Item = types::Activity;
+        const OPERATION_ID: &'static str = "activityList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.activities, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ActivityWorkspaceList<'a> {
+        type Item = types::Activity;
+        const OPERATION_ID: &'static str = "activityWorkspaceList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.activities, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for CallbackCallList<'a> {
+        type Item = types::CallbackCall;
+        const OPERATION_ID: &'static str = "callbackCallList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.calls, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for CallbackList<'a> {
+        type Item = types::Callback;
+        const OPERATION_ID: &'static str = "callbackList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.callbacks, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ContactList<'a> {
+        type Item = types::Contact;
+        const OPERATION_ID: &'static str = "contactList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.contacts, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for CustomListList<'a> {
+        type Item = types::CustomList;
+        const OPERATION_ID: &'static str = "customListList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.customlabels, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for DistributionListList<'a> {
+        type Item = types::DistributionListSummary;
+        const OPERATION_ID: &'static str = "distributionListList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.distribution_lists, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for EventList<'a> {
+        type Item = types::Event;
+        const OPERATION_ID: &'static str = "eventList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.events, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for KeyList<'a> {
+        type Item = types::Key;
+        const OPERATION_ID: &'static str = "keyList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.keys, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for MessageList<'a> {
+        type Item = types::Message;
+        const OPERATION_ID: &'static str = "messageList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.messages, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for MessageResponseList<'a> {
+        type Item = types::MessageResponse;
+        const OPERATION_ID: &'static str = "messageResponseList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.messageresponses, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for MessageStatusList<'a> {
+        type Item = types::MessageStatus;
+        const OPERATION_ID: &'static str = "messageStatusList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.message_statuses, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ResourceList<'a> {
+        type Item = types::Resource;
+        const OPERATION_ID: &'static str = "resourceList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.resources, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ResponseRuleList<'a> {
+        type Item = types::ResponseRule;
+        const OPERATION_ID: &'static str = "responseRuleList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.response_rules, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for ScenarioList<'a> {
+        type Item = types::Scenario;
+        const OPERATION_ID: &'static str = "scenarioList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.scenarios, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for TemplateList<'a> {
+        type Item = types::Template;
+        const OPERATION_ID: &'static str = "templateList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.messagetemplates, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for UserList<'a> {
+        type Item = types::User;
+        const OPERATION_ID: &'static str = "userList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.users, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for UserWorkspaceList<'a> {
+        type Item = types::User;
+        const OPERATION_ID: &'static str = "userWorkspaceList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.users, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
+    impl<'a> crate::pagination::ListRequest<'a> for WorkspaceList<'a> {
+        type Item = types::Workspace;
+        const OPERATION_ID: &'static str = "workspaceList";
+        #[inline]
+        fn requested_window(
+            &self,
+        ) -> Result<crate::pagination::RequestedWindow, String> {
+            match (&self.limit, &self.offset) {
+                (Ok(limit), Ok(offset)) => {
+                    Ok(crate::pagination::RequestedWindow {
+                        limit: limit.map(u32::from),
+                        offset: *offset,
+                    })
+                }
+                (Err(err), _) | (_, Err(err)) => Err(err.clone()),
+            }
+        }
+        #[inline]
+        fn window(self, limit: u32, offset: u32) -> Self {
+            self.limit(limit).offset(offset)
+        }
+        #[inline]
+        fn fetch_page(
+            self,
+        ) -> ::futures::future::BoxFuture<
+            'a,
+            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+        > {
+            Box::pin(async move {
+                let page = self.send().await?.into_inner();
+                let rels = page
+                    .link
+                    .as_ref()
+                    .map(|links| links.iter().map(|link| link.rel.as_deref()));
+                Ok(
+                    crate::pagination::Page::new(page.workspaces, rels)
+                        .with_status(page.status.as_deref()),
+                )
+            })
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -37333,516 +38112,3 @@ pub(crate) static OPERATIONS: &[&crate::operations::OperationSpec] = &[
     &specs::WORKSPACE_RETRIEVE,
     &specs::WORKSPACE_UPDATE,
 ];
-impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityList<'a> {
-    type Item = types::Activity;
-    const OPERATION_ID: &'static str = "activityList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.activities, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::ActivityWorkspaceList<'a> {
-    type Item = types::Activity;
-    const OPERATION_ID: &'static str = "activityWorkspaceList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.activities, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackCallList<'a> {
-    type Item = types::CallbackCall;
-    const OPERATION_ID: &'static str = "callbackCallList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.calls, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::CallbackList<'a> {
-    type Item = types::Callback;
-    const OPERATION_ID: &'static str = "callbackList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.callbacks, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::ContactList<'a> {
-    type Item = types::Contact;
-    const OPERATION_ID: &'static str = "contactList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.contacts, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::CustomListList<'a> {
-    type Item = types::CustomList;
-    const OPERATION_ID: &'static str = "customListList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.customlabels, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::DistributionListList<'a> {
-    type Item = types::DistributionListSummary;
-    const OPERATION_ID: &'static str = "distributionListList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.distribution_lists, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::EventList<'a> {
-    type Item = types::Event;
-    const OPERATION_ID: &'static str = "eventList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.events, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::KeyList<'a> {
-    type Item = types::Key;
-    const OPERATION_ID: &'static str = "keyList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.keys, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::MessageList<'a> {
-    type Item = types::Message;
-    const OPERATION_ID: &'static str = "messageList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.messages, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::MessageResponseList<'a> {
-    type Item = types::MessageResponse;
-    const OPERATION_ID: &'static str = "messageResponseList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.messageresponses, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::MessageStatusList<'a> {
-    type Item = types::MessageStatus;
-    const OPERATION_ID: &'static str = "messageStatusList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.message_statuses, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::ResourceList<'a> {
-    type Item = types::Resource;
-    const OPERATION_ID: &'static str = "resourceList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.resources, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::ResponseRuleList<'a> {
-    type Item = types::ResponseRule;
-    const OPERATION_ID: &'static str = "responseRuleList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.response_rules, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::ScenarioList<'a> {
-    type Item = types::Scenario;
-    const OPERATION_ID: &'static str = "scenarioList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.scenarios, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::TemplateList<'a> {
-    type Item = types::Template;
-    const OPERATION_ID: &'static str = "templateList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.messagetemplates, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::UserList<'a> {
-    type Item = types::User;
-    const OPERATION_ID: &'static str = "userList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.users, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::UserWorkspaceList<'a> {
-    type Item = types::User;
-    const OPERATION_ID: &'static str = "userWorkspaceList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.users, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}
-impl<'a> crate::pagination::ListRequest<'a> for builder::WorkspaceList<'a> {
-    type Item = types::Workspace;
-    const OPERATION_ID: &'static str = "workspaceList";
-    #[inline]
-    fn window(self, limit: u32, offset: u32) -> Self {
-        self.limit(limit).offset(offset)
-    }
-    #[inline]
-    fn fetch_page(
-        self,
-    ) -> ::futures::future::BoxFuture<
-        'a,
-        Result<crate::pagination::Page<Self::Item>, crate::Error>,
-    > {
-        Box::pin(async move {
-            let page = self.send().await?.into_inner();
-            let rels = page
-                .link
-                .as_ref()
-                .map(|links| links.iter().map(|link| link.rel.as_deref()));
-            Ok(
-                crate::pagination::Page::new(page.workspaces, rels)
-                    .with_status(page.status.as_deref()),
-            )
-        })
-    }
-}

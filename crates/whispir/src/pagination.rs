@@ -46,12 +46,8 @@ pub trait ListRequest<'a>: Clone + Send + 'a {
     const OPERATION_ID: &'static str;
 
     /// The `limit` and `offset` set on the request, where a stream starts;
-    /// `Err` with the setter's text when one refused its value. `None` when
-    /// the request cannot tell: the stream then starts at offset 0 in
-    /// pages of [`MAX_PAGE_SIZE`].
-    fn requested_window(&self) -> Option<Result<RequestedWindow, String>> {
-        None
-    }
+    /// `Err` with the setter's text when one refused its value.
+    fn requested_window(&self) -> Result<RequestedWindow, String>;
 
     /// The same request for `limit` items starting at `offset`.
     fn window(self, limit: u32, offset: u32) -> Self;
@@ -307,7 +303,7 @@ fn first_window<'a, R: ListRequest<'a>>(
     request: &R,
     page_size: Option<u32>,
 ) -> Result<(u32, u32), String> {
-    let window = request.requested_window().transpose()?.unwrap_or_default();
+    let window = request.requested_window()?;
     let limit = match (page_size, window.limit) {
         (Some(size), Some(limit)) if size != limit => {
             return Err(format!(

@@ -13,7 +13,7 @@ type Serve = dyn Fn(u32, u32) -> Result<Page<u32>, Error> + Send + Sync;
 /// recording every window asked for.
 #[derive(Clone)]
 struct FakeList {
-    requested: Option<Result<RequestedWindow, String>>,
+    requested: Result<RequestedWindow, String>,
     window: (u32, u32),
     serve: Arc<Serve>,
     asked: Arc<Mutex<Vec<(u32, u32)>>>,
@@ -23,7 +23,7 @@ impl<'a> ListRequest<'a> for FakeList {
     type Item = u32;
     const OPERATION_ID: &'static str = "fakeList";
 
-    fn requested_window(&self) -> Option<Result<RequestedWindow, String>> {
+    fn requested_window(&self) -> Result<RequestedWindow, String> {
         self.requested.clone()
     }
 
@@ -41,7 +41,7 @@ impl<'a> ListRequest<'a> for FakeList {
 
 fn list(serve: impl Fn(u32, u32) -> Result<Page<u32>, Error> + Send + Sync + 'static) -> FakeList {
     FakeList {
-        requested: None,
+        requested: Ok(RequestedWindow::default()),
         window: (0, 0),
         serve: Arc::new(serve),
         asked: Arc::default(),
@@ -50,7 +50,7 @@ fn list(serve: impl Fn(u32, u32) -> Result<Page<u32>, Error> + Send + Sync + 'st
 
 fn requested(list: FakeList, limit: Option<u32>, offset: Option<u32>) -> FakeList {
     FakeList {
-        requested: Some(Ok(RequestedWindow { limit, offset })),
+        requested: Ok(RequestedWindow { limit, offset }),
         ..list
     }
 }
@@ -259,7 +259,7 @@ fn stream_pages_of_with_another_limit_on_the_request_is_an_error() {
 #[test]
 fn a_setter_that_refused_its_value_is_the_streams_error() {
     let list = FakeList {
-        requested: Some(Err("conversion to `u32` for offset failed".to_string())),
+        requested: Err("conversion to `u32` for offset failed".to_string()),
         ..list(|limit, offset| Ok(page(offset..offset + limit, Some(false), None)))
     };
     let (items, error) = read(list.clone().stream());
