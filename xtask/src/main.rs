@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask regen [--check] [--dump-adapted PATH]`: code table + spec →
 //!   `openapi/bundled.json`, `crates/whispir/src/generated.rs`,
-//!   `crates/whispir-errors/src/generated.rs`.
+//!   `crates/whispir-errors/src/generated.rs`, and the CLI's `whispir api`
+//!   commands (`crates/whispir-cli/src/generated.rs`) with their test.
 //! - `cargo xtask codes [PATH]`: the parsed code table as JSON.
 //! - `cargo xtask upstream-diff PATH`: every difference between the bundled
 //!   spec and a published description must be listed in
@@ -15,6 +16,7 @@ mod boxed_bodies;
 mod build_cost;
 mod bundle;
 mod check;
+mod cli_commands;
 mod codes;
 mod enums;
 mod examples;
@@ -93,6 +95,9 @@ pub enum XtaskError {
     /// Generation failed.
     #[error(transparent)]
     Generate(#[from] generate::GenerateError),
+    /// The `whispir api` commands could not be generated.
+    #[error(transparent)]
+    CliCommands(#[from] cli_commands::CliShapeError),
     /// JSON output failed.
     #[error("cannot render JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -154,6 +159,8 @@ fn regen_outputs(root: &Path) -> Result<RegenOutputs, XtaskError> {
         &adapted.enums,
         &path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
     )?;
+    let (cli_source, cli_test) =
+        cli_commands::sources(&adapted.spec, &adapted.operations, &client.source)?;
     let files = vec![
         GeneratedFile {
             path: "openapi/bundled.json",
@@ -166,6 +173,14 @@ fn regen_outputs(root: &Path) -> Result<RegenOutputs, XtaskError> {
         GeneratedFile {
             path: "tests/tests/operations/generated.rs",
             contents: generate::wire_test_source(&adapted.spec, &adapted.operations)?,
+        },
+        GeneratedFile {
+            path: "crates/whispir-cli/src/generated.rs",
+            contents: cli_source,
+        },
+        GeneratedFile {
+            path: "crates/whispir-cli/tests/api.rs",
+            contents: cli_test,
         },
         GeneratedFile {
             path: "crates/whispir-errors/src/generated.rs",

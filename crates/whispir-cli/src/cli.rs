@@ -86,6 +86,9 @@ pub enum Command {
     /// Send one message per row of a CSV file, with a journal that survives crashes.
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// Call any operation of the API; its answer is printed as JSON.
+    #[command(subcommand)]
+    Api(crate::generated::ApiCommand),
     /// Run an offline Whispir until Ctrl-C.
     Sandbox(SandboxArgs),
     /// Print a shell completion script.

@@ -1,5 +1,6 @@
 //! The commands, one module each, and the dispatch from the command line.
 
+pub mod api;
 mod callbacks;
 mod contacts;
 mod messages;
@@ -32,6 +33,11 @@ pub async fn run(cli: Cli) -> Result<ExitClass, CliError> {
         Command::Contacts(command) => {
             let conn = Connection::open(&cli.global, None).await?;
             contacts::run(&conn, out, command).await
+        }
+        Command::Api(command) => {
+            let conn = Connection::open(&cli.global, None).await?;
+            crate::generated::run(&conn, command).await?;
+            Ok(ExitClass::Success)
         }
         Command::Callbacks(command) => callbacks::run(out, command).await,
         Command::Bulk(command) => crate::bulk::run(&cli.global, out, command).await,
