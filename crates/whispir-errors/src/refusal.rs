@@ -42,8 +42,8 @@ pub enum Refusal {
         reason: RedirectRefusal,
     },
     /// A list stream did not ask for the next page: the page at `offset`
-    /// held the same items as the page before it, so the API is ignoring
-    /// the offset and would answer the same page forever.
+    /// held the same items (in any order) as one of the last few pages, so
+    /// the API is ignoring the offset and would answer them forever.
     PageRepeated {
         /// The offset the repeated page was asked for at.
         offset: u32,
@@ -251,8 +251,8 @@ impl fmt::Display for Refusal {
             ),
             Refusal::PageRepeated { offset } => write!(
                 f,
-                "next page not asked for: the page at offset {offset} repeats the one before \
-                 it: the API is ignoring the offset"
+                "next page not asked for: the page at offset {offset} repeats the items of a \
+                 recent page: the API is ignoring the offset"
             ),
             Refusal::PastStatedTotal { offset, total } => write!(
                 f,

@@ -8,8 +8,8 @@
 //! its own `limit`, and yields the items.
 //!
 //! A stream never asks forever. It ends with a [`Refusal`] error, after the
-//! items it could trust, when a page repeats the one before it (a server
-//! that ignores `offset`), when a page links to more past the total it
+//! items it could trust, when a page holds the same items as one of the
+//! last few, in any order (a server that ignores `offset`), when a page links to more past the total it
 //! stated, or when it has read [`Items::max_pages`] pages.
 //!
 //! The [`ListRequest`] implementations for the generated list builders are
@@ -176,8 +176,14 @@ pub struct Items<'a, T> {
     /// Pages read so far.
     pages: u32,
     max_pages: u32,
-    previous: Option<u64>,
+    /// Fingerprints of the last pages read ([`RECENT_PAGES`] at most).
+    recent: VecDeque<u64>,
 }
+
+/// How many of the last pages a new page is compared with: a server that
+/// ignores the offset and answers the same items in another order, or
+/// alternates between a few pages, is caught within a handful of pages.
+const RECENT_PAGES: usize = 8;
 
 // Nothing of an `Items` is ever pinned in place: the items are moved out
 // whole, and the futures are boxed.
@@ -228,7 +234,7 @@ impl<'a, T> Items<'a, T> {
             limit,
             pages: 0,
             max_pages: DEFAULT_MAX_PAGES,
-            previous: None,
+            recent: VecDeque::with_capacity(RECENT_PAGES),
         }
     }
 
@@ -323,10 +329,12 @@ fn first_window<'a, R: ListRequest<'a>>(
     Ok((limit, window.offset.unwrap_or(0)))
 }
 
-/// A hash of the items as the API sent them, to tell a page that repeats
-/// the one before; `None` when they cannot be serialized.
+/// A hash of the set of items as the API sent them, whatever their order,
+/// to tell a page that repeats a recent one; `None` when they cannot be
+/// serialized. Each item is hashed on its own and the hashes are added, so
+/// the same items in another order give the same fingerprint.
 fn fingerprint<T: Serialize>(items: &[T]) -> Option<u64> {
-    /// Feeds what is written to a hasher, so that no copy of the page is
+    /// Feeds what is written to a hasher, so that no copy of an item is
     /// made.
     struct Hashing(DefaultHasher);
     impl std::io::Write for Hashing {
@@ -338,9 +346,16 @@ fn fingerprint<T: Serialize>(items: &[T]) -> Option<u64> {
             Ok(())
         }
     }
-    let mut hashing = Hashing(DefaultHasher::new());
-    serde_json::to_writer(&mut hashing, items).ok()?;
-    Some(hashing.0.finish())
+    let mut sum = 0u64;
+    for item in items {
+        let mut hashing = Hashing(DefaultHasher::new());
+        serde_json::to_writer(&mut hashing, item).ok()?;
+        sum = sum.wrapping_add(hashing.0.finish());
+    }
+    let mut whole = DefaultHasher::new();
+    whole.write_u64(sum);
+    whole.write_usize(items.len());
+    Some(whole.finish())
 }
 
 impl<T> Stream for Items<'_, T> {
@@ -361,13 +376,18 @@ impl<T> Stream for Items<'_, T> {
                     Err(err) => return Poll::Ready(Some(Err(err))),
                 };
                 this.pages = this.pages.saturating_add(1);
-                if !page.items.is_empty() && fingerprint.is_some() && fingerprint == this.previous {
-                    // The same items again: none of them are new, and
-                    // asking on would get them forever.
-                    this.next = Next::Fail(this.refused(Refusal::PageRepeated { offset }));
-                    continue;
+                if let Some(fingerprint) = fingerprint.filter(|_| !page.items.is_empty()) {
+                    if this.recent.contains(&fingerprint) {
+                        // The same items as a recent page: none of them are
+                        // new, and asking on would get them forever.
+                        this.next = Next::Fail(this.refused(Refusal::PageRepeated { offset }));
+                        continue;
+                    }
+                    if this.recent.len() == RECENT_PAGES {
+                        this.recent.pop_front();
+                    }
+                    this.recent.push_back(fingerprint);
                 }
-                this.previous = fingerprint;
                 this.next = this.after_page(offset, page.items.len(), page.has_next, page.total);
                 this.ready = page.items.into();
                 continue;
