@@ -19,8 +19,22 @@ use crate::spec::{operations, resolve};
 /// every `api` subcommand: a parameter with one of these names gets its
 /// location as a prefix (`--query-workspace`).
 const TAKEN_FLAGS: &[&str] = &[
-    "all", "api-key", "base-url", "body", "config", "help", "json", "password", "profile",
-    "region", "sandbox", "token", "username", "verbose", "version", "workspace",
+    "all",
+    "api-key",
+    "base-url",
+    "body",
+    "config",
+    "help",
+    "json",
+    "password",
+    "profile",
+    "region",
+    "sandbox",
+    "token",
+    "username",
+    "verbose",
+    "version",
+    "workspace",
 ];
 
 /// The generated client has a shape this step does not know.
@@ -33,7 +47,9 @@ pub enum CliShapeError {
     #[error("the generated client has no `pub mod builder`")]
     NoBuilders,
     /// No builder implements `ListRequest`, so `--all` would be lost.
-    #[error("the generated client has no `ListRequest` impl (neither top-level nor in `mod builder`)")]
+    #[error(
+        "the generated client has no `ListRequest` impl (neither top-level nor in `mod builder`)"
+    )]
     NoLists,
     /// An operation has no builder struct.
     #[error("operation {0}: no builder struct `{1}` in the generated client")]
@@ -173,9 +189,10 @@ fn api_operations(
             let (ty, required) = setter_type(&field.ty)
                 .ok_or_else(|| CliShapeError::Field(type_name.clone(), field_name.clone()))?;
             if field_name == "body" {
-                body = Some(body_model(ty).ok_or_else(|| {
-                    CliShapeError::Field(type_name.clone(), field_name.clone())
-                })?);
+                body =
+                    Some(body_model(ty).ok_or_else(|| {
+                        CliShapeError::Field(type_name.clone(), field_name.clone())
+                    })?);
                 continue;
             }
             let ty = cli_type(ty).map_err(|shown| {
@@ -191,7 +208,10 @@ fn api_operations(
                 .ok_or_else(|| {
                     CliShapeError::Parameter(op.operation_id.into(), field_name.clone())
                 })?;
-            let name = param.get("name").and_then(Value::as_str).unwrap_or_default();
+            let name = param
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let mut long = name.to_kebab_case();
             if TAKEN_FLAGS.contains(&long.as_str()) {
                 let location = param.get("in").and_then(Value::as_str).unwrap_or("param");
@@ -491,6 +511,7 @@ fn test_tokens(operations: &[ApiOperation]) -> TokenStream {
         //! its required flags and a minimal body: each must reach the API and
         //! end with a documented exit code, never a usage error or a panic.
 
+        #![cfg_attr(rustfmt, rustfmt::skip)]
         #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
         mod support;
@@ -541,8 +562,7 @@ mod tests {
 
     #[test]
     fn an_optional_parameter_type_is_unwrapped() {
-        let ty: syn::Type =
-            syn::parse_quote!(Result<Option<types::ContactListSortOrder>, String>);
+        let ty: syn::Type = syn::parse_quote!(Result<Option<types::ContactListSortOrder>, String>);
         let (inner, required) = setter_type(&ty).expect("known shape");
         assert!(!required);
         assert_eq!(

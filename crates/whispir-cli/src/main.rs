@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod exit;
+#[rustfmt::skip]
 mod generated;
 mod output;
 

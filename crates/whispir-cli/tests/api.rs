@@ -5,6 +5,7 @@
 //! Every `whispir api` subcommand called once against a sandbox, with
 //! its required flags and a minimal body: each must reach the API and
 //! end with a documented exit code, never a usage error or a panic.
+#![cfg_attr(rustfmt, rustfmt::skip)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod support;
 use support::SandboxProcess;
