@@ -429,7 +429,11 @@ impl SharedLimiter {
                     if turn > deadline {
                         return Admission::PauseTooLong { wait };
                     }
-                    tokio::time::sleep_until(turn).await;
+                    // (A timer rounds up to the next millisecond: none for
+                    // a turn already here.)
+                    if turn > Instant::now() {
+                        tokio::time::sleep_until(turn).await;
+                    }
                     let late = turn.elapsed();
                     if late > LATE_TURN_UNUSED {
                         // Sent now, the request could crowd the turns after
