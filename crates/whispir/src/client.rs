@@ -418,7 +418,9 @@ impl Client {
 
     /// Requests left today under the configured plan (`None` without a
     /// plan or without a daily cap); [`Client::resets_in`] says when more
-    /// come back.
+    /// come back. A plan shared between processes (feature `redis`) gives
+    /// all processes' use as of this one's last exchange with Redis (see
+    /// [`RateLimiter::remaining_today`](crate::RateLimiter::remaining_today)).
     pub fn remaining_today(&self) -> Option<u32> {
         self.inner
             .rate_limiter()
