@@ -280,9 +280,9 @@ impl RateLimiter {
     /// Requests left in the daily budget now (`None` without a daily cap):
     /// the plan's daily requests minus those sent in the current window
     /// (see [`DailyWindow`]) and those about to be sent. With a shared
-    /// plan, all processes' sends as of this process's last exchange with
-    /// the store (each admission, or [`RateLimiter::refresh`]); the whole
-    /// budget before the first.
+    /// plan (feature `redis`), all processes' sends as of this process's
+    /// last exchange with the store (each admission, or
+    /// `RateLimiter::refresh`); the whole budget before the first.
     pub fn remaining_today(&self) -> Option<u32> {
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
