@@ -97,6 +97,21 @@ impl RedisServer {
         }
     }
 
+    /// Sends one inline command (`HGET key field`) and returns the raw
+    /// reply, e.g. `$1\r\n2\r\n`.
+    pub fn command(&self, line: &str) -> String {
+        let mut stream = StdStream::connect(("127.0.0.1", self.port)).expect("redis-server is up");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("a timeout");
+        stream
+            .write_all(format!("{line}\r\n").as_bytes())
+            .expect("the command is sent");
+        let mut reply = [0u8; 512];
+        let read = stream.read(&mut reply).expect("a reply");
+        String::from_utf8_lossy(&reply[..read]).into_owned()
+    }
+
     fn answers(&self) -> bool {
         let Ok(mut stream) = StdStream::connect(("127.0.0.1", self.port)) else {
             return false;

@@ -382,3 +382,59 @@ async fn a_fixed_daily_reset_is_one_count_for_every_process() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booked_turn_the_call_cannot_wait_for_gives_its_daily_unit_back() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let server = CountingServer::start(1).await;
+    // One request a second: a turn is booked in the last 100 ms before it.
+    let plan = Plan::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(10));
+    let quota = || whispir::RedisQuota::new(&redis.url(), "give-back").unwrap();
+    let patient = sharing_client(&server.uri, &redis, "give-back", plan);
+    let hasty = whispir_tests::mock_builder(&server.uri, whispir::CallOptions::default())
+        .timeout(Duration::from_millis(60))
+        .rate_limit(plan)
+        .shared(quota())
+        .build()
+        .unwrap();
+    // The booking happens only when the hasty call asks within 100 ms of
+    // the next turn and gives up before it: on a busy machine that may
+    // miss, so it is tried again (the units taken show whether it hit).
+    for attempt in 1..=3 {
+        patient
+            .message_retrieve()
+            .message_id("CD34")
+            .send()
+            .await
+            .expect("sent");
+        let taken_before = redis.command("HGET whispir:{give-back}:state seq");
+        tokio::time::sleep(Duration::from_millis(935)).await;
+        let refused = hasty.message_retrieve().message_id("CD34").send().await;
+        let err = refused.expect_err("the turn comes after the call's 60 ms");
+        assert!(
+            matches!(err.refusal(), Some(Refusal::PauseTooLong { .. })),
+            "{err}"
+        );
+        let taken_after = redis.command("HGET whispir:{give-back}:state seq");
+        eprintln!("attempt {attempt}: units taken {taken_before:?} -> {taken_after:?}");
+        if taken_after == taken_before {
+            continue;
+        }
+        // (The unit goes back in a task of its own.)
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        patient
+            .context()
+            .rate_limiter()
+            .unwrap()
+            .refresh()
+            .await
+            .unwrap();
+        let sent = u32::try_from(server.arrivals().len()).unwrap();
+        assert_eq!(patient.remaining_today(), Some(10 - sent));
+        return;
+    }
+    panic!("the hasty call never booked a turn: the machine is too busy for this test");
+}
