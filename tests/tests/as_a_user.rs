@@ -86,7 +86,7 @@ async fn a_transport_failure_reaches_anyhow_with_its_cause() {
     );
     assert_eq!(
         err.to_string(),
-        "messageCreate: could not connect; the request was not sent"
+        format!("messageCreate: could not connect to 127.0.0.1:{port}; the request was not sent")
     );
 }
 
