@@ -69,8 +69,9 @@ async fn transport_errors_show_no_credentials() {
         "a send that never left may be sent again"
     );
     assert!(
-        err.to_string()
-            .starts_with("messageCreate: could not connect; the request was not sent"),
+        err.to_string().starts_with(&format!(
+            "messageCreate: could not connect to 127.0.0.1:{port}; the request was not sent"
+        )),
         "{err}"
     );
     assert_clean(&err);
