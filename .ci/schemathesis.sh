@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION="4.32.5"
 MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-5}"
 SEED="${SCHEMATHESIS_SEED:-1}"
-work="target/schemathesis"
+work="${CARGO_TARGET_DIR:-target}/schemathesis"
 mkdir -p "$work"
 
 # schemathesis in its own folder, so CI needs no virtualenv support.
@@ -19,15 +19,33 @@ fi
 
 python3 .ci/schemathesis_spec.py openapi/bundled.json "$work/spec.json"
 
-cargo build --quiet -p whispir-sandbox
+# The binary's path from cargo itself (it honours CARGO_TARGET_DIR).
+sandbox_bin=$(cargo build --quiet -p whispir-sandbox --bin whispir-sandbox --message-format=json \
+  | python3 -c "
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get('reason') == 'compiler-artifact' and m.get('executable') and m['target']['name'] == 'whispir-sandbox':
+        print(m['executable'])")
+if [ ! -x "$sandbox_bin" ]; then
+  echo "!! cargo named no whispir-sandbox binary"
+  exit 1
+fi
 port="${SCHEMATHESIS_PORT:-18731}"
-target/debug/whispir-sandbox --port "$port" --message-step-ms 50 >"$work/sandbox.log" 2>&1 &
+"$sandbox_bin" --port "$port" --message-step-ms 50 >"$work/sandbox.log" 2>&1 &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
-  if grep -q "listening on" "$work/sandbox.log"; then break; fi
+listening=no
+for _ in $(seq 1 100); do
+  if grep -q "listening on" "$work/sandbox.log"; then listening=yes; break; fi
+  if ! kill -0 "$sandbox" 2>/dev/null; then break; fi
   sleep 0.1
 done
+if [ "$listening" != yes ]; then
+  echo "!! the sandbox did not start on port $port within 10 s:"
+  cat "$work/sandbox.log"
+  exit 1
+fi
 
 started=$(date +%s)
 status=0

@@ -5,5 +5,4 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 #[rustfmt::skip]
-#[path = "operations/generated.rs"]
 mod generated;
