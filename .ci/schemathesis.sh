@@ -19,8 +19,9 @@ fi
 
 python3 .ci/schemathesis_spec.py openapi/bundled.json "$work/spec.json"
 
-# The binary's path from cargo itself (it honours CARGO_TARGET_DIR).
-sandbox_bin=$(cargo build --quiet -p whispir-sandbox --bin whispir-sandbox --message-format=json \
+# The binary's path from cargo itself (it honours CARGO_TARGET_DIR); the
+# binary needs the sandbox's `cli` feature.
+sandbox_bin=$(cargo build --quiet -p whispir-sandbox --features cli --bin whispir-sandbox --message-format=json \
   | python3 -c "
 import json, sys
 for line in sys.stdin:

@@ -1,11 +1,12 @@
-//! `whispir-sandbox`: serves an offline Whispir until Ctrl-C.
+//! `whispir-sandbox`: serves an offline Whispir until Ctrl-C, after
+//! printing how to use it (built with the `cli` feature).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use whispir_sandbox::{FaultRule, OverQuota, Sandbox};
+use whispir_sandbox::{FaultRule, OverQuota, Sandbox, SandboxCredentials};
 
 /// An offline, stateful Whispir API for trying the SDK and testing code.
 #[derive(Debug, Parser)]
@@ -114,7 +115,72 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(workspace) = sandbox.default_workspace_id() {
         println!("  workspace:       {workspace}");
     }
+    println!("Use it from another terminal (whispir::Client::from_env reads these):");
+    for line in exports(sandbox.base_url(), credentials) {
+        println!("  {line}");
+    }
+    if sandbox.default_workspace_id().is_some() {
+        println!("Send a message:");
+        println!("  {}", curl_send(sandbox.base_url(), credentials));
+    } else {
+        println!("No workspace yet: create one (POST /workspaces) before sending messages.");
+    }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// The `export` lines that point `whispir::Client::from_env` (and the
+/// `whispir` command) at the sandbox.
+fn exports(base_url: &str, credentials: &SandboxCredentials) -> [String; 4] {
+    [
+        ("WHISPIR_BASE_URL", base_url),
+        ("WHISPIR_USERNAME", credentials.user.as_str()),
+        ("WHISPIR_PASSWORD", credentials.password.as_str()),
+        ("WHISPIR_API_KEY", credentials.api_key.as_str()),
+    ]
+    .map(|(name, value)| format!("export {name}={}", shell_word(value)))
+}
+
+/// One `curl` command that sends an SMS through the sandbox, with
+/// Whispir's vendor media types.
+fn curl_send(base_url: &str, credentials: &SandboxCredentials) -> String {
+    const MEDIA: &str = "application/vnd.whispir.message-v1+json";
+    let user = format!("{}:{}", credentials.user, credentials.password);
+    let key = format!("x-api-key: {}", credentials.api_key);
+    format!(
+        "curl -i -u {} -H {} -H {} -H {} -d {} {}",
+        shell_word(&user),
+        shell_word(&key),
+        shell_word(&format!("Content-Type: {MEDIA}")),
+        shell_word(&format!("Accept: {MEDIA}")),
+        shell_word(r#"{"to": "61400000001", "subject": "Hello from the sandbox"}"#),
+        shell_word(&format!("{base_url}/messages")),
+    )
+}
+
+/// A value as one shell word: bare when it is safe, else single-quoted.
+fn shell_word(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if safe {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("sandbox-user"), "sandbox-user");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

@@ -1,5 +1,6 @@
-//! The `whispir-sandbox` binary: it prints where it listens and with which
-//! credentials, then serves.
+//! The `whispir-sandbox` binary (feature `cli`): it prints where it
+//! listens, with which credentials, the `export` lines for
+//! `Client::from_env` and a `curl` line that sends a message, then serves.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::time::Duration;
@@ -55,5 +56,51 @@ async fn the_binary_prints_its_url_and_credentials_then_serves() {
         "the fault given on the command line"
     );
     assert_eq!(get().await.unwrap().status(), 200);
+
+    // The export block names exactly what `Client::from_env` reads.
+    let exports: Vec<(String, String)> = printed
+        .iter()
+        .filter_map(|line| line.trim_start().strip_prefix("export "))
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap();
+            (name.to_string(), value.to_string())
+        })
+        .collect();
+    assert_eq!(
+        exports,
+        [
+            ("WHISPIR_BASE_URL".to_string(), base_url.clone()),
+            ("WHISPIR_USERNAME".to_string(), user.clone()),
+            ("WHISPIR_PASSWORD".to_string(), password.clone()),
+            ("WHISPIR_API_KEY".to_string(), key.clone()),
+        ]
+    );
+
+    // The curl line sends a message, with the vendor media types.
+    let curl = printed
+        .iter()
+        .map(|line| line.trim_start())
+        .find(|line| line.starts_with("curl "))
+        .unwrap()
+        .to_string();
+    assert!(
+        curl.contains("Content-Type: application/vnd.whispir.message-v1+json"),
+        "{curl}"
+    );
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let output = Command::new("sh")
+            .args(["-c", &curl])
+            .output()
+            .await
+            .unwrap();
+        let answer = String::from_utf8_lossy(&output.stdout);
+        assert!(answer.starts_with("HTTP/1.1 202"), "{curl}\n{answer}");
+    } else {
+        eprintln!("curl is not installed: the printed curl line was not run");
+    }
     child.kill().await.unwrap();
 }
