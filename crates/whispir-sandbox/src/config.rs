@@ -108,6 +108,12 @@ pub struct Limits {
     /// Callback calls recorded, all callbacks together; recording one more
     /// drops the oldest.
     pub max_callback_calls: usize,
+    /// Requests [`Sandbox::requests`](crate::Sandbox::requests) keeps;
+    /// recording one more drops the oldest (0 records none).
+    pub max_recorded_requests: usize,
+    /// Accepted messages [`Sandbox::sent_messages`](crate::Sandbox::sent_messages)
+    /// keeps; recording one more drops the oldest (0 records none).
+    pub max_sent_messages: usize,
 }
 
 impl Default for Limits {
@@ -117,6 +123,8 @@ impl Default for Limits {
             idle_timeout_millis: 30_000,
             max_tokens: 1_000,
             max_callback_calls: 10_000,
+            max_recorded_requests: 1_000,
+            max_sent_messages: 10_000,
         }
     }
 }
@@ -144,7 +152,7 @@ pub struct SandboxConfig {
     pub messages: MessageBehaviour,
     /// Faults to inject.
     pub faults: Vec<FaultRule>,
-    /// Bounds on connections, idle time, tokens and recorded callback calls.
+    /// Bounds on connections, idle time, tokens and what is recorded.
     pub limits: Limits,
 }
 

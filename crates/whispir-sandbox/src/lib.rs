@@ -17,16 +17,30 @@
 //! path, query and header parameters are checked against the spec's
 //! schemas, and the API's manners are kept: Basic or Bearer credentials
 //! together with `x-api-key` (401 and 403 with Whispir's error bodies and
-//! `X-Error-Code`), vendor media types (415 for another version), 404 and
-//! 405, `Location` on 201 and 202, `limit`/`offset` paging with `link`s and
+//! `X-Error-Code`), vendor media types (415 for another version, or for a
+//! body sent as plain `application/json`), 404 and 405, `Location` on 201
+//! and 202, `limit`/`offset` paging with `link`s and
 //! `{"status": "No records found"}`, plan quotas (403
 //! `ERR_403_DEVELOPER_OVER_QPS` / `…_OVER_QPD`, or 429 with `Retry-After`),
 //! `ETag` and 304.
 //!
+//! # Testing your code
+//!
+//! [`Sandbox::sent_messages`] tells what your code sent (recipients,
+//! subject, body, email, and [`SentMessage::text`], what an SMS recipient
+//! reads), [`Sandbox::requests`] every request and its answer, with
+//! credentials redacted. [`Sandbox`] lists every control a test has
+//! (message timing, failing recipients, replies, quotas, faults), with an
+//! example.
+//!
 //! # The binary
 //!
-//! `cargo run -p whispir-sandbox -- --port 8080` prints the base URL and
-//! the demo credentials and serves until Ctrl-C. `--empty` starts without
+//! The `whispir-sandbox` binary needs the `cli` feature (so that the
+//! library, as a dev-dependency, builds no command-line parser):
+//! `cargo run -p whispir-sandbox --features cli -- --port 8080` prints the
+//! base URL, the demo credentials, the `export` lines for
+//! `whispir::Client::from_env` and a `curl` line that sends a message,
+//! and serves until Ctrl-C. `--empty` starts without
 //! demo data, `--data FILE` loads a data file, `--config FILE` reads a
 //! [`SandboxConfig`] (JSON, or YAML unless the name ends in `.json`), and
 //! `--fault`, `--per-second`, `--per-day`, `--too-many-requests`,
@@ -80,8 +94,11 @@
 //! | `idle_timeout_millis` | 30,000 | a connection that sends no request headers for that long is closed |
 //! | `max_tokens` | 1,000 | issuing a token retires the oldest issued one |
 //! | `max_callback_calls` | 10,000 | recording a callback call drops the oldest |
+//! | `max_recorded_requests` | 1,000 | [`Sandbox::requests`] drops the oldest |
+//! | `max_sent_messages` | 10,000 | [`Sandbox::sent_messages`] drops the oldest |
 //!
-//! Every other collection keeps its newest 10,000 records. A recorded
+//! Every other collection (each kind of resource, the lives of sent
+//! messages, one-time codes) keeps its newest 10,000 records. A recorded
 //! callback call names the callback's URL without its query, fragment or
 //! user info, where keys travel, and its error text leaves the URL out.
 //!
@@ -89,7 +106,9 @@
 //!
 //! Nothing is sent; state lives in memory, bounded (see [Limits](#limits)),
 //! and is gone when the sandbox stops; a scheduled message starts its life
-//! at once; answers are JSON even when `Accept` names an XML twin (the spec
+//! at once; a sent message is checked for what Whispir checks (readable
+//! recipients separated by `,`, a subject: 422 naming the field) but not
+//! for what only a real network knows; answers are JSON even when `Accept` names an XML twin (the spec
 //! documents JSON answers only), while XML request bodies are read. Error
 //! bodies carry `status` as text besides `errorSummary`, `errorText` and
 //! `errorDetail`, so that they match exactly one branch of the spec's error
@@ -99,6 +118,7 @@
 
 mod auth;
 mod auth_endpoint;
+mod bounded;
 mod callbacks;
 mod config;
 mod data;
@@ -112,6 +132,8 @@ mod otp;
 mod params;
 mod pipeline;
 mod quota;
+mod recipients;
+mod recorded;
 mod schema;
 mod server;
 mod spec;
@@ -128,6 +150,7 @@ pub use faults::{
     DEFAULT_HUGE_BODY, Fault, FaultParseError, FaultRule, MOVED_PREFIX, RedirectTarget,
 };
 pub use otp::CODE_DIGITS;
+pub use recorded::{MAX_RECORDED_BODY, REDACTED, RecordedRequest, SentEmail, SentMessage};
 pub use server::{Sandbox, SandboxBuilder, StartError};
 pub use spec::SpecError;
 pub use state::SetupError;

@@ -105,7 +105,10 @@ fn unsupported(detail: String) -> ApiFailure {
     )
 }
 
-/// Checks the `Content-Type` of a body against what the operation takes.
+/// Checks the `Content-Type` of a body against what the operation takes:
+/// one of its own media types, as Whispir requires. Plain
+/// `application/json` where the operation takes a vendor type is refused
+/// with 415 ("Cannot consume content type"), as Whispir refuses it.
 pub(crate) fn check_content_type(
     operation: &Operation,
     headers: &HeaderMap,
@@ -127,15 +130,6 @@ pub(crate) fn check_content_type(
         .iter()
         .chain(declared)
         .any(|own| own.eq_ignore_ascii_case(&given))
-    {
-        return Ok(());
-    }
-    // Plain JSON is taken where the operation takes a JSON vendor type.
-    if given == "application/json"
-        && operation
-            .request_types
-            .iter()
-            .any(|own| own.ends_with("json"))
     {
         return Ok(());
     }
@@ -205,5 +199,37 @@ mod tests {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
         assert!(check_content_type(create, &HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn plain_json_is_unsupported_where_an_operation_takes_a_vendor_type() {
+        let spec = Spec::load().unwrap();
+        let plain = with(header::CONTENT_TYPE, "application/json; charset=utf-8");
+        let mut vendor_typed = 0;
+        for operation in &spec.operations {
+            if operation.request_types.is_empty()
+                || operation
+                    .request_types
+                    .iter()
+                    .any(|own| own == "application/json")
+            {
+                continue;
+            }
+            vendor_typed += 1;
+            let refused = check_content_type(operation, &plain).unwrap_err();
+            assert_eq!(
+                refused.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{}",
+                operation.id
+            );
+            let own = with(header::CONTENT_TYPE, &operation.request_types[0]);
+            assert!(
+                check_content_type(operation, &own).is_ok(),
+                "{}",
+                operation.id
+            );
+        }
+        assert!(vendor_typed >= 20, "only {vendor_typed} operations checked");
     }
 }

@@ -15,6 +15,7 @@ use crate::callbacks::{self, CallbackEvent, EventKind};
 use crate::errors::ApiFailure;
 use crate::operations::{item_uri, not_found, page, show};
 use crate::pipeline::{Answer, Call};
+use crate::recorded::SentMessage;
 use crate::state::{AppState, lock};
 use crate::store::IdStyle;
 
@@ -109,9 +110,9 @@ impl Delivery {
     }
 }
 
-/// The recipients of a `to` field: separated by commas or semicolons.
+/// The recipients of a `to` field, separated by `,` as Whispir reads them.
 fn recipients(to: &str) -> Vec<String> {
-    to.split([',', ';'])
+    to.split(',')
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(String::from)
@@ -122,6 +123,12 @@ fn recipients(to: &str) -> Vec<String> {
 /// it is scheduled.
 pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
     let body = call.body.clone().unwrap_or_else(|| json!({}));
+    let bulk = call
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|media| media.contains("bulkmessage"));
+    crate::recipients::check_message(&body, bulk)?;
     let scheduled = body.get("messageType").and_then(Value::as_str) == Some("SCHEDULED");
     let (id, location) = send(call.state, &call.base, call.workspace_id(), body)?;
     if scheduled {
@@ -204,8 +211,10 @@ pub(crate) fn send(
         .cloned()
         .unwrap_or_else(|| json!({}));
     let scope = Some(workspace.to_string());
+    let sent = message.clone();
     let id = lock(&state.store).insert(&scope, MESSAGES, message, IdStyle::Hex);
     let location = format!("{base}/workspaces/{workspace}/messages/{id}");
+    lock(&state.sent).push(SentMessage::read(&id, &location, workspace, &sent));
     let failing = &state.messages.failing_recipients;
     let delivery = Delivery {
         created: Instant::now(),
@@ -436,11 +445,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recipients_split_on_commas_and_semicolons() {
+    fn recipients_split_on_commas_only() {
         assert_eq!(
-            recipients("61400000001, 61400000002;a@example.com"),
+            recipients("61400000001, 61400000002,a@example.com"),
             vec!["61400000001", "61400000002", "a@example.com"]
         );
+        assert_eq!(recipients("1;2"), vec!["1;2"]);
         assert!(recipients(" , ").is_empty());
     }
 

@@ -16,6 +16,7 @@ use crate::faults::{Fault, MOVED_PREFIX, RedirectTarget};
 use crate::media;
 use crate::operations;
 use crate::params;
+use crate::recorded::RecordedRequest;
 use crate::schema::{coerce_xml, strip_write_only};
 use crate::spec::{Bound, RouteMatch};
 use crate::state::{AppState, lock};
@@ -111,11 +112,49 @@ impl Answer {
     }
 }
 
-/// The sandbox's one handler: every request comes through here.
+/// The sandbox's one handler: every request comes through here, and is
+/// recorded with what it was answered.
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let connection = request.extensions().get::<Arc<Connection>>().cloned();
     let (parts, body) = request.into_parts();
-    let main = connection.as_ref().is_none_or(|c| c.main);
+    let mut seen = Seen::default();
+    let response = answer(&state, &parts, body, connection.as_ref(), &mut seen).await;
+    if state.limits.max_recorded_requests > 0 {
+        let mut record = RecordedRequest::new(
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            seen.body.as_deref(),
+        );
+        record.operation_id = seen.operation;
+        record.status = response.as_ref().map(|r| r.status().as_u16());
+        lock(&state.requests).push(record);
+    }
+    match response {
+        Some(response) => response,
+        None => drop_connection(connection).await,
+    }
+}
+
+/// What the way of a request learnt, for its record.
+#[derive(Debug, Default)]
+struct Seen {
+    /// The operation it reached.
+    operation: Option<String>,
+    /// Its body, once read.
+    body: Option<Bytes>,
+}
+
+/// The answer to a request, or `None` to drop its connection instead.
+async fn answer(
+    state: &Arc<AppState>,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    connection: Option<&Arc<Connection>>,
+    seen: &mut Seen,
+) -> Option<Response> {
+    let main = connection.is_none_or(|c| c.main);
     let base = parts
         .headers
         .get(header::HOST)
@@ -137,7 +176,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
 
-    let route = route(&state, &parts.method, &path);
+    let route = route(state, &parts.method, &path);
     let bound = match route {
         RouteMatch::Found(bound) => bound,
         RouteMatch::MethodNotAllowed(methods) => {
@@ -146,19 +185,22 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                 .map(Method::as_str)
                 .collect::<Vec<_>>()
                 .join(", ");
-            return ApiFailure::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method Not Allowed",
-                format!("{} is not allowed here; use {allow}", parts.method),
-            )
-            .header(header::ALLOW, allow)
-            .into_response();
+            return Some(
+                ApiFailure::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method Not Allowed",
+                    format!("{} is not allowed here; use {allow}", parts.method),
+                )
+                .header(header::ALLOW, allow)
+                .into_response(),
+            );
         }
         RouteMatch::NotFound => {
-            return ApiFailure::not_found(format!("no resource at {path}")).into_response();
+            return Some(ApiFailure::not_found(format!("no resource at {path}")).into_response());
         }
     };
 
+    seen.operation = Some(bound.operation.id.clone());
     let plan = state.faults.plan(&bound.operation.id, main && !moved);
     if !plan.latency.is_zero() {
         tokio::time::sleep(plan.latency).await;
@@ -167,16 +209,18 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
     match plan.action {
         None => {}
         Some(Fault::Latency { .. }) => {}
-        Some(Fault::ResetBeforeActing) => return drop_connection(connection).await,
+        Some(Fault::ResetBeforeActing) => return None,
         Some(Fault::ResetAfterActing) => reset_after = true,
         Some(Fault::Status { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return ApiFailure::new(
-                status,
-                status.canonical_reason().unwrap_or("Error"),
-                "injected fault",
-            )
-            .into_response();
+            return Some(
+                ApiFailure::new(
+                    status,
+                    status.canonical_reason().unwrap_or("Error"),
+                    "injected fault",
+                )
+                .into_response(),
+            );
         }
         Some(Fault::Redirect { status, to }) => {
             let origin = match to {
@@ -190,45 +234,50 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                 None => format!("{origin}{path}"),
             };
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
-            return (status, [(header::LOCATION, target)]).into_response();
+            return Some((status, [(header::LOCATION, target)]).into_response());
         }
         Some(Fault::Garbage) => {
-            return (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, response_type(&bound))],
-                Bytes::from_static(b"\x00\xff<html>{\"not\": json at all"),
-            )
-                .into_response();
+            return Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, response_type(&bound))],
+                    Bytes::from_static(b"\x00\xff<html>{\"not\": json at all"),
+                )
+                    .into_response(),
+            );
         }
         Some(Fault::HugeBody { bytes }) => {
-            return (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, response_type(&bound))],
-                huge_body(bytes),
-            )
-                .into_response();
+            return Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, response_type(&bound))],
+                    huge_body(bytes),
+                )
+                    .into_response(),
+            );
         }
     }
 
     // Everything the headers decide comes before the body is read: a
     // request without valid credentials must not make the sandbox wait
     // for, or hold, a body it will refuse.
-    if let Err(failure) = admit(&state, &bound, &parts.headers, &query) {
-        return failure.into_response();
+    if let Err(failure) = admit(state, &bound, &parts.headers, &query) {
+        return Some(failure.into_response());
     }
     let body = match read_bytes(body).await {
         Ok(body) => body,
-        Err(response) => return *response,
+        Err(response) => return Some(*response),
     };
+    seen.body = Some(body.clone());
     let target = Target { base, path, query };
-    let response = match run(&state, bound, &parts.method, &parts.headers, &body, target) {
+    let response = match run(state, bound, &parts.method, &parts.headers, &body, target) {
         Ok(response) => response,
         Err(failure) => failure.into_response(),
     };
     if reset_after {
-        return drop_connection(connection).await;
+        return None;
     }
-    response
+    Some(response)
 }
 
 /// A JSON body of `bytes` bytes (at least 14), streamed in chunks so that

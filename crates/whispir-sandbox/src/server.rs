@@ -17,6 +17,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::config::{ConfigError, Limits, OverQuota, Quota, SandboxConfig, SandboxCredentials};
 use crate::faults::FaultRule;
 use crate::pipeline::{self, Connection};
+use crate::recorded::{RecordedRequest, SentMessage};
 use crate::state::{AppState, SetupError, lock};
 
 /// Why a sandbox did not start.
@@ -133,8 +134,8 @@ impl SandboxBuilder {
         self
     }
 
-    /// Bounds connections, idle time, issued tokens and recorded callback
-    /// calls (see [`Limits`] for the defaults).
+    /// Bounds connections, idle time, issued tokens, recorded callback
+    /// calls, requests and sent messages (see [`Limits`] for the defaults).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.config.limits = limits;
         self
@@ -314,10 +315,64 @@ fn twin(stream: TcpStream) -> Option<(TcpStream, std::net::TcpStream)> {
 
 /// A running sandbox. It stops when dropped.
 ///
-/// ```no_run
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let sandbox = whispir_sandbox::Sandbox::start().await?;
-/// let workspaces = sandbox.client().workspace_list().send().await?;
+/// # Testing with it
+///
+/// Start one sandbox per test: each has its own data, quota, faults and
+/// records, on its own port. What a test needs is here:
+///
+/// - before it starts, on [`Sandbox::builder`]: how fast messages move
+///   ([`message_step`](SandboxBuilder::message_step)), who cannot receive
+///   them ([`failing_recipient`](SandboxBuilder::failing_recipient)), an
+///   automatic reply ([`auto_reply`](SandboxBuilder::auto_reply)), the
+///   plan's quota ([`quota`](SandboxBuilder::quota),
+///   [`over_quota`](SandboxBuilder::over_quota)), faults
+///   ([`fault`](SandboxBuilder::fault)), bounds on what it keeps
+///   ([`limits`](SandboxBuilder::limits)), and its data
+///   ([`empty`](SandboxBuilder::empty), [`data_file`](SandboxBuilder::data_file));
+/// - while it runs: [`add_fault`](Sandbox::add_fault) and
+///   [`clear_faults`](Sandbox::clear_faults),
+///   [`simulate_reply`](Sandbox::simulate_reply),
+///   [`otp_code`](Sandbox::otp_code);
+/// - to assert on: [`sent_messages`](Sandbox::sent_messages) (what was
+///   sent, to whom, as the recipient reads it) and
+///   [`requests`](Sandbox::requests) (every request and its answer, with
+///   credentials redacted); [`clear_recorded`](Sandbox::clear_recorded)
+///   forgets both.
+///
+/// [`client`](Sandbox::client) is a `whispir::Client` aimed at the
+/// sandbox, the type your code takes.
+///
+/// ```
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use whispir::types::Message;
+/// use whispir_sandbox::{Fault, FaultRule, Sandbox};
+///
+/// let sandbox = Sandbox::builder()
+///     .message_step(Duration::from_millis(10)) // delivered after 20 ms
+///     .start()
+///     .await?;
+/// sandbox
+///     .client()
+///     .message_create()
+///     .body(Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm."))
+///     .send()
+///     .await?;
+///
+/// let sent = sandbox.sent_messages();
+/// assert_eq!(sent.len(), 1);
+/// assert_eq!(sent[0].to, ["61400000001"]);
+/// assert_eq!(sent[0].text(), "Reminder\nYour appointment is at 3 pm.");
+///
+/// let requests = sandbox.requests();
+/// let send = requests.last().ok_or("no request")?;
+/// assert_eq!(send.operation_id.as_deref(), Some("messageCreate"));
+/// assert_eq!(send.status, Some(202));
+/// assert_eq!(send.header("x-api-key"), Some(whispir_sandbox::REDACTED));
+///
+/// // The next send fails once with 503, as Whispir can.
+/// sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageCreate").times(1));
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -395,6 +450,34 @@ impl Sandbox {
     /// The code a one-time-code request sent, as the recipient would read it.
     pub fn otp_code(&self, otp_id: &str) -> Option<String> {
         lock(&self.state.otp_codes).get(otp_id).cloned()
+    }
+
+    /// Every message the sandbox accepted for sending (by `messageCreate`
+    /// or a scenario run), oldest first: the newest
+    /// [`max_sent_messages`](Limits::max_sent_messages) (10,000 unless
+    /// [`limits`](SandboxBuilder::limits) says otherwise). Refused sends
+    /// are not here; [`requests`](Sandbox::requests) shows them. Each
+    /// record is shared, so the call copies none.
+    pub fn sent_messages(&self) -> Vec<Arc<SentMessage>> {
+        lock(&self.state.sent).snapshot()
+    }
+
+    /// Every request the sandbox received, in order, with the status it
+    /// answered: the newest
+    /// [`max_recorded_requests`](Limits::max_recorded_requests) (1,000
+    /// unless [`limits`](SandboxBuilder::limits) says otherwise), each
+    /// body kept up to [`MAX_RECORDED_BODY`](crate::MAX_RECORDED_BODY).
+    /// Credentials are [`REDACTED`](crate::REDACTED). Each record is
+    /// shared, so the call copies none.
+    pub fn requests(&self) -> Vec<Arc<RecordedRequest>> {
+        lock(&self.state.requests).snapshot()
+    }
+
+    /// Forgets the recorded requests and sent messages (the messages stay
+    /// readable through the API).
+    pub fn clear_recorded(&self) {
+        lock(&self.state.sent).clear();
+        lock(&self.state.requests).clear();
     }
 
     /// Stops serving; dropping the sandbox does the same.

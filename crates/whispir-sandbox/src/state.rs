@@ -1,18 +1,19 @@
 //! The shared state of a running sandbox.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::task::AbortHandle;
 
 use crate::auth::Gate;
+use crate::bounded::{BoundedLog, BoundedMap};
 use crate::config::{Limits, MessageBehaviour, SandboxConfig};
 use crate::data::{self, DataError};
 use crate::faults::FaultTable;
 use crate::messages::Delivery;
 use crate::quota::QuotaCounter;
+use crate::recorded::{RecordedRequest, SentMessage};
 use crate::spec::{Spec, SpecError};
-use crate::store::Store;
+use crate::store::{MAX_RECORDS, Store};
 
 /// Why a sandbox cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -45,10 +46,15 @@ pub(crate) struct AppState {
     pub messages: MessageBehaviour,
     /// Bounds on what clients can make the sandbox hold.
     pub limits: Limits,
-    /// The life of each sent message, by message id.
-    pub deliveries: Mutex<HashMap<String, Delivery>>,
-    /// One-time codes by OTP id.
-    pub otp_codes: Mutex<HashMap<String, String>>,
+    /// The life of each sent message, by message id: as many as the
+    /// store keeps messages.
+    pub deliveries: Mutex<BoundedMap<Delivery>>,
+    /// One-time codes by OTP id: as many as the store keeps codes.
+    pub otp_codes: Mutex<BoundedMap<String>>,
+    /// The messages accepted for sending, for tests to assert on.
+    pub sent: Mutex<BoundedLog<SentMessage>>,
+    /// The requests received, for tests to assert on.
+    pub requests: Mutex<BoundedLog<RecordedRequest>>,
     /// The client that calls callback URLs.
     pub http: reqwest::Client,
     /// Background work (message lives, callbacks), stopped with the sandbox.
@@ -93,8 +99,10 @@ impl AppState {
             faults: FaultTable::new(config.faults.clone()),
             messages: config.messages.clone(),
             limits: config.limits,
-            deliveries: Mutex::new(HashMap::new()),
-            otp_codes: Mutex::new(HashMap::new()),
+            deliveries: Mutex::new(BoundedMap::new(MAX_RECORDS)),
+            otp_codes: Mutex::new(BoundedMap::new(MAX_RECORDS)),
+            sent: Mutex::new(BoundedLog::new(config.limits.max_sent_messages)),
+            requests: Mutex::new(BoundedLog::new(config.limits.max_recorded_requests)),
             http,
             tasks: Mutex::new(Vec::new()),
             second_origin: Mutex::new(None),

@@ -938,3 +938,183 @@ async fn delivered_recipients_reply_on_their_own_when_told_to() {
     }
     panic!("no automatic reply arrived");
 }
+
+/// The status and `errorText` of a message send.
+async fn refused_send(api: &Api, media: &str, message: &Value) -> (StatusCode, String) {
+    let response = api.post("/messages", media, message).send().await.unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    (status, body["errorText"].as_str().unwrap_or("").to_string())
+}
+
+#[tokio::test]
+async fn a_message_sent_as_plain_json_is_unsupported_like_on_whispir() {
+    let api = Api::start(Sandbox::builder()).await;
+    let message = json!({"to": "61400000001", "subject": "Hi"});
+    let (status, _) = refused_send(&api, "application/json", &message).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let contact = api
+        .post("/contacts", "application/json", &contact("Plain"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(contact.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(api.sandbox.sent_messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_message_without_recipients_or_subject_is_unprocessable_naming_the_field() {
+    let api = Api::start(Sandbox::builder()).await;
+    let (status, text) = refused_send(&api, MESSAGE, &json!({"to": "", "subject": ""})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.contains("to is required"), "{text}");
+    let (status, text) =
+        refused_send(&api, MESSAGE, &json!({"to": "61400000001", "subject": " "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.contains("subject is required"), "{text}");
+    assert!(api.sandbox.sent_messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_recipient_that_is_no_number_address_or_mri_is_unprocessable() {
+    let api = Api::start(Sandbox::builder()).await;
+    let (status, text) = refused_send(
+        &api,
+        MESSAGE,
+        &json!({"to": "not a number", "subject": "Hi"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.contains("\"not a number\""), "{text}");
+    assert!(api.sandbox.sent_messages().is_empty());
+}
+
+#[tokio::test]
+async fn recipients_separated_by_semicolons_are_unprocessable() {
+    let api = Api::start(Sandbox::builder()).await;
+    let (status, text) = refused_send(
+        &api,
+        MESSAGE,
+        &json!({"to": "61400000001;61400000002", "subject": "Hi"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.contains("`;`"), "{text}");
+    assert!(api.sandbox.sent_messages().is_empty());
+}
+
+#[tokio::test]
+async fn numbers_addresses_and_mris_are_accepted_and_recorded_as_sent() {
+    let api = Api::start(Sandbox::builder()).await;
+    let message = json!({
+        "to": "+61400000001, test@test.com,John_Wick.1143139@Contact.whispir.au",
+        "subject": "Test Message",
+        "body": "The body",
+        "email": {"body": "The email", "type": "text/plain", "footer": "Bye"},
+    });
+    let accepted = api
+        .post("/messages", MESSAGE, &message)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    let sent = api.sandbox.sent_messages();
+    assert_eq!(sent.len(), 1);
+    let sent = &sent[0];
+    assert_eq!(
+        sent.to,
+        [
+            "+61400000001",
+            "test@test.com",
+            "John_Wick.1143139@Contact.whispir.au"
+        ]
+    );
+    assert_eq!(sent.text(), "Test Message\nThe body");
+    assert_eq!(sent.workspace_id, DEMO_WORKSPACE_ID);
+    assert_eq!(sent.location, location(&accepted));
+    assert!(sent.location.ends_with(&sent.message_id));
+    let email = sent.email.as_ref().unwrap();
+    assert_eq!(
+        (email.body.as_str(), email.footer.as_deref()),
+        ("The email", Some("Bye"))
+    );
+}
+
+#[tokio::test]
+async fn every_request_is_recorded_with_its_answer_and_no_credentials() {
+    let api = Api::start(Sandbox::builder()).await;
+    api.get("/contacts?limit=2").send().await.unwrap();
+    api.post(
+        "/messages",
+        "application/json",
+        &json!({"to": "1", "subject": "x"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    api.get("/planets").send().await.unwrap();
+    api.sandbox
+        .add_fault(FaultRule::always(Fault::ResetBeforeActing).on("workspaceList"));
+    assert!(api.get("/workspaces").send().await.is_err());
+
+    let requests = api.sandbox.requests();
+    let seen: Vec<(Option<&str>, &str, &str, Option<u16>)> = requests
+        .iter()
+        .map(|r| {
+            (
+                r.operation_id.as_deref(),
+                r.method.as_str(),
+                r.path.as_str(),
+                r.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("contactList"), "GET", "/contacts", Some(200)),
+            (Some("messageCreate"), "POST", "/messages", Some(415)),
+            (None, "GET", "/planets", Some(404)),
+            (Some("workspaceList"), "GET", "/workspaces", None),
+        ]
+    );
+    assert_eq!(requests[0].query, [("limit".to_string(), "2".to_string())]);
+    assert_eq!(requests[1].body, Some(json!({"to": "1", "subject": "x"})));
+    let credentials = api.sandbox.credentials();
+    for request in &requests {
+        assert_eq!(
+            request.header("authorization"),
+            Some(whispir_sandbox::REDACTED)
+        );
+        assert_eq!(request.header("x-api-key"), Some(whispir_sandbox::REDACTED));
+        let printed = format!("{request:?}");
+        assert!(!printed.contains(&credentials.api_key), "{printed}");
+    }
+    api.sandbox.clear_recorded();
+    assert!(api.sandbox.requests().is_empty());
+}
+
+#[tokio::test]
+async fn the_records_keep_only_the_newest_past_their_limits() {
+    let limits = whispir_sandbox::Limits {
+        max_recorded_requests: 2,
+        max_sent_messages: 1,
+        ..whispir_sandbox::Limits::default()
+    };
+    let api = Api::start(Sandbox::builder().limits(limits)).await;
+    for subject in ["first", "second", "third"] {
+        let message = json!({"to": "61400000001", "subject": subject});
+        let sent = api
+            .post("/messages", MESSAGE, &message)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::ACCEPTED);
+    }
+    let sent = api.sandbox.sent_messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].subject, "third");
+    let requests = api.sandbox.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].body.as_ref().unwrap()["subject"], "third");
+}

@@ -1,0 +1,181 @@
+//! What Whispir checks in a message before it accepts the send: that it
+//! has recipients it can read and a subject.
+//!
+//! `to` holds recipients separated by `,`: mobile numbers (digits, an
+//! optional leading `+`), email addresses, and MRIs, the `@`-addresses
+//! Whispir gives contacts, users and distribution lists
+//! (`John_Wick.1143139@Contact.whispir.au`). The spec types `to` and
+//! `subject` as any string, so its schema cannot refuse these mistakes.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::errors::ApiFailure;
+
+/// The longest mobile number, in digits (E.164: 15).
+const MOST_DIGITS: usize = 15;
+/// The shortest number Whispir routes, in digits (short codes).
+const FEWEST_DIGITS: usize = 3;
+
+/// Why a message cannot be sent, as Whispir answers it.
+///
+/// 422, not 400: the spec documents 400 for a request Whispir cannot read
+/// (its example: no content to map) and 422 for one that is well formed
+/// but lacks what the method needs ("email is required and it's not
+/// provided"), naming "the offending fields … in the error text". A
+/// parsed message without readable recipients or a subject is the latter.
+fn refuse(problem: String, remedy: &str) -> ApiFailure {
+    ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, problem, remedy)
+}
+
+/// Checks a message before `messageCreate` accepts it. A bulk message
+/// (`application/vnd.whispir.bulkmessage-v1+…`) names its recipients
+/// elsewhere, so its `to` may be empty; recipients it gives are checked.
+/// A message from a template may leave the subject to the template.
+pub(crate) fn check_message(message: &Value, bulk: bool) -> Result<(), ApiFailure> {
+    let text = |field: &str| message.get(field).and_then(Value::as_str).unwrap_or("");
+    let to = text("to");
+    if !(bulk && to.trim().is_empty()) {
+        check_recipients(to)?;
+    }
+    let templated = ["messageTemplateId", "messageTemplateName"]
+        .iter()
+        .any(|field| !text(field).trim().is_empty());
+    if text("subject").trim().is_empty() && !templated {
+        return Err(refuse(
+            "subject is required: it is the message's first line".to_string(),
+            "give the message a subject (Message::sms puts the text's first line there)",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `to`: at least one recipient, each readable, separated by `,`.
+fn check_recipients(to: &str) -> Result<(), ApiFailure> {
+    if to.trim().is_empty() {
+        return Err(refuse(
+            "to is required: no recipient given".to_string(),
+            "give at least one mobile number, email address or MRI",
+        ));
+    }
+    for (index, entry) in to.split(',').enumerate() {
+        let position = index + 1;
+        let entry = entry.trim();
+        if entry.is_empty() {
+            return Err(refuse(
+                format!("to: recipient {position} is empty"),
+                "remove the extra `,`",
+            ));
+        }
+        if entry.contains(';') {
+            return Err(refuse(
+                format!("to: recipient {position} ({entry:?}) contains `;`"),
+                "separate recipients with `,`",
+            ));
+        }
+        if !is_number(entry) && !is_address(entry) {
+            return Err(refuse(
+                format!(
+                    "to: recipient {position} ({entry:?}) is not a mobile number, email address or MRI"
+                ),
+                "a mobile number is 3 to 15 digits with an optional leading +",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A mobile number: digits, an optional leading `+`.
+fn is_number(entry: &str) -> bool {
+    let digits = entry.strip_prefix('+').unwrap_or(entry);
+    (FEWEST_DIGITS..=MOST_DIGITS).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An email address or an MRI: text on both sides of one `@`, a dot in
+/// the part after it, and no space or control character anywhere.
+fn is_address(entry: &str) -> bool {
+    let Some((local, domain)) = entry.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty())
+        && !entry.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use serde_json::json;
+
+    use super::*;
+
+    fn sms(to: &str, subject: &str) -> Value {
+        json!({"to": to, "subject": subject})
+    }
+
+    fn refused(message: &Value) -> String {
+        let failure = check_message(message, false).unwrap_err();
+        assert_eq!(failure.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        format!("{failure:?}")
+    }
+
+    #[test]
+    fn numbers_addresses_and_mris_are_recipients() {
+        for to in [
+            "61400000001",
+            "+61400000001",
+            "123",
+            "test@test.com",
+            "John_Wick.1143139@Contact.whispir.au",
+            "Staff.company@list.company.whispir.au",
+            "61400400400,test@test.com",
+            " 61400000001 , 61400000002 ",
+        ] {
+            assert!(check_message(&sms(to, "Hi"), false).is_ok(), "{to}");
+        }
+    }
+
+    #[test]
+    fn an_empty_to_or_subject_is_refused_naming_the_field() {
+        assert!(refused(&sms("", "Hi")).contains("to is required"));
+        assert!(refused(&sms("  ", "Hi")).contains("to is required"));
+        assert!(refused(&sms("61400000001", "")).contains("subject is required"));
+        assert!(refused(&sms("61400000001,", "Hi")).contains("recipient 2 is empty"));
+    }
+
+    #[test]
+    fn a_semicolon_between_recipients_is_refused() {
+        let text = refused(&sms("61400000001;61400000002", "Hi"));
+        assert!(text.contains("separate recipients with `,`"), "{text}");
+    }
+
+    #[test]
+    fn text_that_is_no_recipient_is_refused() {
+        for to in [
+            "not a number",
+            "12",
+            "1234567890123456",
+            "61 400 000 001",
+            "ops@",
+            "@example.com",
+            "a@b@example.com",
+            "jane@localhost",
+        ] {
+            assert!(
+                refused(&sms(to, "Hi")).contains("is not a mobile number"),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bulk_message_may_leave_to_empty_and_a_template_the_subject() {
+        assert!(check_message(&sms("", "Hi"), true).is_ok());
+        assert!(check_message(&sms("nope", "Hi"), true).is_err());
+        let templated = json!({"to": "61400000001", "subject": "", "messageTemplateId": "T1"});
+        assert!(check_message(&templated, false).is_ok());
+    }
+}
