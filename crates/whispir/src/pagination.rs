@@ -176,6 +176,10 @@ pub struct Items<'a, T> {
     /// Pages read so far.
     pages: u32,
     max_pages: u32,
+    /// Items yielded so far.
+    yielded: u64,
+    /// The most items to yield, if limited ([`Items::max_items`]).
+    max_items: Option<u64>,
     /// Fingerprints of the last pages read ([`RECENT_PAGES`] at most).
     recent: VecDeque<u64>,
 }
@@ -196,6 +200,7 @@ impl<T> std::fmt::Debug for Items<'_, T> {
             .field("limit", &self.limit)
             .field("pages", &self.pages)
             .field("max_pages", &self.max_pages)
+            .field("max_items", &self.max_items)
             .finish_non_exhaustive()
     }
 }
@@ -234,6 +239,8 @@ impl<'a, T> Items<'a, T> {
             limit,
             pages: 0,
             max_pages: DEFAULT_MAX_PAGES,
+            yielded: 0,
+            max_items: None,
             recent: VecDeque::with_capacity(RECENT_PAGES),
         }
     }
@@ -244,6 +251,34 @@ impl<'a, T> Items<'a, T> {
     /// stream asks for nothing.
     pub fn max_pages(mut self, max_pages: u32) -> Self {
         self.max_pages = max_pages;
+        self
+    }
+
+    /// Ends the stream after `max_items` items in all, counting those read
+    /// already: once they are read, the stream ends as if the list did
+    /// (no error, no further page asked for). The page size stays the
+    /// request's `limit`, so the last page may hold more than are read.
+    /// With 0 the stream asks for nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: whispir::Client) -> Result<(), whispir::Error> {
+    /// use whispir::ListStream as _;
+    ///
+    /// // The 50 newest messages, in pages of 10.
+    /// let newest = client
+    ///     .message_list()
+    ///     .limit(10)
+    ///     .sort_order("desc")
+    ///     .stream()
+    ///     .max_items(50)
+    ///     .try_collect()
+    ///     .await?;
+    /// assert!(newest.len() <= 50);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_items(mut self, max_items: u64) -> Self {
+        self.max_items = Some(max_items);
         self
     }
 
@@ -364,7 +399,15 @@ impl<T> Stream for Items<'_, T> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
+            if this.max_items.is_some_and(|max| this.yielded >= max) {
+                // Enough items: what is left is not read, nor asked for.
+                this.ready.clear();
+                this.in_flight = None;
+                this.next = Next::Done;
+                return Poll::Ready(None);
+            }
             if let Some(item) = this.ready.pop_front() {
+                this.yielded = this.yielded.saturating_add(1);
                 return Poll::Ready(Some(Ok(item)));
             }
             if let Some((offset, in_flight)) = &mut this.in_flight {

@@ -205,6 +205,54 @@ fn a_page_cap_of_zero_asks_for_nothing() {
 }
 
 #[test]
+fn max_items_ends_the_stream_after_that_many_items_without_asking_further() {
+    let list = list(|limit, offset| Ok(page(offset..offset + limit, Some(true), None)));
+    let (items, error) = read(
+        requested(list.clone(), Some(5), None)
+            .stream()
+            .max_items(12),
+    );
+    assert_eq!(items, (0..12).collect::<Vec<_>>());
+    assert!(error.is_none(), "the end asked for is no error: {error:?}");
+    assert_eq!(asked(&list), [(5, 0), (5, 5), (5, 10)]);
+}
+
+#[test]
+fn max_items_on_a_page_boundary_asks_for_no_further_page() {
+    let list = list(|limit, offset| Ok(page(offset..offset + limit, Some(true), None)));
+    let (items, error) = read(
+        requested(list.clone(), Some(5), None)
+            .stream()
+            .max_items(10),
+    );
+    assert_eq!(items.len(), 10);
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(asked(&list), [(5, 0), (5, 5)]);
+}
+
+#[test]
+fn max_items_of_zero_asks_for_nothing() {
+    let list = list(|limit, offset| Ok(page(offset..offset + limit, Some(true), None)));
+    let (items, error) = read(list.clone().stream().max_items(0));
+    assert!(items.is_empty());
+    assert!(error.is_none(), "{error:?}");
+    assert!(asked(&list).is_empty());
+}
+
+#[test]
+fn a_shorter_list_than_max_items_ends_as_the_list_does() {
+    let list = list(|limit, offset| {
+        Ok(match offset {
+            0 => page(0..limit, Some(true), None),
+            _ => page(offset..offset + 3, Some(false), None),
+        })
+    });
+    let (items, error) = read(list.clone().stream().max_items(100));
+    assert_eq!(items, (0..23).collect::<Vec<_>>());
+    assert!(error.is_none(), "{error:?}");
+}
+
+#[test]
 fn the_stream_starts_at_the_requests_own_offset_in_pages_of_its_limit() {
     let list = list(|limit, offset| {
         Ok(match offset {
@@ -259,14 +307,19 @@ fn stream_pages_of_with_another_limit_on_the_request_is_an_error() {
 #[test]
 fn a_setter_that_refused_its_value_is_the_streams_error() {
     let list = FakeList {
-        requested: Err("conversion to `u32` for offset failed".to_string()),
+        requested: Err("offset must be a whole number of 0 or more".to_string()),
         ..list(|limit, offset| Ok(page(offset..offset + limit, Some(false), None)))
     };
     let (items, error) = read(list.clone().stream());
     assert!(items.is_empty());
     let error = error.expect("the setter's error");
     assert!(error.is_invalid_request(), "{error:?}");
-    assert!(error.to_string().contains("for offset failed"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("offset must be a whole number of 0 or more"),
+        "{error}"
+    );
     assert!(asked(&list).is_empty());
 }
 
