@@ -180,9 +180,13 @@ async fn a_requested_limit_the_api_does_not_serve_is_an_error_not_a_smaller_page
     let client = mock_client(&server.uri());
     let (count, error) = read(client.message_list().limit(50).stream()).await;
     assert_eq!(count, 0);
-    let err = error.expect("an error naming the limit");
+    let err = error.expect("an error naming the range");
     assert!(err.is_invalid_request(), "{err:?}");
-    assert!(err.to_string().contains("50"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("limit must be a whole number from 1 to 20"),
+        "{err}"
+    );
     assert_eq!(requests(&server).await, 0, "nothing was sent");
 }
 

@@ -5,6 +5,7 @@
 
 mod adversarial_19;
 mod answers;
+mod arguments;
 mod as_a_user;
 mod cache;
 mod coverage;

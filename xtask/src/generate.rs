@@ -138,6 +138,7 @@ pub fn client_source(
     // What the models imply, read before the passes add to them.
     let optional_fields = crate::model_setters::optional_fields(&file)?;
     let builders = crate::model_conversions::builders_with_fields(&file)?;
+    let documented_fields = crate::model_docs::documented_fields(&file)?;
 
     let impls: Tally = list_operations
         .iter()
@@ -194,6 +195,13 @@ pub fn client_source(
         crate::model_conversions::rewrite(&mut file)?,
     )?);
     counts.push(checked(
+        "model_docs",
+        "model-builder setters documented",
+        "documented model fields",
+        documented_fields,
+        crate::model_docs::rewrite(&mut file)?,
+    )?);
+    counts.push(checked(
         "boxed_bodies",
         "request bodies boxed",
         "operations with a body",
@@ -202,10 +210,13 @@ pub fn client_source(
     )?);
     counts.push(checked(
         "operation_setters",
-        "parameter setters share their error text",
+        "parameter setters check their value in plain words",
         "parameters",
         counts::parameters(adapted_spec),
-        crate::operation_setters::rewrite(&mut file)?,
+        crate::operation_setters::rewrite(
+            &mut file,
+            &crate::operation_setters::parameters(adapted_spec)?,
+        )?,
     )?);
     // Last: the list implementations go into `mod builder`, which the
     // passes above must not rewrite.

@@ -23,6 +23,7 @@ mod examples;
 mod generate;
 mod media_types;
 mod model_conversions;
+mod model_docs;
 mod model_setters;
 mod operation_setters;
 mod pagination;

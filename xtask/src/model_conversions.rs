@@ -1,4 +1,5 @@
-//! Less code to compile for building a model from its builder.
+//! Less code to compile for building a model from its builder, and an
+//! error that names every field wrong at once.
 //!
 //! progenitor (typify) writes each `TryFrom<builder::X> for X` as
 //! `Ok(Self { a: value.a?, b: value.b?, … })`. Every `?` is an exit that
@@ -6,8 +7,13 @@
 //! drop code grows with the square of the field count: `Contact`'s and
 //! `User`'s conversions were 21k LLVM IR lines each, 8 % of the crate. This
 //! pass rewrites the body into one `match` on all fields at once, which has
-//! two exits and the same result: the model, or the first failing field's
-//! error in the same field order.
+//! two exits: the model, or an error naming every field at once
+//! (`crate::models::unbuilt`): "missing required fields: first_name,
+//! last_name", then each refused value. Fields are named by their Rust name,
+//! the name of their setter. A required field never set is told from one
+//! whose value was refused by the text typify's `Default` leaves in it,
+//! "no value supplied for <field>"; the pass checks that every `Default`
+//! writes exactly that, and refuses a builder whose `Default` does not.
 //!
 //! It also marks every function of the builders' conversion and `Default`
 //! impls `#[inline]`. They are not generic, so rustc would otherwise
@@ -83,6 +89,10 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
         {
             mark_inline(block);
         }
+        if trait_name == "::std::default::Default" {
+            check_never_set(block)?;
+            continue;
+        }
         if !trait_name.starts_with("::std::convert::TryFrom<") {
             continue;
         }
@@ -99,17 +109,14 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
             if fields.is_empty() {
                 continue;
             }
+            let names = fields.iter().map(Ident::to_string);
             function.block = parse_quote!({
                 match (#(value.#fields,)*) {
                     (#(::std::result::Result::Ok(#fields),)*) => {
                         ::std::result::Result::Ok(Self { #(#fields),* })
                     }
                     (#(#fields,)*) => ::std::result::Result::Err(::std::convert::From::from(
-                        [#(#fields.err()),*]
-                            .into_iter()
-                            .flatten()
-                            .next()
-                            .unwrap_or_default(),
+                        crate::models::unbuilt(&[#((#names, #fields.err())),*]),
                     )),
                 }
             });
@@ -120,6 +127,41 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
         return Err(shape("mod types::builder", "no builder conversions"));
     }
     Ok(rewritten)
+}
+
+/// The text typify's `Default` gives a required field never set, before
+/// its name; `crate::models::unbuilt` tells a missing field by it.
+const NEVER_SET: &str = "no value supplied for ";
+
+/// Checks that a builder's `Default` leaves every required field as
+/// `Err("no value supplied for <field>".to_string())` and nothing else.
+fn check_never_set(block: &syn::ItemImpl) -> Result<(), ShapeError> {
+    let model = text(&block.self_ty);
+    let refused = |problem: String| shape(&model, problem);
+    for member in &block.items {
+        let ImplItem::Fn(function) = member else {
+            continue;
+        };
+        let [Stmt::Expr(Expr::Struct(init), None)] = function.block.stmts.as_slice() else {
+            return Err(refused("Default::default is not `Self { … }`".to_string()));
+        };
+        for field in &init.fields {
+            let Expr::Call(call) = &field.expr else {
+                continue;
+            };
+            if text(&call.func) != "Err" {
+                continue;
+            }
+            let name = text(&field.member);
+            let expected = format!("\"{NEVER_SET}{name}\".to_string()");
+            if call.args.len() != 1 || text(&call.args) != expected.replace(' ', "") {
+                return Err(refused(format!(
+                    "the default of `{name}` is not `Err({expected})`"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The traits of `types::builder` whose impls are compiled only where used.
@@ -216,7 +258,10 @@ mod tests {
             out.contains("(::std::result::Result::Ok(body),::std::result::Result::Ok(to),)"),
             "{out}"
         );
-        assert!(out.contains("[body.err(),to.err()]"), "{out}");
+        assert!(
+            out.contains("crate::models::unbuilt(&[(\"body\",body.err()),(\"to\",to.err())])"),
+            "{out}"
+        );
         assert!(!out.contains('?'), "{out}");
     }
 
@@ -248,7 +293,9 @@ mod tests {
             }
             impl ::std::default::Default for Email {
                 #[inline]
-                fn default() -> Self { Self::blank() }
+                fn default() -> Self {
+                    Self { body: Ok(Default::default()), to: Err(\"no value supplied for to\".to_string()) }
+                }
             }
             impl Email {
                 fn to(self) -> Self { self }
@@ -289,6 +336,30 @@ mod tests {
         };
         let err = count.checked().expect_err("Sms was left");
         assert_eq!(err.differences, ["Sms (expected 1, found 0)"]);
+    }
+
+    #[test]
+    fn a_default_that_marks_a_missing_field_another_way_is_refused_by_model() {
+        let conversion = "impl ::std::convert::TryFrom<Email> for super::Email {
+                type Error = super::error::ConversionError;
+                fn try_from(value: Email) -> ::std::result::Result<Self, super::error::ConversionError> {
+                    Ok(Self { body: value.body?, to: value.to?, })
+                }
+            }";
+        let default = |to: &str| {
+            format!(
+                "{conversion}
+                impl ::std::default::Default for Email {{
+                    fn default() -> Self {{ Self {{ body: Ok(Default::default()), to: {to}, }} }}
+                }}"
+            )
+        };
+        let mut file = builder_with(&default(r#"Err("no value supplied for to".to_string())"#));
+        rewrite(&mut file).unwrap();
+        let mut file = builder_with(&default(r#"Err("to is required".to_string())"#));
+        let err = rewrite(&mut file).unwrap_err();
+        assert_eq!(err.place, "Email");
+        assert!(err.problem.contains("`to`"), "{err}");
     }
 
     #[test]

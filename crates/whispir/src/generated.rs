@@ -4653,6 +4653,7 @@ pub mod types {
                 self.action = crate::models::field(value.into_field(), "action");
                 self
             }
+            /// Free text detail of what was done.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -4791,21 +4792,19 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    action.err(),
-                                    description.err(),
-                                    fullname.err(),
-                                    link.err(),
-                                    module.err(),
-                                    status.err(),
-                                    time.err(),
-                                    user.err(),
-                                    workspace_name.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("action", action.err()),
+                                        ("description", description.err()),
+                                        ("fullname", fullname.err()),
+                                        ("link", link.err()),
+                                        ("module", module.err()),
+                                        ("status", status.err()),
+                                        ("time", time.err()),
+                                        ("user", user.err()),
+                                        ("workspace_name", workspace_name.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -4870,6 +4869,7 @@ pub mod types {
                 self.link = crate::models::field(value.into_field(), "link");
                 self
             }
+            /// Paging summary, e.g. "1 to 20 of 45", or "No records found" on an empty page.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -4896,11 +4896,13 @@ pub mod types {
                     (activities, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [activities.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("activities", activities.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -4943,6 +4945,7 @@ pub mod types {
             }
         }
         impl ApiError {
+            /// Technical detail, when the server gives any.
             pub fn error_detail<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -4956,6 +4959,7 @@ pub mod types {
                 );
                 self
             }
+            /// One sentence on what went wrong.
             pub fn error_summary<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -4969,6 +4973,7 @@ pub mod types {
                 );
                 self
             }
+            /// Short name of the error.
             pub fn error_text<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -5001,11 +5006,13 @@ pub mod types {
                     (error_detail, error_summary, error_text) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [error_detail.err(), error_summary.err(), error_text.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("error_detail", error_detail.err()),
+                                        ("error_summary", error_summary.err()),
+                                        ("error_text", error_text.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -5048,6 +5055,7 @@ pub mod types {
             }
         }
         impl ApiErrorNextGen {
+            /// Technical detail, when the server gives any.
             pub fn detail<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -5058,6 +5066,7 @@ pub mod types {
                 self.detail = crate::models::field(value.into_field(), "detail");
                 self
             }
+            /// What went wrong.
             pub fn message<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -5068,6 +5077,7 @@ pub mod types {
                 self.message = crate::models::field(value.into_field(), "message");
                 self
             }
+            /// The HTTP status repeated in the body.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<::std::option::Option<i64>>,
@@ -5092,11 +5102,13 @@ pub mod types {
                     (detail, message, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [detail.err(), message.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("detail", detail.err()),
+                                        ("message", message.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -5154,6 +5166,7 @@ pub mod types {
                 );
                 self
             }
+            /// File name shown to the recipient.
             pub fn attachment_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -5165,6 +5178,7 @@ pub mod types {
                 );
                 self
             }
+            /// File content, base64-encoded.
             pub fn deref_uri<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -5195,15 +5209,13 @@ pub mod types {
                     (attachment_desc, attachment_name, deref_uri) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    attachment_desc.err(),
-                                    attachment_name.err(),
-                                    deref_uri.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("attachment_desc", attachment_desc.err()),
+                                        ("attachment_name", attachment_name.err()),
+                                        ("deref_uri", deref_uri.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -5258,11 +5270,7 @@ pub mod types {
                     (attachment,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [attachment.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(&[("attachment", attachment.err())]),
                             ),
                         )
                     }
@@ -5331,11 +5339,9 @@ pub mod types {
                     (link, token) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), token.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("link", link.err()), ("token", token.err())],
+                                ),
                             ),
                         )
                     }
@@ -5545,22 +5551,20 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    auth.err(),
-                                    callbacks.err(),
-                                    content_type.err(),
-                                    email.err(),
-                                    id.err(),
-                                    link.err(),
-                                    name.err(),
-                                    remove_html.err(),
-                                    retries_enabled.err(),
-                                    url.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("auth", auth.err()),
+                                        ("callbacks", callbacks.err()),
+                                        ("content_type", content_type.err()),
+                                        ("email", email.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("name", name.err()),
+                                        ("remove_html", remove_html.err()),
+                                        ("retries_enabled", retries_enabled.err()),
+                                        ("url", url.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -5633,11 +5637,9 @@ pub mod types {
                     (key, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [key.err(), type_.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("key", key.err()), ("type_", type_.err())],
+                                ),
                             ),
                         )
                     }
@@ -5832,20 +5834,18 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    callback.err(),
-                                    from.err(),
-                                    id.err(),
-                                    link.err(),
-                                    message_id.err(),
-                                    message_location.err(),
-                                    response_message.err(),
-                                    status.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("callback", callback.err()),
+                                        ("from", from.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("message_id", message_id.err()),
+                                        ("message_location", message_location.err()),
+                                        ("response_message", response_message.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -6011,18 +6011,16 @@ pub mod types {
                     (attempted_date, id, name, status_code, status_message, url) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    attempted_date.err(),
-                                    id.err(),
-                                    name.err(),
-                                    status_code.err(),
-                                    status_message.err(),
-                                    url.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("attempted_date", attempted_date.err()),
+                                        ("id", id.err()),
+                                        ("name", name.err()),
+                                        ("status_code", status_code.err()),
+                                        ("status_message", status_message.err()),
+                                        ("url", url.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -6111,11 +6109,13 @@ pub mod types {
                     (calls, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [calls.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("calls", calls.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -6192,11 +6192,12 @@ pub mod types {
                     (reply, undeliverable) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [reply.err(), undeliverable.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("reply", reply.err()),
+                                        ("undeliverable", undeliverable.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -6282,11 +6283,13 @@ pub mod types {
                     (callbacks, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [callbacks.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("callbacks", callbacks.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -7094,6 +7097,7 @@ pub mod types {
                 self.timezone = crate::models::field(value.try_into(), "timezone");
                 self
             }
+            /// How to address the contact, e.g. Dr.
             pub fn title<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -7675,76 +7679,80 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    business_unit.err(),
-                                    company_name.err(),
-                                    department.err(),
-                                    devices.err(),
-                                    division.err(),
-                                    first_name.err(),
-                                    job_title.err(),
-                                    last_modified_time.err(),
-                                    last_name.err(),
-                                    link.err(),
-                                    locations.err(),
-                                    messagingoptions.err(),
-                                    mri.err(),
-                                    other_first_name.err(),
-                                    other_last_name.err(),
-                                    other_mobile.err(),
-                                    other_phone1.err(),
-                                    other_phone_area_code1.err(),
-                                    other_title.err(),
-                                    personal_address1.err(),
-                                    personal_address2.err(),
-                                    personal_country.err(),
-                                    personal_email_address1.err(),
-                                    personal_email_address2.err(),
-                                    personal_fax1.err(),
-                                    personal_fax_area_code1.err(),
-                                    personal_phone1.err(),
-                                    personal_phone2.err(),
-                                    personal_phone_area_code1.err(),
-                                    personal_phone_area_code2.err(),
-                                    personal_post_code.err(),
-                                    personal_state.err(),
-                                    personal_suburb.err(),
-                                    role1.err(),
-                                    role2.err(),
-                                    status.err(),
-                                    team_name1.err(),
-                                    team_name2.err(),
-                                    timezone.err(),
-                                    title.err(),
-                                    type_.err(),
-                                    work_address1.err(),
-                                    work_address2.err(),
-                                    work_country.err(),
-                                    work_email_address1.err(),
-                                    work_email_address2.err(),
-                                    work_fax1.err(),
-                                    work_fax_area_code1.err(),
-                                    work_mobile_phone1.err(),
-                                    work_mobile_phone2.err(),
-                                    work_other_phone.err(),
-                                    work_phone1.err(),
-                                    work_phone2.err(),
-                                    work_phone_area_code1.err(),
-                                    work_phone_area_code2.err(),
-                                    work_post_code.err(),
-                                    work_postal_address1.err(),
-                                    work_postal_address2.err(),
-                                    work_postal_post_code.err(),
-                                    work_postal_state.err(),
-                                    work_postal_suburb.err(),
-                                    work_satellite_phone.err(),
-                                    work_state.err(),
-                                    work_suburb.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("business_unit", business_unit.err()),
+                                        ("company_name", company_name.err()),
+                                        ("department", department.err()),
+                                        ("devices", devices.err()),
+                                        ("division", division.err()),
+                                        ("first_name", first_name.err()),
+                                        ("job_title", job_title.err()),
+                                        ("last_modified_time", last_modified_time.err()),
+                                        ("last_name", last_name.err()),
+                                        ("link", link.err()),
+                                        ("locations", locations.err()),
+                                        ("messagingoptions", messagingoptions.err()),
+                                        ("mri", mri.err()),
+                                        ("other_first_name", other_first_name.err()),
+                                        ("other_last_name", other_last_name.err()),
+                                        ("other_mobile", other_mobile.err()),
+                                        ("other_phone1", other_phone1.err()),
+                                        ("other_phone_area_code1", other_phone_area_code1.err()),
+                                        ("other_title", other_title.err()),
+                                        ("personal_address1", personal_address1.err()),
+                                        ("personal_address2", personal_address2.err()),
+                                        ("personal_country", personal_country.err()),
+                                        ("personal_email_address1", personal_email_address1.err()),
+                                        ("personal_email_address2", personal_email_address2.err()),
+                                        ("personal_fax1", personal_fax1.err()),
+                                        ("personal_fax_area_code1", personal_fax_area_code1.err()),
+                                        ("personal_phone1", personal_phone1.err()),
+                                        ("personal_phone2", personal_phone2.err()),
+                                        (
+                                            "personal_phone_area_code1",
+                                            personal_phone_area_code1.err(),
+                                        ),
+                                        (
+                                            "personal_phone_area_code2",
+                                            personal_phone_area_code2.err(),
+                                        ),
+                                        ("personal_post_code", personal_post_code.err()),
+                                        ("personal_state", personal_state.err()),
+                                        ("personal_suburb", personal_suburb.err()),
+                                        ("role1", role1.err()),
+                                        ("role2", role2.err()),
+                                        ("status", status.err()),
+                                        ("team_name1", team_name1.err()),
+                                        ("team_name2", team_name2.err()),
+                                        ("timezone", timezone.err()),
+                                        ("title", title.err()),
+                                        ("type_", type_.err()),
+                                        ("work_address1", work_address1.err()),
+                                        ("work_address2", work_address2.err()),
+                                        ("work_country", work_country.err()),
+                                        ("work_email_address1", work_email_address1.err()),
+                                        ("work_email_address2", work_email_address2.err()),
+                                        ("work_fax1", work_fax1.err()),
+                                        ("work_fax_area_code1", work_fax_area_code1.err()),
+                                        ("work_mobile_phone1", work_mobile_phone1.err()),
+                                        ("work_mobile_phone2", work_mobile_phone2.err()),
+                                        ("work_other_phone", work_other_phone.err()),
+                                        ("work_phone1", work_phone1.err()),
+                                        ("work_phone2", work_phone2.err()),
+                                        ("work_phone_area_code1", work_phone_area_code1.err()),
+                                        ("work_phone_area_code2", work_phone_area_code2.err()),
+                                        ("work_post_code", work_post_code.err()),
+                                        ("work_postal_address1", work_postal_address1.err()),
+                                        ("work_postal_address2", work_postal_address2.err()),
+                                        ("work_postal_post_code", work_postal_post_code.err()),
+                                        ("work_postal_state", work_postal_state.err()),
+                                        ("work_postal_suburb", work_postal_suburb.err()),
+                                        ("work_satellite_phone", work_satellite_phone.err()),
+                                        ("work_state", work_state.err()),
+                                        ("work_suburb", work_suburb.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -7890,11 +7898,13 @@ pub mod types {
                     (contacts, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [contacts.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("contacts", contacts.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -7980,11 +7990,13 @@ pub mod types {
                     (latitude, longitude, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [latitude.err(), longitude.err(), type_.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("latitude", latitude.err()),
+                                        ("longitude", longitude.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -8134,17 +8146,15 @@ pub mod types {
                     (channel, enabled, primary, secondary, tertiary) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    channel.err(),
-                                    enabled.err(),
-                                    primary.err(),
-                                    secondary.err(),
-                                    tertiary.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("channel", channel.err()),
+                                        ("enabled", enabled.err()),
+                                        ("primary", primary.err()),
+                                        ("secondary", secondary.err()),
+                                        ("tertiary", tertiary.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -8349,20 +8359,18 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    created_date.err(),
-                                    customlabellists.err(),
-                                    id.err(),
-                                    link.err(),
-                                    linked.err(),
-                                    name.err(),
-                                    sort_type.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("created_date", created_date.err()),
+                                        ("customlabellists", customlabellists.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("linked", linked.err()),
+                                        ("name", name.err()),
+                                        ("sort_type", sort_type.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -8456,11 +8464,13 @@ pub mod types {
                     (customlabels, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [customlabels.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("customlabels", customlabels.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -8534,11 +8544,9 @@ pub mod types {
                     (name, value) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [name.err(), value.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("name", name.err()), ("value", value.err())],
+                                ),
                             ),
                         )
                     }
@@ -8637,11 +8645,13 @@ pub mod types {
                     (name, percentage_total, recipient_count) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [name.err(), percentage_total.err(), recipient_count.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("name", name.err()),
+                                        ("percentage_total", percentage_total.err()),
+                                        ("recipient_count", recipient_count.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -8854,21 +8864,19 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    bool.err(),
-                                    expiry_day.err(),
-                                    expiry_hour.err(),
-                                    expiry_min.err(),
-                                    feed_ids.err(),
-                                    period.err(),
-                                    publish_to_web.err(),
-                                    rule.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("bool", bool.err()),
+                                        ("expiry_day", expiry_day.err()),
+                                        ("expiry_hour", expiry_hour.err()),
+                                        ("expiry_min", expiry_min.err()),
+                                        ("feed_ids", feed_ids.err()),
+                                        ("period", period.err()),
+                                        ("publish_to_web", publish_to_web.err()),
+                                        ("rule", rule.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -8966,11 +8974,13 @@ pub mod types {
                     (destination, status, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [destination.err(), status.err(), type_.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("destination", destination.err()),
+                                        ("status", status.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -9088,6 +9098,7 @@ pub mod types {
                 );
                 self
             }
+            /// What the list is for, in words for other users.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -9290,26 +9301,24 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    access.err(),
-                                    contact_ids.err(),
-                                    description.err(),
-                                    dist_list_ids.err(),
-                                    distlistdetails.err(),
-                                    id.err(),
-                                    link.err(),
-                                    member_count.err(),
-                                    mri.err(),
-                                    name.err(),
-                                    rules.err(),
-                                    type_.err(),
-                                    user_ids.err(),
-                                    visibility.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("access", access.err()),
+                                        ("contact_ids", contact_ids.err()),
+                                        ("description", description.err()),
+                                        ("dist_list_ids", dist_list_ids.err()),
+                                        ("distlistdetails", distlistdetails.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("member_count", member_count.err()),
+                                        ("mri", mri.err()),
+                                        ("name", name.err()),
+                                        ("rules", rules.err()),
+                                        ("type_", type_.err()),
+                                        ("user_ids", user_ids.err()),
+                                        ("visibility", visibility.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -9417,11 +9426,13 @@ pub mod types {
                     (distribution_lists, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [distribution_lists.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("distribution_lists", distribution_lists.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -9526,11 +9537,14 @@ pub mod types {
                     (id, link, name, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [id.err(), link.err(), name.err(), type_.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("name", name.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -9610,6 +9624,7 @@ pub mod types {
                 self.access = crate::models::field(value.into_field(), "access");
                 self
             }
+            /// What the list is for, in words for other users.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -9735,20 +9750,18 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    access.err(),
-                                    description.err(),
-                                    id.err(),
-                                    link.err(),
-                                    member_count.err(),
-                                    mri.err(),
-                                    name.err(),
-                                    visibility.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("access", access.err()),
+                                        ("description", description.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("member_count", member_count.err()),
+                                        ("mri", mri.err()),
+                                        ("name", name.err()),
+                                        ("visibility", visibility.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -9804,6 +9817,7 @@ pub mod types {
             }
         }
         impl Email {
+            /// Email body.
             pub fn body<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -9812,6 +9826,7 @@ pub mod types {
                 self.body = crate::models::field(value.try_into(), "body");
                 self
             }
+            /// Text appended after the body.
             pub fn footer<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -9883,17 +9898,15 @@ pub mod types {
                     (body, footer, opt_out_option, resources, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    body.err(),
-                                    footer.err(),
-                                    opt_out_option.err(),
-                                    resources.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("body", body.err()),
+                                        ("footer", footer.err()),
+                                        ("opt_out_option", opt_out_option.err()),
+                                        ("resources", resources.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10027,17 +10040,15 @@ pub mod types {
                     (event_form_list, event_label, id, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    event_form_list.err(),
-                                    event_label.err(),
-                                    id.err(),
-                                    link.err(),
-                                    status.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("event_form_list", event_form_list.err()),
+                                        ("event_label", event_label.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10124,11 +10135,13 @@ pub mod types {
                     (events, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [events.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("events", events.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10210,11 +10223,12 @@ pub mod types {
                     (event_field_list, form_name) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [event_field_list.err(), form_name.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("event_field_list", event_field_list.err()),
+                                        ("form_name", form_name.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10288,11 +10302,9 @@ pub mod types {
                     (name, value) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [name.err(), value.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("name", name.err()), ("value", value.err())],
+                                ),
                             ),
                         )
                     }
@@ -10364,11 +10376,12 @@ pub mod types {
                     (channel, template_name) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [channel.err(), template_name.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("channel", channel.err()),
+                                        ("template_name", template_name.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10464,11 +10477,13 @@ pub mod types {
                     (alias_option, fallback, push_options) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [alias_option.err(), fallback.err(), push_options.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("alias_option", alias_option.err()),
+                                        ("fallback", fallback.err()),
+                                        ("push_options", push_options.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10526,11 +10541,7 @@ pub mod types {
                     (alias_name,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [alias_name.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(&[("alias_name", alias_name.err())]),
                             ),
                         )
                     }
@@ -10642,16 +10653,14 @@ pub mod types {
                     (import_mode, import_options, import_type, resource_id) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    import_mode.err(),
-                                    import_options.err(),
-                                    import_type.err(),
-                                    resource_id.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("import_mode", import_mode.err()),
+                                        ("import_options", import_options.err()),
+                                        ("import_type", import_type.err()),
+                                        ("resource_id", resource_id.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10711,11 +10720,9 @@ pub mod types {
                     (field_mapping,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [field_mapping.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("field_mapping", field_mapping.err())],
+                                ),
                             ),
                         )
                     }
@@ -10853,17 +10860,15 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    first_name.err(),
-                                    last_name.err(),
-                                    timezone.err(),
-                                    work_country.err(),
-                                    work_mobile_phone1.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("first_name", first_name.err()),
+                                        ("last_name", last_name.err()),
+                                        ("timezone", timezone.err()),
+                                        ("work_country", work_country.err()),
+                                        ("work_mobile_phone1", work_mobile_phone1.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -10937,6 +10942,7 @@ pub mod types {
                 );
                 self
             }
+            /// Free text saying what the key is used for.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11033,18 +11039,16 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    created_time.err(),
-                                    description.err(),
-                                    id.err(),
-                                    last_modified_time.err(),
-                                    secret.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("created_time", created_time.err()),
+                                        ("description", description.err()),
+                                        ("id", id.err()),
+                                        ("last_modified_time", last_modified_time.err()),
+                                        ("secret", secret.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -11106,6 +11110,7 @@ pub mod types {
                 self.link = crate::models::field(value.into_field(), "link");
                 self
             }
+            /// Paging summary, e.g. "1 to 20 of 45", or "No records found" on an empty page.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11132,11 +11137,13 @@ pub mod types {
                     (keys, link, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [keys.err(), link.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("keys", keys.err()),
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -11199,6 +11206,7 @@ pub mod types {
                 self.host = crate::models::field(value.into_field(), "host");
                 self
             }
+            /// HTTP method to use on the target.
             pub fn method<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11217,6 +11225,7 @@ pub mod types {
                 self.port = crate::models::field(value.into_field(), "port");
                 self
             }
+            /// Relation of the target to this resource, e.g. `next`.
             pub fn rel<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11227,6 +11236,7 @@ pub mod types {
                 self.rel = crate::models::field(value.into_field(), "rel");
                 self
             }
+            /// Target URL.
             pub fn uri<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11263,11 +11273,15 @@ pub mod types {
                     (host, method, port, rel, uri) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [host.err(), method.err(), port.err(), rel.err(), uri.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("host", host.err()),
+                                        ("method", method.err()),
+                                        ("port", port.err()),
+                                        ("rel", rel.err()),
+                                        ("uri", uri.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -11464,6 +11478,7 @@ pub mod types {
             }
         }
         impl Message {
+            /// SMS text.
             pub fn body<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11474,6 +11489,7 @@ pub mod types {
                 self.body = crate::models::field(value.into_field(), "body");
                 self
             }
+            /// Callback to notify of replies and delivery events.
             pub fn callback_id<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11487,6 +11503,7 @@ pub mod types {
                 );
                 self
             }
+            /// Values echoed back in every callback for this message.
             pub fn callback_parameters<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11503,6 +11520,7 @@ pub mod types {
                 );
                 self
             }
+            /// Creation time in milliseconds since the Unix epoch.
             pub fn created_time<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<::std::option::Option<i64>>,
@@ -11542,6 +11560,7 @@ pub mod types {
                 self.email = crate::models::field(value.into_field(), "email");
                 self
             }
+            /// Event the message belongs to.
             pub fn event_id<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11560,6 +11579,7 @@ pub mod types {
                 self.features = crate::models::field(value.into_field(), "features");
                 self
             }
+            /// Sender, as the API reports it.
             pub fn from<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11570,6 +11590,7 @@ pub mod types {
                 self.from = crate::models::field(value.into_field(), "from");
                 self
             }
+            /// Free label for reports.
             pub fn label<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11588,6 +11609,7 @@ pub mod types {
                 self.link = crate::models::field(value.into_field(), "link");
                 self
             }
+            /// Template whose content replaces the message's own.
             pub fn message_template_id<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11601,6 +11623,7 @@ pub mod types {
                 );
                 self
             }
+            /// Template to use, by name.
             pub fn message_template_name<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11635,6 +11658,7 @@ pub mod types {
                 self.rcs = crate::models::field(value.into_field(), "rcs");
                 self
             }
+            /// Days between repetitions.
             pub fn repeat_days<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<::std::option::Option<i64>>,
@@ -11646,6 +11670,7 @@ pub mod types {
                 );
                 self
             }
+            /// Hours between repetitions.
             pub fn repeat_hrs<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<::std::option::Option<i64>>,
@@ -11654,6 +11679,7 @@ pub mod types {
                 self.repeat_hrs = crate::models::field(value.into_field(), "repeat_hrs");
                 self
             }
+            /// Minutes between repetitions.
             pub fn repeat_min<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<::std::option::Option<i64>>,
@@ -11662,6 +11688,7 @@ pub mod types {
                 self.repeat_min = crate::models::field(value.into_field(), "repeat_min");
                 self
             }
+            /// How many times a repeated message is sent.
             pub fn repetition_count<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<::std::option::Option<i64>>,
@@ -11681,6 +11708,7 @@ pub mod types {
                 self.resource = crate::models::field(value.into_field(), "resource");
                 self
             }
+            /// Number of replies received.
             pub fn response_count<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11694,6 +11722,7 @@ pub mod types {
                 );
                 self
             }
+            /// First sending time, as dd/MM/yyyy HH:mm.
             pub fn schedule_date<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -11728,6 +11757,7 @@ pub mod types {
                 self.social = crate::models::field(value.into_field(), "social");
                 self
             }
+            /// Subject of the message (the first line of an SMS unless the type says otherwise).
             pub fn subject<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11736,6 +11766,7 @@ pub mod types {
                 self.subject = crate::models::field(value.try_into(), "subject");
                 self
             }
+            /// Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
             pub fn to<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -11962,46 +11993,44 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    body.err(),
-                                    callback_id.err(),
-                                    callback_parameters.err(),
-                                    created_time.err(),
-                                    direction.err(),
-                                    dlr.err(),
-                                    email.err(),
-                                    event_id.err(),
-                                    features.err(),
-                                    from.err(),
-                                    label.err(),
-                                    link.err(),
-                                    message_template_id.err(),
-                                    message_template_name.err(),
-                                    message_type.err(),
-                                    rcs.err(),
-                                    repeat_days.err(),
-                                    repeat_hrs.err(),
-                                    repeat_min.err(),
-                                    repetition_count.err(),
-                                    resource.err(),
-                                    response_count.err(),
-                                    schedule_date.err(),
-                                    schedule_type.err(),
-                                    social.err(),
-                                    subject.err(),
-                                    to.err(),
-                                    type_.err(),
-                                    valid_body.err(),
-                                    valid_subject.err(),
-                                    voice.err(),
-                                    web.err(),
-                                    whatsapp.err(),
-                                    whatsapp_valid_message.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("body", body.err()),
+                                        ("callback_id", callback_id.err()),
+                                        ("callback_parameters", callback_parameters.err()),
+                                        ("created_time", created_time.err()),
+                                        ("direction", direction.err()),
+                                        ("dlr", dlr.err()),
+                                        ("email", email.err()),
+                                        ("event_id", event_id.err()),
+                                        ("features", features.err()),
+                                        ("from", from.err()),
+                                        ("label", label.err()),
+                                        ("link", link.err()),
+                                        ("message_template_id", message_template_id.err()),
+                                        ("message_template_name", message_template_name.err()),
+                                        ("message_type", message_type.err()),
+                                        ("rcs", rcs.err()),
+                                        ("repeat_days", repeat_days.err()),
+                                        ("repeat_hrs", repeat_hrs.err()),
+                                        ("repeat_min", repeat_min.err()),
+                                        ("repetition_count", repetition_count.err()),
+                                        ("resource", resource.err()),
+                                        ("response_count", response_count.err()),
+                                        ("schedule_date", schedule_date.err()),
+                                        ("schedule_type", schedule_type.err()),
+                                        ("social", social.err()),
+                                        ("subject", subject.err()),
+                                        ("to", to.err()),
+                                        ("type_", type_.err()),
+                                        ("valid_body", valid_body.err()),
+                                        ("valid_subject", valid_subject.err()),
+                                        ("voice", voice.err()),
+                                        ("web", web.err()),
+                                        ("whatsapp", whatsapp.err()),
+                                        ("whatsapp_valid_message", whatsapp_valid_message.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12091,6 +12120,7 @@ pub mod types {
                 self.messages = crate::models::field(value.try_into(), "messages");
                 self
             }
+            /// Paging summary, or "No records found" on an empty page.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -12117,11 +12147,13 @@ pub mod types {
                     (link, messages, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), messages.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("messages", messages.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12213,6 +12245,7 @@ pub mod types {
                 );
                 self
             }
+            /// Reply category of a detailed entry.
             pub fn response_category<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -12250,6 +12283,7 @@ pub mod types {
                 );
                 self
             }
+            /// Reply category of a summary row.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -12306,19 +12340,17 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    from.err(),
-                                    link.err(),
-                                    percentage_total.err(),
-                                    response_category.err(),
-                                    response_count.err(),
-                                    response_message.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("from", from.err()),
+                                        ("link", link.err()),
+                                        ("percentage_total", percentage_total.err()),
+                                        ("response_category", response_category.err()),
+                                        ("response_count", response_count.err()),
+                                        ("response_message", response_message.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12417,11 +12449,13 @@ pub mod types {
                     (link, messageresponses, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), messageresponses.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("messageresponses", messageresponses.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12501,6 +12535,7 @@ pub mod types {
                 self.link = crate::models::field(value.into_field(), "link");
                 self
             }
+            /// Recipient name (detailed view).
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -12551,17 +12586,15 @@ pub mod types {
                     (categories, info, link, name, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    categories.err(),
-                                    info.err(),
-                                    link.err(),
-                                    name.err(),
-                                    status.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("categories", categories.err()),
+                                        ("info", info.err()),
+                                        ("link", link.err()),
+                                        ("name", name.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12658,11 +12691,13 @@ pub mod types {
                     (link, message_statuses, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), message_statuses.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("message_statuses", message_statuses.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12747,11 +12782,12 @@ pub mod types {
                     (one_click_api_mapping, rms_unsubscribe_url) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [one_click_api_mapping.err(), rms_unsubscribe_url.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("one_click_api_mapping", one_click_api_mapping.err()),
+                                        ("rms_unsubscribe_url", rms_unsubscribe_url.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12889,19 +12925,17 @@ pub mod types {
                     (channel, code_length, expires_at, id, links, status, to) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    channel.err(),
-                                    code_length.err(),
-                                    expires_at.err(),
-                                    id.err(),
-                                    links.err(),
-                                    status.err(),
-                                    to.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("channel", channel.err()),
+                                        ("code_length", code_length.err()),
+                                        ("expires_at", expires_at.err()),
+                                        ("id", id.err()),
+                                        ("links", links.err()),
+                                        ("status", status.err()),
+                                        ("to", to.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -12962,11 +12996,7 @@ pub mod types {
                     (verify,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [verify.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(&[("verify", verify.err())]),
                             ),
                         )
                     }
@@ -13042,6 +13072,7 @@ pub mod types {
                 self.app_id = crate::models::field(value.try_into(), "app_id");
                 self
             }
+            /// Free data delivered with the notification.
             pub fn data<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -13054,6 +13085,7 @@ pub mod types {
                 self.data = crate::models::field(value.into_field(), "data");
                 self
             }
+            /// Minutes before an unread push falls back to SMS.
             pub fn escalation_mins<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -13148,19 +13180,17 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    apns.err(),
-                                    app_id.err(),
-                                    data.err(),
-                                    escalation_mins.err(),
-                                    fcm.err(),
-                                    notifications.err(),
-                                    priority.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("apns", apns.err()),
+                                        ("app_id", app_id.err()),
+                                        ("data", data.err()),
+                                        ("escalation_mins", escalation_mins.err()),
+                                        ("fcm", fcm.err()),
+                                        ("notifications", notifications.err()),
+                                        ("priority", priority.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -13237,11 +13267,9 @@ pub mod types {
                     (action, sound) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [action.err(), sound.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("action", action.err()), ("sound", sound.err())],
+                                ),
                             ),
                         )
                     }
@@ -13360,16 +13388,14 @@ pub mod types {
                     (action, android_channel_id, image, sound) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    action.err(),
-                                    android_channel_id.err(),
-                                    image.err(),
-                                    sound.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("action", action.err()),
+                                        ("android_channel_id", android_channel_id.err()),
+                                        ("image", image.err()),
+                                        ("sound", sound.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -13476,16 +13502,14 @@ pub mod types {
                     (media, rich_card, suggestions, text) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    media.err(),
-                                    rich_card.err(),
-                                    suggestions.err(),
-                                    text.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("media", media.err()),
+                                        ("rich_card", rich_card.err()),
+                                        ("suggestions", suggestions.err()),
+                                        ("text", text.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -13534,6 +13558,7 @@ pub mod types {
             }
         }
         impl RcsCard {
+            /// Body text of the card.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -13597,16 +13622,14 @@ pub mod types {
                     (description, media, suggestions, title) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    description.err(),
-                                    media.err(),
-                                    suggestions.err(),
-                                    title.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("description", description.err()),
+                                        ("media", media.err()),
+                                        ("suggestions", suggestions.err()),
+                                        ("title", title.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -13678,11 +13701,9 @@ pub mod types {
                     (file_url, height) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [file_url.err(), height.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("file_url", file_url.err()), ("height", height.err())],
+                                ),
                             ),
                         )
                     }
@@ -13781,11 +13802,13 @@ pub mod types {
                     (card_orientation, card_width, cards) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [card_orientation.err(), card_width.err(), cards.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("card_orientation", card_orientation.err()),
+                                        ("card_width", card_width.err()),
+                                        ("cards", cards.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -13956,18 +13979,16 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    dial_action.err(),
-                                    postback_data.err(),
-                                    share_location_action.err(),
-                                    text.err(),
-                                    url_action.err(),
-                                    view_location_action.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("dial_action", dial_action.err()),
+                                        ("postback_data", postback_data.err()),
+                                        ("share_location_action", share_location_action.err()),
+                                        ("text", text.err()),
+                                        ("url_action", url_action.err()),
+                                        ("view_location_action", view_location_action.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14029,11 +14050,9 @@ pub mod types {
                     (phone_number,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [phone_number.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("phone_number", phone_number.err())],
+                                ),
                             ),
                         )
                     }
@@ -14085,7 +14104,7 @@ pub mod types {
                     (url,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [url.err()].into_iter().flatten().next().unwrap_or_default(),
+                                crate::models::unbuilt(&[("url", url.err())]),
                             ),
                         )
                     }
@@ -14191,11 +14210,14 @@ pub mod types {
                     (label, latitude, longitude, query) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [label.err(), latitude.err(), longitude.err(), query.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("label", label.err()),
+                                        ("latitude", latitude.err()),
+                                        ("longitude", longitude.err()),
+                                        ("query", query.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14258,6 +14280,7 @@ pub mod types {
                 );
                 self
             }
+            /// sms, email, voice or N/A.
             pub fn channel<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -14320,16 +14343,14 @@ pub mod types {
                     (acknowledged, channel, content, undeliverable) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    acknowledged.err(),
-                                    channel.err(),
-                                    content.err(),
-                                    undeliverable.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("acknowledged", acknowledged.err()),
+                                        ("channel", channel.err()),
+                                        ("content", content.err()),
+                                        ("undeliverable", undeliverable.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14385,6 +14406,7 @@ pub mod types {
             }
         }
         impl Resource {
+            /// File content, base64-encoded (sent on upload only).
             pub fn deref_uri<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -14413,6 +14435,7 @@ pub mod types {
                 self.link = crate::models::field(value.into_field(), "link");
                 self
             }
+            /// Media type of the content.
             pub fn mime_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -14421,6 +14444,7 @@ pub mod types {
                 self.mime_type = crate::models::field(value.try_into(), "mime_type");
                 self
             }
+            /// File name.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -14472,18 +14496,16 @@ pub mod types {
                     (deref_uri, id, link, mime_type, name, scope) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    deref_uri.err(),
-                                    id.err(),
-                                    link.err(),
-                                    mime_type.err(),
-                                    name.err(),
-                                    scope.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("deref_uri", deref_uri.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("mime_type", mime_type.err()),
+                                        ("name", name.err()),
+                                        ("scope", scope.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14571,11 +14593,13 @@ pub mod types {
                     (link, resources, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), resources.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("resources", resources.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14648,6 +14672,7 @@ pub mod types {
                 self.mobile = crate::models::field(value.into_field(), "mobile");
                 self
             }
+            /// Whispir's unique recipient identifier.
             pub fn mri<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -14704,17 +14729,15 @@ pub mod types {
                     (email, mobile, mri, name, voice) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    email.err(),
-                                    mobile.err(),
-                                    mri.err(),
-                                    name.err(),
-                                    voice.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("email", email.err()),
+                                        ("mobile", mobile.err()),
+                                        ("mri", mri.err()),
+                                        ("name", name.err()),
+                                        ("voice", voice.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14839,16 +14862,14 @@ pub mod types {
                     (acknowledged, channel, content, undeliverable) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    acknowledged.err(),
-                                    channel.err(),
-                                    content.err(),
-                                    undeliverable.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("acknowledged", acknowledged.err()),
+                                        ("channel", channel.err()),
+                                        ("content", content.err()),
+                                        ("undeliverable", undeliverable.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -14891,6 +14912,7 @@ pub mod types {
             }
         }
         impl ResponseRule {
+            /// What the rule is for, in words for other users.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -14945,15 +14967,16 @@ pub mod types {
                     (description, name, response_template_patterns) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    description.err(),
-                                    name.err(),
-                                    response_template_patterns.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("description", description.err()),
+                                        ("name", name.err()),
+                                        (
+                                            "response_template_patterns",
+                                            response_template_patterns.err(),
+                                        ),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -15048,11 +15071,13 @@ pub mod types {
                     (link, response_rules, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), response_rules.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("response_rules", response_rules.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -15201,18 +15226,16 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    colour.err(),
-                                    name.err(),
-                                    pattern.err(),
-                                    spoken_voice_prompt.err(),
-                                    text_prompt.err(),
-                                    voice_prompt.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("colour", colour.err()),
+                                        ("name", name.err()),
+                                        ("pattern", pattern.err()),
+                                        ("spoken_voice_prompt", spoken_voice_prompt.err()),
+                                        ("text_prompt", text_prompt.err()),
+                                        ("voice_prompt", voice_prompt.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -15324,6 +15347,7 @@ pub mod types {
                 );
                 self
             }
+            /// What the scenario is for.
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -15476,24 +15500,22 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    allowed_user_ids.err(),
-                                    allowed_users.err(),
-                                    description.err(),
-                                    email.err(),
-                                    label.err(),
-                                    message.err(),
-                                    name.err(),
-                                    social.err(),
-                                    subject.err(),
-                                    to.err(),
-                                    voice.err(),
-                                    web.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("allowed_user_ids", allowed_user_ids.err()),
+                                        ("allowed_users", allowed_users.err()),
+                                        ("description", description.err()),
+                                        ("email", email.err()),
+                                        ("label", label.err()),
+                                        ("message", message.err()),
+                                        ("name", name.err()),
+                                        ("social", social.err()),
+                                        ("subject", subject.err()),
+                                        ("to", to.err()),
+                                        ("voice", voice.err()),
+                                        ("web", web.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -15561,6 +15583,7 @@ pub mod types {
                 self.scenarios = crate::models::field(value.try_into(), "scenarios");
                 self
             }
+            /// Paging summary, e.g. "1 to 20 of 45", or "No records found" on an empty page.
             pub fn status<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -15587,11 +15610,13 @@ pub mod types {
                     (link, scenarios, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), scenarios.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("scenarios", scenarios.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -15707,17 +15732,15 @@ pub mod types {
                     (channel, code_length, expires_in, to, workspace_id) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    channel.err(),
-                                    code_length.err(),
-                                    expires_in.err(),
-                                    to.err(),
-                                    workspace_id.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("channel", channel.err()),
+                                        ("code_length", code_length.err()),
+                                        ("expires_in", expires_in.err()),
+                                        ("to", to.err()),
+                                        ("workspace_id", workspace_id.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -15774,11 +15797,7 @@ pub mod types {
                     (social,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [social.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(&[("social", social.err())]),
                             ),
                         )
                     }
@@ -15863,11 +15882,13 @@ pub mod types {
                     (body, id, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [body.err(), id.err(), type_.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("body", body.err()),
+                                        ("id", id.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -16031,6 +16052,7 @@ pub mod types {
                 );
                 self
             }
+            /// Name of the template, chosen when it is created; messages refer to the template by it.
             pub fn message_template_name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -16185,27 +16207,28 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    body.err(),
-                                    dlr.err(),
-                                    email.err(),
-                                    features.err(),
-                                    id.err(),
-                                    link.err(),
-                                    message_template_description.err(),
-                                    message_template_name.err(),
-                                    response_template_id.err(),
-                                    social.err(),
-                                    subject.err(),
-                                    tags.err(),
-                                    type_.err(),
-                                    voice.err(),
-                                    web.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("body", body.err()),
+                                        ("dlr", dlr.err()),
+                                        ("email", email.err()),
+                                        ("features", features.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        (
+                                            "message_template_description",
+                                            message_template_description.err(),
+                                        ),
+                                        ("message_template_name", message_template_name.err()),
+                                        ("response_template_id", response_template_id.err()),
+                                        ("social", social.err()),
+                                        ("subject", subject.err()),
+                                        ("tags", tags.err()),
+                                        ("type_", type_.err()),
+                                        ("voice", voice.err()),
+                                        ("web", web.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -16313,11 +16336,13 @@ pub mod types {
                     (link, messagetemplates, status) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), messagetemplates.err(), status.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("messagetemplates", messagetemplates.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -17101,6 +17126,7 @@ pub mod types {
                 self.timezone = crate::models::field(value.try_into(), "timezone");
                 self
             }
+            /// How to address the user, e.g. Dr.
             pub fn title<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -17682,75 +17708,79 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    business_unit.err(),
-                                    company_name.err(),
-                                    department.err(),
-                                    division.err(),
-                                    first_name.err(),
-                                    id.err(),
-                                    job_title.err(),
-                                    last_name.err(),
-                                    link.err(),
-                                    middle_name.err(),
-                                    nickname.err(),
-                                    other_first_name.err(),
-                                    other_last_name.err(),
-                                    other_mobile.err(),
-                                    other_phone1.err(),
-                                    other_phone_area_code1.err(),
-                                    other_title.err(),
-                                    password.err(),
-                                    personal_address1.err(),
-                                    personal_address2.err(),
-                                    personal_country.err(),
-                                    personal_email_address1.err(),
-                                    personal_email_address2.err(),
-                                    personal_fax1.err(),
-                                    personal_fax_area_code1.err(),
-                                    personal_phone1.err(),
-                                    personal_phone2.err(),
-                                    personal_phone_area_code1.err(),
-                                    personal_phone_area_code2.err(),
-                                    personal_post_code.err(),
-                                    personal_state.err(),
-                                    personal_suburb.err(),
-                                    role1.err(),
-                                    role2.err(),
-                                    status.err(),
-                                    team_name1.err(),
-                                    team_name2.err(),
-                                    timezone.err(),
-                                    title.err(),
-                                    user_name.err(),
-                                    work_address1.err(),
-                                    work_address2.err(),
-                                    work_country.err(),
-                                    work_email_address1.err(),
-                                    work_email_address2.err(),
-                                    work_fax1.err(),
-                                    work_fax_area_code1.err(),
-                                    work_mobile_phone1.err(),
-                                    work_mobile_phone2.err(),
-                                    work_other_phone.err(),
-                                    work_phone1.err(),
-                                    work_phone2.err(),
-                                    work_phone_area_code1.err(),
-                                    work_phone_area_code2.err(),
-                                    work_post_code.err(),
-                                    work_postal_address1.err(),
-                                    work_postal_address2.err(),
-                                    work_postal_post_code.err(),
-                                    work_postal_state.err(),
-                                    work_postal_suburb.err(),
-                                    work_satellite_phone.err(),
-                                    work_state.err(),
-                                    work_suburb.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("business_unit", business_unit.err()),
+                                        ("company_name", company_name.err()),
+                                        ("department", department.err()),
+                                        ("division", division.err()),
+                                        ("first_name", first_name.err()),
+                                        ("id", id.err()),
+                                        ("job_title", job_title.err()),
+                                        ("last_name", last_name.err()),
+                                        ("link", link.err()),
+                                        ("middle_name", middle_name.err()),
+                                        ("nickname", nickname.err()),
+                                        ("other_first_name", other_first_name.err()),
+                                        ("other_last_name", other_last_name.err()),
+                                        ("other_mobile", other_mobile.err()),
+                                        ("other_phone1", other_phone1.err()),
+                                        ("other_phone_area_code1", other_phone_area_code1.err()),
+                                        ("other_title", other_title.err()),
+                                        ("password", password.err()),
+                                        ("personal_address1", personal_address1.err()),
+                                        ("personal_address2", personal_address2.err()),
+                                        ("personal_country", personal_country.err()),
+                                        ("personal_email_address1", personal_email_address1.err()),
+                                        ("personal_email_address2", personal_email_address2.err()),
+                                        ("personal_fax1", personal_fax1.err()),
+                                        ("personal_fax_area_code1", personal_fax_area_code1.err()),
+                                        ("personal_phone1", personal_phone1.err()),
+                                        ("personal_phone2", personal_phone2.err()),
+                                        (
+                                            "personal_phone_area_code1",
+                                            personal_phone_area_code1.err(),
+                                        ),
+                                        (
+                                            "personal_phone_area_code2",
+                                            personal_phone_area_code2.err(),
+                                        ),
+                                        ("personal_post_code", personal_post_code.err()),
+                                        ("personal_state", personal_state.err()),
+                                        ("personal_suburb", personal_suburb.err()),
+                                        ("role1", role1.err()),
+                                        ("role2", role2.err()),
+                                        ("status", status.err()),
+                                        ("team_name1", team_name1.err()),
+                                        ("team_name2", team_name2.err()),
+                                        ("timezone", timezone.err()),
+                                        ("title", title.err()),
+                                        ("user_name", user_name.err()),
+                                        ("work_address1", work_address1.err()),
+                                        ("work_address2", work_address2.err()),
+                                        ("work_country", work_country.err()),
+                                        ("work_email_address1", work_email_address1.err()),
+                                        ("work_email_address2", work_email_address2.err()),
+                                        ("work_fax1", work_fax1.err()),
+                                        ("work_fax_area_code1", work_fax_area_code1.err()),
+                                        ("work_mobile_phone1", work_mobile_phone1.err()),
+                                        ("work_mobile_phone2", work_mobile_phone2.err()),
+                                        ("work_other_phone", work_other_phone.err()),
+                                        ("work_phone1", work_phone1.err()),
+                                        ("work_phone2", work_phone2.err()),
+                                        ("work_phone_area_code1", work_phone_area_code1.err()),
+                                        ("work_phone_area_code2", work_phone_area_code2.err()),
+                                        ("work_post_code", work_post_code.err()),
+                                        ("work_postal_address1", work_postal_address1.err()),
+                                        ("work_postal_address2", work_postal_address2.err()),
+                                        ("work_postal_post_code", work_postal_post_code.err()),
+                                        ("work_postal_state", work_postal_state.err()),
+                                        ("work_postal_suburb", work_postal_suburb.err()),
+                                        ("work_satellite_phone", work_satellite_phone.err()),
+                                        ("work_state", work_state.err()),
+                                        ("work_suburb", work_suburb.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -17895,11 +17925,13 @@ pub mod types {
                     (link, status, users) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), status.err(), users.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                        ("users", users.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -17962,11 +17994,9 @@ pub mod types {
                     (code, to) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [code.err(), to.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("code", code.err()), ("to", to.err())],
+                                ),
                             ),
                         )
                     }
@@ -18017,6 +18047,7 @@ pub mod types {
             }
         }
         impl Voice {
+            /// Text read after the key press.
             pub fn body<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -18035,6 +18066,7 @@ pub mod types {
                 self.footer = crate::models::field(value.into_field(), "footer");
                 self
             }
+            /// Introduction read before the recipient presses a key.
             pub fn header<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -18063,6 +18095,7 @@ pub mod types {
                 self.resources = crate::models::field(value.into_field(), "resources");
                 self
             }
+            /// Conference settings, as `Pin:…,ConfCall:…,ConfAccountNo:…,ConfPinNo:…,ConfModPinNo:…`.
             pub fn type_<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -18106,18 +18139,16 @@ pub mod types {
                     (body, footer, header, other, resources, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    body.err(),
-                                    footer.err(),
-                                    header.err(),
-                                    other.err(),
-                                    resources.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("body", body.err()),
+                                        ("footer", footer.err()),
+                                        ("header", header.err()),
+                                        ("other", other.err()),
+                                        ("resources", resources.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -18205,11 +18236,13 @@ pub mod types {
                     (body, button, header) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [body.err(), button.err(), header.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("body", body.err()),
+                                        ("button", button.err()),
+                                        ("header", header.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -18266,11 +18299,7 @@ pub mod types {
                     (text,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [text.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(&[("text", text.err())]),
                             ),
                         )
                     }
@@ -18373,11 +18402,14 @@ pub mod types {
                     (index, payload, sub_type, text) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [index.err(), payload.err(), sub_type.err(), text.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("index", index.err()),
+                                        ("payload", payload.err()),
+                                        ("sub_type", sub_type.err()),
+                                        ("text", text.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -18484,11 +18516,14 @@ pub mod types {
                     (document, image, location, video) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [document.err(), image.err(), location.err(), video.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("document", document.err()),
+                                        ("image", image.err()),
+                                        ("location", location.err()),
+                                        ("video", video.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -18598,11 +18633,14 @@ pub mod types {
                     (address, latitude, longitude, name) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [address.err(), latitude.err(), longitude.err(), name.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("address", address.err()),
+                                        ("latitude", latitude.err()),
+                                        ("longitude", longitude.err()),
+                                        ("name", name.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -18661,11 +18699,7 @@ pub mod types {
                     (link,) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(&[("link", link.err())]),
                             ),
                         )
                     }
@@ -18699,6 +18733,7 @@ pub mod types {
             }
         }
         impl Web {
+            /// Content published on the web link.
             pub fn body<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -18734,11 +18769,9 @@ pub mod types {
                     (body, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [body.err(), type_.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[("body", body.err()), ("type_", type_.err())],
+                                ),
                             ),
                         )
                     }
@@ -18795,6 +18828,7 @@ pub mod types {
                 self.content = crate::models::field(value.into_field(), "content");
                 self
             }
+            /// Language code of the template, e.g. en_US.
             pub fn language<T>(mut self, value: T) -> Self
             where
                 T: crate::models::IntoField<
@@ -18805,6 +18839,7 @@ pub mod types {
                 self.language = crate::models::field(value.into_field(), "language");
                 self
             }
+            /// Name of the approved template.
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -18813,6 +18848,7 @@ pub mod types {
                 self.name = crate::models::field(value.try_into(), "name");
                 self
             }
+            /// Values for the template's placeholders, in order.
             pub fn parameters<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -18861,17 +18897,15 @@ pub mod types {
                     (content, language, name, parameters, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    content.err(),
-                                    language.err(),
-                                    name.err(),
-                                    parameters.err(),
-                                    type_.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("content", content.err()),
+                                        ("language", language.err()),
+                                        ("name", name.err()),
+                                        ("parameters", parameters.err()),
+                                        ("type_", type_.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -19033,18 +19067,16 @@ pub mod types {
                     ) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [
-                                    billingcostcentre.err(),
-                                    id.err(),
-                                    link.err(),
-                                    project_name.err(),
-                                    project_number.err(),
-                                    status.err(),
-                                ]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("billingcostcentre", billingcostcentre.err()),
+                                        ("id", id.err()),
+                                        ("link", link.err()),
+                                        ("project_name", project_name.err()),
+                                        ("project_number", project_number.err()),
+                                        ("status", status.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -19133,11 +19165,13 @@ pub mod types {
                     (link, status, workspaces) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
-                                [link.err(), status.err(), workspaces.err()]
-                                    .into_iter()
-                                    .flatten()
-                                    .next()
-                                    .unwrap_or_default(),
+                                crate::models::unbuilt(
+                                    &[
+                                        ("link", link.err()),
+                                        ("status", status.err()),
+                                        ("workspaces", workspaces.err()),
+                                    ],
+                                ),
                             ),
                         )
                     }
@@ -24935,7 +24969,7 @@ pub mod builder {
         {
             self.end_time = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for end_time failed",
+                "end_time must be text",
             );
             self
         }
@@ -24945,17 +24979,18 @@ pub mod builder {
         {
             self.start_time = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for start_time failed",
+                "start_time must be text",
             );
             self
         }
+        /// Must be one of: `Create`, `Update`, `Move`, `Copy`, `Draft`, `Send`, `Modified`, `Delete`, `Contact Import File`, `Login`, `Approve`, `Reject`, `Dispatch`, `Register`, `Accept`, `Closed`, `Map`, `Un-map`.
         pub fn action<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListAction>,
         {
             self.action = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ActivityListAction` for action failed",
+                "action must be one of: Create, Update, Move, Copy, Draft, Send, Modified, Delete, Contact Import File, Login, Approve, Reject, Dispatch, Register, Accept, Closed, Map, Un-map",
             );
             self
         }
@@ -24965,67 +25000,81 @@ pub mod builder {
         {
             self.description = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for description failed",
+                "description must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Must be one of: `System`, `Message`, `Scheduled Message`, `User`, `Contact`, `DistributionList`, `Template`, `Workspace`, `Event`, `WebService`, `Settings`, `Conversation`, `Gateway`, `Workspace Mapping`, `Folders`, `Team`, `RSS`, `API Mapping`, `Asset`, `Instruction`.
         pub fn module<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListModule>,
         {
             self.module = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ActivityListModule` for module failed",
+                "module must be one of: System, Message, Scheduled Message, User, Contact, DistributionList, Template, Workspace, Event, WebService, Settings, Conversation, Gateway, Workspace Mapping, Folders, Team, RSS, API Mapping, Asset, Instruction",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ActivityListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// Must be one of: `Successful`, `Failed`, `Rejected`.
         pub fn status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityListStatus>,
         {
             self.status = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ActivityListStatus` for status failed",
+                "status must be one of: Successful, Failed, Rejected",
             );
             self
         }
@@ -25035,7 +25084,7 @@ pub mod builder {
         {
             self.user = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for user failed",
+                "user must be text",
             );
             self
         }
@@ -25045,7 +25094,7 @@ pub mod builder {
         {
             self.workspace = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace failed",
+                "workspace must be text",
             );
             self
         }
@@ -25333,43 +25382,55 @@ pub mod builder {
                 sort_order: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `CallbackListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
@@ -25524,7 +25585,7 @@ pub mod builder {
         {
             self.callback_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for callback_id failed",
+                "callback_id must be text",
             );
             self
         }
@@ -25595,7 +25656,7 @@ pub mod builder {
         {
             self.callback_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for callback_id failed",
+                "callback_id must be text",
             );
             self
         }
@@ -25690,7 +25751,7 @@ pub mod builder {
         {
             self.callback_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for callback_id failed",
+                "callback_id must be text",
             );
             self
         }
@@ -25773,57 +25834,70 @@ pub mod builder {
         {
             self.callback_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for callback_id failed",
+                "callback_id must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackCallListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `CallbackCallListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// Must be one of: `SUCCESS`, `FAILED`.
         pub fn status<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackCallListStatus>,
         {
             self.status = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `CallbackCallListStatus` for status failed",
+                "status must be one of: SUCCESS, FAILED",
             );
             self
         }
@@ -25916,17 +25990,18 @@ pub mod builder {
         {
             self.callback_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for callback_id failed",
+                "callback_id must be text",
             );
             self
         }
+        /// Must be text of at most 32 characters.
         pub fn id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CallbackCallUpdateId>,
         {
             self.id = crate::models::param(
                 value.try_into(),
-                "conversion to `CallbackCallUpdateId` for id failed",
+                "id must be text of at most 32 characters",
             );
             self
         }
@@ -26039,7 +26114,7 @@ pub mod builder {
         {
             self.custom_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `bool` for custom_fields failed",
+                "custom_fields must be true or false",
             );
             self
         }
@@ -26049,57 +26124,70 @@ pub mod builder {
         {
             self.fieldname = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for fieldname failed",
+                "fieldname must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ContactListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ContactListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -26192,13 +26280,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -26302,7 +26391,7 @@ pub mod builder {
         {
             self.contact_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for contact_id failed",
+                "contact_id must be text",
             );
             self
         }
@@ -26312,37 +26401,42 @@ pub mod builder {
         {
             self.fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for fields failed",
+                "fields must be text",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ContactRetrieveSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ContactRetrieveSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -26433,17 +26527,18 @@ pub mod builder {
         {
             self.contact_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for contact_id failed",
+                "contact_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -26541,27 +26636,29 @@ pub mod builder {
         {
             self.contact_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for contact_id failed",
+                "contact_id must be text",
             );
             self
         }
+        /// Must be one of: `deleteAll`.
         pub fn action<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ContactDeleteAction>,
         {
             self.action = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ContactDeleteAction` for action failed",
+                "action must be one of: deleteAll",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -26631,13 +26728,17 @@ pub mod builder {
                 type_: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
@@ -26647,47 +26748,56 @@ pub mod builder {
         {
             self.name = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for name failed",
+                "name must be text",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CustomListListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `CustomListListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// Must be one of: `INCIDENT`, `MESSAGE`, `CONTACT`, `RSS`.
         pub fn type_<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CustomListListType>,
         {
             self.type_ = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `CustomListListType` for type_ failed",
+                "type_ must be one of: INCIDENT, MESSAGE, CONTACT, RSS",
             );
             self
         }
@@ -26762,7 +26872,7 @@ pub mod builder {
         {
             self.customlist_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for customlist_id failed",
+                "customlist_id must be text",
             );
             self
         }
@@ -26840,17 +26950,21 @@ pub mod builder {
         {
             self.description = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for description failed",
+                "description must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
@@ -26860,47 +26974,56 @@ pub mod builder {
         {
             self.name = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for name failed",
+                "name must be text",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::DistributionListListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `DistributionListListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -26993,13 +27116,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27105,17 +27229,18 @@ pub mod builder {
         {
             self.distributionlist_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for distributionlist_id failed",
+                "distributionlist_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27197,17 +27322,18 @@ pub mod builder {
         {
             self.distributionlist_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for distributionlist_id failed",
+                "distributionlist_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27316,17 +27442,18 @@ pub mod builder {
         {
             self.distributionlist_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for distributionlist_id failed",
+                "distributionlist_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27399,53 +27526,66 @@ pub mod builder {
                 event_type: Err("event_type was not initialized".to_string()),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EventListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `EventListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27455,7 +27595,7 @@ pub mod builder {
         {
             self.event_type = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for event_type failed",
+                "event_type must be text",
             );
             self
         }
@@ -27539,13 +27679,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27651,57 +27792,70 @@ pub mod builder {
         {
             self.event_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for event_id failed",
+                "event_id must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::EventRetrieveSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `EventRetrieveSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27792,17 +27946,18 @@ pub mod builder {
         {
             self.event_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for event_id failed",
+                "event_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27892,13 +28047,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -27989,43 +28145,55 @@ pub mod builder {
                 sort_order: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::KeyListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `KeyListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
@@ -28172,29 +28340,30 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.key_id = crate::models::param(
-                value.try_into(),
-                "conversion to `:: std :: string :: String` for key_id failed",
-            );
+            self.key_id = crate::models::param(value.try_into(), "key_id must be text");
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::KeyRetrieveSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `KeyRetrieveSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
@@ -28263,10 +28432,7 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.key_id = crate::models::param(
-                value.try_into(),
-                "conversion to `:: std :: string :: String` for key_id failed",
-            );
+            self.key_id = crate::models::param(value.try_into(), "key_id must be text");
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -28354,10 +28520,7 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.key_id = crate::models::param(
-                value.try_into(),
-                "conversion to `:: std :: string :: String` for key_id failed",
-            );
+            self.key_id = crate::models::param(value.try_into(), "key_id must be text");
             self
         }
         ///Sends a `DELETE` request to `/keys/{keyId}`
@@ -28419,53 +28582,66 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -28540,13 +28716,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -28637,23 +28814,25 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Id of the message (hexadecimal).
         pub fn message_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.message_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for message_id failed",
+                "message_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -28732,83 +28911,103 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Id of the message (hexadecimal).
         pub fn message_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.message_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for message_id failed",
+                "message_id must be text",
             );
             self
         }
+        /// Only replies that did not come, did not match a rule, or matched a response rule.
+        ///
+        /// Must be one of: `noresponse`, `notmatched`, `responserule`.
         pub fn filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListFilter>,
         {
             self.filter = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageResponseListFilter` for filter failed",
+                "filter must be one of: noresponse, notmatched, responserule",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageResponseListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// Counts only, or one entry per recipient.
+        ///
+        /// Must be one of: `summary`, `detailed`.
         pub fn view<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageResponseListView>,
         {
             self.view = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageResponseListView` for view failed",
+                "view must be one of: summary, detailed",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -28911,83 +29110,103 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Id of the message (hexadecimal).
         pub fn message_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.message_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for message_id failed",
+                "message_id must be text",
             );
             self
         }
+        /// Group the states by the default categories or by response rule.
+        ///
+        /// Must be one of: `default`, `responserule`.
         pub fn filter<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListFilter>,
         {
             self.filter = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageStatusListFilter` for filter failed",
+                "filter must be one of: default, responserule",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageStatusListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// Counts only, or one entry per recipient.
+        ///
+        /// Must be one of: `summary`, `detailed`.
         pub fn view<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageStatusListView>,
         {
             self.view = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `MessageStatusListView` for view failed",
+                "view must be one of: summary, detailed",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29178,10 +29397,7 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.otp_id = crate::models::param(
-                value.try_into(),
-                "conversion to `:: std :: string :: String` for otp_id failed",
-            );
+            self.otp_id = crate::models::param(value.try_into(), "otp_id must be text");
             self
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -29287,13 +29503,17 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
@@ -29303,57 +29523,67 @@ pub mod builder {
         {
             self.name = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for name failed",
+                "name must be text",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Must be one of: `private`, `public`.
         pub fn scope<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ResourceListScope>,
         {
             self.scope = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ResourceListScope` for scope failed",
+                "scope must be one of: private, public",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ResourceListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ResourceListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29441,13 +29671,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29545,17 +29776,18 @@ pub mod builder {
         {
             self.resource_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for resource_id failed",
+                "resource_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29631,17 +29863,18 @@ pub mod builder {
         {
             self.resource_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for resource_id failed",
+                "resource_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29742,17 +29975,18 @@ pub mod builder {
         {
             self.resource_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for resource_id failed",
+                "resource_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29822,53 +30056,66 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ResponseRuleListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ResponseRuleListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -29943,13 +30190,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30052,17 +30300,18 @@ pub mod builder {
         {
             self.response_rule_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for response_rule_id failed",
+                "response_rule_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30140,17 +30389,18 @@ pub mod builder {
         {
             self.response_rule_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for response_rule_id failed",
+                "response_rule_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30256,17 +30506,18 @@ pub mod builder {
         {
             self.response_rule_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for response_rule_id failed",
+                "response_rule_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30336,53 +30587,66 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ScenarioListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ScenarioListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30457,13 +30721,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30560,17 +30825,18 @@ pub mod builder {
         {
             self.scenario_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for scenario_id failed",
+                "scenario_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30646,17 +30912,18 @@ pub mod builder {
         {
             self.scenario_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for scenario_id failed",
+                "scenario_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30756,17 +31023,18 @@ pub mod builder {
         {
             self.scenario_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for scenario_id failed",
+                "scenario_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30844,17 +31112,18 @@ pub mod builder {
         {
             self.scenario_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for scenario_id failed",
+                "scenario_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -30924,53 +31193,66 @@ pub mod builder {
                 workspace_id: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::TemplateListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `TemplateListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -31045,13 +31327,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -31149,17 +31432,18 @@ pub mod builder {
         {
             self.template_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for template_id failed",
+                "template_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -31235,17 +31519,18 @@ pub mod builder {
         {
             self.template_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for template_id failed",
+                "template_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -31345,17 +31630,18 @@ pub mod builder {
         {
             self.template_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for template_id failed",
+                "template_id must be text",
             );
             self
         }
+        /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -31439,47 +31725,59 @@ pub mod builder {
         {
             self.fieldname = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for fieldname failed",
+                "fieldname must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `UserListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
@@ -31683,7 +31981,7 @@ pub mod builder {
         {
             self.user_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for user_id failed",
+                "user_id must be text",
             );
             self
         }
@@ -31751,7 +32049,7 @@ pub mod builder {
         {
             self.user_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for user_id failed",
+                "user_id must be text",
             );
             self
         }
@@ -31842,7 +32140,7 @@ pub mod builder {
         {
             self.user_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for user_id failed",
+                "user_id must be text",
             );
             self
         }
@@ -31911,43 +32209,55 @@ pub mod builder {
                 sort_order: Ok(None),
             }
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::WorkspaceListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `WorkspaceListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
@@ -32098,13 +32408,14 @@ pub mod builder {
                 workspace_id: Err("workspace_id was not initialized".to_string()),
             }
         }
+        /// Id of the workspace (hexadecimal).
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -32171,13 +32482,14 @@ pub mod builder {
                 body: Ok(::std::default::Default::default()),
             }
         }
+        /// Id of the workspace (hexadecimal).
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
@@ -32278,53 +32590,66 @@ pub mod builder {
                 sort_order: Ok(None),
             }
         }
+        /// Id of the workspace (hexadecimal).
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ActivityWorkspaceListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `ActivityWorkspaceListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }
@@ -32404,53 +32729,66 @@ pub mod builder {
                 sort_order: Ok(None),
             }
         }
+        /// Id of the workspace (hexadecimal).
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.workspace_id = crate::models::param(
                 value.try_into(),
-                "conversion to `:: std :: string :: String` for workspace_id failed",
+                "workspace_id must be text",
             );
             self
         }
+        /// Page size; the API returns at most 20 items per page.
+        ///
+        /// Must be a whole number from 1 to 20.
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.limit = crate::models::param(
+            self.limit = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: num :: NonZeroU32` for limit failed",
+                1..=20,
+                "limit must be a whole number from 1 to 20",
             );
             self
         }
+        /// Number of items to skip before the page starts.
+        ///
+        /// Must be a whole number of 0 or more.
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
         {
-            self.offset = crate::models::param(
+            self.offset = crate::models::whole_param(
                 value.try_into().map(Some),
-                "conversion to `u32` for offset failed",
+                0..=i128::MAX,
+                "offset must be a whole number of 0 or more",
             );
             self
         }
+        /// Comma-separated names of the fields to sort by.
         pub fn sort_fields<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
             self.sort_fields = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `:: std :: string :: String` for sort_fields failed",
+                "sort_fields must be text",
             );
             self
         }
+        /// Sort direction.
+        ///
+        /// Must be one of: `asc`, `desc`.
         pub fn sort_order<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::UserWorkspaceListSortOrder>,
         {
             self.sort_order = crate::models::param(
                 value.try_into().map(Some),
-                "conversion to `UserWorkspaceListSortOrder` for sort_order failed",
+                "sort_order must be one of: asc, desc",
             );
             self
         }

@@ -1,5 +1,9 @@
 //! Building models by hand: the [`IntoField`] conversions every optional
 //! field's setter takes, and shortcuts for the everyday messages.
+//!
+//! A model that cannot be built says why in one error that names every
+//! required field not set and every value refused, each by the Rust name
+//! of its setter: `missing required fields: first_name, last_name`.
 
 use std::convert::Infallible;
 use std::fmt::Display;
@@ -34,9 +38,100 @@ pub(crate) fn field<V, E: Display>(converted: Result<V, E>, name: &str) -> Resul
 }
 
 /// What every generated operation-builder setter does with its converted
-/// argument: the value, or the given error text.
+/// argument: the value, or the given error text, which says in plain words
+/// what the parameter takes ("sort_order must be one of: asc, desc").
 pub(crate) fn param<V, E>(converted: Result<V, E>, message: &str) -> Result<V, String> {
     converted.map_err(|_| message.to_string())
+}
+
+/// What the setter of a whole-number parameter with bounds in the spec
+/// does: the value if it converts and lies in `range`, else the given
+/// error text ("limit must be a whole number from 1 to 20"). The value is
+/// refused when it is set, so nothing is sent.
+pub(crate) fn whole_param<V: WholeNumber, E>(
+    converted: Result<V, E>,
+    range: std::ops::RangeInclusive<i128>,
+    message: &str,
+) -> Result<V, String> {
+    match converted {
+        Ok(value) if value.whole().is_none_or(|whole| range.contains(&whole)) => Ok(value),
+        _ => Err(message.to_string()),
+    }
+}
+
+/// A parameter value that is a whole number, or none (an unset optional).
+pub(crate) trait WholeNumber {
+    /// The number, `None` for an unset optional.
+    fn whole(&self) -> Option<i128>;
+}
+
+impl<T: WholeNumber> WholeNumber for Option<T> {
+    fn whole(&self) -> Option<i128> {
+        self.as_ref().and_then(WholeNumber::whole)
+    }
+}
+
+macro_rules! whole_numbers {
+    ($($number:ty),*) => {$(
+        impl WholeNumber for $number {
+            fn whole(&self) -> Option<i128> {
+                Some(i128::from(*self))
+            }
+        }
+    )*};
+}
+whole_numbers!(u8, u16, u32, u64, i8, i16, i32, i64);
+
+macro_rules! non_zero_numbers {
+    ($($number:ty),*) => {$(
+        impl WholeNumber for $number {
+            fn whole(&self) -> Option<i128> {
+                Some(i128::from(self.get()))
+            }
+        }
+    )*};
+}
+non_zero_numbers!(
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroI8,
+    std::num::NonZeroI16,
+    std::num::NonZeroI32,
+    std::num::NonZeroI64
+);
+
+/// The text a model builder holds for a required field never set; the
+/// generator checks that every builder's `Default` writes it this way.
+const NEVER_SET: &str = "no value supplied for ";
+
+/// Why a model builder cannot make its model, naming every field at once:
+/// `fields` holds each field's Rust name (the name of its setter) and its
+/// error, if any, in field order. Required fields never set come first
+/// ("missing required fields: first_name, last_name"), then the error of
+/// each field whose value was refused, separated by `; `.
+pub(crate) fn unbuilt(fields: &[(&str, Option<String>)]) -> String {
+    let mut missing = Vec::new();
+    let mut refused = Vec::new();
+    for (name, error) in fields {
+        let Some(error) = error else { continue };
+        if error.strip_prefix(NEVER_SET) == Some(*name) {
+            missing.push(*name);
+        } else {
+            refused.push(error.as_str());
+        }
+    }
+    let missing = match missing.as_slice() {
+        [] => None,
+        [one] => Some(format!("missing required field: {one}")),
+        many => Some(format!("missing required fields: {}", many.join(", "))),
+    };
+    missing
+        .into_iter()
+        .chain(refused.into_iter().map(str::to_string))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// An operation's request body as its builder holds it until `send()`:
@@ -173,7 +268,7 @@ mod tests {
     #[test]
     fn a_body_never_given_is_checked_like_an_empty_builder() {
         let err = MessageBody::default().build().expect_err("no subject");
-        assert_eq!(err.to_string(), "no value supplied for subject");
+        assert_eq!(err.to_string(), "missing required fields: subject, to");
     }
 
     #[test]
@@ -218,11 +313,66 @@ mod tests {
     }
 
     #[test]
-    fn a_model_missing_several_fields_names_the_first_in_field_order() {
+    fn a_model_missing_several_fields_names_them_all_at_once() {
         let err = Message::try_from(Message::builder()).expect_err("subject and to are missing");
-        assert_eq!(err.to_string(), "no value supplied for subject");
+        assert_eq!(err.to_string(), "missing required fields: subject, to");
         let err = Message::try_from(Message::builder().subject("Hi")).expect_err("to is missing");
-        assert_eq!(err.to_string(), "no value supplied for to");
+        assert_eq!(err.to_string(), "missing required field: to");
+    }
+
+    #[test]
+    fn a_contact_names_every_required_field_missing_in_one_error() {
+        let err = crate::types::Contact::try_from(
+            crate::types::Contact::builder()
+                .timezone("Australia/Melbourne")
+                .work_country("Australia"),
+        )
+        .map(|_| ())
+        .expect_err("four fields missing");
+        assert_eq!(
+            err.to_string(),
+            "missing required fields: first_name, last_name, work_email_address1, \
+             work_mobile_phone1"
+        );
+    }
+
+    #[test]
+    fn missing_fields_come_first_then_each_refused_value() {
+        let text = unbuilt(&[
+            (
+                "body",
+                Some("error converting supplied value for body: too long".into()),
+            ),
+            ("subject", Some("no value supplied for subject".into())),
+            ("to", Some("no value supplied for to".into())),
+            ("label", None),
+        ]);
+        assert_eq!(
+            text,
+            "missing required fields: subject, to; error converting supplied value for body: too long"
+        );
+    }
+
+    #[test]
+    fn a_whole_number_out_of_its_range_is_refused_with_the_given_text() {
+        let limit = |value: u32| {
+            whole_param(
+                std::num::NonZeroU32::try_from(value).map(Some),
+                1..=20,
+                "limit must be a whole number from 1 to 20",
+            )
+        };
+        assert_eq!(limit(20).map(|v| v.map(|v| v.get())), Ok(Some(20)));
+        assert_eq!(
+            limit(21),
+            Err("limit must be a whole number from 1 to 20".to_string())
+        );
+        assert_eq!(
+            limit(0),
+            Err("limit must be a whole number from 1 to 20".to_string())
+        );
+        let unset: Result<Option<u32>, std::convert::Infallible> = Ok(None);
+        assert_eq!(whole_param(unset, 1..=20, "x"), Ok(None));
     }
 
     #[test]
@@ -233,7 +383,7 @@ mod tests {
             Message::builder().to("61400000002"),
         ])
         .expect_err("the second misses its subject");
-        assert_eq!(err.to_string(), "no value supplied for subject");
+        assert_eq!(err.to_string(), "missing required field: subject");
         let all = IntoField::<Option<Vec<Message>>>::into_field(vec![complete.clone(), complete])
             .expect("both complete");
         assert_eq!(all.map(|messages| messages.len()), Some(2));
