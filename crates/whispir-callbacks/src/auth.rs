@@ -189,6 +189,18 @@ impl CallbackKey {
         })
     }
 
+    /// The key itself, to register it with Whispir (a callback's
+    /// `auth.key`). Never log it.
+    pub fn expose_secret(&self) -> &str {
+        let key = self
+            .padded
+            .expose_secret()
+            .get(..self.len)
+            .unwrap_or_default();
+        // `new` accepts visible ASCII only: always UTF-8.
+        std::str::from_utf8(key).unwrap_or_default()
+    }
+
     /// Whether this key reaches the receiver unchanged in `mode`. Only the
     /// query mode has more rules than [`new`](Self::new) checks.
     fn check_for(&self, mode: AuthMode) -> Result<(), KeyError> {

@@ -48,6 +48,7 @@ pub mod models;
 pub mod operations;
 pub mod pagination;
 pub mod rate_limit;
+pub mod recipients;
 mod redirect;
 mod replay;
 pub mod response;
@@ -79,11 +80,12 @@ struct ReadmeDoctests;
 pub use location::{
     Accepted, Created, DeliveryCounts, MessageSent, WaitOptions, WaitOutcome, WaitUntil,
 };
-pub use models::IntoField;
+pub use models::{IntoField, MessageBuilder, TextError};
 pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};
 #[cfg(feature = "redis")]
 pub use rate_limit::{InvalidRedisUrl, QuotaStoreUnavailable, RedisQuota, WhenUnavailable};
+pub use recipients::{RecipientError, Recipients};
 pub use response::Response;
 pub use retry::RetryConfig;
 pub use tls::install_tls_provider;
@@ -100,6 +102,11 @@ pub use reqwest;
 /// extractor and a `tower::Service` (feature `callbacks`).
 #[cfg(feature = "callbacks")]
 pub use whispir_callbacks as callbacks;
+
+#[cfg(feature = "callbacks")]
+mod callback_setup;
+#[cfg(feature = "callbacks")]
+pub use callback_setup::CallbackSetup;
 
 impl From<BuildError> for Error {
     fn from(err: BuildError) -> Self {

@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::fmt::Display;
 
 use crate::enums::EmailType;
+use crate::recipients::{Recipients, check_list};
 use crate::types::{Email, Message, builder};
 
 /// A value an optional field of a model builder takes: the value itself
@@ -216,31 +217,106 @@ impl IntoField<Option<String>> for &String {
     }
 }
 
+/// The builder [`Message::sms`] and [`Message::email`] return: set more
+/// fields on it (`.label(..)`, `.message_type(..)`), then pass it to
+/// `message_create().body(..)` or convert it with `Message::try_from`.
+pub type MessageBuilder = builder::Message;
+
+/// A value checked before it reached a builder: the builder keeps the
+/// reason, and the model fails to build with it (nothing is sent).
+struct Checked<E>(Result<String, E>);
+
+impl<E> TryFrom<Checked<E>> for String {
+    type Error = E;
+
+    fn try_from(checked: Checked<E>) -> Result<String, E> {
+        checked.0
+    }
+}
+
+/// Why a message's text cannot be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// The SMS text, or the email subject, is empty or only spaces.
+    #[error("the text is empty")]
+    Empty,
+}
+
+fn non_empty(text: &str) -> Checked<TextError> {
+    Checked(if text.trim().is_empty() {
+        Err(TextError::Empty)
+    } else {
+        Ok(text.to_owned())
+    })
+}
+
 impl Message {
-    /// An SMS to `to` (a mobile number such as `61400000001`, or a contact,
-    /// user or distribution-list MRI; several separated by `,`).
+    /// An SMS with `text` to `to`: one mobile number (or contact, user or
+    /// distribution-list MRI), a `,`-separated list of them, or an array,
+    /// slice or `Vec` of them.
     ///
-    /// Whispir puts an SMS together from the message's subject (its first
-    /// line) and body (the rest): the first line of `text` becomes the
-    /// subject, the remaining lines the body.
-    pub fn sms(to: impl Into<String>, text: &str) -> builder::Message {
+    /// Whispir sends an SMS as the message's subject (its first line) then
+    /// its body (the rest), so the first line of `text` goes in `subject`
+    /// and the remaining lines in `body`; the recipient reads `text` as it
+    /// is (the sandbox's `SentMessage::text()` puts it back together).
+    ///
+    /// The recipients and the text are checked here ([`crate::recipients`]):
+    /// an empty text, an empty or unreadable recipient, or `;` between
+    /// recipients makes the message fail to build, naming the problem,
+    /// and nothing is sent.
+    ///
+    /// ```
+    /// use whispir::types::Message;
+    ///
+    /// let message = Message::try_from(Message::sms(["61400000001", "61400000002"], "Doors open at 9"))?;
+    /// assert_eq!(message.to, "61400000001,61400000002");
+    /// assert_eq!(message.subject, "Doors open at 9");
+    ///
+    /// let wrong = Message::try_from(Message::sms("61400000001;61400000002", "Hi"));
+    /// assert!(wrong.unwrap_err().to_string().contains("separate recipients with `,`"));
+    /// # Ok::<(), whispir::types::error::ConversionError>(())
+    /// ```
+    pub fn sms(to: impl Recipients, text: impl AsRef<str>) -> MessageBuilder {
+        let text = text.as_ref();
         let (subject, body) = match text.split_once('\n') {
             Some((first, rest)) => (first.trim_end_matches('\r'), Some(rest)),
             None => (text, None),
         };
         Message::builder()
-            .to(to.into())
-            .subject(subject)
+            .to(Checked(check_list(to.into_list())))
+            .subject(if text.trim().is_empty() {
+                Checked(Err(TextError::Empty))
+            } else {
+                Checked(Ok(subject.to_owned()))
+            })
             .body(body.map(str::to_string))
     }
 
-    /// A plain-text email to `to` (an address, or contact, user or
-    /// distribution-list MRIs separated by `,`).
-    pub fn email(to: impl Into<String>, subject: &str, body: &str) -> builder::Message {
+    /// A plain-text email with `subject` and `body` to `to`: one address
+    /// (or contact, user or distribution-list MRI), a `,`-separated list,
+    /// or an array, slice or `Vec` of them. Checked like [`Message::sms`]:
+    /// an empty subject or a bad recipient fails to build, naming it.
+    ///
+    /// ```
+    /// use whispir::types::Message;
+    ///
+    /// let message = Message::try_from(Message::email("jane@example.com", "Invoice", "Attached."))?;
+    /// assert_eq!(message.subject, "Invoice");
+    /// # Ok::<(), whispir::types::error::ConversionError>(())
+    /// ```
+    pub fn email(
+        to: impl Recipients,
+        subject: impl AsRef<str>,
+        body: impl AsRef<str>,
+    ) -> MessageBuilder {
         Message::builder()
-            .to(to.into())
-            .subject(subject)
-            .email(Email::builder().body(body).type_(EmailType::TextPlain))
+            .to(Checked(check_list(to.into_list())))
+            .subject(non_empty(subject.as_ref()))
+            .email(
+                Email::builder()
+                    .body(body.as_ref())
+                    .type_(EmailType::TextPlain),
+            )
     }
 }
 
@@ -387,6 +463,41 @@ mod tests {
         let all = IntoField::<Option<Vec<Message>>>::into_field(vec![complete.clone(), complete])
             .expect("both complete");
         assert_eq!(all.map(|messages| messages.len()), Some(2));
+    }
+
+    #[test]
+    fn an_sms_goes_to_one_number_or_a_list_given_either_way() {
+        let to = |builder: MessageBuilder| Message::try_from(builder).map(|m| m.to).ok();
+        let expected = Some("61400000001,61400000002".to_string());
+        assert_eq!(to(Message::sms("61400000001,61400000002", "Hi")), expected);
+        assert_eq!(
+            to(Message::sms(["61400000001", "61400000002"], "Hi")),
+            expected
+        );
+        let owned = vec!["61400000001".to_string(), "61400000002".to_string()];
+        assert_eq!(to(Message::sms(owned.as_slice(), "Hi")), expected);
+        assert_eq!(to(Message::sms(owned, String::from("Hi"))), expected);
+    }
+
+    #[test]
+    fn bad_recipients_and_empty_texts_are_refused_before_sending_with_the_reason() {
+        let err =
+            |builder: MessageBuilder| Message::try_from(builder).expect_err("refused").to_string();
+        assert!(err(Message::sms("", "Hi")).contains("recipient 1 is empty"));
+        assert!(err(Message::sms("61400000001", "  ")).contains("the text is empty"));
+        assert!(
+            err(Message::sms("61400000001;61400000002", "Hi"))
+                .contains("separate recipients with `,`")
+        );
+        assert!(
+            err(Message::sms("not a number", "Hi"))
+                .contains("(\"not a number\") is not a mobile number")
+        );
+        assert!(err(Message::sms(Vec::<String>::new(), "Hi")).contains("no recipient"));
+        assert!(err(Message::email("ops@", "Alert", "Disk full")).contains("\"ops@\""));
+        assert!(
+            err(Message::email("ops@example.com", "", "Disk full")).contains("the text is empty")
+        );
     }
 
     #[test]

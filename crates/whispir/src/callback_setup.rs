@@ -1,0 +1,227 @@
+//! Registering a callback and receiving it, from one description: the
+//! model Whispir is sent and the [`Receiver`] that accepts what Whispir
+//! then posts can never disagree on the key or where it travels.
+
+use whispir_callbacks::{AuthMode, CallbackKey, KeyError, Receiver};
+
+use crate::enums::{
+    CallbackAuthType, CallbackCallbacksReply, CallbackCallbacksUndeliverable, CallbackContentType,
+    CallbackRemoveHtml,
+};
+use crate::types::{Callback, CallbackAuth, CallbackCallbacks};
+use crate::{Client, Error};
+
+impl From<AuthMode> for CallbackAuthType {
+    /// The model's name for a receiver's [`AuthMode`]: the same four
+    /// places Whispir can put the key.
+    fn from(mode: AuthMode) -> Self {
+        match mode {
+            AuthMode::QueryParam => Self::Queryparam,
+            AuthMode::HttpHeader => Self::Httpheader,
+            AuthMode::BasicAuth => Self::Basicauth,
+            AuthMode::BearerToken => Self::Bearertoken,
+        }
+    }
+}
+
+/// A callback to register with Whispir: its name, the URL Whispir posts
+/// to, where the key travels ([`AuthMode`]) and which events are wanted.
+///
+/// [`register`](Self::register) creates it and gives back the matching
+/// [`Receiver`] for the server that takes the posts.
+///
+/// ```no_run
+/// use whispir::callbacks::{AuthMode, CallbackKey};
+/// use whispir::CallbackSetup;
+///
+/// # async fn run(client: whispir::Client) -> anyhow::Result<()> {
+/// let key = CallbackKey::new(std::env::var("CALLBACK_KEY")?)?;
+/// let setup = CallbackSetup::new("orders", "https://example.com/whispir", AuthMode::HttpHeader, key)?
+///     .failures_to("ops@example.com");
+/// let receiver = setup.register(&client).await?;
+/// // serve `receiver.into_service(handler)` at https://example.com/whispir
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CallbackSetup {
+    name: String,
+    url: String,
+    mode: AuthMode,
+    key: CallbackKey,
+    replies: bool,
+    undeliverable: bool,
+    retries: bool,
+    remove_html: bool,
+    failures_to: String,
+}
+
+impl CallbackSetup {
+    /// A callback named `name` posting to `url` with `key` in `mode`; it
+    /// asks for replies and undeliverable notices, JSON bodies and
+    /// Whispir's retries. Refused when `key` cannot travel unchanged in
+    /// `mode` (see [`KeyError::NotQuerySafe`]).
+    pub fn new(
+        name: impl Into<String>,
+        url: impl Into<String>,
+        mode: AuthMode,
+        key: CallbackKey,
+    ) -> Result<Self, KeyError> {
+        // The receiver checks the key for its mode: the same check here.
+        Receiver::new(mode, key.clone())?;
+        Ok(Self {
+            name: name.into(),
+            url: url.into(),
+            mode,
+            key,
+            replies: true,
+            undeliverable: true,
+            retries: true,
+            remove_html: false,
+            failures_to: String::new(),
+        })
+    }
+
+    /// Whether Whispir posts recipients' replies (default: yes).
+    pub fn replies(mut self, wanted: bool) -> Self {
+        self.replies = wanted;
+        self
+    }
+
+    /// Whether Whispir posts undeliverable notices (default: yes).
+    pub fn undeliverable(mut self, wanted: bool) -> Self {
+        self.undeliverable = wanted;
+        self
+    }
+
+    /// Whether Whispir retries a post the receiver did not accept
+    /// (default: yes; the receiver's `Deduplicator` skips repeats).
+    pub fn retries(mut self, wanted: bool) -> Self {
+        self.retries = wanted;
+        self
+    }
+
+    /// Whether Whispir strips HTML from replies (default: no).
+    pub fn remove_html(mut self, wanted: bool) -> Self {
+        self.remove_html = wanted;
+        self
+    }
+
+    /// The address Whispir tells when it cannot deliver a callback.
+    pub fn failures_to(mut self, email: impl Into<String>) -> Self {
+        self.failures_to = email.into();
+        self
+    }
+
+    /// The receiver that accepts this callback's posts.
+    pub fn receiver(&self) -> Result<Receiver, KeyError> {
+        Receiver::new(self.mode, self.key.clone())
+    }
+
+    /// The model `callback_create` sends (it carries the key: never log
+    /// it; its `Debug` shows the key as Whispir's model does).
+    pub fn model(&self) -> Callback {
+        let on = |wanted: bool| {
+            if wanted {
+                (
+                    CallbackCallbacksReply::Enabled,
+                    CallbackCallbacksUndeliverable::Enabled,
+                )
+            } else {
+                (
+                    CallbackCallbacksReply::Disabled,
+                    CallbackCallbacksUndeliverable::Disabled,
+                )
+            }
+        };
+        Callback {
+            auth: CallbackAuth {
+                key: self.key.expose_secret().to_owned(),
+                type_: self.mode.into(),
+            },
+            callbacks: CallbackCallbacks {
+                reply: on(self.replies).0,
+                undeliverable: on(self.undeliverable).1,
+            },
+            content_type: CallbackContentType::Json,
+            email: self.failures_to.clone(),
+            id: None,
+            link: None,
+            name: self.name.clone(),
+            remove_html: if self.remove_html {
+                CallbackRemoveHtml::Enabled
+            } else {
+                CallbackRemoveHtml::Disabled
+            },
+            retries_enabled: self.retries,
+            url: self.url.clone(),
+        }
+    }
+
+    /// Registers the callback with Whispir (`callback_create`, in the
+    /// client's workspace if it has one) and gives the matching receiver.
+    pub async fn register(&self, client: &Client) -> Result<Receiver, Error> {
+        // The receiver first: a key it refused would never be registered.
+        // (`new` checked it for this mode already; never unwrapped.)
+        let receiver = self
+            .receiver()
+            .map_err(|err| Error::invalid_request(Some("callbackCreate"), err.to_string()))?;
+        client.callback_create().body(self.model()).send().await?;
+        Ok(receiver)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> CallbackKey {
+        CallbackKey::new("example-key-1").expect("a valid key")
+    }
+
+    #[test]
+    fn every_receiver_mode_has_its_model_name() {
+        for mode in AuthMode::ALL {
+            assert_eq!(CallbackAuthType::from(mode).as_str(), mode.as_str());
+        }
+    }
+
+    #[test]
+    fn the_model_carries_what_the_receiver_checks() {
+        let setup = CallbackSetup::new(
+            "orders",
+            "https://example.com/cb",
+            AuthMode::BearerToken,
+            key(),
+        )
+        .expect("a valid setup")
+        .undeliverable(false)
+        .failures_to("ops@example.com");
+        let model = serde_json::to_value(setup.model()).expect("json");
+        assert_eq!(
+            model["auth"],
+            serde_json::json!({"type": "bearertoken", "key": "example-key-1"})
+        );
+        assert_eq!(
+            model["callbacks"],
+            serde_json::json!({"reply": "enabled", "undeliverable": "disabled"})
+        );
+        assert_eq!(model["contentType"], "json");
+        assert_eq!(model["retriesEnabled"], true);
+        assert_eq!(model["email"], "ops@example.com");
+        assert_eq!(setup.receiver().expect("receiver").accepted_keys().len(), 1);
+    }
+
+    #[test]
+    fn a_key_that_cannot_travel_in_its_mode_is_refused_at_once() {
+        let key = CallbackKey::new("a&b").expect("visible ASCII");
+        assert!(matches!(
+            CallbackSetup::new(
+                "orders",
+                "https://example.com/cb",
+                AuthMode::QueryParam,
+                key
+            ),
+            Err(KeyError::NotQuerySafe { .. })
+        ));
+    }
+}

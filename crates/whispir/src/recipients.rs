@@ -1,0 +1,253 @@
+//! Who a message goes to: one recipient or a list, checked before anything
+//! is sent.
+//!
+//! Whispir reads a message's `to` as recipients separated by `,`: mobile
+//! numbers (`61400000001`, `+61400000001`), email addresses, and MRIs, the
+//! `@`-addresses Whispir gives contacts, users and distribution lists. A
+//! recipient it cannot read fails the whole send, so the SDK refuses the
+//! same mistakes first, with the reason: an empty list or entry, `;` as a
+//! separator, text that is neither a number nor an address.
+
+/// The longest mobile number, in digits (E.164: 15).
+const MOST_DIGITS: usize = 15;
+/// The shortest number Whispir can route, in digits (short codes).
+const FEWEST_DIGITS: usize = 3;
+
+/// One recipient or several, as `Message::sms` and `Message::email` take
+/// them: a `&str` or `String` (itself a `,`-separated list), or an array,
+/// slice or `Vec` of them.
+///
+/// ```
+/// use whispir::types::Message;
+///
+/// let one = Message::sms("61400000001", "Your code is 1234");
+/// let two = Message::sms(["61400000001", "61400000002"], "Doors open at 9");
+/// let many = Message::sms(vec!["61400000001".to_string()], "Hello");
+/// ```
+pub trait Recipients {
+    /// The recipients, in order, as written.
+    fn into_list(self) -> Vec<String>;
+}
+
+impl Recipients for &str {
+    fn into_list(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+
+impl Recipients for String {
+    fn into_list(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl Recipients for &String {
+    fn into_list(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> Recipients for [S; N] {
+    fn into_list(self) -> Vec<String> {
+        self.iter().map(|s| s.as_ref().to_owned()).collect()
+    }
+}
+
+impl<S: AsRef<str>> Recipients for &[S] {
+    fn into_list(self) -> Vec<String> {
+        self.iter().map(|s| s.as_ref().to_owned()).collect()
+    }
+}
+
+impl<S: AsRef<str>> Recipients for Vec<S> {
+    fn into_list(self) -> Vec<String> {
+        self.iter().map(|s| s.as_ref().to_owned()).collect()
+    }
+}
+
+/// Why a message's recipients cannot be sent to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecipientError {
+    /// No recipient at all.
+    #[error("no recipient: give at least one mobile number, email address or MRI")]
+    None,
+    /// An entry of the list is empty (`"61400000001,"`, `""`).
+    #[error("recipient {position} is empty")]
+    Empty {
+        /// Its place in the list, from 1.
+        position: usize,
+    },
+    /// `;` where Whispir separates recipients with `,`.
+    #[error(
+        "recipient {position} ({given:?}) uses `;`: separate recipients with `,` or give a list"
+    )]
+    Semicolon {
+        /// Its place in the list, from 1.
+        position: usize,
+        /// The entry as given.
+        given: String,
+    },
+    /// Neither a mobile number, an email address nor an MRI.
+    #[error(
+        "recipient {position} ({given:?}) is not a mobile number (3 to 15 digits, an optional leading +), an email address or an MRI"
+    )]
+    Unreadable {
+        /// Its place in the list, from 1.
+        position: usize,
+        /// The entry as given.
+        given: String,
+    },
+}
+
+/// Checks `to` as Whispir reads it (recipients separated by `,`, spaces
+/// around each ignored) and gives it back in that form.
+///
+/// ```
+/// use whispir::recipients::{RecipientError, check};
+///
+/// assert_eq!(check("61400000001, +61400000002").unwrap(), "61400000001,+61400000002");
+/// assert!(matches!(check("61400000001;61400000002"), Err(RecipientError::Semicolon { .. })));
+/// ```
+pub fn check(to: &str) -> Result<String, RecipientError> {
+    join(to.split(','))
+}
+
+/// Checks every recipient of `list` (each may itself hold several,
+/// separated by `,`) and joins them as Whispir reads them.
+pub(crate) fn check_list(list: Vec<String>) -> Result<String, RecipientError> {
+    join(list.iter().flat_map(|entry| entry.split(',')))
+}
+
+fn join<'a>(entries: impl Iterator<Item = &'a str>) -> Result<String, RecipientError> {
+    let mut joined = String::new();
+    for (index, entry) in entries.enumerate() {
+        let position = index + 1;
+        let entry = entry.trim();
+        check_one(entry, position)?;
+        if !joined.is_empty() {
+            joined.push(',');
+        }
+        joined.push_str(entry);
+    }
+    if joined.is_empty() {
+        return Err(RecipientError::None);
+    }
+    Ok(joined)
+}
+
+fn check_one(entry: &str, position: usize) -> Result<(), RecipientError> {
+    if entry.is_empty() {
+        return Err(RecipientError::Empty { position });
+    }
+    if entry.contains(';') {
+        return Err(RecipientError::Semicolon {
+            position,
+            given: entry.to_owned(),
+        });
+    }
+    if is_number(entry) || is_address(entry) {
+        Ok(())
+    } else {
+        Err(RecipientError::Unreadable {
+            position,
+            given: entry.to_owned(),
+        })
+    }
+}
+
+/// A mobile number: digits, an optional leading `+`.
+fn is_number(entry: &str) -> bool {
+    let digits = entry.strip_prefix('+').unwrap_or(entry);
+    (FEWEST_DIGITS..=MOST_DIGITS).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An email address or an MRI (`Jane.Smith.company@Contact.whispir.au`):
+/// text on both sides of one `@`, a dot in the part after it, and no
+/// space or control character anywhere.
+fn is_address(entry: &str) -> bool {
+    let Some((local, domain)) = entry.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| !label.is_empty())
+        && !entry.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_addresses_and_mris_are_read_as_whispir_reads_them() {
+        for good in [
+            "61400000001",
+            "+61400000001",
+            "123",
+            "jane@example.com",
+            "Jane.Smith.company@Contact.whispir.au",
+            "DL_Staff.company@list.whispir.com",
+        ] {
+            assert_eq!(check(good).as_deref(), Ok(good), "{good}");
+        }
+        assert_eq!(
+            check(" 61400000001 ,jane@example.com").as_deref(),
+            Ok("61400000001,jane@example.com")
+        );
+    }
+
+    #[test]
+    fn each_mistake_is_refused_with_its_reason_and_place() {
+        assert_eq!(check(""), Err(RecipientError::Empty { position: 1 }));
+        assert_eq!(
+            check("61400000001,"),
+            Err(RecipientError::Empty { position: 2 })
+        );
+        assert!(matches!(
+            check("61400000001;61400000002"),
+            Err(RecipientError::Semicolon { position: 1, .. })
+        ));
+        for bad in [
+            "not a number",
+            "0400 000 001",
+            "12",
+            "1234567890123456",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "jane@@example.com",
+            "jane @example.com",
+            "jane@example..com",
+        ] {
+            assert!(
+                matches!(
+                    check(bad),
+                    Err(RecipientError::Unreadable { position: 1, .. })
+                ),
+                "{bad}: {:?}",
+                check(bad)
+            );
+        }
+        assert_eq!(check_list(Vec::new()), Err(RecipientError::None));
+    }
+
+    #[test]
+    fn a_list_may_hold_lists() {
+        let list = ["61400000001,61400000002", "jane@example.com"].into_list();
+        assert_eq!(
+            check_list(list).as_deref(),
+            Ok("61400000001,61400000002,jane@example.com")
+        );
+    }
+
+    #[test]
+    fn the_reason_names_the_entry_and_what_would_do() {
+        let err = check("61400000001,call me").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "recipient 2 (\"call me\") is not a mobile number (3 to 15 digits, an optional leading +), an email address or an MRI"
+        );
+    }
+}
