@@ -3,7 +3,7 @@
 //! a journal next to the work records every row before and after its send,
 //! so a run that crashed or was stopped can be started again.
 //!
-//! `cargo run -p whispir --example bulk_send -- [CSV] [--journal PATH]`
+//! `cargo run -p whispir-examples --example bulk_send -- [CSV] [--journal PATH]`
 //!
 //! Without a CSV the example sends its 25 demo rows
 //! (`examples/data/recipients.csv`) with a journal in a temporary folder.
@@ -13,9 +13,6 @@
 //! send started but whose outcome is unknown (a crash in between, a timeout
 //! after sending) is never sent again automatically: it is listed at the
 //! end, to be checked before it is removed from the journal by hand.
-
-#[path = "common/mod.rs"]
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
@@ -149,7 +146,7 @@ fn paths() -> anyhow::Result<(PathBuf, PathBuf)> {
             let folder = std::env::temp_dir().join(format!("whispir-bulk-{}", std::process::id()));
             std::fs::create_dir_all(&folder)?;
             let demo = folder.join("recipients.csv");
-            std::fs::write(&demo, include_str!("data/recipients.csv"))?;
+            std::fs::write(&demo, include_str!("../data/recipients.csv"))?;
             demo
         }
     };
@@ -161,7 +158,7 @@ fn paths() -> anyhow::Result<(PathBuf, PathBuf)> {
 async fn main() -> anyhow::Result<()> {
     let (csv, journal_path) = paths()?;
     let plan = plan_from_env()?;
-    let target = common::Target::from_env().await?;
+    let target = whispir_examples::Target::from_env().await?;
     // The same client, held to the plan: requests wait instead of being
     // refused, and a spent daily budget stops the run without sending.
     let client = match &target.sandbox {

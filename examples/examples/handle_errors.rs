@@ -2,10 +2,7 @@
 //! message that does not exist, a spent quota (against the sandbox only),
 //! and an id the SDK refuses before sending anything.
 //!
-//! `cargo run -p whispir --example handle_errors`
-
-#[path = "common/mod.rs"]
-mod common;
+//! `cargo run -p whispir-examples --example handle_errors`
 
 use whispir::{Client, Credentials, RetryConfig};
 use whispir_sandbox::{Quota, Sandbox};
@@ -38,7 +35,7 @@ fn show(what: &str, err: &whispir::Error) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let target = common::Target::from_env().await?;
+    let target = whispir_examples::Target::from_env().await?;
     let client = &target.client;
 
     let base_url = match &target.sandbox {

@@ -1,15 +1,12 @@
 //! Lists the messages of the default workspace, page by page.
 //!
-//! `cargo run -p whispir --example list_messages`
-
-#[path = "common/mod.rs"]
-mod common;
+//! `cargo run -p whispir-examples --example list_messages`
 
 use whispir::ListStream as _;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let target = common::Target::from_env().await?;
+    let target = whispir_examples::Target::from_env().await?;
     let mut messages = target.client.message_list().stream();
     let mut count = 0;
     while let Some(message) = messages.try_next().await? {

@@ -1,16 +1,13 @@
 //! Sends a plain-text email and prints the message id.
 //!
-//! `cargo run -p whispir --example send_email` (`WHISPIR_TO` picks the
+//! `cargo run -p whispir-examples --example send_email` (`WHISPIR_TO` picks the
 //! address when sending for real).
-
-#[path = "common/mod.rs"]
-mod common;
 
 use whispir::types::Message;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let target = common::Target::from_env().await?;
+    let target = whispir_examples::Target::from_env().await?;
     let to = std::env::var("WHISPIR_TO").unwrap_or_else(|_| "ops@example.com".to_string());
     let sent = target
         .client

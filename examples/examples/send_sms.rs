@@ -1,16 +1,13 @@
 //! Sends one SMS and prints what Whispir answered.
 //!
-//! `cargo run -p whispir --example send_sms` (an embedded sandbox unless
+//! `cargo run -p whispir-examples --example send_sms` (an embedded sandbox unless
 //! `WHISPIR_API_KEY` is set; `WHISPIR_TO` picks the recipient).
-
-#[path = "common/mod.rs"]
-mod common;
 
 use whispir::types::Message;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let target = common::Target::from_env().await?;
+    let target = whispir_examples::Target::from_env().await?;
     let to = target.recipient();
     let sent = target
         .client

@@ -1,9 +1,6 @@
 //! Sends an SMS and waits until Whispir reports it delivered (or failed).
 //!
-//! `cargo run -p whispir --example wait_for_delivery`
-
-#[path = "common/mod.rs"]
-mod common;
+//! `cargo run -p whispir-examples --example wait_for_delivery`
 
 use std::time::Duration;
 
@@ -12,7 +9,7 @@ use whispir::{WaitOptions, WaitUntil};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let target = common::Target::from_env().await?;
+    let target = whispir_examples::Target::from_env().await?;
     let client = &target.client;
     let sent = client
         .message_create()

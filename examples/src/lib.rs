@@ -1,10 +1,12 @@
-//! How every example gets its client: the real API when `WHISPIR_API_KEY`
+//! The examples of whispir-rs (`examples/*.rs`, run with `cargo run -p
+//! whispir-examples --example send_sms`), in a crate of their own so that
+//! running one builds only the SDK, the sandbox and what the examples use.
+//!
+//! This library is what they share: how every example gets its client:
+//! the real API when `WHISPIR_API_KEY`
 //! is set (with `WHISPIR_USERNAME`/`WHISPIR_PASSWORD` or `WHISPIR_TOKEN`,
 //! and `WHISPIR_REGION` or `WHISPIR_BASE_URL`), otherwise an embedded
 //! sandbox, so that every example runs without a Whispir account.
-
-// Each example uses the parts it needs.
-#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -14,7 +16,9 @@ use whispir_sandbox::Sandbox;
 /// Where an example sends: the client, and the sandbox it talks to (kept
 /// alive as long as the example runs).
 pub struct Target {
+    /// The client every example calls through.
     pub client: Client,
+    /// The embedded sandbox, when the real API is not configured.
     pub sandbox: Option<Sandbox>,
 }
 

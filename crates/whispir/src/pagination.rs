@@ -177,9 +177,9 @@ pub struct Items<'a, T> {
     pages: u32,
     max_pages: u32,
     /// Items yielded so far.
-    yielded: u64,
+    yielded: usize,
     /// The most items to yield, if limited ([`Items::max_items`]).
-    max_items: Option<u64>,
+    max_items: Option<usize>,
     /// Fingerprints of the last pages read ([`RECENT_PAGES`] at most).
     recent: VecDeque<u64>,
 }
@@ -277,7 +277,7 @@ impl<'a, T> Items<'a, T> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn max_items(mut self, max_items: u64) -> Self {
+    pub fn max_items(mut self, max_items: usize) -> Self {
         self.max_items = Some(max_items);
         self
     }

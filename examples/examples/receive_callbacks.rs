@@ -1,26 +1,41 @@
 //! Receive Whispir callbacks from the sandbox: a receiver on a loopback
-//! port, a callback registered with the SDK (key in a header), and a message
+//! port, a callback registered with `CallbackSetup` (key in a header, the
+//! same description for the registration and the receiver), and a message
 //! sent with it to two numbers, one of which cannot be reached. The sandbox
 //! posts the delivery failure, then a simulated reply; the handler prints
 //! both, and would skip either if Whispir sent it again.
 //!
-//! Run with `cargo run -p whispir-callbacks --example receive_callbacks`.
+//! Run with `cargo run -p whispir-examples --example receive_callbacks`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::sync::mpsc;
-use whispir::types;
-use whispir_callbacks::{AuthMode, Callback, CallbackKey, CallbackKind, Deduplicator, Receiver};
+use whispir::CallbackSetup;
+use whispir::callbacks::{AuthMode, Callback, CallbackKey, CallbackKind, Deduplicator};
+use whispir::types::Message;
 use whispir_sandbox::{FAILING_NUMBER, Sandbox};
 
 const KEY: &str = "example-callback-key-1";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The receiving side: the key this URL is registered with.
-    let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new(KEY)?)?;
+    // The sending side, against an offline Whispir.
+    let sandbox = Sandbox::builder()
+        .message_step(Duration::from_millis(100))
+        .start()
+        .await?;
+    let client = sandbox.client();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/whispir/callbacks", listener.local_addr()?);
+
+    // One description: registered with Whispir, and the receiver for it.
+    let receiver =
+        CallbackSetup::new("orders", &url, AuthMode::HttpHeader, CallbackKey::new(KEY)?)?
+            .failures_to("ops@example.com")
+            .register(client)
+            .await?;
     // Whispir retries for up to a day: remember events a little longer.
     let seen = Arc::new(Deduplicator::new(10_000, Duration::from_secs(25 * 3600)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
@@ -37,31 +52,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let app = Router::new().route_service("/whispir/callbacks", service);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/whispir/callbacks", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
     println!("receiving callbacks at {url}");
 
-    // The sending side, against an offline Whispir.
-    let sandbox = Sandbox::builder()
-        .message_step(Duration::from_millis(100))
-        .start()
-        .await?;
-    let client = sandbox.client();
-    let callback: types::Callback = serde_json::from_value(serde_json::json!({
-        "name": "orders", "url": url, "auth": {"type": "httpheader", "key": KEY},
-        "contentType": "json", "removeHTML": "disabled", "retriesEnabled": true,
-        "email": "ops@example.com",
-        "callbacks": {"reply": "enabled", "undeliverable": "enabled"}
-    }))?;
-    client.callback_create().body(callback).send().await?;
-    let message: types::Message = serde_json::from_value(serde_json::json!({
-        "to": format!("61400000002,{FAILING_NUMBER}"),
-        "subject": "Your order ORD-42 is ready",
-        "body": "Reply YES to confirm pickup tomorrow.",
-        "callbackId": "orders",
-        "callbackParameters": {"orderId": "ORD-42"}
-    }))?;
+    let message = Message::sms(
+        ["61400000002", FAILING_NUMBER],
+        "Your order ORD-42 is ready\nReply YES to confirm pickup tomorrow.",
+    )
+    .callback_id("orders")
+    .callback_parameters(std::collections::BTreeMap::from([(
+        "orderId".to_string(),
+        "ORD-42".to_string(),
+    )]));
     let sent = client.message_create().body(message).send().await?;
     let message_id = sent.message_id().unwrap_or_default().to_string();
     println!("sent message {message_id}");
