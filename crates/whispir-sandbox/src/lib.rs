@@ -33,6 +33,15 @@
 //! (message timing, failing recipients, replies, quotas, faults), with an
 //! example.
 //!
+//! # Features
+//!
+//! - `schema-checks` (default): every request body and parameter is
+//!   checked against the spec's schemas, as Whispir checks them (a 400 or
+//!   422 naming the field). It brings a JSON Schema validator, most of the
+//!   sandbox's build; without it only the sandbox's own rules hold (vendor
+//!   media types, recipients, credentials, quotas, required fields).
+//! - `cli`: the `whispir-sandbox` binary.
+//!
 //! # The binary
 //!
 //! The `whispir-sandbox` binary needs the `cli` feature (so that the
