@@ -130,6 +130,13 @@ impl VisitMut for Boxing {
                 call.args = parse_quote!(crate::models::Body::model);
                 self.rewritten += 1;
             }
+            // progenitor's "conversion to `Type` for body failed: …" names
+            // a Rust type; the reason alone says it, after the field.
+            (0, Expr::MethodCall(call))
+                if call.method == "map_err" && text(&call.args).contains("forbodyfailed") =>
+            {
+                call.args = parse_quote!(|reason| format!("body: {reason}"));
+            }
             (1, Expr::MethodCall(call))
                 if call.method == "map"
                     && text(&call.receiver) == "self.body"
@@ -165,7 +172,10 @@ mod tests {
             }
             impl<'a> MessageCreate<'a> {
                 pub fn body<V>(mut self, value: V) -> Self {
-                    self.body = value.try_into().map(From::from).map_err(|s| format!("{}", s));
+                    self.body = value
+                        .try_into()
+                        .map(From::from)
+                        .map_err(|s| format!("conversion to `Message` for body failed: {}", s));
                     self
                 }
                 pub fn body_map<F>(mut self, f: F) -> Self {
@@ -200,6 +210,8 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(".map(crate::models::Body::model)"), "{out}");
+        assert!(out.contains(r#"format!("body:{reason}")"#), "{out}");
+        assert!(!out.contains("conversionto"), "{out}");
         assert!(out.contains("self.body.map(|body|body.map(f))"), "{out}");
         assert!(out.contains("and_then(|v|v.build().map_err("), "{out}");
         assert!(!out.contains("try_from"), "{out}");

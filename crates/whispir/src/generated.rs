@@ -25204,7 +25204,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Activity` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -25506,7 +25506,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -25668,7 +25668,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Callback` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -26013,9 +26013,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `CallbackCall` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -26299,7 +26297,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -26550,7 +26548,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Contact` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -27137,9 +27135,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `DistributionList` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -27347,9 +27343,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `DistributionList` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -27698,7 +27692,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -27969,7 +27963,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Event` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -28066,7 +28060,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Import` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -28264,7 +28258,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -28443,7 +28437,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Key` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -28735,7 +28729,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Message` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -29311,9 +29305,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `SendCodeCreateBody` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -29410,11 +29402,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `VerifyCodeCreateBody` for body failed: {}", s
-                    )
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -29690,7 +29678,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -29886,7 +29874,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Resource` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -30209,9 +30197,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `ResponseRule` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -30412,9 +30398,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `ResponseRule` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -30740,7 +30724,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -30935,7 +30919,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Scenario` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -31346,7 +31330,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -31542,7 +31526,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `Template` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -31852,7 +31836,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `User` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -32061,7 +32045,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| format!("conversion to `User` for body failed: {}", s));
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -32333,9 +32317,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `Workspace` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
@@ -32501,9 +32483,7 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(crate::models::Body::model)
-                .map_err(|s| {
-                    format!("conversion to `Workspace` for body failed: {}", s)
-                });
+                .map_err(|reason| format!("body: {reason}"));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self

@@ -35,7 +35,7 @@ pub trait BuildsModel<M> {
 /// value, or the error text naming the field (kept until the model is
 /// built).
 pub(crate) fn field<V, E: Display>(converted: Result<V, E>, name: &str) -> Result<V, String> {
-    converted.map_err(|err| format!("error converting supplied value for {name}: {err}"))
+    converted.map_err(|err| format!("{name}: {err}"))
 }
 
 /// What every generated operation-builder setter does with its converted
@@ -224,15 +224,27 @@ pub type MessageBuilder = builder::Message;
 
 /// A value checked before it reached a builder: the builder keeps the
 /// reason, and the model fails to build with it (nothing is sent).
-struct Checked<E>(Result<String, E>);
+struct Checked<T, E>(Result<T, E>);
 
-impl<E> TryFrom<Checked<E>> for String {
+impl<E> TryFrom<Checked<String, E>> for String {
     type Error = E;
 
-    fn try_from(checked: Checked<E>) -> Result<String, E> {
+    fn try_from(checked: Checked<String, E>) -> Result<String, E> {
         checked.0
     }
 }
+
+impl<E: Display> IntoField<Option<String>> for Checked<Option<String>, E> {
+    type Error = E;
+
+    fn into_field(self) -> Result<Option<String>, E> {
+        self.0
+    }
+}
+
+/// The longest subject, and SMS body, Whispir takes, in characters (the
+/// spec's `maxLength` of both).
+const MOST_TEXT_CHARACTERS: usize = 1570;
 
 /// Why a message's text cannot be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -240,13 +252,41 @@ pub enum TextError {
     /// The SMS text, or the email subject, is empty or only spaces.
     #[error("the text is empty")]
     Empty,
+    /// The SMS text's first line is empty or only spaces: Whispir sends it
+    /// as the subject, which a message must have.
+    #[error(
+        "the text's first line is empty: Whispir needs it as the message's subject; start the text with a line of words"
+    )]
+    FirstLineEmpty,
+    /// The subject (an SMS's first line) or an SMS's body (the rest) is
+    /// longer than Whispir takes.
+    #[error(
+        "the {part} is {characters} characters long; Whispir takes at most 1570: shorten it"
+    )]
+    TooLong {
+        /// `subject`, `SMS text's first line` or `SMS text after its first line`.
+        part: &'static str,
+        /// Its length in characters.
+        characters: usize,
+    },
 }
 
-fn non_empty(text: &str) -> Checked<TextError> {
+/// `text` if it is at most [`MOST_TEXT_CHARACTERS`] long; else why not,
+/// naming it as `part`.
+fn fits(text: &str, part: &'static str) -> Result<(), TextError> {
+    let characters = text.chars().count();
+    if characters > MOST_TEXT_CHARACTERS {
+        Err(TextError::TooLong { part, characters })
+    } else {
+        Ok(())
+    }
+}
+
+fn non_empty(text: &str) -> Checked<String, TextError> {
     Checked(if text.trim().is_empty() {
         Err(TextError::Empty)
     } else {
-        Ok(text.to_owned())
+        fits(text, "subject").map(|()| text.to_owned())
     })
 }
 
@@ -261,7 +301,8 @@ impl Message {
     /// is (the sandbox's `SentMessage::text()` puts it back together).
     ///
     /// The recipients and the text are checked here ([`crate::recipients`]):
-    /// an empty text, an empty or unreadable recipient, or `;` between
+    /// an empty text or first line, a first line or rest longer than 1570
+    /// characters, an empty or unreadable recipient, or `;` between
     /// recipients makes the message fail to build, naming the problem,
     /// and nothing is sent.
     ///
@@ -282,14 +323,20 @@ impl Message {
             Some((first, rest)) => (first.trim_end_matches('\r'), Some(rest)),
             None => (text, None),
         };
+        let subject = if text.trim().is_empty() {
+            Err(TextError::Empty)
+        } else if subject.trim().is_empty() {
+            Err(TextError::FirstLineEmpty)
+        } else {
+            fits(subject, "SMS text's first line").map(|()| subject.to_owned())
+        };
+        let body = body
+            .map(|body| fits(body, "SMS text after its first line").map(|()| body.to_owned()))
+            .transpose();
         Message::builder()
             .to(Checked(check_list(to.into_list())))
-            .subject(if text.trim().is_empty() {
-                Checked(Err(TextError::Empty))
-            } else {
-                Checked(Ok(subject.to_owned()))
-            })
-            .body(body.map(str::to_string))
+            .subject(Checked(subject))
+            .body(Checked(body))
     }
 
     /// A plain-text email with `subject` and `body` to `to`: one address
@@ -415,18 +462,12 @@ mod tests {
     #[test]
     fn missing_fields_come_first_then_each_refused_value() {
         let text = unbuilt(&[
-            (
-                "body",
-                Some("error converting supplied value for body: too long".into()),
-            ),
+            ("body", Some("body: too long".into())),
             ("subject", Some("no value supplied for subject".into())),
             ("to", Some("no value supplied for to".into())),
             ("label", None),
         ]);
-        assert_eq!(
-            text,
-            "missing required fields: subject, to; error converting supplied value for body: too long"
-        );
+        assert_eq!(text, "missing required fields: subject, to; body: too long");
     }
 
     #[test]
@@ -490,9 +531,26 @@ mod tests {
                 .contains("separate recipients with `,`")
         );
         assert!(
-            err(Message::sms("not a number", "Hi"))
-                .contains("(\"not a number\") is not a mobile number")
+            err(Message::sms("not a number!", "Hi"))
+                .contains("(\"not a number!\") is not a mobile number")
         );
+        assert!(err(Message::sms("61400000001", "\nHi")).contains("first line is empty"));
+        assert!(err(Message::sms("61400000001", " \r\nHi")).contains("first line is empty"));
+        let long = "a".repeat(1571);
+        assert!(
+            err(Message::sms("61400000001", long.as_str()))
+                .contains("first line is 1571 characters long")
+        );
+        assert!(
+            err(Message::sms("61400000001", format!("Hi\n{long}")))
+                .contains("after its first line is 1571 characters long")
+        );
+        assert!(
+            err(Message::email("ops@example.com", long.as_str(), "Disk full"))
+                .contains("subject is 1571 characters long")
+        );
+        let fits = "a".repeat(1570);
+        assert!(Message::try_from(Message::sms("61400000001", format!("{fits}\n{fits}"))).is_ok());
         assert!(err(Message::sms(Vec::<String>::new(), "Hi")).contains("no recipient"));
         assert!(err(Message::email("ops@", "Alert", "Disk full")).contains("\"ops@\""));
         assert!(
