@@ -2,9 +2,11 @@
 //! has recipients it can read and a subject.
 //!
 //! `to` holds recipients separated by `,`: mobile numbers (digits, an
-//! optional leading `+`), email addresses, and MRIs, the `@`-addresses
+//! optional leading `+`), email addresses, MRIs, the `@`-addresses
 //! Whispir gives contacts, users and distribution lists
-//! (`John_Wick.1143139@Contact.whispir.au`). The spec types `to` and
+//! (`John_Wick.1143139@Contact.whispir.au`), and distribution-list names
+//! (letters, digits and spaces: "name can be directly used to send in
+//! messages"). The spec types `to` and
 //! `subject` as any string, so its schema cannot refuse these mistakes.
 
 use axum::http::StatusCode;
@@ -73,10 +75,10 @@ fn check_recipients(to: &str) -> Result<(), ApiFailure> {
                 "separate recipients with `,`",
             ));
         }
-        if !is_number(entry) && !is_address(entry) {
+        if !is_number(entry) && !is_address(entry) && !is_list_name(entry) {
             return Err(refuse(
                 format!(
-                    "to: recipient {position} ({entry:?}) is not a mobile number, email address or MRI"
+                    "to: recipient {position} ({entry:?}) is not a mobile number, email address, MRI or distribution-list name"
                 ),
                 "a mobile number is 3 to 15 digits with an optional leading +",
             ));
@@ -103,6 +105,12 @@ fn is_address(entry: &str) -> bool {
         && domain.split('.').count() >= 2
         && domain.split('.').all(|label| !label.is_empty())
         && !entry.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A distribution list's name: letters, digits and spaces, at least one
+/// letter (a number written with spaces is no name).
+fn is_list_name(entry: &str) -> bool {
+    entry.chars().any(char::is_alphabetic) && entry.chars().all(|c| c.is_alphanumeric() || c == ' ')
 }
 
 #[cfg(test)]
@@ -133,6 +141,8 @@ mod tests {
             "Staff.company@list.company.whispir.au",
             "61400400400,test@test.com",
             " 61400000001 , 61400000002 ",
+            "My_Distribution_List.company_name@list.company.whispir.sg",
+            "My Distribution List",
         ] {
             assert!(check_message(&sms(to, "Hi"), false).is_ok(), "{to}");
         }
@@ -155,7 +165,8 @@ mod tests {
     #[test]
     fn text_that_is_no_recipient_is_refused() {
         for to in [
-            "not a number",
+            "not a number!",
+            "My_Distribution_List",
             "12",
             "1234567890123456",
             "61 400 000 001",
@@ -174,7 +185,7 @@ mod tests {
     #[test]
     fn a_bulk_message_may_leave_to_empty_and_a_template_the_subject() {
         assert!(check_message(&sms("", "Hi"), true).is_ok());
-        assert!(check_message(&sms("nope", "Hi"), true).is_err());
+        assert!(check_message(&sms("nope!", "Hi"), true).is_err());
         let templated = json!({"to": "61400000001", "subject": "", "messageTemplateId": "T1"});
         assert!(check_message(&templated, false).is_ok());
     }

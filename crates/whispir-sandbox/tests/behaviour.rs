@@ -982,11 +982,11 @@ async fn a_recipient_that_is_no_number_address_or_mri_is_unprocessable() {
     let (status, text) = refused_send(
         &api,
         MESSAGE,
-        &json!({"to": "not a number", "subject": "Hi"}),
+        &json!({"to": "not a number!", "subject": "Hi"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(text.contains("\"not a number\""), "{text}");
+    assert!(text.contains("\"not a number!\""), "{text}");
     assert!(api.sandbox.sent_messages().is_empty());
 }
 
@@ -1118,4 +1118,26 @@ async fn the_records_keep_only_the_newest_past_their_limits() {
     let requests = api.sandbox.requests();
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[1].body.as_ref().unwrap()["subject"], "third");
+}
+
+/// The spec requires a callback's `email` and types it as an address:
+/// `CallbackSetup::register` refuses a setup without one for this reason.
+#[tokio::test]
+async fn a_callback_without_an_address_for_failures_is_refused() {
+    let api = Api::start(Sandbox::builder()).await;
+    let created = api
+        .post(
+            "/callbacks",
+            CALLBACK,
+            &json!({
+                "name": "no-email", "url": "https://example.com/cb",
+                "auth": {"type": "httpheader", "key": "k"}, "contentType": "json",
+                "removeHTML": "disabled", "retriesEnabled": true, "email": "",
+                "callbacks": {"reply": "enabled", "undeliverable": "enabled"}
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_client_error(), "{}", created.status());
 }

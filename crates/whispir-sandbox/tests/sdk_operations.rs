@@ -496,3 +496,34 @@ async fn calls_without_a_workspace_act_in_the_default_one() -> whispir::Result<(
     );
     Ok(())
 }
+
+/// What `Message::sms` and `Message::email` build, the sandbox accepts:
+/// the SDK's checks never let through a message Whispir refuses.
+#[tokio::test]
+async fn every_message_the_sdk_builds_is_accepted() {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let client = sandbox.client();
+    let long_line = "a".repeat(1571);
+    let many = vec!["61400000001"; 834];
+    let cases = [
+        types::Message::sms("61400000001", "\nHello"),
+        types::Message::sms("61400000001", "  \r\nHello"),
+        types::Message::sms("61400000001", long_line.as_str()),
+        types::Message::sms("61400000001", format!("Hi\n{long_line}")),
+        types::Message::sms(many, "Hi"),
+        types::Message::sms("My Distribution List, 61400000001", "Hi"),
+        types::Message::email("ops@example.com", long_line.as_str(), "Disk full"),
+        types::Message::email(
+            "My_Distribution_List.company_name@list.company.whispir.sg",
+            "Alert",
+            "Disk full",
+        ),
+    ];
+    for (index, case) in cases.into_iter().enumerate() {
+        let Ok(message) = types::Message::try_from(case) else {
+            continue;
+        };
+        let sent = client.message_create().body(message).send().await;
+        assert!(sent.is_ok(), "case {index}: built, then refused: {sent:?}");
+    }
+}

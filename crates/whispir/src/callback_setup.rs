@@ -107,6 +107,8 @@ impl CallbackSetup {
     }
 
     /// The address Whispir tells when it cannot deliver a callback.
+    /// Whispir requires one: [`register`](Self::register) refuses a setup
+    /// without it.
     pub fn failures_to(mut self, email: impl Into<String>) -> Self {
         self.failures_to = email.into();
         self
@@ -157,9 +159,33 @@ impl CallbackSetup {
         }
     }
 
+    /// Why Whispir would refuse `failures_to`, if it would: the spec
+    /// requires `email`, an address of at most 64 characters.
+    fn failures_to_problem(&self) -> Option<String> {
+        let email = &self.failures_to;
+        if email.trim().is_empty() {
+            Some(
+                "no address for failed callbacks: Whispir requires one; \
+                 set it with CallbackSetup::failures_to"
+                    .to_string(),
+            )
+        } else if !crate::recipients::is_address(email) || email.chars().count() > 64 {
+            Some(format!(
+                "failures_to ({email:?}) is not an email address of at most 64 characters"
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Registers the callback with Whispir (`callback_create`, in the
     /// client's workspace if it has one) and gives the matching receiver.
+    /// Refused before anything is sent without a
+    /// [`failures_to`](Self::failures_to) address.
     pub async fn register(&self, client: &Client) -> Result<Receiver, Error> {
+        if let Some(problem) = self.failures_to_problem() {
+            return Err(Error::invalid_request(Some("callbackCreate"), problem));
+        }
         // The receiver first: a key it refused would never be registered.
         // (`new` checked it for this mode already; never unwrapped.)
         let receiver = self
@@ -209,6 +235,40 @@ mod tests {
         assert_eq!(model["retriesEnabled"], true);
         assert_eq!(model["email"], "ops@example.com");
         assert_eq!(setup.receiver().expect("receiver").accepted_keys().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_setup_without_an_address_for_failures_is_refused_before_sending() {
+        // Port 9 (discard): a request that were sent would fail to connect.
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .credentials(crate::Credentials::basic("u", "p"))
+            .api_key("k")
+            .build()
+            .expect("a client");
+        let setup = CallbackSetup::new(
+            "orders",
+            "https://example.com/cb",
+            AuthMode::HttpHeader,
+            key(),
+        )
+        .expect("a valid setup");
+        let err = setup.register(&client).await.expect_err("no address");
+        assert!(err.is_invalid_request(), "{err:?}");
+        assert!(
+            err.to_string().contains("CallbackSetup::failures_to"),
+            "{err}"
+        );
+        let err = setup
+            .failures_to("ops")
+            .register(&client)
+            .await
+            .expect_err("not an address");
+        assert!(
+            err.to_string()
+                .contains("(\"ops\") is not an email address"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -260,9 +260,7 @@ pub enum TextError {
     FirstLineEmpty,
     /// The subject (an SMS's first line) or an SMS's body (the rest) is
     /// longer than Whispir takes.
-    #[error(
-        "the {part} is {characters} characters long; Whispir takes at most 1570: shorten it"
-    )]
+    #[error("the {part} is {characters} characters long; Whispir takes at most 1570: shorten it")]
     TooLong {
         /// `subject`, `SMS text's first line` or `SMS text after its first line`.
         part: &'static str,
@@ -546,8 +544,12 @@ mod tests {
                 .contains("after its first line is 1571 characters long")
         );
         assert!(
-            err(Message::email("ops@example.com", long.as_str(), "Disk full"))
-                .contains("subject is 1571 characters long")
+            err(Message::email(
+                "ops@example.com",
+                long.as_str(),
+                "Disk full"
+            ))
+            .contains("subject is 1571 characters long")
         );
         let fits = "a".repeat(1570);
         assert!(Message::try_from(Message::sms("61400000001", format!("{fits}\n{fits}"))).is_ok());

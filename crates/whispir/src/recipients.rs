@@ -2,16 +2,19 @@
 //! is sent.
 //!
 //! Whispir reads a message's `to` as recipients separated by `,`: mobile
-//! numbers (`61400000001`, `+61400000001`), email addresses, and MRIs, the
-//! `@`-addresses Whispir gives contacts, users and distribution lists. A
+//! numbers (`61400000001`, `+61400000001`), email addresses, MRIs (the
+//! `@`-addresses Whispir gives contacts, users and distribution lists) and
+//! distribution-list names (`Night Shift`: letters, digits and spaces). A
 //! recipient it cannot read fails the whole send, so the SDK refuses the
 //! same mistakes first, with the reason: an empty list or entry, `;` as a
-//! separator, text that is neither a number nor an address.
+//! separator, text that is none of these, a `to` longer than Whispir takes.
 
 /// The longest mobile number, in digits (E.164: 15).
 const MOST_DIGITS: usize = 15;
 /// The shortest number Whispir can route, in digits (short codes).
 const FEWEST_DIGITS: usize = 3;
+/// The longest `to` Whispir takes, in characters (the spec's `maxLength`).
+pub const MOST_CHARACTERS: usize = 10_000;
 
 /// One recipient or several, as `Message::sms` and `Message::email` take
 /// them: a `&str` or `String` (itself a `,`-separated list), or an array,
@@ -87,15 +90,24 @@ pub enum RecipientError {
         /// The entry as given.
         given: String,
     },
-    /// Neither a mobile number, an email address nor an MRI.
+    /// Neither a mobile number, an email address, an MRI nor a
+    /// distribution-list name.
     #[error(
-        "recipient {position} ({given:?}) is not a mobile number (3 to 15 digits, an optional leading +), an email address or an MRI"
+        "recipient {position} ({given:?}) is not a mobile number (3 to 15 digits, an optional leading +), an email address, an MRI or a distribution-list name (letters, digits and spaces)"
     )]
     Unreadable {
         /// Its place in the list, from 1.
         position: usize,
         /// The entry as given.
         given: String,
+    },
+    /// The recipients, joined by `,`, are longer than Whispir takes.
+    #[error(
+        "the recipients are {characters} characters long, joined by `,`; Whispir takes at most 10000 in one message: send to a distribution list, or in several messages"
+    )]
+    TooLong {
+        /// Their length in characters, joined by `,`.
+        characters: usize,
     },
 }
 
@@ -132,6 +144,10 @@ fn join<'a>(entries: impl Iterator<Item = &'a str>) -> Result<String, RecipientE
     if joined.is_empty() {
         return Err(RecipientError::None);
     }
+    let characters = joined.chars().count();
+    if characters > MOST_CHARACTERS {
+        return Err(RecipientError::TooLong { characters });
+    }
     Ok(joined)
 }
 
@@ -145,7 +161,7 @@ fn check_one(entry: &str, position: usize) -> Result<(), RecipientError> {
             given: entry.to_owned(),
         });
     }
-    if is_number(entry) || is_address(entry) {
+    if is_number(entry) || is_address(entry) || is_list_name(entry) {
         Ok(())
     } else {
         Err(RecipientError::Unreadable {
@@ -165,7 +181,7 @@ fn is_number(entry: &str) -> bool {
 /// An email address or an MRI (`Jane.Smith.company@Contact.whispir.au`):
 /// text on both sides of one `@`, a dot in the part after it, and no
 /// space or control character anywhere.
-fn is_address(entry: &str) -> bool {
+pub(crate) fn is_address(entry: &str) -> bool {
     let Some((local, domain)) = entry.split_once('@') else {
         return false;
     };
@@ -174,6 +190,14 @@ fn is_address(entry: &str) -> bool {
         && domain.split('.').count() >= 2
         && domain.split('.').all(|label| !label.is_empty())
         && !entry.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A distribution list's name, which Whispir takes in `to` as it takes
+/// the list's MRI: letters, digits and spaces (the spec allows no other
+/// character in a name), at least one letter, so that a number written
+/// with spaces (`0400 000 001`) is still refused.
+fn is_list_name(entry: &str) -> bool {
+    entry.chars().any(char::is_alphabetic) && entry.chars().all(|c| c.is_alphanumeric() || c == ' ')
 }
 
 #[cfg(test)]
@@ -189,6 +213,10 @@ mod tests {
             "jane@example.com",
             "Jane.Smith.company@Contact.whispir.au",
             "DL_Staff.company@list.whispir.com",
+            "My_Distribution_List.company_name@list.company.whispir.sg",
+            "testUser.au@User.whispir.com",
+            "My Distribution List",
+            "Night Shift 2",
         ] {
             assert_eq!(check(good).as_deref(), Ok(good), "{good}");
         }
@@ -210,8 +238,12 @@ mod tests {
             Err(RecipientError::Semicolon { position: 1, .. })
         ));
         for bad in [
-            "not a number",
+            "not a number!",
             "0400 000 001",
+            "+",
+            "\u{ff16}\u{ff11}\u{ff14}",
+            "\u{0664}\u{0661}\u{0664}",
+            "My_Distribution_List",
             "12",
             "1234567890123456",
             "jane@",
@@ -244,10 +276,23 @@ mod tests {
 
     #[test]
     fn the_reason_names_the_entry_and_what_would_do() {
-        let err = check("61400000001,call me").unwrap_err();
+        let err = check("61400000001,call me!").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "recipient 2 (\"call me\") is not a mobile number (3 to 15 digits, an optional leading +), an email address or an MRI"
+            "recipient 2 (\"call me!\") is not a mobile number (3 to 15 digits, an optional leading +), an email address, an MRI or a distribution-list name (letters, digits and spaces)"
+        );
+    }
+
+    #[test]
+    fn recipients_longer_than_whispir_takes_are_refused() {
+        let number = "61400000001";
+        // 833 numbers and 832 commas: 9995 characters, then one more number.
+        let fits = vec![number; 833].join(",");
+        assert_eq!(check(&fits).map(|to| to.len()), Ok(9995));
+        let over = vec![number; 834];
+        assert_eq!(
+            check_list(over.into_list()),
+            Err(RecipientError::TooLong { characters: 10007 })
         );
     }
 }
