@@ -123,7 +123,8 @@ pub struct RecordedRequest {
     /// `Authorization`, `Proxy-Authorization` and `x-api-key` are
     /// [`REDACTED`].
     pub headers: Vec<(String, String)>,
-    /// The body, when it is JSON of at most [`MAX_RECORDED_BODY`] bytes.
+    /// The body, when it is JSON of at most [`MAX_RECORDED_BODY`] bytes;
+    /// a callback's key (`auth.key`) is [`REDACTED`].
     pub body: Option<Value>,
     /// The body's size in bytes (0 when the sandbox answered before
     /// reading it, e.g. for missing credentials).
@@ -167,9 +168,17 @@ impl RecordedRequest {
             .map(|(key, value)| (key.into_owned(), value.into_owned()))
             .collect();
         let body_len = body.map_or(0, <[u8]>::len);
-        let body = body
+        let mut body: Option<Value> = body
             .filter(|body| body.len() <= MAX_RECORDED_BODY)
             .and_then(|body| serde_json::from_slice(body).ok());
+        // A callback's key (`auth.key`) is a credential like the headers'.
+        if let Some(key) = body
+            .as_mut()
+            .and_then(|body| body.get_mut("auth"))
+            .and_then(|auth| auth.get_mut("key"))
+        {
+            *key = Value::String(REDACTED.to_string());
+        }
         RecordedRequest {
             operation_id: None,
             method: method.to_string(),
@@ -240,6 +249,15 @@ mod tests {
         assert!(!format!("{json:?}").contains("secret"));
         assert_eq!(json.query[1], ("b".to_string(), "x y".to_string()));
         assert_eq!(json.body, Some(json!({"to": "1"})));
+        let callback = RecordedRequest::new(
+            "POST",
+            "/callbacks",
+            None,
+            &headers,
+            Some(br#"{"name": "c", "auth": {"type": "httpheader", "key": "secret-cb"}}"#),
+        );
+        let auth = callback.body.as_ref().map(|body| body["auth"].clone());
+        assert_eq!(auth, Some(json!({"type": "httpheader", "key": REDACTED})));
         let xml = RecordedRequest::new("POST", "/", None, &headers, Some(b"<a/>"));
         assert_eq!((xml.body, xml.body_len), (None, 4));
         let big = vec![b' '; MAX_RECORDED_BODY + 1];
