@@ -128,7 +128,13 @@ pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|media| media.contains("bulkmessage"));
-    crate::recipients::check_message(&body, bulk)?;
+    let list_exists = |name: &str| {
+        lock(&call.state.store)
+            .list(&call.workspace, "distributionlists")
+            .iter()
+            .any(|list| list.value.get("name").and_then(Value::as_str) == Some(name))
+    };
+    crate::recipients::check_message(&body, bulk, list_exists)?;
     let scheduled = body.get("messageType").and_then(Value::as_str) == Some("SCHEDULED");
     let (id, location) = send(call.state, &call.base, call.workspace_id(), body)?;
     if scheduled {

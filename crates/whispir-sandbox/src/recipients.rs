@@ -34,11 +34,19 @@ fn refuse(problem: String, remedy: &str) -> ApiFailure {
 /// (`application/vnd.whispir.bulkmessage-v1+…`) names its recipients
 /// elsewhere, so its `to` may be empty; recipients it gives are checked.
 /// A message from a template may leave the subject to the template.
-pub(crate) fn check_message(message: &Value, bulk: bool) -> Result<(), ApiFailure> {
+///
+/// A distribution-list name is a recipient only when `list_exists` knows
+/// it (a list of that name in the message's workspace): Whispir resolves
+/// names on its side, so text that names no list is refused.
+pub(crate) fn check_message(
+    message: &Value,
+    bulk: bool,
+    list_exists: impl Fn(&str) -> bool,
+) -> Result<(), ApiFailure> {
     let text = |field: &str| message.get(field).and_then(Value::as_str).unwrap_or("");
     let to = text("to");
     if !(bulk && to.trim().is_empty()) {
-        check_recipients(to)?;
+        check_recipients(to, &list_exists)?;
     }
     let templated = ["messageTemplateId", "messageTemplateName"]
         .iter()
@@ -53,7 +61,7 @@ pub(crate) fn check_message(message: &Value, bulk: bool) -> Result<(), ApiFailur
 }
 
 /// Checks `to`: at least one recipient, each readable, separated by `,`.
-fn check_recipients(to: &str) -> Result<(), ApiFailure> {
+fn check_recipients(to: &str, list_exists: &impl Fn(&str) -> bool) -> Result<(), ApiFailure> {
     if to.trim().is_empty() {
         return Err(refuse(
             "to is required: no recipient given".to_string(),
@@ -73,6 +81,12 @@ fn check_recipients(to: &str) -> Result<(), ApiFailure> {
             return Err(refuse(
                 format!("to: recipient {position} ({entry:?}) contains `;`"),
                 "separate recipients with `,`",
+            ));
+        }
+        if is_list_name(entry) && !is_number(entry) && !is_address(entry) && !list_exists(entry) {
+            return Err(refuse(
+                format!("to: recipient {position} ({entry:?}) names no distribution list"),
+                "create the list first, or give a mobile number, email address or MRI",
             ));
         }
         if !is_number(entry) && !is_address(entry) && !is_list_name(entry) {
@@ -125,7 +139,7 @@ mod tests {
     }
 
     fn refused(message: &Value) -> String {
-        let failure = check_message(message, false).unwrap_err();
+        let failure = check_message(message, false, |name| name == "Staff List").unwrap_err();
         assert_eq!(failure.status(), StatusCode::UNPROCESSABLE_ENTITY);
         format!("{failure:?}")
     }
@@ -144,7 +158,10 @@ mod tests {
             "My_Distribution_List.company_name@list.company.whispir.sg",
             "My Distribution List",
         ] {
-            assert!(check_message(&sms(to, "Hi"), false).is_ok(), "{to}");
+            assert!(
+                check_message(&sms(to, "Hi"), false, |name| name == "My Distribution List").is_ok(),
+                "{to}"
+            );
         }
     }
 
@@ -183,10 +200,24 @@ mod tests {
     }
 
     #[test]
+    fn a_list_name_is_a_recipient_only_when_the_list_exists() {
+        assert!(
+            check_message(&sms("Staff List", "Hi"), false, |name| name == "Staff List").is_ok()
+        );
+        let failure =
+            check_message(&sms("61400000001,not a list", "Hi"), false, |_| false).unwrap_err();
+        assert_eq!(failure.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            format!("{failure:?}").contains("names no distribution list"),
+            "{failure:?}"
+        );
+    }
+
+    #[test]
     fn a_bulk_message_may_leave_to_empty_and_a_template_the_subject() {
-        assert!(check_message(&sms("", "Hi"), true).is_ok());
-        assert!(check_message(&sms("nope!", "Hi"), true).is_err());
+        assert!(check_message(&sms("", "Hi"), true, |name| name == "Staff List").is_ok());
+        assert!(check_message(&sms("nope!", "Hi"), true, |name| name == "Staff List").is_err());
         let templated = json!({"to": "61400000001", "subject": "", "messageTemplateId": "T1"});
-        assert!(check_message(&templated, false).is_ok());
+        assert!(check_message(&templated, false, |name| name == "Staff List").is_ok());
     }
 }

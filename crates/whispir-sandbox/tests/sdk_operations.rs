@@ -511,7 +511,8 @@ async fn every_message_the_sdk_builds_is_accepted() {
         types::Message::sms("61400000001", long_line.as_str()),
         types::Message::sms("61400000001", format!("Hi\n{long_line}")),
         types::Message::sms(many, "Hi"),
-        types::Message::sms("My Distribution List, 61400000001", "Hi"),
+        // A list name is a recipient where a list has it (the demo's "Customers").
+        types::Message::sms("Customers, 61400000001", "Hi"),
         types::Message::email("ops@example.com", long_line.as_str(), "Disk full"),
         types::Message::email(
             "My_Distribution_List.company_name@list.company.whispir.sg",
