@@ -12,7 +12,7 @@
 //! last_name", then each refused value. Fields are named by their Rust name,
 //! the name of their setter. A required field never set is told from one
 //! whose value was refused by the text typify's `Default` leaves in it,
-//! "no value supplied for <field>"; the pass checks that every `Default`
+//! `"no value supplied for <field>"`; the pass checks that every `Default`
 //! writes exactly that, and refuses a builder whose `Default` does not.
 //!
 //! It also marks every function of the builders' conversion and `Default`
