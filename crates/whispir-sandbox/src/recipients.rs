@@ -1,23 +1,20 @@
 //! What Whispir checks in a message before it accepts the send: that it
 //! has recipients it can read and a subject.
 //!
-//! `to` holds recipients separated by `,`: mobile numbers (digits, an
-//! optional leading `+`), email addresses, MRIs, the `@`-addresses
-//! Whispir gives contacts, users and distribution lists
-//! (`John_Wick.1143139@Contact.whispir.au`), and distribution-list names
-//! (letters, digits and spaces: "name can be directly used to send in
-//! messages"). The spec types `to` and
-//! `subject` as any string, so its schema cannot refuse these mistakes.
+//! `to` holds recipients separated by `,`: mobile numbers, email
+//! addresses, MRIs (the `@`-addresses Whispir gives contacts, users and
+//! distribution lists) and the names of distribution lists, which Whispir
+//! resolves to the list. What one recipient is comes from
+//! `whispir::recipients::kind_of`, the rule the SDK checks messages with,
+//! so that the two never disagree; a list name must also name a list of
+//! the workspace. The spec types `to` and `subject` as any string, so its
+//! schema cannot refuse these mistakes.
 
 use axum::http::StatusCode;
 use serde_json::Value;
+use whispir::recipients::{RecipientKind, kind_of};
 
 use crate::errors::ApiFailure;
-
-/// The longest mobile number, in digits (E.164: 15).
-const MOST_DIGITS: usize = 15;
-/// The shortest number Whispir routes, in digits (short codes).
-const FEWEST_DIGITS: usize = 3;
 
 /// Why a message cannot be sent, as Whispir answers it.
 ///
@@ -83,13 +80,16 @@ fn check_recipients(to: &str, list_exists: &impl Fn(&str) -> bool) -> Result<(),
                 "separate recipients with `,`",
             ));
         }
-        if is_list_name(entry) && !is_number(entry) && !is_address(entry) && !list_exists(entry) {
+        // The SDK's reading of a recipient (one rule for both sides); a
+        // list name must name a list here, as Whispir resolves it.
+        let kind = kind_of(entry);
+        if kind == Some(RecipientKind::ListName) && !list_exists(entry) {
             return Err(refuse(
                 format!("to: recipient {position} ({entry:?}) names no distribution list"),
                 "create the list first, or give a mobile number, email address or MRI",
             ));
         }
-        if !is_number(entry) && !is_address(entry) && !is_list_name(entry) {
+        if kind.is_none() {
             return Err(refuse(
                 format!(
                     "to: recipient {position} ({entry:?}) is not a mobile number, email address, MRI or distribution-list name"
@@ -99,32 +99,6 @@ fn check_recipients(to: &str, list_exists: &impl Fn(&str) -> bool) -> Result<(),
         }
     }
     Ok(())
-}
-
-/// A mobile number: digits, an optional leading `+`.
-fn is_number(entry: &str) -> bool {
-    let digits = entry.strip_prefix('+').unwrap_or(entry);
-    (FEWEST_DIGITS..=MOST_DIGITS).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// An email address or an MRI: text on both sides of one `@`, a dot in
-/// the part after it, and no space or control character anywhere.
-fn is_address(entry: &str) -> bool {
-    let Some((local, domain)) = entry.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.split('.').count() >= 2
-        && domain.split('.').all(|label| !label.is_empty())
-        && !entry.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// A distribution list's name: letters, digits and spaces, at least one
-/// letter (a number written with spaces is no name).
-fn is_list_name(entry: &str) -> bool {
-    entry.chars().any(char::is_alphabetic) && entry.chars().all(|c| c.is_alphanumeric() || c == ' ')
 }
 
 #[cfg(test)]

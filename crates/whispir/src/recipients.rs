@@ -161,13 +161,49 @@ fn check_one(entry: &str, position: usize) -> Result<(), RecipientError> {
             given: entry.to_owned(),
         });
     }
-    if is_number(entry) || is_address(entry) || is_list_name(entry) {
-        Ok(())
-    } else {
-        Err(RecipientError::Unreadable {
+    match kind_of(entry) {
+        Some(_) => Ok(()),
+        None => Err(RecipientError::Unreadable {
             position,
             given: entry.to_owned(),
-        })
+        }),
+    }
+}
+
+/// What one recipient of a message's `to` is, as Whispir reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipientKind {
+    /// A mobile number: 3 to 15 digits, an optional leading `+`.
+    Number,
+    /// An email address, or an MRI (the `@`-address Whispir gives a
+    /// contact, user or distribution list).
+    Address,
+    /// A distribution list's name (letters, digits and spaces, at least
+    /// one letter), which Whispir resolves to the list of that name.
+    ListName,
+}
+
+/// What `entry` (one recipient, without the spaces around it) is, or
+/// `None` when Whispir cannot read it as a recipient. The sandbox reads
+/// recipients with this too, so that the SDK and the sandbox agree.
+///
+/// ```
+/// use whispir::recipients::{RecipientKind, kind_of};
+///
+/// assert_eq!(kind_of("+61400000001"), Some(RecipientKind::Number));
+/// assert_eq!(kind_of("Staff.company@list.company.whispir.au"), Some(RecipientKind::Address));
+/// assert_eq!(kind_of("On call team"), Some(RecipientKind::ListName));
+/// assert_eq!(kind_of("0400 000 001"), None);
+/// ```
+pub fn kind_of(entry: &str) -> Option<RecipientKind> {
+    if is_number(entry) {
+        Some(RecipientKind::Number)
+    } else if is_address(entry) {
+        Some(RecipientKind::Address)
+    } else if is_list_name(entry) {
+        Some(RecipientKind::ListName)
+    } else {
+        None
     }
 }
 
