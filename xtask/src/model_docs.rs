@@ -98,24 +98,9 @@ pub fn documented_fields(file: &syn::File) -> Result<Tally, ShapeError> {
 /// many were documented, by model.
 pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
     let docs = field_docs(types(file)?);
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            Item::Mod(module) if module.ident == "types" => module.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| shape("generated client", "no `mod types`"))?;
-    let builder = types
-        .1
-        .iter_mut()
-        .find_map(|item| match item {
-            Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
-            _ => None,
-        })
-        .ok_or_else(|| shape("generated client", "no `mod types::builder`"))?;
+    let builder = crate::model_setters::model_builders_mut(file)?;
     let mut documented = Tally::default();
-    for item in builder.1.iter_mut() {
+    for item in builder.iter_mut() {
         let Item::Impl(block) = item else { continue };
         if block.trait_.is_some() {
             continue;

@@ -100,9 +100,9 @@ pub fn optional_fields(file: &syn::File) -> Result<Tally, ShapeError> {
     Ok(optional)
 }
 
-/// Rewrites the optional-field setters in `types::builder` and adds the
-/// builder conversions. Returns how many setters were rewritten, by model.
-pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
+/// The items of the generated `mod types::builder` (the model builders),
+/// which the model passes rewrite.
+pub(crate) fn model_builders_mut(file: &mut syn::File) -> Result<&mut Vec<Item>, ShapeError> {
     let types = file
         .items
         .iter_mut()
@@ -111,17 +111,24 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
             _ => None,
         })
         .ok_or_else(|| shape("generated client", "no `mod types`"))?;
-    let builder = types
+    types
         .1
         .iter_mut()
         .find_map(|item| match item {
             Item::Mod(module) if module.ident == "builder" => module.content.as_mut(),
             _ => None,
         })
-        .ok_or_else(|| shape("mod types", "no `mod builder`"))?;
+        .map(|(_, items)| items)
+        .ok_or_else(|| shape("mod types", "no `mod builder`"))
+}
+
+/// Rewrites the optional-field setters in `types::builder` and adds the
+/// builder conversions. Returns how many setters were rewritten, by model.
+pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
+    let builder = model_builders_mut(file)?;
     let mut rewritten = Tally::default();
     let mut builders = Vec::new();
-    for item in builder.1.iter_mut() {
+    for item in builder.iter_mut() {
         match item {
             Item::Struct(model) => builders.push(model.ident.clone()),
             Item::Impl(block) if block.trait_.is_none() => {
@@ -140,7 +147,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
         return Err(shape("mod types::builder", "no builder structs"));
     }
     for model in &builders {
-        builder.1.push(parse_quote! {
+        builder.push(parse_quote! {
             impl crate::models::IntoField<::std::option::Option<super::#model>> for #model {
                 type Error = super::error::ConversionError;
                 #[inline]
@@ -149,7 +156,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
                 }
             }
         });
-        builder.1.push(parse_quote! {
+        builder.push(parse_quote! {
             impl crate::models::BuildsModel<super::#model> for #model {
                 #[inline]
                 fn build_model(self) -> ::std::result::Result<super::#model, super::error::ConversionError> {
@@ -159,7 +166,7 @@ pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
         });
         // Generic, so that its code is only compiled where a list of
         // builders is actually passed, not 90-odd times in the SDK.
-        builder.1.push(parse_quote! {
+        builder.push(parse_quote! {
             impl<B> crate::models::IntoField<::std::option::Option<::std::vec::Vec<super::#model>>>
                 for ::std::vec::Vec<B>
             where
