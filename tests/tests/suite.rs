@@ -16,6 +16,7 @@ mod fault_injection;
 mod forward_compat;
 mod locations;
 mod no_secrets;
+mod one_way_fields;
 mod operations;
 mod packaging;
 mod paging_ends;

@@ -25,7 +25,11 @@
 //!   written back rather than skipped;
 //! - read-only and write-only properties are not required: one generated
 //!   type serves requests and responses, and each direction leaves out the
-//!   properties that travel only the other way.
+//!   properties that travel only the other way;
+//! - a body schema the bundle narrowed (`allOf` of a `$ref` and a
+//!   `required` list, see `bundle/one_way.rs`) is the named model again;
+//!   a request body's extra names become the operation's `body_requires`,
+//!   which the client checks before sending.
 
 use std::collections::BTreeSet;
 
@@ -71,6 +75,10 @@ pub struct OperationSpec {
     /// The header parameters the caller sets (e.g. `eventType`): they
     /// select the answer, so the response cache keys on them.
     pub header_params: Vec<String>,
+    /// The properties the request body must carry beyond what its model
+    /// requires (a required write-only `password`), by their JSON name:
+    /// the client refuses a body without them before sending.
+    pub body_requires: Vec<String>,
 }
 
 /// What sending an operation does: the fact its retries, redirects and
@@ -290,6 +298,7 @@ fn adapt_operation(
             .map(str::to_string)
     };
 
+    let mut body_requires = Vec::new();
     let request_content = match operation.get("requestBody") {
         Some(body) => {
             let body = resolve(spec, body)
@@ -302,7 +311,8 @@ fn adapt_operation(
                 .unwrap_or_default();
             let chosen = json_media_type(&content).or_else(|| content.keys().next().cloned());
             if let (Some(media), Some(map)) = (&chosen, body.as_object_mut()) {
-                let entry = content.get(media).cloned().unwrap_or_else(|| json!({}));
+                let mut entry = content.get(media).cloned().unwrap_or_else(|| json!({}));
+                body_requires = unnarrow(&mut entry);
                 let key = if is_json(media) {
                     "application/json".to_string()
                 } else {
@@ -356,7 +366,10 @@ fn adapt_operation(
                     .unwrap_or_default();
                 let mut new_response = json!({ "description": description });
                 if let Some(media) = json_media_type(&content) {
-                    let entry = content.get(&media).cloned().unwrap_or_else(|| json!({}));
+                    let mut entry = content.get(&media).cloned().unwrap_or_else(|| json!({}));
+                    // A response requires its read-only fields; the model,
+                    // which serves both ways, does not.
+                    unnarrow(&mut entry);
                     success_bodies.insert(entry.to_string());
                     new_response["content"] = json!({ "application/json": entry });
                     success_media.get_or_insert(media);
@@ -418,8 +431,24 @@ fn adapt_operation(
             workspace_scoped,
             effect,
             header_params,
+            body_requires,
         },
     ))
+}
+
+/// Turns a media entry whose schema the bundle narrowed back into the named
+/// schema; returns the names the narrowing required.
+fn unnarrow(entry: &mut Value) -> Vec<String> {
+    let Some(schema) = entry.get_mut("schema") else {
+        return Vec::new();
+    };
+    match crate::bundle::one_way::narrowed(schema) {
+        Some((reference, names)) => {
+            *schema = reference.clone();
+            names
+        }
+        None => Vec::new(),
+    }
 }
 
 /// Inlines parameters, drops the headers the client sets and path patterns.

@@ -47,6 +47,7 @@ pub fn shared_response_name(code: &ResponseCode) -> String {
 pub fn bundle(spec: &Value, table: &[ResponseCode]) -> Result<Value, SpecError> {
     let mut bundled = spec.clone();
     check_success_codes(&bundled, table)?;
+    one_way::split(&mut bundled);
 
     let shared: Vec<&ResponseCode> = table
         .iter()
@@ -359,5 +360,6 @@ pub fn to_pretty_json(bundled: &Value) -> Result<String, serde_json::Error> {
     Ok(text)
 }
 
+pub mod one_way;
 #[cfg(test)]
 mod tests;

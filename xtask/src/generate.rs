@@ -1,5 +1,6 @@
 //! Runs progenitor on the adapted spec and renders the generated files.
 
+use heck::ToSnakeCase as _;
 use proc_macro2::TokenStream;
 use progenitor_impl::{
     GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl, TypePatch,
@@ -283,6 +284,10 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
         let workspace_scoped = row.workspace_scoped;
         let effect = quote::format_ident!("{}", row.effect.variant());
         let header_params = &row.header_params;
+        let body_requires = row.body_requires.iter().map(|name| {
+            let setter = name.to_snake_case();
+            quote! { (#name, #setter) }
+        });
         let content_type = match &row.content_type {
             Some(ct) => quote! { Some(#ct) },
             None => quote! { None },
@@ -301,6 +306,7 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
                     workspace_scoped: #workspace_scoped,
                     effect: whispir_errors::Effect::#effect,
                     header_params: &[#(#header_params),*],
+                    body_requires: &[#(#body_requires),*],
                 };
         }
     });

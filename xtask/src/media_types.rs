@@ -220,6 +220,7 @@ mod tests {
             workspace_scoped: true,
             effect: crate::adapt::Effect::Unrepeatable,
             header_params: Vec::new(),
+            body_requires: Vec::new(),
         }
     }
 

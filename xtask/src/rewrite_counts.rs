@@ -287,6 +287,7 @@ mod tests {
             workspace_scoped: scoped,
             effect: crate::adapt::Effect::Read,
             header_params: Vec::new(),
+            body_requires: Vec::new(),
         };
         let table = [
             op("messageList", "/messages", true),

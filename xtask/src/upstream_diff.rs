@@ -123,6 +123,7 @@ pub fn differences(upstream: &Value, project: &Value) -> Vec<Difference> {
         upstream,
         project,
         found: Vec::new(),
+        narrowed: Vec::new(),
     };
     walk.servers();
     walk.security();
@@ -136,6 +137,9 @@ struct Walk<'a> {
     upstream: &'a Value,
     project: &'a Value,
     found: Vec<Difference>,
+    /// The names a narrowed body (`allOf` of a `$ref` and a `required`
+    /// list, see `bundle/one_way.rs`) adds to the schema compared next.
+    narrowed: Vec<String>,
 }
 
 /// A pair of optional values, one per side.
@@ -472,6 +476,21 @@ impl<'a> Walk<'a> {
             self.schema(place, Some(u), Some(branch), seen);
             return;
         }
+        // The bundle may require a one-way property only where it travels:
+        // one difference, and the narrowed schema is compared as the named
+        // schema with those names required.
+        if let Some((reference, names)) = crate::bundle::one_way::narrowed(p) {
+            self.push(
+                &format!("{place} allOf"),
+                Kind::Added,
+                None,
+                Some(format!("required {}", names.join(", "))),
+            );
+            self.narrowed = names;
+            self.schema(place, Some(u), Some(reference), seen);
+            return;
+        }
+        let also_required = std::mem::take(&mut self.narrowed);
         let refs = (ref_name(u), ref_name(p));
         if seen.contains(&refs) || seen.len() >= MAX_DEPTH {
             return;
@@ -508,7 +527,13 @@ impl<'a> Walk<'a> {
                 .map(str::to_string)
                 .collect()
         };
-        self.set(&format!("{place} required"), &required(u), &required(p));
+        let mut project_required = required(p);
+        project_required.extend(also_required);
+        self.set(
+            &format!("{place} required"),
+            &required(u),
+            &project_required,
+        );
 
         let (u_props, p_props) = (
             u.get("properties").and_then(Value::as_object),

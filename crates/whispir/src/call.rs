@@ -145,6 +145,11 @@ impl<'a> Call<'a> {
             build_error(spec, &method, err)
         })?;
         let method = request.method().clone();
+        if let Some(missing) = missing_body_fields(spec, &request) {
+            return Err(Error::invalid_request(Some(spec.operation_id), missing)
+                .with_call(spec.operation_id, &method)
+                .with_effect(spec.effect));
+        }
         // The generated code sets the vendor media types
         // (`xtask/src/media_types.rs`); the credentials are the client's.
         client.inner.authenticate(&mut request);
@@ -223,6 +228,28 @@ impl<'a> Call<'a> {
             Err(err) => Either::Right(Box::pin(std::future::ready(Err(err)))),
         }
     }
+}
+
+/// Why the request's body may not be sent: the fields the operation
+/// requires of it (`OperationSpec::body_requires`) that it does not carry,
+/// e.g. "body: missing required field: password". The body is read as it
+/// will go on the wire, so a field set to `None` counts as missing.
+fn missing_body_fields(spec: &OperationSpec, request: &reqwest::Request) -> Option<String> {
+    if spec.body_requires.is_empty() {
+        return None;
+    }
+    let fields: serde_json::Map<String, serde_json::Value> = request
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .and_then(|bytes| serde_json::from_slice(bytes).ok())
+        .unwrap_or_default();
+    let missing: Vec<&str> = spec
+        .body_requires
+        .iter()
+        .filter(|(json, _)| fields.get(*json).is_none_or(serde_json::Value::is_null))
+        .map(|(_, setter)| *setter)
+        .collect();
+    crate::models::missing_fields(&missing).map(|text| format!("body: {text}"))
 }
 
 /// `now + budget`, or a day from now when that does not fit an `Instant`.

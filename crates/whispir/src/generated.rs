@@ -37488,6 +37488,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`activityList`.
     pub(crate) static ACTIVITY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37500,6 +37501,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`activityWorkspaceList`.
     pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37512,6 +37514,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`authCreate`.
     pub(crate) static AUTH_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37524,6 +37527,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`authVerificationRetrieve`.
     pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37536,6 +37540,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackCallList`.
     pub(crate) static CALLBACK_CALL_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37548,6 +37553,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackCallUpdate`.
     pub(crate) static CALLBACK_CALL_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37560,6 +37566,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackCreate`.
     pub(crate) static CALLBACK_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37572,6 +37579,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackDelete`.
     pub(crate) static CALLBACK_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37584,6 +37592,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackList`.
     pub(crate) static CALLBACK_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37596,6 +37605,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackRetrieve`.
     pub(crate) static CALLBACK_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37608,6 +37618,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`callbackUpdate`.
     pub(crate) static CALLBACK_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37620,6 +37631,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`contactCreate`.
     pub(crate) static CONTACT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37632,6 +37644,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`contactDelete`.
     pub(crate) static CONTACT_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37644,6 +37657,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`contactList`.
     pub(crate) static CONTACT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37656,6 +37670,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`contactRetrieve`.
     pub(crate) static CONTACT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37668,6 +37683,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`contactUpdate`.
     pub(crate) static CONTACT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37680,6 +37696,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`customListList`.
     pub(crate) static CUSTOM_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37692,6 +37709,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`customListRetrieve`.
     pub(crate) static CUSTOM_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37704,6 +37722,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`distributionListCreate`.
     pub(crate) static DISTRIBUTION_LIST_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37716,6 +37735,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`distributionListDelete`.
     pub(crate) static DISTRIBUTION_LIST_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37728,6 +37748,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`distributionListList`.
     pub(crate) static DISTRIBUTION_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37740,6 +37761,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`distributionListRetrieve`.
     pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37752,6 +37774,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`distributionListUpdate`.
     pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37764,6 +37787,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`eventCreate`.
     pub(crate) static EVENT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37776,6 +37800,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`eventList`.
     pub(crate) static EVENT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37788,6 +37813,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &["eventType"],
+        body_requires: &[],
     };
     ///`eventRetrieve`.
     pub(crate) static EVENT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37800,6 +37826,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`eventUpdate`.
     pub(crate) static EVENT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37812,6 +37839,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`importCreate`.
     pub(crate) static IMPORT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37824,6 +37852,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`keyCreate`.
     pub(crate) static KEY_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37836,6 +37865,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`keyDelete`.
     pub(crate) static KEY_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37848,6 +37878,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`keyList`.
     pub(crate) static KEY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37860,6 +37891,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`keyRetrieve`.
     pub(crate) static KEY_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37872,6 +37904,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`keyUpdate`.
     pub(crate) static KEY_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37884,6 +37917,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`messageCreate`.
     pub(crate) static MESSAGE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37896,6 +37930,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`messageList`.
     pub(crate) static MESSAGE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37908,6 +37943,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`messageResponseList`.
     pub(crate) static MESSAGE_RESPONSE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37920,6 +37956,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`messageRetrieve`.
     pub(crate) static MESSAGE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37932,6 +37969,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`messageStatusList`.
     pub(crate) static MESSAGE_STATUS_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37944,6 +37982,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`resourceCreate`.
     pub(crate) static RESOURCE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37956,6 +37995,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[("derefUri", "deref_uri")],
     };
     ///`resourceDelete`.
     pub(crate) static RESOURCE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37968,6 +38008,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`resourceList`.
     pub(crate) static RESOURCE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37980,6 +38021,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`resourceRetrieve`.
     pub(crate) static RESOURCE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -37992,6 +38034,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`resourceUpdate`.
     pub(crate) static RESOURCE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38004,6 +38047,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[("derefUri", "deref_uri")],
     };
     ///`responseRuleCreate`.
     pub(crate) static RESPONSE_RULE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38016,6 +38060,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`responseRuleDelete`.
     pub(crate) static RESPONSE_RULE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38028,6 +38073,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`responseRuleList`.
     pub(crate) static RESPONSE_RULE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38040,6 +38086,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`responseRuleRetrieve`.
     pub(crate) static RESPONSE_RULE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38052,6 +38099,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`responseRuleUpdate`.
     pub(crate) static RESPONSE_RULE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38064,6 +38112,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`scenarioCreate`.
     pub(crate) static SCENARIO_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38076,6 +38125,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`scenarioDelete`.
     pub(crate) static SCENARIO_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38088,6 +38138,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`scenarioList`.
     pub(crate) static SCENARIO_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38100,6 +38151,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`scenarioRetrieve`.
     pub(crate) static SCENARIO_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38112,6 +38164,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`scenarioRunCreate`.
     pub(crate) static SCENARIO_RUN_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38124,6 +38177,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`scenarioUpdate`.
     pub(crate) static SCENARIO_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38136,6 +38190,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`sendCodeCreate`.
     pub(crate) static SEND_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38148,6 +38203,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`templateCreate`.
     pub(crate) static TEMPLATE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38160,6 +38216,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`templateDelete`.
     pub(crate) static TEMPLATE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38172,6 +38229,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`templateList`.
     pub(crate) static TEMPLATE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38184,6 +38242,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`templateRetrieve`.
     pub(crate) static TEMPLATE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38196,6 +38255,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`templateUpdate`.
     pub(crate) static TEMPLATE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38208,6 +38268,7 @@ pub(crate) mod specs {
         workspace_scoped: true,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`userCreate`.
     pub(crate) static USER_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38220,6 +38281,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[("userName", "user_name"), ("password", "password")],
     };
     ///`userDelete`.
     pub(crate) static USER_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38232,6 +38294,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`userList`.
     pub(crate) static USER_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38244,6 +38307,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`userRetrieve`.
     pub(crate) static USER_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38256,6 +38320,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`userUpdate`.
     pub(crate) static USER_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38268,6 +38333,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[("userName", "user_name"), ("password", "password")],
     };
     ///`userWorkspaceList`.
     pub(crate) static USER_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38280,6 +38346,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`usersDelete`.
     pub(crate) static USERS_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38292,6 +38359,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
     ///`verifyCodeCreate`.
     pub(crate) static VERIFY_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38304,6 +38372,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`workspaceCreate`.
     pub(crate) static WORKSPACE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38316,6 +38385,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
+        body_requires: &[],
     };
     ///`workspaceList`.
     pub(crate) static WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38328,6 +38398,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`workspaceRetrieve`.
     pub(crate) static WORKSPACE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38340,6 +38411,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Read,
         header_params: &[],
+        body_requires: &[],
     };
     ///`workspaceUpdate`.
     pub(crate) static WORKSPACE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
@@ -38352,6 +38424,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
+        body_requires: &[],
     };
 }
 /// Every operation's facts, sorted by method name.

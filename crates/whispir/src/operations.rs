@@ -36,6 +36,12 @@ pub struct OperationSpec {
     /// The header parameters the caller sets (e.g. `eventType`); they
     /// select the answer, so the response cache keys on them.
     pub header_params: &'static [&'static str],
+    /// The fields the request body must carry although its model leaves
+    /// them optional, as `(JSON name, setter name)`: a required write-only
+    /// field such as a new user's `password`, which the API never returns
+    /// and so the model cannot require. The client refuses a body without
+    /// them before sending.
+    pub body_requires: &'static [(&'static str, &'static str)],
 }
 
 impl OperationSpec {

@@ -191,6 +191,7 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 workspace_scoped: false,
                 effect: Effect::Unrepeatable,
                 header_params: Vec::new(),
+                body_requires: Vec::new(),
             },
             OperationSpec {
                 operation_id: "thingUpdate".into(),
@@ -202,6 +203,7 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 workspace_scoped: false,
                 effect: Effect::Idempotent,
                 header_params: Vec::new(),
+                body_requires: Vec::new(),
             },
         ]
     );
@@ -399,4 +401,46 @@ fn header_parameters_the_caller_sets_are_listed() {
         .find(|op| op.operation_id == "extraEvents")
         .expect("listed");
     assert_eq!(operation.header_params, vec!["eventType".to_string()]);
+}
+
+#[test]
+fn a_narrowed_request_body_is_its_model_with_the_names_to_check() {
+    let mut spec = bundled();
+    spec["paths"]["/things/{thingId}"]["put"]["requestBody"]["content"]["application/vnd.whispir.thing-v1+json"]
+        ["schema"] = json!({
+        "allOf": [{ "$ref": "#/components/schemas/Thing" }, { "required": ["content"] }]
+    });
+    let adapted = adapt(&spec).expect("adapts");
+    let update = adapted
+        .operations
+        .iter()
+        .find(|op| op.operation_id == "thingUpdate")
+        .expect("listed");
+    assert_eq!(update.body_requires, ["content"]);
+    assert_eq!(
+        adapted.spec["paths"]["/things/{thingId}"]["put"]["requestBody"]["content"]["application/json"]
+            ["schema"],
+        json!({ "$ref": "#/components/schemas/Thing" })
+    );
+    let send = adapted
+        .operations
+        .iter()
+        .find(|op| op.operation_id == "thingSend")
+        .expect("listed");
+    assert!(send.body_requires.is_empty());
+}
+
+#[test]
+fn a_narrowed_response_body_is_its_model() {
+    let mut spec = bundled();
+    spec["paths"]["/things/{thingId}"]["put"]["responses"]["200"]["content"]["application/vnd.whispir.thing-v1+json"]
+        ["schema"] = json!({
+        "allOf": [{ "$ref": "#/components/schemas/Thing" }, { "required": ["id"] }]
+    });
+    let adapted = adapt(&spec).expect("adapts");
+    assert_eq!(
+        adapted.spec["paths"]["/things/{thingId}"]["put"]["responses"]["200"]["content"]["application/json"]
+            ["schema"],
+        json!({ "$ref": "#/components/schemas/Thing" })
+    );
 }

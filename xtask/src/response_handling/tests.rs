@@ -61,6 +61,7 @@ fn table() -> Vec<OperationSpec> {
         workspace_scoped: false,
         effect: crate::adapt::Effect::Read,
         header_params: Vec::new(),
+        body_requires: Vec::new(),
     })
     .collect()
 }
