@@ -136,9 +136,17 @@ pub(crate) fn create(
 }
 
 /// Fills the required fields a body lacks (read-only ones the server owns,
-/// or all of them when the body was optional and left out).
+/// or all of them when the body was optional and left out): those its
+/// answer requires when the operation answers with the resource (a key's
+/// read-only `type`), else those of the request.
 fn complete(call: &Call<'_>, body: &mut Value, old: Option<&Value>) {
-    if let Some(schema) = &call.bound.operation.resource_schema {
+    let operation = &call.bound.operation;
+    if let Some(schema) = operation
+        .response_schema
+        .as_ref()
+        .filter(|_| operation.list_property.is_none())
+        .or(operation.resource_schema.as_ref())
+    {
         let components = call
             .state
             .spec

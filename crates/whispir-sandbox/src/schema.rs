@@ -148,6 +148,41 @@ fn flag(schema: &Value, keyword: &str, components: &Value) -> bool {
             == Some(true)
 }
 
+/// A schema with the properties and `required` names of its `allOf`
+/// branches (as the bundle narrows a body: `allOf: [{$ref: …/Key},
+/// {required: [type]}]`) merged into it.
+fn merged(schema: &Value, components: &Value) -> Value {
+    let Some(branches) = schema.get("allOf").and_then(Value::as_array) else {
+        return schema.clone();
+    };
+    let mut out = schema.as_object().cloned().unwrap_or_default();
+    out.remove("allOf");
+    for branch in branches {
+        let branch = merged(deref(branch, components), components);
+        for key in ["properties", "required"] {
+            match (out.get_mut(key), branch.get(key)) {
+                (Some(Value::Object(mine)), Some(Value::Object(theirs))) => {
+                    mine.extend(theirs.clone());
+                }
+                (Some(Value::Array(mine)), Some(Value::Array(theirs))) => {
+                    mine.extend(
+                        theirs
+                            .iter()
+                            .filter(|n| !mine.contains(n))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                (None, Some(theirs)) => {
+                    out.insert(key.to_string(), theirs.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    Value::Object(out)
+}
+
 /// Fills the required fields a stored resource lacks: from its previous
 /// version when there is one (fields the server owns survive an update),
 /// else the schema's default, its first enum value, or an empty value of
@@ -158,7 +193,7 @@ pub(crate) fn fill_required(
     components: &Value,
     old: Option<&Value>,
 ) {
-    let schema = deref(schema, components);
+    let schema = &merged(deref(schema, components), components);
     let Some(map) = value.as_object_mut() else {
         return;
     };

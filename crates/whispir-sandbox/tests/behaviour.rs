@@ -244,6 +244,58 @@ async fn the_api_answers_unknown_paths_methods_and_media_types_like_whispir() {
     );
 }
 
+const USER: &str = "application/vnd.whispir.user-v1+json";
+
+#[tokio::test]
+#[cfg(feature = "schema-checks")]
+async fn a_user_without_login_name_and_password_is_refused_naming_them() {
+    let api = Api::start(Sandbox::builder()).await;
+    let user = json!({"firstName": "Sid", "lastName": "User",
+        "workCountry": "Australia", "timezone": "Australia/Sydney"});
+    let refused = api.post("/users", USER, &user).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail = refused.json::<Value>().await.unwrap()["errorDetail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        detail.contains("userName") && detail.contains("password"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn users_are_answered_without_their_write_only_fields() {
+    let api = Api::start(Sandbox::builder()).await;
+    let user = json!({"userName": "sid", "password": "Secret-123", "firstName": "Sid",
+        "lastName": "User", "workCountry": "Australia", "timezone": "Australia/Sydney"});
+    let created = api.post("/users", USER, &user).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    let echoed: Value = created.json().await.unwrap();
+    let path = location.trim_start_matches(&api.sandbox.base_url().to_string());
+    let read = api.json(path).await;
+    let list = api.json("/users").await;
+    for answer in [&echoed, &read, &list["users"][0]] {
+        assert!(answer.get("userName").is_none(), "{answer}");
+        assert!(answer.get("password").is_none(), "{answer}");
+        assert!(answer.get("firstName").is_some(), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_is_created_without_its_read_only_type_and_answered_with_it() {
+    let api = Api::start(Sandbox::builder()).await;
+    let created = api
+        .post("/keys", "application/json", &json!({"description": "ops"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let key: Value = created.json().await.unwrap();
+    assert!(key["type"].is_string(), "{key}");
+}
+
 #[tokio::test]
 #[cfg(feature = "schema-checks")]
 async fn a_body_that_breaks_the_schema_is_refused_naming_the_fields() {
