@@ -1,12 +1,15 @@
 //! One plan shared through a real `redis-server` by four OS processes (the
 //! `quota_worker` binary), against a local API stand-in that counts their
 //! requests by arrival time: no sliding second over the plan, the plan
-//! used, one daily budget for all, and Redis killed mid-run.
+//! used, one daily budget for all, and Redis killed mid-run; and each
+//! script's rules on their own (`quota_scripts`).
 //!
 //! The tests start `redis-server` on a free loopback port; without one
 //! they fail under CI (`CI=true`) and are skipped elsewhere. They run one
 //! at a time: each needs the machine's cores for its timing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod quota_scripts;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,7 +19,8 @@ use std::num::NonZeroU32;
 use whispir::{DailyWindow, Plan, Refusal};
 use whispir_tests::shared_quota::{CountingServer, RedisServer, WorkerReport, busiest_second};
 
-/// The tests take turns: four processes each, timed.
+/// The tests take turns: four processes each, timed (the script tests of
+/// `quota_scripts` too).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const PROCESSES: usize = 4;
@@ -106,11 +110,10 @@ async fn four_processes_share_one_plan_without_a_second_over_it() {
         used * 100.0
     );
     assert!(busiest <= per_second, "{busiest} requests in one second");
-    // The issue asks for 95 %; the design allows at most 97.1 % and a busy
-    // 2-core machine measured 94.8-96.8 %, so the check leaves a margin
-    // that a loaded CI run cannot miss by chance (the figure is printed).
+    // The window allows at most 97.6 % (a second in 1.025 s); late turns
+    // push the schedule back by their lateness only.
     println!("{:.1} % of the plan used", used * 100.0);
-    assert!(used >= 0.93, "only {:.1} % of the plan used", used * 100.0);
+    assert!(used >= 0.95, "only {:.1} % of the plan used", used * 100.0);
     assert_eq!(arrivals.len(), 1_000);
     assert_eq!(total(&reports, |r| r.ok), 1_000);
     let refusals = total(&reports, |r| {

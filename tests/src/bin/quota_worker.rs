@@ -4,7 +4,8 @@
 //! passed (or the daily budget is spent), then prints what happened as one
 //! JSON line. Arguments are `name=value` pairs:
 //! `redis= key= server= per_second= per_day= (0: none) requests= seconds=
-//! tasks= unavailable=refuse|fallback:<fraction>`.
+//! tasks= unavailable=refuse|fallback:<fraction>`. With `QUOTA_WORKER_DEBUG`
+//! set it logs the limiter's debug events too (each turn, each confirmation).
 #![allow(clippy::expect_used, clippy::panic)] // a test program: fail loudly
 
 use std::collections::HashMap;
@@ -31,7 +32,11 @@ struct Counts {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_max_level(LevelFilter::INFO)
+        .with_max_level(if std::env::var_os("QUOTA_WORKER_DEBUG").is_some() {
+            LevelFilter::DEBUG
+        } else {
+            LevelFilter::INFO
+        })
         .with_writer(std::io::stderr)
         .init();
     let args: HashMap<String, String> = std::env::args()

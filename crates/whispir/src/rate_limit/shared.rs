@@ -4,7 +4,11 @@
 //!
 //! Each decision is one script run atomically on the server, on the
 //! server's clock (`TIME`), never on the processes' clocks, which may
-//! disagree. Within a process, callers still queue first come, first
+//! disagree. The store keeps the times of the last sends and admits no
+//! more than the plan in any window of `WINDOW`; turns are booked evenly
+//! over it a little ahead, and a process that reaches its turn late asks
+//! the store to move the send to the time it really goes
+//! (`CONFIRM_BEYOND`). Within a process, callers still queue first come, first
 //! served, and only the caller at the head of the line asks the store.
 //! What happens when the store cannot be reached is the user's choice
 //! ([`WhenUnavailable`]); nothing is sent unpaced either way.
@@ -22,7 +26,7 @@ use tokio::time::Instant;
 use super::{
     Admission, DailyToken, DailyWindow, InLine, LONGEST_PAUSE, Plan, RateLimiter, lock, nz,
 };
-use store::{Ask, Decision, Store, StoreError, Terms, WaitReason};
+use store::{Ask, Confirmation, Decision, Store, StoreError, Terms, WaitReason};
 
 /// How long a Redis call may take unless set otherwise
 /// ([`RedisQuota::timeout`]).
@@ -41,23 +45,29 @@ const HAND_OVER: Duration = Duration::from_millis(1_000 + 1_000 + 100);
 /// this long: what the store admitted just before leaves the sliding second.
 const FALLBACK_HOLD: Duration = Duration::from_secs(1);
 
-/// Shared turns are spaced this much wider than the plan rate, more than
-/// the local limiter's margin: each process's request reaches the API
-/// after its own delay (scheduling, its connection), so any `per_second +
-/// 1` turns span more than a second by this many milliseconds less the
-/// lateness below and the latest turn used ([`LATE_TURN_UNUSED`]): 16 ms
-/// of difference in those delays absorbed.
-const SHARED_SPACING_MARGIN: f64 = 1.03;
+/// The store admits at most the plan's requests per second in any window
+/// this long, on its clock: the 25 ms over a second absorb the difference
+/// between two processes' ways from the decision to the API (scheduling,
+/// their connections), less what a send may differ from the time recorded
+/// for it unconfirmed ([`SHARED_LATENESS_ABSORBED`] and
+/// [`CONFIRM_BEYOND`]): 20 ms. Turns are spaced evenly over it, so the
+/// plan is used up to 97.6 %.
+const WINDOW: Duration = Duration::from_millis(1_025);
 
 /// A turn taken this much late (a wake-up's timer tick and a round trip to
 /// the store) does not delay the turns after it.
 const SHARED_LATENESS_ABSORBED: Duration = Duration::from_millis(2);
 
-/// A turn this process reaches later than this (a round trip to the
-/// store, or a wake-up, slowed by a busy machine) is not used: sent that
-/// late it would eat into the margin that keeps any second within the
-/// plan. Less than the margin's 30 ms per second, less the lateness above.
-const LATE_TURN_UNUSED: Duration = Duration::from_millis(12);
+/// A send that may be this far from its booked time (a late wake-up, or a
+/// slow round trip that leaves the store's time of the turn unsure) is
+/// confirmed first: the store moves it to the time it is sent, if the
+/// window allows it then, so no window holds more than the plan however
+/// late the process is, and the turn is not lost.
+const CONFIRM_BEYOND: Duration = Duration::from_millis(3);
+
+/// How many times a confirmation is asked again when its own answer came
+/// slowly (which leaves the time of the send unsure again).
+const CONFIRMATIONS: usize = 3;
 
 /// How far ahead a process may book a turn, at most: two turns, so that a
 /// turn is booked before it is due, and never so far that a pause the API
@@ -282,6 +292,16 @@ impl SharedUnit<'_> {
     }
 }
 
+/// How a late turn's confirmation ended.
+enum Confirmed<'a> {
+    /// Send now.
+    Go,
+    /// Give the turn up and decide again (a pause, or the store failed).
+    Again,
+    /// Give the turn up and refuse the request.
+    Refused(Admission<'a>),
+}
+
 /// The next step after the local fallback was asked.
 enum Fallback<'a> {
     Done(Admission<'a>),
@@ -297,8 +317,7 @@ impl SharedLimiter {
                 Some(RateLimiter::new(share_of(plan, fraction)))
             }
         };
-        let spacing = Duration::from_secs(1)
-            .mul_f64(SHARED_SPACING_MARGIN / f64::from(plan.per_second.get()));
+        let spacing = WINDOW / plan.per_second.get();
         Self {
             terms: Terms {
                 spacing,
@@ -307,6 +326,8 @@ impl SharedLimiter {
                 reset_after_midnight_us: reset_after_midnight_us(plan.daily_window),
                 hand_over: HAND_OVER,
                 horizon: spacing.saturating_mul(2).min(LONGEST_BOOKING),
+                window: WINDOW,
+                per_window: plan.per_second.get(),
             },
             plan,
             quota,
@@ -416,6 +437,7 @@ impl SharedLimiter {
                     resets_in,
                     unit,
                     wait,
+                    turn,
                 } => {
                     self.read_daily(remaining, resets_in);
                     let unit = unit.map(|unit| SharedUnit {
@@ -424,33 +446,38 @@ impl SharedLimiter {
                     });
                     let token = DailyToken::shared(unit);
                     // The store decided between asking and answering: the
-                    // turn's time here is half the round trip after asking.
-                    let turn = now + now.elapsed() / 2 + wait;
-                    if turn > deadline {
+                    // turn's time here is half the round trip after asking,
+                    // give or take that half.
+                    let half_trip = now.elapsed() / 2;
+                    let turn_at = now + half_trip + wait;
+                    if turn_at > deadline {
                         return Admission::PauseTooLong { wait };
                     }
                     // (A timer rounds up to the next millisecond: none for
                     // a turn already here.)
-                    if turn > Instant::now() {
-                        tokio::time::sleep_until(turn).await;
+                    if turn_at > Instant::now() {
+                        tokio::time::sleep_until(turn_at).await;
                     }
-                    let late = turn.elapsed();
-                    if late > LATE_TURN_UNUSED {
-                        // Sent now, the request could crowd the turns after
-                        // it into one second: the unit goes back, and the
-                        // loop books another turn.
-                        tracing::debug!(
-                            late_ms = late.as_millis(),
-                            "a shared turn came too late and is left unused"
-                        );
-                        drop(token);
-                        continue;
-                    }
-                    if self.known_pause().is_some_and(|until| until > turn) {
+                    if self.known_pause().is_some_and(|until| until > turn_at) {
                         // The API asked this process to pause meanwhile:
                         // the unit goes back and the loop waits.
                         drop(token);
                         continue;
+                    }
+                    let unsure = turn_at.elapsed() + half_trip;
+                    if unsure > CONFIRM_BEYOND {
+                        tracing::debug!(
+                            unsure_ms = unsure.as_millis(),
+                            "a late turn is confirmed with the shared quota at the time it is sent"
+                        );
+                        match self.confirm(turn, deadline).await {
+                            Confirmed::Go => {}
+                            Confirmed::Again => {
+                                drop(token);
+                                continue;
+                            }
+                            Confirmed::Refused(admission) => return admission,
+                        }
                     }
                     return Admission::Go(token);
                 }
@@ -492,6 +519,61 @@ impl SharedLimiter {
                     return Admission::StoreUnavailable {
                         reason: "the store read the budget instead of deciding".to_owned(),
                     };
+                }
+            }
+        }
+    }
+
+    /// Moves a late turn to the time it is sent, waiting while the window
+    /// is full (within the deadline).
+    async fn confirm(&self, turn: i64, deadline: Instant) -> Confirmed<'_> {
+        let mut asked = 0;
+        loop {
+            let now = Instant::now();
+            let limit = self
+                .quota
+                .timeout
+                .min(deadline.saturating_duration_since(now));
+            let store = match self.store() {
+                Ok(store) => store,
+                Err(reason) => {
+                    self.store_failed(reason, now);
+                    return Confirmed::Again;
+                }
+            };
+            match store.confirm(self.terms, turn, limit).await {
+                Ok(Confirmation::Now) => {
+                    asked += 1;
+                    // A slow answer leaves the send's time unsure again.
+                    if now.elapsed() / 2 <= CONFIRM_BEYOND || asked >= CONFIRMATIONS {
+                        return Confirmed::Go;
+                    }
+                }
+                Ok(Confirmation::NotYet { wait }) => {
+                    if now + wait > deadline {
+                        return Confirmed::Refused(Admission::PauseTooLong { wait });
+                    }
+                    tracing::debug!(
+                        wait_ms = wait.as_millis(),
+                        reason = WaitReason::Turn.as_str(),
+                        "waiting for the shared quota"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(Confirmation::Paused { wait }) => {
+                    let until = Instant::now().checked_add(wait.min(LONGEST_PAUSE));
+                    let mut seen = lock(&self.seen);
+                    seen.paused_until = seen.paused_until.max(until);
+                    return Confirmed::Again;
+                }
+                Err(StoreError::TimedOut(_)) if limit < self.quota.timeout => {
+                    return Confirmed::Refused(Admission::PauseTooLong {
+                        wait: self.terms.spacing,
+                    });
+                }
+                Err(err) => {
+                    self.store_failed(err.to_string(), now);
+                    return Confirmed::Again;
                 }
             }
         }

@@ -1,5 +1,5 @@
 //! The exchanges with Redis: one script call per decision
-//! ([`scripts::TAKE`]), per pause the API asked for ([`scripts::BACK_OFF`])
+//! ([`scripts::TAKE`]), per late turn ([`scripts::CONFIRM`]), per pause the API asked for ([`scripts::BACK_OFF`])
 //! and per unit given back ([`scripts::GIVE_BACK`]), each bounded by a
 //! timeout.
 
@@ -12,6 +12,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use super::scripts;
 
 static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::TAKE));
+static CONFIRM: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::CONFIRM));
 static BACK_OFF: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::BACK_OFF));
 static GIVE_BACK: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::GIVE_BACK));
 
@@ -24,6 +25,8 @@ pub(super) struct Store {
     state_key: Arc<str>,
     /// The sends of the last 24 hours (rolling window).
     sent_key: Arc<str>,
+    /// The sends of the last two windows, by the time they were sent.
+    recent_key: Arc<str>,
 }
 
 /// What the limiter tells `TAKE` besides the keys.
@@ -39,6 +42,9 @@ pub(super) struct Terms {
     pub(super) hand_over: Duration,
     /// How far ahead a turn may be booked.
     pub(super) horizon: Duration,
+    /// No window this long holds more than `per_window` sends.
+    pub(super) window: Duration,
+    pub(super) per_window: u32,
 }
 
 /// What `TAKE` asks of the store.
@@ -81,12 +87,13 @@ impl WaitReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Decision {
     /// A turn is booked: send after `wait`. `unit` identifies the daily
-    /// unit taken, to give it back.
+    /// unit taken, to give it back; `turn` the booking, to confirm it.
     Go {
         remaining: Option<u32>,
         resets_in: Duration,
         unit: Option<i64>,
         wait: Duration,
+        turn: i64,
     },
     /// The next turn is free after `wait`, beyond the booking horizon.
     Wait { wait: Duration, why: WaitReason },
@@ -97,6 +104,18 @@ pub(super) enum Decision {
         remaining: Option<u32>,
         resets_in: Duration,
     },
+}
+
+/// The store's answer to a late turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Confirmation {
+    /// The send is recorded as now: send it.
+    Now,
+    /// Sent now, the send would put a window over the plan: ask again
+    /// after `wait`.
+    NotYet { wait: Duration },
+    /// The API asked every process to pause, for `wait` more.
+    Paused { wait: Duration },
 }
 
 /// Why the store gave no decision.
@@ -137,6 +156,7 @@ impl Store {
             connection,
             state_key: format!("whispir:{{{key}}}:state").into(),
             sent_key: format!("whispir:{{{key}}}:sent").into(),
+            recent_key: format!("whispir:{{{key}}}:recent").into(),
         })
     }
 
@@ -151,6 +171,7 @@ impl Store {
         let mut invocation = TAKE.key(&*self.state_key);
         invocation
             .key(&*self.sent_key)
+            .key(&*self.recent_key)
             .arg(micros(terms.spacing))
             .arg(micros(terms.lateness))
             .arg(terms.per_day)
@@ -161,12 +182,44 @@ impl Store {
                 Ask::Return => "return",
                 Ask::Peek => "peek",
             })
-            .arg(micros(terms.horizon));
+            .arg(micros(terms.horizon))
+            .arg(micros(terms.window))
+            .arg(terms.per_window);
         let answer: Vec<i64> =
             tokio::time::timeout(limit, invocation.invoke_async(&mut connection))
                 .await
                 .map_err(|_| StoreError::TimedOut(limit))??;
         decode(&answer).ok_or(StoreError::Unexpected(answer))
+    }
+
+    /// Moves the booked `turn` to now, if the window allows (`CONFIRM`).
+    pub(super) async fn confirm(
+        &self,
+        terms: Terms,
+        turn: i64,
+        limit: Duration,
+    ) -> Result<Confirmation, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = CONFIRM.key(&*self.state_key);
+        invocation
+            .key(&*self.recent_key)
+            .arg(turn)
+            .arg(micros(terms.window))
+            .arg(terms.per_window);
+        let answer: Vec<i64> =
+            tokio::time::timeout(limit, invocation.invoke_async(&mut connection))
+                .await
+                .map_err(|_| StoreError::TimedOut(limit))??;
+        match *answer {
+            [0] => Ok(Confirmation::Now),
+            [1, wait] => Ok(Confirmation::NotYet {
+                wait: duration(wait),
+            }),
+            [2, wait] => Ok(Confirmation::Paused {
+                wait: duration(wait),
+            }),
+            _ => Err(StoreError::Unexpected(answer)),
+        }
     }
 
     /// Holds every process's requests for `wait` (`BACK_OFF`).
@@ -217,11 +270,12 @@ fn remaining(value: i64) -> Option<u32> {
 
 fn decode(answer: &[i64]) -> Option<Decision> {
     Some(match *answer {
-        [0, left, resets_in, unit, wait] => Decision::Go {
+        [0, left, resets_in, unit, wait, turn] => Decision::Go {
             remaining: remaining(left),
             resets_in: duration(resets_in),
             unit: (left >= 0).then_some(unit),
             wait: duration(wait),
+            turn,
         },
         [1, wait, why] => Decision::Wait {
             wait: duration(wait),

@@ -1,0 +1,220 @@
+//! The shared limiter's Lua scripts, run on a real `redis-server` one call
+//! at a time: what the store decides, on its own clock, whatever the
+//! processes asking it do. The four-process runs (`shared_quota.rs`) show
+//! the whole; these show each rule of the sliding window on its own.
+
+use std::time::Duration;
+
+use redis::Script;
+use redis::aio::MultiplexedConnection;
+use whispir_tests::shared_quota::RedisServer;
+
+const TAKE: &str = include_str!("../../crates/whispir/src/rate_limit/shared/take.lua");
+const CONFIRM: &str = include_str!("../../crates/whispir/src/rate_limit/shared/confirm.lua");
+
+/// The window the limiter uses (`WINDOW` in `shared.rs`), in µs.
+const WINDOW: i64 = 1_025_000;
+/// Slack for the time between two script calls of one test.
+const SLACK: i64 = 200_000;
+
+struct Quota {
+    connection: MultiplexedConnection,
+    state: String,
+    sent: String,
+    recent: String,
+    per_second: u32,
+}
+
+impl Quota {
+    async fn new(redis: &RedisServer, key: &str, per_second: u32) -> Self {
+        let client = redis::Client::open(redis.url()).unwrap();
+        Self {
+            connection: client.get_multiplexed_async_connection().await.unwrap(),
+            state: format!("whispir:{{{key}}}:state"),
+            sent: format!("whispir:{{{key}}}:sent"),
+            recent: format!("whispir:{{{key}}}:recent"),
+            per_second,
+        }
+    }
+
+    /// One `TAKE`: turns 1 µs apart (only the window spaces them), no
+    /// daily cap, no hand-over hold, booked up to 10 s ahead.
+    async fn take(&mut self) -> Vec<i64> {
+        Script::new(TAKE)
+            .key(&self.state)
+            .key(&self.sent)
+            .key(&self.recent)
+            .arg(1) // spacing
+            .arg(2_000) // lateness absorbed
+            .arg(0) // no daily cap
+            .arg(-1) // rolling
+            .arg(0) // hand-over hold
+            .arg("take")
+            .arg(10_000_000) // horizon
+            .arg(WINDOW)
+            .arg(self.per_second)
+            .invoke_async(&mut self.connection)
+            .await
+            .unwrap()
+    }
+
+    /// `TAKE`, which must book a turn: its number and its wait (µs).
+    async fn book(&mut self) -> (i64, i64) {
+        let answer = self.take().await;
+        assert_eq!((answer[0], answer.len()), (0, 6), "{answer:?}");
+        (answer[5], answer[4])
+    }
+
+    async fn confirm(&mut self, turn: i64) -> Vec<i64> {
+        Script::new(CONFIRM)
+            .key(&self.state)
+            .key(&self.recent)
+            .arg(turn)
+            .arg(WINDOW)
+            .arg(self.per_second)
+            .invoke_async(&mut self.connection)
+            .await
+            .unwrap()
+    }
+
+    /// When `turn` is recorded as sent, on the store's clock (µs).
+    async fn sent_at(&mut self, turn: i64) -> i64 {
+        let score: f64 = redis::cmd("ZSCORE")
+            .arg(&self.recent)
+            .arg(turn)
+            .query_async(&mut self.connection)
+            .await
+            .unwrap();
+        score as i64
+    }
+
+    async fn now(&mut self) -> i64 {
+        let (seconds, micros): (i64, i64) = redis::cmd("TIME")
+            .query_async(&mut self.connection)
+            .await
+            .unwrap();
+        seconds * 1_000_000 + micros
+    }
+
+    /// Every send recorded, in time order.
+    async fn log(&mut self) -> Vec<i64> {
+        let log: Vec<(i64, f64)> = redis::cmd("ZRANGE")
+            .arg(&self.recent)
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query_async(&mut self.connection)
+            .await
+            .unwrap();
+        log.into_iter().map(|(_, at)| at as i64).collect()
+    }
+
+    /// No window holds more than the plan: any `per_second + 1` sends in
+    /// a row span the window at least.
+    async fn assert_window_kept(&mut self) {
+        let log = self.log().await;
+        let n = self.per_second as usize;
+        for run in log.windows(n + 1) {
+            assert!(
+                run[n] - run[0] >= WINDOW,
+                "{} sends within {} µs: {log:?}",
+                n + 1,
+                run[n] - run[0]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_turn_past_the_plan_is_booked_a_window_after_the_oldest_of_the_last_ones() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "window", 3).await;
+    let start = quota.now().await;
+    for _ in 0..3 {
+        let (_, wait) = quota.book().await;
+        assert!(wait < SLACK, "the first three go at once: {wait}");
+    }
+    let (fourth, wait) = quota.book().await;
+    assert!(wait > WINDOW - SLACK && wait <= WINDOW, "{wait}");
+    let first = quota.log().await[0];
+    assert_eq!(quota.sent_at(fourth).await, first + WINDOW);
+    assert!(first >= start);
+    quota.assert_window_kept().await;
+}
+
+#[tokio::test]
+async fn a_late_turn_moves_to_when_it_is_sent_and_pushes_the_turns_after_it() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "late", 3).await;
+    let (first, _) = quota.book().await;
+    let booked = quota.sent_at(first).await;
+    quota.book().await;
+    quota.book().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The first turn's process woke 50 ms late: its send moves to now.
+    assert_eq!(quota.confirm(first).await, vec![0]);
+    let moved = quota.sent_at(first).await;
+    assert!(moved >= booked + 50_000, "{booked} -> {moved}");
+    // Two more turns fill the window after the other two; the third
+    // after them waits a window from the late send, not from its booking.
+    quota.book().await;
+    quota.book().await;
+    let (sixth, _) = quota.book().await;
+    assert_eq!(quota.sent_at(sixth).await, moved + WINDOW);
+    quota.assert_window_kept().await;
+}
+
+#[tokio::test]
+async fn a_turn_later_than_a_window_waits_while_the_window_is_full() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "very-late", 2).await;
+    let (stalled, _) = quota.book().await;
+    // Its process stalls for more than a window; meanwhile others send the
+    // whole plan.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (second, _) = quota.book().await;
+    quota.book().await;
+    let answer = quota.confirm(stalled).await;
+    assert_eq!(answer.len(), 2, "{answer:?}");
+    assert_eq!(answer[0], 1, "not yet: {answer:?}");
+    let until = quota.sent_at(second).await + WINDOW;
+    let now = quota.now().await;
+    assert!(
+        answer[1] <= until - now + SLACK && answer[1] > until - now - SLACK,
+        "{answer:?}"
+    );
+    quota.assert_window_kept().await;
+}
+
+#[tokio::test]
+async fn a_late_turn_gives_way_to_a_pause_the_api_asked_for() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "paused", 5).await;
+    let (turn, _) = quota.book().await;
+    let now = quota.now().await;
+    let _: i64 = redis::cmd("HSET")
+        .arg(&quota.state)
+        .arg("api_pause")
+        .arg(now + 5_000_000)
+        .query_async(&mut quota.connection)
+        .await
+        .unwrap();
+    let answer = quota.confirm(turn).await;
+    assert_eq!(answer[0], 2, "{answer:?}");
+    assert!(
+        answer[1] > 5_000_000 - SLACK && answer[1] <= 5_000_000,
+        "{answer:?}"
+    );
+}
