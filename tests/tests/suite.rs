@@ -9,6 +9,7 @@ mod arguments;
 mod as_a_user;
 mod cache;
 mod coverage;
+mod cut_short;
 mod downgrade;
 mod effects;
 mod error_snapshots;

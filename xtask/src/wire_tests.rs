@@ -175,7 +175,18 @@ fn operation_test(
             None => format!("{}Body", op.operation_id.to_upper_camel_case()),
         };
         let body_type = format_ident!("{type_name}");
-        let body = json_tokens(&sample(spec, schema, 0));
+        let mut sampled = sample(spec, schema, 0);
+        // What the client checks before sending beyond the model's own
+        // required fields (a new user's write-only `password`).
+        let properties = resolve(spec, schema).and_then(|s| s.get("properties"));
+        if let Some(object) = sampled.as_object_mut() {
+            for name in &facts.body_requires {
+                if let Some(property) = properties.and_then(|p| p.get(name)) {
+                    object.insert(name.clone(), sample(spec, property, 1));
+                }
+            }
+        }
+        let body = json_tokens(&sampled);
         body_setup = quote! {
             let request_body = #body;
             let typed: whispir::types::#body_type = ::serde_json::from_value(request_body.clone()).unwrap();

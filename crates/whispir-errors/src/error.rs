@@ -107,6 +107,8 @@ enum Kind {
         status: Option<StatusCode>,
         raw: RawBody,
         source: BoxError,
+        /// Whether the body arrived whole (else it broke off or stalled).
+        whole: bool,
     },
     Refused(Refusal),
 }
@@ -216,6 +218,29 @@ impl Error {
                 status,
                 raw,
                 source: source.into(),
+                whole: true,
+            },
+            operation,
+            method,
+        )
+    }
+
+    /// A success status (when known) whose body did not arrive whole: the
+    /// connection closed before the declared length, or the rest came too
+    /// late. `raw` holds what arrived, if anything.
+    pub fn body_incomplete(
+        operation: Option<&str>,
+        method: Option<Method>,
+        status: Option<StatusCode>,
+        raw: RawBody,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::new(
+            Kind::Decode {
+                status,
+                raw,
+                source: source.into(),
+                whole: false,
             },
             operation,
             method,
@@ -262,6 +287,16 @@ impl Error {
     /// What the failed operation does, when the SDK knows it.
     pub fn effect(&self) -> Option<Effect> {
         self.inner.effect
+    }
+
+    /// Whether the failed request only reads: by its operation's effect,
+    /// else by its method (RFC 9110: GET and HEAD are safe).
+    fn is_read(&self) -> bool {
+        match (self.inner.effect, &self.inner.method) {
+            (Some(effect), _) => effect.is_read(),
+            (None, Some(method)) => method.is_safe(),
+            (None, None) => false,
+        }
     }
 
     /// Records the host (and port) a transport failure happened with, so
@@ -409,6 +444,13 @@ impl Error {
         matches!(self.inner.kind, Kind::Decode { .. })
     }
 
+    /// Whether the request succeeded but the body of its answer did not
+    /// arrive whole (one kind of [`Error::is_decode`]): the API carried
+    /// the request out.
+    pub fn is_body_incomplete(&self) -> bool {
+        matches!(self.inner.kind, Kind::Decode { whole: false, .. })
+    }
+
     /// Whether no response came back (connection, timeout, broken body).
     pub fn is_transport(&self) -> bool {
         matches!(self.inner.kind, Kind::Transport { .. })
@@ -514,6 +556,15 @@ impl Error {
     pub fn remedy(&self) -> Option<String> {
         if let Kind::Refused(refusal) = &self.inner.kind {
             return Some(refusal.remedy().to_string());
+        }
+        if let Kind::Decode { whole: false, .. } = &self.inner.kind {
+            return Some(if self.is_read() {
+                "the API answered, but its body broke off; the read can be sent again".to_string()
+            } else {
+                "the API carried the request out (what it creates exists); do not send it \
+                 again. Read the result with the matching retrieve or list operation"
+                    .to_string()
+            });
         }
         if let Kind::Decode { .. } = &self.inner.kind {
             return Some(
@@ -707,14 +758,21 @@ impl fmt::Display for Error {
                 }
                 write!(f, "unexpected response: {}", one_line(message))?;
             }
-            Kind::Decode { status, .. } => {
+            Kind::Decode { status, whole, .. } => {
                 if let Some(status) = status {
                     write!(f, "{} {}: ", status.as_u16(), Self::reason_phrase(*status))?;
                 }
-                write!(
-                    f,
-                    "the request was carried out, but the response body could not be decoded"
-                )?;
+                if *whole {
+                    write!(
+                        f,
+                        "the request was carried out, but the response body could not be decoded"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "the request was carried out, but the response body did not arrive whole"
+                    )?;
+                }
             }
             Kind::Refused(refusal) => write!(f, "{refusal}")?,
         }
@@ -770,11 +828,13 @@ impl fmt::Debug for Error {
                 status,
                 raw,
                 source,
+                whole,
             } => {
                 debug
                     .field("status", &status.map(|s| s.as_u16()))
                     .field("raw", raw)
-                    .field("source", source);
+                    .field("source", source)
+                    .field("whole", whole);
             }
             Kind::Refused(refusal) => {
                 debug.field("refused", refusal);

@@ -51,9 +51,25 @@ impl Answer {
         }
     }
 
-    /// The body, at most `limit` bytes; a longer or broken body is an error
-    /// that says the request was carried out.
-    async fn bytes(mut self, limit: usize) -> Result<(Parts, Bytes), Error> {
+    /// The body, at most `limit` bytes; a longer body, or one that did not
+    /// arrive whole, is an error that says the request was carried out.
+    async fn bytes(self, limit: usize) -> Result<(Parts, Bytes), Error> {
+        let (parts, read) = self.read(limit).await;
+        match read {
+            Ok(bytes) => Ok((parts, bytes)),
+            Err(BodyProblem::TooLarge(bytes)) => {
+                let source = BodyTooLarge { limit };
+                Err(parts.decode_error(bytes, true, source))
+            }
+            Err(BodyProblem::TooSlow) => Err(parts.incomplete_error(BodyTooSlow)),
+            Err(BodyProblem::Broken(err)) => Err(parts.incomplete_error(err)),
+        }
+    }
+
+    /// The parts of the answer and its body, at most `limit` bytes. A body
+    /// that is not read to its end (too long, broken, too slow) leaves its
+    /// connection unusable: hyper closes it rather than pool it.
+    async fn read(mut self, limit: usize) -> (Parts, Result<Bytes, BodyProblem>) {
         let parts = Parts {
             location: self.location(),
             status: self.response.status(),
@@ -61,18 +77,24 @@ impl Answer {
             spec: self.spec,
             method: self.method,
         };
-        match read_capped(self.response, limit).await {
-            Ok((bytes, false)) => Ok((parts, bytes)),
-            Ok((bytes, true)) => {
-                let source = BodyTooLarge { limit };
-                Err(parts.decode_error(bytes, true, source))
-            }
-            Err(err) if err.is_timeout() => {
-                Err(parts.decode_error(Bytes::new(), true, BodyTooSlow))
-            }
-            Err(err) => Err(parts.decode_error(Bytes::new(), true, err.without_url())),
-        }
+        let read = match read_capped(self.response, limit).await {
+            Ok((bytes, false)) => Ok(bytes),
+            Ok((bytes, true)) => Err(BodyProblem::TooLarge(bytes)),
+            Err(err) if err.is_timeout() => Err(BodyProblem::TooSlow),
+            Err(err) => Err(BodyProblem::Broken(err.without_url())),
+        };
+        (parts, read)
     }
+}
+
+/// Why a success body was not read whole.
+enum BodyProblem {
+    /// Longer than the client's limit: the first `limit` bytes.
+    TooLarge(Bytes),
+    /// The rest did not arrive in time.
+    TooSlow,
+    /// The connection failed or closed before the declared length.
+    Broken(reqwest::Error),
 }
 
 /// What is kept of an answer once its body is being read.
@@ -99,6 +121,19 @@ impl Parts {
             Some(self.method.clone()),
             Some(self.status),
             raw,
+            source,
+        )
+    }
+
+    fn incomplete_error(
+        &self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::body_incomplete(
+            Some(self.spec.operation_id),
+            Some(self.method.clone()),
+            Some(self.status),
+            RawBody::new(Bytes::new(), true),
             source,
         )
     }
@@ -298,8 +333,13 @@ async fn decode_json<T: DeserializeOwned>(
     }
 }
 
-/// An operation answered without a body to read (204, or a body that is
-/// not needed).
+/// An operation whose success documents no body (204, or an answer whose
+/// status says all): the generator picks it from the spec's success
+/// responses. The status is the API's word that it acted, so a body that
+/// does not arrive whole (the connection closed before the declared
+/// length, the rest too slow or too long) cannot turn a finished delete
+/// into an error: the call succeeds, [`Response::body_incomplete`] says
+/// so, and the connection is dropped rather than reused.
 pub(crate) fn empty<'a>(
     client: &'a Client,
     spec: &'static OperationSpec,
@@ -309,8 +349,21 @@ pub(crate) fn empty<'a>(
     Call::start(
         Call::prepare(client, spec, built),
         move |answer| async move {
-            let (parts, _) = answer.bytes(limit).await?;
-            Ok(parts.into_response(Box::new(())))
+            let (parts, read) = answer.read(limit).await;
+            let whole = read.is_ok();
+            if !whole {
+                tracing::warn!(
+                    operation = parts.spec.operation_id,
+                    status = parts.status.as_u16(),
+                    "the API acted, but the body of its answer did not arrive whole"
+                );
+            }
+            let response = parts.into_response(Box::new(()));
+            Ok(if whole {
+                response
+            } else {
+                response.with_body_incomplete()
+            })
         },
     )
 }

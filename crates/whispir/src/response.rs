@@ -17,6 +17,7 @@ pub struct Response<T> {
     // passes through several futures on its way to the caller; a box moves
     // as one pointer.
     body: Box<T>,
+    body_incomplete: bool,
 }
 
 impl<T> Response<T> {
@@ -31,7 +32,14 @@ impl<T> Response<T> {
             headers,
             location,
             body,
+            body_incomplete: false,
         }
+    }
+
+    /// The same answer, marked as one whose body did not arrive whole.
+    pub(crate) fn with_body_incomplete(mut self) -> Self {
+        self.body_incomplete = true;
+        self
     }
 
     /// The status, e.g. `201 Created`.
@@ -59,6 +67,16 @@ impl<T> Response<T> {
             .and_then(|url| whispir_errors::resource_id(url))
     }
 
+    /// Whether the body that came with this success did not arrive whole
+    /// (the connection closed before its declared length, or the rest came
+    /// too late or was too long). Only an operation that documents no body
+    /// succeeds so: its status says the API acted, and nothing the call
+    /// returns came from the missing part. An operation whose answer is
+    /// decoded fails instead ([`crate::Error::is_body_incomplete`]).
+    pub fn body_incomplete(&self) -> bool {
+        self.body_incomplete
+    }
+
     /// The body.
     pub fn body(&self) -> &T {
         &self.body
@@ -76,6 +94,7 @@ impl<T> Response<T> {
             headers: self.headers,
             location: self.location,
             body: Box::new(f(*self.body)),
+            body_incomplete: self.body_incomplete,
         }
     }
 }

@@ -1063,7 +1063,7 @@ async fn resource_create_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+    >("{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
         .unwrap();
     let typed: whispir::types::Resource = ::serde_json::from_value(request_body.clone())
         .unwrap();
@@ -1129,7 +1129,7 @@ async fn resource_update_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >("{\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
+    >("{\"derefUri\":\"x\",\"mimeType\":\"x\",\"name\":\"x\",\"scope\":\"private\"}")
         .unwrap();
     let typed: whispir::types::Resource = ::serde_json::from_value(request_body.clone())
         .unwrap();
@@ -1647,7 +1647,7 @@ async fn user_create_sends_what_the_spec_says() {
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
     >(
-            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"workCountry\":\"x\"}",
+            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
         )
         .unwrap();
     let typed: whispir::types::User = ::serde_json::from_value(request_body.clone())
@@ -1726,7 +1726,7 @@ async fn user_update_sends_what_the_spec_says() {
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
     >(
-            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"workCountry\":\"x\"}",
+            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
         )
         .unwrap();
     let typed: whispir::types::User = ::serde_json::from_value(request_body.clone())
