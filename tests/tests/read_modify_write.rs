@@ -17,13 +17,13 @@ use whispir::types;
 /// How deep a recursive schema is followed before a property is left out.
 const MAX_DEPTH: usize = 8;
 
-fn bundled() -> Value {
+pub(crate) fn bundled() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/bundled.json");
     let text = std::fs::read_to_string(path).expect("openapi/bundled.json is readable");
     serde_json::from_str(&text).expect("openapi/bundled.json is JSON")
 }
 
-fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> (&'a Value, Option<&'a str>) {
+pub(crate) fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> (&'a Value, Option<&'a str>) {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(reference) => {
             let target = spec
@@ -48,7 +48,12 @@ fn string_for(schema: &Value, place: &str) -> Value {
 
 /// A body with every property the schema names, recursively. `stack` holds
 /// the component names being expanded, so recursive schemas end.
-fn full_body(spec: &Value, schema: &Value, place: &str, stack: &mut Vec<String>) -> Option<Value> {
+pub(crate) fn full_body(
+    spec: &Value,
+    schema: &Value,
+    place: &str,
+    stack: &mut Vec<String>,
+) -> Option<Value> {
     let (schema, name) = resolve(spec, schema);
     if let Some(name) = name {
         if stack.iter().filter(|n| *n == name).count() > 1 || stack.len() > MAX_DEPTH {

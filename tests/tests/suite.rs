@@ -31,5 +31,6 @@ mod sent_again;
 mod server_time;
 mod streams;
 mod tracing_spans;
+mod unknown_fields;
 mod waiting;
 mod wire;

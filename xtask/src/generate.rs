@@ -219,6 +219,17 @@ pub fn client_source(
             &crate::operation_setters::parameters(adapted_spec)?,
         )?,
     )?);
+    let carried = crate::unknown_fields::carried_models(
+        &file,
+        &crate::unknown_fields::returned_and_accepted(adapted_spec),
+    )?;
+    counts.push(checked(
+        "unknown_fields",
+        "places keep unknown fields",
+        "places of the models returned and accepted back, 5 each",
+        carried.clone(),
+        crate::unknown_fields::rewrite(&mut file, &carried)?,
+    )?);
     // Last: the list implementations go into `mod builder`, which the
     // passes above must not rewrite.
     crate::pagination::rewrite(&mut file, &list_operations)?;

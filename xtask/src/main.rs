@@ -32,6 +32,7 @@ mod request_building;
 mod response_handling;
 mod rewrite_counts;
 mod spec;
+mod unknown_fields;
 mod upstream_diff;
 mod wire_tests;
 

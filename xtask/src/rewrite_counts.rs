@@ -32,6 +32,11 @@ impl Tally {
         self.0.values().sum()
     }
 
+    /// The places counted, sorted.
+    pub fn places(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     /// How many places at `place`.
     pub fn at(&self, place: &str) -> usize {
         self.0.get(place).copied().unwrap_or(0)

@@ -9,7 +9,7 @@ use crate::enums::{
     CallbackRemoveHtml,
 };
 use crate::types::{Callback, CallbackAuth, CallbackCallbacks};
-use crate::{Client, Error};
+use crate::{Client, Error, ExtraFields};
 
 impl From<AuthMode> for CallbackAuthType {
     /// The model's name for a receiver's [`AuthMode`]: the same four
@@ -139,10 +139,12 @@ impl CallbackSetup {
             auth: CallbackAuth {
                 key: self.key.expose_secret().to_owned(),
                 type_: self.mode.into(),
+                extra_fields: ExtraFields::default(),
             },
             callbacks: CallbackCallbacks {
                 reply: on(self.replies).0,
                 undeliverable: on(self.undeliverable).1,
+                extra_fields: ExtraFields::default(),
             },
             content_type: CallbackContentType::Json,
             email: self.failures_to.clone(),
@@ -156,6 +158,7 @@ impl CallbackSetup {
             },
             retries_enabled: self.retries,
             url: self.url.clone(),
+            extra_fields: ExtraFields::default(),
         }
     }
 

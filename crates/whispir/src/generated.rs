@@ -11,7 +11,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`Activity`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Activity {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<crate::generated::enums::ActivityAction>,
@@ -35,6 +35,139 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub workspace_name: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Activity {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Activity;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Activity")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Activity, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::ActivityAction>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::ActivityModule>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "action" => ::std::option::Option::Some(0u16),
+                        "description" => ::std::option::Option::Some(1u16),
+                        "fullname" => ::std::option::Option::Some(2u16),
+                        "link" => ::std::option::Option::Some(3u16),
+                        "module" => ::std::option::Option::Some(4u16),
+                        "status" => ::std::option::Option::Some(5u16),
+                        "time" => ::std::option::Option::Some(6u16),
+                        "user" => ::std::option::Option::Some(7u16),
+                        "workspaceName" => ::std::option::Option::Some(8u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "action")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "description",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "fullname",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "module")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "status")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(&mut __f6, &mut __map, "time")?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(&mut __f7, &mut __map, "user")?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f8,
+                                    &mut __map,
+                                    "workspaceName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Activity {
+                        action: __f0.unwrap_or_default(),
+                        description: __f1.unwrap_or_default(),
+                        fullname: __f2.unwrap_or_default(),
+                        link: __f3.unwrap_or_default(),
+                        module: __f4.unwrap_or_default(),
+                        status: __f5.unwrap_or_default(),
+                        time: __f6.unwrap_or_default(),
+                        user: __f7.unwrap_or_default(),
+                        workspace_name: __f8.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Activity {
         pub fn builder() -> builder::Activity {
@@ -493,7 +626,7 @@ pub mod types {
     }
     ///`Attachment`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Attachment {
         #[serde(
             rename = "attachmentDesc",
@@ -506,6 +639,92 @@ pub mod types {
         ///File content, base64-encoded.
         #[serde(rename = "derefUri")]
         pub deref_uri: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Attachment {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Attachment;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Attachment")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Attachment, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "attachmentDesc" => ::std::option::Option::Some(0u16),
+                        "attachmentName" => ::std::option::Option::Some(1u16),
+                        "derefUri" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "attachmentDesc",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "attachmentName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "derefUri",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Attachment {
+                        attachment_desc: __f0.unwrap_or_default(),
+                        attachment_name: crate::extra_fields::required(
+                            __f1,
+                            "attachmentName",
+                        )?,
+                        deref_uri: crate::extra_fields::required(__f2, "derefUri")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Attachment {
         pub fn builder() -> builder::Attachment {
@@ -514,10 +733,71 @@ pub mod types {
     }
     ///`Attachments`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Attachments {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub attachment: ::std::vec::Vec<Attachment>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Attachments {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Attachments;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Attachments")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Attachments, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::vec::Vec<Attachment>> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "attachment" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "attachment",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Attachments {
+                        attachment: __f0.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Attachments {
         pub fn builder() -> builder::Attachments {
@@ -540,7 +820,7 @@ pub mod types {
     }
     ///`Callback`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Callback {
         pub auth: CallbackAuth,
         pub callbacks: CallbackCallbacks,
@@ -557,6 +837,145 @@ pub mod types {
         #[serde(rename = "retriesEnabled")]
         pub retries_enabled: bool,
         pub url: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Callback {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Callback;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Callback")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Callback, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<CallbackAuth> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<CallbackCallbacks> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        crate::generated::enums::CallbackContentType,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        crate::generated::enums::CallbackRemoveHtml,
+                    > = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<bool> = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "auth" => ::std::option::Option::Some(0u16),
+                        "callbacks" => ::std::option::Option::Some(1u16),
+                        "contentType" => ::std::option::Option::Some(2u16),
+                        "email" => ::std::option::Option::Some(3u16),
+                        "id" => ::std::option::Option::Some(4u16),
+                        "link" => ::std::option::Option::Some(5u16),
+                        "name" => ::std::option::Option::Some(6u16),
+                        "removeHTML" => ::std::option::Option::Some(7u16),
+                        "retriesEnabled" => ::std::option::Option::Some(8u16),
+                        "url" => ::std::option::Option::Some(9u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "auth")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "callbacks",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "contentType",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "email")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(&mut __f6, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f7,
+                                    &mut __map,
+                                    "removeHTML",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f8,
+                                    &mut __map,
+                                    "retriesEnabled",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(&mut __f9, &mut __map, "url")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Callback {
+                        auth: crate::extra_fields::required(__f0, "auth")?,
+                        callbacks: crate::extra_fields::required(__f1, "callbacks")?,
+                        content_type: crate::extra_fields::required(
+                            __f2,
+                            "contentType",
+                        )?,
+                        email: crate::extra_fields::required(__f3, "email")?,
+                        id: __f4.unwrap_or_default(),
+                        link: __f5.unwrap_or_default(),
+                        name: crate::extra_fields::required(__f6, "name")?,
+                        remove_html: crate::extra_fields::required(__f7, "removeHTML")?,
+                        retries_enabled: crate::extra_fields::required(
+                            __f8,
+                            "retriesEnabled",
+                        )?,
+                        url: crate::extra_fields::required(__f9, "url")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Callback {
         pub fn builder() -> builder::Callback {
@@ -565,11 +984,76 @@ pub mod types {
     }
     ///`CallbackAuth`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct CallbackAuth {
         pub key: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::generated::enums::CallbackAuthType,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackAuth {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = CallbackAuth;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct CallbackAuth")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<CallbackAuth, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        crate::generated::enums::CallbackAuthType,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "key" => ::std::option::Option::Some(0u16),
+                        "type" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "key")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(CallbackAuth {
+                        key: crate::extra_fields::required(__f0, "key")?,
+                        type_: crate::extra_fields::required(__f1, "type")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl CallbackAuth {
         pub fn builder() -> builder::CallbackAuth {
@@ -578,7 +1062,7 @@ pub mod types {
     }
     ///`CallbackCall`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct CallbackCall {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub callback: ::std::option::Option<CallbackCallCallback>,
@@ -604,6 +1088,135 @@ pub mod types {
         )]
         pub response_message: ::std::option::Option<Response>,
         pub status: crate::generated::enums::CallbackCallStatus,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCall {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = CallbackCall;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct CallbackCall")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<CallbackCall, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<CallbackCallCallback>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<Responder>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<
+                        ::std::option::Option<Response>,
+                    > = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        crate::generated::enums::CallbackCallStatus,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "callback" => ::std::option::Option::Some(0u16),
+                        "from" => ::std::option::Option::Some(1u16),
+                        "id" => ::std::option::Option::Some(2u16),
+                        "link" => ::std::option::Option::Some(3u16),
+                        "messageId" => ::std::option::Option::Some(4u16),
+                        "messageLocation" => ::std::option::Option::Some(5u16),
+                        "responseMessage" => ::std::option::Option::Some(6u16),
+                        "status" => ::std::option::Option::Some(7u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "callback",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "from")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "messageId",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f5,
+                                    &mut __map,
+                                    "messageLocation",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f6,
+                                    &mut __map,
+                                    "responseMessage",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(&mut __f7, &mut __map, "status")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(CallbackCall {
+                        callback: __f0.unwrap_or_default(),
+                        from: __f1.unwrap_or_default(),
+                        id: __f2.unwrap_or_default(),
+                        link: __f3.unwrap_or_default(),
+                        message_id: __f4.unwrap_or_default(),
+                        message_location: __f5.unwrap_or_default(),
+                        response_message: __f6.unwrap_or_default(),
+                        status: crate::extra_fields::required(__f7, "status")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl CallbackCall {
         pub fn builder() -> builder::CallbackCall {
@@ -612,7 +1225,7 @@ pub mod types {
     }
     ///`CallbackCallCallback`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct CallbackCallCallback {
         #[serde(
             rename = "attemptedDate",
@@ -635,6 +1248,115 @@ pub mod types {
         pub status_message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCallCallback {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = CallbackCallCallback;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct CallbackCallCallback")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<CallbackCallCallback, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "attemptedDate" => ::std::option::Option::Some(0u16),
+                        "id" => ::std::option::Option::Some(1u16),
+                        "name" => ::std::option::Option::Some(2u16),
+                        "statusCode" => ::std::option::Option::Some(3u16),
+                        "statusMessage" => ::std::option::Option::Some(4u16),
+                        "url" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "attemptedDate",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "statusCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "statusMessage",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "url")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(CallbackCallCallback {
+                        attempted_date: __f0.unwrap_or_default(),
+                        id: __f1.unwrap_or_default(),
+                        name: __f2.unwrap_or_default(),
+                        status_code: __f3.unwrap_or_default(),
+                        status_message: __f4.unwrap_or_default(),
+                        url: __f5.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl CallbackCallCallback {
         pub fn builder() -> builder::CallbackCallCallback {
@@ -826,10 +1548,84 @@ pub mod types {
     }
     ///`CallbackCallbacks`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct CallbackCallbacks {
         pub reply: crate::generated::enums::CallbackCallbacksReply,
         pub undeliverable: crate::generated::enums::CallbackCallbacksUndeliverable,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for CallbackCallbacks {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = CallbackCallbacks;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct CallbackCallbacks")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<CallbackCallbacks, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        crate::generated::enums::CallbackCallbacksReply,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        crate::generated::enums::CallbackCallbacksUndeliverable,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "reply" => ::std::option::Option::Some(0u16),
+                        "undeliverable" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "reply")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "undeliverable",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(CallbackCallbacks {
+                        reply: crate::extra_fields::required(__f0, "reply")?,
+                        undeliverable: crate::extra_fields::required(
+                            __f1,
+                            "undeliverable",
+                        )?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl CallbackCallbacks {
         pub fn builder() -> builder::CallbackCallbacks {
@@ -910,7 +1706,7 @@ pub mod types {
     }
     ///`Contact`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Contact {
         #[serde(
             rename = "businessUnit",
@@ -1180,6 +1976,790 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub work_suburb: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Contact {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Contact;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Contact")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Contact, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::vec::Vec<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f10: ::std::option::Option<
+                        ::std::vec::Vec<ContactLocationsItem>,
+                    > = ::std::option::Option::None;
+                    let mut __f11: ::std::option::Option<
+                        ::std::vec::Vec<ContactMessagingoptionsItem>,
+                    > = ::std::option::Option::None;
+                    let mut __f12: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f13: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f14: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f15: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f16: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f17: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f18: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f19: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f20: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f21: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f22: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f23: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f24: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f25: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f26: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f27: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f28: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f29: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f30: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f31: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f32: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f33: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f34: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f35: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::ContactStatus>,
+                    > = ::std::option::Option::None;
+                    let mut __f36: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f37: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f38: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f39: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f40: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::ContactType>,
+                    > = ::std::option::Option::None;
+                    let mut __f41: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f42: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f43: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f44: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f45: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f46: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f47: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f48: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f49: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f50: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f51: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f52: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f53: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f54: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f55: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f56: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f57: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f58: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f59: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f60: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f61: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f62: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f63: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "businessUnit" => ::std::option::Option::Some(0u16),
+                        "companyName" => ::std::option::Option::Some(1u16),
+                        "department" => ::std::option::Option::Some(2u16),
+                        "devices" => ::std::option::Option::Some(3u16),
+                        "division" => ::std::option::Option::Some(4u16),
+                        "firstName" => ::std::option::Option::Some(5u16),
+                        "jobTitle" => ::std::option::Option::Some(6u16),
+                        "lastModifiedTime" => ::std::option::Option::Some(7u16),
+                        "lastName" => ::std::option::Option::Some(8u16),
+                        "link" => ::std::option::Option::Some(9u16),
+                        "locations" => ::std::option::Option::Some(10u16),
+                        "messagingoptions" => ::std::option::Option::Some(11u16),
+                        "mri" => ::std::option::Option::Some(12u16),
+                        "otherFirstName" => ::std::option::Option::Some(13u16),
+                        "otherLastName" => ::std::option::Option::Some(14u16),
+                        "otherMobile" => ::std::option::Option::Some(15u16),
+                        "otherPhone1" => ::std::option::Option::Some(16u16),
+                        "otherPhoneAreaCode1" => ::std::option::Option::Some(17u16),
+                        "otherTitle" => ::std::option::Option::Some(18u16),
+                        "personalAddress1" => ::std::option::Option::Some(19u16),
+                        "personalAddress2" => ::std::option::Option::Some(20u16),
+                        "personalCountry" => ::std::option::Option::Some(21u16),
+                        "personalEmailAddress1" => ::std::option::Option::Some(22u16),
+                        "personalEmailAddress2" => ::std::option::Option::Some(23u16),
+                        "personalFax1" => ::std::option::Option::Some(24u16),
+                        "personalFaxAreaCode1" => ::std::option::Option::Some(25u16),
+                        "personalPhone1" => ::std::option::Option::Some(26u16),
+                        "personalPhone2" => ::std::option::Option::Some(27u16),
+                        "personalPhoneAreaCode1" => ::std::option::Option::Some(28u16),
+                        "personalPhoneAreaCode2" => ::std::option::Option::Some(29u16),
+                        "personalPostCode" => ::std::option::Option::Some(30u16),
+                        "personalState" => ::std::option::Option::Some(31u16),
+                        "personalSuburb" => ::std::option::Option::Some(32u16),
+                        "role1" => ::std::option::Option::Some(33u16),
+                        "role2" => ::std::option::Option::Some(34u16),
+                        "status" => ::std::option::Option::Some(35u16),
+                        "teamName1" => ::std::option::Option::Some(36u16),
+                        "teamName2" => ::std::option::Option::Some(37u16),
+                        "timezone" => ::std::option::Option::Some(38u16),
+                        "title" => ::std::option::Option::Some(39u16),
+                        "type" => ::std::option::Option::Some(40u16),
+                        "workAddress1" => ::std::option::Option::Some(41u16),
+                        "workAddress2" => ::std::option::Option::Some(42u16),
+                        "workCountry" => ::std::option::Option::Some(43u16),
+                        "workEmailAddress1" => ::std::option::Option::Some(44u16),
+                        "workEmailAddress2" => ::std::option::Option::Some(45u16),
+                        "workFax1" => ::std::option::Option::Some(46u16),
+                        "workFaxAreaCode1" => ::std::option::Option::Some(47u16),
+                        "workMobilePhone1" => ::std::option::Option::Some(48u16),
+                        "workMobilePhone2" => ::std::option::Option::Some(49u16),
+                        "workOtherPhone" => ::std::option::Option::Some(50u16),
+                        "workPhone1" => ::std::option::Option::Some(51u16),
+                        "workPhone2" => ::std::option::Option::Some(52u16),
+                        "workPhoneAreaCode1" => ::std::option::Option::Some(53u16),
+                        "workPhoneAreaCode2" => ::std::option::Option::Some(54u16),
+                        "workPostCode" => ::std::option::Option::Some(55u16),
+                        "workPostalAddress1" => ::std::option::Option::Some(56u16),
+                        "workPostalAddress2" => ::std::option::Option::Some(57u16),
+                        "workPostalPostCode" => ::std::option::Option::Some(58u16),
+                        "workPostalState" => ::std::option::Option::Some(59u16),
+                        "workPostalSuburb" => ::std::option::Option::Some(60u16),
+                        "workSatellitePhone" => ::std::option::Option::Some(61u16),
+                        "workState" => ::std::option::Option::Some(62u16),
+                        "workSuburb" => ::std::option::Option::Some(63u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "businessUnit",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "companyName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "department",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "devices")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "division",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f5,
+                                    &mut __map,
+                                    "firstName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f6,
+                                    &mut __map,
+                                    "jobTitle",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f7,
+                                    &mut __map,
+                                    "lastModifiedTime",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f8,
+                                    &mut __map,
+                                    "lastName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(&mut __f9, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(10u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f10,
+                                    &mut __map,
+                                    "locations",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(11u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f11,
+                                    &mut __map,
+                                    "messagingoptions",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(12u16) => {
+                                crate::extra_fields::once(&mut __f12, &mut __map, "mri")?
+                            }
+                            crate::extra_fields::Key::Known(13u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f13,
+                                    &mut __map,
+                                    "otherFirstName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(14u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f14,
+                                    &mut __map,
+                                    "otherLastName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(15u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f15,
+                                    &mut __map,
+                                    "otherMobile",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(16u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f16,
+                                    &mut __map,
+                                    "otherPhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(17u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f17,
+                                    &mut __map,
+                                    "otherPhoneAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(18u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f18,
+                                    &mut __map,
+                                    "otherTitle",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(19u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f19,
+                                    &mut __map,
+                                    "personalAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(20u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f20,
+                                    &mut __map,
+                                    "personalAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(21u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f21,
+                                    &mut __map,
+                                    "personalCountry",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(22u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f22,
+                                    &mut __map,
+                                    "personalEmailAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(23u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f23,
+                                    &mut __map,
+                                    "personalEmailAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(24u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f24,
+                                    &mut __map,
+                                    "personalFax1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(25u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f25,
+                                    &mut __map,
+                                    "personalFaxAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(26u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f26,
+                                    &mut __map,
+                                    "personalPhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(27u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f27,
+                                    &mut __map,
+                                    "personalPhone2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(28u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f28,
+                                    &mut __map,
+                                    "personalPhoneAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(29u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f29,
+                                    &mut __map,
+                                    "personalPhoneAreaCode2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(30u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f30,
+                                    &mut __map,
+                                    "personalPostCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(31u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f31,
+                                    &mut __map,
+                                    "personalState",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(32u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f32,
+                                    &mut __map,
+                                    "personalSuburb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(33u16) => {
+                                crate::extra_fields::once(&mut __f33, &mut __map, "role1")?
+                            }
+                            crate::extra_fields::Key::Known(34u16) => {
+                                crate::extra_fields::once(&mut __f34, &mut __map, "role2")?
+                            }
+                            crate::extra_fields::Key::Known(35u16) => {
+                                crate::extra_fields::once(&mut __f35, &mut __map, "status")?
+                            }
+                            crate::extra_fields::Key::Known(36u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f36,
+                                    &mut __map,
+                                    "teamName1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(37u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f37,
+                                    &mut __map,
+                                    "teamName2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(38u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f38,
+                                    &mut __map,
+                                    "timezone",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(39u16) => {
+                                crate::extra_fields::once(&mut __f39, &mut __map, "title")?
+                            }
+                            crate::extra_fields::Key::Known(40u16) => {
+                                crate::extra_fields::once(&mut __f40, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(41u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f41,
+                                    &mut __map,
+                                    "workAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(42u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f42,
+                                    &mut __map,
+                                    "workAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(43u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f43,
+                                    &mut __map,
+                                    "workCountry",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(44u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f44,
+                                    &mut __map,
+                                    "workEmailAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(45u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f45,
+                                    &mut __map,
+                                    "workEmailAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(46u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f46,
+                                    &mut __map,
+                                    "workFax1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(47u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f47,
+                                    &mut __map,
+                                    "workFaxAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(48u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f48,
+                                    &mut __map,
+                                    "workMobilePhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(49u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f49,
+                                    &mut __map,
+                                    "workMobilePhone2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(50u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f50,
+                                    &mut __map,
+                                    "workOtherPhone",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(51u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f51,
+                                    &mut __map,
+                                    "workPhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(52u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f52,
+                                    &mut __map,
+                                    "workPhone2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(53u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f53,
+                                    &mut __map,
+                                    "workPhoneAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(54u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f54,
+                                    &mut __map,
+                                    "workPhoneAreaCode2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(55u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f55,
+                                    &mut __map,
+                                    "workPostCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(56u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f56,
+                                    &mut __map,
+                                    "workPostalAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(57u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f57,
+                                    &mut __map,
+                                    "workPostalAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(58u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f58,
+                                    &mut __map,
+                                    "workPostalPostCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(59u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f59,
+                                    &mut __map,
+                                    "workPostalState",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(60u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f60,
+                                    &mut __map,
+                                    "workPostalSuburb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(61u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f61,
+                                    &mut __map,
+                                    "workSatellitePhone",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(62u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f62,
+                                    &mut __map,
+                                    "workState",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(63u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f63,
+                                    &mut __map,
+                                    "workSuburb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Contact {
+                        business_unit: __f0.unwrap_or_default(),
+                        company_name: __f1.unwrap_or_default(),
+                        department: __f2.unwrap_or_default(),
+                        devices: __f3.unwrap_or_default(),
+                        division: __f4.unwrap_or_default(),
+                        first_name: crate::extra_fields::required(__f5, "firstName")?,
+                        job_title: __f6.unwrap_or_default(),
+                        last_modified_time: __f7.unwrap_or_default(),
+                        last_name: crate::extra_fields::required(__f8, "lastName")?,
+                        link: __f9.unwrap_or_default(),
+                        locations: __f10.unwrap_or_default(),
+                        messagingoptions: __f11.unwrap_or_default(),
+                        mri: __f12.unwrap_or_default(),
+                        other_first_name: __f13.unwrap_or_default(),
+                        other_last_name: __f14.unwrap_or_default(),
+                        other_mobile: __f15.unwrap_or_default(),
+                        other_phone1: __f16.unwrap_or_default(),
+                        other_phone_area_code1: __f17.unwrap_or_default(),
+                        other_title: __f18.unwrap_or_default(),
+                        personal_address1: __f19.unwrap_or_default(),
+                        personal_address2: __f20.unwrap_or_default(),
+                        personal_country: __f21.unwrap_or_default(),
+                        personal_email_address1: __f22.unwrap_or_default(),
+                        personal_email_address2: __f23.unwrap_or_default(),
+                        personal_fax1: __f24.unwrap_or_default(),
+                        personal_fax_area_code1: __f25.unwrap_or_default(),
+                        personal_phone1: __f26.unwrap_or_default(),
+                        personal_phone2: __f27.unwrap_or_default(),
+                        personal_phone_area_code1: __f28.unwrap_or_default(),
+                        personal_phone_area_code2: __f29.unwrap_or_default(),
+                        personal_post_code: __f30.unwrap_or_default(),
+                        personal_state: __f31.unwrap_or_default(),
+                        personal_suburb: __f32.unwrap_or_default(),
+                        role1: __f33.unwrap_or_default(),
+                        role2: __f34.unwrap_or_default(),
+                        status: __f35.unwrap_or_default(),
+                        team_name1: __f36.unwrap_or_default(),
+                        team_name2: __f37.unwrap_or_default(),
+                        timezone: crate::extra_fields::required(__f38, "timezone")?,
+                        title: __f39.unwrap_or_default(),
+                        type_: __f40.unwrap_or_default(),
+                        work_address1: __f41.unwrap_or_default(),
+                        work_address2: __f42.unwrap_or_default(),
+                        work_country: crate::extra_fields::required(
+                            __f43,
+                            "workCountry",
+                        )?,
+                        work_email_address1: crate::extra_fields::required(
+                            __f44,
+                            "workEmailAddress1",
+                        )?,
+                        work_email_address2: __f45.unwrap_or_default(),
+                        work_fax1: __f46.unwrap_or_default(),
+                        work_fax_area_code1: __f47.unwrap_or_default(),
+                        work_mobile_phone1: crate::extra_fields::required(
+                            __f48,
+                            "workMobilePhone1",
+                        )?,
+                        work_mobile_phone2: __f49.unwrap_or_default(),
+                        work_other_phone: __f50.unwrap_or_default(),
+                        work_phone1: __f51.unwrap_or_default(),
+                        work_phone2: __f52.unwrap_or_default(),
+                        work_phone_area_code1: __f53.unwrap_or_default(),
+                        work_phone_area_code2: __f54.unwrap_or_default(),
+                        work_post_code: __f55.unwrap_or_default(),
+                        work_postal_address1: __f56.unwrap_or_default(),
+                        work_postal_address2: __f57.unwrap_or_default(),
+                        work_postal_post_code: __f58.unwrap_or_default(),
+                        work_postal_state: __f59.unwrap_or_default(),
+                        work_postal_suburb: __f60.unwrap_or_default(),
+                        work_satellite_phone: __f61.unwrap_or_default(),
+                        work_state: __f62.unwrap_or_default(),
+                        work_suburb: __f63.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Contact {
         pub fn builder() -> builder::Contact {
@@ -1312,7 +2892,7 @@ pub mod types {
     }
     ///`ContactLocationsItem`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct ContactLocationsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: ::std::option::Option<f64>,
@@ -1320,6 +2900,85 @@ pub mod types {
         pub longitude: ::std::option::Option<f64>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactLocationsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = ContactLocationsItem;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct ContactLocationsItem")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<ContactLocationsItem, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "latitude" => ::std::option::Option::Some(0u16),
+                        "longitude" => ::std::option::Option::Some(1u16),
+                        "type" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "latitude",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "longitude",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(ContactLocationsItem {
+                        latitude: __f0.unwrap_or_default(),
+                        longitude: __f1.unwrap_or_default(),
+                        type_: __f2.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl ContactLocationsItem {
         pub fn builder() -> builder::ContactLocationsItem {
@@ -1328,7 +2987,7 @@ pub mod types {
     }
     ///`ContactMessagingoptionsItem`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct ContactMessagingoptionsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub channel: ::std::option::Option<
@@ -1348,6 +3007,111 @@ pub mod types {
         pub tertiary: ::std::option::Option<
             crate::generated::enums::ContactMessagingoptionsItemTertiary,
         >,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactMessagingoptionsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = ContactMessagingoptionsItem;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct ContactMessagingoptionsItem")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<ContactMessagingoptionsItem, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::ContactMessagingoptionsItemChannel,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::ContactMessagingoptionsItemPrimary,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::ContactMessagingoptionsItemSecondary,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::ContactMessagingoptionsItemTertiary,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "channel" => ::std::option::Option::Some(0u16),
+                        "enabled" => ::std::option::Option::Some(1u16),
+                        "primary" => ::std::option::Option::Some(2u16),
+                        "secondary" => ::std::option::Option::Some(3u16),
+                        "tertiary" => ::std::option::Option::Some(4u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "channel")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "enabled")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "primary")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "secondary",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "tertiary",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(ContactMessagingoptionsItem {
+                        channel: __f0.unwrap_or_default(),
+                        enabled: __f1.unwrap_or_default(),
+                        primary: __f2.unwrap_or_default(),
+                        secondary: __f3.unwrap_or_default(),
+                        tertiary: __f4.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl ContactMessagingoptionsItem {
         pub fn builder() -> builder::ContactMessagingoptionsItem {
@@ -1618,7 +3382,7 @@ pub mod types {
     }
     ///`DeliveryReceipt`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct DeliveryReceipt {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub bool: ::std::option::Option<bool>,
@@ -1653,6 +3417,135 @@ pub mod types {
         pub rule: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for DeliveryReceipt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = DeliveryReceipt;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct DeliveryReceipt")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<DeliveryReceipt, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "bool" => ::std::option::Option::Some(0u16),
+                        "expiryDay" => ::std::option::Option::Some(1u16),
+                        "expiryHour" => ::std::option::Option::Some(2u16),
+                        "expiryMin" => ::std::option::Option::Some(3u16),
+                        "feedIds" => ::std::option::Option::Some(4u16),
+                        "period" => ::std::option::Option::Some(5u16),
+                        "publishToWeb" => ::std::option::Option::Some(6u16),
+                        "rule" => ::std::option::Option::Some(7u16),
+                        "type" => ::std::option::Option::Some(8u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "bool")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "expiryDay",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "expiryHour",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "expiryMin",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "feedIds")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "period")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f6,
+                                    &mut __map,
+                                    "publishToWeb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(&mut __f7, &mut __map, "rule")?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(&mut __f8, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(DeliveryReceipt {
+                        bool: __f0.unwrap_or_default(),
+                        expiry_day: __f1.unwrap_or_default(),
+                        expiry_hour: __f2.unwrap_or_default(),
+                        expiry_min: __f3.unwrap_or_default(),
+                        feed_ids: __f4.unwrap_or_default(),
+                        period: __f5.unwrap_or_default(),
+                        publish_to_web: __f6.unwrap_or_default(),
+                        rule: __f7.unwrap_or_default(),
+                        type_: __f8.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl DeliveryReceipt {
         pub fn builder() -> builder::DeliveryReceipt {
@@ -1677,7 +3570,7 @@ pub mod types {
     }
     ///`DistributionList`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct DistributionList {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub access: ::std::option::Option<::std::string::String>,
@@ -1719,6 +3612,195 @@ pub mod types {
         pub user_ids: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub visibility: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionList {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = DistributionList;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct DistributionList")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<DistributionList, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::vec::Vec<DistributionListDistlistdetailsItem>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f10: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f11: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::DistributionListType,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f12: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f13: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "access" => ::std::option::Option::Some(0u16),
+                        "contactIds" => ::std::option::Option::Some(1u16),
+                        "description" => ::std::option::Option::Some(2u16),
+                        "distListIds" => ::std::option::Option::Some(3u16),
+                        "distlistdetails" => ::std::option::Option::Some(4u16),
+                        "id" => ::std::option::Option::Some(5u16),
+                        "link" => ::std::option::Option::Some(6u16),
+                        "memberCount" => ::std::option::Option::Some(7u16),
+                        "mri" => ::std::option::Option::Some(8u16),
+                        "name" => ::std::option::Option::Some(9u16),
+                        "rules" => ::std::option::Option::Some(10u16),
+                        "type" => ::std::option::Option::Some(11u16),
+                        "userIds" => ::std::option::Option::Some(12u16),
+                        "visibility" => ::std::option::Option::Some(13u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "access")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "contactIds",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "description",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "distListIds",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "distlistdetails",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(&mut __f6, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f7,
+                                    &mut __map,
+                                    "memberCount",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(&mut __f8, &mut __map, "mri")?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(&mut __f9, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(10u16) => {
+                                crate::extra_fields::once(&mut __f10, &mut __map, "rules")?
+                            }
+                            crate::extra_fields::Key::Known(11u16) => {
+                                crate::extra_fields::once(&mut __f11, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(12u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f12,
+                                    &mut __map,
+                                    "userIds",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(13u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f13,
+                                    &mut __map,
+                                    "visibility",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(DistributionList {
+                        access: __f0.unwrap_or_default(),
+                        contact_ids: __f1.unwrap_or_default(),
+                        description: __f2.unwrap_or_default(),
+                        dist_list_ids: __f3.unwrap_or_default(),
+                        distlistdetails: __f4.unwrap_or_default(),
+                        id: __f5.unwrap_or_default(),
+                        link: __f6.unwrap_or_default(),
+                        member_count: __f7.unwrap_or_default(),
+                        mri: __f8.unwrap_or_default(),
+                        name: crate::extra_fields::required(__f9, "name")?,
+                        rules: __f10.unwrap_or_default(),
+                        type_: __f11.unwrap_or_default(),
+                        user_ids: __f12.unwrap_or_default(),
+                        visibility: __f13.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl DistributionList {
         pub fn builder() -> builder::DistributionList {
@@ -1747,7 +3829,7 @@ pub mod types {
     }
     ///`DistributionListDistlistdetailsItem`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct DistributionListDistlistdetailsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -1757,6 +3839,87 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for DistributionListDistlistdetailsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = DistributionListDistlistdetailsItem;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct DistributionListDistlistdetailsItem")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<DistributionListDistlistdetailsItem, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "id" => ::std::option::Option::Some(0u16),
+                        "link" => ::std::option::Option::Some(1u16),
+                        "name" => ::std::option::Option::Some(2u16),
+                        "type" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(DistributionListDistlistdetailsItem {
+                        id: __f0.unwrap_or_default(),
+                        link: __f1.unwrap_or_default(),
+                        name: __f2.unwrap_or_default(),
+                        type_: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl DistributionListDistlistdetailsItem {
         pub fn builder() -> builder::DistributionListDistlistdetailsItem {
@@ -1852,7 +4015,7 @@ pub mod types {
     }
     ///`Email`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Email {
         ///Email body.
         pub body: ::std::string::String,
@@ -1868,6 +4031,103 @@ pub mod types {
         pub resources: ::std::option::Option<Attachments>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::EmailType>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Email {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Email;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Email")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Email, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<OptOutOption>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<Attachments>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::EmailType>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "footer" => ::std::option::Option::Some(1u16),
+                        "optOutOption" => ::std::option::Option::Some(2u16),
+                        "resources" => ::std::option::Option::Some(3u16),
+                        "type" => ::std::option::Option::Some(4u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "footer")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "optOutOption",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "resources",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Email {
+                        body: crate::extra_fields::required(__f0, "body")?,
+                        footer: __f1.unwrap_or_default(),
+                        opt_out_option: __f2.unwrap_or_default(),
+                        resources: __f3.unwrap_or_default(),
+                        type_: __f4.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Email {
         pub fn builder() -> builder::Email {
@@ -1876,7 +4136,7 @@ pub mod types {
     }
     ///`Event`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Event {
         #[serde(
             rename = "eventFormList",
@@ -1891,6 +4151,101 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
         pub status: crate::generated::enums::EventStatus,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Event {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Event;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Event")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Event, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::vec::Vec<EventEventFormListItem>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        crate::generated::enums::EventStatus,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "eventFormList" => ::std::option::Option::Some(0u16),
+                        "eventLabel" => ::std::option::Option::Some(1u16),
+                        "id" => ::std::option::Option::Some(2u16),
+                        "link" => ::std::option::Option::Some(3u16),
+                        "status" => ::std::option::Option::Some(4u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "eventFormList",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "eventLabel",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "status")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Event {
+                        event_form_list: __f0.unwrap_or_default(),
+                        event_label: crate::extra_fields::required(__f1, "eventLabel")?,
+                        id: __f2.unwrap_or_default(),
+                        link: __f3.unwrap_or_default(),
+                        status: crate::extra_fields::required(__f4, "status")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Event {
         pub fn builder() -> builder::Event {
@@ -1915,7 +4270,7 @@ pub mod types {
     }
     ///`EventEventFormListItem`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct EventEventFormListItem {
         #[serde(
             rename = "eventFieldList",
@@ -1928,6 +4283,81 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub form_name: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for EventEventFormListItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = EventEventFormListItem;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct EventEventFormListItem")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<EventEventFormListItem, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::vec::Vec<EventEventFormListItemEventFieldListItem>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "eventFieldList" => ::std::option::Option::Some(0u16),
+                        "formName" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "eventFieldList",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "formName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(EventEventFormListItem {
+                        event_field_list: __f0.unwrap_or_default(),
+                        form_name: __f1.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl EventEventFormListItem {
         pub fn builder() -> builder::EventEventFormListItem {
@@ -1936,12 +4366,82 @@ pub mod types {
     }
     ///`EventEventFormListItemEventFieldListItem`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct EventEventFormListItemEventFieldListItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for EventEventFormListItemEventFieldListItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = EventEventFormListItemEventFieldListItem;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct EventEventFormListItemEventFieldListItem")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<
+                    EventEventFormListItemEventFieldListItem,
+                    A::Error,
+                >
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "name" => ::std::option::Option::Some(0u16),
+                        "value" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "value")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(EventEventFormListItemEventFieldListItem {
+                        name: __f0.unwrap_or_default(),
+                        value: __f1.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl EventEventFormListItemEventFieldListItem {
         pub fn builder() -> builder::EventEventFormListItemEventFieldListItem {
@@ -2062,11 +4562,83 @@ pub mod types {
     }
     ///Channel used when the primary one (e.g. RCS or WhatsApp) cannot deliver.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Fallback {
         pub channel: crate::generated::enums::FallbackChannel,
         #[serde(rename = "templateName")]
         pub template_name: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Fallback {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Fallback;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Fallback")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Fallback, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        crate::generated::enums::FallbackChannel,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "channel" => ::std::option::Option::Some(0u16),
+                        "templateName" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "channel")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "templateName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Fallback {
+                        channel: crate::extra_fields::required(__f0, "channel")?,
+                        template_name: crate::extra_fields::required(
+                            __f1,
+                            "templateName",
+                        )?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Fallback {
         pub fn builder() -> builder::Fallback {
@@ -2075,7 +4647,7 @@ pub mod types {
     }
     ///`Features`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Features {
         #[serde(
             rename = "aliasOption",
@@ -2089,6 +4661,93 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub push_options: ::std::option::Option<PushOptions>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Features {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Features;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Features")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Features, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<FeaturesAliasOption>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<Fallback>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<PushOptions>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "aliasOption" => ::std::option::Option::Some(0u16),
+                        "fallback" => ::std::option::Option::Some(1u16),
+                        "pushOptions" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "aliasOption",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "fallback",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "pushOptions",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Features {
+                        alias_option: __f0.unwrap_or_default(),
+                        fallback: __f1.unwrap_or_default(),
+                        push_options: __f2.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Features {
         pub fn builder() -> builder::Features {
@@ -2097,13 +4756,76 @@ pub mod types {
     }
     ///Sender alias.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct FeaturesAliasOption {
         #[serde(
             rename = "aliasName",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub alias_name: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for FeaturesAliasOption {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = FeaturesAliasOption;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct FeaturesAliasOption")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<FeaturesAliasOption, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "aliasName" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "aliasName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(FeaturesAliasOption {
+                        alias_name: __f0.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl FeaturesAliasOption {
         pub fn builder() -> builder::FeaturesAliasOption {
@@ -2161,7 +4883,7 @@ pub mod types {
     }
     ///`Key`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Key {
         #[serde(
             rename = "createdTime",
@@ -2184,6 +4906,117 @@ pub mod types {
         pub secret: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::KeyType>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Key {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Key;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Key")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Key, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::uuid::Uuid>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::KeyType>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "createdTime" => ::std::option::Option::Some(0u16),
+                        "description" => ::std::option::Option::Some(1u16),
+                        "id" => ::std::option::Option::Some(2u16),
+                        "lastModifiedTime" => ::std::option::Option::Some(3u16),
+                        "secret" => ::std::option::Option::Some(4u16),
+                        "type" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "createdTime",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "description",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "lastModifiedTime",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "secret")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Key {
+                        created_time: __f0.unwrap_or_default(),
+                        description: __f1.unwrap_or_default(),
+                        id: __f2.unwrap_or_default(),
+                        last_modified_time: __f3.unwrap_or_default(),
+                        secret: __f4.unwrap_or_default(),
+                        type_: __f5.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Key {
         pub fn builder() -> builder::Key {
@@ -2321,7 +5154,7 @@ pub mod types {
     }
     ///`Link`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Link {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub host: ::std::option::Option<::std::string::String>,
@@ -2336,6 +5169,95 @@ pub mod types {
         ///Target URL.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uri: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Link {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Link;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Link")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Link, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "host" => ::std::option::Option::Some(0u16),
+                        "method" => ::std::option::Option::Some(1u16),
+                        "port" => ::std::option::Option::Some(2u16),
+                        "rel" => ::std::option::Option::Some(3u16),
+                        "uri" => ::std::option::Option::Some(4u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "host")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "method")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "port")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "rel")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "uri")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Link {
+                        host: __f0.unwrap_or_default(),
+                        method: __f1.unwrap_or_default(),
+                        port: __f2.unwrap_or_default(),
+                        rel: __f3.unwrap_or_default(),
+                        uri: __f4.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Link {
         pub fn builder() -> builder::Link {
@@ -2365,7 +5287,7 @@ pub mod types {
     }
     ///A message: recipients, subject and the content of each channel. Fill `body` for SMS, and the channel objects for the others.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Message {
         ///SMS text.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2509,6 +5431,390 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub whatsapp_valid_message: ::std::option::Option<bool>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Message {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Message;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Message")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Message, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::collections::BTreeMap<
+                            ::std::string::String,
+                            ::std::string::String,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::MessageDirection>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<DeliveryReceipt>,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<::std::option::Option<Email>> = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<
+                        ::std::option::Option<Features>,
+                    > = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f10: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f11: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f12: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f13: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f14: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::MessageMessageType,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f15: ::std::option::Option<::std::option::Option<Rcs>> = ::std::option::Option::None;
+                    let mut __f16: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f17: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f18: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f19: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
+                    let mut __f20: ::std::option::Option<
+                        ::std::option::Option<Resource>,
+                    > = ::std::option::Option::None;
+                    let mut __f21: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f22: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f23: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::MessageScheduleType,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f24: ::std::option::Option<
+                        ::std::option::Option<Social>,
+                    > = ::std::option::Option::None;
+                    let mut __f25: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f26: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f27: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::MessageType>,
+                    > = ::std::option::Option::None;
+                    let mut __f28: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+                    let mut __f29: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+                    let mut __f30: ::std::option::Option<::std::option::Option<Voice>> = ::std::option::Option::None;
+                    let mut __f31: ::std::option::Option<::std::option::Option<Web>> = ::std::option::Option::None;
+                    let mut __f32: ::std::option::Option<
+                        ::std::option::Option<WhatsApp>,
+                    > = ::std::option::Option::None;
+                    let mut __f33: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "callbackId" => ::std::option::Option::Some(1u16),
+                        "callbackParameters" => ::std::option::Option::Some(2u16),
+                        "createdTime" => ::std::option::Option::Some(3u16),
+                        "direction" => ::std::option::Option::Some(4u16),
+                        "dlr" => ::std::option::Option::Some(5u16),
+                        "email" => ::std::option::Option::Some(6u16),
+                        "eventId" => ::std::option::Option::Some(7u16),
+                        "features" => ::std::option::Option::Some(8u16),
+                        "from" => ::std::option::Option::Some(9u16),
+                        "label" => ::std::option::Option::Some(10u16),
+                        "link" => ::std::option::Option::Some(11u16),
+                        "messageTemplateId" => ::std::option::Option::Some(12u16),
+                        "messageTemplateName" => ::std::option::Option::Some(13u16),
+                        "messageType" => ::std::option::Option::Some(14u16),
+                        "rcs" => ::std::option::Option::Some(15u16),
+                        "repeatDays" => ::std::option::Option::Some(16u16),
+                        "repeatHrs" => ::std::option::Option::Some(17u16),
+                        "repeatMin" => ::std::option::Option::Some(18u16),
+                        "repetitionCount" => ::std::option::Option::Some(19u16),
+                        "resource" => ::std::option::Option::Some(20u16),
+                        "responseCount" => ::std::option::Option::Some(21u16),
+                        "scheduleDate" => ::std::option::Option::Some(22u16),
+                        "scheduleType" => ::std::option::Option::Some(23u16),
+                        "social" => ::std::option::Option::Some(24u16),
+                        "subject" => ::std::option::Option::Some(25u16),
+                        "to" => ::std::option::Option::Some(26u16),
+                        "type" => ::std::option::Option::Some(27u16),
+                        "validBody" => ::std::option::Option::Some(28u16),
+                        "validSubject" => ::std::option::Option::Some(29u16),
+                        "voice" => ::std::option::Option::Some(30u16),
+                        "web" => ::std::option::Option::Some(31u16),
+                        "whatsapp" => ::std::option::Option::Some(32u16),
+                        "whatsappValidMessage" => ::std::option::Option::Some(33u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "callbackId",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "callbackParameters",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "createdTime",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "direction",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "dlr")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(&mut __f6, &mut __map, "email")?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(&mut __f7, &mut __map, "eventId")?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f8,
+                                    &mut __map,
+                                    "features",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(&mut __f9, &mut __map, "from")?
+                            }
+                            crate::extra_fields::Key::Known(10u16) => {
+                                crate::extra_fields::once(&mut __f10, &mut __map, "label")?
+                            }
+                            crate::extra_fields::Key::Known(11u16) => {
+                                crate::extra_fields::once(&mut __f11, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(12u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f12,
+                                    &mut __map,
+                                    "messageTemplateId",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(13u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f13,
+                                    &mut __map,
+                                    "messageTemplateName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(14u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f14,
+                                    &mut __map,
+                                    "messageType",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(15u16) => {
+                                crate::extra_fields::once(&mut __f15, &mut __map, "rcs")?
+                            }
+                            crate::extra_fields::Key::Known(16u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f16,
+                                    &mut __map,
+                                    "repeatDays",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(17u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f17,
+                                    &mut __map,
+                                    "repeatHrs",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(18u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f18,
+                                    &mut __map,
+                                    "repeatMin",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(19u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f19,
+                                    &mut __map,
+                                    "repetitionCount",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(20u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f20,
+                                    &mut __map,
+                                    "resource",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(21u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f21,
+                                    &mut __map,
+                                    "responseCount",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(22u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f22,
+                                    &mut __map,
+                                    "scheduleDate",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(23u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f23,
+                                    &mut __map,
+                                    "scheduleType",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(24u16) => {
+                                crate::extra_fields::once(&mut __f24, &mut __map, "social")?
+                            }
+                            crate::extra_fields::Key::Known(25u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f25,
+                                    &mut __map,
+                                    "subject",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(26u16) => {
+                                crate::extra_fields::once(&mut __f26, &mut __map, "to")?
+                            }
+                            crate::extra_fields::Key::Known(27u16) => {
+                                crate::extra_fields::once(&mut __f27, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(28u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f28,
+                                    &mut __map,
+                                    "validBody",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(29u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f29,
+                                    &mut __map,
+                                    "validSubject",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(30u16) => {
+                                crate::extra_fields::once(&mut __f30, &mut __map, "voice")?
+                            }
+                            crate::extra_fields::Key::Known(31u16) => {
+                                crate::extra_fields::once(&mut __f31, &mut __map, "web")?
+                            }
+                            crate::extra_fields::Key::Known(32u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f32,
+                                    &mut __map,
+                                    "whatsapp",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(33u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f33,
+                                    &mut __map,
+                                    "whatsappValidMessage",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Message {
+                        body: __f0.unwrap_or_default(),
+                        callback_id: __f1.unwrap_or_default(),
+                        callback_parameters: __f2.unwrap_or_default(),
+                        created_time: __f3.unwrap_or_default(),
+                        direction: __f4.unwrap_or_default(),
+                        dlr: __f5.unwrap_or_default(),
+                        email: __f6.unwrap_or_default(),
+                        event_id: __f7.unwrap_or_default(),
+                        features: __f8.unwrap_or_default(),
+                        from: __f9.unwrap_or_default(),
+                        label: __f10.unwrap_or_default(),
+                        link: __f11.unwrap_or_default(),
+                        message_template_id: __f12.unwrap_or_default(),
+                        message_template_name: __f13.unwrap_or_default(),
+                        message_type: __f14.unwrap_or_default(),
+                        rcs: __f15.unwrap_or_default(),
+                        repeat_days: __f16.unwrap_or_default(),
+                        repeat_hrs: __f17.unwrap_or_default(),
+                        repeat_min: __f18.unwrap_or_default(),
+                        repetition_count: __f19.unwrap_or_default(),
+                        resource: __f20.unwrap_or_default(),
+                        response_count: __f21.unwrap_or_default(),
+                        schedule_date: __f22.unwrap_or_default(),
+                        schedule_type: __f23.unwrap_or_default(),
+                        social: __f24.unwrap_or_default(),
+                        subject: crate::extra_fields::required(__f25, "subject")?,
+                        to: crate::extra_fields::required(__f26, "to")?,
+                        type_: __f27.unwrap_or_default(),
+                        valid_body: __f28.unwrap_or_default(),
+                        valid_subject: __f29.unwrap_or_default(),
+                        voice: __f30.unwrap_or_default(),
+                        web: __f31.unwrap_or_default(),
+                        whatsapp: __f32.unwrap_or_default(),
+                        whatsapp_valid_message: __f33.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Message {
         pub fn builder() -> builder::Message {
@@ -3041,7 +6347,7 @@ pub mod types {
     }
     ///`OptOutOption`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct OptOutOption {
         #[serde(
             rename = "oneClickApiMapping",
@@ -3053,6 +6359,81 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub rms_unsubscribe_url: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for OptOutOption {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = OptOutOption;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct OptOutOption")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<OptOutOption, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "oneClickApiMapping" => ::std::option::Option::Some(0u16),
+                        "rmsUnsubscribeUrl" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "oneClickApiMapping",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "rmsUnsubscribeUrl",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(OptOutOption {
+                        one_click_api_mapping: __f0.unwrap_or_default(),
+                        rms_unsubscribe_url: __f1.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl OptOutOption {
         pub fn builder() -> builder::OptOutOption {
@@ -3092,7 +6473,7 @@ pub mod types {
     }
     ///`PushOptions`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct PushOptions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub apns: ::std::option::Option<PushOptionsApns>,
@@ -3119,6 +6500,129 @@ pub mod types {
         pub priority: ::std::option::Option<
             crate::generated::enums::PushOptionsPriority,
         >,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PushOptions {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = PushOptions;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct PushOptions")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<PushOptions, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<PushOptionsApns>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<PushOptionsFcm>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::PushOptionsNotifications,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::PushOptionsPriority,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "apns" => ::std::option::Option::Some(0u16),
+                        "appId" => ::std::option::Option::Some(1u16),
+                        "data" => ::std::option::Option::Some(2u16),
+                        "escalationMins" => ::std::option::Option::Some(3u16),
+                        "fcm" => ::std::option::Option::Some(4u16),
+                        "notifications" => ::std::option::Option::Some(5u16),
+                        "priority" => ::std::option::Option::Some(6u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "apns")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "appId")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "data")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "escalationMins",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "fcm")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f5,
+                                    &mut __map,
+                                    "notifications",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f6,
+                                    &mut __map,
+                                    "priority",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(PushOptions {
+                        apns: __f0.unwrap_or_default(),
+                        app_id: crate::extra_fields::required(__f1, "appId")?,
+                        data: __f2.unwrap_or_default(),
+                        escalation_mins: __f3.unwrap_or_default(),
+                        fcm: __f4.unwrap_or_default(),
+                        notifications: __f5.unwrap_or_default(),
+                        priority: __f6.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl PushOptions {
         pub fn builder() -> builder::PushOptions {
@@ -3127,12 +6631,79 @@ pub mod types {
     }
     ///`PushOptionsApns`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PushOptionsApns {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sound: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PushOptionsApns {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = PushOptionsApns;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct PushOptionsApns")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<PushOptionsApns, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "action" => ::std::option::Option::Some(0u16),
+                        "sound" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "action")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "sound")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(PushOptionsApns {
+                        action: __f0.unwrap_or_default(),
+                        sound: __f1.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl PushOptionsApns {
         pub fn builder() -> builder::PushOptionsApns {
@@ -3141,7 +6712,7 @@ pub mod types {
     }
     ///`PushOptionsFcm`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PushOptionsFcm {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub action: ::std::option::Option<::std::string::String>,
@@ -3154,6 +6725,93 @@ pub mod types {
         pub image: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sound: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PushOptionsFcm {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = PushOptionsFcm;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct PushOptionsFcm")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<PushOptionsFcm, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "action" => ::std::option::Option::Some(0u16),
+                        "androidChannelId" => ::std::option::Option::Some(1u16),
+                        "image" => ::std::option::Option::Some(2u16),
+                        "sound" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "action")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "androidChannelId",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "image")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "sound")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(PushOptionsFcm {
+                        action: __f0.unwrap_or_default(),
+                        android_channel_id: __f1.unwrap_or_default(),
+                        image: __f2.unwrap_or_default(),
+                        sound: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl PushOptionsFcm {
         pub fn builder() -> builder::PushOptionsFcm {
@@ -3162,7 +6820,7 @@ pub mod types {
     }
     ///`Rcs`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Rcs {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media: ::std::option::Option<RcsMedia>,
@@ -3175,6 +6833,97 @@ pub mod types {
         pub suggestions: ::std::vec::Vec<RcsSuggestion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Rcs {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Rcs;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Rcs")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Rcs, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<RcsMedia>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<RcsRichCard>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::vec::Vec<RcsSuggestion>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "media" => ::std::option::Option::Some(0u16),
+                        "richCard" => ::std::option::Option::Some(1u16),
+                        "suggestions" => ::std::option::Option::Some(2u16),
+                        "text" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "media")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "richCard",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "suggestions",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "text")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Rcs {
+                        media: __f0.unwrap_or_default(),
+                        rich_card: __f1.unwrap_or_default(),
+                        suggestions: __f2.unwrap_or_default(),
+                        text: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Rcs {
         pub fn builder() -> builder::Rcs {
@@ -3183,7 +6932,7 @@ pub mod types {
     }
     ///`RcsCard`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct RcsCard {
         ///Body text of the card.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3194,6 +6943,97 @@ pub mod types {
         pub suggestions: ::std::vec::Vec<RcsSuggestion>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsCard {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsCard;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsCard")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsCard, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<RcsMedia>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::vec::Vec<RcsSuggestion>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "description" => ::std::option::Option::Some(0u16),
+                        "media" => ::std::option::Option::Some(1u16),
+                        "suggestions" => ::std::option::Option::Some(2u16),
+                        "title" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "description",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "media")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "suggestions",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "title")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsCard {
+                        description: __f0.unwrap_or_default(),
+                        media: __f1.unwrap_or_default(),
+                        suggestions: __f2.unwrap_or_default(),
+                        title: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsCard {
         pub fn builder() -> builder::RcsCard {
@@ -3202,12 +7042,77 @@ pub mod types {
     }
     ///`RcsMedia`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct RcsMedia {
         #[serde(rename = "fileUrl")]
         pub file_url: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsMedia {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsMedia;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsMedia")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsMedia, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "fileUrl" => ::std::option::Option::Some(0u16),
+                        "height" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "fileUrl")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "height")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsMedia {
+                        file_url: crate::extra_fields::required(__f0, "fileUrl")?,
+                        height: __f1.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsMedia {
         pub fn builder() -> builder::RcsMedia {
@@ -3216,7 +7121,7 @@ pub mod types {
     }
     ///`RcsRichCard`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct RcsRichCard {
         #[serde(
             rename = "cardOrientation",
@@ -3233,6 +7138,91 @@ pub mod types {
             crate::generated::enums::RcsRichCardCardWidth,
         >,
         pub cards: ::std::vec::Vec<RcsCard>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsRichCard {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsRichCard;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsRichCard")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsRichCard, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::RcsRichCardCardOrientation,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::RcsRichCardCardWidth,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::vec::Vec<RcsCard>> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "cardOrientation" => ::std::option::Option::Some(0u16),
+                        "cardWidth" => ::std::option::Option::Some(1u16),
+                        "cards" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "cardOrientation",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "cardWidth",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "cards")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsRichCard {
+                        card_orientation: __f0.unwrap_or_default(),
+                        card_width: __f1.unwrap_or_default(),
+                        cards: crate::extra_fields::required(__f2, "cards")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsRichCard {
         pub fn builder() -> builder::RcsRichCard {
@@ -3241,7 +7231,7 @@ pub mod types {
     }
     ///`RcsSuggestion`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct RcsSuggestion {
         #[serde(
             rename = "dialAction",
@@ -3268,6 +7258,126 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub view_location_action: ::std::option::Option<RcsSuggestionViewLocationAction>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsSuggestion {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsSuggestion;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsSuggestion")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsSuggestion, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<RcsSuggestionDialAction>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<
+                            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<RcsSuggestionUrlAction>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<RcsSuggestionViewLocationAction>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "dialAction" => ::std::option::Option::Some(0u16),
+                        "postbackData" => ::std::option::Option::Some(1u16),
+                        "shareLocationAction" => ::std::option::Option::Some(2u16),
+                        "text" => ::std::option::Option::Some(3u16),
+                        "urlAction" => ::std::option::Option::Some(4u16),
+                        "viewLocationAction" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "dialAction",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "postbackData",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "shareLocationAction",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "text")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "urlAction",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f5,
+                                    &mut __map,
+                                    "viewLocationAction",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsSuggestion {
+                        dial_action: __f0.unwrap_or_default(),
+                        postback_data: crate::extra_fields::required(
+                            __f1,
+                            "postbackData",
+                        )?,
+                        share_location_action: __f2.unwrap_or_default(),
+                        text: crate::extra_fields::required(__f3, "text")?,
+                        url_action: __f4.unwrap_or_default(),
+                        view_location_action: __f5.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsSuggestion {
         pub fn builder() -> builder::RcsSuggestion {
@@ -3276,10 +7386,74 @@ pub mod types {
     }
     ///`RcsSuggestionDialAction`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct RcsSuggestionDialAction {
         #[serde(rename = "phoneNumber")]
         pub phone_number: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionDialAction {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsSuggestionDialAction;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsSuggestionDialAction")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsSuggestionDialAction, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "phoneNumber" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "phoneNumber",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsSuggestionDialAction {
+                        phone_number: crate::extra_fields::required(
+                            __f0,
+                            "phoneNumber",
+                        )?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsSuggestionDialAction {
         pub fn builder() -> builder::RcsSuggestionDialAction {
@@ -3288,9 +7462,66 @@ pub mod types {
     }
     ///`RcsSuggestionUrlAction`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct RcsSuggestionUrlAction {
         pub url: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionUrlAction {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsSuggestionUrlAction;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsSuggestionUrlAction")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsSuggestionUrlAction, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "url" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "url")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsSuggestionUrlAction {
+                        url: crate::extra_fields::required(__f0, "url")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsSuggestionUrlAction {
         pub fn builder() -> builder::RcsSuggestionUrlAction {
@@ -3299,7 +7530,7 @@ pub mod types {
     }
     ///`RcsSuggestionViewLocationAction`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct RcsSuggestionViewLocationAction {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub label: ::std::option::Option<::std::string::String>,
@@ -3309,6 +7540,93 @@ pub mod types {
         pub longitude: ::std::option::Option<f64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub query: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for RcsSuggestionViewLocationAction {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = RcsSuggestionViewLocationAction;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct RcsSuggestionViewLocationAction")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<RcsSuggestionViewLocationAction, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "label" => ::std::option::Option::Some(0u16),
+                        "latitude" => ::std::option::Option::Some(1u16),
+                        "longitude" => ::std::option::Option::Some(2u16),
+                        "query" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "label")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "latitude",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "longitude",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "query")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(RcsSuggestionViewLocationAction {
+                        label: __f0.unwrap_or_default(),
+                        latitude: __f1.unwrap_or_default(),
+                        longitude: __f2.unwrap_or_default(),
+                        query: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl RcsSuggestionViewLocationAction {
         pub fn builder() -> builder::RcsSuggestionViewLocationAction {
@@ -3336,7 +7654,7 @@ pub mod types {
     }
     ///A stored file (CSV, JSON, image, …) that messages and imports can use.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Resource {
         ///File content, base64-encoded (sent on upload only).
         #[serde(
@@ -3354,6 +7672,107 @@ pub mod types {
         ///File name.
         pub name: ::std::string::String,
         pub scope: crate::generated::enums::ResourceScope,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Resource {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Resource;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Resource")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Resource, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        crate::generated::enums::ResourceScope,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "derefUri" => ::std::option::Option::Some(0u16),
+                        "id" => ::std::option::Option::Some(1u16),
+                        "link" => ::std::option::Option::Some(2u16),
+                        "mimeType" => ::std::option::Option::Some(3u16),
+                        "name" => ::std::option::Option::Some(4u16),
+                        "scope" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "derefUri",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "mimeType",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "scope")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Resource {
+                        deref_uri: __f0.unwrap_or_default(),
+                        id: __f1.unwrap_or_default(),
+                        link: __f2.unwrap_or_default(),
+                        mime_type: crate::extra_fields::required(__f3, "mimeType")?,
+                        name: crate::extra_fields::required(__f4, "name")?,
+                        scope: crate::extra_fields::required(__f5, "scope")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Resource {
         pub fn builder() -> builder::Resource {
@@ -3490,7 +7909,7 @@ pub mod types {
     }
     ///`Responder`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Responder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -3503,6 +7922,97 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub voice: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Responder {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Responder;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Responder")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Responder, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "email" => ::std::option::Option::Some(0u16),
+                        "mobile" => ::std::option::Option::Some(1u16),
+                        "mri" => ::std::option::Option::Some(2u16),
+                        "name" => ::std::option::Option::Some(3u16),
+                        "voice" => ::std::option::Option::Some(4u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "email")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "mobile")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "mri")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "voice")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Responder {
+                        email: __f0.unwrap_or_default(),
+                        mobile: __f1.unwrap_or_default(),
+                        mri: __f2.unwrap_or_default(),
+                        name: __f3.unwrap_or_default(),
+                        voice: __f4.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Responder {
         pub fn builder() -> builder::Responder {
@@ -3511,7 +8021,7 @@ pub mod types {
     }
     ///`Response`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Response {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub acknowledged: ::std::option::Option<::std::string::String>,
@@ -3521,6 +8031,97 @@ pub mod types {
         pub content: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub undeliverable: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Response {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Response;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Response")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Response, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::ResponseChannel>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "acknowledged" => ::std::option::Option::Some(0u16),
+                        "channel" => ::std::option::Option::Some(1u16),
+                        "content" => ::std::option::Option::Some(2u16),
+                        "undeliverable" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "acknowledged",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "channel")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "content")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "undeliverable",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Response {
+                        acknowledged: __f0.unwrap_or_default(),
+                        channel: __f1.unwrap_or_default(),
+                        content: __f2.unwrap_or_default(),
+                        undeliverable: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Response {
         pub fn builder() -> builder::Response {
@@ -3529,7 +8130,7 @@ pub mod types {
     }
     ///`ResponseRule`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct ResponseRule {
         ///What the rule is for, in words for other users.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3537,6 +8138,90 @@ pub mod types {
         pub name: ::std::string::String,
         #[serde(rename = "responseTemplatePatterns")]
         pub response_template_patterns: ResponseRuleResponseTemplatePatterns,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResponseRule {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = ResponseRule;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct ResponseRule")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<ResponseRule, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ResponseRuleResponseTemplatePatterns,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "description" => ::std::option::Option::Some(0u16),
+                        "name" => ::std::option::Option::Some(1u16),
+                        "responseTemplatePatterns" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "description",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "responseTemplatePatterns",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(ResponseRule {
+                        description: __f0.unwrap_or_default(),
+                        name: crate::extra_fields::required(__f1, "name")?,
+                        response_template_patterns: crate::extra_fields::required(
+                            __f2,
+                            "responseTemplatePatterns",
+                        )?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl ResponseRule {
         pub fn builder() -> builder::ResponseRule {
@@ -3621,7 +8306,7 @@ pub mod types {
     }
     ///`ResponseRuleResponseTemplatePatterns`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct ResponseRuleResponseTemplatePatterns {
         pub colour: ::std::string::String,
         pub name: ::std::string::String,
@@ -3632,6 +8317,114 @@ pub mod types {
         pub text_prompt: ::std::string::String,
         #[serde(rename = "voicePrompt")]
         pub voice_prompt: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResponseRuleResponseTemplatePatterns {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = ResponseRuleResponseTemplatePatterns;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct ResponseRuleResponseTemplatePatterns")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<
+                    ResponseRuleResponseTemplatePatterns,
+                    A::Error,
+                >
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "colour" => ::std::option::Option::Some(0u16),
+                        "name" => ::std::option::Option::Some(1u16),
+                        "pattern" => ::std::option::Option::Some(2u16),
+                        "spokenVoicePrompt" => ::std::option::Option::Some(3u16),
+                        "textPrompt" => ::std::option::Option::Some(4u16),
+                        "voicePrompt" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "colour")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "pattern")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "spokenVoicePrompt",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "textPrompt",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f5,
+                                    &mut __map,
+                                    "voicePrompt",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(ResponseRuleResponseTemplatePatterns {
+                        colour: crate::extra_fields::required(__f0, "colour")?,
+                        name: crate::extra_fields::required(__f1, "name")?,
+                        pattern: crate::extra_fields::required(__f2, "pattern")?,
+                        spoken_voice_prompt: crate::extra_fields::required(
+                            __f3,
+                            "spokenVoicePrompt",
+                        )?,
+                        text_prompt: crate::extra_fields::required(__f4, "textPrompt")?,
+                        voice_prompt: crate::extra_fields::required(
+                            __f5,
+                            "voicePrompt",
+                        )?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl ResponseRuleResponseTemplatePatterns {
         pub fn builder() -> builder::ResponseRuleResponseTemplatePatterns {
@@ -3640,7 +8433,7 @@ pub mod types {
     }
     ///`Scenario`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Scenario {
         #[serde(
             rename = "allowedUserIds",
@@ -3672,6 +8465,153 @@ pub mod types {
         pub voice: ::std::option::Option<Voice>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub web: ::std::option::Option<Web>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Scenario {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Scenario;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Scenario")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Scenario, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<
+                            crate::generated::enums::ScenarioAllowedUsers,
+                        >,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::option::Option<Email>> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<Message> = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<::std::option::Option<Social>> = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f10: ::std::option::Option<::std::option::Option<Voice>> = ::std::option::Option::None;
+                    let mut __f11: ::std::option::Option<::std::option::Option<Web>> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "allowedUserIds" => ::std::option::Option::Some(0u16),
+                        "allowedUsers" => ::std::option::Option::Some(1u16),
+                        "description" => ::std::option::Option::Some(2u16),
+                        "email" => ::std::option::Option::Some(3u16),
+                        "label" => ::std::option::Option::Some(4u16),
+                        "message" => ::std::option::Option::Some(5u16),
+                        "name" => ::std::option::Option::Some(6u16),
+                        "social" => ::std::option::Option::Some(7u16),
+                        "subject" => ::std::option::Option::Some(8u16),
+                        "to" => ::std::option::Option::Some(9u16),
+                        "voice" => ::std::option::Option::Some(10u16),
+                        "web" => ::std::option::Option::Some(11u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "allowedUserIds",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "allowedUsers",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "description",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "email")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "label")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "message")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(&mut __f6, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(&mut __f7, &mut __map, "social")?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(&mut __f8, &mut __map, "subject")?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(&mut __f9, &mut __map, "to")?
+                            }
+                            crate::extra_fields::Key::Known(10u16) => {
+                                crate::extra_fields::once(&mut __f10, &mut __map, "voice")?
+                            }
+                            crate::extra_fields::Key::Known(11u16) => {
+                                crate::extra_fields::once(&mut __f11, &mut __map, "web")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Scenario {
+                        allowed_user_ids: __f0.unwrap_or_default(),
+                        allowed_users: __f1.unwrap_or_default(),
+                        description: crate::extra_fields::required(__f2, "description")?,
+                        email: __f3.unwrap_or_default(),
+                        label: __f4.unwrap_or_default(),
+                        message: crate::extra_fields::required(__f5, "message")?,
+                        name: crate::extra_fields::required(__f6, "name")?,
+                        social: __f7.unwrap_or_default(),
+                        subject: __f8.unwrap_or_default(),
+                        to: __f9.unwrap_or_default(),
+                        voice: __f10.unwrap_or_default(),
+                        web: __f11.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Scenario {
         pub fn builder() -> builder::Scenario {
@@ -3771,10 +8711,69 @@ pub mod types {
     }
     ///`Social`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Social {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub social: ::std::vec::Vec<SocialChannel>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Social {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Social;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Social")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Social, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::vec::Vec<SocialChannel>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "social" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "social")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Social {
+                        social: __f0.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Social {
         pub fn builder() -> builder::Social {
@@ -3783,7 +8782,7 @@ pub mod types {
     }
     ///`SocialChannel`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct SocialChannel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub body: ::std::option::Option<::std::string::String>,
@@ -3791,6 +8790,81 @@ pub mod types {
         pub id: ::std::option::Option<crate::generated::enums::SocialChannelId>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::SocialChannelType>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for SocialChannel {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = SocialChannel;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct SocialChannel")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<SocialChannel, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::SocialChannelId>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::SocialChannelType>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "id" => ::std::option::Option::Some(1u16),
+                        "type" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(SocialChannel {
+                        body: __f0.unwrap_or_default(),
+                        id: __f1.unwrap_or_default(),
+                        type_: __f2.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl SocialChannel {
         pub fn builder() -> builder::SocialChannel {
@@ -3799,7 +8873,7 @@ pub mod types {
     }
     ///`Template`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Template {
         pub body: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3836,6 +8910,184 @@ pub mod types {
         pub voice: ::std::option::Option<Voice>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub web: ::std::option::Option<Web>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Template {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Template;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Template")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Template, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<DeliveryReceipt>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<Email>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<Features>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<::std::option::Option<Social>> = ::std::option::Option::None;
+                    let mut __f10: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f11: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f12: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f13: ::std::option::Option<::std::option::Option<Voice>> = ::std::option::Option::None;
+                    let mut __f14: ::std::option::Option<::std::option::Option<Web>> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "dlr" => ::std::option::Option::Some(1u16),
+                        "email" => ::std::option::Option::Some(2u16),
+                        "features" => ::std::option::Option::Some(3u16),
+                        "id" => ::std::option::Option::Some(4u16),
+                        "link" => ::std::option::Option::Some(5u16),
+                        "messageTemplateDescription" => ::std::option::Option::Some(6u16),
+                        "messageTemplateName" => ::std::option::Option::Some(7u16),
+                        "responseTemplateId" => ::std::option::Option::Some(8u16),
+                        "social" => ::std::option::Option::Some(9u16),
+                        "subject" => ::std::option::Option::Some(10u16),
+                        "tags" => ::std::option::Option::Some(11u16),
+                        "type" => ::std::option::Option::Some(12u16),
+                        "voice" => ::std::option::Option::Some(13u16),
+                        "web" => ::std::option::Option::Some(14u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "dlr")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "email")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "features",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f6,
+                                    &mut __map,
+                                    "messageTemplateDescription",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f7,
+                                    &mut __map,
+                                    "messageTemplateName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f8,
+                                    &mut __map,
+                                    "responseTemplateId",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(&mut __f9, &mut __map, "social")?
+                            }
+                            crate::extra_fields::Key::Known(10u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f10,
+                                    &mut __map,
+                                    "subject",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(11u16) => {
+                                crate::extra_fields::once(&mut __f11, &mut __map, "tags")?
+                            }
+                            crate::extra_fields::Key::Known(12u16) => {
+                                crate::extra_fields::once(&mut __f12, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(13u16) => {
+                                crate::extra_fields::once(&mut __f13, &mut __map, "voice")?
+                            }
+                            crate::extra_fields::Key::Known(14u16) => {
+                                crate::extra_fields::once(&mut __f14, &mut __map, "web")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Template {
+                        body: crate::extra_fields::required(__f0, "body")?,
+                        dlr: __f1.unwrap_or_default(),
+                        email: __f2.unwrap_or_default(),
+                        features: __f3.unwrap_or_default(),
+                        id: __f4.unwrap_or_default(),
+                        link: __f5.unwrap_or_default(),
+                        message_template_description: __f6.unwrap_or_default(),
+                        message_template_name: crate::extra_fields::required(
+                            __f7,
+                            "messageTemplateName",
+                        )?,
+                        response_template_id: __f8.unwrap_or_default(),
+                        social: __f9.unwrap_or_default(),
+                        subject: crate::extra_fields::required(__f10, "subject")?,
+                        tags: __f11.unwrap_or_default(),
+                        type_: __f12.unwrap_or_default(),
+                        voice: __f13.unwrap_or_default(),
+                        web: __f14.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Template {
         pub fn builder() -> builder::Template {
@@ -3916,7 +9168,7 @@ pub mod types {
     }
     ///`User`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct User {
         #[serde(
             rename = "businessUnit",
@@ -4191,6 +9443,782 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub work_suburb: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for User {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = User;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct User")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<User, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f6: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f7: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f8: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f9: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f10: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f11: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f12: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f13: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f14: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f15: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f16: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f17: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f18: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f19: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f20: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f21: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f22: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f23: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f24: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f25: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f26: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f27: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f28: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f29: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f30: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f31: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f32: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f33: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f34: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::UserStatus>,
+                    > = ::std::option::Option::None;
+                    let mut __f35: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f36: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f37: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f38: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f39: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f40: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f41: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f42: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f43: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f44: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f45: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f46: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f47: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f48: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f49: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f50: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f51: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f52: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f53: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f54: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f55: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f56: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f57: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f58: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f59: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f60: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f61: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f62: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "businessUnit" => ::std::option::Option::Some(0u16),
+                        "companyName" => ::std::option::Option::Some(1u16),
+                        "department" => ::std::option::Option::Some(2u16),
+                        "division" => ::std::option::Option::Some(3u16),
+                        "firstName" => ::std::option::Option::Some(4u16),
+                        "id" => ::std::option::Option::Some(5u16),
+                        "jobTitle" => ::std::option::Option::Some(6u16),
+                        "lastName" => ::std::option::Option::Some(7u16),
+                        "link" => ::std::option::Option::Some(8u16),
+                        "middleName" => ::std::option::Option::Some(9u16),
+                        "nickname" => ::std::option::Option::Some(10u16),
+                        "otherFirstName" => ::std::option::Option::Some(11u16),
+                        "otherLastName" => ::std::option::Option::Some(12u16),
+                        "otherMobile" => ::std::option::Option::Some(13u16),
+                        "otherPhone1" => ::std::option::Option::Some(14u16),
+                        "otherPhoneAreaCode1" => ::std::option::Option::Some(15u16),
+                        "otherTitle" => ::std::option::Option::Some(16u16),
+                        "password" => ::std::option::Option::Some(17u16),
+                        "personalAddress1" => ::std::option::Option::Some(18u16),
+                        "personalAddress2" => ::std::option::Option::Some(19u16),
+                        "personalCountry" => ::std::option::Option::Some(20u16),
+                        "personalEmailAddress1" => ::std::option::Option::Some(21u16),
+                        "personalEmailAddress2" => ::std::option::Option::Some(22u16),
+                        "personalFax1" => ::std::option::Option::Some(23u16),
+                        "personalFaxAreaCode1" => ::std::option::Option::Some(24u16),
+                        "personalPhone1" => ::std::option::Option::Some(25u16),
+                        "personalPhone2" => ::std::option::Option::Some(26u16),
+                        "personalPhoneAreaCode1" => ::std::option::Option::Some(27u16),
+                        "personalPhoneAreaCode2" => ::std::option::Option::Some(28u16),
+                        "personalPostCode" => ::std::option::Option::Some(29u16),
+                        "personalState" => ::std::option::Option::Some(30u16),
+                        "personalSuburb" => ::std::option::Option::Some(31u16),
+                        "role1" => ::std::option::Option::Some(32u16),
+                        "role2" => ::std::option::Option::Some(33u16),
+                        "status" => ::std::option::Option::Some(34u16),
+                        "teamName1" => ::std::option::Option::Some(35u16),
+                        "teamName2" => ::std::option::Option::Some(36u16),
+                        "timezone" => ::std::option::Option::Some(37u16),
+                        "title" => ::std::option::Option::Some(38u16),
+                        "userName" => ::std::option::Option::Some(39u16),
+                        "workAddress1" => ::std::option::Option::Some(40u16),
+                        "workAddress2" => ::std::option::Option::Some(41u16),
+                        "workCountry" => ::std::option::Option::Some(42u16),
+                        "workEmailAddress1" => ::std::option::Option::Some(43u16),
+                        "workEmailAddress2" => ::std::option::Option::Some(44u16),
+                        "workFax1" => ::std::option::Option::Some(45u16),
+                        "workFaxAreaCode1" => ::std::option::Option::Some(46u16),
+                        "workMobilePhone1" => ::std::option::Option::Some(47u16),
+                        "workMobilePhone2" => ::std::option::Option::Some(48u16),
+                        "workOtherPhone" => ::std::option::Option::Some(49u16),
+                        "workPhone1" => ::std::option::Option::Some(50u16),
+                        "workPhone2" => ::std::option::Option::Some(51u16),
+                        "workPhoneAreaCode1" => ::std::option::Option::Some(52u16),
+                        "workPhoneAreaCode2" => ::std::option::Option::Some(53u16),
+                        "workPostCode" => ::std::option::Option::Some(54u16),
+                        "workPostalAddress1" => ::std::option::Option::Some(55u16),
+                        "workPostalAddress2" => ::std::option::Option::Some(56u16),
+                        "workPostalPostCode" => ::std::option::Option::Some(57u16),
+                        "workPostalState" => ::std::option::Option::Some(58u16),
+                        "workPostalSuburb" => ::std::option::Option::Some(59u16),
+                        "workSatellitePhone" => ::std::option::Option::Some(60u16),
+                        "workState" => ::std::option::Option::Some(61u16),
+                        "workSuburb" => ::std::option::Option::Some(62u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "businessUnit",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "companyName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "department",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "division",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "firstName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(6u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f6,
+                                    &mut __map,
+                                    "jobTitle",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(7u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f7,
+                                    &mut __map,
+                                    "lastName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(8u16) => {
+                                crate::extra_fields::once(&mut __f8, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(9u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f9,
+                                    &mut __map,
+                                    "middleName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(10u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f10,
+                                    &mut __map,
+                                    "nickname",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(11u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f11,
+                                    &mut __map,
+                                    "otherFirstName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(12u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f12,
+                                    &mut __map,
+                                    "otherLastName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(13u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f13,
+                                    &mut __map,
+                                    "otherMobile",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(14u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f14,
+                                    &mut __map,
+                                    "otherPhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(15u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f15,
+                                    &mut __map,
+                                    "otherPhoneAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(16u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f16,
+                                    &mut __map,
+                                    "otherTitle",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(17u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f17,
+                                    &mut __map,
+                                    "password",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(18u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f18,
+                                    &mut __map,
+                                    "personalAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(19u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f19,
+                                    &mut __map,
+                                    "personalAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(20u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f20,
+                                    &mut __map,
+                                    "personalCountry",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(21u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f21,
+                                    &mut __map,
+                                    "personalEmailAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(22u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f22,
+                                    &mut __map,
+                                    "personalEmailAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(23u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f23,
+                                    &mut __map,
+                                    "personalFax1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(24u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f24,
+                                    &mut __map,
+                                    "personalFaxAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(25u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f25,
+                                    &mut __map,
+                                    "personalPhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(26u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f26,
+                                    &mut __map,
+                                    "personalPhone2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(27u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f27,
+                                    &mut __map,
+                                    "personalPhoneAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(28u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f28,
+                                    &mut __map,
+                                    "personalPhoneAreaCode2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(29u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f29,
+                                    &mut __map,
+                                    "personalPostCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(30u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f30,
+                                    &mut __map,
+                                    "personalState",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(31u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f31,
+                                    &mut __map,
+                                    "personalSuburb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(32u16) => {
+                                crate::extra_fields::once(&mut __f32, &mut __map, "role1")?
+                            }
+                            crate::extra_fields::Key::Known(33u16) => {
+                                crate::extra_fields::once(&mut __f33, &mut __map, "role2")?
+                            }
+                            crate::extra_fields::Key::Known(34u16) => {
+                                crate::extra_fields::once(&mut __f34, &mut __map, "status")?
+                            }
+                            crate::extra_fields::Key::Known(35u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f35,
+                                    &mut __map,
+                                    "teamName1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(36u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f36,
+                                    &mut __map,
+                                    "teamName2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(37u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f37,
+                                    &mut __map,
+                                    "timezone",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(38u16) => {
+                                crate::extra_fields::once(&mut __f38, &mut __map, "title")?
+                            }
+                            crate::extra_fields::Key::Known(39u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f39,
+                                    &mut __map,
+                                    "userName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(40u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f40,
+                                    &mut __map,
+                                    "workAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(41u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f41,
+                                    &mut __map,
+                                    "workAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(42u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f42,
+                                    &mut __map,
+                                    "workCountry",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(43u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f43,
+                                    &mut __map,
+                                    "workEmailAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(44u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f44,
+                                    &mut __map,
+                                    "workEmailAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(45u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f45,
+                                    &mut __map,
+                                    "workFax1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(46u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f46,
+                                    &mut __map,
+                                    "workFaxAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(47u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f47,
+                                    &mut __map,
+                                    "workMobilePhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(48u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f48,
+                                    &mut __map,
+                                    "workMobilePhone2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(49u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f49,
+                                    &mut __map,
+                                    "workOtherPhone",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(50u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f50,
+                                    &mut __map,
+                                    "workPhone1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(51u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f51,
+                                    &mut __map,
+                                    "workPhone2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(52u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f52,
+                                    &mut __map,
+                                    "workPhoneAreaCode1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(53u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f53,
+                                    &mut __map,
+                                    "workPhoneAreaCode2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(54u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f54,
+                                    &mut __map,
+                                    "workPostCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(55u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f55,
+                                    &mut __map,
+                                    "workPostalAddress1",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(56u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f56,
+                                    &mut __map,
+                                    "workPostalAddress2",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(57u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f57,
+                                    &mut __map,
+                                    "workPostalPostCode",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(58u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f58,
+                                    &mut __map,
+                                    "workPostalState",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(59u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f59,
+                                    &mut __map,
+                                    "workPostalSuburb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(60u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f60,
+                                    &mut __map,
+                                    "workSatellitePhone",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(61u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f61,
+                                    &mut __map,
+                                    "workState",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(62u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f62,
+                                    &mut __map,
+                                    "workSuburb",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(User {
+                        business_unit: __f0.unwrap_or_default(),
+                        company_name: __f1.unwrap_or_default(),
+                        department: __f2.unwrap_or_default(),
+                        division: __f3.unwrap_or_default(),
+                        first_name: crate::extra_fields::required(__f4, "firstName")?,
+                        id: __f5.unwrap_or_default(),
+                        job_title: __f6.unwrap_or_default(),
+                        last_name: crate::extra_fields::required(__f7, "lastName")?,
+                        link: __f8.unwrap_or_default(),
+                        middle_name: __f9.unwrap_or_default(),
+                        nickname: __f10.unwrap_or_default(),
+                        other_first_name: __f11.unwrap_or_default(),
+                        other_last_name: __f12.unwrap_or_default(),
+                        other_mobile: __f13.unwrap_or_default(),
+                        other_phone1: __f14.unwrap_or_default(),
+                        other_phone_area_code1: __f15.unwrap_or_default(),
+                        other_title: __f16.unwrap_or_default(),
+                        password: __f17.unwrap_or_default(),
+                        personal_address1: __f18.unwrap_or_default(),
+                        personal_address2: __f19.unwrap_or_default(),
+                        personal_country: __f20.unwrap_or_default(),
+                        personal_email_address1: __f21.unwrap_or_default(),
+                        personal_email_address2: __f22.unwrap_or_default(),
+                        personal_fax1: __f23.unwrap_or_default(),
+                        personal_fax_area_code1: __f24.unwrap_or_default(),
+                        personal_phone1: __f25.unwrap_or_default(),
+                        personal_phone2: __f26.unwrap_or_default(),
+                        personal_phone_area_code1: __f27.unwrap_or_default(),
+                        personal_phone_area_code2: __f28.unwrap_or_default(),
+                        personal_post_code: __f29.unwrap_or_default(),
+                        personal_state: __f30.unwrap_or_default(),
+                        personal_suburb: __f31.unwrap_or_default(),
+                        role1: __f32.unwrap_or_default(),
+                        role2: __f33.unwrap_or_default(),
+                        status: __f34.unwrap_or_default(),
+                        team_name1: __f35.unwrap_or_default(),
+                        team_name2: __f36.unwrap_or_default(),
+                        timezone: crate::extra_fields::required(__f37, "timezone")?,
+                        title: __f38.unwrap_or_default(),
+                        user_name: __f39.unwrap_or_default(),
+                        work_address1: __f40.unwrap_or_default(),
+                        work_address2: __f41.unwrap_or_default(),
+                        work_country: crate::extra_fields::required(
+                            __f42,
+                            "workCountry",
+                        )?,
+                        work_email_address1: __f43.unwrap_or_default(),
+                        work_email_address2: __f44.unwrap_or_default(),
+                        work_fax1: __f45.unwrap_or_default(),
+                        work_fax_area_code1: __f46.unwrap_or_default(),
+                        work_mobile_phone1: __f47.unwrap_or_default(),
+                        work_mobile_phone2: __f48.unwrap_or_default(),
+                        work_other_phone: __f49.unwrap_or_default(),
+                        work_phone1: __f50.unwrap_or_default(),
+                        work_phone2: __f51.unwrap_or_default(),
+                        work_phone_area_code1: __f52.unwrap_or_default(),
+                        work_phone_area_code2: __f53.unwrap_or_default(),
+                        work_post_code: __f54.unwrap_or_default(),
+                        work_postal_address1: __f55.unwrap_or_default(),
+                        work_postal_address2: __f56.unwrap_or_default(),
+                        work_postal_post_code: __f57.unwrap_or_default(),
+                        work_postal_state: __f58.unwrap_or_default(),
+                        work_postal_suburb: __f59.unwrap_or_default(),
+                        work_satellite_phone: __f60.unwrap_or_default(),
+                        work_state: __f61.unwrap_or_default(),
+                        work_suburb: __f62.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl User {
         pub fn builder() -> builder::User {
@@ -4339,7 +10367,7 @@ pub mod types {
     }
     ///`Voice`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Voice {
         ///Text read after the key press.
         pub body: ::std::string::String,
@@ -4355,6 +10383,105 @@ pub mod types {
         ///Conference settings, as `Pin:…,ConfCall:…,ConfAccountNo:…,ConfPinNo:…,ConfModPinNo:…`.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Voice {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Voice;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Voice")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Voice, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<Attachments>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "footer" => ::std::option::Option::Some(1u16),
+                        "header" => ::std::option::Option::Some(2u16),
+                        "other" => ::std::option::Option::Some(3u16),
+                        "resources" => ::std::option::Option::Some(4u16),
+                        "type" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "footer")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "header")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "other")?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "resources",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Voice {
+                        body: crate::extra_fields::required(__f0, "body")?,
+                        footer: __f1.unwrap_or_default(),
+                        header: __f2.unwrap_or_default(),
+                        other: __f3.unwrap_or_default(),
+                        resources: __f4.unwrap_or_default(),
+                        type_: crate::extra_fields::required(__f5, "type")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Voice {
         pub fn builder() -> builder::Voice {
@@ -4363,13 +10490,88 @@ pub mod types {
     }
     ///`WaContent`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct WaContent {
         pub body: ::std::vec::Vec<WaContentBodyItem>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub button: ::std::vec::Vec<WaContentButton>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub header: ::std::option::Option<WaContentHeader>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaContent {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WaContent;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WaContent")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WaContent, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::vec::Vec<WaContentBodyItem>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::vec::Vec<WaContentButton>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<WaContentHeader>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "button" => ::std::option::Option::Some(1u16),
+                        "header" => ::std::option::Option::Some(2u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "button")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "header")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WaContent {
+                        body: crate::extra_fields::required(__f0, "body")?,
+                        button: __f1.unwrap_or_default(),
+                        header: __f2.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WaContent {
         pub fn builder() -> builder::WaContent {
@@ -4378,10 +10580,69 @@ pub mod types {
     }
     ///`WaContentBodyItem`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct WaContentBodyItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaContentBodyItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WaContentBodyItem;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WaContentBodyItem")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WaContentBodyItem, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "text" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "text")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WaContentBodyItem {
+                        text: __f0.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WaContentBodyItem {
         pub fn builder() -> builder::WaContentBodyItem {
@@ -4390,7 +10651,7 @@ pub mod types {
     }
     ///`WaContentButton`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct WaContentButton {
         pub index: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4398,6 +10659,91 @@ pub mod types {
         pub sub_type: crate::generated::enums::WaContentButtonSubType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaContentButton {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WaContentButton;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WaContentButton")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WaContentButton, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        crate::generated::enums::WaContentButtonSubType,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "index" => ::std::option::Option::Some(0u16),
+                        "payload" => ::std::option::Option::Some(1u16),
+                        "sub_type" => ::std::option::Option::Some(2u16),
+                        "text" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "index")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "payload")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "sub_type",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "text")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WaContentButton {
+                        index: crate::extra_fields::required(__f0, "index")?,
+                        payload: __f1.unwrap_or_default(),
+                        sub_type: crate::extra_fields::required(__f2, "sub_type")?,
+                        text: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WaContentButton {
         pub fn builder() -> builder::WaContentButton {
@@ -4406,7 +10752,7 @@ pub mod types {
     }
     ///`WaContentHeader`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct WaContentHeader {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub document: ::std::option::Option<WaMediaLink>,
@@ -4416,6 +10762,97 @@ pub mod types {
         pub location: ::std::option::Option<WaContentHeaderLocation>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub video: ::std::option::Option<WaMediaLink>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaContentHeader {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WaContentHeader;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WaContentHeader")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WaContentHeader, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<WaMediaLink>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<WaMediaLink>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<WaContentHeaderLocation>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<WaMediaLink>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "document" => ::std::option::Option::Some(0u16),
+                        "image" => ::std::option::Option::Some(1u16),
+                        "location" => ::std::option::Option::Some(2u16),
+                        "video" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "document",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "image")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "location",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "video")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WaContentHeader {
+                        document: __f0.unwrap_or_default(),
+                        image: __f1.unwrap_or_default(),
+                        location: __f2.unwrap_or_default(),
+                        video: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WaContentHeader {
         pub fn builder() -> builder::WaContentHeader {
@@ -4424,7 +10861,7 @@ pub mod types {
     }
     ///`WaContentHeaderLocation`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct WaContentHeaderLocation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<::std::string::String>,
@@ -4434,6 +10871,93 @@ pub mod types {
         pub longitude: ::std::option::Option<f64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaContentHeaderLocation {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WaContentHeaderLocation;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WaContentHeaderLocation")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WaContentHeaderLocation, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<f64>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "address" => ::std::option::Option::Some(0u16),
+                        "latitude" => ::std::option::Option::Some(1u16),
+                        "longitude" => ::std::option::Option::Some(2u16),
+                        "name" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "address")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "latitude",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "longitude",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(&mut __f3, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WaContentHeaderLocation {
+                        address: __f0.unwrap_or_default(),
+                        latitude: __f1.unwrap_or_default(),
+                        longitude: __f2.unwrap_or_default(),
+                        name: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WaContentHeaderLocation {
         pub fn builder() -> builder::WaContentHeaderLocation {
@@ -4442,10 +10966,69 @@ pub mod types {
     }
     ///`WaMediaLink`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct WaMediaLink {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WaMediaLink {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WaMediaLink;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WaMediaLink")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WaMediaLink, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "link" => ::std::option::Option::Some(0u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WaMediaLink {
+                        link: __f0.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WaMediaLink {
         pub fn builder() -> builder::WaMediaLink {
@@ -4454,13 +11037,80 @@ pub mod types {
     }
     ///`Web`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Web {
         ///Content published on the web link.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub body: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::WebType>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Web {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Web;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Web")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Web, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<crate::generated::enums::WebType>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "body" => ::std::option::Option::Some(0u16),
+                        "type" => ::std::option::Option::Some(1u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "body")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Web {
+                        body: __f0.unwrap_or_default(),
+                        type_: __f1.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Web {
         pub fn builder() -> builder::Web {
@@ -4469,7 +11119,7 @@ pub mod types {
     }
     ///A WhatsApp template message.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct WhatsApp {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub content: ::std::option::Option<WaContent>,
@@ -4483,6 +11133,103 @@ pub mod types {
         pub parameters: ::std::vec::Vec<::std::string::String>,
         #[serde(rename = "type")]
         pub type_: crate::generated::enums::WhatsAppType,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for WhatsApp {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = WhatsApp;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct WhatsApp")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<WhatsApp, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<WaContent>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::vec::Vec<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        crate::generated::enums::WhatsAppType,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "content" => ::std::option::Option::Some(0u16),
+                        "language" => ::std::option::Option::Some(1u16),
+                        "name" => ::std::option::Option::Some(2u16),
+                        "parameters" => ::std::option::Option::Some(3u16),
+                        "type" => ::std::option::Option::Some(4u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(&mut __f0, &mut __map, "content")?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "language",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "name")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "parameters",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(&mut __f4, &mut __map, "type")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(WhatsApp {
+                        content: __f0.unwrap_or_default(),
+                        language: __f1.unwrap_or_default(),
+                        name: crate::extra_fields::required(__f2, "name")?,
+                        parameters: __f3.unwrap_or_default(),
+                        type_: crate::extra_fields::required(__f4, "type")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl WhatsApp {
         pub fn builder() -> builder::WhatsApp {
@@ -4491,7 +11238,7 @@ pub mod types {
     }
     ///`Workspace`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Workspace {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billingcostcentre: ::std::option::Option<::std::string::String>,
@@ -4507,6 +11254,114 @@ pub mod types {
         )]
         pub project_number: ::std::option::Option<::std::string::String>,
         pub status: ::std::string::String,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten)]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Workspace {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = Workspace;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct Workspace")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<Workspace, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<::std::option::Option<Links>> = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f4: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                        "billingcostcentre" => ::std::option::Option::Some(0u16),
+                        "id" => ::std::option::Option::Some(1u16),
+                        "link" => ::std::option::Option::Some(2u16),
+                        "projectName" => ::std::option::Option::Some(3u16),
+                        "projectNumber" => ::std::option::Option::Some(4u16),
+                        "status" => ::std::option::Option::Some(5u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "billingcostcentre",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(&mut __f1, &mut __map, "id")?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(&mut __f2, &mut __map, "link")?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "projectName",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(4u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f4,
+                                    &mut __map,
+                                    "projectNumber",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(5u16) => {
+                                crate::extra_fields::once(&mut __f5, &mut __map, "status")?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(Workspace {
+                        billingcostcentre: __f0.unwrap_or_default(),
+                        id: __f1.unwrap_or_default(),
+                        link: __f2.unwrap_or_default(),
+                        project_name: crate::extra_fields::required(
+                            __f3,
+                            "projectName",
+                        )?,
+                        project_number: __f4.unwrap_or_default(),
+                        status: crate::extra_fields::required(__f5, "status")?,
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
     }
     impl Workspace {
         pub fn builder() -> builder::Workspace {
@@ -4625,6 +11480,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Activity {
             #[inline]
@@ -4639,6 +11495,7 @@ pub mod types {
                     time: Ok(Default::default()),
                     user: Ok(Default::default()),
                     workspace_name: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -4745,6 +11602,7 @@ pub mod types {
             fn try_from(
                 value: Activity,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.action,
                     value.description,
@@ -4777,6 +11635,7 @@ pub mod types {
                             time,
                             user,
                             workspace_name,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -4824,6 +11683,7 @@ pub mod types {
                     time: Ok(value.time),
                     user: Ok(value.user),
                     workspace_name: Ok(value.workspace_name),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -5139,6 +11999,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Attachment {
             #[inline]
@@ -5149,6 +12010,7 @@ pub mod types {
                         "no value supplied for attachment_name".to_string(),
                     ),
                     deref_uri: Err("no value supplied for deref_uri".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5194,6 +12056,7 @@ pub mod types {
             fn try_from(
                 value: Attachment,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.attachment_desc, value.attachment_name, value.deref_uri) {
                     (
                         ::std::result::Result::Ok(attachment_desc),
@@ -5204,6 +12067,7 @@ pub mod types {
                             attachment_desc,
                             attachment_name,
                             deref_uri,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (attachment_desc, attachment_name, deref_uri) => {
@@ -5229,6 +12093,7 @@ pub mod types {
                     attachment_desc: Ok(value.attachment_desc),
                     attachment_name: Ok(value.attachment_name),
                     deref_uri: Ok(value.deref_uri),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -5238,12 +12103,14 @@ pub mod types {
                 ::std::vec::Vec<super::Attachment>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Attachments {
             #[inline]
             fn default() -> Self {
                 Self {
                     attachment: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5263,9 +12130,13 @@ pub mod types {
             fn try_from(
                 value: Attachments,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.attachment,) {
                     (::std::result::Result::Ok(attachment),) => {
-                        ::std::result::Result::Ok(Self { attachment })
+                        ::std::result::Result::Ok(Self {
+                            attachment,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (attachment,) => {
                         ::std::result::Result::Err(
@@ -5282,6 +12153,7 @@ pub mod types {
             fn from(value: super::Attachments) -> Self {
                 Self {
                     attachment: Ok(value.attachment),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -5384,6 +12256,7 @@ pub mod types {
             >,
             retries_enabled: ::std::result::Result<bool, ::std::string::String>,
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Callback {
             #[inline]
@@ -5401,6 +12274,7 @@ pub mod types {
                         "no value supplied for retries_enabled".to_string(),
                     ),
                     url: Err("no value supplied for url".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5500,6 +12374,7 @@ pub mod types {
             fn try_from(
                 value: Callback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.auth,
                     value.callbacks,
@@ -5535,6 +12410,7 @@ pub mod types {
                             remove_html,
                             retries_enabled,
                             url,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -5585,6 +12461,7 @@ pub mod types {
                     remove_html: Ok(value.remove_html),
                     retries_enabled: Ok(value.retries_enabled),
                     url: Ok(value.url),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -5595,6 +12472,7 @@ pub mod types {
                 crate::generated::enums::CallbackAuthType,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for CallbackAuth {
             #[inline]
@@ -5602,6 +12480,7 @@ pub mod types {
                 Self {
                     key: Err("no value supplied for key".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5629,11 +12508,18 @@ pub mod types {
             fn try_from(
                 value: CallbackAuth,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.key, value.type_) {
                     (
                         ::std::result::Result::Ok(key),
                         ::std::result::Result::Ok(type_),
-                    ) => ::std::result::Result::Ok(Self { key, type_ }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            key,
+                            type_,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (key, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -5652,6 +12538,7 @@ pub mod types {
                 Self {
                     key: Ok(value.key),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -5689,6 +12576,7 @@ pub mod types {
                 crate::generated::enums::CallbackCallStatus,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for CallbackCall {
             #[inline]
@@ -5702,6 +12590,7 @@ pub mod types {
                     message_location: Ok(Default::default()),
                     response_message: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5791,6 +12680,7 @@ pub mod types {
             fn try_from(
                 value: CallbackCall,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.callback,
                     value.from,
@@ -5820,6 +12710,7 @@ pub mod types {
                             message_location,
                             response_message,
                             status,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -5864,6 +12755,7 @@ pub mod types {
                     message_location: Ok(value.message_location),
                     response_message: Ok(value.response_message),
                     status: Ok(value.status),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -5893,6 +12785,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for CallbackCallCallback {
             #[inline]
@@ -5904,6 +12797,7 @@ pub mod types {
                     status_code: Ok(Default::default()),
                     status_message: Ok(Default::default()),
                     url: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -5983,6 +12877,7 @@ pub mod types {
             fn try_from(
                 value: CallbackCallCallback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.attempted_date,
                     value.id,
@@ -6006,6 +12901,7 @@ pub mod types {
                             status_code,
                             status_message,
                             url,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (attempted_date, id, name, status_code, status_message, url) => {
@@ -6037,6 +12933,7 @@ pub mod types {
                     status_code: Ok(value.status_code),
                     status_message: Ok(value.status_message),
                     url: Ok(value.url),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -6143,13 +13040,17 @@ pub mod types {
                 crate::generated::enums::CallbackCallbacksUndeliverable,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for CallbackCallbacks {
             #[inline]
             fn default() -> Self {
                 Self {
                     reply: Err("no value supplied for reply".to_string()),
-                    undeliverable: Err("no value supplied for undeliverable".to_string()),
+                    undeliverable: Err(
+                        "no value supplied for undeliverable".to_string(),
+                    ),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -6184,11 +13085,18 @@ pub mod types {
             fn try_from(
                 value: CallbackCallbacks,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.reply, value.undeliverable) {
                     (
                         ::std::result::Result::Ok(reply),
                         ::std::result::Result::Ok(undeliverable),
-                    ) => ::std::result::Result::Ok(Self { reply, undeliverable }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            reply,
+                            undeliverable,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (reply, undeliverable) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -6210,6 +13118,7 @@ pub mod types {
                 Self {
                     reply: Ok(value.reply),
                     undeliverable: Ok(value.undeliverable),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -6566,6 +13475,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Contact {
             #[inline]
@@ -6639,6 +13549,7 @@ pub mod types {
                     work_satellite_phone: Ok(Default::default()),
                     work_state: Ok(Default::default()),
                     work_suburb: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -7412,6 +14323,7 @@ pub mod types {
             fn try_from(
                 value: Contact,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.business_unit,
                     value.company_name,
@@ -7609,6 +14521,7 @@ pub mod types {
                             work_satellite_phone,
                             work_state,
                             work_suburb,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -7827,6 +14740,7 @@ pub mod types {
                     work_satellite_phone: Ok(value.work_satellite_phone),
                     work_state: Ok(value.work_state),
                     work_suburb: Ok(value.work_suburb),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -7935,6 +14849,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for ContactLocationsItem {
             #[inline]
@@ -7943,6 +14858,7 @@ pub mod types {
                     latitude: Ok(Default::default()),
                     longitude: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -7981,12 +14897,20 @@ pub mod types {
             fn try_from(
                 value: ContactLocationsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.latitude, value.longitude, value.type_) {
                     (
                         ::std::result::Result::Ok(latitude),
                         ::std::result::Result::Ok(longitude),
                         ::std::result::Result::Ok(type_),
-                    ) => ::std::result::Result::Ok(Self { latitude, longitude, type_ }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            latitude,
+                            longitude,
+                            type_,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (latitude, longitude, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -8010,6 +14934,7 @@ pub mod types {
                     latitude: Ok(value.latitude),
                     longitude: Ok(value.longitude),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -8043,6 +14968,7 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for ContactMessagingoptionsItem {
             #[inline]
@@ -8053,6 +14979,7 @@ pub mod types {
                     primary: Ok(Default::default()),
                     secondary: Ok(Default::default()),
                     tertiary: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8121,6 +15048,7 @@ pub mod types {
             fn try_from(
                 value: ContactMessagingoptionsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.channel,
                     value.enabled,
@@ -8141,6 +15069,7 @@ pub mod types {
                             primary,
                             secondary,
                             tertiary,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (channel, enabled, primary, secondary, tertiary) => {
@@ -8171,6 +15100,7 @@ pub mod types {
                     primary: Ok(value.primary),
                     secondary: Ok(value.secondary),
                     tertiary: Ok(value.tertiary),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -8706,6 +15636,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for DeliveryReceipt {
             #[inline]
@@ -8720,6 +15651,7 @@ pub mod types {
                     publish_to_web: Ok(Default::default()),
                     rule: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -8817,6 +15749,7 @@ pub mod types {
             fn try_from(
                 value: DeliveryReceipt,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.bool,
                     value.expiry_day,
@@ -8849,6 +15782,7 @@ pub mod types {
                             publish_to_web,
                             rule,
                             type_,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -8896,6 +15830,7 @@ pub mod types {
                     publish_to_web: Ok(value.publish_to_web),
                     rule: Ok(value.rule),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -9052,6 +15987,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for DistributionList {
             #[inline]
@@ -9071,6 +16007,7 @@ pub mod types {
                     type_: Ok(Default::default()),
                     user_ids: Ok(Default::default()),
                     visibility: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9234,6 +16171,7 @@ pub mod types {
             fn try_from(
                 value: DistributionList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.access,
                     value.contact_ids,
@@ -9281,6 +16219,7 @@ pub mod types {
                             type_,
                             user_ids,
                             visibility,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -9343,6 +16282,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     user_ids: Ok(value.user_ids),
                     visibility: Ok(value.visibility),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -9468,6 +16408,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for DistributionListDistlistdetailsItem {
             #[inline]
@@ -9477,6 +16418,7 @@ pub mod types {
                     link: Ok(Default::default()),
                     name: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9527,13 +16469,22 @@ pub mod types {
             fn try_from(
                 value: DistributionListDistlistdetailsItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.id, value.link, value.name, value.type_) {
                     (
                         ::std::result::Result::Ok(id),
                         ::std::result::Result::Ok(link),
                         ::std::result::Result::Ok(name),
                         ::std::result::Result::Ok(type_),
-                    ) => ::std::result::Result::Ok(Self { id, link, name, type_ }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            id,
+                            link,
+                            name,
+                            type_,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (id, link, name, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -9560,6 +16511,7 @@ pub mod types {
                     link: Ok(value.link),
                     name: Ok(value.name),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -9803,6 +16755,7 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::EmailType>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Email {
             #[inline]
@@ -9813,6 +16766,7 @@ pub mod types {
                     opt_out_option: Ok(Default::default()),
                     resources: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -9873,6 +16827,7 @@ pub mod types {
             fn try_from(
                 value: Email,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.body,
                     value.footer,
@@ -9893,6 +16848,7 @@ pub mod types {
                             opt_out_option,
                             resources,
                             type_,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (body, footer, opt_out_option, resources, type_) => {
@@ -9922,6 +16878,7 @@ pub mod types {
                     opt_out_option: Ok(value.opt_out_option),
                     resources: Ok(value.resources),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -9947,6 +16904,7 @@ pub mod types {
                 crate::generated::enums::EventStatus,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Event {
             #[inline]
@@ -9957,6 +16915,7 @@ pub mod types {
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10015,6 +16974,7 @@ pub mod types {
             fn try_from(
                 value: Event,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.event_form_list,
                     value.event_label,
@@ -10035,6 +16995,7 @@ pub mod types {
                             id,
                             link,
                             status,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (event_form_list, event_label, id, link, status) => {
@@ -10064,6 +17025,7 @@ pub mod types {
                     id: Ok(value.id),
                     link: Ok(value.link),
                     status: Ok(value.status),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -10168,6 +17130,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for EventEventFormListItem {
             #[inline]
@@ -10175,6 +17138,7 @@ pub mod types {
                 Self {
                     event_field_list: Ok(Default::default()),
                     form_name: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10210,6 +17174,7 @@ pub mod types {
             fn try_from(
                 value: EventEventFormListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.event_field_list, value.form_name) {
                     (
                         ::std::result::Result::Ok(event_field_list),
@@ -10218,6 +17183,7 @@ pub mod types {
                         ::std::result::Result::Ok(Self {
                             event_field_list,
                             form_name,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (event_field_list, form_name) => {
@@ -10242,6 +17208,7 @@ pub mod types {
                 Self {
                     event_field_list: Ok(value.event_field_list),
                     form_name: Ok(value.form_name),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -10255,6 +17222,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for EventEventFormListItemEventFieldListItem {
             #[inline]
@@ -10262,6 +17230,7 @@ pub mod types {
                 Self {
                     name: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10294,11 +17263,18 @@ pub mod types {
             fn try_from(
                 value: EventEventFormListItemEventFieldListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.name, value.value) {
                     (
                         ::std::result::Result::Ok(name),
                         ::std::result::Result::Ok(value),
-                    ) => ::std::result::Result::Ok(Self { name, value }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            name,
+                            value,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (name, value) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -10318,6 +17294,7 @@ pub mod types {
                 Self {
                     name: Ok(value.name),
                     value: Ok(value.value),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -10331,13 +17308,17 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Fallback {
             #[inline]
             fn default() -> Self {
                 Self {
                     channel: Err("no value supplied for channel".to_string()),
-                    template_name: Err("no value supplied for template_name".to_string()),
+                    template_name: Err(
+                        "no value supplied for template_name".to_string(),
+                    ),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10368,11 +17349,18 @@ pub mod types {
             fn try_from(
                 value: Fallback,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.channel, value.template_name) {
                     (
                         ::std::result::Result::Ok(channel),
                         ::std::result::Result::Ok(template_name),
-                    ) => ::std::result::Result::Ok(Self { channel, template_name }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            channel,
+                            template_name,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (channel, template_name) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -10394,6 +17382,7 @@ pub mod types {
                 Self {
                     channel: Ok(value.channel),
                     template_name: Ok(value.template_name),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -10411,6 +17400,7 @@ pub mod types {
                 ::std::option::Option<super::PushOptions>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Features {
             #[inline]
@@ -10419,6 +17409,7 @@ pub mod types {
                     alias_option: Ok(Default::default()),
                     fallback: Ok(Default::default()),
                     push_options: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10462,6 +17453,7 @@ pub mod types {
             fn try_from(
                 value: Features,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.alias_option, value.fallback, value.push_options) {
                     (
                         ::std::result::Result::Ok(alias_option),
@@ -10472,6 +17464,7 @@ pub mod types {
                             alias_option,
                             fallback,
                             push_options,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (alias_option, fallback, push_options) => {
@@ -10497,6 +17490,7 @@ pub mod types {
                     alias_option: Ok(value.alias_option),
                     fallback: Ok(value.fallback),
                     push_options: Ok(value.push_options),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -10506,12 +17500,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for FeaturesAliasOption {
             #[inline]
             fn default() -> Self {
                 Self {
                     alias_name: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -10534,9 +17530,13 @@ pub mod types {
             fn try_from(
                 value: FeaturesAliasOption,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.alias_name,) {
                     (::std::result::Result::Ok(alias_name),) => {
-                        ::std::result::Result::Ok(Self { alias_name })
+                        ::std::result::Result::Ok(Self {
+                            alias_name,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (alias_name,) => {
                         ::std::result::Result::Err(
@@ -10553,6 +17553,7 @@ pub mod types {
             fn from(value: super::FeaturesAliasOption) -> Self {
                 Self {
                     alias_name: Ok(value.alias_name),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -10914,6 +17915,7 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::KeyType>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Key {
             #[inline]
@@ -10925,6 +17927,7 @@ pub mod types {
                     last_modified_time: Ok(Default::default()),
                     secret: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11004,6 +18007,7 @@ pub mod types {
             fn try_from(
                 value: Key,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.created_time,
                     value.description,
@@ -11027,6 +18031,7 @@ pub mod types {
                             last_modified_time,
                             secret,
                             type_,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -11065,6 +18070,7 @@ pub mod types {
                     last_modified_time: Ok(value.last_modified_time),
                     secret: Ok(value.secret),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -11182,6 +18188,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Link {
             #[inline]
@@ -11192,6 +18199,7 @@ pub mod types {
                     port: Ok(Default::default()),
                     rel: Ok(Default::default()),
                     uri: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11254,6 +18262,7 @@ pub mod types {
             fn try_from(
                 value: Link,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.host, value.method, value.port, value.rel, value.uri) {
                     (
                         ::std::result::Result::Ok(host),
@@ -11268,6 +18277,7 @@ pub mod types {
                             port,
                             rel,
                             uri,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (host, method, port, rel, uri) => {
@@ -11297,6 +18307,7 @@ pub mod types {
                     port: Ok(value.port),
                     rel: Ok(value.rel),
                     uri: Ok(value.uri),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -11435,6 +18446,7 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Message {
             #[inline]
@@ -11474,6 +18486,7 @@ pub mod types {
                     web: Ok(Default::default()),
                     whatsapp: Ok(Default::default()),
                     whatsapp_valid_message: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -11846,6 +18859,7 @@ pub mod types {
             fn try_from(
                 value: Message,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.body,
                     value.callback_id,
@@ -11953,6 +18967,7 @@ pub mod types {
                             web,
                             whatsapp,
                             whatsapp_valid_message,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -12075,6 +19090,7 @@ pub mod types {
                     web: Ok(value.web),
                     whatsapp: Ok(value.whatsapp),
                     whatsapp_valid_message: Ok(value.whatsapp_valid_message),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -12725,6 +19741,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for OptOutOption {
             #[inline]
@@ -12732,6 +19749,7 @@ pub mod types {
                 Self {
                     one_click_api_mapping: Ok(Default::default()),
                     rms_unsubscribe_url: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -12769,6 +19787,7 @@ pub mod types {
             fn try_from(
                 value: OptOutOption,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.one_click_api_mapping, value.rms_unsubscribe_url) {
                     (
                         ::std::result::Result::Ok(one_click_api_mapping),
@@ -12777,6 +19796,7 @@ pub mod types {
                         ::std::result::Result::Ok(Self {
                             one_click_api_mapping,
                             rms_unsubscribe_url,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (one_click_api_mapping, rms_unsubscribe_url) => {
@@ -12800,6 +19820,7 @@ pub mod types {
                 Self {
                     one_click_api_mapping: Ok(value.one_click_api_mapping),
                     rms_unsubscribe_url: Ok(value.rms_unsubscribe_url),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13038,6 +20059,7 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::PushOptionsPriority>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for PushOptions {
             #[inline]
@@ -13050,6 +20072,7 @@ pub mod types {
                     fcm: Ok(Default::default()),
                     notifications: Ok(Default::default()),
                     priority: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13141,6 +20164,7 @@ pub mod types {
             fn try_from(
                 value: PushOptions,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.apns,
                     value.app_id,
@@ -13167,6 +20191,7 @@ pub mod types {
                             fcm,
                             notifications,
                             priority,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -13208,6 +20233,7 @@ pub mod types {
                     fcm: Ok(value.fcm),
                     notifications: Ok(value.notifications),
                     priority: Ok(value.priority),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13221,6 +20247,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for PushOptionsApns {
             #[inline]
@@ -13228,6 +20255,7 @@ pub mod types {
                 Self {
                     action: Ok(Default::default()),
                     sound: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13259,11 +20287,18 @@ pub mod types {
             fn try_from(
                 value: PushOptionsApns,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.action, value.sound) {
                     (
                         ::std::result::Result::Ok(action),
                         ::std::result::Result::Ok(sound),
-                    ) => ::std::result::Result::Ok(Self { action, sound }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            action,
+                            sound,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (action, sound) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -13282,6 +20317,7 @@ pub mod types {
                 Self {
                     action: Ok(value.action),
                     sound: Ok(value.sound),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13303,6 +20339,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for PushOptionsFcm {
             #[inline]
@@ -13312,6 +20349,7 @@ pub mod types {
                     android_channel_id: Ok(Default::default()),
                     image: Ok(Default::default()),
                     sound: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13366,6 +20404,7 @@ pub mod types {
             fn try_from(
                 value: PushOptionsFcm,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.action,
                     value.android_channel_id,
@@ -13383,6 +20422,7 @@ pub mod types {
                             android_channel_id,
                             image,
                             sound,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (action, android_channel_id, image, sound) => {
@@ -13410,6 +20450,7 @@ pub mod types {
                     android_channel_id: Ok(value.android_channel_id),
                     image: Ok(value.image),
                     sound: Ok(value.sound),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13431,6 +20472,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Rcs {
             #[inline]
@@ -13440,6 +20482,7 @@ pub mod types {
                     rich_card: Ok(Default::default()),
                     suggestions: Ok(Default::default()),
                     text: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13485,6 +20528,7 @@ pub mod types {
             fn try_from(
                 value: Rcs,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.media, value.rich_card, value.suggestions, value.text) {
                     (
                         ::std::result::Result::Ok(media),
@@ -13497,6 +20541,7 @@ pub mod types {
                             rich_card,
                             suggestions,
                             text,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (media, rich_card, suggestions, text) => {
@@ -13524,6 +20569,7 @@ pub mod types {
                     rich_card: Ok(value.rich_card),
                     suggestions: Ok(value.suggestions),
                     text: Ok(value.text),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13545,6 +20591,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsCard {
             #[inline]
@@ -13554,6 +20601,7 @@ pub mod types {
                     media: Ok(Default::default()),
                     suggestions: Ok(Default::default()),
                     title: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13605,6 +20653,7 @@ pub mod types {
             fn try_from(
                 value: RcsCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.description, value.media, value.suggestions, value.title) {
                     (
                         ::std::result::Result::Ok(description),
@@ -13617,6 +20666,7 @@ pub mod types {
                             media,
                             suggestions,
                             title,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (description, media, suggestions, title) => {
@@ -13644,6 +20694,7 @@ pub mod types {
                     media: Ok(value.media),
                     suggestions: Ok(value.suggestions),
                     title: Ok(value.title),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13657,6 +20708,7 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsMedia {
             #[inline]
@@ -13664,6 +20716,7 @@ pub mod types {
                 Self {
                     file_url: Err("no value supplied for file_url".to_string()),
                     height: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13693,11 +20746,18 @@ pub mod types {
             fn try_from(
                 value: RcsMedia,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.file_url, value.height) {
                     (
                         ::std::result::Result::Ok(file_url),
                         ::std::result::Result::Ok(height),
-                    ) => ::std::result::Result::Ok(Self { file_url, height }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            file_url,
+                            height,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (file_url, height) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -13716,6 +20776,7 @@ pub mod types {
                 Self {
                     file_url: Ok(value.file_url),
                     height: Ok(value.height),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13735,6 +20796,7 @@ pub mod types {
                 ::std::vec::Vec<super::RcsCard>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsRichCard {
             #[inline]
@@ -13743,6 +20805,7 @@ pub mod types {
                     card_orientation: Ok(Default::default()),
                     card_width: Ok(Default::default()),
                     cards: Err("no value supplied for cards".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13787,6 +20850,7 @@ pub mod types {
             fn try_from(
                 value: RcsRichCard,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.card_orientation, value.card_width, value.cards) {
                     (
                         ::std::result::Result::Ok(card_orientation),
@@ -13797,6 +20861,7 @@ pub mod types {
                             card_orientation,
                             card_width,
                             cards,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (card_orientation, card_width, cards) => {
@@ -13822,6 +20887,7 @@ pub mod types {
                     card_orientation: Ok(value.card_orientation),
                     card_width: Ok(value.card_width),
                     cards: Ok(value.cards),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -13850,6 +20916,7 @@ pub mod types {
                 ::std::option::Option<super::RcsSuggestionViewLocationAction>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsSuggestion {
             #[inline]
@@ -13863,6 +20930,7 @@ pub mod types {
                     text: Err("no value supplied for text".to_string()),
                     url_action: Ok(Default::default()),
                     view_location_action: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -13944,6 +21012,7 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestion,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.dial_action,
                     value.postback_data,
@@ -13967,6 +21036,7 @@ pub mod types {
                             text,
                             url_action,
                             view_location_action,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -14005,6 +21075,7 @@ pub mod types {
                     text: Ok(value.text),
                     url_action: Ok(value.url_action),
                     view_location_action: Ok(value.view_location_action),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -14014,12 +21085,14 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsSuggestionDialAction {
             #[inline]
             fn default() -> Self {
                 Self {
                     phone_number: Err("no value supplied for phone_number".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14043,9 +21116,13 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestionDialAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.phone_number,) {
                     (::std::result::Result::Ok(phone_number),) => {
-                        ::std::result::Result::Ok(Self { phone_number })
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (phone_number,) => {
                         ::std::result::Result::Err(
@@ -14065,18 +21142,21 @@ pub mod types {
             fn from(value: super::RcsSuggestionDialAction) -> Self {
                 Self {
                     phone_number: Ok(value.phone_number),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct RcsSuggestionUrlAction {
             url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsSuggestionUrlAction {
             #[inline]
             fn default() -> Self {
                 Self {
                     url: Err("no value supplied for url".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14097,9 +21177,13 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestionUrlAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.url,) {
                     (::std::result::Result::Ok(url),) => {
-                        ::std::result::Result::Ok(Self { url })
+                        ::std::result::Result::Ok(Self {
+                            url,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (url,) => {
                         ::std::result::Result::Err(
@@ -14115,7 +21199,10 @@ pub mod types {
         for RcsSuggestionUrlAction {
             #[inline]
             fn from(value: super::RcsSuggestionUrlAction) -> Self {
-                Self { url: Ok(value.url) }
+                Self {
+                    url: Ok(value.url),
+                    extra_fields: value.extra_fields,
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -14136,6 +21223,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for RcsSuggestionViewLocationAction {
             #[inline]
@@ -14145,6 +21233,7 @@ pub mod types {
                     latitude: Ok(Default::default()),
                     longitude: Ok(Default::default()),
                     query: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14193,6 +21282,7 @@ pub mod types {
             fn try_from(
                 value: RcsSuggestionViewLocationAction,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.label, value.latitude, value.longitude, value.query) {
                     (
                         ::std::result::Result::Ok(label),
@@ -14205,6 +21295,7 @@ pub mod types {
                             latitude,
                             longitude,
                             query,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (label, latitude, longitude, query) => {
@@ -14233,6 +21324,7 @@ pub mod types {
                     latitude: Ok(value.latitude),
                     longitude: Ok(value.longitude),
                     query: Ok(value.query),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -14391,6 +21483,7 @@ pub mod types {
                 crate::generated::enums::ResourceScope,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Resource {
             #[inline]
@@ -14402,6 +21495,7 @@ pub mod types {
                     mime_type: Err("no value supplied for mime_type".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     scope: Err("no value supplied for scope".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14468,6 +21562,7 @@ pub mod types {
             fn try_from(
                 value: Resource,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.deref_uri,
                     value.id,
@@ -14491,6 +21586,7 @@ pub mod types {
                             mime_type,
                             name,
                             scope,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (deref_uri, id, link, mime_type, name, scope) => {
@@ -14522,6 +21618,7 @@ pub mod types {
                     mime_type: Ok(value.mime_type),
                     name: Ok(value.name),
                     scope: Ok(value.scope),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -14638,6 +21735,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Responder {
             #[inline]
@@ -14648,6 +21746,7 @@ pub mod types {
                     mri: Ok(Default::default()),
                     name: Ok(Default::default()),
                     voice: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14710,6 +21809,7 @@ pub mod types {
             fn try_from(
                 value: Responder,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.email, value.mobile, value.mri, value.name, value.voice) {
                     (
                         ::std::result::Result::Ok(email),
@@ -14724,6 +21824,7 @@ pub mod types {
                             mri,
                             name,
                             voice,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (email, mobile, mri, name, voice) => {
@@ -14753,6 +21854,7 @@ pub mod types {
                     mri: Ok(value.mri),
                     name: Ok(value.name),
                     voice: Ok(value.voice),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -14774,6 +21876,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Response {
             #[inline]
@@ -14783,6 +21886,7 @@ pub mod types {
                     channel: Ok(Default::default()),
                     content: Ok(Default::default()),
                     undeliverable: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14840,6 +21944,7 @@ pub mod types {
             fn try_from(
                 value: Response,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.acknowledged,
                     value.channel,
@@ -14857,6 +21962,7 @@ pub mod types {
                             channel,
                             content,
                             undeliverable,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (acknowledged, channel, content, undeliverable) => {
@@ -14884,6 +21990,7 @@ pub mod types {
                     channel: Ok(value.channel),
                     content: Ok(value.content),
                     undeliverable: Ok(value.undeliverable),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -14898,6 +22005,7 @@ pub mod types {
                 super::ResponseRuleResponseTemplatePatterns,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for ResponseRule {
             #[inline]
@@ -14908,6 +22016,7 @@ pub mod types {
                     response_template_patterns: Err(
                         "no value supplied for response_template_patterns".to_string(),
                     ),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -14952,6 +22061,7 @@ pub mod types {
             fn try_from(
                 value: ResponseRule,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.description, value.name, value.response_template_patterns) {
                     (
                         ::std::result::Result::Ok(description),
@@ -14962,6 +22072,7 @@ pub mod types {
                             description,
                             name,
                             response_template_patterns,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (description, name, response_template_patterns) => {
@@ -14990,6 +22101,7 @@ pub mod types {
                     description: Ok(value.description),
                     name: Ok(value.name),
                     response_template_patterns: Ok(value.response_template_patterns),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -15112,6 +22224,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for ResponseRuleResponseTemplatePatterns {
             #[inline]
@@ -15125,6 +22238,7 @@ pub mod types {
                     ),
                     text_prompt: Err("no value supplied for text_prompt".to_string()),
                     voice_prompt: Err("no value supplied for voice_prompt".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -15191,6 +22305,7 @@ pub mod types {
             fn try_from(
                 value: ResponseRuleResponseTemplatePatterns,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.colour,
                     value.name,
@@ -15214,6 +22329,7 @@ pub mod types {
                             spoken_voice_prompt,
                             text_prompt,
                             voice_prompt,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -15253,6 +22369,7 @@ pub mod types {
                     spoken_voice_prompt: Ok(value.spoken_voice_prompt),
                     text_prompt: Ok(value.text_prompt),
                     voice_prompt: Ok(value.voice_prompt),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -15300,6 +22417,7 @@ pub mod types {
                 ::std::option::Option<super::Web>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Scenario {
             #[inline]
@@ -15317,6 +22435,7 @@ pub mod types {
                     to: Ok(Default::default()),
                     voice: Ok(Default::default()),
                     web: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -15441,6 +22560,7 @@ pub mod types {
             fn try_from(
                 value: Scenario,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.allowed_user_ids,
                     value.allowed_users,
@@ -15482,6 +22602,7 @@ pub mod types {
                             to,
                             voice,
                             web,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -15538,6 +22659,7 @@ pub mod types {
                     to: Ok(value.to),
                     voice: Ok(value.voice),
                     web: Ok(value.web),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -15765,12 +22887,14 @@ pub mod types {
                 ::std::vec::Vec<super::SocialChannel>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Social {
             #[inline]
             fn default() -> Self {
                 Self {
                     social: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -15790,9 +22914,13 @@ pub mod types {
             fn try_from(
                 value: Social,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.social,) {
                     (::std::result::Result::Ok(social),) => {
-                        ::std::result::Result::Ok(Self { social })
+                        ::std::result::Result::Ok(Self {
+                            social,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (social,) => {
                         ::std::result::Result::Err(
@@ -15807,7 +22935,10 @@ pub mod types {
         impl ::std::convert::From<super::Social> for Social {
             #[inline]
             fn from(value: super::Social) -> Self {
-                Self { social: Ok(value.social) }
+                Self {
+                    social: Ok(value.social),
+                    extra_fields: value.extra_fields,
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -15824,6 +22955,7 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::SocialChannelType>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for SocialChannel {
             #[inline]
@@ -15832,6 +22964,7 @@ pub mod types {
                     body: Ok(Default::default()),
                     id: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -15873,12 +23006,20 @@ pub mod types {
             fn try_from(
                 value: SocialChannel,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.body, value.id, value.type_) {
                     (
                         ::std::result::Result::Ok(body),
                         ::std::result::Result::Ok(id),
                         ::std::result::Result::Ok(type_),
-                    ) => ::std::result::Result::Ok(Self { body, id, type_ }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            id,
+                            type_,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (body, id, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -15902,6 +23043,7 @@ pub mod types {
                     body: Ok(value.body),
                     id: Ok(value.id),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -15961,6 +23103,7 @@ pub mod types {
                 ::std::option::Option<super::Web>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Template {
             #[inline]
@@ -15983,6 +23126,7 @@ pub mod types {
                     type_: Ok(Default::default()),
                     voice: Ok(Default::default()),
                     web: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -16136,6 +23280,7 @@ pub mod types {
             fn try_from(
                 value: Template,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.body,
                     value.dlr,
@@ -16186,6 +23331,7 @@ pub mod types {
                             type_,
                             voice,
                             web,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -16254,6 +23400,7 @@ pub mod types {
                     type_: Ok(value.type_),
                     voice: Ok(value.voice),
                     web: Ok(value.web),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -16613,6 +23760,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for User {
             #[inline]
@@ -16681,6 +23829,7 @@ pub mod types {
                     work_satellite_phone: Ok(Default::default()),
                     work_state: Ok(Default::default()),
                     work_suburb: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -17445,6 +24594,7 @@ pub mod types {
             fn try_from(
                 value: User,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.business_unit,
                     value.company_name,
@@ -17639,6 +24789,7 @@ pub mod types {
                             work_satellite_phone,
                             work_state,
                             work_suburb,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -17854,6 +25005,7 @@ pub mod types {
                     work_satellite_phone: Ok(value.work_satellite_phone),
                     work_state: Ok(value.work_state),
                     work_suburb: Ok(value.work_suburb),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18032,6 +25184,7 @@ pub mod types {
                 ::std::string::String,
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Voice {
             #[inline]
@@ -18043,6 +25196,7 @@ pub mod types {
                     other: Ok(Default::default()),
                     resources: Ok(Default::default()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18111,6 +25265,7 @@ pub mod types {
             fn try_from(
                 value: Voice,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.body,
                     value.footer,
@@ -18134,6 +25289,7 @@ pub mod types {
                             other,
                             resources,
                             type_,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (body, footer, header, other, resources, type_) => {
@@ -18165,6 +25321,7 @@ pub mod types {
                     other: Ok(value.other),
                     resources: Ok(value.resources),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18182,6 +25339,7 @@ pub mod types {
                 ::std::option::Option<super::WaContentHeader>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WaContent {
             #[inline]
@@ -18190,6 +25348,7 @@ pub mod types {
                     body: Err("no value supplied for body".to_string()),
                     button: Ok(Default::default()),
                     header: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18227,12 +25386,20 @@ pub mod types {
             fn try_from(
                 value: WaContent,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.body, value.button, value.header) {
                     (
                         ::std::result::Result::Ok(body),
                         ::std::result::Result::Ok(button),
                         ::std::result::Result::Ok(header),
-                    ) => ::std::result::Result::Ok(Self { body, button, header }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            button,
+                            header,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (body, button, header) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -18256,6 +25423,7 @@ pub mod types {
                     body: Ok(value.body),
                     button: Ok(value.button),
                     header: Ok(value.header),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18265,12 +25433,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WaContentBodyItem {
             #[inline]
             fn default() -> Self {
                 Self {
                     text: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18292,9 +25462,13 @@ pub mod types {
             fn try_from(
                 value: WaContentBodyItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.text,) {
                     (::std::result::Result::Ok(text),) => {
-                        ::std::result::Result::Ok(Self { text })
+                        ::std::result::Result::Ok(Self {
+                            text,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (text,) => {
                         ::std::result::Result::Err(
@@ -18309,7 +25483,10 @@ pub mod types {
         impl ::std::convert::From<super::WaContentBodyItem> for WaContentBodyItem {
             #[inline]
             fn from(value: super::WaContentBodyItem) -> Self {
-                Self { text: Ok(value.text) }
+                Self {
+                    text: Ok(value.text),
+                    extra_fields: value.extra_fields,
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -18327,6 +25504,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WaContentButton {
             #[inline]
@@ -18336,6 +25514,7 @@ pub mod types {
                     payload: Ok(Default::default()),
                     sub_type: Err("no value supplied for sub_type".to_string()),
                     text: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18385,6 +25564,7 @@ pub mod types {
             fn try_from(
                 value: WaContentButton,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.index, value.payload, value.sub_type, value.text) {
                     (
                         ::std::result::Result::Ok(index),
@@ -18397,6 +25577,7 @@ pub mod types {
                             payload,
                             sub_type,
                             text,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (index, payload, sub_type, text) => {
@@ -18424,6 +25605,7 @@ pub mod types {
                     payload: Ok(value.payload),
                     sub_type: Ok(value.sub_type),
                     text: Ok(value.text),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18445,6 +25627,7 @@ pub mod types {
                 ::std::option::Option<super::WaMediaLink>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WaContentHeader {
             #[inline]
@@ -18454,6 +25637,7 @@ pub mod types {
                     image: Ok(Default::default()),
                     location: Ok(Default::default()),
                     video: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18499,6 +25683,7 @@ pub mod types {
             fn try_from(
                 value: WaContentHeader,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.document, value.image, value.location, value.video) {
                     (
                         ::std::result::Result::Ok(document),
@@ -18511,6 +25696,7 @@ pub mod types {
                             image,
                             location,
                             video,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (document, image, location, video) => {
@@ -18538,6 +25724,7 @@ pub mod types {
                     image: Ok(value.image),
                     location: Ok(value.location),
                     video: Ok(value.video),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18559,6 +25746,7 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WaContentHeaderLocation {
             #[inline]
@@ -18568,6 +25756,7 @@ pub mod types {
                     latitude: Ok(Default::default()),
                     longitude: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18616,6 +25805,7 @@ pub mod types {
             fn try_from(
                 value: WaContentHeaderLocation,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.address, value.latitude, value.longitude, value.name) {
                     (
                         ::std::result::Result::Ok(address),
@@ -18628,6 +25818,7 @@ pub mod types {
                             latitude,
                             longitude,
                             name,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (address, latitude, longitude, name) => {
@@ -18656,6 +25847,7 @@ pub mod types {
                     latitude: Ok(value.latitude),
                     longitude: Ok(value.longitude),
                     name: Ok(value.name),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18665,12 +25857,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WaMediaLink {
             #[inline]
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18692,9 +25886,13 @@ pub mod types {
             fn try_from(
                 value: WaMediaLink,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.link,) {
                     (::std::result::Result::Ok(link),) => {
-                        ::std::result::Result::Ok(Self { link })
+                        ::std::result::Result::Ok(Self {
+                            link,
+                            extra_fields: __extra_fields,
+                        })
                     }
                     (link,) => {
                         ::std::result::Result::Err(
@@ -18709,7 +25907,10 @@ pub mod types {
         impl ::std::convert::From<super::WaMediaLink> for WaMediaLink {
             #[inline]
             fn from(value: super::WaMediaLink) -> Self {
-                Self { link: Ok(value.link) }
+                Self {
+                    link: Ok(value.link),
+                    extra_fields: value.extra_fields,
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -18722,6 +25923,7 @@ pub mod types {
                 ::std::option::Option<crate::generated::enums::WebType>,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Web {
             #[inline]
@@ -18729,6 +25931,7 @@ pub mod types {
                 Self {
                     body: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18761,11 +25964,18 @@ pub mod types {
             fn try_from(
                 value: Web,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (value.body, value.type_) {
                     (
                         ::std::result::Result::Ok(body),
                         ::std::result::Result::Ok(type_),
-                    ) => ::std::result::Result::Ok(Self { body, type_ }),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            body,
+                            type_,
+                            extra_fields: __extra_fields,
+                        })
+                    }
                     (body, type_) => {
                         ::std::result::Result::Err(
                             ::std::convert::From::from(
@@ -18784,6 +25994,7 @@ pub mod types {
                 Self {
                     body: Ok(value.body),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18806,6 +26017,7 @@ pub mod types {
                 crate::generated::enums::WhatsAppType,
                 ::std::string::String,
             >,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for WhatsApp {
             #[inline]
@@ -18816,6 +26028,7 @@ pub mod types {
                     name: Err("no value supplied for name".to_string()),
                     parameters: Ok(Default::default()),
                     type_: Err("no value supplied for type_".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -18872,6 +26085,7 @@ pub mod types {
             fn try_from(
                 value: WhatsApp,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.content,
                     value.language,
@@ -18892,6 +26106,7 @@ pub mod types {
                             name,
                             parameters,
                             type_,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (content, language, name, parameters, type_) => {
@@ -18921,6 +26136,7 @@ pub mod types {
                     name: Ok(value.name),
                     parameters: Ok(value.parameters),
                     type_: Ok(value.type_),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -18947,6 +26163,7 @@ pub mod types {
                 ::std::string::String,
             >,
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
+            extra_fields: crate::ExtraFields,
         }
         impl ::std::default::Default for Workspace {
             #[inline]
@@ -18958,6 +26175,7 @@ pub mod types {
                     project_name: Err("no value supplied for project_name".to_string()),
                     project_number: Ok(Default::default()),
                     status: Err("no value supplied for status".to_string()),
+                    extra_fields: ::std::default::Default::default(),
                 }
             }
         }
@@ -19032,6 +26250,7 @@ pub mod types {
             fn try_from(
                 value: Workspace,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
                 match (
                     value.billingcostcentre,
                     value.id,
@@ -19055,6 +26274,7 @@ pub mod types {
                             project_name,
                             project_number,
                             status,
+                            extra_fields: __extra_fields,
                         })
                     }
                     (
@@ -19093,6 +26313,7 @@ pub mod types {
                     project_name: Ok(value.project_name),
                     project_number: Ok(value.project_number),
                     status: Ok(value.status),
+                    extra_fields: value.extra_fields,
                 }
             }
         }

@@ -43,6 +43,7 @@ mod call;
 pub mod client;
 pub mod context;
 mod execute;
+mod extra_fields;
 pub mod location;
 pub mod models;
 pub mod operations;
@@ -77,6 +78,7 @@ pub use generated::{Client, builder, enums, types};
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+pub use extra_fields::ExtraFields;
 pub use location::{
     Accepted, Created, DeliveryCounts, MessageSent, WaitOptions, WaitOutcome, WaitUntil,
 };

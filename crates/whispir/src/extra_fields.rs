@@ -1,0 +1,155 @@
+//! Fields a response carried that the SDK's types do not know, kept on the
+//! model so that a read-modify-write sends them back unchanged.
+//!
+//! Whispir adds fields under the same `-v1` media types, and a `PUT`
+//! replaces the resource: a field dropped when a body is decoded would be
+//! erased by the next update. Every model the API both returns and accepts
+//! back (decided from the spec by `xtask/src/unknown_fields.rs`) has a
+//! public `extra_fields` field of this type, and a generated `Deserialize`
+//! that matches its known keys and collects the rest here, through the
+//! helpers below.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The fields of a JSON object that its model does not declare, by name,
+/// with their values as received.
+///
+/// Read and change it like a [`serde_json::Map`] (it dereferences to one).
+/// Encoding the model writes these fields back next to the known ones.
+/// `Debug` shows their names only: the values may hold people's data.
+///
+/// ```
+/// use whispir::types::Contact;
+///
+/// let contact: Contact = serde_json::from_str(
+///     r#"{"firstName":"Ada","lastName":"Lovelace","workEmailAddress1":"ada@example.com",
+///         "workMobilePhone1":"61400000000","workCountry":"Australia",
+///         "timezone":"Australia/Melbourne","pronouns":"she/her"}"#,
+/// )?;
+/// assert_eq!(contact.extra_fields["pronouns"], "she/her");
+/// assert!(format!("{contact:?}").contains(r#"extra_fields: {"pronouns"}"#));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExtraFields(Map<String, Value>);
+
+impl ExtraFields {
+    /// The fields as a map.
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+impl Deref for ExtraFields {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Map<String, Value> {
+        &self.0
+    }
+}
+
+impl DerefMut for ExtraFields {
+    fn deref_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.0
+    }
+}
+
+impl From<Map<String, Value>> for ExtraFields {
+    fn from(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+}
+
+impl fmt::Debug for ExtraFields {
+    /// The names of the fields, never their values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// A key of a JSON object: the index of a field the model declares, or
+/// the name of one it does not.
+pub(crate) enum Key {
+    /// The field at this index of the model's generated key table.
+    Known(u16),
+    /// A field the model does not declare.
+    Unknown(String),
+}
+
+/// Reads one key of a model's object: `known` is the model's generated
+/// key table (a `match` on the JSON names), so that a known key is matched
+/// without allocating, as serde's derive does.
+#[derive(Clone, Copy)]
+pub(crate) struct KeySeed(pub(crate) fn(&str) -> Option<u16>);
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    #[inline]
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    #[inline]
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
+        Ok(match (self.0)(name) {
+            Some(index) => Key::Known(index),
+            None => Key::Unknown(name.to_owned()),
+        })
+    }
+}
+
+/// Reads the value of a declared field into its slot; a field given twice
+/// is an error, as with serde's derive.
+#[inline]
+pub(crate) fn once<'de, T, A>(
+    slot: &mut Option<T>,
+    map: &mut A,
+    name: &'static str,
+) -> Result<(), A::Error>
+where
+    T: Deserialize<'de>,
+    A: MapAccess<'de>,
+{
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// The value of a required field, or the error naming it.
+#[inline]
+pub(crate) fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| de::Error::missing_field(name))
+}
+
+/// Keeps an undeclared field; a name given twice is an error, as for a
+/// declared one.
+#[inline]
+pub(crate) fn keep<'de, A: MapAccess<'de>>(
+    extra: &mut ExtraFields,
+    name: String,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    let value: Value = map.next_value()?;
+    if extra.0.contains_key(&name) {
+        return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
+    }
+    extra.0.insert(name, value);
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! No field lost: for every resource type the SDK reads and writes back,
+//! a server answers with every documented field plus fields the spec does
+//! not have (at the top level, in nested objects and in list items); the
+//! SDK's generated operation reads it, one field is changed through the
+//! model's builder, and the SDK's update operation writes it back. The
+//! server must receive every unknown field unchanged, the changed field
+//! changed, and everything else as it sent it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use whispir_tests::mock_client;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::read_modify_write::{bundled, full_body, resolve};
+
+/// The value every changed field is given.
+const CHANGED: &str = "changed by the round trip";
+
+/// A value no `Debug` output may show: unknown fields may hold people's data.
+const PRIVATE: &str = "a value Debug must not show";
+
+/// A body with every property the schema of component `name` documents,
+/// plus a field the spec does not have in every object with declared
+/// properties. Returns it with the JSON pointers of the added fields.
+fn body_with_unknown_fields(spec: &Value, name: &str) -> (Value, Vec<String>) {
+    let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+    let mut body = full_body(spec, &schema, name, &mut Vec::new()).expect("a body");
+    let mut added = Vec::new();
+    add_unknown_fields(spec, &schema, &mut body, "", &mut added);
+    (body, added)
+}
+
+fn add_unknown_fields(
+    spec: &Value,
+    schema: &Value,
+    value: &mut Value,
+    pointer: &str,
+    added: &mut Vec<String>,
+) {
+    let (schema, _) = resolve(spec, schema);
+    match value {
+        Value::Object(map) => {
+            let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+                return; // a free-form map: every key is its own already
+            };
+            for (key, child) in map.iter_mut() {
+                if let Some(property) = properties.get(key) {
+                    add_unknown_fields(spec, property, child, &format!("{pointer}/{key}"), added);
+                }
+            }
+            map.insert(
+                "addedLater".into(),
+                json!({ "at": pointer, "list": [1, 2.5, null, { "note": PRIVATE }], "flag": true }),
+            );
+            map.insert("addedLaterToo".into(), json!(["a", 7]));
+            added.push(format!("{pointer}/addedLater"));
+            added.push(format!("{pointer}/addedLaterToo"));
+        }
+        Value::Array(items) => {
+            let Some(item_schema) = schema.get("items") else {
+                return;
+            };
+            for (index, item) in items.iter_mut().enumerate() {
+                add_unknown_fields(spec, item_schema, item, &format!("{pointer}/{index}"), added);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every pointer of every leaf and object in a body, e.g. `/link/0/rel`.
+fn pointers(value: &Value, pointer: &str, out: &mut BTreeSet<String>) {
+    out.insert(pointer.to_string());
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                pointers(child, &format!("{pointer}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                pointers(item, &format!("{pointer}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The body of the one write request the server received.
+async fn written(server: &MockServer, verb: &str) -> Value {
+    let requests = server.received_requests().await.expect("recording is on");
+    let writes: Vec<_> = requests
+        .iter()
+        .filter(|request| request.method.as_str() == verb)
+        .collect();
+    assert_eq!(writes.len(), 1, "one {verb}");
+    serde_json::from_slice(&writes[0].body).expect("a JSON body")
+}
+
+/// What a round trip must have written: the body served, `field` changed.
+fn check(name: &str, served: &Value, received: &Value, unknown: &[String], field: &str) {
+    assert!(unknown.contains(&"/addedLater".to_string()), "{name}: an unknown field at the top level");
+    for pointer in unknown {
+        assert_eq!(
+            received.pointer(pointer),
+            served.pointer(pointer),
+            "{name}: the unknown field {pointer} was not sent back unchanged"
+        );
+    }
+    assert_ne!(served[field], CHANGED, "{name}: the field changes");
+    assert_eq!(received[field], CHANGED, "{name}: {field} was not changed");
+    let mut expected = served.clone();
+    expected[field] = json!(CHANGED);
+    if &expected != received {
+        let (mut sent, mut back) = (BTreeSet::new(), BTreeSet::new());
+        pointers(&expected, "", &mut sent);
+        pointers(received, "", &mut back);
+        let lost: Vec<_> = sent.difference(&back).collect();
+        let invented: Vec<_> = back.difference(&sent).collect();
+        panic!("{name}: the body written back differs\nlost: {lost:?}\ninvented: {invented:?}");
+    }
+}
+
+/// One test per resource type: serve `schema` at `path`, read it with
+/// `$read`, write it back with `$write` (given the read model as `$model`,
+/// changing `field` through its builder).
+macro_rules! keeps_unknown_fields {
+    ($test:ident, $schema:literal, $path:literal, $verb:literal, $answer:expr, $field:literal,
+     |$client:ident| $read:expr, |$model:ident| $write:expr $(,)?) => {
+        #[tokio::test]
+        async fn $test() {
+            let spec = bundled();
+            let (served, unknown) = body_with_unknown_fields(&spec, $schema);
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .and(path($path))
+                .respond_with(ResponseTemplate::new(200).set_body_json(&served))
+                .expect(1)
+                .mount(&server)
+                .await;
+            Mock::given(method($verb))
+                .respond_with($answer)
+                .expect(1)
+                .mount(&server)
+                .await;
+            let $client = mock_client(&server.uri());
+            let $model = $read.send().await.expect("reads").into_inner();
+            assert!($model.extra_fields.contains_key("addedLater"), "{}", $schema);
+            let shown = format!("{:?}", $model);
+            assert!(shown.contains("\"addedLater\""), "Debug names the unknown fields: {shown}");
+            assert!(!shown.contains(PRIVATE), "Debug shows no unknown value: {shown}");
+            $write.send().await.expect("writes back");
+            let received = written(&server, $verb).await;
+            check($schema, &served, &received, &unknown, $field);
+        }
+    };
+}
+
+keeps_unknown_fields!(
+    a_contact_keeps_unknown_fields, "Contact", "/workspaces/AB12/contacts/A1", "PUT",
+    ResponseTemplate::new(204), "firstName",
+    |client| client.contact_retrieve().workspace_id("AB12").contact_id("A1"),
+    |read| client.contact_update().workspace_id("AB12").contact_id("A1")
+        .body(read).body_map(|b| b.first_name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_callback_keeps_unknown_fields, "Callback", "/callbacks/C1", "PUT",
+    ResponseTemplate::new(204), "name",
+    |client| client.callback_retrieve().callback_id("C1"),
+    |read| client.callback_update().callback_id("C1").body(read).body_map(|b| b.name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_key_keeps_unknown_fields, "Key", "/keys/K1", "PUT",
+    ResponseTemplate::new(204), "description",
+    |client| client.key_retrieve().key_id("K1"),
+    |read| client.key_update().key_id("K1").body(read).body_map(|b| b.description(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_user_keeps_unknown_fields, "User", "/users/U1", "PUT",
+    ResponseTemplate::new(204), "firstName",
+    |client| client.user_retrieve().user_id("U1"),
+    |read| client.user_update().user_id("U1").body(read).body_map(|b| b.first_name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_workspace_keeps_unknown_fields, "Workspace", "/workspaces/AB12", "PUT",
+    ResponseTemplate::new(204), "projectName",
+    |client| client.workspace_retrieve().workspace_id("AB12"),
+    |read| client.workspace_update().workspace_id("AB12")
+        .body(read).body_map(|b| b.project_name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_distribution_list_keeps_unknown_fields, "DistributionList",
+    "/workspaces/AB12/distributionlists/D1", "PUT", ResponseTemplate::new(204), "name",
+    |client| client.distribution_list_retrieve().workspace_id("AB12").distributionlist_id("D1"),
+    |read| client.distribution_list_update().workspace_id("AB12").distributionlist_id("D1")
+        .body(read).body_map(|b| b.name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    an_event_keeps_unknown_fields, "Event", "/workspaces/AB12/events/E1", "PUT",
+    ResponseTemplate::new(204), "eventLabel",
+    |client| client.event_retrieve().workspace_id("AB12").event_id("E1"),
+    |read| client.event_update().workspace_id("AB12").event_id("E1")
+        .body(read).body_map(|b| b.event_label(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_resource_keeps_unknown_fields, "Resource", "/workspaces/AB12/resources/R1", "PUT",
+    ResponseTemplate::new(200).set_body_json(json!({
+        "name": "logo.png", "scope": "private", "mimeType": "image/png"
+    })),
+    "name",
+    |client| client.resource_retrieve().workspace_id("AB12").resource_id("R1"),
+    |read| client.resource_update().workspace_id("AB12").resource_id("R1")
+        .body(read).body_map(|b| b.name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_response_rule_keeps_unknown_fields, "ResponseRule", "/workspaces/AB12/responserules/R1",
+    "PUT", ResponseTemplate::new(204), "name",
+    |client| client.response_rule_retrieve().workspace_id("AB12").response_rule_id("R1"),
+    |read| client.response_rule_update().workspace_id("AB12").response_rule_id("R1")
+        .body(read).body_map(|b| b.name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_scenario_keeps_unknown_fields, "Scenario", "/workspaces/AB12/scenarios/S1", "PUT",
+    ResponseTemplate::new(204), "name",
+    |client| client.scenario_retrieve().workspace_id("AB12").scenario_id("S1"),
+    |read| client.scenario_update().workspace_id("AB12").scenario_id("S1")
+        .body(read).body_map(|b| b.name(CHANGED)),
+);
+
+keeps_unknown_fields!(
+    a_template_keeps_unknown_fields, "Template", "/workspaces/AB12/templates/T1", "PUT",
+    ResponseTemplate::new(204), "messageTemplateName",
+    |client| client.template_retrieve().workspace_id("AB12").template_id("T1"),
+    |read| client.template_update().workspace_id("AB12").template_id("T1")
+        .body(read).body_map(|b| b.message_template_name(CHANGED)),
+);
+
+// A message is not updated but sent again: read, change, `POST`.
+keeps_unknown_fields!(
+    a_message_sent_again_keeps_unknown_fields, "Message", "/workspaces/AB12/messages/CD34", "POST",
+    ResponseTemplate::new(202)
+        .insert_header("location", "https://api.au.whispir.com/workspaces/AB12/messages/M2"),
+    "subject",
+    |client| client.message_retrieve().workspace_id("AB12").message_id("CD34"),
+    |read| client.message_create().workspace_id("AB12").body(read).body_map(|b| b.subject(CHANGED)),
+);
+
+#[test]
+fn the_bodies_carry_unknown_fields_in_nested_objects_and_list_items() {
+    let spec = bundled();
+    let (_, unknown) = body_with_unknown_fields(&spec, "Contact");
+    assert!(unknown.iter().any(|p| p.starts_with("/link/0/")), "{unknown:?}");
+    let (_, unknown) = body_with_unknown_fields(&spec, "Message");
+    assert!(unknown.iter().any(|p| p.starts_with("/email/")), "{unknown:?}");
+}
+
+#[test]
+fn a_list_page_keeps_the_unknown_fields_of_its_items() {
+    let spec = bundled();
+    let (contact, _) = body_with_unknown_fields(&spec, "Contact");
+    let page: whispir::types::ContactCollection =
+        serde_json::from_value(json!({ "contacts": [contact.clone(), contact], "status": "ok" }))
+            .expect("a page");
+    for item in &page.contacts {
+        assert_eq!(item.extra_fields["addedLaterToo"], json!(["a", 7]));
+    }
+}
+
+#[test]
+fn a_model_built_from_scratch_has_no_unknown_fields_and_writes_none() {
+    let message = whispir::types::Message::try_from(whispir::types::Message::sms("61400000001", "Hi"))
+        .expect("a message");
+    assert!(message.extra_fields.is_empty());
+    let written = serde_json::to_value(&message).expect("serializes");
+    assert!(written.get("addedLater").is_none());
+}
