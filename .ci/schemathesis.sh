@@ -19,15 +19,15 @@ fi
 
 python3 .ci/schemathesis_spec.py openapi/bundled.json "$work/spec.json"
 
-# The binary's path from cargo itself (it honours CARGO_TARGET_DIR); the
-# binary needs the sandbox's `cli` feature.
-sandbox_bin=$(cargo build --quiet -p whispir-sandbox --features cli --bin whispir-sandbox --message-format=json \
-  | python3 -c "
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get('reason') == 'compiler-artifact' and m.get('executable') and m['target']['name'] == 'whispir-sandbox':
-        print(m['executable'])")
+# The binary's path from cargo itself (it honours CARGO_TARGET_DIR): the one
+# `cargo test --workspace` built, when .ci/run names it (SANDBOX_BIN), else a
+# build with the sandbox's `cli` feature.
+if [ -n "${SANDBOX_BIN:-}" ]; then
+  sandbox_bin=$SANDBOX_BIN
+else
+  sandbox_bin=$(cargo build --quiet -p whispir-sandbox --features cli --bin whispir-sandbox --message-format=json \
+    | python3 .ci/artifacts.py bin whispir-sandbox)
+fi
 if [ ! -x "$sandbox_bin" ]; then
   echo "!! cargo named no whispir-sandbox binary"
   exit 1
