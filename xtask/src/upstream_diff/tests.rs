@@ -205,6 +205,37 @@ fn a_schema_widened_to_a_choice_is_one_difference_and_still_compared() {
 }
 
 #[test]
+fn a_body_narrowed_with_required_names_is_compared_with_them() {
+    let mut upstream_thing = thing();
+    upstream_thing["required"] = json!(["name", "kind"]);
+    let upstream = spec(upstream_thing);
+    // The bundle's way: the schema requires `name` only, the request body
+    // requires `kind` too.
+    let mut ours = spec(thing());
+    ours["paths"]["/things/{thingId}"]["put"]["requestBody"]["content"]["application/json"]["schema"] = json!({ "allOf": [
+            { "$ref": "#/components/schemas/Thing" },
+            { "required": ["kind"] }
+        ] });
+    let found = places(&differences(&upstream, &ours));
+    let body = "PUT /things/{thingId} request application/json body";
+    assert_eq!(
+        found,
+        [format!("{body} allOf: added (project required kind)")]
+    );
+    ours["paths"]["/things/{thingId}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+        ["allOf"][1] = json!({ "required": ["size"] });
+    let found = places(&differences(&upstream, &ours));
+    assert_eq!(
+        found,
+        [
+            format!("{body} allOf: added (project required size)"),
+            format!("{body} required kind: lost"),
+            format!("{body} required size: added"),
+        ]
+    );
+}
+
+#[test]
 fn servers_and_security_schemes_are_compared() {
     let mut upstream = spec(thing());
     upstream["servers"] = json!([{ "url": "https://api.au.example" }]);
