@@ -448,7 +448,7 @@ fn deserialize_impl(model: &Ident, declared: &[Declared]) -> Item {
                     {
                         #(let mut #slots: ::std::option::Option<#types> = ::std::option::Option::None;)*
                         let mut __extra = crate::ExtraFields::default();
-                        let __known = crate::extra_fields::KeySeed(|name| match name {
+                        let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                             #(#names => ::std::option::Option::Some(#indexes),)*
                             _ => ::std::option::Option::None,
                         });

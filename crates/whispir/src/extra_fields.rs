@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::LazyLock;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -35,14 +36,19 @@ use serde_json::{Map, Value};
 /// assert!(format!("{contact:?}").contains(r#"extra_fields: {"pronouns"}"#));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ExtraFields(Map<String, Value>);
+///
+/// Most models carry none: an empty set costs one pointer and no allocation,
+/// to build, move or drop.
+#[derive(Clone, Default)]
+pub struct ExtraFields(Option<Box<Map<String, Value>>>);
+
+/// What an `ExtraFields` without fields dereferences to.
+static NONE: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
 
 impl ExtraFields {
     /// The fields as a map.
     pub fn into_inner(self) -> Map<String, Value> {
-        self.0
+        self.0.map(|map| *map).unwrap_or_default()
     }
 }
 
@@ -50,26 +56,46 @@ impl Deref for ExtraFields {
     type Target = Map<String, Value>;
 
     fn deref(&self) -> &Map<String, Value> {
-        &self.0
+        self.0.as_deref().unwrap_or(&NONE)
     }
 }
 
 impl DerefMut for ExtraFields {
     fn deref_mut(&mut self) -> &mut Map<String, Value> {
-        &mut self.0
+        self.0.get_or_insert_with(Box::default)
     }
 }
 
 impl From<Map<String, Value>> for ExtraFields {
     fn from(map: Map<String, Value>) -> Self {
-        Self(map)
+        Self((!map.is_empty()).then(|| Box::new(map)))
+    }
+}
+
+impl PartialEq for ExtraFields {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for ExtraFields {}
+
+impl Serialize for ExtraFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExtraFields {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(Self::from)
     }
 }
 
 impl fmt::Debug for ExtraFields {
     /// The names of the fields, never their values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()
+        f.debug_set().entries(self.keys()).finish()
     }
 }
 
@@ -82,13 +108,13 @@ pub(crate) enum Key {
     Unknown(String),
 }
 
-/// Reads one key of a model's object: `known` is the model's generated
+/// Reads one key of a model's object: the closure is the model's generated
 /// key table (a `match` on the JSON names), so that a known key is matched
 /// without allocating, as serde's derive does.
 #[derive(Clone, Copy)]
-pub(crate) struct KeySeed(pub(crate) fn(&str) -> Option<u16>);
+pub(crate) struct KeySeed<F>(pub(crate) F);
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
+impl<'de, F: Fn(&str) -> Option<u16>> DeserializeSeed<'de> for KeySeed<F> {
     type Value = Key;
 
     #[inline]
@@ -97,7 +123,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed {
     }
 }
 
-impl Visitor<'_> for KeySeed {
+impl<F: Fn(&str) -> Option<u16>> Visitor<'_> for KeySeed<F> {
     type Value = Key;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -147,9 +173,9 @@ pub(crate) fn keep<'de, A: MapAccess<'de>>(
     map: &mut A,
 ) -> Result<(), A::Error> {
     let value: Value = map.next_value()?;
-    if extra.0.contains_key(&name) {
+    if extra.contains_key(&name) {
         return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
     }
-    extra.0.insert(name, value);
+    extra.insert(name, value);
     Ok(())
 }

@@ -89,7 +89,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "action" => ::std::option::Option::Some(0u16),
                         "description" => ::std::option::Option::Some(1u16),
                         "fullname" => ::std::option::Option::Some(2u16),
@@ -673,7 +673,7 @@ pub mod types {
                     let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __f2: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "attachmentDesc" => ::std::option::Option::Some(0u16),
                         "attachmentName" => ::std::option::Option::Some(1u16),
                         "derefUri" => ::std::option::Option::Some(2u16),
@@ -767,7 +767,7 @@ pub mod types {
                 {
                     let mut __f0: ::std::option::Option<::std::vec::Vec<Attachment>> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "attachment" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -882,7 +882,7 @@ pub mod types {
                     let mut __f8: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut __f9: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "auth" => ::std::option::Option::Some(0u16),
                         "callbacks" => ::std::option::Option::Some(1u16),
                         "contentType" => ::std::option::Option::Some(2u16),
@@ -1022,7 +1022,7 @@ pub mod types {
                         crate::generated::enums::CallbackAuthType,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "key" => ::std::option::Option::Some(0u16),
                         "type" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -1139,7 +1139,7 @@ pub mod types {
                         crate::generated::enums::CallbackCallStatus,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "callback" => ::std::option::Option::Some(0u16),
                         "from" => ::std::option::Option::Some(1u16),
                         "id" => ::std::option::Option::Some(2u16),
@@ -1293,7 +1293,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "attemptedDate" => ::std::option::Option::Some(0u16),
                         "id" => ::std::option::Option::Some(1u16),
                         "name" => ::std::option::Option::Some(2u16),
@@ -1587,7 +1587,7 @@ pub mod types {
                         crate::generated::enums::CallbackCallbacksUndeliverable,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "reply" => ::std::option::Option::Some(0u16),
                         "undeliverable" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -2185,7 +2185,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "businessUnit" => ::std::option::Option::Some(0u16),
                         "companyName" => ::std::option::Option::Some(1u16),
                         "department" => ::std::option::Option::Some(2u16),
@@ -2934,7 +2934,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "latitude" => ::std::option::Option::Some(0u16),
                         "longitude" => ::std::option::Option::Some(1u16),
                         "type" => ::std::option::Option::Some(2u16),
@@ -3057,7 +3057,7 @@ pub mod types {
                         >,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "channel" => ::std::option::Option::Some(0u16),
                         "enabled" => ::std::option::Option::Some(1u16),
                         "primary" => ::std::option::Option::Some(2u16),
@@ -3463,7 +3463,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "bool" => ::std::option::Option::Some(0u16),
                         "expiryDay" => ::std::option::Option::Some(1u16),
                         "expiryHour" => ::std::option::Option::Some(2u16),
@@ -3681,7 +3681,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "access" => ::std::option::Option::Some(0u16),
                         "contactIds" => ::std::option::Option::Some(1u16),
                         "description" => ::std::option::Option::Some(2u16),
@@ -3878,7 +3878,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "id" => ::std::option::Option::Some(0u16),
                         "link" => ::std::option::Option::Some(1u16),
                         "name" => ::std::option::Option::Some(2u16),
@@ -4073,7 +4073,7 @@ pub mod types {
                         ::std::option::Option<crate::generated::enums::EmailType>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "footer" => ::std::option::Option::Some(1u16),
                         "optOutOption" => ::std::option::Option::Some(2u16),
@@ -4191,7 +4191,7 @@ pub mod types {
                         crate::generated::enums::EventStatus,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "eventFormList" => ::std::option::Option::Some(0u16),
                         "eventLabel" => ::std::option::Option::Some(1u16),
                         "id" => ::std::option::Option::Some(2u16),
@@ -4318,7 +4318,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "eventFieldList" => ::std::option::Option::Some(0u16),
                         "formName" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -4410,7 +4410,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "name" => ::std::option::Option::Some(0u16),
                         "value" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -4600,7 +4600,7 @@ pub mod types {
                     > = ::std::option::Option::None;
                     let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "channel" => ::std::option::Option::Some(0u16),
                         "templateName" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -4699,7 +4699,7 @@ pub mod types {
                         ::std::option::Option<PushOptions>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "aliasOption" => ::std::option::Option::Some(0u16),
                         "fallback" => ::std::option::Option::Some(1u16),
                         "pushOptions" => ::std::option::Option::Some(2u16),
@@ -4795,7 +4795,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "aliasName" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -4953,7 +4953,7 @@ pub mod types {
                         ::std::option::Option<crate::generated::enums::KeyType>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "createdTime" => ::std::option::Option::Some(0u16),
                         "description" => ::std::option::Option::Some(1u16),
                         "id" => ::std::option::Option::Some(2u16),
@@ -5211,7 +5211,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "host" => ::std::option::Option::Some(0u16),
                         "method" => ::std::option::Option::Some(1u16),
                         "port" => ::std::option::Option::Some(2u16),
@@ -5539,7 +5539,7 @@ pub mod types {
                     > = ::std::option::Option::None;
                     let mut __f33: ::std::option::Option<::std::option::Option<bool>> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "callbackId" => ::std::option::Option::Some(1u16),
                         "callbackParameters" => ::std::option::Option::Some(2u16),
@@ -6394,7 +6394,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "oneClickApiMapping" => ::std::option::Option::Some(0u16),
                         "rmsUnsubscribeUrl" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -6554,7 +6554,7 @@ pub mod types {
                         >,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "apns" => ::std::option::Option::Some(0u16),
                         "appId" => ::std::option::Option::Some(1u16),
                         "data" => ::std::option::Option::Some(2u16),
@@ -6672,7 +6672,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "action" => ::std::option::Option::Some(0u16),
                         "sound" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -6766,7 +6766,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "action" => ::std::option::Option::Some(0u16),
                         "androidChannelId" => ::std::option::Option::Some(1u16),
                         "image" => ::std::option::Option::Some(2u16),
@@ -6874,7 +6874,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "media" => ::std::option::Option::Some(0u16),
                         "richCard" => ::std::option::Option::Some(1u16),
                         "suggestions" => ::std::option::Option::Some(2u16),
@@ -6984,7 +6984,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "description" => ::std::option::Option::Some(0u16),
                         "media" => ::std::option::Option::Some(1u16),
                         "suggestions" => ::std::option::Option::Some(2u16),
@@ -7081,7 +7081,7 @@ pub mod types {
                         ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "fileUrl" => ::std::option::Option::Some(0u16),
                         "height" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -7178,7 +7178,7 @@ pub mod types {
                     > = ::std::option::Option::None;
                     let mut __f2: ::std::option::Option<::std::vec::Vec<RcsCard>> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "cardOrientation" => ::std::option::Option::Some(0u16),
                         "cardWidth" => ::std::option::Option::Some(1u16),
                         "cards" => ::std::option::Option::Some(2u16),
@@ -7303,7 +7303,7 @@ pub mod types {
                         ::std::option::Option<RcsSuggestionViewLocationAction>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "dialAction" => ::std::option::Option::Some(0u16),
                         "postbackData" => ::std::option::Option::Some(1u16),
                         "shareLocationAction" => ::std::option::Option::Some(2u16),
@@ -7420,7 +7420,7 @@ pub mod types {
                 {
                     let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "phoneNumber" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -7495,7 +7495,7 @@ pub mod types {
                 {
                     let mut __f0: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "url" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -7577,7 +7577,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "label" => ::std::option::Option::Some(0u16),
                         "latitude" => ::std::option::Option::Some(1u16),
                         "longitude" => ::std::option::Option::Some(2u16),
@@ -7713,7 +7713,7 @@ pub mod types {
                         crate::generated::enums::ResourceScope,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "derefUri" => ::std::option::Option::Some(0u16),
                         "id" => ::std::option::Option::Some(1u16),
                         "link" => ::std::option::Option::Some(2u16),
@@ -7966,7 +7966,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "email" => ::std::option::Option::Some(0u16),
                         "mobile" => ::std::option::Option::Some(1u16),
                         "mri" => ::std::option::Option::Some(2u16),
@@ -8072,7 +8072,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "acknowledged" => ::std::option::Option::Some(0u16),
                         "channel" => ::std::option::Option::Some(1u16),
                         "content" => ::std::option::Option::Some(2u16),
@@ -8174,7 +8174,7 @@ pub mod types {
                         ResponseRuleResponseTemplatePatterns,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "description" => ::std::option::Option::Some(0u16),
                         "name" => ::std::option::Option::Some(1u16),
                         "responseTemplatePatterns" => ::std::option::Option::Some(2u16),
@@ -8355,7 +8355,7 @@ pub mod types {
                     let mut __f4: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "colour" => ::std::option::Option::Some(0u16),
                         "name" => ::std::option::Option::Some(1u16),
                         "pattern" => ::std::option::Option::Some(2u16),
@@ -8518,7 +8518,7 @@ pub mod types {
                     let mut __f10: ::std::option::Option<::std::option::Option<Voice>> = ::std::option::Option::None;
                     let mut __f11: ::std::option::Option<::std::option::Option<Web>> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "allowedUserIds" => ::std::option::Option::Some(0u16),
                         "allowedUsers" => ::std::option::Option::Some(1u16),
                         "description" => ::std::option::Option::Some(2u16),
@@ -8747,7 +8747,7 @@ pub mod types {
                         ::std::vec::Vec<SocialChannel>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "social" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -8828,7 +8828,7 @@ pub mod types {
                         ::std::option::Option<crate::generated::enums::SocialChannelType>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "id" => ::std::option::Option::Some(1u16),
                         "type" => ::std::option::Option::Some(2u16),
@@ -8968,7 +8968,7 @@ pub mod types {
                     let mut __f13: ::std::option::Option<::std::option::Option<Voice>> = ::std::option::Option::None;
                     let mut __f14: ::std::option::Option<::std::option::Option<Web>> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "dlr" => ::std::option::Option::Some(1u16),
                         "email" => ::std::option::Option::Some(2u16),
@@ -9651,7 +9651,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "businessUnit" => ::std::option::Option::Some(0u16),
                         "companyName" => ::std::option::Option::Some(1u16),
                         "department" => ::std::option::Option::Some(2u16),
@@ -10426,7 +10426,7 @@ pub mod types {
                     > = ::std::option::Option::None;
                     let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "footer" => ::std::option::Option::Some(1u16),
                         "header" => ::std::option::Option::Some(2u16),
@@ -10535,7 +10535,7 @@ pub mod types {
                         ::std::option::Option<WaContentHeader>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "button" => ::std::option::Option::Some(1u16),
                         "header" => ::std::option::Option::Some(2u16),
@@ -10616,7 +10616,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "text" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -10698,7 +10698,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "index" => ::std::option::Option::Some(0u16),
                         "payload" => ::std::option::Option::Some(1u16),
                         "sub_type" => ::std::option::Option::Some(2u16),
@@ -10803,7 +10803,7 @@ pub mod types {
                         ::std::option::Option<WaMediaLink>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "document" => ::std::option::Option::Some(0u16),
                         "image" => ::std::option::Option::Some(1u16),
                         "location" => ::std::option::Option::Some(2u16),
@@ -10908,7 +10908,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "address" => ::std::option::Option::Some(0u16),
                         "latitude" => ::std::option::Option::Some(1u16),
                         "longitude" => ::std::option::Option::Some(2u16),
@@ -11002,7 +11002,7 @@ pub mod types {
                         ::std::option::Option<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "link" => ::std::option::Option::Some(0u16),
                         _ => ::std::option::Option::None,
                     });
@@ -11079,7 +11079,7 @@ pub mod types {
                         ::std::option::Option<crate::generated::enums::WebType>,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "body" => ::std::option::Option::Some(0u16),
                         "type" => ::std::option::Option::Some(1u16),
                         _ => ::std::option::Option::None,
@@ -11175,7 +11175,7 @@ pub mod types {
                         crate::generated::enums::WhatsAppType,
                     > = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "content" => ::std::option::Option::Some(0u16),
                         "language" => ::std::option::Option::Some(1u16),
                         "name" => ::std::option::Option::Some(2u16),
@@ -11295,7 +11295,7 @@ pub mod types {
                     > = ::std::option::Option::None;
                     let mut __f5: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut __extra = crate::ExtraFields::default();
-                    let __known = crate::extra_fields::KeySeed(|name| match name {
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
                         "billingcostcentre" => ::std::option::Option::Some(0u16),
                         "id" => ::std::option::Option::Some(1u16),
                         "link" => ::std::option::Option::Some(2u16),
