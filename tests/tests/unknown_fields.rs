@@ -64,7 +64,13 @@ fn add_unknown_fields(
                 return;
             };
             for (index, item) in items.iter_mut().enumerate() {
-                add_unknown_fields(spec, item_schema, item, &format!("{pointer}/{index}"), added);
+                add_unknown_fields(
+                    spec,
+                    item_schema,
+                    item,
+                    &format!("{pointer}/{index}"),
+                    added,
+                );
             }
         }
         _ => {}
@@ -102,7 +108,10 @@ async fn written(server: &MockServer, verb: &str) -> Value {
 
 /// What a round trip must have written: the body served, `field` changed.
 fn check(name: &str, served: &Value, received: &Value, unknown: &[String], field: &str) {
-    assert!(unknown.contains(&"/addedLater".to_string()), "{name}: an unknown field at the top level");
+    assert!(
+        unknown.contains(&"/addedLater".to_string()),
+        "{name}: an unknown field at the top level"
+    );
     for pointer in unknown {
         assert_eq!(
             received.pointer(pointer),
@@ -148,10 +157,20 @@ macro_rules! keeps_unknown_fields {
                 .await;
             let $client = mock_client(&server.uri());
             let $model = $read.send().await.expect("reads").into_inner();
-            assert!($model.extra_fields.contains_key("addedLater"), "{}", $schema);
+            assert!(
+                $model.extra_fields.contains_key("addedLater"),
+                "{}",
+                $schema
+            );
             let shown = format!("{:?}", $model);
-            assert!(shown.contains("\"addedLater\""), "Debug names the unknown fields: {shown}");
-            assert!(!shown.contains(PRIVATE), "Debug shows no unknown value: {shown}");
+            assert!(
+                shown.contains("\"addedLater\""),
+                "Debug names the unknown fields: {shown}"
+            );
+            assert!(
+                !shown.contains(PRIVATE),
+                "Debug shows no unknown value: {shown}"
+            );
             $write.send().await.expect("writes back");
             let received = written(&server, $verb).await;
             check($schema, &served, &received, &unknown, $field);
@@ -160,110 +179,232 @@ macro_rules! keeps_unknown_fields {
 }
 
 keeps_unknown_fields!(
-    a_contact_keeps_unknown_fields, "Contact", "/workspaces/AB12/contacts/A1", "PUT",
-    ResponseTemplate::new(204), "firstName",
-    |client| client.contact_retrieve().workspace_id("AB12").contact_id("A1"),
-    |read| client.contact_update().workspace_id("AB12").contact_id("A1")
-        .body(read).body_map(|b| b.first_name(CHANGED)),
+    a_contact_keeps_unknown_fields,
+    "Contact",
+    "/workspaces/AB12/contacts/A1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "firstName",
+    |client| client
+        .contact_retrieve()
+        .workspace_id("AB12")
+        .contact_id("A1"),
+    |read| client
+        .contact_update()
+        .workspace_id("AB12")
+        .contact_id("A1")
+        .body(read)
+        .body_map(|b| b.first_name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_callback_keeps_unknown_fields, "Callback", "/callbacks/C1", "PUT",
-    ResponseTemplate::new(204), "name",
+    a_callback_keeps_unknown_fields,
+    "Callback",
+    "/callbacks/C1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "name",
     |client| client.callback_retrieve().callback_id("C1"),
-    |read| client.callback_update().callback_id("C1").body(read).body_map(|b| b.name(CHANGED)),
+    |read| client
+        .callback_update()
+        .callback_id("C1")
+        .body(read)
+        .body_map(|b| b.name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_key_keeps_unknown_fields, "Key", "/keys/K1", "PUT",
-    ResponseTemplate::new(204), "description",
+    a_key_keeps_unknown_fields,
+    "Key",
+    "/keys/K1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "description",
     |client| client.key_retrieve().key_id("K1"),
-    |read| client.key_update().key_id("K1").body(read).body_map(|b| b.description(CHANGED)),
+    |read| client
+        .key_update()
+        .key_id("K1")
+        .body(read)
+        .body_map(|b| b.description(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_user_keeps_unknown_fields, "User", "/users/U1", "PUT",
-    ResponseTemplate::new(204), "firstName",
+    a_user_keeps_unknown_fields,
+    "User",
+    "/users/U1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "firstName",
     |client| client.user_retrieve().user_id("U1"),
-    |read| client.user_update().user_id("U1").body(read).body_map(|b| b.first_name(CHANGED)),
+    |read| client
+        .user_update()
+        .user_id("U1")
+        .body(read)
+        .body_map(|b| b.first_name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_workspace_keeps_unknown_fields, "Workspace", "/workspaces/AB12", "PUT",
-    ResponseTemplate::new(204), "projectName",
+    a_workspace_keeps_unknown_fields,
+    "Workspace",
+    "/workspaces/AB12",
+    "PUT",
+    ResponseTemplate::new(204),
+    "projectName",
     |client| client.workspace_retrieve().workspace_id("AB12"),
-    |read| client.workspace_update().workspace_id("AB12")
-        .body(read).body_map(|b| b.project_name(CHANGED)),
+    |read| client
+        .workspace_update()
+        .workspace_id("AB12")
+        .body(read)
+        .body_map(|b| b.project_name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_distribution_list_keeps_unknown_fields, "DistributionList",
-    "/workspaces/AB12/distributionlists/D1", "PUT", ResponseTemplate::new(204), "name",
-    |client| client.distribution_list_retrieve().workspace_id("AB12").distributionlist_id("D1"),
-    |read| client.distribution_list_update().workspace_id("AB12").distributionlist_id("D1")
-        .body(read).body_map(|b| b.name(CHANGED)),
+    a_distribution_list_keeps_unknown_fields,
+    "DistributionList",
+    "/workspaces/AB12/distributionlists/D1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "name",
+    |client| client
+        .distribution_list_retrieve()
+        .workspace_id("AB12")
+        .distributionlist_id("D1"),
+    |read| client
+        .distribution_list_update()
+        .workspace_id("AB12")
+        .distributionlist_id("D1")
+        .body(read)
+        .body_map(|b| b.name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    an_event_keeps_unknown_fields, "Event", "/workspaces/AB12/events/E1", "PUT",
-    ResponseTemplate::new(204), "eventLabel",
+    an_event_keeps_unknown_fields,
+    "Event",
+    "/workspaces/AB12/events/E1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "eventLabel",
     |client| client.event_retrieve().workspace_id("AB12").event_id("E1"),
-    |read| client.event_update().workspace_id("AB12").event_id("E1")
-        .body(read).body_map(|b| b.event_label(CHANGED)),
+    |read| client
+        .event_update()
+        .workspace_id("AB12")
+        .event_id("E1")
+        .body(read)
+        .body_map(|b| b.event_label(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_resource_keeps_unknown_fields, "Resource", "/workspaces/AB12/resources/R1", "PUT",
+    a_resource_keeps_unknown_fields,
+    "Resource",
+    "/workspaces/AB12/resources/R1",
+    "PUT",
     ResponseTemplate::new(200).set_body_json(json!({
         "name": "logo.png", "scope": "private", "mimeType": "image/png"
     })),
     "name",
-    |client| client.resource_retrieve().workspace_id("AB12").resource_id("R1"),
-    |read| client.resource_update().workspace_id("AB12").resource_id("R1")
-        .body(read).body_map(|b| b.name(CHANGED)),
+    |client| client
+        .resource_retrieve()
+        .workspace_id("AB12")
+        .resource_id("R1"),
+    |read| client
+        .resource_update()
+        .workspace_id("AB12")
+        .resource_id("R1")
+        .body(read)
+        .body_map(|b| b.name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_response_rule_keeps_unknown_fields, "ResponseRule", "/workspaces/AB12/responserules/R1",
-    "PUT", ResponseTemplate::new(204), "name",
-    |client| client.response_rule_retrieve().workspace_id("AB12").response_rule_id("R1"),
-    |read| client.response_rule_update().workspace_id("AB12").response_rule_id("R1")
-        .body(read).body_map(|b| b.name(CHANGED)),
+    a_response_rule_keeps_unknown_fields,
+    "ResponseRule",
+    "/workspaces/AB12/responserules/R1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "name",
+    |client| client
+        .response_rule_retrieve()
+        .workspace_id("AB12")
+        .response_rule_id("R1"),
+    |read| client
+        .response_rule_update()
+        .workspace_id("AB12")
+        .response_rule_id("R1")
+        .body(read)
+        .body_map(|b| b.name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_scenario_keeps_unknown_fields, "Scenario", "/workspaces/AB12/scenarios/S1", "PUT",
-    ResponseTemplate::new(204), "name",
-    |client| client.scenario_retrieve().workspace_id("AB12").scenario_id("S1"),
-    |read| client.scenario_update().workspace_id("AB12").scenario_id("S1")
-        .body(read).body_map(|b| b.name(CHANGED)),
+    a_scenario_keeps_unknown_fields,
+    "Scenario",
+    "/workspaces/AB12/scenarios/S1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "name",
+    |client| client
+        .scenario_retrieve()
+        .workspace_id("AB12")
+        .scenario_id("S1"),
+    |read| client
+        .scenario_update()
+        .workspace_id("AB12")
+        .scenario_id("S1")
+        .body(read)
+        .body_map(|b| b.name(CHANGED)),
 );
 
 keeps_unknown_fields!(
-    a_template_keeps_unknown_fields, "Template", "/workspaces/AB12/templates/T1", "PUT",
-    ResponseTemplate::new(204), "messageTemplateName",
-    |client| client.template_retrieve().workspace_id("AB12").template_id("T1"),
-    |read| client.template_update().workspace_id("AB12").template_id("T1")
-        .body(read).body_map(|b| b.message_template_name(CHANGED)),
+    a_template_keeps_unknown_fields,
+    "Template",
+    "/workspaces/AB12/templates/T1",
+    "PUT",
+    ResponseTemplate::new(204),
+    "messageTemplateName",
+    |client| client
+        .template_retrieve()
+        .workspace_id("AB12")
+        .template_id("T1"),
+    |read| client
+        .template_update()
+        .workspace_id("AB12")
+        .template_id("T1")
+        .body(read)
+        .body_map(|b| b.message_template_name(CHANGED)),
 );
 
 // A message is not updated but sent again: read, change, `POST`.
 keeps_unknown_fields!(
-    a_message_sent_again_keeps_unknown_fields, "Message", "/workspaces/AB12/messages/CD34", "POST",
-    ResponseTemplate::new(202)
-        .insert_header("location", "https://api.au.whispir.com/workspaces/AB12/messages/M2"),
+    a_message_sent_again_keeps_unknown_fields,
+    "Message",
+    "/workspaces/AB12/messages/CD34",
+    "POST",
+    ResponseTemplate::new(202).insert_header(
+        "location",
+        "https://api.au.whispir.com/workspaces/AB12/messages/M2"
+    ),
     "subject",
-    |client| client.message_retrieve().workspace_id("AB12").message_id("CD34"),
-    |read| client.message_create().workspace_id("AB12").body(read).body_map(|b| b.subject(CHANGED)),
+    |client| client
+        .message_retrieve()
+        .workspace_id("AB12")
+        .message_id("CD34"),
+    |read| client
+        .message_create()
+        .workspace_id("AB12")
+        .body(read)
+        .body_map(|b| b.subject(CHANGED)),
 );
 
 #[test]
 fn the_bodies_carry_unknown_fields_in_nested_objects_and_list_items() {
     let spec = bundled();
     let (_, unknown) = body_with_unknown_fields(&spec, "Contact");
-    assert!(unknown.iter().any(|p| p.starts_with("/link/0/")), "{unknown:?}");
+    assert!(
+        unknown.iter().any(|p| p.starts_with("/link/0/")),
+        "{unknown:?}"
+    );
     let (_, unknown) = body_with_unknown_fields(&spec, "Message");
-    assert!(unknown.iter().any(|p| p.starts_with("/email/")), "{unknown:?}");
+    assert!(
+        unknown.iter().any(|p| p.starts_with("/email/")),
+        "{unknown:?}"
+    );
 }
 
 #[test]
@@ -280,8 +421,9 @@ fn a_list_page_keeps_the_unknown_fields_of_its_items() {
 
 #[test]
 fn a_model_built_from_scratch_has_no_unknown_fields_and_writes_none() {
-    let message = whispir::types::Message::try_from(whispir::types::Message::sms("61400000001", "Hi"))
-        .expect("a message");
+    let message =
+        whispir::types::Message::try_from(whispir::types::Message::sms("61400000001", "Hi"))
+            .expect("a message");
     assert!(message.extra_fields.is_empty());
     let written = serde_json::to_value(&message).expect("serializes");
     assert!(written.get("addedLater").is_none());
