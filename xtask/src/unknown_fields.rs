@@ -36,6 +36,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::ext::IdentExt as _;
+use syn::parse::Parser as _;
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Fields, Item, parse_quote};
@@ -314,8 +315,6 @@ impl VisitMut for AddToSelf {
         syn::visit_mut::visit_expr_mut(self, expr);
     }
 }
-
-use syn::parse::Parser as _;
 
 /// How a declared field is read.
 struct Declared {
