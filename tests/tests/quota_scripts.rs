@@ -12,7 +12,8 @@ use whispir_tests::shared_quota::RedisServer;
 const TAKE: &str = include_str!("../../crates/whispir/src/rate_limit/shared/take.lua");
 const CONFIRM: &str = include_str!("../../crates/whispir/src/rate_limit/shared/confirm.lua");
 
-/// The window the limiter uses (`WINDOW` in `shared.rs`), in µs.
+/// The window the limiter uses by default (a second and
+/// `whispir::rate_limit::DEFAULT_DELAY_SPREAD`), in µs.
 const WINDOW: i64 = 1_025_000;
 /// Slack for the time between two script calls of one test.
 const SLACK: i64 = 200_000;
@@ -217,4 +218,32 @@ async fn a_late_turn_gives_way_to_a_pause_the_api_asked_for() {
         answer[1] > 5_000_000 - SLACK && answer[1] <= 5_000_000,
         "{answer:?}"
     );
+}
+
+#[tokio::test]
+async fn a_late_turn_is_void_once_the_store_forgot_it_or_holds_everyone() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "restarted", 5).await;
+    let (turn, _) = quota.book().await;
+    // A hand-over hold (a process back from its fallback): give way.
+    let now = quota.now().await;
+    let _: i64 = redis::cmd("HSET")
+        .arg(&quota.state)
+        .arg("pause")
+        .arg(now + 2_000_000)
+        .query_async(&mut quota.connection)
+        .await
+        .unwrap();
+    assert_eq!(quota.confirm(turn).await, vec![3]);
+    // Redis restarted empty: the turn it booked is gone with it.
+    let _: i64 = redis::cmd("DEL")
+        .arg(&quota.state)
+        .arg(&quota.recent)
+        .query_async(&mut quota.connection)
+        .await
+        .unwrap();
+    assert_eq!(quota.confirm(turn).await, vec![3]);
 }

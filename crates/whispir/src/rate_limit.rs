@@ -19,7 +19,8 @@ mod tests;
 pub use daily::{DailyWindow, InvalidDailyWindow};
 #[cfg(feature = "redis")]
 pub use shared::{
-    DEFAULT_STORE_TIMEOUT, InvalidRedisUrl, QuotaStoreUnavailable, RedisQuota, WhenUnavailable,
+    DEFAULT_DELAY_SPREAD, DEFAULT_STORE_TIMEOUT, InvalidRedisUrl, QuotaStoreUnavailable,
+    RedisQuota, WhenUnavailable,
 };
 
 use std::num::NonZeroU32;

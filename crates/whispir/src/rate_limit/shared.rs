@@ -5,7 +5,8 @@
 //! Each decision is one script run atomically on the server, on the
 //! server's clock (`TIME`), never on the processes' clocks, which may
 //! disagree. The store keeps the times of the last sends and admits no
-//! more than the plan in any window of `WINDOW`; turns are booked evenly
+//! more than the plan in any window of a second and the delay spread
+//! ([`RedisQuota::delay_spread`]); turns are booked evenly
 //! over it a little ahead, and a process that reaches its turn late asks
 //! the store to move the send to the time it really goes
 //! (`CONFIRM_BEYOND`). Within a process, callers still queue first come, first
@@ -45,14 +46,19 @@ const HAND_OVER: Duration = Duration::from_millis(1_000 + 1_000 + 100);
 /// this long: what the store admitted just before leaves the sliding second.
 const FALLBACK_HOLD: Duration = Duration::from_secs(1);
 
-/// The store admits at most the plan's requests per second in any window
-/// this long, on its clock: the 25 ms over a second absorb the difference
-/// between two processes' ways from the decision to the API (scheduling,
-/// their connections), less what a send may differ from the time recorded
-/// for it unconfirmed ([`SHARED_LATENESS_ABSORBED`] and
-/// [`CONFIRM_BEYOND`]): 20 ms. Turns are spaced evenly over it, so the
-/// plan is used up to 97.6 %.
-const WINDOW: Duration = Duration::from_millis(1_025);
+/// How much two processes' delays from the store's decision to the API
+/// may differ unless set otherwise ([`RedisQuota::delay_spread`]): the
+/// store admits at most the plan's requests per second in any window of a
+/// second and this, on its clock, so the plan is used up to 97.6 %.
+pub const DEFAULT_DELAY_SPREAD: Duration = Duration::from_millis(25);
+
+/// The least delay spread: what a send may differ from the time recorded
+/// for it without a confirmation ([`SHARED_LATENESS_ABSORBED`] and
+/// [`CONFIRM_BEYOND`]), and a little more.
+const LEAST_DELAY_SPREAD: Duration = Duration::from_millis(6);
+
+/// The greatest delay spread: a window of two seconds (half the plan).
+const GREATEST_DELAY_SPREAD: Duration = Duration::from_secs(1);
 
 /// A turn taken this much late (a wake-up's timer tick and a round trip to
 /// the store) does not delay the turns after it.
@@ -122,6 +128,7 @@ pub struct RedisQuota {
     key: String,
     when_unavailable: WhenUnavailable,
     timeout: Duration,
+    delay_spread: Duration,
 }
 
 /// A Redis URL [`RedisQuota::new`] cannot use.
@@ -147,6 +154,7 @@ impl RedisQuota {
             key: key.into(),
             when_unavailable: WhenUnavailable::default(),
             timeout: DEFAULT_STORE_TIMEOUT,
+            delay_spread: DEFAULT_DELAY_SPREAD,
         })
     }
 
@@ -161,6 +169,20 @@ impl RedisQuota {
     /// the wait counts against. Longer counts as the server unavailable.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How much the delays of two processes' requests, from the moment the
+    /// store admits them to their arrival at the API, may differ: scheduling
+    /// on a busy machine, connections of different length. Default 25 ms,
+    /// enough for processes near one another on machines that are not
+    /// overloaded; processes in different regions need their difference in
+    /// round-trip time to the API and more. The store admits at most the
+    /// plan's requests per second in any window of a second and this, on
+    /// its clock, so a larger spread leaves more of the plan unused
+    /// (100 ms: 90 %). Held between 6 ms and 1 s.
+    pub fn delay_spread(mut self, spread: Duration) -> Self {
+        self.delay_spread = spread.clamp(LEAST_DELAY_SPREAD, GREATEST_DELAY_SPREAD);
         self
     }
 
@@ -181,6 +203,7 @@ impl PartialEq for RedisQuota {
             && self.key == other.key
             && self.when_unavailable == other.when_unavailable
             && self.timeout == other.timeout
+            && self.delay_spread == other.delay_spread
     }
 }
 
@@ -195,6 +218,7 @@ impl fmt::Debug for RedisQuota {
             .field("key", &self.key)
             .field("when_unavailable", &self.when_unavailable)
             .field("timeout", &self.timeout)
+            .field("delay_spread", &self.delay_spread)
             .finish()
     }
 }
@@ -317,7 +341,8 @@ impl SharedLimiter {
                 Some(RateLimiter::new(share_of(plan, fraction)))
             }
         };
-        let spacing = WINDOW / plan.per_second.get();
+        let window = Duration::from_secs(1) + quota.delay_spread;
+        let spacing = window / plan.per_second.get();
         Self {
             terms: Terms {
                 spacing,
@@ -326,7 +351,7 @@ impl SharedLimiter {
                 reset_after_midnight_us: reset_after_midnight_us(plan.daily_window),
                 hand_over: HAND_OVER,
                 horizon: spacing.saturating_mul(2).min(LONGEST_BOOKING),
-                window: WINDOW,
+                window,
                 per_window: plan.per_second.get(),
             },
             plan,
@@ -560,6 +585,7 @@ impl SharedLimiter {
                     );
                     tokio::time::sleep(wait).await;
                 }
+                Ok(Confirmation::Void) => return Confirmed::Again,
                 Ok(Confirmation::Paused { wait }) => {
                     let until = Instant::now().checked_add(wait.min(LONGEST_PAUSE));
                     let mut seen = lock(&self.seen);
@@ -776,6 +802,23 @@ mod tests {
             Some((23 * 60 + 30) * 60 * 1_000_000)
         );
         assert_eq!(reset_after_midnight_us(DailyWindow::Rolling), None);
+    }
+
+    #[test]
+    fn a_delay_spread_out_of_range_is_held_within_it() {
+        let quota = RedisQuota::new("redis://127.0.0.1/", "acme").expect("url");
+        assert_eq!(quota.delay_spread, DEFAULT_DELAY_SPREAD);
+        let window = |spread| {
+            let limiter =
+                SharedLimiter::new(Plan::RPS_10_DAILY_20K, quota.clone().delay_spread(spread));
+            (limiter.terms.window, limiter.terms.spacing)
+        };
+        assert_eq!(
+            window(Duration::from_millis(100)),
+            (Duration::from_millis(1_100), Duration::from_millis(110))
+        );
+        assert_eq!(window(Duration::ZERO).0, Duration::from_millis(1_006));
+        assert_eq!(window(Duration::MAX).0, Duration::from_secs(2));
     }
 
     #[test]

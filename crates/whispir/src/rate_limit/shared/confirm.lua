@@ -2,14 +2,16 @@
 -- send moves to now on the store's clock, if no window holding now would
 -- then hold more than the plan. Atomic on the server.
 --
--- KEYS[1]  the quota's state (hash: api_pause)
+-- KEYS[1]  the quota's state (hash: next, pause, api_pause)
 -- KEYS[2]  the sends of the last two windows, by time (sorted set)
 -- ARGV[1]  the turn (the member TAKE booked)
 -- ARGV[2]  the window (µs)
 -- ARGV[3]  requests per window
 --
 -- Answers {0}: send now; {1, wait}: not yet, ask again after wait;
--- {2, wait}: the API asked every process to pause: give the turn up.
+-- {2, wait}: the API asked every process to pause: give the turn up;
+-- {3}: the store holds everyone for a hand-over, or forgot its state (a
+-- restart): give the turn up and ask TAKE again.
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -21,9 +23,13 @@ local function whole(x)
   return string.format('%.0f', x)
 end
 
-local api_pause = tonumber(redis.call('HGET', KEYS[1], 'api_pause')) or 0
+local state = redis.call('HMGET', KEYS[1], 'next', 'pause', 'api_pause')
+local api_pause = tonumber(state[3]) or 0
 if api_pause > now then
   return {2, api_pause - now}
+end
+if state[1] == false or (tonumber(state[2]) or 0) > now then
+  return {3}
 end
 
 -- The sends near now but this turn, and now among them in time order.

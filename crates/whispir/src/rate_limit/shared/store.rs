@@ -116,6 +116,9 @@ pub(super) enum Confirmation {
     NotYet { wait: Duration },
     /// The API asked every process to pause, for `wait` more.
     Paused { wait: Duration },
+    /// The store holds everyone for a hand-over, or has forgotten its
+    /// state (a restart): the turn is void, ask for another.
+    Void,
 }
 
 /// Why the store gave no decision.
@@ -218,6 +221,7 @@ impl Store {
             [2, wait] => Ok(Confirmation::Paused {
                 wait: duration(wait),
             }),
+            [3] => Ok(Confirmation::Void),
             _ => Err(StoreError::Unexpected(answer)),
         }
     }
