@@ -40,7 +40,7 @@ impl Quota {
 
     /// One `TAKE`: turns 1 µs apart (only the window spaces them), no
     /// daily cap, no hand-over hold, booked up to 10 s ahead.
-    async fn take(&mut self) -> Vec<i64> {
+    async fn take(&mut self, name: &str) -> Vec<i64> {
         Script::new(TAKE)
             .key(&self.state)
             .key(&self.sent)
@@ -54,23 +54,24 @@ impl Quota {
             .arg(10_000_000) // horizon
             .arg(WINDOW)
             .arg(self.per_second)
+            .arg(name)
             .invoke_async(&mut self.connection)
             .await
             .unwrap()
     }
 
-    /// `TAKE`, which must book a turn: its number and its wait (µs).
-    async fn book(&mut self) -> (i64, i64) {
-        let answer = self.take().await;
-        assert_eq!((answer[0], answer.len()), (0, 6), "{answer:?}");
-        (answer[5], answer[4])
+    /// `TAKE`, which must book a turn for `name`: its wait (µs).
+    async fn book(&mut self, name: &str) -> i64 {
+        let answer = self.take(name).await;
+        assert_eq!((answer[0], answer.len()), (0, 5), "{answer:?}");
+        answer[4]
     }
 
-    async fn confirm(&mut self, turn: i64) -> Vec<i64> {
+    async fn confirm(&mut self, name: &str) -> Vec<i64> {
         Script::new(CONFIRM)
             .key(&self.state)
             .key(&self.recent)
-            .arg(turn)
+            .arg(name)
             .arg(WINDOW)
             .arg(self.per_second)
             .invoke_async(&mut self.connection)
@@ -78,15 +79,15 @@ impl Quota {
             .unwrap()
     }
 
-    /// When `turn` is recorded as sent, on the store's clock (µs).
-    async fn sent_at(&mut self, turn: i64) -> i64 {
-        let score: f64 = redis::cmd("ZSCORE")
+    /// When `name` is recorded as sent, on the store's clock (µs).
+    async fn sent_at(&mut self, name: &str) -> Option<i64> {
+        let score: Option<f64> = redis::cmd("ZSCORE")
             .arg(&self.recent)
-            .arg(turn)
+            .arg(name)
             .query_async(&mut self.connection)
             .await
             .unwrap();
-        score as i64
+        score.map(|score| score as i64)
     }
 
     async fn now(&mut self) -> i64 {
@@ -99,7 +100,7 @@ impl Quota {
 
     /// Every send recorded, in time order.
     async fn log(&mut self) -> Vec<i64> {
-        let log: Vec<(i64, f64)> = redis::cmd("ZRANGE")
+        let log: Vec<(String, f64)> = redis::cmd("ZRANGE")
             .arg(&self.recent)
             .arg(0)
             .arg(-1)
@@ -134,14 +135,14 @@ async fn a_turn_past_the_plan_is_booked_a_window_after_the_oldest_of_the_last_on
     };
     let mut quota = Quota::new(&redis, "window", 3).await;
     let start = quota.now().await;
-    for _ in 0..3 {
-        let (_, wait) = quota.book().await;
+    for name in ["a:0", "a:1", "b:0"] {
+        let wait = quota.book(name).await;
         assert!(wait < SLACK, "the first three go at once: {wait}");
     }
-    let (fourth, wait) = quota.book().await;
+    let wait = quota.book("c:0").await;
     assert!(wait > WINDOW - SLACK && wait <= WINDOW, "{wait}");
-    let first = quota.log().await[0];
-    assert_eq!(quota.sent_at(fourth).await, first + WINDOW);
+    let first = quota.sent_at("a:0").await.unwrap();
+    assert_eq!(quota.sent_at("c:0").await, Some(first + WINDOW));
     assert!(first >= start);
     quota.assert_window_kept().await;
 }
@@ -153,46 +154,46 @@ async fn a_late_turn_moves_to_when_it_is_sent_and_pushes_the_turns_after_it() {
         return;
     };
     let mut quota = Quota::new(&redis, "late", 3).await;
-    let (first, _) = quota.book().await;
-    let booked = quota.sent_at(first).await;
-    quota.book().await;
-    quota.book().await;
+    quota.book("a:0").await;
+    let booked = quota.sent_at("a:0").await.unwrap();
+    quota.book("b:0").await;
+    quota.book("c:0").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     // The first turn's process woke 50 ms late: its send moves to now.
-    assert_eq!(quota.confirm(first).await, vec![0]);
-    let moved = quota.sent_at(first).await;
+    assert_eq!(quota.confirm("a:0").await, vec![0]);
+    let moved = quota.sent_at("a:0").await.unwrap();
     assert!(moved >= booked + 50_000, "{booked} -> {moved}");
     // Two more turns fill the window after the other two; the third
     // after them waits a window from the late send, not from its booking.
-    quota.book().await;
-    quota.book().await;
-    let (sixth, _) = quota.book().await;
-    assert_eq!(quota.sent_at(sixth).await, moved + WINDOW);
+    quota.book("b:1").await;
+    quota.book("c:1").await;
+    quota.book("a:1").await;
+    assert_eq!(quota.sent_at("a:1").await, Some(moved + WINDOW));
     quota.assert_window_kept().await;
 }
 
 #[tokio::test]
-async fn a_turn_later_than_a_window_waits_while_the_window_is_full() {
+async fn a_turn_that_cannot_go_when_it_is_late_is_void_and_forgotten() {
     let _turn = super::ONE_AT_A_TIME.lock().await;
     let Some(redis) = RedisServer::start() else {
         return;
     };
     let mut quota = Quota::new(&redis, "very-late", 2).await;
-    let (stalled, _) = quota.book().await;
+    quota.book("stalled:0").await;
     // Its process stalls for more than a window; meanwhile others send the
     // whole plan.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
-    let (second, _) = quota.book().await;
-    quota.book().await;
-    let answer = quota.confirm(stalled).await;
-    assert_eq!(answer.len(), 2, "{answer:?}");
-    assert_eq!(answer[0], 1, "not yet: {answer:?}");
-    let until = quota.sent_at(second).await + WINDOW;
-    let now = quota.now().await;
-    assert!(
-        answer[1] <= until - now + SLACK && answer[1] > until - now - SLACK,
-        "{answer:?}"
-    );
+    quota.book("b:0").await;
+    quota.book("c:0").await;
+    // Sent now it would be a third in the window: void, so that its
+    // process books a new turn instead of waiting for this one (which
+    // others keep filling) until its deadline.
+    assert_eq!(quota.confirm("stalled:0").await, vec![3]);
+    assert_eq!(quota.sent_at("stalled:0").await, None);
+    let wait = quota.book("stalled:1").await;
+    let oldest = quota.sent_at("b:0").await.unwrap();
+    assert_eq!(quota.sent_at("stalled:1").await, Some(oldest + WINDOW));
+    assert!(wait <= WINDOW, "{wait}");
     quota.assert_window_kept().await;
 }
 
@@ -203,7 +204,7 @@ async fn a_late_turn_gives_way_to_a_pause_the_api_asked_for() {
         return;
     };
     let mut quota = Quota::new(&redis, "paused", 5).await;
-    let (turn, _) = quota.book().await;
+    quota.book("a:0").await;
     let now = quota.now().await;
     let _: i64 = redis::cmd("HSET")
         .arg(&quota.state)
@@ -212,7 +213,7 @@ async fn a_late_turn_gives_way_to_a_pause_the_api_asked_for() {
         .query_async(&mut quota.connection)
         .await
         .unwrap();
-    let answer = quota.confirm(turn).await;
+    let answer = quota.confirm("a:0").await;
     assert_eq!(answer[0], 2, "{answer:?}");
     assert!(
         answer[1] > 5_000_000 - SLACK && answer[1] <= 5_000_000,
@@ -227,7 +228,7 @@ async fn a_late_turn_is_void_once_the_store_forgot_it_or_holds_everyone() {
         return;
     };
     let mut quota = Quota::new(&redis, "restarted", 5).await;
-    let (turn, _) = quota.book().await;
+    quota.book("a:0").await;
     // A hand-over hold (a process back from its fallback): give way.
     let now = quota.now().await;
     let _: i64 = redis::cmd("HSET")
@@ -237,13 +238,61 @@ async fn a_late_turn_is_void_once_the_store_forgot_it_or_holds_everyone() {
         .query_async(&mut quota.connection)
         .await
         .unwrap();
-    assert_eq!(quota.confirm(turn).await, vec![3]);
+    assert_eq!(quota.confirm("a:0").await, vec![3]);
     // Redis restarted empty: the turn it booked is gone with it.
+    quota.book("a:1").await;
     let _: i64 = redis::cmd("DEL")
         .arg(&quota.state)
         .arg(&quota.recent)
         .query_async(&mut quota.connection)
         .await
         .unwrap();
-    assert_eq!(quota.confirm(turn).await, vec![3]);
+    assert_eq!(quota.confirm("a:1").await, vec![3]);
+}
+
+/// A restart from a snapshot (RDB or AOF, or a failover to a replica that
+/// lagged) keeps the state but forgets turns booked after it: a process
+/// holding one must not move someone else's (names are unique, so the
+/// turn is simply unknown, and void).
+#[tokio::test]
+async fn a_turn_booked_after_the_snapshot_a_restart_came_back_with_is_void() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "restored", 1).await;
+    quota.book("a:0").await;
+    let mut dumps = Vec::new();
+    for key in [&quota.state, &quota.recent] {
+        let dump: Vec<u8> = redis::cmd("DUMP")
+            .arg(key)
+            .query_async(&mut quota.connection)
+            .await
+            .unwrap();
+        dumps.push((key.clone(), dump));
+    }
+    // B books the next turn, a window after A's; its process will be late.
+    quota.book("b:0").await;
+    // Redis comes back from the snapshot; C books the turn B had.
+    for (key, dump) in &dumps {
+        let _: () = redis::cmd("RESTORE")
+            .arg(key)
+            .arg(0)
+            .arg(dump)
+            .arg("REPLACE")
+            .query_async(&mut quota.connection)
+            .await
+            .unwrap();
+    }
+    quota.book("c:0").await;
+    let c_at = quota.sent_at("c:0").await.unwrap();
+    let now = quota.now().await;
+    tokio::time::sleep(Duration::from_micros(
+        u64::try_from(c_at - now).unwrap_or(0) + 50_000,
+    ))
+    .await;
+    // B wakes late: its turn is unknown, not C's to move.
+    assert_eq!(quota.confirm("b:0").await, vec![3]);
+    assert_eq!(quota.sent_at("c:0").await, Some(c_at));
+    quota.assert_window_kept().await;
 }

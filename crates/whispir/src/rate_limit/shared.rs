@@ -18,7 +18,8 @@ mod scripts;
 mod store;
 
 use std::fmt;
-use std::sync::atomic::AtomicUsize;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -64,16 +65,13 @@ const GREATEST_DELAY_SPREAD: Duration = Duration::from_secs(1);
 /// the store) does not delay the turns after it.
 const SHARED_LATENESS_ABSORBED: Duration = Duration::from_millis(2);
 
-/// A send that may be this far from its booked time (a late wake-up, or a
-/// slow round trip that leaves the store's time of the turn unsure) is
-/// confirmed first: the store moves it to the time it is sent, if the
-/// window allows it then, so no window holds more than the plan however
-/// late the process is, and the turn is not lost.
+/// A turn this process reaches this much after it could have gone (a
+/// late wake-up on a busy machine) is confirmed first: the store moves the
+/// send to the time it really goes if the window allows it then, or voids
+/// the turn, so that no window holds more than the plan however late the
+/// process is. (The round trip to the store is not lateness of this
+/// process: its spread between processes is part of the delay spread.)
 const CONFIRM_BEYOND: Duration = Duration::from_millis(3);
-
-/// How many times a confirmation is asked again when its own answer came
-/// slowly (which leaves the time of the send unsure again).
-const CONFIRMATIONS: usize = 3;
 
 /// How far ahead a process may book a turn, at most: two turns, so that a
 /// turn is booked before it is due, and never so far that a pause the API
@@ -241,6 +239,11 @@ pub(super) struct SharedLimiter {
     /// Held by the caller at the head of this process's line while it asks
     /// the store and waits for its turn.
     line: tokio::sync::Mutex<()>,
+    /// This limiter's part of every request's name in the store: random,
+    /// so that names stay unique across processes and store restarts.
+    name_prefix: String,
+    /// The number in the next request's name.
+    requests: AtomicU64,
     waiting: AtomicUsize,
     seen: Mutex<Seen>,
     /// The local limiter of [`WhenUnavailable::FallBack`].
@@ -289,7 +292,9 @@ impl fmt::Debug for SharedLimiter {
 #[derive(Debug)]
 pub(super) struct SharedUnit<'a> {
     limiter: &'a SharedLimiter,
-    unit: i64,
+    /// The request's name (a rolling window), or the period its unit
+    /// counted in (a fixed one).
+    unit: String,
 }
 
 impl SharedUnit<'_> {
@@ -309,7 +314,7 @@ impl SharedUnit<'_> {
         let (store, unit, limit) = (store.clone(), self.unit, limiter.quota.timeout);
         let rolling = limiter.terms.reset_after_midnight_us.is_none();
         runtime.spawn(async move {
-            if let Err(err) = store.give_back(rolling, unit, limit).await {
+            if let Err(err) = store.give_back(rolling, &unit, limit).await {
                 tracing::warn!(error = %err, "a daily unit could not be given back to the shared quota store");
             }
         });
@@ -320,7 +325,8 @@ impl SharedUnit<'_> {
 enum Confirmed<'a> {
     /// Send now.
     Go,
-    /// Give the turn up and decide again (a pause, or the store failed).
+    /// Give the turn up and decide again (void, a pause, or the store
+    /// failed).
     Again,
     /// Give the turn up and refuse the request.
     Refused(Admission<'a>),
@@ -358,6 +364,8 @@ impl SharedLimiter {
             quota,
             store: OnceLock::new(),
             line: tokio::sync::Mutex::new(()),
+            name_prefix: random_name(),
+            requests: AtomicU64::new(0),
             waiting: AtomicUsize::new(0),
             seen: Mutex::new(Seen::default()),
             fallback,
@@ -434,8 +442,13 @@ impl SharedLimiter {
             let left = deadline.saturating_duration_since(now);
             let limit = self.quota.timeout.min(left);
             let ask = if returning { Ask::Return } else { Ask::Take };
+            let name = format!(
+                "{}:{}",
+                self.name_prefix,
+                self.requests.fetch_add(1, Ordering::Relaxed)
+            );
             let answer = match self.store() {
-                Ok(store) => store.take(self.terms, ask, limit).await,
+                Ok(store) => store.take(self.terms, ask, &name, limit).await,
                 Err(reason) => {
                     self.store_failed(reason, now);
                     continue;
@@ -460,21 +473,24 @@ impl SharedLimiter {
                 Decision::Go {
                     remaining,
                     resets_in,
-                    unit,
+                    period,
                     wait,
-                    turn,
                 } => {
                     self.read_daily(remaining, resets_in);
-                    let unit = unit.map(|unit| SharedUnit {
+                    let unit = remaining.is_some().then(|| SharedUnit {
                         limiter: self,
-                        unit,
+                        unit: if self.terms.reset_after_midnight_us.is_none() {
+                            name.clone()
+                        } else {
+                            period.to_string()
+                        },
                     });
                     let token = DailyToken::shared(unit);
                     // The store decided between asking and answering: the
                     // turn's time here is half the round trip after asking,
                     // give or take that half.
-                    let half_trip = now.elapsed() / 2;
-                    let turn_at = now + half_trip + wait;
+                    let answered = Instant::now();
+                    let turn_at = now + (answered - now) / 2 + wait;
                     if turn_at > deadline {
                         return Admission::PauseTooLong { wait };
                     }
@@ -489,13 +505,14 @@ impl SharedLimiter {
                         drop(token);
                         continue;
                     }
-                    let unsure = turn_at.elapsed() + half_trip;
-                    if unsure > CONFIRM_BEYOND {
+                    // How long after it could have gone this process goes.
+                    let late = turn_at.max(answered).elapsed();
+                    if late > CONFIRM_BEYOND {
                         tracing::debug!(
-                            unsure_ms = unsure.as_millis(),
+                            late_ms = late.as_millis(),
                             "a late turn is confirmed with the shared quota at the time it is sent"
                         );
-                        match self.confirm(turn, deadline).await {
+                        match self.confirm(&name, deadline).await {
                             Confirmed::Go => {}
                             Confirmed::Again => {
                                 drop(token);
@@ -549,58 +566,40 @@ impl SharedLimiter {
         }
     }
 
-    /// Moves a late turn to the time it is sent, waiting while the window
-    /// is full (within the deadline).
-    async fn confirm(&self, turn: i64, deadline: Instant) -> Confirmed<'_> {
-        let mut asked = 0;
-        loop {
-            let now = Instant::now();
-            let limit = self
-                .quota
-                .timeout
-                .min(deadline.saturating_duration_since(now));
-            let store = match self.store() {
-                Ok(store) => store,
-                Err(reason) => {
-                    self.store_failed(reason, now);
-                    return Confirmed::Again;
-                }
-            };
-            match store.confirm(self.terms, turn, limit).await {
-                Ok(Confirmation::Now) => {
-                    asked += 1;
-                    // A slow answer leaves the send's time unsure again.
-                    if now.elapsed() / 2 <= CONFIRM_BEYOND || asked >= CONFIRMATIONS {
-                        return Confirmed::Go;
-                    }
-                }
-                Ok(Confirmation::NotYet { wait }) => {
-                    if now + wait > deadline {
-                        return Confirmed::Refused(Admission::PauseTooLong { wait });
-                    }
-                    tracing::debug!(
-                        wait_ms = wait.as_millis(),
-                        reason = WaitReason::Turn.as_str(),
-                        "waiting for the shared quota"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Ok(Confirmation::Void) => return Confirmed::Again,
-                Ok(Confirmation::Paused { wait }) => {
-                    let until = Instant::now().checked_add(wait.min(LONGEST_PAUSE));
-                    let mut seen = lock(&self.seen);
-                    seen.paused_until = seen.paused_until.max(until);
-                    return Confirmed::Again;
-                }
-                Err(StoreError::TimedOut(_)) if limit < self.quota.timeout => {
-                    return Confirmed::Refused(Admission::PauseTooLong {
-                        wait: self.terms.spacing,
-                    });
-                }
-                Err(err) => {
-                    self.store_failed(err.to_string(), now);
-                    return Confirmed::Again;
-                }
+    /// Moves a late turn to the time it is sent, or learns it is void.
+    async fn confirm(&self, name: &str, deadline: Instant) -> Confirmed<'_> {
+        let now = Instant::now();
+        let limit = self
+            .quota
+            .timeout
+            .min(deadline.saturating_duration_since(now));
+        let store = match self.store() {
+            Ok(store) => store,
+            Err(reason) => {
+                self.store_failed(reason, now);
+                return Confirmed::Again;
+            }
+        };
+        match store.confirm(self.terms, name, limit).await {
+            Ok(Confirmation::Now) => Confirmed::Go,
+            Ok(Confirmation::Void) => {
+                tracing::debug!("a late turn is void: another is booked with the shared quota");
+                Confirmed::Again
+            }
+            Ok(Confirmation::Paused { wait }) => {
+                let until = Instant::now().checked_add(wait.min(LONGEST_PAUSE));
+                let mut seen = lock(&self.seen);
+                seen.paused_until = seen.paused_until.max(until);
+                Confirmed::Again
+            }
+            Err(StoreError::TimedOut(_)) if limit < self.quota.timeout => {
+                Confirmed::Refused(Admission::PauseTooLong {
+                    wait: self.terms.spacing,
+                })
+            }
+            Err(err) => {
+                self.store_failed(err.to_string(), now);
+                Confirmed::Again
             }
         }
     }
@@ -698,7 +697,7 @@ impl SharedLimiter {
         let unavailable = |reason: String| QuotaStoreUnavailable { reason };
         let store = self.store().map_err(unavailable)?;
         match store
-            .take(self.terms, Ask::Peek, self.quota.timeout)
+            .take(self.terms, Ask::Peek, "", self.quota.timeout)
             .await
             .map_err(|err| unavailable(err.to_string()))?
         {
@@ -738,6 +737,18 @@ impl SharedLimiter {
             }
         });
     }
+}
+
+/// A name no other process picks: 64 random bits (std's per-process
+/// random hash keys, mixed with the time), in hex.
+fn random_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!(
+        "{:016x}",
+        RandomState::new().hash_one((nanos, std::process::id()))
+    )
 }
 
 /// `fraction` of a plan, per second and per day, rounded down, at least 1.

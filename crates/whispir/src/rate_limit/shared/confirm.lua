@@ -4,14 +4,15 @@
 --
 -- KEYS[1]  the quota's state (hash: next, pause, api_pause)
 -- KEYS[2]  the sends of the last two windows, by time (sorted set)
--- ARGV[1]  the turn (the member TAKE booked)
+-- ARGV[1]  the request's name TAKE booked the turn under
 -- ARGV[2]  the window (µs)
 -- ARGV[3]  requests per window
 --
--- Answers {0}: send now; {1, wait}: not yet, ask again after wait;
--- {2, wait}: the API asked every process to pause: give the turn up;
--- {3}: the store holds everyone for a hand-over, or forgot its state (a
--- restart): give the turn up and ask TAKE again.
+-- Answers {0}: send now; {2, wait}: the API asked every process to pause:
+-- give the turn up; {3}: the turn is void (sent now it would put a window
+-- over the plan; the store holds everyone for a hand-over; or it does not
+-- know the turn: a restart, or a snapshot from before it): give it up, its
+-- entry gone, and ask TAKE again.
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -28,39 +29,50 @@ local api_pause = tonumber(state[3]) or 0
 if api_pause > now then
   return {2, api_pause - now}
 end
-if state[1] == false or (tonumber(state[2]) or 0) > now then
+local booked = tonumber(redis.call('ZSCORE', KEYS[2], turn))
+if state[1] == false or booked == nil or (tonumber(state[2]) or 0) > now then
+  redis.call('ZREM', KEYS[2], turn)
   return {3}
 end
 
--- The sends near now but this turn, and now among them in time order.
-local near = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. whole(now - window),
-  '(' .. whole(now + window), 'WITHSCORES')
-local times = {}
-local at = nil
-for i = 1, #near, 2 do
-  if near[i] ~= turn then
-    local t = tonumber(near[i + 1])
-    if at == nil and t > now then
-      times[#times + 1] = now
-      at = #times
+local lower = '(' .. whole(now - window)
+local upper = '(' .. whole(now + window)
+-- Most often the sends after now - window but this one are fewer than the
+-- plan: then no window holding now holds more.
+local others = redis.call('ZCOUNT', KEYS[2], lower, '+inf')
+if booked > now - window then
+  others = others - 1
+end
+if others >= per_second then
+  -- Else the sends near now but this one, and now among them in time
+  -- order (at most per_second + 1 on each side: enough for every run of
+  -- per_second + 1 that holds now).
+  local before = redis.call('ZREVRANGEBYSCORE', KEYS[2], whole(now), lower,
+    'WITHSCORES', 'LIMIT', 0, per_second + 1)
+  local after = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. whole(now), upper,
+    'WITHSCORES', 'LIMIT', 0, per_second + 1)
+  local times = {}
+  for i = #before - 1, 1, -2 do
+    if before[i] ~= turn then
+      times[#times + 1] = tonumber(before[i + 1])
     end
-    times[#times + 1] = t
   end
-end
-if at == nil then
   times[#times + 1] = now
-  at = #times
-end
--- Every run of per_second + 1 sends holding this one must span the window.
-local free_at = now
-for first = math.max(1, at - per_second), at do
-  local last = first + per_second
-  if last <= #times and times[last] - times[first] < window then
-    free_at = math.max(free_at, times[first] + window)
+  local at = #times
+  for i = 1, #after, 2 do
+    if after[i] ~= turn then
+      times[#times + 1] = tonumber(after[i + 1])
+    end
   end
-end
-if free_at > now then
-  return {1, free_at - now}
+  -- Every run of per_second + 1 sends holding this one must span the
+  -- window; else the turn is void.
+  for first = math.max(1, at - per_second), at do
+    local last = first + per_second
+    if last <= #times and times[last] - times[first] < window then
+      redis.call('ZREM', KEYS[2], turn)
+      return {3}
+    end
+  end
 end
 redis.call('ZADD', KEYS[2], whole(now), turn)
 redis.call('PEXPIRE', KEYS[2], math.floor(2 * window / 1000) + 1000)

@@ -4,7 +4,7 @@
 -- KEYS[1]  the quota's state (hash)
 -- KEYS[2]  the sends of the last 24 hours (sorted set, rolling window only)
 -- ARGV[1]  'rolling' or 'reset'
--- ARGV[2]  the unit: the send's member (rolling), or the period it counted in
+-- ARGV[2]  the unit: the request's name (rolling), or the period it counted in
 
 if ARGV[1] == 'rolling' then
   return redis.call('ZREM', KEYS[2], ARGV[2])

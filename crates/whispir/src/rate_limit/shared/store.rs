@@ -86,14 +86,13 @@ impl WaitReason {
 /// The store's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Decision {
-    /// A turn is booked: send after `wait`. `unit` identifies the daily
-    /// unit taken, to give it back; `turn` the booking, to confirm it.
+    /// A turn is booked under the request's name: send after `wait`.
+    /// `period` is where a fixed daily window counted its unit.
     Go {
         remaining: Option<u32>,
         resets_in: Duration,
-        unit: Option<i64>,
+        period: i64,
         wait: Duration,
-        turn: i64,
     },
     /// The next turn is free after `wait`, beyond the booking horizon.
     Wait { wait: Duration, why: WaitReason },
@@ -111,13 +110,11 @@ pub(super) enum Decision {
 pub(super) enum Confirmation {
     /// The send is recorded as now: send it.
     Now,
-    /// Sent now, the send would put a window over the plan: ask again
-    /// after `wait`.
-    NotYet { wait: Duration },
     /// The API asked every process to pause, for `wait` more.
     Paused { wait: Duration },
-    /// The store holds everyone for a hand-over, or has forgotten its
-    /// state (a restart): the turn is void, ask for another.
+    /// The turn is void, its entry gone: sent now it would put a window
+    /// over the plan, the store holds everyone for a hand-over, or it does
+    /// not know the turn (a restart). Ask for another.
     Void,
 }
 
@@ -168,6 +165,7 @@ impl Store {
         &self,
         terms: Terms,
         ask: Ask,
+        name: &str,
         limit: Duration,
     ) -> Result<Decision, StoreError> {
         let mut connection = self.connection.clone();
@@ -187,7 +185,8 @@ impl Store {
             })
             .arg(micros(terms.horizon))
             .arg(micros(terms.window))
-            .arg(terms.per_window);
+            .arg(terms.per_window)
+            .arg(name);
         let answer: Vec<i64> =
             tokio::time::timeout(limit, invocation.invoke_async(&mut connection))
                 .await
@@ -195,18 +194,19 @@ impl Store {
         decode(&answer).ok_or(StoreError::Unexpected(answer))
     }
 
-    /// Moves the booked `turn` to now, if the window allows (`CONFIRM`).
+    /// Moves the turn booked under `name` to now, if the window allows
+    /// (`CONFIRM`).
     pub(super) async fn confirm(
         &self,
         terms: Terms,
-        turn: i64,
+        name: &str,
         limit: Duration,
     ) -> Result<Confirmation, StoreError> {
         let mut connection = self.connection.clone();
         let mut invocation = CONFIRM.key(&*self.state_key);
         invocation
             .key(&*self.recent_key)
-            .arg(turn)
+            .arg(name)
             .arg(micros(terms.window))
             .arg(terms.per_window);
         let answer: Vec<i64> =
@@ -215,9 +215,6 @@ impl Store {
                 .map_err(|_| StoreError::TimedOut(limit))??;
         match *answer {
             [0] => Ok(Confirmation::Now),
-            [1, wait] => Ok(Confirmation::NotYet {
-                wait: duration(wait),
-            }),
             [2, wait] => Ok(Confirmation::Paused {
                 wait: duration(wait),
             }),
@@ -237,11 +234,12 @@ impl Store {
         Ok(())
     }
 
-    /// Gives a daily unit back (`GIVE_BACK`).
+    /// Gives a daily unit back (`GIVE_BACK`): `unit` is the request's name
+    /// for a rolling window, the period it counted in for a fixed one.
     pub(super) async fn give_back(
         &self,
         rolling: bool,
-        unit: i64,
+        unit: &str,
         limit: Duration,
     ) -> Result<(), StoreError> {
         let mut connection = self.connection.clone();
@@ -274,12 +272,11 @@ fn remaining(value: i64) -> Option<u32> {
 
 fn decode(answer: &[i64]) -> Option<Decision> {
     Some(match *answer {
-        [0, left, resets_in, unit, wait, turn] => Decision::Go {
+        [0, left, resets_in, period, wait] => Decision::Go {
             remaining: remaining(left),
             resets_in: duration(resets_in),
-            unit: (left >= 0).then_some(unit),
+            period,
             wait: duration(wait),
-            turn,
         },
         [1, wait, why] => Decision::Wait {
             wait: duration(wait),

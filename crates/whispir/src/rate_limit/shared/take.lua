@@ -1,7 +1,8 @@
 -- One decision of the shared rate limiter, atomic on the server: may a
 -- request go now? Times are Redis's clock (TIME), in microseconds.
 --
--- KEYS[1]  the quota's state (hash: next, pause, seq, period, count)
+-- KEYS[1]  the quota's state (hash: next, pause, api_pause, seq, period,
+--          count)
 -- KEYS[2]  the sends of the last 24 hours (sorted set, rolling window only)
 -- KEYS[3]  the sends of the last two windows, by time (sorted set)
 -- ARGV[1]  the spacing between two requests (µs)
@@ -17,10 +18,13 @@
 -- ARGV[8]  the window (µs): a second and a margin for the requests' ways
 --          to the API, none of which holds more than ARGV[9] sends
 -- ARGV[9]  requests per second
+-- ARGV[10] the request's name, unique across processes and restarts (the
+--          client chooses it): its entry in KEYS[3], and in KEYS[2] for a
+--          rolling daily budget
 --
--- Answers {0, remaining, resets_in, unit, wait, turn}: the turn is booked,
--- send after wait (remaining -1 without a cap), and confirm it (CONFIRM)
--- when sent later than booked; {1, wait, why}: no turn within
+-- Answers {0, remaining, resets_in, period, wait}: the turn is booked, send
+-- after wait (remaining -1 without a cap; period: where a fixed daily
+-- window counted it), and confirm it (CONFIRM) when sent later than booked; {1, wait, why}: no turn within
 -- the booking horizon, the next is free after wait, why being 0 for
 -- another request's turn, 1 for a pause the API asked for, 2 for the
 -- hand-over hold;
@@ -38,6 +42,7 @@ local mode = ARGV[6]
 local horizon = tonumber(ARGV[7])
 local window = tonumber(ARGV[8])
 local per_second = tonumber(ARGV[9])
+local name = ARGV[10]
 local day = 86400000000
 
 -- Lua 5.1 prints large numbers in exponent form: write them whole.
@@ -129,17 +134,17 @@ if due > now + horizon then
   return {1, due - now, 0}
 end
 redis.call('HSET', KEYS[1], 'next', whole(due + spacing))
-local turn = redis.call('HINCRBY', KEYS[1], 'turn', 1)
-redis.call('ZADD', KEYS[3], whole(due), turn)
+redis.call('ZADD', KEYS[3], whole(due), name)
 redis.call('PEXPIRE', KEYS[3], math.floor(2 * window / 1000) + 1000)
 local sent_at = math.max(due, now)
 
 local unit = 0
 if per_day > 0 then
   remaining = remaining - 1
+  -- (How many units were ever taken: for people watching the store.)
+  redis.call('HINCRBY', KEYS[1], 'seq', 1)
   if reset < 0 then
-    unit = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-    redis.call('ZADD', KEYS[2], whole(sent_at), unit)
+    redis.call('ZADD', KEYS[2], whole(sent_at), name)
     -- Gone a day after the last send.
     redis.call('PEXPIRE', KEYS[2], 86400000 + 60000)
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -155,4 +160,4 @@ if per_day > 0 then
     unit = period
   end
 end
-return {0, remaining, resets_in, unit, sent_at - now, turn}
+return {0, remaining, resets_in, unit, sent_at - now}
