@@ -120,6 +120,27 @@ async fn a_scenario_run_whose_body_stalls_succeeds_and_its_connection_is_dropped
     assert_eq!(connections.load(Ordering::SeqCst), 2);
 }
 
+/// A server that declares a body it never sends (as Prism does with the
+/// reference's `Content-Length`) does not hold an operation that uses no
+/// body to the end of its budget: the body gets a short grace.
+#[tokio::test]
+async fn a_stalled_body_nothing_needs_does_not_hold_the_call_to_its_budget() {
+    let (uri, _) = cutting_server("202 Accepted", Cut::Stalled).await;
+    let client = mock_builder(&uri, fast_retries(1))
+        .attempt_timeout(Duration::from_secs(60))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let run = tokio::time::timeout(
+        Duration::from_secs(20),
+        client.scenario_run_create().scenario_id("AB12").send(),
+    )
+    .await
+    .expect("the call ends long before its 60 s budget")
+    .expect("the API accepted the run");
+    assert!(run.body_incomplete());
+}
+
 #[tokio::test]
 async fn a_read_whose_body_breaks_off_fails_and_may_be_sent_again() {
     let (uri, connections) = cutting_server("200 OK", Cut::Closed).await;

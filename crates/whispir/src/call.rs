@@ -6,6 +6,8 @@
 //! `cargo xtask regen` rewrites the response handling of the generated
 //! methods to call these functions (see `xtask/src/response_handling.rs`).
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use futures::future::Either;
 use reqwest::header::HeaderValue;
@@ -54,7 +56,7 @@ impl Answer {
     /// The body, at most `limit` bytes; a longer body, or one that did not
     /// arrive whole, is an error that says the request was carried out.
     async fn bytes(self, limit: usize) -> Result<(Parts, Bytes), Error> {
-        let (parts, read) = self.read(limit).await;
+        let (parts, read) = self.read(limit, None).await;
         match read {
             Ok(bytes) => Ok((parts, bytes)),
             Err(BodyProblem::TooLarge(bytes)) => {
@@ -66,10 +68,15 @@ impl Answer {
         }
     }
 
-    /// The parts of the answer and its body, at most `limit` bytes. A body
+    /// The parts of the answer and its body, at most `limit` bytes, within
+    /// `grace` when one is given (else within the call's time). A body
     /// that is not read to its end (too long, broken, too slow) leaves its
     /// connection unusable: hyper closes it rather than pool it.
-    async fn read(mut self, limit: usize) -> (Parts, Result<Bytes, BodyProblem>) {
+    async fn read(
+        mut self,
+        limit: usize,
+        grace: Option<Duration>,
+    ) -> (Parts, Result<Bytes, BodyProblem>) {
         let parts = Parts {
             location: self.location(),
             status: self.response.status(),
@@ -77,15 +84,25 @@ impl Answer {
             spec: self.spec,
             method: self.method,
         };
-        let read = match read_capped(self.response, limit).await {
-            Ok((bytes, false)) => Ok(bytes),
-            Ok((bytes, true)) => Err(BodyProblem::TooLarge(bytes)),
-            Err(err) if err.is_timeout() => Err(BodyProblem::TooSlow),
-            Err(err) => Err(BodyProblem::Broken(err.without_url())),
+        let reading = read_capped(self.response, limit);
+        let read = match grace {
+            Some(grace) => tokio::time::timeout(grace, reading).await,
+            None => Ok(reading.await),
+        };
+        let read = match read {
+            Err(_elapsed) => Err(BodyProblem::TooSlow),
+            Ok(Ok((bytes, false))) => Ok(bytes),
+            Ok(Ok((bytes, true))) => Err(BodyProblem::TooLarge(bytes)),
+            Ok(Err(err)) if err.is_timeout() => Err(BodyProblem::TooSlow),
+            Ok(Err(err)) => Err(BodyProblem::Broken(err.without_url())),
         };
         (parts, read)
     }
 }
+
+/// How long the body of an answer the call does not use may take to
+/// arrive before its connection is dropped instead of reused.
+const UNUSED_BODY_GRACE: Duration = Duration::from_secs(1);
 
 /// Why a success body was not read whole.
 enum BodyProblem {
@@ -349,7 +366,11 @@ pub(crate) fn empty<'a>(
     Call::start(
         Call::prepare(client, spec, built),
         move |answer| async move {
-            let (parts, read) = answer.read(limit).await;
+            // Nothing of the body is used: it is read only so that the
+            // connection can serve another request, and not waited for
+            // long (a server that declares a length it never sends would
+            // hold the call to its end).
+            let (parts, read) = answer.read(limit, Some(UNUSED_BODY_GRACE)).await;
             let whole = read.is_ok();
             if !whole {
                 tracing::warn!(
