@@ -33,10 +33,12 @@ fn known_enum_values_are_typed() {
 }
 
 #[test]
-fn unknown_fields_are_ignored() {
-    let message: Message = serde_json::from_value(serde_json::json!({
+fn unknown_fields_are_kept_and_sent_back_unchanged() {
+    let json = serde_json::json!({
         "to": "61400000001", "subject": "Hi", "aFieldFromTheFuture": { "nested": true }
-    }))
-    .expect("extra fields are fine");
+    });
+    let message: Message = serde_json::from_value(json.clone()).expect("extra fields are fine");
     assert_eq!(message.subject, "Hi");
+    assert_eq!(message.extra_fields["aFieldFromTheFuture"]["nested"], true);
+    assert_eq!(serde_json::to_value(&message).expect("serializes"), json);
 }
