@@ -141,6 +141,28 @@ async fn a_stalled_body_nothing_needs_does_not_hold_the_call_to_its_budget() {
     assert!(run.body_incomplete());
 }
 
+/// A message accepted for sending (202) is not held to the call's budget
+/// by a body that never arrives: its `Location` is what matters.
+#[tokio::test]
+async fn an_accepted_message_whose_body_stalls_is_sent_without_waiting_for_it() {
+    let (uri, _) = cutting_server("202 Accepted", Cut::Stalled).await;
+    let client = mock_builder(&uri, fast_retries(1))
+        .attempt_timeout(Duration::from_secs(60))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let sent = tokio::time::timeout(
+        Duration::from_secs(20),
+        client
+            .message_create()
+            .body(whispir::types::Message::sms("61400000001", "Hi"))
+            .send(),
+    )
+    .await
+    .expect("the call ends long before its 60 s budget");
+    assert!(sent.is_ok(), "the API accepted the message: {sent:?}");
+}
+
 #[tokio::test]
 async fn a_read_whose_body_breaks_off_fails_and_may_be_sent_again() {
     let (uri, connections) = cutting_server("200 OK", Cut::Closed).await;

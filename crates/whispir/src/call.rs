@@ -408,9 +408,16 @@ pub(crate) fn message_sent<'a>(
             let Answer { mut response, .. } = answer;
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
-            let body = read_capped(response, limit).await;
+            let reading = read_capped(response, limit);
+            // A 202's body is never used (its `Location` says which message):
+            // it gets the grace of any unused body, not the call's budget.
+            let body = if status == StatusCode::ACCEPTED {
+                tokio::time::timeout(UNUSED_BODY_GRACE, reading).await.ok()
+            } else {
+                Some(reading.await)
+            };
             let scheduled = match body {
-                Ok((bytes, false)) if bytes.trim_ascii_start().starts_with(b"{") => {
+                Some(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
                     serde_json::from_slice(&bytes).ok().map(Box::new)
                 }
                 _ => None,
