@@ -66,6 +66,7 @@ fn generic(call: &Call<'_>) -> Result<Answer, ApiFailure> {
                 .map(|record| record.value.clone())
                 .ok_or_else(|| not_found(&collection, id))?;
             complete(call, &mut body, Some(&old));
+            keep_password(&collection, &mut body, &old);
             if !store.replace(&scope, &collection, id, body) {
                 return Err(not_found(&collection, id));
             }
@@ -91,6 +92,19 @@ fn generic(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             "Not Implemented",
             format!("{} is not implemented by the sandbox", operation.id),
         )),
+    }
+}
+
+/// A user updated without a password keeps the stored one, as Whispir
+/// does: a read never returns it, so a read-modify-write has none to send.
+fn keep_password(collection: &str, body: &mut Value, old: &Value) {
+    if collection != "users" {
+        return;
+    }
+    if let (Some(map), Some(password)) = (body.as_object_mut(), old.get("password"))
+        && map.get("password").is_none_or(Value::is_null)
+    {
+        map.insert("password".into(), password.clone());
     }
 }
 
@@ -322,5 +336,24 @@ fn sort_key(item: &Value, field: &str) -> String {
         Some(Value::String(text)) => text.to_lowercase(),
         Some(other) => other.to_string(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_updated_without_a_password_keeps_the_stored_one() {
+        let old = json!({"userName": "sid", "password": "Secret-123"});
+        let mut body = json!({"userName": "sid", "firstName": "Sid"});
+        keep_password("users", &mut body, &old);
+        assert_eq!(body["password"], "Secret-123");
+        let mut body = json!({"userName": "sid", "password": "New-456"});
+        keep_password("users", &mut body, &old);
+        assert_eq!(body["password"], "New-456");
+        let mut body = json!({"name": "x"});
+        keep_password("contacts", &mut body, &old);
+        assert_eq!(body.get("password"), None);
     }
 }

@@ -519,3 +519,30 @@ async fn every_message_the_sdk_builds_is_accepted() {
         assert!(sent.is_ok(), "case {index}: built, then refused: {sent:?}");
     }
 }
+
+#[tokio::test]
+async fn a_user_put_back_without_its_password_is_accepted() -> whispir::Result<()> {
+    let sandbox = Sandbox::start().await.expect("the sandbox starts");
+    let client = sandbox.client();
+    let read = client
+        .user_retrieve()
+        .user_id("U0000000000000000001")
+        .send()
+        .await?
+        .into_inner();
+    assert_eq!(read.password, None);
+    client
+        .user_update()
+        .user_id("U0000000000000000001")
+        .body(read)
+        .body_map(|user| user.user_name("sdk.user").last_name("Changed"))
+        .send()
+        .await?;
+    let again = client
+        .user_retrieve()
+        .user_id("U0000000000000000001")
+        .send()
+        .await?;
+    assert_eq!(again.last_name, "Changed");
+    Ok(())
+}

@@ -45554,7 +45554,7 @@ pub(crate) mod specs {
         workspace_scoped: false,
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
-        body_requires: &[("userName", "user_name"), ("password", "password")],
+        body_requires: &[("userName", "user_name")],
     };
     ///`userWorkspaceList`.
     pub(crate) static USER_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {

@@ -1726,7 +1726,7 @@ async fn user_update_sends_what_the_spec_says() {
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
     >(
-            "{\"firstName\":\"x\",\"lastName\":\"x\",\"password\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
+            "{\"firstName\":\"x\",\"lastName\":\"x\",\"timezone\":\"x\",\"userName\":\"x\",\"workCountry\":\"x\"}",
         )
         .unwrap();
     let typed: whispir::types::User = ::serde_json::from_value(request_body.clone())

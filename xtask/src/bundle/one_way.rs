@@ -9,9 +9,12 @@
 //! a one-way property out of the schema's `required` list and requires it
 //! again where a body of that schema travels its way:
 //! `allOf: [{$ref: …/User}, {required: [userName, password]}]` on the
-//! request bodies of `userCreate` and `userUpdate`. A schema that travels
-//! one way only keeps its list as it is. The generator reads the `allOf`
-//! back as the named model plus a check before sending (see `adapt.rs`).
+//! request body of `userCreate`. A schema that travels one way only keeps
+//! its list as it is. The generator reads the `allOf` back as the named
+//! model plus a check before sending (see `adapt.rs`).
+//!
+//! Some operations do not need a one-way property although their body
+//! travels its way: [`NOT_REQUIRED`] lists them, each with its reason.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +23,23 @@ use serde_json::{Map, Value, json};
 use crate::spec::operations;
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
+
+/// The one-way properties an operation's body does not have to carry,
+/// although the body travels their way: (operation, property, reason).
+pub const NOT_REQUIRED: &[(&str, &str, &str)] = &[(
+    "userUpdate",
+    "password",
+    "an update without a password keeps the stored one (upstream's `userUpdate` \
+     description), and the documented GET, change, PUT has none to send: a read \
+     never returns it",
+)];
+
+/// Whether `operation_id`'s body must carry the one-way `property`.
+fn required_by(operation_id: &str, property: &str) -> bool {
+    !NOT_REQUIRED
+        .iter()
+        .any(|(operation, name, _)| *operation == operation_id && *name == property)
+}
 
 /// Which way a body travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,8 +58,9 @@ impl Direction {
     }
 }
 
-/// The `{schema: …}` entries of every request and response body, by direction.
-fn body_schemas(spec: &Value) -> Vec<(Direction, String)> {
+/// The `{schema: …}` entries of every request and response body, by
+/// direction, with their operation's id.
+fn body_schemas(spec: &Value) -> Vec<(Direction, String, String)> {
     let mut found = Vec::new();
     for op in operations(spec) {
         let base = format!(
@@ -61,8 +82,9 @@ fn body_schemas(spec: &Value) -> Vec<(Direction, String)> {
                 })
                 .collect()
         };
+        let id = op.operation_id.to_string();
         for pointer in contents(format!("{base}/requestBody/content")) {
-            found.push((Direction::Request, pointer));
+            found.push((Direction::Request, pointer, id.clone()));
         }
         let statuses: Vec<String> = op
             .operation
@@ -74,7 +96,7 @@ fn body_schemas(spec: &Value) -> Vec<(Direction, String)> {
             .collect();
         for status in statuses {
             for pointer in contents(format!("{base}/responses/{status}/content")) {
-                found.push((Direction::Response, pointer));
+                found.push((Direction::Response, pointer, id.clone()));
             }
         }
     }
@@ -128,7 +150,7 @@ fn required_flagged(schema: &Value, flag: &str) -> Vec<String> {
 pub fn split(spec: &mut Value) {
     let bodies = body_schemas(spec);
     let mut travels: BTreeMap<Direction, BTreeSet<String>> = BTreeMap::new();
-    for (direction, pointer) in &bodies {
+    for (direction, pointer, _) in &bodies {
         if let Some(schema) = spec.pointer(pointer) {
             let mut seen = BTreeSet::new();
             reachable(spec, schema, &mut seen);
@@ -172,7 +194,7 @@ pub fn split(spec: &mut Value) {
             }
         }
     }
-    for (direction, pointer) in bodies {
+    for (direction, pointer, id) in bodies {
         let Some(slot) = spec.pointer_mut(&pointer) else {
             continue;
         };
@@ -186,7 +208,13 @@ pub fn split(spec: &mut Value) {
         if slot.as_object().is_some_and(|m| m.len() != 1) {
             continue;
         }
-        if let Some(names) = moved.get(&(name.to_string(), direction)) {
+        let names: Vec<&String> = moved
+            .get(&(name.to_string(), direction))
+            .into_iter()
+            .flatten()
+            .filter(|property| required_by(&id, property))
+            .collect();
+        if !names.is_empty() {
             let reference = slot.clone();
             *slot = json!({ "allOf": [reference, { "required": names }] });
         }
@@ -277,6 +305,25 @@ mod tests {
             spec.pointer(response),
             Some(&json!({"$ref": "#/components/schemas/User"}))
         );
+    }
+
+    #[test]
+    fn a_user_update_need_not_carry_the_password_it_never_read() {
+        let mut spec = spec();
+        let create = spec.pointer("/paths/~1users/post").cloned().expect("there");
+        let mut update = create;
+        update["operationId"] = json!("userUpdate");
+        spec["paths"]["/users/{id}"] = json!({ "put": update });
+        split(&mut spec);
+        let update = "/paths/~1users~1{id}/put/requestBody/content/application~1json/schema";
+        assert_eq!(
+            spec.pointer(update),
+            Some(&json!({"$ref": "#/components/schemas/User"})),
+            "the password is the only one-way property here, so nothing is added"
+        );
+        let create = "/paths/~1users/post/requestBody/content/application~1json/schema";
+        let (_, names) = narrowed(spec.pointer(create).expect("there")).expect("narrowed");
+        assert_eq!(names, ["password"]);
     }
 
     #[test]
