@@ -623,3 +623,39 @@ fn a_model_built_from_scratch_has_no_unknown_fields_and_writes_none() {
     let written = serde_json::to_value(&message).expect("serializes");
     assert!(written.get("addedLater").is_none());
 }
+
+#[tokio::test]
+async fn a_declared_name_put_into_extra_fields_is_refused_naming_it() {
+    let mut contact: whispir::types::Contact = serde_json::from_value(json!({
+        "firstName": "Ada", "lastName": "Lovelace", "workEmailAddress1": "ada@example.com",
+        "workMobilePhone1": "61400000000", "workCountry": "Australia",
+        "timezone": "Australia/Melbourne", "pronouns": "she/her"
+    }))
+    .expect("decodes");
+    contact
+        .extra_fields
+        .insert("firstName".into(), json!("Augusta"));
+    let err = serde_json::to_string(&contact).expect_err("firstName would go twice");
+    assert!(
+        err.to_string()
+            .contains("extra_fields holds `firstName`, a field Contact declares"),
+        "{err}"
+    );
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let err = client
+        .contact_update()
+        .workspace_id("AB12")
+        .contact_id("A1")
+        .body(contact)
+        .send()
+        .await
+        .expect_err("refused before sending");
+    assert!(err.to_string().contains("`firstName`"), "{err}");
+    assert!(err.is_invalid_request(), "{err:?}");
+}

@@ -19,7 +19,9 @@
 //!   every field through serde's `Content` first; the README's "Benchmarks"
 //!   shows what the generated visitor costs instead.
 //! - encoding: `#[serde(flatten)]` on the derived `Serialize`, which only
-//!   turns the struct into a map, as JSON writes it anyway.
+//!   turns the struct into a map, as JSON writes it anyway, with a
+//!   generated `serialize_with` (`Model::__serialize_extra_fields`) that
+//!   refuses a key the model declares, so that no name goes out twice.
 //! - the builder: `extra_fields` is carried through `From<Model>`,
 //!   `Default` and `TryFrom<builder::Model>`, so a model changed through its
 //!   builder (`.body_map(…)`, `Model::builder()`) keeps them.
@@ -196,10 +198,11 @@ pub fn rewrite(file: &mut syn::File, carried: &Tally) -> Result<Tally, ShapeErro
         if let Item::Struct(model) = &mut types[index]
             && names.contains(&model.ident.to_string())
         {
-            let deserialize = rewrite_model(model)?;
+            let (deserialize, checked) = rewrite_model(model)?;
             rewritten.add(model.ident.to_string(), 1);
             types.insert(index + 1, deserialize);
-            index += 1;
+            types.insert(index + 2, checked);
+            index += 2;
         }
         index += 1;
     }
@@ -326,8 +329,9 @@ struct Declared {
 }
 
 /// Adds `extra_fields` to the model, takes `Deserialize` out of its derive
-/// and returns the `Deserialize` impl that replaces it.
-fn rewrite_model(model: &mut syn::ItemStruct) -> Result<Item, ShapeError> {
+/// and returns the `Deserialize` impl that replaces it, and the function
+/// that encodes `extra_fields`, refusing a key the model declares.
+fn rewrite_model(model: &mut syn::ItemStruct) -> Result<(Item, Item), ShapeError> {
     let name = model.ident.to_string();
     let refused = |problem: String| shape(&name, problem);
     let mut derived = false;
@@ -392,18 +396,38 @@ fn rewrite_model(model: &mut syn::ItemStruct) -> Result<Item, ShapeError> {
             defaults,
         });
     }
+    let model_name = &model.ident;
+    let serialize_with = format!("{model_name}::__serialize_extra_fields");
+    let names = declared.iter().map(|d| d.json.as_str());
+    let model_text = model_name.to_string();
+    let checked: Item = parse_quote! {
+        impl #model_name {
+            /// Encodes `extra_fields`, refusing a key this model declares.
+            fn __serialize_extra_fields<S: ::serde::Serializer>(
+                extra: &crate::ExtraFields,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                crate::extra_fields::serialize_undeclared(
+                    extra,
+                    #model_text,
+                    &[#(#names),*],
+                    serializer,
+                )
+            }
+        }
+    };
     fields.named.push(
         syn::Field::parse_named
             .parse2(quote! {
                 /// Fields the API sent that this version of the SDK does not
                 /// declare, sent back unchanged when the model is encoded.
-                #[serde(flatten)]
+                #[serde(flatten, serialize_with = #serialize_with)]
                 #[cfg_attr(feature = "schemars", schemars(skip))]
                 pub extra_fields: crate::ExtraFields
             })
             .map_err(|err| refused(err.to_string()))?,
     );
-    Ok(deserialize_impl(&model.ident, &declared))
+    Ok((deserialize_impl(&model.ident, &declared), checked))
 }
 
 /// A `Deserialize` that reads the declared fields as serde's derive would
@@ -595,7 +619,8 @@ mod tests {
         let out = squeezed(&prettyplease::unparse(&file));
         for expected in [
             "#[derive(::serde::Serialize,Clone,Debug,Default)]pubstructContactLocationsItem{",
-            "#[serde(flatten)]#[cfg_attr(feature=\"schemars\",schemars(skip))]pubextra_fields:crate::ExtraFields,}",
+            "#[serde(flatten,serialize_with=\"ContactLocationsItem::__serialize_extra_fields\")]#[cfg_attr(feature=\"schemars\",schemars(skip))]pubextra_fields:crate::ExtraFields,}",
+            "crate::extra_fields::serialize_undeclared(extra,\"ContactLocationsItem\",&[\"latitude\"",
             "impl<'de>::serde::Deserialize<'de>forContactLocationsItem",
             "\"latitude\"=>::std::option::Option::Some(0u16)",
             "latitude:__f0.unwrap_or_default(),extra_fields:__extra,",

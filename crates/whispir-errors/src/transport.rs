@@ -40,7 +40,17 @@ pub fn from_reqwest(operation: Option<&str>, method: Option<Method>, err: reqwes
                 None => error,
             }
         }
-        None => Error::invalid_request(operation, err.without_url().to_string()),
+        None => {
+            // Why it could not be built (e.g. a body that refuses to be
+            // encoded) is in the causes; none of them holds the URL.
+            let causes = causes(&err);
+            let mut text = err.without_url().to_string();
+            for cause in causes {
+                text.push_str(": ");
+                text.push_str(&cause);
+            }
+            Error::invalid_request(operation, text)
+        }
     }
 }
 

@@ -22,6 +22,15 @@ use serde_json::{Map, Value};
 ///
 /// Read and change it like a [`serde_json::Map`] (it dereferences to one).
 /// Encoding the model writes these fields back next to the known ones.
+///
+/// A key the model declares (its JSON name, e.g. `firstName` on a
+/// `Contact`) has no place here: set the field instead. Encoding a model
+/// whose `extra_fields` holds one fails, naming the key, so that a send
+/// never carries the name twice or one of two values the caller did not
+/// choose (the SDK's `send()` refuses it before anything is sent).
+/// No generated model flattens another; a struct of your own that
+/// `#[serde(flatten)]`s two models is checked per model only, so a name
+/// one declares or keeps and the other keeps would be written twice.
 /// `Debug` shows their names only: the values may hold people's data.
 ///
 /// ```
@@ -97,6 +106,23 @@ impl fmt::Debug for ExtraFields {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.keys()).finish()
     }
+}
+
+/// Encodes a model's `extra_fields` next to its declared fields (the
+/// generated `serialize_with` of the flattened field): an error naming
+/// the first key that is one of `declared`, the model's JSON names.
+pub(crate) fn serialize_undeclared<S: serde::Serializer>(
+    extra: &ExtraFields,
+    model: &str,
+    declared: &[&str],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if let Some(key) = extra.keys().find(|key| declared.contains(&key.as_str())) {
+        return Err(serde::ser::Error::custom(format_args!(
+            "extra_fields holds `{key}`, a field {model} declares: set the field instead"
+        )));
+    }
+    (**extra).serialize(serializer)
 }
 
 /// A key of a JSON object: the index of a field the model declares, or

@@ -37,7 +37,7 @@ pub mod types {
         pub workspace_name: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Activity::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -167,6 +167,30 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Activity {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Activity",
+                &[
+                    "action",
+                    "description",
+                    "fullname",
+                    "link",
+                    "module",
+                    "status",
+                    "time",
+                    "user",
+                    "workspaceName",
+                ],
+                serializer,
+            )
         }
     }
     impl Activity {
@@ -641,7 +665,7 @@ pub mod types {
         pub deref_uri: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Attachment::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -727,6 +751,20 @@ pub mod types {
         }
     }
     impl Attachment {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Attachment",
+                &["attachmentDesc", "attachmentName", "derefUri"],
+                serializer,
+            )
+        }
+    }
+    impl Attachment {
         pub fn builder() -> builder::Attachment {
             Default::default()
         }
@@ -739,7 +777,7 @@ pub mod types {
         pub attachment: ::std::vec::Vec<Attachment>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Attachments::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -800,6 +838,20 @@ pub mod types {
         }
     }
     impl Attachments {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Attachments",
+                &["attachment"],
+                serializer,
+            )
+        }
+    }
+    impl Attachments {
         pub fn builder() -> builder::Attachments {
             Default::default()
         }
@@ -839,7 +891,7 @@ pub mod types {
         pub url: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Callback::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -978,6 +1030,31 @@ pub mod types {
         }
     }
     impl Callback {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Callback",
+                &[
+                    "auth",
+                    "callbacks",
+                    "contentType",
+                    "email",
+                    "id",
+                    "link",
+                    "name",
+                    "removeHTML",
+                    "retriesEnabled",
+                    "url",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl Callback {
         pub fn builder() -> builder::Callback {
             Default::default()
         }
@@ -991,7 +1068,7 @@ pub mod types {
         pub type_: crate::generated::enums::CallbackAuthType,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "CallbackAuth::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -1056,6 +1133,20 @@ pub mod types {
         }
     }
     impl CallbackAuth {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "CallbackAuth",
+                &["key", "type"],
+                serializer,
+            )
+        }
+    }
+    impl CallbackAuth {
         pub fn builder() -> builder::CallbackAuth {
             Default::default()
         }
@@ -1090,7 +1181,7 @@ pub mod types {
         pub status: crate::generated::enums::CallbackCallStatus,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "CallbackCall::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -1219,6 +1310,29 @@ pub mod types {
         }
     }
     impl CallbackCall {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "CallbackCall",
+                &[
+                    "callback",
+                    "from",
+                    "id",
+                    "link",
+                    "messageId",
+                    "messageLocation",
+                    "responseMessage",
+                    "status",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl CallbackCall {
         pub fn builder() -> builder::CallbackCall {
             Default::default()
         }
@@ -1250,7 +1364,10 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "CallbackCallCallback::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -1356,6 +1473,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl CallbackCallCallback {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "CallbackCallCallback",
+                &["attemptedDate", "id", "name", "statusCode", "statusMessage", "url"],
+                serializer,
+            )
         }
     }
     impl CallbackCallCallback {
@@ -1554,7 +1685,7 @@ pub mod types {
         pub undeliverable: crate::generated::enums::CallbackCallbacksUndeliverable,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "CallbackCallbacks::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -1625,6 +1756,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl CallbackCallbacks {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "CallbackCallbacks",
+                &["reply", "undeliverable"],
+                serializer,
+            )
         }
     }
     impl CallbackCallbacks {
@@ -1978,7 +2123,7 @@ pub mod types {
         pub work_suburb: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Contact::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -2762,6 +2907,85 @@ pub mod types {
         }
     }
     impl Contact {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Contact",
+                &[
+                    "businessUnit",
+                    "companyName",
+                    "department",
+                    "devices",
+                    "division",
+                    "firstName",
+                    "jobTitle",
+                    "lastModifiedTime",
+                    "lastName",
+                    "link",
+                    "locations",
+                    "messagingoptions",
+                    "mri",
+                    "otherFirstName",
+                    "otherLastName",
+                    "otherMobile",
+                    "otherPhone1",
+                    "otherPhoneAreaCode1",
+                    "otherTitle",
+                    "personalAddress1",
+                    "personalAddress2",
+                    "personalCountry",
+                    "personalEmailAddress1",
+                    "personalEmailAddress2",
+                    "personalFax1",
+                    "personalFaxAreaCode1",
+                    "personalPhone1",
+                    "personalPhone2",
+                    "personalPhoneAreaCode1",
+                    "personalPhoneAreaCode2",
+                    "personalPostCode",
+                    "personalState",
+                    "personalSuburb",
+                    "role1",
+                    "role2",
+                    "status",
+                    "teamName1",
+                    "teamName2",
+                    "timezone",
+                    "title",
+                    "type",
+                    "workAddress1",
+                    "workAddress2",
+                    "workCountry",
+                    "workEmailAddress1",
+                    "workEmailAddress2",
+                    "workFax1",
+                    "workFaxAreaCode1",
+                    "workMobilePhone1",
+                    "workMobilePhone2",
+                    "workOtherPhone",
+                    "workPhone1",
+                    "workPhone2",
+                    "workPhoneAreaCode1",
+                    "workPhoneAreaCode2",
+                    "workPostCode",
+                    "workPostalAddress1",
+                    "workPostalAddress2",
+                    "workPostalPostCode",
+                    "workPostalState",
+                    "workPostalSuburb",
+                    "workSatellitePhone",
+                    "workState",
+                    "workSuburb",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl Contact {
         pub fn builder() -> builder::Contact {
             Default::default()
         }
@@ -2902,7 +3126,10 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "ContactLocationsItem::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -2981,6 +3208,20 @@ pub mod types {
         }
     }
     impl ContactLocationsItem {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "ContactLocationsItem",
+                &["latitude", "longitude", "type"],
+                serializer,
+            )
+        }
+    }
+    impl ContactLocationsItem {
         pub fn builder() -> builder::ContactLocationsItem {
             Default::default()
         }
@@ -3009,7 +3250,10 @@ pub mod types {
         >,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "ContactMessagingoptionsItem::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -3111,6 +3355,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl ContactMessagingoptionsItem {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "ContactMessagingoptionsItem",
+                &["channel", "enabled", "primary", "secondary", "tertiary"],
+                serializer,
+            )
         }
     }
     impl ContactMessagingoptionsItem {
@@ -3419,7 +3677,7 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "DeliveryReceipt::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -3548,6 +3806,30 @@ pub mod types {
         }
     }
     impl DeliveryReceipt {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "DeliveryReceipt",
+                &[
+                    "bool",
+                    "expiryDay",
+                    "expiryHour",
+                    "expiryMin",
+                    "feedIds",
+                    "period",
+                    "publishToWeb",
+                    "rule",
+                    "type",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl DeliveryReceipt {
         pub fn builder() -> builder::DeliveryReceipt {
             Default::default()
         }
@@ -3614,7 +3896,7 @@ pub mod types {
         pub visibility: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "DistributionList::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -3803,6 +4085,35 @@ pub mod types {
         }
     }
     impl DistributionList {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "DistributionList",
+                &[
+                    "access",
+                    "contactIds",
+                    "description",
+                    "distListIds",
+                    "distlistdetails",
+                    "id",
+                    "link",
+                    "memberCount",
+                    "mri",
+                    "name",
+                    "rules",
+                    "type",
+                    "userIds",
+                    "visibility",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl DistributionList {
         pub fn builder() -> builder::DistributionList {
             Default::default()
         }
@@ -3841,7 +4152,10 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "DistributionListDistlistdetailsItem::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -3919,6 +4233,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl DistributionListDistlistdetailsItem {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "DistributionListDistlistdetailsItem",
+                &["id", "link", "name", "type"],
+                serializer,
+            )
         }
     }
     impl DistributionListDistlistdetailsItem {
@@ -4033,7 +4361,7 @@ pub mod types {
         pub type_: ::std::option::Option<crate::generated::enums::EmailType>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Email::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4130,6 +4458,20 @@ pub mod types {
         }
     }
     impl Email {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Email",
+                &["body", "footer", "optOutOption", "resources", "type"],
+                serializer,
+            )
+        }
+    }
+    impl Email {
         pub fn builder() -> builder::Email {
             Default::default()
         }
@@ -4153,7 +4495,7 @@ pub mod types {
         pub status: crate::generated::enums::EventStatus,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Event::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4248,6 +4590,20 @@ pub mod types {
         }
     }
     impl Event {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Event",
+                &["eventFormList", "eventLabel", "id", "link", "status"],
+                serializer,
+            )
+        }
+    }
+    impl Event {
         pub fn builder() -> builder::Event {
             Default::default()
         }
@@ -4285,7 +4641,10 @@ pub mod types {
         pub form_name: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "EventEventFormListItem::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4360,6 +4719,20 @@ pub mod types {
         }
     }
     impl EventEventFormListItem {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "EventEventFormListItem",
+                &["eventFieldList", "formName"],
+                serializer,
+            )
+        }
+    }
+    impl EventEventFormListItem {
         pub fn builder() -> builder::EventEventFormListItem {
             Default::default()
         }
@@ -4374,7 +4747,10 @@ pub mod types {
         pub value: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "EventEventFormListItemEventFieldListItem::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4441,6 +4817,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl EventEventFormListItemEventFieldListItem {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "EventEventFormListItemEventFieldListItem",
+                &["name", "value"],
+                serializer,
+            )
         }
     }
     impl EventEventFormListItemEventFieldListItem {
@@ -4569,7 +4959,7 @@ pub mod types {
         pub template_name: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Fallback::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4641,6 +5031,20 @@ pub mod types {
         }
     }
     impl Fallback {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Fallback",
+                &["channel", "templateName"],
+                serializer,
+            )
+        }
+    }
+    impl Fallback {
         pub fn builder() -> builder::Fallback {
             Default::default()
         }
@@ -4663,7 +5067,7 @@ pub mod types {
         pub push_options: ::std::option::Option<PushOptions>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Features::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4750,6 +5154,20 @@ pub mod types {
         }
     }
     impl Features {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Features",
+                &["aliasOption", "fallback", "pushOptions"],
+                serializer,
+            )
+        }
+    }
+    impl Features {
         pub fn builder() -> builder::Features {
             Default::default()
         }
@@ -4765,7 +5183,10 @@ pub mod types {
         pub alias_name: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "FeaturesAliasOption::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -4825,6 +5246,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl FeaturesAliasOption {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "FeaturesAliasOption",
+                &["aliasName"],
+                serializer,
+            )
         }
     }
     impl FeaturesAliasOption {
@@ -4908,7 +5343,7 @@ pub mod types {
         pub type_: ::std::option::Option<crate::generated::enums::KeyType>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Key::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -5016,6 +5451,27 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Key {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Key",
+                &[
+                    "createdTime",
+                    "description",
+                    "id",
+                    "lastModifiedTime",
+                    "secret",
+                    "type",
+                ],
+                serializer,
+            )
         }
     }
     impl Key {
@@ -5171,7 +5627,7 @@ pub mod types {
         pub uri: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Link::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -5257,6 +5713,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Link {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Link",
+                &["host", "method", "port", "rel", "uri"],
+                serializer,
+            )
         }
     }
     impl Link {
@@ -5433,7 +5903,7 @@ pub mod types {
         pub whatsapp_valid_message: ::std::option::Option<bool>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Message::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -5814,6 +6284,55 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Message {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Message",
+                &[
+                    "body",
+                    "callbackId",
+                    "callbackParameters",
+                    "createdTime",
+                    "direction",
+                    "dlr",
+                    "email",
+                    "eventId",
+                    "features",
+                    "from",
+                    "label",
+                    "link",
+                    "messageTemplateId",
+                    "messageTemplateName",
+                    "messageType",
+                    "rcs",
+                    "repeatDays",
+                    "repeatHrs",
+                    "repeatMin",
+                    "repetitionCount",
+                    "resource",
+                    "responseCount",
+                    "scheduleDate",
+                    "scheduleType",
+                    "social",
+                    "subject",
+                    "to",
+                    "type",
+                    "validBody",
+                    "validSubject",
+                    "voice",
+                    "web",
+                    "whatsapp",
+                    "whatsappValidMessage",
+                ],
+                serializer,
+            )
         }
     }
     impl Message {
@@ -6361,7 +6880,7 @@ pub mod types {
         pub rms_unsubscribe_url: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "OptOutOption::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -6436,6 +6955,20 @@ pub mod types {
         }
     }
     impl OptOutOption {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "OptOutOption",
+                &["oneClickApiMapping", "rmsUnsubscribeUrl"],
+                serializer,
+            )
+        }
+    }
+    impl OptOutOption {
         pub fn builder() -> builder::OptOutOption {
             Default::default()
         }
@@ -6502,7 +7035,7 @@ pub mod types {
         >,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "PushOptions::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -6625,6 +7158,28 @@ pub mod types {
         }
     }
     impl PushOptions {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "PushOptions",
+                &[
+                    "apns",
+                    "appId",
+                    "data",
+                    "escalationMins",
+                    "fcm",
+                    "notifications",
+                    "priority",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl PushOptions {
         pub fn builder() -> builder::PushOptions {
             Default::default()
         }
@@ -6639,7 +7194,7 @@ pub mod types {
         pub sound: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "PushOptionsApns::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -6706,6 +7261,20 @@ pub mod types {
         }
     }
     impl PushOptionsApns {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "PushOptionsApns",
+                &["action", "sound"],
+                serializer,
+            )
+        }
+    }
+    impl PushOptionsApns {
         pub fn builder() -> builder::PushOptionsApns {
             Default::default()
         }
@@ -6727,7 +7296,7 @@ pub mod types {
         pub sound: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "PushOptionsFcm::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -6814,6 +7383,20 @@ pub mod types {
         }
     }
     impl PushOptionsFcm {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "PushOptionsFcm",
+                &["action", "androidChannelId", "image", "sound"],
+                serializer,
+            )
+        }
+    }
+    impl PushOptionsFcm {
         pub fn builder() -> builder::PushOptionsFcm {
             Default::default()
         }
@@ -6835,7 +7418,7 @@ pub mod types {
         pub text: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Rcs::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -6926,6 +7509,20 @@ pub mod types {
         }
     }
     impl Rcs {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Rcs",
+                &["media", "richCard", "suggestions", "text"],
+                serializer,
+            )
+        }
+    }
+    impl Rcs {
         pub fn builder() -> builder::Rcs {
             Default::default()
         }
@@ -6945,7 +7542,7 @@ pub mod types {
         pub title: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "RcsCard::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7036,6 +7633,20 @@ pub mod types {
         }
     }
     impl RcsCard {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsCard",
+                &["description", "media", "suggestions", "title"],
+                serializer,
+            )
+        }
+    }
+    impl RcsCard {
         pub fn builder() -> builder::RcsCard {
             Default::default()
         }
@@ -7050,7 +7661,7 @@ pub mod types {
         pub height: ::std::option::Option<crate::generated::enums::RcsMediaHeight>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "RcsMedia::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7115,6 +7726,20 @@ pub mod types {
         }
     }
     impl RcsMedia {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsMedia",
+                &["fileUrl", "height"],
+                serializer,
+            )
+        }
+    }
+    impl RcsMedia {
         pub fn builder() -> builder::RcsMedia {
             Default::default()
         }
@@ -7140,7 +7765,7 @@ pub mod types {
         pub cards: ::std::vec::Vec<RcsCard>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "RcsRichCard::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7225,6 +7850,20 @@ pub mod types {
         }
     }
     impl RcsRichCard {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsRichCard",
+                &["cardOrientation", "cardWidth", "cards"],
+                serializer,
+            )
+        }
+    }
+    impl RcsRichCard {
         pub fn builder() -> builder::RcsRichCard {
             Default::default()
         }
@@ -7260,7 +7899,7 @@ pub mod types {
         pub view_location_action: ::std::option::Option<RcsSuggestionViewLocationAction>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "RcsSuggestion::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7380,6 +8019,27 @@ pub mod types {
         }
     }
     impl RcsSuggestion {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsSuggestion",
+                &[
+                    "dialAction",
+                    "postbackData",
+                    "shareLocationAction",
+                    "text",
+                    "urlAction",
+                    "viewLocationAction",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl RcsSuggestion {
         pub fn builder() -> builder::RcsSuggestion {
             Default::default()
         }
@@ -7392,7 +8052,10 @@ pub mod types {
         pub phone_number: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "RcsSuggestionDialAction::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7456,6 +8119,20 @@ pub mod types {
         }
     }
     impl RcsSuggestionDialAction {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsSuggestionDialAction",
+                &["phoneNumber"],
+                serializer,
+            )
+        }
+    }
+    impl RcsSuggestionDialAction {
         pub fn builder() -> builder::RcsSuggestionDialAction {
             Default::default()
         }
@@ -7467,7 +8144,10 @@ pub mod types {
         pub url: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "RcsSuggestionUrlAction::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7524,6 +8204,20 @@ pub mod types {
         }
     }
     impl RcsSuggestionUrlAction {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsSuggestionUrlAction",
+                &["url"],
+                serializer,
+            )
+        }
+    }
+    impl RcsSuggestionUrlAction {
         pub fn builder() -> builder::RcsSuggestionUrlAction {
             Default::default()
         }
@@ -7542,7 +8236,10 @@ pub mod types {
         pub query: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "RcsSuggestionViewLocationAction::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7629,6 +8326,20 @@ pub mod types {
         }
     }
     impl RcsSuggestionViewLocationAction {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "RcsSuggestionViewLocationAction",
+                &["label", "latitude", "longitude", "query"],
+                serializer,
+            )
+        }
+    }
+    impl RcsSuggestionViewLocationAction {
         pub fn builder() -> builder::RcsSuggestionViewLocationAction {
             Default::default()
         }
@@ -7674,7 +8385,7 @@ pub mod types {
         pub scope: crate::generated::enums::ResourceScope,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Resource::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -7772,6 +8483,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Resource {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Resource",
+                &["derefUri", "id", "link", "mimeType", "name", "scope"],
+                serializer,
+            )
         }
     }
     impl Resource {
@@ -7924,7 +8649,7 @@ pub mod types {
         pub voice: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Responder::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8015,6 +8740,20 @@ pub mod types {
         }
     }
     impl Responder {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Responder",
+                &["email", "mobile", "mri", "name", "voice"],
+                serializer,
+            )
+        }
+    }
+    impl Responder {
         pub fn builder() -> builder::Responder {
             Default::default()
         }
@@ -8033,7 +8772,7 @@ pub mod types {
         pub undeliverable: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Response::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8124,6 +8863,20 @@ pub mod types {
         }
     }
     impl Response {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Response",
+                &["acknowledged", "channel", "content", "undeliverable"],
+                serializer,
+            )
+        }
+    }
+    impl Response {
         pub fn builder() -> builder::Response {
             Default::default()
         }
@@ -8140,7 +8893,7 @@ pub mod types {
         pub response_template_patterns: ResponseRuleResponseTemplatePatterns,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "ResponseRule::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8221,6 +8974,20 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl ResponseRule {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "ResponseRule",
+                &["description", "name", "responseTemplatePatterns"],
+                serializer,
+            )
         }
     }
     impl ResponseRule {
@@ -8319,7 +9086,10 @@ pub mod types {
         pub voice_prompt: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "ResponseRuleResponseTemplatePatterns::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8427,6 +9197,27 @@ pub mod types {
         }
     }
     impl ResponseRuleResponseTemplatePatterns {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "ResponseRuleResponseTemplatePatterns",
+                &[
+                    "colour",
+                    "name",
+                    "pattern",
+                    "spokenVoicePrompt",
+                    "textPrompt",
+                    "voicePrompt",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl ResponseRuleResponseTemplatePatterns {
         pub fn builder() -> builder::ResponseRuleResponseTemplatePatterns {
             Default::default()
         }
@@ -8467,7 +9258,7 @@ pub mod types {
         pub web: ::std::option::Option<Web>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Scenario::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8614,6 +9405,33 @@ pub mod types {
         }
     }
     impl Scenario {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Scenario",
+                &[
+                    "allowedUserIds",
+                    "allowedUsers",
+                    "description",
+                    "email",
+                    "label",
+                    "message",
+                    "name",
+                    "social",
+                    "subject",
+                    "to",
+                    "voice",
+                    "web",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl Scenario {
         pub fn builder() -> builder::Scenario {
             Default::default()
         }
@@ -8717,7 +9535,7 @@ pub mod types {
         pub social: ::std::vec::Vec<SocialChannel>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Social::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8776,6 +9594,20 @@ pub mod types {
         }
     }
     impl Social {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Social",
+                &["social"],
+                serializer,
+            )
+        }
+    }
+    impl Social {
         pub fn builder() -> builder::Social {
             Default::default()
         }
@@ -8792,7 +9624,7 @@ pub mod types {
         pub type_: ::std::option::Option<crate::generated::enums::SocialChannelType>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "SocialChannel::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -8867,6 +9699,20 @@ pub mod types {
         }
     }
     impl SocialChannel {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "SocialChannel",
+                &["body", "id", "type"],
+                serializer,
+            )
+        }
+    }
+    impl SocialChannel {
         pub fn builder() -> builder::SocialChannel {
             Default::default()
         }
@@ -8912,7 +9758,7 @@ pub mod types {
         pub web: ::std::option::Option<Web>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Template::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -9087,6 +9933,36 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Template {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Template",
+                &[
+                    "body",
+                    "dlr",
+                    "email",
+                    "features",
+                    "id",
+                    "link",
+                    "messageTemplateDescription",
+                    "messageTemplateName",
+                    "responseTemplateId",
+                    "social",
+                    "subject",
+                    "tags",
+                    "type",
+                    "voice",
+                    "web",
+                ],
+                serializer,
+            )
         }
     }
     impl Template {
@@ -9445,7 +10321,7 @@ pub mod types {
         pub work_suburb: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "User::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10221,6 +11097,84 @@ pub mod types {
         }
     }
     impl User {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "User",
+                &[
+                    "businessUnit",
+                    "companyName",
+                    "department",
+                    "division",
+                    "firstName",
+                    "id",
+                    "jobTitle",
+                    "lastName",
+                    "link",
+                    "middleName",
+                    "nickname",
+                    "otherFirstName",
+                    "otherLastName",
+                    "otherMobile",
+                    "otherPhone1",
+                    "otherPhoneAreaCode1",
+                    "otherTitle",
+                    "password",
+                    "personalAddress1",
+                    "personalAddress2",
+                    "personalCountry",
+                    "personalEmailAddress1",
+                    "personalEmailAddress2",
+                    "personalFax1",
+                    "personalFaxAreaCode1",
+                    "personalPhone1",
+                    "personalPhone2",
+                    "personalPhoneAreaCode1",
+                    "personalPhoneAreaCode2",
+                    "personalPostCode",
+                    "personalState",
+                    "personalSuburb",
+                    "role1",
+                    "role2",
+                    "status",
+                    "teamName1",
+                    "teamName2",
+                    "timezone",
+                    "title",
+                    "userName",
+                    "workAddress1",
+                    "workAddress2",
+                    "workCountry",
+                    "workEmailAddress1",
+                    "workEmailAddress2",
+                    "workFax1",
+                    "workFaxAreaCode1",
+                    "workMobilePhone1",
+                    "workMobilePhone2",
+                    "workOtherPhone",
+                    "workPhone1",
+                    "workPhone2",
+                    "workPhoneAreaCode1",
+                    "workPhoneAreaCode2",
+                    "workPostCode",
+                    "workPostalAddress1",
+                    "workPostalAddress2",
+                    "workPostalPostCode",
+                    "workPostalState",
+                    "workPostalSuburb",
+                    "workSatellitePhone",
+                    "workState",
+                    "workSuburb",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl User {
         pub fn builder() -> builder::User {
             Default::default()
         }
@@ -10385,7 +11339,7 @@ pub mod types {
         pub type_: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Voice::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10484,6 +11438,20 @@ pub mod types {
         }
     }
     impl Voice {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Voice",
+                &["body", "footer", "header", "other", "resources", "type"],
+                serializer,
+            )
+        }
+    }
+    impl Voice {
         pub fn builder() -> builder::Voice {
             Default::default()
         }
@@ -10499,7 +11467,7 @@ pub mod types {
         pub header: ::std::option::Option<WaContentHeader>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "WaContent::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10574,6 +11542,20 @@ pub mod types {
         }
     }
     impl WaContent {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WaContent",
+                &["body", "button", "header"],
+                serializer,
+            )
+        }
+    }
+    impl WaContent {
         pub fn builder() -> builder::WaContent {
             Default::default()
         }
@@ -10586,7 +11568,7 @@ pub mod types {
         pub text: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "WaContentBodyItem::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10645,6 +11627,20 @@ pub mod types {
         }
     }
     impl WaContentBodyItem {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WaContentBodyItem",
+                &["text"],
+                serializer,
+            )
+        }
+    }
+    impl WaContentBodyItem {
         pub fn builder() -> builder::WaContentBodyItem {
             Default::default()
         }
@@ -10661,7 +11657,7 @@ pub mod types {
         pub text: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "WaContentButton::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10746,6 +11742,20 @@ pub mod types {
         }
     }
     impl WaContentButton {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WaContentButton",
+                &["index", "payload", "sub_type", "text"],
+                serializer,
+            )
+        }
+    }
+    impl WaContentButton {
         pub fn builder() -> builder::WaContentButton {
             Default::default()
         }
@@ -10764,7 +11774,7 @@ pub mod types {
         pub video: ::std::option::Option<WaMediaLink>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "WaContentHeader::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10855,6 +11865,20 @@ pub mod types {
         }
     }
     impl WaContentHeader {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WaContentHeader",
+                &["document", "image", "location", "video"],
+                serializer,
+            )
+        }
+    }
+    impl WaContentHeader {
         pub fn builder() -> builder::WaContentHeader {
             Default::default()
         }
@@ -10873,7 +11897,10 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(
+            flatten,
+            serialize_with = "WaContentHeaderLocation::__serialize_extra_fields"
+        )]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -10960,6 +11987,20 @@ pub mod types {
         }
     }
     impl WaContentHeaderLocation {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WaContentHeaderLocation",
+                &["address", "latitude", "longitude", "name"],
+                serializer,
+            )
+        }
+    }
+    impl WaContentHeaderLocation {
         pub fn builder() -> builder::WaContentHeaderLocation {
             Default::default()
         }
@@ -10972,7 +12013,7 @@ pub mod types {
         pub link: ::std::option::Option<::std::string::String>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "WaMediaLink::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -11031,6 +12072,20 @@ pub mod types {
         }
     }
     impl WaMediaLink {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WaMediaLink",
+                &["link"],
+                serializer,
+            )
+        }
+    }
+    impl WaMediaLink {
         pub fn builder() -> builder::WaMediaLink {
             Default::default()
         }
@@ -11046,7 +12101,7 @@ pub mod types {
         pub type_: ::std::option::Option<crate::generated::enums::WebType>,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Web::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -11113,6 +12168,20 @@ pub mod types {
         }
     }
     impl Web {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Web",
+                &["body", "type"],
+                serializer,
+            )
+        }
+    }
+    impl Web {
         pub fn builder() -> builder::Web {
             Default::default()
         }
@@ -11135,7 +12204,7 @@ pub mod types {
         pub type_: crate::generated::enums::WhatsAppType,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "WhatsApp::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -11232,6 +12301,20 @@ pub mod types {
         }
     }
     impl WhatsApp {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "WhatsApp",
+                &["content", "language", "name", "parameters", "type"],
+                serializer,
+            )
+        }
+    }
+    impl WhatsApp {
         pub fn builder() -> builder::WhatsApp {
             Default::default()
         }
@@ -11256,7 +12339,7 @@ pub mod types {
         pub status: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
         /// declare, sent back unchanged when the model is encoded.
-        #[serde(flatten)]
+        #[serde(flatten, serialize_with = "Workspace::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
     }
@@ -11361,6 +12444,27 @@ pub mod types {
                 }
             }
             deserializer.deserialize_map(Fields)
+        }
+    }
+    impl Workspace {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "Workspace",
+                &[
+                    "billingcostcentre",
+                    "id",
+                    "link",
+                    "projectName",
+                    "projectNumber",
+                    "status",
+                ],
+                serializer,
+            )
         }
     }
     impl Workspace {
