@@ -659,3 +659,20 @@ async fn a_declared_name_put_into_extra_fields_is_refused_naming_it() {
     assert!(err.to_string().contains("`firstName`"), "{err}");
     assert!(err.is_invalid_request(), "{err:?}");
 }
+
+#[test]
+fn an_unknown_key_given_twice_keeps_its_last_value() {
+    let text = r#"{"firstName":"Ada","lastName":"Lovelace","workEmailAddress1":"ada@example.com",
+        "workMobilePhone1":"61400000000","workCountry":"Australia",
+        "timezone":"Australia/Melbourne","x":1,"x":2}"#;
+    let contact: whispir::types::Contact = serde_json::from_str(text).expect("decodes");
+    assert_eq!(contact.extra_fields["x"], 2);
+    assert_eq!(contact.extra_fields.len(), 1);
+    let known_twice = text.replace(r#""x":1,"x":2"#, r#""timezone":"UTC""#);
+    let err = serde_json::from_str::<whispir::types::Contact>(&known_twice)
+        .expect_err("a declared key given twice is an error, as with serde's derive");
+    assert!(
+        err.to_string().contains("duplicate field `timezone`"),
+        "{err}"
+    );
+}

@@ -190,8 +190,10 @@ pub(crate) fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> 
     slot.ok_or_else(|| de::Error::missing_field(name))
 }
 
-/// Keeps an undeclared field; a name given twice is an error, as for a
-/// declared one.
+/// Keeps an undeclared field; of a name given twice the last value is
+/// kept, as `serde_json::Map` and serde's derive (which ignored such a
+/// name) would, so that a repeated key the SDK does not know never fails
+/// the decoding.
 #[inline]
 pub(crate) fn keep<'de, A: MapAccess<'de>>(
     extra: &mut ExtraFields,
@@ -199,9 +201,6 @@ pub(crate) fn keep<'de, A: MapAccess<'de>>(
     map: &mut A,
 ) -> Result<(), A::Error> {
     let value: Value = map.next_value()?;
-    if extra.contains_key(&name) {
-        return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
-    }
     extra.insert(name, value);
     Ok(())
 }
