@@ -212,3 +212,25 @@ async fn a_create_whose_answer_breaks_off_says_the_resource_exists() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("201-body-incomplete", format!("{err:#}")));
 }
+
+#[tokio::test]
+async fn an_idempotent_write_whose_answer_breaks_off_may_be_sent_again() {
+    let (uri, _) = cutting_server("200 OK", Cut::Closed).await;
+    let client = client(&uri);
+    let resource: whispir::types::Resource = serde_json::from_value(serde_json::json!({
+        "derefUri": "aGk=", "mimeType": "text/plain", "name": "hi.txt", "scope": "private"
+    }))
+    .unwrap();
+    let err = client
+        .resource_update()
+        .workspace_id("AB12")
+        .resource_id("R1")
+        .body(resource)
+        .send()
+        .await
+        .expect_err("the answer is decoded and broke off");
+    assert!(err.is_body_incomplete(), "{err:#}");
+    let remedy = err.remedy().unwrap();
+    assert!(!remedy.contains("do not send it again"), "{remedy}");
+    assert!(remedy.contains("may be sent again"), "{remedy}");
+}

@@ -289,14 +289,10 @@ impl Error {
         self.inner.effect
     }
 
-    /// Whether the failed request only reads: by its operation's effect,
-    /// else by its method (RFC 9110: GET and HEAD are safe).
-    fn is_read(&self) -> bool {
-        match (self.inner.effect, &self.inner.method) {
-            (Some(effect), _) => effect.is_read(),
-            (None, Some(method)) => method.is_safe(),
-            (None, None) => false,
-        }
+    /// What the failed request does: its operation's effect, else what its
+    /// method implies (RFC 9110), else unknown.
+    fn known_effect(&self) -> Option<Effect> {
+        (self.inner.effect).or_else(|| self.inner.method.as_ref().map(Effect::of_method))
     }
 
     /// Records the host (and port) a transport failure happened with, so
@@ -558,13 +554,23 @@ impl Error {
             return Some(refusal.remedy().to_string());
         }
         if let Kind::Decode { whole: false, .. } = &self.inner.kind {
-            return Some(if self.is_read() {
-                "the API answered, but its body broke off; the read can be sent again".to_string()
-            } else {
-                "the API carried the request out (what it creates exists); do not send it \
-                 again. Read the result with the matching retrieve or list operation"
-                    .to_string()
-            });
+            return Some(
+                match self.known_effect() {
+                    Some(Effect::Read) => {
+                        "the API answered, but its body broke off; the read can be sent again"
+                    }
+                    Some(Effect::Idempotent) => {
+                        "the API carried the request out, but its answer broke off; it may be \
+                         sent again (that leaves the same state), or read the result with the \
+                         matching retrieve operation"
+                    }
+                    Some(Effect::Unrepeatable) | None => {
+                        "the API carried the request out (what it creates exists); do not send \
+                         it again. Read the result with the matching retrieve or list operation"
+                    }
+                }
+                .to_string(),
+            );
         }
         if let Kind::Decode { .. } = &self.inner.kind {
             return Some(
