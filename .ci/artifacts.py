@@ -17,6 +17,8 @@ for line in sys.stdin:
     if (
         message.get("reason") == "compiler-artifact"
         and message.get("executable")
+        # `cargo test` also builds a bin target as a test harness: not it.
+        and not (message.get("profile") or {}).get("test", False)
         and kind in target.get("kind", [])
         and target.get("name") in names
     ):
