@@ -96,6 +96,29 @@ fn pointers(value: &Value, pointer: &str, out: &mut BTreeSet<String>) {
 }
 
 /// The body of the one write request the server received.
+/// A server that answers one GET of `get_path` with `served` and one
+/// request with `verb` with `answer`.
+async fn read_then_write_server(
+    get_path: &str,
+    served: &Value,
+    verb: &str,
+    answer: ResponseTemplate,
+) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(get_path))
+        .respond_with(ResponseTemplate::new(200).set_body_json(served))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method(verb))
+        .respond_with(answer)
+        .expect(1)
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn written(server: &MockServer, verb: &str) -> Value {
     let requests = server.received_requests().await.expect("recording is on");
     let writes: Vec<_> = requests
@@ -143,18 +166,7 @@ macro_rules! keeps_unknown_fields {
         async fn $test() {
             let spec = bundled();
             let (served, unknown) = body_with_unknown_fields(&spec, $schema);
-            let server = MockServer::start().await;
-            Mock::given(method("GET"))
-                .and(path($path))
-                .respond_with(ResponseTemplate::new(200).set_body_json(&served))
-                .expect(1)
-                .mount(&server)
-                .await;
-            Mock::given(method($verb))
-                .respond_with($answer)
-                .expect(1)
-                .mount(&server)
-                .await;
+            let server = read_then_write_server($path, &served, $verb, $answer).await;
             let $client = mock_client(&server.uri());
             let $model = $read.send().await.expect("reads").into_inner();
             assert!(
@@ -241,18 +253,8 @@ async fn a_user_keeps_unknown_fields() {
             "User documents {write_only}"
         );
     }
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/users/U1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(&served))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server =
+        read_then_write_server("/users/U1", &served, "PUT", ResponseTemplate::new(204)).await;
     let client = mock_client(&server.uri());
     let read = client
         .user_retrieve()
@@ -437,18 +439,7 @@ macro_rules! keeps_unknown_fields_of_list_items {
             let spec = bundled();
             let (item, unknown) = body_with_unknown_fields(&spec, $schema);
             let page = json!({ $items: [item], "status": "1 to 1 of 1" });
-            let server = MockServer::start().await;
-            Mock::given(method("GET"))
-                .and(path($path))
-                .respond_with(ResponseTemplate::new(200).set_body_json(&page))
-                .expect(1)
-                .mount(&server)
-                .await;
-            Mock::given(method($verb))
-                .respond_with($answer)
-                .expect(1)
-                .mount(&server)
-                .await;
+            let server = read_then_write_server($path, &page, $verb, $answer).await;
             let $client = mock_client(&server.uri());
             let $page = $read.send().await.expect("reads").into_inner();
             let $model = $pick;

@@ -213,16 +213,7 @@ impl Error {
         raw: RawBody,
         source: impl Into<BoxError>,
     ) -> Self {
-        Self::new(
-            Kind::Decode {
-                status,
-                raw,
-                source: source.into(),
-                whole: true,
-            },
-            operation,
-            method,
-        )
+        Self::undecoded(operation, method, status, raw, source.into(), true)
     }
 
     /// A success status (when known) whose body did not arrive whole: the
@@ -235,16 +226,24 @@ impl Error {
         raw: RawBody,
         source: impl Into<BoxError>,
     ) -> Self {
-        Self::new(
-            Kind::Decode {
-                status,
-                raw,
-                source: source.into(),
-                whole: false,
-            },
-            operation,
-            method,
-        )
+        Self::undecoded(operation, method, status, raw, source.into(), false)
+    }
+
+    fn undecoded(
+        operation: Option<&str>,
+        method: Option<Method>,
+        status: Option<StatusCode>,
+        raw: RawBody,
+        source: BoxError,
+        whole: bool,
+    ) -> Self {
+        let kind = Kind::Decode {
+            status,
+            raw,
+            source,
+            whole,
+        };
+        Self::new(kind, operation, method)
     }
 
     /// A request the client refused to send (or to send on), for a reason
