@@ -544,7 +544,7 @@ mod tests {
                     fn try_from(value: ContactLocationsItem) -> ::std::result::Result<Self, super::error::ConversionError> {
                         match (value.latitude,) {
                             (::std::result::Result::Ok(latitude),) => ::std::result::Result::Ok(Self { latitude }),
-                            (latitude,) => ::std::result::Result::Err(todo!()),
+                            (_,) => ::std::result::Result::Err("latitude".into()),
                         }
                     }
                 }
