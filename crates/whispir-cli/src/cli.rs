@@ -110,12 +110,19 @@ pub enum SendCommand {
 /// `whispir send sms`
 #[derive(Debug, Args)]
 pub struct SmsArgs {
-    /// The recipient: a mobile number, or MRIs separated by commas.
-    #[arg(long)]
-    pub to: String,
+    /// The recipients: mobile numbers or MRIs, separated by commas.
+    #[arg(long, required_unless_present = "list")]
+    pub to: Option<String>,
+    /// A distribution list, by name (repeat for several; with or without --to).
+    #[arg(long, value_name = "NAME")]
+    pub list: Vec<String>,
     /// The text (its first line is the message's subject).
     #[arg(long)]
     pub text: String,
+    /// The sender: the name of an alias set up in Whispir's Alias Manager
+    /// (a number or name recipients see); without it, the account's default.
+    #[arg(long, value_name = "ALIAS")]
+    pub from: Option<String>,
     /// A label for reports.
     #[arg(long)]
     pub label: Option<String>,
@@ -127,9 +134,16 @@ pub struct SmsArgs {
 /// `whispir send email`
 #[derive(Debug, Args)]
 pub struct EmailArgs {
-    /// The recipient: an address, or MRIs separated by commas.
-    #[arg(long)]
-    pub to: String,
+    /// The recipients: email addresses or MRIs, separated by commas.
+    #[arg(long, required_unless_present = "list")]
+    pub to: Option<String>,
+    /// A distribution list, by name (repeat for several; with or without --to).
+    #[arg(long, value_name = "NAME")]
+    pub list: Vec<String>,
+    /// The sender: the name of an alias set up in Whispir's Alias Manager
+    /// (an address recipients see); without it, the account's default.
+    #[arg(long, value_name = "ALIAS")]
+    pub from: Option<String>,
     /// The subject.
     #[arg(long)]
     pub subject: String,

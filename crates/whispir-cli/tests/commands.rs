@@ -72,6 +72,70 @@ fn send_sms_prints_the_message_id_and_the_sandbox_lists_it_with_its_label() {
 }
 
 #[test]
+fn send_sms_takes_a_list_by_name_and_a_sender_alias() {
+    let sandbox = SandboxProcess::start();
+    let output = sandbox
+        .command()
+        .args([
+            "--json",
+            "send",
+            "sms",
+            "--to",
+            "61400000102",
+            "--list",
+            "Customers",
+            "--text",
+            "Doors open at 9",
+            "--from",
+            "Marketing",
+            "--label",
+            "by-list",
+        ])
+        .output()
+        .unwrap();
+    assert_no_secret(&output, &sandbox.secrets());
+    json(&output);
+    let listed = sandbox.messages();
+    let message = listed
+        .iter()
+        .find(|m| m["label"] == "by-list")
+        .expect("sent and listed");
+    assert_eq!(message["to"], "61400000102,Customers");
+    assert_eq!(message["features"]["aliasOption"]["aliasName"], "Marketing");
+}
+
+#[test]
+fn swapped_recipient_and_text_are_refused_before_sending_and_the_text_is_not_echoed() {
+    let sandbox = SandboxProcess::start();
+    let output = sandbox
+        .command()
+        .args([
+            "send",
+            "sms",
+            "--to",
+            "Running late today",
+            "--text",
+            "61400000103",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "refused before sending");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("look swapped"), "{stderr}");
+    assert!(!stderr.contains("Running late"), "{stderr}");
+    // A list's bare name in --to is refused with the flag that names a list.
+    let output = sandbox
+        .command()
+        .args(["send", "sms", "--to", "Customers", "--text", "Hi"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--list"), "{stderr}");
+    assert!(sandbox.messages().iter().all(|m| m["to"] != "Customers"));
+}
+
+#[test]
 fn send_email_with_wait_prints_the_delivery_counts() {
     let sandbox = SandboxProcess::start();
     let output = sandbox

@@ -87,7 +87,7 @@ pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};
 #[cfg(feature = "redis")]
 pub use rate_limit::{InvalidRedisUrl, QuotaStoreUnavailable, RedisQuota, WhenUnavailable};
-pub use recipients::{RecipientError, Recipients};
+pub use recipients::{Recipient, RecipientError, Recipients};
 pub use response::Response;
 pub use retry::RetryConfig;
 pub use tls::install_tls_provider;

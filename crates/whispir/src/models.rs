@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::fmt::Display;
 
 use crate::enums::EmailType;
-use crate::recipients::{Recipients, check_list};
+use crate::recipients::{RecipientError, Recipients, check_list, reads_as_recipients};
 use crate::types::{Email, Message, builder};
 
 /// A value an optional field of a model builder takes: the value itself
@@ -285,6 +285,19 @@ fn fits(text: &str, part: &'static str) -> Result<(), TextError> {
     }
 }
 
+/// `to` checked, or why not; the arguments swapped (words as the
+/// recipients, recipients as `text`) are named as such.
+fn recipients(to: impl Recipients, text: &str) -> Checked<String, RecipientError> {
+    Checked(check_list(to.into_list()).map_err(|err| match err {
+        RecipientError::ListNameInText { .. } | RecipientError::Unreadable { .. }
+            if reads_as_recipients(text.trim()) =>
+        {
+            RecipientError::Swapped
+        }
+        err => err,
+    }))
+}
+
 fn non_empty(text: &str) -> Checked<String, TextError> {
     Checked(if text.trim().is_empty() {
         Err(TextError::Empty)
@@ -337,7 +350,7 @@ impl Message {
             .map(|body| fits(body, "SMS text after its first line").map(|()| body.to_owned()))
             .transpose();
         Message::builder()
-            .to(Checked(check_list(to.into_list())))
+            .to(recipients(to, text))
             .subject(Checked(subject))
             .body(Checked(body))
     }
@@ -360,7 +373,7 @@ impl Message {
         body: impl AsRef<str>,
     ) -> MessageBuilder {
         Message::builder()
-            .to(Checked(check_list(to.into_list())))
+            .to(recipients(to, subject.as_ref()))
             .subject(non_empty(subject.as_ref()))
             .email(
                 Email::builder()
@@ -521,6 +534,25 @@ mod tests {
         let owned = vec!["61400000001".to_string(), "61400000002".to_string()];
         assert_eq!(to(Message::sms(owned.as_slice(), "Hi")), expected);
         assert_eq!(to(Message::sms(owned, String::from("Hi"))), expected);
+    }
+
+    #[test]
+    fn arguments_given_the_wrong_way_round_are_refused_without_repeating_the_text() {
+        let err =
+            |builder: MessageBuilder| Message::try_from(builder).expect_err("refused").to_string();
+        let swapped = err(Message::sms("Hello there", "61400000001"));
+        assert!(swapped.contains("look swapped"), "{swapped}");
+        assert!(!swapped.contains("Hello there"), "{swapped}");
+        let swapped = err(Message::email("Invoice", "jane@example.com", "Attached."));
+        assert!(swapped.contains("look swapped"), "{swapped}");
+        // Words as the recipients with words as the text: a list's bare name.
+        let bare = err(Message::sms("Night Shift", "Doors open at 9"));
+        assert!(bare.contains("name it as a list"), "{bare}");
+        let named = Message::try_from(Message::sms(
+            crate::Recipient::list("Night Shift"),
+            "Doors open at 9",
+        ));
+        assert_eq!(named.map(|m| m.to).ok().as_deref(), Some("Night Shift"));
     }
 
     #[test]

@@ -16,9 +16,74 @@ const FEWEST_DIGITS: usize = 3;
 /// The longest `to` Whispir takes, in characters (the spec's `maxLength`).
 pub const MOST_CHARACTERS: usize = 10_000;
 
+/// One recipient as given to [`Message::sms`](crate::types::Message::sms) or
+/// [`Message::email`](crate::types::Message::email): text (a mobile number,
+/// an email address, an MRI, or several of them separated by `,`), or a
+/// distribution list named with [`Recipient::list`].
+///
+/// A list's bare name is refused in text: any words pass as a name, so
+/// `Message::sms("Hello there", "61400000001")` (the arguments swapped) would
+/// otherwise build, and go to a list called "Hello there". Name the list, or
+/// give its MRI.
+///
+/// ```
+/// use whispir::Recipient;
+/// use whispir::types::Message;
+///
+/// let to = [Recipient::from("61400000001"), Recipient::list("Night Shift")];
+/// let message = Message::try_from(Message::sms(to, "Doors open at 9"))?;
+/// assert_eq!(message.to, "61400000001,Night Shift");
+/// # Ok::<(), whispir::types::error::ConversionError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    text: String,
+    list: bool,
+}
+
+impl Recipient {
+    /// The distribution list called `name` (letters, digits and spaces, as
+    /// Whispir names lists), which Whispir sends to as it does to the list's
+    /// MRI.
+    pub fn list(name: impl Into<String>) -> Self {
+        Self {
+            text: name.into(),
+            list: true,
+        }
+    }
+
+    /// The recipient as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether this names a distribution list ([`Recipient::list`]).
+    pub fn is_list(&self) -> bool {
+        self.list
+    }
+}
+
+impl From<&str> for Recipient {
+    fn from(text: &str) -> Self {
+        text.to_owned().into()
+    }
+}
+
+impl From<&String> for Recipient {
+    fn from(text: &String) -> Self {
+        text.clone().into()
+    }
+}
+
+impl From<String> for Recipient {
+    fn from(text: String) -> Self {
+        Self { text, list: false }
+    }
+}
+
 /// One recipient or several, as `Message::sms` and `Message::email` take
-/// them: a `&str` or `String` (itself a `,`-separated list), or an array,
-/// slice or `Vec` of them.
+/// them: a `&str` or `String` (itself a `,`-separated list), a
+/// [`Recipient`], or an array, slice or `Vec` of any of these.
 ///
 /// ```
 /// use whispir::types::Message;
@@ -29,42 +94,35 @@ pub const MOST_CHARACTERS: usize = 10_000;
 /// ```
 pub trait Recipients {
     /// The recipients, in order, as written.
-    fn into_list(self) -> Vec<String>;
+    fn into_list(self) -> Vec<Recipient>;
 }
 
-impl Recipients for &str {
-    fn into_list(self) -> Vec<String> {
-        vec![self.to_owned()]
+macro_rules! one_recipient {
+    ($($one:ty),*) => {$(
+        impl Recipients for $one {
+            fn into_list(self) -> Vec<Recipient> {
+                vec![self.into()]
+            }
+        }
+    )*};
+}
+one_recipient!(&str, &String, String, Recipient);
+
+impl<S: Into<Recipient>, const N: usize> Recipients for [S; N] {
+    fn into_list(self) -> Vec<Recipient> {
+        self.into_iter().map(Into::into).collect()
     }
 }
 
-impl Recipients for String {
-    fn into_list(self) -> Vec<String> {
-        vec![self]
+impl<S: Clone + Into<Recipient>> Recipients for &[S] {
+    fn into_list(self) -> Vec<Recipient> {
+        self.iter().cloned().map(Into::into).collect()
     }
 }
 
-impl Recipients for &String {
-    fn into_list(self) -> Vec<String> {
-        vec![self.clone()]
-    }
-}
-
-impl<S: AsRef<str>, const N: usize> Recipients for [S; N] {
-    fn into_list(self) -> Vec<String> {
-        self.iter().map(|s| s.as_ref().to_owned()).collect()
-    }
-}
-
-impl<S: AsRef<str>> Recipients for &[S] {
-    fn into_list(self) -> Vec<String> {
-        self.iter().map(|s| s.as_ref().to_owned()).collect()
-    }
-}
-
-impl<S: AsRef<str>> Recipients for Vec<S> {
-    fn into_list(self) -> Vec<String> {
-        self.iter().map(|s| s.as_ref().to_owned()).collect()
+impl<S: Into<Recipient>> Recipients for Vec<S> {
+    fn into_list(self) -> Vec<Recipient> {
+        self.into_iter().map(Into::into).collect()
     }
 }
 
@@ -90,10 +148,9 @@ pub enum RecipientError {
         /// The entry as given.
         given: String,
     },
-    /// Neither a mobile number, an email address, an MRI nor a
-    /// distribution-list name.
+    /// Neither a mobile number, an email address nor an MRI.
     #[error(
-        "recipient {position} ({given:?}) is not a mobile number (3 to 15 digits, an optional leading +), an email address, an MRI or a distribution-list name (letters, digits and spaces)"
+        "recipient {position} ({given:?}) is not a mobile number (3 to 15 digits, an optional leading +), an email address or an MRI"
     )]
     Unreadable {
         /// Its place in the list, from 1.
@@ -101,6 +158,34 @@ pub enum RecipientError {
         /// The entry as given.
         given: String,
     },
+    /// Words where a recipient was expected: a distribution list's name
+    /// given as text, or message text given as the recipients.
+    #[error(
+        "recipient {position} ({given:?}) is words, not a mobile number, email address or MRI: to send to the distribution list of that name, name it as a list (`Recipient::list`; the CLI's `--list`)"
+    )]
+    ListNameInText {
+        /// Its place in the list, from 1.
+        position: usize,
+        /// The entry as given.
+        given: String,
+    },
+    /// A name given with [`Recipient::list`] that no list can have.
+    #[error(
+        "list {position} ({given:?}) is not a distribution-list name: letters, digits and spaces, at least one letter"
+    )]
+    BadListName {
+        /// Its place in the list, from 1.
+        position: usize,
+        /// The name as given.
+        given: String,
+    },
+    /// The recipients read as words and the text as recipients: the two
+    /// arguments were most likely given the wrong way round. Neither is
+    /// repeated here, as one of them is the message.
+    #[error(
+        "the recipients and the text look swapped: the recipients are words and the text reads as mobile numbers or addresses; the recipients come first (`Message::sms(to, text)`)"
+    )]
+    Swapped,
     /// The recipients, joined by `,`, are longer than Whispir takes.
     #[error(
         "the recipients are {characters} characters long, joined by `,`; Whispir takes at most 10000 in one message: send to a distribution list, or in several messages"
@@ -112,34 +197,42 @@ pub enum RecipientError {
 }
 
 /// Checks `to` as Whispir reads it (recipients separated by `,`, spaces
-/// around each ignored) and gives it back in that form.
+/// around each ignored) and gives it back in that form. A distribution
+/// list's bare name is refused here (see [`Recipient`]): give its MRI, or
+/// build the message with [`Recipient::list`].
 ///
 /// ```
 /// use whispir::recipients::{RecipientError, check};
 ///
 /// assert_eq!(check("61400000001, +61400000002").unwrap(), "61400000001,+61400000002");
 /// assert!(matches!(check("61400000001;61400000002"), Err(RecipientError::Semicolon { .. })));
+/// assert!(matches!(check("Night Shift"), Err(RecipientError::ListNameInText { .. })));
 /// ```
 pub fn check(to: &str) -> Result<String, RecipientError> {
-    join(to.split(','))
+    check_list(vec![Recipient::from(to)])
 }
 
-/// Checks every recipient of `list` (each may itself hold several,
-/// separated by `,`) and joins them as Whispir reads them.
-pub(crate) fn check_list(list: Vec<String>) -> Result<String, RecipientError> {
-    join(list.iter().flat_map(|entry| entry.split(',')))
-}
-
-fn join<'a>(entries: impl Iterator<Item = &'a str>) -> Result<String, RecipientError> {
+/// Checks every recipient of `list` (text may itself hold several,
+/// separated by `,`; a named list is one name) and joins them as Whispir
+/// reads them.
+pub(crate) fn check_list(list: Vec<Recipient>) -> Result<String, RecipientError> {
     let mut joined = String::new();
-    for (index, entry) in entries.enumerate() {
-        let position = index + 1;
-        let entry = entry.trim();
-        check_one(entry, position)?;
-        if !joined.is_empty() {
-            joined.push(',');
+    let mut position = 0;
+    for recipient in &list {
+        let entries: Vec<&str> = if recipient.list {
+            vec![recipient.text.as_str()]
+        } else {
+            recipient.text.split(',').collect()
+        };
+        for entry in entries {
+            position += 1;
+            let entry = entry.trim();
+            check_one(entry, position, recipient.list)?;
+            if !joined.is_empty() {
+                joined.push(',');
+            }
+            joined.push_str(entry);
         }
-        joined.push_str(entry);
     }
     if joined.is_empty() {
         return Err(RecipientError::None);
@@ -151,7 +244,18 @@ fn join<'a>(entries: impl Iterator<Item = &'a str>) -> Result<String, RecipientE
     Ok(joined)
 }
 
-fn check_one(entry: &str, position: usize) -> Result<(), RecipientError> {
+/// Whether every recipient in `text` reads as a number, an email address
+/// or an MRI: text that a caller most likely meant as the recipients.
+pub(crate) fn reads_as_recipients(text: &str) -> bool {
+    text.split(',').all(|entry| {
+        matches!(
+            kind_of(entry.trim()),
+            Some(RecipientKind::Number | RecipientKind::Address)
+        )
+    })
+}
+
+fn check_one(entry: &str, position: usize, named_list: bool) -> Result<(), RecipientError> {
     if entry.is_empty() {
         return Err(RecipientError::Empty { position });
     }
@@ -161,9 +265,18 @@ fn check_one(entry: &str, position: usize) -> Result<(), RecipientError> {
             given: entry.to_owned(),
         });
     }
-    match kind_of(entry) {
-        Some(_) => Ok(()),
-        None => Err(RecipientError::Unreadable {
+    match (kind_of(entry), named_list) {
+        (Some(RecipientKind::ListName), true) => Ok(()),
+        (_, true) => Err(RecipientError::BadListName {
+            position,
+            given: entry.to_owned(),
+        }),
+        (Some(RecipientKind::ListName), false) => Err(RecipientError::ListNameInText {
+            position,
+            given: entry.to_owned(),
+        }),
+        (Some(_), false) => Ok(()),
+        (None, false) => Err(RecipientError::Unreadable {
             position,
             given: entry.to_owned(),
         }),
@@ -251,8 +364,6 @@ mod tests {
             "DL_Staff.company@list.whispir.com",
             "My_Distribution_List.company_name@list.company.whispir.sg",
             "testUser.au@User.whispir.com",
-            "My Distribution List",
-            "Night Shift 2",
         ] {
             assert_eq!(check(good).as_deref(), Ok(good), "{good}");
         }
@@ -302,6 +413,31 @@ mod tests {
     }
 
     #[test]
+    fn a_list_name_is_sent_only_when_named_as_one() {
+        for name in ["My Distribution List", "Night Shift 2", "Hello there"] {
+            assert_eq!(
+                check(name),
+                Err(RecipientError::ListNameInText {
+                    position: 1,
+                    given: name.to_owned()
+                })
+            );
+            assert_eq!(check_list(vec![Recipient::list(name)]).as_deref(), Ok(name));
+        }
+        let mixed = vec![
+            Recipient::from("61400000001"),
+            Recipient::list("Night Shift"),
+        ];
+        assert_eq!(check_list(mixed).as_deref(), Ok("61400000001,Night Shift"));
+        for bad in ["61400000001", "a,b", "Night_Shift", ""] {
+            assert!(
+                check_list(vec![Recipient::list(bad)]).is_err(),
+                "{bad:?} is no list name"
+            );
+        }
+    }
+
+    #[test]
     fn a_list_may_hold_lists() {
         let list = ["61400000001,61400000002", "jane@example.com"].into_list();
         assert_eq!(
@@ -315,7 +451,7 @@ mod tests {
         let err = check("61400000001,call me!").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "recipient 2 (\"call me!\") is not a mobile number (3 to 15 digits, an optional leading +), an email address, an MRI or a distribution-list name (letters, digits and spaces)"
+            "recipient 2 (\"call me!\") is not a mobile number (3 to 15 digits, an optional leading +), an email address or an MRI"
         );
     }
 

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use whispir::types::{Message, builder};
+use whispir::Recipient;
+use whispir::types::{self, Message, builder};
 use whispir::{DeliveryCounts, WaitOptions};
 
 use crate::cli::{SendCommand, SendWaitArgs};
@@ -17,10 +18,16 @@ pub async fn run(
     out: Output,
     command: SendCommand,
 ) -> Result<ExitClass, CliError> {
-    let (message, label, wait) = match command {
-        SendCommand::Sms(args) => (Message::sms(&args.to, &args.text), args.label, args.wait),
+    let (message, from, label, wait) = match command {
+        SendCommand::Sms(args) => (
+            Message::sms(recipients(args.to, args.list), &args.text),
+            args.from,
+            args.label,
+            args.wait,
+        ),
         SendCommand::Email(args) => (
-            Message::email(&args.to, &args.subject, &args.body),
+            Message::email(recipients(args.to, args.list), &args.subject, &args.body),
+            args.from,
             args.label,
             args.wait,
         ),
@@ -29,7 +36,23 @@ pub async fn run(
         Some(label) => message.label(label),
         None => message,
     };
+    let message = match from {
+        Some(alias) => message.features(
+            types::Features::builder()
+                .alias_option(types::FeaturesAliasOption::builder().alias_name(alias)),
+        ),
+        None => message,
+    };
     send(conn, out, message, &wait).await
+}
+
+/// `--to` (text: numbers, addresses, MRIs) and each `--list` (a list's
+/// name), in that order.
+fn recipients(to: Option<String>, lists: Vec<String>) -> Vec<Recipient> {
+    to.into_iter()
+        .map(Recipient::from)
+        .chain(lists.into_iter().map(Recipient::list))
+        .collect()
 }
 
 async fn send(
