@@ -221,10 +221,15 @@ fn contacts_are_created_shown_updated_listed_and_deleted() {
                 "61400000103",
                 "--email",
                 "dana@example.com",
+                "--timezone",
+                "Australia/Perth",
+                "--country",
+                "Australia",
             ])
             .output()
             .unwrap(),
     );
+    assert_eq!(created["contact"]["timezone"], "Australia/Perth");
     let id = created["contactId"].as_str().expect("an id").to_string();
     let shown = json(
         &sandbox
@@ -272,6 +277,39 @@ fn contacts_are_created_shown_updated_listed_and_deleted() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(4), "not found");
+}
+
+#[test]
+fn a_contact_missing_fields_is_refused_naming_the_flags_and_nothing_is_filled_in() {
+    let sandbox = SandboxProcess::start();
+    let output = sandbox
+        .command()
+        .args([
+            "contacts",
+            "create",
+            "--first-name",
+            "Dana",
+            "--last-name",
+            "Lee",
+            "--mobile",
+            "61400000104",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("give --email, --timezone, --country"),
+        "{stderr}"
+    );
+    for api_name in [
+        "workEmailAddress1",
+        "workCountry",
+        "--first-name",
+        "--mobile",
+    ] {
+        assert!(!stderr.contains(api_name), "{api_name} in {stderr}");
+    }
 }
 
 #[test]

@@ -25,8 +25,8 @@ pub async fn run(
             show(out, &contact_id, &contact)?;
         }
         ContactsCommand::Create(fields) => {
-            let mut value = json!({"timezone": "Australia/Melbourne", "workCountry": "Australia"});
-            merge(&mut value, fields_json(&fields)?);
+            let value = fields_json(&fields)?;
+            require_every_field(&value)?;
             let contact = contact_from(value)?;
             let mut request = conn.client.contact_create().body(contact);
             if let Some(workspace) = workspace {
@@ -141,22 +141,66 @@ fn fields_json(fields: &ContactFields) -> Result<Value, CliError> {
         None => Value::Object(Map::new()),
     };
     let flags = [
-        ("firstName", &fields.first_name),
-        ("lastName", &fields.last_name),
-        ("workMobilePhone1", &fields.mobile),
-        ("workEmailAddress1", &fields.email),
-        ("timezone", &fields.timezone),
-        ("workCountry", &fields.country),
+        &fields.first_name,
+        &fields.last_name,
+        &fields.mobile,
+        &fields.email,
+        &fields.timezone,
+        &fields.country,
     ];
     let Some(map) = value.as_object_mut() else {
         return Err(CliError::usage("--body: a contact is a JSON object"));
     };
-    for (name, flag) in flags {
+    for ((name, _), flag) in FIELD_FLAGS.iter().zip(flags) {
         if let Some(given) = flag {
-            map.insert(name.into(), Value::String(given.clone()));
+            map.insert((*name).into(), Value::String(given.clone()));
         }
     }
     Ok(value)
+}
+
+/// Each field a new contact needs (the API's name) and the flag that
+/// gives it, in the order `--help` lists them.
+const FIELD_FLAGS: [(&str, &str); 6] = [
+    ("firstName", "--first-name"),
+    ("lastName", "--last-name"),
+    ("workMobilePhone1", "--mobile"),
+    ("workEmailAddress1", "--email"),
+    ("timezone", "--timezone"),
+    ("workCountry", "--country"),
+];
+
+/// Refuses a new contact that lacks a field Whispir requires, naming the
+/// flags to give: nothing is filled in for the caller (a time zone or a
+/// country guessed here would be stored as if it had been given).
+fn require_every_field(value: &Value) -> Result<(), CliError> {
+    let missing: Vec<&str> = FIELD_FLAGS
+        .iter()
+        .filter(|(name, _)| {
+            value
+                .get(name)
+                .and_then(Value::as_str)
+                .is_none_or(|given| given.trim().is_empty())
+        })
+        .map(|(_, flag)| *flag)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let example = if missing.contains(&"--timezone") || missing.contains(&"--country") {
+        " (e.g. --timezone Australia/Melbourne --country Australia)"
+    } else {
+        ""
+    };
+    Err(CliError::usage(format!(
+        "a new contact needs {}: give {}{example}",
+        if missing.len() == 1 {
+            "one more field"
+        } else {
+            "more fields"
+        },
+        missing.join(", ")
+    )))
 }
 
 /// JSON from a file, or stdin for `-`.
@@ -182,9 +226,6 @@ fn merge(value: &mut Value, changes: Value) {
 }
 
 fn contact_from(value: Value) -> Result<Contact, CliError> {
-    serde_json::from_value(value).map_err(|err| {
-        CliError::usage(format!(
-            "the contact is incomplete: {err} (flags: --first-name, --last-name, --mobile, --email, --timezone, --country)"
-        ))
-    })
+    serde_json::from_value(value)
+        .map_err(|err| CliError::usage(format!("the contact cannot be read: {err}")))
 }
