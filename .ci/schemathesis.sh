@@ -33,7 +33,7 @@ if [ ! -x "$sandbox_bin" ]; then
   exit 1
 fi
 port="${SCHEMATHESIS_PORT:-18731}"
-"$sandbox_bin" --port "$port" --message-step-ms 50 >"$work/sandbox.log" 2>&1 &
+"$sandbox_bin" --port "$port" --message-step-ms 50 --quiet >"$work/sandbox.log" 2>&1 &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true' EXIT
 listening=no

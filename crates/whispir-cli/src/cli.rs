@@ -414,4 +414,8 @@ pub struct SandboxArgs {
     /// Make every delivered recipient reply with this text.
     #[arg(long)]
     pub auto_reply: Option<String>,
+    /// Print nothing per request (by default one line each on stderr:
+    /// method, path, operation, status; a JSON object each with --json).
+    #[arg(long)]
+    pub quiet: bool,
 }

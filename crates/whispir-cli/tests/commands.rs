@@ -313,6 +313,64 @@ fn a_contact_missing_fields_is_refused_naming_the_flags_and_nothing_is_filled_in
 }
 
 #[test]
+fn the_sandbox_prints_a_line_per_request_without_credentials_unless_quiet() {
+    let mut child = std::process::Command::new(support::bin())
+        .args(["--json", "sandbox", "--port", "0"])
+        .env("WHISPIR_CONFIG", "/nonexistent/whispir.toml")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let output = assert_cmd::Command::new(support::bin())
+        .args([
+            "--json",
+            "send",
+            "sms",
+            "--to",
+            "61400000105",
+            "--text",
+            "Hi",
+        ])
+        .env("WHISPIR_CONFIG", "/nonexistent/whispir.toml")
+        .env("WHISPIR_BASE_URL", info["baseUrl"].as_str().unwrap())
+        .env("WHISPIR_USERNAME", info["username"].as_str().unwrap())
+        .env("WHISPIR_PASSWORD", info["password"].as_str().unwrap())
+        .env("WHISPIR_API_KEY", info["apiKey"].as_str().unwrap())
+        .output()
+        .unwrap();
+    json(&output);
+    // The line is printed once the answer is written: give it a moment.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    child.wait().unwrap();
+    let lines: Vec<Value> = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let sent = lines
+        .iter()
+        .find(|line| line["operation"] == "messageCreate")
+        .unwrap_or_else(|| panic!("a line for the send: {stderr}"));
+    assert_eq!(sent["method"], "POST");
+    assert_eq!(sent["status"], 202);
+    for secret in ["password", "apiKey"] {
+        let value = info[secret].as_str().unwrap();
+        assert!(!stderr.contains(value), "{secret} printed: {stderr}");
+    }
+}
+
+#[test]
 fn an_unknown_message_exits_with_not_found() {
     let sandbox = SandboxProcess::start();
     let output = sandbox

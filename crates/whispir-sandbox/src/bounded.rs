@@ -72,13 +72,18 @@ impl<T> BoundedLog<T> {
 
     /// Appends a record, dropping the oldest past the cap.
     pub fn push(&mut self, record: T) {
+        self.push_shared(Arc::new(record));
+    }
+
+    /// Keeps a record already shared with someone else.
+    pub fn push_shared(&mut self, record: Arc<T>) {
         if self.cap == 0 {
             return;
         }
         if self.records.len() == self.cap {
             self.records.pop_front();
         }
-        self.records.push_back(Arc::new(record));
+        self.records.push_back(record);
     }
 
     /// The records, oldest first.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tokio::sync::broadcast::error::RecvError;
 use whispir_sandbox::{FaultRule, OverQuota, Sandbox, SandboxCredentials};
 
 /// An offline, stateful Whispir API for trying the SDK and testing code.
@@ -48,6 +49,10 @@ struct Args {
     /// Make every delivered recipient reply with this text.
     #[arg(long)]
     auto_reply: Option<String>,
+    /// Print nothing per request (by default one line each on stderr:
+    /// method, path, operation, status).
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[tokio::main]
@@ -126,6 +131,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("No workspace yet: create one (POST /workspaces) before sending messages.");
     }
     println!("Press Ctrl-C to stop.");
+    if !args.quiet {
+        let mut answered = sandbox.watch_requests();
+        tokio::spawn(async move {
+            loop {
+                match answered.recv().await {
+                    Ok(request) => eprintln!("{}", request.summary()),
+                    Err(RecvError::Lagged(missed)) => eprintln!("({missed} requests not shown)"),
+                    Err(RecvError::Closed) => break,
+                }
+            }
+        });
+    }
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

@@ -119,7 +119,8 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
     let (parts, body) = request.into_parts();
     let mut seen = Seen::default();
     let response = answer(&state, &parts, body, connection.as_ref(), &mut seen).await;
-    if state.limits.max_recorded_requests > 0 {
+    let watched = state.watchers.receiver_count() > 0;
+    if state.limits.max_recorded_requests > 0 || watched {
         let mut record = RecordedRequest::new(
             parts.method.as_str(),
             parts.uri.path(),
@@ -129,7 +130,12 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         );
         record.operation_id = seen.operation;
         record.status = response.as_ref().map(|r| r.status().as_u16());
-        lock(&state.requests).push(record);
+        let record = Arc::new(record);
+        if watched {
+            // No watcher left since the count: nobody to tell.
+            let _ = state.watchers.send(Arc::clone(&record));
+        }
+        lock(&state.requests).push_shared(record);
     }
     match response {
         Some(response) => response,

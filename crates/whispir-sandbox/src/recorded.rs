@@ -135,6 +135,23 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// One line for a person watching the sandbox: method, path (no
+    /// query, which may hold search terms), the operation it reached and
+    /// the status answered, e.g. `POST /workspaces/1/messages
+    /// messageCreate 202`; `-` for no operation, `dropped` for a
+    /// connection dropped instead of answered.
+    pub fn summary(&self) -> String {
+        let status = self
+            .status
+            .map_or_else(|| "dropped".to_string(), |status| status.to_string());
+        format!(
+            "{} {} {} {status}",
+            self.method,
+            self.path,
+            self.operation_id.as_deref().unwrap_or("-")
+        )
+    }
+
     /// A header's value (the first, when repeated), by name in any case.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

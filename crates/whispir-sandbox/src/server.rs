@@ -473,6 +473,17 @@ impl Sandbox {
         lock(&self.state.requests).snapshot()
     }
 
+    /// Each request from now on, as it is answered (the same record
+    /// [`requests`](Sandbox::requests) keeps, credentials
+    /// [`REDACTED`](crate::REDACTED)), whatever
+    /// [`max_recorded_requests`](Limits::max_recorded_requests) is: what the
+    /// `whispir-sandbox` and `whispir sandbox` commands print a line of.
+    /// A watcher more than 1,024 requests behind misses the oldest and is
+    /// told how many (`RecvError::Lagged`).
+    pub fn watch_requests(&self) -> tokio::sync::broadcast::Receiver<Arc<RecordedRequest>> {
+        self.state.watchers.subscribe()
+    }
+
     /// Forgets the recorded requests and sent messages (the messages stay
     /// readable through the API).
     pub fn clear_recorded(&self) {

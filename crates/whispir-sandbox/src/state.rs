@@ -29,6 +29,10 @@ pub enum SetupError {
     Http(#[source] reqwest::Error),
 }
 
+/// How many answered requests a watcher may fall behind by before it
+/// misses some (and is told how many).
+const WATCH_BACKLOG: usize = 1024;
+
 /// Everything the request handlers share.
 #[derive(Debug)]
 pub(crate) struct AppState {
@@ -55,6 +59,9 @@ pub(crate) struct AppState {
     pub sent: Mutex<BoundedLog<SentMessage>>,
     /// The requests received, for tests to assert on.
     pub requests: Mutex<BoundedLog<RecordedRequest>>,
+    /// Each request once answered, for whoever watches
+    /// ([`crate::Sandbox::watch_requests`]).
+    pub watchers: tokio::sync::broadcast::Sender<Arc<RecordedRequest>>,
     /// The client that calls callback URLs.
     pub http: reqwest::Client,
     /// Background work (message lives, callbacks), stopped with the sandbox.
@@ -103,6 +110,7 @@ impl AppState {
             otp_codes: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             sent: Mutex::new(BoundedLog::new(config.limits.max_sent_messages)),
             requests: Mutex::new(BoundedLog::new(config.limits.max_recorded_requests)),
+            watchers: tokio::sync::broadcast::channel(WATCH_BACKLOG).0,
             http,
             tasks: Mutex::new(Vec::new()),
             second_origin: Mutex::new(None),

@@ -13,6 +13,7 @@ async fn the_binary_prints_its_url_and_credentials_then_serves() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_whispir-sandbox"))
         .args(["--port", "0", "--fault", "workspaceList:status=503*1"])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -56,6 +57,26 @@ async fn the_binary_prints_its_url_and_credentials_then_serves() {
         "the fault given on the command line"
     );
     assert_eq!(get().await.unwrap().status(), 200);
+
+    // An operator sees each request on stderr, without its credentials.
+    let mut logged = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = logged.next_line().await.unwrap() {
+            let done = line == "GET /workspaces workspaceList 200";
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("a line per request on stderr: {seen:?}"));
+    assert_eq!(seen[0], "GET /workspaces workspaceList 503");
+    assert!(
+        seen.iter()
+            .all(|line| !line.contains(&password) && !line.contains(&key))
+    );
 
     // The export block names exactly what `Client::from_env` reads.
     let exports: Vec<(String, String)> = printed

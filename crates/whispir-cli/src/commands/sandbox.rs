@@ -2,7 +2,11 @@
 //! `whispir-sandbox` binary runs it.
 
 use serde_json::json;
-use whispir_sandbox::Sandbox;
+use std::sync::Arc;
+
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::RecvError;
+use whispir_sandbox::{RecordedRequest, Sandbox};
 
 use crate::cli::SandboxArgs;
 use crate::exit::{CliError, ExitClass};
@@ -44,9 +48,33 @@ pub async fn run(out: Output, args: SandboxArgs) -> Result<ExitClass, CliError> 
             "Press Ctrl-C to stop.".into(),
         ]
     })?;
+    if !args.quiet {
+        tokio::spawn(print_requests(sandbox.watch_requests(), out.json));
+    }
     tokio::signal::ctrl_c()
         .await
         .map_err(|err| CliError::io("cannot wait for Ctrl-C", err))?;
     sandbox.stop();
     Ok(ExitClass::Success)
+}
+
+/// One line on stderr per answered request, for an operator watching
+/// sends arrive: text, or a JSON object with `--json`.
+async fn print_requests(mut answered: Receiver<Arc<RecordedRequest>>, json: bool) {
+    loop {
+        match answered.recv().await {
+            Ok(request) if json => eprintln!(
+                "{}",
+                json!({
+                    "method": request.method,
+                    "path": request.path,
+                    "operation": request.operation_id,
+                    "status": request.status,
+                })
+            ),
+            Ok(request) => eprintln!("{}", request.summary()),
+            Err(RecvError::Lagged(missed)) => eprintln!("({missed} requests not shown)"),
+            Err(RecvError::Closed) => break,
+        }
+    }
 }

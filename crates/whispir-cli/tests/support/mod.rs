@@ -40,6 +40,7 @@ impl SandboxProcess {
                 "0",
                 "--message-step-ms",
                 "50",
+                "--quiet",
             ])
             .env("WHISPIR_CONFIG", "/nonexistent/whispir.toml")
             .stdout(Stdio::piped())
