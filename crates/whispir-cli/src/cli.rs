@@ -22,8 +22,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes: each command's help lists them under
+/// their own heading, after the command's own.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// A profile of the config file (`[profiles.NAME]`); also `WHISPIR_PROFILE`.
     #[arg(long, global = true, value_name = "NAME")]
@@ -58,12 +60,40 @@ pub struct GlobalArgs {
     /// data lives as long as the command).
     #[arg(long, global = true)]
     pub sandbox: bool,
-    /// Print JSON (one object, or one JSON line per item of a list).
-    #[arg(long, global = true)]
+    /// Print JSON (one object, or one JSON line per item of a list): the
+    /// same as `--output json`.
+    #[arg(long, global = true, conflicts_with = "output")]
     pub json: bool,
+    /// How to print: `text` (aligned on a terminal, tab-separated in a
+    /// pipe), `json` (as --json) or `csv` (a header row, then one row per
+    /// item; a single result is one row).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
     /// Show the SDK's tracing on stderr and errors with their whole chain.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+}
+
+/// What `--output` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Lines and tables for people.
+    Text,
+    /// JSON for scripts.
+    Json,
+    /// CSV for spreadsheets.
+    Csv,
+}
+
+impl GlobalArgs {
+    /// The format asked for: `--output`, else `--json`, else text.
+    pub fn format(&self) -> Format {
+        match (self.output, self.json) {
+            (Some(format), _) => format,
+            (None, true) => Format::Json,
+            (None, false) => Format::Text,
+        }
+    }
 }
 
 /// The subcommands.

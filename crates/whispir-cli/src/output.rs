@@ -1,10 +1,12 @@
-//! What commands print: JSON for scripts (`--json`), tables and lines for
-//! people. Tables are aligned on a terminal and tab-separated elsewhere.
+//! What commands print: JSON for scripts (`--json`), CSV for spreadsheets
+//! (`--output csv`), tables and lines for people. Tables are aligned on a
+//! terminal and tab-separated elsewhere.
 
 use std::io::{IsTerminal as _, Write as _};
 
 use serde_json::Value;
 
+use crate::cli::Format;
 use crate::exit::CliError;
 
 /// Where and how a command prints.
@@ -12,25 +14,39 @@ use crate::exit::CliError;
 pub struct Output {
     /// JSON instead of text.
     pub json: bool,
+    /// CSV instead of text.
+    csv: bool,
     /// Whether stdout is a terminal.
     terminal: bool,
 }
 
 impl Output {
-    /// Printing to stdout, as JSON when `json`.
-    pub fn new(json: bool) -> Self {
+    /// Printing to stdout in `format`.
+    pub fn new(format: Format) -> Self {
         Self {
-            json,
+            json: format == Format::Json,
+            csv: format == Format::Csv,
             terminal: std::io::stdout().is_terminal(),
         }
     }
 
-    /// One result: `value` as JSON, or the lines `text` gives.
+    /// Printing JSON to stdout.
+    pub fn json() -> Self {
+        Self::new(Format::Json)
+    }
+
+    /// One result: `value` as JSON, as one CSV row under its field names,
+    /// or the lines `text` gives.
     pub fn object(
         &self,
         value: &Value,
         text: impl FnOnce() -> Vec<String>,
     ) -> Result<(), CliError> {
+        if self.csv {
+            let (headers, row) = csv_row(value);
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            return self.table(&headers, &[row]);
+        }
         if self.json {
             let rendered = if self.terminal {
                 serde_json::to_string_pretty(value)
@@ -54,6 +70,9 @@ impl Output {
 
     /// A table of text rows under `headers`.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
+        if self.csv {
+            return print_csv(headers, rows);
+        }
         if !self.terminal {
             let lines =
                 std::iter::once(headers.join("\t")).chain(rows.iter().map(|row| row.join("\t")));
@@ -81,6 +100,44 @@ impl Output {
         );
         print_lines(lines)
     }
+}
+
+/// A result's top-level fields as one CSV row: names as headers, text as
+/// it is, other values as JSON. Anything but an object is one `value`.
+fn csv_row(value: &Value) -> (Vec<String>, Vec<String>) {
+    match value {
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(name, field)| (name.clone(), text_of(field)))
+            .unzip(),
+        other => (vec!["value".to_string()], vec![text_of(other)]),
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A header row, then the rows, quoted as CSV needs.
+fn print_csv(headers: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written = writer
+        .write_record(headers)
+        .and_then(|()| rows.iter().try_for_each(|row| writer.write_record(row)));
+    let bytes = written
+        .map_err(|err| CliError::failure(format!("cannot print CSV: {err}")))
+        .and_then(|()| {
+            writer
+                .into_inner()
+                .map_err(|err| CliError::failure(format!("cannot print CSV: {err}")))
+        })?;
+    // One piece: a quoted cell may hold a line break of its own.
+    let text = String::from_utf8_lossy(&bytes);
+    print_lines([text.trim_end_matches('\n').to_string()])
 }
 
 /// Prints lines to stdout; a closed pipe (`| head`) ends quietly.

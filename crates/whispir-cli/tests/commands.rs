@@ -371,6 +371,64 @@ fn the_sandbox_prints_a_line_per_request_without_credentials_unless_quiet() {
 }
 
 #[test]
+fn output_csv_prints_a_header_then_a_row_per_item_and_one_row_for_a_result() {
+    let sandbox = SandboxProcess::start();
+    let output = sandbox
+        .command()
+        .args(["--output", "csv", "contacts", "list", "--all"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "ID");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(!rows.is_empty(), "the demo contacts");
+    assert!(rows.iter().all(|row| row.len() == headers.len()));
+    let output = sandbox
+        .command()
+        .args([
+            "--output",
+            "csv",
+            "send",
+            "sms",
+            "--to",
+            "61400000106",
+            "--text",
+            "Hi, there",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let id_at = headers.iter().position(|h| h == "messageId").unwrap();
+    assert!(!row[id_at].is_empty());
+    // --json and --output name one choice: both at once is a usage error.
+    let output = sandbox
+        .command()
+        .args(["--json", "--output", "csv", "contacts", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn a_commands_help_lists_its_own_options_before_the_global_ones() {
+    let output = assert_cmd::Command::new(support::bin())
+        .args(["send", "sms", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    let own = help.find("--text").expect("its own flag");
+    let global = help.find("Global options:").expect("a heading apart");
+    assert!(own < global, "{help}");
+    assert!(help[global..].contains("--profile"), "{help}");
+    assert!(!help[..global].contains("--profile"), "{help}");
+}
+
+#[test]
 fn an_unknown_message_exits_with_not_found() {
     let sandbox = SandboxProcess::start();
     let output = sandbox

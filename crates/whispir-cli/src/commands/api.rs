@@ -47,12 +47,12 @@ impl Answer for MessageSent {
 
 /// Prints the answer as JSON.
 pub fn print_answer(answer: &impl Answer) -> Result<(), CliError> {
-    Output::new(true).object(&answer.to_json()?, Vec::new)
+    Output::json().object(&answer.to_json()?, Vec::new)
 }
 
 /// Prints every item of the list as one JSON line, page after page.
 pub async fn print_items<T: Serialize>(mut items: Items<'_, T>) -> Result<(), CliError> {
-    let out = Output::new(true);
+    let out = Output::json();
     while let Some(item) = items.try_next().await? {
         out.json_line(&to_json(&item)?)?;
     }

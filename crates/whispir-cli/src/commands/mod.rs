@@ -16,7 +16,7 @@ use crate::output::Output;
 
 /// Runs the command; the class is how it ended when it did not fail.
 pub async fn run(cli: Cli) -> Result<ExitClass, CliError> {
-    let out = Output::new(cli.global.json);
+    let out = Output::new(cli.global.format());
     match cli.command {
         Command::Send(command) => {
             let conn = Connection::open(&cli.global, None).await?;
