@@ -1,5 +1,5 @@
 //! The TLS implementation that carries HTTPS, chosen by the crate's features:
-//! `rustls-ring` (the default), `rustls-aws-lc-rs` or `native-tls`.
+//! `rustls-aws-lc-rs` (the default), `rustls-ring` or `native-tls`.
 //!
 //! reqwest builds the TLS configuration itself, so that every TLS setting on
 //! a `reqwest::ClientBuilder` given to [`crate::ClientBuilder::http_client`]
@@ -14,8 +14,8 @@
     feature = "native-tls"
 )))]
 compile_error!(
-    "whispir needs a TLS implementation: enable one of its features `rustls-ring` \
-     (the default), `rustls-aws-lc-rs` or `native-tls`"
+    "whispir needs a TLS implementation: enable one of its features `rustls-aws-lc-rs` \
+     (the default), `rustls-ring` or `native-tls`"
 );
 
 /// Makes sure reqwest finds a rustls crypto provider when it builds a
@@ -30,8 +30,14 @@ compile_error!(
 #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc-rs")))]
 pub fn install_tls_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // rustls deprecated its `ring` provider (no post-quantum key
+        // exchange), which is why it is no longer our default; a program
+        // that turns `rustls-ring` on asks for it by name, so the warning
+        // would tell it nothing.
+        #[allow(deprecated)]
+        let provider = rustls::crypto::ring::default_provider();
         // An `Err` only means another provider got there first.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = provider.install_default();
     }
 }
 

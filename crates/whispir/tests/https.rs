@@ -1,5 +1,5 @@
 //! HTTPS through the TLS implementation the crate's features chose: CI runs
-//! this file once per choice (`rustls-ring`, `rustls-aws-lc-rs`,
+//! this file once per choice (`rustls-aws-lc-rs`, `rustls-ring`,
 //! `native-tls`) against a local server whose certificate authority the
 //! client is told to trust.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
@@ -31,15 +31,16 @@ async fn https_server() -> (String, Vec<u8>) {
         .push(DnType::CommonName, "127.0.0.1");
     let server_cert = server_params.signed_by(&server_key, &ca).unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-    // The server side always uses ring: only the client's choice is tested.
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![server_cert.der().clone()], key)
-    .unwrap();
+    // The server side always uses ring: only the client's choice is tested
+    // (rustls deprecated ring's provider; a test server does not care).
+    #[allow(deprecated)]
+    let ring = rustls::crypto::ring::default_provider();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(ring))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![server_cert.der().clone()], key)
+        .unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -115,6 +116,7 @@ async fn https_refuses_a_server_whose_root_is_not_trusted() {
 fn building_a_client_installs_ring_when_no_provider_is_set() {
     builder("https://127.0.0.1:1").build().unwrap();
     let installed = rustls::crypto::CryptoProvider::get_default().expect("a provider");
+    #[allow(deprecated)]
     let ring = rustls::crypto::ring::default_provider();
     let suites = |provider: &rustls::crypto::CryptoProvider| {
         provider
