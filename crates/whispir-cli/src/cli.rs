@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::Format;
+
 /// The Whispir messaging API from the terminal: send messages, follow
 /// their delivery, manage contacts, receive callbacks and send to a whole
 /// CSV file, resuming safely after a crash.
@@ -72,17 +74,6 @@ pub struct GlobalArgs {
     /// Show the SDK's tracing on stderr and errors with their whole chain.
     #[arg(long, short, global = true)]
     pub verbose: bool,
-}
-
-/// What `--output` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Lines and tables for people.
-    Text,
-    /// JSON for scripts.
-    Json,
-    /// CSV for spreadsheets.
-    Csv,
 }
 
 impl GlobalArgs {

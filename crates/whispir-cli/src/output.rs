@@ -6,8 +6,18 @@ use std::io::{IsTerminal as _, Write as _};
 
 use serde_json::Value;
 
-use crate::cli::Format;
 use crate::exit::CliError;
+
+/// What `--output` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Lines and tables for people.
+    Text,
+    /// JSON for scripts.
+    Json,
+    /// CSV for spreadsheets.
+    Csv,
+}
 
 /// Where and how a command prints.
 #[derive(Debug, Clone, Copy)]
