@@ -37,6 +37,7 @@ mod generated;
 pub mod location;
 pub mod refusal;
 pub mod retry_after;
+mod table_lookup;
 pub mod transport;
 
 pub use body::{ApiErrorBody, DEFAULT_BODY_LIMIT, RawBody, parse_error_body};
