@@ -9,6 +9,7 @@ mod config;
 mod exit;
 #[rustfmt::skip]
 mod generated;
+mod input;
 mod output;
 
 use std::process::ExitCode;

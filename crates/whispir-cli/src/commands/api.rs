@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use whispir::{Items, MessageSent, Response};
 
-use crate::commands::contacts::read_json;
 use crate::exit::CliError;
+use crate::input::read_json;
 use crate::output::{Output, to_json};
 
 /// The `--body` JSON (a file, or `-` for stdin) as the operation's model.

@@ -1,7 +1,5 @@
 //! `whispir contacts list|show|create|update|delete`.
 
-use std::io::Read as _;
-
 use serde_json::{Map, Value, json};
 use whispir::ListStream as _;
 use whispir::types::Contact;
@@ -9,6 +7,7 @@ use whispir::types::Contact;
 use crate::cli::{ContactFields, ContactsCommand, ListArgs};
 use crate::config::Connection;
 use crate::exit::{CliError, ExitClass};
+use crate::input::read_json;
 use crate::output::{Output, item_id, text, to_json};
 
 /// Runs `contacts`.
@@ -201,21 +200,6 @@ fn require_every_field(value: &Value) -> Result<(), CliError> {
         },
         missing.join(", ")
     )))
-}
-
-/// JSON from a file, or stdin for `-`.
-pub fn read_json(source: &str) -> Result<Value, CliError> {
-    let text = if source == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|err| CliError::io("cannot read stdin", err))?;
-        text
-    } else {
-        std::fs::read_to_string(source)
-            .map_err(|err| CliError::io(format!("cannot read {source}"), err))?
-    };
-    serde_json::from_str(&text).map_err(|err| CliError::usage(format!("{source}: not JSON: {err}")))
 }
 
 /// Sets every field of `changes` on `value`.
