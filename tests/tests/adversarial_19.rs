@@ -928,7 +928,7 @@ async fn a_server_alternating_two_pages_ends_within_a_handful_of_pages() {
 // Found by review, fixed: [medium-high] the user's own `limit` and `offset` are silently
 // replaced by 20 and 0. Commit 428393e says the stream starts at the
 // request's own window "where the ListRequest can tell them", but no
-// generated implementation tells them: `xtask/src/pagination.rs:237-240`
+// generated implementation tells them: `xtask/src/passes/pagination.rs:237-240`
 // writes `OPERATION_ID`, `window` and `fetch_page` only, so
 // `requested_window` is always the default `None` (`pagination.rs:52`,
 // read at `pagination.rs:310`). A caller resuming at offset 35 reads the

@@ -36,10 +36,10 @@ pub enum GenerateError {
     Syntax(#[from] syn::Error),
     /// progenitor's output has a shape the rewrite passes do not know.
     #[error(transparent)]
-    Shape(#[from] crate::response_handling::ShapeError),
+    Shape(#[from] crate::passes::syntax::ShapeError),
     /// An operation looks like a list, but has not a list's shape.
     #[error(transparent)]
-    List(#[from] crate::pagination::ListShapeError),
+    List(#[from] crate::passes::pagination::ListShapeError),
     /// A pass rewrote another number of places than the facts imply.
     #[error(transparent)]
     Count(#[from] CountError),
@@ -84,7 +84,7 @@ pub fn client_source(
     adapted_spec: &serde_json::Value,
     operations: &[OperationSpec],
     enums: &[OpenEnum],
-    path_patterns: &crate::path_segments::PathPatterns,
+    path_patterns: &crate::passes::path_segments::PathPatterns,
 ) -> Result<GeneratedClient, GenerateError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(adapted_spec.clone())?;
 
@@ -129,7 +129,7 @@ pub fn client_source(
     let client = run_progenitor(&mut generator, &spec)?;
     let table = operation_table(operations);
     let enum_module = crate::enums::enum_module(enums);
-    let list_operations = crate::pagination::list_operations(adapted_spec)?;
+    let list_operations = crate::passes::pagination::list_operations(adapted_spec)?;
 
     let mut file: syn::File = syn::parse2(quote! {
         #client
@@ -137,9 +137,9 @@ pub fn client_source(
         #table
     })?;
     // What the models imply, read before the passes add to them.
-    let optional_fields = crate::model_setters::optional_fields(&file)?;
-    let builders = crate::model_conversions::builders_with_fields(&file)?;
-    let documented_fields = crate::model_docs::documented_fields(&file)?;
+    let optional_fields = crate::passes::model_setters::optional_fields(&file)?;
+    let builders = crate::passes::model_conversions::builders_with_fields(&file)?;
+    let documented_fields = crate::passes::model_docs::documented_fields(&file)?;
 
     let impls: Tally = list_operations
         .iter()
@@ -152,7 +152,7 @@ pub fn client_source(
         impls.clone(),
         impls,
     )?];
-    let sends = crate::response_handling::rewrite(&mut file, operations)?;
+    let sends = crate::passes::response_handling::rewrite(&mut file, operations)?;
     counts.push(checked(
         "response_handling",
         "send() rewritten",
@@ -172,67 +172,67 @@ pub fn client_source(
         "path arguments checked",
         "path parameters",
         counts::path_parameters(operations),
-        crate::path_segments::rewrite(&mut file, path_patterns)?,
+        crate::passes::path_segments::rewrite(&mut file, path_patterns)?,
     )?);
     counts.push(checked(
         "media_types",
         "requests given their media types",
         "operations",
         counts::each_operation(operations),
-        crate::media_types::rewrite(&mut file, operations)?,
+        crate::passes::media_types::rewrite(&mut file, operations)?,
     )?);
     counts.push(checked(
         "model_setters",
         "optional-field setters rewritten",
         "optional fields",
         optional_fields,
-        crate::model_setters::rewrite(&mut file)?,
+        crate::passes::model_setters::rewrite(&mut file)?,
     )?);
     counts.push(checked(
         "model_conversions",
         "builder conversions rewritten",
         "model builders with fields",
         builders,
-        crate::model_conversions::rewrite(&mut file)?,
+        crate::passes::model_conversions::rewrite(&mut file)?,
     )?);
     counts.push(checked(
         "model_docs",
         "model-builder setters documented",
         "documented model fields",
         documented_fields,
-        crate::model_docs::rewrite(&mut file)?,
+        crate::passes::model_docs::rewrite(&mut file)?,
     )?);
     counts.push(checked(
         "boxed_bodies",
         "request bodies boxed",
         "operations with a body",
         counts::request_bodies(adapted_spec),
-        crate::boxed_bodies::rewrite(&mut file)?,
+        crate::passes::boxed_bodies::rewrite(&mut file)?,
     )?);
     counts.push(checked(
         "operation_setters",
         "parameter setters check their value in plain words",
         "parameters",
         counts::parameters(adapted_spec),
-        crate::operation_setters::rewrite(
+        crate::passes::operation_setters::rewrite(
             &mut file,
-            &crate::operation_setters::parameters(adapted_spec)?,
+            &crate::passes::operation_setters::parameters(adapted_spec)?,
         )?,
     )?);
-    let carried = crate::unknown_fields::carried_models(
+    let carried = crate::passes::unknown_fields::carried_models(
         &file,
-        &crate::unknown_fields::returned_and_accepted(adapted_spec),
+        &crate::passes::unknown_fields::returned_and_accepted(adapted_spec),
     )?;
     counts.push(checked(
         "unknown_fields",
         "places keep unknown fields",
         "places of the models returned and accepted back, 5 each",
         carried.clone(),
-        crate::unknown_fields::rewrite(&mut file, &carried)?,
+        crate::passes::unknown_fields::rewrite(&mut file, &carried)?,
     )?);
     // Last: the list implementations go into `mod builder`, which the
     // passes above must not rewrite.
-    crate::pagination::rewrite(&mut file, &list_operations)?;
+    crate::passes::pagination::rewrite(&mut file, &list_operations)?;
     Ok(GeneratedClient {
         source: format!(
             "{}{}",
@@ -286,7 +286,7 @@ fn run_progenitor(
 
 fn operation_table(operations: &[OperationSpec]) -> TokenStream {
     let statics = operations.iter().map(|row| {
-        let name = crate::response_handling::spec_static(&row.method_name);
+        let name = crate::passes::syntax::spec_static(&row.method_name);
         let id = &row.operation_id;
         let method = &row.method_name;
         let http_method = &row.http_method;
@@ -323,7 +323,7 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
     });
     let names = operations
         .iter()
-        .map(|row| crate::response_handling::spec_static(&row.method_name));
+        .map(|row| crate::passes::syntax::spec_static(&row.method_name));
     quote! {
         /// What the client needs to know about each operation beyond the
         /// generated code; every `send()` passes its own.

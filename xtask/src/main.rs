@@ -12,7 +12,6 @@
 //!   hello app's clean build time and slowest units.
 
 mod adapt;
-mod boxed_bodies;
 mod build_cost;
 mod bundle;
 mod check;
@@ -21,18 +20,9 @@ mod codes;
 mod enums;
 mod examples;
 mod generate;
-mod media_types;
-mod model_conversions;
-mod model_docs;
-mod model_setters;
-mod operation_setters;
-mod pagination;
-mod path_segments;
-mod request_building;
-mod response_handling;
+mod passes;
 mod rewrite_counts;
 mod spec;
-mod unknown_fields;
 mod upstream_diff;
 mod wire_tests;
 
@@ -159,7 +149,7 @@ fn regen_outputs(root: &Path) -> Result<RegenOutputs, XtaskError> {
         &adapted.spec,
         &adapted.operations,
         &adapted.enums,
-        &path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
+        &passes::path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
     )?;
     let (cli_source, cli_test) =
         cli_commands::sources(&adapted.spec, &adapted.operations, &client.source)?;

@@ -4,7 +4,7 @@
 //! decoded into a typed [`Response`] or one [`Error`].
 //!
 //! `cargo xtask regen` rewrites the response handling of the generated
-//! methods to call these functions (see `xtask/src/response_handling.rs`).
+//! methods to call these functions (see `xtask/src/passes/response_handling.rs`).
 
 use std::time::Duration;
 
@@ -203,7 +203,7 @@ impl<'a> Call<'a> {
                 .with_effect(spec.effect));
         }
         // The generated code sets the vendor media types
-        // (`xtask/src/media_types.rs`); the credentials are the client's.
+        // (`xtask/src/passes/media_types.rs`); the credentials are the client's.
         client.inner.authenticate(&mut request);
         Ok(Self {
             client,

@@ -4,7 +4,7 @@
 //! Whispir adds fields under the same `-v1` media types, and a `PUT`
 //! replaces the resource: a field dropped when a body is decoded would be
 //! erased by the next update. Every model the API both returns and accepts
-//! back (decided from the spec by `xtask/src/unknown_fields.rs`) has a
+//! back (decided from the spec by `xtask/src/passes/unknown_fields.rs`) has a
 //! public `extra_fields` field of this type, and a generated `Deserialize`
 //! that matches its known keys and collects the rest here, through the
 //! helpers below.

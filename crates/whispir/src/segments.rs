@@ -3,7 +3,7 @@
 //! refused before anything is sent.
 //!
 //! The generated code calls [`encode`] for every path parameter (see
-//! `xtask/src/path_segments.rs`) and [`workspace_prefix`] for the workspace
+//! `xtask/src/passes/path_segments.rs`) and [`workspace_prefix`] for the workspace
 //! of scoped operations. Both borrow the argument when it needs no
 //! encoding, so building a path allocates nothing beyond the URL itself.
 

@@ -25,7 +25,7 @@
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, parse_quote};
 
-use crate::response_handling::{ShapeError, shape, text};
+use super::syntax::{ShapeError, shape, text};
 use crate::rewrite_counts::{Tally, builder_operation};
 
 /// Puts the body of every operation builder in `mod builder` in a

@@ -28,7 +28,7 @@
 use proc_macro2::Ident;
 use syn::{Expr, ImplItem, Item, Member, Stmt, parse_quote};
 
-use crate::response_handling::{ShapeError, shape, text};
+use super::syntax::{ShapeError, shape, text};
 use crate::rewrite_counts::Tally;
 
 /// The model builders of `types::builder` that have fields, by model: one

@@ -17,7 +17,7 @@ use proc_macro2::Ident;
 use syn::visit_mut::VisitMut;
 use syn::{ImplItem, Item, TypeParamBound, WherePredicate, parse_quote};
 
-use crate::response_handling::{ShapeError, shape, text};
+use super::syntax::{ShapeError, shape, text};
 use crate::rewrite_counts::Tally;
 
 const TRY_INTO: &str = "::std::convert::TryInto";

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use syn::{ImplItem, Item};
 
-use crate::operation_setters::{doc_attrs, first_paragraph};
-use crate::response_handling::{ShapeError, shape};
+use super::syntax::{ShapeError, shape};
+use crate::passes::operation_setters::{doc_attrs, first_paragraph};
 use crate::rewrite_counts::Tally;
 
 /// The first paragraph of every documented field, by model then field.
@@ -98,7 +98,7 @@ pub fn documented_fields(file: &syn::File) -> Result<Tally, ShapeError> {
 /// many were documented, by model.
 pub fn rewrite(file: &mut syn::File) -> Result<Tally, ShapeError> {
     let docs = field_docs(types(file)?);
-    let builder = crate::model_setters::model_builders_mut(file)?;
+    let builder = crate::passes::model_setters::model_builders_mut(file)?;
     let mut documented = Tally::default();
     for item in builder.iter_mut() {
         let Item::Impl(block) = item else { continue };

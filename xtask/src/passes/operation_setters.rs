@@ -25,7 +25,7 @@ use serde_json::Value;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item};
 
-use crate::response_handling::{ShapeError, shape, text};
+use super::syntax::{ShapeError, shape, text};
 use crate::rewrite_counts::{Tally, builder_operation};
 
 /// What the spec says of one parameter.

@@ -31,7 +31,7 @@ use proc_macro2::Span;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, LitStr, parse_quote};
 
-use crate::response_handling::{ShapeError, shape, spec_static_in, text};
+use super::syntax::{ShapeError, shape, spec_static_in, text};
 use crate::rewrite_counts::Tally;
 
 /// Per generated method name, per path parameter (Rust name), the

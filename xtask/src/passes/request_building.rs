@@ -30,7 +30,7 @@ use proc_macro2::TokenStream;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprMethodCall, Stmt, Token, parse_quote};
 
-use crate::response_handling::{ShapeError, shape, text};
+use super::syntax::{ShapeError, shape, text};
 
 /// The statement that adds progenitor's version header, as compact text.
 const VERSION_HEADER: &str =

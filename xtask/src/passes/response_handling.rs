@@ -55,6 +55,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{Block, Expr, ImplItem, Item, Stmt, Type, parse_quote};
 
+use super::syntax::{ShapeError, shape, spec_static, text};
 use crate::adapt::OperationSpec;
 use crate::rewrite_counts::Tally;
 
@@ -65,30 +66,6 @@ pub const OUTCOMES: &[(&str, &str, &str)] = &[(
     "crate::location::MessageSent",
     "crate::call::message_sent",
 )];
-
-/// A shape of progenitor's output the pass does not know.
-#[derive(Debug, thiserror::Error)]
-#[error("{place}: unexpected shape of progenitor's output: {problem}")]
-pub struct ShapeError {
-    /// Where: the operation (method name) or item.
-    pub place: String,
-    /// What was found instead of the expected shape.
-    pub problem: String,
-}
-
-/// The error every syn pass gives for a shape of progenitor's output it
-/// does not know, at `place`.
-pub(crate) fn shape(place: &str, problem: impl Into<String>) -> ShapeError {
-    ShapeError {
-        place: place.to_string(),
-        problem: problem.into(),
-    }
-}
-
-/// Tokens as compact text, for comparing statements with their expected form.
-pub(crate) fn text(tokens: &impl ToTokens) -> String {
-    tokens.to_token_stream().to_string().replace(' ', "")
-}
 
 /// How the successful answers of an operation are decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,7 +253,7 @@ fn rewrite_send(
     };
     method.sig.output = parse_quote!(-> ::std::result::Result<#output, crate::Error>);
     let mut building = building.to_vec();
-    let moved = crate::request_building::rewrite(place, facts.workspace_scoped, &mut building)?;
+    let moved = super::request_building::rewrite(place, facts.workspace_scoped, &mut building)?;
     let first = first.clone();
     let spec = spec_static(&operation);
     let body: Block = parse_quote!({
@@ -289,25 +266,6 @@ fn rewrite_send(
     });
     method.block = body;
     Ok((operation, moved))
-}
-
-/// The name of the `generated::specs` static a rewritten `send()` passes
-/// to `crate::call` (`MESSAGE_RETRIEVE`), or `None` before the
-/// response-handling pass.
-pub(crate) fn spec_static_in(send: &syn::Block) -> Option<String> {
-    text(send)
-        .split("&crate::generated::specs::")
-        .nth(1)
-        .and_then(|rest| rest.split([',', ')']).next())
-        .filter(|name| !name.is_empty())
-        .map(str::to_string)
-}
-
-/// The name of the static in `generated::specs` that holds the facts of
-/// the operation with the method name `method`: `message_retrieve` →
-/// `MESSAGE_RETRIEVE`.
-pub(crate) fn spec_static(method: &str) -> syn::Ident {
-    quote::format_ident!("{}", method.to_uppercase())
 }
 
 /// The operation id of `let info = OperationInfo { operation_id: "…" };`.

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, ImplItem, Item, parse_quote};
 
+use super::syntax::{ShapeError, shape, spec_static, spec_static_in, text};
 use crate::adapt::OperationSpec;
-use crate::response_handling::{ShapeError, shape, spec_static, spec_static_in, text};
 use crate::rewrite_counts::Tally;
 
 /// The header progenitor adds to operations with a JSON answer, as

@@ -43,7 +43,7 @@ use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Fields, Item, parse_quote};
 
-use crate::response_handling::{ShapeError, shape, text};
+use super::syntax::{ShapeError, shape, text};
 use crate::rewrite_counts::Tally;
 
 /// What the pass rewrites for each carried model: the model (its field and

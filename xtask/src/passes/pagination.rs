@@ -15,7 +15,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::response_handling::{ShapeError, shape};
+use super::syntax::{ShapeError, shape};
 use crate::spec::{OperationRef, operations, resolve};
 
 /// Operations that look like lists but are not, with the reason.
@@ -32,7 +32,7 @@ pub enum ListShapeError {
         "{operation_id}: looks like a list ({signal}), but {problem}, so it would get no \
          `ListRequest`; give it a list's shape (a GET with `limit` and `offset` whose 200 \
          body holds one array of component schemas) or add it to `NOT_LISTS` in \
-         xtask/src/pagination.rs with the reason"
+         xtask/src/passes/pagination.rs with the reason"
     )]
     UnknownShape {
         /// The operation.
@@ -44,7 +44,7 @@ pub enum ListShapeError {
     },
     /// It is in `NOT_LISTS`, but that no longer holds.
     #[error(
-        "{operation_id}: listed in `NOT_LISTS` (xtask/src/pagination.rs), but {problem}; \
+        "{operation_id}: listed in `NOT_LISTS` (xtask/src/passes/pagination.rs), but {problem}; \
          remove it from the list"
     )]
     StaleException {
@@ -444,7 +444,7 @@ mod tests {
         let syn::Item::Mod(builder) = &file.items[0] else {
             panic!("mod builder expected")
         };
-        let text = crate::response_handling::text(builder);
+        let text = crate::passes::syntax::text(builder);
         assert!(
             text.contains("impl<'a>crate::pagination::ListRequest<'a>forMessageList<'a>"),
             "{text}"
