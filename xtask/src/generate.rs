@@ -85,6 +85,7 @@ pub fn client_source(
     operations: &[OperationSpec],
     enums: &[OpenEnum],
     path_patterns: &crate::passes::path_segments::PathPatterns,
+    secrets: &[crate::passes::secret_fields::SecretField],
 ) -> Result<GeneratedClient, GenerateError> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(adapted_spec.clone())?;
 
@@ -229,6 +230,15 @@ pub fn client_source(
         "places of the models returned and accepted back, 5 each",
         carried.clone(),
         crate::passes::unknown_fields::rewrite(&mut file, &carried)?,
+    )?);
+    // After unknown_fields: the `Debug` it writes lists `extra_fields` too.
+    let secret_models = crate::passes::secret_fields::models(&file, secrets)?;
+    counts.push(checked(
+        "secret_fields",
+        "Debug impls hide secrets",
+        "places of the models with a secret field, 2 each",
+        crate::passes::secret_fields::expected(&secret_models),
+        crate::passes::secret_fields::rewrite(&mut file, &secret_models)?,
     )?);
     // Last: the list implementations go into `mod builder`, which the
     // passes above must not rewrite.
@@ -411,6 +421,7 @@ mod tests {
             &[],
             &[],
             &Default::default(),
+            &[],
         )
         .expect_err("invalid");
         assert!(

@@ -76,6 +76,9 @@ pub enum XtaskError {
     /// The code table is malformed.
     #[error(transparent)]
     Table(#[from] codes::TableError),
+    /// The table of secret fields is malformed or names what the spec has not.
+    #[error(transparent)]
+    Secrets(#[from] passes::secret_fields::TableError),
     /// The spec is malformed.
     #[error("{file}: {source}")]
     Spec {
@@ -145,11 +148,23 @@ fn regen_outputs(root: &Path) -> Result<RegenOutputs, XtaskError> {
     examples::check_examples(&bundled).map_err(spec_error)?;
     examples::check_error_bodies(&bundled).map_err(spec_error)?;
     let adapted = adapt::adapt(&bundled).map_err(spec_error)?;
+    let secrets_path = root.join(passes::secret_fields::TABLE_PATH);
+    let secrets_table =
+        std::fs::read_to_string(&secrets_path).map_err(|source| XtaskError::Read {
+            path: passes::secret_fields::TABLE_PATH.to_string(),
+            source,
+        })?;
+    // From the bundled spec: adapting turns some properties into `$ref`s.
+    let secrets = passes::secret_fields::secret_fields(
+        &bundled,
+        &passes::secret_fields::parse_table(&secrets_table)?,
+    )?;
     let client = generate::client_source(
         &adapted.spec,
         &adapted.operations,
         &adapted.enums,
         &passes::path_segments::path_patterns(&bundled).map_err(generate::GenerateError::from)?,
+        &secrets,
     )?;
     let (cli_source, cli_test) =
         cli_commands::sources(&adapted.spec, &adapted.operations, &client.source)?;

@@ -6,8 +6,14 @@
 //! environment, then the profile `default`. The base URL and region are
 //! taken together from one layer, and so are the credentials (token, or
 //! user name and password), so that layers never mix halves of two logins.
+//!
+//! The config file may hold secrets, so an error about it names the file,
+//! the line and the key, never a value or the line's text; and a file that
+//! holds a password, token or API key is refused while other users can read
+//! it (on unix), with the `chmod` that fixes it, as ssh does for keys.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -17,16 +23,17 @@ use whispir_sandbox::Sandbox;
 use crate::cli::GlobalArgs;
 use crate::exit::{CliError, ExitClass};
 
-/// The config file: named profiles.
-#[derive(Debug, Default, Deserialize)]
+/// The config file: named profiles. No `Debug`: it holds secrets.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     profiles: BTreeMap<String, Profile>,
 }
 
-/// One profile: the same settings as the `WHISPIR_*` variables.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// One profile: the same settings as the `WHISPIR_*` variables. No
+/// `Debug`: it holds secrets.
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Profile {
     api_key: Option<String>,
@@ -44,6 +51,18 @@ type Layer = BTreeMap<&'static str, String>;
 const CREDENTIALS: [&str; 3] = ["WHISPIR_TOKEN", "WHISPIR_USERNAME", "WHISPIR_PASSWORD"];
 const LOCATION: [&str; 2] = ["WHISPIR_BASE_URL", "WHISPIR_REGION"];
 const SINGLE: [&str; 2] = ["WHISPIR_API_KEY", "WHISPIR_WORKSPACE"];
+
+impl ConfigFile {
+    /// Whether a profile sets a password, a token or an API key.
+    fn holds_secret(&self) -> bool {
+        self.profiles.values().any(|profile| {
+            [&profile.password, &profile.token, &profile.api_key]
+                .into_iter()
+                .flatten()
+                .any(|value| !value.trim().is_empty())
+        })
+    }
+}
 
 impl Profile {
     fn layer(&self) -> Layer {
@@ -103,14 +122,125 @@ pub fn config_path(global: &GlobalArgs) -> Option<PathBuf> {
 }
 
 fn read_config(path: &Path) -> Result<Option<ConfigFile>, CliError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let cannot_read = |err| CliError::io(format!("cannot read {}", path.display()), err);
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(CliError::io(format!("cannot read {}", path.display()), err)),
+        Err(err) => return Err(cannot_read(err)),
     };
-    toml::from_str(&text)
-        .map(Some)
-        .map_err(|err| CliError::usage(format!("config file {}: {err}", path.display())))
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(cannot_read)?;
+    let config = parse_config(path, &text)?;
+    if config.holds_secret() {
+        // The mode of the file that was read, not of whatever the path names now.
+        let metadata = file.metadata().map_err(cannot_read)?;
+        refuse_if_others_can_read(path, &metadata)?;
+    }
+    Ok(Some(config))
+}
+
+/// The config file's profiles, or an error naming the file, the line and
+/// (when the file is valid TOML) the key; never a value, never the line.
+fn parse_config(path: &Path, text: &str) -> Result<ConfigFile, CliError> {
+    let shown = path.display();
+    // A syntax error may sit on any line, a pasted secret too: only its number.
+    if let Err(err) = toml::from_str::<toml::Table>(text) {
+        let at = err.span().map_or_else(String::new, |span| {
+            format!(", line {}", line_number(text, span.start))
+        });
+        return Err(CliError::usage(format!(
+            "config file {shown}{at}: not valid TOML (the line is not shown: it may hold a secret)"
+        )));
+    }
+    toml::from_str::<ConfigFile>(text).map_err(|err| {
+        let (line, key) = err.span().map_or((None, None), |span| {
+            (Some(line_number(text, span.start)), key_at(text, span))
+        });
+        let line = line.map_or_else(String::new, |line| format!(", line {line}"));
+        let key = key.map_or_else(String::new, |key| format!(", key `{key}`"));
+        CliError::usage(format!(
+            "config file {shown}{line}{key}: {}",
+            what_is_wrong(err.message())
+        ))
+    })
+}
+
+/// The 1-based number of the line holding byte `offset`.
+fn line_number(text: &str, offset: usize) -> usize {
+    let before = text.as_bytes().get(..offset).unwrap_or(text.as_bytes());
+    before.iter().filter(|&&byte| byte == b'\n').count() + 1
+}
+
+/// The key on the line where a serde error's `span` starts: the table
+/// header, or the left side of the line's first `=` (a span points at an
+/// unknown key or at a value, both on their key's line). `None` for
+/// anything that might not be a bare key: a quote could hold a value.
+fn key_at(text: &str, span: std::ops::Range<usize>) -> Option<String> {
+    let start = text.get(..span.start)?.rfind('\n').map_or(0, |at| at + 1);
+    let line = text.get(start..)?.lines().next().unwrap_or("");
+    let key = if line.trim_start().starts_with('[') {
+        line.trim()
+    } else {
+        line.split_once('=')?.0.trim()
+    };
+    let key_like = |c: char| c.is_ascii_alphanumeric() || "_-.[] ".contains(c);
+    (!key.is_empty() && key.chars().all(key_like)).then(|| key.to_string())
+}
+
+/// What serde says is wrong, in words that hold no value: only what was
+/// expected (which comes from this file's types) is kept.
+fn what_is_wrong(message: &str) -> String {
+    let expected = message
+        .rsplit_once(", expected ")
+        .map_or_else(String::new, |(_, expected)| {
+            format!(", expected {expected}")
+        });
+    let problem = if message.starts_with("unknown field") {
+        "unknown key"
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        "wrong value (not shown)"
+    } else if message.starts_with("duplicate") {
+        return "the key is set twice".into();
+    } else {
+        return "not a valid setting (the value is not shown)".into();
+    };
+    format!("{problem}{expected}")
+}
+
+/// Refuses a config file holding secrets that others than its owner may
+/// read or write, with the command that fixes it (as ssh does for keys).
+#[cfg(unix)]
+fn refuse_if_others_can_read(path: &Path, metadata: &std::fs::Metadata) -> Result<(), CliError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = metadata.permissions().mode() & 0o7777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(CliError::usage(format!(
+        "config file {} holds a password, token or API key and other users can read it \
+         (mode {mode:04o}); run `chmod 600 {}` and try again",
+        path.display(),
+        shell_quoted(path)
+    )))
+}
+
+/// Windows keeps access in ACLs, which the file's own directory sets.
+#[cfg(not(unix))]
+fn refuse_if_others_can_read(_: &Path, _: &std::fs::Metadata) -> Result<(), CliError> {
+    Ok(())
+}
+
+/// `path` as a shell word: as it is when it needs no quoting, else in
+/// single quotes.
+#[cfg(unix)]
+fn shell_quoted(path: &Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// The settings, merged from every layer.
@@ -255,7 +385,7 @@ impl Connection {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -269,9 +399,99 @@ mod tests {
         assert_eq!(layer.get("WHISPIR_REGION").map(String::as_str), Some("us"));
     }
 
+    fn parse_error(text: &str) -> String {
+        match parse_config(Path::new("/home/ops/whispir.toml"), text) {
+            Ok(_) => panic!("{text:?} parsed"),
+            Err(err) => err.to_string(),
+        }
+    }
+
     #[test]
-    fn an_unknown_key_in_the_config_file_is_refused() {
-        let parsed: Result<ConfigFile, _> = toml::from_str("[profiles.a]\napikey = \"k\"\n");
-        assert!(parsed.is_err());
+    fn an_unknown_key_names_the_file_line_and_key_but_not_the_value() {
+        let shown = parse_error("[profiles.a]\nusername = \"ops\"\npasword = \"hunter2-secret\"\n");
+        assert!(
+            shown.starts_with(
+                "config file /home/ops/whispir.toml, line 3, key `pasword`: unknown key, \
+                 expected one of `api_key`, `username`, `password`"
+            ),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_key_only() {
+        let shown = parse_error("[profiles.a]\npassword = 20240607\n");
+        assert_eq!(
+            shown,
+            "config file /home/ops/whispir.toml, line 2, key `password`: \
+             wrong value (not shown), expected a string"
+        );
+        let shown = parse_error("[profiles]\na = \"hunter2-secret\"\n");
+        assert!(
+            shown.contains("line 2, key `a`: wrong value (not shown)"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn an_unknown_table_is_named_by_its_header() {
+        let shown = parse_error("[profile.prod] # token hunter2-secret\ntoken = \"t\"\n");
+        assert!(
+            shown.contains("line 1: unknown key, expected `profiles`"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let shown = parse_error("[profile.prod]\n");
+        assert!(
+            shown.contains("line 1, key `[profile.prod]`: unknown key"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_line_that_is_not_toml_is_named_by_its_number_only() {
+        // A secret pasted on a line of its own.
+        let shown = parse_error("[profiles.a]\nusername = \"ops\"\nhunter2-secret\n");
+        assert_eq!(
+            shown,
+            "config file /home/ops/whispir.toml, line 3: not valid TOML \
+             (the line is not shown: it may hold a secret)"
+        );
+        let shown = parse_error("[profiles.a]\npassword = \"hunter2-secret\n");
+        assert!(shown.contains("line 2: not valid TOML"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn a_key_that_might_hold_a_value_is_not_named() {
+        let shown = parse_error("[profiles.a]\n\"hunter2-secret\" = \"x\"\n");
+        assert!(shown.contains("line 2: unknown key"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn a_password_token_or_api_key_is_a_secret_and_a_user_name_is_not() {
+        let holds = |text: &str| toml::from_str::<ConfigFile>(text).unwrap().holds_secret();
+        assert!(holds("[profiles.a]\npassword = \"p\"\n"));
+        assert!(holds("[profiles.a]\ntoken = \"t\"\n"));
+        assert!(holds("[profiles.a]\n[profiles.b]\napi_key = \"k\"\n"));
+        assert!(!holds(
+            "[profiles.a]\nusername = \"ops\"\napi_key = \" \"\nregion = \"us\"\n"
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_chmod_to_run_quotes_a_path_the_shell_would_split() {
+        assert_eq!(
+            shell_quoted(Path::new("/home/ops/.config/whispir/config.toml")),
+            "/home/ops/.config/whispir/config.toml"
+        );
+        assert_eq!(
+            shell_quoted(Path::new("/tmp/my dir/it's.toml")),
+            r"'/tmp/my dir/it'\''s.toml'"
+        );
     }
 }

@@ -483,6 +483,7 @@ fn a_profile_of_the_config_file_overrides_the_environment() {
         ),
     )
     .unwrap();
+    support::owner_only(&config);
     let output = sandbox
         .command()
         .env("WHISPIR_CONFIG", &config)

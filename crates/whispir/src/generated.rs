@@ -858,12 +858,21 @@ pub mod types {
     }
     ///`Auth`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
     pub struct Auth {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<Links>,
+        /// A secret: `Debug` shows whether it is set, never its value (a Bearer token: whoever holds it acts as the user until it expires).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for Auth {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Auth")
+                .field("link", &self.link)
+                .field("token", &crate::redacted::Redacted(&self.token))
+                .finish()
+        }
     }
     impl Auth {
         pub fn builder() -> builder::Auth {
@@ -1061,8 +1070,9 @@ pub mod types {
     }
     ///`CallbackAuth`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone)]
     pub struct CallbackAuth {
+        /// A secret: `Debug` shows whether it is set, never its value (the key Whispir sends with every callback so that the receiver can tell it from a forgery).
         pub key: ::std::string::String,
         #[serde(rename = "type")]
         pub type_: crate::generated::enums::CallbackAuthType,
@@ -1071,6 +1081,15 @@ pub mod types {
         #[serde(flatten, serialize_with = "CallbackAuth::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
+    }
+    impl ::std::fmt::Debug for CallbackAuth {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CallbackAuth")
+                .field("key", &crate::redacted::Redacted(&self.key))
+                .field("type_", &self.type_)
+                .field("extra_fields", &self.extra_fields)
+                .finish()
+        }
     }
     impl<'de> ::serde::Deserialize<'de> for CallbackAuth {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -5318,7 +5337,7 @@ pub mod types {
     }
     ///`Key`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Default)]
     pub struct Key {
         #[serde(
             rename = "createdTime",
@@ -5337,6 +5356,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_modified_time: ::std::option::Option<::std::string::String>,
+        /// A secret: `Debug` shows whether it is set, never its value (the API key's secret, shown once when the key is created).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
@@ -5346,6 +5366,19 @@ pub mod types {
         #[serde(flatten, serialize_with = "Key::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
+    }
+    impl ::std::fmt::Debug for Key {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Key")
+                .field("created_time", &self.created_time)
+                .field("description", &self.description)
+                .field("id", &self.id)
+                .field("last_modified_time", &self.last_modified_time)
+                .field("secret", &crate::redacted::Redacted(&self.secret))
+                .field("type_", &self.type_)
+                .field("extra_fields", &self.extra_fields)
+                .finish()
+        }
     }
     impl<'de> ::serde::Deserialize<'de> for Key {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -8365,9 +8398,11 @@ pub mod types {
     }
     ///A stored file (CSV, JSON, image, …) that messages and imports can use.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone)]
     pub struct Resource {
         ///File content, base64-encoded (sent on upload only).
+        ///
+        /// A secret: `Debug` shows whether it is set, never its value (the file's content, which can hold people's data (a CSV of contacts); `writeOnly`).
         #[serde(
             rename = "derefUri",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -8388,6 +8423,19 @@ pub mod types {
         #[serde(flatten, serialize_with = "Resource::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
+    }
+    impl ::std::fmt::Debug for Resource {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Resource")
+                .field("deref_uri", &crate::redacted::Redacted(&self.deref_uri))
+                .field("id", &self.id)
+                .field("link", &self.link)
+                .field("mime_type", &self.mime_type)
+                .field("name", &self.name)
+                .field("scope", &self.scope)
+                .field("extra_fields", &self.extra_fields)
+                .finish()
+        }
     }
     impl<'de> ::serde::Deserialize<'de> for Resource {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -10044,7 +10092,7 @@ pub mod types {
     }
     ///`User`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone)]
     pub struct User {
         #[serde(
             rename = "businessUnit",
@@ -10110,6 +10158,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub other_title: ::std::option::Option<::std::string::String>,
+        /// A secret: `Debug` shows whether it is set, never its value (the new user's login password (the spec also marks it `writeOnly`)).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub password: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -10202,6 +10251,7 @@ pub mod types {
         ///How to address the user, e.g. Dr.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
+        /// A secret: `Debug` shows whether it is set, never its value (the login name, half of a Basic credential; `writeOnly`: the API never shows it back).
         #[serde(
             rename = "userName",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -10324,6 +10374,76 @@ pub mod types {
         #[serde(flatten, serialize_with = "User::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
+    }
+    impl ::std::fmt::Debug for User {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("User")
+                .field("business_unit", &self.business_unit)
+                .field("company_name", &self.company_name)
+                .field("department", &self.department)
+                .field("division", &self.division)
+                .field("first_name", &self.first_name)
+                .field("id", &self.id)
+                .field("job_title", &self.job_title)
+                .field("last_name", &self.last_name)
+                .field("link", &self.link)
+                .field("middle_name", &self.middle_name)
+                .field("nickname", &self.nickname)
+                .field("other_first_name", &self.other_first_name)
+                .field("other_last_name", &self.other_last_name)
+                .field("other_mobile", &self.other_mobile)
+                .field("other_phone1", &self.other_phone1)
+                .field("other_phone_area_code1", &self.other_phone_area_code1)
+                .field("other_title", &self.other_title)
+                .field("password", &crate::redacted::Redacted(&self.password))
+                .field("personal_address1", &self.personal_address1)
+                .field("personal_address2", &self.personal_address2)
+                .field("personal_country", &self.personal_country)
+                .field("personal_email_address1", &self.personal_email_address1)
+                .field("personal_email_address2", &self.personal_email_address2)
+                .field("personal_fax1", &self.personal_fax1)
+                .field("personal_fax_area_code1", &self.personal_fax_area_code1)
+                .field("personal_phone1", &self.personal_phone1)
+                .field("personal_phone2", &self.personal_phone2)
+                .field("personal_phone_area_code1", &self.personal_phone_area_code1)
+                .field("personal_phone_area_code2", &self.personal_phone_area_code2)
+                .field("personal_post_code", &self.personal_post_code)
+                .field("personal_state", &self.personal_state)
+                .field("personal_suburb", &self.personal_suburb)
+                .field("role1", &self.role1)
+                .field("role2", &self.role2)
+                .field("status", &self.status)
+                .field("team_name1", &self.team_name1)
+                .field("team_name2", &self.team_name2)
+                .field("timezone", &self.timezone)
+                .field("title", &self.title)
+                .field("user_name", &crate::redacted::Redacted(&self.user_name))
+                .field("work_address1", &self.work_address1)
+                .field("work_address2", &self.work_address2)
+                .field("work_country", &self.work_country)
+                .field("work_email_address1", &self.work_email_address1)
+                .field("work_email_address2", &self.work_email_address2)
+                .field("work_fax1", &self.work_fax1)
+                .field("work_fax_area_code1", &self.work_fax_area_code1)
+                .field("work_mobile_phone1", &self.work_mobile_phone1)
+                .field("work_mobile_phone2", &self.work_mobile_phone2)
+                .field("work_other_phone", &self.work_other_phone)
+                .field("work_phone1", &self.work_phone1)
+                .field("work_phone2", &self.work_phone2)
+                .field("work_phone_area_code1", &self.work_phone_area_code1)
+                .field("work_phone_area_code2", &self.work_phone_area_code2)
+                .field("work_post_code", &self.work_post_code)
+                .field("work_postal_address1", &self.work_postal_address1)
+                .field("work_postal_address2", &self.work_postal_address2)
+                .field("work_postal_post_code", &self.work_postal_post_code)
+                .field("work_postal_state", &self.work_postal_state)
+                .field("work_postal_suburb", &self.work_postal_suburb)
+                .field("work_satellite_phone", &self.work_satellite_phone)
+                .field("work_state", &self.work_state)
+                .field("work_suburb", &self.work_suburb)
+                .field("extra_fields", &self.extra_fields)
+                .finish()
+        }
     }
     impl<'de> ::serde::Deserialize<'de> for User {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -11309,10 +11429,19 @@ pub mod types {
     }
     ///`VerifyCodeCreateBody`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct VerifyCodeCreateBody {
+        /// A secret: `Debug` shows whether it is set, never its value (the one-time code the recipient entered, still valid until it is checked).
         pub code: ::std::string::String,
         pub to: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for VerifyCodeCreateBody {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("VerifyCodeCreateBody")
+                .field("code", &crate::redacted::Redacted(&self.code))
+                .field("to", &self.to)
+                .finish()
+        }
     }
     impl VerifyCodeCreateBody {
         pub fn builder() -> builder::VerifyCodeCreateBody {
@@ -11321,7 +11450,7 @@ pub mod types {
     }
     ///`Voice`
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    #[derive(::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone)]
     pub struct Voice {
         ///Text read after the key press.
         pub body: ::std::string::String,
@@ -11335,6 +11464,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<Attachments>,
         ///Conference settings, as `Pin:…,ConfCall:…,ConfAccountNo:…,ConfPinNo:…,ConfModPinNo:…`.
+        ///
+        /// A secret: `Debug` shows whether it is set, never its value (the conference settings, which hold the call's PINs (`Pin`, `ConfPinNo`, `ConfModPinNo`)).
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
         /// Fields the API sent that this version of the SDK does not
@@ -11342,6 +11473,19 @@ pub mod types {
         #[serde(flatten, serialize_with = "Voice::__serialize_extra_fields")]
         #[cfg_attr(feature = "schemars", schemars(skip))]
         pub extra_fields: crate::ExtraFields,
+    }
+    impl ::std::fmt::Debug for Voice {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Voice")
+                .field("body", &self.body)
+                .field("footer", &self.footer)
+                .field("header", &self.header)
+                .field("other", &self.other)
+                .field("resources", &self.resources)
+                .field("type_", &crate::redacted::Redacted(&self.type_))
+                .field("extra_fields", &self.extra_fields)
+                .finish()
+        }
     }
     impl<'de> ::serde::Deserialize<'de> for Voice {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
@@ -13261,7 +13405,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Auth {
             link: ::std::result::Result<
                 ::std::option::Option<super::Links>,
@@ -13271,6 +13415,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+        }
+        impl ::std::fmt::Debug for Auth {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Auth")
+                    .field("link", &self.link)
+                    .field("token", &crate::redacted::Redacted(&self.token))
+                    .finish()
+            }
         }
         impl ::std::default::Default for Auth {
             #[inline]
@@ -13569,7 +13721,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct CallbackAuth {
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
@@ -13577,6 +13729,15 @@ pub mod types {
                 ::std::string::String,
             >,
             extra_fields: crate::ExtraFields,
+        }
+        impl ::std::fmt::Debug for CallbackAuth {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CallbackAuth")
+                    .field("key", &crate::redacted::Redacted(&self.key))
+                    .field("type_", &self.type_)
+                    .field("extra_fields", &self.extra_fields)
+                    .finish()
+            }
         }
         impl ::std::default::Default for CallbackAuth {
             #[inline]
@@ -18993,7 +19154,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Key {
             created_time: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -19020,6 +19181,19 @@ pub mod types {
                 ::std::string::String,
             >,
             extra_fields: crate::ExtraFields,
+        }
+        impl ::std::fmt::Debug for Key {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Key")
+                    .field("created_time", &self.created_time)
+                    .field("description", &self.description)
+                    .field("id", &self.id)
+                    .field("last_modified_time", &self.last_modified_time)
+                    .field("secret", &crate::redacted::Redacted(&self.secret))
+                    .field("type_", &self.type_)
+                    .field("extra_fields", &self.extra_fields)
+                    .finish()
+            }
         }
         impl ::std::default::Default for Key {
             #[inline]
@@ -22564,7 +22738,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Resource {
             deref_uri: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -22588,6 +22762,19 @@ pub mod types {
                 ::std::string::String,
             >,
             extra_fields: crate::ExtraFields,
+        }
+        impl ::std::fmt::Debug for Resource {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Resource")
+                    .field("deref_uri", &crate::redacted::Redacted(&self.deref_uri))
+                    .field("id", &self.id)
+                    .field("link", &self.link)
+                    .field("mime_type", &self.mime_type)
+                    .field("name", &self.name)
+                    .field("scope", &self.scope)
+                    .field("extra_fields", &self.extra_fields)
+                    .finish()
+            }
         }
         impl ::std::default::Default for Resource {
             #[inline]
@@ -24610,7 +24797,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct User {
             business_unit: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -24865,6 +25052,76 @@ pub mod types {
                 ::std::string::String,
             >,
             extra_fields: crate::ExtraFields,
+        }
+        impl ::std::fmt::Debug for User {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("User")
+                    .field("business_unit", &self.business_unit)
+                    .field("company_name", &self.company_name)
+                    .field("department", &self.department)
+                    .field("division", &self.division)
+                    .field("first_name", &self.first_name)
+                    .field("id", &self.id)
+                    .field("job_title", &self.job_title)
+                    .field("last_name", &self.last_name)
+                    .field("link", &self.link)
+                    .field("middle_name", &self.middle_name)
+                    .field("nickname", &self.nickname)
+                    .field("other_first_name", &self.other_first_name)
+                    .field("other_last_name", &self.other_last_name)
+                    .field("other_mobile", &self.other_mobile)
+                    .field("other_phone1", &self.other_phone1)
+                    .field("other_phone_area_code1", &self.other_phone_area_code1)
+                    .field("other_title", &self.other_title)
+                    .field("password", &crate::redacted::Redacted(&self.password))
+                    .field("personal_address1", &self.personal_address1)
+                    .field("personal_address2", &self.personal_address2)
+                    .field("personal_country", &self.personal_country)
+                    .field("personal_email_address1", &self.personal_email_address1)
+                    .field("personal_email_address2", &self.personal_email_address2)
+                    .field("personal_fax1", &self.personal_fax1)
+                    .field("personal_fax_area_code1", &self.personal_fax_area_code1)
+                    .field("personal_phone1", &self.personal_phone1)
+                    .field("personal_phone2", &self.personal_phone2)
+                    .field("personal_phone_area_code1", &self.personal_phone_area_code1)
+                    .field("personal_phone_area_code2", &self.personal_phone_area_code2)
+                    .field("personal_post_code", &self.personal_post_code)
+                    .field("personal_state", &self.personal_state)
+                    .field("personal_suburb", &self.personal_suburb)
+                    .field("role1", &self.role1)
+                    .field("role2", &self.role2)
+                    .field("status", &self.status)
+                    .field("team_name1", &self.team_name1)
+                    .field("team_name2", &self.team_name2)
+                    .field("timezone", &self.timezone)
+                    .field("title", &self.title)
+                    .field("user_name", &crate::redacted::Redacted(&self.user_name))
+                    .field("work_address1", &self.work_address1)
+                    .field("work_address2", &self.work_address2)
+                    .field("work_country", &self.work_country)
+                    .field("work_email_address1", &self.work_email_address1)
+                    .field("work_email_address2", &self.work_email_address2)
+                    .field("work_fax1", &self.work_fax1)
+                    .field("work_fax_area_code1", &self.work_fax_area_code1)
+                    .field("work_mobile_phone1", &self.work_mobile_phone1)
+                    .field("work_mobile_phone2", &self.work_mobile_phone2)
+                    .field("work_other_phone", &self.work_other_phone)
+                    .field("work_phone1", &self.work_phone1)
+                    .field("work_phone2", &self.work_phone2)
+                    .field("work_phone_area_code1", &self.work_phone_area_code1)
+                    .field("work_phone_area_code2", &self.work_phone_area_code2)
+                    .field("work_post_code", &self.work_post_code)
+                    .field("work_postal_address1", &self.work_postal_address1)
+                    .field("work_postal_address2", &self.work_postal_address2)
+                    .field("work_postal_post_code", &self.work_postal_post_code)
+                    .field("work_postal_state", &self.work_postal_state)
+                    .field("work_postal_suburb", &self.work_postal_suburb)
+                    .field("work_satellite_phone", &self.work_satellite_phone)
+                    .field("work_state", &self.work_state)
+                    .field("work_suburb", &self.work_suburb)
+                    .field("extra_fields", &self.extra_fields)
+                    .finish()
+            }
         }
         impl ::std::default::Default for User {
             #[inline]
@@ -26204,10 +26461,18 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct VerifyCodeCreateBody {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
             to: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::fmt::Debug for VerifyCodeCreateBody {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("VerifyCodeCreateBody")
+                    .field("code", &crate::redacted::Redacted(&self.code))
+                    .field("to", &self.to)
+                    .finish()
+            }
         }
         impl ::std::default::Default for VerifyCodeCreateBody {
             #[inline]
@@ -26268,7 +26533,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Voice {
             body: ::std::result::Result<::std::string::String, ::std::string::String>,
             footer: ::std::result::Result<
@@ -26289,6 +26554,19 @@ pub mod types {
             >,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
             extra_fields: crate::ExtraFields,
+        }
+        impl ::std::fmt::Debug for Voice {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Voice")
+                    .field("body", &self.body)
+                    .field("footer", &self.footer)
+                    .field("header", &self.header)
+                    .field("other", &self.other)
+                    .field("resources", &self.resources)
+                    .field("type_", &crate::redacted::Redacted(&self.type_))
+                    .field("extra_fields", &self.extra_fields)
+                    .finish()
+            }
         }
         impl ::std::default::Default for Voice {
             #[inline]

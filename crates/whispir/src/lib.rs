@@ -50,6 +50,7 @@ pub mod operations;
 pub mod pagination;
 pub mod rate_limit;
 pub mod recipients;
+mod redacted;
 mod redirect;
 mod replay;
 pub mod response;

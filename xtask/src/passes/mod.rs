@@ -32,5 +32,8 @@ pub mod request_building;
 /// Every `send()`: the response handling replaced by a call into
 /// `crates/whispir/src/call.rs`.
 pub mod response_handling;
+/// `Debug` of models and builders with a secret field: set or not, never
+/// the value.
+pub mod secret_fields;
 /// Fields a model does not declare, kept.
 pub mod unknown_fields;

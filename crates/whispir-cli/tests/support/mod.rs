@@ -9,6 +9,18 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+/// Makes `path` readable by its owner only, as the CLI requires of a
+/// config file that holds secrets.
+pub fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// The `whispir` binary under test.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_whispir"))
