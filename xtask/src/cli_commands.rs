@@ -26,6 +26,7 @@ const TAKEN_FLAGS: &[&str] = &[
     "config",
     "help",
     "json",
+    "output",
     "password",
     "profile",
     "region",

@@ -4,15 +4,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::output::Format;
+use crate::global::GlobalArgs;
 
 /// The Whispir messaging API from the terminal: send messages, follow
 /// their delivery, manage contacts, receive callbacks and send to a whole
 /// CSV file, resuming safely after a crash.
 ///
-/// Credentials come from flags, then the profile named by `--profile`
-/// (or `WHISPIR_PROFILE`), then the `WHISPIR_*` environment variables,
-/// then the profile `default` of the config file.
+/// The account's settings come from one place, whole: the profile named
+/// by `--profile` (or `WHISPIR_PROFILE`); else the `WHISPIR_*` environment
+/// when it sets an API key or a login; else the profile `default` of the
+/// config file (`whispir profile add`). Flags override single settings.
 #[derive(Debug, Parser)]
 #[command(name = "whispir", version, propagate_version = true)]
 pub struct Cli {
@@ -22,69 +23,6 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Options every command takes: each command's help lists them under
-/// their own heading, after the command's own.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
-    /// A profile of the config file (`[profiles.NAME]`); also `WHISPIR_PROFILE`.
-    #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// The config file (default: `whispir/config.toml` in the platform's
-    /// config directory); also `WHISPIR_CONFIG`.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// The API's base URL (`WHISPIR_BASE_URL`).
-    #[arg(long, global = true, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// The region: au, ap, ap1, nz, us, it, education (`WHISPIR_REGION`).
-    #[arg(long, global = true)]
-    pub region: Option<String>,
-    /// The workspace to act in (`WHISPIR_WORKSPACE`); without it, the
-    /// company's default workspace.
-    #[arg(long, global = true, value_name = "ID")]
-    pub workspace: Option<String>,
-    /// The API key (`WHISPIR_API_KEY`; prefer it or a profile: flags show in `ps`).
-    #[arg(long, global = true, value_name = "KEY")]
-    pub api_key: Option<String>,
-    /// The user name (`WHISPIR_USERNAME`).
-    #[arg(long, global = true)]
-    pub username: Option<String>,
-    /// The password (`WHISPIR_PASSWORD`; prefer it or a profile).
-    #[arg(long, global = true)]
-    pub password: Option<String>,
-    /// A bearer token instead of user name and password (`WHISPIR_TOKEN`).
-    #[arg(long, global = true)]
-    pub token: Option<String>,
-    /// Run against an offline Whispir started inside this process (its
-    /// data lives as long as the command).
-    #[arg(long, global = true)]
-    pub sandbox: bool,
-    /// Print JSON (one object, or one JSON line per item of a list): the
-    /// same as `--output json`.
-    #[arg(long, global = true, conflicts_with = "output")]
-    pub json: bool,
-    /// How to print: `text` (aligned on a terminal, tab-separated in a
-    /// pipe), `json` (as --json) or `csv` (a header row, then one row per
-    /// item; a single result is one row).
-    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
-    pub output: Option<Format>,
-    /// Show the SDK's tracing on stderr and errors with their whole chain.
-    #[arg(long, short, global = true)]
-    pub verbose: bool,
-}
-
-impl GlobalArgs {
-    /// The format asked for: `--output`, else `--json`, else text.
-    pub fn format(&self) -> Format {
-        match (self.output, self.json) {
-            (Some(format), _) => format,
-            (None, true) => Format::Json,
-            (None, false) => Format::Text,
-        }
-    }
 }
 
 /// The subcommands.
@@ -107,6 +45,9 @@ pub enum Command {
     /// Send one message per row of a CSV file, with a journal that survives crashes.
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// Save, show and list the config file's profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Call any operation of the API; its answer is printed as JSON.
     #[command(subcommand)]
     Api(crate::generated::ApiCommand),
@@ -117,6 +58,30 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `whispir profile …`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Save the settings given by flags and `WHISPIR_*` variables as a
+    /// profile, in a file only you can read. Give secrets through the
+    /// environment (WHISPIR_API_KEY, WHISPIR_PASSWORD or WHISPIR_TOKEN):
+    /// a flag shows in `ps` and in the shell's history.
+    Add {
+        /// The profile's name (letters, digits, `-`, `_`); `default` is
+        /// used when no other is chosen.
+        name: String,
+        /// Replace a profile of that name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show a profile's settings (secrets only as "(set)").
+    Show {
+        /// The profile (default: --profile, WHISPIR_PROFILE, or `default`).
+        name: Option<String>,
+    },
+    /// List the profiles.
+    List,
 }
 
 /// `whispir send …`

@@ -1,11 +1,14 @@
 //! Where a command's client comes from: flags, a profile of the config
 //! file, the `WHISPIR_*` environment variables, or an embedded sandbox.
 //!
-//! Each setting is looked up in layers, the first that has it wins:
-//! flags, the profile chosen with `--profile` (or `WHISPIR_PROFILE`), the
-//! environment, then the profile `default`. The base URL and region are
-//! taken together from one layer, and so are the credentials (token, or
-//! user name and password), so that layers never mix halves of two logins.
+//! The account's settings come from one place, whole: the profile chosen
+//! with `--profile` (or `WHISPIR_PROFILE`); else the `WHISPIR_*`
+//! environment when it sets an API key or a login; else the profile
+//! `default`. Nothing is taken from the others (a `WHISPIR_*` variable a
+//! profile leaves aside is named on stderr), so one login never travels
+//! with another account's API key or workspace. Flags override single
+//! settings of that place; the login (a token, or a user name and
+//! password) and the location (base URL or region) are each replaced whole.
 //!
 //! The config file may hold secrets, so an error about it names the file,
 //! the line and the key, never a value or the line's text; and a file that
@@ -20,8 +23,8 @@ use serde::Deserialize;
 use whispir::{Client, Plan};
 use whispir_sandbox::Sandbox;
 
-use crate::cli::GlobalArgs;
 use crate::exit::{CliError, ExitClass};
+use crate::global::GlobalArgs;
 
 /// The config file: named profiles. No `Debug`: it holds secrets.
 #[derive(Default, Deserialize)]
@@ -46,11 +49,79 @@ struct Profile {
 }
 
 /// One layer of settings, by `WHISPIR_*` variable name.
-type Layer = BTreeMap<&'static str, String>;
+pub type Layer = BTreeMap<&'static str, String>;
 
+/// Each setting of a profile: its key in the config file, the variable it
+/// stands for, and whether it is a secret (never printed).
+pub const PROFILE_KEYS: [(&str, &str, bool); 7] = [
+    ("api_key", "WHISPIR_API_KEY", true),
+    ("username", "WHISPIR_USERNAME", false),
+    ("password", "WHISPIR_PASSWORD", true),
+    ("token", "WHISPIR_TOKEN", true),
+    ("base_url", "WHISPIR_BASE_URL", false),
+    ("region", "WHISPIR_REGION", false),
+    ("workspace", "WHISPIR_WORKSPACE", false),
+];
+
+/// The profiles of the config file at `path`, by name, each as a layer;
+/// none when there is no file. Checked as every command checks it: errors
+/// show no value, and a file holding a secret must be the owner's alone.
+pub fn profiles(path: &Path) -> Result<BTreeMap<String, Layer>, CliError> {
+    Ok(read_config(path)?
+        .map(|file| {
+            file.profiles
+                .iter()
+                .map(|(name, profile)| (name.clone(), profile.layer()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The settings the flags and the `WHISPIR_*` environment give, each
+/// flag over its variable (what `whispir profile add` saves: the operator
+/// puts one account together on purpose, secrets in the environment and
+/// the rest as flags).
+pub fn given_settings(global: &GlobalArgs) -> Layer {
+    let mut settings = env_layer();
+    settings.extend(flag_layer(global));
+    settings
+}
+
+/// The login: a token, or a user name and password; replaced whole.
 const CREDENTIALS: [&str; 3] = ["WHISPIR_TOKEN", "WHISPIR_USERNAME", "WHISPIR_PASSWORD"];
+/// Where the API is; replaced whole.
 const LOCATION: [&str; 2] = ["WHISPIR_BASE_URL", "WHISPIR_REGION"];
+/// Settings a flag replaces one by one.
 const SINGLE: [&str; 2] = ["WHISPIR_API_KEY", "WHISPIR_WORKSPACE"];
+/// What makes the environment the place the settings come from: an API
+/// key or a login.
+const ACCOUNT: [&str; 4] = [
+    "WHISPIR_API_KEY",
+    "WHISPIR_TOKEN",
+    "WHISPIR_USERNAME",
+    "WHISPIR_PASSWORD",
+];
+
+/// `base` with `flags` over it: the login and the location each whole,
+/// the API key and the workspace one by one.
+fn over(flags: Layer, mut base: Layer) -> Layer {
+    for group in [&CREDENTIALS[..], &LOCATION[..]] {
+        if group.iter().any(|name| flags.contains_key(name)) {
+            for name in group {
+                match flags.get(name) {
+                    Some(value) => base.insert(name, value.clone()),
+                    None => base.remove(name),
+                };
+            }
+        }
+    }
+    for name in SINGLE {
+        if let Some(value) = flags.get(name) {
+            base.insert(name, value.clone());
+        }
+    }
+    base
+}
 
 impl ConfigFile {
     /// Whether a profile sets a password, a token or an API key.
@@ -251,7 +322,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Merges flags, the chosen profile, the environment and the default profile.
+    /// The settings of one place (the chosen profile, the environment or
+    /// the profile `default`), with the flags over them.
     pub fn load(global: &GlobalArgs) -> Result<Self, CliError> {
         let path = config_path(global);
         let file = match &path {
@@ -263,45 +335,49 @@ impl Settings {
                 .ok()
                 .filter(|p| !p.is_empty())
         });
+        let shown = path
+            .as_deref()
+            .map_or_else(|| "no config file".into(), |p| p.display().to_string());
         let profile = |name: &str| {
             file.as_ref()
                 .and_then(|file| file.profiles.get(name))
                 .map(Profile::layer)
         };
-        let mut layers = vec![flag_layer(global)];
-        if let Some(name) = &chosen {
-            let shown = path
-                .as_deref()
-                .map_or_else(|| "no config file".into(), |p| p.display().to_string());
-            layers.push(profile(name).ok_or_else(|| {
-                CliError::usage(format!(
-                    "profile {name:?} is not in {shown}: add a [profiles.{name}] table"
-                ))
-            })?);
-        }
-        layers.push(env_layer());
-        layers.push(profile("default").unwrap_or_default());
-        let mut values = Layer::new();
-        for group in [&CREDENTIALS[..], &LOCATION[..]] {
-            if let Some(layer) = layers
-                .iter()
-                .find(|layer| group.iter().any(|name| layer.contains_key(name)))
-            {
-                for name in group {
-                    if let Some(value) = layer.get(name) {
-                        values.insert(name, value.clone());
-                    }
-                }
+        let environment = env_layer();
+        let (base, place) = match &chosen {
+            Some(name) => {
+                let layer = profile(name).ok_or_else(|| {
+                    CliError::usage(format!(
+                        "profile {name:?} is not in {shown}: add it with `whispir profile add {name}`"
+                    ))
+                })?;
+                (layer, Some(format!("profile {name:?} of {shown}")))
+            }
+            None if ACCOUNT.iter().any(|name| environment.contains_key(name)) => {
+                (environment.clone(), None)
+            }
+            None => match profile("default") {
+                Some(layer) => (layer, Some(format!("profile \"default\" of {shown}"))),
+                None => (environment.clone(), None),
+            },
+        };
+        if let Some(place) = &place {
+            let unused: Vec<&str> = environment.keys().copied().collect();
+            if !unused.is_empty() {
+                eprintln!(
+                    "note: {} {} set but not used: the settings come from {place} (flags override single settings)",
+                    unused.join(", "),
+                    if unused.len() == 1 { "is" } else { "are" }
+                );
             }
         }
-        for name in SINGLE {
-            if let Some(value) = layers.iter().find_map(|layer| layer.get(name)) {
-                values.insert(name, value.clone());
-            }
-        }
+        let values = over(flag_layer(global), base);
         let sources = match &path {
-            Some(path) => format!("flags, the environment or a profile in {}", path.display()),
-            None => "flags or the environment".into(),
+            Some(path) => format!(
+                "flags, the WHISPIR_* environment or a profile in {} (`whispir profile add`)",
+                path.display()
+            ),
+            None => "flags or the WHISPIR_* environment".into(),
         };
         Ok(Settings { values, sources })
     }

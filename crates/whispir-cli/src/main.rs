@@ -9,6 +9,7 @@ mod config;
 mod exit;
 #[rustfmt::skip]
 mod generated;
+mod global;
 mod input;
 mod output;
 

@@ -128,11 +128,23 @@ fn a_config_file_without_secrets_may_be_readable_by_others() {
     )
     .unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
-    // The credentials come from the environment.
+    // The credentials come from flags: a profile is taken whole, so the
+    // environment's would not be mixed into it.
     let output = sandbox
         .command()
         .env("WHISPIR_CONFIG", &config)
-        .args(["--profile", "prod", "messages", "list"])
+        .args([
+            "--profile",
+            "prod",
+            "--api-key",
+            &sandbox.api_key,
+            "--username",
+            &sandbox.username,
+            "--password",
+            &sandbox.password,
+            "messages",
+            "list",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::{BulkCommand, BulkSendArgs, GlobalArgs, Resolution};
+use crate::cli::{BulkCommand, BulkSendArgs, Resolution};
 use crate::config::Connection;
 use crate::exit::{CliError, ExitClass};
+use crate::global::GlobalArgs;
 use crate::output::Output;
 use journal::{Header, Journal, RowState};
 

@@ -4,6 +4,7 @@ pub mod api;
 mod callbacks;
 mod contacts;
 mod messages;
+mod profile;
 mod sandbox;
 mod send;
 
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<ExitClass, CliError> {
         Command::Callbacks(command) => callbacks::run(out, command).await,
         Command::Bulk(command) => crate::bulk::run(&cli.global, out, command).await,
         Command::Sandbox(args) => sandbox::run(out, args).await,
+        Command::Profile(command) => profile::run(&cli.global, out, command),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "whispir", &mut std::io::stdout());

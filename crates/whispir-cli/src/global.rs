@@ -1,0 +1,71 @@
+//! The options every command takes: how to print, and where the client's
+//! settings come from (`config.rs` reads them).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::output::Format;
+
+/// Options every command takes: each command's help lists them under
+/// their own heading, after the command's own.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// A profile of the config file (`[profiles.NAME]`); also `WHISPIR_PROFILE`.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The config file (default: `whispir/config.toml` in the platform's
+    /// config directory); also `WHISPIR_CONFIG`.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The API's base URL (`WHISPIR_BASE_URL`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The region: au, ap, ap1, nz, us, it, education (`WHISPIR_REGION`).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// The workspace to act in (`WHISPIR_WORKSPACE`); without it, the
+    /// company's default workspace.
+    #[arg(long, global = true, value_name = "ID")]
+    pub workspace: Option<String>,
+    /// The API key (`WHISPIR_API_KEY`; prefer it or a profile: flags show in `ps`).
+    #[arg(long, global = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// The user name (`WHISPIR_USERNAME`).
+    #[arg(long, global = true)]
+    pub username: Option<String>,
+    /// The password (`WHISPIR_PASSWORD`; prefer it or a profile).
+    #[arg(long, global = true)]
+    pub password: Option<String>,
+    /// A bearer token instead of user name and password (`WHISPIR_TOKEN`).
+    #[arg(long, global = true)]
+    pub token: Option<String>,
+    /// Run against an offline Whispir started inside this process (its
+    /// data lives as long as the command).
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Print JSON (one object, or one JSON line per item of a list): the
+    /// same as `--output json`.
+    #[arg(long, global = true, conflicts_with = "output")]
+    pub json: bool,
+    /// How to print: `text` (aligned on a terminal, tab-separated in a
+    /// pipe), `json` (as --json) or `csv` (a header row, then one row per
+    /// item; a single result is one row).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Show the SDK's tracing on stderr and errors with their whole chain.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+impl GlobalArgs {
+    /// The format asked for: `--output`, else `--json`, else text.
+    pub fn format(&self) -> Format {
+        match (self.output, self.json) {
+            (Some(format), _) => format,
+            (None, true) => Format::Json,
+            (None, false) => Format::Text,
+        }
+    }
+}
