@@ -208,17 +208,27 @@ impl RedisDedup {
         key
     }
 
+    /// Runs one script within the timeout. A connection that dropped
+    /// (Redis restarted since the last callback) is tried once more: the
+    /// connection manager reconnects, and each script may run twice with
+    /// the same arguments to the same effect.
     async fn run<T: redis::FromRedisValue>(
         &self,
         invocation: &redis::ScriptInvocation<'_>,
     ) -> Result<T, StoreUnavailable> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
         let mut connection = self.connection()?;
-        tokio::time::timeout(self.timeout, invocation.invoke_async(&mut connection))
-            .await
-            .map_err(|_| {
-                StoreUnavailable::new(format_args!("no answer within {:?}", self.timeout))
-            })?
-            .map_err(StoreUnavailable::new)
+        let answer = tokio::time::timeout_at(deadline, async {
+            match invocation.invoke_async(&mut connection).await {
+                Err(error) if error.is_connection_dropped() || error.is_io_error() => {
+                    invocation.invoke_async(&mut connection).await
+                }
+                answer => answer,
+            }
+        })
+        .await
+        .map_err(|_| StoreUnavailable::new(format_args!("no answer within {:?}", self.timeout)))?;
+        answer.map_err(StoreUnavailable::new)
     }
 
     /// The connection, made on first use (it needs a Tokio runtime).

@@ -210,3 +210,34 @@ fn an_unusable_url_is_refused_at_once() {
     let error = RedisDedup::new("http://127.0.0.1/", "orders").expect_err("not redis");
     assert!(error.to_string().contains("redis://"), "{error}");
 }
+
+#[tokio::test]
+async fn each_script_run_again_after_a_lost_answer_has_the_same_effect() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = replica(&server);
+    let key = store.key(&reply("Y"));
+    let ticket = ClaimTicket {
+        event: EventRef::Redis(key.clone().into()),
+        token: 7,
+    };
+    let mut claim = CLAIM.key(&key);
+    claim.arg(token_text(7)).arg(60_000);
+    for _ in 0..2 {
+        let answer: Vec<i64> = store.run(&claim).await.expect("claim");
+        assert_eq!(answer, [0, 0], "this token's claim is claimed again");
+    }
+    // Another token finds it held.
+    assert!(matches!(
+        store.claim(&reply("Y")).await.expect("claim"),
+        Claim::InProgress { .. }
+    ));
+    store.done(&ticket).await.expect("done");
+    store.done(&ticket).await.expect("done again");
+    store
+        .release(&ticket)
+        .await
+        .expect("a release after done frees nothing");
+    assert_eq!(store.claim(&reply("Y")).await.expect("claim"), Claim::Done);
+}
