@@ -173,12 +173,17 @@ impl RedisDedup {
         invocation
             .arg(token_text(ticket.token))
             .arg(millis(self.remember_done));
-        let outran: i64 = self.run(&invocation).await?;
-        if outran != 0 {
-            tracing::warn!(
+        let held: i64 = self.run(&invocation).await?;
+        match held {
+            0 => {}
+            2 => tracing::warn!(
                 lease = ?self.lease,
-                "a callback handler outlasted its lease: another replica may have acted on the event too; lengthen the lease"
-            );
+                "another handler acted on this callback too: one outlasted its lease; lengthen the lease"
+            ),
+            _ => tracing::warn!(
+                lease = ?self.lease,
+                "a callback handler outlasted its lease: another replica may be acting on the event too; lengthen the lease"
+            ),
         }
         Ok(())
     }
