@@ -7,13 +7,14 @@
 //!
 //! Run with `cargo run -p whispir-examples --example receive_callbacks`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::sync::mpsc;
 use whispir::CallbackSetup;
-use whispir::callbacks::{AuthMode, Callback, CallbackKey, CallbackKind, Deduplicator};
+use whispir::callbacks::{
+    AuthMode, Callback, CallbackKey, CallbackKind, DEFAULT_REMEMBER_DONE, Deduplicator,
+};
 use whispir::types::Message;
 use whispir_sandbox::{FAILING_NUMBER, Sandbox};
 
@@ -31,23 +32,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("http://{}/whispir/callbacks", listener.local_addr()?);
 
     // One description: registered with Whispir, and the receiver for it.
+    // Whispir retries for up to a day: the receiver acts once per event.
     let receiver =
         CallbackSetup::new("orders", &url, AuthMode::HttpHeader, CallbackKey::new(KEY)?)?
             .failures_to("ops@example.com")
+            .dedup(Deduplicator::new(10_000, DEFAULT_REMEMBER_DONE))
             .register(client)
             .await?;
-    // Whispir retries for up to a day: remember events a little longer.
-    let seen = Arc::new(Deduplicator::new(10_000, Duration::from_secs(25 * 3600)));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let service = receiver.into_service(move |callback: Callback| {
-        let seen = Arc::clone(&seen);
         let done = done_tx.clone();
         async move {
-            if seen.first_time(&callback) {
-                print_callback(&callback);
-            } else {
-                println!("retry of {}: already handled", callback.message_id);
-            }
+            print_callback(&callback);
             done.send(()).map_err(|_| "the example has finished")
         }
     });

@@ -68,6 +68,7 @@ pub fn hex_id(name: &str) -> String {
     name.bytes().map(|byte| format!("{byte:02X}")).collect()
 }
 
+pub mod callback_replicas;
 pub mod faulty_server;
 pub mod shared_quota;
 

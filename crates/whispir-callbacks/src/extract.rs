@@ -20,6 +20,44 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A handler written with the extractor acts once per event through the
+//! receiver's store ([`Receiver::with_dedup`]) with
+//! [`DedupStore::act_once`](crate::DedupStore::act_once), whose
+//! [`Outcome`](crate::Outcome) is the answer (200, 500 or 503):
+//!
+//! ```no_run
+//! use axum::{Router, extract::State, routing::post};
+//! use whispir_callbacks::{
+//!     AuthMode, CallbackKey, DEFAULT_REMEMBER_DONE, Deduplicator, Outcome, Receiver,
+//!     WhispirCallback,
+//! };
+//!
+//! async fn on_callback(
+//!     State(receiver): State<Receiver>,
+//!     WhispirCallback(callback): WhispirCallback,
+//! ) -> Outcome<std::io::Error> {
+//!     let Some(store) = receiver.dedup() else {
+//!         return Outcome::Acted;
+//!     };
+//!     store
+//!         .act_once(callback, |callback| async move {
+//!             println!("{:?} for {}", callback.kind(), callback.message_id);
+//!             Ok(())
+//!         })
+//!         .await
+//! }
+//!
+//! # fn main() -> Result<(), whispir_callbacks::KeyError> {
+//! let receiver = Receiver::new(AuthMode::HttpHeader, CallbackKey::new("s3cret-key")?)?
+//!     .with_dedup(Deduplicator::new(10_000, DEFAULT_REMEMBER_DONE));
+//! let app: Router = Router::new()
+//!     .route("/whispir/callbacks", post(on_callback))
+//!     .with_state(receiver);
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
 
 use axum_core::extract::{FromRef, FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};

@@ -31,8 +31,11 @@
 //!   callback's key; several keys may be accepted at once, for rotation.
 //! - [`CallbackService`] (a `tower::Service`) and, with the `axum` feature,
 //!   the [`WhispirCallback`] extractor mount a receiver in one line.
-//! - [`Deduplicator`] lets a handler act once on a callback that Whispir
-//!   sends again.
+//! - [`Deduplicator`] (one process) and `RedisDedup` (replicas sharing a
+//!   Redis, feature `redis`) let a handler act once on a callback that
+//!   Whispir sends again: [`Receiver::with_dedup`] puts one in front of
+//!   the handler of [`CallbackService`], and [`DedupStore::act_once`] in
+//!   front of any handler.
 //! - [`CallbackError`] says why a request was refused and what to answer.
 //!
 //! Nothing here panics on what a request carries, and every read is
@@ -82,7 +85,12 @@ pub use auth::{
     AcceptedKey, AuthMode, CALLBACK_KEY_HEADER, CallbackKey, KeyError, MAX_KEY_BYTES,
     QUERY_PARAMETER, UnknownAuthMode,
 };
-pub use dedup::Deduplicator;
+pub use dedup::{
+    Claim, ClaimTicket, DEFAULT_LEASE, DEFAULT_REMEMBER_DONE, DedupStore, Deduplicator, Outcome,
+    StoreUnavailable, WhenStoreUnavailable,
+};
+#[cfg(feature = "redis")]
+pub use dedup::{DEFAULT_STORE_TIMEOUT, InvalidRedisUrl, RedisDedup};
 pub use error::CallbackError;
 #[cfg(feature = "axum")]
 pub use extract::WhispirCallback;

@@ -11,6 +11,7 @@ use http_body::Body;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::auth::{AcceptedKey, AuthMode, CallbackKey, KeyError, is_authorised};
+use crate::dedup::DedupStore;
 use crate::error::CallbackError;
 use crate::payload::Callback;
 use crate::xml;
@@ -87,6 +88,7 @@ pub struct Receiver {
     accepted: Arc<[AcceptedKey]>,
     max_body_bytes: usize,
     body_timeout: Duration,
+    dedup: Option<DedupStore>,
 }
 
 impl Receiver {
@@ -101,6 +103,7 @@ impl Receiver {
             accepted: Arc::from(vec![AcceptedKey::checked(mode, key)?]),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            dedup: None,
         })
     }
 
@@ -124,6 +127,21 @@ impl Receiver {
     pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
         self
+    }
+
+    /// Acts once per event through `store`: the service of
+    /// [`into_service`](Self::into_service) claims each callback in it
+    /// before calling the handler (see [`DedupStore::act_once`]). A
+    /// [`Deduplicator`](crate::Deduplicator) for one process, a
+    /// `RedisDedup` (feature `redis`) for replicas.
+    pub fn with_dedup(mut self, store: impl Into<DedupStore>) -> Self {
+        self.dedup = Some(store.into());
+        self
+    }
+
+    /// The de-duplication store, if one was given.
+    pub fn dedup(&self) -> Option<&DedupStore> {
+        self.dedup.as_ref()
     }
 
     /// The largest body accepted, in bytes.

@@ -32,12 +32,16 @@ use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
 
+use crate::dedup::Outcome;
 use crate::payload::Callback;
 use crate::receiver::Receiver;
 
 /// Answers callback requests: a verified, parsed callback is handed to the
 /// handler and answered 200 (or 500 if the handler fails, so that Whispir,
 /// with retries enabled, sends it again); a refused one gets its 4xx.
+/// With a store ([`Receiver::with_dedup`]) the handler runs once per
+/// event, and the answer is [`Outcome::status`]'s (503 while another
+/// delivery of the event is being handled).
 /// `GET` and `HEAD` answer 200 with no check, because Whispir probes the
 /// URL with a `GET` when the callback is registered and the answer carries
 /// nothing.
@@ -109,6 +113,22 @@ where
                     return Ok(error.to_response());
                 }
             };
+            if let Some(store) = receiver.dedup() {
+                // The failure as text: the handler's error need not be
+                // `Send`, and the claim is released after it came.
+                let outcome = store
+                    .act_once(callback, |callback| async move {
+                        handler(callback).await.map_err(|error| error.to_string())
+                    })
+                    .await;
+                if let Outcome::Failed(error) = &outcome {
+                    tracing::warn!(
+                        %error,
+                        "the callback handler failed; answering 500 so that Whispir retries"
+                    );
+                }
+                return Ok(outcome.to_response());
+            }
             let message_id = callback.message_id.clone();
             match handler(callback).await {
                 Ok(()) => Ok(empty(StatusCode::OK)),

@@ -296,7 +296,33 @@ pub enum CallbacksCommand {
         /// The key (or set `WHISPIR_CALLBACK_KEY`, which stays out of `ps`).
         #[arg(long)]
         key: Option<String>,
+        /// Act once per event across replicas and restarts: a Redis URL
+        /// (`redis://[user:password@]host[:port][/db]`; or set
+        /// `WHISPIR_CALLBACK_DEDUP`, which stays out of `ps`). A retry of a
+        /// callback printed before is answered 200 and not printed.
+        #[arg(long, env = "WHISPIR_CALLBACK_DEDUP", hide_env_values = true)]
+        dedup: Option<String>,
+        /// The namespace of the Redis keys: replicas of one service share it.
+        #[arg(long, default_value = "callbacks", requires = "dedup")]
+        dedup_namespace: String,
+        /// Seconds a replica holds a callback it is handling before another
+        /// may take it over.
+        #[arg(long, default_value_t = 120.0, requires = "dedup")]
+        dedup_lease: f64,
+        /// What to do while Redis cannot be reached.
+        #[arg(long, value_enum, default_value_t = DedupUnavailable::Refuse, requires = "dedup")]
+        when_dedup_unavailable: DedupUnavailable,
     },
+}
+
+/// What `callbacks listen --dedup` does while Redis cannot be reached.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DedupUnavailable {
+    /// Answer 503, so that Whispir retries later: nothing printed twice.
+    Refuse,
+    /// Print the callback anyway (a warning on stderr): a retry that
+    /// reaches another replica may be printed again.
+    Act,
 }
 
 /// `whispir bulk …`

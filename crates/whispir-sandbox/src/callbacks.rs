@@ -2,7 +2,6 @@
 //! auth mode, each attempt recorded as a callback call.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -136,8 +135,9 @@ pub(crate) async fn notify(state: &Arc<AppState>, callback: Option<&str>, event:
     deliver(state, &record, &event).await;
 }
 
-/// POSTs an event to a callback's URL, retrying when it says so, and
-/// records the outcome as a callback call.
+/// POSTs an event to a callback's URL, retrying when it says so (to the
+/// retry URLs of [`CallbackRetries`](crate::CallbackRetries) if any), and
+/// records the outcome, with the URL last tried, as a callback call.
 async fn deliver(state: &Arc<AppState>, callback: &Record, event: &CallbackEvent) {
     let config = &callback.value;
     let url = config
@@ -165,15 +165,16 @@ async fn deliver(state: &Arc<AppState>, callback: &Record, event: &CallbackEvent
     } else {
         (payload.to_string(), "application/json")
     };
-    let attempts = if retries { 3 } else { 1 };
+    let schedule = &state.callback_retries;
+    let attempts = if retries { schedule.attempts.max(1) } else { 1 };
     let mut outcome = (0u16, String::from("not attempted"));
+    let mut attempted_url = url.as_str();
     for attempt in 0..attempts {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
-        }
+        tokio::time::sleep(schedule.delay_before(attempt)).await;
+        attempted_url = schedule.url_for(attempt, &url);
         let mut request = state
             .http
-            .post(&url)
+            .post(attempted_url)
             .header("content-type", content_type)
             .body(body.clone());
         request = match mode {
@@ -217,7 +218,7 @@ async fn deliver(state: &Arc<AppState>, callback: &Record, event: &CallbackEvent
         "callback": {
             "id": callback.id,
             "name": config.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or("callback"),
-            "url": recordable_url(&url),
+            "url": recordable_url(attempted_url),
             "attemptedDate": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "statusCode": outcome.0,
             "statusMessage": if outcome.1.is_empty() { "-".to_string() } else { outcome.1 },
@@ -285,6 +286,7 @@ pub(crate) fn call_update(call: &Call<'_>) -> Result<Answer, ApiFailure> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn a_reply_payload_has_whispirs_fields() {
@@ -304,6 +306,37 @@ mod tests {
         assert_eq!(payload["responseMessage"]["channel"], "SMS");
         assert_eq!(payload["responseMessage"]["content"], "Yes");
         assert_eq!(payload["customParameters"]["order"], "42");
+    }
+
+    #[test]
+    fn retries_go_to_the_retry_urls_in_turn_and_start_over() {
+        let retries = crate::CallbackRetries {
+            attempts: 5,
+            interval_millis: Some(50),
+            retry_urls: vec!["http://b/".into(), "http://c/".into()],
+        };
+        let urls: Vec<&str> = (0..5).map(|n| retries.url_for(n, "http://a/")).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://a/",
+                "http://b/",
+                "http://c/",
+                "http://b/",
+                "http://c/"
+            ]
+        );
+        assert_eq!(retries.delay_before(0), Duration::ZERO);
+        assert_eq!(retries.delay_before(3), Duration::from_millis(50));
+    }
+
+    #[test]
+    fn by_default_retries_go_to_the_callbacks_url_twice_within_a_second_and_a_half() {
+        let retries = crate::CallbackRetries::default();
+        assert_eq!(retries.attempts, 3);
+        assert_eq!(retries.url_for(2, "http://a/"), "http://a/");
+        assert_eq!(retries.delay_before(1), Duration::from_millis(400));
+        assert_eq!(retries.delay_before(2), Duration::from_millis(800));
     }
 
     #[test]

@@ -88,6 +88,56 @@ impl MessageBehaviour {
     }
 }
 
+/// How the sandbox retries a callback post that was not answered 2xx, for
+/// callbacks registered with `retriesEnabled` (Whispir retries about
+/// every five minutes for a day; the sandbox, by default, twice within
+/// a second and a half).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallbackRetries {
+    /// Posts in all, the first included (default 3; at least 1).
+    pub attempts: u32,
+    /// Milliseconds between two posts; unset, 400 before the first retry
+    /// and twice as long before each next one.
+    pub interval_millis: Option<u64>,
+    /// Where the retries go, in turn: the first retry to the first URL, the
+    /// second to the second, starting over after the last; each carries the
+    /// callback's key as its auth type says. Empty (the default): the
+    /// callback's own URL. For tests of services with several replicas: a
+    /// retry that reaches another replica than the first post.
+    pub retry_urls: Vec<String>,
+}
+
+impl Default for CallbackRetries {
+    fn default() -> Self {
+        CallbackRetries {
+            attempts: 3,
+            interval_millis: None,
+            retry_urls: Vec::new(),
+        }
+    }
+}
+
+impl CallbackRetries {
+    /// How long to wait before post `attempt` (0 is the first post).
+    pub fn delay_before(&self, attempt: u32) -> Duration {
+        match (attempt, self.interval_millis) {
+            (0, _) => Duration::ZERO,
+            (_, Some(interval)) => Duration::from_millis(interval),
+            (_, None) => Duration::from_millis(200u64 << attempt.min(20)),
+        }
+    }
+
+    /// Where post `attempt` goes (0 is the first post, to `url`).
+    pub fn url_for<'a>(&'a self, attempt: u32, url: &'a str) -> &'a str {
+        if attempt == 0 || self.retry_urls.is_empty() {
+            return url;
+        }
+        let turn = (attempt as usize - 1) % self.retry_urls.len();
+        &self.retry_urls[turn]
+    }
+}
+
 /// Bounds on what clients can make the sandbox hold, so that a test that
 /// runs long, or a client that misbehaves, cannot exhaust its memory or
 /// file descriptors.
@@ -154,6 +204,8 @@ pub struct SandboxConfig {
     pub faults: Vec<FaultRule>,
     /// Bounds on connections, idle time, tokens and what is recorded.
     pub limits: Limits,
+    /// How callback posts are retried.
+    pub callback_retries: CallbackRetries,
 }
 
 /// Why a config or data file cannot be used.

@@ -151,8 +151,8 @@ mod store;
 mod xml;
 
 pub use config::{
-    ConfigError, FAILING_NUMBER, Limits, MessageBehaviour, OverQuota, Quota, SandboxConfig,
-    SandboxCredentials,
+    CallbackRetries, ConfigError, FAILING_NUMBER, Limits, MessageBehaviour, OverQuota, Quota,
+    SandboxConfig, SandboxCredentials,
 };
 pub use data::{DEMO_WORKSPACE_ID, DataError};
 pub use faults::{

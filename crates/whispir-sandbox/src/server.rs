@@ -14,7 +14,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::config::{ConfigError, Limits, OverQuota, Quota, SandboxConfig, SandboxCredentials};
+use crate::config::{
+    CallbackRetries, ConfigError, Limits, OverQuota, Quota, SandboxConfig, SandboxCredentials,
+};
 use crate::faults::FaultRule;
 use crate::pipeline::{self, Connection};
 use crate::recorded::{RecordedRequest, SentMessage};
@@ -138,6 +140,13 @@ impl SandboxBuilder {
     /// calls, requests and sent messages (see [`Limits`] for the defaults).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.config.limits = limits;
+        self
+    }
+
+    /// How callback posts are retried: how many, how far apart, and to
+    /// which URLs (see [`CallbackRetries`]).
+    pub fn callback_retries(mut self, retries: CallbackRetries) -> Self {
+        self.config.callback_retries = retries;
         self
     }
 

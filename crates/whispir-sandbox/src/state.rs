@@ -6,7 +6,7 @@ use tokio::task::AbortHandle;
 
 use crate::auth::Gate;
 use crate::bounded::{BoundedLog, BoundedMap};
-use crate::config::{Limits, MessageBehaviour, SandboxConfig};
+use crate::config::{CallbackRetries, Limits, MessageBehaviour, SandboxConfig};
 use crate::data::{self, DataError};
 use crate::faults::FaultTable;
 use crate::messages::Delivery;
@@ -50,6 +50,8 @@ pub(crate) struct AppState {
     pub messages: MessageBehaviour,
     /// Bounds on what clients can make the sandbox hold.
     pub limits: Limits,
+    /// How callback posts are retried.
+    pub callback_retries: CallbackRetries,
     /// The life of each sent message, by message id: as many as the
     /// store keeps messages.
     pub deliveries: Mutex<BoundedMap<Delivery>>,
@@ -106,6 +108,7 @@ impl AppState {
             faults: FaultTable::new(config.faults.clone()),
             messages: config.messages.clone(),
             limits: config.limits,
+            callback_retries: config.callback_retries.clone(),
             deliveries: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             otp_codes: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             sent: Mutex::new(BoundedLog::new(config.limits.max_sent_messages)),

@@ -2,7 +2,7 @@
 //! model Whispir is sent and the [`Receiver`] that accepts what Whispir
 //! then posts can never disagree on the key or where it travels.
 
-use whispir_callbacks::{AuthMode, CallbackKey, KeyError, Receiver};
+use whispir_callbacks::{AuthMode, CallbackKey, DedupStore, KeyError, Receiver};
 
 use crate::enums::{
     CallbackAuthType, CallbackCallbacksReply, CallbackCallbacksUndeliverable, CallbackContentType,
@@ -53,6 +53,7 @@ pub struct CallbackSetup {
     retries: bool,
     remove_html: bool,
     failures_to: String,
+    dedup: Option<DedupStore>,
 }
 
 impl CallbackSetup {
@@ -78,6 +79,7 @@ impl CallbackSetup {
             retries: true,
             remove_html: false,
             failures_to: String::new(),
+            dedup: None,
         })
     }
 
@@ -94,7 +96,8 @@ impl CallbackSetup {
     }
 
     /// Whether Whispir retries a post the receiver did not accept
-    /// (default: yes; the receiver's `Deduplicator` skips repeats).
+    /// (default: yes; give the receiver a store with
+    /// [`dedup`](Self::dedup) to act once per event).
     pub fn retries(mut self, wanted: bool) -> Self {
         self.retries = wanted;
         self
@@ -114,9 +117,23 @@ impl CallbackSetup {
         self
     }
 
-    /// The receiver that accepts this callback's posts.
+    /// Where the receiver keeps its claims, so that its service acts once
+    /// per event: a [`Deduplicator`](whispir_callbacks::Deduplicator) for
+    /// one process, a `RedisDedup` (feature `redis`) for replicas (see
+    /// [`Receiver::with_dedup`]).
+    pub fn dedup(mut self, store: impl Into<DedupStore>) -> Self {
+        self.dedup = Some(store.into());
+        self
+    }
+
+    /// The receiver that accepts this callback's posts, with the
+    /// [`dedup`](Self::dedup) store if one was given.
     pub fn receiver(&self) -> Result<Receiver, KeyError> {
-        Receiver::new(self.mode, self.key.clone())
+        let receiver = Receiver::new(self.mode, self.key.clone())?;
+        Ok(match &self.dedup {
+            Some(store) => receiver.with_dedup(store.clone()),
+            None => receiver,
+        })
     }
 
     /// The model `callback_create` sends (it carries the key: never log
@@ -238,6 +255,23 @@ mod tests {
         assert_eq!(model["retriesEnabled"], true);
         assert_eq!(model["email"], "ops@example.com");
         assert_eq!(setup.receiver().expect("receiver").accepted_keys().len(), 1);
+        assert!(setup.receiver().expect("receiver").dedup().is_none());
+    }
+
+    #[test]
+    fn the_receiver_carries_the_dedup_store() {
+        let setup = CallbackSetup::new(
+            "orders",
+            "https://example.com/cb",
+            AuthMode::HttpHeader,
+            key(),
+        )
+        .expect("a valid setup")
+        .dedup(whispir_callbacks::Deduplicator::new(
+            10,
+            whispir_callbacks::DEFAULT_REMEMBER_DONE,
+        ));
+        assert!(setup.receiver().expect("receiver").dedup().is_some());
     }
 
     #[tokio::test]

@@ -1,110 +1,71 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::*;
 use crate::receiver::{BodyFormat, parse_body};
 
-fn reply(message_id: &str, mobile: &str, at: &str, content: &str) -> Callback {
-    let body = serde_json::json!({
-        "messageid": message_id,
-        "from": {"mobile": mobile},
-        "responseMessage": {"channel": "SMS", "acknowledged": at, "content": content},
-    });
-    parse_body(BodyFormat::Json, body.to_string().as_bytes()).expect("parses")
+fn reply() -> Callback {
+    let body = br#"{"messageid":"M1","from":{"mobile":"+61400000001"},"responseMessage":{"channel":"SMS","acknowledged":"01/02/24 10:00","content":"Y"}}"#;
+    parse_body(BodyFormat::Json, body).expect("parses")
 }
 
-const HOUR: Duration = Duration::from_secs(3600);
-
-#[test]
-fn a_retry_is_seen_once() {
-    let seen = Deduplicator::new(10, HOUR);
-    let callback = reply("M1", "+61400000001", "01/02/24 10:00", "Y");
-    assert!(seen.first_time(&callback));
-    assert!(!seen.first_time(&callback.clone()));
-    assert_eq!(seen.len(), 1);
+fn store() -> DedupStore {
+    Deduplicator::new(10, DEFAULT_REMEMBER_DONE).into()
 }
 
-#[test]
-fn different_events_on_one_message_are_each_new() {
-    let seen = Deduplicator::new(10, HOUR);
-    assert!(seen.first_time(&reply("M1", "+61400000001", "01/02/24 10:00", "Y")));
-    assert!(
-        seen.first_time(&reply("M1", "+61400000002", "01/02/24 10:00", "Y")),
-        "another recipient"
-    );
-    assert!(
-        seen.first_time(&reply("M1", "+61400000001", "01/02/24 10:05", "N")),
-        "a second reply"
-    );
-    assert!(
-        seen.first_time(&reply("M2", "+61400000001", "01/02/24 10:00", "Y")),
-        "another message"
-    );
-    let mut failed = reply("M1", "+61400000001", "01/02/24 10:00", "Y");
-    if let Some(message) = failed.response_message.as_mut() {
-        message.acknowledged = None;
-        message.undeliverable = Some("01/02/24 10:00".into());
-    }
-    assert!(seen.first_time(&failed), "a failure is another status");
-    assert_eq!(seen.len(), 5);
-}
-
-#[test]
-fn an_event_is_new_again_after_the_ttl() {
-    let seen = Deduplicator::new(10, HOUR);
-    let callback = reply("M1", "+61400000001", "t", "Y");
-    let start = Instant::now();
-    assert!(seen.first_time_at(&callback, start));
-    assert!(!seen.first_time_at(&callback, start + HOUR - Duration::from_secs(1)));
-    assert!(seen.first_time_at(&callback, start + HOUR));
-}
-
-#[test]
-fn memory_is_bounded_by_capacity_oldest_forgotten_first() {
-    let seen = Deduplicator::new(3, HOUR);
-    let events: Vec<Callback> = (0..5)
-        .map(|i| reply(&format!("M{i}"), "+61400000001", "t", "Y"))
-        .collect();
-    for event in &events {
-        assert!(seen.first_time(event));
-    }
-    assert_eq!(seen.len(), 3);
-    assert!(!seen.first_time(&events[4]));
-    assert!(!seen.first_time(&events[2]));
-    assert!(seen.first_time(&events[0]), "the oldest was forgotten");
-    assert_eq!(seen.len(), 3);
-}
-
-#[test]
-fn a_capacity_of_zero_still_remembers_one() {
-    let seen = Deduplicator::new(0, HOUR);
-    let callback = reply("M1", "+61400000001", "t", "Y");
-    assert!(seen.first_time(&callback));
-    assert!(!seen.first_time(&callback));
-}
-
-#[test]
-fn forget_lets_the_next_delivery_in() {
-    let seen = Deduplicator::new(10, HOUR);
-    let callback = reply("M1", "+61400000001", "t", "Y");
-    assert!(seen.first_time(&callback));
-    seen.forget(&callback);
-    assert!(seen.is_empty());
-    assert!(seen.first_time(&callback));
-}
-
-#[test]
-fn the_same_reply_to_two_sends_with_different_custom_parameters_is_new_each_time() {
-    let seen = Deduplicator::new(10, HOUR);
-    let to_send = |order: &str| {
-        let mut callback = reply("M1", "+61400000001", "01/02/24 10:00", "Y");
-        callback
-            .custom_parameters
-            .insert("orderId".into(), order.into());
-        callback
+#[tokio::test]
+async fn act_once_calls_the_handler_once_and_answers_the_retry_200() {
+    let store = store();
+    let calls = AtomicUsize::new(0);
+    let handler = |_| async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Ok::<(), &str>(())
     };
-    assert!(seen.first_time(&to_send("ORD-1")));
-    assert!(
-        seen.first_time(&to_send("ORD-2")),
-        "another send's reply, not a retry"
-    );
-    assert!(!seen.first_time(&to_send("ORD-1")), "a retry of the first");
-    assert_eq!(seen.len(), 2);
+    let first = store.act_once(reply(), handler).await;
+    assert!(matches!(first, Outcome::Acted));
+    assert_eq!(first.status(), StatusCode::OK);
+    let retry = store.act_once(reply(), handler).await;
+    assert!(matches!(retry, Outcome::AlreadyDone));
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failed_handler_is_answered_500_and_its_retry_is_acted_on() {
+    let store = store();
+    let failed = store
+        .act_once(reply(), |_| async { Err("the database is down") })
+        .await;
+    assert!(matches!(failed, Outcome::Failed("the database is down")));
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let retry = store
+        .act_once(reply(), |_| async { Ok::<(), &str>(()) })
+        .await;
+    assert!(matches!(retry, Outcome::Acted), "{retry:?}");
+}
+
+#[tokio::test]
+async fn a_delivery_while_another_is_handled_is_answered_503_with_retry_after() {
+    let store = store();
+    let Ok(Claim::Claimed(_held)) = store.claim(&reply()).await else {
+        panic!("the first delivery claims the event");
+    };
+    let second = store
+        .act_once(reply(), |_| async {
+            panic!("the handler must not run while another delivery holds the event");
+            #[allow(unreachable_code)]
+            Ok::<(), &str>(())
+        })
+        .await;
+    assert!(matches!(second, Outcome::InProgress { .. }), "{second:?}");
+    let response = second.to_response();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "120");
+}
+
+#[test]
+fn a_refusal_for_an_unavailable_store_is_503() {
+    let refused: Outcome<()> = Outcome::Refused(StoreUnavailable::new("connection refused"));
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.to_response().headers()[header::RETRY_AFTER], "1");
+    assert_eq!(Outcome::<()>::ActedWithoutDedup.status(), StatusCode::OK);
 }

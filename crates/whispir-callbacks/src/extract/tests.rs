@@ -33,3 +33,23 @@ async fn the_rejection_is_the_errors_response() {
     let response = error.into_response();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_handler_acting_through_a_store_answers_with_the_outcome() {
+    let store = crate::DedupStore::from(crate::Deduplicator::new(10, crate::DEFAULT_REMEMBER_DONE));
+    let receiver = receiver().with_dedup(store);
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let WhispirCallback(callback) =
+            WhispirCallback::from_request(request("/cb?auth=k3y"), &receiver)
+                .await
+                .expect("extracted");
+        let store = receiver.dedup().expect("a store");
+        let outcome = store
+            .act_once(callback, |_| async { Ok::<(), &str>(()) })
+            .await;
+        answers.push(format!("{outcome:?}"));
+        assert_eq!(outcome.into_response().status(), StatusCode::OK);
+    }
+    assert_eq!(answers, ["Acted", "AlreadyDone"]);
+}

@@ -102,3 +102,52 @@ async fn other_methods_answer_405_with_allow() {
         Some(&b"GET, HEAD, POST"[..])
     );
 }
+
+/// A service acting once through a store, whose handler fails while
+/// `failing` says so, and the callbacks it was handed.
+fn deduplicated(
+    failing: Arc<std::sync::atomic::AtomicBool>,
+) -> (CallbackService<impl Fn(Callback) -> Outcome + Clone>, Seen) {
+    let seen: Seen = Arc::default();
+    let record = Arc::clone(&seen);
+    let receiver = Receiver::new(AuthMode::BearerToken, CallbackKey::new("k3y").expect("key"))
+        .expect("receiver")
+        .with_dedup(crate::Deduplicator::new(10, crate::DEFAULT_REMEMBER_DONE));
+    let service = receiver.into_service(move |callback: Callback| {
+        record.lock().expect("lock").push(callback);
+        std::future::ready(if failing.load(std::sync::atomic::Ordering::SeqCst) {
+            Err("downstream is down")
+        } else {
+            Ok(())
+        })
+    });
+    (service, seen)
+}
+
+#[tokio::test]
+async fn with_a_store_a_retry_is_answered_200_without_calling_the_handler() {
+    let (mut service, seen) = deduplicated(Arc::default());
+    for _ in 0..3 {
+        let response = service.call(post("Bearer k3y")).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn with_a_store_a_failed_callback_is_acted_on_when_retried() {
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (mut service, seen) = deduplicated(Arc::clone(&failing));
+    let response = service.call(post("Bearer k3y")).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let response = service.call(post("Bearer k3y")).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = service.call(post("Bearer k3y")).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        seen.lock().expect("lock").len(),
+        2,
+        "the failure and the retry"
+    );
+}

@@ -1,15 +1,19 @@
 //! `whispir callbacks listen`: receives Whispir's callbacks, checks their
 //! key with `whispir::callbacks::Receiver` and prints each verified one as
-//! a JSON line on stdout (rejections go to stderr).
+//! a JSON line on stdout (rejections go to stderr). With `--dedup URL`,
+//! replicas sharing that Redis print each event once (`RedisDedup`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse as _, Response};
-use whispir::callbacks::{AuthMode, CallbackKey, Receiver};
+use whispir::callbacks::{
+    AuthMode, Callback, CallbackKey, Outcome, Receiver, RedisDedup, WhenStoreUnavailable,
+};
 
-use crate::cli::{CallbackMode, CallbacksCommand};
+use crate::cli::{CallbackMode, CallbacksCommand, DedupUnavailable};
 use crate::exit::{CliError, ExitClass};
 use crate::output::{Output, print_lines};
 
@@ -20,6 +24,10 @@ pub async fn run(_out: Output, command: CallbacksCommand) -> Result<ExitClass, C
         host,
         mode,
         key,
+        dedup,
+        dedup_namespace,
+        dedup_lease,
+        when_dedup_unavailable,
     } = command;
     let key = key
         .or_else(|| std::env::var("WHISPIR_CALLBACK_KEY").ok())
@@ -34,8 +42,26 @@ pub async fn run(_out: Output, command: CallbacksCommand) -> Result<ExitClass, C
         CallbackMode::Bearer => AuthMode::BearerToken,
     };
     let key = CallbackKey::new(key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
-    let receiver =
+    let mut receiver =
         Receiver::new(mode, key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
+    if let Some(url) = dedup.filter(|url| !url.is_empty()) {
+        let lease = Duration::try_from_secs_f64(dedup_lease)
+            .ok()
+            .filter(|lease| !lease.is_zero())
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "--dedup-lease: {dedup_lease} is not a positive number of seconds"
+                ))
+            })?;
+        let store = RedisDedup::new(&url, &dedup_namespace)
+            .map_err(|err| CliError::usage(format!("--dedup: {err}")))?
+            .lease(lease)
+            .when_unavailable(match when_dedup_unavailable {
+                DedupUnavailable::Refuse => WhenStoreUnavailable::Refuse,
+                DedupUnavailable::Act => WhenStoreUnavailable::ActWithoutDedup,
+            });
+        receiver = receiver.with_dedup(store);
+    }
     let app = axum::Router::new()
         .fallback(receive)
         .with_state(Arc::new(receiver));
@@ -56,21 +82,48 @@ pub async fn run(_out: Output, command: CallbacksCommand) -> Result<ExitClass, C
 }
 
 async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
-    match receiver.receive(request).await {
-        Ok(callback) => {
-            match serde_json::to_string(&callback) {
-                Ok(line) => {
-                    if let Err(err) = print_lines([line]) {
-                        eprintln!("whispir: {err}");
-                    }
-                }
-                Err(err) => eprintln!("whispir: cannot print a callback: {err}"),
-            }
-            axum::http::StatusCode::OK.into_response()
-        }
+    let callback = match receiver.receive(request).await {
+        Ok(callback) => callback,
         Err(err) => {
             eprintln!("whispir: callback refused: {err}");
-            err.to_response().map(axum::body::Body::new)
+            return err.to_response().map(axum::body::Body::new);
         }
+    };
+    let Some(store) = receiver.dedup() else {
+        return match print_callback(&callback) {
+            Ok(()) => axum::http::StatusCode::OK.into_response(),
+            Err(err) => {
+                eprintln!("whispir: {err}");
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        };
+    };
+    let message_id = callback.message_id.clone();
+    let outcome = store
+        .act_once(
+            callback,
+            |callback| async move { print_callback(&callback) },
+        )
+        .await;
+    match &outcome {
+        Outcome::Failed(err) => eprintln!("whispir: {err}"),
+        Outcome::Refused(err) => {
+            eprintln!("whispir: callback for {message_id} refused (503) until Redis answers: {err}")
+        }
+        Outcome::ActedWithoutDedup => eprintln!(
+            "whispir: warning: printed the callback for {message_id} without de-duplication: Redis cannot be reached"
+        ),
+        Outcome::InProgress { .. } => eprintln!(
+            "whispir: callback for {message_id} is being handled by another replica: answered 503"
+        ),
+        Outcome::Acted | Outcome::AlreadyDone => {}
     }
+    outcome.into_response()
+}
+
+/// The handler: one JSON line on stdout.
+fn print_callback(callback: &Callback) -> Result<(), String> {
+    let line =
+        serde_json::to_string(callback).map_err(|err| format!("cannot print a callback: {err}"))?;
+    print_lines([line]).map_err(|err| err.to_string())
 }
