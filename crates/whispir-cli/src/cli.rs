@@ -22,8 +22,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
-#[derive(Debug, Args)]
+/// Options every command takes. `Debug` shows whether a credential is
+/// set, never its value.
+#[derive(Args)]
 pub struct GlobalArgs {
     /// A profile of the config file (`[profiles.NAME]`); also `WHISPIR_PROFILE`.
     #[arg(long, global = true, value_name = "NAME")]
@@ -64,6 +65,26 @@ pub struct GlobalArgs {
     /// Show the SDK's tracing on stderr and errors with their whole chain.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("GlobalArgs")
+            .field("profile", &self.profile)
+            .field("config", &self.config)
+            .field("base_url", &self.base_url)
+            .field("region", &self.region)
+            .field("workspace", &self.workspace)
+            .field("api_key", &set(&self.api_key))
+            .field("username", &self.username)
+            .field("password", &set(&self.password))
+            .field("token", &set(&self.token))
+            .field("sandbox", &self.sandbox)
+            .field("json", &self.json)
+            .field("verbose", &self.verbose)
+            .finish()
+    }
 }
 
 /// The subcommands.
@@ -400,4 +421,34 @@ pub struct SandboxArgs {
     /// Make every delivered recipient reply with this text.
     #[arg(long)]
     pub auto_reply: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn debug_of_the_options_shows_a_credential_as_set_never_its_value() {
+        let cli = Cli::try_parse_from([
+            "whispir",
+            "--password",
+            "hunter2-pw",
+            "--token",
+            "hunter2-token",
+            "--api-key",
+            "hunter2-key",
+            "--username",
+            "ops",
+            "messages",
+            "list",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("password: Some(\"<redacted>\")"), "{shown}");
+        assert!(shown.contains("username: Some(\"ops\")"), "{shown}");
+    }
 }
