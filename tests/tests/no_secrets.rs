@@ -380,6 +380,60 @@ mod secret_fields {
         }
     }
 
+    fn user(user_name: Option<&str>) -> types::User {
+        types::User::builder()
+            .first_name("Ada")
+            .last_name("Lovelace")
+            .work_country("Australia")
+            .timezone("Australia/Melbourne")
+            .user_name(user_name.map(str::to_string))
+            .password(SENTINEL)
+            .try_into()
+            .unwrap()
+    }
+
+    fn assert_clean(err: &whispir::Error) {
+        let shown = format!("{err}\n{err:#}\n{err:?}\n{err:#?}");
+        assert!(!shown.contains(SENTINEL), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn a_body_refused_before_sending_or_by_the_api_shows_no_secret_field() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(
+                json!({ "errorSummary": "Bad Request", "errorText": "password too weak" }),
+            ))
+            .mount(&server)
+            .await;
+        let client = whispir_tests::mock_client(&server.uri());
+        // No user name: refused by the client, naming the field only.
+        let err = whispir_tests::expect_error(client.user_create().body(user(None)).send().await);
+        assert!(err.to_string().contains("user_name"), "{err}");
+        assert_clean(&err);
+        assert!(
+            server
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty()
+        );
+        // Sent (the password on the wire) and refused by the API.
+        let err =
+            whispir_tests::expect_error(client.user_create().body(user(Some("ada"))).send().await);
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
+        assert_clean(&err);
+        let sent = server.received_requests().await.unwrap_or_default();
+        assert!(
+            sent.iter()
+                .any(|request| String::from_utf8_lossy(&request.body).contains(SENTINEL)),
+            "the password is sent"
+        );
+    }
+
     #[test]
     fn a_secret_shows_whether_it_is_set() {
         let user = types::User::builder()
