@@ -431,3 +431,33 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub quiet: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn debug_of_the_options_shows_a_credential_as_set_never_its_value() {
+        let cli = Cli::try_parse_from([
+            "whispir",
+            "--password",
+            "hunter2-pw",
+            "--token",
+            "hunter2-token",
+            "--api-key",
+            "hunter2-key",
+            "--username",
+            "ops",
+            "messages",
+            "list",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("password: Some(\"<redacted>\")"), "{shown}");
+        assert!(shown.contains("username: Some(\"ops\")"), "{shown}");
+    }
+}

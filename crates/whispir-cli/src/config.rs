@@ -288,7 +288,7 @@ fn refuse_if_others_can_read(path: &Path, metadata: &std::fs::Metadata) -> Resul
         return Ok(());
     }
     Err(CliError::usage(format!(
-        "config file {} holds a password, token or API key and other users can read it \
+        "config file {} holds a password, token or API key and other users can read or change it \
          (mode {mode:04o}); run `chmod 600 {}` and try again",
         path.display(),
         shell_quoted(path)

@@ -8,8 +8,9 @@ use clap::Args;
 use crate::output::Format;
 
 /// Options every command takes: each command's help lists them under
-/// their own heading, after the command's own.
-#[derive(Debug, Args)]
+/// their own heading, after the command's own. `Debug` shows whether a
+/// credential is set, never its value.
+#[derive(Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// A profile of the config file (`[profiles.NAME]`); also `WHISPIR_PROFILE`.
@@ -67,5 +68,26 @@ impl GlobalArgs {
             (None, true) => Format::Json,
             (None, false) => Format::Text,
         }
+    }
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("GlobalArgs")
+            .field("profile", &self.profile)
+            .field("config", &self.config)
+            .field("base_url", &self.base_url)
+            .field("region", &self.region)
+            .field("workspace", &self.workspace)
+            .field("api_key", &set(&self.api_key))
+            .field("username", &self.username)
+            .field("password", &set(&self.password))
+            .field("token", &set(&self.token))
+            .field("sandbox", &self.sandbox)
+            .field("json", &self.json)
+            .field("output", &self.output)
+            .field("verbose", &self.verbose)
+            .finish()
     }
 }

@@ -88,7 +88,7 @@ fn a_config_file_with_a_password_that_others_can_read_is_refused_until_chmod_600
         ),
     )
     .unwrap();
-    for mode in [0o644, 0o640, 0o604, 0o660] {
+    for mode in [0o644, 0o640, 0o604, 0o620, 0o666] {
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).unwrap();
         let output = run_with(&config);
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -96,7 +96,7 @@ fn a_config_file_with_a_password_that_others_can_read_is_refused_until_chmod_600
         let shown = stderr(&output);
         assert!(
             shown.contains(&format!(
-                "config file {path} holds a password, token or API key and other users can read it \
+                "config file {path} holds a password, token or API key and other users can read or change it \
                  (mode {mode:04o}); run `chmod 600 {path}`",
                 path = config.display()
             )),

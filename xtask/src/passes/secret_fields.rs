@@ -53,12 +53,26 @@ pub struct Row {
     pub why: String,
 }
 
-/// A problem with the table, by line (0: the file as a whole).
+/// Problems with the table, by line (0: the file as a whole).
 #[derive(Debug, thiserror::Error)]
-#[error("{TABLE_PATH}: {}", .problems.iter().map(|(line, problem)| if *line == 0 { problem.clone() } else { format!("line {line}: {problem}") }).collect::<Vec<_>>().join("; "))]
 pub struct TableError {
     /// `(line, problem)`, in line order.
     pub problems: Vec<(usize, String)>,
+}
+
+/// `openapi/secret-fields.md: line 3: …; line 5: …`.
+impl std::fmt::Display for TableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let problems: Vec<String> = self
+            .problems
+            .iter()
+            .map(|(line, problem)| match line {
+                0 => problem.clone(),
+                line => format!("line {line}: {problem}"),
+            })
+            .collect();
+        write!(f, "{TABLE_PATH}: {}", problems.join("; "))
+    }
 }
 
 /// Why a field is a secret.
