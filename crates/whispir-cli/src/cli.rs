@@ -400,4 +400,12 @@ pub struct SandboxArgs {
     /// Make every delivered recipient reply with this text.
     #[arg(long)]
     pub auto_reply: Option<String>,
+    /// Milliseconds before an accepted message shows in the message list
+    /// (Whispir accepts a message for processing and lists it later).
+    #[arg(long, value_name = "MS")]
+    pub processing_delay_ms: Option<u64>,
+    /// Seconds the sandbox's clock runs ahead of the machine's: new
+    /// messages are dated by it and the message list's 7-day window ends at it.
+    #[arg(long, value_name = "SECS")]
+    pub clock_ahead_secs: Option<u64>,
 }
