@@ -48,7 +48,7 @@ fn a_csv_with_bad_rows_names_each_and_sends_nothing() {
     let sandbox = SandboxProcess::start();
     std::fs::write(
         sandbox.path("bad.csv"),
-        "to,name\n,Ava\nxyz,Ben\n61400000001,\n",
+        "to,name\n,Ava\n+61 400 000 002,Ben\n61400000001,\n",
     )
     .unwrap();
     let output = sandbox
