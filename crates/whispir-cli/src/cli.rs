@@ -376,9 +376,11 @@ pub struct BulkSendArgs {
     /// The account's plan, in requests per second (`WHISPIR_PLAN`).
     #[arg(long, value_enum, env = "WHISPIR_PLAN", default_value = "5")]
     pub plan: PlanName,
-    /// Before reconciling rows whose send was cut off, wait until their
-    /// send started at least this long ago, so that the API lists them.
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    /// Before reconciling rows whose send may have happened (cut off by a
+    /// crash, or answered without saying), wait until their request began
+    /// at least this long ago: Whispir accepts a message for processing
+    /// and lists it later, so a shorter wait could miss it.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub settle: u64,
 }
 
