@@ -13,8 +13,11 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
 use support::{bin, write_csv};
 use whispir_sandbox::{Fault, FaultRule, Sandbox};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// `whispir ARGS` in `dir` against `sandbox`, credentials from the
 /// environment (`extra` adds or overrides variables).
@@ -291,4 +294,145 @@ async fn the_csv_check_is_the_sdks_and_a_fixed_csv_resumes_its_journal() {
         stderr(&changed)
     );
     assert_each_once(&sandbox, 3);
+}
+
+/// FNV-1a, 64 bits, as the journal writes its digests.
+fn fnv(parts: &[&[u8]]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.iter().flat_map(|part| part.iter()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+const MESSAGE_MEDIA: &str = "application/vnd.whispir.message-v1+json";
+
+fn has_date_criteria(request: &Request) -> bool {
+    request
+        .url
+        .query_pairs()
+        .filter(|(name, _)| name.starts_with("criteria"))
+        .count()
+        == 4
+}
+
+fn offset_of(request: &Request) -> usize {
+    request
+        .url
+        .query_pairs()
+        .find(|(name, _)| name == "offset")
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One page of 20 messages, `createdTime`s in no order, from `offset` of
+/// `total`.
+fn unsorted_page(offset: usize, total: usize, label_at: Option<(usize, &str)>) -> Value {
+    let now = chrono::Utc::now().timestamp_millis();
+    let messages: Vec<Value> = (offset..(offset + 20).min(total))
+        .map(|i| {
+            let label = match label_at {
+                Some((at, label)) if at == i => label.to_string(),
+                _ => format!("other-{i}"),
+            };
+            json!({
+                "to": "61400000001", "subject": "s", "label": label,
+                "createdTime": now - i64::try_from((i * 7919) % 3600).unwrap() * 1000,
+            })
+        })
+        .collect();
+    json!({
+        "messages": messages,
+        "status": format!("{} to {} of {total}", offset + 1, (offset + 20).min(total)),
+        "link": if offset + 20 < total { json!([{"uri": "next", "rel": "next", "method": "GET"}]) } else { json!([]) },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsorted_listing_is_read_over_the_date_range_only() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "to,text\n61400020000,One\n61400020001,Two\n61400020002,Three\n";
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    let id = "0123456789ab";
+    // Row 2 was answered without a verdict, row 3 was cut off by a crash,
+    // both two minutes ago; row 4 never started.
+    let at = chrono::Utc::now().timestamp_millis() - 120_000;
+    let journal = format!(
+        "whispir-bulk-journal 1 id={id} created={at} digest={} rows=3 base={} user=ops workspace=- sandbox=no\n\
+         sending 2 {at} {}\nuncertain 2\nsending 3 {at} {}\n",
+        fnv(&[csv.as_bytes(), b"\0", b"\0no template"]),
+        server.uri(),
+        fnv(&[b"61400020000", b"\0", b"One"]),
+        fnv(&[b"61400020001", b"\0", b"Two"]),
+    );
+    std::fs::write(dir.path().join("r.journal"), journal).unwrap();
+    // Over the date range: 60 messages in no order, row 2's among them.
+    let label = format!("bulk-{id}-2");
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .and(has_date_criteria)
+        .respond_with(move |request: &Request| {
+            let offset = offset_of(request);
+            if offset >= 60 {
+                return ResponseTemplate::new(200)
+                    .set_body_raw(r#"{"status": "No records found"}"#, MESSAGE_MEDIA);
+            }
+            let page = unsorted_page(offset, 60, Some((47, label.as_str())));
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), MESSAGE_MEDIA)
+        })
+        .expect(1..=4)
+        .mount(&server)
+        .await;
+    // Without a range the list would never end.
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .and(|request: &Request| !has_date_criteria(request))
+        .respond_with(|request: &Request| {
+            let page = unsorted_page(offset_of(request), usize::MAX / 2, None);
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), MESSAGE_MEDIA)
+        })
+        .expect(0)
+        .mount(&server)
+        .await;
+    let location = format!("{}/messages/ABCDEF0123456789ABCD", server.uri());
+    Mock::given(method("POST"))
+        .and(path("/messages"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("location", location.as_str())
+                .set_body_raw(
+                    r#""Your request has been accepted for processing""#,
+                    MESSAGE_MEDIA,
+                ),
+        )
+        .expect(2)
+        .mount(&server)
+        .await;
+    let run = tokio::task::spawn_blocking({
+        let dir = dir.path().to_path_buf();
+        let base = server.uri();
+        move || {
+            std::process::Command::new(bin())
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("WHISPIR_CONFIG", dir.join("none.toml"))
+                .env("WHISPIR_BASE_URL", base)
+                .env("WHISPIR_USERNAME", "ops")
+                .env("WHISPIR_PASSWORD", "pw")
+                .env("WHISPIR_API_KEY", "key")
+                .current_dir(&dir)
+                .args(["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let journal = std::fs::read_to_string(dir.path().join("r.journal")).unwrap();
+    assert!(journal.contains("reconciled 2 sent"), "{journal}");
+    assert!(journal.contains("reconciled 3 absent"), "{journal}");
+    server.verify().await;
 }
