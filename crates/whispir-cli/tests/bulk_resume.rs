@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::{bin, write_csv};
-use whispir_sandbox::{Fault, FaultRule, Sandbox};
+use whispir_sandbox::{Fault, FaultRule, Quota, Sandbox};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -435,4 +435,23 @@ async fn an_unsorted_listing_is_read_over_the_date_range_only() {
     assert!(journal.contains("reconciled 2 sent"), "{journal}");
     assert!(journal.contains("reconciled 3 absent"), "{journal}");
     server.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_quota_exits_6_and_the_rest_waits_for_the_next_run() {
+    let sandbox = Sandbox::builder()
+        .quota(Quota {
+            per_day: Some(3),
+            ..Quota::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 6);
+    let run = whispir(&sandbox, dir.path(), &send_args(&[]), &[]).await;
+    assert_eq!(run.status.code(), Some(6), "{}", stderr(&run));
+    assert!(stderr(&run).contains("quota"), "{}", stderr(&run));
+    let sent = sandbox.sent_messages().len();
+    assert!(sent <= 3, "{sent}");
 }
