@@ -1,7 +1,8 @@
 //! `whispir bulk send|status|resolve`: one SMS per CSV row, in the order
 //! the work runs: read and check the rows ([`rows`]), open and lock the
-//! journal ([`journal`]), settle rows a crash left uncertain
-//! ([`reconcile`]), then send at the plan's pace ([`send`]).
+//! journal ([`journal`]) and check that it sends where this run would,
+//! settle rows whose send may have happened ([`reconcile`]), then send at
+//! the plan's pace ([`send`]).
 
 mod journal;
 mod reconcile;
