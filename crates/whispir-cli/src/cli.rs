@@ -188,11 +188,31 @@ pub struct ListArgs {
     pub all: bool,
 }
 
+/// `whispir messages list`
+#[derive(Debug, Args)]
+pub struct MessageListArgs {
+    /// How many to show.
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Only messages sent at or after this instant (RFC 3339, e.g.
+    /// `2026-11-01T00:00:00Z`); Whispir lists only the last 7 days without it.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only messages sent at or before this instant (default: now).
+    #[arg(long, value_name = "TIME", requires = "since")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Also the messages other users of the workspace sent (`viewType=shared`).
+    #[arg(long)]
+    pub shared: bool,
+}
+
 /// `whispir messages …`
 #[derive(Debug, Subcommand)]
 pub enum MessagesCommand {
-    /// List sent messages, newest first.
-    List(ListArgs),
+    /// List sent messages, newest first: Whispir lists only the last 7
+    /// days and the calling user's messages unless `--since` and `--shared`
+    /// say otherwise.
+    List(MessageListArgs),
     /// Show one message.
     Show {
         /// The message id.

@@ -92,6 +92,7 @@ async fn a_run_resumed_eight_days_later_finds_its_rows_through_the_date_range() 
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     write_csv(&dir.path().join("r.csv"), 8);
+    let began = chrono::Utc::now() - chrono::Duration::seconds(1);
     let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
     assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
     assert_eq!(sandbox.sent_messages().len(), 8, "Whispir took all eight");
@@ -103,6 +104,34 @@ async fn a_run_resumed_eight_days_later_finds_its_rows_through_the_date_range() 
     let journal = std::fs::read_to_string(dir.path().join("r.journal")).unwrap();
     assert_eq!(journal.matches("reconciled").count(), 5, "{journal}");
     assert!(!journal.contains("absent"), "{journal}");
+
+    // An operator checking by hand finds them the same way.
+    let list = |extra: Vec<String>| {
+        let mut args = vec![
+            "--json".to_string(),
+            "messages".into(),
+            "list".into(),
+            "--all".into(),
+        ];
+        args.extend(extra);
+        args
+    };
+    let recent = list(vec![]);
+    let recent: Vec<&str> = recent.iter().map(String::as_str).collect();
+    let shown = whispir(&sandbox, dir.path(), &recent, &[]).await;
+    assert!(
+        support::json_lines(&shown.stdout).is_empty(),
+        "7-day window"
+    );
+    let since = list(vec!["--since".into(), began.to_rfc3339()]);
+    let since: Vec<&str> = since.iter().map(String::as_str).collect();
+    let shown = whispir(&sandbox, dir.path(), &since, &[]).await;
+    assert_eq!(
+        support::json_lines(&shown.stdout).len(),
+        8,
+        "{}",
+        stderr(&shown)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

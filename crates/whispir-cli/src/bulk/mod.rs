@@ -342,7 +342,8 @@ impl Summary {
             }
             if !self.uncertain.is_empty() {
                 lines.push(format!(
-                    "may have been sent: rows {:?}; check them in Whispir, then \
+                    "may have been sent: rows {:?}; check them in Whispir \
+                     (`whispir messages list --since TIME` finds their labels), then \
                      `whispir bulk resolve --journal {} ROW sent|not-sent`",
                     self.uncertain,
                     journal.display()
