@@ -193,6 +193,21 @@ async fn a_journal_refuses_another_destination_naming_both_and_sends_nothing() {
         journal_before,
         "a refused run writes nothing"
     );
+    let status = whispir(
+        &first_server,
+        dir.path(),
+        &["--json", "bulk", "status", "--journal", "r.journal"],
+        &[],
+    )
+    .await;
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(
+        status["sendsTo"]
+            .as_str()
+            .unwrap()
+            .starts_with(first_server.base_url()),
+        "{status}"
+    );
 
     // A rehearsal in the embedded sandbox keeps a journal of its own.
     let rehearsal = whispir(

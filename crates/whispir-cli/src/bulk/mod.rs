@@ -286,6 +286,8 @@ struct Summary {
     sent: usize,
     not_sent: Vec<u64>,
     uncertain: Vec<u64>,
+    /// Where the journal sends, for `status`.
+    sends_to: Option<String>,
 }
 
 impl Summary {
@@ -295,6 +297,7 @@ impl Summary {
             sent: 0,
             not_sent: Vec::new(),
             uncertain: Vec::new(),
+            sends_to: None,
         };
         for (row, state) in states {
             match state {
@@ -318,6 +321,7 @@ impl Summary {
             "notStarted": untouched,
             "uncertain": self.uncertain,
             "stopped": stopped,
+            "sendsTo": self.sends_to,
         });
         out.object(&value, || {
             let mut lines = vec![format!(
@@ -326,6 +330,9 @@ impl Summary {
                 self.rows,
                 journal.display()
             )];
+            if let Some(to) = &self.sends_to {
+                lines.push(format!("sends to {to}"));
+            }
             if let Some(reason) = stopped {
                 lines.push(format!("stopped: {reason}"));
             }
@@ -361,7 +368,13 @@ fn status(out: Output, path: &Path) -> Result<ExitClass, CliError> {
             format!("no journal at {}", path.display()),
         )
     })?;
-    let summary = Summary::of(contents.header.rows, &contents.states);
+    let mut summary = Summary::of(contents.header.rows, &contents.states);
+    summary.sends_to = Some(
+        contents
+            .header
+            .destination
+            .map_or("an unrecorded destination".into(), |to| to.to_string()),
+    );
     summary.print(out, path, None)?;
     Ok(ExitClass::Success)
 }
