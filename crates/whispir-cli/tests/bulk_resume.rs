@@ -243,10 +243,10 @@ async fn an_immediate_rerun_after_an_uncertain_answer_waits_for_the_listing() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     write_csv(&dir.path().join("r.csv"), 3);
-    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "3"]), &[]).await;
+    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "5"]), &[]).await;
     assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
     let started = Instant::now();
-    let second = whispir(&sandbox, dir.path(), &send_args(&["--settle", "3"]), &[]).await;
+    let second = whispir(&sandbox, dir.path(), &send_args(&["--settle", "5"]), &[]).await;
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     assert!(stderr(&second).contains("waiting"), "{}", stderr(&second));
     assert!(
