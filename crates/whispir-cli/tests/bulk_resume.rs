@@ -499,3 +499,36 @@ async fn a_spent_quota_exits_6_and_the_rest_waits_for_the_next_run() {
     let sent = sandbox.sent_messages().len();
     assert!(sent <= 3, "{sent}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_the_listing_cannot_settle_stays_uncertain_with_the_reason() {
+    let sandbox = Sandbox::builder()
+        .fault(lost_answers(1))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 3);
+    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    // The listing fails: nothing proves the row absent, so it is not sent.
+    sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageList"));
+    let second = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(second.status.code(), Some(9), "{}", stderr(&second));
+    let status = whispir(
+        &sandbox,
+        dir.path(),
+        &["--json", "bulk", "status", "--journal", "r.journal"],
+        &[],
+    )
+    .await;
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let reason = status["uncertainReasons"]["2"].as_str().unwrap_or_default();
+    assert!(reason.contains("listing messages failed"), "{status}");
+    assert_each_once(&sandbox, 3);
+    // Once Whispir lists again, the row is found, not sent again.
+    sandbox.clear_faults();
+    let third = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert_each_once(&sandbox, 3);
+}

@@ -23,6 +23,7 @@
 //! uncertain 4
 //! reconciled 5 sent 0B13…
 //! reconciled 6 absent
+//! unsettled 8 listing messages failed: …
 //! resolved 7 sent
 //! csv 77aa… 301
 //! ```
@@ -230,6 +231,8 @@ pub struct Contents {
     /// The digest of each started row as its last request sent it (none
     /// in a journal written before journals recorded it).
     pub sent_as: BTreeMap<u64, String>,
+    /// Why each uncertain row could not be settled, when a run tried.
+    pub unsettled: BTreeMap<u64, String>,
 }
 
 /// Reads a journal without locking it (for `status` and `--dry-run`).
@@ -267,7 +270,15 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
     let mut states = BTreeMap::new();
     let mut requested = BTreeMap::new();
     let mut sent_as = BTreeMap::new();
+    let mut unsettled = BTreeMap::new();
     for line in lines {
+        if let Some(rest) = line.strip_prefix("unsettled ")
+            && let Some((row, reason)) = rest.split_once(' ')
+            && let Ok(row) = row.parse::<u64>()
+        {
+            unsettled.insert(row, reason.to_string());
+            continue;
+        }
         let words: Vec<&str> = line.split_whitespace().collect();
         let row = |index: usize| words.get(index).and_then(|w| w.parse::<u64>().ok());
         let (row, state) = match words.as_slice() {
@@ -312,6 +323,7 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
             },
             _ => continue,
         };
+        unsettled.remove(&row);
         states.insert(row, state);
     }
     Ok(Contents {
@@ -319,6 +331,7 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
         states,
         requested,
         sent_as,
+        unsettled,
     })
 }
 
@@ -382,6 +395,7 @@ impl Journal {
                     states: BTreeMap::new(),
                     requested: BTreeMap::new(),
                     sent_as: BTreeMap::new(),
+                    unsettled: BTreeMap::new(),
                 },
             ));
         }
@@ -531,6 +545,17 @@ mod tests {
             (contents.header.digest.as_str(), contents.header.rows),
             ("ff", 9)
         );
+    }
+
+    #[test]
+    fn an_unsettled_row_keeps_its_reason_until_its_state_changes() {
+        let text = format!(
+            "{}\nsending 2 5 ab\nuncertain 2\nunsettled 2 listing messages failed: 503\nsending 3 6\nunsettled 3 no time\nreconciled 3 absent\n",
+            header().line()
+        );
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(contents.unsettled[&2], "listing messages failed: 503");
+        assert!(!contents.unsettled.contains_key(&3));
     }
 
     #[test]

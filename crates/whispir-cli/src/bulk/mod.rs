@@ -124,6 +124,11 @@ async fn send_file(
             journal.append(&format!("reconciled {row} absent"))?;
             states.insert(*row, RowState::NotSent);
         }
+        for (row, reason) in &settled.unsettled {
+            // One line: the reason must not start another journal line.
+            let reason = reason.replace(['\n', '\r'], " ");
+            journal.append(&format!("unsettled {row} {reason}"))?;
+        }
         unsettled = settled.unsettled;
     }
     let todo: Vec<rows::Row> = rows
@@ -136,10 +141,8 @@ async fn send_file(
     for (row, state) in std::mem::take(&mut run.outcomes) {
         states.insert(row, state);
     }
-    let summary = Summary::of(rows.len(), &states);
-    for (row, reason) in &unsettled {
-        eprintln!("row {row} stays uncertain: {reason}");
-    }
+    let mut summary = Summary::of(rows.len(), &states);
+    summary.reasons = unsettled;
     summary.print(out, &journal_path, run.stopped.as_deref())?;
     Ok(exit_class(&summary, &run, rows.len()))
 }
@@ -288,6 +291,8 @@ struct Summary {
     uncertain: Vec<u64>,
     /// Where the journal sends, for `status`.
     sends_to: Option<String>,
+    /// Why uncertain rows could not be settled, for `status`.
+    reasons: BTreeMap<u64, String>,
 }
 
 impl Summary {
@@ -298,6 +303,7 @@ impl Summary {
             not_sent: Vec::new(),
             uncertain: Vec::new(),
             sends_to: None,
+            reasons: BTreeMap::new(),
         };
         for (row, state) in states {
             match state {
@@ -322,6 +328,7 @@ impl Summary {
             "uncertain": self.uncertain,
             "stopped": stopped,
             "sendsTo": self.sends_to,
+            "uncertainReasons": self.reasons,
         });
         out.object(&value, || {
             let mut lines = vec![format!(
@@ -356,6 +363,9 @@ impl Summary {
                     journal.display()
                 ));
             }
+            for (row, reason) in &self.reasons {
+                lines.push(format!("row {row} stays uncertain: {reason}"));
+            }
             lines
         })
     }
@@ -369,6 +379,11 @@ fn status(out: Output, path: &Path) -> Result<ExitClass, CliError> {
         )
     })?;
     let mut summary = Summary::of(contents.header.rows, &contents.states);
+    summary.reasons = contents
+        .unsettled
+        .into_iter()
+        .filter(|(row, _)| contents.states.get(row).is_some_and(RowState::is_uncertain))
+        .collect();
     summary.sends_to = Some(
         contents
             .header
