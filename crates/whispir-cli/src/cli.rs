@@ -188,11 +188,31 @@ pub struct ListArgs {
     pub all: bool,
 }
 
+/// `whispir messages list`
+#[derive(Debug, Args)]
+pub struct MessageListArgs {
+    /// How many to show.
+    #[command(flatten)]
+    pub list: ListArgs,
+    /// Only messages sent at or after this instant (RFC 3339, e.g.
+    /// `2026-11-01T00:00:00Z`); Whispir lists only the last 7 days without it.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only messages sent at or before this instant (default: now).
+    #[arg(long, value_name = "TIME", requires = "since")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Also the messages other users of the workspace sent (`viewType=shared`).
+    #[arg(long)]
+    pub shared: bool,
+}
+
 /// `whispir messages …`
 #[derive(Debug, Subcommand)]
 pub enum MessagesCommand {
-    /// List sent messages, newest first.
-    List(ListArgs),
+    /// List sent messages, newest first: Whispir lists only the last 7
+    /// days and the calling user's messages unless `--since` and `--shared`
+    /// say otherwise.
+    List(MessageListArgs),
     /// Show one message.
     Show {
         /// The message id.
@@ -402,9 +422,11 @@ pub struct BulkSendArgs {
     /// The account's plan, in requests per second (`WHISPIR_PLAN`).
     #[arg(long, value_enum, env = "WHISPIR_PLAN", default_value = "5")]
     pub plan: PlanName,
-    /// Before reconciling rows whose send was cut off, wait until their
-    /// send started at least this long ago, so that the API lists them.
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    /// Before reconciling rows whose send may have happened (cut off by a
+    /// crash, or answered without saying), wait until their request began
+    /// at least this long ago: Whispir accepts a message for processing
+    /// and lists it later, so a shorter wait could miss it.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
     pub settle: u64,
 }
 
@@ -430,6 +452,14 @@ pub struct SandboxArgs {
     /// method, path, operation, status; a JSON object each with --json).
     #[arg(long)]
     pub quiet: bool,
+    /// Milliseconds before an accepted message shows in the message list
+    /// (Whispir accepts a message for processing and lists it later).
+    #[arg(long, value_name = "MS")]
+    pub processing_delay_ms: Option<u64>,
+    /// Seconds the sandbox's clock runs ahead of the machine's: new
+    /// messages are dated by it and the message list's 7-day window ends at it.
+    #[arg(long, value_name = "SECS")]
+    pub clock_ahead_secs: Option<u64>,
 }
 
 #[cfg(test)]

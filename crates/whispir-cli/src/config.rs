@@ -395,6 +395,10 @@ pub struct Connection {
     pub base_url: String,
     /// The workspace to act in, if one was chosen.
     pub workspace: Option<String>,
+    /// The user name of the credentials, if they have one (a token has none).
+    pub user: Option<String>,
+    /// Whether this is the embedded sandbox of `--sandbox`.
+    pub sandbox: bool,
     /// The embedded sandbox, kept running as long as the connection.
     _sandbox: Option<Sandbox>,
 }
@@ -420,6 +424,8 @@ impl Connection {
                 client,
                 base_url: sandbox.base_url().trim_end_matches('/').to_string(),
                 workspace: global.workspace.clone(),
+                user: Some(sandbox.credentials().user.clone()),
+                sandbox: true,
                 _sandbox: Some(sandbox),
             });
         }
@@ -454,6 +460,12 @@ impl Connection {
             client,
             base_url,
             workspace: settings.get("WHISPIR_WORKSPACE"),
+            user: settings
+                .get("WHISPIR_TOKEN")
+                .is_none()
+                .then(|| settings.get("WHISPIR_USERNAME"))
+                .flatten(),
+            sandbox: false,
             _sandbox: None,
         })
     }

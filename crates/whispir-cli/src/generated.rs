@@ -261,7 +261,7 @@ pub enum ApiCommand {
     #[command(
         name = "message-list",
         about = "List messages",
-        long_about = "List messages\n\nPages through the messages sent from the workspace, newest first by default."
+        long_about = "List messages\n\nPages through the messages sent from the workspace. Without the four `criteria…` parameters the list holds only the last 7 days, and without `viewType=shared` only the messages the calling user sent."
     )]
     MessageList(MessageListArgs),
     ///`message-response-list`: Get the replies to a message
@@ -977,6 +977,18 @@ pub struct MessageCreateArgs {
 ///The flags of `whispir api message-list`.
 #[derive(Debug, clap::Args)]
 pub struct MessageListArgs {
+    ///First day of the range, `dd/mm/yyyy`; only with the other three `criteria…` parameters.
+    #[arg(long = "criteria-from-date")]
+    pub criteria_from_date: Option<::std::string::String>,
+    ///Time of day the range starts on its first day, `hh:mm` (24-hour); only with the other three `criteria…` parameters.
+    #[arg(long = "criteria-from-time")]
+    pub criteria_from_time: Option<::std::string::String>,
+    ///Last day of the range, `dd/mm/yyyy`; only with the other three `criteria…` parameters.
+    #[arg(long = "criteria-to-date")]
+    pub criteria_to_date: Option<::std::string::String>,
+    ///Time of day the range ends on its last day, `hh:mm` (24-hour); only with the other three `criteria…` parameters.
+    #[arg(long = "criteria-to-time")]
+    pub criteria_to_time: Option<::std::string::String>,
     ///Page size; the API returns at most 20 items per page.
     #[arg(long = "limit")]
     pub limit: Option<::std::num::NonZeroU32>,
@@ -989,6 +1001,9 @@ pub struct MessageListArgs {
     ///Sort direction. [one of: asc, desc]
     #[arg(long = "sort-order")]
     pub sort_order: Option<whispir::types::MessageListSortOrder>,
+    ///`shared` lists the messages other users of the workspace sent too. [one of: shared]
+    #[arg(long = "view-type")]
+    pub view_type: Option<whispir::types::MessageListViewType>,
     /// Page through the whole list, one JSON line per item.
     #[arg(long)]
     pub all: bool,
@@ -1934,6 +1949,22 @@ pub async fn run(conn: &Connection, command: ApiCommand) -> Result<(), CliError>
                 Some(workspace) => request.workspace_id(workspace.as_str()),
                 None => request,
             };
+            let request = match args.criteria_from_date {
+                Some(value) => request.criteria_from_date(value),
+                None => request,
+            };
+            let request = match args.criteria_from_time {
+                Some(value) => request.criteria_from_time(value),
+                None => request,
+            };
+            let request = match args.criteria_to_date {
+                Some(value) => request.criteria_to_date(value),
+                None => request,
+            };
+            let request = match args.criteria_to_time {
+                Some(value) => request.criteria_to_time(value),
+                None => request,
+            };
             let request = match args.limit {
                 Some(value) => request.limit(value),
                 None => request,
@@ -1948,6 +1979,10 @@ pub async fn run(conn: &Connection, command: ApiCommand) -> Result<(), CliError>
             };
             let request = match args.sort_order {
                 Some(value) => request.sort_order(value),
+                None => request,
+            };
+            let request = match args.view_type {
+                Some(value) => request.view_type(value),
                 None => request,
             };
             if args.all {

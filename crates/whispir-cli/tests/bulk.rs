@@ -48,7 +48,7 @@ fn a_csv_with_bad_rows_names_each_and_sends_nothing() {
     let sandbox = SandboxProcess::start();
     std::fs::write(
         sandbox.path("bad.csv"),
-        "to,name\n,Ava\nxyz,Ben\n61400000001,\n",
+        "to,name\n,Ava\n+61 400 000 002,Ben\n61400000001,\n",
     )
     .unwrap();
     let output = sandbox
@@ -211,7 +211,18 @@ fn a_second_run_on_a_locked_journal_refuses_and_ctrl_c_leaves_a_journal_that_res
 
 #[test]
 fn a_send_killed_again_and_again_sends_every_row_exactly_once() {
-    let sandbox = SandboxProcess::start();
+    killed_again_and_again(&SandboxProcess::start(), Duration::ZERO, "1");
+}
+
+#[test]
+fn a_send_killed_again_and_again_sends_every_row_exactly_once_despite_a_processing_delay() {
+    // Whispir lists a message only once processed; the settle time (2 s)
+    // covers the delay (600 ms) with room for a loaded machine.
+    let sandbox = SandboxProcess::start_with(&["--processing-delay-ms", "600"]);
+    killed_again_and_again(&sandbox, Duration::from_millis(600), "2");
+}
+
+fn killed_again_and_again(sandbox: &SandboxProcess, processing_delay: Duration, settle: &str) {
     let rows = 300;
     write_csv(&sandbox.path("r.csv"), rows);
     let args = [
@@ -223,7 +234,7 @@ fn a_send_killed_again_and_again_sends_every_row_exactly_once() {
         "--plan",
         "30",
         "--settle",
-        "1",
+        settle,
     ];
     let kills = 6;
     for kill in 0..kills {
@@ -248,7 +259,7 @@ fn a_send_killed_again_and_again_sends_every_row_exactly_once() {
         "exit {code:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let summary = status(&sandbox, "r.journal");
+    let summary = status(sandbox, "r.journal");
     let uncertain = summary["uncertain"].as_array().unwrap().len();
     assert!(uncertain <= 2, "{summary}");
     assert_eq!(
@@ -256,7 +267,9 @@ fn a_send_killed_again_and_again_sends_every_row_exactly_once() {
         rows,
         "{summary}"
     );
-    let counts = bulk_messages_by_recipient(&sandbox);
+    // The newest sends show once processed.
+    std::thread::sleep(processing_delay);
+    let counts = bulk_messages_by_recipient(sandbox);
     assert!(
         counts.values().all(|n| *n == 1),
         "a recipient got two messages: {counts:?}"

@@ -66,6 +66,10 @@ pub struct MessageBehaviour {
     pub failing_recipients: Vec<String>,
     /// A reply every delivered recipient sends, when set.
     pub auto_reply: Option<String>,
+    /// Milliseconds an accepted message takes to show in the message list
+    /// (Whispir accepts a message *for processing*: listing it right after
+    /// the 202 may not find it). 0 lists it at once.
+    pub processing_delay_millis: u64,
 }
 
 impl Default for MessageBehaviour {
@@ -74,6 +78,7 @@ impl Default for MessageBehaviour {
             step_millis: 1000,
             failing_recipients: vec![FAILING_NUMBER.to_string()],
             auto_reply: None,
+            processing_delay_millis: 0,
         }
     }
 }
@@ -85,6 +90,11 @@ impl MessageBehaviour {
     /// One step of a message's life.
     pub fn step(&self) -> Duration {
         Duration::from_millis(self.step_millis)
+    }
+
+    /// How long an accepted message stays out of the message list.
+    pub fn processing_delay(&self) -> Duration {
+        Duration::from_millis(self.processing_delay_millis)
     }
 }
 
@@ -206,6 +216,11 @@ pub struct SandboxConfig {
     pub limits: Limits,
     /// How callback posts are retried.
     pub callback_retries: CallbackRetries,
+    /// Milliseconds the sandbox's clock runs ahead of the machine's: the
+    /// `createdTime` of new messages and the message list's 7-day window
+    /// follow it. [`Sandbox::advance_clock`](crate::Sandbox::advance_clock)
+    /// moves it on while the sandbox runs.
+    pub clock_ahead_millis: u64,
 }
 
 /// Why a config or data file cannot be used.

@@ -5,6 +5,12 @@
 //! which may hold lists of its resources (`contacts`, `messages`, …); the
 //! company-wide collections (`callbacks`, `users`, `keys`, `customlists`,
 //! `activities`) are lists at the top. Ids given in the file are kept.
+//!
+//! A message is listed as the API user's own unless it has
+//! `"sentByAnotherUser": true` (a key of the sandbox only, dropped on
+//! load): then only `viewType=shared` lists it. The demo messages are
+//! dated an hour or so before the sandbox starts, so that the message
+//! list's 7-day window holds them; a data file's keep their `createdTime`.
 
 use std::path::{Path, PathBuf};
 
@@ -56,9 +62,33 @@ pub enum DataError {
 }
 
 /// Loads the demo data.
-pub(crate) fn load_demo(store: &mut Store) -> Result<(), DataError> {
-    let data: Value = serde_json::from_str(DEMO).map_err(DataError::Demo)?;
+pub(crate) fn load_demo(store: &mut Store, now_millis: i64) -> Result<(), DataError> {
+    let mut data: Value = serde_json::from_str(DEMO).map_err(DataError::Demo)?;
+    date_demo_messages(&mut data, now_millis);
     load(store, data, "demo data")
+}
+
+/// Moves the demo messages' `createdTime`s, keeping their spacing, so that
+/// the newest is an hour before `now_millis`.
+fn date_demo_messages(data: &mut Value, now_millis: i64) {
+    let mut times: Vec<&mut Value> = data
+        .get_mut(WORKSPACES)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(|workspace| workspace.get_mut("messages")?.as_array_mut())
+        .flatten()
+        .filter_map(|message| message.get_mut("createdTime"))
+        .collect();
+    let Some(newest) = times.iter().filter_map(|time| time.as_i64()).max() else {
+        return;
+    };
+    let shift = now_millis.saturating_sub(3_600_000).saturating_sub(newest);
+    for time in &mut times {
+        if let Some(old) = time.as_i64() {
+            **time = Value::from(old.saturating_add(shift));
+        }
+    }
 }
 
 /// Loads a JSON or YAML data file.
@@ -125,7 +155,16 @@ fn load_workspace(store: &mut Store, workspace: Value) -> Result<(), String> {
             if !item.is_object() {
                 return Err(format!("every item of {name} must be an object"));
             }
-            store.insert(&scope, &name, item, IdStyle::Hex);
+            let mut item = item;
+            let other_user = name == "messages"
+                && item
+                    .as_object_mut()
+                    .and_then(|map| map.remove("sentByAnotherUser"))
+                    .is_some_and(|flag| flag == Value::Bool(true));
+            let id = store.insert(&scope, &name, item, IdStyle::Hex);
+            if let Some(record) = store.get_mut(&scope, &name, &id) {
+                record.other_user = other_user;
+            }
         }
     }
     Ok(())
@@ -141,7 +180,7 @@ mod tests {
     #[test]
     fn the_demo_data_has_a_bit_of_everything() {
         let mut store = Store::default();
-        load_demo(&mut store).unwrap();
+        load_demo(&mut store, 1_800_000_000_000).unwrap();
         assert_eq!(
             store.default_workspace().as_deref(),
             Some(DEMO_WORKSPACE_ID)
@@ -153,6 +192,36 @@ mod tests {
         for name in COMPANY_COLLECTIONS {
             assert!(!store.list(&None, name).is_empty(), "no demo {name}");
         }
+    }
+
+    #[test]
+    fn the_demo_messages_are_dated_just_before_the_start_and_keep_their_spacing() {
+        let mut store = Store::default();
+        let now = 1_800_000_000_000;
+        load_demo(&mut store, now).unwrap();
+        let demo = Some(DEMO_WORKSPACE_ID.to_string());
+        let times: Vec<i64> = store
+            .list(&demo, "messages")
+            .iter()
+            .map(|record| record.value["createdTime"].as_i64().unwrap())
+            .collect();
+        assert_eq!(times.iter().max(), Some(&(now - 3_600_000)));
+        assert_eq!(times[1] - times[0], 3_600_000);
+    }
+
+    #[test]
+    fn a_message_of_another_user_is_marked_and_the_key_dropped() {
+        let mut store = Store::default();
+        let data = json!({"workspaces": [{"id": "FEED", "messages": [
+            {"id": "M1", "to": "61400000001", "subject": "s", "sentByAnotherUser": true},
+            {"id": "M2", "to": "61400000001", "subject": "s"}
+        ]}]});
+        load(&mut store, data, "x.json").unwrap();
+        let scope = Some("FEED".to_string());
+        let m1 = store.get(&scope, "messages", "M1").unwrap();
+        assert!(m1.other_user);
+        assert!(m1.value.get("sentByAnotherUser").is_none());
+        assert!(!store.get(&scope, "messages", "M2").unwrap().other_user);
     }
 
     #[test]

@@ -53,7 +53,8 @@
 //! demo data, `--data FILE` loads a data file, `--config FILE` reads a
 //! [`SandboxConfig`] (JSON, or YAML unless the name ends in `.json`), and
 //! `--fault`, `--per-second`, `--per-day`, `--too-many-requests`,
-//! `--message-step-ms` and `--auto-reply` add to it; `--help` lists them.
+//! `--message-step-ms`, `--processing-delay-ms`, `--clock-ahead-secs`
+//! and `--auto-reply` add to it; `--help` lists them.
 //!
 //! # Messages, replies and callbacks
 //!
@@ -70,6 +71,18 @@
 //! for undeliverable recipients and replies as the callback enables them;
 //! each POST is recorded as a callback call. One-time codes are the first
 //! `codeLength` digits of [`CODE_DIGITS`]; [`Sandbox::otp_code`] tells them.
+//!
+//! The message list is Whispir's: newest first; only the last 7 days
+//! unless all four `criteriaFromDate`, `criteriaFromTime`,
+//! `criteriaToDate`, `criteriaToTime` name a range (the sandbox reads them
+//! in UTC; a partial set is a 400); only the API user's messages unless
+//! `viewType=shared` (a data file marks another user's message with
+//! `"sentByAnotherUser": true`). [`SandboxBuilder::processing_delay`] keeps
+//! an accepted message out of the list for a while, as Whispir processes
+//! it after its 202, and [`Sandbox::advance_clock`] (or
+//! [`SandboxBuilder::clock_ahead`]) runs the sandbox's clock ahead, so a
+//! test can see what a client sees days later. The demo messages are
+//! dated an hour before the sandbox starts.
 //!
 //! # Data files
 //!
@@ -129,6 +142,7 @@ mod auth;
 mod auth_endpoint;
 mod bounded;
 mod callbacks;
+mod clock;
 mod config;
 mod data;
 mod errors;

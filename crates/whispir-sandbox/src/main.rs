@@ -53,6 +53,13 @@ struct Args {
     /// method, path, operation, status).
     #[arg(long)]
     quiet: bool,
+    /// Milliseconds before an accepted message shows in the message list.
+    #[arg(long, value_name = "MS")]
+    processing_delay_ms: Option<u64>,
+    /// Seconds the sandbox's clock runs ahead of the machine's (dates new
+    /// messages and ends the message list's 7-day window).
+    #[arg(long, value_name = "SECS")]
+    clock_ahead_secs: Option<u64>,
 }
 
 #[tokio::main]
@@ -105,6 +112,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(step) = args.message_step_ms {
         builder = builder.message_step(std::time::Duration::from_millis(step));
+    }
+    if let Some(ms) = args.processing_delay_ms {
+        builder = builder.processing_delay(std::time::Duration::from_millis(ms));
+    }
+    if let Some(secs) = args.clock_ahead_secs {
+        builder = builder.clock_ahead(std::time::Duration::from_secs(secs));
     }
     if let Some(text) = args.auto_reply {
         builder = builder.auto_reply(text);

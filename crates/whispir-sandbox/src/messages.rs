@@ -4,6 +4,12 @@
 //! Every recipient is pending for one step, sent for the next, then
 //! received (delivered) or, for the configured failing recipients,
 //! undeliverable. A reply makes it acknowledged.
+//!
+//! The list is Whispir's: newest first, only the last 7 days of the
+//! sandbox's clock unless the four `criteria…` parameters name a range
+//! (read in UTC, the sandbox's time zone), only the API user's messages
+//! unless `viewType=shared`, and a message only once its processing
+//! delay has passed.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,13 +19,120 @@ use serde_json::{Value, json};
 
 use crate::callbacks::{self, CallbackEvent, EventKind};
 use crate::errors::ApiFailure;
-use crate::operations::{item_uri, not_found, page, show};
+use crate::operations::{filter, item_uri, not_found, page, paginate, show, sort_key};
 use crate::pipeline::{Answer, Call};
 use crate::recorded::SentMessage;
 use crate::state::{AppState, lock};
 use crate::store::IdStyle;
 
 const MESSAGES: &str = "messages";
+
+/// What the message list holds without date criteria: Whispir's default.
+const DEFAULT_WINDOW_MILLIS: i64 = 7 * 24 * 3600 * 1000;
+
+/// `GET …/messages`: the messages of the window, newest first.
+pub(crate) fn list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
+    let (from, to) = window(call)?;
+    let shared = call
+        .query("viewType")
+        .is_some_and(|view| view.eq_ignore_ascii_case("shared"));
+    let listed: Vec<(String, Value)> = {
+        let store = lock(&call.state.store);
+        store
+            .list(&call.workspace, MESSAGES)
+            .iter()
+            .filter(|record| shared || !record.other_user)
+            .filter(|record| {
+                let created = record.value.get("createdTime").and_then(Value::as_i64);
+                created.is_some_and(|created| (from..=to).contains(&created))
+            })
+            .map(|record| {
+                let uri = item_uri(call, &call.workspace, MESSAGES, &record.id);
+                (record.id.clone(), show(record, &uri))
+            })
+            .collect()
+    };
+    let delay = call.state.messages.processing_delay();
+    let mut items: Vec<Value> = {
+        let deliveries = lock(&call.state.deliveries);
+        listed
+            .into_iter()
+            .filter(|(id, _)| {
+                delay.is_zero()
+                    || deliveries
+                        .get(id)
+                        .is_none_or(|delivery| delivery.created.elapsed() >= delay)
+            })
+            .map(|(_, item)| item)
+            .collect()
+    };
+    filter(call, &mut items);
+    let field = call
+        .query("sortFields")
+        .filter(|f| !f.is_empty())
+        .map_or("createdTime", |f| f.split(',').next().unwrap_or(f));
+    items.sort_by(|a, b| {
+        match (
+            a.get(field).and_then(Value::as_i64),
+            b.get(field).and_then(Value::as_i64),
+        ) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => sort_key(a, field).cmp(&sort_key(b, field)),
+        }
+    });
+    // Newest first unless asked otherwise, as Whispir's examples list them.
+    let ascending = match call.query("sortOrder") {
+        Some(order) => order.eq_ignore_ascii_case("asc"),
+        None => call.query("sortFields").is_some_and(|f| !f.is_empty()),
+    };
+    if !ascending {
+        items.reverse();
+    }
+    paginate(call, items)
+}
+
+/// The range of `createdTime`s (Unix ms, both included) the list holds:
+/// the four `criteria…` parameters, or the last 7 days.
+fn window(call: &Call<'_>) -> Result<(i64, i64), ApiFailure> {
+    const NAMES: [&str; 4] = [
+        "criteriaFromDate",
+        "criteriaFromTime",
+        "criteriaToDate",
+        "criteriaToTime",
+    ];
+    let given: Vec<Option<&str>> = NAMES.iter().map(|name| call.query(name)).collect();
+    if given.iter().all(Option::is_none) {
+        let now = call.state.clock.now_millis();
+        return Ok((now.saturating_sub(DEFAULT_WINDOW_MILLIS), now));
+    }
+    let missing: Vec<&str> = NAMES
+        .iter()
+        .zip(&given)
+        .filter(|(_, value)| value.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiFailure::bad_request(format!(
+            "a date search needs all four of {}; missing: {}",
+            NAMES.join(", "),
+            missing.join(", ")
+        )));
+    }
+    let instant = |date: Option<&str>, time: Option<&str>, which: &str| {
+        let text = format!("{} {}", date.unwrap_or(""), time.unwrap_or(""));
+        chrono::NaiveDateTime::parse_from_str(&text, "%d/%m/%Y %H:%M")
+            .map(|at| at.and_utc().timestamp_millis())
+            .map_err(|_| {
+                ApiFailure::bad_request(format!(
+                    "the {which} of the date search, {text:?}, is not dd/mm/yyyy and hh:mm"
+                ))
+            })
+    };
+    let from = instant(given[0], given[1], "start")?;
+    // The end names a minute: the whole of it is in the range.
+    let to = instant(given[2], given[3], "end")?.saturating_add(59_999);
+    Ok((from, to))
+}
 
 /// Where a recipient's message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,10 +314,7 @@ pub(crate) fn send(
         "sms"
     };
     if let Some(map) = message.as_object_mut() {
-        map.insert(
-            "createdTime".into(),
-            json!(chrono::Utc::now().timestamp_millis()),
-        );
+        map.insert("createdTime".into(), json!(state.clock.now_millis()));
         map.insert("direction".into(), json!("OUTGOING"));
         map.insert("from".into(), json!("Whispir Sandbox"));
     }
@@ -271,7 +381,7 @@ async fn live(state: Arc<AppState>, id: String) {
                 from: recipient.clone(),
                 channel: delivery.channel,
                 content: "Undeliverable".to_string(),
-                acknowledged: whispir_time(),
+                acknowledged: whispir_time(&state),
                 parameters: delivery.parameters.clone(),
             };
             callbacks::notify(&state, delivery.callback.as_deref(), event).await;
@@ -283,7 +393,7 @@ async fn live(state: Arc<AppState>, id: String) {
 
 /// Records a reply to a message and calls its callback.
 pub(crate) async fn reply(state: &Arc<AppState>, message_id: &str, from: &str, text: &str) -> bool {
-    let acknowledged = whispir_time();
+    let acknowledged = whispir_time(state);
     let delivery = {
         let mut deliveries = lock(&state.deliveries);
         let Some(delivery) = deliveries.get_mut(message_id) else {
@@ -311,8 +421,8 @@ pub(crate) async fn reply(state: &Arc<AppState>, message_id: &str, from: &str, t
 }
 
 /// Now, as Whispir writes reply times.
-fn whispir_time() -> String {
-    chrono::Utc::now().format("%d/%m/%y %H:%M").to_string()
+fn whispir_time(state: &AppState) -> String {
+    state.clock.now().format("%d/%m/%y %H:%M").to_string()
 }
 
 /// The life of a message of this call, or 404. Messages loaded from data

@@ -19,6 +19,7 @@ pub(crate) fn dispatch(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         "authCreate" => Ok(auth_endpoint::create_token(call)),
         "authVerificationRetrieve" => Ok(Answer::empty(StatusCode::OK)),
         "messageCreate" => messages::create(call),
+        "messageList" => messages::list(call),
         "messageStatusList" => messages::status_list(call),
         "messageResponseList" => messages::response_list(call),
         "scenarioRunCreate" => messages::run_scenario(call),
@@ -246,7 +247,7 @@ pub(crate) fn list(call: &Call<'_>, scope: &Scope, collection: &str) -> Result<A
 }
 
 /// Query parameters that steer a list rather than filter it.
-const NOT_FILTERS: [&str; 8] = [
+const NOT_FILTERS: [&str; 13] = [
     "limit",
     "offset",
     "sortOrder",
@@ -255,21 +256,17 @@ const NOT_FILTERS: [&str; 8] = [
     "view",
     "filter",
     "customFields",
+    "criteriaFromDate",
+    "criteriaFromTime",
+    "criteriaToDate",
+    "criteriaToTime",
+    "viewType",
 ];
 
 /// Filters, sorts and pages items into a collection answer with `link`s,
 /// or `{"status": "No records found"}`.
 pub(crate) fn page(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, ApiFailure> {
-    for (name, wanted) in &call.query {
-        if NOT_FILTERS.contains(&name.as_str()) {
-            continue;
-        }
-        items.retain(|item| match item.get(name) {
-            Some(Value::String(value)) => value.to_lowercase().contains(&wanted.to_lowercase()),
-            Some(other) => other.to_string().as_str() == wanted.as_str(),
-            None => true,
-        });
-    }
+    filter(call, &mut items);
     if let Some(field) = call.query("sortFields").filter(|f| !f.is_empty()) {
         let field = field.split(',').next().unwrap_or(field);
         items.sort_by_key(|item| sort_key(item, field));
@@ -280,6 +277,26 @@ pub(crate) fn page(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, Api
     {
         items.reverse();
     }
+    paginate(call, items)
+}
+
+/// Keeps the items whose fields match the query's filter parameters.
+pub(crate) fn filter(call: &Call<'_>, items: &mut Vec<Value>) {
+    for (name, wanted) in &call.query {
+        if NOT_FILTERS.contains(&name.as_str()) {
+            continue;
+        }
+        items.retain(|item| match item.get(name) {
+            Some(Value::String(value)) => value.to_lowercase().contains(&wanted.to_lowercase()),
+            Some(other) => other.to_string().as_str() == wanted.as_str(),
+            None => true,
+        });
+    }
+}
+
+/// Pages items, in the order given, into a collection answer with
+/// `link`s, or `{"status": "No records found"}`.
+pub(crate) fn paginate(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, ApiFailure> {
     let limit = call
         .query("limit")
         .and_then(|v| v.parse::<usize>().ok())
@@ -331,7 +348,7 @@ pub(crate) fn page(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, Api
     Ok(Answer::ok(Value::Object(body)))
 }
 
-fn sort_key(item: &Value, field: &str) -> String {
+pub(crate) fn sort_key(item: &Value, field: &str) -> String {
     match item.get(field) {
         Some(Value::String(text)) => text.to_lowercase(),
         Some(other) => other.to_string(),

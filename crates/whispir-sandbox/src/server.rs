@@ -120,6 +120,22 @@ impl SandboxBuilder {
         self
     }
 
+    /// Lists an accepted message only once this long has passed since its
+    /// 202 (default: at once), as Whispir, which accepts a message *for
+    /// processing*, may not list it right away.
+    pub fn processing_delay(mut self, delay: Duration) -> Self {
+        self.config.messages.processing_delay_millis =
+            u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// Runs the sandbox's clock this far ahead of the machine's from the
+    /// start (see [`Sandbox::advance_clock`]).
+    pub fn clock_ahead(mut self, ahead: Duration) -> Self {
+        self.config.clock_ahead_millis = u64::try_from(ahead.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
     /// Makes messages to this recipient undeliverable (besides
     /// [`FAILING_NUMBER`](crate::FAILING_NUMBER)).
     pub fn failing_recipient(mut self, recipient: impl Into<String>) -> Self {
@@ -436,6 +452,21 @@ impl Sandbox {
     /// The workspace calls without a workspace act in, if there is one.
     pub fn default_workspace_id(&self) -> Option<String> {
         lock(&self.state.store).default_workspace()
+    }
+
+    /// The sandbox's clock: the machine's, plus whatever
+    /// [`clock_ahead`](SandboxBuilder::clock_ahead) and
+    /// [`advance_clock`](Sandbox::advance_clock) added.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock.now()
+    }
+
+    /// Moves the sandbox's clock on, as if `by` had passed: new messages
+    /// are dated by it and the message list's 7-day window ends at it, so
+    /// a test can see what a client sees days later (a message sent
+    /// before is listed then only through the date criteria).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.clock.advance(by);
     }
 
     /// Injects a fault from now on.

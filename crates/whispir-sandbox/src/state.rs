@@ -6,6 +6,7 @@ use tokio::task::AbortHandle;
 
 use crate::auth::Gate;
 use crate::bounded::{BoundedLog, BoundedMap};
+use crate::clock::Clock;
 use crate::config::{CallbackRetries, Limits, MessageBehaviour, SandboxConfig};
 use crate::data::{self, DataError};
 use crate::faults::FaultTable;
@@ -70,6 +71,8 @@ pub(crate) struct AppState {
     pub tasks: Mutex<Vec<AbortHandle>>,
     /// The base URL of the second listener, once it listens.
     pub second_origin: Mutex<Option<String>>,
+    /// The sandbox's clock (the machine's, perhaps run ahead).
+    pub clock: Clock,
 }
 
 /// Locks a mutex, taking the data even when a panicking thread poisoned it:
@@ -84,9 +87,10 @@ impl AppState {
     /// Sets up the state: spec, data, credentials, quotas, faults.
     pub fn new(config: &SandboxConfig) -> Result<Arc<Self>, SetupError> {
         let spec = Spec::load()?;
+        let clock = Clock::new(config.clock_ahead_millis);
         let mut store = Store::default();
         if !config.empty {
-            data::load_demo(&mut store)?;
+            data::load_demo(&mut store, clock.now_millis())?;
         }
         if let Some(path) = &config.data {
             data::load_file(&mut store, path)?;
@@ -117,6 +121,7 @@ impl AppState {
             http,
             tasks: Mutex::new(Vec::new()),
             second_origin: Mutex::new(None),
+            clock,
         }))
     }
 

@@ -15,6 +15,9 @@ pub(crate) struct Record {
     pub id: String,
     /// Its fields, without `id` and `link` (added when it is shown).
     pub value: Value,
+    /// Whether another user than the API's sent it (a message listed only
+    /// with `viewType=shared`).
+    pub other_user: bool,
 }
 
 /// How ids of a collection look.
@@ -145,6 +148,7 @@ impl Store {
         records.push(Record {
             id: id.clone(),
             value,
+            other_user: false,
         });
         let excess = records.len().saturating_sub(max);
         records.drain(..excess);

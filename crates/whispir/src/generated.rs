@@ -6446,6 +6446,58 @@ pub mod types {
             value.parse()
         }
     }
+    ///`MessageListViewType`
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum MessageListViewType {
+        #[serde(rename = "shared")]
+        Shared,
+    }
+    impl ::std::fmt::Display for MessageListViewType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Shared => f.write_str("shared"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MessageListViewType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "shared" => Ok(Self::Shared),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MessageListViewType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MessageListViewType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///A summary row (type, counts) or a detailed reply (from, category, message).
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
@@ -32706,22 +32758,32 @@ let response = client.key_delete()
     }
     /**List messages
 
-Pages through the messages sent from the workspace, newest first by default.
+Pages through the messages sent from the workspace. Without the four `criteria…` parameters the list holds only the last 7 days, and without `viewType=shared` only the messages the calling user sent.
 
 Sends a `GET` request to `/messages`
 
 Arguments:
+- `criteria_from_date`: First day of the range, `dd/mm/yyyy`; only with the other three `criteria…` parameters.
+- `criteria_from_time`: Time of day the range starts on its first day, `hh:mm` (24-hour); only with the other three `criteria…` parameters.
+- `criteria_to_date`: Last day of the range, `dd/mm/yyyy`; only with the other three `criteria…` parameters.
+- `criteria_to_time`: Time of day the range ends on its last day, `hh:mm` (24-hour); only with the other three `criteria…` parameters.
 - `limit`: Page size; the API returns at most 20 items per page.
 - `offset`: Number of items to skip before the page starts.
 - `sort_fields`: Comma-separated names of the fields to sort by.
 - `sort_order`: Sort direction.
+- `view_type`: `shared` lists the messages other users of the workspace sent too.
 - `workspace_id`: The workspace to act in; without it, the company's default workspace.
 ```ignore
 let response = client.message_list()
+    .criteria_from_date(criteria_from_date)
+    .criteria_from_time(criteria_from_time)
+    .criteria_to_date(criteria_to_date)
+    .criteria_to_time(criteria_to_time)
     .limit(limit)
     .offset(offset)
     .sort_fields(sort_fields)
     .sort_order(sort_order)
+    .view_type(view_type)
     .workspace_id(workspace_id)
     .send()
     .await;
@@ -37162,22 +37224,76 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct MessageList<'a> {
         client: &'a super::Client,
+        criteria_from_date: Result<Option<::std::string::String>, String>,
+        criteria_from_time: Result<Option<::std::string::String>, String>,
+        criteria_to_date: Result<Option<::std::string::String>, String>,
+        criteria_to_time: Result<Option<::std::string::String>, String>,
         limit: Result<Option<::std::num::NonZeroU32>, String>,
         offset: Result<Option<u32>, String>,
         sort_fields: Result<Option<::std::string::String>, String>,
         sort_order: Result<Option<types::MessageListSortOrder>, String>,
+        view_type: Result<Option<types::MessageListViewType>, String>,
         workspace_id: Result<Option<::std::string::String>, String>,
     }
     impl<'a> MessageList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                criteria_from_date: Ok(None),
+                criteria_from_time: Ok(None),
+                criteria_to_date: Ok(None),
+                criteria_to_time: Ok(None),
                 limit: Ok(None),
                 offset: Ok(None),
                 sort_fields: Ok(None),
                 sort_order: Ok(None),
+                view_type: Ok(None),
                 workspace_id: Ok(None),
             }
+        }
+        /// First day of the range, `dd/mm/yyyy`; only with the other three `criteria…` parameters.
+        pub fn criteria_from_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.criteria_from_date = crate::models::param(
+                value.try_into().map(Some),
+                "criteria_from_date must be text",
+            );
+            self
+        }
+        /// Time of day the range starts on its first day, `hh:mm` (24-hour); only with the other three `criteria…` parameters.
+        pub fn criteria_from_time<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.criteria_from_time = crate::models::param(
+                value.try_into().map(Some),
+                "criteria_from_time must be text",
+            );
+            self
+        }
+        /// Last day of the range, `dd/mm/yyyy`; only with the other three `criteria…` parameters.
+        pub fn criteria_to_date<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.criteria_to_date = crate::models::param(
+                value.try_into().map(Some),
+                "criteria_to_date must be text",
+            );
+            self
+        }
+        /// Time of day the range ends on its last day, `hh:mm` (24-hour); only with the other three `criteria…` parameters.
+        pub fn criteria_to_time<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.criteria_to_time = crate::models::param(
+                value.try_into().map(Some),
+                "criteria_to_time must be text",
+            );
+            self
         }
         /// Page size; the API returns at most 20 items per page.
         ///
@@ -37231,6 +37347,19 @@ pub mod builder {
             );
             self
         }
+        /// `shared` lists the messages other users of the workspace sent too.
+        ///
+        /// Must be one of: `shared`.
+        pub fn view_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::MessageListViewType>,
+        {
+            self.view_type = crate::models::param(
+                value.try_into().map(Some),
+                "view_type must be one of: shared",
+            );
+            self
+        }
         /// The workspace to act in; without it, the company's default workspace.
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
@@ -37249,15 +37378,34 @@ pub mod builder {
             crate::response::Response<types::MessageCollection>,
             crate::Error,
         > {
-            let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
+            let Self {
+                client,
+                criteria_from_date,
+                criteria_from_time,
+                criteria_to_date,
+                criteria_to_time,
+                limit,
+                offset,
+                sort_fields,
+                sort_order,
+                view_type,
+                workspace_id,
+            } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
+                let criteria_from_date = criteria_from_date
+                    .map_err(Error::InvalidRequest)?;
+                let criteria_from_time = criteria_from_time
+                    .map_err(Error::InvalidRequest)?;
+                let criteria_to_date = criteria_to_date.map_err(Error::InvalidRequest)?;
+                let criteria_to_time = criteria_to_time.map_err(Error::InvalidRequest)?;
                 let limit = limit.map_err(Error::InvalidRequest)?;
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                let view_type = view_type.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let url = crate::segments::url(
                     format_args!(
@@ -37278,12 +37426,37 @@ pub mod builder {
                             )
                         },
                     )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "criteriaFromDate",
+                            &criteria_from_date,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "criteriaFromTime",
+                            &criteria_from_time,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "criteriaToDate",
+                            &criteria_to_date,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "criteriaToTime",
+                            &criteria_to_time,
+                        ),
+                    )
                     .query(&progenitor_client::QueryParam::new("limit", &limit))
                     .query(&progenitor_client::QueryParam::new("offset", &offset))
                     .query(
                         &progenitor_client::QueryParam::new("sortFields", &sort_fields),
                     )
                     .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                    .query(&progenitor_client::QueryParam::new("viewType", &view_type))
                     .build()?;
                 Ok(request)
             })();

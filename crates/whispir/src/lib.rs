@@ -45,6 +45,7 @@ pub mod context;
 mod execute;
 mod extra_fields;
 pub mod location;
+pub mod message_range;
 pub mod models;
 pub mod operations;
 pub mod pagination;
@@ -83,6 +84,7 @@ pub use extra_fields::ExtraFields;
 pub use location::{
     Accepted, Created, DeliveryCounts, MessageSent, WaitOptions, WaitOutcome, WaitUntil,
 };
+pub use message_range::{DateCriteria, InvalidRange, SentBetween, ZONE_MARGIN};
 pub use models::{IntoField, MessageBuilder, TextError};
 pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};

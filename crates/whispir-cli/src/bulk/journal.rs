@@ -4,15 +4,28 @@
 //! before its send starts, so a crash never loses the fact that a send
 //! may have happened.
 //!
+//! The first line says where the rows go (base URL, user, workspace, and
+//! whether the embedded sandbox): a journal is never used against another
+//! destination. A `sending` line carries the time of the request and a
+//! digest of the row as sent, so that a fixed CSV can resume the journal
+//! without sending a changed row that may already have gone out. A `csv`
+//! line records that the run went on with another CSV file.
+//!
+//! Only whole lines count: a last line without its newline was cut short
+//! by a crash (`failed 1234` torn to `failed 12` would name another row),
+//! so it is ignored, and cut away when the journal is opened for writing.
+//!
 //! ```text
-//! whispir-bulk-journal 1 id=3f9a0c1b2d4e created=1767225600000 digest=9c0f… rows=300
-//! sending 2 1767225601000
+//! whispir-bulk-journal 1 id=3f9a0c1b2d4e created=1767225600000 digest=9c0f… rows=300 base=https://api.au.whispir.com user=ops workspace=- sandbox=no
+//! sending 2 1767225601000 5b1d0c7e9a2f4c11
 //! sent 2 A1D66F53B07106C72984
 //! failed 3
 //! uncertain 4
 //! reconciled 5 sent 0B13…
 //! reconciled 6 absent
+//! unsettled 8 listing messages failed: …
 //! resolved 7 sent
+//! csv 77aa… 301
 //! ```
 
 use std::collections::BTreeMap;
@@ -47,6 +60,90 @@ impl RowState {
     }
 }
 
+/// Where a journal's rows are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The API's base URL (`embedded` for `--sandbox`, whose port changes
+    /// with every run).
+    pub base: String,
+    /// The user name, if the credentials have one (a token has none).
+    pub user: Option<String>,
+    /// The workspace, if one was chosen.
+    pub workspace: Option<String>,
+    /// Whether the run went to the sandbox `--sandbox` embeds.
+    pub sandbox: bool,
+}
+
+impl std::fmt::Display for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} as {} in {}{}",
+            self.base,
+            self.user.as_deref().unwrap_or("a token's user"),
+            self.workspace
+                .as_deref()
+                .map_or("the default workspace".to_string(), |w| format!(
+                    "workspace {w}"
+                )),
+            if self.sandbox {
+                " (embedded sandbox)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// Writes a value as one word: `-` for none, `%` escapes for `%`,
+/// whitespace and `=`.
+fn word(value: Option<&str>) -> String {
+    let Some(value) = value else {
+        return "-".into();
+    };
+    let mut out = String::new();
+    for c in value.chars() {
+        if c == '%' || c == '=' || (c == '-' && value == "-") || c.is_whitespace() {
+            let mut buf = [0; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads a value [`word`] wrote.
+fn unword(word: &str) -> Option<String> {
+    if word == "-" {
+        return None;
+    }
+    let bytes = word.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], word.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => match u8::from_str_radix(hex, 16) {
+                Ok(byte) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                Err(_) => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// The journal's first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
@@ -58,6 +155,9 @@ pub struct Header {
     pub digest: String,
     /// How many rows the CSV has.
     pub rows: usize,
+    /// Where its rows go; `None` in a journal written before journals
+    /// recorded it.
+    pub destination: Option<Destination>,
 }
 
 impl Header {
@@ -77,10 +177,20 @@ impl Header {
     }
 
     fn line(&self) -> String {
-        format!(
+        let mut line = format!(
             "{MAGIC} id={} created={} digest={} rows={}",
             self.id, self.created, self.digest, self.rows
-        )
+        );
+        if let Some(to) = &self.destination {
+            line.push_str(&format!(
+                " base={} user={} workspace={} sandbox={}",
+                word(Some(&to.base)),
+                word(to.user.as_deref()),
+                word(to.workspace.as_deref()),
+                if to.sandbox { "yes" } else { "no" }
+            ));
+        }
+        line
     }
 
     fn parse(line: &str) -> Option<Self> {
@@ -90,11 +200,21 @@ impl Header {
             let (key, value) = word.split_once('=')?;
             fields.insert(key, value);
         }
+        let destination = match fields.get("base") {
+            Some(base) => Some(Destination {
+                base: unword(base)?,
+                user: unword(fields.get("user")?),
+                workspace: unword(fields.get("workspace")?),
+                sandbox: *fields.get("sandbox")? == "yes",
+            }),
+            None => None,
+        };
         Some(Header {
             id: fields.get("id")?.to_string(),
             created: fields.get("created")?.parse().ok()?,
             digest: fields.get("digest")?.to_string(),
             rows: fields.get("rows")?.parse().ok()?,
+            destination,
         })
     }
 }
@@ -106,6 +226,13 @@ pub struct Contents {
     pub header: Header,
     /// Each row's last known state; rows never started are absent.
     pub states: BTreeMap<u64, RowState>,
+    /// When each started row's last request began (Unix ms).
+    pub requested: BTreeMap<u64, i64>,
+    /// The digest of each started row as its last request sent it (none
+    /// in a journal written before journals recorded it).
+    pub sent_as: BTreeMap<u64, String>,
+    /// Why each uncertain row could not be settled, when a run tried.
+    pub unsettled: BTreeMap<u64, String>,
 }
 
 /// Reads a journal without locking it (for `status` and `--dry-run`).
@@ -126,22 +253,53 @@ pub fn read(path: &Path) -> Result<Option<Contents>, CliError> {
     parse(path, &text).map(Some)
 }
 
+/// The part of `text` made of whole lines: a crash can cut the last line
+/// short, and a torn line must not be read as a shorter one.
+fn whole_lines(text: &str) -> &str {
+    match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    }
+}
+
 fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
-    let mut lines = text.lines();
-    let header = lines.next().and_then(Header::parse).ok_or_else(|| {
+    let mut lines = whole_lines(text).lines();
+    let mut header = lines.next().and_then(Header::parse).ok_or_else(|| {
         CliError::usage(format!("{} is not a whispir bulk journal", path.display()))
     })?;
     let mut states = BTreeMap::new();
-    // A line cut short by a crash parses as nothing and is skipped: its
-    // state change was never complete on disk, so nothing acted on it.
+    let mut requested = BTreeMap::new();
+    let mut sent_as = BTreeMap::new();
+    let mut unsettled = BTreeMap::new();
     for line in lines {
+        if let Some(rest) = line.strip_prefix("unsettled ")
+            && let Some((row, reason)) = rest.split_once(' ')
+            && let Ok(row) = row.parse::<u64>()
+        {
+            unsettled.insert(row, reason.to_string());
+            continue;
+        }
         let words: Vec<&str> = line.split_whitespace().collect();
         let row = |index: usize| words.get(index).and_then(|w| w.parse::<u64>().ok());
         let (row, state) = match words.as_slice() {
-            ["sending", _, at] => match (row(1), at.parse()) {
-                (Some(row), Ok(at)) => (row, RowState::Sending(at)),
+            ["sending", _, at, rest @ ..] => match (row(1), at.parse()) {
+                (Some(row), Ok(at)) => {
+                    requested.insert(row, at);
+                    match rest.first() {
+                        Some(digest) => sent_as.insert(row, (*digest).to_string()),
+                        None => sent_as.remove(&row),
+                    };
+                    (row, RowState::Sending(at))
+                }
                 _ => continue,
             },
+            ["csv", digest, rows] => {
+                if let Ok(rows) = rows.parse() {
+                    header.digest = (*digest).to_string();
+                    header.rows = rows;
+                }
+                continue;
+            }
             ["sent", _, id] | ["reconciled", _, "sent", id] => match row(1) {
                 Some(row) => (
                     row,
@@ -165,9 +323,16 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
             },
             _ => continue,
         };
+        unsettled.remove(&row);
         states.insert(row, state);
     }
-    Ok(Contents { header, states })
+    Ok(Contents {
+        header,
+        states,
+        requested,
+        sent_as,
+        unsettled,
+    })
 }
 
 /// A journal open for writing, locked for as long as it lives.
@@ -213,7 +378,13 @@ impl Journal {
             path: path.to_path_buf(),
             file: Mutex::new(file),
         };
-        if text.trim().is_empty() {
+        let whole = whole_lines(&text);
+        if whole.len() < text.len() {
+            // Cut away the line a crash tore, so the next one stands alone
+            // and no later reader takes the torn one for a shorter line.
+            journal.truncate(whole.len() as u64)?;
+        }
+        if whole.trim().is_empty() {
             let header = header();
             journal.append(&header.line())?;
             sync_parent(path);
@@ -222,15 +393,31 @@ impl Journal {
                 Contents {
                     header,
                     states: BTreeMap::new(),
+                    requested: BTreeMap::new(),
+                    sent_as: BTreeMap::new(),
+                    unsettled: BTreeMap::new(),
                 },
             ));
         }
-        let contents = parse(path, &text)?;
-        if !text.ends_with('\n') {
-            // End the line a crash cut short, so the next one stands alone.
-            journal.append("")?;
-        }
+        let contents = parse(path, whole)?;
         Ok((journal, contents))
+    }
+
+    /// Cuts the journal to its first `len` bytes and waits until that is
+    /// on disk.
+    fn truncate(&self, len: u64) -> Result<(), CliError> {
+        let file = self
+            .file
+            .lock()
+            .map_err(|_| CliError::failure("the journal's writer panicked"))?;
+        file.set_len(len)
+            .and_then(|()| file.sync_data())
+            .map_err(|err| {
+                CliError::io(
+                    format!("cannot repair the journal {}", self.path.display()),
+                    err,
+                )
+            })
     }
 
     /// Appends a line and waits until it is on disk.
@@ -262,16 +449,30 @@ fn sync_parent(path: &Path) {
     }
 }
 
-/// A digest (FNV-1a, 64 bits) of the CSV and the template, so that a
-/// journal is never resumed for other rows.
+/// A digest (FNV-1a, 64 bits) of the CSV and the template: the file a
+/// journal was begun for.
 pub fn digest(csv: &[u8], template: Option<&str>) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let template = template.map(str::as_bytes).unwrap_or(b"\0no template");
-    for byte in csv.iter().chain(b"\0").chain(template) {
+    fnv(&[csv, b"\0", template])
+}
+
+/// A digest of one row as it is sent: its recipient and text.
+pub fn row_digest(to: &str, text: &str) -> String {
+    fnv(&[to.as_bytes(), b"\0", text.as_bytes()])
+}
+
+fn fnv(parts: &[&[u8]]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.iter().flat_map(|part| part.iter()) {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{hash:016x}")
+}
+
+/// The `csv` line that records a run going on with another CSV file.
+pub fn csv_line(digest: &str, rows: usize) -> String {
+    format!("csv {digest} {rows}")
 }
 
 #[cfg(test)]
@@ -285,7 +486,76 @@ mod tests {
             created: 1,
             digest: "d".into(),
             rows: 3,
+            destination: Some(Destination {
+                base: "https://api.au.whispir.com".into(),
+                user: Some("ops team=1".into()),
+                workspace: None,
+                sandbox: false,
+            }),
         }
+    }
+
+    #[test]
+    fn the_header_keeps_the_destination_word_for_word() {
+        let line = header().line();
+        assert!(
+            line.contains("user=ops%20team%3D1 workspace=- sandbox=no"),
+            "{line}"
+        );
+        assert_eq!(Header::parse(&line), Some(header()));
+        let mut odd = header();
+        odd.destination.as_mut().unwrap().user = Some("-".into());
+        assert_eq!(Header::parse(&odd.line()), Some(odd));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_never_read_as_a_shorter_one() {
+        // `failed 1234` cut to `failed 12` must not mark row 12 failed.
+        let text = format!("{}\nsending 12 5 ab\nsent 12 X\nfailed 12", header().line());
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(contents.states[&12], RowState::Sent(Some("X".into())));
+    }
+
+    #[test]
+    fn opening_a_journal_cuts_away_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{}\nsending 12 5 ab\nsent 12 X\n", header().line());
+        std::fs::write(&path, format!("{whole}failed 12")).unwrap();
+        let (journal, contents) = Journal::open(&path, header).unwrap();
+        assert_eq!(contents.states[&12], RowState::Sent(Some("X".into())));
+        journal.append("failed 3").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{whole}failed 3\n")
+        );
+    }
+
+    #[test]
+    fn a_sending_line_keeps_the_request_time_and_the_row_as_sent() {
+        let text = format!(
+            "{}\nsending 2 5 ab\nuncertain 2\ncsv ff 9\n",
+            header().line()
+        );
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(contents.states[&2], RowState::Uncertain);
+        assert_eq!(contents.requested[&2], 5);
+        assert_eq!(contents.sent_as[&2], "ab");
+        assert_eq!(
+            (contents.header.digest.as_str(), contents.header.rows),
+            ("ff", 9)
+        );
+    }
+
+    #[test]
+    fn an_unsettled_row_keeps_its_reason_until_its_state_changes() {
+        let text = format!(
+            "{}\nsending 2 5 ab\nuncertain 2\nunsettled 2 listing messages failed: 503\nsending 3 6\nunsettled 3 no time\nreconciled 3 absent\n",
+            header().line()
+        );
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(contents.unsettled[&2], "listing messages failed: 503");
+        assert!(!contents.unsettled.contains_key(&3));
     }
 
     #[test]
@@ -303,7 +573,7 @@ mod tests {
     #[test]
     fn the_last_state_of_a_row_wins_and_a_torn_line_is_skipped() {
         let text = format!(
-            "{}\nsending 2 5\nsent 2 AB\nsending 3 6\nuncertain 4\nreconciled 4 absent\nsendi",
+            "{}\nsending 2 5\nsent 2 AB\nsending 3 6\nuncertain 4\nreconciled 4 absent\nbogus line\nsendi",
             header().line()
         );
         let contents = parse(Path::new("j"), &text).unwrap();

@@ -1,5 +1,7 @@
 //! Reading a bulk CSV: every row checked before anything is sent, each
-//! problem named by its line and column.
+//! problem named by its line and column. A row is checked by the SDK's own
+//! rules (its recipient check, then the message as the send builds it),
+//! so that `--dry-run` refuses exactly what a send would.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -59,18 +61,13 @@ fn parse_template(template: &str) -> Result<Vec<Piece>, String> {
     Ok(pieces)
 }
 
-/// Whether `to` looks like a mobile number, an email address or an MRI.
-fn plausible_recipient(to: &str) -> bool {
-    if let Some((user, host)) = to.split_once('@') {
-        return !user.is_empty() && !host.is_empty() && !to.contains(char::is_whitespace);
-    }
-    let digits: String = to
-        .strip_prefix('+')
-        .unwrap_or(to)
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-        .collect();
-    (6..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+/// What the SDK finds wrong with a row's message, built as the send builds
+/// it (the label's journal id is a stand-in of the same length).
+fn message_problem(to: &str, text: &str, line: u64) -> Option<String> {
+    let message = whispir::types::Message::sms(to, text).label(format!("bulk-{:012x}-{line}", 0));
+    whispir::types::Message::try_from(message)
+        .err()
+        .map(|err| err.to_string())
 }
 
 /// Reads and checks every row; all problems at once, or the rows.
@@ -169,12 +166,13 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
         }
         let field = |index: usize| record.get(index).unwrap_or("").trim();
         let to = to_column.map(field).unwrap_or("");
+        let mut row_ok = true;
         if to.is_empty() {
             problems.push(format!("line {line}, column to: empty"));
-        } else if !plausible_recipient(to) {
-            problems.push(format!(
-                "line {line}, column to: {to:?} is neither a mobile number nor an email address or MRI"
-            ));
+            row_ok = false;
+        } else if let Err(err) = whispir::recipients::check(to) {
+            problems.push(format!("line {line}, column to: {to:?}: {err}"));
+            row_ok = false;
         }
         let mut text = String::new();
         for piece in &pieces {
@@ -187,10 +185,14 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
                             .and_then(|i| headers.get(i))
                             .map_or(name.as_str(), String::as_str);
                         problems.push(format!("line {line}, column {header}: empty"));
+                        row_ok = false;
                     }
                     text.push_str(value);
                 }
             }
+        }
+        if row_ok && let Some(problem) = message_problem(to, &text, line) {
+            problems.push(format!("line {line}: {problem}"));
         }
         rows.push(Row {
             line,
@@ -235,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_template_fills_placeholders_from_the_columns() {
-        let file = csv("to,name\n+61 400 000 001,Ava\n");
+        let file = csv("to,name\n+61400000001,Ava\n");
         let rows = read(file.path(), Some("Hi {name}, {{braces}}")).unwrap();
         assert_eq!(rows[0].text, "Hi Ava, {braces}");
         assert_eq!(rows[0].line, 2);
@@ -248,6 +250,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("{nmae} names no column"), "{err}");
+    }
+
+    #[test]
+    fn a_recipient_the_sdk_refuses_is_refused_by_the_check() {
+        // Spaces inside a number: Whispir cannot read it, nor the SDK.
+        let file = csv("to,text\n+61 400 000 001,Hello\n61400000001;61400000002,Hi\n");
+        let err = read(file.path(), None).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2, column to: \"+61 400 000 001\""),
+            "{err}"
+        );
+        assert!(err.contains("line 3, column to"), "{err}");
+        assert!(err.contains("separate recipients with `,`"), "{err}");
+    }
+
+    #[test]
+    fn a_text_the_sdk_refuses_is_refused_by_the_check() {
+        // Longer than the SDK lets a message's text be.
+        let file = csv(&format!("to,text\n61400000001,{}\n", "x".repeat(20_000)));
+        let err = read(file.path(), None).unwrap_err().to_string();
+        assert!(err.contains("line 2:"), "{err}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use whispir::Plan;
 use whispir::types::Message;
 
-use crate::bulk::journal::{Header, Journal, RowState};
+use crate::bulk::journal::{Header, Journal, RowState, row_digest};
 use crate::bulk::now_ms;
 use crate::bulk::rows::Row;
 use crate::config::Connection;
@@ -25,6 +25,8 @@ pub struct Run {
     pub interrupted: bool,
     /// Why it stopped taking rows early, if it did.
     pub stopped: Option<String>,
+    /// Whether it stopped because the plan's quota is spent.
+    pub throttled: bool,
 }
 
 /// Sends `rows`, at most the plan's requests per second at a time.
@@ -56,12 +58,14 @@ pub async fn send_rows(
     }
     let concurrency = usize::try_from(plan.per_second()).unwrap_or(1).max(1);
     let stopped: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let throttled = AtomicBool::new(false);
     let taking = Arc::clone(&stop);
     let results: Vec<Result<(u64, RowState), CliError>> = futures::stream::iter(rows)
         .take_while(move |_| futures::future::ready(!taking.load(Ordering::SeqCst)))
         .map(|row| {
             let stop = &stop;
             let stopped = &stopped;
+            let throttled = &throttled;
             async move {
                 let outcome = send_row(conn, journal, header, &row).await;
                 let reason = match &outcome {
@@ -71,6 +75,7 @@ pub async fn send_rows(
                 };
                 if let Some(reason) = reason {
                     stop.store(true, Ordering::SeqCst);
+                    throttled.fetch_or(reason.is_some(), Ordering::SeqCst);
                     if let (Some(reason), Ok(mut slot)) = (reason, stopped.lock()) {
                         slot.get_or_insert(reason);
                     }
@@ -87,6 +92,7 @@ pub async fn send_rows(
     let mut run = Run {
         interrupted: interrupted.load(Ordering::SeqCst),
         stopped: stopped.lock().ok().and_then(|mut slot| slot.take()),
+        throttled: throttled.load(Ordering::SeqCst),
         ..Run::default()
     };
     let mut first_error = None;
@@ -112,7 +118,12 @@ async fn send_row(
     header: &Header,
     row: &Row,
 ) -> Result<(u64, RowState, Option<String>), CliError> {
-    journal.append(&format!("sending {} {}", row.line, now_ms()))?;
+    journal.append(&format!(
+        "sending {} {} {}",
+        row.line,
+        now_ms(),
+        row_digest(&row.to, &row.text)
+    ))?;
     let message = Message::sms(&row.to, &row.text).label(header.label(row.line));
     let mut request = conn.client.message_create().body(message);
     if let Some(workspace) = &conn.workspace {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use whispir::types::{MessageListSortOrder, MessageResponseListView, MessageStatusListView};
 use whispir::{Accepted, DeliveryCounts, ListStream as _, WaitOptions, WaitUntil};
 
-use crate::cli::{ListArgs, MessagesCommand, Until, WaitArgs};
+use crate::cli::{MessageListArgs, MessagesCommand, Until, WaitArgs};
 use crate::commands::send::counts_json;
 use crate::config::Connection;
 use crate::exit::{CliError, ExitClass};
@@ -125,7 +125,7 @@ fn created(message: &Value) -> String {
         .unwrap_or_default()
 }
 
-async fn list(conn: &Connection, out: Output, args: &ListArgs) -> Result<(), CliError> {
+async fn list(conn: &Connection, out: Output, args: &MessageListArgs) -> Result<(), CliError> {
     let mut request = conn
         .client
         .message_list()
@@ -134,13 +134,34 @@ async fn list(conn: &Connection, out: Output, args: &ListArgs) -> Result<(), Cli
     if let Some(workspace) = &conn.workspace {
         request = request.workspace_id(workspace);
     }
+    let range = match args.since {
+        Some(since) => {
+            let until = args.until.unwrap_or_else(chrono::Utc::now);
+            let range = whispir::SentBetween::new(since, until)
+                .map_err(|err| CliError::usage(format!("--since and --until: {err}")))?;
+            request = request.sent_between(range);
+            Some(range)
+        }
+        None => None,
+    };
+    if args.shared {
+        request = request.view_type(whispir::types::MessageListViewType::Shared);
+    }
     let mut items = request.stream();
     let mut rows = Vec::new();
     let mut shown = 0usize;
-    while args.all || shown < args.limit {
+    let args_list = &args.list;
+    while args_list.all || shown < args_list.limit {
         let Some(message) = items.try_next().await? else {
             break;
         };
+        // Whispir is asked for a day more at each end (its time zone is
+        // not documented): show only the range asked for.
+        if let Some(range) = range
+            && !message.created_time.is_some_and(|at| range.contains(at))
+        {
+            continue;
+        }
         shown += 1;
         let value = to_json(&message)?;
         if out.json {

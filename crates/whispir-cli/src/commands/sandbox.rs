@@ -22,6 +22,12 @@ pub async fn run(out: Output, args: SandboxArgs) -> Result<ExitClass, CliError> 
     if let Some(step) = args.message_step_ms {
         builder = builder.message_step(std::time::Duration::from_millis(step));
     }
+    if let Some(ms) = args.processing_delay_ms {
+        builder = builder.processing_delay(std::time::Duration::from_millis(ms));
+    }
+    if let Some(secs) = args.clock_ahead_secs {
+        builder = builder.clock_ahead(std::time::Duration::from_secs(secs));
+    }
     if let Some(text) = args.auto_reply {
         builder = builder.auto_reply(text);
     }

@@ -44,6 +44,11 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     /// Starts one on a free port, with messages moving on every 50 ms.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// The same, with more `whispir sandbox` flags.
+    pub fn start_with(flags: &[&str]) -> Self {
         let mut child = Command::new(bin())
             .args([
                 "--json",
@@ -54,6 +59,7 @@ impl SandboxProcess {
                 "50",
                 "--quiet",
             ])
+            .args(flags)
             .env("WHISPIR_CONFIG", "/nonexistent/whispir.toml")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
