@@ -305,21 +305,28 @@ async fn the_csv_check_is_the_sdks_and_a_fixed_csv_resumes_its_journal() {
         stderr(&dry)
     );
 
-    // A row Whispir refuses (no such distribution list) fails alone...
-    std::fs::write(
-        &csv,
-        "to,name\n61400010000,Ava\nNight Shift,Ben\n61400010002,Cy\n",
-    )
-    .unwrap();
-    let first = whispir(&sandbox, dir.path(), &send_args(&[]), &[]).await;
-    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
-    assert_eq!(sandbox.sent_messages().len(), 2);
-    // ...and once fixed, the same journal sends only that row.
+    // A row Whispir refuses (422: nothing sent) fails alone...
     std::fs::write(
         &csv,
         "to,name\n61400010000,Ava\n61400010001,Ben\n61400010002,Cy\n",
     )
     .unwrap();
+    sandbox.add_fault("messageCreate:status=422*1".parse().unwrap());
+    let first = whispir(&sandbox, dir.path(), &send_args(&[]), &[]).await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    assert_eq!(sandbox.sent_messages().len(), 2);
+    let refused: Vec<String> = ["61400010000", "61400010001", "61400010002"]
+        .into_iter()
+        .filter(|to| !sandbox.sent_messages().iter().any(|m| m.to == [*to]))
+        .map(String::from)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    // ...and once its row is changed (never sent: taken as it is now), the
+    // same journal sends only that row.
+    let fixed_csv = std::fs::read_to_string(&csv)
+        .unwrap()
+        .replace(&format!("{},", refused[0]), &format!("{},Fixed ", refused[0]));
+    std::fs::write(&csv, fixed_csv).unwrap();
     let fixed = whispir(&sandbox, dir.path(), &send_args(&[]), &[]).await;
     assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
     assert_each_once(&sandbox, 3);
