@@ -351,23 +351,30 @@ pub enum BulkCommand {
     /// Send one SMS per row of a CSV file (a `to` column, plus a `text`
     /// column or any columns a `--template` names).
     Send(BulkSendArgs),
-    /// Summarise a journal.
-    Status {
-        /// The journal.
-        #[arg(long, value_name = "PATH")]
-        journal: PathBuf,
-    },
+    /// Summarise the journal of a CSV file's sends.
+    Status(JournalArgs),
     /// Record what an operator found out about an uncertain row.
     Resolve {
-        /// The journal.
-        #[arg(long, value_name = "PATH")]
-        journal: PathBuf,
-        /// The row (its line in the CSV file).
+        /// The CSV file and its journal.
+        #[command(flatten)]
+        journal: JournalArgs,
+        /// The row, numbered as a spreadsheet numbers it (the header is row 1).
         row: u64,
         /// What was found.
         #[arg(value_enum)]
         outcome: Resolution,
     },
+}
+
+/// A CSV file and its journal: every `bulk` command takes them the same way.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// The journal (default: the CSV's path with the extension `.journal`,
+    /// or `.sandbox.journal` with --sandbox).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
 }
 
 /// What an operator found out about a row.
@@ -407,11 +414,9 @@ impl PlanName {
 /// `whispir bulk send`
 #[derive(Debug, Args)]
 pub struct BulkSendArgs {
-    /// The CSV file.
-    pub file: PathBuf,
-    /// The journal (default: the CSV's path with the extension `.journal`).
-    #[arg(long, value_name = "PATH")]
-    pub journal: Option<PathBuf>,
+    /// The CSV file and its journal.
+    #[command(flatten)]
+    pub source: JournalArgs,
     /// The message, with `{column}` placeholders (`{{` and `}}` for braces);
     /// without it the `text` column is the message.
     #[arg(long)]

@@ -32,7 +32,7 @@ fn bulk_messages_by_recipient(sandbox: &SandboxProcess) -> BTreeMap<String, usiz
 fn status(sandbox: &SandboxProcess, journal: &str) -> Value {
     let output = sandbox
         .command()
-        .args(["--json", "bulk", "status", "--journal", journal])
+        .args(["--json", "bulk", "status", "r.csv", "--journal", journal])
         .output()
         .unwrap();
     assert!(
@@ -59,13 +59,31 @@ fn a_csv_with_bad_rows_names_each_and_sends_nothing() {
     assert_eq!(output.status.code(), Some(5));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for expected in [
-        "line 2, column to: empty",
-        "line 3, column to",
-        "line 4, column name: empty",
+        "row 2, column to: empty",
+        "row 3, column to",
+        "row 4, column name: empty",
     ] {
         assert!(stderr.contains(expected), "{stderr}");
     }
     assert!(!sandbox.path("bad.journal").exists());
+    assert!(bulk_messages_by_recipient(&sandbox).is_empty());
+}
+
+#[test]
+fn a_template_naming_no_column_is_a_usage_error_and_sends_nothing() {
+    let sandbox = SandboxProcess::start();
+    write_csv(&sandbox.path("r.csv"), 3);
+    let output = sandbox
+        .command()
+        .args(["bulk", "send", "r.csv", "--template", "Hi {nmae}"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "a bad flag, not a bad file");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--template: {nmae} names no column"),
+        "{stderr}"
+    );
     assert!(bulk_messages_by_recipient(&sandbox).is_empty());
 }
 
@@ -124,7 +142,7 @@ fn a_finished_run_is_not_sent_again_and_resolve_refuses_a_settled_row() {
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
     let output = sandbox
         .command()
-        .args(["bulk", "resolve", "--journal", "r.journal", "2", "sent"])
+        .args(["bulk", "resolve", "r.csv", "2", "sent"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));

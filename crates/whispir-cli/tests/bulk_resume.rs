@@ -196,7 +196,7 @@ async fn a_journal_refuses_another_destination_naming_both_and_sends_nothing() {
     let status = whispir(
         &first_server,
         dir.path(),
-        &["--json", "bulk", "status", "--journal", "r.journal"],
+        &["--json", "bulk", "status", "r.csv"],
         &[],
     )
     .await;
@@ -300,7 +300,7 @@ async fn the_csv_check_is_the_sdks_and_a_fixed_csv_resumes_its_journal() {
     .await;
     assert_eq!(dry.status.code(), Some(5), "{}", stderr(&dry));
     assert!(
-        stderr(&dry).contains("line 3, column to"),
+        stderr(&dry).contains("row 3, column to"),
         "{}",
         stderr(&dry)
     );
@@ -323,9 +323,10 @@ async fn the_csv_check_is_the_sdks_and_a_fixed_csv_resumes_its_journal() {
     assert_eq!(refused.len(), 1);
     // ...and once its row is changed (never sent: taken as it is now), the
     // same journal sends only that row.
-    let fixed_csv = std::fs::read_to_string(&csv)
-        .unwrap()
-        .replace(&format!("{},", refused[0]), &format!("{},Fixed ", refused[0]));
+    let fixed_csv = std::fs::read_to_string(&csv).unwrap().replace(
+        &format!("{},", refused[0]),
+        &format!("{},Fixed ", refused[0]),
+    );
     std::fs::write(&csv, fixed_csv).unwrap();
     let fixed = whispir(&sandbox, dir.path(), &send_args(&[]), &[]).await;
     assert_eq!(fixed.status.code(), Some(0), "{}", stderr(&fixed));
@@ -525,7 +526,7 @@ async fn a_row_the_listing_cannot_settle_stays_uncertain_with_the_reason() {
     let status = whispir(
         &sandbox,
         dir.path(),
-        &["--json", "bulk", "status", "--journal", "r.journal"],
+        &["--json", "bulk", "status", "r.csv"],
         &[],
     )
     .await;

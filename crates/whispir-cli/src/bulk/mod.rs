@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::{BulkCommand, BulkSendArgs, Resolution};
+use crate::cli::{BulkCommand, BulkSendArgs, JournalArgs, Resolution};
 use crate::config::Connection;
 use crate::exit::{CliError, ExitClass};
 use crate::global::GlobalArgs;
@@ -30,12 +30,12 @@ pub async fn run(
 ) -> Result<ExitClass, CliError> {
     match command {
         BulkCommand::Send(args) => send_file(global, out, &args).await,
-        BulkCommand::Status { journal } => status(out, &journal),
+        BulkCommand::Status(journal) => status(out, &journal.path(global.sandbox)),
         BulkCommand::Resolve {
             journal,
             row,
             outcome,
-        } => resolve(out, &journal, row, outcome),
+        } => resolve(out, &journal.path(global.sandbox), row, outcome),
     }
 }
 
@@ -48,13 +48,11 @@ async fn send_file(
     out: Output,
     args: &BulkSendArgs,
 ) -> Result<ExitClass, CliError> {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|err| CliError::io(format!("cannot read {}", args.file.display()), err))?;
-    let rows = rows::read(&args.file, args.template.as_deref())?;
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| default_journal(&args.file, global.sandbox));
+    let file = &args.source.file;
+    let bytes = std::fs::read(file)
+        .map_err(|err| CliError::io(format!("cannot read {}", file.display()), err))?;
+    let rows = rows::read(file, args.template.as_deref())?;
+    let journal_path = args.source.path(global.sandbox);
     let digest = journal::digest(&bytes, args.template.as_deref());
     if args.dry_run {
         return dry_run(out, &rows, &journal_path, &digest);
@@ -88,7 +86,7 @@ async fn send_file(
         journal.append(&journal::csv_line(&digest, rows.len()))?;
         eprintln!(
             "{} changed since the journal began: rows never sent are taken as they are now",
-            args.file.display()
+            file.display()
         );
     }
     let mut states = contents.states;
@@ -166,15 +164,18 @@ fn exit_class(summary: &Summary, run: &send::Run, rows: usize) -> ExitClass {
     }
 }
 
-/// The journal a run uses without `--journal`: next to the CSV, another
-/// one for the embedded sandbox, so that a rehearsal never marks a real
-/// run's rows.
-fn default_journal(file: &Path, sandbox: bool) -> std::path::PathBuf {
-    file.with_extension(if sandbox {
-        "sandbox.journal"
-    } else {
-        "journal"
-    })
+impl JournalArgs {
+    /// The journal: `--journal`, else next to the CSV, another one for the
+    /// embedded sandbox, so that a rehearsal never marks a real run's rows.
+    fn path(&self, sandbox: bool) -> std::path::PathBuf {
+        self.journal.clone().unwrap_or_else(|| {
+            self.file.with_extension(if sandbox {
+                "sandbox.journal"
+            } else {
+                "journal"
+            })
+        })
+    }
 }
 
 /// Refuses a journal begun against another destination (or before
@@ -359,7 +360,7 @@ impl Summary {
                 lines.push(format!(
                     "may have been sent: rows {:?}; check them in Whispir \
                      (`whispir messages list --since TIME` finds their labels), then \
-                     `whispir bulk resolve --journal {} ROW sent|not-sent`",
+                     `whispir bulk resolve CSV ROW sent|not-sent --journal {}`",
                     self.uncertain,
                     journal.display()
                 ));

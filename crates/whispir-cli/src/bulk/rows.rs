@@ -1,5 +1,7 @@
 //! Reading a bulk CSV: every row checked before anything is sent, each
-//! problem named by its line and column. A row is checked by the SDK's own
+//! problem named by its row and column. A row is numbered as a spreadsheet
+//! numbers it (the header is row 1): the line where it starts, the number
+//! the journal and `bulk resolve` use. A row is checked by the SDK's own
 //! rules (its recipient check, then the message as the send builds it),
 //! so that `--dry-run` refuses exactly what a send would.
 
@@ -90,7 +92,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
         .map_err(|err| CliError::usage(format!("cannot read {}: {err}", path.display())))?;
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|err| CliError::usage(format!("{}: line 1: {err}", path.display())))?
+        .map_err(|err| CliError::usage(format!("{}: row 1: {err}", path.display())))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -99,7 +101,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
     let to_column = column("to");
     if to_column.is_none() {
         problems.push(format!(
-            "line 1: no `to` column (columns: {})",
+            "row 1: no `to` column (columns: {})",
             headers.join(", ")
         ));
     }
@@ -114,7 +116,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
         None => {
             if column("text").is_none() {
                 problems.push(format!(
-                    "line 1: no `text` column and no --template (columns: {})",
+                    "row 1: no `text` column and no --template (columns: {})",
                     headers.join(", ")
                 ));
             }
@@ -136,6 +138,14 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
             }
         }
     }
+    // A wrong --template is the command line's mistake, not the file's.
+    let (flag_problems, file_problems): (Vec<String>, Vec<String>) = problems
+        .into_iter()
+        .partition(|problem| problem.starts_with("--template"));
+    if !flag_problems.is_empty() {
+        return Err(CliError::usage(flag_problems.join("; ")));
+    }
+    problems = file_problems;
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
@@ -148,7 +158,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
             Ok(true) => {}
             Err(err) => {
                 let line = err.position().map_or(line, |p| p.line());
-                problems.push(format!("line {line}: {err}"));
+                problems.push(format!("row {line}: {err}"));
                 continue;
             }
         }
@@ -158,7 +168,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
         }
         if record.len() != headers.len() {
             problems.push(format!(
-                "line {line}: {} fields, the header has {}",
+                "row {line}: {} fields, the header has {}",
                 record.len(),
                 headers.len()
             ));
@@ -168,10 +178,10 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
         let to = to_column.map(field).unwrap_or("");
         let mut row_ok = true;
         if to.is_empty() {
-            problems.push(format!("line {line}, column to: empty"));
+            problems.push(format!("row {line}, column to: empty"));
             row_ok = false;
         } else if let Err(err) = whispir::recipients::check(to) {
-            problems.push(format!("line {line}, column to: {to:?}: {err}"));
+            problems.push(format!("row {line}, column to: {to:?}: {err}"));
             row_ok = false;
         }
         let mut text = String::new();
@@ -184,7 +194,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
                         let header = column(name)
                             .and_then(|i| headers.get(i))
                             .map_or(name.as_str(), String::as_str);
-                        problems.push(format!("line {line}, column {header}: empty"));
+                        problems.push(format!("row {line}, column {header}: empty"));
                         row_ok = false;
                     }
                     text.push_str(value);
@@ -192,7 +202,7 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
             }
         }
         if row_ok && let Some(problem) = message_problem(to, &text, line) {
-            problems.push(format!("line {line}: {problem}"));
+            problems.push(format!("row {line}: {problem}"));
         }
         rows.push(Row {
             line,
@@ -224,14 +234,14 @@ mod tests {
     }
 
     #[test]
-    fn every_bad_row_is_named_with_its_line_and_column() {
+    fn every_bad_row_is_named_with_its_row_and_column() {
         let file = csv("to,name\n61400000001,Ava\n,Ben\nnot-a-number,Chloe\n61400000004,\n");
         let err = read(file.path(), Some("Hi {name}"))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("line 3, column to: empty"), "{err}");
-        assert!(err.contains("line 4, column to: \"not-a-number\""), "{err}");
-        assert!(err.contains("line 5, column name: empty"), "{err}");
+        assert!(err.contains("row 3, column to: empty"), "{err}");
+        assert!(err.contains("row 4, column to: \"not-a-number\""), "{err}");
+        assert!(err.contains("row 5, column name: empty"), "{err}");
         assert!(err.contains("3 problems"), "{err}");
     }
 
@@ -258,10 +268,10 @@ mod tests {
         let file = csv("to,text\n+61 400 000 001,Hello\n61400000001;61400000002,Hi\n");
         let err = read(file.path(), None).unwrap_err().to_string();
         assert!(
-            err.contains("line 2, column to: \"+61 400 000 001\""),
+            err.contains("row 2, column to: \"+61 400 000 001\""),
             "{err}"
         );
-        assert!(err.contains("line 3, column to"), "{err}");
+        assert!(err.contains("row 3, column to"), "{err}");
         assert!(err.contains("separate recipients with `,`"), "{err}");
     }
 
@@ -270,7 +280,7 @@ mod tests {
         // Longer than the SDK lets a message's text be.
         let file = csv(&format!("to,text\n61400000001,{}\n", "x".repeat(20_000)));
         let err = read(file.path(), None).unwrap_err().to_string();
-        assert!(err.contains("line 2:"), "{err}");
+        assert!(err.contains("row 2:"), "{err}");
     }
 
     #[test]
