@@ -131,6 +131,7 @@ mod bounded;
 mod callbacks;
 mod config;
 mod data;
+mod dynamic;
 mod errors;
 mod faults;
 mod imports;
