@@ -156,7 +156,18 @@ async fn a_rerun_finds_its_upload_instead_of_repeating_it() {
     let found = chunk.upload_once(client).await.unwrap();
     assert!(found.was_reused());
     assert_eq!(found.id(), uploaded.id());
+    assert!(chunk.find_sent(client).await.unwrap().is_none());
     let sent = chunk.send(client, found).await.unwrap();
+    // A later run finds the message by its label, once Whispir lists it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listed = loop {
+        if let Some(listed) = chunk.find_sent(client).await.unwrap() {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "the message is never listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(listed.message_id(), sent.message().message_id());
     assert_eq!(sandbox.sent_messages().len(), 5);
     let creates = operations(&sandbox)
         .iter()

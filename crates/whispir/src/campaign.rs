@@ -42,7 +42,8 @@
 //! chunks, each its own upload and its own message.
 //!
 //! **Reruns.** Each step of a chunk can be called on its own
-//! ([`Chunk::find_upload`], [`Chunk::upload`], [`Chunk::send`]), and each
+//! ([`Chunk::find_upload`], [`Chunk::upload`], [`Chunk::send`],
+//! [`Chunk::find_sent`], [`SentChunk::results`]), and each
 //! chunk has names a rerun recognises: its upload's name and its message's
 //! label carry a fingerprint of the campaign (its rows, text and channel)
 //! and the chunk's number, so a process that restarts finds the upload it
@@ -741,6 +742,43 @@ impl Chunk {
         }
     }
 
+    /// The message an earlier run sent for this chunk, found by its
+    /// [`Chunk::label`] in the message list. The list pages by 20 and
+    /// shows only the last 7 days of the calling user's messages, and a
+    /// message just accepted may not be listed yet (Whispir carries sends
+    /// out asynchronously): `None` means "not listed now", not "never
+    /// sent". A caller that must never send twice records each send in its
+    /// own journal before it starts and checks here only what it could
+    /// not record.
+    pub async fn find_sent(&self, client: &Client) -> Result<Option<Accepted>, Error> {
+        let mut list = client.message_list();
+        if let Some(workspace) = &self.workspace_id {
+            list = list.workspace_id(workspace.as_str());
+        }
+        let mut messages = list.stream();
+        while let Some(message) = messages.try_next().await? {
+            if message.label.as_deref() != Some(self.label.as_str()) {
+                continue;
+            }
+            let own = message
+                .link
+                .iter()
+                .flat_map(|links| links.iter())
+                .find(|link| {
+                    link.rel
+                        .as_deref()
+                        .is_none_or(|rel| rel.eq_ignore_ascii_case("self"))
+                });
+            if let Some(url) = own
+                .and_then(|link| link.uri.as_deref())
+                .and_then(|uri| reqwest::Url::parse(uri).ok())
+            {
+                return Accepted::from_location(url).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
     /// The dynamic message this chunk sends from `resource`: its text with
     /// `@@tags@@`, the address column, the chunk's label.
     pub fn message(&self, resource: &UploadedResource) -> Result<Message, Error> {
@@ -891,8 +929,12 @@ impl SentChunk {
     }
 
     /// Each row's status and replies, in row order: the message's detailed
-    /// status and its replies (two lists, paged by 20), matched to rows by
-    /// address. Rows sharing an address take its entries in order.
+    /// status and its replies, matched to rows by address. Rows sharing an
+    /// address take its entries in order.
+    ///
+    /// Both lists page by 20, so 10,000 rows cost at least 500 requests
+    /// (500 quota units) for the status alone: for large campaigns,
+    /// Whispir's callbacks, which carry each row's values, are cheaper.
     pub async fn results(&self, client: &Client) -> Result<Vec<RecipientResult>, Error> {
         let workspace = self.message.workspace_id();
         let mut status = client
