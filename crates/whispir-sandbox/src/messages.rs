@@ -502,6 +502,34 @@ mod tests {
     }
 
     #[test]
+    fn a_dynamic_rows_callbacks_carry_its_values_under_the_messages_parameters() {
+        let row = |name: &str| {
+            let mut values = serde_json::Map::new();
+            values.insert("name".into(), json!(name));
+            values.insert("order".into(), json!("row's own"));
+            values
+        };
+        let delivery = Delivery {
+            created: Instant::now(),
+            recipients: vec![("61400000001".into(), false), ("61400000002".into(), false)],
+            replies: Vec::new(),
+            callback: None,
+            parameters: json!({"order": "42"}),
+            channel: "sms",
+            location: String::new(),
+            rows: vec![row("Ann"), row("Bob")],
+        };
+        assert_eq!(
+            delivery.parameters_of("61400000002"),
+            json!({"order": "42", "name": "Bob"})
+        );
+        assert_eq!(
+            delivery.parameters_of("61400000009"),
+            json!({"order": "42"})
+        );
+    }
+
+    #[test]
     fn addresses_compare_without_plus_or_spaces() {
         assert!(same_address("+61 400 000 999", "61400000999"));
         assert!(!same_address("61400000998", "61400000999"));
