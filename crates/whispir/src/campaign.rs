@@ -256,8 +256,11 @@ pub struct Campaign {
 
 impl Campaign {
     /// A campaign over CSV text: the first line names the columns, every
-    /// other line is a row (quoted fields may hold `,` and line breaks).
+    /// other line is a row (quoted fields may hold `,` and line breaks). A
+    /// byte-order mark before the first column (spreadsheets write one) is
+    /// dropped.
     pub fn from_csv(text: &str) -> Result<Self, CampaignError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .from_reader(text.as_bytes());

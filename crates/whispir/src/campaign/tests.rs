@@ -291,3 +291,15 @@ fn the_chunk_message_names_its_resource_column_and_label() {
         serde_json::json!({"resourceId": "ABC123", "smsMappingField": "mobile"})
     );
 }
+
+#[test]
+fn a_spreadsheets_byte_order_mark_is_not_part_of_the_first_column() {
+    let campaign = Campaign::from_csv("\u{feff}mobile,name\n61400000001,Ann\n")
+        .unwrap()
+        .sms("mobile", "Hi @@name@@");
+    assert!(
+        campaign.plan().unwrap().chunks()[0]
+            .csv()
+            .starts_with("mobile,name\n")
+    );
+}
