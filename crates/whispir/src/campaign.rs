@@ -833,6 +833,7 @@ impl Chunk {
         Ok(SentChunk {
             number: self.number,
             first_row: self.first_row,
+            label: self.label.clone(),
             addresses: self.addresses.clone(),
             message,
             resource,
@@ -887,6 +888,7 @@ impl CampaignSent {
 pub struct SentChunk {
     number: usize,
     first_row: usize,
+    label: String,
     addresses: Vec<String>,
     message: Accepted,
     resource: UploadedResource,
@@ -918,6 +920,11 @@ impl SentChunk {
     /// Its data rows, 1-based, in the campaign's numbering.
     pub fn rows(&self) -> RangeInclusive<usize> {
         self.first_row..=self.first_row + self.addresses.len().saturating_sub(1)
+    }
+
+    /// Its message's label, as [`Chunk::label`].
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// The dynamic message: one message id for every row of the chunk
