@@ -8,6 +8,7 @@ mod answers;
 mod arguments;
 mod as_a_user;
 mod cache;
+mod campaigns;
 mod coverage;
 mod cut_short;
 mod downgrade;

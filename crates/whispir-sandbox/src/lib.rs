@@ -145,6 +145,7 @@ mod callbacks;
 mod clock;
 mod config;
 mod data;
+mod dynamic;
 mod errors;
 mod faults;
 mod imports;

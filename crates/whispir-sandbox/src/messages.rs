@@ -201,9 +201,28 @@ pub(crate) struct Delivery {
     pub channel: &'static str,
     /// Where the message can be read.
     pub location: String,
+    /// A dynamic message's row values, by recipient (empty otherwise).
+    pub rows: Vec<serde_json::Map<String, Value>>,
 }
 
 impl Delivery {
+    /// What a callback about `recipient` carries: the message's callback
+    /// parameters, and for a dynamic message the recipient's row values.
+    fn parameters_of(&self, recipient: &str) -> Value {
+        let mut parameters = self.parameters.clone();
+        let row = self
+            .recipients
+            .iter()
+            .position(|(r, _)| r == recipient)
+            .and_then(|at| self.rows.get(at));
+        if let (Some(map), Some(row)) = (parameters.as_object_mut(), row) {
+            for (column, value) in row {
+                map.entry(column.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        parameters
+    }
+
     /// Where a recipient stands now.
     pub fn stage(&self, state: &AppState, recipient: &str, fails: bool) -> Stage {
         if self.replies.iter().any(|reply| reply.from == recipient) {
@@ -240,7 +259,8 @@ pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|media| media.contains("bulkmessage"));
+        .is_some_and(|media| media.contains("bulkmessage"))
+        || crate::dynamic::is_dynamic(&body);
     let list_exists = |name: &str| {
         lock(&call.state.store)
             .list(&call.workspace, "distributionlists")
@@ -248,8 +268,9 @@ pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             .any(|list| list.value.get("name").and_then(Value::as_str) == Some(name))
     };
     crate::recipients::check_message(&body, bulk, list_exists)?;
+    let rows = crate::dynamic::rows(call.state, &call.workspace, &body)?;
     let scheduled = body.get("messageType").and_then(Value::as_str) == Some("SCHEDULED");
-    let (id, location) = send(call.state, &call.base, call.workspace_id(), body)?;
+    let (id, location) = send(call.state, &call.base, call.workspace_id(), body, rows)?;
     if scheduled {
         let store = lock(&call.state.store);
         let record = store
@@ -289,23 +310,29 @@ pub(crate) fn run_scenario(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             }
         }
     }
-    let (_, location) = send(call.state, &call.base, call.workspace_id(), message)?;
+    let rows = crate::dynamic::rows(call.state, &call.workspace, &message)?;
+    let (_, location) = send(call.state, &call.base, call.workspace_id(), message, rows)?;
     Ok(Answer::empty(StatusCode::ACCEPTED).at(location))
 }
 
-/// Stores a message, starts its life and returns its id and URL.
+/// Stores a message, starts its life and returns its id and URL. A
+/// dynamic message goes to its `rows`, one delivery each.
 pub(crate) fn send(
     state: &Arc<AppState>,
     base: &str,
     workspace: &str,
     mut message: Value,
+    rows: Option<Vec<crate::dynamic::Row>>,
 ) -> Result<(String, String), ApiFailure> {
     let to = message
         .get("to")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let recipients = recipients(&to);
+    let recipients = match &rows {
+        Some(rows) => rows.iter().map(|row| row.address.clone()).collect(),
+        None => recipients(&to),
+    };
     let channel = if message.get("email").is_some() && message.get("body").is_none() {
         "email"
     } else if message.get("voice").is_some() && message.get("body").is_none() {
@@ -330,14 +357,26 @@ pub(crate) fn send(
     let sent = message.clone();
     let id = lock(&state.store).insert(&scope, MESSAGES, message, IdStyle::Hex);
     let location = format!("{base}/workspaces/{workspace}/messages/{id}");
-    lock(&state.sent).push(SentMessage::read(&id, &location, workspace, &sent));
+    match &rows {
+        Some(rows) => {
+            let mut log = lock(&state.sent);
+            for row in rows {
+                let mut one = SentMessage::read(&id, &location, workspace, &row.message);
+                one.row = Some(row.number);
+                log.push(one);
+            }
+        }
+        None => lock(&state.sent).push(SentMessage::read(&id, &location, workspace, &sent)),
+    }
     let failing = &state.messages.failing_recipients;
     let delivery = Delivery {
         created: Instant::now(),
         recipients: recipients
             .into_iter()
             .map(|r| {
-                let fails = failing.iter().any(|f| same_address(f, &r));
+                // A row whose address Whispir cannot read fails on its own.
+                let unreadable = rows.is_some() && whispir::recipients::kind_of(&r).is_none();
+                let fails = unreadable || failing.iter().any(|f| same_address(f, &r));
                 (r, fails)
             })
             .collect(),
@@ -346,6 +385,7 @@ pub(crate) fn send(
         parameters,
         channel,
         location: location.clone(),
+        rows: rows.into_iter().flatten().map(|row| row.values).collect(),
     };
     lock(&state.deliveries).insert(id.clone(), delivery);
     let life_state = Arc::clone(state);
@@ -382,7 +422,7 @@ async fn live(state: Arc<AppState>, id: String) {
                 channel: delivery.channel,
                 content: "Undeliverable".to_string(),
                 acknowledged: whispir_time(&state),
-                parameters: delivery.parameters.clone(),
+                parameters: delivery.parameters_of(recipient),
             };
             callbacks::notify(&state, delivery.callback.as_deref(), event).await;
         } else if let Some(text) = state.messages.auto_reply.clone() {
@@ -414,7 +454,7 @@ pub(crate) async fn reply(state: &Arc<AppState>, message_id: &str, from: &str, t
         channel: delivery.channel,
         content: text.to_string(),
         acknowledged,
-        parameters: delivery.parameters.clone(),
+        parameters: delivery.parameters_of(from),
     };
     callbacks::notify(state, delivery.callback.as_deref(), event).await;
     true
@@ -451,6 +491,7 @@ fn delivery_of(call: &Call<'_>) -> Result<(String, Delivery), ApiFailure> {
             parameters: json!({}),
             channel: "sms",
             location,
+            rows: Vec::new(),
         },
     ))
 }
@@ -568,6 +609,34 @@ mod tests {
         );
         assert_eq!(recipients("1;2"), vec!["1;2"]);
         assert!(recipients(" , ").is_empty());
+    }
+
+    #[test]
+    fn a_dynamic_rows_callbacks_carry_its_values_under_the_messages_parameters() {
+        let row = |name: &str| {
+            let mut values = serde_json::Map::new();
+            values.insert("name".into(), json!(name));
+            values.insert("order".into(), json!("row's own"));
+            values
+        };
+        let delivery = Delivery {
+            created: Instant::now(),
+            recipients: vec![("61400000001".into(), false), ("61400000002".into(), false)],
+            replies: Vec::new(),
+            callback: None,
+            parameters: json!({"order": "42"}),
+            channel: "sms",
+            location: String::new(),
+            rows: vec![row("Ann"), row("Bob")],
+        };
+        assert_eq!(
+            delivery.parameters_of("61400000002"),
+            json!({"order": "42", "name": "Bob"})
+        );
+        assert_eq!(
+            delivery.parameters_of("61400000009"),
+            json!({"order": "42"})
+        );
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct SentMessage {
     /// The whole message as the sandbox accepted it (voice, web, callback
     /// and every other field).
     pub message: Value,
+    /// For a dynamic message (one whose `resource` names uploaded rows):
+    /// the row, from 1, this delivery went to; its tags are filled with
+    /// the row's values and `to` is the row's address.
+    pub row: Option<usize>,
 }
 
 impl SentMessage {
@@ -87,6 +91,7 @@ impl SentMessage {
             body: text(message.get("body")),
             email,
             message: message.clone(),
+            row: None,
         }
     }
 }

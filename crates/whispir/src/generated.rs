@@ -5885,7 +5885,7 @@ pub mod types {
         )]
         pub repetition_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resource: ::std::option::Option<Resource>,
+        pub resource: ::std::option::Option<MessageResource>,
         ///Number of replies received.
         #[serde(
             rename = "responseCount",
@@ -6012,7 +6012,7 @@ pub mod types {
                     let mut __f18: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
                     let mut __f19: ::std::option::Option<::std::option::Option<i64>> = ::std::option::Option::None;
                     let mut __f20: ::std::option::Option<
-                        ::std::option::Option<Resource>,
+                        ::std::option::Option<MessageResource>,
                     > = ::std::option::Option::None;
                     let mut __f21: ::std::option::Option<
                         ::std::option::Option<::std::string::String>,
@@ -6496,6 +6496,153 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///The uploaded rows a dynamic message is sent from (one message per row), and which of their columns holds each channel's address. The text's `@@column@@` tags take each row's values.
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+    #[derive(::serde::Serialize, Clone, Debug)]
+    pub struct MessageResource {
+        ///Column holding each row's email address; Whispir uses `email` when the file has that column and this is not given.
+        #[serde(
+            rename = "emailMappingField",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub email_mapping_field: ::std::option::Option<::std::string::String>,
+        ///Id of a private CSV, JSON or XML resource (from `resourceCreate`).
+        #[serde(rename = "resourceId")]
+        pub resource_id: ::std::string::String,
+        ///Column holding each row's mobile number for SMS; Whispir uses `mobile` when the file has that column and this is not given.
+        #[serde(
+            rename = "smsMappingField",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sms_mapping_field: ::std::option::Option<::std::string::String>,
+        ///Column holding each row's number for voice calls; Whispir uses `mobile` when the file has that column and this is not given.
+        #[serde(
+            rename = "voiceMappingField",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub voice_mapping_field: ::std::option::Option<::std::string::String>,
+        /// Fields the API sent that this version of the SDK does not
+        /// declare, sent back unchanged when the model is encoded.
+        #[serde(flatten, serialize_with = "MessageResource::__serialize_extra_fields")]
+        #[cfg_attr(feature = "schemars", schemars(skip))]
+        pub extra_fields: crate::ExtraFields,
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageResource {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            struct Fields;
+            impl<'de> ::serde::de::Visitor<'de> for Fields {
+                type Value = MessageResource;
+                fn expecting(
+                    &self,
+                    f: &mut ::std::fmt::Formatter<'_>,
+                ) -> ::std::fmt::Result {
+                    f.write_str("struct MessageResource")
+                }
+                #[inline]
+                fn visit_map<A>(
+                    self,
+                    mut __map: A,
+                ) -> ::std::result::Result<MessageResource, A::Error>
+                where
+                    A: ::serde::de::MapAccess<'de>,
+                {
+                    let mut __f0: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f1: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f2: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __f3: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
+                    let mut __extra = crate::ExtraFields::default();
+                    let __known = crate::extra_fields::KeySeed(|name: &str| match name {
+                        "emailMappingField" => ::std::option::Option::Some(0u16),
+                        "resourceId" => ::std::option::Option::Some(1u16),
+                        "smsMappingField" => ::std::option::Option::Some(2u16),
+                        "voiceMappingField" => ::std::option::Option::Some(3u16),
+                        _ => ::std::option::Option::None,
+                    });
+                    while let ::std::option::Option::Some(__key) = __map
+                        .next_key_seed(__known)?
+                    {
+                        match __key {
+                            crate::extra_fields::Key::Known(0u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f0,
+                                    &mut __map,
+                                    "emailMappingField",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(1u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f1,
+                                    &mut __map,
+                                    "resourceId",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(2u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f2,
+                                    &mut __map,
+                                    "smsMappingField",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(3u16) => {
+                                crate::extra_fields::once(
+                                    &mut __f3,
+                                    &mut __map,
+                                    "voiceMappingField",
+                                )?
+                            }
+                            crate::extra_fields::Key::Known(_) => {
+                                __map.next_value::<::serde::de::IgnoredAny>()?;
+                            }
+                            crate::extra_fields::Key::Unknown(__name) => {
+                                crate::extra_fields::keep(&mut __extra, __name, &mut __map)?
+                            }
+                        }
+                    }
+                    ::std::result::Result::Ok(MessageResource {
+                        email_mapping_field: __f0.unwrap_or_default(),
+                        resource_id: crate::extra_fields::required(__f1, "resourceId")?,
+                        sms_mapping_field: __f2.unwrap_or_default(),
+                        voice_mapping_field: __f3.unwrap_or_default(),
+                        extra_fields: __extra,
+                    })
+                }
+            }
+            deserializer.deserialize_map(Fields)
+        }
+    }
+    impl MessageResource {
+        /// Encodes `extra_fields`, refusing a key this model declares.
+        fn __serialize_extra_fields<S: ::serde::Serializer>(
+            extra: &crate::ExtraFields,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            crate::extra_fields::serialize_undeclared(
+                extra,
+                "MessageResource",
+                &[
+                    "emailMappingField",
+                    "resourceId",
+                    "smsMappingField",
+                    "voiceMappingField",
+                ],
+                serializer,
+            )
+        }
+    }
+    impl MessageResource {
+        pub fn builder() -> builder::MessageResource {
+            Default::default()
         }
     }
     ///A summary row (type, counts) or a detailed reply (from, category, message).
@@ -19727,7 +19874,7 @@ pub mod types {
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
-                ::std::option::Option<super::Resource>,
+                ::std::option::Option<super::MessageResource>,
                 ::std::string::String,
             >,
             response_count: ::std::result::Result<
@@ -20045,7 +20192,9 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: crate::models::IntoField<::std::option::Option<super::Resource>>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<super::MessageResource>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = crate::models::field(value.into_field(), "resource");
@@ -20513,6 +20662,152 @@ pub mod types {
                     link: Ok(value.link),
                     messages: Ok(value.messages),
                     status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessageResource {
+            email_mapping_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resource_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            sms_mapping_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            voice_mapping_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra_fields: crate::ExtraFields,
+        }
+        impl ::std::default::Default for MessageResource {
+            #[inline]
+            fn default() -> Self {
+                Self {
+                    email_mapping_field: Ok(Default::default()),
+                    resource_id: Err("no value supplied for resource_id".to_string()),
+                    sms_mapping_field: Ok(Default::default()),
+                    voice_mapping_field: Ok(Default::default()),
+                    extra_fields: ::std::default::Default::default(),
+                }
+            }
+        }
+        impl MessageResource {
+            /// Column holding each row's email address; Whispir uses `email` when the file has that column and this is not given.
+            pub fn email_mapping_field<T>(mut self, value: T) -> Self
+            where
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email_mapping_field = crate::models::field(
+                    value.into_field(),
+                    "email_mapping_field",
+                );
+                self
+            }
+            /// Id of a private CSV, JSON or XML resource (from `resourceCreate`).
+            pub fn resource_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_id = crate::models::field(value.try_into(), "resource_id");
+                self
+            }
+            /// Column holding each row's mobile number for SMS; Whispir uses `mobile` when the file has that column and this is not given.
+            pub fn sms_mapping_field<T>(mut self, value: T) -> Self
+            where
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sms_mapping_field = crate::models::field(
+                    value.into_field(),
+                    "sms_mapping_field",
+                );
+                self
+            }
+            /// Column holding each row's number for voice calls; Whispir uses `mobile` when the file has that column and this is not given.
+            pub fn voice_mapping_field<T>(mut self, value: T) -> Self
+            where
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.voice_mapping_field = crate::models::field(
+                    value.into_field(),
+                    "voice_mapping_field",
+                );
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessageResource> for super::MessageResource {
+            type Error = super::error::ConversionError;
+            #[inline]
+            fn try_from(
+                value: MessageResource,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                let __extra_fields = value.extra_fields;
+                match (
+                    value.email_mapping_field,
+                    value.resource_id,
+                    value.sms_mapping_field,
+                    value.voice_mapping_field,
+                ) {
+                    (
+                        ::std::result::Result::Ok(email_mapping_field),
+                        ::std::result::Result::Ok(resource_id),
+                        ::std::result::Result::Ok(sms_mapping_field),
+                        ::std::result::Result::Ok(voice_mapping_field),
+                    ) => {
+                        ::std::result::Result::Ok(Self {
+                            email_mapping_field,
+                            resource_id,
+                            sms_mapping_field,
+                            voice_mapping_field,
+                            extra_fields: __extra_fields,
+                        })
+                    }
+                    (
+                        email_mapping_field,
+                        resource_id,
+                        sms_mapping_field,
+                        voice_mapping_field,
+                    ) => {
+                        ::std::result::Result::Err(
+                            ::std::convert::From::from(
+                                crate::models::unbuilt(
+                                    &[
+                                        ("email_mapping_field", email_mapping_field.err()),
+                                        ("resource_id", resource_id.err()),
+                                        ("sms_mapping_field", sms_mapping_field.err()),
+                                        ("voice_mapping_field", voice_mapping_field.err()),
+                                    ],
+                                ),
+                            ),
+                        )
+                    }
+                }
+            }
+        }
+        impl ::std::convert::From<super::MessageResource> for MessageResource {
+            #[inline]
+            fn from(value: super::MessageResource) -> Self {
+                Self {
+                    email_mapping_field: Ok(value.email_mapping_field),
+                    resource_id: Ok(value.resource_id),
+                    sms_mapping_field: Ok(value.sms_mapping_field),
+                    voice_mapping_field: Ok(value.voice_mapping_field),
+                    extra_fields: value.extra_fields,
                 }
             }
         }
@@ -29859,6 +30154,52 @@ pub mod types {
                 self,
             ) -> ::std::result::Result<
                 ::std::option::Option<::std::vec::Vec<super::MessageCollection>>,
+                Self::Error,
+            > {
+                let mut models = ::std::vec::Vec::with_capacity(self.len());
+                for item in self {
+                    models.push(item.build_model()?);
+                }
+                ::std::result::Result::Ok(::std::option::Option::Some(models))
+            }
+        }
+        impl crate::models::IntoField<::std::option::Option<super::MessageResource>>
+        for MessageResource {
+            type Error = super::error::ConversionError;
+            #[inline]
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<super::MessageResource>,
+                Self::Error,
+            > {
+                super::MessageResource::try_from(self).map(::std::option::Option::Some)
+            }
+        }
+        impl crate::models::BuildsModel<super::MessageResource> for MessageResource {
+            #[inline]
+            fn build_model(
+                self,
+            ) -> ::std::result::Result<
+                super::MessageResource,
+                super::error::ConversionError,
+            > {
+                super::MessageResource::try_from(self)
+            }
+        }
+        impl<
+            B,
+        > crate::models::IntoField<
+            ::std::option::Option<::std::vec::Vec<super::MessageResource>>,
+        > for ::std::vec::Vec<B>
+        where
+            B: crate::models::BuildsModel<super::MessageResource>,
+        {
+            type Error = super::error::ConversionError;
+            fn into_field(
+                self,
+            ) -> ::std::result::Result<
+                ::std::option::Option<::std::vec::Vec<super::MessageResource>>,
                 Self::Error,
             > {
                 let mut models = ::std::vec::Vec::with_capacity(self.len());

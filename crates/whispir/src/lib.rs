@@ -40,6 +40,7 @@
 
 mod cache;
 mod call;
+pub mod campaign;
 pub mod client;
 pub mod context;
 mod execute;
