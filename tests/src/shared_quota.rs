@@ -71,6 +71,27 @@ impl RedisServer {
         }
     }
 
+    /// Stops the server without ending it (SIGSTOP): its clients get no
+    /// answer, its data stays.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("redis-server runs");
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// Starts the server again on the same port, empty, and waits until it
     /// answers.
     pub fn restart(&mut self) {

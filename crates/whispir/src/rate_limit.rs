@@ -173,7 +173,9 @@ impl<'a> DailyToken<'a> {
             lock(daily).record_sent(Now::current());
         }
         #[cfg(feature = "redis")]
-        self.shared.take();
+        if let Some(unit) = self.shared.take() {
+            unit.sent();
+        }
     }
 }
 
@@ -270,6 +272,15 @@ impl RateLimiter {
         match &self.shared {
             Some(shared) => shared.refresh().await,
             None => Ok(()),
+        }
+    }
+
+    /// Starts the daily count afresh with a budget of `limit` (a shared
+    /// plan's fallback, from what the store last said was left).
+    #[cfg(feature = "redis")]
+    fn restart_daily(&self, limit: u32) {
+        if let Some(daily) = &self.daily {
+            *lock(daily) = DailyUse::new(limit, self.plan.daily_window);
         }
     }
 
