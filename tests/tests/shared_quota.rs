@@ -569,3 +569,48 @@ async fn what_the_fallbacks_sent_joins_the_daily_count_when_redis_answers_again(
     let counted: usize = counted.trim_start_matches(':').trim().parse().unwrap();
     assert!(counted >= arrivals, "{counted} counted, {arrivals} sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_connections_bring_no_second_over_a_shared_plan() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let server = CountingServer::start(20).await;
+    // Every request on a new connection, every third 50 ms slower: more
+    // than the 25 ms delay spread.
+    let client = whispir_tests::mock_builder(
+        &server.uri,
+        whispir::CallOptions {
+            retry: whispir::RetryConfig::disabled(),
+            ..whispir::CallOptions::default()
+        },
+    )
+    .http_client(whispir_tests::slow_connect::slow_connections())
+    .rate_limit(Plan::new(NonZeroU32::new(20).unwrap(), None))
+    .shared(whispir::RedisQuota::new(&redis.url(), "slow-connections").unwrap())
+    .build()
+    .unwrap();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    client
+                        .message_retrieve()
+                        .message_id("CD34")
+                        .send()
+                        .await
+                        .expect("sent within the plan");
+                }
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap();
+    }
+    let arrivals = server.arrivals();
+    assert_eq!((arrivals.len(), server.refused()), (60, 0));
+    let busiest = busiest_second(&arrivals);
+    assert!(busiest <= 20, "{busiest} requests in one second");
+}

@@ -332,12 +332,18 @@ impl ClientBuilder {
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
                 .with_options(self.options);
         crate::tls::install_tls_provider();
-        let http = self
+        let mut http = self
             .root_certificates
             .into_iter()
             .fold(self.http_client.unwrap_or_default(), |http, root| {
                 http.add_root_certificate(root)
-            })
+            });
+        // The limiter counts a request on a new connection from when the
+        // connection is ready (see `rate_limit::connecting`).
+        if let Some(limiter) = context.rate_limiter() {
+            http = http.connector_layer(limiter.connections().layer());
+        }
+        let http = http
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
             // The attempt timeout of every request; one with less of its
             // call's budget left sets that on itself instead (see

@@ -27,7 +27,8 @@ use tokio::time::Instant;
 
 use super::daily::DAY;
 use super::{
-    Admission, DailyToken, DailyWindow, InLine, LONGEST_PAUSE, Plan, RateLimiter, lock, nz,
+    Admission, Connections, DailyToken, DailyWindow, InLine, LONGEST_PAUSE, Plan, RateLimiter,
+    lock, nz,
 };
 use store::{Ask, Confirmation, Decision, FallbackSend, Store, StoreError, Terms, WaitReason};
 
@@ -254,6 +255,8 @@ pub(super) struct SharedLimiter {
     seen: Mutex<Seen>,
     /// The local limiter of [`WhenUnavailable::FallBack`].
     fallback: Option<RateLimiter>,
+    /// The connections the client is making.
+    connections: Connections,
     /// What the fallback sent that the store has not counted yet.
     fallback_sends: Mutex<FallbackSends>,
 }
@@ -378,12 +381,13 @@ enum Fallback<'a> {
 }
 
 impl SharedLimiter {
-    pub(super) fn new(plan: Plan, quota: RedisQuota) -> Self {
+    pub(super) fn new(plan: Plan, quota: RedisQuota, connections: Connections) -> Self {
         let fallback = match quota.when_unavailable {
             WhenUnavailable::Refuse => None,
-            WhenUnavailable::FallBack { fraction } => {
-                Some(RateLimiter::new(share_of(plan, fraction)))
-            }
+            WhenUnavailable::FallBack { fraction } => Some(RateLimiter {
+                connections: connections.clone(),
+                ..RateLimiter::new(share_of(plan, fraction))
+            }),
         };
         let window = Duration::from_secs(1) + quota.delay_spread;
         let spacing = window / plan.per_second.get();
@@ -407,6 +411,7 @@ impl SharedLimiter {
             waiting: AtomicUsize::new(0),
             seen: Mutex::new(Seen::default()),
             fallback,
+            connections,
             fallback_sends: Mutex::default(),
         }
     }
@@ -449,6 +454,25 @@ impl SharedLimiter {
             };
         };
         loop {
+            // A request of this process on a new connection leaves when it
+            // is ready: no turn meanwhile, and the next a spacing after.
+            match self.connections.settled(deadline).await {
+                Ok(Some(ready)) if ready + self.terms.spacing > Instant::now() => {
+                    let next = ready + self.terms.spacing;
+                    if next > deadline {
+                        return Admission::PauseTooLong {
+                            wait: next - Instant::now(),
+                        };
+                    }
+                    tokio::time::sleep_until(next).await;
+                }
+                Ok(_) => {}
+                Err(()) => {
+                    return Admission::PauseTooLong {
+                        wait: self.terms.spacing,
+                    };
+                }
+            }
             let now = Instant::now();
             if let Some(until) = self.known_pause()
                 && until > now
@@ -932,8 +956,11 @@ mod tests {
         let quota = RedisQuota::new("redis://127.0.0.1/", "acme").expect("url");
         assert_eq!(quota.delay_spread, DEFAULT_DELAY_SPREAD);
         let window = |spread| {
-            let limiter =
-                SharedLimiter::new(Plan::RPS_10_DAILY_20K, quota.clone().delay_spread(spread));
+            let limiter = SharedLimiter::new(
+                Plan::RPS_10_DAILY_20K,
+                quota.clone().delay_spread(spread),
+                Connections::default(),
+            );
             (limiter.terms.window, limiter.terms.spacing)
         };
         assert_eq!(
