@@ -21,6 +21,8 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// Arguments besides port, address, directory and persistence.
+    extra: Vec<&'static str>,
 }
 
 impl RedisServer {
@@ -28,6 +30,16 @@ impl RedisServer {
     /// test stops here: loudly under CI (`CI=true`), where it must run,
     /// and with `None` (the caller returns) elsewhere.
     pub fn start() -> Option<Self> {
+        Self::start_with(Vec::new())
+    }
+
+    /// A Redis Cluster node (`--cluster-enabled yes`), alone: it answers
+    /// `cluster_enabled:1` and refuses keys with `CLUSTERDOWN`.
+    pub fn start_cluster_node() -> Option<Self> {
+        Self::start_with(vec!["--cluster-enabled", "yes"])
+    }
+
+    fn start_with(extra: Vec<&'static str>) -> Option<Self> {
         if Command::new("redis-server")
             .arg("--version")
             .output()
@@ -53,6 +65,7 @@ impl RedisServer {
             port,
             dir,
             child: None,
+            extra,
         };
         server.restart();
         Some(server)
@@ -102,6 +115,7 @@ impl RedisServer {
             .arg("--dir")
             .arg(&self.dir)
             .args(["--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -614,3 +614,34 @@ async fn slow_connections_bring_no_second_over_a_shared_plan() {
     let busiest = busiest_second(&arrivals);
     assert!(busiest <= 20, "{busiest} requests in one second");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_cluster_node_is_refused_when_the_client_is_built() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(node) = RedisServer::start_cluster_node() else {
+        return;
+    };
+    let built = whispir_tests::mock_builder("http://127.0.0.1:9", whispir::CallOptions::default())
+        .rate_limit(Plan::RPS_10_DAILY_20K)
+        .shared(whispir::RedisQuota::new(&node.url(), "cluster").unwrap())
+        .build();
+    let err = built.expect_err("a cluster node");
+    assert!(
+        matches!(err, whispir::BuildError::SharedQuotaOnCluster { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("Redis Cluster") && text.contains("127.0.0.1"),
+        "{text}"
+    );
+    // A standalone server is taken.
+    let Some(standalone) = RedisServer::start() else {
+        return;
+    };
+    whispir_tests::mock_builder("http://127.0.0.1:9", whispir::CallOptions::default())
+        .rate_limit(Plan::RPS_10_DAILY_20K)
+        .shared(whispir::RedisQuota::new(&standalone.url(), "cluster").unwrap())
+        .build()
+        .expect("a standalone server");
+}

@@ -149,7 +149,8 @@ pub struct InvalidRedisUrl {
 impl RedisQuota {
     /// The quota kept under `key` in the Redis server at `url`
     /// (`redis://[user:password@]host[:port][/db]`). Connects on the first
-    /// request, not here. Without a [`RedisQuota::when_unavailable`], a
+    /// request, not here (the client's `build` only asks whether the server
+    /// is a Redis Cluster node, which it refuses). Without a [`RedisQuota::when_unavailable`], a
     /// client refuses requests while the server cannot be reached.
     pub fn new(url: &str, key: impl Into<String>) -> Result<Self, InvalidRedisUrl> {
         let client = redis::Client::open(url).map_err(|source| InvalidRedisUrl { source })?;
@@ -191,6 +192,34 @@ impl RedisQuota {
         self
     }
 
+    /// Whether the server says it is a Redis Cluster node (`INFO
+    /// cluster`), asked once when the client is built, within the quota's
+    /// timeout. A server that does not answer is not one as far as this
+    /// knows: [`RedisQuota::when_unavailable`] decides then.
+    pub(crate) fn is_cluster_node(&self) -> bool {
+        let asked = self
+            .client
+            .get_connection_with_timeout(self.timeout)
+            .and_then(|mut connection| {
+                connection.set_read_timeout(Some(self.timeout))?;
+                redis::cmd("INFO")
+                    .arg("cluster")
+                    .query::<String>(&mut connection)
+            });
+        match asked {
+            Ok(info) => info.lines().any(|line| line.trim() == "cluster_enabled:1"),
+            Err(err) => {
+                tracing::debug!(error = %err, "the shared quota's server could not be asked whether it is a cluster node");
+                false
+            }
+        }
+    }
+
+    /// The server's address, without the URL's password.
+    pub(crate) fn server(&self) -> String {
+        self.client.get_connection_info().addr().to_string()
+    }
+
     /// The quota's key.
     pub fn key(&self) -> &str {
         &self.key
@@ -216,10 +245,7 @@ impl fmt::Debug for RedisQuota {
     /// The server's address without the URL's password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisQuota")
-            .field(
-                "server",
-                &self.client.get_connection_info().addr().to_string(),
-            )
+            .field("server", &self.server())
             .field("key", &self.key)
             .field("when_unavailable", &self.when_unavailable)
             .field("timeout", &self.timeout)
