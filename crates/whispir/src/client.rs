@@ -94,7 +94,7 @@ pub enum BuildError {
     /// (`cluster_enabled:1`), which the shared plan does not support.
     #[cfg(feature = "redis")]
     #[error(
-        "the shared quota's Redis server {server} is a Redis Cluster node, which the shared plan does not support: use a standalone Redis (6.2 or newer) or Valkey server"
+        "the shared quota's Redis server {server} is a Redis Cluster node, which the shared plan does not support: use a standalone Redis or Valkey server"
     )]
     SharedQuotaOnCluster {
         /// The server's address (without credentials).
