@@ -71,6 +71,7 @@ pub fn hex_id(name: &str) -> String {
 pub mod callback_replicas;
 pub mod faulty_server;
 pub mod shared_quota;
+pub mod slow_connect;
 
 /// Call options that retry quickly, for tests of retry behaviour.
 pub fn fast_retries(max_attempts: u32) -> CallOptions {

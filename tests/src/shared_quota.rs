@@ -21,6 +21,8 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// Arguments besides port, address, directory and persistence.
+    extra: Vec<&'static str>,
 }
 
 impl RedisServer {
@@ -28,6 +30,16 @@ impl RedisServer {
     /// test stops here: loudly under CI (`CI=true`), where it must run,
     /// and with `None` (the caller returns) elsewhere.
     pub fn start() -> Option<Self> {
+        Self::start_with(Vec::new())
+    }
+
+    /// A Redis Cluster node (`--cluster-enabled yes`), alone: it answers
+    /// `cluster_enabled:1` and refuses keys with `CLUSTERDOWN`.
+    pub fn start_cluster_node() -> Option<Self> {
+        Self::start_with(vec!["--cluster-enabled", "yes"])
+    }
+
+    fn start_with(extra: Vec<&'static str>) -> Option<Self> {
         if Command::new("redis-server")
             .arg("--version")
             .output()
@@ -53,6 +65,7 @@ impl RedisServer {
             port,
             dir,
             child: None,
+            extra,
         };
         server.restart();
         Some(server)
@@ -71,6 +84,27 @@ impl RedisServer {
         }
     }
 
+    /// Stops the server without ending it (SIGSTOP): its clients get no
+    /// answer, its data stays.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("redis-server runs");
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// Starts the server again on the same port, empty, and waits until it
     /// answers.
     pub fn restart(&mut self) {
@@ -81,6 +115,7 @@ impl RedisServer {
             .arg("--dir")
             .arg(&self.dir)
             .args(["--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -127,3 +127,43 @@ async fn a_thousand_callers_are_served_in_order_or_refused_at_once() {
     );
     assert_eq!(client.remaining_today(), Some(10_000 - served.len() as u32));
 }
+
+/// Callers on the 20-per-second plan, every request on a new connection
+/// and every third connection 50 ms slower: the turns count from when a
+/// request leaves, so no sliding second at the server holds more than 20.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_connections_bring_no_second_over_the_plan() {
+    use whispir_tests::shared_quota::{CountingServer, busiest_second};
+    let server = CountingServer::start(20).await;
+    let client = whispir_tests::mock_builder(
+        &server.uri,
+        CallOptions {
+            retry: RetryConfig::disabled(),
+            ..CallOptions::default()
+        },
+    )
+    .http_client(whispir_tests::slow_connect::slow_connections())
+    .rate_limit(Plan::new(std::num::NonZeroU32::new(20).unwrap(), None))
+    .build()
+    .unwrap();
+    let calls = (0..3).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move {
+            for _ in 0..20 {
+                client
+                    .message_retrieve()
+                    .message_id("CD34")
+                    .send()
+                    .await
+                    .expect("sent within the plan");
+            }
+        })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.unwrap();
+    }
+    let arrivals = server.arrivals();
+    assert_eq!((arrivals.len(), server.refused()), (60, 0));
+    let busiest = busiest_second(&arrivals);
+    assert!(busiest <= 20, "{busiest} requests in one second");
+}

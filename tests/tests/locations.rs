@@ -327,8 +327,13 @@ async fn waiting_rides_out_throttling_and_fails_on_real_errors() {
         .respond_with(ResponseTemplate::new(404))
         .mount(&failing)
         .await;
+    // A message that is never found: asked again (Whispir processes a 202
+    // after answering it), and the 404 at the deadline.
     let err = accepted
-        .wait(&mock_client(&failing.uri()), quick(Duration::from_secs(10)))
+        .wait(
+            &mock_client(&failing.uri()),
+            quick(Duration::from_millis(300)),
+        )
         .await
         .expect_err("404");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
@@ -469,4 +474,133 @@ async fn the_recipients_still_unfinished_are_named() {
         .await
         .expect("listed");
     assert_eq!(unfinished, ["61400000002", "61400000003"]);
+}
+
+/// Sends `message` (JSON) through a mock that accepts it as `CD34`.
+async fn accepted_message(server: &MockServer, message: serde_json::Value) -> Accepted {
+    Mock::given(method("POST"))
+        .and(path("/workspaces/AB12/messages"))
+        .respond_with(
+            ResponseTemplate::new(202).insert_header("location", "/workspaces/AB12/messages/CD34"),
+        )
+        .mount(server)
+        .await;
+    let message: Message = serde_json::from_value(message).unwrap();
+    let sent = mock_client(&server.uri())
+        .message_create()
+        .workspace_id("AB12")
+        .body(message)
+        .send()
+        .await
+        .expect("202");
+    sent.accepted().cloned().expect("a message Location")
+}
+
+#[tokio::test]
+async fn an_email_is_done_at_sent_by_default_an_sms_waits_for_its_receipt() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/CD34/messagestatus"))
+        .respond_with(summary(&[("Pending", 0), ("Sent", 2)]))
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let email = accepted_message(
+        &server,
+        serde_json::json!({
+            "to": "a@example.com", "subject": "Hi",
+            "email": { "body": "Hello", "type": "text/plain" }
+        }),
+    )
+    .await;
+    assert_eq!(email.delivery_receipts(), Some(false));
+    let outcome = email
+        .wait(&client, quick(Duration::from_secs(10)))
+        .await
+        .expect("polled");
+    assert!(
+        outcome.is_finished(),
+        "an email gives no receipt: Sent is its end"
+    );
+    let sms = accepted_message(
+        &server,
+        serde_json::json!({ "to": "61400000001", "subject": "Hi" }),
+    )
+    .await;
+    assert_eq!(sms.delivery_receipts(), Some(true));
+    let outcome = sms
+        .wait(&client, quick(Duration::from_millis(300)))
+        .await
+        .expect("polled");
+    assert!(
+        !outcome.is_finished(),
+        "an SMS waits for its delivery receipt"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_category_keeps_the_wait_going_until_the_deadline() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/workspaces/AB12/messages/CD34/messagestatus"))
+        .respond_with(summary(&[("Received", 1), ("Queued", 1)]))
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let outcome = accepted
+        .wait(&client, quick(Duration::from_millis(300)))
+        .await
+        .expect("polled");
+    assert!(
+        !outcome.is_finished(),
+        "an unknown category may not be final"
+    );
+    assert_eq!((outcome.counts().received, outcome.counts().other), (1, 1));
+}
+
+#[tokio::test]
+async fn a_404_right_after_acceptance_is_asked_again_within_the_deadline() {
+    let server = MockServer::start().await;
+    let accepted = accepted(&server).await;
+    let status_path = || path("/workspaces/AB12/messages/CD34/messagestatus");
+    // Whispir processes the message after its 202: not found at first.
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(ResponseTemplate::new(404))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(summary(&[("Received", 1)]))
+        .mount(&server)
+        .await;
+    let client = mock_client(&server.uri());
+    let outcome = accepted
+        .wait(&client, quick(Duration::from_secs(10)))
+        .await
+        .expect("the 404s are asked again");
+    assert!(outcome.is_finished());
+
+    // Once a status was seen, a 404 is an answer: the wait ends with it.
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(summary(&[("Pending", 1)]))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(status_path())
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let err = accepted
+        .wait(&client, quick(Duration::from_secs(10)))
+        .await
+        .expect_err("a 404 after a status");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
 }

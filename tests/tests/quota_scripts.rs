@@ -296,3 +296,89 @@ async fn a_turn_booked_after_the_snapshot_a_restart_came_back_with_is_void() {
     assert_eq!(quota.sent_at("c:0").await, Some(c_at));
     quota.assert_window_kept().await;
 }
+
+const COUNT_FALLBACK: &str =
+    include_str!("../../crates/whispir/src/rate_limit/shared/count_fallback.lua");
+
+/// `COUNT_FALLBACK` for sends `(name, µs ago)`, rolling (`reset` -1) or
+/// with a fixed reset: how many it counted.
+async fn count_fallback(quota: &mut Quota, reset: i64, sends: &[(&str, i64)]) -> i64 {
+    let script = Script::new(COUNT_FALLBACK);
+    let mut script = script.key(&quota.state);
+    script
+        .key(&quota.sent)
+        .key(format!(
+            "{}:fallback",
+            quota.state.trim_end_matches(":state")
+        ))
+        .arg(reset);
+    for (name, age) in sends {
+        script.arg(*name).arg(*age);
+    }
+    script.invoke_async(&mut quota.connection).await.unwrap()
+}
+
+#[tokio::test]
+async fn fallback_sends_join_the_rolling_daily_count_once_each() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "fallback-rolling", 10).await;
+    let now = quota.now().await;
+    let sends = [("p:fallback:0", 3_000_000), ("p:fallback:1", 1_000_000)];
+    assert_eq!(count_fallback(&mut quota, -1, &sends).await, 2);
+    // The same batch again (its first answer lost), and one send more.
+    let more = [sends[0], sends[1], ("p:fallback:2", 500_000)];
+    assert_eq!(count_fallback(&mut quota, -1, &more).await, 1);
+    let log: Vec<(String, f64)> = redis::cmd("ZRANGE")
+        .arg(&quota.sent)
+        .arg(0)
+        .arg(-1)
+        .arg("WITHSCORES")
+        .query_async(&mut quota.connection)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 3, "{log:?}");
+    // Each at the time it was sent, on the store's clock.
+    let first = log[0].1 as i64;
+    assert!((first - (now - 3_000_000)).abs() < SLACK, "{log:?}");
+    // A send more than a day old has left the window already.
+    let old = [("p:fallback:3", 86_400_000_001)];
+    assert_eq!(count_fallback(&mut quota, -1, &old).await, 0);
+}
+
+#[tokio::test]
+async fn fallback_sends_join_a_fixed_periods_count_once_each() {
+    let _turn = super::ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let mut quota = Quota::new(&redis, "fallback-reset", 10).await;
+    let day: i64 = 86_400_000_000;
+    // A reset one hour ago (µs after midnight UTC).
+    let reset = (quota.now().await - 3_600_000_000).rem_euclid(day);
+    let count = |quota: &mut Quota| {
+        let state = quota.state.clone();
+        let mut connection = quota.connection.clone();
+        async move {
+            let count: Option<i64> = redis::cmd("HGET")
+                .arg(&state)
+                .arg("count")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            count
+        }
+    };
+    // Two sends in this period, one before the reset (the period before).
+    let sends = [
+        ("q:fallback:0", 7_200_000_000),
+        ("q:fallback:1", 60_000_000),
+        ("q:fallback:2", 1_000_000),
+    ];
+    assert_eq!(count_fallback(&mut quota, reset, &sends).await, 2);
+    assert_eq!(count(&mut quota).await, Some(2));
+    assert_eq!(count_fallback(&mut quota, reset, &sends).await, 0);
+    assert_eq!(count(&mut quota).await, Some(2));
+}

@@ -484,3 +484,164 @@ async fn a_booked_turn_the_call_cannot_wait_for_gives_its_daily_unit_back() {
     }
     panic!("the hasty call never booked a turn: the machine is too busy for this test");
 }
+
+/// How the store goes away in [`one_daily_budget_across_an_outage`].
+#[derive(Clone, Copy, PartialEq)]
+enum StoreLoss {
+    /// Killed, never back.
+    Killed,
+    /// Frozen (SIGSTOP) for 2.5 s, then back with its data: the fallbacks
+    /// have not spent their shares by then.
+    Frozen,
+}
+
+/// Four workers share 20 a second and 100 a day, each falling back to a
+/// quarter; the store goes away once half the day's budget has reached the
+/// server. Returns the requests the server received and the store.
+async fn one_daily_budget_across_an_outage(
+    loss: StoreLoss,
+    key: &str,
+) -> Option<(usize, RedisServer)> {
+    let mut redis = RedisServer::start()?;
+    let server = CountingServer::start(20).await;
+    let run = Run {
+        redis_url: redis.url(),
+        server: &server,
+        key,
+        per_second: 20,
+        per_day: 100,
+        unavailable: "fallback:0.25",
+    };
+    let chaos = async {
+        let started = Instant::now();
+        while server.arrivals().len() < 50 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "half the budget never went"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let lost_after = server.arrivals().len();
+        match loss {
+            StoreLoss::Killed => tokio::task::block_in_place(|| redis.kill()),
+            StoreLoss::Frozen => {
+                redis.freeze();
+                tokio::time::sleep(Duration::from_millis(2_500)).await;
+                redis.thaw();
+            }
+        }
+        lost_after
+    };
+    let (reports, lost_after) = tokio::join!(run.workers(&["seconds=20", "tasks=2"]), chaos);
+    let arrivals = server.arrivals().len();
+    eprintln!("the store went after {lost_after} requests; {arrivals} in all");
+    assert!(
+        arrivals > lost_after + 8,
+        "the fallbacks sent {} requests",
+        arrivals - lost_after
+    );
+    assert!(arrivals <= 100, "{arrivals} requests in a day of 100");
+    assert_eq!(server.refused(), 0);
+    assert_eq!(total(&reports, |r| r.other + r.api_throttled), 0);
+    // Every process stopped at a spent budget, its fallback's share or
+    // the store's count.
+    assert!(reports.iter().all(|r| r.daily_spent >= 1), "{reports:?}");
+    Some((arrivals, redis))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_after_half_the_day_leaves_the_fallbacks_a_share_of_the_rest() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    one_daily_budget_across_an_outage(StoreLoss::Killed, "daily-killed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_fallbacks_sent_joins_the_daily_count_when_redis_answers_again() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some((arrivals, redis)) =
+        one_daily_budget_across_an_outage(StoreLoss::Frozen, "daily-frozen").await
+    else {
+        return;
+    };
+    // Every request sent is in the store's count (and perhaps a few units
+    // taken by decisions asked for while it was frozen and made after).
+    let counted = redis.command("ZCARD whispir:{daily-frozen}:sent");
+    let counted: usize = counted.trim_start_matches(':').trim().parse().unwrap();
+    assert!(counted >= arrivals, "{counted} counted, {arrivals} sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_connections_bring_no_second_over_a_shared_plan() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let server = CountingServer::start(20).await;
+    // Every request on a new connection, every third 50 ms slower: more
+    // than the 25 ms delay spread.
+    let client = whispir_tests::mock_builder(
+        &server.uri,
+        whispir::CallOptions {
+            retry: whispir::RetryConfig::disabled(),
+            ..whispir::CallOptions::default()
+        },
+    )
+    .http_client(whispir_tests::slow_connect::slow_connections())
+    .rate_limit(Plan::new(NonZeroU32::new(20).unwrap(), None))
+    .shared(whispir::RedisQuota::new(&redis.url(), "slow-connections").unwrap())
+    .build()
+    .unwrap();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for _ in 0..20 {
+                    client
+                        .message_retrieve()
+                        .message_id("CD34")
+                        .send()
+                        .await
+                        .expect("sent within the plan");
+                }
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap();
+    }
+    let arrivals = server.arrivals();
+    assert_eq!((arrivals.len(), server.refused()), (60, 0));
+    let busiest = busiest_second(&arrivals);
+    assert!(busiest <= 20, "{busiest} requests in one second");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_cluster_node_is_refused_when_the_client_is_built() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let Some(node) = RedisServer::start_cluster_node() else {
+        return;
+    };
+    let built = whispir_tests::mock_builder("http://127.0.0.1:9", whispir::CallOptions::default())
+        .rate_limit(Plan::RPS_10_DAILY_20K)
+        .shared(whispir::RedisQuota::new(&node.url(), "cluster").unwrap())
+        .build();
+    let err = built.expect_err("a cluster node");
+    assert!(
+        matches!(err, whispir::BuildError::SharedQuotaOnCluster { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("Redis Cluster") && text.contains("127.0.0.1"),
+        "{text}"
+    );
+    // A standalone server is taken.
+    let Some(standalone) = RedisServer::start() else {
+        return;
+    };
+    whispir_tests::mock_builder("http://127.0.0.1:9", whispir::CallOptions::default())
+        .rate_limit(Plan::RPS_10_DAILY_20K)
+        .shared(whispir::RedisQuota::new(&standalone.url(), "cluster").unwrap())
+        .build()
+        .expect("a standalone server");
+}

@@ -397,6 +397,13 @@ pub(crate) fn message_sent<'a>(
     built: Built,
 ) -> impl Future<Output = Result<MessageSent, Error>> + 'a {
     let limit = client.inner.options().body_limit;
+    // Which channels the message has decides when a wait for it ends.
+    let receipts = built
+        .as_ref()
+        .ok()
+        .and_then(reqwest::Request::body)
+        .and_then(reqwest::Body::as_bytes)
+        .and_then(crate::location::receipts_of);
     Call::start(
         Call::prepare(client, spec, built),
         move |answer| async move {
@@ -422,7 +429,9 @@ pub(crate) fn message_sent<'a>(
                 }
                 _ => None,
             };
-            Ok(MessageSent::new(status, headers, location, scheduled))
+            Ok(MessageSent::new(
+                status, headers, location, scheduled, receipts,
+            ))
         },
     )
 }

@@ -90,6 +90,16 @@ pub enum BuildError {
     #[cfg(feature = "redis")]
     #[error("a shared quota without a plan: call rate_limit(Plan::…) before shared(…)")]
     SharedWithoutPlan,
+    /// The shared quota's Redis server is a node of a Redis Cluster
+    /// (`cluster_enabled:1`), which the shared plan does not support.
+    #[cfg(feature = "redis")]
+    #[error(
+        "the shared quota's Redis server {server} is a Redis Cluster node, which the shared plan does not support: use a standalone Redis or Valkey server"
+    )]
+    SharedQuotaOnCluster {
+        /// The server's address (without credentials).
+        server: String,
+    },
     /// The region name is not one of Whispir's.
     #[error("unknown region {0:?}: expected one of au, ap, ap1, nz, us, it, education")]
     UnknownRegion(String),
@@ -264,6 +274,9 @@ impl ClientBuilder {
     /// requests per second, the API's pauses and the daily budget count
     /// for all of them together. What happens while Redis cannot be
     /// reached is [`RedisQuota::when_unavailable`](crate::RedisQuota::when_unavailable).
+    /// [`ClientBuilder::build`] asks the server once (within the quota's
+    /// timeout) and refuses a Redis Cluster node
+    /// ([`BuildError::SharedQuotaOnCluster`]).
     #[cfg(feature = "redis")]
     pub fn shared(mut self, quota: crate::rate_limit::RedisQuota) -> Self {
         self.options.shared_quota = Some(quota);
@@ -326,18 +339,32 @@ impl ClientBuilder {
         if self.options.shared_quota.is_some() && self.options.rate_limit.is_none() {
             return Err(BuildError::SharedWithoutPlan);
         }
+        #[cfg(feature = "redis")]
+        if let Some(quota) = &self.options.shared_quota
+            && quota.is_cluster_node()
+        {
+            return Err(BuildError::SharedQuotaOnCluster {
+                server: quota.server(),
+            });
+        }
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
         let attempt_timeout = self.options.attempt_timeout;
         let context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
                 .with_options(self.options);
         crate::tls::install_tls_provider();
-        let http = self
+        let mut http = self
             .root_certificates
             .into_iter()
             .fold(self.http_client.unwrap_or_default(), |http, root| {
                 http.add_root_certificate(root)
-            })
+            });
+        // The limiter counts a request on a new connection from when the
+        // connection is ready (see `rate_limit::connecting`).
+        if let Some(limiter) = context.rate_limiter() {
+            http = http.connector_layer(limiter.connections().layer());
+        }
+        let http = http
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
             // The attempt timeout of every request; one with less of its
             // call's budget left sets that on itself instead (see

@@ -85,12 +85,25 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What [`Accepted::wait`] waits for, in Whispir's delivery categories
 /// (Pending, Sent, Received, Acknowledged, Undeliverable).
+///
+/// Only some channels report delivery: SMS (the network's delivery
+/// receipt) and RCS. An email is Received only when the recipient's mail
+/// program sends a read receipt, which most never do; voice, web, social
+/// and WhatsApp messages report none Whispir documents. Their recipients
+/// stay Sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum WaitUntil {
+    /// The last state the message's channels report (the default): as
+    /// [`WaitUntil::Delivered`] when every channel of the message gives
+    /// delivery receipts (SMS, RCS), as [`WaitUntil::Sent`] when one does
+    /// not (email, voice, web, social, WhatsApp). A message whose channels
+    /// the handle does not know (one made with [`Accepted::from_location`],
+    /// or sent from a template) waits as for `Delivered`.
+    #[default]
+    Settled,
     /// Every recipient reached a final state: delivered (Received), replied
     /// (Acknowledged) or failed (Undeliverable). Nobody is Pending or Sent.
-    #[default]
     Delivered,
     /// Every recipient left Whispir: nobody is Pending, but recipients may
     /// still be Sent (on their way through the carrier, not yet delivered).
@@ -107,7 +120,8 @@ pub struct WaitOptions {
     pub initial_interval: Duration,
     /// The longest pause between two polls. At least [`MIN_POLL_INTERVAL`].
     pub max_interval: Duration,
-    /// What to wait for: delivery (the default) or only the send.
+    /// What to wait for: the last state the message's channels report
+    /// (the default), delivery, or only the send.
     pub until: WaitUntil,
 }
 
@@ -117,7 +131,7 @@ impl Default for WaitOptions {
             deadline: Duration::from_secs(300),
             initial_interval: Duration::from_secs(1),
             max_interval: Duration::from_secs(30),
-            until: WaitUntil::Delivered,
+            until: WaitUntil::Settled,
         }
     }
 }
@@ -185,11 +199,15 @@ impl DeliveryCounts {
     }
 
     /// Whether the counts show what `until` waits for. An empty summary
-    /// (no recipient counted yet) shows nothing.
+    /// (no recipient counted yet) shows nothing, and neither does one with
+    /// a recipient in a category this SDK does not know (it may not be
+    /// final). The counts do not say which channels a message has:
+    /// [`WaitUntil::Settled`] counts as [`WaitUntil::Delivered`] here.
     pub fn reached(&self, until: WaitUntil) -> bool {
         self.total() > 0
+            && self.other == 0
             && match until {
-                WaitUntil::Delivered => self.unfinished() == 0,
+                WaitUntil::Delivered | WaitUntil::Settled => self.unfinished() == 0,
                 WaitUntil::Sent => self.pending == 0,
             }
     }
@@ -261,10 +279,17 @@ impl MessageSent {
         headers: HeaderMap,
         location: Option<Url>,
         scheduled: Option<Box<Message>>,
+        receipts: Option<bool>,
     ) -> Self {
         let (location, accepted) = match location.map(Accepted::parse) {
             None => (None, None),
-            Some(Ok(accepted)) => (None, Some(accepted)),
+            Some(Ok(accepted)) => (
+                None,
+                Some(Accepted {
+                    receipts,
+                    ..accepted
+                }),
+            ),
             Some(Err((location, err))) => {
                 tracing::warn!(%err, "the message was sent but its Location names no message");
                 (Some(location), None)
@@ -335,6 +360,9 @@ pub struct Accepted {
     location: Url,
     workspace_id: Option<String>,
     message_id: String,
+    /// Whether every channel of the message gives delivery receipts, when
+    /// known (a message this client sent).
+    receipts: Option<bool>,
 }
 
 impl Accepted {
@@ -377,7 +405,15 @@ impl Accepted {
             location,
             workspace_id,
             message_id,
+            receipts: None,
         })
+    }
+
+    /// Whether every channel of the message gives delivery receipts (see
+    /// [`WaitUntil`]): known for a message this client sent (not from a
+    /// template), `None` otherwise.
+    pub fn delivery_receipts(&self) -> Option<bool> {
+        self.receipts
     }
 
     /// The URL of the message.
@@ -440,8 +476,14 @@ impl Accepted {
     /// outlast the deadline ends the wait at once with that error (its
     /// [`Error::retry_after`] says when to try again), and a spent daily
     /// budget ([`Refusal::DailyBudgetSpent`]) with its own: neither is a
-    /// [`WaitOutcome::DeadlineReached`]. Other errors that a retry cannot
-    /// fix end the wait too.
+    /// [`WaitOutcome::DeadlineReached`]. Whispir processes an accepted
+    /// message after its 202, so a 404 before any status was seen is asked
+    /// again within the deadline (a message never found ends the wait with
+    /// that 404 at the deadline). A recipient in a category this SDK does
+    /// not know keeps the wait going until the deadline (it may not be
+    /// final), with a warning naming the category; the outcome's
+    /// [`DeliveryCounts::other`] counts them. Other errors that a retry
+    /// cannot fix end the wait.
     ///
     /// Dropping the future stops polling and loses nothing: the handle can
     /// wait again.
@@ -453,7 +495,16 @@ impl Accepted {
             .unwrap_or_else(|| start + Duration::from_secs(24 * 3600));
         let max_interval = options.max_interval.max(MIN_POLL_INTERVAL);
         let mut interval = options.initial_interval.max(MIN_POLL_INTERVAL);
+        let until = match (options.until, self.receipts) {
+            (WaitUntil::Settled, Some(false)) => WaitUntil::Sent,
+            (WaitUntil::Settled, _) => WaitUntil::Delivered,
+            (until, _) => until,
+        };
         let mut last = None;
+        let mut unknown_told = false;
+        // A 404 before any status: asked again, and the answer at the
+        // deadline if nothing else came.
+        let mut not_found: Option<Error> = None;
         loop {
             let mut call = client
                 .message_status_list()
@@ -466,13 +517,22 @@ impl Accepted {
             // wait on time (a status read is safe to drop mid-flight).
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(answer) = tokio::time::timeout(left, call.send()).await else {
-                return Ok(WaitOutcome::DeadlineReached(last));
+                return deadline_reached(last, not_found);
             };
             match answer {
                 Ok(status) => {
                     let status = status.into_inner();
-                    if DeliveryCounts::of(&status).reached(options.until) {
+                    let counts = DeliveryCounts::of(&status);
+                    if counts.reached(until) {
                         return Ok(WaitOutcome::Finished(status));
+                    }
+                    if counts.other > 0 && !unknown_told {
+                        unknown_told = true;
+                        tracing::warn!(
+                            message_id = %self.message_id,
+                            categories = ?unknown_categories(&status),
+                            "recipients are in a delivery category this SDK does not know: waiting until the deadline"
+                        );
                     }
                     last = Some(status);
                 }
@@ -481,6 +541,15 @@ impl Accepted {
                         // The limiter held the poll back longer than one call
                         // may wait; the wait has its own, longer deadline.
                         Some(Refusal::PauseTooLong { wait }) => *wait,
+                        // Whispir processes an accepted message after its 202:
+                        // until its status was once seen, it may be unknown.
+                        None if last.is_none() && err.status() == Some(StatusCode::NOT_FOUND) => {
+                            tracing::debug!(
+                                message_id = %self.message_id,
+                                "the message's status is not there yet: asking again"
+                            );
+                            Duration::ZERO
+                        }
                         _ if err.is_retryable() => err.retry_after().unwrap_or_default(),
                         _ => return Err(err),
                     };
@@ -493,13 +562,16 @@ impl Accepted {
                         return Err(err);
                     }
                     pause = pause.max(asked);
+                    if err.status() == Some(StatusCode::NOT_FOUND) {
+                        not_found = Some(err);
+                    }
                 }
             }
             if Instant::now()
                 .checked_add(pause)
                 .is_none_or(|end| end > deadline)
             {
-                return Ok(WaitOutcome::DeadlineReached(last));
+                return deadline_reached(last, not_found);
             }
             tokio::time::sleep(pause).await;
             interval = interval.saturating_mul(2).min(max_interval);
@@ -507,9 +579,76 @@ impl Accepted {
     }
 }
 
+/// The end of a wait at its deadline: the last status seen, or the 404
+/// the message's status answered every time (it never appeared).
+fn deadline_reached(
+    last: Option<MessageStatusCollection>,
+    not_found: Option<Error>,
+) -> Result<WaitOutcome, Error> {
+    match (last, not_found) {
+        (None, Some(err)) => Err(err),
+        (last, _) => Ok(WaitOutcome::DeadlineReached(last)),
+    }
+}
+
+/// The names of the categories of `status` this SDK does not know.
+fn unknown_categories(status: &MessageStatusCollection) -> Vec<String> {
+    use crate::enums::DeliveryCategoryName as Name;
+    status
+        .message_statuses
+        .iter()
+        .flat_map(|s| &s.categories)
+        .filter_map(|category| match &category.name {
+            Some(Name::Unknown(name)) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether every channel of a message gives delivery receipts (see
+/// [`WaitUntil`]), from the JSON body that sent it: `None` when the body
+/// does not say (not JSON, or a template's channels).
+pub(crate) fn receipts_of(body: &[u8]) -> Option<bool> {
+    let message: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
+    let given = |key: &str| message.get(key).is_some_and(|value| !value.is_null());
+    if given("messageTemplateId") || given("messageTemplateName") {
+        return None;
+    }
+    let without_receipts = ["email", "voice", "web", "social", "whatsapp"]
+        .into_iter()
+        .any(given);
+    Some(!without_receipts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_voice_web_social_and_whatsapp_give_no_delivery_receipts() {
+        assert_eq!(receipts_of(br#"{"to":"1","subject":"Hi"}"#), Some(true));
+        assert_eq!(
+            receipts_of(br#"{"to":"1","subject":"Hi","body":"x","rcs":{}}"#),
+            Some(true)
+        );
+        for channel in ["email", "voice", "web", "social", "whatsapp"] {
+            let body = format!(r#"{{"to":"1","subject":"Hi","body":"x","{channel}":{{}}}}"#);
+            assert_eq!(receipts_of(body.as_bytes()), Some(false), "{channel}");
+        }
+        assert_eq!(receipts_of(br#"{"to":"1","messageTemplateId":"T1"}"#), None);
+        assert_eq!(receipts_of(b"not json"), None);
+    }
+
+    #[test]
+    fn an_unknown_category_is_not_final() {
+        let counts = DeliveryCounts {
+            received: 1,
+            other: 1,
+            ..DeliveryCounts::default()
+        };
+        assert!(!counts.reached(WaitUntil::Delivered));
+        assert!(!counts.reached(WaitUntil::Sent));
+    }
 
     fn accepted(location: &str) -> Result<Accepted, Error> {
         Accepted::from_location(

@@ -10,6 +10,7 @@
 //! a client; with the feature `redis`, one plan is shared by every process
 //! that names the same Redis and key (`shared`).
 
+mod connecting;
 mod daily;
 #[cfg(feature = "redis")]
 mod shared;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+pub(crate) use connecting::Connections;
 use daily::{DailyUse, Now};
 
 /// A plan's quotas.
@@ -173,7 +175,9 @@ impl<'a> DailyToken<'a> {
             lock(daily).record_sent(Now::current());
         }
         #[cfg(feature = "redis")]
-        self.shared.take();
+        if let Some(unit) = self.shared.take() {
+            unit.sent();
+        }
     }
 }
 
@@ -203,6 +207,12 @@ struct Pacing {
 }
 
 impl Pacing {
+    /// No turn before `earliest` (a spacing after a request's connection
+    /// became ready: that request left then, not at its turn).
+    fn not_before(&mut self, earliest: Instant) {
+        self.next = Some(self.next.map_or(earliest, |next| next.max(earliest)));
+    }
+
     /// Takes the turn due at `now`, or says when the next one is due.
     fn take(&mut self, now: Instant) -> Result<(), Instant> {
         let due = match self.next {
@@ -227,6 +237,8 @@ pub struct RateLimiter {
     waiting: AtomicUsize,
     daily: Option<Mutex<DailyUse>>,
     paused_until: Mutex<Option<Instant>>,
+    /// The connections the client is making (its connector reports them).
+    connections: Connections,
     /// The plan shared with other processes: decides instead of the rest.
     #[cfg(feature = "redis")]
     shared: Option<Box<shared::SharedLimiter>>,
@@ -246,18 +258,29 @@ impl RateLimiter {
                 .per_day
                 .map(|limit| Mutex::new(DailyUse::new(limit.get(), plan.daily_window))),
             paused_until: Mutex::new(None),
+            connections: Connections::default(),
             #[cfg(feature = "redis")]
             shared: None,
         }
+    }
+
+    /// The connections the client makes, for its connector to report.
+    pub(crate) fn connections(&self) -> &Connections {
+        &self.connections
     }
 
     /// A limiter for a plan shared with every process that uses the same
     /// Redis server and key (feature `redis`).
     #[cfg(feature = "redis")]
     pub fn shared(plan: Plan, quota: RedisQuota) -> Self {
+        let local = Self::new(plan);
         Self {
-            shared: Some(Box::new(shared::SharedLimiter::new(plan, quota))),
-            ..Self::new(plan)
+            shared: Some(Box::new(shared::SharedLimiter::new(
+                plan,
+                quota,
+                local.connections.clone(),
+            ))),
+            ..local
         }
     }
 
@@ -270,6 +293,15 @@ impl RateLimiter {
         match &self.shared {
             Some(shared) => shared.refresh().await,
             None => Ok(()),
+        }
+    }
+
+    /// Starts the daily count afresh with a budget of `limit` (a shared
+    /// plan's fallback, from what the store last said was left).
+    #[cfg(feature = "redis")]
+    fn restart_daily(&self, limit: u32) {
+        if let Some(daily) = &self.daily {
+            *lock(daily) = DailyUse::new(limit, self.plan.daily_window);
         }
     }
 
@@ -341,6 +373,17 @@ impl RateLimiter {
             return Admission::PauseTooLong { wait };
         };
         loop {
+            // A request on a new connection leaves when it is ready: no
+            // turn meanwhile, and the next a spacing after.
+            match self.connections.settled(deadline).await {
+                Ok(Some(ready)) => pacing.not_before(ready + self.plan.spacing()),
+                Ok(None) => {}
+                Err(()) => {
+                    return Admission::PauseTooLong {
+                        wait: self.plan.spacing(),
+                    };
+                }
+            }
             let now = Now::current();
             if let Some(until) = self.paused_until()
                 && until > now.mono

@@ -25,10 +25,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::daily::DAY;
 use super::{
-    Admission, DailyToken, DailyWindow, InLine, LONGEST_PAUSE, Plan, RateLimiter, lock, nz,
+    Admission, Connections, DailyToken, DailyWindow, InLine, LONGEST_PAUSE, Plan, RateLimiter,
+    lock, nz,
 };
-use store::{Ask, Confirmation, Decision, Store, StoreError, Terms, WaitReason};
+use store::{Ask, Confirmation, Decision, FallbackSend, Store, StoreError, Terms, WaitReason};
 
 /// How long a Redis call may take unless set otherwise
 /// ([`RedisQuota::timeout`]).
@@ -87,12 +89,17 @@ pub enum WhenUnavailable {
     /// until the store answers again. The plan is never exceeded. The default.
     #[default]
     Refuse,
-    /// Go on with a local limiter at `fraction` of the plan (per second
-    /// and per day, rounded down, at least one request per second): with N
-    /// processes sharing the plan, `1.0 / N` keeps all of them within it
-    /// when the store is down for all. A `fraction` outside 0 to 1 counts
-    /// as the nearest of them (NaN as 0): the smallest fallback sends one
-    /// request per second.
+    /// Go on with a local limiter at `fraction` of the plan's requests per
+    /// second (rounded down, at least one) and `fraction` of what was left
+    /// of the daily budget when the store last answered (rounded down; of
+    /// the whole budget if it never answered, or a day or more ago, or
+    /// before the last fixed reset). With N processes sharing the plan,
+    /// `1.0 / N` keeps all of them within it when the store is down for
+    /// all. What a process sends meanwhile joins the store's daily count
+    /// when the store answers again, each send once. A `fraction` outside
+    /// 0 to 1 counts as the nearest of them (NaN as 0): the smallest
+    /// fallback sends one request per second and nothing of the daily
+    /// budget.
     FallBack {
         /// The share of the plan each process uses on its own.
         fraction: f64,
@@ -142,7 +149,8 @@ pub struct InvalidRedisUrl {
 impl RedisQuota {
     /// The quota kept under `key` in the Redis server at `url`
     /// (`redis://[user:password@]host[:port][/db]`). Connects on the first
-    /// request, not here. Without a [`RedisQuota::when_unavailable`], a
+    /// request, not here (the client's `build` only asks whether the server
+    /// is a Redis Cluster node, which it refuses). Without a [`RedisQuota::when_unavailable`], a
     /// client refuses requests while the server cannot be reached.
     pub fn new(url: &str, key: impl Into<String>) -> Result<Self, InvalidRedisUrl> {
         let client = redis::Client::open(url).map_err(|source| InvalidRedisUrl { source })?;
@@ -184,6 +192,34 @@ impl RedisQuota {
         self
     }
 
+    /// Whether the server says it is a Redis Cluster node (`INFO
+    /// cluster`), asked once when the client is built, within the quota's
+    /// timeout. A server that does not answer is not one as far as this
+    /// knows: [`RedisQuota::when_unavailable`] decides then.
+    pub(crate) fn is_cluster_node(&self) -> bool {
+        let asked = self
+            .client
+            .get_connection_with_timeout(self.timeout)
+            .and_then(|mut connection| {
+                connection.set_read_timeout(Some(self.timeout))?;
+                redis::cmd("INFO")
+                    .arg("cluster")
+                    .query::<String>(&mut connection)
+            });
+        match asked {
+            Ok(info) => info.lines().any(|line| line.trim() == "cluster_enabled:1"),
+            Err(err) => {
+                tracing::debug!(error = %err, "the shared quota's server could not be asked whether it is a cluster node");
+                false
+            }
+        }
+    }
+
+    /// The server's address, without the URL's password.
+    pub(crate) fn server(&self) -> String {
+        self.client.get_connection_info().addr().to_string()
+    }
+
     /// The quota's key.
     pub fn key(&self) -> &str {
         &self.key
@@ -209,10 +245,7 @@ impl fmt::Debug for RedisQuota {
     /// The server's address without the URL's password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisQuota")
-            .field(
-                "server",
-                &self.client.get_connection_info().addr().to_string(),
-            )
+            .field("server", &self.server())
             .field("key", &self.key)
             .field("when_unavailable", &self.when_unavailable)
             .field("timeout", &self.timeout)
@@ -248,6 +281,19 @@ pub(super) struct SharedLimiter {
     seen: Mutex<Seen>,
     /// The local limiter of [`WhenUnavailable::FallBack`].
     fallback: Option<RateLimiter>,
+    /// The connections the client is making.
+    connections: Connections,
+    /// What the fallback sent that the store has not counted yet.
+    fallback_sends: Mutex<FallbackSends>,
+}
+
+/// The fallback's sends not yet in the store's daily count.
+#[derive(Debug, Default)]
+struct FallbackSends {
+    /// Each send's name and when it went, oldest first.
+    uncounted: Vec<(String, Instant)>,
+    /// The number in the next send's name.
+    next: u64,
 }
 
 /// What this process knows of the shared quota.
@@ -292,16 +338,37 @@ impl fmt::Debug for SharedLimiter {
 #[derive(Debug)]
 pub(super) struct SharedUnit<'a> {
     limiter: &'a SharedLimiter,
-    /// The request's name (a rolling window), or the period its unit
-    /// counted in (a fixed one).
-    unit: String,
+    unit: Unit,
+}
+
+#[derive(Debug)]
+enum Unit {
+    /// Counted by the store: the request's name (a rolling window), or the
+    /// period its unit counted in (a fixed one).
+    Store(String),
+    /// Taken from the local fallback's share (which takes it back itself
+    /// when unsent): once sent, it waits for the store's count.
+    Fallback,
 }
 
 impl SharedUnit<'_> {
+    /// The request is being sent now.
+    pub(super) fn sent(self) {
+        if let Unit::Fallback = self.unit {
+            let mut sends = lock(&self.limiter.fallback_sends);
+            let name = format!("{}:fallback:{}", self.limiter.name_prefix, sends.next);
+            sends.next += 1;
+            sends.uncounted.push((name, Instant::now()));
+        }
+    }
+
     /// The unit was not used: give it back, in a task of its own (a drop
     /// cannot wait). Outside a runtime it stays taken: the budget errs on
     /// the side of the plan.
     pub(super) fn give_back(self) {
+        let Unit::Store(unit) = self.unit else {
+            return;
+        };
         let limiter = self.limiter;
         if let Some(daily) = &mut lock(&limiter.seen).daily {
             daily.remaining = daily.remaining.saturating_add(1);
@@ -311,7 +378,7 @@ impl SharedUnit<'_> {
         else {
             return;
         };
-        let (store, unit, limit) = (store.clone(), self.unit, limiter.quota.timeout);
+        let (store, limit) = (store.clone(), limiter.quota.timeout);
         let rolling = limiter.terms.reset_after_midnight_us.is_none();
         runtime.spawn(async move {
             if let Err(err) = store.give_back(rolling, &unit, limit).await {
@@ -340,12 +407,13 @@ enum Fallback<'a> {
 }
 
 impl SharedLimiter {
-    pub(super) fn new(plan: Plan, quota: RedisQuota) -> Self {
+    pub(super) fn new(plan: Plan, quota: RedisQuota, connections: Connections) -> Self {
         let fallback = match quota.when_unavailable {
             WhenUnavailable::Refuse => None,
-            WhenUnavailable::FallBack { fraction } => {
-                Some(RateLimiter::new(share_of(plan, fraction)))
-            }
+            WhenUnavailable::FallBack { fraction } => Some(RateLimiter {
+                connections: connections.clone(),
+                ..RateLimiter::new(share_of(plan, fraction))
+            }),
         };
         let window = Duration::from_secs(1) + quota.delay_spread;
         let spacing = window / plan.per_second.get();
@@ -369,6 +437,8 @@ impl SharedLimiter {
             waiting: AtomicUsize::new(0),
             seen: Mutex::new(Seen::default()),
             fallback,
+            connections,
+            fallback_sends: Mutex::default(),
         }
     }
 
@@ -410,6 +480,25 @@ impl SharedLimiter {
             };
         };
         loop {
+            // A request of this process on a new connection leaves when it
+            // is ready: no turn meanwhile, and the next a spacing after.
+            match self.connections.settled(deadline).await {
+                Ok(Some(ready)) if ready + self.terms.spacing > Instant::now() => {
+                    let next = ready + self.terms.spacing;
+                    if next > deadline {
+                        return Admission::PauseTooLong {
+                            wait: next - Instant::now(),
+                        };
+                    }
+                    tokio::time::sleep_until(next).await;
+                }
+                Ok(_) => {}
+                Err(()) => {
+                    return Admission::PauseTooLong {
+                        wait: self.terms.spacing,
+                    };
+                }
+            }
             let now = Instant::now();
             if let Some(until) = self.known_pause()
                 && until > now
@@ -447,13 +536,18 @@ impl SharedLimiter {
                 self.name_prefix,
                 self.requests.fetch_add(1, Ordering::Relaxed)
             );
-            let answer = match self.store() {
-                Ok(store) => store.take(self.terms, ask, &name, limit).await,
+            let store = match self.store() {
+                Ok(store) => store,
                 Err(reason) => {
                     self.store_failed(reason, now);
                     continue;
                 }
             };
+            if let Err(err) = self.count_fallback_sends(store, limit).await {
+                self.store_failed(err.to_string(), now);
+                continue;
+            }
+            let answer = store.take(self.terms, ask, &name, limit).await;
             let decision = match answer {
                 Ok(decision) => decision,
                 Err(StoreError::TimedOut(_)) if limit < self.quota.timeout => {
@@ -479,11 +573,11 @@ impl SharedLimiter {
                     self.read_daily(remaining, resets_in);
                     let unit = remaining.is_some().then(|| SharedUnit {
                         limiter: self,
-                        unit: if self.terms.reset_after_midnight_us.is_none() {
+                        unit: Unit::Store(if self.terms.reset_after_midnight_us.is_none() {
                             name.clone()
                         } else {
                             period.to_string()
-                        },
+                        }),
                     });
                     let token = DailyToken::shared(unit);
                     // The store decided between asking and answering: the
@@ -613,9 +707,15 @@ impl SharedLimiter {
             });
         };
         match fallback.acquire(deadline.min(outage.probe_at)).await {
-            Admission::Go(token) => {
+            Admission::Go(mut token) => {
                 if let Some(outage) = &mut lock(&self.seen).outage {
                     outage.sent_without_store = true;
+                }
+                if self.plan.per_day.is_some() {
+                    token.shared = Some(SharedUnit {
+                        limiter: self,
+                        unit: Unit::Fallback,
+                    });
                 }
                 Fallback::Done(Admission::Go(token))
             }
@@ -642,6 +742,9 @@ impl SharedLimiter {
                         // What the store admitted just before leaves the
                         // sliding second before the fallback sends.
                         fallback.back_off(FALLBACK_HOLD);
+                        if let Some(left) = self.daily_left(seen.daily, now) {
+                            fallback.restart_daily(share(left, fraction));
+                        }
                         tracing::warn!(error = %reason, fraction, "the shared quota store is unavailable: falling back to a local limiter at this fraction of the plan");
                     }
                     _ => {
@@ -655,6 +758,57 @@ impl SharedLimiter {
                 });
             }
         }
+    }
+
+    /// What may be left of the daily budget at `now`: what was left when
+    /// the store last answered, less every turn the store could have booked
+    /// since (for this process or another); the whole budget without a
+    /// reading, after a fixed reset, or a day after the reading. `None`
+    /// without a daily cap.
+    fn daily_left(&self, reading: Option<DailyReading>, now: Instant) -> Option<u32> {
+        let per_day = self.plan.per_day()?;
+        let Some(reading) = reading else {
+            return Some(per_day);
+        };
+        let age = now.saturating_duration_since(reading.at);
+        let reset_passed = self.terms.reset_after_midnight_us.is_some() && age >= reading.resets_in;
+        if reset_passed || age >= DAY {
+            return Some(per_day);
+        }
+        // Booked turns are a spacing apart at least, booked up to the
+        // horizon ahead and taken up to the lateness late.
+        let span = age + self.terms.horizon + self.terms.lateness;
+        let turns = span.as_micros() / self.terms.spacing.as_micros().max(1) + 1;
+        let turns = u32::try_from(turns).unwrap_or(u32::MAX);
+        Some(reading.remaining.saturating_sub(turns))
+    }
+
+    /// Adds what the fallback sent to the store's daily count; nothing to
+    /// do (and no call) when it sent nothing since the last count.
+    async fn count_fallback_sends(&self, store: &Store, limit: Duration) -> Result<(), StoreError> {
+        let batch: Vec<(String, Instant)> = lock(&self.fallback_sends).uncounted.clone();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let sends: Vec<FallbackSend<'_>> = batch
+            .iter()
+            .map(|(name, at)| FallbackSend {
+                name,
+                age: now.saturating_duration_since(*at),
+            })
+            .collect();
+        let counted = store
+            .count_fallback(self.terms.reset_after_midnight_us, &sends, limit)
+            .await?;
+        tracing::info!(
+            sent = batch.len(),
+            counted,
+            "requests sent through the fallback joined the shared quota's daily count"
+        );
+        // Sends made meanwhile stay for the next count.
+        lock(&self.fallback_sends).uncounted.drain(..batch.len());
+        Ok(())
     }
 
     fn store_answered(&self) {
@@ -696,6 +850,9 @@ impl SharedLimiter {
     pub(super) async fn refresh(&self) -> Result<(), QuotaStoreUnavailable> {
         let unavailable = |reason: String| QuotaStoreUnavailable { reason };
         let store = self.store().map_err(unavailable)?;
+        self.count_fallback_sends(store, self.quota.timeout)
+            .await
+            .map_err(|err| unavailable(err.to_string()))?;
         match store
             .take(self.terms, Ask::Peek, "", self.quota.timeout)
             .await
@@ -751,24 +908,29 @@ fn random_name() -> String {
     )
 }
 
-/// `fraction` of a plan, per second and per day, rounded down, at least 1.
+/// `fraction` of a plan, per second and per day, rounded down, at least 1
+/// (the daily share is set again from what is left when the store fails).
 fn share_of(plan: Plan, fraction: f64) -> Plan {
+    let at_least_one = |n: u32| nz(share(n, fraction).max(1));
+    Plan {
+        per_second: at_least_one(plan.per_second.get()),
+        per_day: plan.per_day.map(|per_day| at_least_one(per_day.get())),
+        daily_window: plan.daily_window,
+    }
+}
+
+/// `fraction` of `n`, rounded down; a fraction outside 0 to 1 counts as the
+/// nearest of them, NaN as 0.
+fn share(n: u32, fraction: f64) -> u32 {
     let fraction = if fraction.is_nan() {
         0.0
     } else {
         fraction.clamp(0.0, 1.0)
     };
-    let share = |n: u32| {
-        // Within u32: a fraction of at most 1 of a u32, rounded down.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let part = (f64::from(n) * fraction).floor() as u32;
-        nz(part.max(1))
-    };
-    Plan {
-        per_second: share(plan.per_second.get()),
-        per_day: plan.per_day.map(|per_day| share(per_day.get())),
-        daily_window: plan.daily_window,
-    }
+    // Within u32: a fraction of at most 1 of a u32, rounded down.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let part = (f64::from(n) * fraction).floor() as u32;
+    part
 }
 
 /// A fixed daily reset as microseconds after midnight UTC.
@@ -820,8 +982,11 @@ mod tests {
         let quota = RedisQuota::new("redis://127.0.0.1/", "acme").expect("url");
         assert_eq!(quota.delay_spread, DEFAULT_DELAY_SPREAD);
         let window = |spread| {
-            let limiter =
-                SharedLimiter::new(Plan::RPS_10_DAILY_20K, quota.clone().delay_spread(spread));
+            let limiter = SharedLimiter::new(
+                Plan::RPS_10_DAILY_20K,
+                quota.clone().delay_spread(spread),
+                Connections::default(),
+            );
             (limiter.terms.window, limiter.terms.spacing)
         };
         assert_eq!(

@@ -14,3 +14,7 @@ pub(super) const BACK_OFF: &str = include_str!("back_off.lua");
 
 /// Gives back a daily unit taken for a request never sent.
 pub(super) const GIVE_BACK: &str = include_str!("give_back.lua");
+
+/// Adds what a process sent through its local fallback to the daily count,
+/// each send once.
+pub(super) const COUNT_FALLBACK: &str = include_str!("count_fallback.lua");

@@ -1,6 +1,7 @@
 //! The exchanges with Redis: one script call per decision
 //! ([`scripts::TAKE`]), per late turn ([`scripts::CONFIRM`]), per pause the API asked for ([`scripts::BACK_OFF`])
-//! and per unit given back ([`scripts::GIVE_BACK`]), each bounded by a
+//! per unit given back ([`scripts::GIVE_BACK`]) and per batch of sends a
+//! local fallback made ([`scripts::COUNT_FALLBACK`]), each bounded by a
 //! timeout.
 
 use std::sync::{Arc, LazyLock};
@@ -15,6 +16,7 @@ static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::TAKE));
 static CONFIRM: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::CONFIRM));
 static BACK_OFF: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::BACK_OFF));
 static GIVE_BACK: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::GIVE_BACK));
+static COUNT_FALLBACK: LazyLock<Script> = LazyLock::new(|| Script::new(scripts::COUNT_FALLBACK));
 
 /// A connection to the store and the keys of one account's quota. Cheap to
 /// clone: clones share the connection.
@@ -27,6 +29,8 @@ pub(super) struct Store {
     sent_key: Arc<str>,
     /// The sends of the last two windows, by the time they were sent.
     recent_key: Arc<str>,
+    /// The fallback sends already counted (fixed daily window).
+    fallback_key: Arc<str>,
 }
 
 /// What the limiter tells `TAKE` besides the keys.
@@ -157,6 +161,7 @@ impl Store {
             state_key: format!("whispir:{{{key}}}:state").into(),
             sent_key: format!("whispir:{{{key}}}:sent").into(),
             recent_key: format!("whispir:{{{key}}}:recent").into(),
+            fallback_key: format!("whispir:{{{key}}}:fallback").into(),
         })
     }
 
@@ -253,6 +258,35 @@ impl Store {
             .map_err(|_| StoreError::TimedOut(limit))??;
         Ok(())
     }
+
+    /// Adds `sends` to the daily count, each once however often it is
+    /// asked (`COUNT_FALLBACK`); answers how many this call counted.
+    pub(super) async fn count_fallback(
+        &self,
+        reset_after_midnight_us: Option<i64>,
+        sends: &[FallbackSend<'_>],
+        limit: Duration,
+    ) -> Result<i64, StoreError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = COUNT_FALLBACK.key(&*self.state_key);
+        invocation
+            .key(&*self.sent_key)
+            .key(&*self.fallback_key)
+            .arg(reset_after_midnight_us.unwrap_or(-1));
+        for send in sends {
+            invocation.arg(send.name).arg(micros(send.age));
+        }
+        let counted: i64 = tokio::time::timeout(limit, invocation.invoke_async(&mut connection))
+            .await
+            .map_err(|_| StoreError::TimedOut(limit))??;
+        Ok(counted)
+    }
+}
+
+/// One send a local fallback made: its name, and how long ago it went.
+pub(super) struct FallbackSend<'a> {
+    pub(super) name: &'a str,
+    pub(super) age: Duration,
 }
 
 /// A duration in whole microseconds, as the scripts count.
