@@ -540,3 +540,79 @@ async fn a_row_the_listing_cannot_settle_stays_uncertain_with_the_reason() {
     assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
     assert_each_once(&sandbox, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_stops_at_once_recording_the_sends_in_flight_and_a_rerun_sends_each_row_once()
+ {
+    let sandbox = Sandbox::start().await.unwrap();
+    // Every send takes 3 s to be answered: rows stay in flight.
+    sandbox.add_fault("messageCreate:latency=3000".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 8);
+    let credentials = sandbox.credentials();
+    let child = std::process::Command::new(bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .env("WHISPIR_BASE_URL", sandbox.base_url())
+        .env("WHISPIR_USERNAME", &credentials.user)
+        .env("WHISPIR_PASSWORD", &credentials.password)
+        .env("WHISPIR_API_KEY", &credentials.api_key)
+        .current_dir(dir.path())
+        .args(send_args(&[]))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = dir.path().join("r.journal");
+    let started = Instant::now();
+    while std::fs::read_to_string(&journal).map_or(true, |t| !t.contains("sending ")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "nothing in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let interrupt = || {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    interrupt();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = Instant::now();
+    interrupt();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        before.elapsed() < Duration::from_secs(2),
+        "stopped at once, not after the 3 s answers"
+    );
+    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("may have been sent"),
+        "{}",
+        stderr(&output)
+    );
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let sending: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("sending "))
+        .filter_map(|rest| rest.split(' ').next())
+        .collect();
+    assert!(!sending.is_empty());
+    for row in &sending {
+        assert!(
+            text.lines().any(|line| line == format!("uncertain {row}")),
+            "row {row} in flight is recorded as uncertain: {text}"
+        );
+    }
+    // A rerun settles them from the listing and sends each row once.
+    sandbox.clear_faults();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let rerun = whispir(&sandbox, dir.path(), &send_args(&["--settle", "1"]), &[]).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 8);
+}

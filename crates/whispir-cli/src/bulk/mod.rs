@@ -76,6 +76,8 @@ async fn send_file(
         rows: rows.len(),
         destination: Some(destination.clone()),
     })?;
+    // Shared with the Ctrl-C watcher, which records the sends in flight.
+    let journal = std::sync::Arc::new(journal);
     check_destination(
         &journal_path,
         contents.header.destination.as_ref(),

@@ -1,9 +1,13 @@
 //! Sending the rows at the plan's pace: each row is marked `sending` on
 //! disk before its request, and `sent`, `failed` or `uncertain` after.
 //! Ctrl-C stops taking rows; the sends in flight finish and are recorded.
+//! A second Ctrl-C stops at once: the rows in flight are recorded as
+//! uncertain (their requests may have reached Whispir) and the run exits
+//! with 9, "may have sent".
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,21 +36,31 @@ pub struct Run {
 /// Sends `rows`, at most the plan's requests per second at a time.
 pub async fn send_rows(
     conn: &Connection,
-    journal: &Journal,
+    journal: &Arc<Journal>,
     header: &Header,
     rows: Vec<Row>,
     plan: Plan,
 ) -> Result<Run, CliError> {
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
+    let in_flight: Arc<Mutex<BTreeSet<u64>>> = Arc::default();
     let watcher = {
         let stop = Arc::clone(&stop);
         let interrupted = Arc::clone(&interrupted);
+        let in_flight = Arc::clone(&in_flight);
+        let journal = Arc::clone(journal);
         tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            eprintln!(
+                "\nCtrl-C: taking no more rows; waiting for the sends in flight \
+                 (Ctrl-C again to stop at once)"
+            );
+            interrupted.store(true, Ordering::SeqCst);
+            stop.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nCtrl-C: taking no more rows; waiting for the sends in flight");
-                interrupted.store(true, Ordering::SeqCst);
-                stop.store(true, Ordering::SeqCst);
+                stop_at_once(&journal, &in_flight);
             }
         })
     };
@@ -64,10 +78,11 @@ pub async fn send_rows(
         .take_while(move |_| futures::future::ready(!taking.load(Ordering::SeqCst)))
         .map(|row| {
             let stop = &stop;
+            let in_flight = &in_flight;
             let stopped = &stopped;
             let throttled = &throttled;
             async move {
-                let outcome = send_row(conn, journal, header, &row).await;
+                let outcome = send_row(conn, journal, header, &row, in_flight).await;
                 let reason = match &outcome {
                     Err(_) => Some(None),
                     Ok((_, _, Some(reason))) => Some(Some(reason.clone())),
@@ -113,6 +128,51 @@ pub async fn send_rows(
 /// Sends one row, recording it before and after; with the reason to take
 /// no more rows when the plan's quota is spent.
 async fn send_row(
+    conn: &Connection,
+    journal: &Journal,
+    header: &Header,
+    row: &Row,
+    in_flight: &Mutex<BTreeSet<u64>>,
+) -> Result<(u64, RowState, Option<String>), CliError> {
+    // In flight from before its `sending` line until after its outcome's:
+    // a second Ctrl-C between the two records it as uncertain.
+    lock(in_flight).insert(row.line);
+    let outcome = record_send(conn, journal, header, row).await;
+    lock(in_flight).remove(&row.line);
+    outcome
+}
+
+/// Stops the run at once (a second Ctrl-C): each row whose request may
+/// be on its way is recorded as uncertain, then the process exits with 9.
+/// The sends in flight are abandoned, not cancelled: Whispir may act on
+/// them, which is what `uncertain` says and what a rerun reconciles.
+fn stop_at_once(journal: &Journal, in_flight: &Mutex<BTreeSet<u64>>) -> ! {
+    let rows = lock(in_flight).clone();
+    for row in &rows {
+        if let Err(err) = journal.append(&format!("uncertain {row}")) {
+            eprintln!("{err}");
+        }
+    }
+    if rows.is_empty() {
+        eprintln!("Ctrl-C again: stopped; no send was in flight");
+        std::process::exit(130);
+    }
+    eprintln!(
+        "Ctrl-C again: stopped at once; rows {rows:?} may have been sent (recorded as \
+         uncertain: a rerun checks them in Whispir before sending them again)"
+    );
+    std::process::exit(9);
+}
+
+/// A poisoned lock still holds the set: a panic elsewhere changes nothing
+/// about which rows are in flight.
+fn lock(set: &Mutex<BTreeSet<u64>>) -> std::sync::MutexGuard<'_, BTreeSet<u64>> {
+    set.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Records the row, sends it and records how it went.
+async fn record_send(
     conn: &Connection,
     journal: &Journal,
     header: &Header,
