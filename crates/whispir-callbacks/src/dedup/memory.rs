@@ -87,11 +87,38 @@ impl Deduplicator {
         }
     }
 
-    /// How long a claim holds before another delivery may take it over:
-    /// longer than the handler may take.
+    /// How long a claim holds before another delivery may take it over
+    /// (at least a millisecond); [`DedupStore::act_once`](super::DedupStore::act_once)
+    /// renews it while the handler works.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
+        self.lease = lease.max(Duration::from_millis(1));
         self
+    }
+
+    /// Extends the claim `ticket` holds by the lease, from now on; false
+    /// when the claim is no longer the ticket's (it ran out, or another
+    /// delivery took the event over).
+    pub fn renew(&self, ticket: &ClaimTicket) -> bool {
+        let Some(key) = ticket.memory_key() else {
+            return false;
+        };
+        let now = Instant::now();
+        let mut seen = self.lock();
+        match seen.entries.get_mut(&key) {
+            Some(entry)
+                if entry.until > now
+                    && matches!(entry.state, State::Claimed { token } if u128::from(token) == ticket.token) =>
+            {
+                entry.until = now + self.lease;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// How long a claim holds unless renewed.
+    pub(crate) fn lease_length(&self) -> Duration {
+        self.lease
     }
 
     /// Claims `callback`'s event: [`Claim::Claimed`] when it is new or its

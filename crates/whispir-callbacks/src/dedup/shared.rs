@@ -30,6 +30,7 @@ static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("shar
 static DONE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("shared/done.lua")));
 static RELEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("shared/release.lua")));
+static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("shared/renew.lua")));
 
 /// How long a Redis call (connecting included) may take unless set
 /// otherwise ([`RedisDedup::timeout`]): the shared plan's default.
@@ -107,8 +108,9 @@ impl RedisDedup {
 
     /// How long a claim holds before another replica may take the event
     /// over (default [`DEFAULT_LEASE`], two minutes; at least a
-    /// millisecond): longer than the handler may take, shorter than
-    /// Whispir's five minutes between retries.
+    /// millisecond): shorter than Whispir's five minutes between retries;
+    /// [`DedupStore::act_once`](crate::DedupStore::act_once) renews it
+    /// while the handler works.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(1));
         self
@@ -186,6 +188,26 @@ impl RedisDedup {
             ),
         }
         Ok(())
+    }
+
+    /// Extends the claim `ticket` holds by the lease, from now on the
+    /// server's clock; false when the claim is no longer the ticket's (it
+    /// ran out, or another delivery took the event over).
+    pub async fn renew(&self, ticket: &ClaimTicket) -> Result<bool, StoreUnavailable> {
+        let EventRef::Redis(key) = &ticket.event else {
+            return Ok(false);
+        };
+        let mut invocation = RENEW.key(&**key);
+        invocation
+            .arg(token_text(ticket.token))
+            .arg(millis(self.lease));
+        let renewed: i64 = self.run(&invocation).await?;
+        Ok(renewed == 1)
+    }
+
+    /// How long a claim holds unless renewed.
+    pub(crate) fn lease_length(&self) -> Duration {
+        self.lease
     }
 
     /// Gives up the claim `ticket` holds, so that the next delivery of its
