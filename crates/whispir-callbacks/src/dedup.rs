@@ -42,7 +42,11 @@
 //! custom parameters of the send. A retry repeats every one of these, so
 //! it is the same event. Two people's replies to one message differ in
 //! `from`, and one person's two replies differ in their time or text, so
-//! they are never merged: each is acted on. The same reply to two sends of
+//! they are not merged: each is acted on. One limit: Whispir writes the
+//! time to the minute (`dd/mm/yy HH:MM`) and gives a reply no id of its
+//! own, so one person sending the same text twice within one minute, in
+//! answer to one message, makes two callbacks that nothing tells apart
+//! from a retry: they are one event, acted on once. The same reply to two sends of
 //! one message differs in the sends' custom parameters. Fields this crate
 //! does not know ([`Callback::extra`]) are left out: one Whispir adds later
 //! might change between retries.
