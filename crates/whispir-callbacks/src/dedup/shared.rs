@@ -41,6 +41,13 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// across replicas and restarts. Give it to
 /// [`Receiver::with_dedup`](crate::Receiver::with_dedup).
 ///
+/// The store is only as durable as the server: a Redis restarted without
+/// persistence, or from a snapshot older than its last writes, forgets
+/// the events done since, and a retry of one of them is acted on again
+/// (turn on AOF, `appendfsync everysec` or stricter, where that matters).
+/// A failover to a replica that had not yet received the last writes
+/// forgets them likewise.
+///
 /// ```no_run
 /// use whispir_callbacks::{AuthMode, CallbackKey, RedisDedup, Receiver, WhenStoreUnavailable};
 ///
