@@ -16,7 +16,11 @@ pub(super) struct EventKey(u64);
 
 /// Claims and done events in this process's memory: at most `capacity`
 /// of them (the oldest forgotten first), a done event for `remember_done`,
-/// a claim for the lease. For one process; replicas need a shared store
+/// a claim for the lease. A live claim is never forgotten to make room:
+/// while every remembered event is one, a new event is answered
+/// [`Claim::InProgress`] (503; Whispir retries). A done event forgotten
+/// early is acted on again if retried: size `capacity` for a day of
+/// callbacks. For one process; replicas need a shared store
 /// (`RedisDedup`, feature `redis`).
 ///
 /// ```
@@ -173,7 +177,18 @@ impl Deduplicator {
                 },
             };
         }
-        while seen.entries.len() >= self.capacity && seen.forget_oldest() {}
+        while seen.entries.len() >= self.capacity && seen.forget_oldest(now) {}
+        if seen.entries.len() >= self.capacity {
+            // Every remembered event is a live claim: forgetting one would
+            // let its retry act while its handler works. Whispir retries.
+            tracing::warn!(
+                capacity = self.capacity,
+                "the de-duplication memory is full of callbacks being handled: answering 503"
+            );
+            return Claim::InProgress {
+                retry_after: self.lease,
+            };
+        }
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
         seen.write(
             key,
@@ -193,7 +208,7 @@ impl Deduplicator {
         };
         let mut seen = self.lock();
         seen.write(key, State::Done, now + self.remember_done, self.capacity);
-        while seen.entries.len() > self.capacity && seen.forget_oldest() {}
+        while seen.entries.len() > self.capacity && seen.forget_oldest(now) {}
     }
 
     fn key(&self, callback: &Callback) -> EventKey {
@@ -261,15 +276,27 @@ impl Seen {
         }
     }
 
-    /// Forgets the oldest live entry; false when there is none.
-    fn forget_oldest(&mut self) -> bool {
+    /// Forgets the oldest entry that is not a live claim (a claim whose
+    /// handler may still be working); false when there is none.
+    fn forget_oldest(&mut self, now: Instant) -> bool {
+        let mut held = Vec::new();
+        let mut forgot = false;
         while let Some((key, stamp)) = self.order.pop_front() {
-            if self.entries.get(&key).is_some_and(|e| e.stamp == stamp) {
-                self.entries.remove(&key);
-                return true;
+            let Some(entry) = self.entries.get(&key).filter(|e| e.stamp == stamp) else {
+                continue;
+            };
+            if matches!(entry.state, State::Claimed { .. }) && entry.until > now {
+                held.push((key, stamp));
+                continue;
             }
+            self.entries.remove(&key);
+            forgot = true;
+            break;
         }
-        false
+        for kept in held.into_iter().rev() {
+            self.order.push_front(kept);
+        }
+        forgot
     }
 }
 
