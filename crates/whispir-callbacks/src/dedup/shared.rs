@@ -1,5 +1,6 @@
 //! The store replicas share through Redis (or Valkey): one key per event,
-//! holding a claim (with the lease as its expiry) or `done` (with the
+//! holding a claim (with the lease as its expiry) or `done:` and the
+//! token of the claim that acted (with the
 //! retry window as its expiry). Each step is one script, atomic on the
 //! server and timed by the server's clock, never by the replicas', which
 //! may disagree.
@@ -175,15 +176,7 @@ impl RedisDedup {
     /// [`remember_done`](Self::remember_done), even if its claim ran out
     /// meanwhile (logged: the lease is shorter than the handler takes).
     pub async fn done(&self, ticket: &ClaimTicket) -> Result<(), StoreUnavailable> {
-        let EventRef::Redis(key) = &ticket.event else {
-            return Ok(());
-        };
-        let mut invocation = DONE.key(&**key);
-        invocation
-            .arg(token_text(ticket.token))
-            .arg(millis(self.remember_done));
-        let held: i64 = self.run(&invocation).await?;
-        match held {
+        match self.mark_done(ticket).await? {
             0 => {}
             2 => tracing::warn!(
                 lease = ?self.lease,
@@ -195,6 +188,20 @@ impl RedisDedup {
             ),
         }
         Ok(())
+    }
+
+    /// Runs the done script: 0 when the claim was still the ticket's (or
+    /// the ticket marked it done already), 1 when it had run out or been
+    /// taken over, 2 when another claim marked it done.
+    async fn mark_done(&self, ticket: &ClaimTicket) -> Result<i64, StoreUnavailable> {
+        let EventRef::Redis(key) = &ticket.event else {
+            return Ok(0);
+        };
+        let mut invocation = DONE.key(&**key);
+        invocation
+            .arg(token_text(ticket.token))
+            .arg(millis(self.remember_done));
+        self.run(&invocation).await
     }
 
     /// Extends the claim `ticket` holds by the lease, from now on the

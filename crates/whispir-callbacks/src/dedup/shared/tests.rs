@@ -233,8 +233,12 @@ async fn each_script_run_again_after_a_lost_answer_has_the_same_effect() {
         store.claim(&reply("Y")).await.expect("claim"),
         Claim::InProgress { .. }
     ));
-    store.done(&ticket).await.expect("done");
-    store.done(&ticket).await.expect("done again");
+    assert_eq!(store.mark_done(&ticket).await.expect("done"), 0);
+    assert_eq!(
+        store.mark_done(&ticket).await.expect("done again"),
+        0,
+        "the same done run again is not another handler's double act"
+    );
     store
         .release(&ticket)
         .await
