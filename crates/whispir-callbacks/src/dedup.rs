@@ -361,9 +361,18 @@ impl DedupStore {
         }
     }
 
-    /// Runs `handler` on `callback` at most once per event, across every
-    /// service sharing the store: claims the event, calls the handler,
-    /// then marks the event done or, if the handler failed, releases it.
+    /// Runs `handler` on `callback` once per event, across every service
+    /// sharing the store: claims the event, calls the handler (renewing
+    /// the claim meanwhile), then marks the event done or, if the handler
+    /// failed, releases it.
+    ///
+    /// Not a promise of at most once: a handler that failed (or whose
+    /// process died) after acting in part is called again for the retry;
+    /// a done the store could not record, with its 200 lost on the way to
+    /// Whispir, brings a retry acted on again; so do
+    /// [`WhenStoreUnavailable::ActWithoutDedup`], a Redis that forgot its
+    /// data, and a process stalled (not renewing) for longer than the lease.
+    /// Make the handler's effect idempotent where a repeat would hurt.
     ///
     /// Once the handler has succeeded the answer is 200 even if the store
     /// cannot record it (logged): a 503 would bring a retry that might be
