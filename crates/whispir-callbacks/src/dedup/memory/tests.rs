@@ -228,3 +228,18 @@ fn a_store_full_of_live_claims_answers_a_new_event_in_progress() {
     claimed(seen.claim_at(&other, start + DEFAULT_LEASE + Duration::from_secs(1)));
     assert_eq!(seen.len(), 1);
 }
+
+#[test]
+fn the_json_and_xml_forms_of_one_callback_are_one_event() {
+    let json = br#"{"messageid":"M1","from":{"name":"Ann","mobile":"+61400000001"},"responseMessage":{"channel":"SMS","acknowledged":"01/02/24 10:00","content":" Yes &amp; no\n"},"customParameters":{"order":"42","shift":"7"}}"#;
+    let xml = b"<ns2:deliveryResponse xmlns:ns2=\"http://schemas.api.whispir.com\"><messageid>M1</messageid><from><name>Ann</name><mobile>+61400000001</mobile></from><responseMessage><channel>SMS</channel><acknowledged>01/02/24 10:00</acknowledged><content> Yes &amp;amp; no&#10;</content></responseMessage><customParameters><entry><key>shift</key><value>7</value></entry><entry><key>order</key><value>42</value></entry></customParameters></ns2:deliveryResponse>";
+    let from_json = parse_body(BodyFormat::Json, json).expect("JSON parses");
+    let from_xml = parse_body(BodyFormat::Xml, xml).expect("XML parses");
+    let seen = Deduplicator::new(10, HOUR);
+    assert!(act(&seen, &from_json));
+    assert_eq!(
+        seen.claim(&from_xml),
+        Claim::Done,
+        "{from_json:?} vs {from_xml:?}"
+    );
+}
