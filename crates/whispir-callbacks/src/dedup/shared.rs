@@ -1,9 +1,8 @@
 //! The store replicas share through Redis (or Valkey): one key per event,
 //! holding a claim (with the lease as its expiry) or `done:` and the
-//! token of the claim that acted (with the
-//! retry window as its expiry). Each step is one script, atomic on the
-//! server and timed by the server's clock, never by the replicas', which
-//! may disagree.
+//! token of the claim that acted (with the retry window as its expiry).
+//! Each step is one script, atomic on the server and timed by the
+//! server's clock, never by the replicas', which may disagree.
 //!
 //! The connection is handled as `whispir`'s shared plan handles its own
 //! (`whispir::RedisQuota`): one `ConnectionManager` per store, made on
