@@ -173,17 +173,17 @@ impl RedisDedup {
 
     /// Marks the event `ticket` holds as acted on, remembered for
     /// [`remember_done`](Self::remember_done), even if its claim ran out
-    /// meanwhile (logged: the lease is shorter than the handler takes).
+    /// meanwhile (logged: renewals failed, or the process stalled).
     pub async fn done(&self, ticket: &ClaimTicket) -> Result<(), StoreUnavailable> {
         match self.mark_done(ticket).await? {
             0 => {}
             2 => tracing::warn!(
                 lease = ?self.lease,
-                "another handler acted on this callback too: one outlasted its lease; lengthen the lease"
+                "another handler acted on this callback too: one lost its claim mid-handler (renewals failed, or the process stalled past the lease)"
             ),
             _ => tracing::warn!(
                 lease = ?self.lease,
-                "a callback handler outlasted its lease: another replica may be acting on the event too; lengthen the lease"
+                "a callback handler lost its claim before it finished (renewals failed, or the process stalled past the lease): another replica may be acting on the event too"
             ),
         }
         Ok(())
