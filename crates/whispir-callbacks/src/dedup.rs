@@ -25,9 +25,14 @@
 //! A handler whose process dies (a crash, a SIGKILL, a deploy) neither
 //! marks nor releases: its claim runs out after the lease and the next
 //! retry is acted on by whichever replica receives it. Choose a lease
-//! longer than the handler may take and shorter than Whispir's interval
-//! between retries (the default, [`DEFAULT_LEASE`], is two minutes).
-//! [`DedupStore::act_once`] runs the three steps around a handler.
+//! shorter than Whispir's interval between retries (the default,
+//! [`DEFAULT_LEASE`], is two minutes).
+//! [`DedupStore::act_once`] runs the three steps around a handler and,
+//! while the handler works, renews the claim every third of the lease
+//! ([`DedupStore::renew`]), so a handler slower than the lease keeps the
+//! event from other deliveries; one that never finishes keeps it for as
+//! long, so bound your handler's time (a timeout drops it, and its claim
+//! runs out after the lease).
 //!
 //! # What is one event
 //!
@@ -37,7 +42,11 @@
 //! custom parameters of the send. A retry repeats every one of these, so
 //! it is the same event. Two people's replies to one message differ in
 //! `from`, and one person's two replies differ in their time or text, so
-//! they are never merged: each is acted on. The same reply to two sends of
+//! they are not merged: each is acted on. One limit: Whispir writes the
+//! time to the minute (`dd/mm/yy HH:MM`) and gives a reply no id of its
+//! own, so one person sending the same text twice within one minute, in
+//! answer to one message, makes two callbacks that nothing tells apart
+//! from a retry: they are one event, acted on once. The same reply to two sends of
 //! one message differs in the sends' custom parameters. Fields this crate
 //! does not know ([`Callback::extra`]) are left out: one Whispir adds later
 //! might change between retries.
@@ -49,6 +58,7 @@ mod shared;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -265,6 +275,69 @@ impl DedupStore {
         }
     }
 
+    /// Extends the claim `ticket` holds by the store's lease; false when
+    /// the claim is no longer the ticket's (it ran out, or another delivery
+    /// took the event over). [`act_once`](Self::act_once) renews while the
+    /// handler works.
+    pub async fn renew(&self, ticket: &ClaimTicket) -> Result<bool, StoreUnavailable> {
+        match &self.inner {
+            Inner::Memory(store) => Ok(store.renew(ticket)),
+            #[cfg(feature = "redis")]
+            Inner::Redis(store) => store.renew(ticket).await,
+        }
+    }
+
+    fn lease(&self) -> Duration {
+        match &self.inner {
+            Inner::Memory(store) => store.lease_length(),
+            #[cfg(feature = "redis")]
+            Inner::Redis(store) => store.lease_length(),
+        }
+    }
+
+    /// Polls `work` and, meanwhile, renews the claim `ticket` holds every
+    /// third of the lease, so that a handler slower than the lease keeps
+    /// the event from other deliveries; a process that dies stops renewing
+    /// and its claim runs out. Outside a Tokio runtime (possible with a
+    /// `Deduplicator` alone) nothing is renewed.
+    async fn while_renewing<T>(&self, ticket: &ClaimTicket, work: impl Future<Output = T>) -> T {
+        let mut work = std::pin::pin!(work);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return work.await;
+        }
+        let every = (self.lease() / 3).max(Duration::from_millis(1));
+        let renewals = async {
+            loop {
+                tokio::time::sleep(every).await;
+                match self.renew(ticket).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(
+                            "a callback handler lost its claim (it ran out before a renewal): another delivery may act on the event too"
+                        );
+                        return;
+                    }
+                    Err(error) => tracing::warn!(
+                        %error,
+                        "could not renew the claim of a callback being handled; trying again"
+                    ),
+                }
+            }
+        };
+        let mut renewals = std::pin::pin!(renewals);
+        let mut renewing = true;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(output) = work.as_mut().poll(cx) {
+                return Poll::Ready(output);
+            }
+            if renewing && renewals.as_mut().poll(cx).is_ready() {
+                renewing = false;
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
     /// Gives up the claim `ticket` holds, so that the next delivery of its
     /// event is acted on. Does nothing if another delivery took it over.
     pub async fn release(&self, ticket: &ClaimTicket) -> Result<(), StoreUnavailable> {
@@ -288,9 +361,18 @@ impl DedupStore {
         }
     }
 
-    /// Runs `handler` on `callback` at most once per event, across every
-    /// service sharing the store: claims the event, calls the handler,
-    /// then marks the event done or, if the handler failed, releases it.
+    /// Runs `handler` on `callback` once per event, across every service
+    /// sharing the store: claims the event, calls the handler (renewing
+    /// the claim meanwhile), then marks the event done or, if the handler
+    /// failed, releases it.
+    ///
+    /// Not a promise of at most once: a handler that failed (or whose
+    /// process died) after acting in part is called again for the retry;
+    /// a done the store could not record, with its 200 lost on the way to
+    /// Whispir, brings a retry acted on again; so do
+    /// [`WhenStoreUnavailable::ActWithoutDedup`], a Redis that forgot its
+    /// data, and a process stalled (not renewing) for longer than the lease.
+    /// Make the handler's effect idempotent where a repeat would hurt.
     ///
     /// Once the handler has succeeded the answer is 200 even if the store
     /// cannot record it (logged): a 503 would bring a retry that might be
@@ -331,7 +413,7 @@ impl DedupStore {
             Err(error) => return self.without_store(callback, handler, error).await,
         };
         let message_id = callback.message_id.clone();
-        match handler(callback).await {
+        match self.while_renewing(&ticket, handler(callback)).await {
             Ok(()) => {
                 if let Err(error) = self.done(&ticket).await {
                     tracing::warn!(

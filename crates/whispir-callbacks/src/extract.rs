@@ -37,15 +37,18 @@
 //!     State(receiver): State<Receiver>,
 //!     WhispirCallback(callback): WhispirCallback,
 //! ) -> Outcome<std::io::Error> {
-//!     let Some(store) = receiver.dedup() else {
-//!         return Outcome::Acted;
+//!     let act = |callback: whispir_callbacks::Callback| async move {
+//!         println!("{:?} for {}", callback.kind(), callback.message_id);
+//!         Ok(())
 //!     };
-//!     store
-//!         .act_once(callback, |callback| async move {
-//!             println!("{:?} for {}", callback.kind(), callback.message_id);
-//!             Ok(())
-//!         })
-//!         .await
+//!     match receiver.dedup() {
+//!         Some(store) => store.act_once(callback, act).await,
+//!         // No store: act on every delivery (never answer 200 unacted).
+//!         None => match act(callback).await {
+//!             Ok(()) => Outcome::Acted,
+//!             Err(error) => Outcome::Failed(error),
+//!         },
+//!     }
 //! }
 //!
 //! # fn main() -> Result<(), whispir_callbacks::KeyError> {

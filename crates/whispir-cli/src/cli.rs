@@ -325,8 +325,9 @@ pub enum CallbacksCommand {
         /// The namespace of the Redis keys: replicas of one service share it.
         #[arg(long, default_value = "callbacks", requires = "dedup")]
         dedup_namespace: String,
-        /// Seconds a replica holds a callback it is handling before another
-        /// may take it over.
+        /// Seconds a replica's claim on a callback lasts unless renewed (it
+        /// is renewed while the replica handles the callback): a replica
+        /// that dies mid-handler frees the callback after this.
         #[arg(long, default_value_t = 120.0, requires = "dedup")]
         dedup_lease: f64,
         /// What to do while Redis cannot be reached.

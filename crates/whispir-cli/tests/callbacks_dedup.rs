@@ -177,3 +177,37 @@ fn replicas_print_each_event_once_across_a_retry_elsewhere_a_restart_and_redis_d
     printed.sort();
     assert_eq!(printed, ["MAYBE", "NO", "YES"]);
 }
+
+#[test]
+fn an_empty_dedup_url_is_refused_rather_than_listening_without_dedup() {
+    // `--dedup "$REDIS_URL"` with the variable unset: starting without
+    // de-duplication would act on every retry to another replica again.
+    let mut child = Command::new(support::bin())
+        .args(["callbacks", "listen", "--port", "0", "--key", KEY])
+        .args(["--dedup", ""])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`--dedup \"\"` started listening without de-duplication");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("--dedup"), "{stderr}");
+}

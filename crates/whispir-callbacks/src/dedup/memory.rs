@@ -16,7 +16,11 @@ pub(super) struct EventKey(u64);
 
 /// Claims and done events in this process's memory: at most `capacity`
 /// of them (the oldest forgotten first), a done event for `remember_done`,
-/// a claim for the lease. For one process; replicas need a shared store
+/// a claim for the lease. A live claim is never forgotten to make room:
+/// while every remembered event is one, a new event is answered
+/// [`Claim::InProgress`] (503; Whispir retries). A done event forgotten
+/// early is acted on again if retried: size `capacity` for a day of
+/// callbacks. For one process; replicas need a shared store
 /// (`RedisDedup`, feature `redis`).
 ///
 /// ```
@@ -87,11 +91,38 @@ impl Deduplicator {
         }
     }
 
-    /// How long a claim holds before another delivery may take it over:
-    /// longer than the handler may take.
+    /// How long a claim holds before another delivery may take it over
+    /// (at least a millisecond); [`DedupStore::act_once`](super::DedupStore::act_once)
+    /// renews it while the handler works.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
+        self.lease = lease.max(Duration::from_millis(1));
         self
+    }
+
+    /// Extends the claim `ticket` holds by the lease, from now on; false
+    /// when the claim is no longer the ticket's (it ran out, or another
+    /// delivery took the event over).
+    pub fn renew(&self, ticket: &ClaimTicket) -> bool {
+        let Some(key) = ticket.memory_key() else {
+            return false;
+        };
+        let now = Instant::now();
+        let mut seen = self.lock();
+        match seen.entries.get_mut(&key) {
+            Some(entry)
+                if entry.until > now
+                    && matches!(entry.state, State::Claimed { token } if u128::from(token) == ticket.token) =>
+            {
+                entry.until = now + self.lease;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// How long a claim holds unless renewed.
+    pub(crate) fn lease_length(&self) -> Duration {
+        self.lease
     }
 
     /// Claims `callback`'s event: [`Claim::Claimed`] when it is new or its
@@ -146,7 +177,18 @@ impl Deduplicator {
                 },
             };
         }
-        while seen.entries.len() >= self.capacity && seen.forget_oldest() {}
+        while seen.entries.len() >= self.capacity && seen.forget_oldest(now) {}
+        if seen.entries.len() >= self.capacity {
+            // Every remembered event is a live claim: forgetting one would
+            // let its retry act while its handler works. Whispir retries.
+            tracing::warn!(
+                capacity = self.capacity,
+                "the de-duplication memory is full of callbacks being handled: answering 503"
+            );
+            return Claim::InProgress {
+                retry_after: self.lease,
+            };
+        }
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
         seen.write(
             key,
@@ -166,7 +208,7 @@ impl Deduplicator {
         };
         let mut seen = self.lock();
         seen.write(key, State::Done, now + self.remember_done, self.capacity);
-        while seen.entries.len() > self.capacity && seen.forget_oldest() {}
+        while seen.entries.len() > self.capacity && seen.forget_oldest(now) {}
     }
 
     fn key(&self, callback: &Callback) -> EventKey {
@@ -234,15 +276,27 @@ impl Seen {
         }
     }
 
-    /// Forgets the oldest live entry; false when there is none.
-    fn forget_oldest(&mut self) -> bool {
+    /// Forgets the oldest entry that is not a live claim (a claim whose
+    /// handler may still be working); false when there is none.
+    fn forget_oldest(&mut self, now: Instant) -> bool {
+        let mut held = Vec::new();
+        let mut forgot = false;
         while let Some((key, stamp)) = self.order.pop_front() {
-            if self.entries.get(&key).is_some_and(|e| e.stamp == stamp) {
-                self.entries.remove(&key);
-                return true;
+            let Some(entry) = self.entries.get(&key).filter(|e| e.stamp == stamp) else {
+                continue;
+            };
+            if matches!(entry.state, State::Claimed { .. }) && entry.until > now {
+                held.push((key, stamp));
+                continue;
             }
+            self.entries.remove(&key);
+            forgot = true;
+            break;
         }
-        false
+        for kept in held.into_iter().rev() {
+            self.order.push_front(kept);
+        }
+        forgot
     }
 }
 

@@ -1,8 +1,8 @@
 //! The store replicas share through Redis (or Valkey): one key per event,
-//! holding a claim (with the lease as its expiry) or `done` (with the
-//! retry window as its expiry). Each step is one script, atomic on the
-//! server and timed by the server's clock, never by the replicas', which
-//! may disagree.
+//! holding a claim (with the lease as its expiry) or `done:` and the
+//! token of the claim that acted (with the retry window as its expiry).
+//! Each step is one script, atomic on the server and timed by the
+//! server's clock, never by the replicas', which may disagree.
 //!
 //! The connection is handled as `whispir`'s shared plan handles its own
 //! (`whispir::RedisQuota`): one `ConnectionManager` per store, made on
@@ -30,6 +30,7 @@ static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("shar
 static DONE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("shared/done.lua")));
 static RELEASE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("shared/release.lua")));
+static RENEW: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("shared/renew.lua")));
 
 /// How long a Redis call (connecting included) may take unless set
 /// otherwise ([`RedisDedup::timeout`]): the shared plan's default.
@@ -39,6 +40,13 @@ pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(250);
 /// replica of a service shares, so that each callback is acted on once
 /// across replicas and restarts. Give it to
 /// [`Receiver::with_dedup`](crate::Receiver::with_dedup).
+///
+/// The store is only as durable as the server: a Redis restarted without
+/// persistence, or from a snapshot older than its last writes, forgets
+/// the events done since, and a retry of one of them is acted on again
+/// (turn on AOF, `appendfsync everysec` or stricter, where that matters).
+/// A failover to a replica that had not yet received the last writes
+/// forgets them likewise.
 ///
 /// ```no_run
 /// use whispir_callbacks::{AuthMode, CallbackKey, RedisDedup, Receiver, WhenStoreUnavailable};
@@ -107,8 +115,9 @@ impl RedisDedup {
 
     /// How long a claim holds before another replica may take the event
     /// over (default [`DEFAULT_LEASE`], two minutes; at least a
-    /// millisecond): longer than the handler may take, shorter than
-    /// Whispir's five minutes between retries.
+    /// millisecond): shorter than Whispir's five minutes between retries;
+    /// [`DedupStore::act_once`](crate::DedupStore::act_once) renews it
+    /// while the handler works.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease.max(Duration::from_millis(1));
         self
@@ -164,28 +173,54 @@ impl RedisDedup {
 
     /// Marks the event `ticket` holds as acted on, remembered for
     /// [`remember_done`](Self::remember_done), even if its claim ran out
-    /// meanwhile (logged: the lease is shorter than the handler takes).
+    /// meanwhile (logged: renewals failed, or the process stalled).
     pub async fn done(&self, ticket: &ClaimTicket) -> Result<(), StoreUnavailable> {
+        match self.mark_done(ticket).await? {
+            0 => {}
+            2 => tracing::warn!(
+                lease = ?self.lease,
+                "another handler acted on this callback too: one lost its claim mid-handler (renewals failed, or the process stalled past the lease)"
+            ),
+            _ => tracing::warn!(
+                lease = ?self.lease,
+                "a callback handler lost its claim before it finished (renewals failed, or the process stalled past the lease): another replica may be acting on the event too"
+            ),
+        }
+        Ok(())
+    }
+
+    /// Runs the done script: 0 when the claim was still the ticket's (or
+    /// the ticket marked it done already), 1 when it had run out or been
+    /// taken over, 2 when another claim marked it done.
+    async fn mark_done(&self, ticket: &ClaimTicket) -> Result<i64, StoreUnavailable> {
         let EventRef::Redis(key) = &ticket.event else {
-            return Ok(());
+            return Ok(0);
         };
         let mut invocation = DONE.key(&**key);
         invocation
             .arg(token_text(ticket.token))
             .arg(millis(self.remember_done));
-        let held: i64 = self.run(&invocation).await?;
-        match held {
-            0 => {}
-            2 => tracing::warn!(
-                lease = ?self.lease,
-                "another handler acted on this callback too: one outlasted its lease; lengthen the lease"
-            ),
-            _ => tracing::warn!(
-                lease = ?self.lease,
-                "a callback handler outlasted its lease: another replica may be acting on the event too; lengthen the lease"
-            ),
-        }
-        Ok(())
+        self.run(&invocation).await
+    }
+
+    /// Extends the claim `ticket` holds by the lease, from now on the
+    /// server's clock; false when the claim is no longer the ticket's (it
+    /// ran out, or another delivery took the event over).
+    pub async fn renew(&self, ticket: &ClaimTicket) -> Result<bool, StoreUnavailable> {
+        let EventRef::Redis(key) = &ticket.event else {
+            return Ok(false);
+        };
+        let mut invocation = RENEW.key(&**key);
+        invocation
+            .arg(token_text(ticket.token))
+            .arg(millis(self.lease));
+        let renewed: i64 = self.run(&invocation).await?;
+        Ok(renewed == 1)
+    }
+
+    /// How long a claim holds unless renewed.
+    pub(crate) fn lease_length(&self) -> Duration {
+        self.lease
     }
 
     /// Gives up the claim `ticket` holds, so that the next delivery of its

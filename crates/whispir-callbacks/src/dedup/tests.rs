@@ -69,3 +69,29 @@ fn a_refusal_for_an_unavailable_store_is_503() {
     assert_eq!(refused.to_response().headers()[header::RETRY_AFTER], "1");
     assert_eq!(Outcome::<()>::ActedWithoutDedup.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_handler_that_outlasts_its_lease_keeps_the_event_from_a_retry() {
+    let store: DedupStore = Deduplicator::new(10, DEFAULT_REMEMBER_DONE)
+        .lease(Duration::from_millis(100))
+        .into();
+    let calls = AtomicUsize::new(0);
+    let slow = store.act_once(reply(), |_| async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        Ok::<(), &str>(())
+    });
+    let retry = async {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        store
+            .act_once(reply(), |_| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), &str>(())
+            })
+            .await
+    };
+    let (first, second) = tokio::join!(slow, retry);
+    assert!(matches!(first, Outcome::Acted), "{first:?}");
+    assert!(matches!(second, Outcome::InProgress { .. }), "{second:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "acted on once");
+}

@@ -44,7 +44,14 @@ pub async fn run(_out: Output, command: CallbacksCommand) -> Result<ExitClass, C
     let key = CallbackKey::new(key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
     let mut receiver =
         Receiver::new(mode, key).map_err(|err| CliError::usage(format!("--key: {err}")))?;
-    if let Some(url) = dedup.filter(|url| !url.is_empty()) {
+    if let Some(url) = dedup {
+        if url.trim().is_empty() {
+            // Likely `--dedup "$UNSET"`: listening without de-duplication
+            // would act again on every retry that reaches another replica.
+            return Err(CliError::usage(
+                "--dedup: the Redis URL (--dedup or WHISPIR_CALLBACK_DEDUP) is empty: give redis://host[:port][/db], or leave both out",
+            ));
+        }
         let lease = Duration::try_from_secs_f64(dedup_lease)
             .ok()
             .filter(|lease| !lease.is_zero())

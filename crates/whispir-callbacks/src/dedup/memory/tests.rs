@@ -194,3 +194,52 @@ fn a_field_missing_from_one_event_does_not_line_up_with_the_next() {
     assert!(act(&seen, &one));
     assert!(act(&seen, &other));
 }
+
+#[test]
+fn a_live_claim_is_never_forgotten_to_make_room() {
+    let seen = Deduplicator::new(2, HOUR);
+    let start = Instant::now();
+    let held = reply("M0", "+61400000001", "t", "Y");
+    claimed(seen.claim_at(&held, start));
+    for i in 1..4 {
+        let event = reply(&format!("M{i}"), "+61400000001", "t", "Y");
+        if let Claim::Claimed(ticket) = seen.claim_at(&event, start) {
+            seen.done_at(&ticket, start);
+        }
+    }
+    assert!(
+        matches!(seen.claim_at(&held, start), Claim::InProgress { .. }),
+        "a retry while the first delivery is handled must not act too"
+    );
+    assert!(seen.len() <= 2, "still bounded: {}", seen.len());
+}
+
+#[test]
+fn a_store_full_of_live_claims_answers_a_new_event_in_progress() {
+    let seen = Deduplicator::new(1, HOUR);
+    let start = Instant::now();
+    claimed(seen.claim_at(&reply("M0", "+61400000001", "t", "Y"), start));
+    let other = reply("M1", "+61400000001", "t", "Y");
+    assert!(matches!(
+        seen.claim_at(&other, start),
+        Claim::InProgress { .. }
+    ));
+    // Once the lease ran out, the claim is forgotten to make room.
+    claimed(seen.claim_at(&other, start + DEFAULT_LEASE + Duration::from_secs(1)));
+    assert_eq!(seen.len(), 1);
+}
+
+#[test]
+fn the_json_and_xml_forms_of_one_callback_are_one_event() {
+    let json = br#"{"messageid":"M1","from":{"name":"Ann","mobile":"+61400000001"},"responseMessage":{"channel":"SMS","acknowledged":"01/02/24 10:00","content":" Yes &amp; no\n"},"customParameters":{"order":"42","shift":"7"}}"#;
+    let xml = b"<ns2:deliveryResponse xmlns:ns2=\"http://schemas.api.whispir.com\"><messageid>M1</messageid><from><name>Ann</name><mobile>+61400000001</mobile></from><responseMessage><channel>SMS</channel><acknowledged>01/02/24 10:00</acknowledged><content> Yes &amp;amp; no&#10;</content></responseMessage><customParameters><entry><key>shift</key><value>7</value></entry><entry><key>order</key><value>42</value></entry></customParameters></ns2:deliveryResponse>";
+    let from_json = parse_body(BodyFormat::Json, json).expect("JSON parses");
+    let from_xml = parse_body(BodyFormat::Xml, xml).expect("XML parses");
+    let seen = Deduplicator::new(10, HOUR);
+    assert!(act(&seen, &from_json));
+    assert_eq!(
+        seen.claim(&from_xml),
+        Claim::Done,
+        "{from_json:?} vs {from_xml:?}"
+    );
+}

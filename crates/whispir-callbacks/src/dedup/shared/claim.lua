@@ -8,7 +8,7 @@ if not held or held == 'claim:' .. ARGV[1] then
   redis.call('SET', KEYS[1], 'claim:' .. ARGV[1], 'PX', ARGV[2])
   return {0, 0}
 end
-if held == 'done' then
+if string.sub(held, 1, 4) == 'done' then
   return {1, 0}
 end
 return {2, redis.call('PTTL', KEYS[1])}

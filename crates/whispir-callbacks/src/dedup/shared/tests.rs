@@ -233,11 +233,44 @@ async fn each_script_run_again_after_a_lost_answer_has_the_same_effect() {
         store.claim(&reply("Y")).await.expect("claim"),
         Claim::InProgress { .. }
     ));
-    store.done(&ticket).await.expect("done");
-    store.done(&ticket).await.expect("done again");
+    assert_eq!(store.mark_done(&ticket).await.expect("done"), 0);
+    assert_eq!(
+        store.mark_done(&ticket).await.expect("done again"),
+        0,
+        "the same done run again is not another handler's double act"
+    );
     store
         .release(&ticket)
         .await
         .expect("a release after done frees nothing");
     assert_eq!(store.claim(&reply("Y")).await.expect("claim"), Claim::Done);
+}
+
+#[tokio::test]
+async fn a_handler_that_outlasts_its_lease_keeps_the_event_from_another_replica() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let lease = Duration::from_millis(200);
+    let one = DedupStore::from(replica(&server).lease(lease));
+    let other = DedupStore::from(replica(&server).lease(lease));
+    let calls = AtomicUsize::new(0);
+    let slow = one.act_once(reply("Y"), |_| async {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        Ok::<(), &str>(())
+    });
+    let retry = async {
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        other
+            .act_once(reply("Y"), |_| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<(), &str>(())
+            })
+            .await
+    };
+    let (first, second) = tokio::join!(slow, retry);
+    assert!(matches!(first, Outcome::Acted), "{first:?}");
+    assert!(matches!(second, Outcome::InProgress { .. }), "{second:?}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "acted on once");
 }
