@@ -22,6 +22,17 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 /// `whispir ARGS` in `dir` against `sandbox`, credentials from the
 /// environment (`extra` adds or overrides variables).
 async fn whispir(sandbox: &Sandbox, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut command = command(sandbox, dir, args);
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// `whispir ARGS` in `dir` against `sandbox`, not started yet.
+fn command(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> std::process::Command {
     let credentials = sandbox.credentials();
     let mut command = std::process::Command::new(bin());
     command
@@ -34,12 +45,7 @@ async fn whispir(sandbox: &Sandbox, dir: &Path, args: &[&str], extra: &[(&str, &
         .env("WHISPIR_API_KEY", &credentials.api_key)
         .current_dir(dir)
         .args(args);
-    for (name, value) in extra {
-        command.env(name, value);
-    }
-    tokio::task::spawn_blocking(move || command.output().unwrap())
-        .await
-        .unwrap()
+    command
 }
 
 fn stderr(output: &Output) -> String {
@@ -549,17 +555,7 @@ async fn a_second_ctrl_c_stops_at_once_recording_the_sends_in_flight_and_a_rerun
     sandbox.add_fault("messageCreate:latency=3000".parse().unwrap());
     let dir = tempfile::tempdir().unwrap();
     write_csv(&dir.path().join("r.csv"), 8);
-    let credentials = sandbox.credentials();
-    let child = std::process::Command::new(bin())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
-        .env("WHISPIR_BASE_URL", sandbox.base_url())
-        .env("WHISPIR_USERNAME", &credentials.user)
-        .env("WHISPIR_PASSWORD", &credentials.password)
-        .env("WHISPIR_API_KEY", &credentials.api_key)
-        .current_dir(dir.path())
-        .args(send_args(&[]))
+    let child = command(&sandbox, dir.path(), &send_args(&[]))
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
