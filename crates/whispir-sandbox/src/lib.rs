@@ -138,26 +138,30 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The layers, top down (no module uses one above it): the server and
+// the request pipeline; the dispatch (`operations`); the resources
+// (`resources/`); the terms they share (`answers`, `paging`); the state
+// (`state`, `delivery`, `auth`, `store`, ...) and the leaves (`lock`,
+// `bounded`, `clock`, `errors`, ...).
+mod answers;
 mod auth;
-mod auth_endpoint;
 mod bounded;
-mod callbacks;
 mod clock;
 mod config;
 mod data;
-mod dynamic;
+mod delivery;
 mod errors;
 mod faults;
-mod imports;
+mod lock;
 mod media;
-mod messages;
 mod operations;
-mod otp;
+mod paging;
 mod params;
 mod pipeline;
 mod quota;
 mod recipients;
 mod recorded;
+mod resources;
 mod schema;
 mod server;
 mod spec;
@@ -173,8 +177,8 @@ pub use data::{DEMO_WORKSPACE_ID, DataError};
 pub use faults::{
     DEFAULT_HUGE_BODY, Fault, FaultParseError, FaultRule, MOVED_PREFIX, RedirectTarget,
 };
-pub use otp::CODE_DIGITS;
 pub use recorded::{MAX_RECORDED_BODY, REDACTED, RecordedRequest, SentEmail, SentMessage};
+pub use resources::otp::CODE_DIGITS;
 pub use server::{Sandbox, SandboxBuilder, StartError};
 pub use spec::SpecError;
 pub use state::SetupError;
