@@ -1,6 +1,8 @@
 //! What every resource shares: a record as the API shows it, its URL,
 //! the 404 for a missing one, and lists filtered, sorted and paged.
 
+use std::cmp::Ordering;
+
 use serde_json::{Map, Value, json};
 
 use crate::answers::{Answer, Call};
@@ -68,12 +70,13 @@ const NOT_FILTERS: [&str; 13] = [
 ];
 
 /// Filters, sorts and pages items into a collection answer with `link`s,
-/// or `{"status": "No records found"}`.
+/// or `{"status": "No records found"}`. Without `sortFields` the items
+/// keep the order given (Whispir documents no default order).
 pub(crate) fn page(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, ApiFailure> {
     filter(call, &mut items);
-    if let Some(field) = call.query("sortFields").filter(|f| !f.is_empty()) {
-        let field = field.split(',').next().unwrap_or(field);
-        items.sort_by_key(|item| sort_key(item, field));
+    let fields = sort_fields(call);
+    if !fields.is_empty() {
+        sort(&mut items, &fields);
     }
     if call
         .query("sortOrder")
@@ -82,6 +85,54 @@ pub(crate) fn page(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer, Api
         items.reverse();
     }
     paginate(call, items)
+}
+
+/// The fields of `sortFields`, in order: comma-separated, blanks dropped.
+pub(crate) fn sort_fields<'a>(call: &'a Call<'_>) -> Vec<&'a str> {
+    call.query("sortFields")
+        .map(|fields| {
+            fields
+                .split(',')
+                .map(str::trim)
+                .filter(|field| !field.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sorts items ascending by each field in turn (the next one decides
+/// ties), stably: items equal in every field keep their order.
+pub(crate) fn sort(items: &mut [Value], fields: &[&str]) {
+    items.sort_by(|a, b| {
+        fields
+            .iter()
+            .map(|field| compare(a.get(*field), b.get(*field)))
+            .find(|order| order.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
+}
+
+/// Two values of a field: numbers by value, text without regard to case,
+/// a missing field first.
+fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    match (a, b) {
+        (Some(Value::Number(a)), Some(Value::Number(b))) => a
+            .as_f64()
+            .partial_cmp(&b.as_f64())
+            .unwrap_or(Ordering::Equal),
+        (None | Some(Value::Null), None | Some(Value::Null)) => Ordering::Equal,
+        (None | Some(Value::Null), _) => Ordering::Less,
+        (_, None | Some(Value::Null)) => Ordering::Greater,
+        (Some(a), Some(b)) => text(a).cmp(&text(b)),
+    }
+}
+
+/// A value as text to sort by.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.to_lowercase(),
+        other => other.to_string(),
+    }
 }
 
 /// Keeps the items whose fields match the query's filter parameters.
@@ -152,10 +203,20 @@ pub(crate) fn paginate(call: &Call<'_>, mut items: Vec<Value>) -> Result<Answer,
     Ok(Answer::ok(Value::Object(body)))
 }
 
-pub(crate) fn sort_key(item: &Value, field: &str) -> String {
-    match item.get(field) {
-        Some(Value::String(text)) => text.to_lowercase(),
-        Some(other) => other.to_string(),
-        None => String::new(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_second_field_decides_ties_and_numbers_sort_by_value() {
+        let mut items = vec![
+            json!({"id": "a", "group": "B", "rank": 10}),
+            json!({"id": "b", "group": "a", "rank": 9}),
+            json!({"id": "c", "group": "b", "rank": 2}),
+            json!({"id": "d"}),
+        ];
+        sort(&mut items, &["group", "rank"]);
+        let ids: Vec<_> = items.iter().map(|item| item["id"].clone()).collect();
+        assert_eq!(ids, [json!("d"), json!("b"), json!("c"), json!("a")]);
     }
 }

@@ -21,7 +21,7 @@ use crate::answers::{Answer, Call};
 use crate::delivery::{Delivery, Reply, Stage};
 use crate::errors::ApiFailure;
 use crate::lock::lock;
-use crate::paging::{filter, item_uri, not_found, page, paginate, show, sort_key};
+use crate::paging::{filter, item_uri, not_found, page, paginate, show, sort, sort_fields};
 use crate::recorded::SentMessage;
 use crate::resources::callbacks::{self, CallbackEvent, EventKind};
 use crate::state::AppState;
@@ -69,19 +69,12 @@ pub(crate) fn list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             .collect()
     };
     filter(call, &mut items);
-    let field = call
-        .query("sortFields")
-        .filter(|f| !f.is_empty())
-        .map_or("createdTime", |f| f.split(',').next().unwrap_or(f));
-    items.sort_by(|a, b| {
-        match (
-            a.get(field).and_then(Value::as_i64),
-            b.get(field).and_then(Value::as_i64),
-        ) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            _ => sort_key(a, field).cmp(&sort_key(b, field)),
-        }
-    });
+    let fields = sort_fields(call);
+    if fields.is_empty() {
+        sort(&mut items, &["createdTime"]);
+    } else {
+        sort(&mut items, &fields);
+    }
     // Newest first unless asked otherwise, as Whispir's examples list them.
     let ascending = match call.query("sortOrder") {
         Some(order) => order.eq_ignore_ascii_case("asc"),
