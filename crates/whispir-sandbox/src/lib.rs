@@ -72,7 +72,8 @@
 //! each POST is recorded as a callback call. One-time codes are the first
 //! `codeLength` digits of [`CODE_DIGITS`]; [`Sandbox::otp_code`] tells them.
 //!
-//! The message list is Whispir's: newest first; only the last 7 days
+//! The message list is Whispir's: newest first (as Whispir's examples
+//! list it); only the last 7 days
 //! unless all four `criteriaFromDate`, `criteriaFromTime`,
 //! `criteriaToDate`, `criteriaToTime` name a range (the sandbox reads them
 //! in UTC; a partial set is a 400); only the API user's messages unless
@@ -83,6 +84,12 @@
 //! [`SandboxBuilder::clock_ahead`]) runs the sandbox's clock ahead, so a
 //! test can see what a client sees days later. The demo messages are
 //! dated an hour before the sandbox starts.
+//!
+//! Whispir documents no default order for the other lists; the sandbox
+//! gives their items in the order they were made. Every list sorts by
+//! `sortFields` (comma-separated: each next field orders the ties of the
+//! ones before it; numbers by value, text regardless of case) in
+//! `sortOrder` (`asc` unless `desc`), and pages by `limit` and `offset`.
 //!
 //! # Data files
 //!
