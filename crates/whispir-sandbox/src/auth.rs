@@ -8,7 +8,7 @@ use base64::Engine as _;
 
 use crate::config::SandboxCredentials;
 use crate::errors::ApiFailure;
-use crate::state::lock;
+use crate::lock::lock;
 
 /// The header that carries the API key.
 pub(crate) const API_KEY_HEADER: &str = "x-api-key";

@@ -72,7 +72,8 @@
 //! each POST is recorded as a callback call. One-time codes are the first
 //! `codeLength` digits of [`CODE_DIGITS`]; [`Sandbox::otp_code`] tells them.
 //!
-//! The message list is Whispir's: newest first; only the last 7 days
+//! The message list is Whispir's: newest first (as Whispir's examples
+//! list it); only the last 7 days
 //! unless all four `criteriaFromDate`, `criteriaFromTime`,
 //! `criteriaToDate`, `criteriaToTime` name a range (the sandbox reads them
 //! in UTC; a partial set is a 400); only the API user's messages unless
@@ -83,6 +84,12 @@
 //! [`SandboxBuilder::clock_ahead`]) runs the sandbox's clock ahead, so a
 //! test can see what a client sees days later. The demo messages are
 //! dated an hour before the sandbox starts.
+//!
+//! Whispir documents no default order for the other lists; the sandbox
+//! gives their items in the order they were made. Every list sorts by
+//! `sortFields` (comma-separated: each next field orders the ties of the
+//! ones before it; numbers by value, text regardless of case) in
+//! `sortOrder` (`asc` unless `desc`), and pages by `limit` and `offset`.
 //!
 //! # Data files
 //!
@@ -138,26 +145,30 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The layers, top down (no module uses one above it): the server and
+// the request pipeline; the dispatch (`operations`); the resources
+// (`resources/`); the terms they share (`answers`, `paging`); the state
+// (`state`, `delivery`, `auth`, `store`, ...) and the leaves (`lock`,
+// `bounded`, `clock`, `errors`, ...).
+mod answers;
 mod auth;
-mod auth_endpoint;
 mod bounded;
-mod callbacks;
 mod clock;
 mod config;
 mod data;
-mod dynamic;
+mod delivery;
 mod errors;
 mod faults;
-mod imports;
+mod lock;
 mod media;
-mod messages;
 mod operations;
-mod otp;
+mod paging;
 mod params;
 mod pipeline;
 mod quota;
 mod recipients;
 mod recorded;
+mod resources;
 mod schema;
 mod server;
 mod spec;
@@ -173,8 +184,8 @@ pub use data::{DEMO_WORKSPACE_ID, DataError};
 pub use faults::{
     DEFAULT_HUGE_BODY, Fault, FaultParseError, FaultRule, MOVED_PREFIX, RedirectTarget,
 };
-pub use otp::CODE_DIGITS;
 pub use recorded::{MAX_RECORDED_BODY, REDACTED, RecordedRequest, SentEmail, SentMessage};
+pub use resources::otp::CODE_DIGITS;
 pub use server::{Sandbox, SandboxBuilder, StartError};
 pub use spec::SpecError;
 pub use state::SetupError;

@@ -18,9 +18,10 @@ use crate::config::{
     CallbackRetries, ConfigError, Limits, OverQuota, Quota, SandboxConfig, SandboxCredentials,
 };
 use crate::faults::FaultRule;
+use crate::lock::lock;
 use crate::pipeline::{self, Connection};
 use crate::recorded::{RecordedRequest, SentMessage};
-use crate::state::{AppState, SetupError, lock};
+use crate::state::{AppState, SetupError};
 
 /// Why a sandbox did not start.
 #[derive(Debug, thiserror::Error)]
@@ -484,7 +485,7 @@ impl Sandbox {
     /// message's callback is called. False when the sandbox sent no such
     /// message.
     pub async fn simulate_reply(&self, message_id: &str, from: &str, text: &str) -> bool {
-        crate::messages::reply(&self.state, message_id, from, text).await
+        crate::resources::messages::reply(&self.state, message_id, from, text).await
     }
 
     /// The code a one-time-code request sent, as the recipient would read it.

@@ -1,6 +1,6 @@
 //! The shared state of a running sandbox.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use tokio::task::AbortHandle;
 
@@ -9,8 +9,9 @@ use crate::bounded::{BoundedLog, BoundedMap};
 use crate::clock::Clock;
 use crate::config::{CallbackRetries, Limits, MessageBehaviour, SandboxConfig};
 use crate::data::{self, DataError};
+use crate::delivery::Delivery;
 use crate::faults::FaultTable;
-use crate::messages::Delivery;
+use crate::lock::lock;
 use crate::quota::QuotaCounter;
 use crate::recorded::{RecordedRequest, SentMessage};
 use crate::spec::{Spec, SpecError};
@@ -73,14 +74,6 @@ pub(crate) struct AppState {
     pub second_origin: Mutex<Option<String>>,
     /// The sandbox's clock (the machine's, perhaps run ahead).
     pub clock: Clock,
-}
-
-/// Locks a mutex, taking the data even when a panicking thread poisoned it:
-/// the sandbox's data stays usable whatever one request did.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl AppState {

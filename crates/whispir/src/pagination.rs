@@ -264,10 +264,12 @@ impl<'a, T> Items<'a, T> {
     /// # async fn run(client: whispir::Client) -> Result<(), whispir::Error> {
     /// use whispir::ListStream as _;
     ///
-    /// // The 50 newest messages, in pages of 10.
+    /// // The 50 newest messages, in pages of 10. Whispir documents no
+    /// // default order, so the order is asked for.
     /// let newest = client
     ///     .message_list()
     ///     .limit(10)
+    ///     .sort_fields("createdTime")
     ///     .sort_order("desc")
     ///     .stream()
     ///     .max_items(50)

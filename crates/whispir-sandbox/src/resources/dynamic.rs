@@ -23,7 +23,8 @@ use serde_json::{Map, Value};
 use whispir::campaign::{SYSTEM_TAGS, fill, tag_name, tags};
 
 use crate::errors::ApiFailure;
-use crate::state::{AppState, lock};
+use crate::lock::lock;
+use crate::state::AppState;
 
 /// One row of a dynamic message: who it goes to and what they read.
 #[derive(Debug, Clone)]

@@ -17,12 +17,14 @@ use std::time::Instant;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::callbacks::{self, CallbackEvent, EventKind};
+use crate::answers::{Answer, Call};
+use crate::delivery::{Delivery, Reply, Stage};
 use crate::errors::ApiFailure;
-use crate::operations::{filter, item_uri, not_found, page, paginate, show, sort_key};
-use crate::pipeline::{Answer, Call};
+use crate::lock::lock;
+use crate::paging::{filter, item_uri, not_found, page, paginate, show, sort, sort_fields};
 use crate::recorded::SentMessage;
-use crate::state::{AppState, lock};
+use crate::resources::callbacks::{self, CallbackEvent, EventKind};
+use crate::state::AppState;
 use crate::store::IdStyle;
 
 const MESSAGES: &str = "messages";
@@ -67,19 +69,12 @@ pub(crate) fn list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             .collect()
     };
     filter(call, &mut items);
-    let field = call
-        .query("sortFields")
-        .filter(|f| !f.is_empty())
-        .map_or("createdTime", |f| f.split(',').next().unwrap_or(f));
-    items.sort_by(|a, b| {
-        match (
-            a.get(field).and_then(Value::as_i64),
-            b.get(field).and_then(Value::as_i64),
-        ) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            _ => sort_key(a, field).cmp(&sort_key(b, field)),
-        }
-    });
+    let fields = sort_fields(call);
+    if fields.is_empty() {
+        sort(&mut items, &["createdTime"]);
+    } else {
+        sort(&mut items, &fields);
+    }
     // Newest first unless asked otherwise, as Whispir's examples list them.
     let ascending = match call.query("sortOrder") {
         Some(order) => order.eq_ignore_ascii_case("asc"),
@@ -134,114 +129,6 @@ fn window(call: &Call<'_>) -> Result<(i64, i64), ApiFailure> {
     Ok((from, to))
 }
 
-/// Where a recipient's message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Queued (Whispir's `PENDING`).
-    Pending,
-    /// Handed to the network (`SENT`).
-    Sent,
-    /// Delivered (`DELIVRD`, shown as Received).
-    Received,
-    /// Replied to (`READ`, shown as Acknowledged).
-    Acknowledged,
-    /// Could not be delivered (`FAILED`).
-    Undeliverable,
-}
-
-impl Stage {
-    /// The category name of the summary view.
-    pub fn category(self) -> &'static str {
-        match self {
-            Stage::Pending => "Pending",
-            Stage::Sent => "Sent",
-            Stage::Received => "Received",
-            Stage::Acknowledged => "Acknowledged",
-            Stage::Undeliverable => "Undeliverable",
-        }
-    }
-
-    /// The status code of the detailed view.
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::Pending => "PENDING",
-            Stage::Sent => "SENT",
-            Stage::Received => "DELIVRD",
-            Stage::Acknowledged => "READ",
-            Stage::Undeliverable => "FAILED",
-        }
-    }
-}
-
-/// A reply to a message.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    /// Who replied.
-    pub from: String,
-    /// What they wrote.
-    pub content: String,
-    /// When, as Whispir writes it (`dd/MM/yy HH:mm`).
-    pub acknowledged: String,
-}
-
-/// The life of one sent message.
-#[derive(Debug, Clone)]
-pub(crate) struct Delivery {
-    /// When it was accepted.
-    pub created: Instant,
-    /// Its recipients and whether each one fails.
-    pub recipients: Vec<(String, bool)>,
-    /// Replies, oldest first.
-    pub replies: Vec<Reply>,
-    /// The callback (id or name) to notify, if any.
-    pub callback: Option<String>,
-    /// Values echoed back in each callback.
-    pub parameters: Value,
-    /// `sms`, `email` or `voice`.
-    pub channel: &'static str,
-    /// Where the message can be read.
-    pub location: String,
-    /// A dynamic message's row values, by recipient (empty otherwise).
-    pub rows: Vec<serde_json::Map<String, Value>>,
-}
-
-impl Delivery {
-    /// What a callback about `recipient` carries: the message's callback
-    /// parameters, and for a dynamic message the recipient's row values.
-    fn parameters_of(&self, recipient: &str) -> Value {
-        let mut parameters = self.parameters.clone();
-        let row = self
-            .recipients
-            .iter()
-            .position(|(r, _)| r == recipient)
-            .and_then(|at| self.rows.get(at));
-        if let (Some(map), Some(row)) = (parameters.as_object_mut(), row) {
-            for (column, value) in row {
-                map.entry(column.clone()).or_insert_with(|| value.clone());
-            }
-        }
-        parameters
-    }
-
-    /// Where a recipient stands now.
-    pub fn stage(&self, state: &AppState, recipient: &str, fails: bool) -> Stage {
-        if self.replies.iter().any(|reply| reply.from == recipient) {
-            return Stage::Acknowledged;
-        }
-        let step = state.messages.step();
-        let elapsed = self.created.elapsed();
-        if elapsed < step {
-            Stage::Pending
-        } else if elapsed < step * 2 {
-            Stage::Sent
-        } else if fails {
-            Stage::Undeliverable
-        } else {
-            Stage::Received
-        }
-    }
-}
-
 /// The recipients of a `to` field, separated by `,` as Whispir reads them.
 fn recipients(to: &str) -> Vec<String> {
     to.split(',')
@@ -260,7 +147,7 @@ pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|media| media.contains("bulkmessage"))
-        || crate::dynamic::is_dynamic(&body);
+        || crate::resources::dynamic::is_dynamic(&body);
     let list_exists = |name: &str| {
         lock(&call.state.store)
             .list(&call.workspace, "distributionlists")
@@ -268,7 +155,7 @@ pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             .any(|list| list.value.get("name").and_then(Value::as_str) == Some(name))
     };
     crate::recipients::check_message(&body, bulk, list_exists)?;
-    let rows = crate::dynamic::rows(call.state, &call.workspace, &body)?;
+    let rows = crate::resources::dynamic::rows(call.state, &call.workspace, &body)?;
     let scheduled = body.get("messageType").and_then(Value::as_str) == Some("SCHEDULED");
     let (id, location) = send(call.state, &call.base, call.workspace_id(), body, rows)?;
     if scheduled {
@@ -310,7 +197,7 @@ pub(crate) fn run_scenario(call: &Call<'_>) -> Result<Answer, ApiFailure> {
             }
         }
     }
-    let rows = crate::dynamic::rows(call.state, &call.workspace, &message)?;
+    let rows = crate::resources::dynamic::rows(call.state, &call.workspace, &message)?;
     let (_, location) = send(call.state, &call.base, call.workspace_id(), message, rows)?;
     Ok(Answer::empty(StatusCode::ACCEPTED).at(location))
 }
@@ -322,7 +209,7 @@ pub(crate) fn send(
     base: &str,
     workspace: &str,
     mut message: Value,
-    rows: Option<Vec<crate::dynamic::Row>>,
+    rows: Option<Vec<crate::resources::dynamic::Row>>,
 ) -> Result<(String, String), ApiFailure> {
     let to = message
         .get("to")
@@ -518,7 +405,7 @@ pub(crate) fn status_list(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .map(|(recipient, fails)| {
             (
                 recipient.clone(),
-                delivery.stage(call.state, recipient, *fails),
+                delivery.stage(call.state.messages.step(), recipient, *fails),
             )
         })
         .collect();

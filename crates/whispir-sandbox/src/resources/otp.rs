@@ -6,10 +6,10 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use crate::answers::{Answer, Call};
 use crate::errors::ApiFailure;
-use crate::operations::not_found;
-use crate::pipeline::{Answer, Call};
-use crate::state::lock;
+use crate::lock::lock;
+use crate::paging::not_found;
 use crate::store::IdStyle;
 
 /// The digits every sandbox code is cut from.

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use crate::answers::{Answer, Call};
 use crate::errors::ApiFailure;
-use crate::operations::{item_uri, not_found, page, show};
-use crate::pipeline::{Answer, Call};
-use crate::state::{AppState, lock};
+use crate::lock::lock;
+use crate::paging::{item_uri, not_found, page, show};
+use crate::state::AppState;
 use crate::store::{IdStyle, Record};
 use crate::xml;
 

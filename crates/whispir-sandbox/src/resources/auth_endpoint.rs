@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::pipeline::{Answer, Call};
+use crate::answers::{Answer, Call};
 
 /// `POST /auth`: a new token.
 pub(crate) fn create_token(call: &Call<'_>) -> Answer {

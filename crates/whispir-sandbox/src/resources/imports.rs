@@ -5,10 +5,10 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use crate::answers::{Answer, Call};
 use crate::errors::ApiFailure;
-use crate::operations::not_found;
-use crate::pipeline::{Answer, Call};
-use crate::state::lock;
+use crate::lock::lock;
+use crate::paging::not_found;
 use crate::store::IdStyle;
 
 /// Fields a contact must have; an import fills the ones its CSV lacks with "".
