@@ -209,9 +209,9 @@ pub struct MessageListArgs {
 /// `whispir messages …`
 #[derive(Debug, Subcommand)]
 pub enum MessagesCommand {
-    /// List sent messages, newest first: Whispir lists only the last 7
-    /// days and the calling user's messages unless `--since` and `--shared`
-    /// say otherwise.
+    /// List sent messages, in Whispir's order (its examples show the newest
+    /// first). Whispir lists only the last 7 days and the calling user's
+    /// messages unless `--since` and `--shared` say otherwise.
     List(MessageListArgs),
     /// Show one message.
     Show {
