@@ -271,7 +271,8 @@ async fn the_sandbox_refuses_a_bad_dynamic_message_as_whispir_does() {
     assert!(sandbox.sent_messages().is_empty());
 }
 
-/// The figures of the README's "Campaigns": 10,000 rows sent as one dynamic
+/// The figures of BENCHMARKS.md's campaign table (which the README's
+/// "Campaigns" quotes): 10,000 rows sent as one dynamic
 /// message and as one message per row, against the sandbox. Requests are
 /// counted by the sandbox; Whispir counts each request against the plan's
 /// daily quota, so they are also the quota units spent. Wall times are

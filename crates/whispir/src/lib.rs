@@ -35,6 +35,10 @@
 //! (Whispir API 1.2.1; see `cargo xtask regen`). This crate adds what the
 //! generator cannot know: authentication, Whispir's versioned media types on
 //! the wire, workspace scoping, paging streams and the error type.
+//!
+//! The [`guide`] module explains what happens around every call (retries,
+//! time, the rate limit, redirects, caching, errors, the shared plan,
+//! callbacks, the sandbox, the command line).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -45,6 +49,7 @@ pub mod client;
 pub mod context;
 mod execute;
 mod extra_fields;
+pub mod guide;
 pub mod location;
 pub mod message_range;
 pub mod models;

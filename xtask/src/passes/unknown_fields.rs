@@ -16,8 +16,9 @@
 //!   map visitor that matches the declared keys (honouring `rename` and
 //!   `default`, the only field attributes typify writes on them; any other
 //!   is refused) and collects the rest. `#[serde(flatten)]` would buffer
-//!   every field through serde's `Content` first; the README's "Benchmarks"
-//!   shows what the generated visitor costs instead.
+//!   every field through serde's `Content` first; BENCHMARKS.md ("What do
+//!   decoding, encoding and keeping unknown fields cost?") shows what the
+//!   generated visitor costs instead.
 //! - encoding: `#[serde(flatten)]` on the derived `Serialize`, which only
 //!   turns the struct into a map, as JSON writes it anyway, with a
 //!   generated `serialize_with` (`Model::__serialize_extra_fields`) that
