@@ -166,10 +166,7 @@ pub struct ClientBuilder {
 
 /// Connect timeout unless set otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Whole-call timeout unless set otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Per-attempt timeout unless set otherwise.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::context::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TIMEOUT};
 
 impl ClientBuilder {
     /// Send requests to a region's host (the default is [`Region::Au`]).

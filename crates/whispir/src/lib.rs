@@ -45,7 +45,9 @@ pub mod client;
 pub mod context;
 mod execute;
 mod extra_fields;
+mod gate;
 pub mod location;
+mod lookup;
 pub mod message_range;
 pub mod models;
 pub mod operations;
@@ -54,11 +56,13 @@ pub mod rate_limit;
 pub mod recipients;
 mod redacted;
 mod redirect;
+mod redirect_memory;
 mod replay;
 pub mod response;
 pub mod retry;
 mod segments;
 mod tls;
+mod wire;
 
 #[allow(
     missing_docs,

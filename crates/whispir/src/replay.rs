@@ -14,7 +14,8 @@
 use reqwest::Request;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 
-use crate::context::{API_KEY_HEADER, ClientContext};
+use crate::context::ClientContext;
+use crate::wire::API_KEY_HEADER;
 
 /// A request kept to be sent again.
 pub(crate) struct Replay<'a> {
