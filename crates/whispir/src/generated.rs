@@ -34180,7 +34180,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ActivityCollection,
-            >(client, &crate::generated::specs::ACTIVITY_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::ACTIVITY_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -34264,7 +34269,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Activity,
-            >(client, &crate::generated::specs::ACTIVITY_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::ACTIVITY_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -34317,7 +34327,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Auth,
-            >(client, &crate::generated::specs::AUTH_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::AUTH_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -34360,7 +34375,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::AUTH_VERIFICATION_RETRIEVE,
                     request,
                 )
@@ -34482,7 +34498,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::CallbackCollection,
-            >(client, &crate::generated::specs::CALLBACK_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -34566,7 +34587,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Callback,
-            >(client, &crate::generated::specs::CALLBACK_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -34632,7 +34658,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Callback,
-            >(client, &crate::generated::specs::CALLBACK_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -34729,7 +34760,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::CALLBACK_UPDATE,
                     request,
                 )
@@ -34802,7 +34834,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::CALLBACK_DELETE,
                     request,
                 )
@@ -34964,7 +34997,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::CallbackCallCollection,
-            >(client, &crate::generated::specs::CALLBACK_CALL_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_CALL_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -35078,7 +35116,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::CALLBACK_CALL_UPDATE,
                     request,
                 )
@@ -35260,7 +35299,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ContactCollection,
-            >(client, &crate::generated::specs::CONTACT_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -35362,7 +35406,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Contact,
-            >(client, &crate::generated::specs::CONTACT_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -35499,7 +35548,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Contact,
-            >(client, &crate::generated::specs::CONTACT_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -35611,7 +35665,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::CONTACT_UPDATE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -35703,7 +35762,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::CONTACT_DELETE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -35851,7 +35915,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::CustomListCollection,
-            >(client, &crate::generated::specs::CUSTOM_LIST_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CUSTOM_LIST_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -35917,7 +35986,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::CustomList,
-            >(client, &crate::generated::specs::CUSTOM_LIST_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CUSTOM_LIST_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -36093,7 +36167,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::DistributionListCollection,
-            >(client, &crate::generated::specs::DISTRIBUTION_LIST_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::DISTRIBUTION_LIST_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -36202,7 +36281,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::DistributionList,
-            >(client, &crate::generated::specs::DISTRIBUTION_LIST_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::DISTRIBUTION_LIST_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -36287,7 +36371,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::DistributionList,
-            >(client, &crate::generated::specs::DISTRIBUTION_LIST_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::DISTRIBUTION_LIST_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -36410,7 +36499,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::DISTRIBUTION_LIST_UPDATE,
                     request,
                 )
@@ -36494,7 +36584,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::DISTRIBUTION_LIST_DELETE,
                     request,
                 )
@@ -36658,7 +36749,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::EventCollection,
-            >(client, &crate::generated::specs::EVENT_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -36757,7 +36853,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Event,
-            >(client, &crate::generated::specs::EVENT_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -36917,7 +37018,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Event,
-            >(client, &crate::generated::specs::EVENT_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -37026,7 +37132,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::EVENT_UPDATE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37120,7 +37231,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::IMPORT_CREATE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::IMPORT_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37237,7 +37353,7 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::KeyCollection,
-            >(client, &crate::generated::specs::KEY_LIST, request)
+            >(&client.client, &client.inner, &crate::generated::specs::KEY_LIST, request)
                 .await
         }
     }
@@ -37313,7 +37429,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Key,
-            >(client, &crate::generated::specs::KEY_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37407,7 +37528,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Key,
-            >(client, &crate::generated::specs::KEY_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -37497,7 +37623,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::KEY_UPDATE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37555,7 +37686,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::KEY_DELETE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -37803,7 +37939,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::MessageCollection,
-            >(client, &crate::generated::specs::MESSAGE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -37859,7 +38000,10 @@ pub mod builder {
         ///Sends a `POST` request to `/messages`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::location::MessageSent, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::sent::Sent<crate::generated::types::Message>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -37901,7 +38045,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::message_sent(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::MESSAGE_CREATE,
                     request,
                 )
@@ -37989,7 +38134,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Message,
-            >(client, &crate::generated::specs::MESSAGE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -38188,7 +38338,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::MessageResponseCollection,
-            >(client, &crate::generated::specs::MESSAGE_RESPONSE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_RESPONSE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -38387,7 +38542,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::MessageStatusCollection,
-            >(client, &crate::generated::specs::MESSAGE_STATUS_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_STATUS_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -38475,7 +38635,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Otp,
-            >(client, &crate::generated::specs::SEND_CODE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::SEND_CODE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -38577,7 +38742,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Otp,
-            >(client, &crate::generated::specs::VERIFY_CODE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::VERIFY_CODE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -38752,7 +38922,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ResourceCollection,
-            >(client, &crate::generated::specs::RESOURCE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -38854,7 +39029,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Resource,
-            >(client, &crate::generated::specs::RESOURCE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -38936,7 +39116,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Resource,
-            >(client, &crate::generated::specs::RESOURCE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -39053,7 +39238,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Resource,
-            >(client, &crate::generated::specs::RESOURCE_UPDATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -39131,7 +39321,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESOURCE_DELETE,
                     request,
                 )
@@ -39271,7 +39462,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ResponseRuleCollection,
-            >(client, &crate::generated::specs::RESPONSE_RULE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESPONSE_RULE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -39371,7 +39567,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESPONSE_RULE_CREATE,
                     request,
                 )
@@ -39458,7 +39655,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ResponseRule,
-            >(client, &crate::generated::specs::RESPONSE_RULE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESPONSE_RULE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -39575,7 +39777,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESPONSE_RULE_UPDATE,
                     request,
                 )
@@ -39658,7 +39861,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESPONSE_RULE_DELETE,
                     request,
                 )
@@ -39798,7 +40002,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ScenarioCollection,
-            >(client, &crate::generated::specs::SCENARIO_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::SCENARIO_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -39896,7 +40105,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_CREATE,
                     request,
                 )
@@ -39981,7 +40191,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Scenario,
-            >(client, &crate::generated::specs::SCENARIO_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::SCENARIO_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -40094,7 +40309,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_UPDATE,
                     request,
                 )
@@ -40183,7 +40399,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_RUN_CREATE,
                     request,
                 )
@@ -40264,7 +40481,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_DELETE,
                     request,
                 )
@@ -40404,7 +40622,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::TemplateCollection,
-            >(client, &crate::generated::specs::TEMPLATE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::TEMPLATE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -40506,7 +40729,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Template,
-            >(client, &crate::generated::specs::TEMPLATE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::TEMPLATE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -40588,7 +40816,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Template,
-            >(client, &crate::generated::specs::TEMPLATE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::TEMPLATE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -40701,7 +40934,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::TEMPLATE_UPDATE,
                     request,
                 )
@@ -40790,7 +41024,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::TEMPLATE_DELETE,
                     request,
                 )
@@ -40926,7 +41161,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::UserCollection,
-            >(client, &crate::generated::specs::USER_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -41007,7 +41247,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::User,
-            >(client, &crate::generated::specs::USER_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -41057,7 +41302,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::USERS_DELETE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USERS_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -41123,7 +41373,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::User,
-            >(client, &crate::generated::specs::USER_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -41216,7 +41471,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::USER_UPDATE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -41285,7 +41545,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::USER_DELETE, request)
+            crate::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -41404,7 +41669,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::WorkspaceCollection,
-            >(client, &crate::generated::specs::WORKSPACE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::WORKSPACE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -41488,7 +41758,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Workspace,
-            >(client, &crate::generated::specs::WORKSPACE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::WORKSPACE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -41557,7 +41832,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::Workspace,
-            >(client, &crate::generated::specs::WORKSPACE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::WORKSPACE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -41657,7 +41937,8 @@ pub mod builder {
                 Ok(request)
             })();
             crate::call::empty(
-                    client,
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::WORKSPACE_UPDATE,
                     request,
                 )
@@ -41799,7 +42080,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::ActivityCollection,
-            >(client, &crate::generated::specs::ACTIVITY_WORKSPACE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::ACTIVITY_WORKSPACE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -41938,7 +42224,12 @@ pub mod builder {
             })();
             crate::call::json::<
                 types::UserCollection,
-            >(client, &crate::generated::specs::USER_WORKSPACE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_WORKSPACE_LIST,
+                    request,
+                )
                 .await
         }
     }

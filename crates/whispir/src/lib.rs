@@ -61,6 +61,7 @@ mod replay;
 pub mod response;
 pub mod retry;
 mod segments;
+mod sent;
 mod tls;
 mod wire;
 

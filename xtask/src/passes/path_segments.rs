@@ -337,7 +337,7 @@ mod tests {
                             {extra}
                             Ok(request)
                         }})();
-                        crate::call::json::<T>(client, &crate::generated::specs::MESSAGE_RETRIEVE, request).await
+                        crate::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::MESSAGE_RETRIEVE, request).await
                     }}
                 }}
             }}"#

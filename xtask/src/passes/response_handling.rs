@@ -30,7 +30,7 @@
 //!         let mut request = client.client.get(url)…build()?;
 //!         Ok(request)
 //!     })();
-//!     crate::call::json::<T>(client, &crate::generated::specs::X, request).await
+//!     crate::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::X, request).await
 //! }
 //! ```
 //!
@@ -42,7 +42,10 @@
 //! `send` returned), bodiless answers to
 //! `call::empty`, and the raw streams progenitor gives to operations with
 //! several success shapes go to a handwritten outcome listed in
-//! [`OUTCOMES`]. Anything else in progenitor's output — another statement
+//! [`OUTCOMES`]. The runtime's functions get the client's reqwest client
+//! and context (`client.client`, `client.inner`), never the generated
+//! `Client`: the runtime is a layer under the generated code and names
+//! none of its types (CONTRIBUTING.md, "Layers"). Anything else in progenitor's output — another statement
 //! order, another arm, a stream without a listed outcome, an operation the
 //! operation table does not list — is an error that names the operation, so
 //! a new progenitor cannot slip through unnoticed.
@@ -63,7 +66,7 @@ use crate::rewrite_counts::Tally;
 /// handwritten outcome type and the function that decodes it.
 pub const OUTCOMES: &[(&str, &str, &str)] = &[(
     "message_create",
-    "crate::location::MessageSent",
+    "crate::sent::Sent<crate::generated::types::Message>",
     "crate::call::message_sent",
 )];
 
@@ -262,7 +265,7 @@ fn rewrite_send(
             #(#building)*
             Ok(request)
         })();
-        #call(client, &crate::generated::specs::#spec, request).await
+        #call(&client.client, &client.inner, &crate::generated::specs::#spec, request).await
     });
     method.block = body;
     Ok((operation, moved))
