@@ -10,15 +10,15 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use whispir_errors::{Error, Refusal, same_origin};
 
-use crate::call::get_json;
 use crate::generated::Client;
-use crate::operations::OperationSpec;
-pub use crate::sent::{Accepted, Created};
+use crate::runtime::call::get_json;
+use crate::runtime::operations::OperationSpec;
+pub use crate::runtime::sent::{Accepted, Created};
 use crate::types::{Message, MessageStatusCollection};
 
 /// What a message send came back with: accepted for sending (202, with
 /// the message's `Location`), or scheduled (200, echoing the [`Message`]).
-pub type MessageSent = crate::sent::Sent<Message>;
+pub type MessageSent = crate::runtime::sent::Sent<Message>;
 
 impl Created {
     /// Reads the created resource, with the vendor media type of the
@@ -261,7 +261,7 @@ impl Accepted {
     /// the detailed status view page by page: whom a wait that reached its
     /// deadline is still waiting for.
     pub async fn unfinished_recipients(&self, client: &Client) -> Result<Vec<String>, Error> {
-        use crate::pagination::ListStream as _;
+        use crate::runtime::pagination::ListStream as _;
         let mut call = client
             .message_status_list()
             .message_id(self.message_id())

@@ -4,7 +4,7 @@
 //! struct itself is the runtime's (`operations`).
 
 use crate::generated::OPERATIONS;
-use crate::operations::OperationSpec;
+use crate::runtime::operations::OperationSpec;
 
 impl OperationSpec {
     /// The facts of an operation, by its generated method name.

@@ -30,7 +30,7 @@
 //!         let mut request = client.client.get(url)…build()?;
 //!         Ok(request)
 //!     })();
-//!     crate::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::X, request).await
+//!     crate::runtime::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::X, request).await
 //! }
 //! ```
 //!
@@ -66,8 +66,8 @@ use crate::rewrite_counts::Tally;
 /// handwritten outcome type and the function that decodes it.
 pub const OUTCOMES: &[(&str, &str, &str)] = &[(
     "message_create",
-    "crate::sent::Sent<crate::generated::types::Message>",
-    "crate::call::message_sent",
+    "crate::runtime::sent::Sent<crate::generated::types::Message>",
+    "crate::runtime::call::message_sent",
 )];
 
 /// How the successful answers of an operation are decoded.
@@ -230,12 +230,12 @@ fn rewrite_send(
 
     let (output, call): (Type, TokenStream) = match decoding {
         Decoding::Json => (
-            parse_quote!(crate::response::Response<#success>),
-            quote!(crate::call::json::<#success>),
+            parse_quote!(crate::runtime::response::Response<#success>),
+            quote!(crate::runtime::call::json::<#success>),
         ),
         Decoding::Empty => (
-            parse_quote!(crate::response::Response<()>),
-            quote!(crate::call::empty),
+            parse_quote!(crate::runtime::response::Response<()>),
+            quote!(crate::runtime::call::empty),
         ),
         Decoding::Stream => {
             let (_, outcome, function) = OUTCOMES

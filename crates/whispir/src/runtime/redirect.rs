@@ -18,8 +18,8 @@
 //! - A hop from HTTPS to plain HTTP is refused for everything.
 //!
 //! A 301 or 308 answered to a read between two URLs of the API's own
-//! origin is remembered (at most [`REMEMBERED_REDIRECTS`](crate::redirect_memory::REMEMBERED_REDIRECTS) moves, each for
-//! [`REMEMBER_FOR`](crate::redirect_memory::REMEMBER_FOR)) and applied to later reads only, never to a write
+//! origin is remembered (at most [`REMEMBERED_REDIRECTS`](crate::runtime::redirect_memory::REMEMBERED_REDIRECTS) moves, each for
+//! [`REMEMBER_FOR`](crate::runtime::redirect_memory::REMEMBER_FOR)) and applied to later reads only, never to a write
 //! (`GET /contacts/CD` moved to `/contacts` must not turn a delete of `CD`
 //! into `DELETE /contacts`); it is forgotten as soon as a request sent to
 //! the new URL fails. A 302 or 307 is not remembered, and nothing learnt
@@ -35,10 +35,10 @@ use whispir_errors::{
     Effect, RedirectRefusal, Refusal, is_downgrade, resolve_location, same_origin,
 };
 
-use crate::gate::{Failure, Gate};
-use crate::redirect_memory::{RedirectMemory, without_query};
-use crate::replay::Replay;
-use crate::wire::API_KEY_HEADER;
+use crate::runtime::gate::{Failure, Gate};
+use crate::runtime::redirect_memory::{RedirectMemory, without_query};
+use crate::runtime::replay::Replay;
+use crate::runtime::wire::API_KEY_HEADER;
 
 /// The most redirects one call follows.
 pub const MAX_HOPS: usize = 5;
@@ -216,7 +216,7 @@ pub(crate) fn send_following_redirects<'a>(
             }
             // The validators name the first URL's cached answer, not the
             // next URL's.
-            crate::cache::ResponseCache::remove_validators(&mut next);
+            crate::runtime::cache::ResponseCache::remove_validators(&mut next);
             at_api = !leaves;
             // Anything a foreign server pointed to stays foreign.
             foreign = foreign || leaves;
@@ -270,8 +270,8 @@ mod tests {
     /// origin. Exhaustive over the generated operation table.
     #[tokio::test]
     async fn no_write_is_carried_out_twice_or_sent_elsewhere_on_any_redirect() {
-        use crate::context::{ClientContext, Credentials};
-        use crate::operations::OperationSpec;
+        use crate::runtime::context::{ClientContext, Credentials};
+        use crate::runtime::operations::OperationSpec;
         use wiremock::matchers::{any, path};
         use wiremock::{Mock, MockServer, ResponseTemplate};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use whispir_errors::Refusal;
 
-use crate::rate_limit::{Admission, DailyToken, RateLimiter};
+use crate::runtime::rate_limit::{Admission, DailyToken, RateLimiter};
 
 /// Why an attempt ended without a response to hand on.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use whispir_errors::{Error, resource_id};
 
-use crate::response::Response;
+use crate::runtime::response::Response;
 
 /// A resource the API created (201): its URL and id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,13 +12,13 @@ use tokio::time::Instant;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind};
 
-use crate::cache::{ResponseCache, Settled};
-use crate::context::{CallPolicy, ClientContext};
-use crate::gate::{Failure, Gate};
-use crate::operations::OperationSpec;
-use crate::redirect::{Arrived, send_following_redirects};
-use crate::replay::Replay;
-use crate::retry::wait_before_retry;
+use crate::runtime::cache::{ResponseCache, Settled};
+use crate::runtime::context::{CallPolicy, ClientContext};
+use crate::runtime::gate::{Failure, Gate};
+use crate::runtime::operations::OperationSpec;
+use crate::runtime::redirect::{Arrived, send_following_redirects};
+use crate::runtime::replay::Replay;
+use crate::runtime::retry::wait_before_retry;
 
 /// The whole call took longer than the client allows.
 #[derive(Debug, thiserror::Error)]
@@ -399,7 +399,7 @@ impl Attempts<'_> {
         &self,
         key: Option<&str>,
         response: reqwest::Response,
-        validators: Option<&crate::cache::Validators>,
+        validators: Option<&crate::runtime::cache::Validators>,
     ) -> Result<Settled, Error> {
         match (&self.policy.cache, key) {
             // Boxed: the cache is opt-in, and its future would otherwise

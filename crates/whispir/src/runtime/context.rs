@@ -11,12 +11,12 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use std::num::NonZeroUsize;
 
-use crate::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
-use crate::rate_limit::{Plan, RateLimiter};
-use crate::redirect_memory::RedirectMemory;
-use crate::retry::{RetryBudget, RetryConfig};
+use crate::runtime::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
+use crate::runtime::rate_limit::{Plan, RateLimiter};
+use crate::runtime::redirect_memory::RedirectMemory;
+use crate::runtime::retry::{RetryBudget, RetryConfig};
 
-pub use crate::wire::API_KEY_HEADER;
+pub use crate::runtime::wire::API_KEY_HEADER;
 
 /// Whole-call timeout unless set otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -95,7 +95,7 @@ pub struct CallOptions {
     /// Where the plan is shared with other processes (default: nowhere,
     /// the plan is this client's alone). Needs [`CallOptions::rate_limit`].
     #[cfg(feature = "redis")]
-    pub shared_quota: Option<crate::rate_limit::RedisQuota>,
+    pub shared_quota: Option<crate::runtime::rate_limit::RedisQuota>,
     /// Capacity of the 304 response cache in answers (default: off).
     pub response_cache: Option<NonZeroUsize>,
     /// Bytes the 304 response cache holds at most (default 4 MiB); an

@@ -18,11 +18,11 @@ use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, RawBody, resolve_location};
 
-use crate::context::ClientContext;
-use crate::execute::{Attempts, Progress, call_span, read_capped};
-use crate::operations::OperationSpec;
-use crate::response::Response;
-use crate::sent::{Sent, receipts_of};
+use crate::runtime::context::ClientContext;
+use crate::runtime::execute::{Attempts, Progress, call_span, read_capped};
+use crate::runtime::operations::OperationSpec;
+use crate::runtime::response::Response;
+use crate::runtime::sent::{Sent, receipts_of};
 
 /// A request as the generated code built it, or why it could not.
 pub(crate) type Built =
@@ -305,7 +305,7 @@ fn missing_body_fields(spec: &OperationSpec, request: &reqwest::Request) -> Opti
         .filter(|(json, _)| fields.get(*json).is_none_or(serde_json::Value::is_null))
         .map(|(_, setter)| *setter)
         .collect();
-    crate::models::missing_fields(&missing).map(|text| format!("body: {text}"))
+    missing_fields(&missing).map(|text| format!("body: {text}"))
 }
 
 /// `now + budget`, or a day from now when that does not fit an `Instant`.
@@ -462,4 +462,14 @@ pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
         request,
     };
     Call::start(Ok(call), move |answer| decode_json(answer, limit))
+}
+
+/// "missing required field: to", "missing required fields: subject, to",
+/// or `None` when `names` is empty.
+pub(crate) fn missing_fields(names: &[&str]) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(format!("missing required field: {one}")),
+        many => Some(format!("missing required fields: {}", many.join(", "))),
+    }
 }

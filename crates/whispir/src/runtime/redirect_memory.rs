@@ -109,7 +109,7 @@ mod tests {
     use super::*;
     use reqwest::header::{AUTHORIZATION, HeaderValue};
 
-    use crate::wire::API_KEY_HEADER;
+    use crate::runtime::wire::API_KEY_HEADER;
 
     fn request(url: &str) -> reqwest::Request {
         let mut request = reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"));
