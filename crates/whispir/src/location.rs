@@ -13,7 +13,7 @@ use whispir_errors::{Error, Refusal, same_origin};
 use crate::generated::Client;
 use crate::runtime::call::get_json;
 use crate::runtime::operations::OperationSpec;
-pub use crate::runtime::sent::{Accepted, Created};
+pub use crate::runtime::sent::{Accepted, Created, Sent};
 use crate::types::{Message, MessageStatusCollection};
 
 /// What a message send came back with: accepted for sending (202, with
