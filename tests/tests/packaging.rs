@@ -33,7 +33,7 @@ const TEST_ONLY_INCLUDES: [(&str, &str); 2] = [
     // `#[cfg(test)]`: a unit test reads the spec's workspace pattern.
     (
         "whispir",
-        "src/segments.rs -> ../../../openapi/bundled.json",
+        "src/runtime/segments.rs -> ../../../../openapi/bundled.json",
     ),
 ];
 

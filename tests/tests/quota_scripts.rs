@@ -9,8 +9,9 @@ use redis::Script;
 use redis::aio::MultiplexedConnection;
 use whispir_tests::shared_quota::RedisServer;
 
-const TAKE: &str = include_str!("../../crates/whispir/src/rate_limit/shared/take.lua");
-const CONFIRM: &str = include_str!("../../crates/whispir/src/rate_limit/shared/confirm.lua");
+const TAKE: &str = include_str!("../../crates/whispir/src/runtime/rate_limit/shared/take.lua");
+const CONFIRM: &str =
+    include_str!("../../crates/whispir/src/runtime/rate_limit/shared/confirm.lua");
 
 /// The window the limiter uses by default (a second and
 /// `whispir::rate_limit::DEFAULT_DELAY_SPREAD`), in µs.
@@ -298,7 +299,7 @@ async fn a_turn_booked_after_the_snapshot_a_restart_came_back_with_is_void() {
 }
 
 const COUNT_FALLBACK: &str =
-    include_str!("../../crates/whispir/src/rate_limit/shared/count_fallback.lua");
+    include_str!("../../crates/whispir/src/runtime/rate_limit/shared/count_fallback.lua");
 
 /// `COUNT_FALLBACK` for sends `(name, µs ago)`, rolling (`reset` -1) or
 /// with a fixed reset: how many it counted.

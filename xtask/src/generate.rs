@@ -68,7 +68,7 @@ fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_hooks(HooksMode::Optional)
-        .with_inner_type(quote! { crate::context::ClientContext })
+        .with_inner_type(quote! { crate::runtime::context::ClientContext })
         .with_map_type("::std::collections::BTreeMap")
         // The handwritten builder always supplies its own reqwest client;
         // this only sets what the generated `Client::new` uses.
@@ -316,8 +316,8 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
         let doc = format!("`{id}`.");
         quote! {
             #[doc = #doc]
-            pub(crate) static #name: crate::operations::OperationSpec =
-                crate::operations::OperationSpec {
+            pub(crate) static #name: crate::runtime::operations::OperationSpec =
+                crate::runtime::operations::OperationSpec {
                     operation_id: #id,
                     method_name: #method,
                     http_method: #http_method,
@@ -342,7 +342,7 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
         }
 
         /// Every operation's facts, sorted by method name.
-        pub(crate) static OPERATIONS: &[&crate::operations::OperationSpec] = &[
+        pub(crate) static OPERATIONS: &[&crate::runtime::operations::OperationSpec] = &[
             #(&specs::#names),*
         ];
     }

@@ -65,8 +65,8 @@ use whispir_errors::Error;
 use crate::enums::{EmailType, ResourceScope};
 use crate::generated::Client;
 use crate::location::Accepted;
-use crate::pagination::ListStream as _;
 use crate::recipients::{RecipientKind, kind_of};
+use crate::runtime::pagination::ListStream as _;
 use crate::types::{Email, Message, MessageResource, Resource, builder};
 
 /// The most bytes Whispir takes in one request: its 413 answer says

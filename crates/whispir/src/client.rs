@@ -7,12 +7,12 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use std::num::NonZeroUsize;
 
-use crate::context::{
+use crate::generated::Client;
+use crate::runtime::context::{
     CallOptions, ClientContext, Credentials, DEFAULT_USER_AGENT, InvalidCredential,
 };
-use crate::generated::Client;
-use crate::rate_limit::Plan;
-use crate::retry::RetryConfig;
+use crate::runtime::rate_limit::Plan;
+use crate::runtime::retry::RetryConfig;
 
 /// Whispir's regional API hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -166,10 +166,7 @@ pub struct ClientBuilder {
 
 /// Connect timeout unless set otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Whole-call timeout unless set otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Per-attempt timeout unless set otherwise.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::runtime::context::{DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_TIMEOUT};
 
 impl ClientBuilder {
     /// Send requests to a region's host (the default is [`Region::Au`]).
@@ -278,7 +275,7 @@ impl ClientBuilder {
     /// timeout) and refuses a Redis Cluster node
     /// ([`BuildError::SharedQuotaOnCluster`]).
     #[cfg(feature = "redis")]
-    pub fn shared(mut self, quota: crate::rate_limit::RedisQuota) -> Self {
+    pub fn shared(mut self, quota: crate::runtime::rate_limit::RedisQuota) -> Self {
         self.options.shared_quota = Some(quota);
         self
     }

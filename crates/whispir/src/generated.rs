@@ -870,7 +870,7 @@ pub mod types {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("Auth")
                 .field("link", &self.link)
-                .field("token", &crate::redacted::Redacted(&self.token))
+                .field("token", &crate::runtime::redacted::Redacted(&self.token))
                 .finish()
         }
     }
@@ -1085,7 +1085,7 @@ pub mod types {
     impl ::std::fmt::Debug for CallbackAuth {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CallbackAuth")
-                .field("key", &crate::redacted::Redacted(&self.key))
+                .field("key", &crate::runtime::redacted::Redacted(&self.key))
                 .field("type_", &self.type_)
                 .field("extra_fields", &self.extra_fields)
                 .finish()
@@ -5374,7 +5374,7 @@ pub mod types {
                 .field("description", &self.description)
                 .field("id", &self.id)
                 .field("last_modified_time", &self.last_modified_time)
-                .field("secret", &crate::redacted::Redacted(&self.secret))
+                .field("secret", &crate::runtime::redacted::Redacted(&self.secret))
                 .field("type_", &self.type_)
                 .field("extra_fields", &self.extra_fields)
                 .finish()
@@ -8626,7 +8626,7 @@ pub mod types {
     impl ::std::fmt::Debug for Resource {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("Resource")
-                .field("deref_uri", &crate::redacted::Redacted(&self.deref_uri))
+                .field("deref_uri", &crate::runtime::redacted::Redacted(&self.deref_uri))
                 .field("id", &self.id)
                 .field("link", &self.link)
                 .field("mime_type", &self.mime_type)
@@ -10594,7 +10594,7 @@ pub mod types {
                 .field("other_phone1", &self.other_phone1)
                 .field("other_phone_area_code1", &self.other_phone_area_code1)
                 .field("other_title", &self.other_title)
-                .field("password", &crate::redacted::Redacted(&self.password))
+                .field("password", &crate::runtime::redacted::Redacted(&self.password))
                 .field("personal_address1", &self.personal_address1)
                 .field("personal_address2", &self.personal_address2)
                 .field("personal_country", &self.personal_country)
@@ -10616,7 +10616,7 @@ pub mod types {
                 .field("team_name2", &self.team_name2)
                 .field("timezone", &self.timezone)
                 .field("title", &self.title)
-                .field("user_name", &crate::redacted::Redacted(&self.user_name))
+                .field("user_name", &crate::runtime::redacted::Redacted(&self.user_name))
                 .field("work_address1", &self.work_address1)
                 .field("work_address2", &self.work_address2)
                 .field("work_country", &self.work_country)
@@ -11637,7 +11637,7 @@ pub mod types {
     impl ::std::fmt::Debug for VerifyCodeCreateBody {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("VerifyCodeCreateBody")
-                .field("code", &crate::redacted::Redacted(&self.code))
+                .field("code", &crate::runtime::redacted::Redacted(&self.code))
                 .field("to", &self.to)
                 .finish()
         }
@@ -11681,7 +11681,7 @@ pub mod types {
                 .field("header", &self.header)
                 .field("other", &self.other)
                 .field("resources", &self.resources)
-                .field("type_", &crate::redacted::Redacted(&self.type_))
+                .field("type_", &crate::runtime::redacted::Redacted(&self.type_))
                 .field("extra_fields", &self.extra_fields)
                 .finish()
         }
@@ -13619,7 +13619,7 @@ pub mod types {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("Auth")
                     .field("link", &self.link)
-                    .field("token", &crate::redacted::Redacted(&self.token))
+                    .field("token", &crate::runtime::redacted::Redacted(&self.token))
                     .finish()
             }
         }
@@ -13932,7 +13932,7 @@ pub mod types {
         impl ::std::fmt::Debug for CallbackAuth {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CallbackAuth")
-                    .field("key", &crate::redacted::Redacted(&self.key))
+                    .field("key", &crate::runtime::redacted::Redacted(&self.key))
                     .field("type_", &self.type_)
                     .field("extra_fields", &self.extra_fields)
                     .finish()
@@ -19388,7 +19388,7 @@ pub mod types {
                     .field("description", &self.description)
                     .field("id", &self.id)
                     .field("last_modified_time", &self.last_modified_time)
-                    .field("secret", &crate::redacted::Redacted(&self.secret))
+                    .field("secret", &crate::runtime::redacted::Redacted(&self.secret))
                     .field("type_", &self.type_)
                     .field("extra_fields", &self.extra_fields)
                     .finish()
@@ -23113,7 +23113,10 @@ pub mod types {
         impl ::std::fmt::Debug for Resource {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("Resource")
-                    .field("deref_uri", &crate::redacted::Redacted(&self.deref_uri))
+                    .field(
+                        "deref_uri",
+                        &crate::runtime::redacted::Redacted(&self.deref_uri),
+                    )
                     .field("id", &self.id)
                     .field("link", &self.link)
                     .field("mime_type", &self.mime_type)
@@ -25420,7 +25423,10 @@ pub mod types {
                     .field("other_phone1", &self.other_phone1)
                     .field("other_phone_area_code1", &self.other_phone_area_code1)
                     .field("other_title", &self.other_title)
-                    .field("password", &crate::redacted::Redacted(&self.password))
+                    .field(
+                        "password",
+                        &crate::runtime::redacted::Redacted(&self.password),
+                    )
                     .field("personal_address1", &self.personal_address1)
                     .field("personal_address2", &self.personal_address2)
                     .field("personal_country", &self.personal_country)
@@ -25442,7 +25448,10 @@ pub mod types {
                     .field("team_name2", &self.team_name2)
                     .field("timezone", &self.timezone)
                     .field("title", &self.title)
-                    .field("user_name", &crate::redacted::Redacted(&self.user_name))
+                    .field(
+                        "user_name",
+                        &crate::runtime::redacted::Redacted(&self.user_name),
+                    )
                     .field("work_address1", &self.work_address1)
                     .field("work_address2", &self.work_address2)
                     .field("work_country", &self.work_country)
@@ -26816,7 +26825,7 @@ pub mod types {
         impl ::std::fmt::Debug for VerifyCodeCreateBody {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("VerifyCodeCreateBody")
-                    .field("code", &crate::redacted::Redacted(&self.code))
+                    .field("code", &crate::runtime::redacted::Redacted(&self.code))
                     .field("to", &self.to)
                     .finish()
             }
@@ -26910,7 +26919,7 @@ pub mod types {
                     .field("header", &self.header)
                     .field("other", &self.other)
                     .field("resources", &self.resources)
-                    .field("type_", &crate::redacted::Redacted(&self.type_))
+                    .field("type_", &crate::runtime::redacted::Redacted(&self.type_))
                     .field("extra_fields", &self.extra_fields)
                     .finish()
             }
@@ -32383,7 +32392,7 @@ Version: 1.2.1*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::context::ClientContext,
+    pub(crate) inner: crate::runtime::context::ClientContext,
 }
 impl Client {
     /// Construct a new client with an existing `reqwest::Client`,
@@ -32395,7 +32404,7 @@ impl Client {
     pub(crate) fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::context::ClientContext,
+        inner: crate::runtime::context::ClientContext,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -32404,7 +32413,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::context::ClientContext> for Client {
+impl ClientInfo<crate::runtime::context::ClientContext> for Client {
     fn api_version() -> &'static str {
         "1.2.1"
     }
@@ -32414,11 +32423,11 @@ impl ClientInfo<crate::context::ClientContext> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::context::ClientContext {
+    fn inner(&self) -> &crate::runtime::context::ClientContext {
         &self.inner
     }
 }
-impl ClientHooks<crate::context::ClientContext> for &Client {}
+impl ClientHooks<crate::runtime::context::ClientContext> for &Client {}
 impl Client {
     /**List activities
 
@@ -34108,7 +34117,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ActivityCollection>,
+            crate::runtime::response::Response<types::ActivityCollection>,
             crate::Error,
         > {
             let Self {
@@ -34142,7 +34151,7 @@ pub mod builder {
                 let status = status.map_err(Error::InvalidRequest)?;
                 let user = user.map_err(Error::InvalidRequest)?;
                 let workspace = workspace.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/activities", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -34178,9 +34187,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ActivityCollection,
-            >(client, &crate::generated::specs::ACTIVITY_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::ACTIVITY_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -34224,7 +34238,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Activity>,
+            crate::runtime::response::Response<types::Activity>,
             crate::Error,
         > {
             let Self { client, body } = self;
@@ -34235,7 +34249,7 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/activities", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -34262,9 +34276,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Activity,
-            >(client, &crate::generated::specs::ACTIVITY_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::ACTIVITY_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -34283,7 +34302,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Auth>,
+            crate::runtime::response::Response<types::Auth>,
             crate::Error,
         > {
             let Self { client } = self;
@@ -34291,7 +34310,9 @@ pub mod builder {
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
-                let url = crate::segments::url(format_args!("{}/auth", client.baseurl,));
+                let url = crate::runtime::segments::url(
+                    format_args!("{}/auth", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -34315,9 +34336,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Auth,
-            >(client, &crate::generated::specs::AUTH_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::AUTH_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -34335,13 +34361,16 @@ pub mod builder {
         ///Sends a `GET` request to `/auth/verify`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/auth/verify", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -34359,8 +34388,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::AUTH_VERIFICATION_RETRIEVE,
                     request,
                 )
@@ -34444,7 +34474,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::CallbackCollection>,
+            crate::runtime::response::Response<types::CallbackCollection>,
             crate::Error,
         > {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
@@ -34456,7 +34486,7 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/callbacks", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -34480,9 +34510,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::CallbackCollection,
-            >(client, &crate::generated::specs::CALLBACK_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -34526,7 +34561,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Callback>,
+            crate::runtime::response::Response<types::Callback>,
             crate::Error,
         > {
             let Self { client, body } = self;
@@ -34537,7 +34572,7 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/callbacks", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -34564,9 +34599,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Callback,
-            >(client, &crate::generated::specs::CALLBACK_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -34599,7 +34639,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Callback>,
+            crate::runtime::response::Response<types::Callback>,
             crate::Error,
         > {
             let Self { client, callback_id } = self;
@@ -34608,10 +34648,10 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/callbacks/{}", client.baseurl, crate
-                        ::segments::encode("callback_id", & callback_id,
+                        ::runtime::segments::encode("callback_id", & callback_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -34630,9 +34670,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Callback,
-            >(client, &crate::generated::specs::CALLBACK_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -34687,7 +34732,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/callbacks/{callbackId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, callback_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -34697,10 +34745,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/callbacks/{}", client.baseurl, crate
-                        ::segments::encode("callback_id", & callback_id,
+                        ::runtime::segments::encode("callback_id", & callback_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -34728,8 +34776,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::CALLBACK_UPDATE,
                     request,
                 )
@@ -34764,17 +34813,20 @@ pub mod builder {
         ///Sends a `DELETE` request to `/callbacks/{callbackId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, callback_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
                 let callback_id = callback_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/callbacks/{}", client.baseurl, crate
-                        ::segments::encode("callback_id", & callback_id,
+                        ::runtime::segments::encode("callback_id", & callback_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -34801,8 +34853,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::CALLBACK_DELETE,
                     request,
                 )
@@ -34911,7 +34964,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::CallbackCallCollection>,
+            crate::runtime::response::Response<types::CallbackCallCollection>,
             crate::Error,
         > {
             let Self {
@@ -34933,10 +34986,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let status = status.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/callbacks/{}/calls", client.baseurl, crate
-                        ::segments::encode("callback_id", & callback_id,
+                        ::runtime::segments::encode("callback_id", & callback_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -34962,9 +35015,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::CallbackCallCollection,
-            >(client, &crate::generated::specs::CALLBACK_CALL_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CALLBACK_CALL_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -35034,7 +35092,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/callbacks/{callbackId}/calls`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, callback_id, id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -35045,10 +35106,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/callbacks/{}/calls", client.baseurl, crate
-                        ::segments::encode("callback_id", & callback_id,
+                        ::runtime::segments::encode("callback_id", & callback_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -35077,8 +35138,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::CALLBACK_CALL_UPDATE,
                     request,
                 )
@@ -35199,7 +35261,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ContactCollection>,
+            crate::runtime::response::Response<types::ContactCollection>,
             crate::Error,
         > {
             let Self {
@@ -35223,10 +35285,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/contacts", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -35258,9 +35320,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ContactCollection,
-            >(client, &crate::generated::specs::CONTACT_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -35317,7 +35384,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Contact>,
+            crate::runtime::response::Response<types::Contact>,
             crate::Error,
         > {
             let Self { client, workspace_id, body } = self;
@@ -35329,10 +35396,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/contacts", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -35360,9 +35427,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Contact,
-            >(client, &crate::generated::specs::CONTACT_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -35448,7 +35520,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Contact>,
+            crate::runtime::response::Response<types::Contact>,
             crate::Error,
         > {
             let Self {
@@ -35468,12 +35540,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/contacts/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("contact_id", & contact_id,
+                        ::runtime::segments::encode("contact_id", & contact_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -35497,9 +35569,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Contact,
-            >(client, &crate::generated::specs::CONTACT_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -35567,7 +35644,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/contacts/{contactId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, contact_id, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -35578,12 +35658,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/contacts/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("contact_id", & contact_id,
+                        ::runtime::segments::encode("contact_id", & contact_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -35611,7 +35691,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::CONTACT_UPDATE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -35669,7 +35754,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/contacts/{contactId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, contact_id, action, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -35678,12 +35766,12 @@ pub mod builder {
                 let contact_id = contact_id.map_err(Error::InvalidRequest)?;
                 let action = action.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/contacts/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("contact_id", & contact_id,
+                        ::runtime::segments::encode("contact_id", & contact_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -35703,7 +35791,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::CONTACT_DELETE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CONTACT_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -35809,7 +35902,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::CustomListCollection>,
+            crate::runtime::response::Response<types::CustomListCollection>,
             crate::Error,
         > {
             let Self { client, limit, name, offset, sort_fields, sort_order, type_ } = self;
@@ -35823,7 +35916,7 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let type_ = type_.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/customlists", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -35849,9 +35942,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::CustomListCollection,
-            >(client, &crate::generated::specs::CUSTOM_LIST_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CUSTOM_LIST_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -35884,7 +35982,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::CustomList>,
+            crate::runtime::response::Response<types::CustomList>,
             crate::Error,
         > {
             let Self { client, customlist_id } = self;
@@ -35893,10 +35991,10 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let customlist_id = customlist_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/customlists/{}", client.baseurl, crate
-                        ::segments::encode("customlist_id", & customlist_id,
+                        ::runtime::segments::encode("customlist_id", & customlist_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -35915,9 +36013,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::CustomList,
-            >(client, &crate::generated::specs::CUSTOM_LIST_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::CUSTOM_LIST_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -36035,7 +36138,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::DistributionListCollection>,
+            crate::runtime::response::Response<types::DistributionListCollection>,
             crate::Error,
         > {
             let Self {
@@ -36059,10 +36162,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/distributionlists", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -36091,9 +36194,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::DistributionListCollection,
-            >(client, &crate::generated::specs::DISTRIBUTION_LIST_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::DISTRIBUTION_LIST_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -36157,7 +36265,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::DistributionList>,
+            crate::runtime::response::Response<types::DistributionList>,
             crate::Error,
         > {
             let Self { client, workspace_id, body } = self;
@@ -36169,10 +36277,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/distributionlists", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -36200,9 +36308,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::DistributionList,
-            >(client, &crate::generated::specs::DISTRIBUTION_LIST_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::DISTRIBUTION_LIST_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -36250,7 +36363,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::DistributionList>,
+            crate::runtime::response::Response<types::DistributionList>,
             crate::Error,
         > {
             let Self { client, distributionlist_id, workspace_id } = self;
@@ -36261,13 +36374,14 @@ pub mod builder {
                 let distributionlist_id = distributionlist_id
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/distributionlists/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("distributionlist_id", & distributionlist_id,
-                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                        ::runtime::segments::encode("distributionlist_id", &
+                        distributionlist_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?
                     ),
                 );
                 #[allow(unused_mut)]
@@ -36285,9 +36399,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::DistributionList,
-            >(client, &crate::generated::specs::DISTRIBUTION_LIST_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::DISTRIBUTION_LIST_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -36364,7 +36483,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/distributionlists/{distributionlistId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, distributionlist_id, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -36376,13 +36498,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/distributionlists/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("distributionlist_id", & distributionlist_id,
-                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                        ::runtime::segments::encode("distributionlist_id", &
+                        distributionlist_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?
                     ),
                 );
                 #[allow(unused_mut)]
@@ -36409,8 +36532,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::DISTRIBUTION_LIST_UPDATE,
                     request,
                 )
@@ -36460,7 +36584,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/distributionlists/{distributionlistId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, distributionlist_id, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -36469,13 +36596,14 @@ pub mod builder {
                 let distributionlist_id = distributionlist_id
                     .map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/distributionlists/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("distributionlist_id", & distributionlist_id,
-                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                        ::runtime::segments::encode("distributionlist_id", &
+                        distributionlist_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?
                     ),
                 );
                 #[allow(unused_mut)]
@@ -36493,8 +36621,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::DISTRIBUTION_LIST_DELETE,
                     request,
                 )
@@ -36603,7 +36732,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::EventCollection>,
+            crate::runtime::response::Response<types::EventCollection>,
             crate::Error,
         > {
             let Self {
@@ -36625,10 +36754,10 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
                 let event_type = event_type.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/events", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -36656,9 +36785,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::EventCollection,
-            >(client, &crate::generated::specs::EVENT_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -36712,7 +36846,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Event>,
+            crate::runtime::response::Response<types::Event>,
             crate::Error,
         > {
             let Self { client, workspace_id, body } = self;
@@ -36724,10 +36858,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/events", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -36755,9 +36889,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Event,
-            >(client, &crate::generated::specs::EVENT_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -36863,7 +37002,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Event>,
+            crate::runtime::response::Response<types::Event>,
             crate::Error,
         > {
             let Self {
@@ -36885,12 +37024,12 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/events/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("event_id", & event_id,
+                        ::runtime::segments::encode("event_id", & event_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -36915,9 +37054,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Event,
-            >(client, &crate::generated::specs::EVENT_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -36982,7 +37126,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/events/{eventId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, event_id, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -36993,12 +37140,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/events/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("event_id", & event_id,
+                        ::runtime::segments::encode("event_id", & event_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -37026,7 +37173,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::EVENT_UPDATE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::EVENT_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37079,7 +37231,10 @@ pub mod builder {
         ///Sends a `POST` request to `/imports`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -37089,10 +37244,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/imports", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -37120,7 +37275,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::IMPORT_CREATE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::IMPORT_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37201,7 +37361,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::KeyCollection>,
+            crate::runtime::response::Response<types::KeyCollection>,
             crate::Error,
         > {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
@@ -37213,7 +37373,9 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(format_args!("{}/keys", client.baseurl,));
+                let url = crate::runtime::segments::url(
+                    format_args!("{}/keys", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -37235,9 +37397,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::KeyCollection,
-            >(client, &crate::generated::specs::KEY_LIST, request)
+            >(&client.client, &client.inner, &crate::generated::specs::KEY_LIST, request)
                 .await
         }
     }
@@ -37277,7 +37439,10 @@ pub mod builder {
         ///Sends a `POST` request to `/keys`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<types::Key>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<types::Key>,
+            crate::Error,
+        > {
             let Self { client, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -37286,7 +37451,9 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(format_args!("{}/keys", client.baseurl,));
+                let url = crate::runtime::segments::url(
+                    format_args!("{}/keys", client.baseurl,),
+                );
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -37311,9 +37478,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Key,
-            >(client, &crate::generated::specs::KEY_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37370,7 +37542,10 @@ pub mod builder {
         ///Sends a `GET` request to `/keys/{keyId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<types::Key>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<types::Key>,
+            crate::Error,
+        > {
             let Self { client, key_id, sort_fields, sort_order } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -37379,11 +37554,11 @@ pub mod builder {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
-                        "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id",
-                        & key_id, ::std::option::Option::None)
-                        .map_err(Error::InvalidRequest) ?,
+                        "{}/keys/{}", client.baseurl, crate
+                        ::runtime::segments::encode("key_id", & key_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
                 #[allow(unused_mut)]
@@ -37405,9 +37580,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Key,
-            >(client, &crate::generated::specs::KEY_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -37456,7 +37636,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/keys/{keyId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, key_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -37466,11 +37649,11 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
-                        "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id",
-                        & key_id, ::std::option::Option::None)
-                        .map_err(Error::InvalidRequest) ?,
+                        "{}/keys/{}", client.baseurl, crate
+                        ::runtime::segments::encode("key_id", & key_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
                 #[allow(unused_mut)]
@@ -37497,7 +37680,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::KEY_UPDATE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -37526,18 +37714,21 @@ pub mod builder {
         ///Sends a `DELETE` request to `/keys/{keyId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, key_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
                 let key_id = key_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
-                        "{}/keys/{}", client.baseurl, crate ::segments::encode("key_id",
-                        & key_id, ::std::option::Option::None)
-                        .map_err(Error::InvalidRequest) ?,
+                        "{}/keys/{}", client.baseurl, crate
+                        ::runtime::segments::encode("key_id", & key_id,
+                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
                 #[allow(unused_mut)]
@@ -37555,7 +37746,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::KEY_DELETE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::KEY_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -37716,7 +37912,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::MessageCollection>,
+            crate::runtime::response::Response<types::MessageCollection>,
             crate::Error,
         > {
             let Self {
@@ -37748,10 +37944,10 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let view_type = view_type.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/messages", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -37801,9 +37997,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::MessageCollection,
-            >(client, &crate::generated::specs::MESSAGE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -37859,7 +38060,10 @@ pub mod builder {
         ///Sends a `POST` request to `/messages`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::location::MessageSent, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::sent::Sent<crate::generated::types::Message>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -37869,10 +38073,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/messages", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -37900,8 +38104,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::message_sent(
-                    client,
+            crate::runtime::call::message_sent(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::MESSAGE_CREATE,
                     request,
                 )
@@ -37951,7 +38156,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Message>,
+            crate::runtime::response::Response<types::Message>,
             crate::Error,
         > {
             let Self { client, message_id, workspace_id } = self;
@@ -37961,14 +38166,14 @@ pub mod builder {
             > {
                 let message_id = message_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/messages/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("message_id", & message_id,
+                        ::runtime::segments::encode("message_id", & message_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -37987,9 +38192,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Message,
-            >(client, &crate::generated::specs::MESSAGE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -38126,7 +38336,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::MessageResponseCollection>,
+            crate::runtime::response::Response<types::MessageResponseCollection>,
             crate::Error,
         > {
             let Self {
@@ -38152,14 +38362,14 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/messages/{}/messageresponses", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("message_id", & message_id,
+                        ::runtime::segments::encode("message_id", & message_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -38186,9 +38396,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::MessageResponseCollection,
-            >(client, &crate::generated::specs::MESSAGE_RESPONSE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_RESPONSE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -38325,7 +38540,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::MessageStatusCollection>,
+            crate::runtime::response::Response<types::MessageStatusCollection>,
             crate::Error,
         > {
             let Self {
@@ -38351,14 +38566,14 @@ pub mod builder {
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let view = view.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/messages/{}/messagestatus", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("message_id", & message_id,
+                        ::runtime::segments::encode("message_id", & message_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -38385,9 +38600,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::MessageStatusCollection,
-            >(client, &crate::generated::specs::MESSAGE_STATUS_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::MESSAGE_STATUS_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -38437,7 +38657,10 @@ pub mod builder {
         ///Sends a `POST` request to `/otp/send-code`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<types::Otp>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<types::Otp>,
+            crate::Error,
+        > {
             let Self { client, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -38446,7 +38669,7 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/otp/send-code", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -38473,9 +38696,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Otp,
-            >(client, &crate::generated::specs::SEND_CODE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::SEND_CODE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -38534,7 +38762,10 @@ pub mod builder {
         ///Sends a `POST` request to `/otp/{otpId}/verify-code`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<types::Otp>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<types::Otp>,
+            crate::Error,
+        > {
             let Self { client, otp_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -38544,10 +38775,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/otp/{}/verify-code", client.baseurl, crate
-                        ::segments::encode("otp_id", & otp_id,
+                        ::runtime::segments::encode("otp_id", & otp_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -38575,9 +38806,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Otp,
-            >(client, &crate::generated::specs::VERIFY_CODE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::VERIFY_CODE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -38696,7 +38932,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ResourceCollection>,
+            crate::runtime::response::Response<types::ResourceCollection>,
             crate::Error,
         > {
             let Self {
@@ -38720,10 +38956,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/resources", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -38750,9 +38986,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ResourceCollection,
-            >(client, &crate::generated::specs::RESOURCE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -38809,7 +39050,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Resource>,
+            crate::runtime::response::Response<types::Resource>,
             crate::Error,
         > {
             let Self { client, workspace_id, body } = self;
@@ -38821,10 +39062,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/resources", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -38852,9 +39093,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Resource,
-            >(client, &crate::generated::specs::RESOURCE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -38900,7 +39146,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Resource>,
+            crate::runtime::response::Response<types::Resource>,
             crate::Error,
         > {
             let Self { client, resource_id, workspace_id } = self;
@@ -38910,12 +39156,12 @@ pub mod builder {
             > {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/resources/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("resource_id", & resource_id,
+                        ::runtime::segments::encode("resource_id", & resource_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -38934,9 +39180,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Resource,
-            >(client, &crate::generated::specs::RESOURCE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -39005,7 +39256,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Resource>,
+            crate::runtime::response::Response<types::Resource>,
             crate::Error,
         > {
             let Self { client, resource_id, workspace_id, body } = self;
@@ -39018,12 +39269,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/resources/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("resource_id", & resource_id,
+                        ::runtime::segments::encode("resource_id", & resource_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39051,9 +39302,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Resource,
-            >(client, &crate::generated::specs::RESOURCE_UPDATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESOURCE_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -39098,7 +39354,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/resources/{resourceId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, resource_id, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -39106,12 +39365,12 @@ pub mod builder {
             > {
                 let resource_id = resource_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/resources/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("resource_id", & resource_id,
+                        ::runtime::segments::encode("resource_id", & resource_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39130,8 +39389,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESOURCE_DELETE,
                     request,
                 )
@@ -39228,7 +39488,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ResponseRuleCollection>,
+            crate::runtime::response::Response<types::ResponseRuleCollection>,
             crate::Error,
         > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
@@ -39241,10 +39501,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/responserules", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39269,9 +39529,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ResponseRuleCollection,
-            >(client, &crate::generated::specs::RESPONSE_RULE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESPONSE_RULE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -39329,7 +39594,10 @@ pub mod builder {
         ///Sends a `POST` request to `/responserules`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -39339,10 +39607,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/responserules", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39370,8 +39638,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESPONSE_RULE_CREATE,
                     request,
                 )
@@ -39422,7 +39691,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ResponseRule>,
+            crate::runtime::response::Response<types::ResponseRule>,
             crate::Error,
         > {
             let Self { client, response_rule_id, workspace_id } = self;
@@ -39432,13 +39701,14 @@ pub mod builder {
             > {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/responserules/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("response_rule_id", & response_rule_id,
-                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                        ::runtime::segments::encode("response_rule_id", &
+                        response_rule_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?
                     ),
                 );
                 #[allow(unused_mut)]
@@ -39456,9 +39726,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ResponseRule,
-            >(client, &crate::generated::specs::RESPONSE_RULE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::RESPONSE_RULE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -39530,7 +39805,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/responserules/{responseRuleId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, response_rule_id, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -39541,13 +39819,14 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/responserules/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("response_rule_id", & response_rule_id,
-                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                        ::runtime::segments::encode("response_rule_id", &
+                        response_rule_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?
                     ),
                 );
                 #[allow(unused_mut)]
@@ -39574,8 +39853,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESPONSE_RULE_UPDATE,
                     request,
                 )
@@ -39625,7 +39905,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/responserules/{responseRuleId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, response_rule_id, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -39633,13 +39916,14 @@ pub mod builder {
             > {
                 let response_rule_id = response_rule_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/responserules/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("response_rule_id", & response_rule_id,
-                        ::std::option::Option::None).map_err(Error::InvalidRequest) ?
+                        ::runtime::segments::encode("response_rule_id", &
+                        response_rule_id, ::std::option::Option::None)
+                        .map_err(Error::InvalidRequest) ?
                     ),
                 );
                 #[allow(unused_mut)]
@@ -39657,8 +39941,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::RESPONSE_RULE_DELETE,
                     request,
                 )
@@ -39755,7 +40040,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ScenarioCollection>,
+            crate::runtime::response::Response<types::ScenarioCollection>,
             crate::Error,
         > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
@@ -39768,10 +40053,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/scenarios", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39796,9 +40081,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ScenarioCollection,
-            >(client, &crate::generated::specs::SCENARIO_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::SCENARIO_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -39854,7 +40144,10 @@ pub mod builder {
         ///Sends a `POST` request to `/scenarios`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -39864,10 +40157,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/scenarios", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39895,8 +40188,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_CREATE,
                     request,
                 )
@@ -39945,7 +40239,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Scenario>,
+            crate::runtime::response::Response<types::Scenario>,
             crate::Error,
         > {
             let Self { client, scenario_id, workspace_id } = self;
@@ -39955,12 +40249,12 @@ pub mod builder {
             > {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/scenarios/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("scenario_id", & scenario_id,
+                        ::runtime::segments::encode("scenario_id", & scenario_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -39979,9 +40273,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Scenario,
-            >(client, &crate::generated::specs::SCENARIO_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::SCENARIO_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -40049,7 +40348,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/scenarios/{scenarioId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, scenario_id, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -40060,12 +40362,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/scenarios/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("scenario_id", & scenario_id,
+                        ::runtime::segments::encode("scenario_id", & scenario_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40093,8 +40395,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_UPDATE,
                     request,
                 )
@@ -40142,7 +40445,10 @@ pub mod builder {
         ///Sends a `POST` request to `/scenarios/{scenarioId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, scenario_id, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -40150,12 +40456,12 @@ pub mod builder {
             > {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/scenarios/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("scenario_id", & scenario_id,
+                        ::runtime::segments::encode("scenario_id", & scenario_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40182,8 +40488,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_RUN_CREATE,
                     request,
                 )
@@ -40231,7 +40538,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/scenarios/{scenarioId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, scenario_id, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -40239,12 +40549,12 @@ pub mod builder {
             > {
                 let scenario_id = scenario_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/scenarios/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("scenario_id", & scenario_id,
+                        ::runtime::segments::encode("scenario_id", & scenario_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40263,8 +40573,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::SCENARIO_DELETE,
                     request,
                 )
@@ -40361,7 +40672,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::TemplateCollection>,
+            crate::runtime::response::Response<types::TemplateCollection>,
             crate::Error,
         > {
             let Self { client, limit, offset, sort_fields, sort_order, workspace_id } = self;
@@ -40374,10 +40685,10 @@ pub mod builder {
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/templates", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40402,9 +40713,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::TemplateCollection,
-            >(client, &crate::generated::specs::TEMPLATE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::TEMPLATE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -40461,7 +40777,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Template>,
+            crate::runtime::response::Response<types::Template>,
             crate::Error,
         > {
             let Self { client, workspace_id, body } = self;
@@ -40473,10 +40789,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/templates", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40504,9 +40820,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Template,
-            >(client, &crate::generated::specs::TEMPLATE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::TEMPLATE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -40552,7 +40873,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Template>,
+            crate::runtime::response::Response<types::Template>,
             crate::Error,
         > {
             let Self { client, template_id, workspace_id } = self;
@@ -40562,12 +40883,12 @@ pub mod builder {
             > {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/templates/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("template_id", & template_id,
+                        ::runtime::segments::encode("template_id", & template_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40586,9 +40907,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Template,
-            >(client, &crate::generated::specs::TEMPLATE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::TEMPLATE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -40656,7 +40982,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/templates/{templateId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, template_id, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -40667,12 +40996,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/templates/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("template_id", & template_id,
+                        ::runtime::segments::encode("template_id", & template_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40700,8 +41029,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::TEMPLATE_UPDATE,
                     request,
                 )
@@ -40749,7 +41079,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/templates/{templateId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, template_id, workspace_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -40757,12 +41090,12 @@ pub mod builder {
             > {
                 let template_id = template_id.map_err(Error::InvalidRequest)?;
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}{}/templates/{}", client.baseurl, crate
-                        ::segments::workspace_prefix(workspace_id.as_deref())
+                        ::runtime::segments::workspace_prefix(workspace_id.as_deref())
                         .map_err(Error::InvalidRequest) ?, crate
-                        ::segments::encode("template_id", & template_id,
+                        ::runtime::segments::encode("template_id", & template_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?
                     ),
                 );
@@ -40789,8 +41122,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::TEMPLATE_DELETE,
                     request,
                 )
@@ -40886,7 +41220,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::UserCollection>,
+            crate::runtime::response::Response<types::UserCollection>,
             crate::Error,
         > {
             let Self { client, fieldname, limit, offset, sort_fields, sort_order } = self;
@@ -40899,7 +41233,7 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/users", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -40924,9 +41258,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::UserCollection,
-            >(client, &crate::generated::specs::USER_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -40967,7 +41306,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::User>,
+            crate::runtime::response::Response<types::User>,
             crate::Error,
         > {
             let Self { client, body } = self;
@@ -40978,7 +41317,7 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/users", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -41005,9 +41344,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::User,
-            >(client, &crate::generated::specs::USER_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -41025,13 +41369,16 @@ pub mod builder {
         ///Sends a `DELETE` request to `/users`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/users", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -41057,7 +41404,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::USERS_DELETE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USERS_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -41090,7 +41442,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::User>,
+            crate::runtime::response::Response<types::User>,
             crate::Error,
         > {
             let Self { client, user_id } = self;
@@ -41099,10 +41451,10 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/users/{}", client.baseurl, crate
-                        ::segments::encode("user_id", & user_id,
+                        ::runtime::segments::encode("user_id", & user_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41121,9 +41473,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::User,
-            >(client, &crate::generated::specs::USER_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -41175,7 +41532,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/users/{userId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, user_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -41185,10 +41545,10 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/users/{}", client.baseurl, crate
-                        ::segments::encode("user_id", & user_id,
+                        ::runtime::segments::encode("user_id", & user_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41216,7 +41576,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::USER_UPDATE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_UPDATE,
+                    request,
+                )
                 .await
         }
     }
@@ -41248,17 +41613,20 @@ pub mod builder {
         ///Sends a `DELETE` request to `/users/{userId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, user_id } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
                 Error<ByteStream>,
             > {
                 let user_id = user_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/users/{}", client.baseurl, crate
-                        ::segments::encode("user_id", & user_id,
+                        ::runtime::segments::encode("user_id", & user_id,
                         ::std::option::Option::None).map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41285,7 +41653,12 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(client, &crate::generated::specs::USER_DELETE, request)
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_DELETE,
+                    request,
+                )
                 .await
         }
     }
@@ -41366,7 +41739,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::WorkspaceCollection>,
+            crate::runtime::response::Response<types::WorkspaceCollection>,
             crate::Error,
         > {
             let Self { client, limit, offset, sort_fields, sort_order } = self;
@@ -41378,7 +41751,7 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/workspaces", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -41402,9 +41775,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::WorkspaceCollection,
-            >(client, &crate::generated::specs::WORKSPACE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::WORKSPACE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -41448,7 +41826,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Workspace>,
+            crate::runtime::response::Response<types::Workspace>,
             crate::Error,
         > {
             let Self { client, body } = self;
@@ -41459,7 +41837,7 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!("{}/workspaces", client.baseurl,),
                 );
                 #[allow(unused_mut)]
@@ -41486,9 +41864,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Workspace,
-            >(client, &crate::generated::specs::WORKSPACE_CREATE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::WORKSPACE_CREATE,
+                    request,
+                )
                 .await
         }
     }
@@ -41522,7 +41905,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::Workspace>,
+            crate::runtime::response::Response<types::Workspace>,
             crate::Error,
         > {
             let Self { client, workspace_id } = self;
@@ -41531,12 +41914,12 @@ pub mod builder {
                 Error<ByteStream>,
             > {
                 let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/workspaces/{}", client.baseurl, crate
-                        ::segments::encode("workspace_id", & workspace_id,
+                        ::runtime::segments::encode("workspace_id", & workspace_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41555,9 +41938,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::Workspace,
-            >(client, &crate::generated::specs::WORKSPACE_RETRIEVE, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::WORKSPACE_RETRIEVE,
+                    request,
+                )
                 .await
         }
     }
@@ -41613,7 +42001,10 @@ pub mod builder {
         ///Sends a `PUT` request to `/workspaces/{workspaceId}`
         pub async fn send(
             self,
-        ) -> ::std::result::Result<crate::response::Response<()>, crate::Error> {
+        ) -> ::std::result::Result<
+            crate::runtime::response::Response<()>,
+            crate::Error,
+        > {
             let Self { client, workspace_id, body } = self;
             let request = (|| -> ::std::result::Result<
                 ::reqwest::Request,
@@ -41623,12 +42014,12 @@ pub mod builder {
                 let body = body
                     .and_then(|v| v.build().map_err(|e| e.to_string()))
                     .map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/workspaces/{}", client.baseurl, crate
-                        ::segments::encode("workspace_id", & workspace_id,
+                        ::runtime::segments::encode("workspace_id", & workspace_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41656,8 +42047,9 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::empty(
-                    client,
+            crate::runtime::call::empty(
+                    &client.client,
+                    &client.inner,
                     &crate::generated::specs::WORKSPACE_UPDATE,
                     request,
                 )
@@ -41754,7 +42146,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::ActivityCollection>,
+            crate::runtime::response::Response<types::ActivityCollection>,
             crate::Error,
         > {
             let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
@@ -41767,12 +42159,12 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/workspaces/{}/activities", client.baseurl, crate
-                        ::segments::encode("workspace_id", & workspace_id,
+                        ::runtime::segments::encode("workspace_id", & workspace_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41797,9 +42189,14 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::ActivityCollection,
-            >(client, &crate::generated::specs::ACTIVITY_WORKSPACE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::ACTIVITY_WORKSPACE_LIST,
+                    request,
+                )
                 .await
         }
     }
@@ -41893,7 +42290,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> ::std::result::Result<
-            crate::response::Response<types::UserCollection>,
+            crate::runtime::response::Response<types::UserCollection>,
             crate::Error,
         > {
             let Self { client, workspace_id, limit, offset, sort_fields, sort_order } = self;
@@ -41906,12 +42303,12 @@ pub mod builder {
                 let offset = offset.map_err(Error::InvalidRequest)?;
                 let sort_fields = sort_fields.map_err(Error::InvalidRequest)?;
                 let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-                let url = crate::segments::url(
+                let url = crate::runtime::segments::url(
                     format_args!(
                         "{}/workspaces/{}/users", client.baseurl, crate
-                        ::segments::encode("workspace_id", & workspace_id,
+                        ::runtime::segments::encode("workspace_id", & workspace_id,
                         ::std::option::Option::Some(& const { crate
-                        ::segments::Allowed::new("ABCDEF0123456789") }))
+                        ::runtime::segments::Allowed::new("ABCDEF0123456789") }))
                         .map_err(Error::InvalidRequest) ?,
                     ),
                 );
@@ -41936,22 +42333,27 @@ pub mod builder {
                     .build()?;
                 Ok(request)
             })();
-            crate::call::json::<
+            crate::runtime::call::json::<
                 types::UserCollection,
-            >(client, &crate::generated::specs::USER_WORKSPACE_LIST, request)
+            >(
+                    &client.client,
+                    &client.inner,
+                    &crate::generated::specs::USER_WORKSPACE_LIST,
+                    request,
+                )
                 .await
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for ActivityList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for ActivityList<'a> {
         type Item = types::Activity;
         const OPERATION_ID: &'static str = "activityList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -41968,7 +42370,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -41977,22 +42379,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.activities, rels)
+                    crate::runtime::pagination::Page::new(page.activities, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for ActivityWorkspaceList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for ActivityWorkspaceList<'a> {
         type Item = types::Activity;
         const OPERATION_ID: &'static str = "activityWorkspaceList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42009,7 +42411,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42018,22 +42420,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.activities, rels)
+                    crate::runtime::pagination::Page::new(page.activities, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for CallbackCallList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for CallbackCallList<'a> {
         type Item = types::CallbackCall;
         const OPERATION_ID: &'static str = "callbackCallList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42050,7 +42452,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42059,22 +42461,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.calls, rels)
+                    crate::runtime::pagination::Page::new(page.calls, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for CallbackList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for CallbackList<'a> {
         type Item = types::Callback;
         const OPERATION_ID: &'static str = "callbackList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42091,7 +42493,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42100,22 +42502,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.callbacks, rels)
+                    crate::runtime::pagination::Page::new(page.callbacks, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for ContactList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for ContactList<'a> {
         type Item = types::Contact;
         const OPERATION_ID: &'static str = "contactList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42132,7 +42534,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42141,22 +42543,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.contacts, rels)
+                    crate::runtime::pagination::Page::new(page.contacts, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for CustomListList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for CustomListList<'a> {
         type Item = types::CustomList;
         const OPERATION_ID: &'static str = "customListList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42173,7 +42575,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42182,22 +42584,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.customlabels, rels)
+                    crate::runtime::pagination::Page::new(page.customlabels, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for DistributionListList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for DistributionListList<'a> {
         type Item = types::DistributionListSummary;
         const OPERATION_ID: &'static str = "distributionListList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42214,7 +42616,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42223,22 +42625,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.distribution_lists, rels)
+                    crate::runtime::pagination::Page::new(page.distribution_lists, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for EventList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for EventList<'a> {
         type Item = types::Event;
         const OPERATION_ID: &'static str = "eventList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42255,7 +42657,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42264,22 +42666,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.events, rels)
+                    crate::runtime::pagination::Page::new(page.events, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for KeyList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for KeyList<'a> {
         type Item = types::Key;
         const OPERATION_ID: &'static str = "keyList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42296,7 +42698,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42305,22 +42707,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.keys, rels)
+                    crate::runtime::pagination::Page::new(page.keys, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for MessageList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for MessageList<'a> {
         type Item = types::Message;
         const OPERATION_ID: &'static str = "messageList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42337,7 +42739,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42346,22 +42748,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.messages, rels)
+                    crate::runtime::pagination::Page::new(page.messages, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for MessageResponseList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for MessageResponseList<'a> {
         type Item = types::MessageResponse;
         const OPERATION_ID: &'static str = "messageResponseList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42378,7 +42780,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42387,22 +42789,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.messageresponses, rels)
+                    crate::runtime::pagination::Page::new(page.messageresponses, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for MessageStatusList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for MessageStatusList<'a> {
         type Item = types::MessageStatus;
         const OPERATION_ID: &'static str = "messageStatusList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42419,7 +42821,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42428,22 +42830,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.message_statuses, rels)
+                    crate::runtime::pagination::Page::new(page.message_statuses, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for ResourceList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for ResourceList<'a> {
         type Item = types::Resource;
         const OPERATION_ID: &'static str = "resourceList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42460,7 +42862,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42469,22 +42871,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.resources, rels)
+                    crate::runtime::pagination::Page::new(page.resources, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for ResponseRuleList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for ResponseRuleList<'a> {
         type Item = types::ResponseRule;
         const OPERATION_ID: &'static str = "responseRuleList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42501,7 +42903,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42510,22 +42912,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.response_rules, rels)
+                    crate::runtime::pagination::Page::new(page.response_rules, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for ScenarioList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for ScenarioList<'a> {
         type Item = types::Scenario;
         const OPERATION_ID: &'static str = "scenarioList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42542,7 +42944,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42551,22 +42953,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.scenarios, rels)
+                    crate::runtime::pagination::Page::new(page.scenarios, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for TemplateList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for TemplateList<'a> {
         type Item = types::Template;
         const OPERATION_ID: &'static str = "templateList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42583,7 +42985,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42592,22 +42994,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.messagetemplates, rels)
+                    crate::runtime::pagination::Page::new(page.messagetemplates, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for UserList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for UserList<'a> {
         type Item = types::User;
         const OPERATION_ID: &'static str = "userList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42624,7 +43026,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42633,22 +43035,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.users, rels)
+                    crate::runtime::pagination::Page::new(page.users, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for UserWorkspaceList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for UserWorkspaceList<'a> {
         type Item = types::User;
         const OPERATION_ID: &'static str = "userWorkspaceList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42665,7 +43067,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42674,22 +43076,22 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.users, rels)
+                    crate::runtime::pagination::Page::new(page.users, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
         }
     }
-    impl<'a> crate::pagination::ListRequest<'a> for WorkspaceList<'a> {
+    impl<'a> crate::runtime::pagination::ListRequest<'a> for WorkspaceList<'a> {
         type Item = types::Workspace;
         const OPERATION_ID: &'static str = "workspaceList";
         #[inline]
         fn requested_window(
             &self,
-        ) -> Result<crate::pagination::RequestedWindow, String> {
+        ) -> Result<crate::runtime::pagination::RequestedWindow, String> {
             match (&self.limit, &self.offset) {
                 (Ok(limit), Ok(offset)) => {
-                    Ok(crate::pagination::RequestedWindow {
+                    Ok(crate::runtime::pagination::RequestedWindow {
                         limit: limit.map(u32::from),
                         offset: *offset,
                     })
@@ -42706,7 +43108,7 @@ pub mod builder {
             self,
         ) -> ::futures::future::BoxFuture<
             'a,
-            Result<crate::pagination::Page<Self::Item>, crate::Error>,
+            Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>,
         > {
             Box::pin(async move {
                 let page = self.send().await?.into_inner();
@@ -42715,7 +43117,7 @@ pub mod builder {
                     .as_ref()
                     .map(|links| links.iter().map(|link| link.rel.as_deref()));
                 Ok(
-                    crate::pagination::Page::new(page.workspaces, rels)
+                    crate::runtime::pagination::Page::new(page.workspaces, rels)
                         .with_status(page.status.as_deref()),
                 )
             })
@@ -46595,7 +46997,7 @@ pub mod enums {
 /// generated code; every `send()` passes its own.
 pub(crate) mod specs {
     ///`activityCreate`.
-    pub(crate) static ACTIVITY_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static ACTIVITY_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "activityCreate",
         method_name: "activity_create",
         http_method: "POST",
@@ -46608,7 +47010,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`activityList`.
-    pub(crate) static ACTIVITY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static ACTIVITY_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "activityList",
         method_name: "activity_list",
         http_method: "GET",
@@ -46621,7 +47023,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`activityWorkspaceList`.
-    pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "activityWorkspaceList",
         method_name: "activity_workspace_list",
         http_method: "GET",
@@ -46634,7 +47036,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`authCreate`.
-    pub(crate) static AUTH_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static AUTH_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "authCreate",
         method_name: "auth_create",
         http_method: "POST",
@@ -46647,7 +47049,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`authVerificationRetrieve`.
-    pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "authVerificationRetrieve",
         method_name: "auth_verification_retrieve",
         http_method: "GET",
@@ -46660,7 +47062,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackCallList`.
-    pub(crate) static CALLBACK_CALL_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_CALL_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackCallList",
         method_name: "callback_call_list",
         http_method: "GET",
@@ -46673,7 +47075,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackCallUpdate`.
-    pub(crate) static CALLBACK_CALL_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_CALL_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackCallUpdate",
         method_name: "callback_call_update",
         http_method: "PUT",
@@ -46686,7 +47088,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackCreate`.
-    pub(crate) static CALLBACK_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackCreate",
         method_name: "callback_create",
         http_method: "POST",
@@ -46699,7 +47101,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackDelete`.
-    pub(crate) static CALLBACK_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackDelete",
         method_name: "callback_delete",
         http_method: "DELETE",
@@ -46712,7 +47114,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackList`.
-    pub(crate) static CALLBACK_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackList",
         method_name: "callback_list",
         http_method: "GET",
@@ -46725,7 +47127,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackRetrieve`.
-    pub(crate) static CALLBACK_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackRetrieve",
         method_name: "callback_retrieve",
         http_method: "GET",
@@ -46738,7 +47140,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`callbackUpdate`.
-    pub(crate) static CALLBACK_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CALLBACK_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "callbackUpdate",
         method_name: "callback_update",
         http_method: "PUT",
@@ -46751,7 +47153,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`contactCreate`.
-    pub(crate) static CONTACT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CONTACT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "contactCreate",
         method_name: "contact_create",
         http_method: "POST",
@@ -46764,7 +47166,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`contactDelete`.
-    pub(crate) static CONTACT_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CONTACT_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "contactDelete",
         method_name: "contact_delete",
         http_method: "DELETE",
@@ -46777,7 +47179,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`contactList`.
-    pub(crate) static CONTACT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CONTACT_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "contactList",
         method_name: "contact_list",
         http_method: "GET",
@@ -46790,7 +47192,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`contactRetrieve`.
-    pub(crate) static CONTACT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CONTACT_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "contactRetrieve",
         method_name: "contact_retrieve",
         http_method: "GET",
@@ -46803,7 +47205,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`contactUpdate`.
-    pub(crate) static CONTACT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CONTACT_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "contactUpdate",
         method_name: "contact_update",
         http_method: "PUT",
@@ -46816,7 +47218,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`customListList`.
-    pub(crate) static CUSTOM_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CUSTOM_LIST_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "customListList",
         method_name: "custom_list_list",
         http_method: "GET",
@@ -46829,7 +47231,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`customListRetrieve`.
-    pub(crate) static CUSTOM_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static CUSTOM_LIST_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "customListRetrieve",
         method_name: "custom_list_retrieve",
         http_method: "GET",
@@ -46842,7 +47244,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`distributionListCreate`.
-    pub(crate) static DISTRIBUTION_LIST_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static DISTRIBUTION_LIST_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "distributionListCreate",
         method_name: "distribution_list_create",
         http_method: "POST",
@@ -46855,7 +47257,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`distributionListDelete`.
-    pub(crate) static DISTRIBUTION_LIST_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static DISTRIBUTION_LIST_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "distributionListDelete",
         method_name: "distribution_list_delete",
         http_method: "DELETE",
@@ -46868,7 +47270,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`distributionListList`.
-    pub(crate) static DISTRIBUTION_LIST_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static DISTRIBUTION_LIST_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "distributionListList",
         method_name: "distribution_list_list",
         http_method: "GET",
@@ -46881,7 +47283,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`distributionListRetrieve`.
-    pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "distributionListRetrieve",
         method_name: "distribution_list_retrieve",
         http_method: "GET",
@@ -46894,7 +47296,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`distributionListUpdate`.
-    pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "distributionListUpdate",
         method_name: "distribution_list_update",
         http_method: "PUT",
@@ -46907,7 +47309,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`eventCreate`.
-    pub(crate) static EVENT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static EVENT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "eventCreate",
         method_name: "event_create",
         http_method: "POST",
@@ -46920,7 +47322,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`eventList`.
-    pub(crate) static EVENT_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static EVENT_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "eventList",
         method_name: "event_list",
         http_method: "GET",
@@ -46933,7 +47335,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`eventRetrieve`.
-    pub(crate) static EVENT_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static EVENT_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "eventRetrieve",
         method_name: "event_retrieve",
         http_method: "GET",
@@ -46946,7 +47348,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`eventUpdate`.
-    pub(crate) static EVENT_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static EVENT_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "eventUpdate",
         method_name: "event_update",
         http_method: "PUT",
@@ -46959,7 +47361,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`importCreate`.
-    pub(crate) static IMPORT_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static IMPORT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "importCreate",
         method_name: "import_create",
         http_method: "POST",
@@ -46972,7 +47374,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`keyCreate`.
-    pub(crate) static KEY_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static KEY_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "keyCreate",
         method_name: "key_create",
         http_method: "POST",
@@ -46985,7 +47387,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`keyDelete`.
-    pub(crate) static KEY_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static KEY_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "keyDelete",
         method_name: "key_delete",
         http_method: "DELETE",
@@ -46998,7 +47400,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`keyList`.
-    pub(crate) static KEY_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static KEY_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "keyList",
         method_name: "key_list",
         http_method: "GET",
@@ -47011,7 +47413,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`keyRetrieve`.
-    pub(crate) static KEY_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static KEY_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "keyRetrieve",
         method_name: "key_retrieve",
         http_method: "GET",
@@ -47024,7 +47426,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`keyUpdate`.
-    pub(crate) static KEY_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static KEY_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "keyUpdate",
         method_name: "key_update",
         http_method: "PUT",
@@ -47037,7 +47439,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`messageCreate`.
-    pub(crate) static MESSAGE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static MESSAGE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "messageCreate",
         method_name: "message_create",
         http_method: "POST",
@@ -47050,7 +47452,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`messageList`.
-    pub(crate) static MESSAGE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static MESSAGE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "messageList",
         method_name: "message_list",
         http_method: "GET",
@@ -47063,7 +47465,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`messageResponseList`.
-    pub(crate) static MESSAGE_RESPONSE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static MESSAGE_RESPONSE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "messageResponseList",
         method_name: "message_response_list",
         http_method: "GET",
@@ -47076,7 +47478,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`messageRetrieve`.
-    pub(crate) static MESSAGE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static MESSAGE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "messageRetrieve",
         method_name: "message_retrieve",
         http_method: "GET",
@@ -47089,7 +47491,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`messageStatusList`.
-    pub(crate) static MESSAGE_STATUS_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static MESSAGE_STATUS_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "messageStatusList",
         method_name: "message_status_list",
         http_method: "GET",
@@ -47102,7 +47504,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`resourceCreate`.
-    pub(crate) static RESOURCE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESOURCE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "resourceCreate",
         method_name: "resource_create",
         http_method: "POST",
@@ -47115,7 +47517,7 @@ pub(crate) mod specs {
         body_requires: &[("derefUri", "deref_uri")],
     };
     ///`resourceDelete`.
-    pub(crate) static RESOURCE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESOURCE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "resourceDelete",
         method_name: "resource_delete",
         http_method: "DELETE",
@@ -47128,7 +47530,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`resourceList`.
-    pub(crate) static RESOURCE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESOURCE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "resourceList",
         method_name: "resource_list",
         http_method: "GET",
@@ -47141,7 +47543,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`resourceRetrieve`.
-    pub(crate) static RESOURCE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESOURCE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "resourceRetrieve",
         method_name: "resource_retrieve",
         http_method: "GET",
@@ -47154,7 +47556,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`resourceUpdate`.
-    pub(crate) static RESOURCE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESOURCE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "resourceUpdate",
         method_name: "resource_update",
         http_method: "PUT",
@@ -47167,7 +47569,7 @@ pub(crate) mod specs {
         body_requires: &[("derefUri", "deref_uri")],
     };
     ///`responseRuleCreate`.
-    pub(crate) static RESPONSE_RULE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESPONSE_RULE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "responseRuleCreate",
         method_name: "response_rule_create",
         http_method: "POST",
@@ -47180,7 +47582,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`responseRuleDelete`.
-    pub(crate) static RESPONSE_RULE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESPONSE_RULE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "responseRuleDelete",
         method_name: "response_rule_delete",
         http_method: "DELETE",
@@ -47193,7 +47595,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`responseRuleList`.
-    pub(crate) static RESPONSE_RULE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESPONSE_RULE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "responseRuleList",
         method_name: "response_rule_list",
         http_method: "GET",
@@ -47206,7 +47608,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`responseRuleRetrieve`.
-    pub(crate) static RESPONSE_RULE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESPONSE_RULE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "responseRuleRetrieve",
         method_name: "response_rule_retrieve",
         http_method: "GET",
@@ -47219,7 +47621,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`responseRuleUpdate`.
-    pub(crate) static RESPONSE_RULE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static RESPONSE_RULE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "responseRuleUpdate",
         method_name: "response_rule_update",
         http_method: "PUT",
@@ -47232,7 +47634,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`scenarioCreate`.
-    pub(crate) static SCENARIO_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SCENARIO_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "scenarioCreate",
         method_name: "scenario_create",
         http_method: "POST",
@@ -47245,7 +47647,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`scenarioDelete`.
-    pub(crate) static SCENARIO_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SCENARIO_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "scenarioDelete",
         method_name: "scenario_delete",
         http_method: "DELETE",
@@ -47258,7 +47660,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`scenarioList`.
-    pub(crate) static SCENARIO_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SCENARIO_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "scenarioList",
         method_name: "scenario_list",
         http_method: "GET",
@@ -47271,7 +47673,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`scenarioRetrieve`.
-    pub(crate) static SCENARIO_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SCENARIO_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "scenarioRetrieve",
         method_name: "scenario_retrieve",
         http_method: "GET",
@@ -47284,7 +47686,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`scenarioRunCreate`.
-    pub(crate) static SCENARIO_RUN_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SCENARIO_RUN_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "scenarioRunCreate",
         method_name: "scenario_run_create",
         http_method: "POST",
@@ -47297,7 +47699,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`scenarioUpdate`.
-    pub(crate) static SCENARIO_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SCENARIO_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "scenarioUpdate",
         method_name: "scenario_update",
         http_method: "PUT",
@@ -47310,7 +47712,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`sendCodeCreate`.
-    pub(crate) static SEND_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static SEND_CODE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "sendCodeCreate",
         method_name: "send_code_create",
         http_method: "POST",
@@ -47323,7 +47725,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`templateCreate`.
-    pub(crate) static TEMPLATE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static TEMPLATE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "templateCreate",
         method_name: "template_create",
         http_method: "POST",
@@ -47336,7 +47738,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`templateDelete`.
-    pub(crate) static TEMPLATE_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static TEMPLATE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "templateDelete",
         method_name: "template_delete",
         http_method: "DELETE",
@@ -47349,7 +47751,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`templateList`.
-    pub(crate) static TEMPLATE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static TEMPLATE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "templateList",
         method_name: "template_list",
         http_method: "GET",
@@ -47362,7 +47764,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`templateRetrieve`.
-    pub(crate) static TEMPLATE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static TEMPLATE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "templateRetrieve",
         method_name: "template_retrieve",
         http_method: "GET",
@@ -47375,7 +47777,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`templateUpdate`.
-    pub(crate) static TEMPLATE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static TEMPLATE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "templateUpdate",
         method_name: "template_update",
         http_method: "PUT",
@@ -47388,7 +47790,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`userCreate`.
-    pub(crate) static USER_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USER_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "userCreate",
         method_name: "user_create",
         http_method: "POST",
@@ -47401,7 +47803,7 @@ pub(crate) mod specs {
         body_requires: &[("userName", "user_name"), ("password", "password")],
     };
     ///`userDelete`.
-    pub(crate) static USER_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USER_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "userDelete",
         method_name: "user_delete",
         http_method: "DELETE",
@@ -47414,7 +47816,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`userList`.
-    pub(crate) static USER_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USER_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "userList",
         method_name: "user_list",
         http_method: "GET",
@@ -47427,7 +47829,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`userRetrieve`.
-    pub(crate) static USER_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USER_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "userRetrieve",
         method_name: "user_retrieve",
         http_method: "GET",
@@ -47440,7 +47842,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`userUpdate`.
-    pub(crate) static USER_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USER_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "userUpdate",
         method_name: "user_update",
         http_method: "PUT",
@@ -47453,7 +47855,7 @@ pub(crate) mod specs {
         body_requires: &[("userName", "user_name")],
     };
     ///`userWorkspaceList`.
-    pub(crate) static USER_WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USER_WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "userWorkspaceList",
         method_name: "user_workspace_list",
         http_method: "GET",
@@ -47466,7 +47868,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`usersDelete`.
-    pub(crate) static USERS_DELETE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static USERS_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "usersDelete",
         method_name: "users_delete",
         http_method: "DELETE",
@@ -47479,7 +47881,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`verifyCodeCreate`.
-    pub(crate) static VERIFY_CODE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static VERIFY_CODE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "verifyCodeCreate",
         method_name: "verify_code_create",
         http_method: "POST",
@@ -47492,7 +47894,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`workspaceCreate`.
-    pub(crate) static WORKSPACE_CREATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static WORKSPACE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "workspaceCreate",
         method_name: "workspace_create",
         http_method: "POST",
@@ -47505,7 +47907,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`workspaceList`.
-    pub(crate) static WORKSPACE_LIST: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "workspaceList",
         method_name: "workspace_list",
         http_method: "GET",
@@ -47518,7 +47920,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`workspaceRetrieve`.
-    pub(crate) static WORKSPACE_RETRIEVE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static WORKSPACE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "workspaceRetrieve",
         method_name: "workspace_retrieve",
         http_method: "GET",
@@ -47531,7 +47933,7 @@ pub(crate) mod specs {
         body_requires: &[],
     };
     ///`workspaceUpdate`.
-    pub(crate) static WORKSPACE_UPDATE: crate::operations::OperationSpec = crate::operations::OperationSpec {
+    pub(crate) static WORKSPACE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
         operation_id: "workspaceUpdate",
         method_name: "workspace_update",
         http_method: "PUT",
@@ -47545,7 +47947,7 @@ pub(crate) mod specs {
     };
 }
 /// Every operation's facts, sorted by method name.
-pub(crate) static OPERATIONS: &[&crate::operations::OperationSpec] = &[
+pub(crate) static OPERATIONS: &[&crate::runtime::operations::OperationSpec] = &[
     &specs::ACTIVITY_CREATE,
     &specs::ACTIVITY_LIST,
     &specs::ACTIVITY_WORKSPACE_LIST,

@@ -1,78 +1,57 @@
 //! What 201 Created and 202 Accepted point at: the new resource, or the
-//! message being sent, by the `Location` header.
+//! message being sent, by the `Location` header; fetching what was
+//! created, and waiting for a message's delivery. Above the generated
+//! client (it calls it); the data types are the runtime's (`sent`).
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
-use whispir_errors::{Error, Refusal, resource_id, same_origin};
+use whispir_errors::{Error, Refusal, same_origin};
 
-use crate::call::get_json;
 use crate::generated::Client;
-use crate::operations::OperationSpec;
-use crate::response::Response;
+use crate::runtime::call::get_json;
+use crate::runtime::operations::OperationSpec;
+pub use crate::runtime::sent::{Accepted, Created, Sent};
 use crate::types::{Message, MessageStatusCollection};
 
-/// A resource the API created (201): its URL and id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Created {
-    location: Url,
-    id: Option<String>,
-}
+/// What a message send came back with: accepted for sending (202, with
+/// the message's `Location`), or scheduled (200, echoing the [`Message`]).
+pub type MessageSent = crate::runtime::sent::Sent<Message>;
 
 impl Created {
-    /// The created resource of a 201 answer, from its `Location`.
-    pub fn from_response<T>(response: &Response<T>) -> Result<Self, Error> {
-        let location = response.location().cloned().ok_or_else(|| {
-            Error::protocol(
-                None,
-                Some(response.status()),
-                "the answer has no usable Location header",
-            )
-        })?;
-        let id = resource_id(&location).map(str::to_string);
-        Ok(Self { location, id })
-    }
-
-    /// The URL of the new resource.
-    pub fn location(&self) -> &Url {
-        &self.location
-    }
-
-    /// The new resource's id: the last segment of its URL.
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
     /// Reads the created resource, with the vendor media type of the
     /// operation that reads resources at that URL. Credentials are only
     /// sent to the client's own origin.
     pub async fn fetch<T: DeserializeOwned>(&self, client: &Client) -> Result<T, Error> {
         let base = Url::parse(&client.baseurl)
             .map_err(|err| Error::invalid_request(None, err.to_string()))?;
-        if !same_origin(&base, &self.location) {
+        if !same_origin(&base, self.location()) {
             return Err(Error::invalid_request(
                 None,
                 format!(
                     "the created resource is at another origin ({}); the SDK does not send credentials there",
-                    self.location.origin().ascii_serialization()
+                    self.location().origin().ascii_serialization()
                 ),
             ));
         }
         let base_path = base.path().trim_end_matches('/');
         let path = self
-            .location
+            .location()
             .path()
             .strip_prefix(base_path)
-            .unwrap_or(self.location.path());
+            .unwrap_or(self.location().path());
         let spec = OperationSpec::reading(path).ok_or_else(|| {
             Error::invalid_request(None, format!("no operation reads resources at {path}"))
         })?;
-        Ok(get_json::<T>(client, self.location.clone(), spec)
-            .await?
-            .into_inner())
+        Ok(get_json::<T>(
+            (&client.client, &client.inner),
+            self.location().clone(),
+            spec,
+        )
+        .await?
+        .into_inner())
     }
 }
 
@@ -260,93 +239,16 @@ impl WaitOutcome {
     }
 }
 
-/// What a message send came back with: accepted for sending (202, with
-/// the message's `Location`), or scheduled (200, echoing the message).
-#[derive(Debug, Clone)]
-pub struct MessageSent {
-    status: StatusCode,
-    headers: HeaderMap,
-    /// The `Location` when it names no message (else it is `accepted`'s).
-    location: Option<Url>,
-    accepted: Option<Accepted>,
-    // Boxed: a message is about 2 KiB, and a send's outcome is moved often.
-    scheduled: Option<Box<Message>>,
-}
-
 impl MessageSent {
-    pub(crate) fn new(
-        status: StatusCode,
-        headers: HeaderMap,
-        location: Option<Url>,
-        scheduled: Option<Box<Message>>,
-        receipts: Option<bool>,
-    ) -> Self {
-        let (location, accepted) = match location.map(Accepted::parse) {
-            None => (None, None),
-            Some(Ok(accepted)) => (
-                None,
-                Some(Accepted {
-                    receipts,
-                    ..accepted
-                }),
-            ),
-            Some(Err((location, err))) => {
-                tracing::warn!(%err, "the message was sent but its Location names no message");
-                (Some(location), None)
-            }
-        };
-        Self {
-            status,
-            headers,
-            location,
-            accepted,
-            scheduled,
-        }
-    }
-
-    /// The status: `202 Accepted` for a message being sent, `200 OK` for a
-    /// scheduled one.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The response headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// The message's URL, from the `Location` header.
-    pub fn location(&self) -> Option<&Url> {
-        self.accepted
-            .as_ref()
-            .map(Accepted::location)
-            .or(self.location.as_ref())
-    }
-
-    /// The message id, from its `Location`.
-    pub fn message_id(&self) -> Option<&str> {
-        self.accepted.as_ref().map(Accepted::message_id)
-    }
-
-    /// The accepted message, to follow its delivery.
-    pub fn accepted(&self) -> Option<&Accepted> {
-        self.accepted.as_ref()
-    }
-
-    /// The scheduled message the API echoed (a 200 answer).
-    pub fn scheduled(&self) -> Option<&Message> {
-        self.scheduled.as_deref()
-    }
-
     /// Polls the message's delivery status until every recipient is
     /// delivered, replied or undeliverable (or what [`WaitOptions::until`]
     /// asks for), or the deadline passes; see [`Accepted::wait`].
     pub async fn wait(&self, client: &Client, options: WaitOptions) -> Result<WaitOutcome, Error> {
-        match &self.accepted {
+        match self.accepted() {
             Some(accepted) => accepted.wait(client, options).await,
             None => Err(Error::protocol(
                 Some("messageCreate"),
-                Some(self.status),
+                Some(self.status()),
                 "the answer names no message to follow (no usable Location header); \
                  a scheduled message is sent later",
             )),
@@ -354,94 +256,18 @@ impl MessageSent {
     }
 }
 
-/// A message send the API accepted (202), to be followed by its `Location`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    location: Url,
-    workspace_id: Option<String>,
-    message_id: String,
-    /// Whether every channel of the message gives delivery receipts, when
-    /// known (a message this client sent).
-    receipts: Option<bool>,
-}
-
 impl Accepted {
-    /// The accepted message at `location`, a message URL such as
-    /// `https://api.au.whispir.com/workspaces/AB/messages/CD` (a trailing
-    /// slash is allowed).
-    pub fn from_location(location: Url) -> Result<Self, Error> {
-        Self::parse(location).map_err(|(_, err)| err)
-    }
-
-    /// Like [`Accepted::from_location`], handing the URL back on failure.
-    fn parse(location: Url) -> Result<Self, (Url, Error)> {
-        // The last four segments are all a message URL needs; a trailing
-        // slash adds an empty one after the id.
-        let mut last = [None; 4];
-        if let Some(segments) = location.path_segments() {
-            let segments = segments.rev().skip_while(|segment| segment.is_empty());
-            for (slot, segment) in last.iter_mut().zip(segments) {
-                *slot = Some(segment);
-            }
-        }
-        let (workspace_id, message_id) = match last {
-            [
-                Some(id),
-                Some("messages"),
-                Some(workspace),
-                Some("workspaces"),
-            ] if !id.is_empty() => (Some(workspace.to_string()), id.to_string()),
-            [Some(id), Some("messages"), ..] if !id.is_empty() => (None, id.to_string()),
-            _ => {
-                let err = Error::protocol(
-                    Some("messageCreate"),
-                    None,
-                    format!("the Location {location} is not a message URL"),
-                );
-                return Err((location, err));
-            }
-        };
-        Ok(Self {
-            location,
-            workspace_id,
-            message_id,
-            receipts: None,
-        })
-    }
-
-    /// Whether every channel of the message gives delivery receipts (see
-    /// [`WaitUntil`]): known for a message this client sent (not from a
-    /// template), `None` otherwise.
-    pub fn delivery_receipts(&self) -> Option<bool> {
-        self.receipts
-    }
-
-    /// The URL of the message.
-    pub fn location(&self) -> &Url {
-        &self.location
-    }
-
-    /// The message id.
-    pub fn message_id(&self) -> &str {
-        &self.message_id
-    }
-
-    /// The workspace of the message, when its URL names one.
-    pub fn workspace_id(&self) -> Option<&str> {
-        self.workspace_id.as_deref()
-    }
-
     /// The recipients not in a final state yet (Pending or Sent), read from
     /// the detailed status view page by page: whom a wait that reached its
     /// deadline is still waiting for.
     pub async fn unfinished_recipients(&self, client: &Client) -> Result<Vec<String>, Error> {
-        use crate::pagination::ListStream as _;
+        use crate::runtime::pagination::ListStream as _;
         let mut call = client
             .message_status_list()
-            .message_id(self.message_id.as_str())
+            .message_id(self.message_id())
             .view(crate::types::MessageStatusListView::Detailed);
-        if let Some(workspace) = &self.workspace_id {
-            call = call.workspace_id(workspace.as_str());
+        if let Some(workspace) = self.workspace_id() {
+            call = call.workspace_id(workspace);
         }
         let unfinished =
             |word: &str| word.eq_ignore_ascii_case("pending") || word.eq_ignore_ascii_case("sent");
@@ -495,7 +321,7 @@ impl Accepted {
             .unwrap_or_else(|| start + Duration::from_secs(24 * 3600));
         let max_interval = options.max_interval.max(MIN_POLL_INTERVAL);
         let mut interval = options.initial_interval.max(MIN_POLL_INTERVAL);
-        let until = match (options.until, self.receipts) {
+        let until = match (options.until, self.delivery_receipts()) {
             (WaitUntil::Settled, Some(false)) => WaitUntil::Sent,
             (WaitUntil::Settled, _) => WaitUntil::Delivered,
             (until, _) => until,
@@ -506,11 +332,9 @@ impl Accepted {
         // deadline if nothing else came.
         let mut not_found: Option<Error> = None;
         loop {
-            let mut call = client
-                .message_status_list()
-                .message_id(self.message_id.as_str());
-            if let Some(workspace) = &self.workspace_id {
-                call = call.workspace_id(workspace.as_str());
+            let mut call = client.message_status_list().message_id(self.message_id());
+            if let Some(workspace) = self.workspace_id() {
+                call = call.workspace_id(workspace);
             }
             let mut pause = interval;
             // A poll is bounded by the deadline too: a slow answer ends the
@@ -529,7 +353,7 @@ impl Accepted {
                     if counts.other > 0 && !unknown_told {
                         unknown_told = true;
                         tracing::warn!(
-                            message_id = %self.message_id,
+                            message_id = %self.message_id(),
                             categories = ?unknown_categories(&status),
                             "recipients are in a delivery category this SDK does not know: waiting until the deadline"
                         );
@@ -545,7 +369,7 @@ impl Accepted {
                         // until its status was once seen, it may be unknown.
                         None if last.is_none() && err.status() == Some(StatusCode::NOT_FOUND) => {
                             tracing::debug!(
-                                message_id = %self.message_id,
+                                message_id = %self.message_id(),
                                 "the message's status is not there yet: asking again"
                             );
                             Duration::ZERO
@@ -605,39 +429,9 @@ fn unknown_categories(status: &MessageStatusCollection) -> Vec<String> {
         .collect()
 }
 
-/// Whether every channel of a message gives delivery receipts (see
-/// [`WaitUntil`]), from the JSON body that sent it: `None` when the body
-/// does not say (not JSON, or a template's channels).
-pub(crate) fn receipts_of(body: &[u8]) -> Option<bool> {
-    let message: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
-    let given = |key: &str| message.get(key).is_some_and(|value| !value.is_null());
-    if given("messageTemplateId") || given("messageTemplateName") {
-        return None;
-    }
-    let without_receipts = ["email", "voice", "web", "social", "whatsapp"]
-        .into_iter()
-        .any(given);
-    Some(!without_receipts)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn email_voice_web_social_and_whatsapp_give_no_delivery_receipts() {
-        assert_eq!(receipts_of(br#"{"to":"1","subject":"Hi"}"#), Some(true));
-        assert_eq!(
-            receipts_of(br#"{"to":"1","subject":"Hi","body":"x","rcs":{}}"#),
-            Some(true)
-        );
-        for channel in ["email", "voice", "web", "social", "whatsapp"] {
-            let body = format!(r#"{{"to":"1","subject":"Hi","body":"x","{channel}":{{}}}}"#);
-            assert_eq!(receipts_of(body.as_bytes()), Some(false), "{channel}");
-        }
-        assert_eq!(receipts_of(br#"{"to":"1","messageTemplateId":"T1"}"#), None);
-        assert_eq!(receipts_of(b"not json"), None);
-    }
 
     #[test]
     fn an_unknown_category_is_not_final() {

@@ -123,21 +123,11 @@ pub(crate) fn unbuilt(fields: &[(&str, Option<String>)]) -> String {
             refused.push(error.as_str());
         }
     }
-    missing_fields(&missing)
+    crate::runtime::call::missing_fields(&missing)
         .into_iter()
         .chain(refused.into_iter().map(str::to_string))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// "missing required field: to", "missing required fields: subject, to",
-/// or `None` when `names` is empty.
-pub(crate) fn missing_fields(names: &[&str]) -> Option<String> {
-    match names {
-        [] => None,
-        [one] => Some(format!("missing required field: {one}")),
-        many => Some(format!("missing required fields: {}", many.join(", "))),
-    }
 }
 
 /// An operation's request body as its builder holds it until `send()`:

@@ -233,7 +233,7 @@ mod tests {
                             let mut request = {chain}.build()?;
                             Ok(request)
                         }})();
-                        crate::call::json::<T>(client, &crate::generated::specs::MESSAGE_CREATE, request).await
+                        crate::runtime::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::MESSAGE_CREATE, request).await
                     }}
                 }}
             }}"#

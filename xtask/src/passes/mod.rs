@@ -30,7 +30,7 @@ pub mod path_segments;
 /// the path, the URL in one buffer (run from `response_handling`).
 pub mod request_building;
 /// Every `send()`: the response handling replaced by a call into
-/// `crates/whispir/src/call.rs`.
+/// `crates/whispir/src/runtime/call.rs`.
 pub mod response_handling;
 /// `Debug` of models and builders with a secret field: set or not, never
 /// the value.

@@ -279,14 +279,14 @@ fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
             quote! { None }
         };
         quote! {
-            impl<'a> crate::pagination::ListRequest<'a> for #builder<'a> {
+            impl<'a> crate::runtime::pagination::ListRequest<'a> for #builder<'a> {
                 type Item = types::#item;
                 const OPERATION_ID: &'static str = #operation_id;
 
                 #[inline]
-                fn requested_window(&self) -> Result<crate::pagination::RequestedWindow, String> {
+                fn requested_window(&self) -> Result<crate::runtime::pagination::RequestedWindow, String> {
                     match (&self.limit, &self.offset) {
-                        (Ok(limit), Ok(offset)) => Ok(crate::pagination::RequestedWindow {
+                        (Ok(limit), Ok(offset)) => Ok(crate::runtime::pagination::RequestedWindow {
                             limit: limit.map(u32::from),
                             offset: *offset,
                         }),
@@ -302,11 +302,11 @@ fn list_request_impls(lists: &[ListOperation]) -> TokenStream {
                 #[inline]
                 fn fetch_page(
                     self,
-                ) -> ::futures::future::BoxFuture<'a, Result<crate::pagination::Page<Self::Item>, crate::Error>> {
+                ) -> ::futures::future::BoxFuture<'a, Result<crate::runtime::pagination::Page<Self::Item>, crate::Error>> {
                     Box::pin(async move {
                         let page = self.send().await?.into_inner();
                         let rels = #rels;
-                        Ok(crate::pagination::Page::new(page.#field, rels).with_status(#status))
+                        Ok(crate::runtime::pagination::Page::new(page.#field, rels).with_status(#status))
                     })
                 }
             }
@@ -446,7 +446,7 @@ mod tests {
         };
         let text = crate::passes::syntax::text(builder);
         assert!(
-            text.contains("impl<'a>crate::pagination::ListRequest<'a>forMessageList<'a>"),
+            text.contains("impl<'a>crate::runtime::pagination::ListRequest<'a>forMessageList<'a>"),
             "{text}"
         );
         assert!(text.contains("match(&self.limit,&self.offset)"), "{text}");

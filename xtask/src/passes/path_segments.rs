@@ -5,7 +5,7 @@
 //! and reads `\` as `/`, so `contact_id("..\\users\\U1")` would act on
 //! `/users/U1`. This pass replaces every `encode_path(&x.to_string())` in the
 //! generated `send()` methods with the SDK's checked encoder,
-//! `crate::segments::encode("x", &x, allowed)?`, which refuses
+//! `crate::runtime::segments::encode("x", &x, allowed)?`, which refuses
 //! `""`, `.`, `..` and values outside the parameter's documented pattern
 //! before anything is sent, and percent-encodes everything outside RFC
 //! 3986's unreserved set.
@@ -215,13 +215,13 @@ impl VisitMut for CheckedSegments<'_> {
                 Some(chars) => {
                     let chars = LitStr::new(chars, Span::call_site());
                     quote::quote!(::std::option::Option::Some(
-                        &const { crate::segments::Allowed::new(#chars) }
+                        &const { crate::runtime::segments::Allowed::new(#chars) }
                     ))
                 }
                 None => quote::quote!(::std::option::Option::None),
             };
             *expr = parse_quote! {
-                crate::segments::encode(#label, &#ident, #allowed)
+                crate::runtime::segments::encode(#label, &#ident, #allowed)
                     .map_err(Error::InvalidRequest)?
             };
             self.rewritten += 1;
@@ -337,7 +337,7 @@ mod tests {
                             {extra}
                             Ok(request)
                         }})();
-                        crate::call::json::<T>(client, &crate::generated::specs::MESSAGE_RETRIEVE, request).await
+                        crate::runtime::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::MESSAGE_RETRIEVE, request).await
                     }}
                 }}
             }}"#
@@ -354,7 +354,7 @@ mod tests {
         assert_eq!(rewritten.total(), 1);
         let out = text(&file);
         assert!(
-            out.contains("crate::segments::encode(\"message_id\",&message_id,::std::option::Option::Some(&const{crate::segments::Allowed::new(\"ABCDEF0123456789\")})).map_err(Error::InvalidRequest)?"),
+            out.contains("crate::runtime::segments::encode(\"message_id\",&message_id,::std::option::Option::Some(&const{crate::runtime::segments::Allowed::new(\"ABCDEF0123456789\")})).map_err(Error::InvalidRequest)?"),
             "{out}"
         );
         assert!(!out.contains("encode_path("), "{out}");
@@ -363,7 +363,7 @@ mod tests {
     #[test]
     fn a_url_formatted_with_format_args_is_checked_too() {
         let mut file = sample_with(
-            "let url = crate::segments::url(format_args!(\"{}/messages/{}\", client.baseurl, encode_path(&message_id.to_string())));",
+            "let url = crate::runtime::segments::url(format_args!(\"{}/messages/{}\", client.baseurl, encode_path(&message_id.to_string())));",
             "",
         );
         assert_eq!(
@@ -375,7 +375,7 @@ mod tests {
         let out = text(&file);
         assert!(
             out.contains(
-                "crate::segments::encode(\"message_id\",&message_id,::std::option::Option::None)"
+                "crate::runtime::segments::encode(\"message_id\",&message_id,::std::option::Option::None)"
             ),
             "without a documented pattern: {out}"
         );

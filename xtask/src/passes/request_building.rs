@@ -14,7 +14,7 @@
 //!   one (the id checked and encoded as one path segment).
 //!
 //! - Every URL is formatted into one buffer of its own size class:
-//!   `format!(…)` becomes `crate::segments::url(format_args!(…))`. `format!`
+//!   `format!(…)` becomes `crate::runtime::segments::url(format_args!(…))`. `format!`
 //!   starts from an empty string when its template begins with `{}` (every
 //!   URL's does: the base URL), so a URL grew through three or four
 //!   reallocations.
@@ -147,7 +147,7 @@ fn move_workspace_into_path(
     scoped_args.push(parse_quote!(#scoped));
     scoped_args.push(parse_quote!(client.baseurl));
     scoped_args.push(parse_quote!(
-        crate::segments::workspace_prefix(workspace_id.as_deref())
+        crate::runtime::segments::workspace_prefix(workspace_id.as_deref())
             .map_err(Error::InvalidRequest)?
     ));
     scoped_args.extend(args.iter_mut().skip(2).map(|arg| arg.clone()));
@@ -180,10 +180,11 @@ fn url_format<'a>(
     }
 }
 
-/// `let url = format!(…);` → `let url = crate::segments::url(format_args!(…));`
+/// `let url = format!(…);` → `let url = crate::runtime::segments::url(format_args!(…));`
 fn format_url_once(place: &str, building: &mut [Stmt]) -> Result<(), ShapeError> {
     let tokens = url_format(place, building)?.mac.tokens.clone();
-    *url_init(place, building)? = parse_quote!(crate::segments::url(format_args!(#tokens)));
+    *url_init(place, building)? =
+        parse_quote!(crate::runtime::segments::url(format_args!(#tokens)));
     Ok(())
 }
 
@@ -266,7 +267,7 @@ mod tests {
         let out = joined(&stmts);
         assert!(
             out.contains(
-                "leturl=crate::segments::url(format_args!(\"{}{}/messages/{}\",client.baseurl,crate::segments::workspace_prefix(workspace_id.as_deref()).map_err(Error::InvalidRequest)?,id));"
+                "leturl=crate::runtime::segments::url(format_args!(\"{}{}/messages/{}\",client.baseurl,crate::runtime::segments::workspace_prefix(workspace_id.as_deref()).map_err(Error::InvalidRequest)?,id));"
             ),
             "{out}"
         );
@@ -292,7 +293,9 @@ mod tests {
         assert!(!rewrite("auth", false, &mut stmts).unwrap());
         let out = joined(&stmts);
         assert!(
-            out.contains("leturl=crate::segments::url(format_args!(\"{}/auth\",client.baseurl,));"),
+            out.contains(
+                "leturl=crate::runtime::segments::url(format_args!(\"{}/auth\",client.baseurl,));"
+            ),
             "{out}"
         );
         assert!(

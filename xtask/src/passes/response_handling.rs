@@ -30,7 +30,7 @@
 //!         let mut request = client.client.get(url)…build()?;
 //!         Ok(request)
 //!     })();
-//!     crate::call::json::<T>(client, &crate::generated::specs::X, request).await
+//!     crate::runtime::call::json::<T>(&client.client, &client.inner, &crate::generated::specs::X, request).await
 //! }
 //! ```
 //!
@@ -42,7 +42,10 @@
 //! `send` returned), bodiless answers to
 //! `call::empty`, and the raw streams progenitor gives to operations with
 //! several success shapes go to a handwritten outcome listed in
-//! [`OUTCOMES`]. Anything else in progenitor's output — another statement
+//! [`OUTCOMES`]. The runtime's functions get the client's reqwest client
+//! and context (`client.client`, `client.inner`), never the generated
+//! `Client`: the runtime is a layer under the generated code and names
+//! none of its types (CONTRIBUTING.md, "Layers"). Anything else in progenitor's output — another statement
 //! order, another arm, a stream without a listed outcome, an operation the
 //! operation table does not list — is an error that names the operation, so
 //! a new progenitor cannot slip through unnoticed.
@@ -63,8 +66,8 @@ use crate::rewrite_counts::Tally;
 /// handwritten outcome type and the function that decodes it.
 pub const OUTCOMES: &[(&str, &str, &str)] = &[(
     "message_create",
-    "crate::location::MessageSent",
-    "crate::call::message_sent",
+    "crate::runtime::sent::Sent<crate::generated::types::Message>",
+    "crate::runtime::call::message_sent",
 )];
 
 /// How the successful answers of an operation are decoded.
@@ -227,12 +230,12 @@ fn rewrite_send(
 
     let (output, call): (Type, TokenStream) = match decoding {
         Decoding::Json => (
-            parse_quote!(crate::response::Response<#success>),
-            quote!(crate::call::json::<#success>),
+            parse_quote!(crate::runtime::response::Response<#success>),
+            quote!(crate::runtime::call::json::<#success>),
         ),
         Decoding::Empty => (
-            parse_quote!(crate::response::Response<()>),
-            quote!(crate::call::empty),
+            parse_quote!(crate::runtime::response::Response<()>),
+            quote!(crate::runtime::call::empty),
         ),
         Decoding::Stream => {
             let (_, outcome, function) = OUTCOMES
@@ -262,7 +265,7 @@ fn rewrite_send(
             #(#building)*
             Ok(request)
         })();
-        #call(client, &crate::generated::specs::#spec, request).await
+        #call(&client.client, &client.inner, &crate::generated::specs::#spec, request).await
     });
     method.block = body;
     Ok((operation, moved))

@@ -14,7 +14,7 @@
 //! The pass takes `Debug` out of the derive of each model with a secret
 //! field, and of its builder, and writes the impl the derive would have
 //! written, with each secret field shown through
-//! `crate::redacted::Redacted` (`Some(<redacted>)`, `None`). The field
+//! `crate::runtime::redacted::Redacted` (`Some(<redacted>)`, `None`). The field
 //! stays a `String`, so serde sends it as before. Only text fields can be
 //! secrets; another type, or a field the spec names but the generated code
 //! does not have, is refused by name. `generate` checks that each model
@@ -548,7 +548,7 @@ fn redacting_debug(
             }
             field.attrs.splice(at..at, lines);
         }
-        shown.push(quote! { .field(#name, &crate::redacted::Redacted(&self.#ident)) });
+        shown.push(quote! { .field(#name, &crate::runtime::redacted::Redacted(&self.#ident)) });
     }
     if seen != secrets.len() {
         let missing: Vec<&str> = secrets

@@ -28,7 +28,7 @@ pub(crate) fn text(tokens: &impl ToTokens) -> String {
 }
 
 /// The name of the `generated::specs` static a rewritten `send()` passes
-/// to `crate::call` (`MESSAGE_RETRIEVE`), or `None` before the
+/// to `crate::runtime::call` (`MESSAGE_RETRIEVE`), or `None` before the
 /// response-handling pass.
 pub(crate) fn spec_static_in(send: &syn::Block) -> Option<String> {
     text(send)

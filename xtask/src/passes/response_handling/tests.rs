@@ -82,13 +82,13 @@ fn a_typed_answer_is_decoded_by_the_handwritten_json_call() {
     .expect("rewrites");
     assert!(
         out.contains(
-            "->::std::result::Result<crate::response::Response<types::Message>,crate::Error>"
+            "->::std::result::Result<crate::runtime::response::Response<types::Message>,crate::Error>"
         ),
         "{out}"
     );
     assert!(
         out.contains(
-            "crate::call::json::<types::Message>(client,&crate::generated::specs::MESSAGE_RETRIEVE,request).await"
+            "crate::runtime::call::json::<types::Message>(&client.client,&client.inner,&crate::generated::specs::MESSAGE_RETRIEVE,request).await"
         ),
         "{out}"
     );
@@ -117,9 +117,12 @@ fn a_bodiless_answer_is_decoded_as_empty() {
         "204u16 => Ok(ResponseValue::empty(response)),",
     )
     .expect("rewrites");
-    assert!(out.contains("crate::response::Response<()>"), "{out}");
     assert!(
-        out.contains("crate::call::empty(client,&crate::generated::specs::CONTACT_DELETE,request)"),
+        out.contains("crate::runtime::response::Response<()>"),
+        "{out}"
+    );
+    assert!(
+        out.contains("crate::runtime::call::empty(&client.client,&client.inner,&crate::generated::specs::CONTACT_DELETE,request)"),
         "{out}"
     );
 }
@@ -133,12 +136,14 @@ fn a_stream_answer_goes_to_its_handwritten_outcome() {
     )
     .expect("rewrites");
     assert!(
-        out.contains("Result<crate::location::MessageSent,crate::Error>"),
+        out.contains(
+            "Result<crate::runtime::sent::Sent<crate::generated::types::Message>,crate::Error>"
+        ),
         "{out}"
     );
     assert!(
         out.contains(
-            "crate::call::message_sent(client,&crate::generated::specs::MESSAGE_CREATE,request)"
+            "crate::runtime::call::message_sent(&client.client,&client.inner,&crate::generated::specs::MESSAGE_CREATE,request)"
         ),
         "{out}"
     );

@@ -229,7 +229,7 @@ fn models_and_builders_show_a_secret_as_set_and_keep_every_other_field() {
             "impl::std::fmt::DebugforUser{fnfmt(&self,f:&mut::std::fmt::Formatter<'_>)->::std::fmt::Result{\
              f.debug_struct(\"User\").field(\"first_name\",&self.first_name)\
              .field(\"pin\",&self.pin)\
-             .field(\"user_name\",&crate::redacted::Redacted(&self.user_name)).finish()}}"
+             .field(\"user_name\",&crate::runtime::redacted::Redacted(&self.user_name)).finish()}}"
         ),
         "{out}"
     );

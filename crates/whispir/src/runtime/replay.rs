@@ -14,7 +14,8 @@
 use reqwest::Request;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 
-use crate::context::{API_KEY_HEADER, ClientContext};
+use crate::runtime::context::ClientContext;
+use crate::runtime::wire::API_KEY_HEADER;
 
 /// A request kept to be sent again.
 pub(crate) struct Replay<'a> {
@@ -138,7 +139,7 @@ impl<'a> Replay<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Credentials;
+    use crate::runtime::context::Credentials;
     use std::time::Duration;
 
     fn context() -> ClientContext {

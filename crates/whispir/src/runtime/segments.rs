@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn the_workspace_characters_are_the_spec_s() {
         let bundled: serde_json::Value =
-            serde_json::from_str(include_str!("../../../openapi/bundled.json")).expect("json");
+            serde_json::from_str(include_str!("../../../../openapi/bundled.json")).expect("json");
         let mut seen = 0;
         let mut check = |param: &serde_json::Value| {
             if param.get("name").and_then(|n| n.as_str()) == Some("workspaceId")

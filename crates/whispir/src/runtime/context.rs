@@ -6,19 +6,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use std::num::NonZeroUsize;
 
-use crate::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
-use crate::rate_limit::{Plan, RateLimiter};
-use crate::redirect::RedirectMemory;
-use crate::retry::{RetryBudget, RetryConfig};
+use crate::runtime::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
+use crate::runtime::rate_limit::{Plan, RateLimiter};
+use crate::runtime::redirect_memory::RedirectMemory;
+use crate::runtime::retry::{RetryBudget, RetryConfig};
 
-/// Name of the API-key header. Whispir's scheme calls it `Api-Key`, its
-/// documentation and examples send `x-api-key`; the SDK sends the latter.
-pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+pub use crate::runtime::wire::API_KEY_HEADER;
+
+/// Whole-call timeout unless set otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per-attempt timeout unless set otherwise.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the client proves who it is. Whispir wants one of these **and** an
 /// API key on every request.
@@ -92,7 +95,7 @@ pub struct CallOptions {
     /// Where the plan is shared with other processes (default: nowhere,
     /// the plan is this client's alone). Needs [`CallOptions::rate_limit`].
     #[cfg(feature = "redis")]
-    pub shared_quota: Option<crate::rate_limit::RedisQuota>,
+    pub shared_quota: Option<crate::runtime::rate_limit::RedisQuota>,
     /// Capacity of the 304 response cache in answers (default: off).
     pub response_cache: Option<NonZeroUsize>,
     /// Bytes the 304 response cache holds at most (default 4 MiB); an
@@ -128,8 +131,8 @@ impl Default for CallOptions {
             response_cache_bytes: DEFAULT_CACHE_BYTES,
             error_body_limit: whispir_errors::DEFAULT_BODY_LIMIT,
             body_limit: DEFAULT_BODY_LIMIT,
-            timeout: crate::client::DEFAULT_TIMEOUT,
-            attempt_timeout: crate::client::DEFAULT_ATTEMPT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
         }
     }
 }

@@ -18,14 +18,15 @@ use tracing::Instrument as _;
 use whispir_errors::transport::from_reqwest;
 use whispir_errors::{Error, RawBody, resolve_location};
 
-use crate::execute::{Attempts, Progress, call_span, read_capped};
-use crate::generated::{ByteStream, Client};
-use crate::location::MessageSent;
-use crate::operations::OperationSpec;
-use crate::response::Response;
+use crate::runtime::context::ClientContext;
+use crate::runtime::execute::{Attempts, Progress, call_span, read_capped};
+use crate::runtime::operations::OperationSpec;
+use crate::runtime::response::Response;
+use crate::runtime::sent::{Sent, receipts_of};
 
 /// A request as the generated code built it, or why it could not.
-pub(crate) type Built = Result<reqwest::Request, progenitor_client::Error<ByteStream>>;
+pub(crate) type Built =
+    Result<reqwest::Request, progenitor_client::Error<progenitor_client::ByteStream>>;
 
 /// A successful answer, before its body is read.
 pub(crate) struct Answer {
@@ -178,7 +179,8 @@ struct BodyTooLarge {
 
 /// A call ready to be sent: its operation, method and request.
 pub(crate) struct Call<'a> {
-    client: &'a Client,
+    http: &'a reqwest::Client,
+    context: &'a ClientContext,
     spec: &'static OperationSpec,
     method: Method,
     request: reqwest::Request,
@@ -188,7 +190,7 @@ impl<'a> Call<'a> {
     /// The call of the operation `spec`, its request completed; arguments
     /// that could not be sent were refused while it was built.
     pub(crate) fn prepare(
-        client: &'a Client,
+        (http, context): (&'a reqwest::Client, &'a ClientContext),
         spec: &'static OperationSpec,
         built: Built,
     ) -> Result<Self, Error> {
@@ -204,9 +206,10 @@ impl<'a> Call<'a> {
         }
         // The generated code sets the vendor media types
         // (`xtask/src/passes/media_types.rs`); the credentials are the client's.
-        client.inner.authenticate(&mut request);
+        context.authenticate(&mut request);
         Ok(Self {
-            client,
+            http,
+            context,
             spec,
             method,
             request,
@@ -223,14 +226,15 @@ impl<'a> Call<'a> {
         Fut: Future<Output = Result<T, Error>> + 'a,
     {
         let Call {
-            client,
+            http,
+            context,
             spec,
             method,
             request,
         } = self;
         let span = call_span(spec.operation_id, &request);
         async move {
-            let budget = client.inner.options().timeout;
+            let budget = context.options().timeout;
             let started = Instant::now();
             let deadline = far_instant(started, budget);
             let progress = Progress::default();
@@ -238,8 +242,8 @@ impl<'a> Call<'a> {
             // the shorter of the attempt timeout and what is left of the
             // budget, and that bound covers its body too (see `redirect`).
             let attempts = Attempts::new(
-                &client.client,
-                &client.inner,
+                http,
+                context,
                 spec,
                 method.clone(),
                 (started, deadline),
@@ -301,7 +305,7 @@ fn missing_body_fields(spec: &OperationSpec, request: &reqwest::Request) -> Opti
         .filter(|(json, _)| fields.get(*json).is_none_or(serde_json::Value::is_null))
         .map(|(_, setter)| *setter)
         .collect();
-    crate::models::missing_fields(&missing).map(|text| format!("body: {text}"))
+    missing_fields(&missing).map(|text| format!("body: {text}"))
 }
 
 /// `now + budget`, or a day from now when that does not fit an `Instant`.
@@ -313,7 +317,7 @@ fn far_instant(now: Instant, budget: std::time::Duration) -> Instant {
 fn build_error(
     spec: &OperationSpec,
     method: &Method,
-    err: progenitor_client::Error<ByteStream>,
+    err: progenitor_client::Error<progenitor_client::ByteStream>,
 ) -> Error {
     use progenitor_client::Error as P;
     let operation = Some(spec.operation_id);
@@ -328,12 +332,13 @@ fn build_error(
 
 /// An operation answered with a JSON body of type `T`.
 pub(crate) fn json<'a, T: DeserializeOwned + 'a>(
-    client: &'a Client,
+    http: &'a reqwest::Client,
+    context: &'a ClientContext,
     spec: &'static OperationSpec,
     built: Built,
 ) -> impl Future<Output = Result<Response<T>, Error>> + 'a {
-    let limit = client.inner.options().body_limit;
-    Call::start(Call::prepare(client, spec, built), move |answer| {
+    let limit = context.options().body_limit;
+    Call::start(Call::prepare((http, context), spec, built), move |answer| {
         decode_json(answer, limit)
     })
 }
@@ -358,13 +363,14 @@ async fn decode_json<T: DeserializeOwned>(
 /// into an error: the call succeeds, [`Response::body_incomplete`] says
 /// so, and the connection is dropped rather than reused.
 pub(crate) fn empty<'a>(
-    client: &'a Client,
+    http: &'a reqwest::Client,
+    context: &'a ClientContext,
     spec: &'static OperationSpec,
     built: Built,
 ) -> impl Future<Output = Result<Response<()>, Error>> + 'a {
-    let limit = client.inner.options().body_limit;
+    let limit = context.options().body_limit;
     Call::start(
-        Call::prepare(client, spec, built),
+        Call::prepare((http, context), spec, built),
         move |answer| async move {
             // Nothing of the body is used: it is read only so that the
             // connection can serve another request, and not waited for
@@ -391,21 +397,22 @@ pub(crate) fn empty<'a>(
 
 /// `messageCreate`: a message accepted for sending (202 with `Location`),
 /// or scheduled (200 echoing the message).
-pub(crate) fn message_sent<'a>(
-    client: &'a Client,
+pub(crate) fn message_sent<'a, M: DeserializeOwned + 'a>(
+    http: &'a reqwest::Client,
+    context: &'a ClientContext,
     spec: &'static OperationSpec,
     built: Built,
-) -> impl Future<Output = Result<MessageSent, Error>> + 'a {
-    let limit = client.inner.options().body_limit;
+) -> impl Future<Output = Result<Sent<M>, Error>> + 'a {
+    let limit = context.options().body_limit;
     // Which channels the message has decides when a wait for it ends.
     let receipts = built
         .as_ref()
         .ok()
         .and_then(reqwest::Request::body)
         .and_then(reqwest::Body::as_bytes)
-        .and_then(crate::location::receipts_of);
+        .and_then(receipts_of);
     Call::start(
-        Call::prepare(client, spec, built),
+        Call::prepare((http, context), spec, built),
         move |answer| async move {
             // The message was sent: from here on nothing may turn into an
             // error that hides it. A body that cannot be read only loses the
@@ -429,16 +436,14 @@ pub(crate) fn message_sent<'a>(
                 }
                 _ => None,
             };
-            Ok(MessageSent::new(
-                status, headers, location, scheduled, receipts,
-            ))
+            Ok(Sent::new(status, headers, location, scheduled, receipts))
         },
     )
 }
 
 /// Sends a GET for `url` with the media type of `spec` and decodes the body.
 pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
-    client: &'a Client,
+    (http, context): (&'a reqwest::Client, &'a ClientContext),
     url: reqwest::Url,
     spec: &'static OperationSpec,
 ) -> impl Future<Output = Result<Response<T>, Error>> + 'a {
@@ -447,13 +452,24 @@ pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
         reqwest::header::ACCEPT,
         HeaderValue::from_static(spec.accept),
     );
-    client.inner.authenticate(&mut request);
-    let limit = client.inner.options().body_limit;
+    context.authenticate(&mut request);
+    let limit = context.options().body_limit;
     let call = Call {
-        client,
+        http,
+        context,
         spec,
         method: Method::GET,
         request,
     };
     Call::start(Ok(call), move |answer| decode_json(answer, limit))
+}
+
+/// "missing required field: to", "missing required fields: subject, to",
+/// or `None` when `names` is empty.
+pub(crate) fn missing_fields(names: &[&str]) -> Option<String> {
+    match names {
+        [] => None,
+        [one] => Some(format!("missing required field: {one}")),
+        many => Some(format!("missing required fields: {}", many.join(", "))),
+    }
 }

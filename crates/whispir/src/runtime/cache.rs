@@ -34,7 +34,7 @@ use reqwest::header::{
     IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
 };
 
-use crate::context::API_KEY_HEADER;
+use crate::runtime::wire::API_KEY_HEADER;
 
 /// The total size of the cached answers unless set otherwise: 4 MiB.
 pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
