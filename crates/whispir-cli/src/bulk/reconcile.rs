@@ -11,19 +11,22 @@
 //!   the last 7 days unless given a date range, so the listing asks for
 //!   the range from the oldest such request (less [`CLOCK_MARGIN_MS`], for
 //!   clocks that disagree) to now (plus the margin), which also bounds how
-//!   many pages it reads, whatever their order. Whispir lists only the
-//!   calling user's messages unless asked for the shared view; when the
-//!   journal does not know the user (a token), the shared view is listed
-//!   too.
+//!   many pages it reads, whatever their order. Whole means as many
+//!   distinct messages as every page stated, the same total throughout.
+//!   Whispir lists only the calling user's messages unless asked for the
+//!   shared view; when the journal does not know the user (a token), the
+//!   shared view is listed too.
 //!
 //! Anything else (an error, a row whose request time the journal lacks)
 //! leaves the row uncertain with the reason, for `bulk resolve`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
 use chrono::{DateTime, Duration, Utc};
+use whispir::SentBetween;
+use whispir::pagination::{ListRequest as _, MAX_PAGE_SIZE};
 use whispir::types::{MessageListSortOrder, MessageListViewType};
-use whispir::{ListStream as _, SentBetween};
 
 use crate::bulk::journal::Header;
 use crate::config::Connection;
@@ -144,36 +147,87 @@ async fn list(
     }
     // The date range bounds the listing; no page cap may end it early.
     // Newest first, so that the rows of a recent run are found early; the
-    // order is not relied on: only the range's end ends the listing.
-    let mut items = request.stream().max_pages(u32::MAX);
+    // order is not relied on. The listing is whole only when it read as
+    // many distinct messages as every page stated: a page that ends it
+    // early, repeats or skips messages, or a total that changes while it
+    // is read, proves nothing absent.
+    let limit = MAX_PAGE_SIZE;
+    let mut offset: u32 = 0;
+    let mut stated: Option<u64> = None;
+    let mut seen = HashSet::new();
     loop {
-        let message = match items.try_next().await {
-            Ok(Some(message)) => message,
-            Ok(None) => return Ok(()),
-            Err(err) => return Err(format!("listing messages failed: {err}")),
-        };
-        if let Some(row) = message
-            .label
-            .as_deref()
-            .and_then(|label| header.row_of(label))
-            && wanted.contains(&row)
-        {
-            let id = message
-                .link
-                .as_ref()
-                .and_then(|links| {
-                    links
-                        .iter()
-                        .find(|link| link.rel.as_deref() == Some("self"))
-                })
-                .and_then(|link| link.uri.as_deref())
-                .and_then(|uri| uri.rsplit('/').next())
-                .map(String::from);
-            sent.insert(row, id);
-            if wanted.iter().all(|row| sent.contains_key(row)) {
-                return Ok(());
+        let page = request
+            .clone()
+            .window(limit, offset)
+            .fetch_page()
+            .await
+            .map_err(|err| format!("listing messages failed: {err}"))?;
+        let count = page.items.len();
+        match (stated, page.total) {
+            (Some(before), Some(now)) if before != now => {
+                return Err(format!(
+                    "the message list's total changed from {before} to {now} while it was \
+                     read, so it may have skipped messages"
+                ));
+            }
+            (None, Some(total)) => stated = Some(total),
+            (_, None) if count > 0 => {
+                return Err(format!(
+                    "the page of the message list at offset {offset} did not state the \
+                     total, so its end cannot be checked"
+                ));
+            }
+            _ => {}
+        }
+        let total = stated.unwrap_or(0);
+        for message in page.items {
+            let mut hasher = DefaultHasher::new();
+            serde_json::to_string(&message)
+                .unwrap_or_default()
+                .hash(&mut hasher);
+            seen.insert(hasher.finish());
+            if let Some(row) = message
+                .label
+                .as_deref()
+                .and_then(|label| header.row_of(label))
+                && wanted.contains(&row)
+            {
+                let id = message
+                    .link
+                    .as_ref()
+                    .and_then(|links| {
+                        links
+                            .iter()
+                            .find(|link| link.rel.as_deref() == Some("self"))
+                    })
+                    .and_then(|link| link.uri.as_deref())
+                    .and_then(|uri| uri.rsplit('/').next())
+                    .map(String::from);
+                sent.insert(row, id);
+                if wanted.iter().all(|row| sent.contains_key(row)) {
+                    return Ok(());
+                }
             }
         }
+        let Some(next) = u32::try_from(count)
+            .ok()
+            .and_then(|count| offset.checked_add(count))
+        else {
+            return Err(format!(
+                "the message list holds more messages ({total}) than can be paged through"
+            ));
+        };
+        if count == 0 || u64::from(next) >= total {
+            let distinct = u64::try_from(seen.len()).unwrap_or(u64::MAX);
+            if u64::from(next) == total && distinct == total {
+                return Ok(());
+            }
+            return Err(format!(
+                "the message list stated {total} messages but {distinct} distinct ones were \
+                 read, so it may have left some out"
+            ));
+        }
+        offset = next;
     }
 }
 
