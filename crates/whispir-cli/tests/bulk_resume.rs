@@ -791,3 +791,27 @@ async fn a_listing_whose_total_changes_while_read_proves_nothing_absent() {
     assert!(journal.contains("unsettled 2 "), "{journal}");
     server.verify().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_base_url_spelled_differently_resumes_the_journal() {
+    let sandbox = Sandbox::builder()
+        .fault(lost_answers(1))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 3);
+    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    // Refused, it would be advised to start a new journal: every row again.
+    let spelled = format!("{}/", sandbox.base_url().replacen("http://", "HTTP://", 1));
+    let second = whispir(
+        &sandbox,
+        dir.path(),
+        &send_args(&["--settle", "0"]),
+        &[("WHISPIR_BASE_URL", spelled.as_str())],
+    )
+    .await;
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_each_once(&sandbox, 3);
+}

@@ -74,6 +74,25 @@ pub struct Destination {
     pub sandbox: bool,
 }
 
+impl Destination {
+    /// Whether both name the same place: base URLs are compared as URLs
+    /// (scheme and host in any case, a default port written or not, a
+    /// trailing slash or not), as a refusal would advise a new journal
+    /// that sends every row there again.
+    pub fn is_same(&self, other: &Destination) -> bool {
+        let base = |to: &Destination| {
+            whispir::reqwest::Url::parse(&to.base)
+                .map_or_else(|_| to.base.clone(), String::from)
+                .trim_end_matches('/')
+                .to_string()
+        };
+        base(self) == base(other)
+            && self.user == other.user
+            && self.workspace == other.workspace
+            && self.sandbox == other.sandbox
+    }
+}
+
 impl std::fmt::Display for Destination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -493,6 +512,32 @@ mod tests {
                 sandbox: false,
             }),
         }
+    }
+
+    #[test]
+    fn one_base_url_spelled_differently_is_the_same_destination() {
+        let recorded = header().destination.unwrap();
+        for spelled in [
+            "https://api.au.whispir.com/",
+            "HTTPS://API.AU.Whispir.com",
+            "https://api.au.whispir.com:443",
+        ] {
+            let now = Destination {
+                base: spelled.into(),
+                ..recorded.clone()
+            };
+            assert!(recorded.is_same(&now), "{spelled}");
+        }
+        let elsewhere = Destination {
+            base: "https://api.us.whispir.com".into(),
+            ..recorded.clone()
+        };
+        assert!(!recorded.is_same(&elsewhere));
+        let other_port = Destination {
+            base: "https://api.au.whispir.com:8443".into(),
+            ..recorded.clone()
+        };
+        assert!(!recorded.is_same(&other_port));
     }
 
     #[test]

@@ -189,7 +189,7 @@ fn check_destination(
     now: &Destination,
 ) -> Result<(), CliError> {
     match recorded {
-        Some(recorded) if recorded == now => Ok(()),
+        Some(recorded) if recorded.is_same(now) => Ok(()),
         Some(recorded) => Err(CliError::usage(format!(
             "the journal {} sends to {recorded}, and this run would send to {now}; \
              nothing was sent. Run with the journal's settings, or give another \
