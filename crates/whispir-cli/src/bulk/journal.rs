@@ -290,7 +290,19 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
     let mut requested = BTreeMap::new();
     let mut sent_as = BTreeMap::new();
     let mut unsettled = BTreeMap::new();
-    for line in lines {
+    for (index, line) in lines.enumerate() {
+        // A line that reads as none of these was torn and written over
+        // (a write cut short, then the next line appended to it): skipping
+        // it could forget a `sending` line, so the journal is refused.
+        let unreadable = || {
+            CliError::usage(format!(
+                "{}: line {} cannot be read ({line:?}); it was damaged, so the journal \
+                 cannot say which rows may have been sent: nothing was sent. Repair that \
+                 line by hand (check its rows in Whispir)",
+                path.display(),
+                index + 2
+            ))
+        };
         if let Some(rest) = line.strip_prefix("unsettled ")
             && let Some((row, reason)) = rest.split_once(' ')
             && let Ok(row) = row.parse::<u64>()
@@ -301,22 +313,21 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let row = |index: usize| words.get(index).and_then(|w| w.parse::<u64>().ok());
         let (row, state) = match words.as_slice() {
-            ["sending", _, at, rest @ ..] => match (row(1), at.parse()) {
+            ["sending", _, at] | ["sending", _, at, _] => match (row(1), at.parse()) {
                 (Some(row), Ok(at)) => {
                     requested.insert(row, at);
-                    match rest.first() {
+                    match words.get(3) {
                         Some(digest) => sent_as.insert(row, (*digest).to_string()),
                         None => sent_as.remove(&row),
                     };
                     (row, RowState::Sending(at))
                 }
-                _ => continue,
+                _ => return Err(unreadable()),
             },
             ["csv", digest, rows] => {
-                if let Ok(rows) = rows.parse() {
-                    header.digest = (*digest).to_string();
-                    header.rows = rows;
-                }
+                let rows = rows.parse().map_err(|_| unreadable())?;
+                header.digest = (*digest).to_string();
+                header.rows = rows;
                 continue;
             }
             ["sent", _, id] | ["reconciled", _, "sent", id] => match row(1) {
@@ -324,23 +335,23 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
                     row,
                     RowState::Sent(Some((*id).to_string()).filter(|id| id != "-")),
                 ),
-                None => continue,
+                None => return Err(unreadable()),
             },
             ["failed", _] | ["reconciled", _, "absent"] | ["resolved", _, "not-sent"] => {
                 match row(1) {
                     Some(row) => (row, RowState::NotSent),
-                    None => continue,
+                    None => return Err(unreadable()),
                 }
             }
             ["uncertain", _] => match row(1) {
                 Some(row) => (row, RowState::Uncertain),
-                None => continue,
+                None => return Err(unreadable()),
             },
             ["resolved", _, "sent"] => match row(1) {
                 Some(row) => (row, RowState::Sent(None)),
-                None => continue,
+                None => return Err(unreadable()),
             },
-            _ => continue,
+            _ => return Err(unreadable()),
         };
         unsettled.remove(&row);
         states.insert(row, state);
@@ -618,7 +629,7 @@ mod tests {
     #[test]
     fn the_last_state_of_a_row_wins_and_a_torn_line_is_skipped() {
         let text = format!(
-            "{}\nsending 2 5\nsent 2 AB\nsending 3 6\nuncertain 4\nreconciled 4 absent\nbogus line\nsendi",
+            "{}\nsending 2 5\nsent 2 AB\nsending 3 6\nuncertain 4\nreconciled 4 absent\nsendi",
             header().line()
         );
         let contents = parse(Path::new("j"), &text).unwrap();
@@ -626,6 +637,22 @@ mod tests {
         assert_eq!(contents.states[&3], RowState::Sending(6));
         assert_eq!(contents.states[&4], RowState::NotSent);
         assert_eq!(contents.states.len(), 3);
+    }
+
+    #[test]
+    fn a_torn_line_in_the_middle_is_refused_naming_it() {
+        // A write cut short (`sent 5 AB…`), then row 7's `sending` line
+        // appended to it: skipping the merged line would forget that row 7
+        // may have been sent.
+        let text = format!(
+            "{}\nsending 5 1 ab\nsent 5 ABsending 7 2 cd\nsent 9 X\n",
+            header().line()
+        );
+        let err = parse(Path::new("j"), &text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("ABsending 7 2"),
+            "{err}"
+        );
     }
 
     #[test]
