@@ -256,9 +256,9 @@ pub struct Contents {
 
 /// Reads a journal without locking it (for `status` and `--dry-run`).
 pub fn read(path: &Path) -> Result<Option<Contents>, CliError> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     match File::open(path) {
-        Ok(mut file) => file.read_to_string(&mut text).map_err(|err| {
+        Ok(mut file) => file.read_to_end(&mut bytes).map_err(|err| {
             CliError::io(format!("cannot read the journal {}", path.display()), err)
         })?,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -269,20 +269,35 @@ pub fn read(path: &Path) -> Result<Option<Contents>, CliError> {
             ));
         }
     };
-    parse(path, &text).map(Some)
+    parse(path, &decode(path, whole_lines(&bytes))?).map(Some)
 }
 
-/// The part of `text` made of whole lines: a crash can cut the last line
-/// short, and a torn line must not be read as a shorter one.
-fn whole_lines(text: &str) -> &str {
-    match text.rfind('\n') {
-        Some(end) => &text[..=end],
-        None => "",
+/// The part of `bytes` made of whole lines: a crash can cut the last line
+/// short (even inside a character), and a torn line must not be read as a
+/// shorter one.
+fn whole_lines(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().rposition(|byte| *byte == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &[],
     }
 }
 
+/// The whole lines as text.
+fn decode(path: &Path, whole: &[u8]) -> Result<String, CliError> {
+    String::from_utf8(whole.to_vec()).map_err(|err| {
+        CliError::usage(format!(
+            "the journal {} is not text ({err}); nothing was sent",
+            path.display()
+        ))
+    })
+}
+
 fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
-    let mut lines = whole_lines(text).lines();
+    // Cut after a newline: a boundary between characters.
+    let whole = text
+        .get(..whole_lines(text.as_bytes()).len())
+        .unwrap_or_default();
+    let mut lines = whole.lines();
     let mut header = lines.next().and_then(Header::parse).ok_or_else(|| {
         CliError::usage(format!("{} is not a whispir bulk journal", path.display()))
     })?;
@@ -400,20 +415,21 @@ impl Journal {
                 ),
             ));
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|err| {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|err| {
             CliError::io(format!("cannot read the journal {}", path.display()), err)
         })?;
         let journal = Journal {
             path: path.to_path_buf(),
             file: Mutex::new(file),
         };
-        let whole = whole_lines(&text);
-        if whole.len() < text.len() {
+        let whole = whole_lines(&bytes);
+        if whole.len() < bytes.len() {
             // Cut away the line a crash tore, so the next one stands alone
             // and no later reader takes the torn one for a shorter line.
             journal.truncate(whole.len() as u64)?;
         }
+        let whole = decode(path, whole)?;
         if whole.trim().is_empty() {
             let header = header();
             journal.append(&header.line())?;
@@ -429,7 +445,7 @@ impl Journal {
                 },
             ));
         }
-        let contents = parse(path, whole)?;
+        let contents = parse(path, &whole)?;
         Ok((journal, contents))
     }
 
@@ -653,6 +669,22 @@ mod tests {
             err.contains("line 3") && err.contains("ABsending 7 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_last_line_torn_inside_a_character_is_cut_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{}\nsending 12 5 ab\nsent 12 X\n", header().line());
+        let mut bytes = whole.clone().into_bytes();
+        // `unsettled 3 listing failed …` cut inside the `…`.
+        bytes.extend_from_slice(&"unsettled 3 listing failed \u{2026}".as_bytes()[..29]);
+        std::fs::write(&path, bytes).unwrap();
+        let read = read(&path).unwrap().unwrap();
+        assert_eq!(read.states[&12], RowState::Sent(Some("X".into())));
+        let (_journal, contents) = Journal::open(&path, header).unwrap();
+        assert_eq!(contents.states[&12], RowState::Sent(Some("X".into())));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), whole);
     }
 
     #[test]
