@@ -815,3 +815,36 @@ async fn the_same_base_url_spelled_differently_resumes_the_journal() {
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     assert_each_once(&sandbox, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_after_sends_began_exits_9() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 30);
+    let credentials = sandbox.credentials();
+    // Files may grow to one block only (a write past it fails with EFBIG
+    // rather than killing the process): the journal fills up mid-run.
+    let mut command = std::process::Command::new("sh");
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .env("WHISPIR_BASE_URL", sandbox.base_url())
+        .env("WHISPIR_USERNAME", &credentials.user)
+        .env("WHISPIR_PASSWORD", &credentials.password)
+        .env("WHISPIR_API_KEY", &credentials.api_key)
+        .current_dir(dir.path())
+        .args(["-c", "trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\""])
+        .arg(bin())
+        .args(send_args(&["--settle", "0"]));
+    let full = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!sandbox.sent_messages().is_empty(), "{}", stderr(&full));
+    assert_eq!(full.status.code(), Some(9), "{}", stderr(&full));
+    // With room again, the rows that may have gone out are found, and the
+    // rest are sent: each once.
+    let rerun = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 30);
+}
