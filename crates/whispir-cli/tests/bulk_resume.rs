@@ -848,3 +848,20 @@ async fn a_journal_that_cannot_be_written_after_sends_began_exits_9() {
     assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
     assert_each_once(&sandbox, 30);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_clock_two_days_ahead_still_finds_the_rows() {
+    let sandbox = Sandbox::builder()
+        .clock_ahead(Duration::from_secs(2 * 24 * 3600))
+        .fault(lost_answers(3))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 6);
+    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    let second = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_each_once(&sandbox, 6);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+}

@@ -10,8 +10,9 @@
 //! - a listing that covers its time came back whole: Whispir lists only
 //!   the last 7 days unless given a date range, so the listing asks for
 //!   the range from the oldest such request (less [`CLOCK_MARGIN_MS`], for
-//!   clocks that disagree) to now (plus the margin), which also bounds how
-//!   many pages it reads, whatever their order. Whole means as many
+//!   clocks that disagree) to a month past now ([`AHEAD_MARGIN_MS`], for a
+//!   server clock that runs ahead), which also bounds how many pages it
+//!   reads, whatever their order. Whole means as many
 //!   distinct messages as every page stated, the same total throughout.
 //!   Whispir lists only the calling user's messages unless asked for the
 //!   shared view; when the journal does not know the user (a token), the
@@ -34,6 +35,12 @@ use crate::config::Connection;
 /// How far the listing reaches past each row's request, for a client clock
 /// and a server clock that disagree.
 pub const CLOCK_MARGIN_MS: i64 = 10 * 60 * 1000;
+
+/// How far past now the listing reaches, for a server whose clock runs
+/// ahead of this machine's (it stamps our messages later than we sent
+/// them): a month. A server with a right clock holds no message dated
+/// after now, so reaching far costs no page.
+pub const AHEAD_MARGIN_MS: i64 = 31 * 24 * 3600 * 1000;
 
 /// What the listing showed about the uncertain rows.
 #[derive(Debug, Default)]
@@ -78,7 +85,7 @@ pub async fn reconcile(
     let instant =
         |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC);
     let from = instant(oldest.saturating_sub(CLOCK_MARGIN_MS));
-    let to = instant(now.saturating_add(CLOCK_MARGIN_MS));
+    let to = instant(now.saturating_add(AHEAD_MARGIN_MS));
     let range = match SentBetween::new(from, to) {
         Ok(range) => range,
         Err(err) => {
