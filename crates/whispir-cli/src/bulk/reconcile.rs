@@ -25,9 +25,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
 use chrono::{DateTime, Duration, Utc};
-use whispir::SentBetween;
 use whispir::pagination::{ListRequest as _, MAX_PAGE_SIZE};
 use whispir::types::{MessageListSortOrder, MessageListViewType};
+use whispir::{RetryConfig, SentBetween};
 
 use crate::bulk::journal::Header;
 use crate::config::Connection;
@@ -239,11 +239,42 @@ async fn list(
 }
 
 /// How long until every request of `uncertain` is `settle` old, at `now`.
+/// The journal holds when a row's first attempt began; the SDK may send
+/// the message again (when the server provably did not act) for up to its
+/// retry window later, and the attempt Whispir took must be `settle` old.
+/// (Every attempt has begun by now: with no settle there is no wait.)
 pub fn settle_wait(uncertain: &BTreeMap<u64, Option<i64>>, settle: Duration, now: i64) -> i64 {
+    let retries = if settle > Duration::zero() {
+        i64::try_from(RetryConfig::default().max_elapsed.as_millis()).unwrap_or(i64::MAX)
+    } else {
+        0
+    };
     uncertain.values().flatten().max().map_or(0, |latest| {
         latest
+            .saturating_add(retries)
             .saturating_add(settle.num_milliseconds())
             .saturating_sub(now)
             .max(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settle_time_counts_from_the_last_retry_that_may_have_begun() {
+        // The first attempt began at 0; a retry may begin up to 30 s later
+        // and be the one Whispir took, so 60 s of settle end at 90 s.
+        let uncertain = BTreeMap::from([(2, Some(0)), (3, None)]);
+        assert_eq!(
+            settle_wait(&uncertain, Duration::seconds(60), 60_000),
+            30_000
+        );
+        assert_eq!(settle_wait(&uncertain, Duration::seconds(60), 90_000), 0);
+        assert_eq!(
+            settle_wait(&BTreeMap::from([(3, None)]), Duration::seconds(60), 0),
+            0
+        );
+    }
 }
