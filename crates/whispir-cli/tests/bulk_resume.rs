@@ -612,3 +612,252 @@ async fn a_second_ctrl_c_stops_at_once_recording_the_sends_in_flight_and_a_rerun
     assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
     assert_each_once(&sandbox, 8);
 }
+
+/// `whispir ARGS` in `dir` against the server at `base`, as user `ops`.
+async fn whispir_at(base: &str, dir: &Path, args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(bin());
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.join("none.toml"))
+        .env("WHISPIR_BASE_URL", base)
+        .env("WHISPIR_USERNAME", "ops")
+        .env("WHISPIR_PASSWORD", "pw")
+        .env("WHISPIR_API_KEY", "key")
+        .current_dir(dir)
+        .args(args);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// A journal for the three rows of `csv` against `base`, with row 2
+/// answered without a verdict two minutes ago.
+fn journal_with_row_2_uncertain(csv: &str, id: &str, base: &str) -> String {
+    let at = chrono::Utc::now().timestamp_millis() - 120_000;
+    format!(
+        "whispir-bulk-journal 1 id={id} created={at} digest={} rows=3 base={base} user=ops workspace=- sandbox=no\n\
+         sending 2 {at} {}\nuncertain 2\n",
+        fnv(&[csv.as_bytes(), b"\0", b"\0no template"]),
+        fnv(&[b"61400020000", b"\0", b"One"]),
+    )
+}
+
+/// Mounts an accepting `POST /messages`, expected `times` times.
+async fn accept_sends(server: &MockServer, times: u64) {
+    let location = format!("{}/messages/ABCDEF0123456789ABCD", server.uri());
+    Mock::given(method("POST"))
+        .and(path("/messages"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("location", location.as_str())
+                .set_body_raw(
+                    r#""Your request has been accepted for processing""#,
+                    MESSAGE_MEDIA,
+                ),
+        )
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_ends_before_its_stated_total_proves_nothing_absent() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "to,text\n61400020000,One\n61400020001,Two\n61400020002,Three\n";
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    let id = "0123456789ab";
+    std::fs::write(
+        dir.path().join("r.journal"),
+        journal_with_row_2_uncertain(csv, id, &server.uri()),
+    )
+    .unwrap();
+    // The first page states 60 messages and links to no next one; the
+    // next offset answers "No records found". Row 2's message is the 48th.
+    let label = format!("bulk-{id}-2");
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .respond_with(move |request: &Request| {
+            let offset = offset_of(request);
+            if offset >= 20 {
+                return ResponseTemplate::new(200)
+                    .set_body_raw(r#"{"status": "No records found"}"#, MESSAGE_MEDIA);
+            }
+            let mut page = unsorted_page(offset, 60, Some((47, label.as_str())));
+            page["link"] = json!([]);
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), MESSAGE_MEDIA)
+        })
+        .mount(&server)
+        .await;
+    // Rows 3 and 4 only: row 2 may have been sent.
+    accept_sends(&server, 2).await;
+    let run = whispir_at(
+        &server.uri(),
+        dir.path(),
+        &["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"],
+    )
+    .await;
+    assert_eq!(run.status.code(), Some(9), "{}", stderr(&run));
+    let journal = std::fs::read_to_string(dir.path().join("r.journal")).unwrap();
+    assert!(!journal.contains("reconciled 2 absent"), "{journal}");
+    assert!(journal.contains("unsettled 2 "), "{journal}");
+    server.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_that_repeats_its_pages_proves_nothing_absent() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "to,text\n61400020000,One\n61400020001,Two\n61400020002,Three\n";
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    let id = "0123456789ab";
+    std::fs::write(
+        dir.path().join("r.journal"),
+        journal_with_row_2_uncertain(csv, id, &server.uri()),
+    )
+    .unwrap();
+    // A server that ignores `offset` after the first page: it serves the
+    // first page's messages again under the later pages' status lines,
+    // so row 2's message (the 48th) is never seen.
+    let first = unsorted_page(0, 60, None);
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .respond_with(move |request: &Request| {
+            let offset = offset_of(request);
+            let mut page = first.clone();
+            let shown = unsorted_page(offset.min(60), 60, None);
+            page["status"] = shown["status"].clone();
+            page["link"] = shown["link"].clone();
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), MESSAGE_MEDIA)
+        })
+        .mount(&server)
+        .await;
+    accept_sends(&server, 2).await;
+    let run = whispir_at(
+        &server.uri(),
+        dir.path(),
+        &["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"],
+    )
+    .await;
+    assert_eq!(run.status.code(), Some(9), "{}", stderr(&run));
+    let journal = std::fs::read_to_string(dir.path().join("r.journal")).unwrap();
+    assert!(!journal.contains("reconciled 2 absent"), "{journal}");
+    server.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_whose_total_changes_while_read_proves_nothing_absent() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "to,text\n61400020000,One\n61400020001,Two\n61400020002,Three\n";
+    std::fs::write(dir.path().join("r.csv"), csv).unwrap();
+    let id = "0123456789ab";
+    std::fs::write(
+        dir.path().join("r.journal"),
+        journal_with_row_2_uncertain(csv, id, &server.uri()),
+    )
+    .unwrap();
+    // 60 messages on the first page, 40 from the second on (twenty were
+    // removed before the walk's offset, so twenty shifted past it unseen,
+    // row 2's among them).
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .respond_with(move |request: &Request| {
+            let offset = offset_of(request);
+            let total = if offset == 0 { 60 } else { 40 };
+            if offset >= total {
+                return ResponseTemplate::new(200)
+                    .set_body_raw(r#"{"status": "No records found"}"#, MESSAGE_MEDIA);
+            }
+            let page = unsorted_page(offset, total, None);
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), MESSAGE_MEDIA)
+        })
+        .mount(&server)
+        .await;
+    accept_sends(&server, 2).await;
+    let run = whispir_at(
+        &server.uri(),
+        dir.path(),
+        &["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"],
+    )
+    .await;
+    assert_eq!(run.status.code(), Some(9), "{}", stderr(&run));
+    let journal = std::fs::read_to_string(dir.path().join("r.journal")).unwrap();
+    assert!(journal.contains("unsettled 2 "), "{journal}");
+    server.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_base_url_spelled_differently_resumes_the_journal() {
+    let sandbox = Sandbox::builder()
+        .fault(lost_answers(1))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 3);
+    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    // Refused, it would be advised to start a new journal: every row again.
+    let spelled = format!("{}/", sandbox.base_url().replacen("http://", "HTTP://", 1));
+    let second = whispir(
+        &sandbox,
+        dir.path(),
+        &send_args(&["--settle", "0"]),
+        &[("WHISPIR_BASE_URL", spelled.as_str())],
+    )
+    .await;
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_each_once(&sandbox, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_after_sends_began_exits_9() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 30);
+    let credentials = sandbox.credentials();
+    // Files may grow to one block only (a write past it fails with EFBIG
+    // rather than killing the process): the journal fills up mid-run.
+    let mut command = std::process::Command::new("sh");
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .env("WHISPIR_BASE_URL", sandbox.base_url())
+        .env("WHISPIR_USERNAME", &credentials.user)
+        .env("WHISPIR_PASSWORD", &credentials.password)
+        .env("WHISPIR_API_KEY", &credentials.api_key)
+        .current_dir(dir.path())
+        .args(["-c", "trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\""])
+        .arg(bin())
+        .args(send_args(&["--settle", "0"]));
+    let full = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!sandbox.sent_messages().is_empty(), "{}", stderr(&full));
+    assert_eq!(full.status.code(), Some(9), "{}", stderr(&full));
+    // With room again, the rows that may have gone out are found, and the
+    // rest are sent: each once.
+    let rerun = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_clock_two_days_ahead_still_finds_the_rows() {
+    let sandbox = Sandbox::builder()
+        .clock_ahead(Duration::from_secs(2 * 24 * 3600))
+        .fault(lost_answers(3))
+        .start()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 6);
+    let first = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    let second = whispir(&sandbox, dir.path(), &send_args(&["--settle", "0"]), &[]).await;
+    assert_each_once(&sandbox, 6);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+}

@@ -74,6 +74,25 @@ pub struct Destination {
     pub sandbox: bool,
 }
 
+impl Destination {
+    /// Whether both name the same place: base URLs are compared as URLs
+    /// (scheme and host in any case, a default port written or not, a
+    /// trailing slash or not), as a refusal would advise a new journal
+    /// that sends every row there again.
+    pub fn is_same(&self, other: &Destination) -> bool {
+        let base = |to: &Destination| {
+            whispir::reqwest::Url::parse(&to.base)
+                .map_or_else(|_| to.base.clone(), String::from)
+                .trim_end_matches('/')
+                .to_string()
+        };
+        base(self) == base(other)
+            && self.user == other.user
+            && self.workspace == other.workspace
+            && self.sandbox == other.sandbox
+    }
+}
+
 impl std::fmt::Display for Destination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -237,9 +256,9 @@ pub struct Contents {
 
 /// Reads a journal without locking it (for `status` and `--dry-run`).
 pub fn read(path: &Path) -> Result<Option<Contents>, CliError> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     match File::open(path) {
-        Ok(mut file) => file.read_to_string(&mut text).map_err(|err| {
+        Ok(mut file) => file.read_to_end(&mut bytes).map_err(|err| {
             CliError::io(format!("cannot read the journal {}", path.display()), err)
         })?,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -250,20 +269,35 @@ pub fn read(path: &Path) -> Result<Option<Contents>, CliError> {
             ));
         }
     };
-    parse(path, &text).map(Some)
+    parse(path, &decode(path, whole_lines(&bytes))?).map(Some)
 }
 
-/// The part of `text` made of whole lines: a crash can cut the last line
-/// short, and a torn line must not be read as a shorter one.
-fn whole_lines(text: &str) -> &str {
-    match text.rfind('\n') {
-        Some(end) => &text[..=end],
-        None => "",
+/// The part of `bytes` made of whole lines: a crash can cut the last line
+/// short (even inside a character), and a torn line must not be read as a
+/// shorter one.
+fn whole_lines(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().rposition(|byte| *byte == b'\n') {
+        Some(end) => &bytes[..=end],
+        None => &[],
     }
 }
 
+/// The whole lines as text.
+fn decode(path: &Path, whole: &[u8]) -> Result<String, CliError> {
+    String::from_utf8(whole.to_vec()).map_err(|err| {
+        CliError::usage(format!(
+            "the journal {} is not text ({err}); nothing was sent",
+            path.display()
+        ))
+    })
+}
+
 fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
-    let mut lines = whole_lines(text).lines();
+    // Cut after a newline: a boundary between characters.
+    let whole = text
+        .get(..whole_lines(text.as_bytes()).len())
+        .unwrap_or_default();
+    let mut lines = whole.lines();
     let mut header = lines.next().and_then(Header::parse).ok_or_else(|| {
         CliError::usage(format!("{} is not a whispir bulk journal", path.display()))
     })?;
@@ -271,7 +305,19 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
     let mut requested = BTreeMap::new();
     let mut sent_as = BTreeMap::new();
     let mut unsettled = BTreeMap::new();
-    for line in lines {
+    for (index, line) in lines.enumerate() {
+        // A line that reads as none of these was torn and written over
+        // (a write cut short, then the next line appended to it): skipping
+        // it could forget a `sending` line, so the journal is refused.
+        let unreadable = || {
+            CliError::usage(format!(
+                "{}: line {} cannot be read ({line:?}); it was damaged, so the journal \
+                 cannot say which rows may have been sent: nothing was sent. Repair that \
+                 line by hand (check its rows in Whispir)",
+                path.display(),
+                index + 2
+            ))
+        };
         if let Some(rest) = line.strip_prefix("unsettled ")
             && let Some((row, reason)) = rest.split_once(' ')
             && let Ok(row) = row.parse::<u64>()
@@ -282,22 +328,21 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
         let words: Vec<&str> = line.split_whitespace().collect();
         let row = |index: usize| words.get(index).and_then(|w| w.parse::<u64>().ok());
         let (row, state) = match words.as_slice() {
-            ["sending", _, at, rest @ ..] => match (row(1), at.parse()) {
+            ["sending", _, at] | ["sending", _, at, _] => match (row(1), at.parse()) {
                 (Some(row), Ok(at)) => {
                     requested.insert(row, at);
-                    match rest.first() {
+                    match words.get(3) {
                         Some(digest) => sent_as.insert(row, (*digest).to_string()),
                         None => sent_as.remove(&row),
                     };
                     (row, RowState::Sending(at))
                 }
-                _ => continue,
+                _ => return Err(unreadable()),
             },
             ["csv", digest, rows] => {
-                if let Ok(rows) = rows.parse() {
-                    header.digest = (*digest).to_string();
-                    header.rows = rows;
-                }
+                let rows = rows.parse().map_err(|_| unreadable())?;
+                header.digest = (*digest).to_string();
+                header.rows = rows;
                 continue;
             }
             ["sent", _, id] | ["reconciled", _, "sent", id] => match row(1) {
@@ -305,23 +350,23 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
                     row,
                     RowState::Sent(Some((*id).to_string()).filter(|id| id != "-")),
                 ),
-                None => continue,
+                None => return Err(unreadable()),
             },
             ["failed", _] | ["reconciled", _, "absent"] | ["resolved", _, "not-sent"] => {
                 match row(1) {
                     Some(row) => (row, RowState::NotSent),
-                    None => continue,
+                    None => return Err(unreadable()),
                 }
             }
             ["uncertain", _] => match row(1) {
                 Some(row) => (row, RowState::Uncertain),
-                None => continue,
+                None => return Err(unreadable()),
             },
             ["resolved", _, "sent"] => match row(1) {
                 Some(row) => (row, RowState::Sent(None)),
-                None => continue,
+                None => return Err(unreadable()),
             },
-            _ => continue,
+            _ => return Err(unreadable()),
         };
         unsettled.remove(&row);
         states.insert(row, state);
@@ -370,20 +415,21 @@ impl Journal {
                 ),
             ));
         }
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|err| {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|err| {
             CliError::io(format!("cannot read the journal {}", path.display()), err)
         })?;
         let journal = Journal {
             path: path.to_path_buf(),
             file: Mutex::new(file),
         };
-        let whole = whole_lines(&text);
-        if whole.len() < text.len() {
+        let whole = whole_lines(&bytes);
+        if whole.len() < bytes.len() {
             // Cut away the line a crash tore, so the next one stands alone
             // and no later reader takes the torn one for a shorter line.
             journal.truncate(whole.len() as u64)?;
         }
+        let whole = decode(path, whole)?;
         if whole.trim().is_empty() {
             let header = header();
             journal.append(&header.line())?;
@@ -399,7 +445,7 @@ impl Journal {
                 },
             ));
         }
-        let contents = parse(path, whole)?;
+        let contents = parse(path, &whole)?;
         Ok((journal, contents))
     }
 
@@ -496,6 +542,32 @@ mod tests {
     }
 
     #[test]
+    fn one_base_url_spelled_differently_is_the_same_destination() {
+        let recorded = header().destination.unwrap();
+        for spelled in [
+            "https://api.au.whispir.com/",
+            "HTTPS://API.AU.Whispir.com",
+            "https://api.au.whispir.com:443",
+        ] {
+            let now = Destination {
+                base: spelled.into(),
+                ..recorded.clone()
+            };
+            assert!(recorded.is_same(&now), "{spelled}");
+        }
+        let elsewhere = Destination {
+            base: "https://api.us.whispir.com".into(),
+            ..recorded.clone()
+        };
+        assert!(!recorded.is_same(&elsewhere));
+        let other_port = Destination {
+            base: "https://api.au.whispir.com:8443".into(),
+            ..recorded.clone()
+        };
+        assert!(!recorded.is_same(&other_port));
+    }
+
+    #[test]
     fn the_header_keeps_the_destination_word_for_word() {
         let line = header().line();
         assert!(
@@ -573,7 +645,7 @@ mod tests {
     #[test]
     fn the_last_state_of_a_row_wins_and_a_torn_line_is_skipped() {
         let text = format!(
-            "{}\nsending 2 5\nsent 2 AB\nsending 3 6\nuncertain 4\nreconciled 4 absent\nbogus line\nsendi",
+            "{}\nsending 2 5\nsent 2 AB\nsending 3 6\nuncertain 4\nreconciled 4 absent\nsendi",
             header().line()
         );
         let contents = parse(Path::new("j"), &text).unwrap();
@@ -581,6 +653,38 @@ mod tests {
         assert_eq!(contents.states[&3], RowState::Sending(6));
         assert_eq!(contents.states[&4], RowState::NotSent);
         assert_eq!(contents.states.len(), 3);
+    }
+
+    #[test]
+    fn a_torn_line_in_the_middle_is_refused_naming_it() {
+        // A write cut short (`sent 5 AB…`), then row 7's `sending` line
+        // appended to it: skipping the merged line would forget that row 7
+        // may have been sent.
+        let text = format!(
+            "{}\nsending 5 1 ab\nsent 5 ABsending 7 2 cd\nsent 9 X\n",
+            header().line()
+        );
+        let err = parse(Path::new("j"), &text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 3") && err.contains("ABsending 7 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_last_line_torn_inside_a_character_is_cut_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let whole = format!("{}\nsending 12 5 ab\nsent 12 X\n", header().line());
+        let mut bytes = whole.clone().into_bytes();
+        // `unsettled 3 listing failed …` cut inside the `…`.
+        bytes.extend_from_slice(&"unsettled 3 listing failed \u{2026}".as_bytes()[..29]);
+        std::fs::write(&path, bytes).unwrap();
+        let read = read(&path).unwrap().unwrap();
+        assert_eq!(read.states[&12], RowState::Sent(Some("X".into())));
+        let (_journal, contents) = Journal::open(&path, header).unwrap();
+        assert_eq!(contents.states[&12], RowState::Sent(Some("X".into())));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), whole);
     }
 
     #[test]

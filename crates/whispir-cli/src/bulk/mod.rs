@@ -103,8 +103,8 @@ async fn send_file(
         let wait = reconcile::settle_wait(&uncertain, settle, now_ms());
         if wait > 0 {
             eprintln!(
-                "waiting {wait} ms until the uncertain rows' requests are {} s old, so that \
-                 Whispir lists them if it took them",
+                "waiting {wait} ms until the uncertain rows' requests (and any retry of them) \
+                 are {} s old, so that Whispir lists them if it took them",
                 args.settle
             );
             tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
@@ -189,7 +189,7 @@ fn check_destination(
     now: &Destination,
 ) -> Result<(), CliError> {
     match recorded {
-        Some(recorded) if recorded == now => Ok(()),
+        Some(recorded) if recorded.is_same(now) => Ok(()),
         Some(recorded) => Err(CliError::usage(format!(
             "the journal {} sends to {recorded}, and this run would send to {now}; \
              nothing was sent. Run with the journal's settings, or give another \

@@ -10,20 +10,24 @@
 //! - a listing that covers its time came back whole: Whispir lists only
 //!   the last 7 days unless given a date range, so the listing asks for
 //!   the range from the oldest such request (less [`CLOCK_MARGIN_MS`], for
-//!   clocks that disagree) to now (plus the margin), which also bounds how
-//!   many pages it reads, whatever their order. Whispir lists only the
-//!   calling user's messages unless asked for the shared view; when the
-//!   journal does not know the user (a token), the shared view is listed
-//!   too.
+//!   clocks that disagree) to a month past now ([`AHEAD_MARGIN_MS`], for a
+//!   server clock that runs ahead), which also bounds how many pages it
+//!   reads, whatever their order. Whole means as many
+//!   distinct messages as every page stated, the same total throughout.
+//!   Whispir lists only the calling user's messages unless asked for the
+//!   shared view; when the journal does not know the user (a token), the
+//!   shared view is listed too.
 //!
 //! Anything else (an error, a row whose request time the journal lacks)
 //! leaves the row uncertain with the reason, for `bulk resolve`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 
 use chrono::{DateTime, Duration, Utc};
+use whispir::pagination::{ListRequest as _, MAX_PAGE_SIZE};
 use whispir::types::{MessageListSortOrder, MessageListViewType};
-use whispir::{ListStream as _, SentBetween};
+use whispir::{RetryConfig, SentBetween};
 
 use crate::bulk::journal::Header;
 use crate::config::Connection;
@@ -31,6 +35,12 @@ use crate::config::Connection;
 /// How far the listing reaches past each row's request, for a client clock
 /// and a server clock that disagree.
 pub const CLOCK_MARGIN_MS: i64 = 10 * 60 * 1000;
+
+/// How far past now the listing reaches, for a server whose clock runs
+/// ahead of this machine's (it stamps our messages later than we sent
+/// them): a month. A server with a right clock holds no message dated
+/// after now, so reaching far costs no page.
+pub const AHEAD_MARGIN_MS: i64 = 31 * 24 * 3600 * 1000;
 
 /// What the listing showed about the uncertain rows.
 #[derive(Debug, Default)]
@@ -75,7 +85,7 @@ pub async fn reconcile(
     let instant =
         |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC);
     let from = instant(oldest.saturating_sub(CLOCK_MARGIN_MS));
-    let to = instant(now.saturating_add(CLOCK_MARGIN_MS));
+    let to = instant(now.saturating_add(AHEAD_MARGIN_MS));
     let range = match SentBetween::new(from, to) {
         Ok(range) => range,
         Err(err) => {
@@ -144,45 +154,127 @@ async fn list(
     }
     // The date range bounds the listing; no page cap may end it early.
     // Newest first, so that the rows of a recent run are found early; the
-    // order is not relied on: only the range's end ends the listing.
-    let mut items = request.stream().max_pages(u32::MAX);
+    // order is not relied on. The listing is whole only when it read as
+    // many distinct messages as every page stated: a page that ends it
+    // early, repeats or skips messages, or a total that changes while it
+    // is read, proves nothing absent.
+    let limit = MAX_PAGE_SIZE;
+    let mut offset: u32 = 0;
+    let mut stated: Option<u64> = None;
+    let mut seen = HashSet::new();
     loop {
-        let message = match items.try_next().await {
-            Ok(Some(message)) => message,
-            Ok(None) => return Ok(()),
-            Err(err) => return Err(format!("listing messages failed: {err}")),
-        };
-        if let Some(row) = message
-            .label
-            .as_deref()
-            .and_then(|label| header.row_of(label))
-            && wanted.contains(&row)
-        {
-            let id = message
-                .link
-                .as_ref()
-                .and_then(|links| {
-                    links
-                        .iter()
-                        .find(|link| link.rel.as_deref() == Some("self"))
-                })
-                .and_then(|link| link.uri.as_deref())
-                .and_then(|uri| uri.rsplit('/').next())
-                .map(String::from);
-            sent.insert(row, id);
-            if wanted.iter().all(|row| sent.contains_key(row)) {
-                return Ok(());
+        let page = request
+            .clone()
+            .window(limit, offset)
+            .fetch_page()
+            .await
+            .map_err(|err| format!("listing messages failed: {err}"))?;
+        let count = page.items.len();
+        match (stated, page.total) {
+            (Some(before), Some(now)) if before != now => {
+                return Err(format!(
+                    "the message list's total changed from {before} to {now} while it was \
+                     read, so it may have skipped messages"
+                ));
+            }
+            (None, Some(total)) => stated = Some(total),
+            (_, None) if count > 0 => {
+                return Err(format!(
+                    "the page of the message list at offset {offset} did not state the \
+                     total, so its end cannot be checked"
+                ));
+            }
+            _ => {}
+        }
+        let total = stated.unwrap_or(0);
+        for message in page.items {
+            let mut hasher = DefaultHasher::new();
+            serde_json::to_string(&message)
+                .unwrap_or_default()
+                .hash(&mut hasher);
+            seen.insert(hasher.finish());
+            if let Some(row) = message
+                .label
+                .as_deref()
+                .and_then(|label| header.row_of(label))
+                && wanted.contains(&row)
+            {
+                let id = message
+                    .link
+                    .as_ref()
+                    .and_then(|links| {
+                        links
+                            .iter()
+                            .find(|link| link.rel.as_deref() == Some("self"))
+                    })
+                    .and_then(|link| link.uri.as_deref())
+                    .and_then(|uri| uri.rsplit('/').next())
+                    .map(String::from);
+                sent.insert(row, id);
+                if wanted.iter().all(|row| sent.contains_key(row)) {
+                    return Ok(());
+                }
             }
         }
+        let Some(next) = u32::try_from(count)
+            .ok()
+            .and_then(|count| offset.checked_add(count))
+        else {
+            return Err(format!(
+                "the message list holds more messages ({total}) than can be paged through"
+            ));
+        };
+        if count == 0 || u64::from(next) >= total {
+            let distinct = u64::try_from(seen.len()).unwrap_or(u64::MAX);
+            if u64::from(next) == total && distinct == total {
+                return Ok(());
+            }
+            return Err(format!(
+                "the message list stated {total} messages but {distinct} distinct ones were \
+                 read, so it may have left some out"
+            ));
+        }
+        offset = next;
     }
 }
 
 /// How long until every request of `uncertain` is `settle` old, at `now`.
+/// The journal holds when a row's first attempt began; the SDK may send
+/// the message again (when the server provably did not act) for up to its
+/// retry window later, and the attempt Whispir took must be `settle` old.
+/// (Every attempt has begun by now: with no settle there is no wait.)
 pub fn settle_wait(uncertain: &BTreeMap<u64, Option<i64>>, settle: Duration, now: i64) -> i64 {
+    let retries = if settle > Duration::zero() {
+        i64::try_from(RetryConfig::default().max_elapsed.as_millis()).unwrap_or(i64::MAX)
+    } else {
+        0
+    };
     uncertain.values().flatten().max().map_or(0, |latest| {
         latest
+            .saturating_add(retries)
             .saturating_add(settle.num_milliseconds())
             .saturating_sub(now)
             .max(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settle_time_counts_from_the_last_retry_that_may_have_begun() {
+        // The first attempt began at 0; a retry may begin up to 30 s later
+        // and be the one Whispir took, so 60 s of settle end at 90 s.
+        let uncertain = BTreeMap::from([(2, Some(0)), (3, None)]);
+        assert_eq!(
+            settle_wait(&uncertain, Duration::seconds(60), 60_000),
+            30_000
+        );
+        assert_eq!(settle_wait(&uncertain, Duration::seconds(60), 90_000), 0);
+        assert_eq!(
+            settle_wait(&BTreeMap::from([(3, None)]), Duration::seconds(60), 0),
+            0
+        );
+    }
 }

@@ -72,6 +72,18 @@ fn message_problem(to: &str, text: &str, line: u64) -> Option<String> {
         .map(|err| err.to_string())
 }
 
+/// The line where the record the reader placed at `byte` starts: the
+/// reader may place it on the end of the line before (the `\n` of a
+/// `\r\n`) or on blank lines before it, which are not the row's.
+fn line_at(bytes: &[u8], byte: u64) -> u64 {
+    let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        start += 1;
+    }
+    let before = bytes[..start].iter().filter(|b| **b == b'\n').count();
+    u64::try_from(before).unwrap_or(u64::MAX).saturating_add(1)
+}
+
 /// Reads and checks every row; all problems at once, or the rows.
 pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
     let invalid = |problems: Vec<String>| {
@@ -86,10 +98,11 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
             ),
         )
     };
+    let bytes = std::fs::read(path)
+        .map_err(|err| CliError::usage(format!("cannot read {}: {err}", path.display())))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(path)
-        .map_err(|err| CliError::usage(format!("cannot read {}: {err}", path.display())))?;
+        .from_reader(bytes.as_slice());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|err| CliError::usage(format!("{}: row 1: {err}", path.display())))?
@@ -162,7 +175,9 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
                 continue;
             }
         }
-        let line = record.position().map_or(line, |p| p.line());
+        let line = record
+            .position()
+            .map_or(line, |p| line_at(&bytes, p.byte()));
         if record.iter().all(|field| field.trim().is_empty()) {
             continue;
         }
@@ -251,6 +266,23 @@ mod tests {
         let rows = read(file.path(), Some("Hi {name}, {{braces}}")).unwrap();
         assert_eq!(rows[0].text, "Hi Ava, {braces}");
         assert_eq!(rows[0].line, 2);
+    }
+
+    #[test]
+    fn rows_are_numbered_alike_whatever_the_line_endings() {
+        // A file saved with CRLF (or converted either way between two runs)
+        // must give each row the number it has in a spreadsheet: the
+        // journal and `bulk resolve` name rows by it.
+        let lf = "to,text\n61400000001,\"A\nB\"\n\n61400000002,C\n";
+        for text in [lf.to_string(), lf.replace('\n', "\r\n")] {
+            let file = csv(&text);
+            let lines: Vec<u64> = read(file.path(), None)
+                .unwrap()
+                .iter()
+                .map(|row| row.line)
+                .collect();
+            assert_eq!(lines, [2, 5], "{text:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::bulk::journal::{Header, Journal, RowState, row_digest};
 use crate::bulk::now_ms;
 use crate::bulk::rows::Row;
 use crate::config::Connection;
-use crate::exit::CliError;
+use crate::exit::{CliError, ExitClass};
 
 /// How a run of sends ended.
 #[derive(Debug, Default)]
@@ -110,16 +110,30 @@ pub async fn send_rows(
         throttled: throttled.load(Ordering::SeqCst),
         ..Run::default()
     };
-    let mut first_error = None;
+    let mut first_error: Option<CliError> = None;
     for result in results {
         match result {
             Ok(outcome) => run.outcomes.push(outcome),
+            // Rows that may have been sent win: the exit code must say 9.
+            Err(err)
+                if err.exit_class() == ExitClass::MayHaveSent
+                    && first_error
+                        .as_ref()
+                        .is_none_or(|first| first.exit_class() != ExitClass::MayHaveSent) =>
+            {
+                first_error = Some(err);
+            }
             Err(err) => {
                 first_error.get_or_insert(err);
             }
         }
     }
+    let uncertain = run.outcomes.iter().any(|(_, state)| state.is_uncertain());
     match first_error {
+        Some(err) if uncertain && err.exit_class() != ExitClass::MayHaveSent => Err(CliError::new(
+            ExitClass::MayHaveSent,
+            format!("{err}; rows of this run may have been sent: a rerun checks them"),
+        )),
         Some(err) => Err(err),
         None => Ok(run),
     }
@@ -189,23 +203,41 @@ async fn record_send(
     if let Some(workspace) = &conn.workspace {
         request = request.workspace_id(workspace);
     }
+    // From here the row may have been sent: a journal that cannot record
+    // how it went must not end the run with a code that says otherwise.
+    let unrecorded = |err: CliError| {
+        CliError::new(
+            ExitClass::MayHaveSent,
+            format!(
+                "row {} may have been sent, and its outcome could not be recorded ({err}); \
+                 a rerun checks it in Whispir before sending it again",
+                row.line
+            ),
+        )
+    };
     let state = match request.send().await {
         Ok(sent) => {
             let id = sent.message_id().map(String::from);
-            journal.append(&format!(
-                "sent {} {}",
-                row.line,
-                id.as_deref().unwrap_or("-")
-            ))?;
+            journal
+                .append(&format!(
+                    "sent {} {}",
+                    row.line,
+                    id.as_deref().unwrap_or("-")
+                ))
+                .map_err(unrecorded)?;
             RowState::Sent(id)
         }
         Err(err) if err.may_have_been_processed() => {
-            journal.append(&format!("uncertain {}", row.line))?;
+            journal
+                .append(&format!("uncertain {}", row.line))
+                .map_err(unrecorded)?;
             eprintln!("row {}: {err}", row.line);
             RowState::Uncertain
         }
         Err(err) => {
-            journal.append(&format!("failed {}", row.line))?;
+            journal
+                .append(&format!("failed {}", row.line))
+                .map_err(unrecorded)?;
             eprintln!("row {}: {err}", row.line);
             let stop = err
                 .is_throttled()
