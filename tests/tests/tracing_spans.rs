@@ -32,6 +32,10 @@ async fn a_call_is_traced_with_operation_attempts_and_status_but_no_secrets() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads may have met the SDK's callsites while no
+    // subscriber listened and cached that nobody is interested: ask again
+    // now that this thread's subscriber is registered.
+    tracing::callsite::rebuild_interest_cache();
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
