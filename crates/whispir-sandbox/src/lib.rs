@@ -76,7 +76,8 @@
 //! list it); only the last 7 days
 //! unless all four `criteriaFromDate`, `criteriaFromTime`,
 //! `criteriaToDate`, `criteriaToTime` name a range (the sandbox reads them
-//! in UTC; a partial set is a 400); only the API user's messages unless
+//! in UTC; an empty value counts as left out; a partial set, or one that
+//! names no date, is a 422); only the API user's messages unless
 //! `viewType=shared` (a data file marks another user's message with
 //! `"sentByAnotherUser": true`). [`SandboxBuilder::processing_delay`] keeps
 //! an accepted message out of the list for a while, as Whispir processes

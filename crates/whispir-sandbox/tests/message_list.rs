@@ -108,6 +108,36 @@ async fn a_date_search_without_all_four_criteria_is_refused_naming_the_missing()
         text.contains("criteriaToDate") && text.contains("criteriaToTime"),
         "{text}"
     );
+    // Each parameter is schema-valid alone: the refusal is a 422, not a 400.
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422));
+}
+
+#[tokio::test]
+async fn empty_date_criteria_count_as_left_out_and_a_non_date_is_a_422() {
+    let sandbox = Sandbox::start().await.unwrap();
+    send(&sandbox, "recent").await;
+    let listed = labels(
+        sandbox
+            .client()
+            .message_list()
+            .criteria_from_date("")
+            .criteria_from_time("")
+            .criteria_to_date("")
+            .criteria_to_time(""),
+    )
+    .await;
+    assert_eq!(listed, ["recent"]);
+    let err = sandbox
+        .client()
+        .message_list()
+        .criteria_from_date("yesterday")
+        .criteria_from_time("00:00")
+        .criteria_to_date("01/03/2026")
+        .criteria_to_time("00:00")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(422), "{err}");
 }
 
 #[tokio::test]

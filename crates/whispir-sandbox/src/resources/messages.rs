@@ -95,7 +95,11 @@ fn window(call: &Call<'_>) -> Result<(i64, i64), ApiFailure> {
         "criteriaToDate",
         "criteriaToTime",
     ];
-    let given: Vec<Option<&str>> = NAMES.iter().map(|name| call.query(name)).collect();
+    // An empty value names no date: the same as leaving the parameter out.
+    let given: Vec<Option<&str>> = NAMES
+        .iter()
+        .map(|name| call.query(name).filter(|value| !value.trim().is_empty()))
+        .collect();
     if given.iter().all(Option::is_none) {
         let now = call.state.clock.now_millis();
         return Ok((now.saturating_sub(DEFAULT_WINDOW_MILLIS), now));
@@ -107,20 +111,22 @@ fn window(call: &Call<'_>) -> Result<(i64, i64), ApiFailure> {
         .map(|(name, _)| *name)
         .collect();
     if !missing.is_empty() {
-        return Err(ApiFailure::bad_request(format!(
+        // Each parameter is well formed on its own: 422, not 400.
+        return Err(ApiFailure::unprocessable(&[format!(
             "a date search needs all four of {}; missing: {}",
             NAMES.join(", "),
             missing.join(", ")
-        )));
+        )]));
     }
     let instant = |date: Option<&str>, time: Option<&str>, which: &str| {
         let text = format!("{} {}", date.unwrap_or(""), time.unwrap_or(""));
         chrono::NaiveDateTime::parse_from_str(&text, "%d/%m/%Y %H:%M")
             .map(|at| at.and_utc().timestamp_millis())
             .map_err(|_| {
-                ApiFailure::bad_request(format!(
+                // Text the spec allows but that names no date: 422.
+                ApiFailure::unprocessable(&[format!(
                     "the {which} of the date search, {text:?}, is not dd/mm/yyyy and hh:mm"
-                ))
+                )])
             })
     };
     let from = instant(given[0], given[1], "start")?;
