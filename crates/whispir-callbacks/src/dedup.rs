@@ -65,6 +65,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 
+use crate::metrics::CallbackMetrics;
 use crate::payload::{Callback, CallbackKind};
 
 pub use memory::Deduplicator;
@@ -153,6 +154,7 @@ impl StoreUnavailable {
 #[derive(Debug, Clone)]
 pub struct DedupStore {
     inner: Inner,
+    metrics: CallbackMetrics,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +174,7 @@ impl From<Arc<Deduplicator>> for DedupStore {
     fn from(store: Arc<Deduplicator>) -> Self {
         Self {
             inner: Inner::Memory(store),
+            metrics: CallbackMetrics::global(),
         }
     }
 }
@@ -181,6 +184,7 @@ impl From<RedisDedup> for DedupStore {
     fn from(store: RedisDedup) -> Self {
         Self {
             inner: Inner::Redis(Arc::new(store)),
+            metrics: CallbackMetrics::global(),
         }
     }
 }
@@ -254,13 +258,24 @@ impl<E> axum_core::response::IntoResponse for Outcome<E> {
 }
 
 impl DedupStore {
-    /// Claims `callback`'s event (see [`Claim`]).
+    /// Claims `callback`'s event (see [`Claim`]). With the `opentelemetry`
+    /// feature, a delivery that is not claimed ([`Claim::Done`],
+    /// [`Claim::InProgress`]) counts as a duplicate.
     pub async fn claim(&self, callback: &Callback) -> Result<Claim, StoreUnavailable> {
-        match &self.inner {
+        let claim = match &self.inner {
             Inner::Memory(store) => Ok(store.claim(callback)),
             #[cfg(feature = "redis")]
             Inner::Redis(store) => store.claim(callback).await,
+        };
+        if matches!(claim, Ok(Claim::Done | Claim::InProgress { .. })) {
+            self.metrics.duplicate();
         }
+        claim
+    }
+
+    /// Counts duplicates through `metrics` (the receiver's) from now on.
+    pub(crate) fn count_with(&mut self, metrics: CallbackMetrics) {
+        self.metrics = metrics;
     }
 
     /// Marks the event `ticket` holds as acted on.

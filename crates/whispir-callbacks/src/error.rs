@@ -130,6 +130,21 @@ impl CallbackError {
         matches!(self.kind, Kind::MethodNotAllowed(_))
     }
 
+    /// The reason as a fixed name, for the `whispir.refusal.reason`
+    /// attribute: never anything the request carried.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn refusal_reason(&self) -> &'static str {
+        match self.kind {
+            Kind::MethodNotAllowed(_) => "method_not_allowed",
+            Kind::Unauthorized => "bad_key",
+            Kind::TooLarge { .. } => "too_large",
+            Kind::UnsupportedMediaType(_) => "unsupported_media_type",
+            Kind::Timeout(_) => "body_timeout",
+            Kind::BodyRead(_) => "body_unreadable",
+            Kind::Malformed(_) => "bad_body",
+        }
+    }
+
     /// The fixed text sent back with [`status`](Self::status).
     pub fn public_message(&self) -> &'static str {
         match self.kind {

@@ -37,6 +37,8 @@
 //!   the handler of [`CallbackService`], and [`DedupStore::act_once`] in
 //!   front of any handler.
 //! - [`CallbackError`] says why a request was refused and what to answer.
+//! - With the `opentelemetry` feature, the receiver counts what it sees
+//!   (see [Metrics](#metrics)).
 //!
 //! Nothing here panics on what a request carries, and every read is
 //! bounded in size and time.
@@ -68,6 +70,23 @@
 //! inside `<customParameters>`. Whispir treats any answer but 200 as a
 //! failure and, with `retriesEnabled`, tries again about every five minutes
 //! for a day.
+//!
+//! # Metrics
+//!
+//! With the `opentelemetry` feature, three counters go through the
+//! OpenTelemetry metrics API, under the meter `whispir-callbacks`: the
+//! global meter provider as it is when the [`Receiver`] is built (or a
+//! [`DedupStore`] made), or the one given to `Receiver::meter_provider`.
+//! The crate adds no exporter: your program installs one.
+//!
+//! | instrument | unit | attributes | counts |
+//! | --- | --- | --- | --- |
+//! | `whispir.callbacks.received` | `{callback}` | | requests that passed every check and parsed |
+//! | `whispir.callbacks.refused` | `{callback}` | `whispir.refusal.reason`: `bad_key`, `bad_body`, `too_large`, `unsupported_media_type`, `method_not_allowed`, `body_timeout`, `body_unreadable` | requests refused, by why |
+//! | `whispir.callbacks.duplicates` | `{callback}` | | deliveries the store did not let through: acted on before, or held by another delivery (in memory or through Redis) |
+//!
+//! No attribute carries what a request held: no key, body, sender or text.
+//! Without the feature nothing is counted and nothing is compiled in.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -76,6 +95,7 @@ mod dedup;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
+mod metrics;
 mod payload;
 mod receiver;
 mod service;

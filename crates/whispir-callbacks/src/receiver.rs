@@ -13,6 +13,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use crate::auth::{AcceptedKey, AuthMode, CallbackKey, KeyError, is_authorised};
 use crate::dedup::DedupStore;
 use crate::error::CallbackError;
+use crate::metrics::CallbackMetrics;
 use crate::payload::Callback;
 use crate::xml;
 
@@ -89,6 +90,7 @@ pub struct Receiver {
     max_body_bytes: usize,
     body_timeout: Duration,
     dedup: Option<DedupStore>,
+    metrics: CallbackMetrics,
 }
 
 impl Receiver {
@@ -104,6 +106,7 @@ impl Receiver {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             dedup: None,
+            metrics: CallbackMetrics::global(),
         })
     }
 
@@ -134,8 +137,24 @@ impl Receiver {
     /// before calling the handler (see [`DedupStore::act_once`]). A
     /// [`Deduplicator`](crate::Deduplicator) for one process, a
     /// `RedisDedup` (feature `redis`) for replicas.
+    /// With the `opentelemetry` feature, the store's duplicates are counted
+    /// through this receiver's meter provider.
     pub fn with_dedup(mut self, store: impl Into<DedupStore>) -> Self {
-        self.dedup = Some(store.into());
+        let mut store = store.into();
+        store.count_with(self.metrics.clone());
+        self.dedup = Some(store);
+        self
+    }
+
+    /// Counts callbacks received, refused and duplicate through `provider`
+    /// instead of the global meter provider, which [`new`](Self::new)
+    /// reads (feature `opentelemetry`; see the crate's "Metrics" section).
+    #[cfg(feature = "opentelemetry")]
+    pub fn meter_provider(mut self, provider: &impl opentelemetry::metrics::MeterProvider) -> Self {
+        self.metrics = CallbackMetrics::from_provider(provider);
+        if let Some(store) = &mut self.dedup {
+            store.count_with(self.metrics.clone());
+        }
         self
     }
 
@@ -159,6 +178,12 @@ impl Receiver {
     /// type is JSON or XML in UTF-8 (415), the body is within the limit
     /// (413), and the body parses (400).
     pub fn verify_and_parse(&self, request: &Request<Bytes>) -> Result<Callback, CallbackError> {
+        let verdict = self.check_and_parse(request);
+        self.metrics.verdict(&verdict);
+        verdict
+    }
+
+    fn check_and_parse(&self, request: &Request<Bytes>) -> Result<Callback, CallbackError> {
         let format = self.check_head(request.method(), request.uri(), request.headers())?;
         let body = request.body();
         if body.len() > self.max_body_bytes {
@@ -174,6 +199,16 @@ impl Receiver {
     /// The timeout is Tokio's: call this inside a Tokio runtime with timers
     /// enabled, as axum and hyper servers are.
     pub async fn receive<B>(&self, request: Request<B>) -> Result<Callback, CallbackError>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let verdict = self.read_and_parse(request).await;
+        self.metrics.verdict(&verdict);
+        verdict
+    }
+
+    async fn read_and_parse<B>(&self, request: Request<B>) -> Result<Callback, CallbackError>
     where
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

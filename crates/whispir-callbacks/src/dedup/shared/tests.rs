@@ -274,3 +274,41 @@ async fn a_handler_that_outlasts_its_lease_keeps_the_event_from_another_replica(
     assert!(matches!(second, Outcome::InProgress { .. }), "{second:?}");
     assert_eq!(calls.load(Ordering::SeqCst), 1, "acted on once");
 }
+
+#[cfg(feature = "opentelemetry")]
+#[tokio::test]
+async fn a_delivery_another_replica_did_or_holds_counts_as_a_duplicate() {
+    use crate::auth::{AuthMode, CallbackKey};
+    use crate::metrics::tests::{Recorder, point};
+    use crate::receiver::Receiver;
+
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let recorder = Recorder::new();
+    let receiver = |store: RedisDedup| {
+        Receiver::new(AuthMode::HttpHeader, CallbackKey::new("k3y").expect("key"))
+            .expect("receiver")
+            .meter_provider(&recorder.provider)
+            .with_dedup(store)
+    };
+    let (one, other) = (receiver(replica(&server)), receiver(replica(&server)));
+    let (one, other) = (
+        one.dedup().expect("a store"),
+        other.dedup().expect("a store"),
+    );
+    let ticket = claimed(one.claim(&reply("Y")).await);
+    // Held by the first replica, then done by it: two duplicates for the other.
+    assert!(matches!(
+        other.claim(&reply("Y")).await,
+        Ok(Claim::InProgress { .. })
+    ));
+    one.done(&ticket).await.expect("done");
+    assert_eq!(other.claim(&reply("Y")).await.expect("claim"), Claim::Done);
+    // Another event is claimed, not a duplicate.
+    claimed(other.claim(&reply("N")).await);
+    assert_eq!(
+        recorder.points(),
+        [point("whispir.callbacks.duplicates", &[], 2)]
+    );
+}
