@@ -58,6 +58,14 @@ pub struct GlobalArgs {
     /// Show the SDK's tracing on stderr and errors with their whole chain.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Export the command's metrics to an OpenTelemetry collector over
+    /// OTLP/HTTP, e.g. `http://localhost:4318` (metrics go to its
+    /// `/v1/metrics`); without it, `OTEL_EXPORTER_OTLP_ENDPOINT` or
+    /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` if set. Headers come from
+    /// `OTEL_EXPORTER_OTLP_HEADERS`. A collector that fails never fails the
+    /// command (one warning) nor holds its exit up more than 3 s.
+    #[arg(long, global = true, value_name = "ENDPOINT", value_parser = crate::telemetry::parse_endpoint)]
+    pub otlp: Option<String>,
 }
 
 impl GlobalArgs {
@@ -88,6 +96,7 @@ impl std::fmt::Debug for GlobalArgs {
             .field("json", &self.json)
             .field("output", &self.output)
             .field("verbose", &self.verbose)
+            .field("otlp", &self.otlp)
             .finish()
     }
 }

@@ -11,7 +11,9 @@ mod exit;
 mod generated;
 mod global;
 mod input;
+mod metrics;
 mod output;
+mod telemetry;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,17 @@ fn main() -> ExitCode {
     if cli.global.verbose {
         init_tracing();
     }
+    // Before any client is built: clients read the global meter provider then.
+    telemetry::start(cli.global.otlp.as_deref());
+    let code = run(cli);
+    // Every way out passes here but `bulk send`'s second Ctrl-C, which
+    // calls it itself before it exits.
+    telemetry::finish();
+    code
+}
+
+/// Runs the command on a new runtime and turns its outcome into an exit code.
+fn run(cli: Cli) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -137,6 +137,11 @@ async fn send_file(
         .filter(|row| matches!(states.get(&row.line), None | Some(RowState::NotSent)))
         .cloned()
         .collect();
+    let done_before = rows
+        .iter()
+        .filter(|row| matches!(states.get(&row.line), Some(RowState::Sent(_))))
+        .count();
+    crate::metrics::bulk_rows(crate::metrics::RowOutcome::AlreadyDone, done_before);
     let mut run =
         send::send_rows(&conn, &journal, &contents.header, todo, args.plan.plan()).await?;
     for (row, state) in std::mem::take(&mut run.outcomes) {

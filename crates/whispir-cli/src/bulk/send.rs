@@ -19,6 +19,8 @@ use crate::bulk::now_ms;
 use crate::bulk::rows::Row;
 use crate::config::Connection;
 use crate::exit::{CliError, ExitClass};
+use crate::metrics::{self, RowOutcome};
+use crate::telemetry;
 
 /// How a run of sends ended.
 #[derive(Debug, Default)]
@@ -166,15 +168,18 @@ fn stop_at_once(journal: &Journal, in_flight: &Mutex<BTreeSet<u64>>) -> ! {
         if let Err(err) = journal.append(&format!("uncertain {row}")) {
             eprintln!("{err}");
         }
+        metrics::bulk_row(RowOutcome::MayHaveBeenSent);
     }
     if rows.is_empty() {
         eprintln!("Ctrl-C again: stopped; no send was in flight");
+        telemetry::finish();
         std::process::exit(130);
     }
     eprintln!(
         "Ctrl-C again: stopped at once; rows {rows:?} may have been sent (recorded as \
          uncertain: a rerun checks them in Whispir before sending them again)"
     );
+    telemetry::finish();
     std::process::exit(9);
 }
 
@@ -225,6 +230,7 @@ async fn record_send(
                     id.as_deref().unwrap_or("-")
                 ))
                 .map_err(unrecorded)?;
+            metrics::bulk_row(RowOutcome::Sent);
             RowState::Sent(id)
         }
         Err(err) if err.may_have_been_processed() => {
@@ -232,12 +238,14 @@ async fn record_send(
                 .append(&format!("uncertain {}", row.line))
                 .map_err(unrecorded)?;
             eprintln!("row {}: {err}", row.line);
+            metrics::bulk_row(RowOutcome::MayHaveBeenSent);
             RowState::Uncertain
         }
         Err(err) => {
             journal
                 .append(&format!("failed {}", row.line))
                 .map_err(unrecorded)?;
+            metrics::bulk_row(RowOutcome::Failed);
             eprintln!("row {}: {err}", row.line);
             let stop = err
                 .is_throttled()

@@ -1,0 +1,289 @@
+//! `--otlp`: a bulk send in the embedded sandbox exports its metrics to a
+//! tiny OTLP/HTTP receiver on loopback, which decodes them; a collector
+//! that is gone or never answers neither fails the command nor holds it up
+//! past the bound, and is said once on stderr without the headers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+use prost::Message as _;
+use support::write_csv;
+
+/// What the receiver took: each export's decoded body and its headers.
+type Received = Arc<Mutex<Vec<(ExportMetricsServiceRequest, HeaderMap)>>>;
+
+/// An OTLP/HTTP receiver on a free loopback port, on a runtime of its own.
+struct Receiver {
+    address: SocketAddr,
+    received: Received,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let received: Received = Arc::default();
+        let store = Arc::clone(&received);
+        let app = axum::Router::new().route(
+            "/v1/metrics",
+            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                let store = Arc::clone(&store);
+                async move {
+                    let request = ExportMetricsServiceRequest::decode(body).expect("OTLP protobuf");
+                    store.lock().unwrap().push((request, headers));
+                    ""
+                }
+            }),
+        );
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let address = listener.local_addr().unwrap();
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Self {
+            address,
+            received,
+            _runtime: runtime,
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The data points of `name` in the last export that has it: unit,
+    /// attributes (sorted `key=value`) and value.
+    fn sums(&self, name: &str) -> Vec<(String, Vec<String>, u64)> {
+        let received = self.received.lock().unwrap();
+        let mut points = Vec::new();
+        for (request, _) in received.iter().rev() {
+            for resource in &request.resource_metrics {
+                for scope in &resource.scope_metrics {
+                    for metric in scope.metrics.iter().filter(|m| m.name == name) {
+                        let scope_name = scope.scope.as_ref().map(|s| s.name.as_str());
+                        assert_eq!(scope_name, Some("whispir-cli"), "{name}'s meter");
+                        let Some(Data::Sum(sum)) = &metric.data else {
+                            panic!("{name} is not a sum: {:?}", metric.data);
+                        };
+                        assert!(sum.is_monotonic, "{name} is a counter");
+                        for point in &sum.data_points {
+                            let mut attributes: Vec<String> = point
+                                .attributes
+                                .iter()
+                                .map(|kv| format!("{}={}", kv.key, text(&kv.value)))
+                                .collect();
+                            attributes.sort();
+                            let value = match point.value {
+                                Some(
+                                    opentelemetry_proto::tonic::metrics::v1::number_data_point::Value::AsInt(v),
+                                ) => u64::try_from(v).unwrap(),
+                                other => panic!("{name}: not an integer: {other:?}"),
+                            };
+                            points.push((metric.unit.clone(), attributes, value));
+                        }
+                    }
+                }
+            }
+            if !points.is_empty() {
+                break;
+            }
+        }
+        points.sort();
+        points
+    }
+
+    /// The resource attribute `key` of the first export.
+    fn resource_attribute(&self, key: &str) -> Option<String> {
+        let received = self.received.lock().unwrap();
+        let (request, _) = received.first()?;
+        let resource = request.resource_metrics.first()?.resource.as_ref()?;
+        resource
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| text(&kv.value))
+    }
+}
+
+fn text(value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
+    match value.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(AnyValue::StringValue(s)) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `whispir --sandbox ARGS` in `dir`, with only these variables.
+fn whispir(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = assert_cmd::Command::new(support::bin());
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.join("none.toml"))
+        .current_dir(dir)
+        .arg("--sandbox")
+        .args(args)
+        .timeout(Duration::from_secs(60));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+const BULK: [&str; 6] = ["bulk", "send", "r.csv", "--template", "Hi {name}", "--plan"];
+
+fn rows(outcome: &str, value: u64) -> (String, Vec<String>, u64) {
+    (
+        "{row}".to_owned(),
+        vec![
+            "whispir.bulk.mode=per_row".to_owned(),
+            format!("whispir.row.outcome={outcome}"),
+        ],
+        value,
+    )
+}
+
+#[test]
+fn a_bulk_send_exports_its_rows_to_the_collector_and_a_rerun_its_rows_already_done() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 4);
+
+    let base = receiver.base();
+    let mut args = vec!["--otlp", base.as_str()];
+    args.extend(BULK);
+    args.push("30");
+    let output = whispir(
+        dir.path(),
+        &args,
+        &[("OTEL_EXPORTER_OTLP_HEADERS", "x-collector-token=t0ken-1")],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("metrics"), "no warning: {stderr}");
+    assert_eq!(receiver.sums("whispir.bulk.rows"), [rows("sent", 4)]);
+    assert_eq!(
+        receiver.resource_attribute("service.name").as_deref(),
+        Some("whispir")
+    );
+    // The headers of OTEL_EXPORTER_OTLP_HEADERS reach the collector.
+    let headers = receiver.received.lock().unwrap()[0].1.clone();
+    assert_eq!(headers["x-collector-token"], "t0ken-1");
+
+    // The standard variable instead of the flag; the journal says every
+    // row went in the first run.
+    receiver.received.lock().unwrap().clear();
+    let mut args = BULK.to_vec();
+    args.push("30");
+    let output = whispir(
+        dir.path(),
+        &args,
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.base().as_str())],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        receiver.sums("whispir.bulk.rows"),
+        [rows("already_done", 4)]
+    );
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn warnings(stderr: &str) -> usize {
+    stderr.matches("metrics are not exported to").count()
+}
+
+#[test]
+fn a_collector_that_is_gone_fails_nothing_and_is_said_once_without_its_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 3);
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let mut args = vec!["--otlp", endpoint.as_str()];
+    args.extend(BULK);
+    args.push("30");
+    let started = Instant::now();
+    let output = whispir(
+        dir.path(),
+        &args,
+        &[(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "authorization=Bearer s3cret-t0ken",
+        )],
+    );
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(warnings(&stderr), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{endpoint}/v1/metrics")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cret-t0ken"),
+        "a header was printed: {stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+}
+
+#[test]
+fn a_collector_that_never_answers_holds_the_exit_up_at_most_the_bound() {
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&held);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 1);
+    let mut args = vec!["--otlp", endpoint.as_str()];
+    args.extend(BULK);
+    args.push("30");
+    // One row: what follows it is the flush alone.
+    let started = Instant::now();
+    let output = whispir(dir.path(), &args, &[]);
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(warnings(&stderr), 1, "{stderr}");
+    // 3 s of flush at most, and the command's own second or two.
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+    assert!(!held.lock().unwrap().is_empty(), "the export was tried");
+}
+
+#[test]
+fn an_otlp_endpoint_that_is_not_an_http_url_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = whispir(
+        dir.path(),
+        &["--otlp", "localhost:4318", "messages", "list"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("http://localhost:4318"));
+}
