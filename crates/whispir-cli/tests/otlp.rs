@@ -287,3 +287,86 @@ fn an_otlp_endpoint_that_is_not_an_http_url_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("http://localhost:4318"));
 }
+
+/// Starts `whispir --sandbox --otlp RECEIVER bulk send r.csv --plan 5` on
+/// 40 rows and waits until it has sent one.
+fn a_bulk_send_under_way(receiver: &Receiver, dir: &std::path::Path) -> std::process::Child {
+    write_csv(&dir.join("r.csv"), 40);
+    let base = receiver.base();
+    let mut args = vec!["--sandbox", "--otlp", base.as_str()];
+    args.extend(BULK);
+    args.push("5");
+    let child = std::process::Command::new(support::bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.join("none.toml"))
+        .current_dir(dir)
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while journal_lines(dir, "sent ") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "nothing sent");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn journal_lines(dir: &std::path::Path, prefix: &str) -> u64 {
+    std::fs::read_to_string(dir.join("r.sandbox.journal"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .count() as u64
+}
+
+fn interrupt(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_bulk_send_stopped_by_ctrl_c_exports_its_rows_before_it_exits() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let child = a_bulk_send_under_way(&receiver, dir.path());
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let sent = journal_lines(dir.path(), "sent ");
+    assert!(sent < 40, "stopped early: {sent}");
+    assert_eq!(receiver.sums("whispir.bulk.rows"), [rows("sent", sent)]);
+}
+
+#[test]
+fn a_bulk_send_stopped_at_once_by_a_second_ctrl_c_exports_its_rows_before_it_exits() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let child = a_bulk_send_under_way(&receiver, dir.path());
+    interrupt(&child);
+    // While the rows taken before the first wait for their turn in the plan.
+    std::thread::sleep(Duration::from_millis(50));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Ctrl-C again"), "{stderr}");
+    let (sent, uncertain) = (
+        journal_lines(dir.path(), "sent "),
+        journal_lines(dir.path(), "uncertain "),
+    );
+    let mut expected = vec![rows("sent", sent)];
+    if uncertain > 0 {
+        assert_eq!(output.status.code(), Some(9), "{stderr}");
+        expected.push(rows("may_have_been_sent", uncertain));
+    } else {
+        assert_eq!(output.status.code(), Some(130), "{stderr}");
+    }
+    expected.sort();
+    assert_eq!(receiver.sums("whispir.bulk.rows"), expected);
+}
