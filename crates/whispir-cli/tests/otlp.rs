@@ -68,6 +68,11 @@ impl Receiver {
     /// The data points of `name` in the last export that has it: unit,
     /// attributes (sorted `key=value`) and value.
     fn sums(&self, name: &str) -> Vec<(String, Vec<String>, u64)> {
+        self.sums_of("whispir-cli", name)
+    }
+
+    /// The same, for a counter of the meter `meter`.
+    fn sums_of(&self, meter: &str, name: &str) -> Vec<(String, Vec<String>, u64)> {
         let received = self.received.lock().unwrap();
         let mut points = Vec::new();
         for (request, _) in received.iter().rev() {
@@ -75,7 +80,7 @@ impl Receiver {
                 for scope in &resource.scope_metrics {
                     for metric in scope.metrics.iter().filter(|m| m.name == name) {
                         let scope_name = scope.scope.as_ref().map(|s| s.name.as_str());
-                        assert_eq!(scope_name, Some("whispir-cli"), "{name}'s meter");
+                        assert_eq!(scope_name, Some(meter), "{name}'s meter");
                         let Some(Data::Sum(sum)) = &metric.data else {
                             panic!("{name} is not a sum: {:?}", metric.data);
                         };
@@ -369,4 +374,68 @@ fn a_bulk_send_stopped_at_once_by_a_second_ctrl_c_exports_its_rows_before_it_exi
     }
     expected.sort();
     assert_eq!(receiver.sums("whispir.bulk.rows"), expected);
+}
+
+#[test]
+fn callbacks_listen_exports_the_callbacks_it_received_and_refused() {
+    use std::io::{BufRead as _, Read as _, Write as _};
+
+    let receiver = Receiver::start();
+    let base = receiver.base();
+    let mut child = std::process::Command::new(support::bin())
+        .args([
+            "--otlp",
+            base.as_str(),
+            "callbacks",
+            "listen",
+            "--port",
+            "0",
+        ])
+        .args(["--mode", "header", "--key", "cb-key-123"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the address")
+        .to_string();
+    let post = |key: &str| {
+        let body = r#"{"messageid":"M1","responseMessage":{"acknowledged":"t","content":"Yes"}}"#;
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "POST /cb HTTP/1.1\r\nHost: x\r\nX-Whispir-Callback-Key: {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    assert!(post("wrong").starts_with("HTTP/1.1 401"));
+    assert!(post("cb-key-123").starts_with("HTTP/1.1 200"));
+    assert!(post("cb-key-123").starts_with("HTTP/1.1 200"));
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(!rest.contains("cb-key-123"), "{rest}");
+    let callbacks = |name| receiver.sums_of("whispir-callbacks", name);
+    let unit = || "{callback}".to_owned();
+    assert_eq!(
+        callbacks("whispir.callbacks.received"),
+        [(unit(), vec![], 2)]
+    );
+    assert_eq!(
+        callbacks("whispir.callbacks.refused"),
+        [(unit(), vec!["whispir.refusal.reason=bad_key".to_owned()], 1)]
+    );
 }
