@@ -53,6 +53,18 @@ pub fn parse_endpoint(value: &str) -> Result<String, String> {
     Ok(value.trim_end_matches('/').to_owned())
 }
 
+/// The endpoint as a warning shows it: without a user and password in its
+/// authority or a query, in case either carries a token.
+fn shown(endpoint: &str) -> String {
+    let (scheme, rest) = endpoint.split_once("://").unwrap_or(("", endpoint));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
 /// Installs the global meter provider, exporting to `flag` (the `--otlp`
 /// endpoint) or to what the standard variables name; does nothing when
 /// neither is set. Call before any client is built: clients read the
@@ -82,7 +94,7 @@ pub fn start(flag: Option<&str>) {
         },
     };
     let warning = Arc::new(Warning {
-        endpoint: endpoint.clone(),
+        endpoint: shown(&endpoint),
         given: AtomicBool::new(false),
     });
     let mut builder = MetricExporter::builder()
@@ -218,5 +230,18 @@ mod tests {
             let refusal = parse_endpoint(wrong).expect_err(wrong);
             assert!(refusal.contains("http://localhost:4318"), "{refusal}");
         }
+    }
+
+    #[test]
+    fn a_warning_shows_the_endpoint_without_credentials_or_query() {
+        assert_eq!(
+            shown("https://user:s3cret@collector.example:4318/v1/metrics?token=t0ken"),
+            "https://collector.example:4318/v1/metrics"
+        );
+        assert_eq!(
+            shown("http://127.0.0.1:4318/v1/metrics"),
+            "http://127.0.0.1:4318/v1/metrics"
+        );
+        assert_eq!(shown("http://a@b"), "http://b");
     }
 }
