@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 use crate::exit::{CliError, ExitClass};
 
 fn main() -> ExitCode {
@@ -65,7 +65,26 @@ fn run(cli: Cli) -> ExitCode {
         }
     };
     let verbose = cli.global.verbose;
-    match runtime.block_on(commands::run(cli)) {
+    // Ctrl-C would end a command that does not handle it without the last
+    // export; while exporting, it ends such a command here instead (130).
+    let handles_ctrl_c = matches!(
+        cli.command,
+        Command::Bulk(_) | Command::Callbacks(_) | Command::Sandbox(_)
+    );
+    let outcome = if telemetry::exporting() && !handles_ctrl_c {
+        runtime.block_on(async {
+            tokio::select! {
+                outcome = commands::run(cli) => outcome,
+                Ok(()) = tokio::signal::ctrl_c() => {
+                    eprintln!("\nwhispir: interrupted by Ctrl-C");
+                    Ok(ExitClass::Interrupted)
+                }
+            }
+        })
+    } else {
+        runtime.block_on(commands::run(cli))
+    };
+    match outcome {
         Ok(class) => class.into(),
         Err(err) => {
             report(&err, verbose);

@@ -127,6 +127,11 @@ pub fn start(flag: Option<&str>) {
     });
 }
 
+/// Whether this process exports its metrics.
+pub fn exporting() -> bool {
+    EXPORTING.get().is_some()
+}
+
 /// Sends the last figures and stops exporting, waiting at most
 /// [`FLUSH_BOUND`]; a collector that takes longer is left behind (and
 /// said so, once). Does nothing when not exporting, or the second time.

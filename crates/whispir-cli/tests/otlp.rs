@@ -439,3 +439,47 @@ fn callbacks_listen_exports_the_callbacks_it_received_and_refused() {
         [(unit(), vec!["whispir.refusal.reason=bad_key".to_owned()], 1)]
     );
 }
+
+#[test]
+fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
+    // An API that never answers: the send waits until Ctrl-C.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&held);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(support::bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .env("WHISPIR_BASE_URL", &api)
+        .env("WHISPIR_API_KEY", "k")
+        .env("WHISPIR_USERNAME", "u")
+        .env("WHISPIR_PASSWORD", "p")
+        .args(["--otlp", receiver.base().as_str()])
+        .args(["send", "sms", "--to", "61400000104", "--text", "Hi"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while held.lock().unwrap().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no request came"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // An exit of its own (not the signal's), after the flush.
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
+}
