@@ -137,6 +137,7 @@ impl Receiver {
     /// before calling the handler (see [`DedupStore::act_once`]). A
     /// [`Deduplicator`](crate::Deduplicator) for one process, a
     /// `RedisDedup` (feature `redis`) for replicas.
+    ///
     /// With the `opentelemetry` feature, the store's duplicates are counted
     /// through this receiver's meter provider.
     pub fn with_dedup(mut self, store: impl Into<DedupStore>) -> Self {
