@@ -477,3 +477,44 @@ async fn killed_after_the_send_before_its_record_the_rerun_finds_it_and_sends_it
     assert!(journal.contains("chunk 1 reconciled sent"), "{journal}");
     assert_eq!(counts.get("resourceCreate"), Some(&3), "{counts:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_the_listing_cannot_settle_stays_uncertain_until_resolved() {
+    // The send is carried out but its answer lost; the listing then fails.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 4);
+    let args = [
+        "bulk",
+        "send",
+        "r.csv",
+        "--template",
+        TEMPLATE,
+        "--settle",
+        "0",
+    ];
+    let first = whispir(&sandbox, dir.path(), &args).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageList"));
+    let second = whispir(&sandbox, dir.path(), &args).await;
+    assert_eq!(second.status.code(), Some(9), "{}", stderr(&second));
+    let summary = status(&sandbox, dir.path(), &[]);
+    let reason = summary["chunks"][0]["uncertainReason"].as_str().unwrap();
+    assert!(reason.contains("listing messages failed"), "{summary}");
+    assert_eq!(summary["uncertain"].as_array().unwrap().len(), 4);
+    assert_eq!(received(&sandbox).len(), 4, "sent once, never again");
+
+    // An operator who found the message in Whispir says so for any row.
+    let resolve = whispir(
+        &sandbox,
+        dir.path(),
+        &["bulk", "resolve", "r.csv", "3", "sent"],
+    )
+    .await;
+    assert_eq!(resolve.status.code(), Some(0), "{}", stderr(&resolve));
+    assert!(journal(dir.path()).ends_with("chunk 1 resolved sent\n"));
+    let done = whispir(&sandbox, dir.path(), &args).await;
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    assert_each_once(&sandbox, 4);
+    assert_eq!(status(&sandbox, dir.path(), &[])["sent"], 4);
+}
