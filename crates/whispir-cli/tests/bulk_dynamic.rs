@@ -518,3 +518,31 @@ async fn a_chunk_the_listing_cannot_settle_stays_uncertain_until_resolved() {
     assert_each_once(&sandbox, 4);
     assert_eq!(status(&sandbox, dir.path(), &[])["sent"], 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_cut_while_its_chunks_were_planned_is_planned_on() {
+    // The first run is refused its upload (nothing made), and its journal
+    // is cut back to the first `planned` line, as a crash while the plan
+    // was written leaves it.
+    let sandbox = sandbox(vec![held("resourceCreate", Fault::Status { status: 503 })]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 30);
+    let args = [
+        "bulk",
+        "send",
+        "r.csv",
+        "--template",
+        TEMPLATE,
+        "--rows-per-chunk",
+        "10",
+    ];
+    let first = whispir(&sandbox, dir.path(), &args).await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let written = journal(dir.path());
+    let end = written.find("chunk 2 planned").unwrap();
+    std::fs::write(dir.path().join("r.journal"), &written[..end]).unwrap();
+    let rerun = whispir(&sandbox, dir.path(), &args).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 30);
+    assert_eq!(journal(dir.path()).matches(" planned ").count(), 3);
+}

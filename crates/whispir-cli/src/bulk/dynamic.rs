@@ -122,9 +122,11 @@ pub fn lines_of(sheet: &Sheet, chunk: &Chunk) -> Vec<u64> {
         .collect()
 }
 
-/// Writes the plan's chunks to a journal that has none yet; refuses a plan
-/// that differs from the one the journal recorded (its labels hold the
-/// rows, text and chunk size, so a difference means other chunks).
+/// Writes the plan's chunks the journal does not hold yet (all of them in
+/// a new journal; the rest after a crash while they were written);
+/// refuses a plan that differs from the one the journal recorded (its
+/// labels hold the rows, text and chunk size, so a difference means other
+/// chunks).
 pub fn record_plan(
     path: &Path,
     journal: &Journal,
@@ -132,44 +134,46 @@ pub fn record_plan(
     sheet: &Sheet,
     plan: &Plan,
 ) -> Result<(), CliError> {
-    if chunks.is_empty() {
-        for chunk in plan.chunks() {
-            let rows = lines_of(sheet, chunk);
-            journal.append(&format!(
-                "chunk {} planned {} {}",
-                chunk.number(),
-                chunk.label(),
-                ranges(&rows)
-            ))?;
-            chunks.insert(
-                chunk.number(),
-                ChunkRecord {
-                    label: chunk.label().to_string(),
-                    rows,
-                    upload: Upload::NotStarted,
-                    state: None,
-                    requested: None,
-                    unsettled: None,
-                },
-            );
-        }
-        return Ok(());
-    }
-    let same = chunks.len() == plan.chunks().len()
-        && plan.chunks().iter().all(|chunk| {
-            chunks.get(&chunk.number()).map(|c| c.label.as_str()) == Some(chunk.label())
+    let same = chunks.len() <= plan.chunks().len()
+        && chunks.iter().all(|(number, record)| {
+            plan.chunks()
+                .get(number.saturating_sub(1))
+                .is_some_and(|chunk| chunk.label() == record.label)
         });
-    if same {
-        return Ok(());
+    if !same {
+        return Err(CliError::usage(format!(
+            "the journal {} planned other chunks than this run would ({} then, {} now); \
+             nothing was sent. Run with the file, template and --rows-per-chunk it began \
+             with, or give another --journal",
+            path.display(),
+            chunks.len(),
+            plan.chunks().len()
+        )));
     }
-    Err(CliError::usage(format!(
-        "the journal {} planned other chunks than this run would ({} then, {} now); nothing \
-         was sent. Run with the file, template and --rows-per-chunk it began with, or give \
-         another --journal",
-        path.display(),
-        chunks.len(),
-        plan.chunks().len()
-    )))
+    for chunk in plan.chunks() {
+        if chunks.contains_key(&chunk.number()) {
+            continue;
+        }
+        let rows = lines_of(sheet, chunk);
+        journal.append(&format!(
+            "chunk {} planned {} {}",
+            chunk.number(),
+            chunk.label(),
+            ranges(&rows)
+        ))?;
+        chunks.insert(
+            chunk.number(),
+            ChunkRecord {
+                label: chunk.label().to_string(),
+                rows,
+                upload: Upload::NotStarted,
+                state: None,
+                requested: None,
+                unsettled: None,
+            },
+        );
+    }
+    Ok(())
 }
 
 /// Settles the chunks whose send may have happened by their labels, in
