@@ -209,13 +209,23 @@ async fn send_dynamic(
         .destination
         .as_ref()
         .is_some_and(|to| to.user.is_some());
-    let unsettled =
-        dynamic::reconcile(conn, journal, &mut chunks, &plan, args.settle, user_known).await?;
     let mut states = journal::Contents {
         chunks: chunks.clone(),
         ..contents.clone()
     }
     .row_states();
+    let before = chunks.clone();
+    let unsettled =
+        dynamic::reconcile(conn, journal, &mut chunks, &plan, args.settle, user_known).await?;
+    for (number, chunk) in &chunks {
+        if let Some(state) = &chunk.state
+            && before.get(number).and_then(|c| c.state.as_ref()) != Some(state)
+        {
+            for row in &chunk.rows {
+                record_outcome(&mut states, *row, state.clone());
+            }
+        }
+    }
     let mut run = dynamic::send_chunks(conn, journal, &mut chunks, &plan).await?;
     for (row, state) in std::mem::take(&mut run.outcomes) {
         record_outcome(&mut states, row, state);
