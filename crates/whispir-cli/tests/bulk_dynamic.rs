@@ -546,3 +546,103 @@ async fn a_journal_cut_while_its_chunks_were_planned_is_planned_on() {
     assert_each_once(&sandbox, 30);
     assert_eq!(journal(dir.path()).matches(" planned ").count(), 3);
 }
+
+/// Sends SIGINT to `child`.
+fn interrupt(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// A run of 30 rows in chunks of 10 whose first send is carried out and
+/// its answer held 3 s, interrupted once (or twice) while held.
+async fn interrupted(twice: bool) -> (Sandbox, tempfile::TempDir, Output) {
+    let sandbox = sandbox(vec![held(
+        "messageCreate",
+        Fault::HoldAnswer { millis: 3_000 },
+    )])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 30);
+    let mut child = command(&sandbox, dir.path(), &RUN_OF_THREE)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !(journal(dir.path()).contains("chunk 1 sending") && !sandbox.sent_messages().is_empty())
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    interrupt(&child);
+    // The second only once the first was taken (its line on stderr).
+    let stderr_pipe = child.stderr.take().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr_pipe).lines() {
+            let line = line.unwrap();
+            let _ = lines.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    loop {
+        let line = seen.recv_timeout(Duration::from_secs(20)).unwrap();
+        if line.contains("Ctrl-C: taking no more chunks") {
+            break;
+        }
+    }
+    if twice {
+        interrupt(&child);
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let output = Output {
+        status,
+        stdout: Vec::new(),
+        stderr: reader.join().unwrap().into_bytes(),
+    };
+    sandbox.clear_faults();
+    (sandbox, dir, output)
+}
+
+const RUN_OF_THREE: [&str; 9] = [
+    "bulk",
+    "send",
+    "r.csv",
+    "--template",
+    TEMPLATE,
+    "--rows-per-chunk",
+    "10",
+    "--settle",
+    "0",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_the_chunk_in_flight_finish_and_takes_no_more() {
+    let (sandbox, dir, output) = interrupted(false).await;
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let summary = status(&sandbox, dir.path(), &[]);
+    assert_eq!(summary["sent"], 10, "{summary}");
+    assert_eq!(summary["chunks"][1]["state"], "not started", "{summary}");
+    let rerun = whispir(&sandbox, dir.path(), &RUN_OF_THREE).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_records_the_send_in_flight_as_uncertain_and_a_rerun_finds_it() {
+    let (sandbox, dir, output) = interrupted(true).await;
+    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    assert!(journal(dir.path()).contains("chunk 1 uncertain"));
+    let rerun = whispir(&sandbox, dir.path(), &RUN_OF_THREE).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert!(journal(dir.path()).contains("chunk 1 reconciled sent"));
+    assert_each_once(&sandbox, 30);
+}
