@@ -452,11 +452,12 @@ pub struct BulkSendArgs {
     /// limit, or what the journal began with); not with --per-row.
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u16).range(1..=10_000))]
     pub rows_per_chunk: Option<u16>,
-    /// The account's plan, in requests per second (`WHISPIR_PLAN`).
+    /// The account's plan, in requests per second (`WHISPIR_PLAN`): the
+    /// pace of --per-row sends, and the limit of every request.
     #[arg(long, value_enum, env = "WHISPIR_PLAN", default_value = "5")]
     pub plan: PlanName,
-    /// Before reconciling rows whose send may have happened (cut off by a
-    /// crash, or answered without saying), wait until their request began
+    /// Before reconciling rows (or chunks) whose send may have happened (cut
+    /// off by a crash, or answered without saying), wait until their request began
     /// at least this long ago: Whispir accepts a message for processing
     /// and lists it later, so a shorter wait could miss it.
     #[arg(long, default_value_t = 60, value_name = "SECS")]
