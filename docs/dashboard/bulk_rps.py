@@ -6,7 +6,7 @@ CLI exports with --otlp.
     cargo build -p whispir-cli
     python3 docs/dashboard/bulk_rps.py            # writes docs/dashboard/bulk-send-rps.svg
 
-It runs `whispir --sandbox --otlp http://127.0.0.1:PORT bulk send` on a CSV
+It runs `whispir --sandbox --otlp http://127.0.0.1:PORT bulk send --per-row` on a CSV
 of --rows rows with exports every second (OTEL_METRIC_EXPORT_INTERVAL),
 receives the OTLP/HTTP exports itself (protobuf, decoded here: standard
 library only), and turns the cumulative counts into requests per second.
@@ -163,7 +163,7 @@ def run(binary, rows, plan):
             "OTEL_METRIC_EXPORT_INTERVAL": "1000",
         }
         endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-        command = [binary, "--sandbox", "--otlp", endpoint, "bulk", "send", str(csv)]
+        command = [binary, "--sandbox", "--otlp", endpoint, "bulk", "send", str(csv), "--per-row"]
         command += ["--template", "Hi {name}", "--plan", plan]
         print("$", " ".join(command[1:]), file=sys.stderr)
         subprocess.run(command, env=env, cwd=folder, check=True)

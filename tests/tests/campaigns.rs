@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use whispir::campaign::{Campaign, CampaignError};
+use whispir::campaign::{Campaign, CampaignError, SentSearch};
 use whispir::types::{Message, MessageResource};
 use whispir_sandbox::{Limits, Sandbox};
 
@@ -156,12 +156,17 @@ async fn a_rerun_finds_its_upload_instead_of_repeating_it() {
     let found = chunk.upload_once(client).await.unwrap();
     assert!(found.was_reused());
     assert_eq!(found.id(), uploaded.id());
-    assert!(chunk.find_sent(client).await.unwrap().is_none());
+    let began = std::time::SystemTime::now().into();
+    assert_eq!(
+        chunk.find_sent(client, began).await.unwrap(),
+        SentSearch::NotSent,
+        "a whole listing without the label proves it was not sent"
+    );
     let sent = chunk.send(client, found).await.unwrap();
     // A later run finds the message by its label, once Whispir lists it.
     let deadline = Instant::now() + Duration::from_secs(10);
     let listed = loop {
-        if let Some(listed) = chunk.find_sent(client).await.unwrap() {
+        if let SentSearch::Sent(listed) = chunk.find_sent(client, began).await.unwrap() {
             break listed;
         }
         assert!(Instant::now() < deadline, "the message is never listed");
@@ -177,6 +182,70 @@ async fn a_rerun_finds_its_upload_instead_of_repeating_it() {
     // Once done, the upload is deleted.
     sent.resource().delete(client).await.unwrap();
     assert!(chunk.find_upload(client).await.unwrap().is_none());
+}
+
+/// A page of the message list: `count` other messages from `offset`,
+/// stating `total`.
+fn listing_page(offset: usize, count: usize, total: usize) -> serde_json::Value {
+    let messages: Vec<serde_json::Value> = (offset..offset + count)
+        .map(|i| serde_json::json!({"to": "61400000001", "subject": "s", "label": format!("other-{i}")}))
+        .collect();
+    serde_json::json!({"messages": messages, "status": format!("{} to {} of {total}", offset + 1, offset + count)})
+}
+
+#[tokio::test]
+async fn find_sent_calls_a_chunk_not_sent_only_on_a_whole_listing() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let chunk = Campaign::from_csv(&rows(2))
+        .unwrap()
+        .sms("mobile", TEXT)
+        .plan()
+        .unwrap()
+        .chunks()[0]
+        .clone();
+    let since = std::time::SystemTime::now().into();
+    // A listing that states 3 messages and ends after 1, one that repeats
+    // a message, one whose total changes: none proves absence.
+    for (pages, reason) in [
+        (
+            vec![listing_page(0, 1, 3), listing_page(1, 0, 3)],
+            "stated 3 messages but 1",
+        ),
+        (
+            vec![listing_page(0, 1, 2), listing_page(0, 1, 2)],
+            "stated 2 messages but 1",
+        ),
+        (
+            vec![listing_page(0, 1, 2), listing_page(1, 1, 3)],
+            "changed from 2 to 3",
+        ),
+    ] {
+        let server = MockServer::start().await;
+        // Page `n` answers the request at offset `n` (each page holds one).
+        Mock::given(method("GET"))
+            .and(path("/messages"))
+            .respond_with(move |request: &wiremock::Request| {
+                let offset: usize = request
+                    .url
+                    .query_pairs()
+                    .find(|(name, _)| name == "offset")
+                    .and_then(|(_, value)| value.parse().ok())
+                    .unwrap_or(0);
+                let page = pages
+                    .get(offset)
+                    .cloned()
+                    .unwrap_or_else(|| listing_page(offset, 0, 0));
+                ResponseTemplate::new(200).set_body_json(page)
+            })
+            .mount(&server)
+            .await;
+        let client = whispir_tests::mock_client(&server.uri());
+        match chunk.find_sent(&client, since).await.unwrap() {
+            SentSearch::Unproven(why) => assert!(why.contains(reason), "{why}"),
+            other => panic!("{reason}: {other:?}"),
+        }
+    }
 }
 
 #[tokio::test]

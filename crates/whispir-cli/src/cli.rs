@@ -349,11 +349,14 @@ pub enum DedupUnavailable {
 /// `whispir bulk …`
 #[derive(Debug, Subcommand)]
 pub enum BulkCommand {
-    /// Send one SMS per row of a CSV file (a `to` column, plus a `text`
-    /// column or any columns a `--template` names).
+    /// Send an SMS to each row of a CSV file (a `to` column, plus a `text`
+    /// column or any columns a `--template` names): as one dynamic message
+    /// per chunk of up to 10,000 rows (at most 3 requests a chunk), or one
+    /// message per row with --per-row.
     Send(BulkSendArgs),
-    /// Summarise the journal of a CSV file's sends.
-    Status(JournalArgs),
+    /// Summarise the journal of a CSV file's sends (a dynamic journal: each
+    /// row's chunk and state).
+    Status(BulkStatusArgs),
     /// Record what an operator found out about an uncertain row.
     Resolve {
         /// The CSV file and its journal.
@@ -376,6 +379,20 @@ pub struct JournalArgs {
     /// or `.sandbox.journal` with --sandbox).
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
+}
+
+/// `whispir bulk status`
+#[derive(Debug, Args)]
+pub struct BulkStatusArgs {
+    /// The CSV file and its journal.
+    #[command(flatten)]
+    pub source: JournalArgs,
+    /// Also read each sent row's delivery and replies from Whispir (a
+    /// dynamic journal only; needs credentials and the CSV as it was sent;
+    /// the message's status and replies page by 20, so 10,000 rows cost
+    /// at least 500 requests).
+    #[arg(long)]
+    pub results: bool,
 }
 
 /// What an operator found out about a row.
@@ -425,11 +442,22 @@ pub struct BulkSendArgs {
     /// Check the file and show what would be sent, without sending.
     #[arg(long)]
     pub dry_run: bool,
-    /// The account's plan, in requests per second (`WHISPIR_PLAN`).
+    /// Send one message per row (one request each) instead of one dynamic
+    /// message per chunk: for rows a dynamic message cannot send, such as
+    /// a `to` cell with several recipients, or a template that must send
+    /// `@@` as text.
+    #[arg(long)]
+    pub per_row: bool,
+    /// The most rows in one dynamic message (default 10,000, Whispir's
+    /// limit, or what the journal began with); not with --per-row.
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub rows_per_chunk: Option<u16>,
+    /// The account's plan, in requests per second (`WHISPIR_PLAN`): the
+    /// pace of --per-row sends, and the limit of every request.
     #[arg(long, value_enum, env = "WHISPIR_PLAN", default_value = "5")]
     pub plan: PlanName,
-    /// Before reconciling rows whose send may have happened (cut off by a
-    /// crash, or answered without saying), wait until their request began
+    /// Before reconciling rows (or chunks) whose send may have happened (cut
+    /// off by a crash, or answered without saying), wait until their request began
     /// at least this long ago: Whispir accepts a message for processing
     /// and lists it later, so a shorter wait could miss it.
     #[arg(long, default_value_t = 60, value_name = "SECS")]

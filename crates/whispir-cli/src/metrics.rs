@@ -31,16 +31,31 @@ impl RowOutcome {
     }
 }
 
-/// How the rows are sent (`whispir.bulk.mode`): one message per row.
-const PER_ROW: &str = "per_row";
+/// How a bulk send sends its rows (`whispir.bulk.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One message per row (`--per-row`).
+    PerRow,
+    /// One dynamic message per chunk of rows (the default).
+    Dynamic,
+}
 
-/// Counts one row of a bulk send by its outcome.
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::PerRow => "per_row",
+            Self::Dynamic => "dynamic",
+        }
+    }
+}
+
+/// Counts one row of a `--per-row` bulk send by its outcome.
 pub fn bulk_row(outcome: RowOutcome) {
-    bulk_rows(outcome, 1);
+    bulk_rows(Mode::PerRow, outcome, 1);
 }
 
 /// Counts `count` rows of a bulk send with one outcome.
-pub fn bulk_rows(outcome: RowOutcome, count: usize) {
+pub fn bulk_rows(mode: Mode, outcome: RowOutcome, count: usize) {
     if count == 0 {
         return;
     }
@@ -59,7 +74,7 @@ pub fn bulk_rows(outcome: RowOutcome, count: usize) {
         u64::try_from(count).unwrap_or(u64::MAX),
         &[
             KeyValue::new("whispir.row.outcome", outcome.name()),
-            KeyValue::new("whispir.bulk.mode", PER_ROW),
+            KeyValue::new("whispir.bulk.mode", mode.name()),
         ],
     );
 }

@@ -25,7 +25,7 @@ pub struct Output {
     /// JSON instead of text.
     pub json: bool,
     /// CSV instead of text.
-    csv: bool,
+    pub csv: bool,
     /// Whether stdout is a terminal.
     terminal: bool,
 }

@@ -53,7 +53,14 @@ fn a_csv_with_bad_rows_names_each_and_sends_nothing() {
     .unwrap();
     let output = sandbox
         .command()
-        .args(["bulk", "send", "bad.csv", "--template", "Hi {name}"])
+        .args([
+            "bulk",
+            "send",
+            "--per-row",
+            "bad.csv",
+            "--template",
+            "Hi {name}",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(5));
@@ -75,7 +82,14 @@ fn a_template_naming_no_column_is_a_usage_error_and_sends_nothing() {
     write_csv(&sandbox.path("r.csv"), 3);
     let output = sandbox
         .command()
-        .args(["bulk", "send", "r.csv", "--template", "Hi {nmae}"])
+        .args([
+            "bulk",
+            "send",
+            "--per-row",
+            "r.csv",
+            "--template",
+            "Hi {nmae}",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "a bad flag, not a bad file");
@@ -97,6 +111,7 @@ fn a_dry_run_checks_and_sends_nothing() {
             "--json",
             "bulk",
             "send",
+            "--per-row",
             "r.csv",
             "--template",
             "Hi {name}",
@@ -121,6 +136,7 @@ fn a_finished_run_is_not_sent_again_and_resolve_refuses_a_settled_row() {
                 "--json",
                 "bulk",
                 "send",
+                "--per-row",
                 "r.csv",
                 "--template",
                 "Hi {name}",
@@ -158,6 +174,7 @@ fn a_second_run_on_a_locked_journal_refuses_and_ctrl_c_leaves_a_journal_that_res
         .args([
             "bulk",
             "send",
+            "--per-row",
             "r.csv",
             "--template",
             "Hi {name}",
@@ -179,7 +196,14 @@ fn a_second_run_on_a_locked_journal_refuses_and_ctrl_c_leaves_a_journal_that_res
     }
     let second = sandbox
         .command()
-        .args(["bulk", "send", "r.csv", "--template", "Hi {name}"])
+        .args([
+            "bulk",
+            "send",
+            "--per-row",
+            "r.csv",
+            "--template",
+            "Hi {name}",
+        ])
         .output()
         .unwrap();
     assert_eq!(second.status.code(), Some(2));
@@ -208,6 +232,7 @@ fn a_second_run_on_a_locked_journal_refuses_and_ctrl_c_leaves_a_journal_that_res
         .args([
             "bulk",
             "send",
+            "--per-row",
             "r.csv",
             "--template",
             "Hi {name}",
@@ -246,6 +271,7 @@ fn killed_again_and_again(sandbox: &SandboxProcess, processing_delay: Duration, 
     let args = [
         "bulk",
         "send",
+        "--per-row",
         "r.csv",
         "--template",
         "Hi {name}",

@@ -80,7 +80,15 @@ fn lost_answers(times: u32) -> FaultRule {
         .times(times)
 }
 
-const SEND: [&str; 6] = ["bulk", "send", "r.csv", "--template", "Hi {name}", "--plan"];
+const SEND: [&str; 7] = [
+    "bulk",
+    "send",
+    "--per-row",
+    "r.csv",
+    "--template",
+    "Hi {name}",
+    "--plan",
+];
 
 fn send_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut args: Vec<&str> = SEND.to_vec();
@@ -223,6 +231,7 @@ async fn a_journal_refuses_another_destination_naming_both_and_sends_nothing() {
             "--sandbox",
             "bulk",
             "send",
+            "--per-row",
             "r.csv",
             "--template",
             "Hi {name}",
@@ -296,6 +305,7 @@ async fn the_csv_check_is_the_sdks_and_a_fixed_csv_resumes_its_journal() {
         &[
             "bulk",
             "send",
+            "--per-row",
             "r.csv",
             "--template",
             "Hi {name}",
@@ -481,7 +491,16 @@ async fn an_unsorted_listing_is_read_over_the_date_range_only() {
                 .env("WHISPIR_PASSWORD", "pw")
                 .env("WHISPIR_API_KEY", "key")
                 .current_dir(&dir)
-                .args(["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"])
+                .args([
+                    "bulk",
+                    "send",
+                    "--per-row",
+                    "r.csv",
+                    "--plan",
+                    "30",
+                    "--settle",
+                    "0",
+                ])
                 .output()
                 .unwrap()
         }
@@ -639,7 +658,16 @@ async fn rerun_leaves_row_2_uncertain(server: &MockServer, dir: &Path) -> String
     let run = whispir_at(
         &server.uri(),
         dir,
-        &["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"],
+        &[
+            "bulk",
+            "send",
+            "--per-row",
+            "r.csv",
+            "--plan",
+            "30",
+            "--settle",
+            "0",
+        ],
     )
     .await;
     assert_eq!(run.status.code(), Some(9), "{}", stderr(&run));
@@ -778,7 +806,16 @@ async fn a_listing_whose_total_changes_while_read_proves_nothing_absent() {
     let run = whispir_at(
         &server.uri(),
         dir.path(),
-        &["bulk", "send", "r.csv", "--plan", "30", "--settle", "0"],
+        &[
+            "bulk",
+            "send",
+            "--per-row",
+            "r.csv",
+            "--plan",
+            "30",
+            "--settle",
+            "0",
+        ],
     )
     .await;
     assert_eq!(run.status.code(), Some(9), "{}", stderr(&run));

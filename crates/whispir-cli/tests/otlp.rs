@@ -148,17 +148,65 @@ fn whispir(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::p
     command.output().unwrap()
 }
 
-const BULK: [&str; 6] = ["bulk", "send", "r.csv", "--template", "Hi {name}", "--plan"];
+/// A `--per-row` bulk send: one request a row, so that a run can be
+/// stopped between rows.
+const BULK: [&str; 7] = [
+    "bulk",
+    "send",
+    "r.csv",
+    "--per-row",
+    "--template",
+    "Hi {name}",
+    "--plan",
+];
 
 fn rows(outcome: &str, value: u64) -> (String, Vec<String>, u64) {
+    rows_in("per_row", outcome, value)
+}
+
+fn rows_in(mode: &str, outcome: &str, value: u64) -> (String, Vec<String>, u64) {
     (
         "{row}".to_owned(),
         vec![
-            "whispir.bulk.mode=per_row".to_owned(),
+            format!("whispir.bulk.mode={mode}"),
             format!("whispir.row.outcome={outcome}"),
         ],
         value,
     )
+}
+
+#[test]
+fn a_dynamic_bulk_send_exports_its_rows_by_chunk_and_a_rerun_its_rows_already_done() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 5);
+    let base = receiver.base();
+    let args = [
+        "--otlp",
+        base.as_str(),
+        "bulk",
+        "send",
+        "r.csv",
+        "--template",
+        "Hi {name}",
+        "--rows-per-chunk",
+        "2",
+    ];
+    let output = whispir(dir.path(), &args, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        receiver.sums("whispir.bulk.rows"),
+        [rows_in("dynamic", "sent", 5)]
+    );
+
+    receiver.received.lock().unwrap().clear();
+    let output = whispir(dir.path(), &args, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        receiver.sums("whispir.bulk.rows"),
+        [rows_in("dynamic", "already_done", 5)]
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! Fault injection: latency, dropped connections, 5xx answers, redirects
-//! and bad bodies, for every route or one operation, a number of times or
-//! always.
+//! Fault injection: latency (before acting, or holding the answer after
+//! acting), dropped connections, 5xx answers, redirects and bad bodies,
+//! for every route or one operation, a number of times or always.
 
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -31,6 +31,12 @@ pub const MOVED_PREFIX: &str = "/moved";
 pub enum Fault {
     /// Wait before answering; other faults still apply.
     Latency {
+        /// How long, in milliseconds.
+        millis: u64,
+    },
+    /// Carry out the request, then wait this long before answering (a
+    /// client that gives up or dies meanwhile never hears that it acted).
+    HoldAnswer {
         /// How long, in milliseconds.
         millis: u64,
     },
@@ -108,7 +114,7 @@ impl FaultRule {
 /// Why a fault given on the command line cannot be read.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "bad fault {given:?}: {reason}; expected [OPERATION:]KIND[=VALUE][*TIMES], KIND one of latency=MS, reset-before, reset-after, status=CODE, redirect[=CODE], redirect-other-port[=CODE], garbage, huge[=BYTES]"
+    "bad fault {given:?}: {reason}; expected [OPERATION:]KIND[=VALUE][*TIMES], KIND one of latency=MS, hold-answer=MS, reset-before, reset-after, status=CODE, redirect[=CODE], redirect-other-port[=CODE], garbage, huge[=BYTES]"
 )]
 pub struct FaultParseError {
     given: String,
@@ -152,6 +158,9 @@ impl FromStr for FaultRule {
             "latency" => Fault::Latency {
                 millis: number(value, None)?,
             },
+            "hold-answer" => Fault::HoldAnswer {
+                millis: number(value, None)?,
+            },
             "reset-before" => Fault::ResetBeforeActing,
             "reset-after" => Fault::ResetAfterActing,
             "status" => Fault::Status {
@@ -185,6 +194,8 @@ impl FromStr for FaultRule {
 pub(crate) struct FaultPlan {
     /// Total latency to add.
     pub latency: Duration,
+    /// How long to hold the answer once the request was carried out.
+    pub hold_answer: Duration,
     /// The fault that replaces or cuts the answer, if any.
     pub action: Option<Fault>,
 }
@@ -245,6 +256,9 @@ impl FaultTable {
             }
             match &rule.fault {
                 Fault::Latency { millis } => plan.latency += Duration::from_millis(*millis),
+                Fault::HoldAnswer { millis } => {
+                    plan.hold_answer += Duration::from_millis(*millis);
+                }
                 _ if plan.action.is_some() => continue,
                 fault => plan.action = Some(fault.clone()),
             }
@@ -277,6 +291,16 @@ mod tests {
                 status: 307,
                 to: RedirectTarget::OtherPort
             }
+        );
+        let rule: FaultRule = "resourceCreate:hold-answer=500".parse().unwrap();
+        assert_eq!(
+            rule,
+            FaultRule::always(Fault::HoldAnswer { millis: 500 }).on("resourceCreate")
+        );
+        let table = FaultTable::new(vec![rule]);
+        assert_eq!(
+            table.plan("resourceCreate", true).hold_answer,
+            Duration::from_millis(500)
         );
         assert!("status".parse::<FaultRule>().is_err());
         assert!("explode".parse::<FaultRule>().is_err());

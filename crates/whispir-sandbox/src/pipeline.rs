@@ -142,7 +142,7 @@ async fn answer(
     let mut reset_after = false;
     match plan.action {
         None => {}
-        Some(Fault::Latency { .. }) => {}
+        Some(Fault::Latency { .. } | Fault::HoldAnswer { .. }) => {}
         Some(Fault::ResetBeforeActing) => return None,
         Some(Fault::ResetAfterActing) => reset_after = true,
         Some(Fault::Status { status }) => {
@@ -208,6 +208,9 @@ async fn answer(
         Ok(response) => response,
         Err(failure) => failure.into_response(),
     };
+    if !plan.hold_answer.is_zero() {
+        tokio::time::sleep(plan.hold_answer).await;
+    }
     if reset_after {
         return None;
     }

@@ -48,16 +48,19 @@
 //! label carry a fingerprint of the campaign (its rows, text and channel)
 //! and the chunk's number, so a process that restarts finds the upload it
 //! made instead of repeating it, and can look for the message by its label
-//! before sending again. Nothing here sends a chunk twice: a send that
-//! fails is not retried.
+//! before sending again ([`Chunk::find_sent`] calls it not sent only when
+//! a whole listing over the time of the send proves it). Nothing here
+//! sends a chunk twice: a send that fails is not retried.
 //!
 //! Whispir keeps resources about 30 days; delete each chunk's upload once
 //! its results are in ([`UploadedResource::delete`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
 use std::ops::RangeInclusive;
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use whispir_errors::Error;
@@ -65,9 +68,10 @@ use whispir_errors::Error;
 use crate::enums::{EmailType, ResourceScope};
 use crate::generated::Client;
 use crate::location::Accepted;
+use crate::message_range::SentBetween;
 use crate::recipients::{RecipientKind, kind_of};
-use crate::runtime::pagination::ListStream as _;
-use crate::types::{Email, Message, MessageResource, Resource, builder};
+use crate::runtime::pagination::{ListRequest as _, ListStream as _, MAX_PAGE_SIZE};
+use crate::types::{Email, Message, MessageListSortOrder, MessageResource, Resource, builder};
 
 /// The most bytes Whispir takes in one request: its 413 answer says
 /// "HTTP content length exceeded 10485760 bytes".
@@ -745,41 +749,139 @@ impl Chunk {
         }
     }
 
-    /// The message an earlier run sent for this chunk, found by its
-    /// [`Chunk::label`] in the message list. The list pages by 20 and
-    /// shows only the last 7 days of the calling user's messages, and a
-    /// message just accepted may not be listed yet (Whispir carries sends
-    /// out asynchronously): `None` means "not listed now", not "never
-    /// sent". A caller that must never send twice records each send in its
-    /// own journal before it starts and checks here only what it could
-    /// not record.
-    pub async fn find_sent(&self, client: &Client) -> Result<Option<Accepted>, Error> {
-        let mut list = client.message_list();
+    /// The upload an earlier run recorded, by its resource id, without a
+    /// request (a run that keeps its own journal need not list resources
+    /// again). Whispir refuses the send if the resource is gone.
+    pub fn recorded_upload(&self, id: impl Into<String>) -> UploadedResource {
+        self.uploaded(id.into(), true)
+    }
+
+    /// The chunk as an earlier run sent it: its message (recorded, or found
+    /// by [`Chunk::find_sent`]) from `resource`, for [`SentChunk::results`].
+    pub fn sent_as(&self, message: Accepted, resource: UploadedResource) -> SentChunk {
+        SentChunk {
+            number: self.number,
+            first_row: self.first_row,
+            label: self.label.clone(),
+            addresses: self.addresses.clone(),
+            message,
+            resource,
+        }
+    }
+
+    /// Looks for the message an earlier run sent for this chunk, by its
+    /// [`Chunk::label`], among the calling user's messages sent since
+    /// `since` (when that run began its send).
+    ///
+    /// Whispir lists only the last 7 days unless given a date range, so the
+    /// listing asks for the messages from `since` (less
+    /// [`FIND_SENT_CLOCK_MARGIN`], for clocks that disagree) to a month
+    /// past now (for a server clock that runs ahead). It says
+    /// [`SentSearch::NotSent`] only when that listing came back whole: as
+    /// many distinct messages as every page stated, the same total
+    /// throughout; anything less is [`SentSearch::Unproven`] with the
+    /// reason. Whispir accepts a message for processing and lists it
+    /// later: absence proves nothing until the send is older than that
+    /// delay, which the caller waits out (the CLI's `--settle`).
+    pub async fn find_sent(
+        &self,
+        client: &Client,
+        since: DateTime<Utc>,
+    ) -> Result<SentSearch, Error> {
+        let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+        let from = since - FIND_SENT_CLOCK_MARGIN;
+        let to = now.max(since) + chrono::Duration::days(31);
+        let range = match SentBetween::new(from, to) {
+            Ok(range) => range,
+            Err(err) => {
+                return Ok(SentSearch::Unproven(format!(
+                    "no listing can cover it: {err}"
+                )));
+            }
+        };
+        let mut list = client
+            .message_list()
+            .sent_between(range)
+            .sort_fields("createdTime")
+            .sort_order(MessageListSortOrder::Desc);
         if let Some(workspace) = &self.workspace_id {
             list = list.workspace_id(workspace.as_str());
         }
-        let mut messages = list.stream();
-        while let Some(message) = messages.try_next().await? {
-            if message.label.as_deref() != Some(self.label.as_str()) {
-                continue;
+        let mut offset: u32 = 0;
+        let mut stated: Option<u64> = None;
+        let mut seen = HashSet::new();
+        loop {
+            let page = list
+                .clone()
+                .window(MAX_PAGE_SIZE, offset)
+                .fetch_page()
+                .await?;
+            let count = page.items.len();
+            match (stated, page.total) {
+                (Some(before), Some(now)) if before != now => {
+                    return Ok(SentSearch::Unproven(format!(
+                        "the message list's total changed from {before} to {now} while it was \
+                         read, so it may have skipped messages"
+                    )));
+                }
+                (None, Some(total)) => stated = Some(total),
+                (_, None) if count > 0 => {
+                    return Ok(SentSearch::Unproven(format!(
+                        "the page of the message list at offset {offset} did not state the \
+                         total, so its end cannot be checked"
+                    )));
+                }
+                _ => {}
             }
-            let own = message
-                .link
-                .iter()
-                .flat_map(|links| links.iter())
-                .find(|link| {
-                    link.rel
-                        .as_deref()
-                        .is_none_or(|rel| rel.eq_ignore_ascii_case("self"))
-                });
-            if let Some(url) = own
-                .and_then(|link| link.uri.as_deref())
-                .and_then(|uri| reqwest::Url::parse(uri).ok())
-            {
-                return Accepted::from_location(url).map(Some);
+            let total = stated.unwrap_or(0);
+            for message in page.items {
+                let mut hasher = DefaultHasher::new();
+                serde_json::to_string(&message)
+                    .unwrap_or_default()
+                    .hash(&mut hasher);
+                seen.insert(hasher.finish());
+                if message.label.as_deref() != Some(self.label.as_str()) {
+                    continue;
+                }
+                let own = message
+                    .link
+                    .iter()
+                    .flat_map(|links| links.iter())
+                    .find(|link| {
+                        link.rel
+                            .as_deref()
+                            .is_none_or(|rel| rel.eq_ignore_ascii_case("self"))
+                    });
+                if let Some(url) = own
+                    .and_then(|link| link.uri.as_deref())
+                    .and_then(|uri| reqwest::Url::parse(uri).ok())
+                {
+                    return Accepted::from_location(url).map(SentSearch::Sent);
+                }
+                return Ok(SentSearch::Unproven(
+                    "a message with the chunk's label is listed without a usable link to it".into(),
+                ));
             }
+            let Some(next) = u32::try_from(count)
+                .ok()
+                .and_then(|count| offset.checked_add(count))
+            else {
+                return Ok(SentSearch::Unproven(format!(
+                    "the message list holds more messages ({total}) than can be paged through"
+                )));
+            };
+            if count == 0 || u64::from(next) >= total {
+                let distinct = u64::try_from(seen.len()).unwrap_or(u64::MAX);
+                if u64::from(next) == total && distinct == total {
+                    return Ok(SentSearch::NotSent);
+                }
+                return Ok(SentSearch::Unproven(format!(
+                    "the message list stated {total} messages but {distinct} distinct ones were \
+                     read, so it may have left some out"
+                )));
+            }
+            offset = next;
         }
-        Ok(None)
     }
 
     /// The dynamic message this chunk sends from `resource`: its text with
@@ -839,6 +941,23 @@ impl Chunk {
             resource,
         })
     }
+}
+
+/// How far before the given `since` [`Chunk::find_sent`] lists, for a
+/// client clock and a server clock that disagree.
+pub const FIND_SENT_CLOCK_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
+
+/// What the message list says about a chunk's message ([`Chunk::find_sent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SentSearch {
+    /// It is listed: an earlier run sent it.
+    Sent(Accepted),
+    /// It is not listed, and the listing was whole over the time it could
+    /// have been sent in: it was not sent (once the send is older than the
+    /// time Whispir takes to list a message).
+    NotSent,
+    /// It is not listed, but the listing proves nothing; why.
+    Unproven(String),
 }
 
 /// A chunk's upload: a private resource Whispir keeps about 30 days.

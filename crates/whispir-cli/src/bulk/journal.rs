@@ -11,6 +11,15 @@
 //! without sending a changed row that may already have gone out. A `csv`
 //! line records that the run went on with another CSV file.
 //!
+//! A journal is for one way of sending, named in its first line (`mode`):
+//! one message per row (`per-row`, the default of journals that do not
+//! say), or one dynamic message per chunk of rows (`dynamic`, which also
+//! records the template and the chunk size: a chunk's label fingerprints
+//! its rows and text, so the journal holds to them). A dynamic journal
+//! records each chunk's steps on `chunk N …` lines: `planned` (its label
+//! and rows), `uploading`, `uploaded` (the resource id), then the same
+//! send steps a row has, the `sent` line with the message's URL.
+//!
 //! Only whole lines count: a last line without its newline was cut short
 //! by a crash (`failed 1234` torn to `failed 12` would name another row),
 //! so it is ignored, and cut away when the journal is opened for writing.
@@ -26,6 +35,15 @@
 //! unsettled 8 listing messages failed: …
 //! resolved 7 sent
 //! csv 77aa… 301
+//! ```
+//!
+//! ```text
+//! whispir-bulk-journal 1 id=… created=… digest=… rows=300 base=… user=ops workspace=- sandbox=no mode=dynamic rows-per-chunk=10000 template=Hi%20{name}
+//! chunk 1 planned bulk-3f9a0c1b2d4e-9c0f1a2b-1of1 2-301
+//! chunk 1 uploading
+//! chunk 1 uploaded 4FBBC384BCE3DAABFE3
+//! chunk 1 sending 1767225601000
+//! chunk 1 sent https://api.au.whispir.com/messages/A1D66F53B07106C72984
 //! ```
 
 use std::collections::BTreeMap;
@@ -163,6 +181,90 @@ fn unword(word: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// What a dynamic journal sends: the template and the chunk size it
+/// planned its chunks with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamicPlan {
+    /// `--template`, if one was given.
+    pub template: Option<String>,
+    /// The most rows in one chunk.
+    pub rows_per_chunk: usize,
+}
+
+/// The name of a journal's way of sending, as its header and errors say it.
+pub fn mode_name(dynamic: Option<&DynamicPlan>) -> &'static str {
+    if dynamic.is_some() {
+        "dynamic (one dynamic message per chunk of rows)"
+    } else {
+        "per-row (one message per row, --per-row)"
+    }
+}
+
+/// Where a chunk's upload stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upload {
+    /// Never begun: no resource can exist.
+    NotStarted,
+    /// Begun without an answer recorded: a resource may exist.
+    Started,
+    /// Made: the resource's id.
+    Made(String),
+}
+
+/// What a dynamic journal knows about a chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkRecord {
+    /// Its message's label.
+    pub label: String,
+    /// Its rows, by their line in the CSV.
+    pub rows: Vec<u64>,
+    /// Its upload.
+    pub upload: Upload,
+    /// Its send's last known state; `None` before its first send.
+    pub state: Option<RowState>,
+    /// When its last send began (Unix ms).
+    pub requested: Option<i64>,
+    /// Why it could not be settled, when a run tried.
+    pub unsettled: Option<String>,
+}
+
+/// Row numbers as ranges: `2-301,305,307-400`.
+pub fn ranges(rows: &[u64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut iter = rows.iter().copied().peekable();
+    while let Some(first) = iter.next() {
+        let mut last = first;
+        while iter.peek() == Some(&(last + 1)) {
+            last += 1;
+            iter.next();
+        }
+        parts.push(if first == last {
+            first.to_string()
+        } else {
+            format!("{first}-{last}")
+        });
+    }
+    parts.join(",")
+}
+
+/// Reads what [`ranges`] wrote.
+fn unranges(text: &str) -> Option<Vec<u64>> {
+    let mut rows = Vec::new();
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
+                if last < first {
+                    return None;
+                }
+                rows.extend(first..=last);
+            }
+            None => rows.push(part.parse().ok()?),
+        }
+    }
+    Some(rows)
+}
+
 /// The journal's first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
@@ -177,6 +279,9 @@ pub struct Header {
     /// Where its rows go; `None` in a journal written before journals
     /// recorded it.
     pub destination: Option<Destination>,
+    /// How its rows are sent: `None` one message per row, else one dynamic
+    /// message per chunk.
+    pub dynamic: Option<DynamicPlan>,
 }
 
 impl Header {
@@ -209,6 +314,14 @@ impl Header {
                 if to.sandbox { "yes" } else { "no" }
             ));
         }
+        match &self.dynamic {
+            None => line.push_str(" mode=per-row"),
+            Some(plan) => line.push_str(&format!(
+                " mode=dynamic rows-per-chunk={} template={}",
+                plan.rows_per_chunk,
+                word(plan.template.as_deref())
+            )),
+        }
         line
     }
 
@@ -228,12 +341,21 @@ impl Header {
             }),
             None => None,
         };
+        let dynamic = match fields.get("mode").copied() {
+            None | Some("per-row") => None,
+            Some("dynamic") => Some(DynamicPlan {
+                template: unword(fields.get("template")?),
+                rows_per_chunk: fields.get("rows-per-chunk")?.parse().ok()?,
+            }),
+            Some(_) => return None,
+        };
         Some(Header {
             id: fields.get("id")?.to_string(),
             created: fields.get("created")?.parse().ok()?,
             digest: fields.get("digest")?.to_string(),
             rows: fields.get("rows")?.parse().ok()?,
             destination,
+            dynamic,
         })
     }
 }
@@ -252,6 +374,80 @@ pub struct Contents {
     pub sent_as: BTreeMap<u64, String>,
     /// Why each uncertain row could not be settled, when a run tried.
     pub unsettled: BTreeMap<u64, String>,
+    /// A dynamic journal's chunks, by number.
+    pub chunks: BTreeMap<usize, ChunkRecord>,
+}
+
+impl Contents {
+    /// Each row's state: its own in a per-row journal, its chunk's in a
+    /// dynamic one.
+    pub fn row_states(&self) -> BTreeMap<u64, RowState> {
+        if self.header.dynamic.is_none() {
+            return self.states.clone();
+        }
+        let mut states = BTreeMap::new();
+        for chunk in self.chunks.values() {
+            if let Some(state) = &chunk.state {
+                for row in &chunk.rows {
+                    states.insert(*row, state.clone());
+                }
+            }
+        }
+        states
+    }
+}
+
+/// Reads a `chunk N …` line into `chunks`; `None` if it cannot be read.
+fn chunk_line(words: &[&str], line: &str, chunks: &mut BTreeMap<usize, ChunkRecord>) -> Option<()> {
+    let number: usize = words.get(1)?.parse().ok()?;
+    if let ["chunk", _, "planned", label, rows] = words {
+        chunks.insert(
+            number,
+            ChunkRecord {
+                label: (*label).to_string(),
+                rows: unranges(rows)?,
+                upload: Upload::NotStarted,
+                state: None,
+                requested: None,
+                unsettled: None,
+            },
+        );
+        return Some(());
+    }
+    let chunk = chunks.get_mut(&number)?;
+    if words.get(2) == Some(&"unsettled") {
+        // The reason is the rest of the line, spaces and all.
+        let reason = line.splitn(4, ' ').nth(3)?;
+        chunk.unsettled = Some(reason.to_string());
+        return Some(());
+    }
+    let state = match words {
+        ["chunk", _, "uploading"] => {
+            chunk.upload = Upload::Started;
+            return Some(());
+        }
+        ["chunk", _, "uploaded", id] => {
+            chunk.upload = Upload::Made((*id).to_string());
+            return Some(());
+        }
+        ["chunk", _, "sending", at] => {
+            let at = at.parse().ok()?;
+            chunk.requested = Some(at);
+            RowState::Sending(at)
+        }
+        ["chunk", _, "sent", url] | ["chunk", _, "reconciled", "sent", url] => {
+            RowState::Sent(Some((*url).to_string()).filter(|url| url != "-"))
+        }
+        ["chunk", _, "failed"]
+        | ["chunk", _, "reconciled", "absent"]
+        | ["chunk", _, "resolved", "not-sent"] => RowState::NotSent,
+        ["chunk", _, "uncertain"] => RowState::Uncertain,
+        ["chunk", _, "resolved", "sent"] => RowState::Sent(None),
+        _ => return None,
+    };
+    chunk.unsettled = None;
+    chunk.state = Some(state);
+    Some(())
 }
 
 /// Reads a journal without locking it (for `status` and `--dry-run`).
@@ -305,6 +501,7 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
     let mut requested = BTreeMap::new();
     let mut sent_as = BTreeMap::new();
     let mut unsettled = BTreeMap::new();
+    let mut chunks = BTreeMap::new();
     for (index, line) in lines.enumerate() {
         // A line that reads as none of these was torn and written over
         // (a write cut short, then the next line appended to it): skipping
@@ -326,6 +523,10 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
             continue;
         }
         let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() == Some(&"chunk") && header.dynamic.is_some() {
+            chunk_line(&words, line, &mut chunks).ok_or_else(unreadable)?;
+            continue;
+        }
         let row = |index: usize| words.get(index).and_then(|w| w.parse::<u64>().ok());
         let (row, state) = match words.as_slice() {
             ["sending", _, at] | ["sending", _, at, _] => match (row(1), at.parse()) {
@@ -377,6 +578,7 @@ fn parse(path: &Path, text: &str) -> Result<Contents, CliError> {
         requested,
         sent_as,
         unsettled,
+        chunks,
     })
 }
 
@@ -442,6 +644,7 @@ impl Journal {
                     requested: BTreeMap::new(),
                     sent_as: BTreeMap::new(),
                     unsettled: BTreeMap::new(),
+                    chunks: BTreeMap::new(),
                 },
             ));
         }
@@ -538,7 +741,75 @@ mod tests {
                 workspace: None,
                 sandbox: false,
             }),
+            dynamic: None,
         }
+    }
+
+    fn dynamic_header() -> Header {
+        Header {
+            dynamic: Some(DynamicPlan {
+                template: Some("Hi {name} 100%=".into()),
+                rows_per_chunk: 2,
+            }),
+            ..header()
+        }
+    }
+
+    #[test]
+    fn a_dynamic_header_keeps_its_template_and_chunk_size() {
+        let header = dynamic_header();
+        let line = header.line();
+        assert!(
+            line.contains(" mode=dynamic rows-per-chunk=2 template="),
+            "{line}"
+        );
+        assert_eq!(Header::parse(&line), Some(header));
+        let per_row = self::header().line();
+        assert!(per_row.ends_with(" mode=per-row"), "{per_row}");
+        let older = per_row.trim_end_matches(" mode=per-row");
+        assert_eq!(Header::parse(older).unwrap().dynamic, None);
+    }
+
+    #[test]
+    fn a_chunks_steps_are_read_back_and_its_state_covers_its_rows() {
+        let text = format!(
+            "{}\nchunk 1 planned L1 2-3,5\nchunk 2 planned L2 6\nchunk 1 uploading\n\
+             chunk 1 uploaded R1\nchunk 1 sending 7\nchunk 1 unsettled listing failed: 503 x\n\
+             chunk 2 uploading\n",
+            dynamic_header().line()
+        );
+        let contents = parse(Path::new("j"), &text).unwrap();
+        let first = &contents.chunks[&1];
+        assert_eq!(first.rows, [2, 3, 5]);
+        assert_eq!(first.upload, Upload::Made("R1".into()));
+        assert_eq!(first.state, Some(RowState::Sending(7)));
+        assert_eq!(first.unsettled.as_deref(), Some("listing failed: 503 x"));
+        assert_eq!(contents.chunks[&2].upload, Upload::Started);
+        let states = contents.row_states();
+        assert_eq!(states.len(), 3);
+        assert_eq!(states[&5], RowState::Sending(7));
+        let text = format!("{text}chunk 1 reconciled sent https://x/messages/AB\n");
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(
+            contents.chunks[&1].state,
+            Some(RowState::Sent(Some("https://x/messages/AB".into())))
+        );
+        assert_eq!(contents.chunks[&1].unsettled, None);
+    }
+
+    #[test]
+    fn a_chunk_line_for_no_planned_chunk_is_refused() {
+        let text = format!("{}\nchunk 3 sending 7\n", dynamic_header().line());
+        let err = parse(Path::new("j"), &text).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn rows_are_written_as_ranges_and_read_back() {
+        let rows = [2, 3, 4, 7, 9, 10];
+        assert_eq!(ranges(&rows), "2-4,7,9-10");
+        assert_eq!(unranges(&ranges(&rows)).unwrap(), rows);
+        assert_eq!(unranges("5-3"), None);
     }
 
     #[test]

@@ -20,6 +20,58 @@ pub struct Row {
     pub to: String,
     /// The message.
     pub text: String,
+    /// The values of the sheet's [`Sheet::columns`], in their order: what
+    /// a dynamic message's tags are filled with.
+    pub values: Vec<String>,
+}
+
+/// A checked CSV: its rows, and the template they were checked against.
+#[derive(Debug)]
+pub struct Sheet {
+    /// The rows, in file order.
+    pub rows: Vec<Row>,
+    /// The columns a dynamic message uploads, as [`Row::values`] holds
+    /// them: the `to` column first, then each column the template names,
+    /// each by a name Whispir can tag (see [`Sheet::tagged_template`]).
+    pub columns: Vec<String>,
+    /// The template, its placeholders named as in `columns`.
+    pieces: Vec<Piece>,
+}
+
+impl Sheet {
+    /// The template as a dynamic message's text: each `{column}` becomes
+    /// the `@@tag@@` of its uploaded column. Refused (the reason, for
+    /// `--template`) where Whispir would read the text otherwise than
+    /// `--per-row` sends it: an `@@` of its own, or an `@` beside a
+    /// placeholder, which would become part of the tag.
+    pub fn tagged_template(&self) -> Result<String, String> {
+        let mut text = String::new();
+        let mut wanted = Vec::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(part) if part.contains("@@") => {
+                    return Err(format!(
+                        "{part:?} holds `@@`, which marks a tag in a dynamic message \
+                         (Whispir would fill it, not send it); send it with --per-row"
+                    ));
+                }
+                Piece::Text(part) => text.push_str(part),
+                Piece::Column(column) => {
+                    text.push_str(&format!("@@{column}@@"));
+                    wanted.push(column.as_str());
+                }
+            }
+        }
+        let found: Vec<&str> = whispir::campaign::tags(&text).collect();
+        if found != wanted {
+            return Err(
+                "an `@` next to a placeholder would become part of Whispir's tag in a dynamic \
+                 message; put a space between them, or send with --per-row"
+                    .into(),
+            );
+        }
+        Ok(text)
+    }
 }
 
 /// A template split into text and `{column}` placeholders.
@@ -85,7 +137,7 @@ fn line_at(bytes: &[u8], byte: u64) -> u64 {
 }
 
 /// Reads and checks every row; all problems at once, or the rows.
-pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
+pub fn read(path: &Path, template: Option<&str>) -> Result<Sheet, CliError> {
     let invalid = |problems: Vec<String>| {
         CliError::new(
             ExitClass::Invalid,
@@ -162,6 +214,40 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
     if !problems.is_empty() {
         return Err(invalid(problems));
     }
+    // The columns a dynamic message uploads: `to`, then those the
+    // template names, in the order it names them.
+    let mut uploaded: Vec<usize> = to_column.into_iter().collect();
+    for piece in &pieces {
+        if let Piece::Column(name) = piece
+            && let Some(index) = column(name)
+            && !uploaded.contains(&index)
+        {
+            uploaded.push(index);
+        }
+    }
+    let mut columns: Vec<String> = Vec::new();
+    for index in &uploaded {
+        let name = tag_safe(
+            headers.get(*index).map_or("", String::as_str),
+            *index,
+            &columns,
+        );
+        columns.push(name);
+    }
+    let named = |name: &str| {
+        column(name)
+            .and_then(|index| uploaded.iter().position(|at| *at == index))
+            .and_then(|at| columns.get(at))
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    };
+    let sheet_pieces: Vec<Piece> = pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => Piece::Text(text.clone()),
+            Piece::Column(name) => Piece::Column(named(name)),
+        })
+        .collect();
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -223,6 +309,10 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
             line,
             to: to.to_string(),
             text,
+            values: uploaded
+                .iter()
+                .map(|index| field(*index).to_string())
+                .collect(),
         });
     }
     if !problems.is_empty() {
@@ -234,7 +324,26 @@ pub fn read(path: &Path, template: Option<&str>) -> Result<Vec<Row>, CliError> {
             format!("{} has no rows", path.display()),
         ));
     }
-    Ok(rows)
+    Ok(Sheet {
+        rows,
+        columns,
+        pieces: sheet_pieces,
+    })
+}
+
+/// The name a column is uploaded under: its header as Whispir tags it
+/// (`First Name` as `first_name`) when that is letters, digits and `_`
+/// and not taken, else `column<N>` (N counting from 1).
+fn tag_safe(header: &str, index: usize, taken: &[String]) -> String {
+    let tag = whispir::campaign::tag_name(header);
+    let usable = !tag.is_empty()
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !taken.contains(&tag);
+    if usable {
+        tag
+    } else {
+        format!("column{}", index + 1)
+    }
 }
 
 #[cfg(test)]
@@ -263,7 +372,9 @@ mod tests {
     #[test]
     fn a_template_fills_placeholders_from_the_columns() {
         let file = csv("to,name\n+61400000001,Ava\n");
-        let rows = read(file.path(), Some("Hi {name}, {{braces}}")).unwrap();
+        let rows = read(file.path(), Some("Hi {name}, {{braces}}"))
+            .unwrap()
+            .rows;
         assert_eq!(rows[0].text, "Hi Ava, {braces}");
         assert_eq!(rows[0].line, 2);
     }
@@ -278,6 +389,7 @@ mod tests {
             let file = csv(&text);
             let lines: Vec<u64> = read(file.path(), None)
                 .unwrap()
+                .rows
                 .iter()
                 .map(|row| row.line)
                 .collect();
@@ -316,9 +428,34 @@ mod tests {
     }
 
     #[test]
+    fn a_template_becomes_tags_of_the_uploaded_columns() {
+        let file = csv("to,First Name,x-y,unused\n61400000001,Ava,1,z\n");
+        let sheet = read(file.path(), Some("Hi {first name}, {X-Y} {first name}")).unwrap();
+        assert_eq!(sheet.columns, ["to", "first_name", "column3"]);
+        assert_eq!(sheet.rows[0].values, ["61400000001", "Ava", "1"]);
+        assert_eq!(
+            sheet.tagged_template().unwrap(),
+            "Hi @@first_name@@, @@column3@@ @@first_name@@"
+        );
+        let text = read(file.path(), None);
+        assert!(text.is_err(), "no text column");
+    }
+
+    #[test]
+    fn a_template_whispir_would_read_otherwise_is_refused_for_a_dynamic_message() {
+        let file = csv("to,name\n61400000001,Ava\n");
+        for template in ["mail @@me@@ {name}", "Hi @{name}"] {
+            let sheet = read(file.path(), Some(template)).unwrap();
+            assert!(sheet.tagged_template().is_err(), "{template}");
+        }
+        let sheet = read(file.path(), Some("a@b.c {name}")).unwrap();
+        assert_eq!(sheet.tagged_template().unwrap(), "a@b.c @@name@@");
+    }
+
+    #[test]
     fn without_a_template_the_text_column_is_the_message() {
         let file = csv("to,text\n61400000001,Hello\n");
-        assert_eq!(read(file.path(), None).unwrap()[0].text, "Hello");
+        assert_eq!(read(file.path(), None).unwrap().rows[0].text, "Hello");
         let file = csv("to,body\n61400000001,Hello\n");
         assert!(read(file.path(), None).is_err());
     }
