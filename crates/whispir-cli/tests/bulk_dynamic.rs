@@ -571,8 +571,9 @@ async fn interrupted(twice: bool) -> (Sandbox, tempfile::TempDir, Output) {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while !(journal(dir.path()).contains("chunk 1 sending") && !sandbox.sent_messages().is_empty())
-    {
+    let in_flight =
+        || journal(dir.path()).contains("chunk 1 sending") && !sandbox.sent_messages().is_empty();
+    while !in_flight() {
         assert!(started.elapsed() < Duration::from_secs(20), "never sent");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
