@@ -5909,8 +5909,9 @@ pub mod types {
         pub social: ::std::option::Option<Social>,
         ///Subject of the message (the first line of an SMS unless the type says otherwise).
         pub subject: ::std::string::String,
-        ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
-        pub to: ::std::string::String,
+        ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names. Needed unless `resource` is set: a dynamic message goes to the rows of its resource and is sent without `to`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::MessageType>,
         #[serde(
@@ -6029,7 +6030,9 @@ pub mod types {
                         ::std::option::Option<Social>,
                     > = ::std::option::Option::None;
                     let mut __f25: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut __f26: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f26: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
                     let mut __f27: ::std::option::Option<
                         ::std::option::Option<crate::generated::enums::MessageType>,
                     > = ::std::option::Option::None;
@@ -6304,7 +6307,7 @@ pub mod types {
                         schedule_type: __f23.unwrap_or_default(),
                         social: __f24.unwrap_or_default(),
                         subject: crate::extra_fields::required(__f25, "subject")?,
-                        to: crate::extra_fields::required(__f26, "to")?,
+                        to: __f26.unwrap_or_default(),
                         type_: __f27.unwrap_or_default(),
                         valid_body: __f28.unwrap_or_default(),
                         valid_subject: __f29.unwrap_or_default(),
@@ -19894,7 +19897,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subject: ::std::result::Result<::std::string::String, ::std::string::String>,
-            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<crate::generated::enums::MessageType>,
                 ::std::string::String,
@@ -19955,7 +19961,7 @@ pub mod types {
                     schedule_type: Ok(Default::default()),
                     social: Ok(Default::default()),
                     subject: Err("no value supplied for subject".to_string()),
-                    to: Err("no value supplied for to".to_string()),
+                    to: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     valid_body: Ok(Default::default()),
                     valid_subject: Ok(Default::default()),
@@ -20258,13 +20264,15 @@ pub mod types {
                 self.subject = crate::models::field(value.try_into(), "subject");
                 self
             }
-            /// Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
+            /// Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names. Needed unless `resource` is set: a dynamic message goes to the rows of its resource and is sent without `to`.
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = crate::models::field(value.try_into(), "to");
+                self.to = crate::models::field(value.into_field(), "to");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self

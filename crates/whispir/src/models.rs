@@ -5,6 +5,7 @@
 //! required field not set and every value refused, each by the Rust name
 //! of its setter: `missing required fields: first_name, last_name`.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::fmt::Display;
 
@@ -169,15 +170,42 @@ where
         Body::Builder(Box::new(f(builder)))
     }
 
-    /// The model to send, or why its builder cannot make one.
+    /// The model to send, or why its builder cannot make one, or why it
+    /// cannot be sent although complete ([`unsendable`]).
     #[inline]
-    pub(crate) fn build(self) -> Result<T, T::Error> {
-        match self {
+    pub(crate) fn build(self) -> Result<T, T::Error>
+    where
+        T: 'static,
+        T::Error: From<&'static str>,
+    {
+        let model = match self {
             Body::Unset => T::try_from(B::default()),
             Body::Model(model) => Ok(*model),
             Body::Builder(builder) => T::try_from(*builder),
+        }?;
+        match unsendable(&model) {
+            Some(problem) => Err(problem.into()),
+            None => Ok(model),
         }
     }
+}
+
+/// Why a message cannot be sent: it names no recipient.
+pub(crate) const NO_RECIPIENTS: &str = "the message has no recipients: set `to` (mobile numbers, \
+    email addresses or MRIs), or `resource` for a dynamic message sent to the rows of an \
+    uploaded resource";
+
+/// Why `body`, a complete model, cannot be sent: a rule across fields that
+/// the spec's `required` lists cannot state. A message needs recipients,
+/// in `to` or from a `resource` (a dynamic message has no `to`); a
+/// scenario's message too. `None` for every other model.
+fn unsendable(body: &dyn Any) -> Option<&'static str> {
+    let message = match body.downcast_ref::<Message>() {
+        Some(message) => message,
+        None => &body.downcast_ref::<crate::types::Scenario>()?.message,
+    };
+    let to = message.to.as_deref().is_some_and(|to| !to.trim().is_empty());
+    (!to && message.resource.is_none()).then_some(NO_RECIPIENTS)
 }
 
 impl<T> IntoField<Option<T>> for T {
@@ -277,15 +305,19 @@ fn fits(text: &str, part: &'static str) -> Result<(), TextError> {
 
 /// `to` checked, or why not; the arguments swapped (words as the
 /// recipients, recipients as `text`) are named as such.
-fn recipients(to: impl Recipients, text: &str) -> Checked<String, RecipientError> {
-    Checked(check_list(to.into_list()).map_err(|err| match err {
-        RecipientError::ListNameInText { .. } | RecipientError::Unreadable { .. }
-            if reads_as_recipients(text.trim()) =>
-        {
-            RecipientError::Swapped
-        }
-        err => err,
-    }))
+fn recipients(to: impl Recipients, text: &str) -> Checked<Option<String>, RecipientError> {
+    Checked(
+        check_list(to.into_list())
+            .map(Some)
+            .map_err(|err| match err {
+                RecipientError::ListNameInText { .. } | RecipientError::Unreadable { .. }
+                    if reads_as_recipients(text.trim()) =>
+                {
+                    RecipientError::Swapped
+                }
+                err => err,
+            }),
+    )
 }
 
 fn non_empty(text: &str) -> Checked<String, TextError> {
@@ -316,7 +348,7 @@ impl Message {
     /// use whispir::types::Message;
     ///
     /// let message = Message::try_from(Message::sms(["61400000001", "61400000002"], "Doors open at 9"))?;
-    /// assert_eq!(message.to, "61400000001,61400000002");
+    /// assert_eq!(message.to.as_deref(), Some("61400000001,61400000002"));
     /// assert_eq!(message.subject, "Doors open at 9");
     ///
     /// let wrong = Message::try_from(Message::sms("61400000001;61400000002", "Hi"));
@@ -397,7 +429,53 @@ mod tests {
     #[test]
     fn a_body_never_given_is_checked_like_an_empty_builder() {
         let err = MessageBody::default().build().expect_err("no subject");
-        assert_eq!(err.to_string(), "missing required fields: subject, to");
+        assert_eq!(err.to_string(), "missing required field: subject");
+    }
+
+    #[test]
+    fn a_body_without_to_or_resource_is_refused_naming_both() {
+        let err = MessageBody::default()
+            .map(|builder| builder.subject("Hello"))
+            .build()
+            .expect_err("no recipients");
+        assert_eq!(err.to_string(), NO_RECIPIENTS);
+        assert!(err.to_string().contains("`to`"), "{err}");
+        assert!(err.to_string().contains("`resource`"), "{err}");
+        let blank = Message::try_from(Message::builder().to(" ").subject("Hello")).expect("builds");
+        let err = MessageBody::model(blank).build().expect_err("a blank `to`");
+        assert_eq!(err.to_string(), NO_RECIPIENTS);
+    }
+
+    #[test]
+    fn a_body_with_a_resource_and_no_to_is_sent_without_to() {
+        let body = MessageBody::default()
+            .map(|builder| {
+                builder.subject("Hi @@first_name@@").resource(
+                    crate::types::MessageResource::builder()
+                        .resource_id("4FBBC384BCE3DAABFE3")
+                        .sms_mapping_field("mobile"),
+                )
+            })
+            .build()
+            .expect("a dynamic message");
+        let json = serde_json::to_value(&body).expect("json");
+        assert!(json.get("to").is_none(), "{json}");
+        assert_eq!(json["resource"]["resourceId"], "4FBBC384BCE3DAABFE3");
+    }
+
+    #[test]
+    fn a_scenario_whose_message_has_no_recipients_is_refused() {
+        let scenario = crate::types::Scenario::try_from(
+            crate::types::Scenario::builder()
+                .name("Evacuate")
+                .description("Level 3")
+                .message(Message::builder().subject("Leave now")),
+        )
+        .expect("builds");
+        let err = Body::<builder::Scenario, crate::types::Scenario>::model(scenario)
+            .build()
+            .expect_err("no recipients");
+        assert_eq!(err.to_string(), NO_RECIPIENTS);
     }
 
     #[test]
@@ -407,7 +485,7 @@ mod tests {
             .build()
             .expect("complete");
         assert_eq!(body.body.as_deref(), Some("Moved to 4 pm."));
-        assert_eq!(body.to, "61400000001");
+        assert_eq!(body.to.as_deref(), Some("61400000001"));
     }
 
     #[test]
@@ -416,7 +494,7 @@ mod tests {
             .map(|builder| builder.to("61400000002").subject("Hello"))
             .build()
             .expect("complete");
-        assert_eq!(body.to, "61400000002");
+        assert_eq!(body.to.as_deref(), Some("61400000002"));
     }
 
     #[test]
@@ -425,7 +503,7 @@ mod tests {
             Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm.")
                 .try_into()
                 .expect("complete");
-        assert_eq!(message.to, "61400000001");
+        assert_eq!(message.to.as_deref(), Some("61400000001"));
         assert_eq!(message.subject, "Reminder");
         assert_eq!(
             message.body.as_deref(),
@@ -443,10 +521,12 @@ mod tests {
 
     #[test]
     fn a_model_missing_several_fields_names_them_all_at_once() {
-        let err = Message::try_from(Message::builder()).expect_err("subject and to are missing");
-        assert_eq!(err.to_string(), "missing required fields: subject, to");
-        let err = Message::try_from(Message::builder().subject("Hi")).expect_err("to is missing");
-        assert_eq!(err.to_string(), "missing required field: to");
+        let err = Message::try_from(Message::builder().email(Email::builder()))
+            .expect_err("subject and the email's body are missing");
+        assert_eq!(
+            err.to_string(),
+            "missing required field: subject; email: missing required field: body"
+        );
     }
 
     #[test]
@@ -514,7 +594,7 @@ mod tests {
 
     #[test]
     fn an_sms_goes_to_one_number_or_a_list_given_either_way() {
-        let to = |builder: MessageBuilder| Message::try_from(builder).map(|m| m.to).ok();
+        let to = |builder: MessageBuilder| Message::try_from(builder).ok().and_then(|m| m.to);
         let expected = Some("61400000001,61400000002".to_string());
         assert_eq!(to(Message::sms("61400000001,61400000002", "Hi")), expected);
         assert_eq!(
@@ -542,7 +622,7 @@ mod tests {
             crate::Recipient::list("Night Shift"),
             "Doors open at 9",
         ));
-        assert_eq!(named.map(|m| m.to).ok().as_deref(), Some("Night Shift"));
+        assert_eq!(named.ok().and_then(|m| m.to).as_deref(), Some("Night Shift"));
     }
 
     #[test]
