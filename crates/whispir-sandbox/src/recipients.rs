@@ -66,8 +66,7 @@ pub(crate) fn check_message(
 fn check_recipients(to: &str, list_exists: &impl Fn(&str) -> bool) -> Result<(), ApiFailure> {
     if to.trim().is_empty() {
         return Err(refuse(
-            "to is required unless a resource names the recipients: no recipient given"
-                .to_string(),
+            "to is required unless a resource names the recipients: no recipient given".to_string(),
             "give at least one mobile number, email address or MRI, or a resource whose rows are the recipients (a dynamic message)",
         ));
     }

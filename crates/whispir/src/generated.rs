@@ -47016,6 +47016,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`activityList`.
     pub(crate) static ACTIVITY_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47029,6 +47030,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`activityWorkspaceList`.
     pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47042,6 +47044,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`authCreate`.
     pub(crate) static AUTH_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47055,6 +47058,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`authVerificationRetrieve`.
     pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47068,6 +47072,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackCallList`.
     pub(crate) static CALLBACK_CALL_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47081,6 +47086,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackCallUpdate`.
     pub(crate) static CALLBACK_CALL_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47094,6 +47100,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackCreate`.
     pub(crate) static CALLBACK_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47107,6 +47114,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackDelete`.
     pub(crate) static CALLBACK_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47120,6 +47128,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackList`.
     pub(crate) static CALLBACK_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47133,6 +47142,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackRetrieve`.
     pub(crate) static CALLBACK_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47146,6 +47156,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackUpdate`.
     pub(crate) static CALLBACK_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47159,6 +47170,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactCreate`.
     pub(crate) static CONTACT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47172,6 +47184,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactDelete`.
     pub(crate) static CONTACT_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47185,6 +47198,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactList`.
     pub(crate) static CONTACT_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47198,6 +47212,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactRetrieve`.
     pub(crate) static CONTACT_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47211,6 +47226,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactUpdate`.
     pub(crate) static CONTACT_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47224,6 +47240,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`customListList`.
     pub(crate) static CUSTOM_LIST_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47237,6 +47254,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`customListRetrieve`.
     pub(crate) static CUSTOM_LIST_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47250,6 +47268,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListCreate`.
     pub(crate) static DISTRIBUTION_LIST_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47263,6 +47282,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListDelete`.
     pub(crate) static DISTRIBUTION_LIST_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47276,6 +47296,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListList`.
     pub(crate) static DISTRIBUTION_LIST_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47289,6 +47310,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListRetrieve`.
     pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47302,6 +47324,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListUpdate`.
     pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47315,6 +47338,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventCreate`.
     pub(crate) static EVENT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47328,6 +47352,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventList`.
     pub(crate) static EVENT_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47341,6 +47366,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &["eventType"],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventRetrieve`.
     pub(crate) static EVENT_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47354,6 +47380,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventUpdate`.
     pub(crate) static EVENT_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47367,6 +47394,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`importCreate`.
     pub(crate) static IMPORT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47380,6 +47408,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyCreate`.
     pub(crate) static KEY_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47393,6 +47422,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyDelete`.
     pub(crate) static KEY_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47406,6 +47436,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyList`.
     pub(crate) static KEY_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47419,6 +47450,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyRetrieve`.
     pub(crate) static KEY_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47432,6 +47464,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyUpdate`.
     pub(crate) static KEY_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47445,6 +47478,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageCreate`.
     pub(crate) static MESSAGE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47458,6 +47492,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[&[("to", "to")], &[("resource", "resource")]],
     };
     ///`messageList`.
     pub(crate) static MESSAGE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47471,6 +47506,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageResponseList`.
     pub(crate) static MESSAGE_RESPONSE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47484,6 +47520,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageRetrieve`.
     pub(crate) static MESSAGE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47497,6 +47534,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageStatusList`.
     pub(crate) static MESSAGE_STATUS_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47510,6 +47548,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceCreate`.
     pub(crate) static RESOURCE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47523,6 +47562,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[("derefUri", "deref_uri")],
+        body_requires_any: &[],
     };
     ///`resourceDelete`.
     pub(crate) static RESOURCE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47536,6 +47576,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceList`.
     pub(crate) static RESOURCE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47549,6 +47590,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceRetrieve`.
     pub(crate) static RESOURCE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47562,6 +47604,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceUpdate`.
     pub(crate) static RESOURCE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47575,6 +47618,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[("derefUri", "deref_uri")],
+        body_requires_any: &[],
     };
     ///`responseRuleCreate`.
     pub(crate) static RESPONSE_RULE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47588,6 +47632,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleDelete`.
     pub(crate) static RESPONSE_RULE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47601,6 +47646,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleList`.
     pub(crate) static RESPONSE_RULE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47614,6 +47660,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleRetrieve`.
     pub(crate) static RESPONSE_RULE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47627,6 +47674,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleUpdate`.
     pub(crate) static RESPONSE_RULE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47640,6 +47688,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioCreate`.
     pub(crate) static SCENARIO_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47653,6 +47702,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioDelete`.
     pub(crate) static SCENARIO_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47666,6 +47716,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioList`.
     pub(crate) static SCENARIO_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47679,6 +47730,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioRetrieve`.
     pub(crate) static SCENARIO_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47692,6 +47744,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioRunCreate`.
     pub(crate) static SCENARIO_RUN_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47705,6 +47758,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioUpdate`.
     pub(crate) static SCENARIO_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47718,6 +47772,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`sendCodeCreate`.
     pub(crate) static SEND_CODE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47731,6 +47786,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateCreate`.
     pub(crate) static TEMPLATE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47744,6 +47800,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateDelete`.
     pub(crate) static TEMPLATE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47757,6 +47814,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateList`.
     pub(crate) static TEMPLATE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47770,6 +47828,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateRetrieve`.
     pub(crate) static TEMPLATE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47783,6 +47842,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateUpdate`.
     pub(crate) static TEMPLATE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47796,6 +47856,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userCreate`.
     pub(crate) static USER_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47809,6 +47870,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[("userName", "user_name"), ("password", "password")],
+        body_requires_any: &[],
     };
     ///`userDelete`.
     pub(crate) static USER_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47822,6 +47884,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userList`.
     pub(crate) static USER_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47835,6 +47898,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userRetrieve`.
     pub(crate) static USER_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47848,6 +47912,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userUpdate`.
     pub(crate) static USER_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47861,6 +47926,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[("userName", "user_name")],
+        body_requires_any: &[],
     };
     ///`userWorkspaceList`.
     pub(crate) static USER_WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47874,6 +47940,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`usersDelete`.
     pub(crate) static USERS_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47887,6 +47954,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`verifyCodeCreate`.
     pub(crate) static VERIFY_CODE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47900,6 +47968,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceCreate`.
     pub(crate) static WORKSPACE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47913,6 +47982,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceList`.
     pub(crate) static WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47926,6 +47996,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceRetrieve`.
     pub(crate) static WORKSPACE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47939,6 +48010,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceUpdate`.
     pub(crate) static WORKSPACE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47952,6 +48024,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
 }
 /// Every operation's facts, sorted by method name.

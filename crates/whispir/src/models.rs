@@ -5,7 +5,6 @@
 //! required field not set and every value refused, each by the Rust name
 //! of its setter: `missing required fields: first_name, last_name`.
 
-use std::any::Any;
 use std::convert::Infallible;
 use std::fmt::Display;
 
@@ -170,42 +169,15 @@ where
         Body::Builder(Box::new(f(builder)))
     }
 
-    /// The model to send, or why its builder cannot make one, or why it
-    /// cannot be sent although complete ([`unsendable`]).
+    /// The model to send, or why its builder cannot make one.
     #[inline]
-    pub(crate) fn build(self) -> Result<T, T::Error>
-    where
-        T: 'static,
-        T::Error: From<&'static str>,
-    {
-        let model = match self {
+    pub(crate) fn build(self) -> Result<T, T::Error> {
+        match self {
             Body::Unset => T::try_from(B::default()),
             Body::Model(model) => Ok(*model),
             Body::Builder(builder) => T::try_from(*builder),
-        }?;
-        match unsendable(&model) {
-            Some(problem) => Err(problem.into()),
-            None => Ok(model),
         }
     }
-}
-
-/// Why a message cannot be sent: it names no recipient.
-pub(crate) const NO_RECIPIENTS: &str = "the message has no recipients: set `to` (mobile numbers, \
-    email addresses or MRIs), or `resource` for a dynamic message sent to the rows of an \
-    uploaded resource";
-
-/// Why `body`, a complete model, cannot be sent: a rule across fields that
-/// the spec's `required` lists cannot state. A message needs recipients,
-/// in `to` or from a `resource` (a dynamic message has no `to`); a
-/// scenario's message too. `None` for every other model.
-fn unsendable(body: &dyn Any) -> Option<&'static str> {
-    let message = match body.downcast_ref::<Message>() {
-        Some(message) => message,
-        None => &body.downcast_ref::<crate::types::Scenario>()?.message,
-    };
-    let to = message.to.as_deref().is_some_and(|to| !to.trim().is_empty());
-    (!to && message.resource.is_none()).then_some(NO_RECIPIENTS)
 }
 
 impl<T> IntoField<Option<T>> for T {
@@ -433,20 +405,6 @@ mod tests {
     }
 
     #[test]
-    fn a_body_without_to_or_resource_is_refused_naming_both() {
-        let err = MessageBody::default()
-            .map(|builder| builder.subject("Hello"))
-            .build()
-            .expect_err("no recipients");
-        assert_eq!(err.to_string(), NO_RECIPIENTS);
-        assert!(err.to_string().contains("`to`"), "{err}");
-        assert!(err.to_string().contains("`resource`"), "{err}");
-        let blank = Message::try_from(Message::builder().to(" ").subject("Hello")).expect("builds");
-        let err = MessageBody::model(blank).build().expect_err("a blank `to`");
-        assert_eq!(err.to_string(), NO_RECIPIENTS);
-    }
-
-    #[test]
     fn a_body_with_a_resource_and_no_to_is_sent_without_to() {
         let body = MessageBody::default()
             .map(|builder| {
@@ -461,21 +419,6 @@ mod tests {
         let json = serde_json::to_value(&body).expect("json");
         assert!(json.get("to").is_none(), "{json}");
         assert_eq!(json["resource"]["resourceId"], "4FBBC384BCE3DAABFE3");
-    }
-
-    #[test]
-    fn a_scenario_whose_message_has_no_recipients_is_refused() {
-        let scenario = crate::types::Scenario::try_from(
-            crate::types::Scenario::builder()
-                .name("Evacuate")
-                .description("Level 3")
-                .message(Message::builder().subject("Leave now")),
-        )
-        .expect("builds");
-        let err = Body::<builder::Scenario, crate::types::Scenario>::model(scenario)
-            .build()
-            .expect_err("no recipients");
-        assert_eq!(err.to_string(), NO_RECIPIENTS);
     }
 
     #[test]
@@ -622,7 +565,10 @@ mod tests {
             crate::Recipient::list("Night Shift"),
             "Doors open at 9",
         ));
-        assert_eq!(named.ok().and_then(|m| m.to).as_deref(), Some("Night Shift"));
+        assert_eq!(
+            named.ok().and_then(|m| m.to).as_deref(),
+            Some("Night Shift")
+        );
     }
 
     #[test]

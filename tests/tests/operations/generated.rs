@@ -863,7 +863,7 @@ async fn message_create_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >("{\"subject\":\"x\"}")
+    >("{\"subject\":\"x\",\"to\":\"x\"}")
         .unwrap();
     let typed: whispir::types::Message = ::serde_json::from_value(request_body.clone())
         .unwrap();

@@ -192,6 +192,7 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 effect: Effect::Unrepeatable,
                 header_params: Vec::new(),
                 body_requires: Vec::new(),
+                body_requires_any: Vec::new(),
             },
             OperationSpec {
                 operation_id: "thingUpdate".into(),
@@ -204,6 +205,7 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 effect: Effect::Idempotent,
                 header_params: Vec::new(),
                 body_requires: Vec::new(),
+                body_requires_any: Vec::new(),
             },
         ]
     );
