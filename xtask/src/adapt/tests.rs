@@ -433,6 +433,27 @@ fn a_narrowed_request_body_is_its_model_with_the_names_to_check() {
 }
 
 #[test]
+fn alternative_required_lists_leave_the_types_and_become_the_body_check() {
+    let mut spec = bundled();
+    spec["components"]["schemas"]["Thing"]["anyOf"] =
+        json!([{ "required": ["id"] }, { "required": ["content", "name"] }]);
+    let adapted = adapt(&spec).expect("adapts");
+    let update = adapted
+        .operations
+        .iter()
+        .find(|op| op.operation_id == "thingUpdate")
+        .expect("listed");
+    assert_eq!(
+        update.body_requires_any,
+        [vec!["id".to_string()], vec!["content".to_string(), "name".to_string()]]
+    );
+    assert!(adapted.spec["components"]["schemas"]["Thing"].get("anyOf").is_none());
+    // An `anyOf` of schemas is a choice of types, not a rule: it stays.
+    let choice = json!({ "anyOf": [{ "type": "string" }, { "required": ["id"] }] });
+    assert_eq!(required_alternatives(&choice), None);
+}
+
+#[test]
 fn a_narrowed_response_body_is_its_model() {
     let mut spec = bundled();
     spec["paths"]["/things/{thingId}"]["put"]["responses"]["200"]["content"]["application/vnd.whispir.thing-v1+json"]
