@@ -445,9 +445,16 @@ fn alternative_required_lists_leave_the_types_and_become_the_body_check() {
         .expect("listed");
     assert_eq!(
         update.body_requires_any,
-        [vec!["id".to_string()], vec!["content".to_string(), "name".to_string()]]
+        [
+            vec!["id".to_string()],
+            vec!["content".to_string(), "name".to_string()]
+        ]
     );
-    assert!(adapted.spec["components"]["schemas"]["Thing"].get("anyOf").is_none());
+    assert!(
+        adapted.spec["components"]["schemas"]["Thing"]
+            .get("anyOf")
+            .is_none()
+    );
     // An `anyOf` of schemas is a choice of types, not a rule: it stays.
     let choice = json!({ "anyOf": [{ "type": "string" }, { "required": ["id"] }] });
     assert_eq!(required_alternatives(&choice), None);
