@@ -290,8 +290,8 @@ impl<'a> Call<'a> {
 /// requires of it (`OperationSpec::body_requires`) that it does not carry,
 /// e.g. "body: missing required field: password", or the alternatives of
 /// which it carries none whole (`OperationSpec::body_requires_any`), e.g.
-/// "body: missing required field: to or resource". The body is read as it will go on the
-/// wire, so a field set to `None` counts as missing.
+/// "body: missing required field: to or resource". The body is read as it
+/// will go on the wire, so a field set to `None` counts as missing.
 fn missing_body_fields(spec: &OperationSpec, request: &reqwest::Request) -> Option<String> {
     if spec.body_requires.is_empty() && spec.body_requires_any.is_empty() {
         return None;
