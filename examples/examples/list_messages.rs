@@ -11,7 +11,9 @@ async fn main() -> anyhow::Result<()> {
     let mut count = 0;
     while let Some(message) = messages.try_next().await? {
         count += 1;
-        println!("{:>3}. to {:<16} {}", count, message.to, message.subject);
+        // A dynamic message has no `to`: the rows of its resource are its recipients.
+        let to = message.to.as_deref().unwrap_or("(resource rows)");
+        println!("{count:>3}. to {to:<16} {}", message.subject);
         if count == 50 {
             println!("… (stopping at 50)");
             break;

@@ -163,12 +163,12 @@ async fn an_inline_match_branches_on_the_predicates() {
 #[tokio::test]
 async fn a_model_builder_mistake_converts_with_question_mark() {
     fn build() -> whispir::Result<Message> {
-        Ok(Message::builder().subject("no recipient").try_into()?)
+        Ok(Message::builder().to("61400000001").try_into()?)
     }
-    let err: anyhow::Error = build().expect_err("`to` is required").into();
+    let err: anyhow::Error = build().expect_err("`subject` is required").into();
     let sdk = sdk_error(&err);
     assert!(sdk.is_invalid_request());
-    assert!(err.to_string().contains("to"), "{err}");
+    assert!(err.to_string().contains("subject"), "{err}");
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! Campaigns against the sandbox: one dynamic message per chunk of rows
-//! reaches every row with its own text in three requests; what Whispir
+//! reaches every row with its own text in three requests, and carries no
+//! `to` (its rows are the recipients), while a message with neither `to`
+//! nor `resource` is refused before any request; what Whispir
 //! would refuse is refused before any request, naming the row or tag; a
 //! rerun finds its upload instead of repeating it; each row's status and
 //! replies come back with its row number; and the sandbox refuses a bad
@@ -79,6 +81,51 @@ async fn ten_thousand_rows_reach_ten_thousand_recipients_each_with_its_own_text(
         assert_eq!(one.text(), expected_text(row));
         assert_eq!(one.message_id, message_id);
     }
+}
+
+#[tokio::test]
+async fn a_chunk_sends_its_dynamic_message_without_a_to_key() {
+    let sandbox = sandbox(1_000).await;
+    let sent = Campaign::from_csv(&rows(3))
+        .unwrap()
+        .sms("mobile", TEXT)
+        .send(sandbox.client())
+        .await
+        .unwrap();
+    assert_eq!(sent.chunks().len(), 1);
+    let requests = sandbox.requests();
+    let create = requests
+        .iter()
+        .find(|request| request.operation_id.as_deref() == Some("messageCreate"))
+        .expect("the chunk's messageCreate");
+    let body = create.body.as_ref().expect("a JSON body");
+    assert!(body.get("to").is_none(), "{body}");
+    assert_eq!(body["resource"]["smsMappingField"], "mobile");
+    assert!(body["resource"]["resourceId"].is_string(), "{body}");
+    assert_eq!(sandbox.sent_messages().len(), 3);
+}
+
+#[tokio::test]
+async fn a_message_with_neither_to_nor_resource_is_refused_before_any_request() {
+    let sandbox = sandbox(1_000).await;
+    let message: Message = Message::builder()
+        .subject("Hi")
+        .body("nobody")
+        .try_into()
+        .unwrap();
+    let err = sandbox
+        .client()
+        .message_create()
+        .body(message)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_invalid_request(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "messageCreate: invalid request: body: missing required field: to or resource"
+    );
+    assert!(sandbox.requests().is_empty());
 }
 
 #[tokio::test]
@@ -292,10 +339,9 @@ async fn each_rows_status_and_replies_come_back_with_its_row() {
     );
 }
 
-/// A dynamic message built by hand, from `resource`.
+/// A dynamic message built by hand, from `resource`, without `to`.
 fn dynamic(resource: MessageResource, text: &str) -> Message {
     Message::builder()
-        .to("")
         .subject(text)
         .body("")
         .resource(resource)

@@ -26,6 +26,9 @@
 //! - read-only and write-only properties are not required: one generated
 //!   type serves requests and responses, and each direction leaves out the
 //!   properties that travel only the other way;
+//! - an `anyOf` of `required` lists (a message needs `to` or `resource`)
+//!   is dropped: progenitor would make a type of each alternative; the
+//!   SDK checks the rule itself before sending (`whispir::models`);
 //! - a body schema the bundle narrowed (`allOf` of a `$ref` and a
 //!   `required` list, see `bundle/one_way.rs`) is the named model again;
 //!   a request body's extra names become the operation's `body_requires`,
@@ -79,6 +82,11 @@ pub struct OperationSpec {
     /// requires (a required write-only `password`), by their JSON name:
     /// the client refuses a body without them before sending.
     pub body_requires: Vec<String>,
+    /// Alternatives of which the request body's model requires one whole
+    /// (its `anyOf` of `required` lists: a message needs `to` or
+    /// `resource`), each a list of JSON names: the client refuses a body
+    /// that carries no alternative.
+    pub body_requires_any: Vec<Vec<String>>,
 }
 
 /// What sending an operation does: the fact its retries, redirects and
@@ -238,6 +246,7 @@ pub fn adapt(bundled: &Value) -> Result<Adapted, SpecError> {
     if let Some(schemas) = spec.pointer_mut("/components/schemas") {
         remove_string_constraints(schemas);
         remove_defaults(schemas);
+        remove_required_alternatives(schemas);
         keep_empty_objects(schemas);
     }
     let snapshot = spec.clone();
@@ -299,6 +308,7 @@ fn adapt_operation(
     };
 
     let mut body_requires = Vec::new();
+    let mut body_requires_any = Vec::new();
     let request_content = match operation.get("requestBody") {
         Some(body) => {
             let body = resolve(spec, body)
@@ -313,6 +323,11 @@ fn adapt_operation(
             if let (Some(media), Some(map)) = (&chosen, body.as_object_mut()) {
                 let mut entry = content.get(media).cloned().unwrap_or_else(|| json!({}));
                 body_requires = unnarrow(&mut entry);
+                body_requires_any = entry
+                    .get("schema")
+                    .and_then(|schema| resolve(spec, schema))
+                    .and_then(required_alternatives)
+                    .unwrap_or_default();
                 let key = if is_json(media) {
                     "application/json".to_string()
                 } else {
@@ -432,6 +447,7 @@ fn adapt_operation(
             effect,
             header_params,
             body_requires,
+            body_requires_any,
         },
     ))
 }
@@ -493,6 +509,49 @@ fn remove_string_constraints(value: &mut Value) {
             map.values_mut().for_each(remove_string_constraints);
         }
         Value::Array(items) => items.iter_mut().for_each(remove_string_constraints),
+        _ => {}
+    }
+}
+
+/// The alternatives of an `anyOf` whose members are each only a
+/// `required` list (`anyOf: [{required: [to]}, {required: [resource]}]`):
+/// at least one of the lists must be present. `None` for any other schema.
+pub fn required_alternatives(schema: &Value) -> Option<Vec<Vec<String>>> {
+    alternatives_in(schema.as_object()?)
+}
+
+fn alternatives_in(schema: &Map<String, Value>) -> Option<Vec<Vec<String>>> {
+    schema
+        .get("anyOf")?
+        .as_array()?
+        .iter()
+        .map(|member| {
+            let member = member.as_object()?;
+            if member.len() != 1 {
+                return None;
+            }
+            member
+                .get("required")?
+                .as_array()?
+                .iter()
+                .map(|name| name.as_str().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// Removes every `anyOf` of `required` lists below `value`
+/// ([`required_alternatives`]): a rule across fields that no generated
+/// type can hold. The SDK checks it before sending; the bundle keeps it.
+fn remove_required_alternatives(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if alternatives_in(map).is_some() {
+                map.remove("anyOf");
+            }
+            map.values_mut().for_each(remove_required_alternatives);
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_required_alternatives),
         _ => {}
     }
 }

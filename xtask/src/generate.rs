@@ -309,6 +309,13 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
             let setter = name.to_snake_case();
             quote! { (#name, #setter) }
         });
+        let body_requires_any = row.body_requires_any.iter().map(|names| {
+            let pairs = names.iter().map(|name| {
+                let setter = name.to_snake_case();
+                quote! { (#name, #setter) }
+            });
+            quote! { &[#(#pairs),*] }
+        });
         let content_type = match &row.content_type {
             Some(ct) => quote! { Some(#ct) },
             None => quote! { None },
@@ -328,6 +335,7 @@ fn operation_table(operations: &[OperationSpec]) -> TokenStream {
                     effect: whispir_errors::Effect::#effect,
                     header_params: &[#(#header_params),*],
                     body_requires: &[#(#body_requires),*],
+                    body_requires_any: &[#(#body_requires_any),*],
                 };
         }
     });

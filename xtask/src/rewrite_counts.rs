@@ -293,6 +293,7 @@ mod tests {
             effect: crate::adapt::Effect::Read,
             header_params: Vec::new(),
             body_requires: Vec::new(),
+            body_requires_any: Vec::new(),
         };
         let table = [
             op("messageList", "/messages", true),

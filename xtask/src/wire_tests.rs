@@ -177,10 +177,12 @@ fn operation_test(
         let body_type = format_ident!("{type_name}");
         let mut sampled = sample(spec, schema, 0);
         // What the client checks before sending beyond the model's own
-        // required fields (a new user's write-only `password`).
+        // required fields (a new user's write-only `password`; a message's
+        // `to`, the first of its alternatives).
         let properties = resolve(spec, schema).and_then(|s| s.get("properties"));
+        let first_alternative = facts.body_requires_any.first().into_iter().flatten();
         if let Some(object) = sampled.as_object_mut() {
-            for name in &facts.body_requires {
+            for name in facts.body_requires.iter().chain(first_alternative) {
                 if let Some(property) = properties.and_then(|p| p.get(name)) {
                     object.insert(name.clone(), sample(spec, property, 1));
                 }

@@ -79,7 +79,7 @@ const CALLS: &[(&[&str], Option<&str>)] = &[
     (&["key-list", "--all"], None),
     (&["key-retrieve", "--key-id", "A0"], None),
     (&["key-update", "--key-id", "A0"], Some("{}")),
-    (&["message-create"], Some("{\"subject\":\"x\",\"to\":\"x\"}")),
+    (&["message-create"], Some("{\"subject\":\"x\"}")),
     (&["message-list", "--all"], None),
     (&["message-response-list", "--message-id", "A0", "--all"], None),
     (&["message-retrieve", "--message-id", "A0"], None),
@@ -112,9 +112,7 @@ const CALLS: &[(&[&str], Option<&str>)] = &[
     ),
     (
         &["scenario-create"],
-        Some(
-            "{\"description\":\"x\",\"message\":{\"subject\":\"x\",\"to\":\"x\"},\"name\":\"x\"}",
-        ),
+        Some("{\"description\":\"x\",\"message\":{\"subject\":\"x\"},\"name\":\"x\"}"),
     ),
     (&["scenario-delete", "--scenario-id", "A0"], None),
     (&["scenario-list", "--all"], None),
@@ -122,9 +120,7 @@ const CALLS: &[(&[&str], Option<&str>)] = &[
     (&["scenario-run-create", "--scenario-id", "A0"], None),
     (
         &["scenario-update", "--scenario-id", "A0"],
-        Some(
-            "{\"description\":\"x\",\"message\":{\"subject\":\"x\",\"to\":\"x\"},\"name\":\"x\"}",
-        ),
+        Some("{\"description\":\"x\",\"message\":{\"subject\":\"x\"},\"name\":\"x\"}"),
     ),
     (
         &["send-code-create"],

@@ -28,8 +28,13 @@ fn refuse(problem: String, remedy: &str) -> ApiFailure {
 }
 
 /// Checks a message before `messageCreate` accepts it. A bulk message
-/// (`application/vnd.whispir.bulkmessage-v1+…`) names its recipients
-/// elsewhere, so its `to` may be empty; recipients it gives are checked.
+/// (`application/vnd.whispir.bulkmessage-v1+…`, or a dynamic message: one
+/// whose `resource` names uploaded rows) takes its recipients from
+/// elsewhere, so it may leave `to` out, as Whispir's bulk examples do; any
+/// other message without `to` is refused like an empty one. A message with
+/// both: Whispir's documentation says nothing of it, so the sandbox keeps
+/// what it did before `to` became optional: the recipients in `to` are
+/// checked, and the rows alone are sent to (`send`).
 /// A message from a template may leave the subject to the template.
 ///
 /// A distribution-list name is a recipient only when `list_exists` knows
@@ -61,8 +66,8 @@ pub(crate) fn check_message(
 fn check_recipients(to: &str, list_exists: &impl Fn(&str) -> bool) -> Result<(), ApiFailure> {
     if to.trim().is_empty() {
         return Err(refuse(
-            "to is required: no recipient given".to_string(),
-            "give at least one mobile number, email address or MRI",
+            "to is required unless a resource names the recipients: no recipient given".to_string(),
+            "give at least one mobile number, email address or MRI, or a resource whose rows are the recipients (a dynamic message)",
         ));
     }
     for (index, entry) in to.split(',').enumerate() {
@@ -185,6 +190,14 @@ mod tests {
             format!("{failure:?}").contains("names no distribution list"),
             "{failure:?}"
         );
+    }
+
+    #[test]
+    fn a_message_without_to_is_refused_unless_it_is_bulk() {
+        let bare = json!({"subject": "Hi"});
+        let text = refused(&bare);
+        assert!(text.contains("to is required unless a resource"), "{text}");
+        assert!(check_message(&bare, true, |_| false).is_ok());
     }
 
     #[test]

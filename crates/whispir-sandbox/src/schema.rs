@@ -53,13 +53,11 @@ impl RequestSchema {
             .iter_errors(body)
             .map(|error| {
                 let path = error.instance_path().to_string();
+                let text = describe(&error);
                 if path.is_empty() {
-                    error.to_string()
+                    text
                 } else {
-                    format!(
-                        "{}: {error}",
-                        path.trim_start_matches('/').replace('/', ".")
-                    )
+                    format!("{}: {text}", path.trim_start_matches('/').replace('/', "."))
                 }
             })
             .take(20)
@@ -71,6 +69,27 @@ impl RequestSchema {
     pub fn problems(&self, _body: &Value) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// One problem in words. An `anyOf` names what each alternative lacks (a
+/// message's `"to" is a required property, or "resource" is a required
+/// property`) instead of repeating the whole body as the validator does.
+#[cfg(feature = "schema-checks")]
+fn describe(error: &jsonschema::ValidationError<'_>) -> String {
+    let jsonschema::error::ValidationErrorKind::AnyOf { context } = error.kind() else {
+        return error.to_string();
+    };
+    let alternatives: Vec<String> = context
+        .iter()
+        .map(|problems| {
+            let each: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            each.join(" and ")
+        })
+        .collect();
+    if alternatives.is_empty() || alternatives.iter().any(String::is_empty) {
+        return error.to_string();
+    }
+    alternatives.join(", or ")
 }
 
 /// Turns OpenAPI 3.0 schema keywords into JSON Schema draft 4 for a
@@ -366,6 +385,30 @@ mod tests {
         );
         let wrong = schema.problems(&json!({"name": "a", "size": "big"}));
         assert!(wrong[0].starts_with("size:"), "{wrong:?}");
+    }
+
+    #[test]
+    fn alternatives_of_required_fields_are_named_each() {
+        let components = json!({"schemas": {"Message": {"type": "object", "required": ["subject"],
+            "anyOf": [{"required": ["to"]}, {"required": ["resource"]}],
+            "properties": {"to": {"type": "string"}, "subject": {"type": "string"},
+                "resource": {"type": "object"}}}}});
+        let schema = RequestSchema::compile(
+            &json!({"$ref": "#/components/schemas/Message"}),
+            &components,
+        )
+        .unwrap();
+        assert_eq!(
+            schema.problems(&json!({"subject": "Hi"})),
+            [r#""to" is a required property, or "resource" is a required property"#]
+        );
+        assert!(
+            schema
+                .problems(&json!({"subject": "Hi", "to": "1"}))
+                .is_empty()
+        );
+        let dynamic = json!({"subject": "Hi", "resource": {"resourceId": "A1"}});
+        assert!(schema.problems(&dynamic).is_empty());
     }
 
     #[test]

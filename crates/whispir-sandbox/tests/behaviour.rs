@@ -1029,6 +1029,30 @@ async fn a_message_without_recipients_or_subject_is_unprocessable_naming_the_fie
 }
 
 #[tokio::test]
+async fn a_message_with_neither_to_nor_resource_is_unprocessable_naming_both() {
+    let api = Api::start(Sandbox::builder()).await;
+    let response = api
+        .post(
+            "/messages",
+            MESSAGE,
+            &json!({"subject": "Hi", "body": "nobody"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Refused as any missing required field is: 422, the problem in
+    // `errorDetail`.
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let detail = body["errorDetail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains(r#""to" is a required property, or "resource" is a required property"#),
+        "{body}"
+    );
+    assert!(api.sandbox.sent_messages().is_empty());
+}
+
+#[tokio::test]
 async fn a_recipient_that_is_no_number_address_or_mri_is_unprocessable() {
     let api = Api::start(Sandbox::builder()).await;
     let (status, text) = refused_send(

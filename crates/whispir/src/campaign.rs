@@ -889,9 +889,9 @@ impl Chunk {
     pub fn message(&self, resource: &UploadedResource) -> Result<Message, Error> {
         let message = &self.message;
         let mut source = MessageResource::builder().resource_id(resource.id.as_str());
+        // No `to`: Whispir reads a dynamic message's recipients from the
+        // rows its resource names, and its examples send none.
         let mut built = Message::builder()
-            // Whispir reads a dynamic message's recipients from its resource.
-            .to("")
             .subject(message.subject.as_str())
             .label(self.label.as_str())
             .callback_id(message.callback_id.clone());

@@ -5909,8 +5909,9 @@ pub mod types {
         pub social: ::std::option::Option<Social>,
         ///Subject of the message (the first line of an SMS unless the type says otherwise).
         pub subject: ::std::string::String,
-        ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
-        pub to: ::std::string::String,
+        ///Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names. Needed unless `resource` is set: a dynamic message goes to the rows of its resource and is sent without `to`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub to: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::enums::MessageType>,
         #[serde(
@@ -6029,7 +6030,9 @@ pub mod types {
                         ::std::option::Option<Social>,
                     > = ::std::option::Option::None;
                     let mut __f25: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
-                    let mut __f26: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
+                    let mut __f26: ::std::option::Option<
+                        ::std::option::Option<::std::string::String>,
+                    > = ::std::option::Option::None;
                     let mut __f27: ::std::option::Option<
                         ::std::option::Option<crate::generated::enums::MessageType>,
                     > = ::std::option::Option::None;
@@ -6304,7 +6307,7 @@ pub mod types {
                         schedule_type: __f23.unwrap_or_default(),
                         social: __f24.unwrap_or_default(),
                         subject: crate::extra_fields::required(__f25, "subject")?,
-                        to: crate::extra_fields::required(__f26, "to")?,
+                        to: __f26.unwrap_or_default(),
                         type_: __f27.unwrap_or_default(),
                         valid_body: __f28.unwrap_or_default(),
                         valid_subject: __f29.unwrap_or_default(),
@@ -19894,7 +19897,10 @@ pub mod types {
                 ::std::string::String,
             >,
             subject: ::std::result::Result<::std::string::String, ::std::string::String>,
-            to: ::std::result::Result<::std::string::String, ::std::string::String>,
+            to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<crate::generated::enums::MessageType>,
                 ::std::string::String,
@@ -19955,7 +19961,7 @@ pub mod types {
                     schedule_type: Ok(Default::default()),
                     social: Ok(Default::default()),
                     subject: Err("no value supplied for subject".to_string()),
-                    to: Err("no value supplied for to".to_string()),
+                    to: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     valid_body: Ok(Default::default()),
                     valid_subject: Ok(Default::default()),
@@ -20258,13 +20264,15 @@ pub mod types {
                 self.subject = crate::models::field(value.try_into(), "subject");
                 self
             }
-            /// Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names.
+            /// Recipients, comma-separated: phone numbers, email addresses, contact MRIs or distribution list names. Needed unless `resource` is set: a dynamic message goes to the rows of its resource and is sent without `to`.
             pub fn to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: crate::models::IntoField<
+                    ::std::option::Option<::std::string::String>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.to = crate::models::field(value.try_into(), "to");
+                self.to = crate::models::field(value.into_field(), "to");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -47008,6 +47016,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`activityList`.
     pub(crate) static ACTIVITY_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47021,6 +47030,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`activityWorkspaceList`.
     pub(crate) static ACTIVITY_WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47034,6 +47044,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`authCreate`.
     pub(crate) static AUTH_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47047,6 +47058,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`authVerificationRetrieve`.
     pub(crate) static AUTH_VERIFICATION_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47060,6 +47072,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackCallList`.
     pub(crate) static CALLBACK_CALL_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47073,6 +47086,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackCallUpdate`.
     pub(crate) static CALLBACK_CALL_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47086,6 +47100,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackCreate`.
     pub(crate) static CALLBACK_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47099,6 +47114,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackDelete`.
     pub(crate) static CALLBACK_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47112,6 +47128,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackList`.
     pub(crate) static CALLBACK_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47125,6 +47142,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackRetrieve`.
     pub(crate) static CALLBACK_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47138,6 +47156,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`callbackUpdate`.
     pub(crate) static CALLBACK_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47151,6 +47170,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactCreate`.
     pub(crate) static CONTACT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47164,6 +47184,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactDelete`.
     pub(crate) static CONTACT_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47177,6 +47198,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactList`.
     pub(crate) static CONTACT_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47190,6 +47212,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactRetrieve`.
     pub(crate) static CONTACT_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47203,6 +47226,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`contactUpdate`.
     pub(crate) static CONTACT_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47216,6 +47240,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`customListList`.
     pub(crate) static CUSTOM_LIST_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47229,6 +47254,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`customListRetrieve`.
     pub(crate) static CUSTOM_LIST_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47242,6 +47268,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListCreate`.
     pub(crate) static DISTRIBUTION_LIST_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47255,6 +47282,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListDelete`.
     pub(crate) static DISTRIBUTION_LIST_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47268,6 +47296,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListList`.
     pub(crate) static DISTRIBUTION_LIST_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47281,6 +47310,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListRetrieve`.
     pub(crate) static DISTRIBUTION_LIST_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47294,6 +47324,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`distributionListUpdate`.
     pub(crate) static DISTRIBUTION_LIST_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47307,6 +47338,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventCreate`.
     pub(crate) static EVENT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47320,6 +47352,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventList`.
     pub(crate) static EVENT_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47333,6 +47366,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &["eventType"],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventRetrieve`.
     pub(crate) static EVENT_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47346,6 +47380,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`eventUpdate`.
     pub(crate) static EVENT_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47359,6 +47394,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`importCreate`.
     pub(crate) static IMPORT_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47372,6 +47408,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyCreate`.
     pub(crate) static KEY_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47385,6 +47422,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyDelete`.
     pub(crate) static KEY_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47398,6 +47436,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyList`.
     pub(crate) static KEY_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47411,6 +47450,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyRetrieve`.
     pub(crate) static KEY_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47424,6 +47464,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`keyUpdate`.
     pub(crate) static KEY_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47437,6 +47478,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageCreate`.
     pub(crate) static MESSAGE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47450,6 +47492,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[&[("to", "to")], &[("resource", "resource")]],
     };
     ///`messageList`.
     pub(crate) static MESSAGE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47463,6 +47506,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageResponseList`.
     pub(crate) static MESSAGE_RESPONSE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47476,6 +47520,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageRetrieve`.
     pub(crate) static MESSAGE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47489,6 +47534,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`messageStatusList`.
     pub(crate) static MESSAGE_STATUS_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47502,6 +47548,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceCreate`.
     pub(crate) static RESOURCE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47515,6 +47562,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[("derefUri", "deref_uri")],
+        body_requires_any: &[],
     };
     ///`resourceDelete`.
     pub(crate) static RESOURCE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47528,6 +47576,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceList`.
     pub(crate) static RESOURCE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47541,6 +47590,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceRetrieve`.
     pub(crate) static RESOURCE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47554,6 +47604,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`resourceUpdate`.
     pub(crate) static RESOURCE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47567,6 +47618,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[("derefUri", "deref_uri")],
+        body_requires_any: &[],
     };
     ///`responseRuleCreate`.
     pub(crate) static RESPONSE_RULE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47580,6 +47632,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleDelete`.
     pub(crate) static RESPONSE_RULE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47593,6 +47646,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleList`.
     pub(crate) static RESPONSE_RULE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47606,6 +47660,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleRetrieve`.
     pub(crate) static RESPONSE_RULE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47619,6 +47674,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`responseRuleUpdate`.
     pub(crate) static RESPONSE_RULE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47632,6 +47688,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioCreate`.
     pub(crate) static SCENARIO_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47645,6 +47702,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioDelete`.
     pub(crate) static SCENARIO_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47658,6 +47716,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioList`.
     pub(crate) static SCENARIO_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47671,6 +47730,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioRetrieve`.
     pub(crate) static SCENARIO_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47684,6 +47744,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioRunCreate`.
     pub(crate) static SCENARIO_RUN_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47697,6 +47758,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`scenarioUpdate`.
     pub(crate) static SCENARIO_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47710,6 +47772,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`sendCodeCreate`.
     pub(crate) static SEND_CODE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47723,6 +47786,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateCreate`.
     pub(crate) static TEMPLATE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47736,6 +47800,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateDelete`.
     pub(crate) static TEMPLATE_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47749,6 +47814,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateList`.
     pub(crate) static TEMPLATE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47762,6 +47828,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateRetrieve`.
     pub(crate) static TEMPLATE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47775,6 +47842,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`templateUpdate`.
     pub(crate) static TEMPLATE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47788,6 +47856,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userCreate`.
     pub(crate) static USER_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47801,6 +47870,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[("userName", "user_name"), ("password", "password")],
+        body_requires_any: &[],
     };
     ///`userDelete`.
     pub(crate) static USER_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47814,6 +47884,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userList`.
     pub(crate) static USER_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47827,6 +47898,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userRetrieve`.
     pub(crate) static USER_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47840,6 +47912,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`userUpdate`.
     pub(crate) static USER_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47853,6 +47926,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[("userName", "user_name")],
+        body_requires_any: &[],
     };
     ///`userWorkspaceList`.
     pub(crate) static USER_WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47866,6 +47940,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`usersDelete`.
     pub(crate) static USERS_DELETE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47879,6 +47954,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`verifyCodeCreate`.
     pub(crate) static VERIFY_CODE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47892,6 +47968,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceCreate`.
     pub(crate) static WORKSPACE_CREATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47905,6 +47982,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Unrepeatable,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceList`.
     pub(crate) static WORKSPACE_LIST: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47918,6 +47996,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceRetrieve`.
     pub(crate) static WORKSPACE_RETRIEVE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47931,6 +48010,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Read,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
     ///`workspaceUpdate`.
     pub(crate) static WORKSPACE_UPDATE: crate::runtime::operations::OperationSpec = crate::runtime::operations::OperationSpec {
@@ -47944,6 +48024,7 @@ pub(crate) mod specs {
         effect: whispir_errors::Effect::Idempotent,
         header_params: &[],
         body_requires: &[],
+        body_requires_any: &[],
     };
 }
 /// Every operation's facts, sorted by method name.

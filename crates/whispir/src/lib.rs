@@ -19,7 +19,9 @@
 //! println!("accepted: message {:?}", sent.message_id());
 //! let mut messages = client.message_list().stream();
 //! while let Some(message) = messages.try_next().await? {
-//!     println!("{} <- {}", message.to, message.subject);
+//!     // A dynamic message has no `to`: the rows of its resource are its recipients.
+//!     let to = message.to.as_deref().unwrap_or("(the rows of its resource)");
+//!     println!("{to} <- {}", message.subject);
 //! }
 //! # Ok(()) }
 //! ```

@@ -277,15 +277,19 @@ fn fits(text: &str, part: &'static str) -> Result<(), TextError> {
 
 /// `to` checked, or why not; the arguments swapped (words as the
 /// recipients, recipients as `text`) are named as such.
-fn recipients(to: impl Recipients, text: &str) -> Checked<String, RecipientError> {
-    Checked(check_list(to.into_list()).map_err(|err| match err {
-        RecipientError::ListNameInText { .. } | RecipientError::Unreadable { .. }
-            if reads_as_recipients(text.trim()) =>
-        {
-            RecipientError::Swapped
-        }
-        err => err,
-    }))
+fn recipients(to: impl Recipients, text: &str) -> Checked<Option<String>, RecipientError> {
+    Checked(
+        check_list(to.into_list())
+            .map(Some)
+            .map_err(|err| match err {
+                RecipientError::ListNameInText { .. } | RecipientError::Unreadable { .. }
+                    if reads_as_recipients(text.trim()) =>
+                {
+                    RecipientError::Swapped
+                }
+                err => err,
+            }),
+    )
 }
 
 fn non_empty(text: &str) -> Checked<String, TextError> {
@@ -316,7 +320,7 @@ impl Message {
     /// use whispir::types::Message;
     ///
     /// let message = Message::try_from(Message::sms(["61400000001", "61400000002"], "Doors open at 9"))?;
-    /// assert_eq!(message.to, "61400000001,61400000002");
+    /// assert_eq!(message.to.as_deref(), Some("61400000001,61400000002"));
     /// assert_eq!(message.subject, "Doors open at 9");
     ///
     /// let wrong = Message::try_from(Message::sms("61400000001;61400000002", "Hi"));
@@ -397,7 +401,24 @@ mod tests {
     #[test]
     fn a_body_never_given_is_checked_like_an_empty_builder() {
         let err = MessageBody::default().build().expect_err("no subject");
-        assert_eq!(err.to_string(), "missing required fields: subject, to");
+        assert_eq!(err.to_string(), "missing required field: subject");
+    }
+
+    #[test]
+    fn a_body_with_a_resource_and_no_to_is_sent_without_to() {
+        let body = MessageBody::default()
+            .map(|builder| {
+                builder.subject("Hi @@first_name@@").resource(
+                    crate::types::MessageResource::builder()
+                        .resource_id("4FBBC384BCE3DAABFE3")
+                        .sms_mapping_field("mobile"),
+                )
+            })
+            .build()
+            .expect("a dynamic message");
+        let json = serde_json::to_value(&body).expect("json");
+        assert!(json.get("to").is_none(), "{json}");
+        assert_eq!(json["resource"]["resourceId"], "4FBBC384BCE3DAABFE3");
     }
 
     #[test]
@@ -407,7 +428,7 @@ mod tests {
             .build()
             .expect("complete");
         assert_eq!(body.body.as_deref(), Some("Moved to 4 pm."));
-        assert_eq!(body.to, "61400000001");
+        assert_eq!(body.to.as_deref(), Some("61400000001"));
     }
 
     #[test]
@@ -416,7 +437,7 @@ mod tests {
             .map(|builder| builder.to("61400000002").subject("Hello"))
             .build()
             .expect("complete");
-        assert_eq!(body.to, "61400000002");
+        assert_eq!(body.to.as_deref(), Some("61400000002"));
     }
 
     #[test]
@@ -425,7 +446,7 @@ mod tests {
             Message::sms("61400000001", "Reminder\nYour appointment is at 3 pm.")
                 .try_into()
                 .expect("complete");
-        assert_eq!(message.to, "61400000001");
+        assert_eq!(message.to.as_deref(), Some("61400000001"));
         assert_eq!(message.subject, "Reminder");
         assert_eq!(
             message.body.as_deref(),
@@ -443,10 +464,12 @@ mod tests {
 
     #[test]
     fn a_model_missing_several_fields_names_them_all_at_once() {
-        let err = Message::try_from(Message::builder()).expect_err("subject and to are missing");
-        assert_eq!(err.to_string(), "missing required fields: subject, to");
-        let err = Message::try_from(Message::builder().subject("Hi")).expect_err("to is missing");
-        assert_eq!(err.to_string(), "missing required field: to");
+        let err = Message::try_from(Message::builder().email(Email::builder()))
+            .expect_err("subject and the email's body are missing");
+        assert_eq!(
+            err.to_string(),
+            "missing required field: subject; email: missing required field: body"
+        );
     }
 
     #[test]
@@ -514,7 +537,7 @@ mod tests {
 
     #[test]
     fn an_sms_goes_to_one_number_or_a_list_given_either_way() {
-        let to = |builder: MessageBuilder| Message::try_from(builder).map(|m| m.to).ok();
+        let to = |builder: MessageBuilder| Message::try_from(builder).ok().and_then(|m| m.to);
         let expected = Some("61400000001,61400000002".to_string());
         assert_eq!(to(Message::sms("61400000001,61400000002", "Hi")), expected);
         assert_eq!(
@@ -542,7 +565,10 @@ mod tests {
             crate::Recipient::list("Night Shift"),
             "Doors open at 9",
         ));
-        assert_eq!(named.map(|m| m.to).ok().as_deref(), Some("Night Shift"));
+        assert_eq!(
+            named.ok().and_then(|m| m.to).as_deref(),
+            Some("Night Shift")
+        );
     }
 
     #[test]

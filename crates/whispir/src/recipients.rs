@@ -32,7 +32,7 @@ pub const MOST_CHARACTERS: usize = 10_000;
 ///
 /// let to = [Recipient::from("61400000001"), Recipient::list("Night Shift")];
 /// let message = Message::try_from(Message::sms(to, "Doors open at 9"))?;
-/// assert_eq!(message.to, "61400000001,Night Shift");
+/// assert_eq!(message.to.as_deref(), Some("61400000001,Night Shift"));
 /// # Ok::<(), whispir::types::error::ConversionError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

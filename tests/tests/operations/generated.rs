@@ -893,9 +893,7 @@ async fn message_retrieve_sends_what_the_spec_says() {
         .respond_with(
             ResponseTemplate::new(200u16)
                 .set_body_json(
-                    ::serde_json::from_str::<
-                        ::serde_json::Value,
-                    >("{\"subject\":\"x\",\"to\":\"x\"}")
+                    ::serde_json::from_str::<::serde_json::Value>("{\"subject\":\"x\"}")
                         .unwrap(),
                 ),
         )
@@ -1349,9 +1347,7 @@ async fn scenario_create_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >(
-            "{\"description\":\"x\",\"message\":{\"subject\":\"x\",\"to\":\"x\"},\"name\":\"x\"}",
-        )
+    >("{\"description\":\"x\",\"message\":{\"subject\":\"x\"},\"name\":\"x\"}")
         .unwrap();
     let typed: whispir::types::Scenario = ::serde_json::from_value(request_body.clone())
         .unwrap();
@@ -1389,7 +1385,7 @@ async fn scenario_retrieve_sends_what_the_spec_says() {
                     ::serde_json::from_str::<
                         ::serde_json::Value,
                     >(
-                            "{\"description\":\"x\",\"message\":{\"subject\":\"x\",\"to\":\"x\"},\"name\":\"x\"}",
+                            "{\"description\":\"x\",\"message\":{\"subject\":\"x\"},\"name\":\"x\"}",
                         )
                         .unwrap(),
                 ),
@@ -1411,9 +1407,7 @@ async fn scenario_update_sends_what_the_spec_says() {
     let server = MockServer::start().await;
     let request_body = ::serde_json::from_str::<
         ::serde_json::Value,
-    >(
-            "{\"description\":\"x\",\"message\":{\"subject\":\"x\",\"to\":\"x\"},\"name\":\"x\"}",
-        )
+    >("{\"description\":\"x\",\"message\":{\"subject\":\"x\"},\"name\":\"x\"}")
         .unwrap();
     let typed: whispir::types::Scenario = ::serde_json::from_value(request_body.clone())
         .unwrap();

@@ -192,6 +192,7 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 effect: Effect::Unrepeatable,
                 header_params: Vec::new(),
                 body_requires: Vec::new(),
+                body_requires_any: Vec::new(),
             },
             OperationSpec {
                 operation_id: "thingUpdate".into(),
@@ -204,6 +205,7 @@ fn the_media_table_takes_declared_headers_then_bodies() {
                 effect: Effect::Idempotent,
                 header_params: Vec::new(),
                 body_requires: Vec::new(),
+                body_requires_any: Vec::new(),
             },
         ]
     );
@@ -428,6 +430,34 @@ fn a_narrowed_request_body_is_its_model_with_the_names_to_check() {
         .find(|op| op.operation_id == "thingSend")
         .expect("listed");
     assert!(send.body_requires.is_empty());
+}
+
+#[test]
+fn alternative_required_lists_leave_the_types_and_become_the_body_check() {
+    let mut spec = bundled();
+    spec["components"]["schemas"]["Thing"]["anyOf"] =
+        json!([{ "required": ["id"] }, { "required": ["content", "name"] }]);
+    let adapted = adapt(&spec).expect("adapts");
+    let update = adapted
+        .operations
+        .iter()
+        .find(|op| op.operation_id == "thingUpdate")
+        .expect("listed");
+    assert_eq!(
+        update.body_requires_any,
+        [
+            vec!["id".to_string()],
+            vec!["content".to_string(), "name".to_string()]
+        ]
+    );
+    assert!(
+        adapted.spec["components"]["schemas"]["Thing"]
+            .get("anyOf")
+            .is_none()
+    );
+    // An `anyOf` of schemas is a choice of types, not a rule: it stays.
+    let choice = json!({ "anyOf": [{ "type": "string" }, { "required": ["id"] }] });
+    assert_eq!(required_alternatives(&choice), None);
 }
 
 #[test]

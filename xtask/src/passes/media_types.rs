@@ -221,6 +221,7 @@ mod tests {
             effect: crate::adapt::Effect::Unrepeatable,
             header_params: Vec::new(),
             body_requires: Vec::new(),
+            body_requires_any: Vec::new(),
         }
     }
 

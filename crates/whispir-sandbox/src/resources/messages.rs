@@ -153,6 +153,7 @@ pub(crate) fn create(call: &Call<'_>) -> Result<Answer, ApiFailure> {
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|media| media.contains("bulkmessage"))
+        // A dynamic message may leave `to` out: its rows are the recipients.
         || crate::resources::dynamic::is_dynamic(&body);
     let list_exists = |name: &str| {
         lock(&call.state.store)

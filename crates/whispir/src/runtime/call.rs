@@ -288,10 +288,12 @@ impl<'a> Call<'a> {
 
 /// Why the request's body may not be sent: the fields the operation
 /// requires of it (`OperationSpec::body_requires`) that it does not carry,
-/// e.g. "body: missing required field: password". The body is read as it
+/// e.g. "body: missing required field: password", or the alternatives of
+/// which it carries none whole (`OperationSpec::body_requires_any`), e.g.
+/// "body: missing required field: to or resource". The body is read as it
 /// will go on the wire, so a field set to `None` counts as missing.
 fn missing_body_fields(spec: &OperationSpec, request: &reqwest::Request) -> Option<String> {
-    if spec.body_requires.is_empty() {
+    if spec.body_requires.is_empty() && spec.body_requires_any.is_empty() {
         return None;
     }
     let fields: serde_json::Map<String, serde_json::Value> = request
@@ -299,12 +301,26 @@ fn missing_body_fields(spec: &OperationSpec, request: &reqwest::Request) -> Opti
         .and_then(reqwest::Body::as_bytes)
         .and_then(|bytes| serde_json::from_slice(bytes).ok())
         .unwrap_or_default();
-    let missing: Vec<&str> = spec
+    let absent = |json: &str| fields.get(json).is_none_or(serde_json::Value::is_null);
+    let mut missing: Vec<String> = spec
         .body_requires
         .iter()
-        .filter(|(json, _)| fields.get(*json).is_none_or(serde_json::Value::is_null))
-        .map(|(_, setter)| *setter)
+        .filter(|(json, _)| absent(json))
+        .map(|(_, setter)| (*setter).to_string())
         .collect();
+    let alternatives = spec.body_requires_any;
+    let carried = |fields: &[(&str, &str)]| fields.iter().all(|(json, _)| !absent(json));
+    if !alternatives.is_empty() && !alternatives.iter().any(|fields| carried(fields)) {
+        let named: Vec<String> = alternatives
+            .iter()
+            .map(|fields| {
+                let setters: Vec<&str> = fields.iter().map(|(_, setter)| *setter).collect();
+                setters.join(" and ")
+            })
+            .collect();
+        missing.push(named.join(" or "));
+    }
+    let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
     missing_fields(&missing).map(|text| format!("body: {text}"))
 }
 

@@ -43,4 +43,11 @@ pub struct OperationSpec {
     /// and so the model cannot require. The client refuses a body without
     /// them before sending.
     pub body_requires: &'static [(&'static str, &'static str)],
+    /// Alternatives of which the request body must carry one whole, each a
+    /// list of `(JSON name, setter name)`: the spec's `anyOf` of `required`
+    /// lists, which no generated type can hold. A message needs `to` or
+    /// `resource` (a dynamic message takes its recipients from the rows of
+    /// its resource). Empty when the body has no such rule. The client
+    /// refuses a body that carries no alternative before sending.
+    pub body_requires_any: &'static [&'static [(&'static str, &'static str)]],
 }

@@ -62,6 +62,7 @@ fn table() -> Vec<OperationSpec> {
         effect: crate::adapt::Effect::Read,
         header_params: Vec::new(),
         body_requires: Vec::new(),
+        body_requires_any: Vec::new(),
     })
     .collect()
 }
