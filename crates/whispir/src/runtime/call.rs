@@ -20,6 +20,7 @@ use whispir_errors::{Error, RawBody, resolve_location};
 
 use crate::runtime::context::ClientContext;
 use crate::runtime::execute::{Attempts, Progress, call_span, read_capped};
+use crate::runtime::metrics::call_error_type;
 use crate::runtime::operations::OperationSpec;
 use crate::runtime::response::Response;
 use crate::runtime::sent::{Sent, receipts_of};
@@ -184,12 +185,28 @@ pub(crate) struct Call<'a> {
     spec: &'static OperationSpec,
     method: Method,
     request: reqwest::Request,
+    /// Whether the call sends a message: its outcome is counted as a send.
+    sends_message: bool,
 }
 
 impl<'a> Call<'a> {
     /// The call of the operation `spec`, its request completed; arguments
     /// that could not be sent were refused while it was built.
     pub(crate) fn prepare(
+        (http, context): (&'a reqwest::Client, &'a ClientContext),
+        spec: &'static OperationSpec,
+        built: Built,
+    ) -> Result<Self, Error> {
+        let prepared = Self::complete((http, context), spec, built);
+        if let Err(err) = &prepared {
+            // Counted as a call that sent nothing.
+            let metrics = &context.policy().metrics;
+            metrics.call(spec.operation_id, Duration::ZERO, 0, Some(err));
+        }
+        prepared
+    }
+
+    fn complete(
         (http, context): (&'a reqwest::Client, &'a ClientContext),
         spec: &'static OperationSpec,
         built: Built,
@@ -213,6 +230,7 @@ impl<'a> Call<'a> {
             spec,
             method,
             request,
+            sends_message: false,
         })
     }
 
@@ -231,8 +249,9 @@ impl<'a> Call<'a> {
             spec,
             method,
             request,
+            sends_message,
         } = self;
-        let span = call_span(spec.operation_id, &request);
+        let span = call_span(spec, &request);
         async move {
             let budget = context.options().timeout;
             let started = Instant::now();
@@ -249,17 +268,36 @@ impl<'a> Call<'a> {
                 (started, deadline),
                 &progress,
             );
-            let response = attempts.finish(attempts.run(request).await)?;
-            decode(Answer {
-                spec,
-                method,
-                response,
-            })
-            .await
-            .map_err(|err| {
-                err.with_attempts(progress.attempts())
-                    .with_effect(spec.effect)
-            })
+            let result = match attempts.finish(attempts.run(request).await) {
+                Ok(response) => decode(Answer {
+                    spec,
+                    method,
+                    response,
+                })
+                .await
+                .map_err(|err| {
+                    err.with_attempts(progress.attempts())
+                        .with_effect(spec.effect)
+                }),
+                Err(err) => Err(err),
+            };
+            let error = result.as_ref().err();
+            let metrics = &context.policy().metrics;
+            metrics.call(
+                spec.operation_id,
+                started.elapsed(),
+                progress.attempts(),
+                error,
+            );
+            if sends_message {
+                metrics.send(spec.operation_id, error.map_or(Ok(()), Err));
+            }
+            if let Some(err) = error {
+                let span = tracing::Span::current();
+                span.record("error.type", call_error_type(err));
+                span.record("otel.status_code", "error");
+            }
+            result
         }
         .instrument(span)
     }
@@ -411,34 +449,39 @@ pub(crate) fn message_sent<'a, M: DeserializeOwned + 'a>(
         .and_then(reqwest::Request::body)
         .and_then(reqwest::Body::as_bytes)
         .and_then(receipts_of);
-    Call::start(
-        Call::prepare((http, context), spec, built),
-        move |answer| async move {
-            // The message was sent: from here on nothing may turn into an
-            // error that hides it. A body that cannot be read only loses the
-            // echo; it is read in any case so that the connection can be
-            // reused, and only a JSON object can be the scheduled echo.
-            let location = answer.location();
-            let Answer { mut response, .. } = answer;
-            let status = response.status();
-            let headers = std::mem::take(response.headers_mut());
-            let reading = read_capped(response, limit);
-            // A 202's body is never used (its `Location` says which message):
-            // it gets the grace of any unused body, not the call's budget.
-            let body = if status == StatusCode::ACCEPTED {
-                tokio::time::timeout(UNUSED_BODY_GRACE, reading).await.ok()
-            } else {
-                Some(reading.await)
-            };
-            let scheduled = match body {
-                Some(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
-                    serde_json::from_slice(&bytes).ok().map(Box::new)
-                }
-                _ => None,
-            };
-            Ok(Sent::new(status, headers, location, scheduled, receipts))
-        },
-    )
+    let prepared = Call::prepare((http, context), spec, built);
+    if let Err(err) = &prepared {
+        context.policy().metrics.send(spec.operation_id, Err(err));
+    }
+    let prepared = prepared.map(|call| Call {
+        sends_message: true,
+        ..call
+    });
+    Call::start(prepared, move |answer| async move {
+        // The message was sent: from here on nothing may turn into an
+        // error that hides it. A body that cannot be read only loses the
+        // echo; it is read in any case so that the connection can be
+        // reused, and only a JSON object can be the scheduled echo.
+        let location = answer.location();
+        let Answer { mut response, .. } = answer;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let reading = read_capped(response, limit);
+        // A 202's body is never used (its `Location` says which message):
+        // it gets the grace of any unused body, not the call's budget.
+        let body = if status == StatusCode::ACCEPTED {
+            tokio::time::timeout(UNUSED_BODY_GRACE, reading).await.ok()
+        } else {
+            Some(reading.await)
+        };
+        let scheduled = match body {
+            Some(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
+                serde_json::from_slice(&bytes).ok().map(Box::new)
+            }
+            _ => None,
+        };
+        Ok(Sent::new(status, headers, location, scheduled, receipts))
+    })
 }
 
 /// Sends a GET for `url` with the media type of `spec` and decodes the body.
@@ -460,6 +503,7 @@ pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
         spec,
         method: Method::GET,
         request,
+        sends_message: false,
     };
     Call::start(Ok(call), move |answer| decode_json(answer, limit))
 }
