@@ -67,7 +67,10 @@ async fn a_call_is_traced_with_operation_attempts_and_status_but_no_secrets() {
         "{log}"
     );
     // The path's template, never its ids.
-    assert!(log.contains("url.template=\"/messages/{messageId}\""), "{log}");
+    assert!(
+        log.contains("url.template=\"/messages/{messageId}\""),
+        "{log}"
+    );
     assert!(!log.contains("/messages/A"), "{log}");
     assert!(log.contains("attempt=2"), "{log}");
     assert!(log.contains("http.response.status_code=200"), "{log}");
