@@ -17,7 +17,7 @@
 //! provider over a client recording into the default (no-op) global one.
 //!
 //! `cargo bench -p whispir --bench overhead [-- FILTER]`, e.g. `-- c256`.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -235,6 +235,60 @@ fn overhead(c: &mut Criterion<SdkOverBare>) {
         black_box(sent);
     };
 
+    // With the feature: the same calls through a client that records into
+    // an SDK meter provider, against the same client recording into the
+    // default global provider (OpenTelemetry's no-op one).
+    #[cfg(feature = "opentelemetry")]
+    let (_provider, metered) = metered_client(&base);
+    #[cfg(feature = "opentelemetry")]
+    let metered_get = || async {
+        let message = metered
+            .message_retrieve()
+            .workspace_id("AB12")
+            .message_id("CD34")
+            .send()
+            .await
+            .unwrap();
+        black_box(message.into_inner());
+    };
+    #[cfg(feature = "opentelemetry")]
+    let metered_post = || async {
+        let sent = metered
+            .message_create()
+            .workspace_id("AB12")
+            .body(message())
+            .send()
+            .await
+            .unwrap();
+        black_box(sent);
+    };
+
+    // `OVERHEAD_ONLY=SIDE OVERHEAD_CALLS=N`: N calls of one side, one at a
+    // time, then exit: for instruction counts under callgrind (see
+    // BENCHMARKS.md), where times mean nothing.
+    if let Ok(side) = std::env::var("OVERHEAD_ONLY") {
+        let calls: usize = std::env::var("OVERHEAD_CALLS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1000);
+        runtime.block_on(async {
+            for _ in 0..calls {
+                match side.as_str() {
+                    "bare_get" => bare_get().await,
+                    "sdk_get" => sdk_get().await,
+                    "bare_post" => bare_post().await,
+                    "sdk_post" => sdk_post().await,
+                    #[cfg(feature = "opentelemetry")]
+                    "metered_get" => metered_get().await,
+                    #[cfg(feature = "opentelemetry")]
+                    "metered_post" => metered_post().await,
+                    other => panic!("OVERHEAD_ONLY={other}: not a side"),
+                }
+            }
+        });
+        std::process::exit(0);
+    }
+
     let totals = Totals::default();
     for concurrency in [1usize, 16, 256] {
         let mut group = c.benchmark_group("sdk_over_bare");
@@ -260,44 +314,8 @@ fn overhead(c: &mut Criterion<SdkOverBare>) {
         group.finish();
     }
 
-    // With the feature: the same calls through a client that records into
-    // an SDK meter provider (a periodic reader exporting to memory, as a
-    // program exporting every minute has), over the same client recording
-    // into the default global provider (OpenTelemetry's no-op one).
     #[cfg(feature = "opentelemetry")]
     {
-        let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
-        let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
-            .with_periodic_exporter(exporter)
-            .build();
-        let metered = Client::builder()
-            .base_url(&base)
-            .credentials(Credentials::basic("user", "pass"))
-            .api_key("key")
-            .call_options(CallOptions::default())
-            .meter_provider(&provider)
-            .build()
-            .unwrap();
-        let metered_get = || async {
-            let message = metered
-                .message_retrieve()
-                .workspace_id("AB12")
-                .message_id("CD34")
-                .send()
-                .await
-                .unwrap();
-            black_box(message.into_inner());
-        };
-        let metered_post = || async {
-            let sent = metered
-                .message_create()
-                .workspace_id("AB12")
-                .body(message())
-                .send()
-                .await
-                .unwrap();
-            black_box(sent);
-        };
         for concurrency in [1usize, 16, 256] {
             let mut group = c.benchmark_group("metrics_on_over_off");
             configure(&mut group);
@@ -311,6 +329,26 @@ fn overhead(c: &mut Criterion<SdkOverBare>) {
             group.finish();
         }
     }
+}
+
+/// A client recording into an SDK meter provider with a periodic reader
+/// exporting to memory (every minute, as a program exporting would), and
+/// the provider, to keep while the client is used.
+#[cfg(feature = "opentelemetry")]
+fn metered_client(base: &str) -> (opentelemetry_sdk::metrics::SdkMeterProvider, Client) {
+    let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_periodic_exporter(exporter)
+        .build();
+    let client = Client::builder()
+        .base_url(base)
+        .credentials(Credentials::basic("user", "pass"))
+        .api_key("key")
+        .call_options(CallOptions::default())
+        .meter_provider(&provider)
+        .build()
+        .unwrap();
+    (provider, client)
 }
 
 /// Fewer, longer samples than criterion's default: each holds two batches
