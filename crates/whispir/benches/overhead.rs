@@ -151,11 +151,19 @@ impl Totals {
 }
 
 fn overhead(c: &mut Criterion<SdkOverBare>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    // Counting instructions (`OVERHEAD_ONLY`, below), one thread: idle
+    // workers' spinning would add counts of its own.
+    let only = std::env::var("OVERHEAD_ONLY").ok();
+    let runtime = if only.is_some() {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    }
+    .enable_all()
+    .build()
+    .unwrap();
     let base = runtime.block_on(start_server());
     let client = Client::builder()
         .base_url(&base)
@@ -264,9 +272,9 @@ fn overhead(c: &mut Criterion<SdkOverBare>) {
     };
 
     // `OVERHEAD_ONLY=SIDE OVERHEAD_CALLS=N`: N calls of one side, one at a
-    // time, then exit: for instruction counts under callgrind (see
-    // BENCHMARKS.md), where times mean nothing.
-    if let Ok(side) = std::env::var("OVERHEAD_ONLY") {
+    // time on one thread, then exit: for instruction counts under callgrind
+    // (see BENCHMARKS.md), where times mean nothing.
+    if let Some(side) = only {
         let calls: usize = std::env::var("OVERHEAD_CALLS")
             .ok()
             .and_then(|n| n.parse().ok())
