@@ -191,35 +191,37 @@ pub(crate) struct Call<'a> {
 
 impl<'a> Call<'a> {
     /// The call of the operation `spec`, its request completed; arguments
-    /// that could not be sent were refused while it was built.
+    /// that could not be sent were refused while it was built (and counted
+    /// as a call that sent nothing; a message send as refused, when
+    /// `sends_message`).
     pub(crate) fn prepare(
         (http, context): (&'a reqwest::Client, &'a ClientContext),
         spec: &'static OperationSpec,
         built: Built,
+        sends_message: bool,
     ) -> Result<Self, Error> {
-        let prepared = Self::complete((http, context), spec, built);
-        if let Err(err) = &prepared {
-            // Counted as a call that sent nothing.
+        let refused = |err: Error| {
             let metrics = &context.policy().metrics;
-            metrics.call(spec.operation_id, Duration::ZERO, 0, Some(err));
-        }
-        prepared
-    }
-
-    fn complete(
-        (http, context): (&'a reqwest::Client, &'a ClientContext),
-        spec: &'static OperationSpec,
-        built: Built,
-    ) -> Result<Self, Error> {
-        let mut request = built.map_err(|err| {
-            let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
-            build_error(spec, &method, err)
-        })?;
+            metrics.call(spec.operation_id, Duration::ZERO, 0, Some(&err));
+            if sends_message {
+                metrics.send(spec.operation_id, Err(&err));
+            }
+            Err(err)
+        };
+        let mut request = match built {
+            Ok(request) => request,
+            Err(err) => {
+                let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
+                return refused(build_error(spec, &method, err));
+            }
+        };
         let method = request.method().clone();
         if let Some(missing) = missing_body_fields(spec, &request) {
-            return Err(Error::invalid_request(Some(spec.operation_id), missing)
-                .with_call(spec.operation_id, &method)
-                .with_effect(spec.effect));
+            return refused(
+                Error::invalid_request(Some(spec.operation_id), missing)
+                    .with_call(spec.operation_id, &method)
+                    .with_effect(spec.effect),
+            );
         }
         // The generated code sets the vendor media types
         // (`xtask/src/passes/media_types.rs`); the credentials are the client's.
@@ -230,7 +232,7 @@ impl<'a> Call<'a> {
             spec,
             method,
             request,
-            sends_message: false,
+            sends_message,
         })
     }
 
@@ -376,9 +378,10 @@ pub(crate) fn json<'a, T: DeserializeOwned + 'a>(
     built: Built,
 ) -> impl Future<Output = Result<Response<T>, Error>> + 'a {
     let limit = context.options().body_limit;
-    Call::start(Call::prepare((http, context), spec, built), move |answer| {
-        decode_json(answer, limit)
-    })
+    Call::start(
+        Call::prepare((http, context), spec, built, false),
+        move |answer| decode_json(answer, limit),
+    )
 }
 
 async fn decode_json<T: DeserializeOwned>(
@@ -408,7 +411,7 @@ pub(crate) fn empty<'a>(
 ) -> impl Future<Output = Result<Response<()>, Error>> + 'a {
     let limit = context.options().body_limit;
     Call::start(
-        Call::prepare((http, context), spec, built),
+        Call::prepare((http, context), spec, built, false),
         move |answer| async move {
             // Nothing of the body is used: it is read only so that the
             // connection can serve another request, and not waited for
@@ -449,14 +452,7 @@ pub(crate) fn message_sent<'a, M: DeserializeOwned + 'a>(
         .and_then(reqwest::Request::body)
         .and_then(reqwest::Body::as_bytes)
         .and_then(receipts_of);
-    let prepared = Call::prepare((http, context), spec, built);
-    if let Err(err) = &prepared {
-        context.policy().metrics.send(spec.operation_id, Err(err));
-    }
-    let prepared = prepared.map(|call| Call {
-        sends_message: true,
-        ..call
-    });
+    let prepared = Call::prepare((http, context), spec, built, true);
     Call::start(prepared, move |answer| async move {
         // The message was sent: from here on nothing may turn into an
         // error that hides it. A body that cannot be read only loses the

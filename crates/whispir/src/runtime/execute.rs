@@ -9,7 +9,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
-use tracing::Instrument as _;
 use whispir_errors::transport::{from_reqwest, kind_of};
 use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind};
 
@@ -224,6 +223,10 @@ impl Attempts<'_> {
                     policy.options.attempt_timeout,
                     (&policy.metrics, self.operation),
                 );
+                // Open from before the request to its answer, a child of the
+                // call's span. Not entered: wrapping the attempt's future to
+                // enter it would move that future, which every call would pay
+                // for; the events of the attempt go to the call's span.
                 let attempt_span = attempt_span(attempt, &current);
                 let sent = send_following_redirects(
                     self.http,
@@ -232,7 +235,6 @@ impl Attempts<'_> {
                     &policy.redirects,
                     (gate, effect),
                 )
-                .instrument(attempt_span.clone())
                 .await;
                 if !attempt_span.is_disabled() {
                     let outcome = match &sent {
