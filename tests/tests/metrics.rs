@@ -1,7 +1,8 @@
 //! The OpenTelemetry metrics a client records (feature `opentelemetry`),
 //! read back through the SDK's in-memory exporter: each instrument's name,
 //! unit, attributes and values for a call that succeeds, one retried after
-//! 429, one refused by the limiter, a redirect, a send that may have gone,
+//! 429 or over-QPS, one refused by the limiter, a redirect, a send that
+//! may have gone,
 //! a campaign, and a shared plan's remaining budget held in Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -524,5 +525,65 @@ async fn a_shared_plan_reports_the_budget_redis_holds_for_every_process() {
     assert_eq!(
         count_of(point(&points, "whispir.client.limiter.wait", &wait)),
         3
+    );
+}
+
+#[tokio::test]
+async fn an_over_qps_answer_is_counted_as_a_pause_of_the_next_second() {
+    let server = FaultyServer::start(|n| {
+        if n == 1 {
+            Fault::OverQps
+        } else {
+            Fault::Accept
+        }
+    })
+    .await;
+    let meters = Meters::new();
+    let plan = Plan::new(NonZeroU32::new(5).unwrap(), None);
+    let client = mock_builder(&server.uri, fast_retries(3))
+        .rate_limit(plan)
+        .meter_provider(meters.provider())
+        .build()
+        .unwrap();
+    // A 403 over-QPS provably was not acted on: even a send is retried.
+    client
+        .message_create()
+        .body(message("qps"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.acted_on("qps"), 1);
+
+    let points = meters.points();
+    assert_units(&points);
+    let reason = attributes(&[("whispir.pause.reason", "over_qps")]);
+    assert_eq!(
+        count_of(point(&points, "whispir.client.pauses", &reason)),
+        1
+    );
+    let pause = point(&points, "whispir.client.pause.duration", &reason);
+    assert_eq!((count_of(pause), sum_of(pause)), (1, 1.0));
+    // Both attempts passed the limiter (the retry's own wait covered the
+    // pause, so the limiter held neither long).
+    let local = attributes(&[("whispir.limiter", "local")]);
+    let wait = point(&points, "whispir.client.limiter.wait", &local);
+    assert_eq!(count_of(wait), 2);
+    let forbidden = request_attributes(
+        &server.uri,
+        "POST",
+        "messageCreate",
+        &[("http.response.status_code", "403"), ("error.type", "403")],
+    );
+    assert_eq!(
+        count_of(point(&points, "http.client.request.duration", &forbidden)),
+        1
+    );
+    let accepted = attributes(&[
+        ("whispir.operation", "messageCreate"),
+        ("whispir.send.outcome", "accepted"),
+    ]);
+    assert_eq!(
+        count_of(point(&points, "whispir.client.sends", &accepted)),
+        1
     );
 }
