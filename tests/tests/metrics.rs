@@ -2,8 +2,8 @@
 //! read back through the SDK's in-memory exporter: each instrument's name,
 //! unit, attributes and values for a call that succeeds, one retried after
 //! 429 or over-QPS, one refused by the limiter, a redirect, a send that
-//! may have gone,
-//! a campaign, and a shared plan's remaining budget held in Redis.
+//! may have gone, a campaign, and a shared plan's remaining budget held in
+//! Redis.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::collections::BTreeMap;
