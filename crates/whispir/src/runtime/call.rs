@@ -452,32 +452,34 @@ pub(crate) fn message_sent<'a, M: DeserializeOwned + 'a>(
         .and_then(reqwest::Request::body)
         .and_then(reqwest::Body::as_bytes)
         .and_then(receipts_of);
-    let prepared = Call::prepare((http, context), spec, built, true);
-    Call::start(prepared, move |answer| async move {
-        // The message was sent: from here on nothing may turn into an
-        // error that hides it. A body that cannot be read only loses the
-        // echo; it is read in any case so that the connection can be
-        // reused, and only a JSON object can be the scheduled echo.
-        let location = answer.location();
-        let Answer { mut response, .. } = answer;
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let reading = read_capped(response, limit);
-        // A 202's body is never used (its `Location` says which message):
-        // it gets the grace of any unused body, not the call's budget.
-        let body = if status == StatusCode::ACCEPTED {
-            tokio::time::timeout(UNUSED_BODY_GRACE, reading).await.ok()
-        } else {
-            Some(reading.await)
-        };
-        let scheduled = match body {
-            Some(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
-                serde_json::from_slice(&bytes).ok().map(Box::new)
-            }
-            _ => None,
-        };
-        Ok(Sent::new(status, headers, location, scheduled, receipts))
-    })
+    Call::start(
+        Call::prepare((http, context), spec, built, true),
+        move |answer| async move {
+            // The message was sent: from here on nothing may turn into an
+            // error that hides it. A body that cannot be read only loses the
+            // echo; it is read in any case so that the connection can be
+            // reused, and only a JSON object can be the scheduled echo.
+            let location = answer.location();
+            let Answer { mut response, .. } = answer;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            let reading = read_capped(response, limit);
+            // A 202's body is never used (its `Location` says which message):
+            // it gets the grace of any unused body, not the call's budget.
+            let body = if status == StatusCode::ACCEPTED {
+                tokio::time::timeout(UNUSED_BODY_GRACE, reading).await.ok()
+            } else {
+                Some(reading.await)
+            };
+            let scheduled = match body {
+                Some(Ok((bytes, false))) if bytes.trim_ascii_start().starts_with(b"{") => {
+                    serde_json::from_slice(&bytes).ok().map(Box::new)
+                }
+                _ => None,
+            };
+            Ok(Sent::new(status, headers, location, scheduled, receipts))
+        },
+    )
 }
 
 /// Sends a GET for `url` with the media type of `spec` and decodes the body.
