@@ -70,6 +70,7 @@ pub fn hex_id(name: &str) -> String {
 
 pub mod callback_replicas;
 pub mod faulty_server;
+pub mod metrics;
 pub mod shared_quota;
 pub mod slow_connect;
 

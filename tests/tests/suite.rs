@@ -17,6 +17,7 @@ mod error_snapshots;
 mod fault_injection;
 mod forward_compat;
 mod locations;
+mod metrics;
 mod no_secrets;
 mod one_way_fields;
 mod operations;

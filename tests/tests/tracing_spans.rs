@@ -62,10 +62,21 @@ async fn a_call_is_traced_with_operation_attempts_and_status_but_no_secrets() {
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("whispir.call"), "{log}");
-    assert!(log.contains("operation=\"messageRetrieve\""), "{log}");
-    assert!(log.contains("path=/messages/A"), "{log}");
+    assert!(
+        log.contains("whispir.operation=\"messageRetrieve\""),
+        "{log}"
+    );
+    // The path's template, never its ids.
+    assert!(
+        log.contains("url.template=\"/messages/{messageId}\""),
+        "{log}"
+    );
+    assert!(!log.contains("/messages/A"), "{log}");
     assert!(log.contains("attempt=2"), "{log}");
-    assert!(log.contains("status=200"), "{log}");
+    assert!(log.contains("http.response.status_code=200"), "{log}");
+    // Each attempt has its span, the first with its 503.
+    assert!(log.contains("whispir.attempt"), "{log}");
+    assert!(log.contains("http.response.status_code=503"), "{log}");
     assert!(log.contains("retrying"), "{log}");
     for secret in ["dXNlcjpwYXNz", "test-api-key", "Basic"] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");

@@ -34,6 +34,26 @@ pub enum ErrorClass {
     InvalidRequest,
 }
 
+impl ErrorClass {
+    /// The variant's name, e.g. `"Throttling"`: what logs show
+    /// (`class = ?err.class()`) and what metrics label an error with.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Success => "Success",
+            ErrorClass::Redirect => "Redirect",
+            ErrorClass::NotModified => "NotModified",
+            ErrorClass::ClientError => "ClientError",
+            ErrorClass::Auth => "Auth",
+            ErrorClass::Forbidden => "Forbidden",
+            ErrorClass::Throttling => "Throttling",
+            ErrorClass::ServerError => "ServerError",
+            ErrorClass::NotImplemented => "NotImplemented",
+            ErrorClass::Transport => "Transport",
+            ErrorClass::InvalidRequest => "InvalidRequest",
+        }
+    }
+}
+
 /// When a request that got this outcome may be sent again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetryPolicy {

@@ -38,6 +38,18 @@ pub enum TransportKind {
     Other,
 }
 
+impl TransportKind {
+    /// The variant's name, e.g. `"Timeout"`, as logs and metrics show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Connect => "Connect",
+            TransportKind::Timeout => "Timeout",
+            TransportKind::Body => "Body",
+            TransportKind::Other => "Other",
+        }
+    }
+}
+
 /// The headers of an error response the SDK keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorHeaders {

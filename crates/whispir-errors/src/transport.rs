@@ -22,6 +22,12 @@ fn transport_kind(err: &reqwest::Error) -> Option<(TransportKind, SendState)> {
     }
 }
 
+/// What kind of transport failure a reqwest error is (a request that
+/// could not be built counts as [`TransportKind::Other`]).
+pub fn kind_of(err: &reqwest::Error) -> TransportKind {
+    transport_kind(err).map_or(TransportKind::Other, |(kind, _)| kind)
+}
+
 /// Classifies a reqwest error of `operation` and strips its URL.
 pub fn from_reqwest(operation: Option<&str>, method: Option<Method>, err: reqwest::Error) -> Error {
     // Only host and port: the rest of the URL may hold what is not ours to show.

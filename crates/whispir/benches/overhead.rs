@@ -12,8 +12,12 @@
 //! paired batches see the same machine state. The mean time per call of
 //! each side is printed after each benchmark.
 //!
+//! With `--features opentelemetry`, a second group, `metrics_on_over_off`,
+//! measures the same calls through a client recording into an SDK meter
+//! provider over a client recording into the default (no-op) global one.
+//!
 //! `cargo bench -p whispir --bench overhead [-- FILTER]`, e.g. `-- c256`.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -22,7 +26,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::routing::{get, post};
 use criterion::measurement::{Measurement, ValueFormatter};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use futures::future::join_all;
 use whispir::types::Message;
 use whispir::{CallOptions, Client, Credentials};
@@ -130,7 +134,7 @@ struct Totals {
 }
 
 impl Totals {
-    fn report(&self, name: &str) {
+    fn report(&self, name: &str, (base, measured): (&str, &str)) {
         let calls = self.calls.replace(0);
         if calls == 0 {
             // Filtered out.
@@ -141,17 +145,25 @@ impl Totals {
         let sdk = self.sdk.take().as_secs_f64() * 1e6 / calls;
         self.samples.set(0);
         println!(
-            "{name}: per call, bare {bare:.2} µs, SDK {sdk:.2} µs (means over all batches, warm-up included)"
+            "{name}: per call, {base} {bare:.2} µs, {measured} {sdk:.2} µs (means over all batches, warm-up included)"
         );
     }
 }
 
 fn overhead(c: &mut Criterion<SdkOverBare>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    // Counting instructions (`OVERHEAD_ONLY`, below), one thread: idle
+    // workers' spinning would add counts of its own.
+    let only = std::env::var("OVERHEAD_ONLY").ok();
+    let runtime = if only.is_some() {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(2);
+        builder
+    }
+    .enable_all()
+    .build()
+    .unwrap();
     let base = runtime.block_on(start_server());
     let client = Client::builder()
         .base_url(&base)
@@ -231,71 +243,181 @@ fn overhead(c: &mut Criterion<SdkOverBare>) {
         black_box(sent);
     };
 
+    // With the feature: the same calls through a client that records into
+    // an SDK meter provider, against the same client recording into the
+    // default global provider (OpenTelemetry's no-op one).
+    #[cfg(feature = "opentelemetry")]
+    let (_provider, metered) = metered_client(&base);
+    #[cfg(feature = "opentelemetry")]
+    let metered_get = || async {
+        let message = metered
+            .message_retrieve()
+            .workspace_id("AB12")
+            .message_id("CD34")
+            .send()
+            .await
+            .unwrap();
+        black_box(message.into_inner());
+    };
+    #[cfg(feature = "opentelemetry")]
+    let metered_post = || async {
+        let sent = metered
+            .message_create()
+            .workspace_id("AB12")
+            .body(message())
+            .send()
+            .await
+            .unwrap();
+        black_box(sent);
+    };
+
+    // `OVERHEAD_ONLY=SIDE OVERHEAD_CALLS=N`: N calls of one side, one at a
+    // time on one thread, then exit: for instruction counts under callgrind
+    // (see BENCHMARKS.md), where times mean nothing.
+    if let Some(side) = only {
+        let calls: usize = std::env::var("OVERHEAD_CALLS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1000);
+        runtime.block_on(async {
+            for _ in 0..calls {
+                match side.as_str() {
+                    "bare_get" => bare_get().await,
+                    "sdk_get" => sdk_get().await,
+                    "bare_post" => bare_post().await,
+                    "sdk_post" => sdk_post().await,
+                    #[cfg(feature = "opentelemetry")]
+                    "metered_get" => metered_get().await,
+                    #[cfg(feature = "opentelemetry")]
+                    "metered_post" => metered_post().await,
+                    other => panic!("OVERHEAD_ONLY={other}: not a side"),
+                }
+            }
+        });
+        std::process::exit(0);
+    }
+
     let totals = Totals::default();
     for concurrency in [1usize, 16, 256] {
         let mut group = c.benchmark_group("sdk_over_bare");
-        // Fewer, longer samples than criterion's default: each holds two
-        // batches of calls.
-        group
-            .sample_size(30)
-            .warm_up_time(Duration::from_secs(2))
-            .measurement_time(Duration::from_secs(8));
-        for kind in ["get", "post"] {
-            let name = format!("{kind}/c{concurrency}");
-            group.bench_function(&name, |b| {
-                b.to_async(&runtime).iter_custom(|iters| {
-                    let totals = &totals;
-                    let bare_get = &bare_get;
-                    let sdk_get = &sdk_get;
-                    let bare_post = &bare_post;
-                    let sdk_post = &sdk_post;
-                    async move {
-                        let bare_batch = || async {
-                            let started = Instant::now();
-                            for _ in 0..iters {
-                                if kind == "get" {
-                                    join_all((0..concurrency).map(|_| bare_get())).await;
-                                } else {
-                                    join_all((0..concurrency).map(|_| bare_post())).await;
-                                }
-                            }
-                            started.elapsed()
-                        };
-                        let sdk_batch = || async {
-                            let started = Instant::now();
-                            for _ in 0..iters {
-                                if kind == "get" {
-                                    join_all((0..concurrency).map(|_| sdk_get())).await;
-                                } else {
-                                    join_all((0..concurrency).map(|_| sdk_post())).await;
-                                }
-                            }
-                            started.elapsed()
-                        };
-                        // Alternating order: neither side always runs on
-                        // what the other left behind.
-                        let sample = totals.samples.get();
-                        totals.samples.set(sample + 1);
-                        let (bare, sdk) = if sample % 2 == 0 {
-                            let bare = bare_batch().await;
-                            (bare, sdk_batch().await)
-                        } else {
-                            let sdk = sdk_batch().await;
-                            (bare_batch().await, sdk)
-                        };
-                        totals.bare.set(totals.bare.get() + bare);
-                        totals.sdk.set(totals.sdk.get() + sdk);
-                        totals
-                            .calls
-                            .set(totals.calls.get() + iters * concurrency as u64);
-                        sdk.as_secs_f64() / bare.as_secs_f64().max(f64::MIN_POSITIVE) * iters as f64
-                    }
-                })
-            });
-            totals.report(&format!("sdk_over_bare/{name}"));
-        }
+        configure(&mut group);
+        let name = format!("get/c{concurrency}");
+        paired(
+            &mut group,
+            &name,
+            (&runtime, &totals, concurrency),
+            &bare_get,
+            &sdk_get,
+        );
+        totals.report(&format!("sdk_over_bare/{name}"), ("bare", "SDK"));
+        let name = format!("post/c{concurrency}");
+        paired(
+            &mut group,
+            &name,
+            (&runtime, &totals, concurrency),
+            &bare_post,
+            &sdk_post,
+        );
+        totals.report(&format!("sdk_over_bare/{name}"), ("bare", "SDK"));
         group.finish();
     }
+
+    #[cfg(feature = "opentelemetry")]
+    {
+        for concurrency in [1usize, 16, 256] {
+            let mut group = c.benchmark_group("metrics_on_over_off");
+            configure(&mut group);
+            let name = format!("get/c{concurrency}");
+            let sides = (&runtime, &totals, concurrency);
+            paired(&mut group, &name, sides, &sdk_get, &metered_get);
+            totals.report(&format!("metrics_on_over_off/{name}"), ("off", "on"));
+            let name = format!("post/c{concurrency}");
+            paired(&mut group, &name, sides, &sdk_post, &metered_post);
+            totals.report(&format!("metrics_on_over_off/{name}"), ("off", "on"));
+            group.finish();
+        }
+    }
+}
+
+/// A client recording into an SDK meter provider with a periodic reader
+/// exporting to memory (every minute, as a program exporting would), and
+/// the provider, to keep while the client is used.
+#[cfg(feature = "opentelemetry")]
+fn metered_client(base: &str) -> (opentelemetry_sdk::metrics::SdkMeterProvider, Client) {
+    let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporter::default();
+    let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_periodic_exporter(exporter)
+        .build();
+    let client = Client::builder()
+        .base_url(base)
+        .credentials(Credentials::basic("user", "pass"))
+        .api_key("key")
+        .call_options(CallOptions::default())
+        .meter_provider(&provider)
+        .build()
+        .unwrap();
+    (provider, client)
+}
+
+/// Fewer, longer samples than criterion's default: each holds two batches
+/// of calls.
+fn configure(group: &mut BenchmarkGroup<'_, SdkOverBare>) {
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
+}
+
+/// Benchmarks `measured` against `base`, `concurrency` calls at a time:
+/// each sample times a batch of each, in alternating order, and its value
+/// is their ratio.
+fn paired<B, BF, M, MF>(
+    group: &mut BenchmarkGroup<'_, SdkOverBare>,
+    name: &str,
+    (runtime, totals, concurrency): (&tokio::runtime::Runtime, &Totals, usize),
+    base: &B,
+    measured: &M,
+) where
+    B: Fn() -> BF,
+    BF: Future<Output = ()>,
+    M: Fn() -> MF,
+    MF: Future<Output = ()>,
+{
+    group.bench_function(name, |b| {
+        b.to_async(runtime).iter_custom(|iters| async move {
+            let base_batch = || async {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    join_all((0..concurrency).map(|_| base())).await;
+                }
+                started.elapsed()
+            };
+            let measured_batch = || async {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    join_all((0..concurrency).map(|_| measured())).await;
+                }
+                started.elapsed()
+            };
+            // Alternating order: neither side always runs on what the
+            // other left behind.
+            let sample = totals.samples.get();
+            totals.samples.set(sample + 1);
+            let (bare, sdk) = if sample % 2 == 0 {
+                let bare = base_batch().await;
+                (bare, measured_batch().await)
+            } else {
+                let sdk = measured_batch().await;
+                (base_batch().await, sdk)
+            };
+            totals.bare.set(totals.bare.get() + bare);
+            totals.sdk.set(totals.sdk.get() + sdk);
+            totals
+                .calls
+                .set(totals.calls.get() + iters * concurrency as u64);
+            sdk.as_secs_f64() / bare.as_secs_f64().max(f64::MIN_POSITIVE) * iters as f64
+        })
+    });
 }
 
 criterion_group! {

@@ -914,8 +914,22 @@ impl Chunk {
     }
 
     /// Sends the chunk's dynamic message from `resource`. One request,
-    /// never repeated by the SDK: Whispir sends one message per row.
+    /// never repeated by the SDK: Whispir sends one message per row. With
+    /// the feature `opentelemetry`, its rows count in `whispir.campaign.rows`
+    /// by the send's outcome.
     pub async fn send(
+        &self,
+        client: &Client,
+        resource: UploadedResource,
+    ) -> Result<SentChunk, Error> {
+        let sent = self.send_message(client, resource).await;
+        let rows = u64::try_from(self.addresses.len()).unwrap_or(u64::MAX);
+        let metrics = &client.context().policy().metrics;
+        metrics.campaign_rows(rows, sent.as_ref().map(|_| ()));
+        sent
+    }
+
+    async fn send_message(
         &self,
         client: &Client,
         resource: UploadedResource,

@@ -11,6 +11,7 @@ use crate::generated::Client;
 use crate::runtime::context::{
     CallOptions, ClientContext, Credentials, DEFAULT_USER_AGENT, InvalidCredential,
 };
+use crate::runtime::metrics::Metrics;
 use crate::runtime::rate_limit::Plan;
 use crate::runtime::retry::RetryConfig;
 
@@ -162,6 +163,9 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::ClientBuilder>,
     root_certificates: Vec<reqwest::Certificate>,
     options: CallOptions,
+    /// The meter given to [`ClientBuilder::meter_provider`].
+    #[cfg(feature = "opentelemetry")]
+    meter: Option<opentelemetry::metrics::Meter>,
 }
 
 /// Connect timeout unless set otherwise.
@@ -324,6 +328,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Record the client's metrics with this meter provider (feature
+    /// `opentelemetry`; the meter's scope is `whispir`, with the crate's
+    /// version). Without it, the client records with the global provider
+    /// (`opentelemetry::global::meter_provider()`) as it is **when the
+    /// client is built**: install yours with
+    /// `opentelemetry::global::set_meter_provider` before building, or a
+    /// client built earlier records nowhere. The instruments are in the
+    /// README, "Observability".
+    #[cfg(feature = "opentelemetry")]
+    pub fn meter_provider(mut self, provider: &impl opentelemetry::metrics::MeterProvider) -> Self {
+        self.meter = Some(provider.meter_with_scope(crate::runtime::metrics::scope()));
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let base_url = match self.base_url {
@@ -346,9 +364,17 @@ impl ClientBuilder {
         }
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
         let attempt_timeout = self.options.attempt_timeout;
+        #[cfg(feature = "opentelemetry")]
+        let metrics = Metrics::new(
+            &self
+                .meter
+                .unwrap_or_else(crate::runtime::metrics::global_meter),
+        );
+        #[cfg(not(feature = "opentelemetry"))]
+        let metrics = Metrics;
         let context =
             ClientContext::with_user_agent(&credentials, api_key.expose_secret(), user_agent)?
-                .with_options(self.options);
+                .with_metrics(self.options, metrics);
         crate::tls::install_tls_provider();
         let mut http = self
             .root_certificates

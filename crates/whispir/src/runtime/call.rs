@@ -20,6 +20,7 @@ use whispir_errors::{Error, RawBody, resolve_location};
 
 use crate::runtime::context::ClientContext;
 use crate::runtime::execute::{Attempts, Progress, call_span, read_capped};
+use crate::runtime::metrics::call_error_type;
 use crate::runtime::operations::OperationSpec;
 use crate::runtime::response::Response;
 use crate::runtime::sent::{Sent, receipts_of};
@@ -184,25 +185,43 @@ pub(crate) struct Call<'a> {
     spec: &'static OperationSpec,
     method: Method,
     request: reqwest::Request,
+    /// Whether the call sends a message: its outcome is counted as a send.
+    sends_message: bool,
 }
 
 impl<'a> Call<'a> {
     /// The call of the operation `spec`, its request completed; arguments
-    /// that could not be sent were refused while it was built.
+    /// that could not be sent were refused while it was built (and counted
+    /// as a call that sent nothing; a message send as refused, when
+    /// `sends_message`).
     pub(crate) fn prepare(
         (http, context): (&'a reqwest::Client, &'a ClientContext),
         spec: &'static OperationSpec,
         built: Built,
+        sends_message: bool,
     ) -> Result<Self, Error> {
-        let mut request = built.map_err(|err| {
-            let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
-            build_error(spec, &method, err)
-        })?;
+        let refused = |err: Error| {
+            let metrics = &context.policy().metrics;
+            metrics.call(spec.operation_id, Duration::ZERO, 0, Some(&err));
+            if sends_message {
+                metrics.send(spec.operation_id, Err(&err));
+            }
+            Err(err)
+        };
+        let mut request = match built {
+            Ok(request) => request,
+            Err(err) => {
+                let method = Method::from_bytes(spec.http_method.as_bytes()).unwrap_or(Method::GET);
+                return refused(build_error(spec, &method, err));
+            }
+        };
         let method = request.method().clone();
         if let Some(missing) = missing_body_fields(spec, &request) {
-            return Err(Error::invalid_request(Some(spec.operation_id), missing)
-                .with_call(spec.operation_id, &method)
-                .with_effect(spec.effect));
+            return refused(
+                Error::invalid_request(Some(spec.operation_id), missing)
+                    .with_call(spec.operation_id, &method)
+                    .with_effect(spec.effect),
+            );
         }
         // The generated code sets the vendor media types
         // (`xtask/src/passes/media_types.rs`); the credentials are the client's.
@@ -213,6 +232,7 @@ impl<'a> Call<'a> {
             spec,
             method,
             request,
+            sends_message,
         })
     }
 
@@ -231,8 +251,9 @@ impl<'a> Call<'a> {
             spec,
             method,
             request,
+            sends_message,
         } = self;
-        let span = call_span(spec.operation_id, &request);
+        let span = call_span(spec, &request);
         async move {
             let budget = context.options().timeout;
             let started = Instant::now();
@@ -249,17 +270,36 @@ impl<'a> Call<'a> {
                 (started, deadline),
                 &progress,
             );
-            let response = attempts.finish(attempts.run(request).await)?;
-            decode(Answer {
-                spec,
-                method,
-                response,
-            })
-            .await
-            .map_err(|err| {
-                err.with_attempts(progress.attempts())
-                    .with_effect(spec.effect)
-            })
+            let result = match attempts.finish(attempts.run(request).await) {
+                Ok(response) => decode(Answer {
+                    spec,
+                    method,
+                    response,
+                })
+                .await
+                .map_err(|err| {
+                    err.with_attempts(progress.attempts())
+                        .with_effect(spec.effect)
+                }),
+                Err(err) => Err(err),
+            };
+            let error = result.as_ref().err();
+            let metrics = &context.policy().metrics;
+            metrics.call(
+                spec.operation_id,
+                started.elapsed(),
+                progress.attempts(),
+                error,
+            );
+            if sends_message {
+                metrics.send(spec.operation_id, error.map_or(Ok(()), Err));
+            }
+            if let Some(err) = error {
+                let span = tracing::Span::current();
+                span.record("error.type", call_error_type(err));
+                span.record("otel.status_code", "error");
+            }
+            result
         }
         .instrument(span)
     }
@@ -354,9 +394,10 @@ pub(crate) fn json<'a, T: DeserializeOwned + 'a>(
     built: Built,
 ) -> impl Future<Output = Result<Response<T>, Error>> + 'a {
     let limit = context.options().body_limit;
-    Call::start(Call::prepare((http, context), spec, built), move |answer| {
-        decode_json(answer, limit)
-    })
+    Call::start(
+        Call::prepare((http, context), spec, built, false),
+        move |answer| decode_json(answer, limit),
+    )
 }
 
 async fn decode_json<T: DeserializeOwned>(
@@ -386,7 +427,7 @@ pub(crate) fn empty<'a>(
 ) -> impl Future<Output = Result<Response<()>, Error>> + 'a {
     let limit = context.options().body_limit;
     Call::start(
-        Call::prepare((http, context), spec, built),
+        Call::prepare((http, context), spec, built, false),
         move |answer| async move {
             // Nothing of the body is used: it is read only so that the
             // connection can serve another request, and not waited for
@@ -428,7 +469,7 @@ pub(crate) fn message_sent<'a, M: DeserializeOwned + 'a>(
         .and_then(reqwest::Body::as_bytes)
         .and_then(receipts_of);
     Call::start(
-        Call::prepare((http, context), spec, built),
+        Call::prepare((http, context), spec, built, true),
         move |answer| async move {
             // The message was sent: from here on nothing may turn into an
             // error that hides it. A body that cannot be read only loses the
@@ -476,6 +517,7 @@ pub(crate) fn get_json<'a, T: DeserializeOwned + 'a>(
         spec,
         method: Method::GET,
         request,
+        sends_message: false,
     };
     Call::start(Ok(call), move |answer| decode_json(answer, limit))
 }

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use std::num::NonZeroUsize;
 
 use crate::runtime::cache::{DEFAULT_CACHE_BYTES, ResponseCache};
+use crate::runtime::metrics::Metrics;
 use crate::runtime::rate_limit::{Plan, RateLimiter};
 use crate::runtime::redirect_memory::RedirectMemory;
 use crate::runtime::retry::{RetryBudget, RetryConfig};
@@ -145,11 +146,34 @@ pub(crate) struct CallPolicy {
     pub(crate) limiter: Option<RateLimiter>,
     pub(crate) redirects: RedirectMemory,
     pub(crate) cache: Option<ResponseCache>,
+    /// The client's instruments (nothing without the feature `opentelemetry`).
+    pub(crate) metrics: Metrics,
 }
 
 impl CallPolicy {
-    fn new(options: CallOptions) -> Self {
+    /// The shared state of `options`, recording into `metrics`; with a
+    /// daily budget, its gauge reads this state while the client lives.
+    fn shared(options: CallOptions, metrics: Metrics) -> Arc<Self> {
+        let policy = Arc::new(Self::new(options, metrics));
+        #[cfg(feature = "opentelemetry")]
+        if policy
+            .limiter
+            .as_ref()
+            .is_some_and(|limiter| limiter.plan().per_day().is_some())
+        {
+            let weak = Arc::downgrade(&policy);
+            policy.metrics.observe_daily_remaining(move || {
+                let policy = weak.upgrade()?;
+                let limiter = policy.limiter.as_ref()?;
+                Some((limiter.remaining_today()?, limiter.scope()))
+            });
+        }
+        policy
+    }
+
+    fn new(options: CallOptions, metrics: Metrics) -> Self {
         Self {
+            metrics,
             budget: RetryBudget::new(options.retry_budget),
             limiter: options.rate_limit.map(|plan| {
                 #[cfg(feature = "redis")]
@@ -209,14 +233,25 @@ impl ClientContext {
                 api_key,
                 user_agent,
             }),
-            policy: Arc::new(CallPolicy::new(CallOptions::default())),
+            policy: CallPolicy::shared(CallOptions::default(), default_metrics()),
         })
     }
 
     /// The same credentials with other call options (and fresh shared state
-    /// built from them).
-    pub fn with_options(mut self, options: CallOptions) -> Self {
-        self.policy = Arc::new(CallPolicy::new(options));
+    /// built from them). With the feature `opentelemetry`, the state records
+    /// into the same meter as before.
+    pub fn with_options(self, options: CallOptions) -> Self {
+        #[cfg(feature = "opentelemetry")]
+        let metrics = Metrics::new(self.policy.metrics.meter());
+        #[cfg(not(feature = "opentelemetry"))]
+        let metrics = Metrics;
+        self.with_metrics(options, metrics)
+    }
+
+    /// The same credentials with other call options, recording into
+    /// `metrics`.
+    pub(crate) fn with_metrics(mut self, options: CallOptions, metrics: Metrics) -> Self {
+        self.policy = CallPolicy::shared(options, metrics);
         self
     }
 
@@ -256,6 +291,15 @@ impl fmt::Debug for ClientContext {
             .field("options", &self.policy.options)
             .finish()
     }
+}
+
+/// The instruments of a client given no meter: the global meter
+/// provider's, as installed when the client is built.
+fn default_metrics() -> Metrics {
+    #[cfg(feature = "opentelemetry")]
+    return Metrics::new(&crate::runtime::metrics::global_meter());
+    #[cfg(not(feature = "opentelemetry"))]
+    return Metrics;
 }
 
 fn sensitive(value: &str, what: &'static str) -> Result<HeaderValue, InvalidCredential> {

@@ -9,12 +9,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
-use whispir_errors::transport::from_reqwest;
+use whispir_errors::transport::{from_reqwest, kind_of};
 use whispir_errors::{Error, RawBody, Refusal, SendState, TransportKind};
 
 use crate::runtime::cache::{ResponseCache, Settled};
 use crate::runtime::context::{CallPolicy, ClientContext};
 use crate::runtime::gate::{Failure, Gate};
+use crate::runtime::metrics::{PauseReason, RequestOutcome, method_name, request_error_type};
 use crate::runtime::operations::OperationSpec;
 use crate::runtime::redirect::{Arrived, send_following_redirects};
 use crate::runtime::replay::Replay;
@@ -46,19 +47,44 @@ impl Progress {
     }
 }
 
-/// The tracing span of one call of `operation`: operation, method and
-/// path, then attempt, status, retry decision and elapsed time as they are
-/// known. Never credentials, the query or bodies.
-pub(crate) fn call_span(operation: &'static str, request: &reqwest::Request) -> tracing::Span {
+/// The tracing span of one call of the operation `spec`, named for it
+/// for OpenTelemetry (`otel.name`, which `tracing-opentelemetry` reads):
+/// operation, method, host and path template, then attempt, status, error
+/// type, retry decision and elapsed time as they are known. The same
+/// names as the metrics' attributes; never credentials, ids of the path,
+/// the query or bodies.
+pub(crate) fn call_span(spec: &'static OperationSpec, request: &reqwest::Request) -> tracing::Span {
     tracing::info_span!(
         "whispir.call",
-        operation,
-        method = %request.method(),
-        path = %request.url().path(),
+        otel.name = spec.operation_id,
+        whispir.operation = spec.operation_id,
+        http.request.method = method_name(request.method()),
+        server.address = request.url().host_str(),
+        url.template = spec.path,
         attempt = tracing::field::Empty,
-        status = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
         retry = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty,
+    )
+}
+
+/// The span of one attempt of a call, a child of the call's span: the
+/// request's method, host and port, then the status it got (after any
+/// redirects) or the error type.
+fn attempt_span(attempt: u32, request: &reqwest::Request) -> tracing::Span {
+    let method = method_name(request.method());
+    tracing::info_span!(
+        "whispir.attempt",
+        otel.name = method,
+        otel.kind = "client",
+        whispir.attempt = attempt,
+        http.request.method = method,
+        server.address = request.url().host_str(),
+        server.port = request.url().port_or_known_default(),
+        http.response.status_code = tracing::field::Empty,
+        error.type = tracing::field::Empty,
     )
 }
 
@@ -100,11 +126,11 @@ impl<'a> Attempts<'a> {
         }
         match &result {
             Ok(response) => {
-                span.record("status", response.status().as_u16());
+                span.record("http.response.status_code", response.status().as_u16());
             }
             Err(err) => {
                 if let Some(status) = err.status() {
-                    span.record("status", status.as_u16());
+                    span.record("http.response.status_code", status.as_u16());
                 }
                 // The API's text may echo recipients or message text: only at
                 // debug level.
@@ -195,7 +221,13 @@ impl Attempts<'_> {
                     policy.limiter.as_ref(),
                     self.deadline,
                     policy.options.attempt_timeout,
+                    (&policy.metrics, self.operation),
                 );
+                // Open from before the request to its answer, a child of the
+                // call's span. Not entered: wrapping the attempt's future to
+                // enter it would move that future, which every call would pay
+                // for; the events of the attempt go to the call's span.
+                let attempt_span = attempt_span(attempt, &current);
                 let sent = send_following_redirects(
                     self.http,
                     current,
@@ -204,6 +236,20 @@ impl Attempts<'_> {
                     (gate, effect),
                 )
                 .await;
+                if !attempt_span.is_disabled() {
+                    let outcome = match &sent {
+                        Ok(arrived) => Some(RequestOutcome::Answered(arrived.response.status())),
+                        Err(Failure::Transport(err)) => Some(RequestOutcome::Failed(kind_of(err))),
+                        Err(_) => None,
+                    };
+                    if let Some(RequestOutcome::Answered(status)) = outcome {
+                        attempt_span.record("http.response.status_code", status.as_u16());
+                    }
+                    if let Some(error) = outcome.and_then(request_error_type) {
+                        attempt_span.record("error.type", error);
+                    }
+                }
+                drop(attempt_span);
                 let succeeded = matches!(&sent, Ok(arrived)
                     if arrived.response.status().is_success()
                         || arrived.response.status() == StatusCode::NOT_MODIFIED);
@@ -305,6 +351,9 @@ impl Attempts<'_> {
                     }
                 };
                 let retry_after = err.retry_after();
+                if from_api && let Some(reason) = PauseReason::of(&err) {
+                    policy.metrics.pause(reason, retry_after);
+                }
                 if let Some(limiter) = &policy.limiter
                     && err.is_throttled()
                     && err.status().is_some()

@@ -1,14 +1,15 @@
 //! What every request of a call passes before it goes, and why one may
 //! end without an answer: the limiter's gate with the call's deadline, the
-//! timeout of one request, and the failures an attempt hands back. A leaf
-//! of the runtime: both `execute` (the attempts) and `redirect` (the hops
-//! of one attempt) stand on it.
+//! timeout of one request, the failures an attempt hands back, and the
+//! metrics of every request sent. A leaf of the runtime: both `execute`
+//! (the attempts) and `redirect` (the hops of one attempt) stand on it.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 use whispir_errors::Refusal;
 
+use crate::runtime::metrics::{Metrics, RequestOutcome, Target};
 use crate::runtime::rate_limit::{Admission, DailyToken, RateLimiter};
 
 /// Why an attempt ended without a response to hand on.
@@ -62,20 +63,28 @@ pub(crate) struct Gate<'a> {
     limiter: Option<&'a RateLimiter>,
     deadline: Instant,
     attempt_timeout: Duration,
+    /// The client's instruments and the operation they record under.
+    metrics: Option<(&'a Metrics, &'static str)>,
 }
 
+/// A request on its way, for the metrics: where it went and when.
+pub(crate) struct Sending(Option<(Target, Instant)>);
+
 impl<'a> Gate<'a> {
-    /// The gate of one request: `limiter` (if the client has one), the
-    /// call's `deadline` and the client's attempt timeout.
+    /// The gate of one request of `operation`: `limiter` (if the client
+    /// has one), the call's `deadline`, the client's attempt timeout and
+    /// its `metrics`.
     pub(crate) fn new(
         limiter: Option<&'a RateLimiter>,
         deadline: Instant,
         attempt_timeout: Duration,
+        (metrics, operation): (&'a Metrics, &'static str),
     ) -> Self {
         Gate {
             limiter,
             deadline,
             attempt_timeout,
+            metrics: Some((metrics, operation)),
         }
     }
 
@@ -86,6 +95,30 @@ impl<'a> Gate<'a> {
             limiter: None,
             deadline,
             attempt_timeout,
+            metrics: None,
+        }
+    }
+
+    /// The instruments, when anything is recorded.
+    fn metrics(&self) -> Option<(&'a Metrics, &'static str)> {
+        self.metrics.filter(|_| Metrics::ENABLED)
+    }
+
+    /// `request` is about to be sent: where and when, for
+    /// [`Gate::answered`].
+    pub(crate) fn sending(&self, request: &reqwest::Request) -> Sending {
+        Sending(
+            self.metrics()
+                .map(|(metrics, _)| (metrics.target(request), Instant::now())),
+        )
+    }
+
+    /// The request of `sending` came back with `outcome`.
+    pub(crate) fn answered(&self, sending: Sending, outcome: RequestOutcome) {
+        if let (Some((metrics, operation)), Sending(Some((target, sent_at)))) =
+            (self.metrics(), sending)
+        {
+            metrics.request(operation, target, outcome, sent_at.elapsed());
         }
     }
 
@@ -111,9 +144,25 @@ impl<'a> Gate<'a> {
         let Some(limiter) = self.limiter else {
             return Ok(None);
         };
+        let arrived = self.metrics().map(|_| Instant::now());
         // Boxed: the limiter is opt-in, and its future would otherwise make
         // every call's future larger.
-        match Box::pin(limiter.acquire(self.deadline)).await {
+        let admission = Box::pin(limiter.acquire(self.deadline)).await;
+        if let (Some((metrics, _)), Some(arrived)) = (self.metrics(), arrived) {
+            let kind = limiter.kind();
+            match &admission {
+                Admission::Go(_) => metrics.limiter_wait(kind, arrived.elapsed()),
+                Admission::DailyBudgetSpent { .. } => {
+                    metrics.limiter_refusal(kind, "daily_budget_spent");
+                }
+                Admission::PauseTooLong { .. } => metrics.limiter_refusal(kind, "pause_too_long"),
+                #[cfg(feature = "redis")]
+                Admission::StoreUnavailable { .. } => {
+                    metrics.limiter_refusal(kind, "store_unavailable");
+                }
+            }
+        }
+        match admission {
             Admission::Go(token) => Ok(Some(token)),
             Admission::DailyBudgetSpent { resets_in } => {
                 Err(Refusal::DailyBudgetSpent { resets_in })
@@ -167,6 +216,7 @@ mod tests {
             limiter: None,
             deadline: Instant::now() + left,
             attempt_timeout: Duration::from_secs(10),
+            metrics: None,
         };
         assert_eq!(
             gate(Duration::from_secs(30)).request_timeout(),

@@ -7,6 +7,7 @@
 
 // Leaves (they import nothing of the crate but its root: the error type).
 pub(crate) mod cache;
+pub(crate) mod metrics;
 pub mod operations;
 pub mod rate_limit;
 pub(crate) mod redacted;

@@ -34,6 +34,10 @@ use tokio::time::Instant;
 pub(crate) use connecting::Connections;
 use daily::{DailyUse, Now};
 
+use crate::runtime::metrics::LimiterKind;
+#[cfg(feature = "opentelemetry")]
+use crate::runtime::metrics::PlanScope;
+
 /// A plan's quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
@@ -308,6 +312,30 @@ impl RateLimiter {
     /// The plan.
     pub fn plan(&self) -> Plan {
         self.plan
+    }
+
+    /// Which limiter decides now: this client's own, the shared plan's
+    /// store, or the local fallback while the store gives no answer.
+    pub(crate) fn kind(&self) -> LimiterKind {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            return if shared.falling_back() {
+                LimiterKind::Fallback
+            } else {
+                LimiterKind::Shared
+            };
+        }
+        LimiterKind::Local
+    }
+
+    /// Where [`RateLimiter::remaining_today`] is counted.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn scope(&self) -> PlanScope {
+        #[cfg(feature = "redis")]
+        if self.shared.is_some() {
+            return PlanScope::Shared;
+        }
+        PlanScope::Local
     }
 
     /// Requests left in the daily budget now (`None` without a daily cap):

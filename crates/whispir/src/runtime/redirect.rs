@@ -31,11 +31,13 @@ use std::collections::HashSet;
 
 use reqwest::header::{AUTHORIZATION, COOKIE, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
+use whispir_errors::transport::kind_of;
 use whispir_errors::{
     Effect, RedirectRefusal, Refusal, is_downgrade, resolve_location, same_origin,
 };
 
 use crate::runtime::gate::{Failure, Gate};
+use crate::runtime::metrics::RequestOutcome;
 use crate::runtime::redirect_memory::{RedirectMemory, without_query};
 use crate::runtime::replay::Replay;
 use crate::runtime::wire::API_KEY_HEADER;
@@ -148,7 +150,17 @@ pub(crate) fn send_following_redirects<'a>(
             if let Some(token) = token {
                 token.sent();
             }
-            let response = http.execute(current).await.map_err(Failure::Transport)?;
+            let sending = gate.sending(&current);
+            let response = match http.execute(current).await {
+                Ok(response) => {
+                    gate.answered(sending, RequestOutcome::Answered(response.status()));
+                    response
+                }
+                Err(err) => {
+                    gate.answered(sending, RequestOutcome::Failed(kind_of(&err)));
+                    return Err(Failure::Transport(err));
+                }
+            };
             let status = response.status();
             if !is_followed(status) {
                 return Ok(Arrived {

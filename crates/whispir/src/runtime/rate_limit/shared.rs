@@ -727,6 +727,12 @@ impl SharedLimiter {
         }
     }
 
+    /// Whether the local fallback decides now: the store gave no answer
+    /// and the quota falls back meanwhile.
+    pub(super) fn falling_back(&self) -> bool {
+        self.fallback.is_some() && lock(&self.seen).outage.is_some()
+    }
+
     /// The store gave no answer: refuse or fall back until the next probe.
     fn store_failed(&self, reason: String, now: Instant) {
         let mut seen = lock(&self.seen);
