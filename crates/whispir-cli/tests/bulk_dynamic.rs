@@ -647,3 +647,83 @@ async fn a_second_ctrl_c_records_the_send_in_flight_as_uncertain_and_a_rerun_fin
     assert!(journal(dir.path()).contains("chunk 1 reconciled sent"));
     assert_each_once(&sandbox, 30);
 }
+
+/// 20 rows in chunks of 10, with `--settle 0`.
+const RUN_OF_TWO: [&str; 9] = [
+    "bulk",
+    "send",
+    "r.csv",
+    "--template",
+    TEMPLATE,
+    "--rows-per-chunk",
+    "10",
+    "--settle",
+    "0",
+];
+
+/// Deletes the resource `id` as Whispir's 30 days do.
+async fn delete_resource(sandbox: &Sandbox, id: &str) {
+    sandbox
+        .client()
+        .resource_delete()
+        .resource_id(id)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_resumed_after_its_upload_expired_uploads_again_and_sends_once() {
+    // Chunk 1 is uploaded, its send refused (nothing sent); then its
+    // resource goes, as one does 30 days after its upload.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::Status { status: 400 })]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 20);
+    let first = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let written = journal(dir.path());
+    assert!(written.contains("chunk 1 failed"), "{written}");
+    assert!(sandbox.sent_messages().is_empty());
+    let gone = recorded_upload(&written);
+    let name = resources(&sandbox)
+        .await
+        .into_iter()
+        .find(|(_, id)| *id == gone)
+        .unwrap()
+        .0;
+    delete_resource(&sandbox, &gone).await;
+
+    let rerun = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    let written = journal(dir.path());
+    assert_eq!(
+        rerun.status.code(),
+        Some(0),
+        "{}\njournal:\n{written}",
+        stderr(&rerun)
+    );
+    assert!(
+        written.contains(&format!("chunk 1 upload-gone {gone}\n")),
+        "{written}"
+    );
+    assert_each_once(&sandbox, 20);
+    let messages: std::collections::BTreeSet<String> = sandbox
+        .sent_messages()
+        .into_iter()
+        .map(|message| message.message_id.clone())
+        .collect();
+    assert_eq!(messages.len(), 2, "one dynamic message per chunk");
+    // The new upload has the name the first had, and the journal has it.
+    let names = resources(&sandbox).await;
+    assert_eq!(names.len(), 2, "{names:?}");
+    let again = &names[&name];
+    assert_ne!(*again, gone);
+    assert!(
+        written.contains(&format!("chunk 1 uploaded {again}\n")),
+        "{written}"
+    );
+    // And the journal reads back: a third run has nothing to do.
+    let before = sandbox.requests().len();
+    let third = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert_eq!(sandbox.requests().len(), before);
+}

@@ -979,6 +979,26 @@ impl UploadedResource {
         self.reused
     }
 
+    /// Whether Whispir still holds it: `false` only when Whispir answers
+    /// 404 for it (it expired, about 30 days after its upload, or was
+    /// deleted). One request, which reads the resource back.
+    ///
+    /// A send from a resource that is gone is refused: a caller whose send
+    /// was refused for certain ([`Error::may_have_been_processed`] false)
+    /// and whose resource is gone uploads the chunk again
+    /// ([`Chunk::upload`]) and sends it from the new one.
+    pub async fn exists(&self, client: &Client) -> Result<bool, Error> {
+        let mut call = client.resource_retrieve().resource_id(self.id.as_str());
+        if let Some(workspace) = &self.workspace_id {
+            call = call.workspace_id(workspace.as_str());
+        }
+        match call.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_not_found() => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Deletes it, once its message's results are in. One request.
     pub async fn delete(&self, client: &Client) -> Result<(), Error> {
         let mut call = client.resource_delete().resource_id(self.id.as_str());

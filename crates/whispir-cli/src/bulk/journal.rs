@@ -18,7 +18,10 @@
 //! its rows and text, so the journal holds to them). A dynamic journal
 //! records each chunk's steps on `chunk N …` lines: `planned` (its label
 //! and rows), `uploading`, `uploaded` (the resource id), then the same
-//! send steps a row has, the `sent` line with the message's URL.
+//! send steps a row has, the `sent` line with the message's URL. An
+//! `upload-gone` line (with the resource id) records that Whispir no
+//! longer held the upload when a send from it was refused: the chunk is
+//! uploaded again.
 //!
 //! Only whole lines count: a last line without its newline was cut short
 //! by a crash (`failed 1234` torn to `failed 12` would name another row),
@@ -430,6 +433,15 @@ fn chunk_line(words: &[&str], line: &str, chunks: &mut BTreeMap<usize, ChunkReco
             chunk.upload = Upload::Made((*id).to_string());
             return Some(());
         }
+        ["chunk", _, "upload-gone", id] => {
+            // Whispir no longer holds the recorded upload: the next send
+            // uploads the chunk again.
+            if chunk.upload != Upload::Made((*id).to_string()) {
+                return None;
+            }
+            chunk.upload = Upload::NotStarted;
+            return Some(());
+        }
         ["chunk", _, "sending", at] => {
             let at = at.parse().ok()?;
             chunk.requested = Some(at);
@@ -795,6 +807,21 @@ mod tests {
             Some(RowState::Sent(Some("https://x/messages/AB".into())))
         );
         assert_eq!(contents.chunks[&1].unsettled, None);
+    }
+
+    #[test]
+    fn an_upload_gone_is_dropped_only_if_it_is_the_one_recorded() {
+        let text = format!(
+            "{}\nchunk 1 planned L1 2-3\nchunk 1 uploading\nchunk 1 uploaded R1\n\
+             chunk 1 sending 7\nchunk 1 failed\nchunk 1 upload-gone R1\n",
+            dynamic_header().line()
+        );
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(contents.chunks[&1].upload, Upload::NotStarted);
+        assert_eq!(contents.chunks[&1].state, Some(RowState::NotSent));
+        let other = text.replace("upload-gone R1", "upload-gone R2");
+        let err = parse(Path::new("j"), &other).unwrap_err().to_string();
+        assert!(err.contains("line 7"), "{err}");
     }
 
     #[test]
