@@ -727,3 +727,45 @@ async fn a_run_resumed_after_its_upload_expired_uploads_again_and_sends_once() {
     assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
     assert_eq!(sandbox.requests().len(), before);
 }
+
+/// `whispir ARGS` as [`command`], with its files limited to `bytes` each
+/// (a full disk, as the journal meets it: writes past it fail).
+fn with_file_limit(sandbox: &Sandbox, dir: &Path, bytes: usize, args: &[&str]) -> Output {
+    let limited = command(sandbox, dir, args);
+    let mut command = std::process::Command::new("sh");
+    command
+        .env_clear()
+        .envs(limited.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(dir)
+        .arg("-c")
+        // Ignored, SIGXFSZ lets the write fail instead of killing.
+        .arg(format!(
+            "trap '' XFSZ; exec prlimit --fsize={bytes}:{bytes} \"$@\""
+        ))
+        .arg("sh")
+        .arg(bin())
+        .args(args);
+    command.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_with_a_chunk_uncertain_exits_9() {
+    // Chunk 1's send is carried out, its answer lost: uncertain.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 20);
+    let first = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    // The rerun cannot settle it (the listing fails), nor write that down.
+    sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageList"));
+    let size = journal(dir.path()).len();
+    let rerun = with_file_limit(&sandbox, dir.path(), size, &RUN_OF_TWO);
+    assert_eq!(journal(dir.path()).len(), size, "nothing could be written");
+    let text = stderr(&rerun);
+    assert_eq!(rerun.status.code(), Some(9), "{text}");
+    assert!(
+        text.contains("cannot write the journal") && text.contains("chunk 1 may have been sent"),
+        "{text}"
+    );
+    assert_each_once(&sandbox, 20);
+}
