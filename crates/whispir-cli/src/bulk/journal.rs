@@ -404,6 +404,11 @@ impl Contents {
 fn chunk_line(words: &[&str], line: &str, chunks: &mut BTreeMap<usize, ChunkRecord>) -> Option<()> {
     let number: usize = words.get(1)?.parse().ok()?;
     if let ["chunk", _, "planned", label, rows] = words {
+        // A chunk is planned once: a second `planned` line (damage, or a
+        // hand's edit) would erase its steps, a send among them.
+        if chunks.contains_key(&number) {
+            return None;
+        }
         chunks.insert(
             number,
             ChunkRecord {
@@ -822,6 +827,17 @@ mod tests {
         let other = text.replace("upload-gone R1", "upload-gone R2");
         let err = parse(Path::new("j"), &other).unwrap_err().to_string();
         assert!(err.contains("line 7"), "{err}");
+    }
+
+    #[test]
+    fn a_chunk_planned_twice_is_refused_not_started_over() {
+        let text = format!(
+            "{}\nchunk 1 planned L1 2-3\nchunk 1 uploaded R1\nchunk 1 sending 7\n\
+             chunk 1 planned L1 2-3\n",
+            dynamic_header().line()
+        );
+        let err = parse(Path::new("j"), &text).unwrap_err().to_string();
+        assert!(err.contains("line 5"), "{err}");
     }
 
     #[test]
