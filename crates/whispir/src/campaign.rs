@@ -780,7 +780,9 @@ impl Chunk {
     /// [`SentSearch::NotSent`] only when that listing came back whole: as
     /// many distinct messages as every page stated, the same total
     /// throughout; anything less is [`SentSearch::Unproven`] with the
-    /// reason. Whispir accepts a message for processing and lists it
+    /// reason, as is a `since` later than this machine's clock now (a
+    /// clock set back since the send was dated: its true time is not
+    /// known). Whispir accepts a message for processing and lists it
     /// later: absence proves nothing until the send is older than that
     /// delay, which the caller waits out (the CLI's `--settle`).
     pub async fn find_sent(
@@ -789,6 +791,14 @@ impl Chunk {
         since: DateTime<Utc>,
     ) -> Result<SentSearch, Error> {
         let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+        if since > now {
+            // The clock that dated the send has been set back since: the
+            // send's true time is unknown, so no range can be sure to hold it.
+            return Ok(SentSearch::Unproven(format!(
+                "the send is dated {since}, later than this machine's clock now ({now}): the \
+                 clock was set back, so no listing can be sure to cover the time of the send"
+            )));
+        }
         let from = since - FIND_SENT_CLOCK_MARGIN;
         let to = now.max(since) + chrono::Duration::days(31);
         let range = match SentBetween::new(from, to) {
