@@ -769,3 +769,46 @@ async fn a_journal_that_cannot_be_written_with_a_chunk_uncertain_exits_9() {
     );
     assert_each_once(&sandbox, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_dated_after_the_clock_now_stays_uncertain_in_both_modes() {
+    for (mode, sending) in [("dynamic", "chunk 1 sending "), ("--per-row", "sending 2 ")] {
+        // The send is carried out, its answer lost: uncertain.
+        let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+        let dir = tempfile::tempdir().unwrap();
+        write_rows(&dir.path().join("r.csv"), 1);
+        let mut args = vec![
+            "bulk",
+            "send",
+            "r.csv",
+            "--template",
+            TEMPLATE,
+            "--settle",
+            "0",
+        ];
+        if mode == "--per-row" {
+            args.push(mode);
+        }
+        let first = whispir(&sandbox, dir.path(), &args).await;
+        assert_eq!(first.status.code(), Some(9), "{mode}: {}", stderr(&first));
+        // As a clock a day fast dated it, since set right.
+        let written = journal(dir.path());
+        let at = written.find(sending).unwrap() + sending.len();
+        let end = at + written[at..].find([' ', '\n']).unwrap();
+        let stamped: i64 = written[at..end].parse().unwrap();
+        let ahead = (stamped + 24 * 3600 * 1000).to_string();
+        let edited = format!("{}{ahead}{}", &written[..at], &written[end..]);
+        std::fs::write(dir.path().join("r.journal"), edited).unwrap();
+
+        let rerun = whispir(&sandbox, dir.path(), &args).await;
+        let written = journal(dir.path());
+        assert_eq!(
+            rerun.status.code(),
+            Some(9),
+            "{mode}: {}\n{written}",
+            stderr(&rerun)
+        );
+        assert!(written.contains("clock was set back"), "{mode}: {written}");
+        assert_each_once(&sandbox, 1);
+    }
+}

@@ -66,6 +66,15 @@ pub async fn reconcile(
     let mut known = BTreeSet::new();
     for (row, requested) in uncertain {
         match requested {
+            Some(at) if *at > now => {
+                // Dated by a clock since set back: its true time is unknown.
+                result.unsettled.insert(
+                    *row,
+                    "the journal dates its request later than this machine's clock now: the \
+                     clock was set back, so no listing can be sure to cover it"
+                        .into(),
+                );
+            }
             Some(_) => {
                 known.insert(*row);
             }
@@ -79,7 +88,11 @@ pub async fn reconcile(
             }
         }
     }
-    let Some(oldest) = uncertain.values().flatten().min().copied() else {
+    let Some(oldest) = known
+        .iter()
+        .filter_map(|row| uncertain.get(row).copied().flatten())
+        .min()
+    else {
         return result;
     };
     let instant =
