@@ -812,3 +812,37 @@ async fn a_send_dated_after_the_clock_now_stays_uncertain_in_both_modes() {
         assert_each_once(&sandbox, 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_with_no_send_in_flight_exits_9_while_a_chunk_is_uncertain() {
+    // Chunk 1 is left uncertain; chunks 2 and 3 were never begun.
+    let (sandbox, dir, output) = interrupted(true).await;
+    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    // The rerun cannot settle chunk 1; chunk 2's upload is held, and two
+    // Ctrl-C stop the run there, with no send in flight.
+    sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageList"));
+    sandbox.add_fault(held("resourceCreate", Fault::Latency { millis: 5_000 }));
+    let child = command(&sandbox, dir.path(), &RUN_OF_THREE)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !journal(dir.path()).contains("chunk 2 uploading") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never uploaded"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    interrupt(&child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    interrupt(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(9), "{text}");
+    assert!(text.contains("a chunk may have been sent"), "{text}");
+    assert_eq!(received(&sandbox).len(), 10, "chunk 1 only");
+}

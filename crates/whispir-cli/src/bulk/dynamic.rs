@@ -273,10 +273,17 @@ pub async fn send_chunks(
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
     let in_flight: Arc<Mutex<Option<usize>>> = Arc::default();
+    // Whether a chunk may have been sent (an earlier run's, or one of this
+    // run's): a stop at once then exits 9, not 130.
+    let uncertain =
+        Arc::new(AtomicBool::new(chunks.values().any(|chunk| {
+            chunk.state.as_ref().is_some_and(RowState::is_uncertain)
+        })));
     let watcher = {
         let stop = Arc::clone(&stop);
         let interrupted = Arc::clone(&interrupted);
         let in_flight = Arc::clone(&in_flight);
+        let uncertain = Arc::clone(&uncertain);
         let journal = Arc::clone(journal);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -289,7 +296,7 @@ pub async fn send_chunks(
             interrupted.store(true, Ordering::SeqCst);
             stop.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                stop_at_once(&journal, &in_flight);
+                stop_at_once(&journal, &in_flight, uncertain.load(Ordering::SeqCst));
             }
         })
     };
@@ -308,6 +315,7 @@ pub async fn send_chunks(
         match send_chunk(conn, journal, chunk, record, &in_flight, &stop).await {
             Ok(Step::Done(state)) => {
                 let outcome = if state.is_uncertain() {
+                    uncertain.store(true, Ordering::SeqCst);
                     RowOutcome::MayHaveBeenSent
                 } else {
                     RowOutcome::Sent
@@ -398,6 +406,7 @@ async fn send_chunk(
                 let Step::Failed { reason, throttled } = refused else {
                     return Ok(refused);
                 };
+                let throttled = throttled || check.is_throttled();
                 return Ok(Step::Failed {
                     reason: format!(
                         "{reason}; whether its upload {} still exists could not be checked \
@@ -528,9 +537,18 @@ async fn record_send(
 }
 
 /// Stops at once (a second Ctrl-C): a chunk whose send may be on its way
-/// is recorded as uncertain, then the process exits with 9 (else 130).
-fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>) -> ! {
+/// is recorded as uncertain, then the process exits with 9; else with 9
+/// if another chunk may have been sent (`uncertain`), else 130.
+fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>, uncertain: bool) -> ! {
     let Some(number) = *lock(in_flight) else {
+        if uncertain {
+            eprintln!(
+                "Ctrl-C again: stopped; no send was in flight, but a chunk may have been sent \
+                 (`whispir bulk status` names it)"
+            );
+            telemetry::finish();
+            std::process::exit(9);
+        }
         eprintln!("Ctrl-C again: stopped; no send was in flight");
         telemetry::finish();
         std::process::exit(130);
