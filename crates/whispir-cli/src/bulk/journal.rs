@@ -250,19 +250,26 @@ pub fn ranges(rows: &[u64]) -> String {
     parts.join(",")
 }
 
-/// Reads what [`ranges`] wrote.
+/// Reads what [`ranges`] wrote: a chunk's rows, so at most
+/// [`whispir::campaign::MOST_ROWS_PER_CHUNK`] of them (a damaged range
+/// such as `2-99999999999` must not be read into memory).
 fn unranges(text: &str) -> Option<Vec<u64>> {
+    let most = whispir::campaign::MOST_ROWS_PER_CHUNK;
     let mut rows = Vec::new();
     for part in text.split(',') {
         match part.split_once('-') {
             Some((first, last)) => {
                 let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
-                if last < first {
+                let count = usize::try_from(last.checked_sub(first)?).ok()?;
+                if count >= most.saturating_sub(rows.len()) {
                     return None;
                 }
                 rows.extend(first..=last);
             }
             None => rows.push(part.parse().ok()?),
+        }
+        if rows.len() > most {
+            return None;
         }
     }
     Some(rows)
@@ -853,6 +860,12 @@ mod tests {
         assert_eq!(ranges(&rows), "2-4,7,9-10");
         assert_eq!(unranges(&ranges(&rows)).unwrap(), rows);
         assert_eq!(unranges("5-3"), None);
+        // A chunk holds at most 10,000 rows; a damaged range is refused,
+        // not read into memory.
+        assert_eq!(unranges("2-10001").map(|rows| rows.len()), Some(10_000));
+        assert_eq!(unranges("2-10002"), None);
+        assert_eq!(unranges("1,3-10002"), None);
+        assert_eq!(unranges("2-18446744073709551615"), None);
     }
 
     #[test]
