@@ -846,3 +846,40 @@ async fn a_second_ctrl_c_with_no_send_in_flight_exits_9_while_a_chunk_is_uncerta
     assert!(text.contains("a chunk may have been sent"), "{text}");
     assert_eq!(received(&sandbox).len(), 10, "chunk 1 only");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_a_gone_upload_is_checked_reports_the_chunk_not_sent() {
+    // As a_run_resumed_after_its_upload_expired…: chunk 1's upload is gone.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::Status { status: 400 })]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 20);
+    let first = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    delete_resource(&sandbox, &recorded_upload(&journal(dir.path()))).await;
+    // The rerun's check of the upload is held; Ctrl-C meanwhile.
+    sandbox.add_fault(held("resourceRetrieve", Fault::Latency { millis: 1_000 }));
+    let mut args = vec!["--json"];
+    args.extend_from_slice(&RUN_OF_TWO);
+    let child = command(&sandbox, dir.path(), &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while journal(dir.path()).matches("chunk 1 failed").count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(20), "never refused");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    interrupt(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["chunks"][0]["state"], "not sent", "{summary}");
+    assert!(sandbox.sent_messages().is_empty());
+    let rerun = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 20);
+}

@@ -525,6 +525,7 @@ async fn record_send(
             journal
                 .append(&format!("chunk {number} failed"))
                 .map_err(unrecorded)?;
+            record.state = Some(RowState::NotSent);
             eprintln!("chunk {number}: {err}");
             let refused =
                 !err.is_throttled() && err.status().is_some_and(|status| status.is_client_error());
