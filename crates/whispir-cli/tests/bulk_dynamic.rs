@@ -883,3 +883,42 @@ async fn ctrl_c_while_a_gone_upload_is_checked_reports_the_chunk_not_sent() {
     assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
     assert_each_once(&sandbox, 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_row_journal_written_before_modes_is_refused_by_the_default_mode() {
+    // A per-row run leaves row 2 uncertain; its header then loses its
+    // `mode=`, as a journal written before journals named their mode.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 3);
+    let per_row = [
+        "bulk",
+        "send",
+        "r.csv",
+        "--template",
+        TEMPLATE,
+        "--per-row",
+        "--settle",
+        "0",
+    ];
+    let first = whispir(&sandbox, dir.path(), &per_row).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    let written = journal(dir.path());
+    assert!(written.contains(" mode=per-row\n"), "{written}");
+    let old = written.replacen(" mode=per-row\n", "\n", 1);
+    std::fs::write(dir.path().join("r.journal"), &old).unwrap();
+    let before = sandbox.requests().len();
+    let default = whispir(&sandbox, dir.path(), &per_row[..per_row.len() - 3]).await;
+    let text = stderr(&default);
+    assert_eq!(default.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("per-row") && text.contains("with --per-row"),
+        "{text}"
+    );
+    assert_eq!(
+        sandbox.requests().len(),
+        before,
+        "nothing was asked of Whispir"
+    );
+    assert_eq!(journal(dir.path()), old, "the journal is as it was");
+}
