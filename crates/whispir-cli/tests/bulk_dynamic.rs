@@ -857,7 +857,7 @@ async fn ctrl_c_while_a_gone_upload_is_checked_reports_the_chunk_not_sent() {
     assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
     delete_resource(&sandbox, &recorded_upload(&journal(dir.path()))).await;
     // The rerun's check of the upload is held; Ctrl-C meanwhile.
-    sandbox.add_fault(held("resourceRetrieve", Fault::Latency { millis: 1_000 }));
+    sandbox.add_fault(held("resourceRetrieve", Fault::Latency { millis: 3_000 }));
     let mut args = vec!["--json"];
     args.extend_from_slice(&RUN_OF_TWO);
     let child = command(&sandbox, dir.path(), &args)
