@@ -296,6 +296,43 @@ async fn find_sent_calls_a_chunk_not_sent_only_on_a_whole_listing() {
 }
 
 #[tokio::test]
+async fn find_sent_proves_nothing_of_a_send_dated_after_the_clock_now() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let chunk = Campaign::from_csv(&rows(2))
+        .unwrap()
+        .sms("mobile", TEXT)
+        .plan()
+        .unwrap()
+        .chunks()[0]
+        .clone();
+    // An empty, whole listing: it would prove a send of an hour ago absent.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(listing_page(0, 0, 0)))
+        .mount(&server)
+        .await;
+    let client = whispir_tests::mock_client(&server.uri());
+    let now = std::time::SystemTime::now();
+    let hour = Duration::from_secs(3600);
+    assert_eq!(
+        chunk.find_sent(&client, (now - hour).into()).await.unwrap(),
+        SentSearch::NotSent
+    );
+    // Dated a day ahead: the clock that dated it was set back since, and
+    // the send may lie before any range the listing could start at.
+    match chunk
+        .find_sent(&client, (now + 24 * hour).into())
+        .await
+        .unwrap()
+    {
+        SentSearch::Unproven(why) => assert!(why.contains("clock was set back"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn each_rows_status_and_replies_come_back_with_its_row() {
     let sandbox = Sandbox::builder()
         .message_step(Duration::from_millis(10))

@@ -647,3 +647,278 @@ async fn a_second_ctrl_c_records_the_send_in_flight_as_uncertain_and_a_rerun_fin
     assert!(journal(dir.path()).contains("chunk 1 reconciled sent"));
     assert_each_once(&sandbox, 30);
 }
+
+/// 20 rows in chunks of 10, with `--settle 0`.
+const RUN_OF_TWO: [&str; 9] = [
+    "bulk",
+    "send",
+    "r.csv",
+    "--template",
+    TEMPLATE,
+    "--rows-per-chunk",
+    "10",
+    "--settle",
+    "0",
+];
+
+/// Deletes the resource `id` as Whispir's 30 days do.
+async fn delete_resource(sandbox: &Sandbox, id: &str) {
+    sandbox
+        .client()
+        .resource_delete()
+        .resource_id(id)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_resumed_after_its_upload_expired_uploads_again_and_sends_once() {
+    // Chunk 1 is uploaded, its send refused (nothing sent); then its
+    // resource goes, as one does 30 days after its upload.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::Status { status: 400 })]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 20);
+    let first = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let written = journal(dir.path());
+    assert!(written.contains("chunk 1 failed"), "{written}");
+    assert!(sandbox.sent_messages().is_empty());
+    let gone = recorded_upload(&written);
+    let name = resources(&sandbox)
+        .await
+        .into_iter()
+        .find(|(_, id)| *id == gone)
+        .unwrap()
+        .0;
+    delete_resource(&sandbox, &gone).await;
+
+    let rerun = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    let written = journal(dir.path());
+    assert_eq!(
+        rerun.status.code(),
+        Some(0),
+        "{}\njournal:\n{written}",
+        stderr(&rerun)
+    );
+    assert!(
+        written.contains(&format!("chunk 1 upload-gone {gone}\n")),
+        "{written}"
+    );
+    assert_each_once(&sandbox, 20);
+    let messages: std::collections::BTreeSet<String> = sandbox
+        .sent_messages()
+        .into_iter()
+        .map(|message| message.message_id.clone())
+        .collect();
+    assert_eq!(messages.len(), 2, "one dynamic message per chunk");
+    // The new upload has the name the first had, and the journal has it.
+    let names = resources(&sandbox).await;
+    assert_eq!(names.len(), 2, "{names:?}");
+    let again = &names[&name];
+    assert_ne!(*again, gone);
+    assert!(
+        written.contains(&format!("chunk 1 uploaded {again}\n")),
+        "{written}"
+    );
+    // And the journal reads back: a third run has nothing to do.
+    let before = sandbox.requests().len();
+    let third = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    assert_eq!(sandbox.requests().len(), before);
+}
+
+/// `whispir ARGS` as [`command`], with its files limited to `bytes` each
+/// (a full disk, as the journal meets it: writes past it fail).
+fn with_file_limit(sandbox: &Sandbox, dir: &Path, bytes: usize, args: &[&str]) -> Output {
+    let limited = command(sandbox, dir, args);
+    let mut command = std::process::Command::new("sh");
+    command
+        .env_clear()
+        .envs(limited.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .current_dir(dir)
+        .arg("-c")
+        // Ignored, SIGXFSZ lets the write fail instead of killing.
+        .arg(format!(
+            "trap '' XFSZ; exec prlimit --fsize={bytes}:{bytes} \"$@\""
+        ))
+        .arg("sh")
+        .arg(bin())
+        .args(args);
+    command.output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_with_a_chunk_uncertain_exits_9() {
+    // Chunk 1's send is carried out, its answer lost: uncertain.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 20);
+    let first = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    // The rerun cannot settle it (the listing fails), nor write that down.
+    sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageList"));
+    let size = journal(dir.path()).len();
+    let rerun = with_file_limit(&sandbox, dir.path(), size, &RUN_OF_TWO);
+    assert_eq!(journal(dir.path()).len(), size, "nothing could be written");
+    let text = stderr(&rerun);
+    assert_eq!(rerun.status.code(), Some(9), "{text}");
+    assert!(
+        text.contains("cannot write the journal") && text.contains("chunk 1 may have been sent"),
+        "{text}"
+    );
+    assert_each_once(&sandbox, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_dated_after_the_clock_now_stays_uncertain_in_both_modes() {
+    for (mode, sending) in [("dynamic", "chunk 1 sending "), ("--per-row", "sending 2 ")] {
+        // The send is carried out, its answer lost: uncertain.
+        let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+        let dir = tempfile::tempdir().unwrap();
+        write_rows(&dir.path().join("r.csv"), 1);
+        let mut args = vec![
+            "bulk",
+            "send",
+            "r.csv",
+            "--template",
+            TEMPLATE,
+            "--settle",
+            "0",
+        ];
+        if mode == "--per-row" {
+            args.push(mode);
+        }
+        let first = whispir(&sandbox, dir.path(), &args).await;
+        assert_eq!(first.status.code(), Some(9), "{mode}: {}", stderr(&first));
+        // As a clock a day fast dated it, since set right.
+        let written = journal(dir.path());
+        let at = written.find(sending).unwrap() + sending.len();
+        let end = at + written[at..].find([' ', '\n']).unwrap();
+        let stamped: i64 = written[at..end].parse().unwrap();
+        let ahead = (stamped + 24 * 3600 * 1000).to_string();
+        let edited = format!("{}{ahead}{}", &written[..at], &written[end..]);
+        std::fs::write(dir.path().join("r.journal"), edited).unwrap();
+
+        let rerun = whispir(&sandbox, dir.path(), &args).await;
+        let written = journal(dir.path());
+        assert_eq!(
+            rerun.status.code(),
+            Some(9),
+            "{mode}: {}\n{written}",
+            stderr(&rerun)
+        );
+        assert!(written.contains("clock was set back"), "{mode}: {written}");
+        assert_each_once(&sandbox, 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_with_no_send_in_flight_exits_9_while_a_chunk_is_uncertain() {
+    // Chunk 1 is left uncertain; chunks 2 and 3 were never begun.
+    let (sandbox, dir, output) = interrupted(true).await;
+    assert_eq!(output.status.code(), Some(9), "{}", stderr(&output));
+    // The rerun cannot settle chunk 1; chunk 2's upload is held, and two
+    // Ctrl-C stop the run there, with no send in flight.
+    sandbox.add_fault(FaultRule::always(Fault::Status { status: 503 }).on("messageList"));
+    sandbox.add_fault(held("resourceCreate", Fault::Latency { millis: 5_000 }));
+    let child = command(&sandbox, dir.path(), &RUN_OF_THREE)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !journal(dir.path()).contains("chunk 2 uploading") {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never uploaded"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    interrupt(&child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    interrupt(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(9), "{text}");
+    assert!(text.contains("a chunk may have been sent"), "{text}");
+    assert_eq!(received(&sandbox).len(), 10, "chunk 1 only");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_a_gone_upload_is_checked_reports_the_chunk_not_sent() {
+    // As a_run_resumed_after_its_upload_expired…: chunk 1's upload is gone.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::Status { status: 400 })]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 20);
+    let first = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    delete_resource(&sandbox, &recorded_upload(&journal(dir.path()))).await;
+    // The rerun's check of the upload is held; Ctrl-C meanwhile.
+    sandbox.add_fault(held("resourceRetrieve", Fault::Latency { millis: 3_000 }));
+    let mut args = vec!["--json"];
+    args.extend_from_slice(&RUN_OF_TWO);
+    let child = command(&sandbox, dir.path(), &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while journal(dir.path()).matches("chunk 1 failed").count() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(20), "never refused");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    interrupt(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["chunks"][0]["state"], "not sent", "{summary}");
+    assert!(sandbox.sent_messages().is_empty());
+    let rerun = whispir(&sandbox, dir.path(), &RUN_OF_TWO).await;
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_each_once(&sandbox, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_row_journal_written_before_modes_is_refused_by_the_default_mode() {
+    // A per-row run leaves row 2 uncertain; its header then loses its
+    // `mode=`, as a journal written before journals named their mode.
+    let sandbox = sandbox(vec![held("messageCreate", Fault::ResetAfterActing)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_rows(&dir.path().join("r.csv"), 3);
+    let per_row = [
+        "bulk",
+        "send",
+        "r.csv",
+        "--template",
+        TEMPLATE,
+        "--per-row",
+        "--settle",
+        "0",
+    ];
+    let first = whispir(&sandbox, dir.path(), &per_row).await;
+    assert_eq!(first.status.code(), Some(9), "{}", stderr(&first));
+    let written = journal(dir.path());
+    assert!(written.contains(" mode=per-row\n"), "{written}");
+    let old = written.replacen(" mode=per-row\n", "\n", 1);
+    std::fs::write(dir.path().join("r.journal"), &old).unwrap();
+    let before = sandbox.requests().len();
+    let default = whispir(&sandbox, dir.path(), &per_row[..per_row.len() - 3]).await;
+    let text = stderr(&default);
+    assert_eq!(default.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("per-row") && text.contains("with --per-row"),
+        "{text}"
+    );
+    assert_eq!(
+        sandbox.requests().len(),
+        before,
+        "nothing was asked of Whispir"
+    );
+    assert_eq!(journal(dir.path()), old, "the journal is as it was");
+}

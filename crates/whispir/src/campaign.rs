@@ -780,7 +780,9 @@ impl Chunk {
     /// [`SentSearch::NotSent`] only when that listing came back whole: as
     /// many distinct messages as every page stated, the same total
     /// throughout; anything less is [`SentSearch::Unproven`] with the
-    /// reason. Whispir accepts a message for processing and lists it
+    /// reason, as is a `since` later than this machine's clock now (a
+    /// clock set back since the send was dated: its true time is not
+    /// known). Whispir accepts a message for processing and lists it
     /// later: absence proves nothing until the send is older than that
     /// delay, which the caller waits out (the CLI's `--settle`).
     pub async fn find_sent(
@@ -789,6 +791,14 @@ impl Chunk {
         since: DateTime<Utc>,
     ) -> Result<SentSearch, Error> {
         let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+        if since > now {
+            // The clock that dated the send has been set back since: the
+            // send's true time is unknown, so no range can be sure to hold it.
+            return Ok(SentSearch::Unproven(format!(
+                "the send is dated {since}, later than this machine's clock now ({now}): the \
+                 clock was set back, so no listing can be sure to cover the time of the send"
+            )));
+        }
         let from = since - FIND_SENT_CLOCK_MARGIN;
         let to = now.max(since) + chrono::Duration::days(31);
         let range = match SentBetween::new(from, to) {
@@ -991,6 +1001,26 @@ impl UploadedResource {
     /// Whether an earlier run made it ([`Chunk::find_upload`]).
     pub fn was_reused(&self) -> bool {
         self.reused
+    }
+
+    /// Whether Whispir still holds it: `false` only when Whispir answers
+    /// 404 for it (it expired, about 30 days after its upload, or was
+    /// deleted). One request, which reads the resource back.
+    ///
+    /// A send from a resource that is gone is refused: a caller whose send
+    /// was refused for certain ([`Error::may_have_been_processed`] false)
+    /// and whose resource is gone uploads the chunk again
+    /// ([`Chunk::upload`]) and sends it from the new one.
+    pub async fn exists(&self, client: &Client) -> Result<bool, Error> {
+        let mut call = client.resource_retrieve().resource_id(self.id.as_str());
+        if let Some(workspace) = &self.workspace_id {
+            call = call.workspace_id(workspace.as_str());
+        }
+        match call.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_not_found() => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 
     /// Deletes it, once its message's results are in. One request.

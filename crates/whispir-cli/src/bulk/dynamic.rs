@@ -273,10 +273,17 @@ pub async fn send_chunks(
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
     let in_flight: Arc<Mutex<Option<usize>>> = Arc::default();
+    // Whether a chunk may have been sent (an earlier run's, or one of this
+    // run's): a stop at once then exits 9, not 130.
+    let uncertain =
+        Arc::new(AtomicBool::new(chunks.values().any(|chunk| {
+            chunk.state.as_ref().is_some_and(RowState::is_uncertain)
+        })));
     let watcher = {
         let stop = Arc::clone(&stop);
         let interrupted = Arc::clone(&interrupted);
         let in_flight = Arc::clone(&in_flight);
+        let uncertain = Arc::clone(&uncertain);
         let journal = Arc::clone(journal);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -289,7 +296,7 @@ pub async fn send_chunks(
             interrupted.store(true, Ordering::SeqCst);
             stop.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                stop_at_once(&journal, &in_flight);
+                stop_at_once(&journal, &in_flight, uncertain.load(Ordering::SeqCst));
             }
         })
     };
@@ -308,6 +315,7 @@ pub async fn send_chunks(
         match send_chunk(conn, journal, chunk, record, &in_flight, &stop).await {
             Ok(Step::Done(state)) => {
                 let outcome = if state.is_uncertain() {
+                    uncertain.store(true, Ordering::SeqCst);
                     RowOutcome::MayHaveBeenSent
                 } else {
                     RowOutcome::Sent
@@ -359,60 +367,128 @@ async fn send_chunk(
     stop: &AtomicBool,
 ) -> Result<Step, CliError> {
     let number = chunk.number();
-    let failed = |what: &str, err: &whispir::Error| Step::Failed {
+    // A send refused because its upload is gone (it expired, or was
+    // deleted) is sent once more from a new upload: the refusal proves the
+    // first send did nothing.
+    let mut uploaded_again = false;
+    loop {
+        let resource = match upload_step(conn, journal, chunk, record).await? {
+            Ok(resource) => resource,
+            Err(failed) => return Ok(failed),
+        };
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Step::Stopped);
+        }
+        *lock(in_flight) = Some(number);
+        let outcome = record_send(conn, journal, chunk, record, resource.clone()).await;
+        *lock(in_flight) = None;
+        let err = match outcome? {
+            Ok(step) => return Ok(step),
+            Err(refused) => refused,
+        };
+        let refused = send_failed(number, &err);
+        if uploaded_again {
+            return Ok(refused);
+        }
+        match resource.exists(&conn.client).await {
+            Ok(true) => return Ok(refused),
+            Ok(false) => {
+                eprintln!(
+                    "chunk {number}: its upload {} is gone from Whispir (resources are kept \
+                     about 30 days), and the send from it was refused; uploading it again",
+                    resource.id()
+                );
+                journal.append(&format!("chunk {number} upload-gone {}", resource.id()))?;
+                record.upload = Upload::NotStarted;
+                uploaded_again = true;
+            }
+            Err(check) => {
+                let Step::Failed { reason, throttled } = refused else {
+                    return Ok(refused);
+                };
+                let throttled = throttled || check.is_throttled();
+                return Ok(Step::Failed {
+                    reason: format!(
+                        "{reason}; whether its upload {} still exists could not be checked \
+                         ({check})",
+                        resource.id()
+                    ),
+                    throttled,
+                });
+            }
+        }
+    }
+}
+
+/// The chunk's upload: the one recorded, else one an earlier run began
+/// (looked for first), else a new one; each step recorded. `Err` holds how
+/// the chunk ended when no upload could be had.
+async fn upload_step(
+    conn: &Connection,
+    journal: &Journal,
+    chunk: &Chunk,
+    record: &mut ChunkRecord,
+) -> Result<Result<UploadedResource, Step>, CliError> {
+    let number = chunk.number();
+    let started = match &record.upload {
+        Upload::Made(id) => return Ok(Ok(chunk.recorded_upload(id.clone()))),
+        started => started.clone(),
+    };
+    // An upload begun before may have been made: look for it first.
+    let looked_for = started == Upload::Started;
+    if !looked_for {
+        journal.append(&format!("chunk {number} uploading"))?;
+        record.upload = Upload::Started;
+    }
+    let uploaded = if looked_for {
+        chunk.upload_once(&conn.client).await
+    } else {
+        chunk.upload(&conn.client).await
+    };
+    match uploaded {
+        Ok(resource) => {
+            journal.append(&format!("chunk {number} uploaded {}", resource.id()))?;
+            record.upload = Upload::Made(resource.id().to_string());
+            Ok(Ok(resource))
+        }
+        Err(err) => {
+            // The upload may exist: the next run looks for it. The chunk
+            // was not sent, so it stays as it was.
+            eprintln!("chunk {number}: upload failed: {err}");
+            Ok(Err(Step::Failed {
+                reason: if err.is_throttled() {
+                    format!("the plan's quota is spent ({err}); run again later")
+                } else {
+                    format!("chunk {number}: upload failed: {err}")
+                },
+                throttled: err.is_throttled(),
+            }))
+        }
+    }
+}
+
+/// How a chunk whose send failed, provably unsent, ends.
+fn send_failed(number: usize, err: &whispir::Error) -> Step {
+    Step::Failed {
         reason: if err.is_throttled() {
             format!("the plan's quota is spent ({err}); run again later")
         } else {
-            format!("chunk {number}: {what} failed: {err}")
+            format!("chunk {number}: the send failed: {err}")
         },
         throttled: err.is_throttled(),
-    };
-    let resource: UploadedResource = match &record.upload {
-        Upload::Made(id) => chunk.recorded_upload(id.clone()),
-        started => {
-            // An upload begun before may have been made: look for it first.
-            let looked_for = *started == Upload::Started;
-            if !looked_for {
-                journal.append(&format!("chunk {number} uploading"))?;
-                record.upload = Upload::Started;
-            }
-            let uploaded = if looked_for {
-                chunk.upload_once(&conn.client).await
-            } else {
-                chunk.upload(&conn.client).await
-            };
-            match uploaded {
-                Ok(resource) => {
-                    journal.append(&format!("chunk {number} uploaded {}", resource.id()))?;
-                    record.upload = Upload::Made(resource.id().to_string());
-                    resource
-                }
-                Err(err) => {
-                    // The upload may exist: the next run looks for it. The
-                    // chunk was not sent, so it stays as it was.
-                    eprintln!("chunk {number}: upload failed: {err}");
-                    return Ok(failed("upload", &err));
-                }
-            }
-        }
-    };
-    if stop.load(Ordering::SeqCst) {
-        return Ok(Step::Stopped);
     }
-    *lock(in_flight) = Some(number);
-    let outcome = record_send(conn, journal, chunk, record, resource).await;
-    *lock(in_flight) = None;
-    outcome
 }
 
-/// Marks the chunk `sending`, sends it and records how it went.
+/// Marks the chunk `sending`, sends it and records how it went. The inner
+/// `Err` is a send Whispir refused for certain (a 4xx that did not act,
+/// not a spent quota): not sent, and recorded so.
 async fn record_send(
     conn: &Connection,
     journal: &Journal,
     chunk: &Chunk,
     record: &mut ChunkRecord,
     resource: UploadedResource,
-) -> Result<Step, CliError> {
+) -> Result<Result<Step, whispir::Error>, CliError> {
     let number = chunk.number();
     let at = now_ms();
     journal.append(&format!("chunk {number} sending {at}"))?;
@@ -436,36 +512,44 @@ async fn record_send(
             journal
                 .append(&format!("chunk {number} sent {url}"))
                 .map_err(unrecorded)?;
-            Ok(Step::Done(RowState::Sent(Some(url))))
+            Ok(Ok(Step::Done(RowState::Sent(Some(url)))))
         }
         Err(err) if err.may_have_been_processed() => {
             journal
                 .append(&format!("chunk {number} uncertain"))
                 .map_err(unrecorded)?;
             eprintln!("chunk {number}: {err}");
-            Ok(Step::Done(RowState::Uncertain))
+            Ok(Ok(Step::Done(RowState::Uncertain)))
         }
         Err(err) => {
             journal
                 .append(&format!("chunk {number} failed"))
                 .map_err(unrecorded)?;
+            record.state = Some(RowState::NotSent);
             eprintln!("chunk {number}: {err}");
-            Ok(Step::Failed {
-                reason: if err.is_throttled() {
-                    format!("the plan's quota is spent ({err}); run again later")
-                } else {
-                    format!("chunk {number}: the send failed: {err}")
-                },
-                throttled: err.is_throttled(),
-            })
+            let refused =
+                !err.is_throttled() && err.status().is_some_and(|status| status.is_client_error());
+            if refused {
+                return Ok(Err(err));
+            }
+            Ok(Ok(send_failed(number, &err)))
         }
     }
 }
 
 /// Stops at once (a second Ctrl-C): a chunk whose send may be on its way
-/// is recorded as uncertain, then the process exits with 9 (else 130).
-fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>) -> ! {
+/// is recorded as uncertain, then the process exits with 9; else with 9
+/// if another chunk may have been sent (`uncertain`), else 130.
+fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>, uncertain: bool) -> ! {
     let Some(number) = *lock(in_flight) else {
+        if uncertain {
+            eprintln!(
+                "Ctrl-C again: stopped; no send was in flight, but a chunk may have been sent \
+                 (`whispir bulk status` names it)"
+            );
+            telemetry::finish();
+            std::process::exit(9);
+        }
         eprintln!("Ctrl-C again: stopped; no send was in flight");
         telemetry::finish();
         std::process::exit(130);

@@ -18,7 +18,10 @@
 //! its rows and text, so the journal holds to them). A dynamic journal
 //! records each chunk's steps on `chunk N …` lines: `planned` (its label
 //! and rows), `uploading`, `uploaded` (the resource id), then the same
-//! send steps a row has, the `sent` line with the message's URL.
+//! send steps a row has, the `sent` line with the message's URL. An
+//! `upload-gone` line (with the resource id) records that Whispir no
+//! longer held the upload when a send from it was refused: the chunk is
+//! uploaded again.
 //!
 //! Only whole lines count: a last line without its newline was cut short
 //! by a crash (`failed 1234` torn to `failed 12` would name another row),
@@ -247,19 +250,26 @@ pub fn ranges(rows: &[u64]) -> String {
     parts.join(",")
 }
 
-/// Reads what [`ranges`] wrote.
+/// Reads what [`ranges`] wrote: a chunk's rows, so at most
+/// [`whispir::campaign::MOST_ROWS_PER_CHUNK`] of them (a damaged range
+/// such as `2-99999999999` must not be read into memory).
 fn unranges(text: &str) -> Option<Vec<u64>> {
+    let most = whispir::campaign::MOST_ROWS_PER_CHUNK;
     let mut rows = Vec::new();
     for part in text.split(',') {
         match part.split_once('-') {
             Some((first, last)) => {
                 let (first, last): (u64, u64) = (first.parse().ok()?, last.parse().ok()?);
-                if last < first {
+                let count = usize::try_from(last.checked_sub(first)?).ok()?;
+                if count >= most.saturating_sub(rows.len()) {
                     return None;
                 }
                 rows.extend(first..=last);
             }
             None => rows.push(part.parse().ok()?),
+        }
+        if rows.len() > most {
+            return None;
         }
     }
     Some(rows)
@@ -401,6 +411,11 @@ impl Contents {
 fn chunk_line(words: &[&str], line: &str, chunks: &mut BTreeMap<usize, ChunkRecord>) -> Option<()> {
     let number: usize = words.get(1)?.parse().ok()?;
     if let ["chunk", _, "planned", label, rows] = words {
+        // A chunk is planned once: a second `planned` line (damage, or a
+        // hand's edit) would erase its steps, a send among them.
+        if chunks.contains_key(&number) {
+            return None;
+        }
         chunks.insert(
             number,
             ChunkRecord {
@@ -428,6 +443,15 @@ fn chunk_line(words: &[&str], line: &str, chunks: &mut BTreeMap<usize, ChunkReco
         }
         ["chunk", _, "uploaded", id] => {
             chunk.upload = Upload::Made((*id).to_string());
+            return Some(());
+        }
+        ["chunk", _, "upload-gone", id] => {
+            // Whispir no longer holds the recorded upload: the next send
+            // uploads the chunk again.
+            if chunk.upload != Upload::Made((*id).to_string()) {
+                return None;
+            }
+            chunk.upload = Upload::NotStarted;
             return Some(());
         }
         ["chunk", _, "sending", at] => {
@@ -798,6 +822,32 @@ mod tests {
     }
 
     #[test]
+    fn an_upload_gone_is_dropped_only_if_it_is_the_one_recorded() {
+        let text = format!(
+            "{}\nchunk 1 planned L1 2-3\nchunk 1 uploading\nchunk 1 uploaded R1\n\
+             chunk 1 sending 7\nchunk 1 failed\nchunk 1 upload-gone R1\n",
+            dynamic_header().line()
+        );
+        let contents = parse(Path::new("j"), &text).unwrap();
+        assert_eq!(contents.chunks[&1].upload, Upload::NotStarted);
+        assert_eq!(contents.chunks[&1].state, Some(RowState::NotSent));
+        let other = text.replace("upload-gone R1", "upload-gone R2");
+        let err = parse(Path::new("j"), &other).unwrap_err().to_string();
+        assert!(err.contains("line 7"), "{err}");
+    }
+
+    #[test]
+    fn a_chunk_planned_twice_is_refused_not_started_over() {
+        let text = format!(
+            "{}\nchunk 1 planned L1 2-3\nchunk 1 uploaded R1\nchunk 1 sending 7\n\
+             chunk 1 planned L1 2-3\n",
+            dynamic_header().line()
+        );
+        let err = parse(Path::new("j"), &text).unwrap_err().to_string();
+        assert!(err.contains("line 5"), "{err}");
+    }
+
+    #[test]
     fn a_chunk_line_for_no_planned_chunk_is_refused() {
         let text = format!("{}\nchunk 3 sending 7\n", dynamic_header().line());
         let err = parse(Path::new("j"), &text).unwrap_err().to_string();
@@ -810,6 +860,12 @@ mod tests {
         assert_eq!(ranges(&rows), "2-4,7,9-10");
         assert_eq!(unranges(&ranges(&rows)).unwrap(), rows);
         assert_eq!(unranges("5-3"), None);
+        // A chunk holds at most 10,000 rows; a damaged range is refused,
+        // not read into memory.
+        assert_eq!(unranges("2-10001").map(|rows| rows.len()), Some(10_000));
+        assert_eq!(unranges("2-10002"), None);
+        assert_eq!(unranges("1,3-10002"), None);
+        assert_eq!(unranges("2-18446744073709551615"), None);
     }
 
     #[test]

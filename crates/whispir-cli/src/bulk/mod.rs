@@ -215,8 +215,9 @@ async fn send_dynamic(
     }
     .row_states();
     let before = chunks.clone();
-    let unsettled =
-        dynamic::reconcile(conn, journal, &mut chunks, &plan, args.settle, user_known).await?;
+    let unsettled = dynamic::reconcile(conn, journal, &mut chunks, &plan, args.settle, user_known)
+        .await
+        .map_err(|err| with_uncertain(err, &chunks))?;
     for (number, chunk) in &chunks {
         if let Some(state) = &chunk.state
             && before.get(number).and_then(|c| c.state.as_ref()) != Some(state)
@@ -236,7 +237,8 @@ async fn send_dynamic(
         crate::metrics::RowOutcome::AlreadyDone,
         done_before,
     );
-    let mut run = dynamic::send_chunks(conn, journal, &mut chunks, &plan).await?;
+    let sent = dynamic::send_chunks(conn, journal, &mut chunks, &plan).await;
+    let mut run = sent.map_err(|err| with_uncertain(err, &chunks))?;
     for (row, state) in std::mem::take(&mut run.outcomes) {
         record_outcome(&mut states, row, state);
     }
@@ -245,6 +247,28 @@ async fn send_dynamic(
     summary.chunk_reasons = unsettled;
     summary.print(out, journal_path, run.stopped.as_deref())?;
     Ok(exit_class(&summary, &run, sheet.rows.len()))
+}
+
+/// An error that ends a dynamic run while chunks may have been sent (an
+/// earlier run's, still unsettled): exit 9 wins over the error's own code,
+/// as for a run that ends normally, and the chunks are named.
+fn with_uncertain(err: CliError, chunks: &BTreeMap<usize, ChunkRecord>) -> CliError {
+    let uncertain: Vec<String> = chunks
+        .iter()
+        .filter(|(_, chunk)| chunk.state.as_ref().is_some_and(RowState::is_uncertain))
+        .map(|(number, _)| number.to_string())
+        .collect();
+    if uncertain.is_empty() || err.exit_class() == ExitClass::MayHaveSent {
+        return err;
+    }
+    CliError::new(
+        ExitClass::MayHaveSent,
+        format!(
+            "{err}; chunk {} may have been sent: a rerun checks it in Whispir before sending \
+             it again (`whispir bulk status` names its label)",
+            uncertain.join(", ")
+        ),
+    )
 }
 
 /// A dynamic journal holds to its file: each chunk's label fingerprints

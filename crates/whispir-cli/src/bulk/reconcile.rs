@@ -66,6 +66,15 @@ pub async fn reconcile(
     let mut known = BTreeSet::new();
     for (row, requested) in uncertain {
         match requested {
+            Some(at) if *at > now => {
+                // Dated by a clock since set back: its true time is unknown.
+                result.unsettled.insert(
+                    *row,
+                    "the journal dates its request later than this machine's clock now: the \
+                     clock was set back, so no listing can be sure to cover it"
+                        .into(),
+                );
+            }
             Some(_) => {
                 known.insert(*row);
             }
@@ -79,7 +88,11 @@ pub async fn reconcile(
             }
         }
     }
-    let Some(oldest) = uncertain.values().flatten().min().copied() else {
+    let Some(oldest) = known
+        .iter()
+        .filter_map(|row| uncertain.get(row).copied().flatten())
+        .min()
+    else {
         return result;
     };
     let instant =
@@ -249,18 +262,30 @@ pub fn settle_wait(uncertain: &BTreeMap<u64, Option<i64>>, settle: Duration, now
     } else {
         0
     };
+    // A request stamped after `now` was stamped by a clock that has since
+    // been set back: at least no time has passed since it, so the whole
+    // window from now is enough (and waiting out the clock's error is not).
+    let most = retries.saturating_add(settle.num_milliseconds());
     uncertain.values().flatten().max().map_or(0, |latest| {
         latest
-            .saturating_add(retries)
-            .saturating_add(settle.num_milliseconds())
+            .saturating_add(most)
             .saturating_sub(now)
-            .max(0)
+            .clamp(0, most)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_stamped_in_the_future_waits_the_window_not_the_clocks_error() {
+        // Stamped a day ahead of now (this machine's clock was set back).
+        let day = 24 * 3600 * 1000;
+        let uncertain = BTreeMap::from([(2, Some(day))]);
+        assert_eq!(settle_wait(&uncertain, Duration::seconds(60), 0), 90_000);
+        assert_eq!(settle_wait(&uncertain, Duration::zero(), 0), 0);
+    }
 
     #[test]
     fn the_settle_time_counts_from_the_last_retry_that_may_have_begun() {
