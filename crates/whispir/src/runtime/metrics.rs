@@ -100,38 +100,11 @@ pub(crate) enum PlanScope {
 /// A send's outcome: `accepted`, `may_have_been_sent` (the same fact the
 /// error reports, [`Error::may_have_been_processed`]) or `refused`.
 #[cfg(feature = "opentelemetry")]
-fn send_outcome(result: Result<(), &Error>) -> SendOutcome {
+fn send_outcome(result: Result<(), &Error>) -> &'static str {
     match result {
-        Ok(()) => SendOutcome::Accepted,
-        Err(err) if err.may_have_been_processed() => SendOutcome::MayHaveBeenSent,
-        Err(_) => SendOutcome::Refused,
-    }
-}
-
-/// What came of a send, as `whispir.send.outcome` and `whispir.row.outcome`
-/// name it.
-#[cfg(feature = "opentelemetry")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SendOutcome {
-    Accepted,
-    Refused,
-    MayHaveBeenSent,
-}
-
-#[cfg(feature = "opentelemetry")]
-impl SendOutcome {
-    const ALL: [SendOutcome; 3] = [
-        SendOutcome::Accepted,
-        SendOutcome::Refused,
-        SendOutcome::MayHaveBeenSent,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            SendOutcome::Accepted => "accepted",
-            SendOutcome::Refused => "refused",
-            SendOutcome::MayHaveBeenSent => "may_have_been_sent",
-        }
+        Ok(()) => "accepted",
+        Err(err) if err.may_have_been_processed() => "may_have_been_sent",
+        Err(_) => "refused",
     }
 }
 
@@ -211,7 +184,7 @@ pub(crate) use off::{Metrics, Target};
 
 #[cfg(feature = "opentelemetry")]
 mod on {
-    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+    use std::sync::{Arc, OnceLock};
 
     use opentelemetry::metrics::{Counter, Histogram, Meter};
     use opentelemetry::{InstrumentationScope, Key, KeyValue, StringValue};
@@ -271,9 +244,7 @@ mod on {
         call_duration: Histogram<f64>,
         call_attempts: Histogram<u64>,
         errors: Counter<u64>,
-        /// `whispir.client.sends`, counted here and reported by an
-        /// observable counter when the provider collects.
-        sends: Arc<SendTally>,
+        sends: Counter<u64>,
         limiter_wait: Histogram<f64>,
         limiter_refusals: Counter<u64>,
         pauses: Counter<u64>,
@@ -333,7 +304,11 @@ mod on {
                     "{error}",
                     "Failed calls, by error class",
                 ),
-                sends: SendTally::observed(meter),
+                sends: counter(
+                    "whispir.client.sends",
+                    "{message}",
+                    "Message sends: accepted, refused, or may have been sent",
+                ),
                 limiter_wait: seconds(
                     "whispir.client.limiter.wait",
                     "How long the rate limiter held a request before letting it go",
@@ -474,7 +449,13 @@ mod on {
 
         /// A message send of `operation` ended with `result`.
         pub(crate) fn send(&self, operation: &'static str, result: Result<(), &Error>) {
-            self.sends.add(operation, send_outcome(result));
+            self.sends.add(
+                1,
+                &[
+                    KeyValue::new(OPERATION, operation),
+                    KeyValue::new(SEND_OUTCOME, send_outcome(result)),
+                ],
+            );
         }
 
         /// `limiter` let a request go after holding it for `wait`.
@@ -507,96 +488,8 @@ mod on {
 
         /// A campaign chunk of `rows` rows was sent with `result`.
         pub(crate) fn campaign_rows(&self, rows: u64, result: Result<(), &Error>) {
-            self.campaign_rows.add(
-                rows,
-                &[KeyValue::new(ROW_OUTCOME, send_outcome(result).name())],
-            );
-        }
-    }
-
-    /// The client's sends by operation and outcome, counted in the call's
-    /// thread (a lock held for an addition) and reported whenever the meter
-    /// provider collects, by an observable counter: a count costs an
-    /// addition here rather than the SDK's look-up of an attribute set
-    /// (about 1,300 instructions a measurement, BENCHMARKS.md). Every
-    /// send is counted before the call returns; nothing is sampled.
-    #[derive(Debug, Default)]
-    struct SendTally {
-        /// Per send operation, its counts in the order of
-        /// [`SendOutcome::ALL`]. A handful of operations send, so a
-        /// scan finds a row quickly.
-        rows: Mutex<Vec<(&'static str, [u64; 3])>>,
-    }
-
-    impl SendTally {
-        /// A tally reported as `whispir.client.sends` through `meter`.
-        fn observed(meter: &Meter) -> Arc<Self> {
-            let tally = Arc::new(Self::default());
-            let read = Arc::clone(&tally);
-            let _counter = meter
-                .u64_observable_counter("whispir.client.sends")
-                .with_unit("{message}")
-                .with_description("Message sends: accepted, refused, or may have been sent")
-                .with_callback(move |observer| {
-                    for (operation, counts) in read.snapshot() {
-                        for (outcome, count) in SendOutcome::ALL.into_iter().zip(counts) {
-                            if count > 0 {
-                                observer.observe(
-                                    count,
-                                    &[
-                                        KeyValue::new(OPERATION, operation),
-                                        KeyValue::new(SEND_OUTCOME, outcome.name()),
-                                    ],
-                                );
-                            }
-                        }
-                    }
-                })
-                .build();
-            tally
-        }
-
-        /// One send of `operation` ended with `outcome`.
-        fn add(&self, operation: &'static str, outcome: SendOutcome) {
-            let slot = match outcome {
-                SendOutcome::Accepted => 0,
-                SendOutcome::Refused => 1,
-                SendOutcome::MayHaveBeenSent => 2,
-            };
-            let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((_, counts)) = rows.iter_mut().find(|(name, _)| *name == operation) {
-                counts[slot] = counts[slot].saturating_add(1);
-            } else {
-                let mut counts = [0; 3];
-                counts[slot] = 1;
-                rows.push((operation, counts));
-            }
-        }
-
-        /// The counts so far.
-        fn snapshot(&self) -> Vec<(&'static str, [u64; 3])> {
-            self.rows
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone()
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn a_tally_counts_each_operation_and_outcome_apart() {
-            let tally = SendTally::default();
-            tally.add("sendMessage", SendOutcome::Accepted);
-            tally.add("sendMessage", SendOutcome::Accepted);
-            tally.add("sendMessage", SendOutcome::MayHaveBeenSent);
-            tally.add("sendBulk", SendOutcome::Refused);
-            assert_eq!(
-                tally.snapshot(),
-                vec![("sendMessage", [2, 0, 1]), ("sendBulk", [0, 1, 0])]
-            );
+            self.campaign_rows
+                .add(rows, &[KeyValue::new(ROW_OUTCOME, send_outcome(result))]);
         }
     }
 }
