@@ -329,6 +329,67 @@ fn a_collector_that_never_answers_holds_the_exit_up_at_most_the_bound() {
     assert!(!held.lock().unwrap().is_empty(), "the export was tried");
 }
 
+/// A collector that answers every request with a redirect to `target`.
+fn redirecting_to(target: String) -> String {
+    use std::io::{Read as _, Write as _};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            // The request's head and body, then the redirect.
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            while let Ok(read) = stream.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|line| line.strip_prefix("content-length:"))
+                        .and_then(|value| value.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}/v1/metrics\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn a_collector_that_redirects_is_not_followed_with_the_headers() {
+    let elsewhere = Receiver::start();
+    let endpoint = redirecting_to(elsewhere.base());
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 1);
+    let mut args = vec!["--otlp", endpoint.as_str()];
+    args.extend(BULK);
+    args.push("30");
+    let output = whispir(
+        dir.path(),
+        &args,
+        &[("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=s3cret-t0ken")],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(warnings(&stderr), 1, "{stderr}");
+    assert!(
+        elsewhere.received.lock().unwrap().is_empty(),
+        "the redirect was followed, headers and all"
+    );
+}
+
 #[test]
 fn an_otlp_endpoint_that_is_not_an_http_url_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
