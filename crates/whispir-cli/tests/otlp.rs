@@ -549,9 +549,9 @@ fn callbacks_listen_exports_the_callbacks_it_received_and_refused() {
     );
 }
 
-#[test]
-fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
-    // An API that never answers: the send waits until Ctrl-C.
+/// `whispir --otlp RECEIVER ARGS` against an API that never answers,
+/// interrupted by Ctrl-C once its request has reached the API.
+fn interrupted_while_waiting_for_the_api(args: &[&str]) -> std::process::Output {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     let held = Arc::new(Mutex::new(Vec::new()));
@@ -563,16 +563,22 @@ fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
     });
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"to": "61400000104", "subject": "S", "body": "Hi"}"#,
+    )
+    .unwrap();
     let child = std::process::Command::new(support::bin())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .current_dir(dir.path())
         .env("WHISPIR_BASE_URL", &api)
         .env("WHISPIR_API_KEY", "k")
         .env("WHISPIR_USERNAME", "u")
         .env("WHISPIR_PASSWORD", "p")
         .args(["--otlp", receiver.base().as_str()])
-        .args(["send", "sms", "--to", "61400000104", "--text", "Hi"])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -586,9 +592,65 @@ fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
         std::thread::sleep(Duration::from_millis(20));
     }
     interrupt(&child);
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ctrl_c_ends_a_read_without_its_own_handling_with_130_after_the_flush() {
+    let output = interrupted_while_waiting_for_the_api(&["messages", "list"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     // An exit of its own (not the signal's), after the flush.
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_during_a_send_says_it_may_have_gone_with_9() {
+    // The request reached the API: it may have been carried out, and
+    // sending again could send twice (130 reads as "run it again").
+    for args in [
+        &["send", "sms", "--to", "61400000104", "--text", "Hi"][..],
+        &["api", "message-create", "--body", "m.json"][..],
+    ] {
+        let output = interrupted_while_waiting_for_the_api(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(9), "{args:?}: {stderr}");
+        assert!(stderr.contains("check before sending again"), "{stderr}");
+    }
+}
+
+#[test]
+fn ctrl_c_ends_a_command_waiting_for_stdin() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(support::bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .env("WHISPIR_BASE_URL", "http://127.0.0.1:9")
+        .env("WHISPIR_API_KEY", "k")
+        .env("WHISPIR_USERNAME", "u")
+        .env("WHISPIR_PASSWORD", "p")
+        .args(["--otlp", receiver.base().as_str()])
+        .args(["api", "contact-create", "--body", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kept open and empty: the command waits for its body.
+    let _stdin = child.stdin.take();
+    std::thread::sleep(Duration::from_millis(800));
+    interrupt(&child);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("Ctrl-C did not end a command reading stdin");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(9), "{stderr}");
 }
