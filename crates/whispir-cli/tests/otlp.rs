@@ -405,9 +405,13 @@ fn an_otlp_endpoint_that_is_not_an_http_url_is_a_usage_error() {
 /// Starts `whispir --sandbox --otlp RECEIVER bulk send r.csv --plan 5` on
 /// 40 rows and waits until it has sent one.
 fn a_bulk_send_under_way(receiver: &Receiver, dir: &std::path::Path) -> std::process::Child {
+    a_bulk_send_exporting_to(&receiver.base(), dir)
+}
+
+/// The same, exporting to `endpoint`.
+fn a_bulk_send_exporting_to(endpoint: &str, dir: &std::path::Path) -> std::process::Child {
     write_csv(&dir.join("r.csv"), 40);
-    let base = receiver.base();
-    let mut args = vec!["--sandbox", "--otlp", base.as_str()];
+    let mut args = vec!["--sandbox", "--otlp", endpoint];
     args.extend(BULK);
     args.push("5");
     let child = std::process::Command::new(support::bin())
@@ -483,6 +487,42 @@ fn a_bulk_send_stopped_at_once_by_a_second_ctrl_c_exports_its_rows_before_it_exi
     }
     expected.sort();
     assert_eq!(receiver.sums("whispir.bulk.rows"), expected);
+}
+
+#[test]
+fn a_second_ctrl_c_sends_no_more_rows_while_the_last_figures_go() {
+    // A collector that accepts and never answers: the flush takes seconds.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let child = a_bulk_send_exporting_to(&endpoint, dir.path());
+    interrupt(&child);
+    // While the rows taken before the first wait for their turn in the plan.
+    std::thread::sleep(Duration::from_millis(50));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Ctrl-C again"), "{stderr}");
+    let journal = std::fs::read_to_string(dir.path().join("r.sandbox.journal")).unwrap();
+    let lines: Vec<&str> = journal.lines().collect();
+    let stopped = lines
+        .iter()
+        .position(|line| line.starts_with("uncertain "))
+        .unwrap_or(lines.len());
+    let late: Vec<&&str> = lines[stopped..]
+        .iter()
+        .filter(|line| line.starts_with("sending ") || line.starts_with("sent "))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "sent after stopping at once: {late:?}\n{journal}"
+    );
 }
 
 #[test]
