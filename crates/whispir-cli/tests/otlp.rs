@@ -526,6 +526,62 @@ fn a_second_ctrl_c_sends_no_more_rows_while_the_last_figures_go() {
 }
 
 #[test]
+fn a_second_ctrl_c_counts_the_dynamic_chunk_in_flight_as_may_have_been_sent() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 40);
+    let base = receiver.base();
+    // Five requests a second: a chunk's send waits 200 ms after its upload.
+    let child = std::process::Command::new(support::bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .current_dir(dir.path())
+        .args([
+            "--sandbox",
+            "--otlp",
+            base.as_str(),
+            "bulk",
+            "send",
+            "r.csv",
+        ])
+        .args([
+            "--template",
+            "Hi {name}",
+            "--rows-per-chunk",
+            "10",
+            "--plan",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while journal_lines(dir.path(), "chunk 2 sending") == 0 {
+        if started.elapsed() > Duration::from_secs(30) {
+            let output = child.wait_with_output().unwrap();
+            panic!("no chunk 2: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(20));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(9), "{stderr}");
+    assert_eq!(journal_lines(dir.path(), "chunk 2 sent"), 0, "{stderr}");
+    assert_eq!(
+        receiver.sums("whispir.bulk.rows"),
+        [
+            rows_in("dynamic", "may_have_been_sent", 10),
+            rows_in("dynamic", "sent", 10)
+        ]
+    );
+}
+
+#[test]
 fn callbacks_listen_exports_the_callbacks_it_received_and_refused() {
     use std::io::{BufRead as _, Read as _, Write as _};
 
