@@ -149,7 +149,7 @@ def receive(exports):
     return server
 
 
-def run(binary, rows, plan):
+def run(binary, rows, plan, timeout):
     exports = []
     server = receive(exports)
     with tempfile.TemporaryDirectory() as folder:
@@ -166,7 +166,8 @@ def run(binary, rows, plan):
         command = [binary, "--sandbox", "--otlp", endpoint, "bulk", "send", str(csv), "--per-row"]
         command += ["--template", "Hi {name}", "--plan", plan]
         print("$", " ".join(command[1:]), file=sys.stderr)
-        subprocess.run(command, env=env, cwd=folder, check=True)
+        # Bounded: a send that hangs fails the run instead of holding CI up.
+        subprocess.run(command, env=env, cwd=folder, check=True, timeout=timeout)
     server.shutdown()
     return exports
 
@@ -275,15 +276,29 @@ def svg(points, plan, source, rows, total):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bin", default=str(ROOT / "target" / "debug" / "whispir"))
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+    parser.add_argument("--bin", default=str(target / "debug" / "whispir"))
     parser.add_argument("--rows", type=int, default=150)
     parser.add_argument("--plan", choices=sorted(PLANS), default="5")
     parser.add_argument("--out", default=str(ROOT / "docs" / "dashboard" / "bulk-send-rps.svg"))
+    parser.add_argument(
+        "--timeout", type=float, help="seconds the bulk send may take (default: its rows at the plan's rate, thrice, plus 60)"
+    )
     args = parser.parse_args()
-    exports = run(args.bin, args.rows, args.plan)
+    timeout = args.timeout or 3 * args.rows / PLANS[args.plan] + 60
+    # The send runs in a temporary folder: a relative path is made whole
+    # here (a bare name is looked up in PATH, as usual).
+    binary = str(pathlib.Path(args.bin).resolve()) if os.sep in args.bin else args.bin
+    exports = run(binary, args.rows, args.plan, timeout)
     source, points = series(exports)
     if len(points) < 2:
         raise SystemExit(f"too few exports to draw a rate ({len(points)})")
+    # Each row is one request (and one row counted): fewer means figures
+    # were lost on the way, and the chart would show a run that did not happen.
+    if points[-1][1] < args.rows:
+        raise SystemExit(
+            f"{source} counted {points[-1][1]} of {args.rows} rows: the last export was lost"
+        )
     per_second = rates(points)
     if not per_second:
         raise SystemExit(

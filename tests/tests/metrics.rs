@@ -442,6 +442,62 @@ async fn a_refused_send_counts_as_refused() {
 }
 
 #[tokio::test]
+async fn no_attribute_holds_a_recipient_a_text_or_a_credential() {
+    // Whispir's refusal echoes the message; a redirect and a retry pass
+    // through other paths of the recording.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/messages"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(serde_json::json!({
+            "errorSummary": "bad recipient 61400000987 for Secret-subject-text"
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+        .mount(&server)
+        .await;
+    let meters = Meters::new();
+    let client = client(&server.uri(), &meters);
+    let message: Message = serde_json::from_value(
+        serde_json::json!({ "to": "61400000987", "subject": "Secret-subject-text" }),
+    )
+    .unwrap();
+    expect_error(client.message_create().body(message).send().await);
+    let _ = client
+        .message_retrieve()
+        .message_id("MSG-ID-4711")
+        .send()
+        .await;
+
+    let points = meters.points();
+    assert!(!points.is_empty());
+    for point in &points {
+        for (key, value) in &point.attributes {
+            for secret in [
+                "61400000987",
+                "Secret-subject-text",
+                "MSG-ID-4711",
+                whispir_tests::TEST_USER,
+                whispir_tests::TEST_PASSWORD,
+                whispir_tests::TEST_API_KEY,
+            ] {
+                assert!(
+                    !key.contains(secret) && !value.contains(secret),
+                    "{}: {key}={value} holds {secret:?}",
+                    point.name
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_campaigns_rows_are_counted_by_outcome() {
     let sandbox = Sandbox::start().await.unwrap();
     let meters = Meters::new();

@@ -515,6 +515,8 @@ mod tests {
             "hunter2-key",
             "--username",
             "ops",
+            "--otlp",
+            "https://otel:hunter2-otlp@collector:4318/?token=hunter2-query",
             "messages",
             "list",
         ])
@@ -523,5 +525,6 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("password: Some(\"<redacted>\")"), "{shown}");
         assert!(shown.contains("username: Some(\"ops\")"), "{shown}");
+        assert!(shown.contains("https://collector:4318/"), "{shown}");
     }
 }

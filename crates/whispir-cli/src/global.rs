@@ -64,7 +64,7 @@ pub struct GlobalArgs {
     /// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` if set. Headers come from
     /// `OTEL_EXPORTER_OTLP_HEADERS`. A collector that fails never fails the
     /// command (one warning) nor holds its exit up more than 3 s.
-    #[arg(long, global = true, value_name = "ENDPOINT", value_parser = crate::telemetry::parse_endpoint)]
+    #[arg(long, global = true, value_name = "ENDPOINT", value_parser = crate::telemetry::EndpointParser)]
     pub otlp: Option<String>,
 }
 
@@ -96,7 +96,7 @@ impl std::fmt::Debug for GlobalArgs {
             .field("json", &self.json)
             .field("output", &self.output)
             .field("verbose", &self.verbose)
-            .field("otlp", &self.otlp)
+            .field("otlp", &self.otlp.as_deref().map(crate::telemetry::shown))
             .finish()
     }
 }

@@ -329,6 +329,67 @@ fn a_collector_that_never_answers_holds_the_exit_up_at_most_the_bound() {
     assert!(!held.lock().unwrap().is_empty(), "the export was tried");
 }
 
+/// A collector that answers every request with a redirect to `target`.
+fn redirecting_to(target: String) -> String {
+    use std::io::{Read as _, Write as _};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            // The request's head and body, then the redirect.
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            while let Ok(read) = stream.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|line| line.strip_prefix("content-length:"))
+                        .and_then(|value| value.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}/v1/metrics\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn a_collector_that_redirects_is_not_followed_with_the_headers() {
+    let elsewhere = Receiver::start();
+    let endpoint = redirecting_to(elsewhere.base());
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 1);
+    let mut args = vec!["--otlp", endpoint.as_str()];
+    args.extend(BULK);
+    args.push("30");
+    let output = whispir(
+        dir.path(),
+        &args,
+        &[("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=s3cret-t0ken")],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(warnings(&stderr), 1, "{stderr}");
+    assert!(
+        elsewhere.received.lock().unwrap().is_empty(),
+        "the redirect was followed, headers and all"
+    );
+}
+
 #[test]
 fn an_otlp_endpoint_that_is_not_an_http_url_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -344,9 +405,13 @@ fn an_otlp_endpoint_that_is_not_an_http_url_is_a_usage_error() {
 /// Starts `whispir --sandbox --otlp RECEIVER bulk send r.csv --plan 5` on
 /// 40 rows and waits until it has sent one.
 fn a_bulk_send_under_way(receiver: &Receiver, dir: &std::path::Path) -> std::process::Child {
+    a_bulk_send_exporting_to(&receiver.base(), dir)
+}
+
+/// The same, exporting to `endpoint`.
+fn a_bulk_send_exporting_to(endpoint: &str, dir: &std::path::Path) -> std::process::Child {
     write_csv(&dir.join("r.csv"), 40);
-    let base = receiver.base();
-    let mut args = vec!["--sandbox", "--otlp", base.as_str()];
+    let mut args = vec!["--sandbox", "--otlp", endpoint];
     args.extend(BULK);
     args.push("5");
     let child = std::process::Command::new(support::bin())
@@ -425,6 +490,98 @@ fn a_bulk_send_stopped_at_once_by_a_second_ctrl_c_exports_its_rows_before_it_exi
 }
 
 #[test]
+fn a_second_ctrl_c_sends_no_more_rows_while_the_last_figures_go() {
+    // A collector that accepts and never answers: the flush takes seconds.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let child = a_bulk_send_exporting_to(&endpoint, dir.path());
+    interrupt(&child);
+    // While the rows taken before the first wait for their turn in the plan.
+    std::thread::sleep(Duration::from_millis(50));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Ctrl-C again"), "{stderr}");
+    let journal = std::fs::read_to_string(dir.path().join("r.sandbox.journal")).unwrap();
+    let lines: Vec<&str> = journal.lines().collect();
+    let stopped = lines
+        .iter()
+        .position(|line| line.starts_with("uncertain "))
+        .unwrap_or(lines.len());
+    let late: Vec<&&str> = lines[stopped..]
+        .iter()
+        .filter(|line| line.starts_with("sending ") || line.starts_with("sent "))
+        .collect();
+    assert!(
+        late.is_empty(),
+        "sent after stopping at once: {late:?}\n{journal}"
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_counts_the_dynamic_chunk_in_flight_as_may_have_been_sent() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    write_csv(&dir.path().join("r.csv"), 40);
+    let base = receiver.base();
+    // Five requests a second: a chunk's send waits 200 ms after its upload.
+    let child = std::process::Command::new(support::bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .current_dir(dir.path())
+        .args([
+            "--sandbox",
+            "--otlp",
+            base.as_str(),
+            "bulk",
+            "send",
+            "r.csv",
+        ])
+        .args([
+            "--template",
+            "Hi {name}",
+            "--rows-per-chunk",
+            "10",
+            "--plan",
+            "5",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while journal_lines(dir.path(), "chunk 2 sending") == 0 {
+        if started.elapsed() > Duration::from_secs(30) {
+            let output = child.wait_with_output().unwrap();
+            panic!("no chunk 2: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(20));
+    interrupt(&child);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(9), "{stderr}");
+    assert_eq!(journal_lines(dir.path(), "chunk 2 sent"), 0, "{stderr}");
+    assert_eq!(
+        receiver.sums("whispir.bulk.rows"),
+        [
+            rows_in("dynamic", "may_have_been_sent", 10),
+            rows_in("dynamic", "sent", 10)
+        ]
+    );
+}
+
+#[test]
 fn callbacks_listen_exports_the_callbacks_it_received_and_refused() {
     use std::io::{BufRead as _, Read as _, Write as _};
 
@@ -488,9 +645,9 @@ fn callbacks_listen_exports_the_callbacks_it_received_and_refused() {
     );
 }
 
-#[test]
-fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
-    // An API that never answers: the send waits until Ctrl-C.
+/// `whispir --otlp RECEIVER ARGS` against an API that never answers,
+/// interrupted by Ctrl-C once its request has reached the API.
+fn interrupted_while_waiting_for_the_api(args: &[&str]) -> std::process::Output {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
     let held = Arc::new(Mutex::new(Vec::new()));
@@ -502,16 +659,22 @@ fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
     });
     let receiver = Receiver::start();
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.json"),
+        r#"{"to": "61400000104", "subject": "S", "body": "Hi"}"#,
+    )
+    .unwrap();
     let child = std::process::Command::new(support::bin())
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .current_dir(dir.path())
         .env("WHISPIR_BASE_URL", &api)
         .env("WHISPIR_API_KEY", "k")
         .env("WHISPIR_USERNAME", "u")
         .env("WHISPIR_PASSWORD", "p")
         .args(["--otlp", receiver.base().as_str()])
-        .args(["send", "sms", "--to", "61400000104", "--text", "Hi"])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -525,9 +688,65 @@ fn ctrl_c_ends_a_command_without_its_own_handling_with_130_after_the_flush() {
         std::thread::sleep(Duration::from_millis(20));
     }
     interrupt(&child);
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn ctrl_c_ends_a_read_without_its_own_handling_with_130_after_the_flush() {
+    let output = interrupted_while_waiting_for_the_api(&["messages", "list"]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     // An exit of its own (not the signal's), after the flush.
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted by Ctrl-C"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_during_a_send_says_it_may_have_gone_with_9() {
+    // The request reached the API: it may have been carried out, and
+    // sending again could send twice (130 reads as "run it again").
+    for args in [
+        &["send", "sms", "--to", "61400000104", "--text", "Hi"][..],
+        &["api", "message-create", "--body", "m.json"][..],
+    ] {
+        let output = interrupted_while_waiting_for_the_api(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(9), "{args:?}: {stderr}");
+        assert!(stderr.contains("check before sending again"), "{stderr}");
+    }
+}
+
+#[test]
+fn ctrl_c_ends_a_command_waiting_for_stdin() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(support::bin())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WHISPIR_CONFIG", dir.path().join("none.toml"))
+        .env("WHISPIR_BASE_URL", "http://127.0.0.1:9")
+        .env("WHISPIR_API_KEY", "k")
+        .env("WHISPIR_USERNAME", "u")
+        .env("WHISPIR_PASSWORD", "p")
+        .args(["--otlp", receiver.base().as_str()])
+        .args(["api", "contact-create", "--body", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kept open and empty: the command waits for its body.
+    let _stdin = child.stdin.take();
+    std::thread::sleep(Duration::from_millis(800));
+    interrupt(&child);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("Ctrl-C did not end a command reading stdin");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(9), "{stderr}");
 }

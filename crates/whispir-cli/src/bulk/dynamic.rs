@@ -272,7 +272,8 @@ pub async fn send_chunks(
 ) -> Result<Run, CliError> {
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
-    let in_flight: Arc<Mutex<Option<usize>>> = Arc::default();
+    let in_flight: Arc<Mutex<Option<InFlight>>> = Arc::default();
+    let (halt, halted) = tokio::sync::watch::channel(false);
     // Whether a chunk may have been sent (an earlier run's, or one of this
     // run's): a stop at once then exits 9, not 130.
     let uncertain =
@@ -296,7 +297,12 @@ pub async fn send_chunks(
             interrupted.store(true, Ordering::SeqCst);
             stop.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                stop_at_once(&journal, &in_flight, uncertain.load(Ordering::SeqCst));
+                stop_at_once(
+                    &journal,
+                    &in_flight,
+                    &halt,
+                    uncertain.load(Ordering::SeqCst),
+                );
             }
         })
     };
@@ -312,7 +318,8 @@ pub async fn send_chunks(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        match send_chunk(conn, journal, chunk, record, &in_flight, &stop).await {
+        let halted = halted.clone();
+        match send_chunk(conn, journal, chunk, record, (&in_flight, halted), &stop).await {
             Ok(Step::Done(state)) => {
                 let outcome = if state.is_uncertain() {
                     uncertain.store(true, Ordering::SeqCst);
@@ -358,12 +365,16 @@ enum Step {
     Failed { reason: String, throttled: bool },
 }
 
+/// The chunk whose send may be on its way: its number and how many rows
+/// it holds.
+type InFlight = (usize, usize);
+
 async fn send_chunk(
     conn: &Connection,
     journal: &Journal,
     chunk: &Chunk,
     record: &mut ChunkRecord,
-    in_flight: &Mutex<Option<usize>>,
+    (in_flight, mut halted): (&Mutex<Option<InFlight>>, tokio::sync::watch::Receiver<bool>),
     stop: &AtomicBool,
 ) -> Result<Step, CliError> {
     let number = chunk.number();
@@ -379,9 +390,21 @@ async fn send_chunk(
         if stop.load(Ordering::SeqCst) {
             return Ok(Step::Stopped);
         }
-        *lock(in_flight) = Some(number);
-        let outcome = record_send(conn, journal, chunk, record, resource.clone()).await;
-        *lock(in_flight) = None;
+        *lock(in_flight) = Some((number, record.rows.len()));
+        let outcome = tokio::select! {
+            biased;
+            // A second Ctrl-C: the send is dropped, waiting for its turn or
+            // on its way, as the process exit would drop it, so that it does
+            // not start while the last figures are exported.
+            Ok(_) = halted.wait_for(|halted| *halted) => std::future::pending().await,
+            outcome = record_send(conn, journal, chunk, record, resource.clone()) => outcome,
+        };
+        if lock(in_flight).take().is_none() {
+            // A second Ctrl-C took the chunk (recorded and counted it as
+            // uncertain) while its outcome was written: the process is
+            // exiting.
+            return std::future::pending().await;
+        }
         let err = match outcome? {
             Ok(step) => return Ok(step),
             Err(refused) => refused,
@@ -537,11 +560,20 @@ async fn record_send(
     }
 }
 
-/// Stops at once (a second Ctrl-C): a chunk whose send may be on its way
-/// is recorded as uncertain, then the process exits with 9; else with 9
+/// Stops at once (a second Ctrl-C): no send starts any more, a chunk whose
+/// send may be on its way is recorded (and counted) as uncertain, then the
+/// process exits with 9; else with 9
 /// if another chunk may have been sent (`uncertain`), else 130.
-fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>, uncertain: bool) -> ! {
-    let Some(number) = *lock(in_flight) else {
+fn stop_at_once(
+    journal: &Journal,
+    in_flight: &Mutex<Option<InFlight>>,
+    halt: &tokio::sync::watch::Sender<bool>,
+    uncertain: bool,
+) -> ! {
+    // No send starts any more: the flush below may take seconds.
+    halt.send_replace(true);
+    let taken = lock(in_flight).take();
+    let Some((number, rows)) = taken else {
         if uncertain {
             eprintln!(
                 "Ctrl-C again: stopped; no send was in flight, but a chunk may have been sent \
@@ -557,6 +589,7 @@ fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>, uncertain: 
     if let Err(err) = journal.append(&format!("chunk {number} uncertain")) {
         eprintln!("{err}");
     }
+    metrics::bulk_rows(Mode::Dynamic, RowOutcome::MayHaveBeenSent, rows);
     eprintln!(
         "Ctrl-C again: stopped at once; chunk {number} may have been sent (recorded as \
          uncertain: a rerun checks it in Whispir before sending it again)"
@@ -565,7 +598,7 @@ fn stop_at_once(journal: &Journal, in_flight: &Mutex<Option<usize>>, uncertain: 
     std::process::exit(9);
 }
 
-fn lock(slot: &Mutex<Option<usize>>) -> std::sync::MutexGuard<'_, Option<usize>> {
+fn lock(slot: &Mutex<Option<InFlight>>) -> std::sync::MutexGuard<'_, Option<InFlight>> {
     slot.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

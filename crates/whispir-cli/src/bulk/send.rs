@@ -46,6 +46,7 @@ pub async fn send_rows(
     let stop = Arc::new(AtomicBool::new(false));
     let interrupted = Arc::new(AtomicBool::new(false));
     let in_flight: Arc<Mutex<BTreeSet<u64>>> = Arc::default();
+    let (halt, halted) = tokio::sync::watch::channel(false);
     let watcher = {
         let stop = Arc::clone(&stop);
         let interrupted = Arc::clone(&interrupted);
@@ -62,7 +63,7 @@ pub async fn send_rows(
             interrupted.store(true, Ordering::SeqCst);
             stop.store(true, Ordering::SeqCst);
             if tokio::signal::ctrl_c().await.is_ok() {
-                stop_at_once(&journal, &in_flight);
+                stop_at_once(&journal, &in_flight, &halt);
             }
         })
     };
@@ -83,8 +84,9 @@ pub async fn send_rows(
             let in_flight = &in_flight;
             let stopped = &stopped;
             let throttled = &throttled;
+            let halted = halted.clone();
             async move {
-                let outcome = send_row(conn, journal, header, &row, in_flight).await;
+                let outcome = send_row(conn, journal, header, &row, in_flight, halted).await;
                 let reason = match &outcome {
                     Err(_) => Some(None),
                     Ok((_, _, Some(reason))) => Some(Some(reason.clone())),
@@ -149,21 +151,45 @@ async fn send_row(
     header: &Header,
     row: &Row,
     in_flight: &Mutex<BTreeSet<u64>>,
+    mut halted: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(u64, RowState, Option<String>), CliError> {
     // In flight from before its `sending` line until after its outcome's:
     // a second Ctrl-C between the two records it as uncertain.
     lock(in_flight).insert(row.line);
-    let outcome = record_send(conn, journal, header, row).await;
+    let outcome = tokio::select! {
+        biased;
+        // A second Ctrl-C: the send is dropped, waiting for its turn or on
+        // its way, as the process exit would drop it, so that none starts
+        // while the last figures are exported.
+        Ok(_) = halted.wait_for(|halted| *halted) => std::future::pending().await,
+        outcome = record_send(conn, journal, header, row, in_flight) => outcome,
+    };
     lock(in_flight).remove(&row.line);
     outcome
 }
 
-/// Stops the run at once (a second Ctrl-C): each row whose request may
-/// be on its way is recorded as uncertain, then the process exits with 9.
-/// The sends in flight are abandoned, not cancelled: Whispir may act on
-/// them, which is what `uncertain` says and what a rerun reconciles.
-fn stop_at_once(journal: &Journal, in_flight: &Mutex<BTreeSet<u64>>) -> ! {
-    let rows = lock(in_flight).clone();
+/// Counts the row's outcome, unless a second Ctrl-C took it out of the
+/// rows in flight first (and counted it as may have been sent).
+fn count(in_flight: &Mutex<BTreeSet<u64>>, row: u64, outcome: RowOutcome) {
+    if lock(in_flight).remove(&row) {
+        metrics::bulk_row(outcome);
+    }
+}
+
+/// Stops the run at once (a second Ctrl-C): no send starts any more, each
+/// row whose request may be on its way is recorded as uncertain, then the
+/// process exits with 9. The sends in flight are abandoned, not
+/// cancelled: Whispir may act on them, which is what `uncertain` says and
+/// what a rerun reconciles.
+fn stop_at_once(
+    journal: &Journal,
+    in_flight: &Mutex<BTreeSet<u64>>,
+    halt: &tokio::sync::watch::Sender<bool>,
+) -> ! {
+    // Before the flush below, which may take seconds: meanwhile the rows
+    // waiting for their turn in the plan must not go.
+    halt.send_replace(true);
+    let rows = std::mem::take(&mut *lock(in_flight));
     for row in &rows {
         if let Err(err) = journal.append(&format!("uncertain {row}")) {
             eprintln!("{err}");
@@ -196,6 +222,7 @@ async fn record_send(
     journal: &Journal,
     header: &Header,
     row: &Row,
+    in_flight: &Mutex<BTreeSet<u64>>,
 ) -> Result<(u64, RowState, Option<String>), CliError> {
     journal.append(&format!(
         "sending {} {} {}",
@@ -230,7 +257,7 @@ async fn record_send(
                     id.as_deref().unwrap_or("-")
                 ))
                 .map_err(unrecorded)?;
-            metrics::bulk_row(RowOutcome::Sent);
+            count(in_flight, row.line, RowOutcome::Sent);
             RowState::Sent(id)
         }
         Err(err) if err.may_have_been_processed() => {
@@ -238,14 +265,14 @@ async fn record_send(
                 .append(&format!("uncertain {}", row.line))
                 .map_err(unrecorded)?;
             eprintln!("row {}: {err}", row.line);
-            metrics::bulk_row(RowOutcome::MayHaveBeenSent);
+            count(in_flight, row.line, RowOutcome::MayHaveBeenSent);
             RowState::Uncertain
         }
         Err(err) => {
             journal
                 .append(&format!("failed {}", row.line))
                 .map_err(unrecorded)?;
-            metrics::bulk_row(RowOutcome::Failed);
+            count(in_flight, row.line, RowOutcome::Failed);
             eprintln!("row {}: {err}", row.line);
             let stop = err
                 .is_throttled()
