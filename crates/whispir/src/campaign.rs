@@ -55,9 +55,8 @@
 //! Whispir keeps resources about 30 days; delete each chunk's upload once
 //! its results are in ([`UploadedResource::delete`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash as _, Hasher as _};
-use std::ops::RangeInclusive;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::{ControlFlow, RangeInclusive};
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -68,9 +67,9 @@ use whispir_errors::Error;
 use crate::enums::{EmailType, ResourceScope};
 use crate::generated::Client;
 use crate::location::Accepted;
-use crate::message_range::SentBetween;
+use crate::message_range::{SentBetween, Walk};
 use crate::recipients::{RecipientKind, kind_of};
-use crate::runtime::pagination::{ListRequest as _, ListStream as _, MAX_PAGE_SIZE};
+use crate::runtime::pagination::ListStream as _;
 use crate::types::{Email, Message, MessageListSortOrder, MessageResource, Resource, builder};
 
 /// The most bytes Whispir takes in one request: its 413 answer says
@@ -817,41 +816,12 @@ impl Chunk {
         if let Some(workspace) = &self.workspace_id {
             list = list.workspace_id(workspace.as_str());
         }
-        let mut offset: u32 = 0;
-        let mut stated: Option<u64> = None;
-        let mut seen = HashSet::new();
-        loop {
-            let page = list
-                .clone()
-                .window(MAX_PAGE_SIZE, offset)
-                .fetch_page()
-                .await?;
-            let count = page.items.len();
-            match (stated, page.total) {
-                (Some(before), Some(now)) if before != now => {
-                    return Ok(SentSearch::Unproven(format!(
-                        "the message list's total changed from {before} to {now} while it was \
-                         read, so it may have skipped messages"
-                    )));
-                }
-                (None, Some(total)) => stated = Some(total),
-                (_, None) if count > 0 => {
-                    return Ok(SentSearch::Unproven(format!(
-                        "the page of the message list at offset {offset} did not state the \
-                         total, so its end cannot be checked"
-                    )));
-                }
-                _ => {}
-            }
-            let total = stated.unwrap_or(0);
-            for message in page.items {
-                let mut hasher = DefaultHasher::new();
-                serde_json::to_string(&message)
-                    .unwrap_or_default()
-                    .hash(&mut hasher);
-                seen.insert(hasher.finish());
+        // The first message with the chunk's label, and its own link.
+        let mut found: Option<Option<reqwest::Url>> = None;
+        let walk = list
+            .walk_whole(|message| {
                 if message.label.as_deref() != Some(self.label.as_str()) {
-                    continue;
+                    return ControlFlow::Continue(());
                 }
                 let own = message
                     .link
@@ -862,35 +832,20 @@ impl Chunk {
                             .as_deref()
                             .is_none_or(|rel| rel.eq_ignore_ascii_case("self"))
                     });
-                if let Some(url) = own
-                    .and_then(|link| link.uri.as_deref())
-                    .and_then(|uri| reqwest::Url::parse(uri).ok())
-                {
-                    return Accepted::from_location(url).map(SentSearch::Sent);
-                }
-                return Ok(SentSearch::Unproven(
-                    "a message with the chunk's label is listed without a usable link to it".into(),
-                ));
-            }
-            let Some(next) = u32::try_from(count)
-                .ok()
-                .and_then(|count| offset.checked_add(count))
-            else {
-                return Ok(SentSearch::Unproven(format!(
-                    "the message list holds more messages ({total}) than can be paged through"
-                )));
-            };
-            if count == 0 || u64::from(next) >= total {
-                let distinct = u64::try_from(seen.len()).unwrap_or(u64::MAX);
-                if u64::from(next) == total && distinct == total {
-                    return Ok(SentSearch::NotSent);
-                }
-                return Ok(SentSearch::Unproven(format!(
-                    "the message list stated {total} messages but {distinct} distinct ones were \
-                     read, so it may have left some out"
-                )));
-            }
-            offset = next;
+                found = Some(
+                    own.and_then(|link| link.uri.as_deref())
+                        .and_then(|uri| reqwest::Url::parse(uri).ok()),
+                );
+                ControlFlow::Break(())
+            })
+            .await?;
+        match (walk, found) {
+            (_, Some(Some(url))) => Accepted::from_location(url).map(SentSearch::Sent),
+            (_, Some(None)) => Ok(SentSearch::Unproven(
+                "a message with the chunk's label is listed without a usable link to it".into(),
+            )),
+            (Walk::Incomplete(reason), None) => Ok(SentSearch::Unproven(reason)),
+            (Walk::Whole | Walk::Stopped, None) => Ok(SentSearch::NotSent),
         }
     }
 

@@ -93,7 +93,7 @@ pub use extra_fields::ExtraFields;
 pub use location::{
     Accepted, Created, DeliveryCounts, MessageSent, WaitOptions, WaitOutcome, WaitUntil,
 };
-pub use message_range::{DateCriteria, InvalidRange, SentBetween, ZONE_MARGIN};
+pub use message_range::{DateCriteria, InvalidRange, SentBetween, Walk, ZONE_MARGIN};
 pub use models::{IntoField, MessageBuilder, TextError};
 pub use pagination::{Items, ListStream, MAX_PAGE_SIZE};
 pub use rate_limit::{DailyWindow, InvalidDailyWindow, Plan, RateLimiter};

@@ -14,7 +14,15 @@
 
 use chrono::{DateTime, Duration, DurationRound as _, Utc};
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+use std::ops::ControlFlow;
+
+use whispir_errors::Error;
+
 use crate::generated::builder::MessageList;
+use crate::runtime::pagination::{ListRequest as _, MAX_PAGE_SIZE};
+use crate::types::Message;
 
 /// How far [`SentBetween`] widens each end of its range: a day covers every
 /// time zone in use (UTC−12 to UTC+14) and its daylight-saving shifts.
@@ -151,6 +159,90 @@ impl MessageList<'_> {
             .criteria_to_date(criteria.to_date)
             .criteria_to_time(criteria.to_time)
     }
+
+    /// Reads this listing page by page ([`MAX_PAGE_SIZE`] at a time), giving
+    /// each message to `visit` until it answers [`ControlFlow::Break`], and
+    /// says whether the listing was whole: what proving a message absent
+    /// needs. It is [`Walk::Whole`] only when every page stated the same
+    /// total and as many distinct messages were read as that total; a page
+    /// without a total, a total that changes while it is read, a listing
+    /// that ends early, or one that repeats or skips messages is
+    /// [`Walk::Incomplete`], with the reason. No page cap ends the walk:
+    /// bound the listing itself (with [`MessageList::sent_between`]).
+    pub async fn walk_whole<F>(self, mut visit: F) -> Result<Walk, Error>
+    where
+        F: FnMut(&Message) -> ControlFlow<()>,
+    {
+        let mut offset: u32 = 0;
+        let mut stated: Option<u64> = None;
+        let mut seen = HashSet::new();
+        loop {
+            let page = self
+                .clone()
+                .window(MAX_PAGE_SIZE, offset)
+                .fetch_page()
+                .await?;
+            let count = page.items.len();
+            match (stated, page.total) {
+                (Some(before), Some(now)) if before != now => {
+                    return Ok(Walk::Incomplete(format!(
+                        "the message list's total changed from {before} to {now} while it was \
+                         read, so it may have skipped messages"
+                    )));
+                }
+                (None, Some(total)) => stated = Some(total),
+                (_, None) if count > 0 => {
+                    return Ok(Walk::Incomplete(format!(
+                        "the page of the message list at offset {offset} did not state the \
+                         total, so its end cannot be checked"
+                    )));
+                }
+                _ => {}
+            }
+            let total = stated.unwrap_or(0);
+            for message in &page.items {
+                let mut hasher = DefaultHasher::new();
+                serde_json::to_string(message)
+                    .unwrap_or_default()
+                    .hash(&mut hasher);
+                seen.insert(hasher.finish());
+                if visit(message).is_break() {
+                    return Ok(Walk::Stopped);
+                }
+            }
+            let Some(next) = u32::try_from(count)
+                .ok()
+                .and_then(|count| offset.checked_add(count))
+            else {
+                return Ok(Walk::Incomplete(format!(
+                    "the message list holds more messages ({total}) than can be paged through"
+                )));
+            };
+            if count == 0 || u64::from(next) >= total {
+                let distinct = u64::try_from(seen.len()).unwrap_or(u64::MAX);
+                if u64::from(next) == total && distinct == total {
+                    return Ok(Walk::Whole);
+                }
+                return Ok(Walk::Incomplete(format!(
+                    "the message list stated {total} messages but {distinct} distinct ones were \
+                     read, so it may have left some out"
+                )));
+            }
+            offset = next;
+        }
+    }
+}
+
+/// How [`MessageList::walk_whole`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Walk {
+    /// Every message was read and the listing was whole: a message it did
+    /// not hold was not in the range listed.
+    Whole,
+    /// The visitor stopped the walk.
+    Stopped,
+    /// The listing proves nothing absent: why.
+    Incomplete(String),
 }
 
 #[cfg(test)]

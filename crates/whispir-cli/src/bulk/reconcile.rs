@@ -21,13 +21,12 @@
 //! Anything else (an error, a row whose request time the journal lacks)
 //! leaves the row uncertain with the reason, for `bulk resolve`.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, Duration, Utc};
-use whispir::pagination::{ListRequest as _, MAX_PAGE_SIZE};
 use whispir::types::{MessageListSortOrder, MessageListViewType};
-use whispir::{RetryConfig, SentBetween};
+use whispir::{RetryConfig, SentBetween, Walk};
 
 use crate::bulk::journal::Header;
 use crate::config::Connection;
@@ -165,47 +164,11 @@ async fn list(
     if let Some(workspace) = &conn.workspace {
         request = request.workspace_id(workspace);
     }
-    // The date range bounds the listing; no page cap may end it early.
-    // Newest first, so that the rows of a recent run are found early; the
-    // order is not relied on. The listing is whole only when it read as
-    // many distinct messages as every page stated: a page that ends it
-    // early, repeats or skips messages, or a total that changes while it
-    // is read, proves nothing absent.
-    let limit = MAX_PAGE_SIZE;
-    let mut offset: u32 = 0;
-    let mut stated: Option<u64> = None;
-    let mut seen = HashSet::new();
-    loop {
-        let page = request
-            .clone()
-            .window(limit, offset)
-            .fetch_page()
-            .await
-            .map_err(|err| format!("listing messages failed: {err}"))?;
-        let count = page.items.len();
-        match (stated, page.total) {
-            (Some(before), Some(now)) if before != now => {
-                return Err(format!(
-                    "the message list's total changed from {before} to {now} while it was \
-                     read, so it may have skipped messages"
-                ));
-            }
-            (None, Some(total)) => stated = Some(total),
-            (_, None) if count > 0 => {
-                return Err(format!(
-                    "the page of the message list at offset {offset} did not state the \
-                     total, so its end cannot be checked"
-                ));
-            }
-            _ => {}
-        }
-        let total = stated.unwrap_or(0);
-        for message in page.items {
-            let mut hasher = DefaultHasher::new();
-            serde_json::to_string(&message)
-                .unwrap_or_default()
-                .hash(&mut hasher);
-            seen.insert(hasher.finish());
+    // The date range bounds the listing, and the walk proves it whole (or
+    // says why not). Newest first, so that the rows of a recent run are
+    // found early; the order is not relied on.
+    let walk = request
+        .walk_whole(|message| {
             if let Some(row) = message
                 .label
                 .as_deref()
@@ -225,29 +188,16 @@ async fn list(
                     .map(String::from);
                 sent.insert(row, id);
                 if wanted.iter().all(|row| sent.contains_key(row)) {
-                    return Ok(());
+                    return ControlFlow::Break(());
                 }
             }
-        }
-        let Some(next) = u32::try_from(count)
-            .ok()
-            .and_then(|count| offset.checked_add(count))
-        else {
-            return Err(format!(
-                "the message list holds more messages ({total}) than can be paged through"
-            ));
-        };
-        if count == 0 || u64::from(next) >= total {
-            let distinct = u64::try_from(seen.len()).unwrap_or(u64::MAX);
-            if u64::from(next) == total && distinct == total {
-                return Ok(());
-            }
-            return Err(format!(
-                "the message list stated {total} messages but {distinct} distinct ones were \
-                 read, so it may have left some out"
-            ));
-        }
-        offset = next;
+            ControlFlow::Continue(())
+        })
+        .await
+        .map_err(|err| format!("listing messages failed: {err}"))?;
+    match walk {
+        Walk::Whole | Walk::Stopped => Ok(()),
+        Walk::Incomplete(reason) => Err(reason),
     }
 }
 
