@@ -20,7 +20,7 @@ use crate::bulk::journal::{ChunkRecord, Header, Journal, RowState, Upload, range
 use crate::bulk::now_ms;
 use crate::bulk::reconcile::settle_wait;
 use crate::bulk::rows::Sheet;
-use crate::bulk::send::Run;
+use crate::bulk::send::{CtrlC, Run};
 use crate::config::Connection;
 use crate::exit::{CliError, ExitClass};
 use crate::metrics::{self, Mode, RowOutcome};
@@ -270,8 +270,6 @@ pub async fn send_chunks(
     chunks: &mut BTreeMap<usize, ChunkRecord>,
     plan: &Plan,
 ) -> Result<Run, CliError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let interrupted = Arc::new(AtomicBool::new(false));
     let in_flight: Arc<Mutex<Option<InFlight>>> = Arc::default();
     let (halt, halted) = tokio::sync::watch::channel(false);
     // Whether a chunk may have been sent (an earlier run's, or one of this
@@ -280,32 +278,20 @@ pub async fn send_chunks(
         Arc::new(AtomicBool::new(chunks.values().any(|chunk| {
             chunk.state.as_ref().is_some_and(RowState::is_uncertain)
         })));
-    let watcher = {
-        let stop = Arc::clone(&stop);
-        let interrupted = Arc::clone(&interrupted);
+    let ctrl_c = CtrlC::watch("taking no more chunks; waiting for the step in flight", {
         let in_flight = Arc::clone(&in_flight);
         let uncertain = Arc::clone(&uncertain);
         let journal = Arc::clone(journal);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            eprintln!(
-                "\nCtrl-C: taking no more chunks; waiting for the step in flight \
-                 (Ctrl-C again to stop at once)"
-            );
-            interrupted.store(true, Ordering::SeqCst);
-            stop.store(true, Ordering::SeqCst);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop_at_once(
-                    &journal,
-                    &in_flight,
-                    &halt,
-                    uncertain.load(Ordering::SeqCst),
-                );
-            }
-        })
-    };
+        move || {
+            stop_at_once(
+                &journal,
+                &in_flight,
+                &halt,
+                uncertain.load(Ordering::SeqCst),
+            )
+        }
+    });
+    let stop = &ctrl_c.stop;
     let mut run = Run::default();
     let mut result = Ok(());
     for chunk in plan.chunks() {
@@ -319,7 +305,7 @@ pub async fn send_chunks(
             break;
         }
         let halted = halted.clone();
-        match send_chunk(conn, journal, chunk, record, (&in_flight, halted), &stop).await {
+        match send_chunk(conn, journal, chunk, record, (&in_flight, halted), stop).await {
             Ok(Step::Done(state)) => {
                 let outcome = if state.is_uncertain() {
                     uncertain.store(true, Ordering::SeqCst);
@@ -350,8 +336,7 @@ pub async fn send_chunks(
             }
         }
     }
-    watcher.abort();
-    run.interrupted = interrupted.load(Ordering::SeqCst);
+    run.interrupted = ctrl_c.end();
     result.map(|()| run)
 }
 

@@ -35,6 +35,50 @@ pub struct Run {
     pub throttled: bool,
 }
 
+/// A run's Ctrl-C watcher: the first Ctrl-C sets [`CtrlC::stop`] (take no
+/// more work) and says so on stderr; a second calls the run's stop at once.
+pub struct CtrlC {
+    /// Set by the first Ctrl-C; the run may set it too, to stop early.
+    pub stop: Arc<AtomicBool>,
+    interrupted: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CtrlC {
+    /// Watches for Ctrl-C: `taking` says what the first one does, and
+    /// `at_once` is what the second one does.
+    pub fn watch(taking: &'static str, at_once: impl FnOnce() + Send + 'static) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn({
+            let stop = Arc::clone(&stop);
+            let interrupted = Arc::clone(&interrupted);
+            async move {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+                eprintln!("\nCtrl-C: {taking} (Ctrl-C again to stop at once)");
+                interrupted.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    at_once();
+                }
+            }
+        });
+        Self {
+            stop,
+            interrupted,
+            task,
+        }
+    }
+
+    /// Stops watching; whether Ctrl-C interrupted the run.
+    pub fn end(self) -> bool {
+        self.task.abort();
+        self.interrupted.load(Ordering::SeqCst)
+    }
+}
+
 /// Sends `rows`, at most the plan's requests per second at a time.
 pub async fn send_rows(
     conn: &Connection,
@@ -43,30 +87,14 @@ pub async fn send_rows(
     rows: Vec<Row>,
     plan: Plan,
 ) -> Result<Run, CliError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let interrupted = Arc::new(AtomicBool::new(false));
     let in_flight: Arc<Mutex<BTreeSet<u64>>> = Arc::default();
     let (halt, halted) = tokio::sync::watch::channel(false);
-    let watcher = {
-        let stop = Arc::clone(&stop);
-        let interrupted = Arc::clone(&interrupted);
+    let ctrl_c = CtrlC::watch("taking no more rows; waiting for the sends in flight", {
         let in_flight = Arc::clone(&in_flight);
         let journal = Arc::clone(journal);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            eprintln!(
-                "\nCtrl-C: taking no more rows; waiting for the sends in flight \
-                 (Ctrl-C again to stop at once)"
-            );
-            interrupted.store(true, Ordering::SeqCst);
-            stop.store(true, Ordering::SeqCst);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop_at_once(&journal, &in_flight, &halt);
-            }
-        })
-    };
+        move || stop_at_once(&journal, &in_flight, &halt)
+    });
+    let stop = Arc::clone(&ctrl_c.stop);
     let bar = ProgressBar::new(rows.len() as u64);
     if let Ok(style) =
         ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  ETA {eta}")
@@ -107,9 +135,8 @@ pub async fn send_rows(
         .collect()
         .await;
     bar.finish_and_clear();
-    watcher.abort();
     let mut run = Run {
-        interrupted: interrupted.load(Ordering::SeqCst),
+        interrupted: ctrl_c.end(),
         stopped: stopped.lock().ok().and_then(|mut slot| slot.take()),
         throttled: throttled.load(Ordering::SeqCst),
         ..Run::default()
