@@ -911,14 +911,7 @@ impl Chunk {
                 "the send was accepted but its answer names no message (no usable Location)",
             )
         })?;
-        Ok(SentChunk {
-            number: self.number,
-            first_row: self.first_row,
-            label: self.label.clone(),
-            addresses: self.addresses.clone(),
-            message,
-            resource,
-        })
+        Ok(self.sent_as(message, resource))
     }
 }
 
